@@ -1,0 +1,24 @@
+"""snn-hub: write a spiking network once, run it on NEST, Brian2 or the chip model.
+
+>>> import hub
+>>> net = hub.Network(dt=0.1, seed=42)
+>>> exc = net.add_population(100, hub.LIF(), label="exc")
+>>> r = hub.run(net, backend="nest", duration=100.0)   # doctest: +SKIP
+"""
+from .api import check_capabilities, run
+from .backend import Backend, BackendSpec, Capabilities, Session, Tolerance
+from .errors import (BackendError, CapabilityError, Diagnostic, HubError, PluginError,
+                     ResourceError, ValidationError)
+from .hookspecs import hookimpl
+from .ir import *  # noqa: F401,F403 - the IR vocabulary is the public API
+from .ir import __all__ as _ir_all
+from .plugins import backend_specs, get_backend, make_plugin_manager, plugin_manager
+from .resolve import ResolvedNetwork, resolve
+from .results import Results, Signal, SpikeTrains
+
+__version__ = "0.1.0"
+__all__ = [*_ir_all, "run", "resolve", "check_capabilities", "Backend", "BackendSpec",
+           "Capabilities", "Session", "Tolerance", "HubError", "ValidationError",
+           "CapabilityError", "PluginError", "BackendError", "ResourceError", "Diagnostic",
+           "hookimpl", "backend_specs", "get_backend", "make_plugin_manager",
+           "plugin_manager", "ResolvedNetwork", "Results", "Signal", "SpikeTrains"]

@@ -1,0 +1,53 @@
+"""The user-facing entry point: ``hub.run(network, backend=..., duration=...)``."""
+from __future__ import annotations
+
+from .backend import RunRequest, required_features
+from .errors import CapabilityError, Diagnostic, HubError, ValidationError
+from .plugins import backend_specs, get_backend, plugin_manager
+from .resolve import ResolvedNetwork, resolve
+
+
+def check_capabilities(backend_name: str, resolved: ResolvedNetwork, pm=None) -> None:
+    """Raise :class:`CapabilityError` listing every feature ``backend_name`` lacks and which
+    installed backends have it."""
+    backend = get_backend(backend_name, pm)
+    need = required_features(resolved)
+    have = backend.capabilities().features
+    missing = [f for f in need if f not in have]
+    if not missing:
+        return
+    others = {}
+    for name, spec in backend_specs(pm).items():
+        if name == backend_name:
+            continue
+        try:
+            feats = spec.backend_class().capabilities().features
+        except Exception:  # a broken third-party backend must not hide the real error
+            continue
+        for f in missing:
+            if f in feats:
+                others.setdefault(f, []).append(name)
+    raise CapabilityError(backend_name, missing, others)
+
+
+def run(network, backend: str = "nest", duration: float = 1000.0, progress=None,
+        **options):
+    """Validate, resolve and simulate ``network`` for ``duration`` ms on ``backend``.
+
+    Every problem with the input is raised as a :class:`HubError` before any simulator is
+    touched.  ``options`` go to the backend (e.g. ``threads=2`` for NEST).
+    """
+    if not isinstance(backend, str):
+        raise HubError(f"backend: {backend!r} is not a backend name; use e.g. 'nest'")
+    pm = plugin_manager()
+    get_backend(backend, pm)  # unknown names fail before any work
+    extra = [d for ds in pm.hook.hub_validate_network(network=network, backend_name=backend)
+             for d in (ds or [])]
+    if extra:
+        raise ValidationError(extra)
+    resolved = network if isinstance(network, ResolvedNetwork) else resolve(network, duration)
+    check_capabilities(backend, resolved, pm)
+    return pm.hook.hub_run_wrapper(request=RunRequest(resolved, backend, options, progress))
+
+
+__all__ = ["run", "resolve", "check_capabilities", "Diagnostic"]

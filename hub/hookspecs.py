@@ -1,0 +1,67 @@
+"""Every hook snn-hub calls, in one module (the pytest/pluggy layout).
+
+Hook argument names are frozen API: an implementation may accept fewer arguments than
+the spec; arguments are added, never renamed.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .backend import BackendSpec, RunRequest
+
+PROJECT = "snn_hub"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+# --------------------------------------------------------------------------------------------
+# registration: plugins return plain data, the host builds its registries from it
+# --------------------------------------------------------------------------------------------
+@hookspec
+def hub_register_backends() -> list[BackendSpec]:
+    """Return the backends this plugin provides, as a list of :class:`hub.BackendSpec`.
+
+    Collected from every plugin.  Two distributions registering the same backend name is a
+    :class:`hub.errors.PluginError` naming both.
+    """
+
+
+@hookspec
+def hub_register_kinds() -> list:
+    """Return new IR kinds (neuron model classes, encoders, rules), namespaced
+    ``vendor.Kind``.  Collected."""
+
+
+@hookspec
+def hub_register_translations(backend_name: str) -> dict:
+    """Teach backend ``backend_name`` new kinds: return ``{kind_label: translation}`` in that
+    backend's table format, or None.  Collected."""
+
+
+# --------------------------------------------------------------------------------------------
+# configuration and validation
+# --------------------------------------------------------------------------------------------
+@hookspec(historic=True)
+def hub_configure(config: dict) -> None:
+    """Read options once the plugin manager is set up.  Historic: a plugin registered later
+    is called with the same config."""
+
+
+@hookspec
+def hub_validate_network(network, backend_name: str) -> list:
+    """Return extra :class:`hub.errors.Diagnostic` objects for ``network`` on
+    ``backend_name`` (empty list or None when all is well).  Collected."""
+
+
+# --------------------------------------------------------------------------------------------
+# running
+# --------------------------------------------------------------------------------------------
+@hookspec(firstresult=True)
+def hub_run_wrapper(request: RunRequest):
+    """Run ``request`` (resolved network, backend, duration, options) and return
+    :class:`hub.Results`.  Stops at the first non-None result; the hub's own implementation
+    runs last.  Implement it with ``@hookimpl(wrapper=True)`` and ``return (yield)`` for
+    timing, provenance or caching around a run."""

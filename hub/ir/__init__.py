@@ -1,0 +1,13 @@
+"""The intermediate representation: pure data, imports numpy only."""
+from .connectors import (AllToAll, Connector, FixedInDegree, FixedOutDegree, FixedProbability,
+                         FromArrays, FromList, OneToOne)
+from .io import load, save
+from .network import Injection, Network, Population, Probe, Projection
+from .neurons import (NEURON_MODELS, AdEx, ChipLIF, HodgkinHuxley, Izhikevich, LIF, LIFCond,
+                      NeuronModel, Param, State, model)
+from .random import Distribution, Normal, Uniform
+from .sources import DCSource, PoissonSource, Source, SpikeTimes, StepCurrentSource
+from .synapses import Static
+from .validation import diagnose
+
+__all__ = [n for n in dir() if not n.startswith("_")]

@@ -1,0 +1,102 @@
+"""The versioned model file: one ``.npz`` holding the network as JSON plus its arrays.
+
+``save(net, path)`` then ``load(path)`` gives a network equal to ``net``.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+
+import numpy as np
+
+from . import serialize
+from .connectors import CONNECTORS
+from .network import FORMAT_VERSION, Injection, Network, Probe, Projection
+from .neurons import NEURON_MODELS
+from .sources import CURRENT_SOURCES, SPIKE_SOURCES
+from .synapses import SYNAPSES
+
+
+def _encode(network: Network) -> tuple[dict, list]:
+    serialize._ARRAYS = []
+    try:
+        return network.to_dict(), serialize._ARRAYS
+    finally:
+        serialize._ARRAYS = None
+
+
+def save(network: Network, path) -> str:
+    """Write ``network`` to ``path`` (``.npz``) atomically; return the path."""
+    doc, arrays = _encode(network)
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(suffix=".npz", dir=directory)
+    os.close(fd)
+    try:
+        np.savez_compressed(tmp, __network__=np.frombuffer(json.dumps(doc).encode(), np.uint8),
+                            **{f"a{i}": a for i, a in enumerate(arrays)})
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
+def load(path) -> Network:
+    """Read a network written by :func:`save`."""
+    from ..errors import Diagnostic, ValidationError
+
+    with np.load(path, allow_pickle=False) as f:
+        if "__network__" not in f:
+            raise ValidationError(Diagnostic(str(path), "not an snn-hub network file",
+                                             "write it with hub.save(network, path)"))
+        doc = json.loads(bytes(f["__network__"]).decode())
+        arrays = {k: f[k] for k in f.files if k != "__network__"}
+    if doc.get("version", 0) > FORMAT_VERSION:
+        raise ValidationError(Diagnostic(str(path), f"file format version {doc['version']} is "
+                                         f"newer than this snn-hub ({FORMAT_VERSION})",
+                                         "upgrade snn-hub"))
+    return from_dict(doc, arrays)
+
+
+def _obj(registry, d, arrays):
+    d = {k: serialize.decode_value(v, arrays) for k, v in d.items()}
+    cls = registry[d.pop("kind")]
+    obj = cls.__new__(cls)
+    obj.__dict__.update(d)
+    return obj
+
+
+def from_dict(doc: dict, arrays: dict | None = None) -> Network:
+    arrays = arrays or {}
+    dec = lambda v: serialize.decode_value(v, arrays)  # noqa: E731
+    net = Network(doc["dt"], doc["seed"], doc.get("label", ""), doc.get("metadata"))
+    for p in doc["populations"]:
+        m = dict(p["model"])
+        kind = m.pop("kind")
+        if kind in SPIKE_SOURCES:
+            model = _obj(SPIKE_SOURCES, p["model"], arrays)
+        else:
+            model = NEURON_MODELS[kind](**{k: dec(v) for k, v in m.items()})
+        net.add_population(p["size"], model, p["label"],
+                           {k: dec(v) for k, v in p["initial_values"].items()})
+    for j in doc["projections"]:
+        net.projections.append(Projection(j["label"], j["pre"], j["post"],
+                                          _obj(CONNECTORS, j["connector"], arrays),
+                                          _obj(SYNAPSES, j["synapse"], arrays)))
+    for i in doc["injections"]:
+        net.injections.append(Injection(i["target"], _obj(CURRENT_SOURCES, i["source"], arrays),
+                                        dec(i["indices"])))
+    for p in doc["probes"]:
+        net.probes.append(Probe(p["population"], p["variable"], p["interval"], dec(p["indices"])))
+    return net
+
+
+def canonical(network: Network) -> str:
+    """A stable text form (arrays replaced by content hashes) used for equality."""
+    doc, arrays = _encode(network)
+    digests = [hashlib.sha1(np.ascontiguousarray(a).tobytes() + str(a.dtype).encode()
+                            + str(a.shape).encode()).hexdigest() for a in arrays]
+    return json.dumps(doc, sort_keys=True, default=str) + "|" + ",".join(digests)

@@ -1,0 +1,163 @@
+"""The network: populations, sources, projections, current injections and probes.
+
+Pure data.  Build it with :class:`Network` methods, check it with :func:`validate`,
+turn random rules into concrete arrays with :func:`hub.resolve`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .connectors import Connector
+from .neurons import NeuronModel
+from .sources import DCSource, Source
+from .synapses import Static
+
+FORMAT_VERSION = 1
+
+
+@dataclass(eq=False)
+class Population:
+    """``size`` neurons of one model (a :class:`NeuronModel` or a spike :class:`Source`)."""
+
+    label: str
+    size: int
+    model: NeuronModel | Source
+    initial_values: dict = field(default_factory=dict)
+
+    @property
+    def is_source(self) -> bool:
+        return isinstance(self.model, Source)
+
+    def initialize(self, **values):
+        """Set initial state (``v=-60.0``, an array, or a Distribution)."""
+        self.initial_values.update(values)
+        return self
+
+    def __len__(self):
+        return self.size
+
+    def __repr__(self):
+        return f"Population({self.label!r}, {self.size}, {self.model!r})"
+
+
+@dataclass(eq=False)
+class Projection:
+    """Connections from ``pre`` to ``post`` (population labels) by ``connector``."""
+
+    label: str
+    pre: str
+    post: str
+    connector: Connector
+    synapse: Static
+
+
+@dataclass(eq=False)
+class Injection:
+    """A current source injected into (a subset of) a population."""
+
+    target: str
+    source: DCSource
+    indices: object = None
+
+
+@dataclass(eq=False)
+class Probe:
+    """Record ``variable`` of ``population`` (``"spikes"`` or a state variable) every
+    ``interval`` ms (default dt) for ``indices`` (default all)."""
+
+    population: str
+    variable: str
+    interval: float | None = None
+    indices: object = None
+
+
+class Network:
+    """A spiking network description.
+
+    >>> net = Network(dt=0.1, seed=42)
+    >>> exc = net.add_population(10, LIF(), label="exc")
+    """
+
+    def __init__(self, dt: float = 0.1, seed: int | None = None, label: str = "",
+                 metadata: dict | None = None):
+        self.dt, self.seed, self.label = dt, seed, label
+        self.metadata = dict(metadata or {})
+        self.populations: list[Population] = []
+        self.projections: list[Projection] = []
+        self.injections: list[Injection] = []
+        self.probes: list[Probe] = []
+
+    # --- building -----------------------------------------------------------------------
+    def add_population(self, size, model, label: str | None = None, initial_values=None):
+        pop = Population(label or f"pop{len(self.populations)}", size, model,
+                         dict(initial_values or {}))
+        self.populations.append(pop)
+        return pop
+
+    def add_source(self, source: Source, size: int = 1, label: str | None = None):
+        return self.add_population(size, source, label or f"source{len(self.populations)}")
+
+    def connect(self, pre, post, connector: Connector, synapse: Static | None = None,
+                label: str | None = None) -> Projection:
+        proj = Projection(label or f"proj{len(self.projections)}", _label(pre), _label(post),
+                          connector, synapse if synapse is not None else Static())
+        self.projections.append(proj)
+        return proj
+
+    def inject(self, target, source: DCSource, indices=None) -> Injection:
+        inj = Injection(_label(target), source, indices)
+        self.injections.append(inj)
+        return inj
+
+    def record(self, population, *variables: str, interval: float | None = None,
+               indices=None):
+        for var in variables or ("spikes",):
+            self.probes.append(Probe(_label(population), var, interval, indices))
+        return self
+
+    # --- lookup -------------------------------------------------------------------------
+    def population(self, label: str) -> Population:
+        for p in self.populations:
+            if p.label == label:
+                return p
+        raise KeyError(label)
+
+    def validate(self):
+        """Raise :class:`~hub.errors.ValidationError` listing every problem; return self."""
+        from .validation import check
+
+        check(self)
+        return self
+
+    # --- (de)serialisation ----------------------------------------------------------------
+    def to_dict(self) -> dict:
+        from .serialize import encode_value
+
+        enc = encode_value
+        return {
+            "format": "snn-hub-network", "version": FORMAT_VERSION,
+            "dt": self.dt, "seed": self.seed, "label": self.label, "metadata": self.metadata,
+            "populations": [{"label": p.label, "size": p.size, "model": p.model.to_dict(),
+                             "initial_values": {k: enc(v) for k, v in p.initial_values.items()}}
+                            for p in self.populations],
+            "projections": [{"label": j.label, "pre": j.pre, "post": j.post,
+                             "connector": j.connector.to_dict(), "synapse": j.synapse.to_dict()}
+                            for j in self.projections],
+            "injections": [{"target": i.target, "source": i.source.to_dict(),
+                            "indices": enc(i.indices)} for i in self.injections],
+            "probes": [{"population": p.population, "variable": p.variable,
+                        "interval": p.interval, "indices": enc(p.indices)} for p in self.probes],
+        }
+
+    def __eq__(self, other):
+        from .io import canonical
+
+        return isinstance(other, Network) and canonical(self) == canonical(other)
+
+    def __repr__(self):
+        return (f"Network(dt={self.dt}, seed={self.seed}, populations="
+                f"{[p.label for p in self.populations]}, projections={len(self.projections)})")
+
+
+def _label(obj) -> str:
+    return obj if isinstance(obj, str) else obj.label

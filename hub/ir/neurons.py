@@ -1,0 +1,329 @@
+"""Neuron models: each declared once with its parameters, units, defaults, state and equations.
+
+Names, defaults and sign rules are PyNN's; PyNN cell-type names are accepted as aliases
+(``hub.model("IF_curr_exp")``).  Every parameter may be a scalar, a per-neuron array or a
+:class:`~hub.ir.random.Distribution`.  A model instance is pure data.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+
+@dataclass(frozen=True)
+class Param:
+    """One declared parameter: canonical unit, default and the constraint validation applies."""
+
+    name: str
+    unit: str
+    default: float
+    doc: str
+    check: str = "any"  # any | positive | nonneg | int_nonneg
+
+
+@dataclass(frozen=True)
+class State:
+    """A state variable: unit, initial value (a number or a parameter name) and whether it is
+    recordable under that name."""
+
+    name: str
+    unit: str
+    initial: float | str
+    doc: str
+
+
+class NeuronModel:
+    """Base class.  Subclasses declare ``parameters``, ``state``, ``options`` and the
+    ``equations`` (in the class docstring); instances hold the chosen values."""
+
+    kind: ClassVar[str]
+    aliases: ClassVar[dict[str, dict]] = {}
+    parameters: ClassVar[tuple[Param, ...]]
+    state: ClassVar[tuple[State, ...]]
+    options: ClassVar[dict[str, tuple[str, ...]]] = {}
+    #: weight unit and sign convention per synapse option ("current", "conductance", "voltage")
+    input_kind: ClassVar[str | dict] = "current"
+
+    def __init__(self, **values):
+        self.values = {}
+        self.option_values = {k: v[0] for k, v in self.options.items()}
+        self.unknown = {}
+        declared = {p.name for p in self.parameters}
+        for key, val in values.items():
+            if key in self.options:
+                self.option_values[key] = val
+            elif key in declared:
+                self.values[key] = val
+            else:
+                self.unknown[key] = val
+
+    # --- declared metadata -------------------------------------------------------------
+    @classmethod
+    def param(cls, name: str) -> Param:
+        return next(p for p in cls.parameters if p.name == name)
+
+    @classmethod
+    def recordables(cls) -> dict[str, str]:
+        """Recordable variable -> unit (``spikes`` is always recordable)."""
+        return {s.name: s.unit for s in cls.state}
+
+    def recordable_names(self) -> dict[str, str]:
+        rec = self.recordables()
+        if self.option_values.get("synapse") == "delta":
+            rec = {k: u for k, u in rec.items() if not k.startswith(("isyn", "gsyn"))}
+        return rec
+
+    @property
+    def synapse(self) -> str:
+        return self.option_values.get("synapse", "")
+
+    @property
+    def input(self) -> str:
+        """'current' (weights in nA), 'conductance' (uS) or 'voltage' (mV jumps)."""
+        if isinstance(self.input_kind, dict):
+            return self.input_kind[self.synapse]
+        return self.input_kind
+
+    @property
+    def weight_unit(self) -> str:
+        return {"current": "nA", "conductance": "uS", "voltage": "mV"}[self.input]
+
+    @property
+    def label(self) -> str:
+        """Kind plus options, e.g. ``LIF[synapse=alpha]``: the unit of capability tables."""
+        if not self.option_values:
+            return self.kind
+        opts = ",".join(f"{k}={v}" for k, v in sorted(self.option_values.items()))
+        return f"{self.kind}[{opts}]"
+
+    def to_dict(self) -> dict:
+        from .serialize import encode_value
+
+        return {"kind": self.kind, **{k: encode_value(v) for k, v in self.values.items()},
+                **self.option_values, **{k: encode_value(v) for k, v in self.unknown.items()}}
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in {**self.values, **self.option_values}.items())
+        return f"{self.kind}({args})"
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self.to_dict() == other.to_dict()
+
+
+_MEMBRANE = (
+    Param("cm", "nF", 1.0, "membrane capacitance", "positive"),
+    Param("tau_m", "ms", 20.0, "membrane time constant", "positive"),
+    Param("v_rest", "mV", -65.0, "resting potential"),
+    Param("v_reset", "mV", -65.0, "reset potential after a spike"),
+    Param("v_thresh", "mV", -50.0, "spike threshold (V >= v_thresh)"),
+    Param("tau_refrac", "ms", 0.1, "refractory period (V clamped to v_reset)", "nonneg"),
+    Param("i_offset", "nA", 0.0, "constant injected current"),
+)
+_SYN_TAUS = (
+    Param("tau_syn_E", "ms", 5.0, "excitatory synaptic time constant", "positive"),
+    Param("tau_syn_I", "ms", 5.0, "inhibitory synaptic time constant", "positive"),
+)
+
+
+class LIF(NeuronModel):
+    """Leaky integrate-and-fire neuron with current-based synapses (PyNN ``IF_curr_*``).
+
+    .. math::
+        c_m \\frac{dV}{dt} = \\frac{c_m}{\\tau_m}(v_{rest} - V) + I_E + I_I + i_{offset}
+
+    ``synapse="exp"``:  dI_X/dt = -I_X / tau_syn_X, a spike adds w (nA) to I_X.
+    ``synapse="alpha"``: I_X = w e/tau_syn t exp(-t/tau_syn) per spike (peak w at t=tau_syn).
+    ``synapse="delta"``: a spike adds w (mV) to V directly.
+    Spike when V >= v_thresh; V = v_reset for tau_refrac; then integration resumes.
+    Units: V mV, t ms, c_m nF, I nA (so dV/dt in mV/ms).  Inhibitory weights are <= 0.
+    """
+
+    kind = "LIF"
+    parameters = _MEMBRANE + _SYN_TAUS
+    options = {"synapse": ("exp", "alpha", "delta")}
+    input_kind = {"exp": "current", "alpha": "current", "delta": "voltage"}
+    aliases = {"IF_curr_exp": {"synapse": "exp"}, "IF_curr_alpha": {"synapse": "alpha"},
+               "IF_curr_delta": {"synapse": "delta"}, "iaf_psc_exp": {"synapse": "exp"},
+               "iaf_psc_alpha": {"synapse": "alpha"}, "iaf_psc_delta": {"synapse": "delta"}}
+    state = (
+        State("v", "mV", "v_rest", "membrane potential"),
+        State("isyn_exc", "nA", 0.0, "excitatory synaptic current"),
+        State("isyn_inh", "nA", 0.0, "inhibitory synaptic current"),
+    )
+
+
+class LIFCond(NeuronModel):
+    """Leaky integrate-and-fire neuron with conductance-based synapses (PyNN ``IF_cond_*``).
+
+    .. math::
+        c_m \\frac{dV}{dt} = \\frac{c_m}{\\tau_m}(v_{rest}-V) + g_E(e_{rev,E}-V)
+                             + g_I(e_{rev,I}-V) + i_{offset}
+
+    ``synapse="exp"``: dg_X/dt = -g_X/tau_syn_X, a spike adds w (uS) to g_X.
+    ``synapse="alpha"``: g_X(t) = w e/tau_syn t exp(-t/tau_syn) per spike.
+    Threshold, reset and refractoriness as :class:`LIF`.  Weights are >= 0.
+    """
+
+    kind = "LIFCond"
+    parameters = _MEMBRANE + _SYN_TAUS + (
+        Param("e_rev_E", "mV", 0.0, "excitatory reversal potential"),
+        Param("e_rev_I", "mV", -70.0, "inhibitory reversal potential"),
+    )
+    options = {"synapse": ("exp", "alpha")}
+    input_kind = "conductance"
+    aliases = {"IF_cond_exp": {"synapse": "exp"}, "IF_cond_alpha": {"synapse": "alpha"},
+               "iaf_cond_exp": {"synapse": "exp"}, "iaf_cond_alpha": {"synapse": "alpha"}}
+    state = (
+        State("v", "mV", "v_rest", "membrane potential"),
+        State("gsyn_exc", "uS", 0.0, "excitatory conductance"),
+        State("gsyn_inh", "uS", 0.0, "inhibitory conductance"),
+    )
+
+
+class Izhikevich(NeuronModel):
+    """Izhikevich (2003) neuron (PyNN ``Izhikevich``, NEST ``izhikevich``).
+
+    .. math::
+        dV/dt = 0.04 V^2 + 5 V + 140 - U + I, \\qquad dU/dt = a (b V - U)
+
+    V in mV, t in ms, I = i_offset in mV/ms (nA through a 1 MOhm, 1 nF-normalised membrane,
+    as in NEST).  Spike when V >= v_thresh; then V = c, U = U + d.  Synaptic input is a delta
+    jump of w (mV) in V.  Integration: NEST's default forward-Euler scheme (see semantics doc).
+    """
+
+    kind = "Izhikevich"
+    parameters = (
+        Param("a", "1/ms", 0.02, "recovery time scale"),
+        Param("b", "1/ms", 0.2, "recovery sensitivity"),
+        Param("c", "mV", -65.0, "reset potential"),
+        Param("d", "mV/ms", 2.0, "recovery increment"),
+        Param("i_offset", "nA", 0.0, "constant input (mV/ms, NEST I_e convention)"),
+        Param("v_thresh", "mV", 30.0, "spike cut-off"),
+    )
+    input_kind = "voltage"
+    aliases = {"izhikevich": {}}
+    state = (
+        State("v", "mV", -70.0, "membrane potential"),
+        State("u", "mV/ms", -14.0, "recovery variable"),
+    )
+
+
+class AdEx(NeuronModel):
+    """Adaptive exponential integrate-and-fire (Brette & Gerstner 2005; PyNN
+    ``EIF_cond_exp_isfa_ista``, NEST ``aeif_cond_exp`` / ``aeif_cond_alpha``).
+
+    .. math::
+        c_m dV/dt = \\frac{c_m}{\\tau_m}\\left(v_{rest}-V + \\Delta_T e^{(V-v_{thresh})/\\Delta_T}\\right)
+                    - w + g_E(e_{rev,E}-V) + g_I(e_{rev,I}-V) + i_{offset}
+
+        \\tau_w dw/dt = a (V - v_{rest}) - w
+
+    Spike when V >= v_spike: V = v_reset, w += b, refractory for tau_refrac.
+    Units: a in nS, b and w in nA, conductances in uS.
+    """
+
+    kind = "AdEx"
+    parameters = (
+        Param("cm", "nF", 0.281, "membrane capacitance", "positive"),
+        Param("tau_m", "ms", 9.3667, "membrane time constant", "positive"),
+        Param("v_rest", "mV", -70.6, "resting potential"),
+        Param("v_reset", "mV", -70.6, "reset potential"),
+        Param("v_thresh", "mV", -50.4, "exponential threshold V_T"),
+        Param("v_spike", "mV", -40.0, "spike detection threshold"),
+        Param("delta_T", "mV", 2.0, "slope factor", "positive"),
+        Param("tau_refrac", "ms", 0.1, "refractory period", "nonneg"),
+        Param("a", "nS", 4.0, "subthreshold adaptation"),
+        Param("b", "nA", 0.0805, "spike-triggered adaptation"),
+        Param("tau_w", "ms", 144.0, "adaptation time constant", "positive"),
+        Param("i_offset", "nA", 0.0, "constant injected current"),
+        Param("e_rev_E", "mV", 0.0, "excitatory reversal potential"),
+        Param("e_rev_I", "mV", -80.0, "inhibitory reversal potential"),
+    ) + _SYN_TAUS
+    options = {"synapse": ("exp", "alpha")}
+    input_kind = "conductance"
+    aliases = {"EIF_cond_exp_isfa_ista": {"synapse": "exp"},
+               "EIF_cond_alpha_isfa_ista": {"synapse": "alpha"},
+               "aeif_cond_exp": {"synapse": "exp"}, "aeif_cond_alpha": {"synapse": "alpha"}}
+    state = (
+        State("v", "mV", "v_rest", "membrane potential"),
+        State("w", "nA", 0.0, "adaptation current"),
+        State("gsyn_exc", "uS", 0.0, "excitatory conductance"),
+        State("gsyn_inh", "uS", 0.0, "inhibitory conductance"),
+    )
+
+
+class HodgkinHuxley(NeuronModel):
+    """Hodgkin-Huxley neuron after Traub and Miles (1991), NEST ``hh_cond_exp_traub``
+    (PyNN ``HH_cond_exp``), with exponential conductance synapses.
+
+    .. math::
+        c_m dV/dt = -g_{Na} m^3 h (V-E_{Na}) - g_K n^4 (V-E_K) - g_L (V-E_L)
+                    + g_E(e_{rev,E}-V) + g_I(e_{rev,I}-V) + i_{offset}
+
+    with the Traub rate functions of u = V - v_offset (see the model reference).  A spike is
+    registered when V crosses 0 mV from below after a refractory period (NEST rule).
+    Units: conductances uS, capacitance nF, V mV.
+    """
+
+    kind = "HodgkinHuxley"
+    parameters = (
+        Param("gbar_Na", "uS", 20.0, "sodium conductance", "nonneg"),
+        Param("gbar_K", "uS", 6.0, "potassium conductance", "nonneg"),
+        Param("g_leak", "uS", 0.01, "leak conductance", "nonneg"),
+        Param("cm", "nF", 0.2, "membrane capacitance", "positive"),
+        Param("v_offset", "mV", -63.0, "offset of the rate functions (V_T)"),
+        Param("e_rev_Na", "mV", 50.0, "sodium reversal"),
+        Param("e_rev_K", "mV", -90.0, "potassium reversal"),
+        Param("e_rev_leak", "mV", -65.0, "leak reversal"),
+        Param("e_rev_E", "mV", 0.0, "excitatory reversal"),
+        Param("e_rev_I", "mV", -80.0, "inhibitory reversal"),
+        Param("tau_syn_E", "ms", 0.2, "excitatory synaptic time constant", "positive"),
+        Param("tau_syn_I", "ms", 2.0, "inhibitory synaptic time constant", "positive"),
+        Param("tau_refrac", "ms", 2.0, "spike-detection refractory period", "nonneg"),
+        Param("i_offset", "nA", 0.0, "constant injected current"),
+    )
+    input_kind = "conductance"
+    aliases = {"HH_cond_exp": {}, "hh_cond_exp_traub": {}}
+    state = (
+        State("v", "mV", "e_rev_leak", "membrane potential"),
+        State("gsyn_exc", "uS", 0.0, "excitatory conductance"),
+        State("gsyn_inh", "uS", 0.0, "inhibitory conductance"),
+    )
+
+
+class ChipLIF(NeuronModel):
+    """The chip's native current-based compartment (integer state; see docs/chip.md).
+
+    u[t] = u[t-1] (4096-du)/4096 + (A << 6);  v[t] = v[t-1] (4096-dv)/4096 + u[t] + bias;
+    spike when v > vth_mant << 6, then v = 0 for refractory_steps.  All integer.
+    """
+
+    kind = "ChipLIF"
+    parameters = (
+        Param("du", "1", 4095, "current decay (0..4096)", "int_nonneg"),
+        Param("dv", "1", 0, "voltage decay (0..4095)", "int_nonneg"),
+        Param("vth_mant", "1", 100, "threshold mantissa (17 bit)", "int_nonneg"),
+        Param("bias_mant", "1", 0, "bias mantissa (13 bit, signed)"),
+        Param("bias_exp", "1", 0, "bias exponent (0..7)", "int_nonneg"),
+        Param("refractory_steps", "1", 1, "refractory period in steps", "int_nonneg"),
+    )
+    input_kind = "current"
+    state = (State("u", "1", 0, "current"), State("v", "1", 0, "voltage"))
+
+
+NEURON_MODELS: dict[str, type[NeuronModel]] = {
+    c.kind: c for c in (LIF, LIFCond, Izhikevich, AdEx, HodgkinHuxley, ChipLIF)}
+
+
+def model(name: str, **values) -> NeuronModel:
+    """Build a neuron model by hub kind or PyNN/NEST alias, e.g. ``model("IF_curr_alpha")``."""
+    from ..errors import Diagnostic, ValidationError
+
+    if name in NEURON_MODELS:
+        return NEURON_MODELS[name](**values)
+    for cls in NEURON_MODELS.values():
+        if name in cls.aliases:
+            return cls(**{**cls.aliases[name], **values})
+    known = sorted(NEURON_MODELS) + sorted(a for c in NEURON_MODELS.values() for a in c.aliases)
+    raise ValidationError(Diagnostic("model", f"unknown neuron model {name!r}",
+                                     f"use one of {', '.join(known)}"))

@@ -1,0 +1,77 @@
+"""Units: every IR parameter declares one canonical unit (PyNN's: ms, mV, nA, uS, nF, Hz).
+
+Numbers are taken to be in the canonical unit.  Strings such as ``"20 ms"`` or
+``"0.5 nS"`` and Brian2 quantities (duck-typed: anything with a ``dim`` attribute,
+whose array value is in SI base units) are converted; a wrong dimension is an error.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+# dimension name -> {unit symbol: factor to the SI base unit}
+_DIMENSIONS: dict[str, dict[str, float]] = {
+    "time": {"s": 1.0, "ms": 1e-3, "us": 1e-6},
+    "voltage": {"V": 1.0, "mV": 1e-3, "uV": 1e-6},
+    "current": {"A": 1.0, "mA": 1e-3, "uA": 1e-6, "nA": 1e-9, "pA": 1e-12},
+    "conductance": {"S": 1.0, "mS": 1e-3, "uS": 1e-6, "nS": 1e-9, "pS": 1e-12},
+    "capacitance": {"F": 1.0, "uF": 1e-6, "nF": 1e-9, "pF": 1e-12},
+    "frequency": {"Hz": 1.0, "kHz": 1e3, "1/s": 1.0},
+    "rate": {"1/ms": 1e3},  # inverse time, written per ms (Izhikevich a, b)
+    "voltage_rate": {"mV/ms": 1.0, "V/s": 1.0},
+    "dimensionless": {"1": 1.0, "": 1.0},
+    "steps": {"steps": 1.0},
+}
+# Brian2's str(quantity.dim) for each dimension (SI base-unit expression)
+_BRIAN_DIMS = {
+    "time": "s", "voltage": "V", "current": "A", "conductance": "S", "capacitance": "F",
+    "frequency": "Hz", "rate": "Hz", "voltage_rate": "V/s", "dimensionless": "1",
+}
+_UNIT_TO_DIM = {u: d for d, units in _DIMENSIONS.items() for u in units}
+_ALIASES = {"µs": "us", "μs": "us", "µA": "uA", "μA": "uA", "µS": "uS", "μS": "uS",
+            "µF": "uF", "μF": "uF", "µV": "uV", "msecond": "ms", "mvolt": "mV",
+            "namp": "nA", "pamp": "pA", "nsiemens": "nS", "usiemens": "uS", "nfarad": "nF",
+            "pfarad": "pF", "hertz": "Hz", "second": "s", "volt": "V"}
+_QUANTITY = re.compile(r"^\s*([-+0-9.eE]+(?:\s*[-+]\s*[0-9.eE]+)?)\s*\*?\s*([A-Za-zµμ/0-9]*)\s*$")
+
+
+class UnitError(ValueError):
+    """A value had the wrong dimension or could not be parsed (wrapped into a Diagnostic)."""
+
+
+def dimension_of(unit: str) -> str:
+    return _UNIT_TO_DIM[unit]
+
+
+def factor(unit: str) -> float:
+    """SI factor of a unit symbol."""
+    return _DIMENSIONS[_UNIT_TO_DIM[unit]][unit]
+
+
+def convert(value, unit: str):
+    """Return ``value`` as a float (or float array) in ``unit``.
+
+    Accepts numbers, arrays, ``"20 ms"`` strings and Brian2 quantities.  Raises
+    :class:`UnitError` naming the expected unit when the dimension does not match.
+    """
+    dim = _UNIT_TO_DIM[unit]
+    if hasattr(value, "dim") and hasattr(value, "dimensions"):  # Brian2 Quantity
+        got = str(value.dim) or "1"
+        if got != _BRIAN_DIMS.get(dim):
+            raise UnitError(f"has dimension {got!r}, expected {unit} ({dim})")
+        return np.asarray(value, dtype=float) / factor(unit) if np.ndim(value) else \
+            float(np.asarray(value)) / factor(unit)
+    if isinstance(value, str):
+        m = _QUANTITY.match(value)
+        if not m:
+            raise UnitError(f"cannot read {value!r} as a quantity; write e.g. '5 {unit}'")
+        number, sym = float(m.group(1).replace(" ", "")), _ALIASES.get(m.group(2), m.group(2))
+        if sym == "":
+            return number
+        if sym not in _UNIT_TO_DIM:
+            raise UnitError(f"unknown unit {sym!r}; use {unit}")
+        if _UNIT_TO_DIM[sym] != dim:
+            raise UnitError(f"{value!r} is a {_UNIT_TO_DIM[sym]}, expected {unit} ({dim})")
+        return number * factor(sym) / factor(unit)
+    return value

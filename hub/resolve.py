@@ -1,0 +1,361 @@
+"""resolve(): every random draw made once, in the hub, from the network seed.
+
+Connectivity, per-neuron parameters, initial values and Poisson spike trains become
+concrete arrays here, so every backend simulates the same network.  Each draw uses its
+own random stream, keyed by the network seed and the object's label and purpose, so
+adding a projection does not change the draws of the others.
+
+All times are quantized here to integer steps of ``dt`` (the semantics contract,
+docs/semantics.md):
+
+* delay steps ``D = floor(d/dt + 0.5)`` (as NEST), at least 1;
+* a spike time t of a ``SpikeTimes`` source gets stamp ``round(t/dt)``;
+* a Poisson source emits ``Poisson(rate*dt)`` spikes in each step ``((s-1)dt, s dt]``,
+  stamped ``s``; several spikes in one step are kept (multiplicity);
+* current sources switch at step ends: amplitude a from time t applies to the integration
+  steps that end at k*dt > round(t/dt)*dt.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .errors import Diagnostic, ValidationError
+from .ir import units
+from .ir.connectors import (AllToAll, FixedInDegree, FixedOutDegree, FixedProbability,
+                            FromArrays, OneToOne)
+from .ir.neurons import NeuronModel
+from .ir.random import Distribution
+from .ir.sources import PoissonSource, SpikeTimes, StepCurrentSource
+
+
+@dataclass
+class ResolvedPopulation:
+    """Neurons with every parameter and initial value as a float64 array of length ``size``
+    (canonical units)."""
+
+    label: str
+    size: int
+    model: NeuronModel
+    params: dict[str, np.ndarray]
+    initial: dict[str, np.ndarray]
+
+    @property
+    def kind(self) -> str:
+        return self.model.kind
+
+    @property
+    def synapse(self) -> str:
+        return self.model.synapse
+
+
+@dataclass
+class ResolvedSource:
+    """A spike source as event arrays sorted by (stamp, index); a repeated pair is a spike of
+    multiplicity > 1."""
+
+    label: str
+    size: int
+    indices: np.ndarray
+    stamps: np.ndarray
+
+    def trains(self, dt: float) -> list[np.ndarray]:
+        """Spike times (ms) per neuron."""
+        order = np.argsort(self.indices, kind="stable")
+        idx, st = self.indices[order], self.stamps[order]
+        cuts = np.searchsorted(idx, np.arange(1, self.size))
+        return [s * dt for s in np.split(st, cuts)]
+
+
+@dataclass
+class ResolvedProjection:
+    label: str
+    pre: str
+    post: str
+    pre_idx: np.ndarray      # int64
+    post_idx: np.ndarray     # int64
+    weight: np.ndarray       # float64, canonical weight unit of the target
+    delay_steps: np.ndarray  # int64 >= 1
+    receptor: str
+
+    @property
+    def n(self) -> int:
+        return len(self.pre_idx)
+
+
+@dataclass
+class ResolvedInjection:
+    """Piecewise-constant current: ``amplitudes[k]`` (nA) applies to integration steps that
+    end at stamps > ``stamps[k]`` (until the next change)."""
+
+    target: str
+    indices: np.ndarray
+    stamps: np.ndarray
+    amplitudes: np.ndarray
+
+
+@dataclass
+class ResolvedProbe:
+    population: str
+    variable: str
+    interval_steps: int
+    indices: np.ndarray
+
+
+@dataclass
+class ResolvedNetwork:
+    dt: float
+    seed: int
+    steps: int
+    populations: dict[str, ResolvedPopulation] = field(default_factory=dict)
+    sources: dict[str, ResolvedSource] = field(default_factory=dict)
+    projections: list[ResolvedProjection] = field(default_factory=list)
+    injections: list[ResolvedInjection] = field(default_factory=list)
+    probes: list[ResolvedProbe] = field(default_factory=list)
+    label: str = ""
+
+    @property
+    def duration(self) -> float:
+        return self.steps * self.dt
+
+    @property
+    def n_synapses(self) -> int:
+        return sum(p.n for p in self.projections)
+
+    def size_of(self, label: str) -> int:
+        return (self.populations.get(label) or self.sources[label]).size
+
+
+def stream(seed: int, *keys) -> np.random.Generator:
+    """An independent generator for (seed, keys): stable across runs and platforms."""
+    words = [int.from_bytes(hashlib.sha256(str(k).encode()).digest()[:4], "little")
+             for k in keys]
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, *words])))
+
+
+def resolve(network, duration: float) -> ResolvedNetwork:
+    """Validate ``network`` and draw everything random for a run of ``duration`` ms."""
+    network.validate()
+    dt = float(units.convert(network.dt, "ms"))
+    duration = float(units.convert(duration, "ms"))
+    if not math.isfinite(duration) or duration <= 0:
+        raise ValidationError(Diagnostic("duration", f"{duration} ms must be positive",
+                                         "run for a duration > 0 ms"))
+    steps = int(math.floor(duration / dt + 0.5))
+    seed = network.seed if network.seed is not None else int(
+        np.random.SeedSequence().generate_state(1)[0])
+    out = ResolvedNetwork(dt, int(seed), steps, label=network.label)
+    for pop in network.populations:
+        if pop.is_source:
+            out.sources[pop.label] = _resolve_source(pop, dt, steps, seed)
+        else:
+            out.populations[pop.label] = _resolve_population(pop, seed)
+    for proj in network.projections:
+        out.projections.append(_resolve_projection(proj, out, dt, seed))
+    for k, inj in enumerate(network.injections):
+        size = out.populations[inj.target].size
+        idx = np.arange(size) if inj.indices is None else np.asarray(inj.indices, np.int64)
+        src = inj.source
+        if isinstance(src, StepCurrentSource):
+            t = np.atleast_1d(np.asarray(units.convert(src.times, "ms"), float))
+            a = np.atleast_1d(np.asarray(units.convert(src.amplitudes, "nA"), float))
+        else:
+            start = float(units.convert(src.start, "ms"))
+            stop = float(units.convert(src.stop, "ms"))
+            t = np.array([start] + ([stop] if math.isfinite(stop) else []))
+            a = np.array([float(units.convert(src.amplitude, "nA"))] + ([0.0] if
+                                                                       math.isfinite(stop) else []))
+        out.injections.append(ResolvedInjection(inj.target, idx, _stamp(t, dt), a))
+    for probe in network.probes:
+        size = out.size_of(probe.population)
+        idx = np.arange(size) if probe.indices is None else np.asarray(probe.indices, np.int64)
+        iv = 1 if probe.interval is None else max(1, int(round(
+            float(units.convert(probe.interval, "ms")) / dt)))
+        out.probes.append(ResolvedProbe(probe.population, probe.variable, iv, idx))
+    return out
+
+
+def _stamp(times_ms: np.ndarray, dt: float) -> np.ndarray:
+    return np.floor(np.asarray(times_ms, float) / dt + 0.5).astype(np.int64)
+
+
+def _values(value, unit, n, rng_keys, seed) -> np.ndarray:
+    if isinstance(value, Distribution):
+        return value.draw(stream(seed, *rng_keys), n).astype(float)
+    arr = np.asarray(units.convert(value, unit), dtype=float)
+    return np.broadcast_to(arr, (n,)).copy() if arr.ndim == 0 else arr.astype(float)
+
+
+def _resolve_population(pop, seed) -> ResolvedPopulation:
+    model = pop.model
+    params = {p.name: _values(model.values.get(p.name, p.default), p.unit, pop.size,
+                              (pop.label, "param", p.name), seed) for p in model.parameters}
+    initial = {}
+    for s in model.state:
+        value = pop.initial_values.get(s.name, s.initial)
+        if isinstance(value, str) and value in params:
+            initial[s.name] = params[value].copy()
+        else:
+            initial[s.name] = _values(value, s.unit, pop.size, (pop.label, "init", s.name), seed)
+    return ResolvedPopulation(pop.label, pop.size, model, params, initial)
+
+
+def _resolve_source(pop, dt, steps, seed) -> ResolvedSource:
+    src = pop.model
+    if isinstance(src, SpikeTimes):
+        times = src.times
+        nested = len(times) > 0 and all(np.ndim(t) == 1 for t in times)
+        trains = [np.asarray(units.convert(t, "ms"), float) for t in times] if nested else \
+            [np.asarray(units.convert(times, "ms"), float)] * pop.size
+        idx = np.repeat(np.arange(pop.size), [len(t) for t in trains])
+        stamps = _stamp(np.concatenate(trains), dt) if len(idx) else np.zeros(0, np.int64)
+        keep = stamps <= steps
+        idx, stamps = idx[keep], stamps[keep]
+    elif isinstance(src, PoissonSource):
+        idx, stamps = _poisson(src, pop.size, dt, steps, stream(seed, pop.label, "poisson"))
+    else:  # pragma: no cover - validation rejects it
+        raise TypeError(src)
+    order = np.lexsort((idx, stamps))
+    return ResolvedSource(pop.label, pop.size, idx[order].astype(np.int64),
+                          stamps[order].astype(np.int64))
+
+
+def _poisson(src: PoissonSource, n, dt, steps, rng):
+    """Counts per step ~ Poisson(rate dt) in the steps inside [start, stop]; drawn in chunks
+    of steps so memory stays bounded."""
+    rate = np.broadcast_to(np.asarray(units.convert(src.rate, "Hz"), float), (n,))
+    start = float(units.convert(src.start, "ms"))
+    stop = float(units.convert(src.stop, "ms"))
+    first = int(math.floor(start / dt + 0.5)) + 1
+    last = min(steps, int(math.floor(stop / dt + 0.5)) if math.isfinite(stop) else steps)
+    lam = rate * dt * 1e-3
+    all_idx, all_st = [], []
+    chunk = max(1, int(2e7 // max(n, 1)))
+    for s0 in range(first, last + 1, chunk):
+        s1 = min(last + 1, s0 + chunk)
+        counts = rng.poisson(lam, size=(s1 - s0, n))
+        st, ix = np.nonzero(counts)
+        mult = counts[st, ix]
+        all_st.append(np.repeat(st + s0, mult))
+        all_idx.append(np.repeat(ix, mult))
+    if not all_idx:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(all_idx), np.concatenate(all_st)
+
+
+# --- connectivity ----------------------------------------------------------------------------
+def _resolve_projection(proj, out: ResolvedNetwork, dt, seed) -> ResolvedProjection:
+    n_pre, n_post = out.size_of(proj.pre), out.size_of(proj.post)
+    c = proj.connector
+    rng = stream(c.seed if getattr(c, "seed", None) is not None else seed, proj.label, "connect")
+    same = proj.pre == proj.post
+    no_self = same and not getattr(c, "allow_self_connections", True)
+    if isinstance(c, FromArrays):
+        pre, post = np.asarray(c.pre, np.int64), np.asarray(c.post, np.int64)
+    elif isinstance(c, OneToOne):
+        pre = post = np.arange(n_pre, dtype=np.int64)
+    elif isinstance(c, AllToAll):
+        pre, post = (a.ravel().astype(np.int64) for a in
+                     np.meshgrid(np.arange(n_pre), np.arange(n_post), indexing="ij"))
+        if no_self:
+            keep = pre != post
+            pre, post = pre[keep], post[keep]
+    elif isinstance(c, FixedProbability):
+        pre, post = bernoulli_pairs(rng, n_pre, n_post, float(c.p), exclude_diagonal=no_self)
+    elif isinstance(c, FixedOutDegree):
+        pre, post = fixed_degree(rng, n_pre, n_post, c.n, no_self, c.with_replacement)
+    elif isinstance(c, FixedInDegree):
+        post, pre = fixed_degree(rng, n_post, n_pre, c.n, no_self, c.with_replacement)
+    else:  # pragma: no cover
+        raise TypeError(c)
+    order = np.lexsort((post, pre))
+    pre, post = pre[order], post[order]
+    syn = proj.synapse
+    target = out.populations[proj.post].model
+    loc = f"projection {proj.label!r}"
+    wv = c.weight if isinstance(c, FromArrays) and c.weight is not None else syn.weight
+    dv = c.delay if isinstance(c, FromArrays) and c.delay is not None else syn.delay
+    weight = _per_synapse(wv, target.weight_unit, len(pre), order, (proj.label, "weight"),
+                          seed, f"{loc}.weight")
+    delay = _per_synapse(dt if dv is None else dv, "ms", len(pre), order,
+                         (proj.label, "delay"), seed, f"{loc}.delay")
+    steps = np.maximum(1, np.floor(delay / dt + 0.5)).astype(np.int64)
+    return ResolvedProjection(proj.label, proj.pre, proj.post, pre, post, weight, steps,
+                              syn.receptor)
+
+
+def _per_synapse(value, unit, n, order, keys, seed, loc):
+    if isinstance(value, Distribution) or np.ndim(units.convert(value, unit)) == 0:
+        return _values(value, unit, n, keys, seed)
+    arr = np.asarray(units.convert(value, unit), float)
+    if arr.size != n:
+        raise ValidationError(Diagnostic(loc, f"{arr.size} values for {n} connections",
+                                         "give a scalar, a distribution or one value per "
+                                         "connection"))
+    return arr[order]
+
+
+def bernoulli_pairs(rng, n_pre, n_post, p, exclude_diagonal=False):
+    """Every pair (i, j) independently with probability p, by geometric skipping over the
+    flattened n_pre*n_post grid: O(number of synapses) time and memory."""
+    total = n_pre * n_post
+    if p <= 0 or total == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    if p >= 1:
+        flat = np.arange(total, dtype=np.int64)
+    else:
+        parts, pos = [], -1
+        expected = total * p
+        while pos < total - 1:
+            k = int(expected + 6 * math.sqrt(expected) + 64)
+            gaps = rng.geometric(p, size=k).astype(np.int64)
+            cum = pos + np.cumsum(gaps)
+            parts.append(cum[cum < total])
+            if cum[-1] >= total:
+                break
+            pos = int(cum[-1])
+        flat = np.concatenate(parts)
+    pre, post = np.divmod(flat, n_post)
+    if exclude_diagonal:
+        keep = pre != post
+        pre, post = pre[keep], post[keep]
+    return pre, post
+
+
+def fixed_degree(rng, n_fixed, n_other, k, no_self, with_replacement):
+    """For each of ``n_fixed`` neurons, ``k`` partners among ``n_other``: returns
+    (fixed_idx, partner_idx).  Without replacement, duplicate (and self) draws are redrawn
+    until none is left, which is fast while k << n_other; dense cases use random keys."""
+    fixed = np.repeat(np.arange(n_fixed, dtype=np.int64), k)
+    if k == 0:
+        return fixed, np.zeros(0, np.int64)
+    if not with_replacement and k > n_other // 2:
+        rows = []
+        for r0 in range(0, n_fixed, max(1, int(1e7 // n_other))):
+            r1 = min(n_fixed, r0 + max(1, int(1e7 // n_other)))
+            keys = rng.random((r1 - r0, n_other))
+            if no_self:
+                own = np.arange(r0, r1)
+                inside = own < n_other
+                keys[np.nonzero(inside)[0], own[inside]] = 2.0
+            rows.append(np.argsort(keys, axis=1)[:, :k])
+        return fixed, np.concatenate(rows).ravel().astype(np.int64)
+    partner = rng.integers(0, n_other, size=(n_fixed, k), dtype=np.int64)
+    rows = np.arange(n_fixed)[:, None]
+    while True:
+        bad = (partner == rows) if no_self else np.zeros(partner.shape, bool)
+        if not with_replacement:
+            order = np.argsort(partner, axis=1, kind="stable")
+            srt = np.take_along_axis(partner, order, axis=1)
+            dup_sorted = np.zeros_like(bad)
+            dup_sorted[:, 1:] = srt[:, 1:] == srt[:, :-1]
+            dup = np.zeros_like(bad)
+            np.put_along_axis(dup, order, dup_sorted, axis=1)
+            bad |= dup
+        n_bad = int(bad.sum())
+        if n_bad == 0:
+            return fixed, partner.ravel()
+        partner[bad] = rng.integers(0, n_other, size=n_bad, dtype=np.int64)

@@ -1,0 +1,179 @@
+"""Backend-neutral results: spikes per population, sampled signals, timings, provenance.
+
+Spike times are kept as integer stamps on the dt grid (time = stamp * dt, the end of the
+step in which the threshold was crossed), so equality between backends is exact.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(eq=False)
+class SpikeTrains:
+    """Spikes of one population: ``indices[k]`` fired at ``stamps[k] * dt`` ms.
+    Sorted by (stamp, index).  ``a == b`` is exact equality of every spike."""
+
+    size: int
+    indices: np.ndarray
+    stamps: np.ndarray
+    dt: float
+
+    def __post_init__(self):
+        idx, st = np.asarray(self.indices, np.int64), np.asarray(self.stamps, np.int64)
+        order = np.lexsort((idx, st))
+        self.indices, self.stamps = idx[order], st[order]
+
+    @property
+    def times(self) -> np.ndarray:
+        return self.stamps * self.dt
+
+    def __len__(self):
+        return len(self.stamps)
+
+    def __eq__(self, other):
+        return (isinstance(other, SpikeTrains) and self.size == other.size
+                and self.dt == other.dt and np.array_equal(self.indices, other.indices)
+                and np.array_equal(self.stamps, other.stamps))
+
+    def per_neuron(self) -> list[np.ndarray]:
+        """Spike times (ms) of each neuron."""
+        order = np.argsort(self.indices, kind="stable")
+        cuts = np.searchsorted(self.indices[order], np.arange(1, self.size))
+        return np.split(self.times[order], cuts)
+
+    def counts(self) -> np.ndarray:
+        return np.bincount(self.indices, minlength=self.size)
+
+    def rate(self, duration_ms: float) -> float:
+        """Mean firing rate in Hz."""
+        return len(self) / self.size / (duration_ms * 1e-3)
+
+    def __repr__(self):
+        return f"SpikeTrains({len(self)} spikes, {self.size} neurons)"
+
+
+@dataclass(eq=False)
+class Signal:
+    """A sampled state variable: ``values[k, j]`` is neuron ``indices[j]`` at ``times[k]`` ms
+    (the state at the end of the step ending at that time)."""
+
+    variable: str
+    unit: str
+    times: np.ndarray
+    indices: np.ndarray
+    values: np.ndarray
+
+    def __repr__(self):
+        return f"Signal({self.variable} [{self.unit}], {self.values.shape})"
+
+
+@dataclass(eq=False)
+class Results:
+    """What a run produced, whatever the backend."""
+
+    spike_trains: dict[str, SpikeTrains] = field(default_factory=dict)
+    signals: dict[tuple[str, str], Signal] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    provenance: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)
+
+    def spikes(self, population: str) -> SpikeTrains:
+        try:
+            return self.spike_trains[population]
+        except KeyError:
+            from .errors import HubError
+
+            raise HubError(f"population: no spikes recorded for {population!r}; recorded: "
+                           f"{sorted(self.spike_trains)} (use net.record(pop, 'spikes'))")
+
+    def signal(self, population: str, variable: str) -> Signal:
+        try:
+            return self.signals[(population, variable)]
+        except KeyError:
+            from .errors import HubError
+
+            raise HubError(f"signal: {population}.{variable} was not recorded; recorded: "
+                           f"{sorted('.'.join(k) for k in self.signals)}")
+
+    @property
+    def backend(self) -> str:
+        return self.provenance.get("backend", "")
+
+    # --- export -------------------------------------------------------------------------
+    def to_neo(self):
+        """A :class:`neo.Block` with one Segment: SpikeTrains (annotated with population and
+        index) and one AnalogSignal per recorded variable."""
+        import neo
+        import quantities as pq
+
+        t_stop = self.provenance.get("duration", 0.0)
+        block = neo.Block(name=self.provenance.get("label", ""),
+                          **{f"hub_{k}": str(v) for k, v in self.provenance.items()})
+        seg = neo.Segment(name=f"run on {self.backend}")
+        block.segments.append(seg)
+        for label, st in self.spike_trains.items():
+            for i, times in enumerate(st.per_neuron()):
+                seg.spiketrains.append(neo.SpikeTrain(times * pq.ms, t_stop=t_stop * pq.ms,
+                                                      name=f"{label}[{i}]", population=label,
+                                                      index=i))
+        for (label, var), sig in self.signals.items():
+            if not len(sig.times):
+                continue
+            step = sig.times[1] - sig.times[0] if len(sig.times) > 1 else \
+                self.provenance.get("dt", 0.1)
+            unit = {"nA": pq.nA, "uS": pq.uS, "mV": pq.mV, "mV/ms": pq.mV / pq.ms}.get(
+                sig.unit, pq.dimensionless)
+            seg.analogsignals.append(neo.AnalogSignal(
+                sig.values, units=unit, t_start=sig.times[0] * pq.ms,
+                sampling_period=step * pq.ms, name=f"{label}.{var}", population=label,
+                variable=var, channel_index=sig.indices))
+        return block
+
+    def save(self, path) -> str:
+        """Write to ``path`` (``.npz``) atomically: no half-written result files."""
+        arrays, meta = {}, {"timings": self.timings, "provenance": self.provenance,
+                            "spikes": {}, "signals": [], "extra": self.extra}
+        for k, (label, st) in enumerate(self.spike_trains.items()):
+            arrays[f"s{k}_i"], arrays[f"s{k}_t"] = st.indices, st.stamps
+            meta["spikes"][label] = {"key": f"s{k}", "size": st.size, "dt": st.dt}
+        for k, ((label, var), sig) in enumerate(self.signals.items()):
+            arrays[f"g{k}_t"], arrays[f"g{k}_i"], arrays[f"g{k}_v"] = \
+                sig.times, sig.indices, sig.values
+            meta["signals"].append({"key": f"g{k}", "population": label, "variable": var,
+                                    "unit": sig.unit})
+        path = os.fspath(path)
+        fd, tmp = tempfile.mkstemp(suffix=".npz", dir=os.path.dirname(os.path.abspath(path)))
+        os.close(fd)
+        try:
+            np.savez_compressed(tmp, __results__=np.frombuffer(
+                json.dumps(meta, default=str).encode(), np.uint8), **arrays)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+        return path
+
+    @classmethod
+    def load(cls, path) -> "Results":
+        with np.load(path, allow_pickle=False) as f:
+            meta = json.loads(bytes(f["__results__"]).decode())
+            res = cls(timings=meta["timings"], provenance=meta["provenance"],
+                      extra=meta.get("extra", {}))
+            for label, m in meta["spikes"].items():
+                res.spike_trains[label] = SpikeTrains(m["size"], f[m["key"] + "_i"],
+                                                      f[m["key"] + "_t"], m["dt"])
+            for m in meta["signals"]:
+                k = m["key"]
+                res.signals[(m["population"], m["variable"])] = Signal(
+                    m["variable"], m["unit"], f[k + "_t"], f[k + "_i"], f[k + "_v"])
+        return res
+
+    def summary(self) -> dict:
+        dur = self.provenance.get("duration", 0.0)
+        return {label: {"spikes": len(st), "rate_hz": st.rate(dur) if dur else 0.0}
+                for label, st in self.spike_trains.items()}
