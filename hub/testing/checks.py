@@ -1,0 +1,238 @@
+"""The checks of the conformance kit.  Each one builds a small network, runs it on the
+backend through ``hub.run`` and compares with an independent reference: a closed-form
+solution, the reference engine (``hub.testing.reference``) or an ODE solution."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import ir
+from ..api import run
+from ..plugins import get_backend
+from ..resolve import resolve
+from . import reference
+
+CHECKS: dict = {}
+LIF_KINDS = ("exp", "alpha", "delta")
+#: floor for comparing a backend with the (matrix-exponential) reference engine, in mV
+REFERENCE_V_ABS = 1e-9
+
+
+def needs(*features):
+    def mark(fn):
+        fn.needs = features
+        CHECKS[fn.__name__] = fn
+        return fn
+    return mark
+
+
+def _tolerance(backend, label):
+    tol = get_backend(backend).capabilities().tolerances.get(label)
+    return max(REFERENCE_V_ABS, tol.v_abs if tol else 0.0)
+
+
+def _same_spikes(res, ref, pop):
+    a, b = res.spikes(pop), ref.spikes(pop)
+    assert a == b, (f"{pop}: {len(a)} spikes vs {len(b)} in the reference; first difference "
+                    f"at {_first_difference(a, b)}")
+
+
+def _first_difference(a, b):
+    n = min(len(a), len(b))
+    diff = np.nonzero((a.stamps[:n] != b.stamps[:n]) | (a.indices[:n] != b.indices[:n]))[0]
+    k = int(diff[0]) if len(diff) else n
+    pick = lambda s: (int(s.indices[k]), float(s.times[k])) if k < len(s) else None  # noqa
+    return f"spike #{k}: backend {pick(a)} reference {pick(b)}"
+
+
+def _close_signal(res, ref, pop, var, tol):
+    a, b = res.signal(pop, var), ref.signal(pop, var)
+    assert np.allclose(a.times, b.times, rtol=0, atol=1e-9), "sample times differ"
+    err = float(np.max(np.abs(a.values - b.values))) if a.values.size else 0.0
+    assert err <= tol, f"{pop}.{var}: max |difference| {err:.3g} > {tol:.3g}"
+    return err
+
+
+# --- the contract itself -----------------------------------------------------------------------
+@needs()
+def check_capabilities_declared(backend):
+    """Capabilities are well formed: a tolerance for every neuron model declared."""
+    caps = get_backend(backend).capabilities()
+    assert caps.features, "no features declared"
+    for label in caps.neuron_models:
+        assert label in caps.tolerances, f"no Tolerance declared for {label}"
+        assert caps.tolerances[label].tier in (1, 2, 3, 4)
+
+
+@needs("neuron:LIF[synapse=exp]", "record:LIF[synapse=exp].v")
+def check_lif_dc_closed_form(backend):
+    """V(t) = v_rest + R I (1 - exp(-t/tau_m)) with R = tau_m/cm; spikes at the first grid
+    time where V >= v_thresh, then reset and R refractory steps (closed form per cycle)."""
+    net = ir.Network(dt=0.1, seed=1)
+    cells = net.add_population(3, ir.LIF(synapse="exp", tau_m=[20.0, 10.0, 15.0], cm=1.0,
+                                         i_offset=[0.8, 2.0, 0.5], tau_refrac=[2.0, 0.5, 1.0],
+                                         v_rest=-65.0, v_reset=[-65.0, -70.0, -65.0],
+                                         v_thresh=-50.0), label="cells")
+    net.record(cells, "spikes", "v")
+    res = run(net, backend=backend, duration=100.0)
+    dt, t = 0.1, np.arange(1, 1001) * 0.1
+    v = res.signal("cells", "v").values
+    for j, (tau, i_off, t_ref, v_reset) in enumerate([(20.0, 0.8, 2.0, -65.0),
+                                                       (10.0, 2.0, 0.5, -70.0),
+                                                       (15.0, 0.5, 1.0, -65.0)]):
+        v_inf = -65.0 + tau * i_off  # R I with R = tau/cm, cm = 1 nF
+        expected, stamps, y, k, r = [], [], -65.0, 0, 0
+        # closed form from the last reset: V = v_inf + (V0 - v_inf) exp(-n dt/tau)
+        v0, n0 = -65.0, 0
+        for k in range(1000):
+            if r > 0:
+                r -= 1
+                y = v_reset
+                v0, n0 = v_reset, k + 1
+            else:
+                y = v_inf + (v0 - v_inf) * math.exp(-(k + 1 - n0) * dt / tau)
+                if y >= -50.0:
+                    stamps.append(k + 1)
+                    y, r = v_reset, math.ceil(round(t_ref / dt, 9))
+                    v0, n0 = v_reset, k + 1
+            expected.append(y)
+        sp = res.spikes("cells")
+        got = sp.stamps[sp.indices == j]
+        assert list(got) == stamps, f"neuron {j}: spike stamps {list(got[:5])} expected " \
+                                    f"{stamps[:5]}"
+        err = np.max(np.abs(v[:, j] - expected))
+        assert err < 1e-9, f"neuron {j}: |V - closed form| = {err:.3g} mV"
+    assert len(t) == v.shape[0]
+
+
+@needs("neuron:LIF[synapse=delta]", "spike_source", "synapse:Static",
+       "record:LIF[synapse=delta].v")
+def check_delay_and_multiplicity(backend):
+    """A source spike stamped s with delay D changes a delta-synapse V at exactly (s+D) dt;
+    two spikes in one step add twice the weight."""
+    net = ir.Network(dt=0.1, seed=2)
+    src = net.add_source(ir.SpikeTimes([[1.0, 1.0, 3.0], [2.0]]), size=2, label="src")
+    cell = net.add_population(1, ir.LIF(synapse="delta", tau_m=1e9, i_offset=0.0),
+                              label="cell")
+    net.connect(src, cell, ir.FromArrays([0, 1], [0, 0], weight=[0.5, 0.25],
+                                         delay=[1.5, 0.1]))
+    net.record(cell, "v")
+    v = run(net, backend=backend, duration=6.0).signal("cell", "v").values[:, 0]
+    times = np.round(np.arange(1, 61) * 0.1, 6)
+    jumps = {round(t, 6): round(float(d), 9) for t, d in zip(times, np.diff(v, prepend=-65.0))
+             if abs(d) > 1e-6}
+    assert jumps == {2.1: 0.25, 2.5: 1.0, 4.5: 0.5}, f"V jumps at {jumps}"
+
+
+@needs("neuron:LIF[synapse=exp]", "current:step", "record:LIF[synapse=exp].v")
+def check_step_current_timing(backend):
+    """A DC step switched on at t applies to the steps ending after t (closed form)."""
+    net = ir.Network(dt=0.1, seed=3)
+    cell = net.add_population(1, ir.LIF(synapse="exp", tau_m=10.0, cm=1.0, v_thresh=100.0),
+                              label="cell")
+    net.inject(cell, ir.DCSource(amplitude=1.0, start=2.0, stop=5.0))
+    net.record(cell, "v")
+    v = run(net, backend=backend, duration=8.0).signal("cell", "v").values[:, 0]
+    k = np.arange(1, 81)
+    on = np.clip(k - 20, 0, 30)           # steps with current, up to step k
+    expected = -65.0 + 10.0 * (1 - np.exp(-on * 0.1 / 10.0)) * np.exp(-(k - 20 - on) * 0.1 / 10.0)
+    expected[k <= 20] = -65.0
+    err = np.max(np.abs(v - expected))
+    assert err < 1e-9, f"|V - closed form| = {err:.3g} mV (first differing sample " \
+                       f"{float(k[np.argmax(np.abs(v - expected) > 1e-9)]) * 0.1:.1f} ms)"
+
+
+@needs("neuron:LIF[synapse=exp]", "record:LIF[synapse=exp].v")
+def check_recording_times(backend):
+    """Samples at interval, 2*interval, ..., duration, for the requested indices only."""
+    net = ir.Network(dt=0.1, seed=4)
+    cell = net.add_population(4, ir.LIF(), label="cell")
+    net.record(cell, "v", interval=0.5, indices=[1, 3])
+    sig = run(net, backend=backend, duration=10.0).signal("cell", "v")
+    assert np.allclose(sig.times, np.arange(1, 21) * 0.5, atol=1e-9), sig.times[:4]
+    assert list(sig.indices) == [1, 3] and sig.values.shape == (20, 2)
+
+
+@needs("neuron:LIF[synapse=exp]")
+def check_results_provenance(backend):
+    """Results say which backend, seed, dt and versions produced them, with timings."""
+    net = ir.Network(dt=0.1, seed=5)
+    net.record(net.add_population(2, ir.LIF(), label="p"), "spikes")
+    res = run(net, backend=backend, duration=1.0)
+    p = res.provenance
+    assert p["backend"] == backend and p["seed"] == 5 and p["dt"] == 0.1, p
+    assert p["versions"], "no versions in provenance"
+    assert res.timings["build_s"] >= 0 and res.timings["run_s"] >= 0
+
+
+# --- agreement with the reference engine -------------------------------------------------------
+def _random_network(model, seed, n=60, duration=300.0, heterogeneous=False):
+    rng = np.random.default_rng(seed)
+    net = ir.Network(dt=0.1, seed=seed)
+    if model.kind == "Izhikevich":
+        w_exc, w_inh = 3.0, -6.0
+    elif model.synapse == "delta":
+        w_exc, w_inh = 1.2, -3.0
+    else:
+        w_exc, w_inh = 0.3, -0.9
+    if heterogeneous:
+        for name, lo, hi in _HETERO.get(model.kind, ()):
+            model.values[name] = rng.uniform(lo, hi, n)
+    src = net.add_source(ir.PoissonSource(rate=40.0), size=40, label="input")
+    cells = net.add_population(n, model, label="cells")
+    if model.kind != "Izhikevich":
+        cells.initialize(v=ir.Uniform(-65.0, -52.0))
+    net.connect(src, cells, ir.FixedProbability(0.3), ir.Static(weight=w_exc, delay=1.0),
+                label="in")
+    net.connect(cells, cells, ir.FixedProbability(0.1),
+                ir.Static(weight=ir.Uniform(0.5 * w_exc, w_exc), delay=ir.Uniform(0.1, 3.0)),
+                label="rec_exc")
+    net.connect(cells, cells, ir.FixedProbability(0.05),
+                ir.Static(weight=w_inh, delay=0.7, receptor="inhibitory"), label="rec_inh")
+    variables = ["spikes", *model.recordable_names()]
+    net.record(cells, *variables)
+    return net, duration
+
+
+_HETERO = {
+    "LIF": [("tau_m", 10.0, 30.0), ("v_thresh", -55.0, -48.0), ("v_reset", -70.0, -60.0),
+            ("tau_refrac", 0.0, 5.0), ("tau_syn_E", 1.0, 8.0), ("tau_syn_I", 2.0, 10.0),
+            ("i_offset", 0.0, 0.3), ("cm", 0.5, 1.5)],
+    "Izhikevich": [("a", 0.01, 0.1), ("b", 0.15, 0.25), ("c", -70.0, -50.0), ("d", 0.5, 8.0),
+                   ("i_offset", 0.0, 0.005)],
+}
+
+
+def _agree_with_reference(backend, model, seed, heterogeneous=False):
+    net, duration = _random_network(model, seed, heterogeneous=heterogeneous)
+    res = run(net, backend=backend, duration=duration)
+    ref = reference.simulate(resolve(net, duration))
+    assert len(ref.spikes("cells")) > 20, "reference network too quiet to be a test"
+    _same_spikes(res, ref, "cells")
+    for var in model.recordable_names():
+        _close_signal(res, ref, "cells", var, _tolerance(backend, model.label))
+
+
+def _reference_check(model_factory, name, heterogeneous=False):
+    model = model_factory()
+    feats = [f"neuron:{model.label}", "spike_source", "synapse:Static", "receptor:inhibitory",
+             *[f"record:{model.label}.{v}" for v in model.recordable_names()]]
+
+    def check(backend):
+        _agree_with_reference(backend, model_factory(), seed=11, heterogeneous=heterogeneous)
+
+    check.__name__ = name
+    check.__doc__ = (f"A random recurrent {model.label} network with Poisson input: spikes "
+                     f"identical to the reference engine, state within tolerance"
+                     + (", every parameter heterogeneous" if heterogeneous else "") + ".")
+    return needs(*feats)(check)
+
+
+for _syn in LIF_KINDS:
+    _reference_check(lambda s=_syn: ir.LIF(synapse=s, tau_refrac=2.0),
+                     f"check_reference_network_lif_{_syn}")
+    _reference_check(lambda s=_syn: ir.LIF(synapse=s), f"check_heterogeneous_lif_{_syn}",
+                     heterogeneous=True)
+_reference_check(lambda: ir.Izhikevich(d=8.0, i_offset=0.004), "check_reference_network_izhikevich")
+_reference_check(lambda: ir.Izhikevich(), "check_heterogeneous_izhikevich", heterogeneous=True)

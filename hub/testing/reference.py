@@ -1,0 +1,258 @@
+"""A small, slow, independent reference engine for the semantics contract (docs/semantics.md).
+
+It exists to check backends, not to be used for science: a Python loop over steps with
+numpy over neurons.  The linear models are integrated with matrix exponentials of their
+ODE systems (``scipy.linalg.expm``), written from the equations, not from any simulator's
+propagator code, so agreement with a backend is evidence rather than a copy.
+
+Supported: ``LIF`` (exp, alpha, delta synapses) and ``Izhikevich`` (NEST's forward-Euler
+definition), static synapses, spike sources, current injections, spike and state probes.
+
+LIF, per neuron, y = V - v_rest, c = i_offset + injected current (nA), C in nF:
+
+    dy/dt = -y/tau_m + (I_E + I_I + c)/C
+    exp:    dI_X/dt = -I_X/tau_X                        (input w adds w to I_X)
+    alpha:  dx_X/dt = -x_X/tau_X, dI_X/dt = x_X - I_X/tau_X   (input adds w e/tau_X to x_X)
+    delta:  input w (mV) adds to y directly
+
+Izhikevich (NEST izhikevich, consistent_integration=True), I = 1000 * c (mV/ms):
+
+    v' = v + h (0.04 v^2 + 5 v + 140 - u + I) + input;   u' = u + h a (b v - u);
+    v' >= v_thresh:  v' = c, u' = u' + d
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..resolve import ResolvedNetwork
+from ..results import Results, Signal, SpikeTrains
+
+SUPPORTED = ("LIF[synapse=exp]", "LIF[synapse=alpha]", "LIF[synapse=delta]", "Izhikevich")
+
+
+def refractory_steps(tau_refrac_ms: np.ndarray, dt: float) -> np.ndarray:
+    """Steps of refractoriness: t_ref rounded to 1 us, then up to whole steps."""
+    tics = np.floor(np.asarray(tau_refrac_ms) * 1000.0 + 0.5)
+    step_tics = math.floor(dt * 1000.0 + 0.5)
+    return np.ceil(tics / step_tics).astype(np.int64)
+
+
+def _propagators(params: dict, synapse: str, dt: float) -> np.ndarray:
+    """Per-neuron propagator matrix over one step, for state order
+    exp: [y, I_E, I_I, c];  alpha: [y, x_E, I_E, x_I, I_I, c]."""
+    from scipy.linalg import expm
+
+    n = len(params["tau_m"])
+    keys = np.stack([params[k] for k in ("tau_m", "cm", "tau_syn_E", "tau_syn_I")], axis=1)
+    uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+    mats = []
+    for tau_m, cm, te, ti in uniq:
+        if synapse == "exp":
+            a = np.zeros((4, 4))
+            a[0] = [-1 / tau_m, 1 / cm, 1 / cm, 1 / cm]
+            a[1, 1], a[2, 2] = -1 / te, -1 / ti
+        else:
+            a = np.zeros((6, 6))
+            a[0] = [-1 / tau_m, 0, 1 / cm, 0, 1 / cm, 1 / cm]
+            a[1, 1], a[2, 1], a[2, 2] = -1 / te, 1.0, -1 / te
+            a[3, 3], a[4, 3], a[4, 4] = -1 / ti, 1.0, -1 / ti
+        mats.append(expm(a * dt))
+    return np.asarray(mats)[np.asarray(inverse).reshape(n)]
+
+
+def simulate(resolved: ResolvedNetwork) -> Results:
+    """Run ``resolved`` with the reference semantics; returns hub Results."""
+    dt, steps = resolved.dt, resolved.steps
+    pops = list(resolved.populations.values())
+    unsupported = [p.model.label for p in pops if p.model.label not in SUPPORTED]
+    if unsupported:
+        raise NotImplementedError(f"reference engine has no {unsupported}")
+    # one flat index space over all neuron populations
+    offset, total = {}, 0
+    for p in pops:
+        offset[p.label], total = total, total + p.size
+    max_d = max([int(j.delay_steps.max()) for j in resolved.projections if j.n] + [1])
+    ring = np.zeros((max_d + 1, 2, total))  # [slot, receptor (0 exc / 1 inh), neuron]
+
+    # outgoing synapses grouped by presynaptic (population, index)
+    out_by_pre: dict[str, list] = {}
+    for j in resolved.projections:
+        tgt = offset[j.post] + j.post_idx
+        rec = 1 if j.receptor == "inhibitory" else 0
+        order = np.argsort(j.pre_idx, kind="stable")
+        ptr = np.searchsorted(j.pre_idx[order], np.arange(resolved.size_of(j.pre) + 1))
+        out_by_pre.setdefault(j.pre, []).append(
+            (ptr, tgt[order], j.weight[order], j.delay_steps[order], rec))
+
+    def deliver(pre_label, idx, k):
+        """Events of ``pre_label`` neurons ``idx`` stamped k+1: add to slot k+D."""
+        for ptr, tgt, w, d, rec in out_by_pre.get(pre_label, ()):
+            sel = np.concatenate([np.arange(ptr[i], ptr[i + 1]) for i in idx]) if len(idx) \
+                else np.zeros(0, np.int64)
+            if len(sel):
+                np.add.at(ring[:, rec], ((k + d[sel]) % (max_d + 1), tgt[sel]), w[sel])
+
+    src_events = {lab: (s.indices, s.stamps) for lab, s in resolved.sources.items()}
+    # per-step injected current (nA) for every neuron
+    inj = [(offset[i.target] + i.indices, i.stamps, i.amplitudes) for i in resolved.injections]
+
+    state = {p.label: _init(p, dt) for p in pops}
+    spikes = {p.label: ([], []) for p in pops}
+    rec_probes = [pr for pr in resolved.probes if pr.variable != "spikes"
+                  and pr.population in state]
+    samples = {(pr.population, pr.variable): [] for pr in rec_probes}
+
+    for k in range(steps):
+        slot = k % (max_d + 1)
+        arriving = ring[slot].copy()
+        ring[slot] = 0.0
+        current = np.zeros(total)
+        for idx, st, amp in inj:
+            on = np.searchsorted(st, k + 1, side="left") - 1  # last change with stamp < k+1
+            if on >= 0:
+                current[idx] = amp[on]
+        for p in pops:
+            sl = slice(offset[p.label], offset[p.label] + p.size)
+            fired = _step(state[p.label], arriving[:, sl], current[sl], dt)
+            if len(fired):
+                spikes[p.label][0].append(fired)
+                spikes[p.label][1].append(np.full(len(fired), k + 1))
+                deliver(p.label, fired, k)
+        for lab, (idx, st) in src_events.items():
+            lo, hi = np.searchsorted(st, [k + 1, k + 2])
+            if hi > lo:
+                deliver(lab, idx[lo:hi], k)
+        for pr in rec_probes:
+            if (k + 1) % pr.interval_steps == 0:
+                samples[(pr.population, pr.variable)].append(
+                    _read(state[pr.population], pr.variable)[pr.indices].copy())
+
+    res = Results(provenance={"backend": "reference", "dt": dt, "duration": resolved.duration})
+    for pr in resolved.probes:
+        if pr.variable == "spikes" and pr.population in spikes:
+            idx, st = spikes[pr.population]
+            res.spike_trains[pr.population] = SpikeTrains(
+                resolved.size_of(pr.population),
+                np.concatenate(idx) if idx else np.zeros(0, np.int64),
+                np.concatenate(st) if st else np.zeros(0, np.int64), dt)
+    for pr in rec_probes:
+        vals = np.asarray(samples[(pr.population, pr.variable)])
+        times = np.arange(pr.interval_steps, steps + 1, pr.interval_steps) * dt
+        unit = resolved.populations[pr.population].model.recordable_names()[pr.variable]
+        res.signals[(pr.population, pr.variable)] = Signal(pr.variable, unit, times, pr.indices,
+                                                           vals.reshape(len(times), -1))
+    return res
+
+
+def _init(p, dt) -> dict:
+    s = {"kind": p.model.label, "params": p.params, "r": np.zeros(p.size, np.int64)}
+    if p.kind == "Izhikevich":
+        s.update(v=p.initial["v"].copy(), u=p.initial["u"].copy())
+        return s
+    s["y"] = p.initial["v"] - p.params["v_rest"]
+    s["R"] = refractory_steps(p.params["tau_refrac"], dt)
+    s["theta"] = p.params["v_thresh"] - p.params["v_rest"]
+    s["reset"] = p.params["v_reset"] - p.params["v_rest"]
+    if p.synapse == "delta":
+        s["p22"] = np.exp(-dt / p.params["tau_m"])
+        s["p20"] = p.params["tau_m"] / p.params["cm"] * (1 - s["p22"])
+    else:
+        s["P"] = _propagators(p.params, p.synapse, dt)
+        n_syn = 2 if p.synapse == "exp" else 4
+        s["syn"] = np.zeros((p.size, n_syn))
+        s["syn"][:, 0 if p.synapse == "exp" else 1] = p.initial["isyn_exc"]
+        s["syn"][:, 1 if p.synapse == "exp" else 3] = p.initial["isyn_inh"]
+    return s
+
+
+def _step(s, arriving, current, dt) -> np.ndarray:
+    par = s["params"]
+    c = par["i_offset"] + current
+    if s["kind"] == "Izhikevich":
+        v, u = s["v"], s["u"]
+        v_new = v + dt * (0.04 * v * v + 5.0 * v + 140.0 - u + 1000.0 * c) + arriving.sum(0)
+        u_new = u + dt * par["a"] * (par["b"] * v - u)
+        fired = v_new >= par["v_thresh"]
+        v_new[fired] = par["c"][fired]
+        u_new[fired] += par["d"][fired]
+        s["v"], s["u"] = v_new, u_new
+        return np.nonzero(fired)[0]
+    active = s["r"] == 0
+    s["r"][~active] -= 1
+    if s["kind"] == "LIF[synapse=delta]":
+        y_new = s["p22"] * s["y"] + s["p20"] * c + arriving.sum(0)
+        s["y"] = np.where(active, y_new, s["y"])
+    else:
+        full = np.concatenate([s["y"][:, None], s["syn"], c[:, None]], axis=1)
+        nxt = np.einsum("nij,nj->ni", s["P"], full)
+        s["y"] = np.where(active, nxt[:, 0], s["y"])
+        s["syn"] = nxt[:, 1:-1]
+        if s["kind"] == "LIF[synapse=exp]":
+            s["syn"] += arriving.T
+        else:
+            tau = np.stack([par["tau_syn_E"], par["tau_syn_I"]], axis=1)
+            s["syn"][:, [0, 2]] += math.e / tau * arriving.T
+    fired = s["y"] >= s["theta"]
+    s["y"][fired] = s["reset"][fired]
+    s["r"][fired] = s["R"][fired]
+    return np.nonzero(fired)[0]
+
+
+def _read(s, variable):
+    if s["kind"] == "Izhikevich":
+        return s[variable]
+    if variable == "v":
+        return s["y"] + s["params"]["v_rest"]
+    col = {"isyn_exc": 0, "isyn_inh": 1} if s["kind"] == "LIF[synapse=exp]" else \
+        {"isyn_exc": 1, "isyn_inh": 3}
+    return s["syn"][:, col[variable]]
+
+
+# --- the reference engine as a backend (used to test the kit's closed-form checks) ----------
+from ..backend import Backend, Capabilities, Session, Tolerance  # noqa: E402
+from ..hookspecs import hookimpl  # noqa: E402
+
+
+class _ReferenceSession(Session):
+    def __init__(self, resolved):
+        self.resolved, self._results = resolved, None
+
+    def run(self, progress=None):
+        self._results = simulate(self.resolved)
+
+    def results(self):
+        return self._results
+
+
+class ReferenceBackend(Backend):
+    """The reference engine behind the backend contract (not registered by default)."""
+
+    name = "reference"
+
+    def capabilities(self):
+        feats = {"spike_source", "current:step", "synapse:Static", "receptor:inhibitory"}
+        for label in SUPPORTED:
+            feats.add(f"neuron:{label}")
+            kind = label.split("[")[0]
+            variables = ("v", "u") if kind == "Izhikevich" else \
+                ("v",) if "delta" in label else ("v", "isyn_exc", "isyn_inh")
+            feats.update(f"record:{label}.{v}" for v in variables)
+        return Capabilities(frozenset(feats), {lab: Tolerance(2, 1e-9) for lab in SUPPORTED})
+
+    def build(self, resolved, **options):
+        return _ReferenceSession(resolved)
+
+    def versions(self):
+        return {"reference": "1"}
+
+
+class ReferencePlugin:
+    """Register with ``make_plugin_manager(plugins=[ReferencePlugin()])``."""
+
+    @hookimpl
+    def hub_register_backends(self):
+        from ..backend import BackendSpec
+
+        return [BackendSpec("reference", ReferenceBackend, "hub reference engine")]
