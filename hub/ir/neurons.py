@@ -128,8 +128,7 @@ _SYN_TAUS = (
 class LIF(NeuronModel):
     """Leaky integrate-and-fire neuron with current-based synapses (PyNN ``IF_curr_*``).
 
-    .. math::
-        c_m \\frac{dV}{dt} = \\frac{c_m}{\\tau_m}(v_{rest} - V) + I_E + I_I + i_{offset}
+        cm dV/dt = cm (v_rest - V) / tau_m + I_E + I_I + i_offset
 
     ``synapse="exp"``:  dI_X/dt = -I_X / tau_syn_X, a spike adds w (nA) to I_X.
     ``synapse="alpha"``: I_X = w e/tau_syn t exp(-t/tau_syn) per spike (peak w at t=tau_syn).
@@ -155,9 +154,7 @@ class LIF(NeuronModel):
 class LIFCond(NeuronModel):
     """Leaky integrate-and-fire neuron with conductance-based synapses (PyNN ``IF_cond_*``).
 
-    .. math::
-        c_m \\frac{dV}{dt} = \\frac{c_m}{\\tau_m}(v_{rest}-V) + g_E(e_{rev,E}-V)
-                             + g_I(e_{rev,I}-V) + i_{offset}
+        cm dV/dt = cm (v_rest - V) / tau_m + g_E (e_rev_E - V) + g_I (e_rev_I - V) + i_offset
 
     ``synapse="exp"``: dg_X/dt = -g_X/tau_syn_X, a spike adds w (uS) to g_X.
     ``synapse="alpha"``: g_X(t) = w e/tau_syn t exp(-t/tau_syn) per spike.
@@ -183,8 +180,7 @@ class LIFCond(NeuronModel):
 class Izhikevich(NeuronModel):
     """Izhikevich (2003) neuron (PyNN ``Izhikevich``, NEST ``izhikevich``).
 
-    .. math::
-        dV/dt = 0.04 V^2 + 5 V + 140 - U + I, \\qquad dU/dt = a (b V - U)
+        dV/dt = 0.04 V^2 + 5 V + 140 - U + I        dU/dt = a (b V - U)
 
     V in mV, t in ms, I = i_offset in mV/ms (nA through a 1 MOhm, 1 nF-normalised membrane,
     as in NEST).  Spike when V >= v_thresh; then V = c, U = U + d.  Synaptic input is a delta
@@ -212,11 +208,9 @@ class AdEx(NeuronModel):
     """Adaptive exponential integrate-and-fire (Brette & Gerstner 2005; PyNN
     ``EIF_cond_exp_isfa_ista``, NEST ``aeif_cond_exp`` / ``aeif_cond_alpha``).
 
-    .. math::
-        c_m dV/dt = \\frac{c_m}{\\tau_m}\\left(v_{rest}-V + \\Delta_T e^{(V-v_{thresh})/\\Delta_T}\\right)
-                    - w + g_E(e_{rev,E}-V) + g_I(e_{rev,I}-V) + i_{offset}
-
-        \\tau_w dw/dt = a (V - v_{rest}) - w
+        cm dV/dt = cm/tau_m (v_rest - V + delta_T exp((V - v_thresh)/delta_T))
+                   - w + g_E (e_rev_E - V) + g_I (e_rev_I - V) + i_offset
+        tau_w dw/dt = a (V - v_rest) - w
 
     Spike when V >= v_spike: V = v_reset, w += b, refractory for tau_refrac.
     Units: a in nS, b and w in nA, conductances in uS.
@@ -256,9 +250,8 @@ class HodgkinHuxley(NeuronModel):
     """Hodgkin-Huxley neuron after Traub and Miles (1991), NEST ``hh_cond_exp_traub``
     (PyNN ``HH_cond_exp``), with exponential conductance synapses.
 
-    .. math::
-        c_m dV/dt = -g_{Na} m^3 h (V-E_{Na}) - g_K n^4 (V-E_K) - g_L (V-E_L)
-                    + g_E(e_{rev,E}-V) + g_I(e_{rev,I}-V) + i_{offset}
+        cm dV/dt = -gbar_Na m^3 h (V - e_rev_Na) - gbar_K n^4 (V - e_rev_K)
+                   - g_leak (V - e_rev_leak) + g_E (e_rev_E - V) + g_I (e_rev_I - V) + i_offset
 
     with the Traub rate functions of u = V - v_offset (see the model reference).  A spike is
     registered when V crosses 0 mV from below after a refractory period (NEST rule).
