@@ -56,7 +56,7 @@ def make_plugin_manager(autoload: bool | None = None, strict: bool = False,
         elif pm.get_name(mod) is None:
             pm.register(mod)
             pm.distributions[pm.get_name(mod)] = getattr(mod, "__name__", "?")
-    pm.check_pending()
+    _check_pending(pm, strict)
     if os.environ.get("SNN_HUB_TRACE"):
         pm.trace.root.setwriter(sys.stderr.write)
         pm.enable_tracing()
@@ -78,6 +78,25 @@ def _register(pm, load, name, dist, target, strict):
         if strict:
             raise PluginError(msg) from exc
         warnings.warn(msg, PluginLoadWarning, stacklevel=3)
+
+
+def _check_pending(pm, strict):
+    """A misspelt hook fails loudly, naming the plugin and its distribution; without
+    ``strict`` the broken plugin is unregistered with a warning and the rest go on."""
+    while True:
+        try:
+            pm.check_pending()
+            return
+        except pluggy.PluginValidationError as exc:
+            name = pm.get_name(exc.plugin) or "?"
+            dist = pm.distributions.get(name, name)
+            msg = (f"snn-hub plugin {name!r} from distribution {dist!r} failed to load: "
+                   f"{exc}")
+            if strict:
+                raise PluginError(msg) from exc
+            warnings.warn(msg, PluginLoadWarning, stacklevel=3)
+            pm.unregister(exc.plugin)
+            pm.distributions.pop(name, None)
 
 
 _DEFAULT: pluggy.PluginManager | None = None

@@ -8,7 +8,9 @@ adding a projection does not change the draws of the others.
 All times are quantized here to integer steps of ``dt`` (the semantics contract,
 docs/semantics.md):
 
-* delay steps ``D = floor(d/dt + 0.5)`` (as NEST), at least 1;
+* delay steps ``D = floor(d/dt + 0.5)`` (as NEST), at least 1; computed as NEST does,
+  ``floor(d * (1/dt) + 0.5)``, so 0.15 ms at dt = 0.1 ms is 2 steps (0.15/0.1 is
+  1.4999999999999998 in floating point, 0.15 * 10.0 is 1.5);
 * a spike time t of a ``SpikeTimes`` source gets stamp ``round(t/dt)``;
 * a Poisson source emits ``Poisson(rate*dt)`` spikes in each step ``((s-1)dt, s dt]``,
   stamped ``s``; several spikes in one step are kept (multiplicity);
@@ -144,7 +146,7 @@ def resolve(network, duration: float) -> ResolvedNetwork:
     if not math.isfinite(duration) or duration <= 0:
         raise ValidationError(Diagnostic("duration", f"{duration} ms must be positive",
                                          "run for a duration > 0 ms"))
-    steps = int(math.floor(duration / dt + 0.5))
+    steps = int(to_steps(duration, dt))
     seed = network.seed if network.seed is not None else int(
         np.random.SeedSequence().generate_state(1)[0])
     out = ResolvedNetwork(dt, int(seed), steps, label=network.label)
@@ -178,8 +180,14 @@ def resolve(network, duration: float) -> ResolvedNetwork:
     return out
 
 
+def to_steps(ms, dt: float):
+    """Round a time in ms to whole steps of ``dt`` the way NEST does
+    (``ld_round(ms * STEPS_PER_MS)``): floor(ms * (1/dt) + 0.5)."""
+    return np.floor(np.asarray(ms, float) * (1.0 / dt) + 0.5)
+
+
 def _stamp(times_ms: np.ndarray, dt: float) -> np.ndarray:
-    return np.floor(np.asarray(times_ms, float) / dt + 0.5).astype(np.int64)
+    return to_steps(np.asarray(times_ms, float), dt).astype(np.int64)
 
 
 def _values(value, unit, n, rng_keys, seed) -> np.ndarray:
@@ -229,8 +237,8 @@ def _poisson(src: PoissonSource, n, dt, steps, rng):
     rate = np.broadcast_to(np.asarray(units.convert(src.rate, "Hz"), float), (n,))
     start = float(units.convert(src.start, "ms"))
     stop = float(units.convert(src.stop, "ms"))
-    first = int(math.floor(start / dt + 0.5)) + 1
-    last = min(steps, int(math.floor(stop / dt + 0.5)) if math.isfinite(stop) else steps)
+    first = int(to_steps(start, dt)) + 1
+    last = min(steps, int(to_steps(stop, dt)) if math.isfinite(stop) else steps)
     lam = rate * dt * 1e-3
     all_idx, all_st = [], []
     chunk = max(1, int(2e7 // max(n, 1)))
@@ -271,8 +279,13 @@ def _resolve_projection(proj, out: ResolvedNetwork, dt, seed) -> ResolvedProject
         post, pre = fixed_degree(rng, n_post, n_pre, c.n, no_self, c.with_replacement)
     else:  # pragma: no cover
         raise TypeError(c)
-    order = np.lexsort((post, pre))
-    pre, post = pre[order], post[order]
+    # sort by (pre, post); most connectors already draw in that order, so check first
+    key = pre * n_post + post
+    if len(key) > 1 and not (key[1:] >= key[:-1]).all():
+        order = np.argsort(key, kind="stable")
+        pre, post = pre[order], post[order]
+    else:
+        order = None
     syn = proj.synapse
     target = out.populations[proj.post].model
     loc = f"projection {proj.label!r}"
@@ -282,7 +295,7 @@ def _resolve_projection(proj, out: ResolvedNetwork, dt, seed) -> ResolvedProject
                           seed, f"{loc}.weight")
     delay = _per_synapse(dt if dv is None else dv, "ms", len(pre), order,
                          (proj.label, "delay"), seed, f"{loc}.delay")
-    steps = np.maximum(1, np.floor(delay / dt + 0.5)).astype(np.int64)
+    steps = np.maximum(1, to_steps(delay, dt)).astype(np.int64)
     return ResolvedProjection(proj.label, proj.pre, proj.post, pre, post, weight, steps,
                               syn.receptor)
 
@@ -295,7 +308,7 @@ def _per_synapse(value, unit, n, order, keys, seed, loc):
         raise ValidationError(Diagnostic(loc, f"{arr.size} values for {n} connections",
                                          "give a scalar, a distribution or one value per "
                                          "connection"))
-    return arr[order]
+    return arr if order is None else arr[order]
 
 
 def bernoulli_pairs(rng, n_pre, n_post, p, exclude_diagonal=False):

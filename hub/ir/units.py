@@ -23,10 +23,12 @@ _DIMENSIONS: dict[str, dict[str, float]] = {
     "dimensionless": {"1": 1.0, "": 1.0},
     "steps": {"steps": 1.0},
 }
-# Brian2's str(quantity.dim) for each dimension (SI base-unit expression)
-_BRIAN_DIMS = {
-    "time": "s", "voltage": "V", "current": "A", "conductance": "S", "capacitance": "F",
-    "frequency": "Hz", "rate": "Hz", "voltage_rate": "V/s", "dimensionless": "1",
+# SI base-unit exponents (m, kg, s, A) of each dimension, to check Brian2 quantities
+# (Brian2's str(dim) spells most of them as base-unit products, e.g. 'm^-2 kg^-1 s^3 A^2')
+_SI_EXPONENTS = {
+    "time": (0, 0, 1, 0), "voltage": (2, 1, -3, -1), "current": (0, 0, 0, 1),
+    "conductance": (-2, -1, 3, 2), "capacitance": (-2, -1, 4, 2), "frequency": (0, 0, -1, 0),
+    "rate": (0, 0, -1, 0), "voltage_rate": (2, 1, -4, -1), "dimensionless": (0, 0, 0, 0),
 }
 _UNIT_TO_DIM = {u: d for d, units in _DIMENSIONS.items() for u in units}
 _ALIASES = {"µs": "us", "μs": "us", "µA": "uA", "μA": "uA", "µS": "uS", "μS": "uS",
@@ -57,9 +59,8 @@ def convert(value, unit: str):
     """
     dim = _UNIT_TO_DIM[unit]
     if hasattr(value, "dim") and hasattr(value, "dimensions"):  # Brian2 Quantity
-        got = str(value.dim) or "1"
-        if got != _BRIAN_DIMS.get(dim):
-            raise UnitError(f"has dimension {got!r}, expected {unit} ({dim})")
+        if not _same_brian_dim(value, dim):
+            raise UnitError(f"has dimension {str(value.dim) or '1'!r}, expected {unit} ({dim})")
         return np.asarray(value, dtype=float) / factor(unit) if np.ndim(value) else \
             float(np.asarray(value)) / factor(unit)
     if isinstance(value, str):
@@ -75,3 +76,17 @@ def convert(value, unit: str):
             raise UnitError(f"{value!r} is a {_UNIT_TO_DIM[sym]}, expected {unit} ({dim})")
         return number * factor(sym) / factor(unit)
     return value
+
+
+def _same_brian_dim(value, dim: str) -> bool:
+    """Whether a Brian2 quantity has dimension ``dim`` (compared through Brian2's own
+    dimension objects, which are singletons; Brian2 is imported already if value is one)."""
+    import sys
+
+    exps = _SI_EXPONENTS.get(dim)
+    module = sys.modules.get(type(value).__module__)
+    make = getattr(module, "get_or_create_dimension", None)
+    if exps is None or make is None:
+        return False
+    m, kg, s, a = exps
+    return value.dim is make(m=m, kg=kg, s=s, A=a)
