@@ -1,0 +1,212 @@
+"""The IR as data: save/load round trips and unit conversion."""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+import hub
+from hub.ir import units
+from hub.ir.units import UnitError
+
+
+def rich_network():
+    """A network using every kind of value the file format must carry."""
+    rng = np.random.default_rng(0)
+    net = hub.Network(dt=0.1, seed=7, label="rich", metadata={"author": "test", "n": 3})
+    exc = net.add_population(40, hub.LIF(synapse="alpha", tau_m=rng.uniform(10, 30, 40),
+                                         v_thresh=hub.Normal(-50.0, 1.0, low=-55.0, high=-45.0),
+                                         cm="250 pF"), label="exc")
+    exc.initialize(v=hub.Uniform(-65.0, -55.0), isyn_exc=0.0)
+    inh = net.add_population(5, hub.model("IF_cond_exp", e_rev_I=[-70.0, -71, -72, -73, -74]),
+                             label="inh")
+    izh = net.add_population(3, hub.Izhikevich(a=0.02, d=8.0), label="izh")
+    net.add_population(2, hub.AdEx(), label="adex")
+    net.add_population(2, hub.HodgkinHuxley(), label="hh")
+    poisson = net.add_source(hub.PoissonSource(rate=12.5, start=10.0), size=20, label="noise")
+    trains = net.add_source(hub.SpikeTimes([[1.0, 2.5, 7.0], [], [3.3]]), size=3,
+                            label="trains")
+    shared = net.add_source(hub.SpikeTimes([5.0, 6.0]), size=2, label="shared")
+    many = net.add_source(hub.SpikeTimes(list(np.arange(1.0, 30.0, 1.0))), size=1,
+                          label="many")
+    net.connect(poisson, exc, hub.FixedProbability(0.2), hub.Static(0.1, 1.5), label="in")
+    net.connect(exc, exc, hub.FixedInDegree(5, allow_self_connections=False),
+                hub.Static(hub.Uniform(0.01, 0.05), hub.Normal(2.0, 0.5, low=0.1)), label="ee")
+    net.connect(exc, inh, hub.FixedOutDegree(2, with_replacement=True, seed=99),
+                hub.Static(0.002, 1.0), label="ei")
+    net.connect(inh, exc, hub.AllToAll(), hub.Static(-0.3, 0.8, receptor="inhibitory"),
+                label="ie")
+    net.connect(trains, izh, hub.OneToOne(), hub.Static(5.0, 1.0), label="ti")
+    net.connect(shared, izh, hub.FromList([(0, 1, 2.0, 1.0), (1, 2, 3.0, 2.0)]), label="fl")
+    net.connect(many, izh, hub.FromArrays(np.zeros(20, int), np.arange(20) % 3,
+                                          weight=np.linspace(1, 2, 20)), label="fa")
+    net.inject(exc, hub.DCSource(0.5, start=5.0, stop=50.0), indices=[0, 1, 2])
+    net.inject(izh, hub.StepCurrentSource([10.0, 20.0, 30.0], [0.001, 0.0, 0.002]))
+    net.record(exc, "spikes", "v", interval=1.0, indices=np.arange(0, 40, 2))
+    net.record(inh, "gsyn_inh")
+    net.record(trains, "spikes")
+    return net
+
+
+def test_save_load_round_trip_is_equal(tmp_path):
+    net = rich_network()
+    path = hub.save(net, tmp_path / "net.npz")
+    back = hub.load(path)
+    assert back == net
+    assert back.to_dict().keys() == net.to_dict().keys()
+    assert [p.label for p in back.populations] == [p.label for p in net.populations]
+    exc = back.population("exc")
+    np.testing.assert_array_equal(exc.model.values["tau_m"], net.population("exc").model.values["tau_m"])
+    assert exc.model.values["v_thresh"] == hub.Normal(-50.0, 1.0, low=-55.0, high=-45.0)
+    assert exc.initial_values["v"] == hub.Uniform(-65.0, -55.0)
+    assert back.population("trains").model.times == [[1.0, 2.5, 7.0], [], [3.3]]
+    assert back.population("noise").model.stop == math.inf
+    assert back.injections[1].source.amplitudes == [0.001, 0.0, 0.002]
+    assert back.metadata == {"author": "test", "n": 3}
+    assert (back.dt, back.seed, back.label) == (0.1, 7, "rich")
+
+
+def test_round_trip_resolves_to_the_same_arrays(tmp_path):
+    net = rich_network()
+    back = hub.load(hub.save(net, tmp_path / "net.npz"))
+    a, b = hub.resolve(net, 50.0), hub.resolve(back, 50.0)
+    for pa, pb in zip(a.projections, b.projections):
+        for field in ("pre_idx", "post_idx", "weight", "delay_steps"):
+            np.testing.assert_array_equal(getattr(pa, field), getattr(pb, field))
+    for label in a.populations:
+        for key, arr in a.populations[label].params.items():
+            np.testing.assert_array_equal(arr, b.populations[label].params[key])
+        for key, arr in a.populations[label].initial.items():
+            np.testing.assert_array_equal(arr, b.populations[label].initial[key])
+    for label in a.sources:
+        np.testing.assert_array_equal(a.sources[label].stamps, b.sources[label].stamps)
+        np.testing.assert_array_equal(a.sources[label].indices, b.sources[label].indices)
+    for ia, ib in zip(a.injections, b.injections):
+        np.testing.assert_array_equal(ia.stamps, ib.stamps)
+        np.testing.assert_array_equal(ia.amplitudes, ib.amplitudes)
+
+
+def test_a_changed_network_is_not_equal(tmp_path):
+    net = rich_network()
+    back = hub.load(hub.save(net, tmp_path / "net.npz"))
+    back.population("exc").model.values["tau_m"][3] += 1e-12
+    assert back != net
+    other = rich_network()
+    other.projections[0].synapse.delay = 1.6
+    assert other != net
+
+
+def test_saved_file_is_versioned_json_plus_arrays(tmp_path):
+    path = hub.save(rich_network(), tmp_path / "net.npz")
+    with np.load(path) as f:
+        doc = json.loads(bytes(f["__network__"]).decode())
+        assert all(k == "__network__" or k.startswith("a") for k in f.files)
+    assert doc["format"] == "snn-hub-network" and doc["version"] == 1
+    kinds = [p["model"]["kind"] for p in doc["populations"]]
+    assert kinds[:5] == ["LIF", "LIFCond", "Izhikevich", "AdEx", "HodgkinHuxley"]
+
+
+def test_save_is_atomic_and_load_rejects_foreign_files(tmp_path):
+    net = rich_network()
+    path = tmp_path / "net.npz"
+    hub.save(net, path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["net.npz"]  # no temp file left
+    np.savez(tmp_path / "other.npz", x=np.arange(3))
+    with pytest.raises(hub.ValidationError, match="not an snn-hub network file"):
+        hub.load(tmp_path / "other.npz")
+
+
+def test_newer_format_version_is_refused(tmp_path):
+    net = hub.Network()
+    net.add_population(1, hub.LIF())
+    doc = net.to_dict()
+    doc["version"] = 99
+    np.savez(tmp_path / "new.npz", __network__=np.frombuffer(json.dumps(doc).encode(), np.uint8))
+    with pytest.raises(hub.ValidationError, match="newer than this snn-hub.*upgrade"):
+        hub.load(tmp_path / "new.npz")
+
+
+# --- units ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("value, unit, expected", [
+    ("20 ms", "ms", 20.0),
+    ("0.02 s", "ms", 20.0),
+    ("0.5 nS", "uS", 0.0005),
+    ("250 pF", "nF", 0.25),
+    ("-65 mV", "mV", -65.0),
+    ("0.065 V", "mV", 65.0),
+    ("100 pA", "nA", 0.1),
+    ("5 Hz", "Hz", 5.0),
+    ("1 kHz", "Hz", 1000.0),
+    ("0.02 1/ms", "1/ms", 0.02),
+    ("3", "ms", 3.0),
+    ("2 µs", "ms", 0.002),
+    (20.0, "ms", 20.0),
+])
+def test_unit_strings(value, unit, expected):
+    assert units.convert(value, unit) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("value, unit", [("5 mV", "ms"), ("1 nA", "uS"), ("3 ms", "Hz"),
+                                         ("2 furlongs", "ms"), ("fast", "ms")])
+def test_wrong_units_are_errors_naming_the_expected_unit(value, unit):
+    with pytest.raises(UnitError, match=unit.replace("/", ".")):
+        units.convert(value, unit)
+
+
+def test_arrays_pass_through_in_canonical_units():
+    arr = np.array([1.0, 2.0])
+    assert units.convert(arr, "ms") is arr
+
+
+def test_unit_strings_in_a_model_are_converted_when_resolved():
+    net = hub.Network(dt="0.1 ms", seed=1)
+    net.add_population(2, hub.LIFCond(tau_m="0.02 s", cm="200 pF", tau_syn_E="5 ms"),
+                       label="p")
+    r = hub.resolve(net, "10 ms")
+    p = r.populations["p"].params
+    assert r.dt == 0.1 and r.steps == 100
+    np.testing.assert_allclose(p["tau_m"], [20.0, 20.0])
+    np.testing.assert_allclose(p["cm"], [0.2, 0.2])
+
+
+def test_conductance_weight_in_nS_becomes_uS():
+    net = hub.Network(dt=0.1, seed=1)
+    a = net.add_population(2, hub.LIFCond(), label="a")
+    net.connect(a, a, hub.OneToOne(), hub.Static(weight="6 nS", delay="1 ms"))
+    proj = hub.resolve(net, 5.0).projections[0]
+    np.testing.assert_allclose(proj.weight, [0.006, 0.006])
+    np.testing.assert_array_equal(proj.delay_steps, [10, 10])
+
+
+def test_brian2_quantities():
+    b2 = pytest.importorskip("brian2")
+    assert units.convert(20 * b2.ms, "ms") == pytest.approx(20.0)
+    assert units.convert(0.5 * b2.nS, "uS") == pytest.approx(0.0005)
+    assert units.convert(-65 * b2.mV, "mV") == pytest.approx(-65.0)
+    assert units.convert(200 * b2.pF, "nF") == pytest.approx(0.2)
+    assert units.convert(0.1 * b2.nA, "nA") == pytest.approx(0.1)
+    assert units.convert(5 * b2.Hz, "Hz") == pytest.approx(5.0)
+    assert units.convert(0.02 / b2.ms, "1/ms") == pytest.approx(0.02)
+    assert units.convert(2 * b2.mV / b2.ms, "mV/ms") == pytest.approx(2.0)
+    np.testing.assert_allclose(units.convert(np.array([10.0, 20.0]) * b2.ms, "ms"), [10, 20])
+    with pytest.raises(UnitError, match="expected ms"):
+        units.convert(5 * b2.mV, "ms")
+    with pytest.raises(UnitError, match="expected uS"):
+        units.convert(1 * b2.nA, "uS")
+    # and through the IR
+    net = hub.Network(dt=0.1 * b2.ms, seed=1)
+    net.add_population(1, hub.LIF(tau_m=10 * b2.ms, v_thresh=-52 * b2.mV), label="p")
+    p = hub.resolve(net, 1.0).populations["p"].params
+    assert p["tau_m"][0] == pytest.approx(10.0) and p["v_thresh"][0] == pytest.approx(-52.0)
+
+
+def test_every_parameter_declares_a_known_unit():
+    from hub.ir.neurons import NEURON_MODELS
+
+    for cls in NEURON_MODELS.values():
+        for p in cls.parameters:
+            units.dimension_of(p.unit)
+        for s in cls.state:
+            units.dimension_of(s.unit)
