@@ -453,11 +453,11 @@ def cmd_plugins(args) -> int:
 def cmd_check_backend(args) -> int:
     from .plugins import get_backend
 
-    if importlib.util.find_spec("hub.testing") is None:
+    testing = _conformance_kit()
+    if testing is None:
         raise HubError(f"check-backend: the conformance kit (hub.testing) is not part of this "
                        f"snn-hub {_hub_version()} yet, so {args.name!r} cannot be checked; "
                        "upgrade snn-hub or run the backend's own tests")
-    testing = importlib.import_module("hub.testing")
     check_backend = getattr(testing, "check_backend", None)
     if check_backend is None:
         raise HubError("check-backend: hub.testing has no check_backend(); upgrade snn-hub")
@@ -480,6 +480,13 @@ def cmd_check_backend(args) -> int:
     if report is not None:
         print(report)
     return EXIT_OK if _report_ok(report) else EXIT_PROBLEMS
+
+
+def _conformance_kit():
+    """The hub.testing module, or None where this snn-hub does not ship it."""
+    if importlib.util.find_spec("hub.testing") is None:
+        return None
+    return importlib.import_module("hub.testing")
 
 
 def _one_line(text, limit: int = 100) -> str:
