@@ -1,0 +1,109 @@
+"""The Brian2 backend object: declared capabilities, options, build, versions.
+
+Brian2 is imported only when a network is built (or versions are asked for).  Other
+plugins may teach this backend new models through
+``hub_register_translations(backend_name="brian2")`` by returning
+``{model label: hub_brian2.B2Model}``.
+"""
+from __future__ import annotations
+
+import os
+
+from hub import Backend, Capabilities, HubError
+
+from .models import DEFAULT_SUBSTEPS, TABLES, B2Model
+
+#: flags for codegen="cython": strict IEEE (no -ffast-math, no FMA contraction, no -march)
+STRICT_GCC_FLAGS = ["-w", "-O3", "-ffp-contract=off", "-fno-fast-math", "-std=c++11"]
+
+OPTIONS = {
+    "codegen": "'numpy' (default: strict IEEE arithmetic, nothing to compile) or 'cython' "
+               "(compiled with " + " ".join(STRICT_GCC_FLAGS) + ", its own cache directory; "
+               "same numbers, much faster on big networks, a first compile takes minutes)",
+    "substeps": "RK4 steps per dt for conductance models: an int for all, or "
+                "{kind: int} (defaults " + ", ".join(f"{k} {v}" for k, v in
+                                                     DEFAULT_SUBSTEPS.items()) + ")",
+    "cache_dir": "Cython cache directory for codegen='cython' (default "
+                 "~/.cache/snn-hub/brian2-cython-strict; Brian2's own cache key ignores "
+                 "compiler flags, so it must not be shared with non-strict builds)",
+}
+
+
+def default_cache_dir() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "snn-hub", "brian2-cython-strict")
+
+
+class Brian2Backend(Backend):
+    """Runs resolved networks on Brian2 (runtime mode, numpy or strict Cython)."""
+
+    name = "brian2"
+
+    def tables(self) -> dict[str, B2Model]:
+        """Built-in model tables plus those other plugins register for ``brian2``."""
+        tables = dict(TABLES)
+        try:
+            from hub.plugins import plugin_manager
+
+            extras = plugin_manager().hook.hub_register_translations(backend_name=self.name)
+        except Exception:  # a broken third-party plugin must not hide the built-ins
+            extras = []
+        for extra in extras:
+            tables.update({k: v for k, v in (extra or {}).items() if isinstance(v, B2Model)})
+        return tables
+
+    def capabilities(self) -> Capabilities:
+        tables = self.tables()
+        features = {"spike_source", "current:step", "synapse:Static", "receptor:inhibitory"}
+        tolerances = {}
+        for label, table in tables.items():
+            features.add(f"neuron:{label}")
+            features.update(f"record:{label}.{var}" for var in table.record)
+            tolerances[label] = table.tolerance
+        return Capabilities(frozenset(features), tolerances, options=dict(OPTIONS))
+
+    def build(self, resolved, codegen: str = "numpy", substeps=None, cache_dir=None,
+              **options):
+        """Build ``resolved`` in a fresh Brian2 ``Network``; options as in ``OPTIONS``."""
+        if options:
+            raise HubError(f"brian2: unknown option(s) {sorted(options)}; known: "
+                           f"{sorted(OPTIONS)}")
+        if codegen not in ("numpy", "cython"):
+            raise HubError(f"brian2: codegen={codegen!r} must be 'numpy' or 'cython'")
+        steps = dict(DEFAULT_SUBSTEPS)
+        if substeps is not None:
+            if isinstance(substeps, str) and substeps.strip().isdigit():
+                substeps = int(substeps)   # from the command line
+            if isinstance(substeps, dict):
+                unknown = set(substeps) - set(steps)
+                if unknown:
+                    raise HubError(f"brian2: substeps for unknown kinds {sorted(unknown)}; "
+                                   f"known: {sorted(steps)}")
+                steps.update(substeps)
+            else:
+                steps = {k: substeps for k in steps}
+        for kind, n in steps.items():
+            if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+                raise HubError(f"brian2: substeps={n!r} for {kind} must be an integer >= 1")
+        from .session import Brian2Session
+
+        return Brian2Session(resolved, self.tables(), codegen=codegen, substeps=steps,
+                             cache_dir=cache_dir or default_cache_dir())
+
+    def versions(self) -> dict[str, str]:
+        """Brian2 version and what decides its arithmetic (codegen target, flags)."""
+        from .session import import_brian2, last_codegen
+
+        b2 = import_brian2()
+        codegen = last_codegen()
+        out = {"brian2": b2.__version__, "brian2.codegen": codegen,
+               "brian2.schedule": "start,groups,synapses,thresholds,resets,end"}
+        if codegen == "cython":
+            out["brian2.cflags"] = " ".join(STRICT_GCC_FLAGS)
+            try:
+                import Cython
+
+                out["cython"] = Cython.__version__
+            except ImportError:  # pragma: no cover
+                pass
+        return out
