@@ -79,14 +79,15 @@ class NeuronModel:
 
     @property
     def input(self) -> str:
-        """'current' (weights in nA), 'conductance' (uS) or 'voltage' (mV jumps)."""
+        """'current' (weights in nA), 'conductance' (uS), 'voltage' (mV jumps) or 'integer'
+        (dimensionless chip weights, ChipLIF)."""
         if isinstance(self.input_kind, dict):
             return self.input_kind[self.synapse]
         return self.input_kind
 
     @property
     def weight_unit(self) -> str:
-        return {"current": "nA", "conductance": "uS", "voltage": "mV"}[self.input]
+        return {"current": "nA", "conductance": "uS", "voltage": "mV", "integer": "1"}[self.input]
 
     @property
     def label(self) -> str:
@@ -285,23 +286,33 @@ class HodgkinHuxley(NeuronModel):
 
 
 class ChipLIF(NeuronModel):
-    """The chip's native current-based compartment (integer state; see docs/chip.md).
+    """The chip's native current-based compartment (integer state; DESIGN section 8 and
+    docs/chip.md).  Per step, with A the sum of the arriving integer weights:
 
-    u[t] = u[t-1] (4096-du)/4096 + (A << 6);  v[t] = v[t-1] (4096-dv)/4096 + u[t] + bias;
-    spike when v > vth_mant << 6, then v = 0 for refractory_steps.  All integer.
+        u = sign(u) ((|u| (4096 - du)) >> 12) + (A << 6)       wrapped to 24-bit signed
+        v = sign(v) ((|v| (4096 - dv)) >> 12) + u + (bias_mant << bias_exp)
+        v = clip(v, -(2^23 - 1), 2^23 - 1);  v = 0 while refractory
+        spike when v > vth_mant << 6; then v = 0 for refractory_steps steps
+
+    Weights are integers (the chip quantizes |w| > 255 to an 8-bit mantissa with a shared
+    exponent); a synapse with hub delay D steps is programmed with delay D - 1 (the chip adds
+    one step of latency), so its input reaches u in the step the hub's contract says it
+    arrives.  Runs on the ``chip`` backend.
     """
 
     kind = "ChipLIF"
     parameters = (
-        Param("du", "1", 4095, "current decay (0..4096)", "int_nonneg"),
-        Param("dv", "1", 0, "voltage decay (0..4095)", "int_nonneg"),
-        Param("vth_mant", "1", 100, "threshold mantissa (17 bit)", "int_nonneg"),
-        Param("bias_mant", "1", 0, "bias mantissa (13 bit, signed)"),
+        Param("du", "1", 4095, "current decay (integer 0..4096)", "int_nonneg"),
+        Param("dv", "1", 0, "voltage decay (integer 0..4095)", "int_nonneg"),
+        Param("vth_mant", "1", 100, "threshold mantissa (17 bit): v > vth_mant << 6 spikes",
+              "int_nonneg"),
+        Param("bias_mant", "1", 0, "bias mantissa (13 bit signed, -4095..4095)"),
         Param("bias_exp", "1", 0, "bias exponent (0..7)", "int_nonneg"),
-        Param("refractory_steps", "1", 1, "refractory period in steps", "int_nonneg"),
+        Param("refractory_steps", "1", 0, "steps v is held at 0 after a spike", "int_nonneg"),
     )
-    input_kind = "current"
-    state = (State("u", "1", 0, "current"), State("v", "1", 0, "voltage"))
+    input_kind = "integer"
+    state = (State("u", "1", 0, "current (24-bit integer)"),
+             State("v", "1", 0, "voltage (24-bit integer)"))
 
 
 NEURON_MODELS: dict[str, type[NeuronModel]] = {

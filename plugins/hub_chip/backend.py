@@ -1,0 +1,157 @@
+"""The chip backend object (capabilities, build) and its session (run, results)."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from hub import Backend, Capabilities, HubError, Results, Session, Signal, SpikeTrains, Tolerance
+
+from . import quantize
+from .compile import compile_network
+from .discretize import LIF_DELTA, LIF_EXP, NATIVE
+from .energy import load_profile
+from .engine import Engine, Probe
+from .fast import HAVE_NUMBA, FastEngine
+from .report import build_report
+
+OPTIONS = {
+    "chips": "number of chips available to the mapper (int >= 1, default 1; 128 cores each)",
+    "energy_profile": "energy/time profile: 'loihi-davies2018' (default), a dict or a JSON "
+                      "file with fields of hub_chip.EnergyProfile",
+    "headroom": "v range kept beyond the threshold distance when scaling float models "
+                f"(float >= 1, default {quantize.DEFAULT_HEADROOM:g})",
+    "count_activity": "count active/inactive compartment updates for the energy report "
+                      "(bool, default True)",
+    "engine": "'auto' (default: numba if installed, else numpy), 'numpy' or 'numba'; both "
+              "compute the same integers",
+}
+
+KNOWN_GAPS = {
+    "check_lif_dc_closed_form": "fixed point: v is an integer and DV = round(4096(1 - "
+    "exp(-dt/tau_m))) is a 12-bit decay (tau_m 20 ms runs as 20.4 ms), so V differs from the "
+    "float closed form by far more than 1e-9 mV (tier 4, statistical; see docs/chip.md)",
+    "check_delay_and_multiplicity": "weights are 8-bit mantissas, so the voltage jumps are "
+    "quantized (timing is exact: tests/test_chip_timing.py checks the same network)",
+    "check_reference_network_lif_delta": "tier 4: quantized weights, bias and decays; spikes "
+    "agree statistically, not bit for bit, with the float reference",
+    "check_heterogeneous_lif_delta": "tier 4: quantized weights, bias and decays; spikes "
+    "agree statistically, not bit for bit, with the float reference",
+}
+
+
+class ChipBackend(Backend):
+    """A Loihi-class fixed-point chip model (DESIGN section 8, docs/chip.md)."""
+
+    name = "chip"
+
+    def capabilities(self) -> Capabilities:
+        feats = {"spike_source", "synapse:Static", "receptor:inhibitory",
+                 f"neuron:{NATIVE}", f"record:{NATIVE}.u", f"record:{NATIVE}.v",
+                 f"neuron:{LIF_EXP}", f"record:{LIF_EXP}.v",
+                 f"neuron:{LIF_DELTA}", f"record:{LIF_DELTA}.v"}
+        stat = ("statistical (tier 4): integer state, 12-bit decays, 8-bit weights; against "
+                "NEST: population rate within 5 %, CV of ISI within 0.1, >= 95 % of "
+                "feedforward spikes within one step")
+        tolerances = {
+            NATIVE: Tolerance(1, note="bit-exact: the integer update of DESIGN section 8"),
+            LIF_EXP: Tolerance(4, spike_ms=0.1, matched=0.95, note=stat),
+            LIF_DELTA: Tolerance(4, spike_ms=0.1, matched=0.95, note=stat)}
+        return Capabilities(frozenset(feats), tolerances, dict(KNOWN_GAPS), dict(OPTIONS))
+
+    def build(self, resolved, chips=1, energy_profile=None, headroom=quantize.DEFAULT_HEADROOM,
+              count_activity=True, engine="auto", **options):
+        if options:
+            raise HubError(f"chip: unknown option(s) {sorted(options)}; known: {sorted(OPTIONS)}")
+        chips = _int_option("chips", chips)
+        try:
+            headroom = float(headroom)
+        except (TypeError, ValueError):
+            headroom = -1.0
+        if not headroom >= 1.0:
+            raise HubError(f"chip: headroom={headroom!r} must be a number >= 1")
+        labels = [p.model.label for p in resolved.populations.values()]
+        bad = sorted({lab for lab in labels if lab not in (NATIVE, LIF_EXP, LIF_DELTA)})
+        if bad:
+            from hub.api import check_capabilities
+
+            check_capabilities(self.name, resolved)  # raises CapabilityError with alternatives
+        if engine not in ("auto", "numpy", "numba"):
+            raise HubError(f"chip: engine={engine!r} must be 'auto', 'numpy' or 'numba'")
+        if engine == "numba" and not HAVE_NUMBA:
+            raise HubError("chip: engine='numba' needs numba (pip install numba)")
+        return ChipSession(resolved, chips, load_profile(energy_profile), headroom,
+                           bool(count_activity), engine)
+
+    def versions(self) -> dict[str, str]:
+        from . import __version__
+
+        return {"hub_chip": __version__, "numpy": np.__version__,
+                "chip_model": "loihi (Davies 2018; Lava bit-accurate LIF/Dense)"}
+
+
+def _int_option(name, value) -> int:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise HubError(f"chip: {name}={value!r} must be an integer >= 1")
+    return int(value)
+
+
+class ChipSession(Session):
+    def __init__(self, resolved, chips, profile, headroom, count_activity, engine="auto"):
+        t0 = time.perf_counter()
+        self.resolved, self.profile = resolved, profile
+        self.compiled = compile_network(resolved, chips=chips, headroom=headroom)
+        self.compile_s = time.perf_counter() - t0
+        self.probes, self._probe_keys = [], []
+        for pr in resolved.probes:
+            if pr.variable == "spikes" or pr.population not in self.compiled.layout:
+                continue
+            lay = self.compiled.layout[pr.population]
+            self.probes.append(Probe(pr.variable, lay.offset + pr.indices, pr.interval_steps))
+            self._probe_keys.append(pr)
+        prog = self.compiled.program
+        use_numba = engine == "numba" or (engine == "auto" and HAVE_NUMBA and (
+            prog.neg is None or not prog.neg.n_aux))
+        self.engine_name = "numba" if use_numba else "numpy"
+        self.engine = (FastEngine if use_numba else Engine)(prog, self.probes, count_activity)
+        self.out = None
+
+    def run(self, progress=None):
+        t0 = time.perf_counter()
+        self.out = self.engine.run(self.resolved.steps, progress)
+        self.run_s = time.perf_counter() - t0
+
+    def results(self) -> Results:
+        r, out, comp = self.resolved, self.out, self.compiled
+        res = Results()
+        for pr in r.probes:
+            if pr.variable != "spikes":
+                continue
+            if pr.population in r.sources:
+                src = r.sources[pr.population]
+                res.spike_trains[pr.population] = SpikeTrains(src.size, src.indices, src.stamps,
+                                                              r.dt)
+                continue
+            lay = comp.layout[pr.population]
+            sel = (out.spike_neurons >= lay.offset) & \
+                  (out.spike_neurons < lay.offset + lay.plan.size)
+            res.spike_trains[pr.population] = SpikeTrains(
+                lay.plan.size, out.spike_neurons[sel] - lay.offset, out.spike_steps[sel] + 1,
+                r.dt)
+        for pr, raw in zip(self._probe_keys, out.samples):
+            lay = comp.layout[pr.population]
+            model = r.populations[pr.population].model
+            unit = model.recordable_names()[pr.variable]
+            values = lay.decode_v(raw, pr.indices) if pr.variable == "v" else raw.astype(float)
+            times = np.arange(1, raw.shape[0] + 1) * pr.interval_steps * r.dt
+            res.signals[(pr.population, pr.variable)] = Signal(pr.variable, unit, times,
+                                                               pr.indices, values)
+        report = build_report(comp, out, self.profile, r.duration)
+        report["wall_time"] = {"engine": self.engine_name, "compile_s": self.compile_s,
+                               "engine_s": self.run_s,
+                               "engine_s_per_simulated_s": self.run_s / (r.duration * 1e-3)}
+        res.extra["chip"] = report
+        res.timings["compile_s"] = self.compile_s
+        return res

@@ -1,0 +1,166 @@
+"""Float neuron models onto the chip's integer compartment (the float side of the mapping).
+
+Only the *model-level* part lives here: decays, refractory steps, and the float factors that
+turn weights, bias, threshold and state into chip units once a voltage scale is chosen
+(quantize.py chooses it and rounds).  All factors follow NEST's exact propagators, so the
+chip is a quantized copy of the integration NEST performs (docs/chip.md):
+
+NEST (``iaf_psc_exp``), per step, x = V - v_reset:
+    x[s] = P22 x[s-1] + P21 I[s-1] + D,   D = (1 - P22)(v_rest - v_reset) + P20 i_offset
+    I[s] = P11 I[s-1] + (weights arriving at s)
+chip, per step, in v units of ``scale`` mV:
+    u[s] = (1 - DU/4096) u[s-1] + (input arriving in step s)
+    v[s] = (1 - DV/4096) v[s-1] + u[s] + bias
+
+``DU = round(4096 (1 - P11))`` and ``DV = round(4096 (1 - P22))`` (exact decays, not
+``4096 dt/tau``).  With the programmed delay ``d = D`` (one more than the hub's ``D - 1``)
+a weight reaches u one step after it reaches NEST's I, so ``u[s]`` plays the part of
+``P21 I[s-1]``: v and V are integrated on the same steps and a spike has the same stamp.
+A weight w (nA) becomes ``w P21 r_u r_v / scale`` in u, the bias ``D r_v / scale``, where
+``r_u = (DU/4096)/(1 - P11)`` and ``r_v = (DV/4096)/(1 - P22)`` correct for the rounding
+of the decays so that the integral of every PSP and the steady state of v are NEST's.
+
+Delta synapses (a jump of w mV in V, added in the step it arrives, with a threshold test
+in the same step) have ``DU = 4096`` (u holds only this step's input) and ``d = D - 1``.
+
+Excitatory and inhibitory currents with different decays (``tau_syn_E != tau_syn_I``
+after rounding) cannot share one u: such a neuron gets a second, auxiliary compartment
+that integrates the inhibitory current and is joined to the first (multi-compartment
+ADD join).  It costs one more compartment per neuron; populations whose two decays round
+to the same DU use one compartment.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hub.propagators import IAFPropagator, per_neuron, refractory_steps
+
+from .compartment import DECAY_ONE
+
+NATIVE = "ChipLIF"
+LIF_EXP = "LIF[synapse=exp]"
+LIF_DELTA = "LIF[synapse=delta]"
+SUPPORTED = (NATIVE, LIF_EXP, LIF_DELTA)
+
+
+@dataclass
+class PopulationPlan:
+    """One neuron population, discretized except for the voltage scale."""
+
+    label: str
+    size: int
+    kind: str                           # one of SUPPORTED
+    du: np.ndarray                      # int64[n] decay of u (excitatory current)
+    du_aux: np.ndarray | None           # int64[n] decay of the auxiliary (inhibitory) u
+    dv: np.ndarray                      # int64[n]
+    refractory: np.ndarray              # int64[n]
+    delay_offset: int                   # programmed delay = hub delay steps - 1 + offset
+    # --- float models only (None for ChipLIF) ---------------------------------------------
+    span: np.ndarray | None = None      # v_thresh - v_reset (mV): threshold distance
+    fold_exc: np.ndarray | None = None  # u contribution (mV) per nA of excitatory weight
+    fold_inh: np.ndarray | None = None  # same for inhibitory weights
+    drive: np.ndarray | None = None     # bias (mV per step)
+    v_reset: np.ndarray | None = None   # mV, for reading v back
+    tau: dict | None = None             # requested and effective time constants (report)
+    # --- ChipLIF only -------------------------------------------------------------------
+    bias: np.ndarray | None = None      # int64[n] effective bias
+    vth_mant: np.ndarray | None = None  # int64[n]
+
+    @property
+    def native(self) -> bool:
+        return self.kind == NATIVE
+
+    @property
+    def split(self) -> bool:
+        return self.du_aux is not None
+
+    @property
+    def compartments_per_neuron(self) -> int:
+        return 2 if self.split else 1
+
+
+def decay_constant(tau_ms, dt: float, top: int) -> np.ndarray:
+    """``round(4096 (1 - exp(-dt/tau)))`` clipped to 0..top (exact, not 4096 dt/tau)."""
+    d = np.rint(DECAY_ONE * -np.expm1(-dt / np.asarray(tau_ms, float)))
+    return np.clip(d, 0, top).astype(np.int64)
+
+
+def effective_tau(d: np.ndarray, dt: float) -> np.ndarray:
+    """The time constant a decay constant d really implements: -dt / ln(1 - d/4096)."""
+    d = np.asarray(d, float)
+    with np.errstate(divide="ignore"):
+        out = -dt / np.log1p(-d / DECAY_ONE)
+    return np.where(d <= 0, np.inf, np.where(d >= DECAY_ONE, 0.0, out))
+
+
+def plan_population(pop, dt: float) -> PopulationPlan:
+    label = pop.model.label
+    if label == NATIVE:
+        return _plan_native(pop)
+    if label in (LIF_EXP, LIF_DELTA):
+        return _plan_lif(pop, dt, label)
+    raise ValueError(label)  # the backend's capabilities exclude every other model
+
+
+def _int(a) -> np.ndarray:
+    return np.rint(np.asarray(a, float)).astype(np.int64)
+
+
+def _plan_native(pop) -> PopulationPlan:
+    p = pop.params
+    return PopulationPlan(pop.label, pop.size, NATIVE, du=_int(p["du"]), du_aux=None,
+                          dv=_int(p["dv"]), refractory=_int(p["refractory_steps"]),
+                          delay_offset=0, bias=_int(p["bias_mant"]) << _int(p["bias_exp"]),
+                          vth_mant=_int(p["vth_mant"]))
+
+
+def _plan_lif(pop, dt: float, label: str) -> PopulationPlan:
+    p = pop.params
+    tau_m, cm = p["tau_m"], p["cm"]
+    p22 = np.exp(-dt / tau_m)
+    p20 = tau_m / cm * -np.expm1(-dt / tau_m)
+    dv = decay_constant(tau_m, dt, DECAY_ONE - 1)
+    r_v = np.where((dv > 0) & (p22 < 1), dv / DECAY_ONE / np.where(p22 < 1, -np.expm1(
+        -dt / tau_m), 1.0), 1.0)
+    drive = ((1 - p22) * (p["v_rest"] - p["v_reset"]) + p20 * p["i_offset"]) * r_v
+    tau = {"tau_m": (tau_m, effective_tau(dv, dt))}
+    if label == LIF_DELTA:
+        du = np.full(pop.size, DECAY_ONE, np.int64)
+        fold_exc = fold_inh = r_v.copy()            # mV jump per mV of weight
+        du_aux, offset = None, 0
+    else:
+        du_e = decay_constant(p["tau_syn_E"], dt, DECAY_ONE)
+        du_i = decay_constant(p["tau_syn_I"], dt, DECAY_ONE)
+        fold_exc = _current_fold(tau_m, cm, p["tau_syn_E"], du_e, r_v, dt)
+        fold_inh = _current_fold(tau_m, cm, p["tau_syn_I"], du_i, r_v, dt)
+        du, du_aux, offset = du_e, (None if np.array_equal(du_e, du_i) else du_i), 1
+        tau["tau_syn_E"] = (p["tau_syn_E"], effective_tau(du_e, dt))
+        tau["tau_syn_I"] = (p["tau_syn_I"], effective_tau(du_i, dt))
+    return PopulationPlan(pop.label, pop.size, label, du=du, du_aux=du_aux, dv=dv,
+                          refractory=refractory_steps(p["tau_refrac"], dt).astype(np.int64),
+                          delay_offset=offset, span=p["v_thresh"] - p["v_reset"],
+                          fold_exc=fold_exc, fold_inh=fold_inh, drive=drive,
+                          v_reset=p["v_reset"].copy(), tau=tau)
+
+
+def _current_fold(tau_m, cm, tau_syn, du, r_v, dt) -> np.ndarray:
+    """u contribution (mV per step) of 1 nA of weight: NEST's P21 (singular case included),
+    times r_u r_v so that the chip's PSP integral equals NEST's."""
+    p21 = per_neuron(lambda tau_m, cm, tau_syn: {"p21": IAFPropagator(
+        tau_syn, tau_m, cm).p32(dt)}, {"tau_m": tau_m, "cm": cm, "tau_syn": tau_syn})["p21"]
+    one_minus_p11 = -np.expm1(-dt / np.asarray(tau_syn, float))
+    r_u = np.where(one_minus_p11 > 0, du / DECAY_ONE / np.where(one_minus_p11 > 0,
+                                                                 one_minus_p11, 1.0), 1.0)
+    return p21 * r_u * r_v
+
+
+def initial_u(current_na, fold, du) -> np.ndarray:
+    """u(0) in mV for an initial synaptic current, so that u(1) plays P21 I(0)."""
+    keep = (DECAY_ONE - np.asarray(du)) / DECAY_ONE
+    return np.where(keep > 0, current_na * fold / np.where(keep > 0, keep, 1.0), 0.0)
+
+
+__all__ = ["PopulationPlan", "plan_population", "decay_constant", "effective_tau",
+           "initial_u", "SUPPORTED", "NATIVE", "LIF_EXP", "LIF_DELTA"]
