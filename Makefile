@@ -1,0 +1,42 @@
+# snn-hub: `make demo` and `make test` bootstrap everything they need into .venv.
+#
+# The venv is created once (python3.11 if present, else python3); `pip install -e '.[test]'`
+# reruns only when pyproject.toml changes (stamp file .venv/.installed).
+
+SHELL  := /bin/bash
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test test-slow bench venv clean-venv
+
+demo: $(STAMP)
+	$(PY) -m hub demo
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+# pytest exits 5 when no test is selected: not a failure here
+test-slow: $(STAMP)
+	$(PY) -m pytest -q -m slow || [ $$? -eq 5 ]
+
+bench: $(STAMP)
+	@if [ -d tests/benchmarks ]; then \
+		$(PY) -m pytest -q -m "slow or not slow" tests/benchmarks; \
+	else \
+		echo "no benchmarks yet (tests/benchmarks does not exist)"; \
+	fi
+
+venv: $(STAMP)
+
+$(PY):
+	@test -n "$(PYTHON)" || { echo "no python3 found" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[test]'
+	@touch $@
+
+clean-venv:
+	rm -rf $(VENV)
