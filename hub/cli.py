@@ -594,25 +594,48 @@ def _demo_row(model, backend, duration=None, neurons=None, spikes=None, rate=Non
 
 
 def _agreement(model: str, spikes: dict) -> dict:
-    """Do the backends that ran produce identical spike trains (the hub's promise)?"""
+    """Group the backends that ran by identical spike trains (the hub's promise for the
+    float backends; a quantized backend such as the chip model is expected to differ)."""
     ran = sorted(spikes)
     if len(ran) < 2:
-        return {"model": model, "identical": None,
+        return {"model": model, "identical": None, "groups": [ran],
                 "text": f"ran on {ran[0] if ran else 'no backend'} only; nothing to compare"}
-    ref = spikes[ran[0]]
-    diffs = []
-    for other in ran[1:]:
-        for label in sorted(set(ref) | set(spikes[other])):
-            a, b = ref.get(label), spikes[other].get(label)
-            if a is None or b is None or a != b:
-                na = len(a) if a is not None else "-"
-                nb = len(b) if b is not None else "-"
-                diffs.append(f"{label}: {ran[0]} {na} vs {other} {nb} spikes")
-    if not diffs:
-        return {"model": model, "identical": True,
+    groups: list[list[str]] = []
+    for name in ran:
+        for group in groups:
+            if _same_trains(spikes[group[0]], spikes[name]):
+                group.append(name)
+                break
+        else:
+            groups.append([name])
+    groups.sort(key=lambda g: (-len(g), g))
+    if len(groups) == 1:
+        return {"model": model, "identical": True, "groups": groups,
                 "text": f"identical spike trains on {', '.join(ran)}"}
-    return {"model": model, "identical": False,
-            "text": "spike trains differ (" + "; ".join(diffs) + ")"}
+    ref = groups[0]
+    parts = [f"identical spike trains on {', '.join(ref)}" if len(ref) > 1
+             else "no two backends agree"]
+    for group in groups[1:]:
+        diffs = []
+        a_all, b_all = spikes[ref[0]], spikes[group[0]]
+        for label in sorted(set(a_all) | set(b_all)):
+            a, b = a_all.get(label), b_all.get(label)
+            if a is not None and b is not None and a == b:
+                continue
+            na, nb = (len(a) if a is not None else 0), (len(b) if b is not None else 0)
+            if na == nb:
+                diffs.append(f"{label}: same {na} spikes at other times")
+            else:
+                change = f" ({(nb - na) / na * 100:+.1f} %)" if na else ""
+                diffs.append(f"{label}: {nb} vs {na} spikes{change}")
+        parts.append(f"{', '.join(group)} differ{'s' if len(group) == 1 else ''} from "
+                     f"{ref[0]}: " + "; ".join(diffs))
+    return {"model": model, "identical": False, "groups": groups,
+            "text": "; ".join(p for p in parts if p)}
+
+
+def _same_trains(a: dict, b: dict) -> bool:
+    return set(a) == set(b) and all(a[k] == b[k] for k in a)
 
 
 # =============================================================================================

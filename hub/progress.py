@@ -33,6 +33,7 @@ class ProgressBar:
         self.fraction = 0.0
         self._last_draw = -1.0
         self._last_logged = -1.0
+        self._drawn_full = False
 
     # --- the callback ---------------------------------------------------------------------
     def __call__(self, fraction: float) -> None:
@@ -47,14 +48,16 @@ class ProgressBar:
                 return
             self.shown = True
         if self.tty:
-            if fraction < 1.0 and now - self._last_draw < self.interval:
+            if (fraction < 1.0 and now - self._last_draw < self.interval) \
+                    or (fraction >= 1.0 and self._last_draw >= 0 and self._drawn_full):
                 return
+            self._drawn_full = fraction >= 1.0
             self._last_draw = now
             self._write("\r" + self.render(now))
         else:
             # a log: one line per log_step, never a carriage return
-            if self._last_logged >= 0 and fraction < 1.0 \
-                    and fraction - self._last_logged < self.log_step:
+            if self._last_logged >= 1.0 or (self._last_logged >= 0 and fraction < 1.0
+                                            and fraction - self._last_logged < self.log_step):
                 return
             self._last_logged = fraction
             self._write(self.render(now) + "\n")

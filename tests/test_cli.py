@@ -340,3 +340,26 @@ def test_progress_bar_ignores_junk_and_closed_streams():
     stream.close()
     bar(0.5)
     bar.close()
+
+
+def test_progress_bar_prints_the_end_once():
+    stream, clock = io.StringIO(), FakeClock()
+    bar = ProgressBar("x", stream=stream, clock=clock, delay=0.0)
+    bar(1.0)
+    bar(1.0)
+    bar.close()
+    assert stream.getvalue().count("100%") == 1
+
+
+def test_demo_agreement_groups_identical_backends():
+    a = hub.SpikeTrains(3, [0, 1], [5, 6], 0.1)
+    b = hub.SpikeTrains(3, [0, 1], [5, 7], 0.1)
+    c = hub.SpikeTrains(3, [0], [5], 0.1)
+    out = cli._agreement("m", {"nest": {"e": a}, "brian2": {"e": a}, "chip": {"e": b}})
+    assert out["identical"] is False and out["groups"] == [["brian2", "nest"], ["chip"]]
+    assert out["text"] == ("identical spike trains on brian2, nest; chip differs from brian2: "
+                           "e: same 2 spikes at other times")
+    out = cli._agreement("m", {"nest": {"e": a}, "chip": {"e": c}})
+    assert out["text"] == ("no two backends agree; nest differs from chip: "
+                           "e: 2 vs 1 spikes (+100.0 %)")
+    assert cli._agreement("m", {"nest": {"e": a}})["identical"] is None

@@ -78,7 +78,7 @@ def test_probability_above_one(sentinel):
 
 
 def test_delay_below_dt(sentinel):
-    net, inp, exc = base_network()
+    net, *_ = base_network()
     net.projections[0].synapse.delay = 0.05
     err = run_invalid(net)
     assert re.search(r"projections\[0\]\(input->exc\)\.synapse\.delay: 0\.05 ms is below "
@@ -98,7 +98,7 @@ def test_backend_that_is_not_a_name(sentinel):
 
 
 def test_unknown_probe_variable(sentinel):
-    net, inp, exc = base_network()
+    net, _, exc = base_network()
     net.record(exc, "vm")
     err = run_invalid(net)
     assert_names(err, "probes[1](exc.vm).variable", "no recordable 'vm'", "record one of",
@@ -140,7 +140,7 @@ def test_negative_conductance_weight(sentinel):
 
 
 def test_unknown_population_in_projection(sentinel):
-    net, inp, exc = base_network()
+    net, _, exc = base_network()
     net.connect("inputs", exc, hub.OneToOne())
     err = run_invalid(net)
     assert_names(err, "projections[1](inputs->exc).pre", "no population 'inputs'",
