@@ -183,8 +183,8 @@ class Izhikevich(NeuronModel):
 
         dV/dt = 0.04 V^2 + 5 V + 140 - U + I        dU/dt = a (b V - U)
 
-    V in mV, t in ms, I = i_offset in mV/ms (nA through a 1 MOhm, 1 nF-normalised membrane,
-    as in NEST).  Spike when V >= v_thresh; then V = c, U = U + d.  Synaptic input is a delta
+    V in mV, t in ms, I = 1000 * i_offset: i_offset is in nA and, as in PyNN and NEST, the
+    equation reads it in pA as mV/ms (a 1 GOhm / 1 pF-normalised membrane).  Spike when V >= v_thresh; then V = c, U = U + d.  Synaptic input is a delta
     jump of w (mV) in V.  Integration: NEST's default forward-Euler scheme (see semantics doc).
     """
 
@@ -254,8 +254,10 @@ class HodgkinHuxley(NeuronModel):
         cm dV/dt = -gbar_Na m^3 h (V - e_rev_Na) - gbar_K n^4 (V - e_rev_K)
                    - g_leak (V - e_rev_leak) + g_E (e_rev_E - V) + g_I (e_rev_I - V) + i_offset
 
-    with the Traub rate functions of u = V - v_offset (see the model reference).  A spike is
-    registered when V crosses 0 mV from below after a refractory period (NEST rule).
+    with the Traub rate functions of u = V - v_offset (NEST ``hh_cond_exp_traub``).  A spike is
+    registered in the first step, outside the refractory period, in which V >= v_offset + 30 mV
+    and V is falling (NEST's rule: just after the peak).  m, h and n start at their steady
+    state for the initial V.
     Units: conductances uS, capacitance nF, V mV.
     """
 

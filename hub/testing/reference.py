@@ -17,7 +17,7 @@ LIF, per neuron, y = V - v_rest, c = i_offset + injected current (nA), C in nF:
 
 Izhikevich (NEST izhikevich, consistent_integration=True), I = 1000 * c (mV/ms):
 
-    v' = v + h (0.04 v^2 + 5 v + 140 - u + I) + input;   u' = u + h a (b v - u);
+    v' = v + (h (0.04 v^2 + 5 v + 140 - u + I) + input);   u' = u + h a (b v - u);
     v' >= v_thresh:  v' = c, u' = u' + d
 """
 from __future__ import annotations
@@ -112,7 +112,7 @@ def simulate(resolved: ResolvedNetwork) -> Results:
         for idx, st, amp in inj:
             on = np.searchsorted(st, k + 1, side="left") - 1  # last change with stamp < k+1
             if on >= 0:
-                current[idx] = amp[on]
+                current[idx] += amp[on]
         for p in pops:
             sl = slice(offset[p.label], offset[p.label] + p.size)
             fired = _step(state[p.label], arriving[:, sl], current[sl], dt)
@@ -172,7 +172,7 @@ def _step(s, arriving, current, dt) -> np.ndarray:
     c = par["i_offset"] + current
     if s["kind"] == "Izhikevich":
         v, u = s["v"], s["u"]
-        v_new = v + dt * (0.04 * v * v + 5.0 * v + 140.0 - u + 1000.0 * c) + arriving.sum(0)
+        v_new = v + (dt * (0.04 * v * v + 5.0 * v + 140.0 - u + 1000.0 * c) + arriving.sum(0))
         u_new = u + dt * par["a"] * (par["b"] * v - u)
         fired = v_new >= par["v_thresh"]
         v_new[fired] = par["c"][fired]
