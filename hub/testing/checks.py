@@ -15,13 +15,8 @@ from . import reference
 
 CHECKS: dict = {}
 LIF_KINDS = ("exp", "alpha", "delta")
-#: floor for comparing a backend's state with the reference engine (state units).  The
-#: reference sums inputs and integrates in its own order, so it differs from any backend by
-#: rounding; LIF stays within 1e-9 mV.  Izhikevich's upswing amplifies a 1e-15 difference
-#: by ~1.7 per step (factor 1 + h(0.08 v + 5) near v = 30), measured 3e-8 mV at the peak of
-#: a 300 ms heterogeneous run: 1e-6 there is still 10^5 below any semantic error.
-REFERENCE_V_ABS = {"Izhikevich": 1e-6}
-DEFAULT_REFERENCE_V_ABS = 1e-9
+#: floor for comparing a backend's state with the reference engine (state units, mV for V)
+REFERENCE_V_ABS = 1e-9
 
 
 def needs(*features):
@@ -34,8 +29,7 @@ def needs(*features):
 
 def _tolerance(backend, label):
     tol = get_backend(backend).capabilities().tolerances.get(label)
-    floor = REFERENCE_V_ABS.get(label.split("[")[0], DEFAULT_REFERENCE_V_ABS)
-    return max(floor, tol.v_abs if tol else 0.0)
+    return max(REFERENCE_V_ABS, tol.v_abs if tol else 0.0)
 
 
 def _same_spikes(res, ref, pop):
