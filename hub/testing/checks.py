@@ -236,3 +236,31 @@ for _syn in LIF_KINDS:
                      heterogeneous=True)
 _reference_check(lambda: ir.Izhikevich(d=8.0, i_offset=0.004), "check_reference_network_izhikevich")
 _reference_check(lambda: ir.Izhikevich(), "check_heterogeneous_izhikevich", heterogeneous=True)
+
+
+# --- the chip's native compartment -------------------------------------------------------------
+@needs("neuron:ChipLIF", "spike_source", "synapse:Static", "record:ChipLIF.u",
+       "record:ChipLIF.v")
+def check_chiplif_golden_vectors(backend):
+    """DESIGN section 8's golden vectors (Lava's unit tests), bit for bit: an input of 128
+    with du=2048 gives u = 8192, 4096, ...; du=1, dv=2048 gives v = 8192, 12286, 14331, ...;
+    bias 2 << 6 with vth_mant 8 spikes at steps 5 and 10.  The input, a source spike stamped
+    1 with a delay of one step, reaches u at stamp 2."""
+    net = ir.Network(dt=0.1, seed=1)
+    src = net.add_source(ir.SpikeTimes([0.1]), size=1, label="src")
+    a = net.add_population(1, ir.ChipLIF(du=2048, dv=0, vth_mant=(1 << 17) - 1), label="a")
+    b = net.add_population(1, ir.ChipLIF(du=1, dv=2048, vth_mant=(1 << 17) - 1), label="b")
+    c = net.add_population(1, ir.ChipLIF(du=0, dv=0, bias_mant=2, bias_exp=6, vth_mant=8),
+                           label="c")
+    for pop in (a, b):
+        net.connect(src, pop, ir.OneToOne(), ir.Static(weight=128, delay=0.1))
+    net.record(a, "u")
+    net.record(b, "v")
+    net.record(c, "spikes", "v")
+    res = run(net, backend=backend, duration=1.2)
+    u = [int(x) for x in res.signal("a", "u").values[1:9, 0]]
+    assert u == [8192, 4096, 2048, 1024, 512, 256, 128, 64], f"u = {u}"
+    v = [int(x) for x in res.signal("b", "v").values[1:9, 0]]
+    assert v == [8192, 12286, 14331, 15351, 15859, 16111, 16235, 16295], f"v = {v}"
+    stamps = [int(s) for s in res.spikes("c").stamps]
+    assert stamps == [5, 10], f"spike stamps {stamps}"
