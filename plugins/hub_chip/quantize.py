@@ -117,7 +117,6 @@ def choose_scale(span_max: float, drive_max: float, incoming: list,
         bounds["weight_range"] = (spec.weight_mant_max << spec.weight_exp_max) * span / qmax
     theta_hi = min(bounds.values())
     m_hi = int((theta_hi - 1) // (1 << VTH_SHIFT))
-    floor = max(1, int(bounds["v_headroom"] // (1 << VTH_SHIFT)) // 64)
     if m_hi < 1:
         m_hi = 1
     limiting = min(bounds, key=bounds.get)
@@ -148,7 +147,7 @@ def choose_scale(span_max: float, drive_max: float, incoming: list,
             if err < best_err - 1e-15:
                 best_m, best_err = int(m), err
     theta = float((best_m << VTH_SHIFT) + 1)
-    return span / theta, best_m, {"limited_by": limiting, "M": best_m, "floor": floor,
+    return span / theta, best_m, {"limited_by": limiting, "M": best_m,
                                   **{k: float(v) for k, v in bounds.items()}}
 
 
