@@ -104,3 +104,14 @@ def test_unknown_option_and_bad_chips():
         hub.run(net, backend="chip", duration=1.0, threads=2)
     with pytest.raises(hub.HubError, match="chips"):
         hub.run(net, backend="chip", duration=1.0, chips=0)
+
+
+def test_resolved_networks_are_accepted_and_checked():
+    net = hub.Network(dt=0.1, seed=1)
+    net.add_population(2, hub.ChipLIF(vth_mant=3), label="x")
+    net.record(net.population("x"), "spikes")
+    r = hub.resolve(net, 1.0)
+    assert len(hub.run(r, backend="chip").spikes("x")) == 0
+    r.populations["x"].params["dv"][:] = 5000
+    with pytest.raises(hub.ValidationError, match=r"x\).dv"):
+        hub.run(r, backend="chip")

@@ -82,3 +82,21 @@ def test_numpy_and_numba_engines_agree_on_cuba():
     np.testing.assert_array_equal(a.signal("exc", "v").values, b.signal("exc", "v").values)
     ca, cb = a.extra["chip"]["counts"], b.extra["chip"]["counts"]
     assert ca == cb
+
+
+@pytest.mark.skipif(not HAVE_NUMBA, reason="numba not installed")
+def test_step_time_estimate_same_with_and_without_numba(monkeypatch):
+    from hub_chip import fast, report
+
+    net = vogels_abbott.build(scale=0.1)
+    net.add_source(hub.PoissonSource(rate=500.0), size=20, label="kick")
+    net.connect("kick", "exc", hub.FixedProbability(0.1), hub.Static(weight=0.02, delay=0.2))
+    r = hub.resolve(net, 50.0)
+    session = hub.get_backend("chip").build(r)
+    session.run()
+    t_neuron = np.linspace(1e-6, 2e-6, session.compiled.mapping.n_cores)
+    a = report._step_times(session.compiled, session.out, session.profile, t_neuron)
+    monkeypatch.setattr(fast, "HAVE_NUMBA", False)
+    b = report._step_times(session.compiled, session.out, session.profile, t_neuron)
+    np.testing.assert_allclose(a, b, rtol=1e-12)
+    assert (a > t_neuron.max()).any()

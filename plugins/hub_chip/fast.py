@@ -192,3 +192,42 @@ class FastEngine:
         return EngineOutput(np.concatenate(steps_out), np.concatenate(neurons_out), samples,
                             int(events), self.active.copy(), int(wraps), int(clips),
                             int(bounds[-1] - bounds[0]), steps)
+
+
+def _step_times_kernel(a_step, a_sender, b_step, b_sender, fptr, fcore, fcount, steps,
+                       t_neuron, t_syn):
+    """Per step: max over cores of (synaptic ops x t_syn + t_neuron[core]); the events of
+    two step-sorted lists (neuron spikes, source spikes) are merged on the fly."""
+    n_cores = len(t_neuron)
+    ops = np.zeros(n_cores, np.int64)
+    out = np.empty(steps)
+    i = j = 0
+    for t in range(steps):
+        while i < len(a_step) and a_step[i] == t:
+            s = a_sender[i]
+            for r in range(fptr[s], fptr[s + 1]):
+                ops[fcore[r]] += fcount[r]
+            i += 1
+        while j < len(b_step) and b_step[j] == t:
+            s = b_sender[j]
+            for r in range(fptr[s], fptr[s + 1]):
+                ops[fcore[r]] += fcount[r]
+            j += 1
+        best = 0.0
+        for c in range(n_cores):
+            x = ops[c] * t_syn + t_neuron[c]
+            if x > best:
+                best = x
+            ops[c] = 0
+        out[t] = best
+    return out
+
+
+_step_compiled = None
+
+
+def step_times(*args):
+    global _step_compiled
+    if _step_compiled is None:
+        _step_compiled = numba.njit(cache=True, nogil=True)(_step_times_kernel)
+    return _step_compiled(*args)

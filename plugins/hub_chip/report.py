@@ -110,10 +110,17 @@ def build_report(compiled, out, profile: EnergyProfile, duration_ms: float) -> d
 
 def _step_times(compiled, out, profile, t_neuron) -> np.ndarray:
     """Per step: max over cores of (synaptic ops x op time + compartment updates)."""
+    from .fast import HAVE_NUMBA, step_times
+
     p = compiled.program
     steps, n_cores = out.steps, compiled.mapping.n_cores
     fptr, fcore, fcount = compiled.fanout
     sel = (p.input_stamp >= 1) & (p.input_stamp <= steps)
+    if HAVE_NUMBA:
+        return step_times(out.spike_steps, out.spike_neurons, p.input_stamp[sel] - 1,
+                          p.n_neurons + p.input_index[sel], fptr, fcore,
+                          fcount.astype(np.int64), steps, t_neuron.astype(float),
+                          float(profile.synaptic_op_s))
     ev_step = np.concatenate([out.spike_steps, p.input_stamp[sel] - 1])
     ev_sender = np.concatenate([out.spike_neurons, p.n_neurons + p.input_index[sel]])
     order = np.argsort(ev_step, kind="stable")

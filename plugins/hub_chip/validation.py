@@ -11,14 +11,19 @@ STATE = {"u": (-(1 << 23), (1 << 23) - 1), "v": (-((1 << 23) - 1), (1 << 23) - 1
 
 
 def chiplif_diagnostics(network) -> list:
+    """Diagnostics for a :class:`hub.Network` or a resolved network (whose parameters and
+    initial values are arrays already)."""
     out = []
-    for k, pop in enumerate(network.populations):
+    pops = network.populations
+    resolved = isinstance(pops, dict)
+    for k, pop in enumerate(pops.values() if resolved else pops):
         if getattr(pop.model, "kind", None) != "ChipLIF":
             continue
         loc = f"populations[{k}]({pop.label})"
-        items = [(f"{loc}.{n}", pop.model.values.get(n), r) for n, r in RANGES.items()]
-        items += [(f"{loc}.initial_values.{n}", pop.initial_values.get(n), r)
-                  for n, r in STATE.items()]
+        values = pop.params if resolved else pop.model.values
+        initial = pop.initial if resolved else pop.initial_values
+        items = [(f"{loc}.{n}", values.get(n), r) for n, r in RANGES.items()]
+        items += [(f"{loc}.initial_values.{n}", initial.get(n), r) for n, r in STATE.items()]
         for where, value, (lo, hi) in items:
             if value is None or hasattr(value, "draw"):
                 continue
