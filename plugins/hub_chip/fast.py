@@ -1,5 +1,6 @@
 """The same engine as engine.py, compiled with numba (optional: ``pip install numba``).
 
+``SNN_HUB_CHIP_NO_NUMBA=1`` disables it (to test the numpy path on a machine with numba).
 It performs exactly the integer operations of :mod:`hub_chip.engine`, fused into one loop
 per step, and is tested to give identical u, v and spikes (tests/test_chip_engine.py).  On
 CUBA it is about ten times faster than the numpy engine, whose cost is dominated by ~30
@@ -11,7 +12,11 @@ import numpy as np
 
 from .engine import EngineOutput
 
+import os
+
 try:  # pragma: no cover - exercised when numba is installed
+    if os.environ.get("SNN_HUB_CHIP_NO_NUMBA", "") in ("1", "true"):
+        raise ImportError("disabled by SNN_HUB_CHIP_NO_NUMBA")
     import numba
 
     HAVE_NUMBA = True
