@@ -86,7 +86,13 @@ class Engine:
         self.last_ref = -1
         self.t = 0
         self.active = np.zeros(c, np.int64)
-        self._in_bounds = None
+        # the join as (parent slice, aux slice) pairs where parents are contiguous runs
+        par = p.join_parent
+        cuts = np.flatnonzero(np.diff(par) != 1) + 1 if len(par) else np.zeros(0, np.int64)
+        starts = np.concatenate([[0], cuts]).astype(int) if len(par) else []
+        ends = np.concatenate([cuts, [len(par)]]).astype(int) if len(par) else []
+        self.join = [(slice(int(par[a]), int(par[a]) + b - a), slice(n + a, n + b))
+                     for a, b in zip(starts, ends)]
 
     # ------------------------------------------------------------------------------------------
     def run(self, steps: int, progress=None) -> EngineOutput:
@@ -139,8 +145,8 @@ class Engine:
             nv += u[:n] if n_aux else u
             if self.has_bias:
                 nv += bias
-            if n_aux:
-                nv[par] += u[n:]
+            for ps, aux in self.join:
+                nv[ps] += u[aux]
             if nv.max() > V_MAX or nv.min() < -V_MAX:
                 v_clips += int(np.count_nonzero((nv > V_MAX) | (nv < -V_MAX)))
                 np.clip(nv, -V_MAX, V_MAX, out=nv)
