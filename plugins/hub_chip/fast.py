@@ -142,6 +142,7 @@ class FastEngine:
         self.ref_until = np.full(n, -1, np.int64)
         self.active = np.zeros(c, np.int64)
         self.t = 0
+        self.run(0)  # compile (or load from numba's cache) now, at build time
 
     def run(self, steps: int, progress=None) -> EngineOutput:
         p, k = self.p, kernel()
@@ -170,8 +171,8 @@ class FastEngine:
         steps_out, neurons_out = [], []
         events = wraps = clips = 0
         done = 0
-        chunk = max(1, steps // 50) if progress is not None else steps
-        while done < steps:
+        chunk = max(1, steps // 50) if progress is not None else max(steps, 1)
+        while True:
             todo = min(chunk, steps - done)
             sp_step = np.empty(cap, np.int64)
             sp_idx = np.empty(cap, np.int64)
@@ -187,8 +188,10 @@ class FastEngine:
             done += did
             if did < todo:
                 cap *= 2
-            if progress is not None:
+            if progress is not None and steps:
                 progress(done / steps)
+            if done >= steps:
+                break
         self.t = t0 + steps
         samples, off = [], 0
         for pr, size in zip(self.probes, sizes):
