@@ -115,3 +115,11 @@ def test_resolved_networks_are_accepted_and_checked():
     r.populations["x"].params["dv"][:] = 5000
     with pytest.raises(hub.ValidationError, match=r"x\).dv"):
         hub.run(r, backend="chip")
+
+
+def test_current_injection_into_chiplif_is_refused():
+    net = hub.Network(dt=0.1, seed=1)
+    x = net.add_population(2, hub.ChipLIF(), label="x")
+    net.inject(x, hub.DCSource(amplitude=1.0))
+    with pytest.raises(hub.HubError, match="bias_mant"):
+        hub.run(net, backend="chip", duration=1.0)

@@ -55,6 +55,20 @@ def test_one_input_reaches_v_in_the_same_step_as_nest(synapse, weight):
     assert chip.spikes("cell") == nest.spikes("cell") and len(nest.spikes("cell")) >= 1
 
 
+def test_step_currents_switch_on_the_same_step_as_nest():
+    net = hub.Network(dt=0.1, seed=3)
+    cell = net.add_population(2, hub.LIF(tau_m=10.0, cm=1.0, v_thresh=-60.0), label="cell")
+    net.inject(cell, hub.DCSource(amplitude=1.0, start=2.0, stop=5.0))
+    net.inject(cell, hub.StepCurrentSource(times=[3.0, 6.0], amplitudes=[0.5, 2.0]),
+               indices=[1])
+    net.record(cell, "v", "spikes")
+    chip, nest = both(net, 12.0)
+    a, b = chip.signal("cell", "v").values, nest.signal("cell", "v").values
+    assert np.max(np.abs(a - b)) < 0.05
+    assert (np.abs(np.diff(a[:, 0])) > 1e-4).argmax() == (np.abs(np.diff(b[:, 0])) > 1e-4).argmax()
+    assert chip.spikes("cell") == nest.spikes("cell") and len(nest.spikes("cell")) == 2
+
+
 def test_synfire_chain_volleys_match_nest():
     chip, nest = both(synfire.build(), 200.0)
     for lab, ref in nest.spike_trains.items():

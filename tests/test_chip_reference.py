@@ -28,7 +28,7 @@ def clip_v(x):
     return max(-(2 ** 23 - 1), min(2 ** 23 - 1, x))
 
 
-def reference(neurons, aux, synapses, inputs, steps):
+def reference(neurons, aux, synapses, inputs, steps, bias_changes=()):
     """neurons: dicts du, dv, bias (effective), vth_mant, refractory, u0, v0;
     aux: dicts parent, du, u0 (auxiliary current compartments, joined by adding u);
     synapses: (sender, target compartment, mant, exp, group, delay); senders are neurons
@@ -42,8 +42,12 @@ def reference(neurons, aux, synapses, inputs, steps):
     sent = {}                      # step -> list of senders that sent in that step
     for axon, stamp in inputs:
         sent.setdefault(stamp - 1, []).append(n + axon)
+    bias = [nr["bias"] for nr in neurons]
     us, vs, spikes = [], [], []
     for t in range(steps):
+        for step, i, b in bias_changes:
+            if step == t:
+                bias[i] = b
         # A per (compartment, group), from spikes sent in step t - 1 - d
         acc = {}
         for sender, target, mant, exp, group, delay in synapses:
@@ -60,7 +64,7 @@ def reference(neurons, aux, synapses, inputs, steps):
             joined[a["parent"]] += u[n + k]
         fired = []
         for i, nr in enumerate(neurons):
-            v[i] = clip_v(decay(v[i], nr["dv"]) + u[i] + joined[i] + nr["bias"])
+            v[i] = clip_v(decay(v[i], nr["dv"]) + u[i] + joined[i] + bias[i])
             if counter[i] > 0:
                 v[i] = 0
                 counter[i] -= 1
@@ -285,6 +289,9 @@ def test_discretized_lif_network_equals_reference_of_its_program():
     net.connect(src, cells, hub.FixedProbability(0.4), hub.Static(weight=0.6, delay=0.5))
     net.connect(cells, cells, hub.FixedProbability(0.3),
                 hub.Static(weight=-0.5, delay=1.0, receptor="inhibitory"))
+    net.inject(cells, hub.StepCurrentSource(times=[5.0, 12.0, 30.0], amplitudes=[0.4, -0.2, 0.0]),
+               indices=[0, 3, 7])
+    net.inject(cells, hub.DCSource(amplitude=0.25, start=20.0), indices=[3, 4])
     r = hub.resolve(net, 40.0)
     p = compile_network(r).program
     n = p.n_neurons
@@ -299,7 +306,9 @@ def test_discretized_lif_network_equals_reference_of_its_program():
                 for s, t, w, d in zip(senders, p.target, p.weight, p.delay)]
     assert all(w % 64 == 0 for w in p.weight)
     inputs = list(zip(p.input_index.tolist(), p.input_stamp.tolist()))
-    us, vs, spikes = reference(neurons, aux, synapses, inputs, r.steps)
+    changes = list(zip(p.bias_step.tolist(), p.bias_index.tolist(), p.bias_value.tolist()))
+    assert {s for s, _, _ in changes} == {50, 120, 200, 300}
+    us, vs, spikes = reference(neurons, aux, synapses, inputs, r.steps, changes)
     for cls in [Engine] + ([FastEngine] if HAVE_NUMBA else []):
         out = cls(p, [Probe("u", np.arange(p.n_comp)), Probe("v", np.arange(n))]).run(r.steps)
         np.testing.assert_array_equal(out.samples[0], np.array(us))

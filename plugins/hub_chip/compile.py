@@ -98,6 +98,8 @@ def compile_network(resolved, chips: int = 1, headroom: float = quantize.DEFAULT
             fold = plan.fold_inh if inhibitory(j, plan) else plan.fold_exc
             q_by_proj.append(j.weight * fold[j.post_idx] / (1 << ACT_SHIFT))
 
+    # --- current injections: the bias of the targets switches at the injection stamps -------
+    injected = _injections(resolved, layout)
     # --- scale per float population -----------------------------------------------------------
     for lab, lay in layout.items():
         plan = lay.plan
@@ -114,9 +116,11 @@ def compile_network(resolved, chips: int = 1, headroom: float = quantize.DEFAULT
             np.add.at(sums[row, 0], j.post_idx, np.maximum(q, 0))
             np.add.at(sums[row, 1], j.post_idx, np.minimum(q, 0))
         u_sum = float(np.abs(sums).max()) * (1 << ACT_SHIFT) if plan.size else 0.0
+        drive_max = max([float(np.abs(plan.drive).max())] + [
+            float(np.abs(plan.drive[idx] + plan.drive_per_na[idx] * cur).max())
+            for _, idx, cur in injected.get(lab, []) if len(idx)])
         lay.scale, _, lay.scale_info = quantize.choose_scale(
-            float(plan.span.max()), float(np.abs(plan.drive).max()), incoming, u_sum,
-            headroom, spec)
+            float(plan.span.max()), drive_max, incoming, u_sum, headroom, spec)
 
     # --- compartments -------------------------------------------------------------------------
     c = n_neurons + n_aux
@@ -214,8 +218,19 @@ def compile_network(resolved, chips: int = 1, headroom: float = quantize.DEFAULT
         in_st.append(src.stamps)
     in_idx, in_st = cat(in_idx), cat(in_st)
     o = np.argsort(in_st, kind="stable")
+    b_step, b_idx, b_val = [], [], []
+    for lab, changes in injected.items():
+        lay = layout[lab]
+        for step, idx, cur in changes:
+            m, e, _ = quantize.bias((lay.plan.drive[idx] + lay.plan.drive_per_na[idx] * cur)
+                                    / lay.scale)
+            b_step.append(np.full(len(idx), step))
+            b_idx.append(lay.offset + idx)
+            b_val.append(m << e)
+    b_step, b_idx, b_val = cat(b_step), cat(b_idx), cat(b_val)
+    ob = np.argsort(b_step, kind="stable")
     program = Program(n_neurons, du, dv, bias, vth, refr, u0, v0, join, n_inputs, ptr, tgt,
-                      dly, weight, None, in_idx[o], in_st[o])
+                      dly, weight, None, in_idx[o], in_st[o], b_step[ob], b_idx[ob], b_val[ob])
 
     qreport["weights"] = {**quantize.relative_errors(cat_f(w_target), cat_f(w_got)),
                           "saturated": saturated}
@@ -251,3 +266,34 @@ def _stat(a) -> dict | float:
         return float(a.flat[0])
     return {"min": float(a.min()), "max": float(a.max()), "mean": float(a.mean())} if a.size \
         else 0.0
+
+
+def _injections(resolved, layout) -> dict:
+    """Per target population: (step, neuron indices, total injected nA) at every step where
+    the injected current of some neuron changes.  An amplitude switched at stamp s applies
+    to the steps ending after s*dt, i.e. from step s on (docs/semantics.md, section 6)."""
+    by_target: dict = {}
+    for inj in resolved.injections:
+        if layout[inj.target].plan.native:
+            from hub import HubError
+
+            raise HubError(f"chip: current injection into ChipLIF population {inj.target!r}; "
+                           "ChipLIF takes a constant bias (bias_mant, bias_exp) instead")
+        by_target.setdefault(inj.target, []).append(inj)
+    out = {}
+    for lab, injs in by_target.items():
+        size = layout[lab].plan.size
+        points = np.unique(np.concatenate([np.maximum(i.stamps, 0) for i in injs]))
+        changes = []
+        for step in points:
+            total = np.zeros(size)
+            touched = np.zeros(size, bool)
+            for i in injs:
+                k = np.searchsorted(i.stamps, step, side="right") - 1
+                touched[i.indices] = True
+                if k >= 0:
+                    np.add.at(total, i.indices, i.amplitudes[k])
+            idx = np.flatnonzero(touched)
+            changes.append((int(step), idx, total[idx]))
+        out[lab] = changes
+    return out

@@ -63,6 +63,7 @@ class PopulationPlan:
     fold_exc: np.ndarray | None = None  # u contribution (mV) per nA of excitatory weight
     fold_inh: np.ndarray | None = None  # same for inhibitory weights
     drive: np.ndarray | None = None     # bias (mV per step)
+    drive_per_na: np.ndarray | None = None  # bias (mV per step) per nA of injected current
     v_reset: np.ndarray | None = None   # mV, for reading v back
     tau: dict | None = None             # requested and effective time constants (report)
     # --- ChipLIF only -------------------------------------------------------------------
@@ -143,6 +144,7 @@ def _plan_lif(pop, dt: float, label: str) -> PopulationPlan:
                           refractory=refractory_steps(p["tau_refrac"], dt).astype(np.int64),
                           delay_offset=offset, span=p["v_thresh"] - p["v_reset"],
                           fold_exc=fold_exc, fold_inh=fold_inh, drive=drive,
+                          drive_per_na=p20 * r_v,
                           v_reset=p["v_reset"].copy(), tau=tau)
 
 

@@ -71,8 +71,8 @@ class Engine:
         self.v = p.v0.astype(np.int64).copy()
         self.keep_u = (DECAY_ONE - p.du).astype(np.int64)
         self.keep_v = (DECAY_ONE - p.dv).astype(np.int64)  # neurons only
-        self.bias = p.bias.astype(np.int64)
-        self.has_bias = bool(self.bias.any())
+        self.bias = p.bias.astype(np.int64).copy()
+        self.has_bias = bool(self.bias.any()) or len(p.bias_step) > 0
         self.slots = p.max_delay + 2
         self.ring = np.zeros((self.slots, c), np.int64)
         self.key = p.delay.astype(np.int64) * c + p.target
@@ -114,6 +114,7 @@ class Engine:
         t0 = self.t
         bounds = np.searchsorted(p.input_stamp, np.arange(t0 + 1, t0 + steps + 2))
         in_senders = n + p.input_index
+        bias_bounds = np.searchsorted(p.bias_step, np.arange(t0, t0 + steps + 1))
         probes = self.probes
         samples = [np.zeros((steps // pr.interval, len(pr.compartments)), np.int64)
                    for pr in probes]
@@ -125,6 +126,9 @@ class Engine:
         for k in range(steps):
             t = t0 + k
             slot = t % L
+            b0, b1 = bias_bounds[k], bias_bounds[k + 1]
+            if b1 > b0:  # current injections switching from this step on
+                bias[p.bias_index[b0:b1]] = p.bias_value[b0:b1]
             # --- 1-2: u --------------------------------------------------------------------
             decay(u, keep_u, nu, scratch)
             nu += ring[slot]

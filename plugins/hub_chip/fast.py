@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover
 def _kernel(t0, steps, u, v, keep_u, keep_v, bias, vth, refr, ref_until, aux_of, n,
             ring, ptr, key, weight, in_bounds, in_senders,
             p_comp, p_isu, p_int, p_base, p_stride, p_col, samples,
-            count_activity, active, sp_step, sp_idx):
+            count_activity, active, sp_step, sp_idx, b_bounds, b_index, b_value):
     """Run ``steps`` steps from ``t0``; returns (steps done, spikes written, events, u
     wraps, v clips).  Stops early when the spike buffer could overflow."""
     half = np.int64(1) << 23
@@ -42,6 +42,8 @@ def _kernel(t0, steps, u, v, keep_u, keep_v, bias, vth, refr, ref_until, aux_of,
             return k, n_sp, events, wraps, clips
         t = t0 + k
         slot = t % L
+        for e in range(b_bounds[k], b_bounds[k + 1]):
+            bias[b_index[e]] = b_value[e]
         for i in range(C):
             x = u[i] * keep_u[i]
             if x < 0:
@@ -133,7 +135,7 @@ class FastEngine:
         self.v = p.v0.astype(np.int64).copy()
         self.keep_u = (4096 - p.du).astype(np.int64)
         self.keep_v = (4096 - p.dv).astype(np.int64)
-        self.bias = p.bias.astype(np.int64)
+        self.bias = p.bias.astype(np.int64).copy()
         self.slots = p.max_delay + 2
         self.ring = np.zeros((self.slots, c), np.int64)
         self.key = (p.delay.astype(np.int64) * c + p.target).astype(np.int64)
@@ -150,6 +152,8 @@ class FastEngine:
         t0 = self.t
         bounds = np.searchsorted(p.input_stamp, np.arange(t0 + 1, t0 + steps + 2))
         in_senders = (n + p.input_index).astype(np.int64)
+        b_bounds = np.searchsorted(p.bias_step, np.arange(t0, t0 + steps + 1)).astype(np.int64)
+        b_index, b_value = p.bias_index.astype(np.int64), p.bias_value.astype(np.int64)
         sizes = [steps // pr.interval * len(pr.compartments) for pr in self.probes]
         flat = np.zeros(sum(sizes), np.int64)
         comp, isu, interval, base, stride, col = ([] for _ in range(6))
@@ -181,7 +185,8 @@ class FastEngine:
                                      self.aux_of, n, self.ring, p.ptr, self.key, p.weight,
                                      bounds[done:done + todo + 1], in_senders, comp, isu,
                                      interval, base, stride, col, flat, self.count_activity,
-                                     self.active, sp_step, sp_idx)
+                                     self.active, sp_step, sp_idx,
+                                     b_bounds[done:done + todo + 1], b_index, b_value)
             steps_out.append(sp_step[:n_sp].copy())
             neurons_out.append(sp_idx[:n_sp].copy())
             events, wraps, clips = events + ev, wraps + w, clips + cl

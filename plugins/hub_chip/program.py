@@ -58,6 +58,11 @@ class Program:
     #: source spikes: input axon index and stamp (the stamp-s spike is sent in step s-1)
     input_index: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     input_stamp: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    #: bias changes (current injections): from step ``bias_step[k]`` on, neuron
+    #: ``bias_index[k]`` has bias ``bias_value[k]``; sorted by step
+    bias_step: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    bias_index: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    bias_value: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
     @property
     def n_comp(self) -> int:
