@@ -100,3 +100,14 @@ def test_step_time_estimate_same_with_and_without_numba(monkeypatch):
     b = report._step_times(session.compiled, session.out, session.profile, t_neuron)
     np.testing.assert_allclose(a, b, rtol=1e-12)
     assert (a > t_neuron.max()).any()
+
+
+@pytest.mark.skipif(not HAVE_NUMBA, reason="numba not installed")
+def test_numba_engine_grows_its_spike_buffer(monkeypatch):
+    from hub_chip.fast import FastEngine
+
+    monkeypatch.setattr(FastEngine, "min_spike_buffer", 1)
+    net = vogels_abbott.build(scale=0.1)
+    a = hub.run(net, backend="chip", duration=50.0, engine="numpy")
+    b = hub.run(net, backend="chip", duration=50.0, engine="numba")
+    assert a.spikes("exc") == b.spikes("exc") and len(a.spikes("exc")) > 50

@@ -121,6 +121,9 @@ def kernel():
 class FastEngine:
     """Drop-in replacement for :class:`hub_chip.engine.Engine` (same state, same output)."""
 
+    #: spikes buffered per kernel call before the kernel returns to grow the buffer
+    min_spike_buffer = 1 << 20
+
     def __init__(self, program, probes=(), count_activity: bool = True):
         if not HAVE_NUMBA:  # pragma: no cover
             raise ImportError("numba is not installed")
@@ -171,7 +174,7 @@ class FastEngine:
         comp, interval, base, stride, col = (cat(x, np.int64) for x in
                                              (comp, interval, base, stride, col))
         isu = cat(isu, np.bool_)
-        cap = max(4 * n, 1 << 20)
+        cap = max(4 * n, self.min_spike_buffer)
         steps_out, neurons_out = [], []
         events = wraps = clips = 0
         done = 0
