@@ -493,7 +493,7 @@ f{k}_g_in = -{y['g_in']} / tau_in
 
 
 def _hh_update(ctx):
-    return "U_old = V\n" + rk4(["V", "hh_m", "hh_h", "hh_n", "g_ex", "g_in"], _hh_rhs,
+    return "U_old = fcopy(V)\n" + rk4(["V", "hh_m", "hh_h", "hh_n", "g_ex", "g_in"], _hh_rhs,
                                ctx.substeps)
 
 

@@ -67,7 +67,8 @@ _FUNCTIONS = {}
 
 
 def _functions(b2):
-    """``sel(c, a, b)`` (c ? a : b) and ``fmin(a, b)`` (std::min) for numpy and Cython."""
+    """``sel(c, a, b)`` (c ? a : b), ``fmin(a, b)`` (std::min) and ``fcopy(a)`` for numpy and
+    Cython."""
     if _FUNCTIONS:
         return _FUNCTIONS
 
@@ -79,15 +80,29 @@ def _functions(b2):
 
     f_sel = b2.Function(sel, arg_units=[1, 1, 1], return_unit=1,
                         arg_types=["boolean", "float", "float"], return_type="float")
+    # plain numpy implementations: Brian2's default wrapper formats the result array
+    # into an error message on every call (most of a run's time)
+    f_sel.implementations.add_numpy_implementation(sel, discard_units=True)
     f_sel.implementations.add_implementation(
         "cython", "cdef double sel(bint c, double a, double b):\n"
                   "    return a if c else b\n", name="sel")
     f_min = b2.Function(fmin, arg_units=[1, 1], return_unit=1,
                         arg_types=["float", "float"], return_type="float")
+    f_min.implementations.add_numpy_implementation(fmin, discard_units=True)
     f_min.implementations.add_implementation(
         "cython", "cdef double fmin(double a, double b):\n"
                   "    return b if b < a else a\n", name="fmin")
-    _FUNCTIONS.update(sel=f_sel, fmin=f_min)
+    # fcopy(x): a copy.  Brian2's numpy target turns ``V = V + x`` into ``V += x`` in place,
+    # so a plain ``U_old = V`` would alias V and change with it.
+    def fcopy(a):
+        return np.array(a, dtype=float, copy=True)
+
+    f_copy = b2.Function(fcopy, arg_units=[1], return_unit=1, arg_types=["float"],
+                         return_type="float")
+    f_copy.implementations.add_numpy_implementation(fcopy, discard_units=True)
+    f_copy.implementations.add_implementation(
+        "cython", "cdef double fcopy(double a):\n    return a\n", name="fcopy")
+    _FUNCTIONS.update(sel=f_sel, fmin=f_min, fcopy=f_copy)
     return _FUNCTIONS
 
 
@@ -225,13 +240,13 @@ class Brian2Session(Session):
                     continue
                 d = proj.delay_steps[mask] - 1
                 homogeneous = bool((d == d[0]).all())
-                on_pre = f"{buf}_post += w" if m == 1 else f"{buf}_post += w * {m}"
-                syn = b2.Synapses(pre, post, model="w : 1", on_pre=on_pre,
+                on_pre = f"{buf}_post += w_syn" if m == 1 else f"{buf}_post += w_syn * {m}"
+                syn = b2.Synapses(pre, post, model="w_syn : 1", on_pre=on_pre,
                                   delay=(int(d[0]) * self.dt * ms) if homogeneous else None,
                                   clock=self.clock, order=order, namespace={},
                                   name=_name("hub_syn_", f"{proj.label}_{buf}_{m}"))
                 syn.connect(i=proj.pre_idx[mask], j=proj.post_idx[mask])
-                syn.w = weight[mask]
+                syn.w_syn = weight[mask]
                 if not homogeneous:
                     syn.delay = d * self.dt * ms
                 out.append(syn)
@@ -265,14 +280,13 @@ class Brian2Session(Session):
 
         apply(0)
         pending = sorted(s for s in changes if s > 0)
-        dt_s = float(self.clock.dt_)
+        step = [0]      # called once per step, from step 0 (one run per session)
 
         @self.b2.network_operation(clock=self.clock, when="start", name="hub_currents*")
-        def switch_currents(t):
-            if pending:
-                step = int(round(float(t) / dt_s))
-                while pending and pending[0] <= step:
-                    apply(pending.pop(0))
+        def switch_currents():
+            while pending and pending[0] <= step[0]:
+                apply(pending.pop(0))
+            step[0] += 1
 
         return switch_currents
 
