@@ -321,7 +321,7 @@ def run_summary(model: LoadedModel, results, backend: str, duration: float, out=
     return {"model": model.source, "backend": backend, "duration_ms": duration,
             "dt_ms": model.network.dt, "seed": results.provenance.get("seed"),
             "timings": dict(results.timings), "populations": pops, "out": out,
-            "provenance": results.provenance}
+            "provenance": results.provenance, "extra": results.extra}
 
 
 def format_run_table(summary: dict) -> str:

@@ -363,3 +363,16 @@ def test_demo_agreement_groups_identical_backends():
     assert out["text"] == ("no two backends agree; nest differs from chip: "
                            "e: 2 vs 1 spikes (+100.0 %)")
     assert cli._agreement("m", {"nest": {"e": a}})["identical"] is None
+
+
+def test_run_chip_json_includes_the_chip_report(capsys):
+    """`snn-hub run ... --backend chip --json` carries the resource and energy report."""
+    code, out, err = run_cli(capsys, "run", "models/synfire.py", "--backend", "chip",
+                             "--duration", "80", "--json")
+    assert code == 0, err
+    report = json.loads(out)["extra"]["chip"]
+    energy = report["energy_J"]
+    assert report["cores_used"] >= 1 and report["chips_used"] == 1
+    parts = ("synapse", "neuron", "network", "static", "learning")
+    assert energy["total"] == pytest.approx(sum(energy[k] for k in parts))
+    assert energy["synapse"] > 0 and energy["neuron"] > 0
