@@ -46,6 +46,13 @@ class SpikeTrains:
         cuts = np.searchsorted(self.indices[order], np.arange(1, self.size))
         return np.split(self.times[order], cuts)
 
+    def to_source(self):
+        """These spikes as a :class:`hub.SpikeTimes` source (one train per neuron, times
+        ``stamp * dt`` ms, which the hub stamps back to the same steps)."""
+        from .ir.sources import SpikeTimes
+
+        return SpikeTimes([list(t) for t in self.per_neuron()])
+
     def counts(self) -> np.ndarray:
         return np.bincount(self.indices, minlength=self.size)
 

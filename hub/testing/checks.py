@@ -11,6 +11,7 @@ from .. import ir
 from ..api import run
 from ..plugins import get_backend
 from ..resolve import resolve
+from ..results import SpikeTrains
 from . import reference
 
 CHECKS: dict = {}
@@ -264,3 +265,40 @@ def check_chiplif_golden_vectors(backend):
     assert v == [8192, 12286, 14331, 15351, 15859, 16111, 16235, 16295], f"v = {v}"
     stamps = [int(s) for s in res.spikes("c").stamps]
     assert stamps == [5, 10], f"spike stamps {stamps}"
+
+
+# --- encoders: every backend receives the hub's spikes -------------------------------------------
+@needs("neuron:LIF[synapse=delta]", "spike_source", "synapse:Static")
+def check_encoded_spikes_delivered(backend):
+    """Spikes made by the hub's encoders (Poisson, regular, latency, burst, rank order,
+    delta) reach the network unchanged: each source neuron drives a relay neuron (LIF with
+    delta synapses, a 100 mV weight, no refractoriness) that fires in exactly the step its
+    input arrives, so the relay's spikes are the encoder's (index, stamp + D) events."""
+    from .. import encoders as enc
+
+    dt, duration = 0.1, 200.0
+    trains = enc.stack([
+        enc.poisson(np.full(12, 60.0), duration, dt, seed=4),
+        enc.regular([33.0, 70.0, 125.0], duration, dt, phase=[0.0, 0.3, 0.9]),
+        enc.latency(np.linspace(0.05, 1.0, 6), t_max=40.0, dt=dt),
+        enc.burst([0.3, 0.7, 1.0], dt, t_start=50.0),
+        enc.rank_order([0.4, 0.9, 0.1, 0.6], dt, t_start=100.0, spacing=0.3),
+        enc.delta(np.cumsum(np.random.default_rng(2).normal(0, 0.1, (400, 2)), axis=0), 0.15,
+                  dt, sample_interval=0.5),
+    ])
+    net = ir.Network(dt=dt, seed=6)
+    src = net.add_source(trains.to_source(), size=trains.size, label="encoded")
+    relay = net.add_population(trains.size, ir.LIF(synapse="delta", tau_m=1.0, tau_refrac=0.0,
+                                                    v_rest=-65.0, v_reset=-65.0,
+                                                    v_thresh=-50.0), label="relay")
+    delays = np.where(np.arange(trains.size) % 2 == 0, 0.1, 1.5)
+    net.connect(src, relay, ir.FromArrays(np.arange(trains.size), np.arange(trains.size),
+                                          weight=100.0, delay=delays))
+    net.record(relay, "spikes")
+    got = run(net, backend=backend, duration=duration + 2.0).spikes("relay")
+    shift = np.rint(delays / dt).astype(np.int64)
+    events = np.unique(np.stack([trains.stamps + shift[trains.indices], trains.indices]), axis=1)
+    expected = SpikeTrains(trains.size, events[1], events[0], dt)
+    assert len(trains) > 150, "encoders produced too few spikes to be a test"
+    assert got == expected, f"relay spikes differ from the encoders': " \
+                            f"{_first_difference(got, expected)}"
