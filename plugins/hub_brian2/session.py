@@ -13,9 +13,10 @@ Time (docs/semantics.md, SEMANTICS.md rules 1-3): Brian2 step n integrates from 
 
 A spike stamped s with delay D steps must be added in step s+D-1.  Brian2 pushes a spike of
 step s-1 into the queue in the ``synapses`` slot of step s, so the Brian2 delay is D-1.
-Spike sources are ``SpikeGeneratorGroup``s with times (stamp-1) dt; a source spike of
-multiplicity m goes to a copy of the generator ("lane") for spikes of multiplicity m, whose
-synapses add ``w*m`` (NEST adds weight * multiplicity once).
+A spike source is a ``SpikeGeneratorGroup`` with times (stamp-1) dt.  Several spikes of one
+source neuron in one step are one event of multiplicity m (NEST adds weight * m once): neuron
+i's events of the l-th distinct multiplicity are spikes of generator neuron i*L + l, whose
+synapses carry w * m_l; the generator ids keep NEST's order of senders within a step.
 
 State is sampled at the start of steps iv, 2 iv, ... (= the end of the previous step, after
 threshold and reset) plus the final state, i.e. at times iv dt, 2 iv dt, ..., duration.
@@ -160,26 +161,29 @@ class Brian2Session(Session):
             self.params[label] = {k: np.asarray(v) for k, v in values.items()}
             self.model_of[label] = table
             objects.append(g)
-        # spike sources: one generator per multiplicity ("lane")
-        self.lanes = {}
+        # spike sources: a SpikeGeneratorGroup of size * L neurons; an event of neuron i with
+        # the l-th distinct multiplicity m_l is a spike of generator neuron i * L + l, whose
+        # synapses carry w * m_l (NEST adds weight * multiplicity once), and the ids keep
+        # NEST's order of senders (i major) within a step
+        self.sources = {}
         for label, src in r.sources.items():
-            keep = src.stamps >= 1
-            idx, st = src.indices[keep], src.stamps[keep]
-            key = st * src.size + idx
+            keep = (src.stamps >= 1) & (src.stamps <= r.steps)
+            key = src.stamps[keep] * src.size + src.indices[keep]
             uniq, counts = np.unique(key, return_counts=True)
-            lanes = []
-            for m in np.unique(counts):
-                sel = uniq[counts == m]
-                st_m, idx_m = np.divmod(sel, src.size)
-                gen = b2.SpikeGeneratorGroup(src.size, idx_m.astype(np.int64),
-                                             (st_m - 1) * self.dt * ms, clock=self.clock,
-                                             sorted=True, name=_name(f"hub_src{m}_", label))
-                lanes.append((int(m), gen))
-                objects.append(gen)
-            self.lanes[label] = lanes
-        # projections
-        for order, proj in enumerate(r.projections):
-            objects.extend(self._connect(proj, order))
+            stamps, idx = np.divmod(uniq, src.size)
+            mults = np.unique(counts) if len(counts) else np.ones(1, np.int64)
+            lane = np.searchsorted(mults, counts)
+            gen_idx = idx * len(mults) + lane
+            order = np.lexsort((gen_idx, stamps))
+            gen = b2.SpikeGeneratorGroup(src.size * len(mults), gen_idx[order],
+                                         (stamps[order] - 1) * self.dt * ms, clock=self.clock,
+                                         sorted=True, name=_name("hub_src_", label))
+            used = np.zeros((len(mults), src.size), bool)
+            used[lane, idx] = True
+            self.sources[label] = (gen, mults, used)
+            objects.append(gen)
+        # projections: one Synapses object per (pre, post, buffer), in NEST's order of node ids
+        objects.extend(self._connect_all())
         # currents
         if r.injections:
             objects.append(self._injections())
@@ -214,51 +218,76 @@ class Brian2Session(Session):
                 dt=interval_steps * self.dt * self.b2.ms, name="hub_rec_clock*")
         return self._clocks[interval_steps]
 
-    def _connect(self, proj, order):
+    def _connect_all(self):
+        """Synapses summed into the buffers in NEST's order.
+
+        NEST adds the inputs of one step in the order of the sender's node id (populations
+        are created before sources, each in the resolved order; within a min_delay slice,
+        whatever the emission step).  So all projections from one pre population to one
+        buffer of one post population are one Synapses object, sorted by pre index (stable,
+        so parallel connections keep the projection order), and the objects run in the
+        order of the pre populations' node ids.  (Brian2 adds spikes emitted in different
+        steps in time order; NEST, within a min_delay slice, in node-id order: with three or
+        more same-sign inputs to a neuron in one step from different steps of one slice, the
+        last bit can differ.)"""
         b2, ms = self.b2, self.b2.ms
-        if proj.n == 0:
-            return []
-        table = self.model_of[proj.post]
-        post = self.groups[proj.post]
-        sign = -1.0 if (table.receptor == "conductance" and proj.receptor == "inhibitory") \
-            else 1.0
-        w = proj.weight * (table.weight_scale * sign)        # NEST's weight, as hub_nest sends it
-        if table.receptor == "single":
-            parts = [("buf", np.ones(proj.n, bool), w)]
-        elif table.receptor == "sign":                       # NEST: w*m > 0 -> ex, else in
-            parts = [("buf_ex", w > 0, w), ("buf_in", ~(w > 0), w)]
-        else:                                                 # NEST: w > 0 -> ex += w*m, else in += -w*m
-            parts = [("buf_ex", w > 0, w), ("buf_in", ~(w > 0), -w)]
-        if proj.pre in self.groups:
-            pres = [(1, self.groups[proj.pre])]
-        else:
-            pres = self.lanes.get(proj.pre, [])
-        out = []
-        for m, pre in pres:
-            for buf, mask, weight in parts:
+        r = self.r
+        senders = list(r.populations) + list(r.sources)
+        parts = {}
+        for proj in r.projections:
+            if proj.n == 0:
+                continue
+            table = self.model_of[proj.post]
+            inh = table.receptor == "conductance" and proj.receptor == "inhibitory"
+            w = proj.weight * (table.weight_scale * (-1.0 if inh else 1.0))   # NEST's weight
+            if table.receptor == "single":
+                routes = [("buf", np.ones(proj.n, bool), w)]
+            elif table.receptor == "sign":                 # NEST: w*m > 0 -> ex, else in
+                routes = [("buf_ex", w > 0, w), ("buf_in", ~(w > 0), w)]
+            else:                                           # NEST: w > 0 -> ex += w*m, else in += -w*m
+                routes = [("buf_ex", w > 0, w), ("buf_in", ~(w > 0), -w)]
+            for buf, mask, weight in routes:
                 if not mask.any():
                     continue
-                d = proj.delay_steps[mask] - 1
-                homogeneous = bool((d == d[0]).all())
-                on_pre = f"{buf}_post += w_syn" if m == 1 else f"{buf}_post += w_syn * {m}"
-                syn = b2.Synapses(pre, post, model="w_syn : 1", on_pre=on_pre,
-                                  delay=(int(d[0]) * self.dt * ms) if homogeneous else None,
-                                  clock=self.clock, order=order, namespace={},
-                                  name=_name("hub_syn_", f"{proj.label}_{buf}_{m}"))
-                syn.connect(i=proj.pre_idx[mask], j=proj.post_idx[mask])
-                syn.w_syn = weight[mask]
-                if not homogeneous:
-                    syn.delay = d * self.dt * ms
-                out.append(syn)
+                pre_idx, post_idx = proj.pre_idx[mask], proj.post_idx[mask]
+                weight, delay = weight[mask], proj.delay_steps[mask] - 1
+                if proj.pre in self.groups:
+                    chunks = [(pre_idx, post_idx, weight, delay)]
+                else:       # one copy per multiplicity, for the senders that use it
+                    _, mults, used = self.sources[proj.pre]
+                    chunks = []
+                    for lane, m in enumerate(mults):
+                        sel = used[lane][pre_idx]
+                        chunks.append((pre_idx[sel] * len(mults) + lane, post_idx[sel],
+                                       weight[sel] * int(m), delay[sel]))
+                parts.setdefault((proj.pre, proj.post, buf), []).extend(chunks)
+        out = []
+        for (pre, post, buf), chunks in sorted(parts.items(),
+                                               key=lambda kv: senders.index(kv[0][0])):
+            i, j, w, d = (np.concatenate(x) for x in zip(*chunks))
+            if not len(i):
+                continue
+            order = np.argsort(i, kind="stable")
+            i, j, w, d = i[order], j[order], w[order], d[order]
+            homogeneous = bool((d == d[0]).all())
+            source = self.groups[pre] if pre in self.groups else self.sources[pre][0]
+            syn = b2.Synapses(source, self.groups[post], model="w_syn : 1",
+                              on_pre=f"{buf}_post += w_syn",
+                              delay=(int(d[0]) * self.dt * ms) if homogeneous else None,
+                              clock=self.clock, order=senders.index(pre), namespace={},
+                              name=_name("hub_syn_", f"{pre}_{post}_{buf}"))
+            syn.connect(i=i, j=j)
+            syn.w_syn = w
+            if not homogeneous:
+                syn.delay = d * self.dt * ms
+            out.append(syn)
         return out
 
     def _injections(self):
-        """A network operation at the start of each step that switches the injected current
-        (``I_inj``, model units) when an amplitude change is due: amplitude k applies to the
-        steps n with n + 1 > stamps[k]."""
+        """A network operation at the start of each step switches the injected currents
+        (``I_inj``, model units): amplitude k applies to the steps n with n + 1 > stamps[k]."""
         r = self.r
-        per_pop = {}
-        changes = {}
+        per_pop, changes = {}, {}
         for k, inj in enumerate(r.injections):
             table = self.model_of[inj.target]
             amps = np.asarray(inj.amplitudes, float) * table.current_scale
@@ -267,7 +296,7 @@ class Brian2Session(Session):
                 changes.setdefault(max(int(s), 0), []).append((k, float(a)))
         current = {k: 0.0 for k in range(len(r.injections))}
 
-        def apply(step):
+        def switch(step):
             touched = set()
             for k, a in changes.get(step, ()):
                 current[k] = a
@@ -278,14 +307,14 @@ class Brian2Session(Session):
                     np.add.at(total, r.injections[k].indices, current[k])
                 self.groups[label].I_inj = total
 
-        apply(0)
+        switch(0)
         pending = sorted(s for s in changes if s > 0)
         step = [0]      # called once per step, from step 0 (one run per session)
 
         @self.b2.network_operation(clock=self.clock, when="start", name="hub_currents*")
         def switch_currents():
             while pending and pending[0] <= step[0]:
-                apply(pending.pop(0))
+                switch(pending.pop(0))
             step[0] += 1
 
         return switch_currents
@@ -358,5 +387,5 @@ class Brian2Session(Session):
         net = getattr(self, "net", None)
         if net is not None:
             self.net = None
-            self.groups, self.lanes, self.state_monitors, self.spike_monitors = {}, {}, [], {}
+            self.groups, self.sources, self.state_monitors, self.spike_monitors = {}, {}, [], {}
             del net
