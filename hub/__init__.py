@@ -7,6 +7,7 @@
 """
 from .api import check_capabilities, run
 from .backend import Backend, BackendSpec, Capabilities, Session, Tolerance
+from .compare import Comparison, compare
 from .errors import (BackendError, CapabilityError, Diagnostic, HubError, PluginError,
                      ResourceError, ValidationError)
 from .hookspecs import hookimpl
@@ -17,7 +18,7 @@ from .resolve import ResolvedNetwork, resolve
 from .results import Results, Signal, SpikeTrains
 
 __version__ = "0.1.0"
-__all__ = [*_ir_all, "run", "resolve", "check_capabilities", "Backend", "BackendSpec",
+__all__ = [*_ir_all, "run", "compare", "Comparison", "resolve", "check_capabilities", "Backend", "BackendSpec",
            "Capabilities", "Session", "Tolerance", "HubError", "ValidationError",
            "CapabilityError", "PluginError", "BackendError", "ResourceError", "Diagnostic",
            "hookimpl", "backend_specs", "get_backend", "make_plugin_manager",

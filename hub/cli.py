@@ -6,12 +6,16 @@
     snn-hub plugins [--json]
     snn-hub check-backend NAME
     snn-hub demo [--models-dir DIR] [--duration MS] [--json]
+    snn-hub compare MODEL [--backends a,b,c] [--duration MS] [--json] [--save FILE.json]
+                    [--html FILE] [--plot FILE] [--repeat N] [--timeout S]
+                    [--option [BACKEND.]KEY=VALUE]...
 
 MODEL is a network file written by ``hub.save`` (``.npz``) or a Python builder module
 (a path such as ``models/vogels_abbott.py``, or a dotted module name) that defines
 ``build(**kwargs) -> hub.Network`` and optionally ``DURATION`` (ms).
 
-Exit codes: 0 success; 1 ``validate`` found problems (or ``check-backend`` failed checks);
+Exit codes: 0 success; 1 ``validate`` found problems (or ``check-backend`` failed checks, or
+a backend of ``compare`` did not run);
 2 an error (every :class:`hub.HubError` is printed as one message on stderr, without a
 traceback; so is a usage error).  ``--strict`` turns plugin load warnings into errors.
 """
@@ -163,6 +167,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("compare", parents=[common],
+                       help="run a model on several backends (one process each) and compare",
+                       description="Run MODEL on each backend in its own process; print times, "
+                                   "peak memory, rates, CV, synchrony, the agreement of every "
+                                   "pair and the chip's energy. Exit 1 if a backend did not "
+                                   "run (the others are still reported).")
+    p.add_argument("model", metavar="MODEL", help="a .npz written by hub.save, or a builder "
+                   "module (path.py or dotted.name)")
+    p.add_argument("--backends", "-b", metavar="A,B,C",
+                   help="comma-separated backend names (default: every installed backend)")
+    p.add_argument("--duration", "-t", type=float, default=None, metavar="MS",
+                   help="simulated time in ms (default: the module's DURATION)")
+    p.add_argument("--json", action="store_true", help="print the JSON document "
+                   "(schema hub/compare_schema.json) instead of the table")
+    p.add_argument("--save", metavar="FILE", help="write the JSON document to FILE")
+    p.add_argument("--html", metavar="FILE", help="write a self-contained HTML report")
+    p.add_argument("--plot", metavar="FILE", help="write the figures (PNG, SVG or PDF)")
+    p.add_argument("--repeat", type=int, default=1, metavar="N",
+                   help="run each backend N times; report median, min and max of the timings")
+    p.add_argument("--timeout", type=float, default=1800.0, metavar="S",
+                   help="kill a backend's process after S seconds (default 1800)")
+    p.add_argument("--option", action="append", default=[], metavar="[BACKEND.]KEY=VALUE",
+                   help="backend option, e.g. --option brian2.codegen=cython; without a "
+                   "backend it goes to every compared backend that declares KEY (repeatable)")
+    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                   help="keyword argument for the builder's build() (repeatable)")
+    p.add_argument("--tolerance", type=float, default=None, metavar="MS",
+                   help="spike pairing tolerance (default: declared by the backends, >= dt)")
+    p.add_argument("--tau", type=float, default=5.0, metavar="MS",
+                   help="van Rossum time constant (default 5 ms)")
+    p.add_argument("--bin", type=float, default=5.0, metavar="MS",
+                   help="bin of the population counts for Fano factor and rate correlation "
+                   "(default 5 ms)")
+    p.add_argument("--no-progress", action="store_true", help="never draw a progress bar")
+    p.set_defaults(func=cmd_compare)
     return parser
 
 
@@ -636,6 +676,90 @@ def _agreement(model: str, spikes: dict) -> dict:
 
 def _same_trains(a: dict, b: dict) -> bool:
     return set(a) == set(b) and all(a[k] == b[k] for k in a)
+
+
+def cmd_compare(args) -> int:
+    import hub
+
+    from .plugins import backend_specs, get_backend
+
+    model = load_model(args.model, parse_key_values(args.param, "--param"))
+    duration = _duration(args.duration, model)
+    pm = args.ctx.plugin_manager()
+    names = [b.strip() for b in args.backends.split(",") if b.strip()] if args.backends \
+        else sorted(backend_specs(pm))
+    if not names:
+        raise HubError("--backends: no backends installed; pip install 'snn-hub[nest]'")
+    declared = {name: get_backend(name, pm).capabilities().options for name in names}
+    options = backend_options(args.option, declared)
+    bars = {}
+
+    def progress(name, fraction):
+        if args.no_progress:
+            return
+        if name not in bars:
+            from .progress import ProgressBar
+
+            bars[name] = ProgressBar(name)
+        bars[name](fraction)
+
+    try:
+        cmp = hub.compare(model.network, backends=names, duration=duration,
+                          timeout=args.timeout, repeat=args.repeat, options=options,
+                          tolerance_ms=args.tolerance, tau_ms=args.tau, bin_ms=args.bin,
+                          progress=progress)
+    finally:
+        for bar in bars.values():
+            bar.close()
+    cmp.model["source"] = model.source
+    if args.save:
+        cmp.save(args.save)
+    if args.plot:
+        _need_matplotlib("--plot")
+        cmp.plot(args.plot)
+    if args.html:
+        _need_matplotlib("--html")
+        cmp.to_html(args.html)
+    if args.json:
+        print(cmp.to_json())
+    else:
+        print(cmp.table())
+        for flag, path in (("JSON", args.save), ("figures", args.plot), ("report", args.html)):
+            if path:
+                print(f"{flag} written to {path}")
+    return EXIT_OK if cmp.ok else EXIT_PROBLEMS
+
+
+def backend_options(items, declared: dict) -> dict:
+    """``["brian2.codegen=cython", "threads=2"]`` -> ``{"brian2": {"codegen": "cython"},
+    "nest": {"threads": 2}}``: a KEY without a backend goes to every backend in ``declared``
+    (``{backend: {option: help}}``) that declares it."""
+    out: dict = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        backend, dot, name = key.strip().rpartition(".")
+        if not sep or not name.isidentifier() or (dot and not backend):
+            raise HubError(f"--option: {item!r} is not [BACKEND.]KEY=VALUE; write e.g. "
+                           "--option brian2.codegen=cython")
+        value = _literal(raw.strip())
+        if backend:
+            if backend not in declared:
+                raise HubError(f"--option: {item!r} names backend {backend!r}, which is not "
+                               f"compared ({', '.join(declared)})")
+            out.setdefault(backend, {})[name] = value
+            continue
+        targets = [b for b, opts in declared.items() if name in opts]
+        if not targets:
+            raise HubError(f"--option: no compared backend declares {name!r}; write "
+                           f"BACKEND.{name}=... or see `snn-hub backends`")
+        for b in targets:
+            out.setdefault(b, {})[name] = value
+    return out
+
+
+def _need_matplotlib(flag: str) -> None:
+    if importlib.util.find_spec("matplotlib") is None:
+        raise HubError(f"{flag}: matplotlib is not installed; pip install 'snn-hub[plot]'")
 
 
 # =============================================================================================

@@ -1,0 +1,106 @@
+"""One backend run in its own process, for :func:`hub.compare`.
+
+    python -m hub._worker REQUEST.json
+
+The request names a resolved network file (:mod:`hub.resolved_io`), the backend, its
+options and where to write.  The worker writes the results (``Results.save``) and a status
+file (JSON) with its own measurements, then exits 0; an exception in the backend is
+written to the status file with exit code 1.  A worker that dies without a status file
+(a crash, a kill, a timeout) is reported by the parent from its exit code and output.
+
+Status file fields: ``status`` ("ok" or "error"), ``error`` (one line: the first line of a
+:class:`hub.HubError`'s message, or ``Type: message`` of any other exception) and
+``traceback``; ``timings`` (``import_s``: loading the plugins and the simulator, ``load_s``:
+reading the network, ``build_s``, ``run_s``, ``save_s``, and any other timings the backend
+reports), ``peak_rss_mb`` (``getrusage(RUSAGE_SELF).ru_maxrss`` of this process), ``versions``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import time
+import traceback
+
+T_START = time.perf_counter()
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process in MiB (Linux reports KiB, macOS bytes)."""
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / (1024.0 * 1024.0) if sys.platform == "darwin" else rss / 1024.0
+
+
+class _ProgressFile:
+    """``progress(fraction)`` that writes the fraction to a file at most every 0.2 s."""
+
+    def __init__(self, path):
+        self.path, self.last = path, 0.0
+
+    def __call__(self, fraction):
+        now = time.monotonic()
+        if self.path and (now - self.last >= 0.2 or fraction >= 1.0):
+            self.last = now
+            try:
+                with open(self.path, "w") as f:
+                    f.write(f"{float(fraction):.4f}")
+            except (OSError, TypeError, ValueError):
+                pass
+
+
+def _write_status(path, status: dict) -> None:
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(status, f, default=str)
+    os.replace(tmp, path)
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    with open(argv[0]) as f:
+        req = json.load(f)
+    timings: dict[str, float] = {}
+    status: dict = {"status": "error", "timings": timings, "versions": {}}
+    try:
+        t0 = time.perf_counter()
+        import hub
+        from hub.plugins import get_backend
+        from hub.resolved_io import load_resolved
+
+        backend = get_backend(req["backend"])
+        try:
+            status["versions"] = backend.versions()   # imports the simulator, outside build_s
+        except Exception as exc:  # versions are provenance, not a reason to fail
+            status["versions"] = {"error": f"{type(exc).__name__}: {exc}"}
+        t1 = time.perf_counter()
+        timings["import_s"] = t1 - t0 + (t0 - T_START)
+        resolved = load_resolved(req["resolved"])
+        t2 = time.perf_counter()
+        timings["load_s"] = t2 - t1
+        results = hub.run(resolved, backend=req["backend"],
+                          progress=_ProgressFile(req.get("progress")),
+                          **req.get("options", {}))
+        t3 = time.perf_counter()
+        results.save(req["results"])
+        timings["save_s"] = time.perf_counter() - t3
+        timings.update({k: float(v) for k, v in results.timings.items()})
+        status.update(status="ok", versions=results.provenance.get("versions",
+                                                                   status["versions"]))
+        code = 0
+    except BaseException as exc:  # everything the backend raises is reported, then exit 1
+        from hub.errors import HubError
+
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        message = first if isinstance(exc, HubError) and first else \
+            f"{type(exc).__name__}: {first}".rstrip(": ")
+        status.update(status="error", error=message,
+                      traceback=traceback.format_exc())
+        code = 1
+    status["peak_rss_mb"] = peak_rss_mb()
+    _write_status(req["status"], status)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

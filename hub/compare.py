@@ -1,0 +1,722 @@
+"""Run one network on several backends, each in its own process, and compare the runs.
+
+>>> cmp = hub.compare(net, backends=["nest", "brian2", "chip"], duration=1000.0)  # doctest: +SKIP
+>>> print(cmp.table())        # doctest: +SKIP
+>>> cmp.save("compare.json"); cmp.plot("compare.png"); cmp.to_html("report.html")  # doctest: +SKIP
+
+The network is validated and resolved once, here, and written to a file
+(:mod:`hub.resolved_io`); every backend run is a new Python process (``python -m
+hub._worker``) that reads that file, so every backend simulates the same draws and no
+simulator's global state outlives its run.  A backend that raises, crashes or overruns its
+timeout is reported with its status and message while the others complete.
+
+Per backend: import, build and run time, the whole process's wall time, its peak RSS,
+spikes, rates, CV of ISI and synchrony per population, the chip report when there is one.
+Per pair of backends: exact spike-train equality where both backends promise it
+(``Tolerance.tier <= 2`` for every neuron model in the network), otherwise the statistical
+metrics of :mod:`hub.stats` (matched fraction, rate and CV differences, van Rossum
+distance, correlation of binned population counts), and a verdict against the contract.
+The JSON form (:meth:`Comparison.to_dict`) follows ``hub/compare_schema.json``.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from importlib import resources
+
+import numpy as np
+
+from . import stats
+from .errors import CapabilityError, HubError
+from .resolve import ResolvedNetwork, resolve
+from .results import Results
+
+SCHEMA_ID = "snn-hub/compare"
+SCHEMA_VERSION = 1
+#: the statistical contract (tier 4, docs/chip.md): population rate within 5 %, CV within 0.1
+STAT_RATE_REL = 0.05
+STAT_CV_ABS = 0.1
+#: timings whose spread ``--repeat`` reports
+TIMING_KEYS = ("import_s", "build_s", "run_s", "wall_s")
+STATUSES = ("ok", "error", "crashed", "timeout", "unsupported")
+
+
+# =============================================================================================
+# data
+# =============================================================================================
+@dataclass
+class PopulationStats:
+    """Spike statistics of one population in one run (rates in Hz, CV and Fano unitless)."""
+
+    label: str
+    neurons: int
+    source: bool
+    spikes: int
+    rate_hz: float
+    cv_isi: float
+    fano: float
+
+    def to_dict(self) -> dict:
+        return {"label": self.label, "neurons": self.neurons, "source": self.source,
+                "spikes": self.spikes, "rate_hz": _num(self.rate_hz),
+                "cv_isi": _num(self.cv_isi), "fano": _num(self.fano)}
+
+
+@dataclass
+class BackendRun:
+    """One backend's outcome.  ``timings`` are medians over the repeats, ``spread`` has
+    median, min and max of each; ``results`` are those of the first repeat."""
+
+    name: str
+    status: str
+    error: str | None = None
+    options: dict = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    spread: dict[str, dict] = field(default_factory=dict)
+    peak_rss_mb: float | None = None
+    exit_code: int | None = None
+    versions: dict = field(default_factory=dict)
+    repeats: int = 0
+    reproducible: bool | None = None
+    results: Results | None = None
+    populations: list[PopulationStats] = field(default_factory=list)
+    detail: str = ""   # the traceback or the last lines of output of a failed worker
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def chip(self) -> dict | None:
+        return self.results.extra.get("chip") if self.results is not None else None
+
+    def totals(self) -> dict:
+        """Spikes, mean rate, mean CV and Fano over the recorded neuron populations."""
+        pops = [p for p in self.populations if not p.source]
+        n = sum(p.neurons for p in pops)
+        s = sum(p.spikes for p in pops)
+        dur = self.results.provenance.get("duration", 0.0) if self.results else 0.0
+        return {"spikes": s, "rate_hz": s / n / (dur * 1e-3) if n and dur else None,
+                "cv_isi": _weighted([(p.cv_isi, p.spikes) for p in pops]),
+                "fano": _weighted([(p.fano, p.neurons) for p in pops])}
+
+    def to_dict(self) -> dict:
+        weights = _weight_summary(self.results) if self.results is not None else {}
+        return {"name": self.name, "status": self.status, "error": self.error,
+                "exit_code": self.exit_code, "options": {k: _jsonable(v) for k, v in
+                                                         self.options.items()},
+                "timings": {k: _num(v) for k, v in self.timings.items()},
+                "timing_spread": {k: {q: _num(x) for q, x in v.items()}
+                                  for k, v in self.spread.items()},
+                "peak_rss_mb": _num(self.peak_rss_mb), "repeats": self.repeats,
+                "reproducible": self.reproducible, "versions": self.versions,
+                "populations": [p.to_dict() for p in self.populations],
+                "totals": {k: _num(v) for k, v in self.totals().items()},
+                "weights": weights, "chip": _jsonable(self.chip)}
+
+
+@dataclass
+class Agreement:
+    """How two backends' runs agree.  ``expect`` is what the contract promises for the pair:
+    'identical' (both tier <= 2), 'close' (tier 3: a fraction of spikes within a tolerance)
+    or 'statistical' (tier 4: rates within 5 %, CV within 0.1); ``within_contract`` is the
+    verdict."""
+
+    a: str
+    b: str
+    expect: str
+    identical: bool
+    within_contract: bool
+    reason: str
+    tolerance_ms: float
+    tau_ms: float
+    bin_ms: float
+    populations: list[dict] = field(default_factory=list)
+    totals: dict = field(default_factory=dict)
+    weights: dict = field(default_factory=dict)
+
+    @property
+    def pair(self) -> str:
+        return f"{self.a}~{self.b}"
+
+    def to_dict(self) -> dict:
+        return {"a": self.a, "b": self.b, "expect": self.expect, "identical": self.identical,
+                "within_contract": self.within_contract, "reason": self.reason,
+                "tolerance_ms": self.tolerance_ms, "tau_ms": self.tau_ms, "bin_ms": self.bin_ms,
+                "totals": {k: _num(v) for k, v in self.totals.items()},
+                "populations": [{k: _num(v) for k, v in p.items()} for p in self.populations],
+                "weights": {k: _num(v) for k, v in self.weights.items()}}
+
+
+@dataclass
+class Comparison:
+    """What :func:`compare` returns: one :class:`BackendRun` per backend (in the order
+    asked) and one :class:`Agreement` per pair of backends that both ran."""
+
+    model: dict
+    settings: dict
+    runs: dict[str, BackendRun]
+    agreement: list[Agreement]
+    resolved: ResolvedNetwork | None = None
+    provenance: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """Every backend ran."""
+        return all(r.ok for r in self.runs.values())
+
+    @property
+    def failed(self) -> dict[str, str]:
+        """``{backend: "status: message"}`` for the backends that did not run."""
+        return {n: f"{r.status}: {r.error}" for n, r in self.runs.items() if not r.ok}
+
+    def pair(self, a: str, b: str) -> Agreement:
+        for ag in self.agreement:
+            if {ag.a, ag.b} == {a, b}:
+                return ag
+        raise HubError(f"pair: no agreement for {a!r} and {b!r}; compared pairs: "
+                       f"{[ag.pair for ag in self.agreement]}")
+
+    # --- export -------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        """The JSON document (schema ``hub/compare_schema.json``, see docs/compare.md)."""
+        return {"schema": SCHEMA_ID, "version": SCHEMA_VERSION, "model": self.model,
+                "settings": self.settings,
+                "backends": [r.to_dict() for r in self.runs.values()],
+                "agreement": [a.to_dict() for a in self.agreement],
+                "provenance": self.provenance}
+
+    def to_json(self, indent: int = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+    def save(self, path) -> str:
+        """Write the JSON document to ``path``; return the path."""
+        path = os.fspath(path)
+        with open(path, "w") as f:
+            f.write(self.to_json() + "\n")
+        return path
+
+    def table(self) -> str:
+        """A text report: per-backend times, memory and activity, per-population statistics,
+        and the agreement of every pair."""
+        from .report import comparison_table
+
+        return comparison_table(self)
+
+    def to_dataframe(self):
+        """One row per (backend, population) with timings and statistics (needs pandas)."""
+        try:
+            import pandas as pd
+        except ImportError as exc:
+            raise HubError("to_dataframe: pandas is not installed; pip install pandas, or "
+                           "use Comparison.to_dict()") from exc
+        rows = []
+        for r in self.runs.values():
+            base = {"backend": r.name, "status": r.status, "peak_rss_mb": r.peak_rss_mb,
+                    **{k: r.timings.get(k) for k in TIMING_KEYS}}
+            for p in r.populations or [None]:
+                rows.append({**base, **({} if p is None else p.to_dict())})
+        return pd.DataFrame(rows)
+
+    def plot(self, path=None, **kwargs):
+        """Rasters side by side, population rate over time, rate, ISI and weight histograms
+        in one figure (matplotlib, Agg); saved to ``path`` when given.  Returns the figure."""
+        from .plot import plot_comparison
+
+        return plot_comparison(self, path, **kwargs)
+
+    def to_html(self, path=None) -> str:
+        """One self-contained HTML page (figures embedded as base64 PNG); written to ``path``
+        when given.  Returns the HTML."""
+        from .report import comparison_html
+
+        html = comparison_html(self)
+        if path is not None:
+            with open(os.fspath(path), "w") as f:
+                f.write(html)
+        return html
+
+    def __repr__(self):
+        runs = ", ".join(f"{n}: {r.status}" for n, r in self.runs.items())
+        return f"Comparison({self.model.get('label') or 'network'}; {runs})"
+
+
+# =============================================================================================
+# running
+# =============================================================================================
+def compare(network, backends=("nest", "brian2"), duration: float | None = None,
+            timeout: float | dict | None = 1800.0, repeat: int = 1,
+            options: dict | None = None, tolerance_ms: float | None = None,
+            tau_ms: float = 5.0, bin_ms: float = 5.0, progress=None,
+            workdir=None) -> Comparison:
+    """Run ``network`` on each of ``backends`` in its own process and compare the runs.
+
+    ``network`` is a :class:`hub.Network` (validated and resolved here, once, for
+    ``duration`` ms) or a :class:`hub.ResolvedNetwork`.  ``timeout`` (s) applies to each
+    process (a number, or ``{backend: seconds}``; None for none); ``repeat`` runs each
+    backend that many times in fresh processes and reports the spread of the timings;
+    ``options`` are ``{backend: {option: value}}``.  ``tolerance_ms`` pairs spikes for the
+    matched fraction (default: the larger declared ``Tolerance.spike_ms`` of the pair, at
+    least one step), ``tau_ms`` is the van Rossum time constant, ``bin_ms`` the bin of the
+    population counts (Fano factor, rate correlation).  ``progress(backend, fraction)`` is
+    called while a backend runs.  ``workdir`` keeps the exchanged files (default: a
+    temporary directory, removed afterwards).
+
+    Raises :class:`HubError` for an unknown backend name or bad arguments and
+    :class:`hub.ValidationError` for an invalid network, before any process starts; every
+    failure of a backend itself is reported in the :class:`Comparison`.
+    """
+    from .api import check_capabilities
+    from .plugins import get_backend, plugin_manager
+    from .resolved_io import save_resolved
+
+    backends = _backend_list(backends)
+    repeat = _positive_int("repeat", repeat)
+    options = dict(options or {})
+    unknown_opts = sorted(set(options) - set(backends))
+    if unknown_opts:
+        raise HubError(f"options: given for {unknown_opts}, which are not among the compared "
+                       f"backends {backends}")
+    pm = plugin_manager()
+    caps = {name: get_backend(name, pm).capabilities() for name in backends}
+    if isinstance(network, ResolvedNetwork):
+        if duration is not None and abs(duration - network.duration) > network.dt / 2:
+            raise HubError(f"duration: the resolved network runs {network.duration:g} ms, not "
+                           f"{duration:g} ms; resolve it again or drop duration")
+        resolved = network
+    else:
+        resolved = resolve(network, 1000.0 if duration is None else duration)
+    settings = {"backends": backends, "duration_ms": resolved.duration, "repeat": repeat,
+                "timeout_s": _jsonable(timeout), "tolerance_ms": tolerance_ms,
+                "tau_ms": float(tau_ms), "bin_ms": float(bin_ms)}
+    own_dir = workdir is None
+    work = tempfile.mkdtemp(prefix="snn-hub-compare-") if own_dir else os.fspath(workdir)
+    os.makedirs(work, exist_ok=True)
+    runs: dict[str, BackendRun] = {}
+    try:
+        net_file = save_resolved(resolved, os.path.join(work, "network.npz"))
+        for name in backends:
+            opts = dict(options.get(name, {}))
+            try:
+                check_capabilities(name, resolved, pm)
+            except CapabilityError as exc:
+                runs[name] = BackendRun(name, "unsupported", str(exc).splitlines()[0],
+                                        options=opts)
+                continue
+            runs[name] = _run_backend(name, net_file, opts, _timeout_for(timeout, name),
+                                      repeat, work, progress)
+        for run in runs.values():
+            if run.ok:
+                run.populations = population_stats(run.results, resolved, bin_ms)
+        agreement = [agree(runs[a], runs[b], resolved, caps[a], caps[b], tolerance_ms, tau_ms,
+                           bin_ms)
+                     for i, a in enumerate(backends) for b in backends[i + 1:]
+                     if runs[a].ok and runs[b].ok]
+    finally:
+        if own_dir:
+            shutil.rmtree(work, ignore_errors=True)
+    return Comparison(_model_info(resolved), settings, runs, agreement, resolved,
+                      _provenance())
+
+
+def _backend_list(backends) -> list[str]:
+    if isinstance(backends, str):
+        backends = [b.strip() for b in backends.split(",")]
+    backends = [b for b in backends if b]
+    if not backends:
+        raise HubError("backends: give at least one backend name, e.g. ['nest', 'brian2']")
+    dup = sorted({b for b in backends if backends.count(b) > 1})
+    if dup:
+        raise HubError(f"backends: {dup} given twice; name each backend once (use repeat= "
+                       "for several runs)")
+    return list(backends)
+
+
+def _positive_int(name, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise HubError(f"{name}: {value!r} must be an integer >= 1")
+    return int(value)
+
+
+def _timeout_for(timeout, name):
+    value = timeout.get(name) if isinstance(timeout, dict) else timeout
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise HubError(f"timeout: {value!r} for {name!r} must be a number of seconds > 0")
+    return float(value)
+
+
+def _run_backend(name, net_file, opts, timeout, repeat, work, progress) -> BackendRun:
+    """``repeat`` fresh worker processes; stop at the first failure."""
+    outcomes, first = [], None
+    for k in range(repeat):
+        out = _spawn(name, net_file, opts, timeout, os.path.join(work, f"{name}.{k}"), progress)
+        if out["status"] != "ok":
+            return BackendRun(name, out["status"], out.get("error"), opts,
+                              timings=out.get("timings", {}),
+                              peak_rss_mb=out.get("peak_rss_mb"),
+                              exit_code=out.get("exit_code"), versions=out.get("versions", {}),
+                              repeats=k, detail=out.get("detail", ""))
+        outcomes.append(out)
+        res = Results.load(out["results"])
+        if first is None:
+            first, reproducible = res, None
+        elif reproducible is not False:
+            reproducible = _same_spikes(first, res)
+    spread = timing_spread([o["timings"] for o in outcomes])
+    return BackendRun(name, "ok", None, opts,
+                      timings={k: v["median"] for k, v in spread.items()}, spread=spread,
+                      peak_rss_mb=max(o.get("peak_rss_mb") or 0.0 for o in outcomes),
+                      exit_code=0, versions=outcomes[0].get("versions", {}), repeats=repeat,
+                      reproducible=reproducible if repeat > 1 else None, results=first)
+
+
+def _spawn(name, net_file, opts, timeout, stem, progress) -> dict:
+    """Run one worker; return its status dict (parent-side status for crash and timeout)."""
+    paths = {"resolved": net_file, "backend": name, "options": opts,
+             "results": stem + ".results.npz", "status": stem + ".status.json",
+             "progress": stem + ".progress"}
+    with open(stem + ".request.json", "w") as f:
+        json.dump(paths, f, default=str)
+    log_path = stem + ".log"
+    # the worker imports the same hub as this process, installed or not
+    env = dict(os.environ)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env["PYTHONPATH"] = os.pathsep.join([root] + [p for p in env.get("PYTHONPATH", "").split(
+        os.pathsep) if p and p != root])
+    t0 = time.perf_counter()
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "hub._worker", stem + ".request.json"],
+                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True, env=env)
+        timed_out = _wait(proc, timeout, name, paths["progress"], progress)
+    wall = time.perf_counter() - t0
+    status = _read_json(paths["status"])
+    if timed_out:
+        return {"status": "timeout", "error": f"no result after {timeout:g} s; the process "
+                f"was killed", "exit_code": proc.returncode, "detail": _tail(log_path),
+                "timings": {"wall_s": wall}}
+    if status is None:
+        return {"status": "crashed", "error": _death(proc.returncode, log_path),
+                "exit_code": proc.returncode, "detail": _tail(log_path),
+                "timings": {"wall_s": wall}}
+    status["exit_code"] = proc.returncode
+    status.setdefault("timings", {})["wall_s"] = wall
+    if status.get("status") == "ok":
+        status["results"] = paths["results"]
+    else:
+        status["detail"] = status.pop("traceback", "") or _tail(log_path)
+    return status
+
+
+def _wait(proc, timeout, name, progress_path, progress) -> bool:
+    """Wait for ``proc``; on timeout kill its process group (it is the group leader: the
+    worker's own children, e.g. a compiler, go with it).  Return True on timeout."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    last = None
+    while True:
+        try:
+            proc.wait(timeout=0.1)
+            break
+        except subprocess.TimeoutExpired:
+            pass
+        if progress is not None:
+            fraction = _read_fraction(progress_path)
+            if fraction is not None and fraction != last:
+                last = fraction
+                progress(name, fraction)
+        if deadline is not None and time.monotonic() > deadline:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                proc.kill()
+            proc.wait()
+            return True
+    if progress is not None and proc.returncode == 0:
+        progress(name, 1.0)
+    return False
+
+
+def _read_fraction(path):
+    try:
+        with open(path) as f:
+            return float(f.read().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _read_json(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def _tail(path, lines: int = 20, limit: int = 4000) -> str:
+    try:
+        with open(path, "rb") as f:
+            text = f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+    return "\n".join(text.strip().splitlines()[-lines:])[-limit:]
+
+
+def _death(code, log_path) -> str:
+    if code is not None and code < 0:
+        try:
+            how = f"killed by signal {signal.Signals(-code).name}"
+        except ValueError:
+            how = f"killed by signal {-code}"
+    else:
+        how = f"exited with code {code} without a result"
+    last = [ln for ln in _tail(log_path, 5).splitlines() if ln.strip()]
+    return how + (f" (last output: {last[-1].strip()[:200]})" if last else "")
+
+
+def _same_spikes(a: Results, b: Results) -> bool:
+    return set(a.spike_trains) == set(b.spike_trains) and all(
+        a.spike_trains[k] == b.spike_trains[k] for k in a.spike_trains)
+
+
+def timing_spread(timings: list[dict]) -> dict[str, dict]:
+    """``{key: {"median", "min", "max", "n"}}`` over the repeats, for every timing key that
+    every repeat reported."""
+    keys = [k for k in timings[0] if all(k in t for t in timings)] if timings else []
+    return {k: {"median": float(statistics.median(t[k] for t in timings)),
+                "min": float(min(t[k] for t in timings)),
+                "max": float(max(t[k] for t in timings)), "n": len(timings)} for k in keys}
+
+
+# =============================================================================================
+# statistics and agreement
+# =============================================================================================
+def population_stats(results: Results, resolved: ResolvedNetwork,
+                     bin_ms: float = 5.0) -> list[PopulationStats]:
+    """Spikes, rate, CV of ISI and Fano factor of every recorded population."""
+    out = []
+    dur = resolved.duration
+    for label, st in results.spike_trains.items():
+        out.append(PopulationStats(label, st.size, label in resolved.sources, len(st),
+                                   st.rate(dur), stats.cv_isi(st),
+                                   stats.synchrony(st, dur, bin_ms)))
+    return out
+
+
+def expectation(resolved: ResolvedNetwork, cap_a, cap_b) -> tuple[str, object, object]:
+    """What the contract promises for a pair: ('identical' | 'close' | 'statistical', and the
+    weakest declared Tolerance of each backend over the network's neuron models)."""
+    from .backend import Tolerance
+
+    def weakest(caps):
+        tols = [caps.tolerances.get(p.model.label, Tolerance(4))
+                for p in resolved.populations.values()]
+        return max(tols, key=lambda t: (t.tier, t.spike_ms, -t.matched)) if tols else \
+            Tolerance(1)
+
+    ta, tb = weakest(cap_a), weakest(cap_b)
+    tier = max(ta.tier, tb.tier)
+    return ("identical" if tier <= 2 else "close" if tier == 3 else "statistical"), ta, tb
+
+
+def compare_trains(a, b, duration_ms: float, tolerance_ms: float, tau_ms: float,
+                   bin_ms: float) -> dict:
+    """Every agreement metric for one population's two runs."""
+    m = stats.match_spikes(a, b, tolerance_ms)
+    ra, rb = a.rate(duration_ms), b.rate(duration_ms)
+    cva, cvb = stats.cv_isi(a), stats.cv_isi(b)
+    return {"identical": a == b, "spikes_a": len(a), "spikes_b": len(b),
+            "matched": m["matched"], "max_dt_ms": m["max_dt_ms"], "mean_dt_ms": m["mean_dt_ms"],
+            "pairs": m["pairs"], "rate_a_hz": ra, "rate_b_hz": rb,
+            "rate_diff_hz": rb - ra, "rate_rel_diff": _rel(ra, rb),
+            "cv_a": cva, "cv_b": cvb, "cv_diff": cvb - cva,
+            "van_rossum": float(np.mean(stats.van_rossum(a, b, tau_ms))) if a.size else 0.0,
+            "van_rossum_norm": stats.van_rossum_normalized(a, b, tau_ms),
+            "rate_corr": stats.rate_correlation(a, b, duration_ms, bin_ms)}
+
+
+def agree(ra: BackendRun, rb: BackendRun, resolved: ResolvedNetwork, cap_a, cap_b,
+          tolerance_ms=None, tau_ms=5.0, bin_ms=5.0) -> Agreement:
+    """The agreement of two successful runs over their common recorded neuron populations
+    (spike sources are inputs, equal by construction, and left out)."""
+    expect, ta, tb = expectation(resolved, cap_a, cap_b)
+    tol = float(tolerance_ms) if tolerance_ms is not None else \
+        max(ta.spike_ms, tb.spike_ms, resolved.dt)
+    dur = resolved.duration
+    sa, sb = ra.results.spike_trains, rb.results.spike_trains
+    labels = [k for k in sa if k in sb and k not in resolved.sources]
+    pops = [{"label": k, **compare_trains(sa[k], sb[k], dur, tol, tau_ms, bin_ms)}
+            for k in labels]
+    totals = _pair_totals(pops)
+    identical = bool(pops) and all(p["identical"] for p in pops)
+    ok, reason = _verdict(expect, identical, pops, totals, min(ta.matched, tb.matched), tol)
+    return Agreement(ra.name, rb.name, expect, identical, ok, reason, tol, float(tau_ms),
+                     float(bin_ms), pops, totals, _weight_agreement(ra.results, rb.results))
+
+
+def _pair_totals(pops: list[dict]) -> dict:
+    """Pooled over populations: matched fraction of all spikes, spike-weighted van Rossum
+    (normalised), the worst rate and CV differences, the mean rate correlation."""
+    if not pops:
+        return {}
+    n = sum(max(p["spikes_a"], p["spikes_b"]) for p in pops)
+    both = sum(p["spikes_a"] + p["spikes_b"] for p in pops)
+    return {"spikes_a": sum(p["spikes_a"] for p in pops),
+            "spikes_b": sum(p["spikes_b"] for p in pops),
+            "matched": sum(p["pairs"] for p in pops) / n if n else 1.0,
+            "max_dt_ms": max(p["max_dt_ms"] for p in pops),
+            "max_rate_rel_diff": _nanmax([abs(p["rate_rel_diff"]) for p in pops]),
+            "max_cv_diff": _nanmax([abs(p["cv_diff"]) for p in pops]),
+            "van_rossum_norm": sum(p["van_rossum_norm"] * (p["spikes_a"] + p["spikes_b"])
+                                   for p in pops) / both if both else 0.0,
+            "rate_corr": _nanmean([p["rate_corr"] for p in pops])}
+
+
+def _verdict(expect, identical, pops, totals, matched_min, tol) -> tuple[bool, str]:
+    if not pops:
+        return True, "no common recorded population"
+    if expect == "identical":
+        if identical:
+            return True, "identical spike trains, as promised"
+        bad = [p["label"] for p in pops if not p["identical"]]
+        return False, f"spike trains differ in {', '.join(bad)} (identical promised)"
+    if identical:
+        return True, "identical spike trains (more than promised)"
+    if expect == "close":
+        ok = totals["matched"] >= matched_min
+        return ok, (f"{totals['matched']:.3f} of spikes matched within {tol:g} ms "
+                    f"({'>=' if ok else '<'} {matched_min:g} promised)")
+    bad = []
+    for p in pops:
+        if p["spikes_a"] == 0 and p["spikes_b"] == 0:
+            continue
+        if not abs(p["rate_rel_diff"]) <= STAT_RATE_REL:
+            bad.append(f"{p['label']} rate {p['rate_rel_diff'] * 100:+.1f} %")
+        if np.isfinite(p["cv_diff"]) and abs(p["cv_diff"]) > STAT_CV_ABS:
+            bad.append(f"{p['label']} CV {p['cv_diff']:+.3f}")
+    if bad:
+        return False, "outside the statistical contract: " + "; ".join(bad)
+    return True, (f"rates within {STAT_RATE_REL * 100:g} % and CV within {STAT_CV_ABS:g} "
+                  "(statistical contract)")
+
+
+def _weights_of(results: Results) -> dict[str, np.ndarray]:
+    """Final weights per plastic projection (``Results.synapse_state[(projection, "weight")]``,
+    one value per synapse in the resolved connection order)."""
+    state = getattr(results, "synapse_state", None) or {}
+    return {label: np.asarray(v, float) for (label, var), v in state.items()
+            if var == "weight" and np.size(v)}
+
+
+def _weight_summary(results: Results) -> dict:
+    return {k: {"n": int(w.size), "mean": _num(float(np.mean(w))), "std": _num(float(np.std(w))),
+                "min": _num(float(np.min(w))), "max": _num(float(np.max(w)))}
+            for k, w in _weights_of(results).items()}
+
+
+def _weight_agreement(a: Results, b: Results) -> dict:
+    """Largest absolute and relative (to the largest |w| of ``a``) difference of the final
+    weights, over the plastic projections both runs report."""
+    wa, wb = _weights_of(a), _weights_of(b)
+    common = [k for k in wa if k in wb and wa[k].shape == wb[k].shape]
+    if not common:
+        return {}
+    diff = max(float(np.max(np.abs(wa[k] - wb[k]), initial=0.0)) for k in common)
+    scale = max(float(np.max(np.abs(wa[k]), initial=0.0)) for k in common)
+    return {"max_abs_diff": diff, "max_rel_diff": diff / scale if scale else 0.0,
+            "projections": len(common)}
+
+
+# =============================================================================================
+# helpers
+# =============================================================================================
+def _model_info(r: ResolvedNetwork) -> dict:
+    pops = [{"label": p.label, "size": p.size, "model": p.model.label, "source": False}
+            for p in r.populations.values()]
+    pops += [{"label": s.label, "size": s.size, "model": "spike source", "source": True}
+             for s in r.sources.values()]
+    return {"label": r.label, "dt_ms": r.dt, "seed": r.seed, "duration_ms": r.duration,
+            "steps": r.steps, "neurons": sum(p.size for p in r.populations.values()),
+            "synapses": r.n_synapses, "populations": pops,
+            "projections": [{"label": p.label, "pre": p.pre, "post": p.post,
+                             "synapses": p.n, "receptor": p.receptor} for p in r.projections]}
+
+
+def _provenance() -> dict:
+    import platform
+
+    from . import __version__
+
+    return {"snn-hub": __version__, "python": platform.python_version(),
+            "machine": platform.machine(), "cpus": os.cpu_count(),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+
+
+def _rel(a: float, b: float) -> float:
+    """(b - a) / a; 0 when both are 0, inf when only a is."""
+    if a == 0:
+        return 0.0 if b == 0 else math.inf
+    return (b - a) / a
+
+
+def _num(x):
+    """A JSON-safe number: nan and inf become None."""
+    if x is None or isinstance(x, bool):
+        return x
+    if isinstance(x, (int, np.integer)):
+        return int(x)
+    if isinstance(x, (float, np.floating)):
+        return float(x) if math.isfinite(x) else None
+    return x
+
+
+def _jsonable(x):
+    """Plain JSON data: numpy scalars and arrays converted, non-finite floats to None."""
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return _jsonable(x.tolist())
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    if isinstance(x, (int, float, np.integer, np.floating)) or x is None:
+        return _num(x)
+    if isinstance(x, str):
+        return x
+    return str(x)
+
+
+def _weighted(pairs) -> float | None:
+    pairs = [(v, w) for v, w in pairs if v is not None and np.isfinite(v) and w > 0]
+    total = sum(w for _, w in pairs)
+    return sum(v * w for v, w in pairs) / total if total else None
+
+
+def _nanmax(values):
+    values = [v for v in values if v is not None and not np.isnan(v)]
+    return max(values) if values else float("nan")
+
+
+def _nanmean(values):
+    values = [v for v in values if v is not None and np.isfinite(v)]
+    return float(np.mean(values)) if values else float("nan")
+
+
+def schema() -> dict:
+    """The JSON Schema of :meth:`Comparison.to_dict` (``hub/compare_schema.json``)."""
+    return json.loads(resources.files("hub").joinpath("compare_schema.json").read_text())
+
+
+__all__ = ["compare", "Comparison", "BackendRun", "Agreement", "PopulationStats", "schema",
+           "population_stats", "agree", "compare_trains", "timing_spread", "STATUSES"]

@@ -1,0 +1,179 @@
+"""A resolved network as one file: how ``hub.compare`` hands the same draws to every worker.
+
+``save_resolved(resolved, path)`` writes one ``.npz``: a JSON header (``__resolved__``) with
+the scalars, labels, neuron models and learning rules, and every array (parameters, initial
+values, source events, connectivity, injections, probe indices) stored as it is, so
+``load_resolved(path)`` gives arrays equal bit for bit to the ones written.  The neuron
+model is written with :meth:`NeuronModel.to_dict` (the model file's encoding) and rebuilt
+by kind; a kind registered by a plugin (``hub_register_kinds``) is found through the
+plugin manager.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+
+import numpy as np
+
+from .errors import Diagnostic, ValidationError
+from .ir import serialize
+from .resolve import (ResolvedInjection, ResolvedNetwork, ResolvedPopulation, ResolvedProbe,
+                      ResolvedProjection, ResolvedSource)
+
+FORMAT = "snn-hub/resolved"
+VERSION = 1
+
+
+class _Arrays:
+    """Collects arrays under short keys (``r0``, ``r1``, ...) and returns the key."""
+
+    def __init__(self):
+        self.arrays: dict[str, np.ndarray] = {}
+
+    def put(self, array) -> str:
+        key = f"r{len(self.arrays)}"
+        self.arrays[key] = np.asarray(array)
+        return key
+
+
+def save_resolved(resolved: ResolvedNetwork, path) -> str:
+    """Write ``resolved`` to ``path`` (``.npz``) atomically; return the path."""
+    store = _Arrays()
+    serialize._ARRAYS = []          # model values: arrays go to the side table, as hub.save
+    try:
+        doc = _header(resolved, store)
+        model_arrays = serialize._ARRAYS
+    finally:
+        serialize._ARRAYS = None
+    arrays = dict(store.arrays)
+    arrays.update({f"a{i}": np.asarray(a) for i, a in enumerate(model_arrays)})
+    path = os.fspath(path)
+    fd, tmp = tempfile.mkstemp(suffix=".npz", dir=os.path.dirname(os.path.abspath(path)))
+    os.close(fd)
+    try:
+        np.savez(tmp, __resolved__=np.frombuffer(json.dumps(doc).encode(), np.uint8), **arrays)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
+def _header(r: ResolvedNetwork, store: _Arrays) -> dict:
+    put = store.put
+    return {
+        "format": FORMAT, "version": VERSION, "dt": r.dt, "seed": r.seed, "steps": r.steps,
+        "label": r.label,
+        "populations": [{"label": p.label, "size": p.size, "model": p.model.to_dict(),
+                         "params": {k: put(v) for k, v in p.params.items()},
+                         "initial": {k: put(v) for k, v in p.initial.items()}}
+                        for p in r.populations.values()],
+        "sources": [{"label": s.label, "size": s.size, "indices": put(s.indices),
+                     "stamps": put(s.stamps)} for s in r.sources.values()],
+        "projections": [{"label": p.label, "pre": p.pre, "post": p.post,
+                         "pre_idx": put(p.pre_idx), "post_idx": put(p.post_idx),
+                         "weight": put(p.weight), "delay_steps": put(p.delay_steps),
+                         "receptor": p.receptor, "rule": _rule(getattr(p, "rule", None), put)}
+                        for p in r.projections],
+        "injections": [{"target": i.target, "indices": put(i.indices), "stamps": put(i.stamps),
+                        "amplitudes": put(i.amplitudes)} for i in r.injections],
+        "probes": [{"population": p.population, "variable": p.variable,
+                    "interval_steps": p.interval_steps, "indices": put(p.indices)}
+                   for p in r.probes],
+        "synapse_probes": [{"projection": p.projection, "variable": p.variable,
+                            "interval_steps": p.interval_steps, "indices": put(p.indices)}
+                           for p in getattr(r, "synapse_probes", [])],
+    }
+
+
+def _rule(resolved_rule, put):
+    """A projection's resolved learning rule: the rule's own dict and the resolved values."""
+    if resolved_rule is None:
+        return None
+    params = {k: {"array": put(v)} if np.ndim(v) else float(v)
+              for k, v in resolved_rule.params.items()}
+    return {"rule": resolved_rule.rule.to_dict(), "params": params,
+            "modulator": resolved_rule.modulator,
+            "modulator_delay_steps": int(resolved_rule.modulator_delay_steps)}
+
+
+def load_resolved(path) -> ResolvedNetwork:
+    """Read a file written by :func:`save_resolved`."""
+    with np.load(path, allow_pickle=False) as f:
+        if "__resolved__" not in f.files:
+            raise ValidationError(Diagnostic(str(path), "not a resolved snn-hub network file",
+                                             "write it with hub.resolved_io.save_resolved"))
+        doc = json.loads(bytes(f["__resolved__"]).decode())
+        arrays = {k: f[k] for k in f.files if k != "__resolved__"}
+    if doc.get("version", 0) > VERSION:
+        raise ValidationError(Diagnostic(str(path), f"resolved-network format version "
+                                         f"{doc['version']} is newer than this snn-hub "
+                                         f"({VERSION})", "upgrade snn-hub"))
+    get = arrays.__getitem__
+    out = ResolvedNetwork(float(doc["dt"]), int(doc["seed"]), int(doc["steps"]),
+                          label=doc.get("label", ""))
+    for p in doc["populations"]:
+        out.populations[p["label"]] = ResolvedPopulation(
+            p["label"], int(p["size"]), _model(p["model"], arrays),
+            {k: get(v) for k, v in p["params"].items()},
+            {k: get(v) for k, v in p["initial"].items()})
+    for s in doc["sources"]:
+        out.sources[s["label"]] = ResolvedSource(s["label"], int(s["size"]), get(s["indices"]),
+                                                 get(s["stamps"]))
+    for p in doc["projections"]:
+        proj = ResolvedProjection(p["label"], p["pre"], p["post"], get(p["pre_idx"]),
+                                  get(p["post_idx"]), get(p["weight"]), get(p["delay_steps"]),
+                                  p["receptor"])
+        if p.get("rule") is not None:
+            proj.rule = _load_rule(p["rule"], arrays)
+        out.projections.append(proj)
+    for i in doc["injections"]:
+        out.injections.append(ResolvedInjection(i["target"], get(i["indices"]),
+                                                get(i["stamps"]), get(i["amplitudes"])))
+    for p in doc["probes"]:
+        out.probes.append(ResolvedProbe(p["population"], p["variable"], int(p["interval_steps"]),
+                                        get(p["indices"])))
+    if doc.get("synapse_probes"):
+        from .resolve import ResolvedSynapseProbe
+
+        out.synapse_probes = [ResolvedSynapseProbe(p["projection"], p["variable"],
+                                                   int(p["interval_steps"]), get(p["indices"]))
+                              for p in doc["synapse_probes"]]
+    return out
+
+
+def _load_rule(d: dict, arrays: dict):
+    from .ir.plasticity import rule_from_dict
+    from .resolve import ResolvedRule
+
+    rule = rule_from_dict(d["rule"], lambda v: serialize.decode_value(v, arrays))
+    params = {k: arrays[v["array"]] if isinstance(v, dict) else float(v)
+              for k, v in d["params"].items()}
+    return ResolvedRule(rule, params, d.get("modulator"), int(d.get("modulator_delay_steps", 1)))
+
+
+def _model(d: dict, arrays: dict):
+    from .ir.neurons import NEURON_MODELS
+
+    d = dict(d)
+    kind = d.pop("kind")
+    cls = NEURON_MODELS.get(kind) or _plugin_kinds().get(kind)
+    if cls is None:
+        raise ValidationError(Diagnostic("model", f"unknown neuron model kind {kind!r}",
+                                         "install the plugin that registers it"))
+    return cls(**{k: serialize.decode_value(v, arrays) for k, v in d.items()})
+
+
+def _plugin_kinds() -> dict:
+    from .plugins import plugin_manager
+
+    kinds = {}
+    for found in plugin_manager().hook.hub_register_kinds():
+        for cls in found or []:
+            if isinstance(getattr(cls, "kind", None), str):
+                kinds[cls.kind] = cls
+    return kinds
+
+
+__all__ = ["save_resolved", "load_resolved"]

@@ -1,0 +1,47 @@
+"""Test-only backends for hub.compare: the reference engine under other names, some of which
+misbehave inside the worker process.  Load with ``SNN_HUB_PLUGINS=compare_backends`` and
+this folder on PYTHONPATH (tests/test_compare.py does both)."""
+import os
+import signal
+import time
+
+from hub import BackendSpec, hookimpl
+from hub.testing.reference import ReferenceBackend, _ReferenceSession
+
+
+class _Faulty(_ReferenceSession):
+    mode = "ok"
+
+    def run(self, progress=None):
+        if progress is not None:
+            progress(0.5)
+        if self.mode == "exit":
+            os._exit(3)                       # dies without a word
+        if self.mode == "kill":
+            os.kill(os.getpid(), signal.SIGKILL)  # killed mid-run
+        if self.mode == "raise":
+            raise RuntimeError("the test backend broke on purpose")
+        if self.mode == "hang":
+            time.sleep(600)
+        super().run(progress)
+
+
+def _backend(name, mode):
+    session = type(f"Session_{mode}", (_Faulty,), {"mode": mode})
+
+    class Backend(ReferenceBackend):
+        def build(self, resolved, **options):
+            return session(resolved)
+
+    Backend.name = name
+    return Backend
+
+
+MODES = {"steady": "ok", "twin": "ok", "exiter": "exit", "killed": "kill", "raiser": "raise",
+         "hanger": "hang"}
+
+
+@hookimpl
+def hub_register_backends():
+    return [BackendSpec(name, _backend(name, mode), f"test backend ({mode})")
+            for name, mode in MODES.items()]
