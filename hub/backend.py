@@ -8,7 +8,10 @@ Capabilities are a set of feature strings, so a missing feature is a set differe
 * ``neuron:<label>`` e.g. ``neuron:LIF[synapse=exp]``;
 * ``record:<label>.<variable>`` e.g. ``record:LIF[synapse=exp].v``;
 * ``spike_source`` (resolved spike arrays), ``current:step`` (piecewise-constant injection);
-* ``synapse:Static``, ``receptor:inhibitory``, later ``plasticity:<rule>``.
+* ``synapse:Static``, ``receptor:inhibitory``;
+* ``plasticity:<rule label>`` e.g. ``plasticity:STDP[pairing=all,weight_dependence=additive]``
+  (final weights and rule state per synapse come with it), ``record:synapse`` (synapse
+  state sampled during the run).
 """
 from __future__ import annotations
 
@@ -112,6 +115,9 @@ def required_features(resolved: ResolvedNetwork) -> list[str]:
         need.append("synapse:Static")
     if any(p.receptor == "inhibitory" for p in resolved.projections):
         need.append("receptor:inhibitory")
+    need += [f"plasticity:{p.rule.label}" for p in resolved.projections if p.rule is not None]
+    if resolved.synapse_probes:
+        need.append("record:synapse")
     for probe in resolved.probes:
         pop = resolved.populations.get(probe.population)
         if pop is not None and probe.variable != "spikes":

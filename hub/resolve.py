@@ -31,7 +31,9 @@ from .ir.connectors import (AllToAll, FixedInDegree, FixedOutDegree, FixedProbab
                             FromArrays, OneToOne)
 from .ir.neurons import NeuronModel
 from .ir.random import Distribution
+from .ir.rule_checks import rule_values
 from .ir.sources import PoissonSource, SpikeTimes, StepCurrentSource
+from .ir.synapses import Plastic
 
 
 @dataclass
@@ -73,6 +75,25 @@ class ResolvedSource:
 
 
 @dataclass
+class ResolvedRule:
+    """A learning rule with every parameter a float in canonical units (``weight``
+    parameters in the target's weight unit, as magnitudes)."""
+
+    rule: object             # the hub.ir.plasticity.Rule (kind, options, equations)
+    params: dict[str, float]
+    modulator: str | None = None      # DopamineSTDP: label of the dopamine population
+    modulator_delay_steps: int = 1
+
+    @property
+    def kind(self) -> str:
+        return self.rule.kind
+
+    @property
+    def label(self) -> str:
+        return self.rule.label
+
+
+@dataclass
 class ResolvedProjection:
     label: str
     pre: str
@@ -82,6 +103,7 @@ class ResolvedProjection:
     weight: np.ndarray       # float64, canonical weight unit of the target
     delay_steps: np.ndarray  # int64 >= 1
     receptor: str
+    rule: ResolvedRule | None = None
 
     @property
     def n(self) -> int:
@@ -108,6 +130,14 @@ class ResolvedProbe:
 
 
 @dataclass
+class ResolvedSynapseProbe:
+    projection: str
+    variable: str
+    interval_steps: int
+    indices: np.ndarray      # positions in the projection's connection list
+
+
+@dataclass
 class ResolvedNetwork:
     dt: float
     seed: int
@@ -117,6 +147,7 @@ class ResolvedNetwork:
     projections: list[ResolvedProjection] = field(default_factory=list)
     injections: list[ResolvedInjection] = field(default_factory=list)
     probes: list[ResolvedProbe] = field(default_factory=list)
+    synapse_probes: list[ResolvedSynapseProbe] = field(default_factory=list)
     label: str = ""
 
     @property
@@ -174,10 +205,24 @@ def resolve(network, duration: float) -> ResolvedNetwork:
     for probe in network.probes:
         size = out.size_of(probe.population)
         idx = np.arange(size) if probe.indices is None else np.asarray(probe.indices, np.int64)
-        iv = 1 if probe.interval is None else max(1, int(round(
-            float(units.convert(probe.interval, "ms")) / dt)))
+        iv = _interval_steps(probe.interval, dt)
         out.probes.append(ResolvedProbe(probe.population, probe.variable, iv, idx))
+    projections = {p.label: p for p in out.projections}
+    for probe in network.synapse_probes:
+        n = projections[probe.projection].n
+        idx = np.arange(n) if probe.indices is None else np.asarray(probe.indices, np.int64)
+        if idx.size and idx.max() >= n:
+            raise ValidationError(Diagnostic(
+                f"synapse probe {probe.projection}.{probe.variable}.indices",
+                f"synapse index {int(idx.max())} but the projection has {n} synapses",
+                f"use indices in [0, {n})"))
+        out.synapse_probes.append(ResolvedSynapseProbe(probe.projection, probe.variable,
+                                                       _interval_steps(probe.interval, dt), idx))
     return out
+
+
+def _interval_steps(interval, dt) -> int:
+    return 1 if interval is None else max(1, int(round(float(units.convert(interval, "ms")) / dt)))
 
 
 def to_steps(ms, dt: float):
@@ -297,7 +342,18 @@ def _resolve_projection(proj, out: ResolvedNetwork, dt, seed) -> ResolvedProject
                          (proj.label, "delay"), seed, f"{loc}.delay")
     steps = np.maximum(1, to_steps(delay, dt)).astype(np.int64)
     return ResolvedProjection(proj.label, proj.pre, proj.post, pre, post, weight, steps,
-                              syn.receptor)
+                              syn.receptor, _resolve_rule(syn, target, dt))
+
+
+def _resolve_rule(syn, target, dt) -> ResolvedRule | None:
+    if not isinstance(syn, Plastic):
+        return None
+    rule = syn.rule
+    params = rule_values(rule, target.weight_unit, "rule", [])  # validated already
+    modulator = getattr(rule, "modulator", None)
+    delay = getattr(rule, "modulator_delay", None)
+    delay_steps = 1 if delay is None else max(1, int(to_steps(units.convert(delay, "ms"), dt)))
+    return ResolvedRule(rule, params, modulator, delay_steps)
 
 
 def _per_synapse(value, unit, n, order, keys, seed, loc):

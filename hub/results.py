@@ -88,6 +88,12 @@ class Results:
     timings: dict[str, float] = field(default_factory=dict)
     provenance: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
+    #: final state of plastic synapses: (projection, variable) -> one value per synapse
+    #: (resolved connection order; weights in the hub's unit and sign)
+    synapse_state: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
+    #: synapse state sampled during the run: (projection, variable) -> Signal whose
+    #: ``indices`` are synapse positions
+    synapse_signals: dict[tuple[str, str], Signal] = field(default_factory=dict)
 
     def spikes(self, population: str) -> SpikeTrains:
         try:
@@ -106,6 +112,31 @@ class Results:
 
             raise HubError(f"signal: {population}.{variable} was not recorded; recorded: "
                            f"{sorted('.'.join(k) for k in self.signals)}")
+
+    def weights(self, projection: str) -> np.ndarray:
+        """Final weight of every synapse of a plastic ``projection`` (after the last
+        presynaptic spike of the run, docs/learning.md)."""
+        return self.final_state(projection, "weight")
+
+    def final_state(self, projection: str, variable: str) -> np.ndarray:
+        try:
+            return self.synapse_state[(projection, variable)]
+        except KeyError:
+            from .errors import HubError
+
+            raise HubError(f"projection: no final {variable!r} for {projection!r}; available: "
+                           f"{sorted('.'.join(k) for k in self.synapse_state)} (only plastic "
+                           "projections report synapse state)")
+
+    def synapse_signal(self, projection: str, variable: str = "weight") -> Signal:
+        try:
+            return self.synapse_signals[(projection, variable)]
+        except KeyError:
+            from .errors import HubError
+
+            raise HubError(f"synapse_signal: {projection}.{variable} was not recorded; recorded: "
+                           f"{sorted('.'.join(k) for k in self.synapse_signals)} "
+                           "(use net.record(projection, 'weight', interval=...))")
 
     @property
     def backend(self) -> str:
@@ -153,6 +184,15 @@ class Results:
                 sig.times, sig.indices, sig.values
             meta["signals"].append({"key": f"g{k}", "population": label, "variable": var,
                                     "unit": sig.unit})
+        meta["synapse_signals"], meta["synapse_state"] = [], []
+        for k, ((label, var), sig) in enumerate(self.synapse_signals.items()):
+            arrays[f"w{k}_t"], arrays[f"w{k}_i"], arrays[f"w{k}_v"] = \
+                sig.times, sig.indices, sig.values
+            meta["synapse_signals"].append({"key": f"w{k}", "projection": label,
+                                            "variable": var, "unit": sig.unit})
+        for k, ((label, var), values) in enumerate(self.synapse_state.items()):
+            arrays[f"f{k}"] = values
+            meta["synapse_state"].append({"key": f"f{k}", "projection": label, "variable": var})
         path = os.fspath(path)
         fd, tmp = tempfile.mkstemp(suffix=".npz", dir=os.path.dirname(os.path.abspath(path)))
         os.close(fd)
@@ -178,6 +218,12 @@ class Results:
                 k = m["key"]
                 res.signals[(m["population"], m["variable"])] = Signal(
                     m["variable"], m["unit"], f[k + "_t"], f[k + "_i"], f[k + "_v"])
+            for m in meta.get("synapse_signals", []):
+                k = m["key"]
+                res.synapse_signals[(m["projection"], m["variable"])] = Signal(
+                    m["variable"], m["unit"], f[k + "_t"], f[k + "_i"], f[k + "_v"])
+            for m in meta.get("synapse_state", []):
+                res.synapse_state[(m["projection"], m["variable"])] = f[m["key"]]
         return res
 
     def summary(self) -> dict:

@@ -2,12 +2,14 @@
 from .connectors import (AllToAll, Connector, FixedInDegree, FixedOutDegree, FixedProbability,
                          FromArrays, FromList, OneToOne)
 from .io import load, save
-from .network import Injection, Network, Population, Probe, Projection
+from .network import Injection, Network, Population, Probe, Projection, SynapseProbe
 from .neurons import (NEURON_MODELS, AdEx, ChipLIF, HodgkinHuxley, Izhikevich, LIF, LIFCond,
                       NeuronModel, Param, State, model)
 from .random import Distribution, Normal, Uniform
 from .sources import DCSource, PoissonSource, Source, SpikeTimes, StepCurrentSource
-from .synapses import Static
+from .plasticity import RULES, DopamineSTDP, Rule, STDP, TripletSTDP, TsodyksMarkram, \
+    VogelsSprekeler
+from .synapses import Plastic, Static
 from .validation import diagnose
 
 __all__ = [n for n in dir() if not n.startswith("_")]

@@ -13,8 +13,9 @@ import numpy as np
 
 from . import serialize
 from .connectors import CONNECTORS
-from .network import FORMAT_VERSION, Injection, Network, Probe, Projection
+from .network import FORMAT_VERSION, Injection, Network, Probe, Projection, SynapseProbe
 from .neurons import NEURON_MODELS
+from .plasticity import rule_from_dict
 from .sources import CURRENT_SOURCES, SPIKE_SOURCES
 from .synapses import SYNAPSES
 
@@ -63,6 +64,8 @@ def load(path) -> Network:
 
 def _obj(registry, d, arrays):
     d = {k: serialize.decode_value(v, arrays) for k, v in d.items()}
+    if isinstance(d.get("rule"), dict):  # a plastic synapse's learning rule
+        d["rule"] = rule_from_dict(d["rule"], lambda v: serialize.decode_value(v, arrays))
     cls = registry[d.pop("kind")]
     obj = cls.__new__(cls)
     obj.__dict__.update(d)
@@ -91,6 +94,9 @@ def from_dict(doc: dict, arrays: dict | None = None) -> Network:
                                         dec(i["indices"])))
     for p in doc["probes"]:
         net.probes.append(Probe(p["population"], p["variable"], p["interval"], dec(p["indices"])))
+    for p in doc.get("synapse_probes", []):
+        net.synapse_probes.append(SynapseProbe(p["projection"], p["variable"], p["interval"],
+                                               dec(p["indices"])))
     return net
 
 

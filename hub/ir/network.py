@@ -61,6 +61,19 @@ class Injection:
 
 
 @dataclass(eq=False)
+class SynapseProbe:
+    """Record ``variable`` (``"weight"`` or another state of the projection's rule) of the
+    synapses ``indices`` (positions in the resolved connection list, default all) of
+    ``projection`` every ``interval`` ms (default dt).  A sample at time T is the value after
+    the last presynaptic spike stamped <= T (docs/learning.md)."""
+
+    projection: str
+    variable: str = "weight"
+    interval: float | None = None
+    indices: object = None
+
+
+@dataclass(eq=False)
 class Probe:
     """Record ``variable`` of ``population`` (``"spikes"`` or a state variable) every
     ``interval`` ms (default dt) for ``indices`` (default all)."""
@@ -86,6 +99,7 @@ class Network:
         self.projections: list[Projection] = []
         self.injections: list[Injection] = []
         self.probes: list[Probe] = []
+        self.synapse_probes: list[SynapseProbe] = []
 
     # --- building -----------------------------------------------------------------------
     def add_population(self, size, model, label: str | None = None, initial_values=None):
@@ -111,6 +125,12 @@ class Network:
 
     def record(self, population, *variables: str, interval: float | None = None,
                indices=None):
+        """Record ``variables`` of a population (default ``"spikes"``), or of the synapses of
+        a plastic projection (pass the :class:`Projection`; default ``"weight"``)."""
+        if isinstance(population, Projection):
+            for var in variables or ("weight",):
+                self.synapse_probes.append(SynapseProbe(population.label, var, interval, indices))
+            return self
         for var in variables or ("spikes",):
             self.probes.append(Probe(_label(population), var, interval, indices))
         return self
@@ -147,6 +167,9 @@ class Network:
                             "indices": enc(i.indices)} for i in self.injections],
             "probes": [{"population": p.population, "variable": p.variable,
                         "interval": p.interval, "indices": enc(p.indices)} for p in self.probes],
+            "synapse_probes": [{"projection": p.projection, "variable": p.variable,
+                                "interval": p.interval, "indices": enc(p.indices)}
+                               for p in self.synapse_probes],
         }
 
     def __eq__(self, other):

@@ -1,4 +1,5 @@
-"""Synapse types.  ``Static`` is a fixed weight with a transmission delay."""
+"""Synapse types.  ``Static`` is a fixed weight with a transmission delay; ``Plastic`` adds a
+learning rule (``hub.ir.plasticity``)."""
 from __future__ import annotations
 
 RECEPTORS = ("excitatory", "inhibitory")
@@ -31,4 +32,29 @@ class Static:
         return f"Static(weight={self.weight!r}, delay={self.delay!r}, receptor={self.receptor!r})"
 
 
-SYNAPSES = {"Static": Static}
+class Plastic(Static):
+    """A synapse whose weight (or efficacy) follows ``rule`` (a :class:`~hub.ir.plasticity.Rule`,
+    e.g. ``hub.STDP(...)``).  ``weight`` is the initial weight, with the units and sign rule of
+    :class:`Static`; the rule acts on its magnitude.  ``delay`` is the transmission delay,
+    all of it dendritic for the rule's timing (NEST's convention, docs/learning.md).
+    """
+
+    kind = "Plastic"
+
+    def __init__(self, rule, weight=0.0, delay=None, receptor: str = "excitatory"):
+        super().__init__(weight, delay, receptor)
+        self.rule = rule
+
+    def to_dict(self) -> dict:
+        from .serialize import encode_value
+
+        d = {k: encode_value(v) for k, v in self.__dict__.items() if k != "rule"}
+        rule = self.rule.to_dict() if hasattr(self.rule, "to_dict") else repr(self.rule)
+        return {"kind": self.kind, **d, "rule": rule}
+
+    def __repr__(self):
+        return (f"Plastic({self.rule!r}, weight={self.weight!r}, delay={self.delay!r}, "
+                f"receptor={self.receptor!r})")
+
+
+SYNAPSES = {"Static": Static, "Plastic": Plastic}

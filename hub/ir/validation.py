@@ -14,8 +14,9 @@ from .connectors import (Connector, FixedInDegree, FixedOutDegree, FixedProbabil
                          FromArrays, OneToOne)
 from .neurons import NeuronModel
 from .random import Distribution
+from .rule_checks import check_rule, check_synapse_probe
 from .sources import DCSource, PoissonSource, Source, SpikeTimes, StepCurrentSource
-from .synapses import RECEPTORS, Static
+from .synapses import RECEPTORS, Plastic, Static
 
 
 def check(net) -> None:
@@ -70,6 +71,10 @@ def diagnose(net) -> list[Diagnostic]:
             if t.shape != a.shape:
                 out.append(Diagnostic(f"{loc}.amplitudes", f"{a.size} amplitudes for {t.size} "
                                       "times", "give one amplitude per time"))
+    projections = {p.label: p for p in net.projections}
+    for k, probe in enumerate(net.synapse_probes):
+        check_synapse_probe(probe, f"synapse_probes[{k}]({probe.projection}.{probe.variable})",
+                            projections, dt, out)
     for k, probe in enumerate(net.probes):
         loc = f"probes[{k}]({probe.population}.{probe.variable})"
         pop = labels.get(probe.population)
@@ -258,6 +263,8 @@ def _check_projection(proj, loc, labels, dt, out):
                     out.append(Diagnostic(f"{loc}.synapse.weight", f"{_show(w)} {unit}: "
                                           "negative weight on the excitatory receptor",
                                           "use receptor='inhibitory' for negative weights"))
+        if isinstance(syn, Plastic):
+            check_rule(syn.rule, w, unit, f"{loc}.synapse.rule", labels, dt, out)
     if delay is not None and dt:
         d = _values(delay, "ms", f"{loc}.synapse.delay", out)
         if d is not None and d.size and (d < dt * (1 - 1e-9)).any():

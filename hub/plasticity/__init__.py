@@ -1,0 +1,65 @@
+"""Learning rules: the definitions (``hub.ir.plasticity``, re-exported here) and the reference
+implementation of their semantics (:mod:`hub.plasticity.reference`).
+
+>>> import hub
+>>> syn = hub.Plastic(hub.STDP(tau_plus=20.0, A_plus=0.01, A_minus=0.012, w_max=0.5),
+...                   weight=0.25, delay=1.0)
+
+:func:`reference_state` recomputes, from the spikes a run produced, what every plastic
+synapse's state must be; the conformance kit compares each backend with it.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..ir.plasticity import (RULES, DopamineSTDP, Rule, STDP, TripletSTDP, TsodyksMarkram,
+                             VogelsSprekeler, state_unit)
+from ..results import Signal
+from .reference import VARIABLES, simulate_projection
+
+__all__ = ["RULES", "Rule", "STDP", "TripletSTDP", "DopamineSTDP", "TsodyksMarkram",
+           "VogelsSprekeler", "simulate_projection", "reference_state", "VARIABLES"]
+
+
+def _spikes_of(label, resolved, results):
+    if label in resolved.sources:
+        src = resolved.sources[label]
+        return src.indices, src.stamps
+    st = results.spikes(label)
+    return st.indices, st.stamps
+
+
+def reference_state(resolved, results):
+    """The reference final state and sampled state of every plastic projection of
+    ``resolved``, computed from the spikes in ``results`` (every pre, post and dopamine
+    population must have been recorded, all neurons).  Returns ``(synapse_state,
+    synapse_signals)`` shaped like the fields of :class:`hub.Results`."""
+    state, signals = {}, {}
+    probes = {}
+    for pr in resolved.synapse_probes:
+        probes.setdefault(pr.projection, []).append(pr)
+    for proj in resolved.projections:
+        if proj.rule is None:
+            continue
+        mod = None
+        if proj.rule.modulator is not None:
+            mod = _spikes_of(proj.rule.modulator, resolved, results)[1]
+        wanted = probes.get(proj.label, [])
+        stamps = sorted({int(s) for pr in wanted
+                         for s in np.arange(pr.interval_steps, resolved.steps + 1,
+                                            pr.interval_steps)})
+        final, samples = simulate_projection(
+            proj.rule, proj.pre_idx, proj.post_idx, proj.delay_steps, proj.weight, resolved.dt,
+            _spikes_of(proj.pre, resolved, results), _spikes_of(proj.post, resolved, results),
+            mod, stamps)
+        for var, values in final.items():
+            state[(proj.label, var)] = values
+        for pr in wanted:
+            rows = np.searchsorted(stamps, np.arange(pr.interval_steps, resolved.steps + 1,
+                                                     pr.interval_steps))
+            unit = state_unit(proj.rule.rule, pr.variable,
+                              resolved.populations[proj.post].model.weight_unit)
+            signals[(proj.label, pr.variable)] = Signal(
+                pr.variable, unit, np.asarray(stamps)[rows] * resolved.dt, pr.indices,
+                samples[pr.variable][np.ix_(rows, pr.indices)])
+    return state, signals
