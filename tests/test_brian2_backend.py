@@ -369,29 +369,28 @@ def test_single_neuron_bit_identical_to_pynest(nest, model_name):
 
 
 @pytest.mark.nest
-@pytest.mark.parametrize("synapse, external, min_delay", [
-    ("exp", True, 0.5), ("alpha", True, 0.5), ("delta", True, 0.5), ("delta", False, 0.1)])
-def test_recurrent_network_against_pynest(nest, synapse, external, min_delay):
+@pytest.mark.parametrize("min_delay", [0.1, 0.5])
+@pytest.mark.parametrize("synapse", ["exp", "alpha", "delta"])
+def test_recurrent_network_bit_identical_to_pynest(nest, synapse, min_delay):
     """50 LIF neurons, 200 ms: Poisson input (drawn in the hub, multiplicities kept) and
-    recurrent excitation/inhibition with heterogeneous delays, built by hand in PyNEST from
-    the hub's resolved arrays.
+    recurrent excitation/inhibition, heterogeneous weights, delays and parameters, built by
+    hand in PyNEST from the hub's resolved arrays.  Every spike and every V sample equal.
 
-    exp/alpha: every spike and every V sample equal (tier 1).  delta sums all inputs into
-    one buffer, and NEST adds the inputs of a step in the order (min_delay slice of the
-    emission, sender id) while Brian2 adds them per Synapses object (one per sender
-    population), in emission order: with inputs from two sender populations the last bit
-    can differ (tier 2).  With one sender population and a min_delay of one step the orders
-    coincide and delta is bit-identical too."""
+    Non-representable heterogeneous weights make the order of the additions visible: NEST
+    adds a step's inputs in (min_delay slice, delivery phase, sender id) order, which the
+    relay group and the ordered spike queue reproduce (min_delay 0.1 ms: one step per slice;
+    0.5 ms: five)."""
     n, steps = 50, 2000
-    w_e, w_i = (1.2, -3.0) if synapse == "delta" else (0.25, -0.6)
+    w_e, w_i = ((hub.Uniform(0.8, 1.6), hub.Uniform(-4.0, -2.0)) if synapse == "delta" else
+                (hub.Uniform(0.15, 0.35), hub.Uniform(-0.8, -0.4)))
     model = hub.LIF(synapse=synapse, tau_refrac=2.0, tau_m=np.linspace(15.0, 25.0, n),
                     tau_syn_E=3.0, tau_syn_I=np.where(np.arange(n) % 2, 5.0, 20.0),
-                    cm=1.0, i_offset=0.2 if external else np.linspace(0.9, 1.5, n))
+                    cm=1.0, i_offset=0.2)
     net = hub.Network(dt=DT, seed=11)
     cells = net.add_population(n, model, label="cells")
-    if external:
-        src = net.add_source(hub.PoissonSource(rate=900.0), size=20, label="input")
-        net.connect(src, cells, hub.FixedProbability(0.3), hub.Static(weight=w_e, delay=1.0))
+    src = net.add_source(hub.PoissonSource(rate=900.0), size=20, label="input")
+    net.connect(src, cells, hub.FixedProbability(0.3),
+                hub.Static(weight=w_e, delay=hub.Uniform(min_delay, 2.0)))
     cells.initialize(v=hub.Uniform(-65.0, -52.0))
     delay = hub.Uniform(min_delay, 3.0)
     net.connect(cells, cells, hub.FixedProbability(0.1), hub.Static(weight=w_e, delay=delay),
@@ -400,8 +399,7 @@ def test_recurrent_network_against_pynest(nest, synapse, external, min_delay):
                 hub.Static(weight=w_i, delay=delay, receptor="inhibitory"), label="inh")
     net.record(cells, "spikes", "v")
     r = hub.resolve(net, steps * DT)
-    if external:
-        assert np.any(np.diff(r.sources["input"].stamps) == 0)  # there are multiplicities
+    assert np.any(np.diff(r.sources["input"].stamps) == 0)  # there are multiplicities
     res = b2(net, steps * DT)
     # by hand in PyNEST
     p = r.populations["cells"].params
@@ -412,13 +410,12 @@ def test_recurrent_network_against_pynest(nest, synapse, external, min_delay):
     if synapse != "delta":
         params.update(tau_syn_ex=p["tau_syn_E"], tau_syn_in=p["tau_syn_I"])
     nodes = nest.Create(nest_model[synapse], n, params=params)
-    senders = {"cells": nodes}
-    if external:
-        s = r.sources["input"]
-        gens = senders["input"] = nest.Create("spike_generator", s.size)
-        for i, g in enumerate(gens):
-            st, m = np.unique(s.stamps[s.indices == i], return_counts=True)
-            g.set(spike_times=st * DT, spike_multiplicities=m.tolist())
+    s = r.sources["input"]
+    gens = nest.Create("spike_generator", s.size)
+    for i, g in enumerate(gens):
+        st, m = np.unique(s.stamps[s.indices == i], return_counts=True)
+        g.set(spike_times=st * DT, spike_multiplicities=m.tolist())
+    senders = {"cells": nodes, "input": gens}
     scale = 1.0 if synapse == "delta" else 1000.0
     for proj in r.projections:
         nest.Connect(np.asarray(senders[proj.pre].tolist())[proj.pre_idx],
@@ -427,15 +424,12 @@ def test_recurrent_network_against_pynest(nest, synapse, external, min_delay):
     spikes, rec = nest_record(nest, nodes, steps)
     ours = res.signal("cells", "v").values
     d = np.abs(ours - rec["V_m"])
-    print(f"network {synapse} (external input {external}, min_delay {min_delay}): "
+    print(f"network {synapse} (min_delay {min_delay}): "
           f"{len(spikes)} NEST spikes, identical: {res.spikes('cells') == spikes}, "
           f"max |dV| = {d.max():.3g} mV, {np.sum(d > 0)} of {ours.size} samples differ")
     assert len(spikes) > 300
     assert res.spikes("cells") == spikes
-    if synapse == "delta" and external:
-        assert d.max() <= 1e-12
-    else:
-        assert np.array_equal(ours, rec["V_m"])
+    assert np.array_equal(ours, rec["V_m"])
 
 
 @pytest.mark.nest
@@ -446,9 +440,13 @@ def test_izhikevich_network_bit_identical_to_pynest(nest):
     src = net.add_source(hub.PoissonSource(rate=600.0), size=20, label="input")
     cells = net.add_population(n, model, label="cells")
     cells.initialize(u=hub.Uniform(-16.0, -12.0))
-    net.connect(src, cells, hub.FixedProbability(0.3), hub.Static(weight=4.0, delay=1.0))
+    net.connect(src, cells, hub.FixedProbability(0.3),
+                hub.Static(weight=hub.Uniform(3.0, 5.0), delay=hub.Uniform(0.5, 2.0)))
     net.connect(cells, cells, hub.FixedProbability(0.1),
-                hub.Static(weight=-6.0, delay=hub.Uniform(0.5, 3.0), receptor="inhibitory"))
+                hub.Static(weight=hub.Uniform(-8.0, -4.0), delay=hub.Uniform(0.5, 3.0),
+                           receptor="inhibitory"))
+    net.connect(cells, cells, hub.FixedProbability(0.1),
+                hub.Static(weight=hub.Uniform(1.0, 3.0), delay=hub.Uniform(0.5, 3.0)))
     net.record(cells, "spikes", "v", "u")
     r = hub.resolve(net, steps * DT)
     res = b2(net, steps * DT)

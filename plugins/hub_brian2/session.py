@@ -107,6 +107,82 @@ def _functions(b2):
     return _FUNCTIONS
 
 
+def nest_min_delay_steps(r) -> int:
+    """NEST's min_delay (in steps) for the resolved network as hub_nest (or a plain PyNEST
+    script) builds it: the smallest projection delay, and at most NEST's default delay of
+    1 ms, which the connections to recording devices (multimeter, spike_recorder) carry."""
+    delays = [int(p.delay_steps.min()) for p in r.projections if p.n]
+    if r.probes:
+        delays.append(P.delay_steps(1.0, r.dt))
+    return max(1, min(delays)) if delays else 1
+
+
+def nest_order_key(step, delay_steps, relay_idx, is_source, slice_steps):
+    """The order in which NEST adds the inputs that reach a neuron in Brian2 step ``step``
+    (arrays per event: Brian2 delay in steps, relay index of the sender, sender is a spike
+    generator).  NEST runs in slices of ``min_delay`` steps: neurons' spikes emitted in
+    slice S are delivered at the start of slice S+1, in (node id, lag) order; spike
+    generators deliver theirs while they are updated, in slice S itself, after those
+    deliveries.  Returns the argsort."""
+    emission = step - 1 - delay_steps
+    slice_ = emission // slice_steps
+    phase = is_source.astype(np.int64)
+    added = slice_ + 1 - phase
+    return np.lexsort((emission, relay_idx, phase, added))
+
+
+_QUEUE_CLASS = {}
+
+
+def _ordered_queue_class(b2):
+    """A subclass of the spike queue Brian2 would use whose ``peek`` returns this step's
+    synaptic events in NEST's order (needed when min_delay > 1 step and delays differ)."""
+    if "cls" in _QUEUE_CLASS:
+        return _QUEUE_CLASS["cls"]
+    try:
+        from brian2.synapses.cythonspikequeue import SpikeQueue as Base
+    except ImportError:  # pragma: no cover - Brian2 without its compiled queue
+        from brian2.synapses.spikequeue import SpikeQueue as Base
+
+    class NestOrderedSpikeQueue(Base):
+        def configure(self, slice_steps, delay_steps, relay_idx, is_source):
+            self._hub = (int(slice_steps), np.asarray(delay_steps, np.int64),
+                         np.asarray(relay_idx, np.int64), np.asarray(is_source, bool))
+            self._hub_step = 0
+
+        def advance(self):
+            self._hub_step += 1
+            return super().advance()
+
+        def peek(self):
+            events = super().peek()
+            if len(events) < 3:
+                return events
+            m, d, relay, src = self._hub
+            order = nest_order_key(self._hub_step, d[events], relay[events], src[events], m)
+            return np.ascontiguousarray(events[order])
+
+    _QUEUE_CLASS["cls"] = NestOrderedSpikeQueue
+    return NestOrderedSpikeQueue
+
+
+class _spike_queue:
+    """Context: Synapses created inside get a ``queue_class`` spike queue."""
+
+    def __init__(self, b2, queue_class):
+        self.device, self.queue_class = b2.get_device(), queue_class
+
+    def __enter__(self):
+        if self.queue_class is not None:
+            cls = self.queue_class
+            self.device.spike_queue = lambda start, stop: cls(start, stop)
+
+    def __exit__(self, *exc):
+        if self.queue_class is not None:
+            del self.device.spike_queue
+        return False
+
+
 def _name(prefix: str, label: str) -> str:
     return prefix + re.sub(r"\W", "_", label)[:40] + "*"
 
@@ -138,15 +214,21 @@ class Brian2Session(Session):
         objects = []
         fns = _functions(b2)
         self.groups, self.params, self.model_of = {}, {}, {}
+        sending = {proj.pre for proj in r.projections if proj.n}
         for label, pop in r.populations.items():
             table = self.tables[pop.model.label]
             ctx = Context(self.dt, self.h, self.substeps.get(pop.model.kind, 1))
             values = table.params(pop.params, pop.initial, ctx)
             shared = table.shared(ctx)
+            variables = dict(table.variables)
+            update, reset = table.update(ctx), table.reset
+            if label in sending:        # the relay reads ``fired`` in the same step
+                variables["fired"] = "integer"
+                update, reset = "fired = 0\n" + update, reset + "\nfired = 1"
             eqs = "\n".join([f"{n} : {'integer' if t == 'integer' else '1'}"
-                             for n, t in table.variables.items()]
+                             for n, t in variables.items()]
                             + [f"{n} : 1 (shared, constant)" for n in shared])
-            g = b2.NeuronGroup(pop.size, eqs, threshold=table.threshold, reset=table.reset,
+            g = b2.NeuronGroup(pop.size, eqs, threshold=table.threshold, reset=reset,
                                clock=self.clock, namespace=dict(fns), name=_name("hub_", label))
             for name, value in {**values, **shared}.items():
                 if name not in table.variables and name not in shared:
@@ -154,36 +236,18 @@ class Brian2Session(Session):
                 if table.variables.get(name) == "integer":
                     value = np.asarray(value).astype(np.int32)
                 setattr(g, name, value)
-            g.run_regularly(table.update(ctx), when="groups", name=_name("hub_upd_", label))
+            g.run_regularly(update, when="groups", name=_name("hub_upd_", label))
             g.run_regularly(table.inputs, when="after_synapses",
                             name=_name("hub_in_", label))
             self.groups[label] = g
             self.params[label] = {k: np.asarray(v) for k, v in values.items()}
             self.model_of[label] = table
             objects.append(g)
-        # spike sources: a SpikeGeneratorGroup of size * L neurons; an event of neuron i with
-        # the l-th distinct multiplicity m_l is a spike of generator neuron i * L + l, whose
-        # synapses carry w * m_l (NEST adds weight * multiplicity once), and the ids keep
-        # NEST's order of senders (i major) within a step
-        self.sources = {}
-        for label, src in r.sources.items():
-            keep = (src.stamps >= 1) & (src.stamps <= r.steps)
-            key = src.stamps[keep] * src.size + src.indices[keep]
-            uniq, counts = np.unique(key, return_counts=True)
-            stamps, idx = np.divmod(uniq, src.size)
-            mults = np.unique(counts) if len(counts) else np.ones(1, np.int64)
-            lane = np.searchsorted(mults, counts)
-            gen_idx = idx * len(mults) + lane
-            order = np.lexsort((gen_idx, stamps))
-            gen = b2.SpikeGeneratorGroup(src.size * len(mults), gen_idx[order],
-                                         (stamps[order] - 1) * self.dt * ms, clock=self.clock,
-                                         sorted=True, name=_name("hub_src_", label))
-            used = np.zeros((len(mults), src.size), bool)
-            used[lane, idx] = True
-            self.sources[label] = (gen, mults, used)
-            objects.append(gen)
-        # projections: one Synapses object per (pre, post, buffer), in NEST's order of node ids
-        objects.extend(self._connect_all())
+        # every sender (neuron or source event) reaches its targets through one relay group
+        self.relay = None
+        if sending:
+            objects.extend(self._relay(sending))
+            objects.extend(self._connect_all())
         # currents
         if r.injections:
             objects.append(self._injections())
@@ -218,21 +282,89 @@ class Brian2Session(Session):
                 dt=interval_steps * self.dt * self.b2.ms, name="hub_rec_clock*")
         return self._clocks[interval_steps]
 
-    def _connect_all(self):
-        """Synapses summed into the buffers in NEST's order.
+    def _relay(self, sending):
+        """The relay: one neuron per sender, firing in the same step as its sender: first the
+        sources (a source neuron i with events of L distinct multiplicities has L relay
+        neurons i*L + l), then the neuron populations, each in NEST's order of node ids.
 
-        NEST adds the inputs of one step in the order of the sender's node id (populations
-        are created before sources, each in the resolved order; within a min_delay slice,
-        whatever the emission step).  So all projections from one pre population to one
-        buffer of one post population are one Synapses object, sorted by pre index (stable,
-        so parallel connections keep the projection order), and the objects run in the
-        order of the pre populations' node ids.  (Brian2 adds spikes emitted in different
-        steps in time order; NEST, within a min_delay slice, in node-id order: with three or
-        more same-sign inputs to a neuron in one step from different steps of one slice, the
-        last bit can differ.)"""
+        Why: NEST adds the inputs a neuron receives in one step in a fixed order (see
+        :func:`nest_order_key`); Brian2 adds them per Synapses pathway, pathway after
+        pathway, in (emission step, source index) order.  So all inputs of a post
+        population go through one pathway whose source is this relay.  A neuron's relay
+        copy fires when the neuron's reset set ``fired`` (a linked variable, read after the
+        resets); a source's relay neurons fire where a network operation put this step's
+        events into ``src``."""
+        b2, r = self.b2, self.r
+        self.offsets, self.source_lanes = {}, {}
+        kinds, links, n = [], [], 0
+        events = []
+        for label, src in r.sources.items():
+            if label not in sending:
+                continue
+            keep = (src.stamps >= 1) & (src.stamps <= r.steps)
+            key = src.stamps[keep] * src.size + src.indices[keep]
+            uniq, counts = np.unique(key, return_counts=True)
+            stamps, idx = np.divmod(uniq, src.size)
+            mults = np.unique(counts) if len(counts) else np.ones(1, np.int64)
+            lane = np.searchsorted(mults, counts)
+            used = np.zeros((len(mults), src.size), bool)
+            used[lane, idx] = True
+            self.offsets[label] = n
+            self.source_lanes[label] = (mults, used)
+            relay_idx = n + idx * len(mults) + lane
+            events.append((stamps, relay_idx))
+            kinds.append(np.full(src.size * len(mults), -1))
+            n += src.size * len(mults)
+        self.n_source_relay = n
+        for label in r.populations:
+            if label in sending:
+                size = r.populations[label].size
+                self.offsets[label] = n
+                kinds.append(np.full(size, len(links)))
+                links.append((label, n, size))
+                n += size
+        eqs = ["kind : integer (constant)", "src : 1"]
+        eqs += [f"f{k} : integer (linked)" for k in range(len(links))]
+        cond = " or ".join([f"(kind == {k} and f{k} > 0)" for k in range(len(links))]
+                           + ["src > 0"])
+        relay = b2.NeuronGroup(n, "\n".join(eqs), threshold=cond, reset="", clock=self.clock,
+                               name="hub_relay*")
+        relay.thresholder["spike"].when = "after_resets"
+        relay.kind = np.concatenate(kinds).astype(np.int32)
+        for k, (label, start, size) in enumerate(links):
+            index = np.zeros(n, np.int64)
+            index[start:start + size] = np.arange(size)
+            setattr(relay, f"f{k}", b2.linked_var(self.groups[label], "fired", index=index))
+        self.relay = relay
+        out = [relay]
+        if events:
+            stamps = np.concatenate([e[0] for e in events])
+            relay_idx = np.concatenate([e[1] for e in events])
+            order = np.lexsort((relay_idx, stamps))
+            stamps, relay_idx = stamps[order], relay_idx[order]
+            cuts = np.searchsorted(stamps, np.arange(r.steps + 2))
+            flag = relay.variables["src"].get_value()
+            step = [0]
+
+            @b2.network_operation(clock=self.clock, when="start", name="hub_sources*")
+            def source_events():
+                k = step[0]
+                lo, hi = cuts[k], cuts[k + 1]          # stamped k: fired last step
+                if hi > lo:
+                    flag[relay_idx[lo:hi]] = 0.0
+                lo, hi = cuts[k + 1], cuts[k + 2]      # stamped k + 1: fire in this step
+                if hi > lo:
+                    flag[relay_idx[lo:hi]] = 1.0
+                step[0] = k + 1
+
+            out.append(source_events)
+        return out
+
+    def _connect_all(self):
+        """One Synapses object per (post population, buffer), from the relay, sorted by relay
+        index (stable: parallel connections keep the projection order)."""
         b2, ms = self.b2, self.b2.ms
         r = self.r
-        senders = list(r.populations) + list(r.sources)
         parts = {}
         for proj in r.projections:
             if proj.n == 0:
@@ -246,36 +378,42 @@ class Brian2Session(Session):
                 routes = [("buf_ex", w > 0, w), ("buf_in", ~(w > 0), w)]
             else:                                           # NEST: w > 0 -> ex += w*m, else in += -w*m
                 routes = [("buf_ex", w > 0, w), ("buf_in", ~(w > 0), -w)]
+            base = self.offsets[proj.pre]
             for buf, mask, weight in routes:
                 if not mask.any():
                     continue
                 pre_idx, post_idx = proj.pre_idx[mask], proj.post_idx[mask]
                 weight, delay = weight[mask], proj.delay_steps[mask] - 1
                 if proj.pre in self.groups:
-                    chunks = [(pre_idx, post_idx, weight, delay)]
+                    chunks = [(base + pre_idx, post_idx, weight, delay)]
                 else:       # one copy per multiplicity, for the senders that use it
-                    _, mults, used = self.sources[proj.pre]
+                    mults, used = self.source_lanes[proj.pre]
                     chunks = []
                     for lane, m in enumerate(mults):
                         sel = used[lane][pre_idx]
-                        chunks.append((pre_idx[sel] * len(mults) + lane, post_idx[sel],
+                        chunks.append((base + pre_idx[sel] * len(mults) + lane, post_idx[sel],
                                        weight[sel] * int(m), delay[sel]))
-                parts.setdefault((proj.pre, proj.post, buf), []).extend(chunks)
+                parts.setdefault((proj.post, buf), []).extend(chunks)
         out = []
-        for (pre, post, buf), chunks in sorted(parts.items(),
-                                               key=lambda kv: senders.index(kv[0][0])):
+        slice_steps = nest_min_delay_steps(r)
+        for (post, buf), chunks in parts.items():
             i, j, w, d = (np.concatenate(x) for x in zip(*chunks))
             if not len(i):
                 continue
             order = np.argsort(i, kind="stable")
             i, j, w, d = i[order], j[order], w[order], d[order]
             homogeneous = bool((d == d[0]).all())
-            source = self.groups[pre] if pre in self.groups else self.sources[pre][0]
-            syn = b2.Synapses(source, self.groups[post], model="w_syn : 1",
-                              on_pre=f"{buf}_post += w_syn",
-                              delay=(int(d[0]) * self.dt * ms) if homogeneous else None,
-                              clock=self.clock, order=senders.index(pre), namespace={},
-                              name=_name("hub_syn_", f"{pre}_{post}_{buf}"))
+            queue_class = None
+            if slice_steps > 1 and not homogeneous:
+                queue_class = _ordered_queue_class(b2)
+            with _spike_queue(b2, queue_class):
+                syn = b2.Synapses(self.relay, self.groups[post], model="w_syn : 1",
+                                  on_pre=f"{buf}_post += w_syn",
+                                  delay=(int(d[0]) * self.dt * ms) if homogeneous else None,
+                                  clock=self.clock, namespace={},
+                                  name=_name("hub_syn_", f"{post}_{buf}"))
+            if queue_class is not None:
+                syn.pre.queue.configure(slice_steps, d, i, i < self.n_source_relay)
             syn.connect(i=i, j=j)
             syn.w_syn = w
             if not homogeneous:
@@ -387,5 +525,5 @@ class Brian2Session(Session):
         net = getattr(self, "net", None)
         if net is not None:
             self.net = None
-            self.groups, self.sources, self.state_monitors, self.spike_monitors = {}, {}, [], {}
+            self.groups, self.relay, self.state_monitors, self.spike_monitors = {}, None, [], {}
             del net
