@@ -697,11 +697,15 @@ def cmd_compare(args) -> int:
     def progress(name, fraction):
         if args.no_progress:
             return
-        if name not in bars:
+        bar = bars.get(name)
+        if bar is not None and fraction < bar.fraction:   # the next repeat: a new bar
+            bar.close()
+            bar = None
+        if bar is None:
             from .progress import ProgressBar
 
-            bars[name] = ProgressBar(name)
-        bars[name](fraction)
+            bar = bars[name] = ProgressBar(name)
+        bar(fraction)
 
     try:
         cmp = hub.compare(model.network, backends=names, duration=duration,

@@ -111,9 +111,10 @@ def agreement_table(cmp) -> str:
                      _f(None if t.get("max_rate_rel_diff") is None else
                         t["max_rate_rel_diff"] * 100, ".2f"),
                      _f(t.get("max_cv_diff"), ".3f"), _f(t.get("van_rossum_norm"), ".3f"),
-                     _f(t.get("rate_corr"), ".3f"), "ok" if a.within_contract else "FAIL"])
+                     _f(t.get("rate_corr"), ".3f"), "ok" if a.within_contract else "FAIL",
+                     "ok" if a.statistical_ok else "no"])
     return table(["pair", "expect", "identical", "matched", "max dt ms", "|rate diff| %",
-                  "|CV diff|", "van Rossum", "rate corr", "contract"], rows)
+                  "|CV diff|", "van Rossum", "rate corr", "contract", "stats"], rows)
 
 
 def chip_lines(name: str, chip: dict) -> str:
