@@ -184,9 +184,10 @@ def test_dopamine_weight_clips_at_w_min():
 
 
 # --- sign and multiplicity ------------------------------------------------------------------------
-def test_inhibitory_weights_keep_their_sign_and_multiplicity_is_one_event():
+def test_inhibitory_weights_keep_their_sign_and_multiplicity_is_several_events():
+    """Two presynaptic spikes in one step: two updates, the trace grows by 2."""
     rule = hub.STDP(A_plus=0.1, A_minus=0.05, w_max=1.0)
     f, _ = simulate_projection(resolved(rule), [0], [0], [10], [-0.5], DT,
                                (np.zeros(3, int), [10, 10, 200]), ([0], [30]))
-    w = 0.5 + 0.1 * math.exp(-3.0 / 20.0) - 0.05 * math.exp(-16.0 / 20.0)
+    w = 0.5 + 0.1 * 2 * math.exp(-3.0 / 20.0) - 0.05 * math.exp(-16.0 / 20.0)
     assert f["weight"][0] == pytest.approx(-w, rel=1e-14)

@@ -14,8 +14,9 @@ Timing, common to every spike-timing rule (NEST's convention):
   (``t_prev < r dt + d <= t_pre``), in order, then the depression by the new presynaptic
   spike (with the postsynaptic trace of spikes that arrived *strictly* before ``t_pre``);
 * a weight read at time T is the weight after the last presynaptic spike stamped <= T;
-* a presynaptic spike of multiplicity m (several source spikes in one step) is one update
-  and one trace increment, and transmits ``m w``.
+* a presynaptic spike of multiplicity m (several source spikes in one step) is m
+  presynaptic spikes at the same time: m updates, m trace increments, each transmitting
+  the weight after its own update.
 
 Weights and the weight-valued parameters (unit ``weight``: the target's weight unit, nA,
 uS or mV) are magnitudes: the rule acts on ``|w|`` and the receptor gives the sign

@@ -29,11 +29,13 @@ def _spikes_of(label, resolved, results):
     return st.indices, st.stamps
 
 
-def reference_state(resolved, results):
+def reference_state(resolved, results, transmitted: dict | None = None):
     """The reference final state and sampled state of every plastic projection of
     ``resolved``, computed from the spikes in ``results`` (every pre, post and dopamine
     population must have been recorded, all neurons).  Returns ``(synapse_state,
-    synapse_signals)`` shaped like the fields of :class:`hub.Results`."""
+    synapse_signals)`` shaped like the fields of :class:`hub.Results`.  If ``transmitted`` is
+    a dict, it receives per projection the weights each synapse's presynaptic spikes
+    transmitted (see :func:`simulate_projection`)."""
     state, signals = {}, {}
     probes = {}
     for pr in resolved.synapse_probes:
@@ -48,10 +50,14 @@ def reference_state(resolved, results):
         stamps = sorted({int(s) for pr in wanted
                          for s in np.arange(pr.interval_steps, resolved.steps + 1,
                                             pr.interval_steps)})
+        target = resolved.populations[proj.post].model
+        negative = proj.receptor == "inhibitory" and target.input != "conductance"
         final, samples = simulate_projection(
             proj.rule, proj.pre_idx, proj.post_idx, proj.delay_steps, proj.weight, resolved.dt,
             _spikes_of(proj.pre, resolved, results), _spikes_of(proj.post, resolved, results),
-            mod, stamps)
+            mod, stamps, sign=np.full(proj.n, -1.0 if negative else 1.0),
+            transmitted=transmitted.setdefault(proj.label, []) if transmitted is not None
+            else None)
         for var, values in final.items():
             state[(proj.label, var)] = values
         for pr in wanted:

@@ -12,7 +12,9 @@ delivered).  In stamps (integers, time = stamp * dt), for a synapse of delay D:
 * the postsynaptic spikes that potentiate at presynaptic spike s are those stamped r with
   ``s_prev - D < r <= s - D`` (``s_prev`` the previous presynaptic spike, 0 before the first);
 * the postsynaptic trace read at s counts the spikes stamped ``r < s - D`` (strictly);
-* dopamine spikes emitted at stamp q reach the synapse at ``q + D_mod``, summed per step.
+* dopamine spikes emitted at stamp q reach the synapse at ``q + D_mod``, summed per step;
+* a presynaptic spike of multiplicity m is m events at the same time (NEST's
+  ``spike_train_injector`` sends it so).
 
 The rules act on weight magnitudes; the sign of the initial weight is put back at the end.
 This module is slow on purpose (a Python loop over synapses and events): it checks backends.
@@ -239,19 +241,23 @@ def _by_neuron(indices, stamps, size):
 
 
 def simulate_projection(rule: ResolvedRule, pre_idx, post_idx, delay_steps, weight, dt: float,
-                        pre_spikes, post_spikes, modulator_spikes=None, sample_stamps=()):
+                        pre_spikes, post_spikes, modulator_spikes=None, sample_stamps=(),
+                        sign=None, transmitted=None):
     """Reference state of every synapse of one plastic projection.
 
     ``pre_spikes`` / ``post_spikes``: (indices, stamps) of the pre and post populations
     (repeats = multiplicity); ``modulator_spikes``: stamps of the dopamine population
-    (DopamineSTDP).  Returns ``(final, samples)``: ``final[var]`` one value per synapse,
+    (DopamineSTDP).  ``sign`` (per synapse, default the sign of the initial weight) is the
+    sign weights carry.  Returns ``(final, samples)``: ``final[var]`` one value per synapse,
     ``samples[var]`` of shape (len(sample_stamps), n_synapses) — the state after the last
-    presynaptic spike stamped <= each sample stamp.
+    presynaptic spike stamped <= each sample stamp.  If ``transmitted`` is a list, one array
+    per synapse is appended to it: the (signed) weight each presynaptic spike transmitted
+    (``w u x`` for TsodyksMarkram), in spike order.
     """
     pre_idx, post_idx = np.asarray(pre_idx, np.int64), np.asarray(post_idx, np.int64)
     n_pre = int(max(pre_idx.max(initial=-1), np.max(pre_spikes[0], initial=-1)) + 1)
     n_post = int(max(post_idx.max(initial=-1), np.max(post_spikes[0], initial=-1)) + 1)
-    pre_trains = [np.unique(s) for s in _by_neuron(*pre_spikes, n_pre)]  # multiplicity: 1 event
+    pre_trains = _by_neuron(*pre_spikes, n_pre)  # multiplicity m: m events at one time
     tau_m, tau_t = _tau_minus(rule)
     histories = [PostHistory.of(s, dt, tau_m, tau_t)
                  for s in _by_neuron(*post_spikes, n_post)]
@@ -272,10 +278,14 @@ def simulate_projection(rule: ResolvedRule, pre_idx, post_idx, delay_steps, weig
                     int(delay_steps[k]), dt, *extra)
         initial = {"weight": abs(weight[k]), "u": init_u, "x": 1.0, "c": 0.0}
         table = np.array([[initial[v] for v in names]] + [list(s) for s in states])
-        sign = -1.0 if weight[k] < 0 else 1.0
+        sgn = (-1.0 if weight[k] < 0 else 1.0) if sign is None else float(sign[k])
+        if transmitted is not None:
+            sent = table[1:, 0] * (table[1:, 1] * table[1:, 2] if rule.kind == "TsodyksMarkram"
+                                   else 1.0)
+            transmitted.append(sgn * sent)
         pos = np.searchsorted(pre, sample_stamps, "right")  # row 0 = before any spike
         for j, v in enumerate(names):
-            f = sign if v in _SIGNED else 1.0
+            f = sgn if v in _SIGNED else 1.0
             final[v][k] = f * table[-1, j]
             samples[v][:, k] = f * table[pos, j]
     return final, samples

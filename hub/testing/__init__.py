@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import plasticity_checks  # noqa: F401 - registers the learning-rule checks
 from .checks import CHECKS, needs  # noqa: F401
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from hub import Backend, Capabilities, HubError, Tolerance
 
 from .models import TABLES, NestModel
+from .plasticity import LABELS
 
 OPTIONS = {"threads": "OpenMP threads per process (int >= 1, default 1; on a busy machine "
                       "more threads can be much slower)"}
@@ -31,7 +32,8 @@ class NestBackend(Backend):
 
     def capabilities(self) -> Capabilities:
         tables = self.tables()
-        features = {"spike_source", "current:step", "synapse:Static", "receptor:inhibitory"}
+        features = {"spike_source", "current:step", "synapse:Static", "receptor:inhibitory",
+                    "record:synapse", *(f"plasticity:{label}" for label in LABELS)}
         tolerances = {}
         for label, table in tables.items():
             features.add(f"neuron:{label}")

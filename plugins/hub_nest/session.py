@@ -9,6 +9,17 @@ Timing (measured, see tests/test_nest_backend.py): NEST stamps a spike in step k
 ``(k+1) dt``, and ``interval`` gives samples at ``interval, 2 interval, ...``; it hands its
 data over only at the start of the next ``min_delay`` slice, so the run goes on for
 ``min_delay + 1`` extra steps whose samples and spikes are dropped.
+
+Plastic projections (plugins/hub_nest/plasticity.py): one copied synapse model per
+projection; sources that feed a plastic synapse or a volume transmitter are
+``spike_train_injector``s (a ``spike_generator`` cannot), which send a spike of multiplicity
+m as m events, as the hub's rule book says.  NEST updates a synapse when it *delivers* a
+presynaptic spike, at the start of the ``min_delay`` slice after the one the spike was
+emitted in (measured), so the state after every presynaptic spike stamped <= T is read once
+the run has reached T + 1 step, with T a multiple of ``min_delay``; when a read-out time is
+not, one extra connection with a one-step delay makes ``min_delay`` one step.  Weights are
+read in bulk from one ``SynapseCollection`` per projection, mapped to the hub's connection
+order once after ``Prepare`` (by source, target, delay and initial weight).
 """
 from __future__ import annotations
 
@@ -18,8 +29,10 @@ import os
 
 import numpy as np
 from hub import BackendError, CapabilityError, HubError, Results, Session, Signal, SpikeTrains
+from hub.ir.plasticity import state_unit
 from hub.translate import translate, uniform_or_array
 
+from . import plasticity as plastic
 from .inputs import generator_settings, plan_currents
 
 #: Run() calls per run (progress granularity); more only where an I_e change needs one
@@ -58,6 +71,10 @@ class NestSession(Session):
         self.base_current: dict[str, np.ndarray] = {}  # I_e (pA) before injections
         self.spike_recorders: dict[str, object] = {}
         self.multimeters: list[tuple] = []
+        self.plastic: dict[str, dict] = {}  # projection label -> model, connections, order
+        self.sample_stamps: dict[str, set] = {}  # projection label -> read-out stamps
+        self.samples: dict[str, dict] = {}       # projection label -> stamp -> state
+        self.final: dict[str, dict] = {}         # projection label -> state at the end
         self._results = None
         with nest_errors("building the network"):
             self._reset_kernel()
@@ -67,6 +84,7 @@ class NestSession(Session):
             self._connect()
             self._inject()
             self._record()
+            self._align_min_delay()
 
     # --- build ------------------------------------------------------------------------------
     def _reset_kernel(self):
@@ -91,11 +109,19 @@ class NestSession(Session):
                                      params={**uniform_or_array(params), **table.fixed})
             nodes.set(uniform_or_array(translate(table.initial, {**pop.params, **pop.initial})))
             self.nodes[label] = nodes
+        for label, params in plastic.post_settings(self.resolved.projections).items():
+            if label in self.nodes:
+                self.nodes[label].set(params)
 
     def _create_sources(self):
-        for label, src in self.resolved.sources.items():
-            gens = self.nest.Create("spike_generator", src.size)
-            gens.set(generator_settings(src.indices, src.stamps, src.size, self.resolved.dt))
+        r = self.resolved
+        # a spike_generator can feed neither a plastic synapse nor a volume transmitter
+        injected = {p.pre for p in r.projections if p.rule is not None} | \
+            {p.rule.modulator for p in r.projections if p.rule is not None and p.rule.modulator}
+        for label, src in r.sources.items():
+            model = "spike_train_injector" if label in injected else "spike_generator"
+            gens = self.nest.Create(model, src.size)
+            gens.set(generator_settings(src.indices, src.stamps, src.size, r.dt))
             self.nodes[label] = gens
 
     def _gids(self, label: str, idx: np.ndarray) -> np.ndarray:
@@ -104,16 +130,49 @@ class NestSession(Session):
 
     def _connect(self):
         dt = self.resolved.dt
-        for proj in self.resolved.projections:
-            if not proj.n:
-                continue
+        for k, proj in enumerate(self.resolved.projections):
             table = self.tables[self.resolved.populations[proj.post].model.label]
             sign = table.inhibitory_sign if proj.receptor == "inhibitory" else 1.0
+            model = "static_synapse" if proj.rule is None else self._plastic_model(k, proj, table)
+            if not proj.n:
+                continue
             self.nest.Connect(self._gids(proj.pre, proj.pre_idx),
                               self._gids(proj.post, proj.post_idx), "one_to_one",
-                              syn_spec={"synapse_model": "static_synapse",
+                              syn_spec={"synapse_model": model,
                                         "weight": proj.weight * (table.weight_scale * sign),
                                         "delay": proj.delay_steps * dt})
+
+    def _plastic_model(self, k, proj, table) -> str:
+        """A copy of the rule's NEST synapse model with the projection's parameters (and, for
+        DopamineSTDP, its own volume transmitter fed by the modulator population)."""
+        nest, dt = self.nest, self.resolved.dt
+        sign = table.inhibitory_sign if proj.receptor == "inhibitory" else 1.0
+        magnitude_sign = -1.0 if proj.receptor == "inhibitory" else 1.0
+        defaults = plastic.synapse_defaults(proj.rule, table.weight_scale * magnitude_sign)
+        defaults["weight"] = magnitude_sign  # NEST wants the default weight's sign = Wmax's
+        if proj.rule.kind == "DopamineSTDP":
+            vt = nest.Create("volume_transmitter",
+                             params={"deliver_interval": self.resolved.steps + 2})
+            nest.Connect(self.nodes[proj.rule.modulator], vt,
+                         syn_spec={"delay": proj.rule.modulator_delay_steps * dt})
+            defaults["volume_transmitter"] = vt
+        name = f"hub_plastic_{k}"
+        nest.CopyModel(plastic.synapse_model(proj.rule), name, defaults)
+        self.plastic[proj.label] = {"model": name, "proj": proj,
+                                    "factor": table.weight_scale * sign}
+        return name
+
+    def _align_min_delay(self):
+        """Make min_delay one step if a plastic read-out time is not a multiple of it (module
+        docstring): one extra connection between two silent parrot neurons."""
+        r = self.resolved
+        if not self.plastic:
+            return
+        md = int(round(self.nest.min_delay / r.dt))
+        reads = [r.steps] + [int(pr.interval_steps) for pr in r.synapse_probes]
+        if md > 1 and any(t % md for t in reads):
+            parrots = self.nest.Create("parrot_neuron", 2)
+            self.nest.Connect(parrots[0], parrots[1], syn_spec={"delay": r.dt})
 
     def _inject(self):
         r = self.resolved
@@ -165,25 +224,106 @@ class NestSession(Session):
                                "kernel (NEST holds one network per process)")
 
     def run(self, progress=None) -> None:
-        """Simulate ``resolved.steps`` steps in about :data:`CHUNKS` Run calls."""
+        """Simulate ``resolved.steps`` steps in about :data:`CHUNKS` Run calls, stopping where
+        plastic synapses are read (one step after each read-out time)."""
         self._check_kernel()
         nest, steps, dt = self.nest, self.resolved.steps, self.resolved.dt
         chunk = max(1, math.ceil(steps / CHUNKS))
+        reads = self._read_points()
         edges = sorted({*range(0, steps, chunk), *(s for s in self.plan.bias if s < steps),
-                        steps})
+                        steps, *reads})
+        end = steps + (round(nest.min_delay / dt) + 1 if self.multimeters else 0)
         with nest_errors("running"):
             nest.Prepare()
             try:
+                self._map_synapses()
                 for start, stop in zip(edges[:-1], edges[1:]):
                     if start:
                         self._set_bias(start)
                     nest.Run((stop - start) * dt)
+                    if stop in reads:
+                        self._read_synapses(stop - 1)
                     if progress is not None:
-                        progress(stop / steps)
-                if self.multimeters:  # flush the multimeters' last slice (module docstring)
-                    nest.Run((round(nest.min_delay / dt) + 1) * dt)
+                        progress(min(1.0, stop / steps))
+                if end > edges[-1]:  # flush the multimeters' last slice (module docstring)
+                    nest.Run((end - edges[-1]) * dt)
             finally:
                 nest.Cleanup()
+
+    # --- plastic synapses -------------------------------------------------------------------
+    def _read_points(self) -> set[int]:
+        """Run ends (steps) after which synapse state is read: T + 1 for each read-out T."""
+        if not self.plastic:
+            return set()
+        r = self.resolved
+        for pr in r.synapse_probes:
+            self.sample_stamps.setdefault(pr.projection, set()).update(
+                range(pr.interval_steps, r.steps + 1, pr.interval_steps))
+        self.samples = {label: {} for label in self.plastic}
+        return {t + 1 for ts in self.sample_stamps.values() for t in ts} | {r.steps + 1}
+
+    def _map_synapses(self):
+        """After Prepare (NEST has sorted its connections): each projection's
+        SynapseCollection and the permutation NEST order -> hub order."""
+        dt = self.resolved.dt
+        for label, info in self.plastic.items():
+            proj = info["proj"]
+            conns = self.nest.GetConnections(synapse_model=info["model"])
+            if not proj.n:
+                info.update(conns=None, order=None)
+                continue
+            got = conns.get(["source", "target", "delay", "weight"])
+            nest_keys = (np.asarray(got["weight"], float),
+                         np.rint(np.asarray(got["delay"], float) / dt).astype(np.int64),
+                         np.asarray(got["target"], np.int64), np.asarray(got["source"], np.int64))
+            hub_keys = (proj.weight * info["factor"], proj.delay_steps,
+                        self._gids(proj.post, proj.post_idx), self._gids(proj.pre, proj.pre_idx))
+            on, oh = np.lexsort(nest_keys), np.lexsort(hub_keys)
+            if not all(np.array_equal(a[on], b[oh]) for a, b in zip(nest_keys[1:], hub_keys[1:])):
+                raise BackendError(f"NEST's connections of {label!r} do not match the resolved "
+                                   "projection")
+            info.update(conns=conns, nest_order=on, hub_order=oh)
+
+    def _state(self, info, variables) -> dict[str, np.ndarray]:
+        """Current values of ``variables`` for every synapse, in the hub's order and units."""
+        proj = info["proj"]
+        out = {}
+        if info.get("conns") is None:
+            return {v: np.zeros(0) for v in variables}
+        got = info["conns"].get([plastic.STATE_KEYS[v][0] for v in variables])
+        for v in variables:
+            key, scaled = plastic.STATE_KEYS[v]
+            raw = np.atleast_1d(np.asarray(got[key], float))
+            values = np.empty(proj.n)
+            values[info["hub_order"]] = raw[info["nest_order"]]
+            out[v] = values / info["factor"] if scaled else values
+        return out
+
+    def _read_synapses(self, stamp: int):
+        r = self.resolved
+        for label, info in self.plastic.items():
+            rule_vars = list(info["proj"].rule.rule.state)
+            if stamp == r.steps:
+                self.final[label] = self._state(info, rule_vars)
+            if stamp in self.sample_stamps.get(label, ()):
+                wanted = sorted({pr.variable for pr in r.synapse_probes
+                                 if pr.projection == label})
+                self.samples[label][stamp] = self._state(info, wanted)
+
+    def _synapse_results(self, res: Results):
+        r = self.resolved
+        for label, state in self.final.items():
+            for var, values in state.items():
+                res.synapse_state[(label, var)] = values
+        for pr in r.synapse_probes:
+            stamps = np.arange(pr.interval_steps, r.steps + 1, pr.interval_steps)
+            rows = [self.samples[pr.projection][int(t)][pr.variable][pr.indices] for t in stamps]
+            proj = self.plastic[pr.projection]["proj"]
+            unit = state_unit(proj.rule.rule, pr.variable,
+                              r.populations[proj.post].model.weight_unit)
+            res.synapse_signals[(pr.projection, pr.variable)] = Signal(
+                pr.variable, unit, stamps * r.dt, pr.indices,
+                np.asarray(rows).reshape(len(stamps), len(pr.indices)))
 
     # --- results ----------------------------------------------------------------------------
     def results(self) -> Results:
@@ -192,6 +332,7 @@ class NestSession(Session):
             with nest_errors("reading results"):
                 self._results = Results(spike_trains=self._spikes(), signals=self._signals(),
                                         provenance={"nest": self._provenance()})
+                self._synapse_results(self._results)
         return self._results
 
     def _spikes(self) -> dict[str, SpikeTrains]:
@@ -239,6 +380,8 @@ class NestSession(Session):
                   for label, pop in self.resolved.populations.items()}
         return {"threads": self.threads,
                 "models": {label: t.nest_model for label, t in models.items()},
+                "synapse_models": {label: plastic.synapse_model(info["proj"].rule)
+                                   for label, info in self.plastic.items()},
                 "integrators": {label: t.integrator for label, t in models.items()},
                 "current_generator_delay_steps": self.plan.delay_steps}
 

@@ -1,0 +1,108 @@
+"""Learning rules on NEST: the native synapse models with translated parameters
+(pure data and numpy; no NEST import).
+
+| hub rule | NEST synapse model | on the postsynaptic neuron |
+|---|---|---|
+| ``STDP[pairing=all]`` | ``stdp_synapse`` | ``tau_minus`` |
+| ``STDP[pairing=nearest_symmetric]`` | ``stdp_nn_symm_synapse`` | ``tau_minus`` |
+| ``STDP[pairing=nearest_restricted]`` | ``stdp_nn_restr_synapse`` | ``tau_minus`` |
+| ``TripletSTDP`` | ``stdp_triplet_synapse`` | ``tau_minus``, ``tau_minus_triplet`` |
+| ``DopamineSTDP`` | ``stdp_dopamine_synapse`` + ``volume_transmitter`` | ``tau_minus`` |
+| ``TsodyksMarkram`` | ``tsodyks2_synapse`` (``u = U``, ``x = 1`` set explicitly) | |
+| ``VogelsSprekeler`` | ``vogels_sprekeler_synapse`` | ``tau_minus = tau`` |
+
+STDP: ``lambda = A_plus``, ``alpha = A_minus / A_plus``, ``mu_plus``/``mu_minus`` from the weight
+dependence, ``Wmax = w_max``.  Weight-valued parameters are scaled like the weights
+(``NestModel.weight_scale``: nA -> pA, uS -> nS) and carry the sign NEST gives the weights
+(negative on the inhibitory receptor), since NEST's rules act on magnitudes with the sign of
+``Wmax``.  ``DopamineSTDP``: one volume transmitter per projection, fed by the modulator
+population with delay ``modulator_delay``; its ``deliver_interval`` is longer than the run,
+so (as in the hub's reference) synapses are updated only at presynaptic spikes.
+
+NEST keeps the postsynaptic time constants on the neuron, so all plastic projections onto
+one population must agree on them (else :class:`hub.CapabilityError`).
+"""
+from __future__ import annotations
+
+from hub import CapabilityError
+from hub.ir.plasticity import STDP
+
+#: every rule label the NEST backend runs
+LABELS = tuple(
+    [STDP(pairing=p, weight_dependence=w).label for p in STDP.options["pairing"]
+     for w in STDP.options["weight_dependence"]]
+    + ["TripletSTDP", "DopamineSTDP", "TsodyksMarkram", "VogelsSprekeler"])
+
+_STDP_MODELS = {"all": "stdp_synapse", "nearest_symmetric": "stdp_nn_symm_synapse",
+                "nearest_restricted": "stdp_nn_restr_synapse"}
+#: readable synapse state: hub variable -> (NEST key, scaled like a weight)
+STATE_KEYS = {"weight": ("weight", True), "c": ("c", True), "u": ("u", False),
+              "x": ("x", False)}
+
+
+def synapse_model(rule) -> str:
+    if rule.kind == "STDP":
+        return _STDP_MODELS[rule.rule.option_values["pairing"]]
+    return {"TripletSTDP": "stdp_triplet_synapse", "DopamineSTDP": "stdp_dopamine_synapse",
+            "TsodyksMarkram": "tsodyks2_synapse",
+            "VogelsSprekeler": "vogels_sprekeler_synapse"}[rule.kind]
+
+
+def synapse_defaults(rule, scale: float) -> dict:
+    """NEST defaults of the projection's synapse model (``CopyModel`` parameters); ``scale`` is
+    the signed factor hub weight magnitude -> NEST weight (e.g. -1000 for an inhibitory
+    current synapse).  The volume transmitter is added by the session."""
+    p, k = rule.params, rule.kind
+    if k == "STDP":
+        mu_plus, mu_minus = rule.rule.exponents()
+        if p["A_plus"] == 0 and p["A_minus"] != 0:
+            raise CapabilityError("nest", ["STDP with A_plus = 0 and A_minus > 0 (NEST writes "
+                                           "A_minus as alpha * lambda with lambda = A_plus)"])
+        alpha = p["A_minus"] / p["A_plus"] if p["A_plus"] else 1.0
+        return {"tau_plus": p["tau_plus"], "lambda": p["A_plus"], "alpha": alpha,
+                "mu_plus": mu_plus, "mu_minus": mu_minus, "Wmax": p["w_max"] * scale}
+    if k == "TripletSTDP":
+        return {"tau_plus": p["tau_plus"], "tau_plus_triplet": p["tau_plus_triplet"],
+                "Aplus": p["A_plus"] * abs(scale), "Aminus": p["A_minus"] * abs(scale),
+                "Aplus_triplet": p["A_plus_triplet"] * abs(scale),
+                "Aminus_triplet": p["A_minus_triplet"] * abs(scale), "Wmax": p["w_max"] * scale}
+    if k == "VogelsSprekeler":
+        return {"tau": p["tau"], "eta": p["eta"] * abs(scale), "alpha": p["alpha"],
+                "Wmax": p["w_max"] * scale}
+    if k == "TsodyksMarkram":
+        return {"U": p["U"], "u": p["U"], "x": 1.0, "tau_rec": p["tau_rec"],
+                "tau_fac": p["tau_fac"]}
+    # DopamineSTDP: NEST's weight is signed; magnitudes flip with a negative scale
+    lo, hi = sorted((p["w_min"] * scale, p["w_max"] * scale))
+    return {"A_plus": p["A_plus"] * scale, "A_minus": p["A_minus"] * scale,
+            "tau_plus": p["tau_plus"], "tau_c": p["tau_c"], "tau_n": p["tau_n"], "b": p["b"],
+            "Wmin": lo, "Wmax": hi}
+
+
+def neuron_parameters(rule) -> dict[str, float]:
+    """The rule's postsynaptic time constants as NEST neuron parameters."""
+    p = rule.params
+    if rule.kind == "TripletSTDP":
+        return {"tau_minus": p["tau_minus"], "tau_minus_triplet": p["tau_minus_triplet"]}
+    if rule.kind == "VogelsSprekeler":
+        return {"tau_minus": p["tau"]}
+    if rule.kind in ("STDP", "DopamineSTDP"):
+        return {"tau_minus": p["tau_minus"]}
+    return {}
+
+
+def post_settings(projections) -> dict[str, dict[str, float]]:
+    """Neuron parameters per postsynaptic population; a conflict is a CapabilityError."""
+    out: dict[str, dict[str, float]] = {}
+    for proj in projections:
+        if proj.rule is None:
+            continue
+        have = out.setdefault(proj.post, {})
+        for key, value in neuron_parameters(proj.rule).items():
+            if key in have and have[key] != value:
+                raise CapabilityError("nest", [
+                    f"plastic projections onto {proj.post!r} with different {key} "
+                    f"({have[key]:g} and {value:g} ms): NEST keeps the postsynaptic trace on "
+                    "the neuron, one time constant per neuron"])
+            have[key] = value
+    return out
