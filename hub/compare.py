@@ -428,27 +428,37 @@ def _wait(proc, timeout, name, progress_path, progress) -> bool:
     worker's own children, e.g. a compiler, go with it).  Return True on timeout."""
     deadline = None if timeout is None else time.monotonic() + timeout
     last = None
-    while True:
-        try:
-            proc.wait(timeout=0.1)
-            break
-        except subprocess.TimeoutExpired:
-            pass
-        if progress is not None:
-            fraction = _read_fraction(progress_path)
-            if fraction is not None and fraction != last:
-                last = fraction
-                progress(name, fraction)
-        if deadline is not None and time.monotonic() > deadline:
+    try:
+        while True:
             try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                proc.kill()
-            proc.wait()
-            return True
+                proc.wait(timeout=0.1)
+                break
+            except subprocess.TimeoutExpired:
+                pass
+            if progress is not None:
+                fraction = _read_fraction(progress_path)
+                if fraction is not None and fraction != last:
+                    last = fraction
+                    progress(name, fraction)
+            if deadline is not None and time.monotonic() > deadline:
+                _kill(proc)
+                return True
+    except BaseException:   # Ctrl-C or an error in the progress callback: no orphan worker
+        _kill(proc)
+        raise
     if progress is not None and proc.returncode == 0:
         progress(name, 1.0)
     return False
+
+
+def _kill(proc) -> None:
+    """SIGKILL the worker's process group (its own session, so Ctrl-C never reaches it)."""
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            proc.kill()
+    proc.wait()
 
 
 def _read_fraction(path):
@@ -539,7 +549,8 @@ def compare_trains(a, b, duration_ms: float, tolerance_ms: float, tau_ms: float,
     m = stats.match_spikes(a, b, tolerance_ms)
     ra, rb = a.rate(duration_ms), b.rate(duration_ms)
     cva, cvb = stats.cv_isi(a), stats.cv_isi(b)
-    return {"identical": a == b, "spikes_a": len(a), "spikes_b": len(b),
+    return {"identical": a == b, "first_diff_ms": stats.first_difference(a, b),
+            "spikes_a": len(a), "spikes_b": len(b),
             "matched": m["matched"], "max_dt_ms": m["max_dt_ms"], "mean_dt_ms": m["mean_dt_ms"],
             "pairs": m["pairs"], "rate_a_hz": ra, "rate_b_hz": rb,
             "rate_diff_hz": rb - ra, "rate_rel_diff": _rel(ra, rb),
@@ -577,8 +588,10 @@ def _pair_totals(pops: list[dict]) -> dict:
         return {}
     n = sum(max(p["spikes_a"], p["spikes_b"]) for p in pops)
     both = sum(p["spikes_a"] + p["spikes_b"] for p in pops)
+    diffs = [p["first_diff_ms"] for p in pops if p["first_diff_ms"] is not None]
     return {"spikes_a": sum(p["spikes_a"] for p in pops),
             "spikes_b": sum(p["spikes_b"] for p in pops),
+            "first_diff_ms": min(diffs) if diffs else None,
             "matched": sum(p["pairs"] for p in pops) / n if n else 1.0,
             "max_dt_ms": max(p["max_dt_ms"] for p in pops),
             "max_rate_rel_diff": _nanmax([abs(p["rate_rel_diff"]) for p in pops]),

@@ -112,14 +112,18 @@ def draw_isi_histogram(cmp, ax) -> None:
     colors = _colors(list(cmp.runs))
     isis = {r.name: np.concatenate([stats.isi(st) for _, st in _neuron_pops(cmp, r)]
                                    or [np.zeros(0)]) for r in _ran(cmp)}
-    top = max([np.percentile(x, 99) for x in isis.values() if x.size] or [1.0])
+    isis = {k: v for k, v in isis.items() if v.size}
+    if not isis:
+        ax.text(0.5, 0.5, "no neuron fired twice", ha="center", transform=ax.transAxes)
+    top = max([np.percentile(x, 99) for x in isis.values()] or [1.0])
     bins = np.linspace(0, max(top, 1.0), 51)
     for name, x in isis.items():
         ax.hist(x, bins=bins, histtype="step", label=name, color=colors[name], density=True,
                 linestyle=_styles(list(cmp.runs))[name])
     ax.set_xlabel("inter-spike interval (ms)")
     ax.set_ylabel("density")
-    ax.legend(fontsize=8)
+    if isis:
+        ax.legend(fontsize=8)
 
 
 def draw_weights(cmp, ax) -> bool:

@@ -106,7 +106,9 @@ def agreement_table(cmp) -> str:
     rows = []
     for a in cmp.agreement:
         t = a.totals
-        rows.append([a.pair, a.expect, "yes" if a.identical else "no",
+        rows.append([a.pair, a.expect, "yes" if a.identical else
+                     f"from {t['first_diff_ms']:g} ms" if t.get("first_diff_ms") is not None
+                     else "no",
                      _f(t.get("matched"), ".3f"), _f(t.get("max_dt_ms"), ".2f"),
                      _f(None if t.get("max_rate_rel_diff") is None else
                         t["max_rate_rel_diff"] * 100, ".2f"),

@@ -174,3 +174,20 @@ def van_rossum_normalized(a: SpikeTrains, b: SpikeTrains, tau_ms: float) -> floa
     other (for sparse trains ``D_i^2`` then counts every spike once); 0 when both are empty."""
     n = len(a) + len(b)
     return float(np.sum(van_rossum(a, b, tau_ms) ** 2) / n) if n else 0.0
+
+
+def first_difference(a: SpikeTrains, b: SpikeTrains) -> float | None:
+    """Time (ms) of the earliest spike that is not in both runs: both trains are sorted by
+    (stamp, index), and the first position ``k`` where they differ gives
+    ``min(t_a[k], t_b[k])`` (or the next spike of the longer train when one is a prefix of the
+    other).  None for identical trains.  In a recurrent network this is where the runs
+    diverge."""
+    n = min(len(a), len(b))
+    differ = np.nonzero((a.stamps[:n] != b.stamps[:n]) | (a.indices[:n] != b.indices[:n]))[0]
+    if len(differ):
+        k = differ[0]
+        return float(min(a.stamps[k] * a.dt, b.stamps[k] * b.dt))
+    if len(a) == len(b):
+        return None
+    longer = a if len(a) > len(b) else b
+    return float(longer.stamps[n] * longer.dt)

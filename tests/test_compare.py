@@ -170,7 +170,8 @@ def test_van_rossum_agrees_with_elephant_where_installed():
 def test_identical_trains_agree_perfectly():
     a = trains(3, [(0, 1.0), (1, 2.5), (2, 2.5), (0, 9.0), (1, 9.1), (1, 15.0)])
     m = compare_trains(a, a, 20.0, 0.1, 5.0, 5.0)
-    assert m["identical"] and m["matched"] == 1.0 and m["max_dt_ms"] == 0.0
+    assert m["identical"] and m["first_diff_ms"] is None
+    assert m["matched"] == 1.0 and m["max_dt_ms"] == 0.0
     assert m["van_rossum"] == 0.0 and m["van_rossum_norm"] == 0.0
     assert m["rate_corr"] == 1.0 and m["rate_diff_hz"] == 0.0 and m["cv_diff"] == 0.0 or \
         math.isnan(m["cv_diff"])
@@ -186,6 +187,16 @@ def test_shifted_spikes_match_within_the_tolerance_only():
     d0, d1 = 2 * (1 - math.exp(-0.02)), 2 * (1 - math.exp(-0.1))
     assert m["van_rossum_norm"] == pytest.approx((d0 + d1) / 8)
     assert m["van_rossum"] == pytest.approx((math.sqrt(d0) + math.sqrt(d1)) / 2)
+
+
+def test_first_difference_is_where_two_runs_diverge():
+    a = trains(3, [(0, 1.0), (1, 2.0), (2, 3.0), (0, 4.0)])
+    assert stats.first_difference(a, a) is None
+    assert stats.first_difference(a, trains(3, [(0, 1.0), (1, 2.0), (2, 3.1), (0, 4.0)])) == \
+        pytest.approx(3.0)
+    assert stats.first_difference(a, trains(3, [(0, 1.0), (2, 2.0)])) == pytest.approx(2.0)
+    assert stats.first_difference(a, trains(3, [(0, 1.0), (1, 2.0)])) == pytest.approx(3.0)
+    assert stats.first_difference(trains(3, []), a) == pytest.approx(1.0)
 
 
 def test_fano_factor_binned_counts_and_correlation():
@@ -269,6 +280,29 @@ def test_a_crash_a_kill_an_exception_and_a_hang_are_named_and_the_others_complet
         assert name in text
     assert "raiser error: backend 'raiser' failed while running: RuntimeError" in text
     assert_valid(cmp.to_dict())
+
+
+def _workers_in(directory) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and str(directory) in (entry / "cmdline").read_text():
+                pids.append(int(entry.name))
+        except OSError:
+            continue
+    return pids
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc")
+def test_an_interrupt_leaves_no_worker_behind(test_backends, tmp_path):
+    def interrupt(name, fraction):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        hub.compare(small_net(), backends=["hanger"], duration=10.0, progress=interrupt,
+                    workdir=tmp_path, timeout=60)
+    assert (tmp_path / "network.npz").is_file()      # a given workdir is kept
+    assert _workers_in(tmp_path) == []
 
 
 def test_a_backend_without_the_model_is_unsupported_without_a_process(test_backends):
