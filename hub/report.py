@@ -75,9 +75,16 @@ def comparison_table(cmp) -> str:
                            "Fano"], pop_rows)]
     if any(r.repeats > 1 for r in cmp.runs.values()):
         out += ["", spread_table(cmp)]
+    weights = weight_lines(cmp)
+    if weights:
+        out += ["", *weights]
     if cmp.agreement:
         out += ["", agreement_table(cmp)]
         out += [f"  {a.pair}: {a.reason}" for a in cmp.agreement]
+        out += [f"  {a.pair} final weights: max |dw| {a.weights['max_abs_diff']:.3g} "
+                f"({a.weights['max_rel_diff'] * 100:.3g} % of the largest |w|) over "
+                f"{a.weights['projections']} plastic projection(s)"
+                for a in cmp.agreement if a.weights]
     for r in cmp.runs.values():
         if r.ok and r.chip:
             out += ["", chip_lines(r.name, r.chip)]
@@ -86,6 +93,20 @@ def comparison_table(cmp) -> str:
                 f"of {cmp.settings['bin_ms']:g} ms population counts; van Rossum normalised "
                 f"(tau {cmp.settings['tau_ms']:g} ms): 0 identical, ~1 unrelated"]
     return "\n".join(out)
+
+
+def weight_lines(cmp) -> list[str]:
+    """Final weights of the plastic projections, per backend."""
+    from .compare import _weight_summary
+
+    out = []
+    for r in cmp.runs.values():
+        if r.ok:
+            for label, w in _weight_summary(r.results).items():
+                out.append(f"{r.name} final weights {label}: mean {w['mean']:.4g}, std "
+                           f"{w['std']:.4g}, range [{w['min']:.4g}, {w['max']:.4g}], "
+                           f"{w['n']} synapses")
+    return out
 
 
 def spread_table(cmp) -> str:

@@ -11,6 +11,7 @@ from hub.testing.reference import ReferenceBackend, _ReferenceSession
 
 class _Faulty(_ReferenceSession):
     mode = "ok"
+    weight_scale = 1.0   # reported "final weights" = resolved weights x this
 
     def run(self, progress=None):
         if progress is not None:
@@ -24,10 +25,13 @@ class _Faulty(_ReferenceSession):
         if self.mode == "hang":
             time.sleep(600)
         super().run(progress)
+        self._results.synapse_state = {(p.label, "weight"): p.weight * self.weight_scale
+                                       for p in self.resolved.projections}
 
 
 def _backend(name, mode):
-    session = type(f"Session_{mode}", (_Faulty,), {"mode": mode})
+    session = type(f"Session_{mode}", (_Faulty,), {"mode": mode,
+                                                   "weight_scale": 1.1 if name == "twin" else 1.0})
 
     class Backend(ReferenceBackend):
         def build(self, resolved, **options):

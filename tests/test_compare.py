@@ -272,6 +272,10 @@ def test_a_crash_a_kill_an_exception_and_a_hang_are_named_and_the_others_complet
     assert [a.pair for a in cmp.agreement] == ["steady~twin"]
     pair = cmp.pair("steady", "twin")
     assert pair.expect == "identical" and pair.identical and pair.within_contract
+    # final weights travel through the results file (twin reports 1.1 x the given 0.4 nA)
+    assert pair.weights["max_abs_diff"] == pytest.approx(0.04)
+    assert pair.weights["max_rel_diff"] == pytest.approx(0.1)     # of the largest |w| of a
+    assert cmp.runs["twin"].to_dict()["weights"]["input->cells"]["mean"] == pytest.approx(0.44)
     good = cmp.runs["steady"]
     assert good.timings["run_s"] >= 0 and good.peak_rss_mb > 10
     assert good.totals()["spikes"] > 0 and len(good.results.spikes("cells")) > 0
