@@ -275,7 +275,8 @@ def test_a_crash_a_kill_an_exception_and_a_hang_are_named_and_the_others_complet
     # final weights travel through the results file (twin reports 1.1 x the given 0.4 nA)
     assert pair.weights["max_abs_diff"] == pytest.approx(0.04)
     assert pair.weights["max_rel_diff"] == pytest.approx(0.1)     # of the largest |w| of a
-    assert cmp.runs["twin"].to_dict()["weights"]["input->cells"]["mean"] == pytest.approx(0.44)
+    label = cmp.model["projections"][0]["label"]
+    assert cmp.runs["twin"].to_dict()["weights"][label]["mean"] == pytest.approx(0.44)
     good = cmp.runs["steady"]
     assert good.timings["run_s"] >= 0 and good.peak_rss_mb > 10
     assert good.totals()["spikes"] > 0 and len(good.results.spikes("cells")) > 0
