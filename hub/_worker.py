@@ -49,6 +49,23 @@ class _ProgressFile:
                 pass
 
 
+def die_with_parent(parent_pid) -> None:
+    """On Linux, ask the kernel to SIGKILL this process when its parent dies (the worker runs
+    in its own session, so a parent killed by SIGTERM or SIGKILL would leave it running)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)   # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if parent_pid is not None and os.getppid() != parent_pid:   # it died before prctl
+        os._exit(1)
+
+
 def _write_status(path, status: dict) -> None:
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
@@ -60,6 +77,7 @@ def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     with open(argv[0]) as f:
         req = json.load(f)
+    die_with_parent(req.get("parent_pid"))
     timings: dict[str, float] = {}
     status: dict = {"status": "error", "timings": timings, "versions": {}}
     try:

@@ -310,6 +310,28 @@ def test_an_interrupt_leaves_no_worker_behind(test_backends, tmp_path):
     assert _workers_in(tmp_path) == []
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux")
+def test_a_killed_parent_takes_its_worker_along(test_backends, tmp_path):
+    import signal
+    import subprocess
+    import time
+
+    script = ("import hub, test_compare as t\n"
+              f"hub.compare(t.small_net(), backends=['hanger'], duration=10.0, "
+              f"workdir={str(tmp_path)!r}, timeout=60)\n")
+    parent = subprocess.Popen([sys.executable, "-c", script])
+    deadline = time.monotonic() + 30
+    while not (tmp_path / "hanger.0.progress").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _workers_in(tmp_path), "the worker did not start"
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 5
+    while _workers_in(tmp_path) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _workers_in(tmp_path) == []
+
+
 def test_a_backend_without_the_model_is_unsupported_without_a_process(test_backends):
     net = small_net(model=hub.LIFCond())
     cmp = hub.compare(net, backends=["steady"], duration=10.0)
