@@ -61,7 +61,7 @@ def test_registered_with_capabilities():
     assert caps.tolerances["LIF[synapse=exp]"].tier == 1
     assert caps.tolerances["Izhikevich"].tier == 1
     assert "ChipLIF" not in " ".join(caps.features)
-    assert set(caps.options) == {"codegen", "substeps", "cache_dir"}
+    assert set(caps.options) == {"codegen", "substeps", "cache_dir", "nest_order"}
 
 
 @pytest.mark.parametrize("options, message", [

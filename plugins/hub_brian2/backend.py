@@ -12,6 +12,7 @@ import os
 from hub import Backend, Capabilities, HubError
 
 from .models import DEFAULT_SUBSTEPS, TABLES, B2Model
+from .plasticity import LABELS as PLASTIC_LABELS
 
 #: flags for codegen="cython": strict IEEE (no -ffast-math, no FMA contraction, no -march)
 STRICT_GCC_FLAGS = ["-w", "-O3", "-ffp-contract=off", "-fno-fast-math", "-std=c++11"]
@@ -23,6 +24,10 @@ OPTIONS = {
     "substeps": "RK4 steps per dt for conductance models: an int for all, or "
                 "{kind: int} (defaults " + ", ".join(f"{k} {v}" for k, v in
                                                      DEFAULT_SUBSTEPS.items()) + ")",
+    "nest_order": "True (default): add the inputs a neuron receives in one step in NEST's order "
+                  "(bit-identical sums; costs a sort per step and pathway when NEST's "
+                  "min_delay is more than one step and delays differ); False: Brian2's order "
+                  "(sums may differ from NEST's in the last bit)",
     "cache_dir": "Cython cache directory for codegen='cython' (default "
                  "~/.cache/snn-hub/brian2-cython-strict; Brian2's own cache key ignores "
                  "compiler flags, so it must not be shared with non-strict builds)",
@@ -54,7 +59,8 @@ class Brian2Backend(Backend):
 
     def capabilities(self) -> Capabilities:
         tables = self.tables()
-        features = {"spike_source", "current:step", "synapse:Static", "receptor:inhibitory"}
+        features = {"spike_source", "current:step", "synapse:Static", "receptor:inhibitory",
+                    "record:synapse", *(f"plasticity:{label}" for label in PLASTIC_LABELS)}
         tolerances = {}
         for label, table in tables.items():
             features.add(f"neuron:{label}")
@@ -63,7 +69,7 @@ class Brian2Backend(Backend):
         return Capabilities(frozenset(features), tolerances, options=dict(OPTIONS))
 
     def build(self, resolved, codegen: str = "numpy", substeps=None, cache_dir=None,
-              **options):
+              nest_order=True, **options):
         """Build ``resolved`` in a fresh Brian2 ``Network``; options as in ``OPTIONS``."""
         if options:
             raise HubError(f"brian2: unknown option(s) {sorted(options)}; known: "
@@ -82,13 +88,19 @@ class Brian2Backend(Backend):
                 steps.update(substeps)
             else:
                 steps = {k: substeps for k in steps}
+        if isinstance(nest_order, str):
+            if nest_order.lower() not in ("true", "false", "1", "0"):
+                raise HubError(f"brian2: nest_order={nest_order!r} must be True or False")
+            nest_order = nest_order.lower() in ("true", "1")
+        if not isinstance(nest_order, bool):
+            raise HubError(f"brian2: nest_order={nest_order!r} must be True or False")
         for kind, n in steps.items():
             if isinstance(n, bool) or not isinstance(n, int) or n < 1:
                 raise HubError(f"brian2: substeps={n!r} for {kind} must be an integer >= 1")
         from .session import Brian2Session
 
         return Brian2Session(resolved, self.tables(), codegen=codegen, substeps=steps,
-                             cache_dir=cache_dir or default_cache_dir())
+                             cache_dir=cache_dir or default_cache_dir(), nest_order=nest_order)
 
     def versions(self) -> dict[str, str]:
         """Brian2 version and what decides its arithmetic (codegen target, flags)."""

@@ -146,8 +146,20 @@ def _ordered_queue_class(b2):
 
     class NestOrderedSpikeQueue(Base):
         def configure(self, slice_steps, delay_steps, relay_idx, is_source):
-            self._hub = (int(slice_steps), np.asarray(delay_steps, np.int64),
-                         np.asarray(relay_idx, np.int64), np.asarray(is_source, bool))
+            """Per synapse: Brian2 delay (steps), relay index of its sender, sender is a
+            source.  The order key of an event delivered in step T is
+            (added slice, phase, relay index) packed in one int64:
+            added = (T - 1 - d) // M + 1 - phase = (T - 1 - d % M) // M - d // M + 1 - phase,
+            so only a table of M values changes with T."""
+            m = int(slice_steps)
+            d = np.asarray(delay_steps, np.int64)
+            phase = np.asarray(is_source, np.int64)
+            width = 2 * (int(np.max(relay_idx)) + 1 if len(relay_idx) else 1)
+            self._hub_m, self._hub_width = m, width
+            self._hub_rem = d % m
+            self._hub_static = ((-(d // m) + 1 - phase + 2) * width
+                                + phase * (width // 2) + np.asarray(relay_idx, np.int64))
+            self._hub_r = np.arange(m, dtype=np.int64)
             self._hub_step = 0
 
         def advance(self):
@@ -158,9 +170,9 @@ def _ordered_queue_class(b2):
             events = super().peek()
             if len(events) < 3:
                 return events
-            m, d, relay, src = self._hub
-            order = nest_order_key(self._hub_step, d[events], relay[events], src[events], m)
-            return np.ascontiguousarray(events[order])
+            table = ((self._hub_step - 1 - self._hub_r) // self._hub_m) * self._hub_width
+            key = table[self._hub_rem[events]] + self._hub_static[events]
+            return np.ascontiguousarray(events[np.argsort(key, kind="stable")])
 
     _QUEUE_CLASS["cls"] = NestOrderedSpikeQueue
     return NestOrderedSpikeQueue
@@ -188,8 +200,10 @@ def _name(prefix: str, label: str) -> str:
 
 
 class Brian2Session(Session):
-    def __init__(self, resolved, tables, codegen="numpy", substeps=None, cache_dir=None):
+    def __init__(self, resolved, tables, codegen="numpy", substeps=None, cache_dir=None,
+                 nest_order=True):
         self.r = resolved
+        self.nest_order = nest_order
         self.tables = tables
         self.codegen = codegen
         self.substeps = dict(substeps or {})
@@ -404,7 +418,7 @@ class Brian2Session(Session):
             i, j, w, d = i[order], j[order], w[order], d[order]
             homogeneous = bool((d == d[0]).all())
             queue_class = None
-            if slice_steps > 1 and not homogeneous:
+            if self.nest_order and slice_steps > 1 and not homogeneous:
                 queue_class = _ordered_queue_class(b2)
             with _spike_queue(b2, queue_class):
                 syn = b2.Synapses(self.relay, self.groups[post], model="w_syn : 1",
@@ -517,6 +531,7 @@ class Brian2Session(Session):
         table_info = {label: {"nest_model": t.nest_model, "integrator": t.integrator}
                       for label, t in self.model_of.items()}
         res.provenance["brian2"] = {"codegen": self.codegen, "schedule": SCHEDULE,
+                                    "nest_order": self.nest_order,
                                     "substeps": self.substeps, "models": table_info,
                                     "nest_h": self.h}
         return res
