@@ -515,12 +515,32 @@ _HH_VARS = (_floats("g_Na", "g_K", "g_L", "C_m", "V_T", "VT30", "E_Na", "E_K", "
 _V_REL = {"v": ("V", _plus_e_l)}
 _I_SYN = {"isyn_exc": ("I_ex", _to_hub), "isyn_inh": ("I_in", _to_hub)}
 _G_SYN = {"gsyn_exc": ("g_ex", _to_hub), "gsyn_inh": ("g_in", _to_hub)}
-_TIER1 = "NEST's update statements and propagators, one operation per statement"
+_TIER1 = ("bit-identical to NEST: NEST's update statements and propagators, one operation "
+          "per statement, inputs summed in NEST's order; measured: every spike and every "
+          "state sample equal in single neurons and recurrent networks with heterogeneous "
+          "weights, delays and parameters (tests/test_brian2_backend.py).  Exception: "
+          "parallel connections (same sender, target, buffer and delay) are summed in the "
+          "order NEST's connection sort leaves unspecified (last bit, <= 1e-12 mV)")
 _EXACT = "exact propagators (NEST's, computed in the hub)"
+_TIER1_TOL = Tolerance(1, v_abs=1e-12, note=_TIER1)
 
 
-def _rk4_tol(v_abs, note):
-    return Tolerance(3, v_abs=v_abs, spike_ms=0.1, matched=0.99, note=note)
+#: measured against NEST 3.10 (tests/test_brian2_backend.py::test_conductance_models_close_to_
+#: pynest; 20 Poisson-driven neurons for 1 s at dt = 0.1 ms with the default substeps)
+_COND_TOL = Tolerance(
+    3, v_abs=2e-3, spike_ms=0.1, matched=0.99,
+    note="RK4 (1 substep) against NEST's adaptive RKF45: single neurons fired every spike in "
+         "the same step (4810 exp / 6736 alpha spikes); |dV| <= 1.4e-5 mV (exp), 1.3e-3 mV "
+         "(alpha, NEST's own solver error); recurrent networks can diverge after a flip")
+_ADEX_TOL = Tolerance(
+    3, v_abs=0.0, spike_ms=0.7, matched=0.96,
+    note="RK4 (4 substeps, spike check after each) against NEST's adaptive RKF45: 96-98 % of "
+         "spikes in the same step, the others 1-7 steps later; substeps=10 puts all within "
+         "one step")
+_HH_TOL = Tolerance(
+    3, v_abs=0.0, spike_ms=0.1, matched=0.99,
+    note="RK4 (4 substeps) against NEST's adaptive RKF45: 99 % of spikes in the same step, "
+         "the rest one step apart; one substep is unstable at dt = 0.1 ms")
 
 
 TABLES: dict[str, B2Model] = {}
@@ -535,26 +555,25 @@ _add(B2Model(
     _PSC_VARS | _floats("I_ex", "I_in", "buf_ex", "buf_in", "P11ex", "P11in", "P22", "P21ex",
                         "P21in", "P20"),
     _lif_exp_params, lambda ctx: _LIF_EXP_UPDATE, _LIF_EXP_INPUTS, _LIF_THRESHOLD, _LIF_RESET,
-    "sign", PER_NANO, PER_NANO, {**_V_REL, **_I_SYN}, Tolerance(1, note=_TIER1), _EXACT))
+    "sign", PER_NANO, PER_NANO, {**_V_REL, **_I_SYN}, _TIER1_TOL, _EXACT))
 _add(B2Model(
     "LIF[synapse=alpha]", "iaf_psc_alpha",
     _PSC_VARS | _floats("I_ex", "I_in", "dI_ex", "dI_in", "buf_ex", "buf_in", "P11ex", "P22ex",
                         "P11in", "P22in", "expm1_tau_m", "P30", "P21ex", "P21in", "P31ex",
                         "P32ex", "P31in", "P32in", "EPSCInitialValue", "IPSCInitialValue"),
     _lif_alpha_params, lambda ctx: _LIF_ALPHA_UPDATE, _LIF_ALPHA_INPUTS, _LIF_THRESHOLD,
-    _LIF_RESET, "sign", PER_NANO, PER_NANO, {**_V_REL, **_I_SYN}, Tolerance(1, note=_TIER1),
-    _EXACT))
+    _LIF_RESET, "sign", PER_NANO, PER_NANO, {**_V_REL, **_I_SYN}, _TIER1_TOL, _EXACT))
 _add(B2Model(
     "LIF[synapse=delta]", "iaf_psc_delta",
     _PSC_VARS | _floats("buf", "P33", "P30") | _ints("nr0"),
     _lif_delta_params, lambda ctx: _LIF_DELTA_UPDATE, _LIF_DELTA_INPUTS, _LIF_THRESHOLD,
-    _LIF_RESET, "single", 1.0, PER_NANO, dict(_V_REL), Tolerance(1, note=_TIER1), _EXACT))
+    _LIF_RESET, "single", 1.0, PER_NANO, dict(_V_REL), _TIER1_TOL, _EXACT))
 _add(B2Model(
     "Izhikevich", "izhikevich",
     _floats("a", "b", "c", "d", "V_th", "I_e", "I_inj", "v", "u", "dv", "buf"),
     _izh_params, lambda ctx: _IZH_UPDATE, _IZH_INPUTS, "v >= V_th", "v = c\nu = u + d",
     "single", 1.0, PER_NANO, {"v": ("v", _same), "u": ("u", _same)},
-    Tolerance(1, note=_TIER1), "forward Euler (NEST consistent_integration=True)",
+    _TIER1_TOL, "forward Euler (NEST consistent_integration=True)",
     shared=_izh_shared))
 
 for _syn, _alpha in (("exp", False), ("alpha", True)):
@@ -565,8 +584,7 @@ for _syn, _alpha in (("exp", False), ("alpha", True)):
         lambda p, i, c, _a=_alpha: _cond_params(p, i, c, _a), _cond_update(_alpha),
         _COND_ALPHA_INPUTS if _alpha else _COND_EXP_INPUTS, _COND_THRESHOLD,
         "V = V_reset\nr = R", "conductance", PER_NANO, PER_NANO, {"v": ("V", _same), **_G_SYN},
-        _rk4_tol(1e-3, "RK4 with substeps against NEST's adaptive RKF45 (GSL)"),
-        "classical RK4, fixed substeps", shared=_rk4_shared))
+        _COND_TOL, "classical RK4, fixed substeps", shared=_rk4_shared))
     _add(B2Model(
         f"AdEx[synapse={_syn}]", f"aeif_cond_{_syn}",
         _ADEX_VARS | (_floats("dg_ex", "dg_in", "PSConInit_E", "PSConInit_I") if _alpha
@@ -575,16 +593,14 @@ for _syn, _alpha in (("exp", False), ("alpha", True)):
         _ADEX_ALPHA_INPUTS if _alpha else _ADEX_EXP_INPUTS, "spiked > 0", "spiked = 0",
         "conductance", PER_NANO, PER_NANO,
         {"v": ("V", _same), "w": ("w", _to_hub), **_G_SYN},
-        _rk4_tol(1e-2, "RK4 with substeps against NEST's adaptive RKF45 (GSL)"),
-        "classical RK4, fixed substeps, spike check after every substep",
+        _ADEX_TOL, "classical RK4, fixed substeps, spike check after every substep",
         shared=_rk4_shared))
 
 _add(B2Model(
     "HodgkinHuxley", "hh_cond_exp_traub", _HH_VARS | _floats("buf_ex", "buf_in"),
     _hh_params, _hh_update, _HH_INPUTS, "nr0 == 1 and V >= VT30 and U_old > V", "r = R",
     "conductance", PER_NANO, PER_NANO, {"v": ("V", _same), **_G_SYN},
-    _rk4_tol(1e-2, "RK4 with substeps against NEST's adaptive RKF45 (GSL)"),
-    "classical RK4, fixed substeps", shared=_rk4_shared))
+    _HH_TOL, "classical RK4, fixed substeps", shared=_rk4_shared))
 
 #: default RK4 substeps per dt, per model kind (option ``substeps`` overrides)
 DEFAULT_SUBSTEPS = {"LIFCond": 1, "AdEx": 4, "HodgkinHuxley": 4}
