@@ -31,6 +31,7 @@ import numpy as np
 from hub import BackendError, HubError, Results, Session, Signal, SpikeTrains
 from hub import propagators as P
 
+from . import plastic_build
 from .models import Context
 
 _STATE = {"codegen": "numpy"}
@@ -226,15 +227,17 @@ class Brian2Session(Session):
         self.clock = b2.Clock(dt=self.dt * ms, name="hub_clock*")
         self._clocks = {1: self.clock}
         objects = []
-        fns = _functions(b2)
+        fns = self.fns = _functions(b2)
         self.groups, self.params, self.model_of = {}, {}, {}
-        sending = {proj.pre for proj in r.projections if proj.n}
+        sending = {proj.pre for proj in r.projections if proj.n and proj.rule is None}
+        rings = plastic_build.ring_layout(r, self.tables)   # delayed plastic inputs
         for label, pop in r.populations.items():
             table = self.tables[pop.model.label]
             ctx = Context(self.dt, self.h, self.substeps.get(pop.model.kind, 1))
             values = table.params(pop.params, pop.initial, ctx)
             shared = table.shared(ctx)
             variables = dict(table.variables)
+            variables.update(plastic_build.ring_variables(rings.get(label, {})))
             update, reset = table.update(ctx), table.reset
             if label in sending:        # the relay reads ``fired`` in the same step
                 variables["fired"] = "integer"
@@ -251,6 +254,9 @@ class Brian2Session(Session):
                     value = np.asarray(value).astype(np.int32)
                 setattr(g, name, value)
             g.run_regularly(update, when="groups", name=_name("hub_upd_", label))
+            if label in rings:
+                g.run_regularly(plastic_build.ring_code(rings[label]), when="after_synapses",
+                                order=-1, name=_name("hub_ring_", label))
             g.run_regularly(table.inputs, when="after_synapses",
                             name=_name("hub_in_", label))
             self.groups[label] = g
@@ -262,6 +268,7 @@ class Brian2Session(Session):
         if sending:
             objects.extend(self._relay(sending))
             objects.extend(self._connect_all())
+        objects.extend(plastic_build.build(self))
         # currents
         if r.injections:
             objects.append(self._injections())
@@ -287,6 +294,7 @@ class Brian2Session(Session):
                                       name=_name("hub_mon_", probe.population))
                 objects.append(mon)
             self.state_monitors.append((probe, var, transform, idx, mon))
+        objects.extend(plastic_build.monitors(self))
         self.net = b2.Network(*objects, name="hub_network*")
         self.net.schedule = list(SCHEDULE)
 
@@ -381,7 +389,7 @@ class Brian2Session(Session):
         r = self.r
         parts = {}
         for proj in r.projections:
-            if proj.n == 0:
+            if proj.n == 0 or proj.rule is not None:   # plastic: plastic_build
                 continue
             table = self.model_of[proj.post]
             inh = table.receptor == "conductance" and proj.receptor == "inhibitory"
@@ -528,6 +536,7 @@ class Brian2Session(Session):
             res.signals[(probe.population, probe.variable)] = Signal(
                 probe.variable, unit, np.arange(iv, r.steps + 1, iv) * r.dt, idx,
                 np.ascontiguousarray(values, dtype=float))
+        plastic_build.results(self, res)
         table_info = {label: {"nest_model": t.nest_model, "integrator": t.integrator}
                       for label, t in self.model_of.items()}
         res.provenance["brian2"] = {"codegen": self.codegen, "schedule": SCHEDULE,
