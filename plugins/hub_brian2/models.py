@@ -515,12 +515,12 @@ _HH_VARS = (_floats("g_Na", "g_K", "g_L", "C_m", "V_T", "VT30", "E_Na", "E_K", "
 _V_REL = {"v": ("V", _plus_e_l)}
 _I_SYN = {"isyn_exc": ("I_ex", _to_hub), "isyn_inh": ("I_in", _to_hub)}
 _G_SYN = {"gsyn_exc": ("g_ex", _to_hub), "gsyn_inh": ("g_in", _to_hub)}
-_TIER1 = ("bit-identical to NEST: NEST's update statements and propagators, one operation "
-          "per statement, inputs summed in NEST's order; measured: every spike and every "
-          "state sample equal in single neurons and recurrent networks with heterogeneous "
-          "weights, delays and parameters (tests/test_brian2_backend.py).  Exception: "
-          "parallel connections (same sender, target, buffer and delay) are summed in the "
-          "order NEST's connection sort leaves unspecified (last bit, <= 1e-12 mV)")
+#: bit-identity measured in tests/test_brian2_backend.py (single neurons and recurrent networks
+#: with heterogeneous weights, delays and parameters: every spike and state sample equal).
+#: Exception: parallel connections (same sender, target, buffer and delay) are summed in the
+#: order NEST's connection sort leaves unspecified (last bit, <= 1e-12 mV).
+_TIER1 = ("bit-identical: NEST's update statements, propagators and summation order "
+          "(multapses with equal delays: last bit)")
 _EXACT = "exact propagators (NEST's, computed in the hub)"
 _TIER1_TOL = Tolerance(1, v_abs=1e-12, note=_TIER1)
 
@@ -529,18 +529,16 @@ _TIER1_TOL = Tolerance(1, v_abs=1e-12, note=_TIER1)
 #: pynest; 20 Poisson-driven neurons for 1 s at dt = 0.1 ms with the default substeps)
 _COND_TOL = Tolerance(
     3, v_abs=2e-3, spike_ms=0.1, matched=0.99,
-    note="RK4 (1 substep) against NEST's adaptive RKF45: single neurons fired every spike in "
-         "the same step (4810 exp / 6736 alpha spikes); |dV| <= 1.4e-5 mV (exp), 1.3e-3 mV "
-         "(alpha, NEST's own solver error); recurrent networks can diverge after a flip")
+    note="RK4, 1 substep, vs NEST's RKF45: single neurons spike in the same steps, "
+         "|dV| <= 1.4e-5 mV (exp), 1.3e-3 mV (alpha)")
 _ADEX_TOL = Tolerance(
     3, v_abs=0.0, spike_ms=0.7, matched=0.96,
-    note="RK4 (4 substeps, spike check after each) against NEST's adaptive RKF45: 96-98 % of "
-         "spikes in the same step, the others 1-7 steps later; substeps=10 puts all within "
-         "one step")
+    note="RK4, 4 substeps, vs NEST's RKF45: 96-98 % of spikes in the same step, the others "
+         "1-7 steps later (substeps=10: all within one step)")
 _HH_TOL = Tolerance(
     3, v_abs=0.0, spike_ms=0.1, matched=0.99,
-    note="RK4 (4 substeps) against NEST's adaptive RKF45: 99 % of spikes in the same step, "
-         "the rest one step apart; one substep is unstable at dt = 0.1 ms")
+    note="RK4, 4 substeps, vs NEST's RKF45: 99 % of spikes in the same step, the others "
+         "one step apart")
 
 
 TABLES: dict[str, B2Model] = {}
