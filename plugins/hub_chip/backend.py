@@ -13,6 +13,7 @@ from .discretize import LIF_DELTA, LIF_EXP, NATIVE
 from .energy import load_profile
 from .engine import Engine, Probe
 from .fast import HAVE_NUMBA, FastEngine
+from . import learning
 from .report import build_report
 
 OPTIONS = {
@@ -24,7 +25,14 @@ OPTIONS = {
     "count_activity": "count active/inactive compartment updates for the energy report "
                       "(bool, default True)",
     "engine": "'auto' (default: numba if installed, else numpy), 'numpy' or 'numba'; both "
-              "compute the same integers",
+              "compute the same integers (networks with plastic synapses run on numpy)",
+    "trace_impulse": "learning: trace units per spike (int 1..127, default "
+                     f"{learning.DEFAULT_IMPULSE}; K = trace / impulse, 7-bit traces saturate at "
+                     "127)",
+    "rounding": "learning: 'deterministic' (default, round to nearest) or 'stochastic' "
+                "(seeded by the network seed)",
+    "learning_epoch": "learning: steps per learning epoch (int >= 1, default 1: every event in "
+                      "order; E > 1 sums an epoch's changes and applies them at its end)",
 }
 
 KNOWN_GAPS = {
@@ -50,6 +58,7 @@ class ChipBackend(Backend):
 
     def capabilities(self) -> Capabilities:
         feats = {"spike_source", "synapse:Static", "receptor:inhibitory", "current:step",
+                 f"plasticity:{learning.LABEL}", "record:synapse",
                  f"neuron:{NATIVE}", f"record:{NATIVE}.u", f"record:{NATIVE}.v",
                  f"neuron:{LIF_EXP}", f"record:{LIF_EXP}.v",
                  f"neuron:{LIF_DELTA}", f"record:{LIF_DELTA}.v"}
@@ -59,11 +68,15 @@ class ChipBackend(Backend):
         tolerances = {
             NATIVE: Tolerance(1, note="bit-exact: the integer update of DESIGN section 8"),
             LIF_EXP: Tolerance(4, spike_ms=0.1, matched=0.95, note=stat),
-            LIF_DELTA: Tolerance(4, spike_ms=0.1, matched=0.95, note=stat)}
+            LIF_DELTA: Tolerance(4, spike_ms=0.1, matched=0.95, note=stat),
+            f"plasticity:{learning.LABEL}": Tolerance(
+                4, v_abs=1.0, note="weights within 1 LSB (weight mantissa step) per update of "
+                "the float reference; 7-bit traces, 8-bit weights (docs/chip.md)")}
         return Capabilities(frozenset(feats), tolerances, dict(KNOWN_GAPS), dict(OPTIONS))
 
     def build(self, resolved, chips=1, energy_profile=None, headroom=quantize.DEFAULT_HEADROOM,
-              count_activity=True, engine="auto", **options):
+              count_activity=True, engine="auto", trace_impulse=learning.DEFAULT_IMPULSE,
+              rounding="deterministic", learning_epoch=1, **options):
         if options:
             raise HubError(f"chip: unknown option(s) {sorted(options)}; known: {sorted(OPTIONS)}")
         chips = _int_option("chips", chips)
@@ -83,8 +96,16 @@ class ChipBackend(Backend):
             raise HubError(f"chip: engine={engine!r} must be 'auto', 'numpy' or 'numba'")
         if engine == "numba" and not HAVE_NUMBA:
             raise HubError("chip: engine='numba' needs numba (pip install numba)")
+        impulse, epoch = _int_option("trace_impulse", trace_impulse), \
+            _int_option("learning_epoch", learning_epoch)
+        if impulse > 127:
+            raise HubError(f"chip: trace_impulse={impulse} must be <= 127 (7-bit traces)")
+        if rounding not in ("deterministic", "stochastic"):
+            raise HubError(f"chip: rounding={rounding!r} must be 'deterministic' or "
+                           "'stochastic'")
         return ChipSession(resolved, chips, load_profile(energy_profile), headroom,
-                           bool(count_activity), engine)
+                           bool(count_activity), engine,
+                           {"impulse": impulse, "rounding": rounding, "epoch": epoch})
 
     def versions(self) -> dict[str, str]:
         from . import __version__
@@ -102,10 +123,17 @@ def _int_option(name, value) -> int:
 
 
 class ChipSession(Session):
-    def __init__(self, resolved, chips, profile, headroom, count_activity, engine="auto"):
+    def __init__(self, resolved, chips, profile, headroom, count_activity, engine="auto",
+                 learn=None):
         t0 = time.perf_counter()
         self.resolved, self.profile = resolved, profile
         self.compiled = compile_network(resolved, chips=chips, headroom=headroom)
+        self.learning = None
+        if self.compiled.plastic:
+            self.learning = learning.Learning(self.compiled, resolved, seed=resolved.seed,
+                                              **(learn or {}))
+            self.weight_rows = {(pr.projection, pr.variable): self.learning.add_probe(
+                pr.projection, pr.interval_steps, pr.indices) for pr in resolved.synapse_probes}
         self.compile_s = time.perf_counter() - t0
         self.probes, self._probe_keys = [], []
         for pr in resolved.probes:
@@ -115,10 +143,13 @@ class ChipSession(Session):
             self.probes.append(Probe(pr.variable, lay.offset + pr.indices, pr.interval_steps))
             self._probe_keys.append(pr)
         prog = self.compiled.program
+        if self.learning is not None and engine == "numba":
+            raise HubError("chip: plastic synapses run on engine='numpy' only")
         use_numba = engine == "numba" or (engine == "auto" and HAVE_NUMBA and (
-            prog.neg is None or not prog.neg.n_aux))
+            prog.neg is None or not prog.neg.n_aux) and self.learning is None)
         self.engine_name = "numba" if use_numba else "numpy"
-        self.engine = (FastEngine if use_numba else Engine)(prog, self.probes, count_activity)
+        self.engine = FastEngine(prog, self.probes, count_activity) if use_numba else \
+            Engine(prog, self.probes, count_activity, self.learning)
         self.out = None
 
     def run(self, progress=None):
@@ -151,10 +182,34 @@ class ChipSession(Session):
             times = np.arange(1, raw.shape[0] + 1) * pr.interval_steps * r.dt
             res.signals[(pr.population, pr.variable)] = Signal(pr.variable, unit, times,
                                                                pr.indices, values)
+        if self.learning is not None:
+            self._synapse_results(res)
         report = build_report(comp, out, self.profile, r.duration)
+        if self.learning is not None:
+            report["learning"] = {
+                "weight_updates": self.learning.updates,
+                "energy_J": self.learning.updates * self.profile.learning_update_J,
+                "weight_lsb": {k: pl.lsb.tolist() for k, pl in comp.plastic.items()}}
         report["wall_time"] = {"engine": self.engine_name, "compile_s": self.compile_s,
                                "engine_s": self.run_s,
                                "engine_s_per_simulated_s": self.run_s / (r.duration * 1e-3)}
         res.extra["chip"] = report
         res.timings["compile_s"] = self.compile_s
         return res
+
+    def _synapse_results(self, res):
+        """Final weights and weight samples of the plastic projections (hub units: the
+        mantissa times its LSB)."""
+        r, comp = self.resolved, self.compiled
+        for label, pl in comp.plastic.items():
+            res.synapse_state[(label, "weight")] = self.learning.mantissas(label) * pl.lsb
+            res.synapse_state[(label, "weight_lsb")] = pl.lsb.copy()
+        for pr in r.synapse_probes:
+            pl = comp.plastic[pr.projection]
+            rows = self.weight_rows[(pr.projection, pr.variable)]
+            values = np.asarray(rows, float).reshape(len(rows), len(pr.indices))
+            unit = r.populations[next(p.post for p in r.projections
+                                      if p.label == pr.projection)].model.weight_unit
+            res.synapse_signals[(pr.projection, pr.variable)] = Signal(
+                pr.variable, unit, np.arange(1, len(rows) + 1) * pr.interval_steps * r.dt,
+                pr.indices, values * pl.lsb[pr.indices])

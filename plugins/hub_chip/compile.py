@@ -44,6 +44,19 @@ class Compiled:
     sender_core: np.ndarray             # core of each sender (-1: host input)
     fanout: tuple                       # CSR (ptr, core, count) of synapses per (sender, core)
     messages: tuple                     # CSR (ptr, core) of destination cores per sender
+    #: plastic projections: label -> PlasticLayout (learning.py)
+    plastic: dict = field(default_factory=dict)
+
+
+@dataclass
+class PlasticLayout:
+    """Where a plastic projection's synapses are and what their integers mean."""
+
+    position: np.ndarray                # CSR position of each synapse (hub order)
+    exponent: np.ndarray                # weight exponent of each synapse
+    w_max_mant: np.ndarray              # mantissa of w_max (per synapse, <= 255)
+    lsb: np.ndarray                     # hub weight of one mantissa step (per synapse)
+    sign: np.ndarray                    # +1 / -1 (inhibitory current weights)
 
 
 def compile_network(resolved, chips: int = 1, headroom: float = quantize.DEFAULT_HEADROOM,
@@ -89,14 +102,19 @@ def compile_network(resolved, chips: int = 1, headroom: float = quantize.DEFAULT
     groups = []                   # per projection: synapse group id (projection x core)
     for k, j in enumerate(projs):
         groups.append(k * n_cores + mapping.core_of[j.post][j.post_idx])
-    q_by_proj = []
+    q_by_proj, q_wmax = [], []      # q_wmax: plastic projections at w_max (their range)
     for j in projs:
         plan = layout[j.post].plan
         if plan.native:
-            q_by_proj.append(j.weight.astype(float))
+            fold = np.ones(plan.size) * (1 << ACT_SHIFT)
         else:
             fold = plan.fold_inh if inhibitory(j, plan) else plan.fold_exc
-            q_by_proj.append(j.weight * fold[j.post_idx] / (1 << ACT_SHIFT))
+        q_by_proj.append(j.weight * fold[j.post_idx] / (1 << ACT_SHIFT))
+        if j.rule is None:
+            q_wmax.append(None)
+        else:
+            sign = np.where(j.weight < 0, -1.0, 1.0)
+            q_wmax.append(sign * j.rule.params["w_max"] * fold[j.post_idx] / (1 << ACT_SHIFT))
 
     # --- current injections: the bias of the targets switches at the injection stamps -------
     injected = _injections(resolved, layout)
@@ -109,7 +127,7 @@ def compile_network(resolved, chips: int = 1, headroom: float = quantize.DEFAULT
         for k, j in enumerate(projs):
             if j.post != lab:
                 continue
-            q = q_by_proj[k]
+            q = q_by_proj[k] if q_wmax[k] is None else q_wmax[k]
             g = groups[k] - k * n_cores
             incoming.append((q, g, n_cores))
             row = 1 if (inhibitory(j, plan) and plan.split) else 0
@@ -178,12 +196,25 @@ def compile_network(resolved, chips: int = 1, headroom: float = quantize.DEFAULT
     # --- synapses -----------------------------------------------------------------------------
     senders, targets, dl, mants, gexp = [], [], [], [], []
     w_target, w_got, saturated = [], [], 0
+    plastic_info = {}
     for k, j in enumerate(projs):
         lay = layout[j.post]
         plan = lay.plan
-        a = q_by_proj[k] if plan.native else q_by_proj[k] / lay.scale
+        unit = 1.0 if plan.native else lay.scale
+        a = q_by_proj[k] / unit
         g = groups[k] - k * n_cores
-        m, e, sat = quantize.weights(a, g, n_cores, allow_negative=False)
+        if q_wmax[k] is None:
+            m, e, sat = quantize.weights(a, g, n_cores, allow_negative=False)
+        else:   # the exponent covers w_max: learning moves the weights up to it
+            a_max = q_wmax[k] / unit
+            m, e, sat = quantize.weights(np.concatenate([a, a_max]), np.concatenate([g, g]),
+                                         n_cores, allow_negative=False)
+            m_max = np.abs(m[len(a):])
+            m = m[:len(a)]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                lsb = np.where(a != 0, j.weight / a, abs(j.rule.params["w_max"] / a_max)) \
+                    * np.exp2(e[g])
+            plastic_info[k] = (e[g], m_max, np.abs(lsb), np.where(j.weight < 0, -1, 1))
         saturated += sat
         w_target.append(a)
         w_got.append(m * np.exp2(e[g]))
@@ -204,6 +235,11 @@ def compile_network(resolved, chips: int = 1, headroom: float = quantize.DEFAULT
     snd, tgt, dly, mant, ex = (cat(x) for x in (senders, targets, dl, mants, gexp))
     order = np.argsort(snd, kind="stable")
     snd, tgt, dly, mant, ex = snd[order], tgt[order], dly[order], mant[order], ex[order]
+    position = np.empty(len(order), np.int64)
+    position[order] = np.arange(len(order))
+    starts = np.cumsum([0] + [j.n for j in projs])
+    plastic = {projs[k].label: PlasticLayout(position[starts[k]:starts[k + 1]], *info)
+               for k, info in plastic_info.items()}
     n_senders = n_neurons + n_inputs
     ptr = np.zeros(n_senders + 1, np.int64)
     np.cumsum(np.bincount(snd, minlength=n_senders), out=ptr[1:])
@@ -253,7 +289,7 @@ def compile_network(resolved, chips: int = 1, headroom: float = quantize.DEFAULT
     fptr = np.zeros(n_senders + 1, np.int64)
     np.cumsum(np.bincount(f_snd, minlength=n_senders), out=fptr[1:])
     return Compiled(program, mapping, layout, source_offset, qreport, sender_core,
-                    (fptr, f_core[o], f_cnt[o]), (fptr, f_core[o]))
+                    (fptr, f_core[o], f_cnt[o]), (fptr, f_core[o]), plastic)
 
 
 def cat_f(xs) -> np.ndarray:

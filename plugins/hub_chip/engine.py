@@ -61,8 +61,10 @@ def gather_rows(ptr: np.ndarray, rows: np.ndarray) -> np.ndarray:
 class Engine:
     """Runs a :class:`Program`.  State persists across :meth:`run` calls."""
 
-    def __init__(self, program: Program, probes=(), count_activity: bool = True):
+    def __init__(self, program: Program, probes=(), count_activity: bool = True,
+                 learning=None):
         program.validate()
+        self.learning = learning   # learning.Learning: updates program.weight in place
         self.p = p = program
         self.probes = list(probes)
         self.count_activity = count_activity
@@ -178,8 +180,10 @@ class Engine:
                 if (k + 1) % pr.interval == 0:
                     samples[j][(k + 1) // pr.interval - 1] = (u if pr.variable == "u"
                                                               else v)[pr.compartments]
-            # --- 4: deliver ------------------------------------------------------------------
+            # --- 4: learn (weights after this step's updates are sent), deliver -----------------
             lo, hi = bounds[k], bounds[k + 1]
+            if self.learning is not None:
+                self.learning.step(fired, in_senders[lo:hi])
             senders = fired if lo == hi else np.concatenate([fired, in_senders[lo:hi]])
             if senders.size:
                 base = ((t + 1) % L) * c
