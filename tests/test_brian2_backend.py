@@ -577,3 +577,28 @@ def test_cython_codegen_gives_the_same_numbers(synapse):
     assert "-ffp-contract=off" in c.provenance["versions"]["brian2.cflags"]
     assert a.spikes("cells") == c.spikes("cells") and len(a.spikes("cells")) > 50
     assert np.array_equal(a.signal("cells", "v").values, c.signal("cells", "v").values)
+
+
+def test_ordered_queue_key_is_nest_order_key():
+    """The spike queue's packed int64 key sorts like the documented NEST order key."""
+    pytest.importorskip("brian2")
+    import brian2
+
+    from hub_brian2.session import _ordered_queue_class, nest_order_key
+
+    rng = np.random.default_rng(3)
+    n_syn, m = 400, 5
+    delay = rng.integers(m - 1, 30, n_syn)
+    relay = np.sort(rng.integers(0, 60, n_syn))
+    source = relay < 20
+    q = _ordered_queue_class(brian2)(0, 60)
+    q.configure(m, delay, relay, source)
+    for step in (40, 41, 44, 45, 97):
+        events = rng.choice(n_syn, 120, replace=False).astype(np.int32)
+        # as Brian2's queue holds them: in push order = (emission step, synapse index)
+        events = events[np.lexsort((events, step - 1 - delay[events]))]
+        q._hub_step = step
+        table = ((step - 1 - q._hub_r) // q._hub_m) * q._hub_width
+        packed = np.argsort(table[q._hub_rem[events]] + q._hub_static[events], kind="stable")
+        ref = nest_order_key(step, delay[events], relay[events], source[events], m)
+        assert np.array_equal(events[packed], events[ref])
