@@ -388,8 +388,8 @@ def _run_backend(name, net_file, opts, timeout, repeat, work, progress) -> Backe
 def _spawn(name, net_file, opts, timeout, stem, progress) -> dict:
     """Run one worker; return its status dict (parent-side status for crash and timeout)."""
     paths = {"resolved": net_file, "backend": name, "options": opts,
-             "parent_pid": os.getpid(), "results": stem + ".results.npz", "status": stem + ".status.json",
-             "progress": stem + ".progress"}
+             "parent_pid": os.getpid(), "results": stem + ".results.npz",
+             "status": stem + ".status.json", "progress": stem + ".progress"}
     with open(stem + ".request.json", "w") as f:
         json.dump(paths, f, default=str)
     log_path = stem + ".log"
