@@ -2,7 +2,8 @@
 
 ``python -m hub.docgen`` rewrites ``docs/models.md`` (every IR kind with its equations,
 parameters, units and defaults, from the declarations themselves) and
-``docs/capabilities.md`` (the capability table of every installed backend).
+``docs/capabilities.md`` (the capability table of every installed backend, also copied into
+the README).
 ``tests/test_docs.py`` fails when the committed pages differ from what this produces.
 """
 from __future__ import annotations
@@ -92,8 +93,8 @@ def capabilities_page() -> str:
             if f"neuron:{label}" not in caps[n].features:
                 cells.append("-")
             else:
-                cells.append(f"tier {tol.tier}" + (f" ({tol.note})" if tol and tol.note else "")
-                             if tol else "yes")
+                note = tol.note.replace("|", "\\|") if tol and tol.note else ""
+                cells.append(f"tier {tol.tier}" + (f" ({note})" if note else "") if tol else "yes")
         out.append(f"| `{label}` | " + " | ".join(cells) + " |")
     feats = sorted({f for c in caps.values() for f in c.features
                     if not f.startswith(("neuron:", "record:"))})
@@ -106,6 +107,16 @@ def capabilities_page() -> str:
 
 
 PAGES = {"models.md": models_page, "capabilities.md": capabilities_page}
+README_START, README_END = "<!-- capabilities:start -->", "<!-- capabilities:end -->"
+
+
+def readme_with_capabilities(readme: str) -> str:
+    """The README with its capability section replaced by the current neuron-model table."""
+    page = capabilities_page()
+    table = page[page.index("| neuron model"):page.index("\n\n| feature")]
+    head, rest = readme.split(README_START, 1)
+    tail = rest.split(README_END, 1)[1]
+    return f"{head}{README_START}\n{table}\n{README_END}{tail}"
 
 
 def main(argv=None) -> int:
@@ -113,6 +124,9 @@ def main(argv=None) -> int:
     for name, make in PAGES.items():
         (docs / name).write_text(make())
         print(f"wrote docs/{name}", file=sys.stderr)
+    readme = docs.parent / "README.md"
+    readme.write_text(readme_with_capabilities(readme.read_text()))
+    print("wrote the capability table into README.md", file=sys.stderr)
     return 0
 
 

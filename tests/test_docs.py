@@ -19,6 +19,12 @@ def test_generated_pages_are_current(page):
         f"docs/{page} is stale: run `python -m hub.docgen`"
 
 
+def test_readme_capability_table_is_current():
+    readme = (DOCS.parent / "README.md").read_text()
+    assert readme == docgen.readme_with_capabilities(readme), \
+        "README capability table is stale: run `python -m hub.docgen`"
+
+
 def test_every_hook_is_documented():
     text = (DOCS / "plugins.md").read_text()
     hooks = [n for n, f in inspect.getmembers(hookspecs, inspect.isfunction)
