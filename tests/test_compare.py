@@ -256,7 +256,7 @@ def test_a_crash_a_kill_an_exception_and_a_hang_are_named_and_the_others_complet
         test_backends):
     backends = ["steady", "exiter", "killed", "raiser", "hanger", "twin"]
     cmp = hub.compare(small_net(), backends=backends, duration=50.0,
-                      timeout={"hanger": 2.5, "steady": 60, "twin": 60, "exiter": 60,
+                      timeout={"hanger": 1.5, "steady": 60, "twin": 60, "exiter": 60,
                                "killed": 60, "raiser": 60})
     status = {n: r.status for n, r in cmp.runs.items()}
     assert status == {"steady": "ok", "exiter": "crashed", "killed": "crashed",
@@ -266,7 +266,7 @@ def test_a_crash_a_kill_an_exception_and_a_hang_are_named_and_the_others_complet
     assert cmp.runs["raiser"].error == ("backend 'raiser' failed while running: RuntimeError: "
                                         "the test backend broke on purpose")
     assert "RuntimeError" in cmp.runs["raiser"].detail          # the traceback is kept
-    assert "2.5 s" in cmp.runs["hanger"].error
+    assert "1.5 s" in cmp.runs["hanger"].error
     assert not cmp.ok and set(cmp.failed) == {"exiter", "killed", "raiser", "hanger"}
     # the two good runs are complete and compared; failed ones are not paired
     assert [a.pair for a in cmp.agreement] == ["steady~twin"]
@@ -370,7 +370,7 @@ def test_cli_compare_writes_json_html_and_figures(test_backends, tmp_path, capsy
                        "\nDURATION = 30.0\n\ndef build(n=12):\n    return small_net(n)\n"
                        % str(HERE))
     out = tmp_path / "c.json"
-    rc = main(["compare", str(builder), "--backends", "steady,raiser,twin", "--json",
+    rc = main(["compare", str(builder), "--backends", "steady,raiser", "--json",
                "--save", str(out), "--html", str(tmp_path / "r.html"),
                "--plot", str(tmp_path / "c.png"), "--repeat", "2", "--param", "n=8",
                "--no-progress"])
