@@ -19,7 +19,8 @@ from .results import Results, Signal, SpikeTrains
 
 __version__ = "0.1.0"
 __all__ = [*_ir_all, "run", "compare", "Comparison", "resolve", "check_capabilities",
-           "Backend", "BackendSpec", "Capabilities", "Session", "Tolerance", "HubError", "ValidationError",
-           "CapabilityError", "PluginError", "BackendError", "ResourceError", "Diagnostic",
-           "hookimpl", "backend_specs", "get_backend", "make_plugin_manager",
-           "plugin_manager", "ResolvedNetwork", "Results", "Signal", "SpikeTrains"]
+           "Backend", "BackendSpec", "Capabilities", "Session", "Tolerance", "HubError",
+           "ValidationError", "CapabilityError", "PluginError", "BackendError",
+           "ResourceError", "Diagnostic", "hookimpl", "backend_specs", "get_backend",
+           "make_plugin_manager", "plugin_manager", "ResolvedNetwork", "Results", "Signal",
+           "SpikeTrains"]
