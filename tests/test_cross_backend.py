@@ -112,20 +112,28 @@ def test_heterogeneous_parameters_act_per_neuron(kind):
 
 
 # --- tier 3: conductance models against NEST's adaptive solver ---------------------------------
-#: (model, excitatory weight uS, min fraction of spikes in the same step, min within one step)
-#: The figures are the ones stated in docs/semantics.md section 8 (measured there at 1 s).
+#: (model, excitatory weight uS, min fraction of spikes in the same step, min within one
+#: step, max |dV| in mV or None, max CV difference in the recurrent run).  The figures are
+#: the ones stated in docs/semantics.md section 8 (measured there at 1 s).
 CLOSE = {
-    "lifcond_exp": (lambda: hub.LIFCond(synapse="exp", tau_refrac=2.0), 0.008, 1.0, 1.0),
-    "lifcond_alpha": (lambda: hub.LIFCond(synapse="alpha", tau_refrac=2.0), 0.005, 1.0, 1.0),
-    "adex_exp": (lambda: hub.AdEx(synapse="exp", tau_refrac=2.0), 0.01, 0.80, 0.93),
-    "adex_alpha": (lambda: hub.AdEx(synapse="alpha", tau_refrac=2.0), 0.005, 0.70, 0.90),
-    "hh": (lambda: hub.HodgkinHuxley(), 0.02, 0.80, 0.95),
+    "lifcond_exp": (lambda: hub.LIFCond(synapse="exp", tau_refrac=2.0), 0.008, 1.0, 1.0,
+                    1e-5, 0.1),
+    "lifcond_alpha": (lambda: hub.LIFCond(synapse="alpha", tau_refrac=2.0), 0.005, 1.0, 1.0,
+                      1e-5, 0.1),
+    "adex_exp": (lambda: hub.AdEx(synapse="exp", tau_refrac=2.0), 0.01, 0.80, 0.93, None, 0.1),
+    "adex_alpha": (lambda: hub.AdEx(synapse="alpha", tau_refrac=2.0), 0.005, 0.70, 0.90, None,
+                   0.12),
+    "hh": (lambda: hub.HodgkinHuxley(), 0.02, 0.80, 0.95, None, 0.1),
 }
 
 
 def check_close(name, duration):
-    make, w, same, within = CLOSE[name]
+    make, w, same, within, v_abs, _ = CLOSE[name]
     r_nest, r_b2 = both(*feedforward(make(), w=w, duration=duration))
+    if v_abs is not None:
+        for key, err in max_state_difference(r_nest, r_b2).items():
+            if key[1] == "v":
+                assert err <= v_abs, f"{key}: max |dV| {err:.3g} mV > {v_abs}"
     for label, st in r_nest.spike_trains.items():
         other = r_b2.spikes(label)
         exact, one = match_spikes(st, other, 0.0), match_spikes(st, other, 0.1)
@@ -150,13 +158,13 @@ def test_conductance_models_close_over_one_second(name):
 @pytest.mark.parametrize("name", CLOSE)
 def test_conductance_models_recurrent_statistics(name):
     """After the first flipped spike a recurrent raster decorrelates (tier 4): rates within
-    5 % and CV of ISI within 0.1."""
+    5 % and CV of ISI within the stated bound."""
     from hub.stats import cv_isi
 
-    make, w, _, _ = CLOSE[name]
+    make, w, _, _, _, cv_bound = CLOSE[name]
     model = make()
     init = None if model.kind == "HodgkinHuxley" else (-65.0, -55.0)
     r_nest, r_b2 = both(*recurrent(model, w=(w, 4 * w), init=init))
     a, b = r_nest.spikes("cells"), r_b2.spikes("cells")
     assert abs(len(a) - len(b)) <= 0.05 * len(a), (len(a), len(b))
-    assert abs(cv_isi(a) - cv_isi(b)) <= 0.1, (cv_isi(a), cv_isi(b))
+    assert abs(cv_isi(a) - cv_isi(b)) <= cv_bound, (cv_isi(a), cv_isi(b))
