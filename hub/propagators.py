@@ -173,3 +173,19 @@ def per_neuron(fn, columns: dict[str, np.ndarray], **fixed) -> dict[str, np.ndar
     keys = list(rows[0]) if rows else []
     inverse = np.asarray(inverse).reshape(-1)
     return {k: np.array([r[k] for r in rows], float)[inverse] for k in keys}
+
+
+def hh_steady_state(v: np.ndarray, v_offset: np.ndarray) -> dict[str, np.ndarray]:
+    """Steady-state gating (m, h, n) at membrane potential ``v`` (mV), Traub-Miles rates of
+    u = v - v_offset exactly as NEST's ``hh_cond_exp_traub`` right-hand side writes them.
+    The hub starts HH neurons there on every backend (NEST's own default evaluates the rates
+    at -60 mV without the offset)."""
+    u = np.asarray(v, float) - np.asarray(v_offset, float)
+    alpha_n = 0.032 * (15.0 - u) / (np.exp((15.0 - u) / 5.0) - 1.0)
+    beta_n = 0.5 * np.exp((10.0 - u) / 40.0)
+    alpha_m = 0.32 * (13.0 - u) / (np.exp((13.0 - u) / 4.0) - 1.0)
+    beta_m = 0.28 * (u - 40.0) / (np.exp((u - 40.0) / 5.0) - 1.0)
+    alpha_h = 0.128 * np.exp((17.0 - u) / 18.0)
+    beta_h = 4.0 / (1.0 + np.exp((40.0 - u) / 5.0))
+    return {"m": alpha_m / (alpha_m + beta_m), "h": alpha_h / (alpha_h + beta_h),
+            "n": alpha_n / (alpha_n + beta_n)}

@@ -488,7 +488,7 @@ def cond_nest_params(name, m, v0):
     p = {k: float(np.asarray(v)) for k, v in hub.resolve(_single(m), 1.0)
          .populations["cell"].params.items()}
     if name.startswith("hh"):
-        from hub_brian2.models import hh_steady_state
+        from hub.propagators import hh_steady_state
 
         g = hh_steady_state(np.array([v0]), np.array([p["v_offset"]]))
         return {"g_Na": p["gbar_Na"] * 1000.0, "g_K": p["gbar_K"] * 1000.0,

@@ -106,14 +106,19 @@ def _lif_common(p, init):
     }
 
 
-def _lif_exp_params(p, init, ctx):
-    c_m = p["cm"] * PER_NANO
-    props = P.per_neuron(P.iaf_psc_exp, {"tau_m": p["tau_m"], "c_m": c_m,
-                                         "tau_ex": p["tau_syn_E"], "tau_in": p["tau_syn_I"]},
-                         h=ctx.h)
-    return {**props, **_lif_common(p, init),
-            "R": P.refractory_steps(p["tau_refrac"], ctx.dt),
-            "I_ex": init["isyn_exc"] * PER_NANO, "I_in": init["isyn_inh"] * PER_NANO}
+def _lif_current_params(propagators):
+    """Parameters of a current-based LIF whose propagators ``propagators`` computes."""
+    def params(p, init, ctx):
+        props = P.per_neuron(propagators, {"tau_m": p["tau_m"], "c_m": p["cm"] * PER_NANO,
+                                           "tau_ex": p["tau_syn_E"], "tau_in": p["tau_syn_I"]},
+                             h=ctx.h)
+        return {**props, **_lif_common(p, init),
+                "R": P.refractory_steps(p["tau_refrac"], ctx.dt),
+                "I_ex": init["isyn_exc"] * PER_NANO, "I_in": init["isyn_inh"] * PER_NANO}
+    return params
+
+
+_lif_exp_params = _lif_current_params(P.iaf_psc_exp)
 
 
 # NEST iaf_psc_exp::update, one operation per statement:
@@ -142,14 +147,7 @@ buf_in = 0.0
 """
 
 
-def _lif_alpha_params(p, init, ctx):
-    c_m = p["cm"] * PER_NANO
-    props = P.per_neuron(P.iaf_psc_alpha, {"tau_m": p["tau_m"], "c_m": c_m,
-                                           "tau_ex": p["tau_syn_E"], "tau_in": p["tau_syn_I"]},
-                         h=ctx.h)
-    return {**props, **_lif_common(p, init),
-            "R": P.refractory_steps(p["tau_refrac"], ctx.dt),
-            "I_ex": init["isyn_exc"] * PER_NANO, "I_in": init["isyn_inh"] * PER_NANO}
+_lif_alpha_params = _lif_current_params(P.iaf_psc_alpha)
 
 
 # NEST iaf_psc_alpha::update:
@@ -441,22 +439,8 @@ _ADEX_VARS = (_floats("C_m", "g_L", "gLDT", "E_L", "V_th", "V_peak", "Delta_T", 
 
 
 # --- Hodgkin-Huxley: NEST hh_cond_exp_traub ------------------------------------------------------
-def hh_steady_state(v, v_offset):
-    """Gating variables at rest, as the hub (and hub_nest) start them: steady state of the
-    Traub rates at u = v - v_offset (numpy arithmetic identical to hub_nest's)."""
-    u = np.asarray(v, float) - np.asarray(v_offset, float)
-    alpha_n = 0.032 * (15.0 - u) / (np.exp((15.0 - u) / 5.0) - 1.0)
-    beta_n = 0.5 * np.exp((10.0 - u) / 40.0)
-    alpha_m = 0.32 * (13.0 - u) / (np.exp((13.0 - u) / 4.0) - 1.0)
-    beta_m = 0.28 * (u - 40.0) / (np.exp((u - 40.0) / 5.0) - 1.0)
-    alpha_h = 0.128 * np.exp((17.0 - u) / 18.0)
-    beta_h = 4.0 / (1.0 + np.exp((40.0 - u) / 5.0))
-    return {"m": alpha_m / (alpha_m + beta_m), "h": alpha_h / (alpha_h + beta_h),
-            "n": alpha_n / (alpha_n + beta_n)}
-
-
 def _hh_params(p, init, ctx):
-    gates = hh_steady_state(init["v"], p["v_offset"])
+    gates = P.hh_steady_state(init["v"], p["v_offset"])
     return {"g_Na": p["gbar_Na"] * PER_NANO, "g_K": p["gbar_K"] * PER_NANO,
             "g_L": p["g_leak"] * PER_NANO, "C_m": p["cm"] * PER_NANO, "V_T": p["v_offset"],
             "VT30": p["v_offset"] + 30.0, "E_Na": p["e_rev_Na"], "E_K": p["e_rev_K"],

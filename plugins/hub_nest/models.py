@@ -23,6 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from hub.propagators import hh_steady_state
 from hub.translate import Computed, Rename
 
 #: NEST's unit per hub unit for the quantities that change scale
@@ -102,20 +104,6 @@ def _adex(nest_model: str) -> NestModel:
     return NestModel(nest_model, params, _V + _G + (Rename("w", "w", PER_NANO),),
                      {**_REC_V, **_REC_G, "w": ("w", 1 / PER_NANO)},
                      weight_scale=PER_NANO, inhibitory_sign=-1.0, integrator=_GSL)
-
-
-def hh_steady_state(v: np.ndarray, v_offset: np.ndarray) -> dict[str, np.ndarray]:
-    """Steady-state gating (m, h, n) at membrane potential ``v`` (mV), Traub-Miles rates of
-    u = v - v_offset exactly as NEST's ``hh_cond_exp_traub`` right-hand side writes them."""
-    u = np.asarray(v, float) - np.asarray(v_offset, float)
-    alpha_n = 0.032 * (15.0 - u) / (np.exp((15.0 - u) / 5.0) - 1.0)
-    beta_n = 0.5 * np.exp((10.0 - u) / 40.0)
-    alpha_m = 0.32 * (13.0 - u) / (np.exp((13.0 - u) / 4.0) - 1.0)
-    beta_m = 0.28 * (u - 40.0) / (np.exp((u - 40.0) / 5.0) - 1.0)
-    alpha_h = 0.128 * np.exp((17.0 - u) / 18.0)
-    beta_h = 4.0 / (1.0 + np.exp((40.0 - u) / 5.0))
-    return {"m": alpha_m / (alpha_m + beta_m), "h": alpha_h / (alpha_h + beta_h),
-            "n": alpha_n / (alpha_n + beta_n)}
 
 
 def _gate(name):
