@@ -15,6 +15,7 @@ from hub.stats import cv_isi, match_spikes
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "models"))
 sys.path.insert(0, str(HERE))
+import brunel  # noqa: E402
 import chip_networks  # noqa: E402
 import synfire  # noqa: E402
 import vogels_abbott  # noqa: E402
@@ -119,7 +120,7 @@ def test_vogels_abbott_cuba_statistics():
 
 @pytest.mark.slow
 def test_brunel_exp_statistics():
-    chip, nest = both(chip_networks.brunel_exp(scale=0.1), 1000.0)
+    chip, nest = both(brunel.build(scale=0.1, synapse="exp"), 1000.0)
     assert_statistics(chip, nest, 1000.0)
 
 
