@@ -73,3 +73,15 @@ def test_additive_stdp_closed_loop_is_identical_on_nest_and_brian2():
                      tau_c=100.0, tau_n=50.0, b=0.005, w_max=1.0)], ids=lambda r: r.kind)
 def test_every_rule_closed_loop_is_identical_on_nest_and_brian2(rule):
     identical(closed_loop(rule, gain=4.0 if rule.kind == "TsodyksMarkram" else 1.0))
+
+
+@pytest.mark.parametrize("backend", ["nest", "brian2", "chip"])
+def test_plastic_projection_without_synapses(backend):
+    net = hub.Network(dt=0.1, seed=1)
+    a = net.add_source(hub.PoissonSource(rate=10.0), size=3, label="a")
+    b = net.add_population(2, hub.LIF(), label="b")
+    p = net.connect(a, b, hub.FixedProbability(0.0), hub.Plastic(hub.STDP(), 0.1), label="p")
+    net.connect(a, b, hub.AllToAll(), hub.Static(0.1))
+    net.record(p, "weight", interval=1.0)
+    res = hub.run(net, backend=backend, duration=5.0)
+    assert res.weights("p").shape == (0,) and res.synapse_signal("p").values.shape == (5, 0)

@@ -96,7 +96,7 @@ def source_groups(session, labels) -> tuple[dict, list]:
 def build(session) -> list:
     """Every Brian2 object the plastic projections need (appended to the network)."""
     b2, r = session.b2, session.r
-    plastic = [p for p in r.projections if p.rule is not None]
+    plastic = [p for p in r.projections if p.rule is not None and p.n]
     session.plastic = {}
     if not plastic:
         return []
@@ -232,6 +232,9 @@ def monitors(session) -> list:
     session.synapse_monitors = []
     out = []
     for pr in r.synapse_probes:
+        if pr.projection not in session.plastic:   # a projection without synapses
+            session.synapse_monitors.append((pr, None, None))
+            continue
         proj, syn, code, scale, sign = session.plastic[pr.projection]
         var = code.read[pr.variable]
         mon = None
@@ -254,15 +257,20 @@ def results(session, res) -> None:
     from hub.ir.plasticity import state_unit
 
     r = session.r
+    for proj in r.projections:       # plastic projections without synapses
+        if proj.rule is not None and not proj.n:
+            for var in proj.rule.rule.state:
+                res.synapse_state[(proj.label, var)] = np.zeros(0)
     for label, (proj, syn, code, scale, sign) in session.plastic.items():
         for var, b2var in code.read.items():
             values = np.asarray(getattr(syn, b2var + "_"), float).copy()
             res.synapse_state[(label, var)] = _to_hub(session, label, var, values)
     for pr, var, mon in session.synapse_monitors:
-        proj, syn, code, scale, sign = session.plastic[pr.projection]
         iv, n = pr.interval_steps, r.steps // pr.interval_steps
+        proj = next(p for p in r.projections if p.label == pr.projection)
         values = np.zeros((n, len(pr.indices)))
         if mon is not None:
+            syn = session.plastic[pr.projection][1]
             rec = np.asarray(getattr(mon, var + "_")).T[1:]
             if r.steps % iv == 0:
                 final = np.asarray(getattr(syn, var + "_"))[pr.indices]

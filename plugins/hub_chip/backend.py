@@ -58,7 +58,7 @@ class ChipBackend(Backend):
 
     def capabilities(self) -> Capabilities:
         feats = {"spike_source", "synapse:Static", "receptor:inhibitory", "current:step",
-                 f"plasticity:{learning.LABEL}", "record:synapse",
+                 *(f"plasticity:{label}" for label in learning.LABELS), "record:synapse",
                  f"neuron:{NATIVE}", f"record:{NATIVE}.u", f"record:{NATIVE}.v",
                  f"neuron:{LIF_EXP}", f"record:{LIF_EXP}.v",
                  f"neuron:{LIF_DELTA}", f"record:{LIF_DELTA}.v"}
@@ -69,9 +69,10 @@ class ChipBackend(Backend):
             NATIVE: Tolerance(1, note="bit-exact: the integer update of DESIGN section 8"),
             LIF_EXP: Tolerance(4, spike_ms=0.1, matched=0.95, note=stat),
             LIF_DELTA: Tolerance(4, spike_ms=0.1, matched=0.95, note=stat),
-            f"plasticity:{learning.LABEL}": Tolerance(
+            **{f"plasticity:{label}": Tolerance(
                 4, v_abs=1.0, note="weights within 1 LSB (weight mantissa step) per update of "
-                "the float reference; 7-bit traces, 8-bit weights (docs/chip.md)")}
+                "the float reference; 7-bit traces, 8-bit weights (docs/chip.md)")
+               for label in learning.LABELS}}
         return Capabilities(frozenset(feats), tolerances, dict(KNOWN_GAPS), dict(OPTIONS))
 
     def build(self, resolved, chips=1, energy_profile=None, headroom=quantize.DEFAULT_HEADROOM,
@@ -133,7 +134,8 @@ class ChipSession(Session):
             self.learning = learning.Learning(self.compiled, resolved, seed=resolved.seed,
                                               **(learn or {}))
             self.weight_rows = {(pr.projection, pr.variable): self.learning.add_probe(
-                pr.projection, pr.interval_steps, pr.indices) for pr in resolved.synapse_probes}
+                pr.projection, pr.interval_steps, pr.indices, pr.variable)
+                for pr in resolved.synapse_probes}
         self.compile_s = time.perf_counter() - t0
         self.probes, self._probe_keys = [], []
         for pr in resolved.probes:
@@ -201,9 +203,12 @@ class ChipSession(Session):
         """Final weights and weight samples of the plastic projections (hub units: the
         mantissa times its LSB)."""
         r, comp = self.resolved, self.compiled
+        kinds = {p.label: p.rule.kind for p in r.projections if p.rule is not None}
         for label, pl in comp.plastic.items():
             res.synapse_state[(label, "weight")] = self.learning.mantissas(label) * pl.lsb
             res.synapse_state[(label, "weight_lsb")] = pl.lsb.copy()
+            if kinds[label] == "DopamineSTDP":
+                res.synapse_state[(label, "c")] = self.learning.eligibility(label) * pl.lsb
         for pr in r.synapse_probes:
             pl = comp.plastic[pr.projection]
             rows = self.weight_rows[(pr.projection, pr.variable)]

@@ -39,6 +39,8 @@ from dataclasses import dataclass
 import numpy as np
 
 LABEL = "STDP[pairing=all,weight_dependence=additive]"
+LABELS = (LABEL, "DopamineSTDP")
+DOPAMINE_IMPULSE = 4                       # dopamine trace units per dopamine spike
 FRAC = 8                                   # fractional trace bits
 TRACE_MAX = (127 << FRAC) + (1 << FRAC) - 1
 DEFAULT_IMPULSE = 32
@@ -68,6 +70,7 @@ class _Projection:
     by_pre: tuple             # CSR over senders: (ptr, synapse order)
     by_post: tuple            # CSR over neurons
     dw: np.ndarray            # pending changes of this epoch (float)
+    dopa: dict | None = None  # DopamineSTDP state (see _dopamine_state)
 
 
 class Learning:
@@ -100,18 +103,42 @@ class Learning:
                 pl.w_max_mant.astype(np.int64),
                 p["A_plus"], p["A_minus"],
                 self._bank("pre", p["tau_plus"], dt, n_senders),
-                self._bank("post", p["tau_minus"], dt, n, int(proj.delay_steps.max())),
+                self._bank("post", p["tau_minus"], dt, n, int(proj.delay_steps.max(initial=1))),
                 (_ptr(pre[order_pre], n_senders), order_pre),
-                (_ptr(post[order_post], n), order_post), np.zeros(proj.n)))
+                (_ptr(post[order_post], n), order_post), np.zeros(proj.n),
+                self._dopamine_state(proj, pl, w, compiled, resolved)))
         self.t = 0
         self.updates = 0                       # synaptic weight updates (for the energy report)
         self.probes: list = []                 # (label, interval steps, indices, rows)
 
-    def add_probe(self, label: str, interval: int, indices: np.ndarray) -> list:
-        """Record the (signed) mantissas of synapses ``indices`` after every ``interval``-th
-        step; returns the list the rows go to."""
+    def _dopamine_state(self, proj, pl, w, compiled, resolved):
+        """DopamineSTDP: weights with 8 fractional learning bits (``wf = 256 W``), the
+        eligibility ``c`` (weight LSBs, 8 fractional bits), each synapse's last update step,
+        and the projection's dopamine trace (7 + 8 bits, DOPAMINE_IMPULSE per spike)."""
+        if proj.rule.kind != "DopamineSTDP":
+            return None
+        p, lsb = proj.rule.params, pl.lsb
+        mod = proj.rule.modulator
+        n = self.program.n_neurons
+        ids = (n + compiled.source_offset[mod] + np.arange(resolved.sources[mod].size)) \
+            if mod in resolved.sources else \
+            compiled.layout[mod].offset + np.arange(resolved.populations[mod].size)
+        return {"wf": w.astype(np.int64) << FRAC, "c": np.zeros(proj.n, np.int64),
+                "t0": np.zeros(proj.n, np.int64), "N": 0, "td": 0,
+                "w_min": np.rint(p["w_min"] / lsb).astype(np.int64) << FRAC,
+                "a_plus": p["A_plus"] / lsb, "a_minus": p["A_minus"] / lsb,
+                "tau_c": p["tau_c"], "tau_n": p["tau_n"], "b": p["b"],
+                "modulator": np.sort(ids), "delay": proj.rule.modulator_delay_steps,
+                "pending": {}, "dt": resolved.dt, "cr": np.zeros(proj.n)}
+
+    def add_probe(self, label: str, interval: int, indices: np.ndarray,
+                  variable: str = "weight") -> list:
+        """Record ``variable`` (signed weight mantissas, or DopamineSTDP's eligibility ``c``
+        in weight LSBs) of synapses ``indices`` after every ``interval``-th step; returns the
+        list the rows go to."""
         rows: list = []
-        self.probes.append((label, int(interval), np.asarray(indices, np.int64), rows))
+        self.probes.append((label, int(interval), np.asarray(indices, np.int64), rows,
+                            variable))
         return rows
 
     def _bank(self, side, tau, dt, size, depth=0) -> int:
@@ -131,7 +158,7 @@ class Learning:
             return np.floor(x + self.rng.random(x.shape)).astype(np.int64)
         return np.floor(x + 0.5).astype(np.int64)
 
-    def step(self, fired: np.ndarray, in_senders: np.ndarray) -> None:
+    def step(self, fired: np.ndarray, in_senders: np.ndarray) -> None:  # noqa: C901
         """Step ``t`` (stamp T = t + 1): ``fired`` engine neurons, ``in_senders`` the input
         axons (sender ids, repeated for multiplicity) sending this step."""
         T = self.t + 1
@@ -143,6 +170,9 @@ class Learning:
                                       return_counts=True)
         I = self.impulse
         for pj in self.projections:
+            if pj.dopa is not None:
+                self._dopamine_step(pj, T, pre_ids, pre_mult, fired)
+                continue
             # 1. postsynaptic spikes stamped T - D reach the synapse now
             for D in np.unique(pj.delay):
                 was = self._fired_at(T - int(D))
@@ -175,10 +205,82 @@ class Learning:
             if len(ids):
                 b["X"][ids] = np.minimum(TRACE_MAX, b["X"][ids] + m * (I << FRAC))
         self.t = T
-        for label, iv, idx, rows in self.probes:
+        for label, iv, idx, rows, var in self.probes:
             if T % iv == 0:
                 pj = next(p for p in self.projections if p.label == label)
-                rows.append(pj.sign[idx] * pj.wr[idx])
+                rows.append(pj.sign[idx] * (pj.dopa["cr"][idx] if var == "c" else pj.wr[idx]))
+
+    # --- DopamineSTDP ---------------------------------------------------------------------------
+    def _fx(self, x):
+        """A decay factor as the engine's 12-bit multiplier holds it."""
+        return np.rint(np.asarray(x) * 4096.0) / 4096.0
+
+    def _advance(self, pj, syn, T):
+        """Integrate w and decay c of synapses ``syn`` from their last update to T:
+        ``w += c0 [n0/Ts (1 - e^-Ts h) - b tau_c (1 - e^-h/tau_c)]``, clipped."""
+        d = pj.dopa
+        if not len(syn):
+            return
+        h = (T - d["t0"][syn]) * d["dt"]
+        n0 = d["N"] / 256.0 / DOPAMINE_IMPULSE / d["tau_n"] * self._fx(
+            np.exp(-(d["t0"][syn] - d["td"]) * d["dt"] / d["tau_n"]))
+        ts = 1.0 / d["tau_c"] + 1.0 / d["tau_n"]
+        e_c = self._fx(np.exp(-h / d["tau_c"]))
+        c0 = d["c"][syn] / 256.0
+        dw = c0 * (n0 / ts * (1.0 - self._fx(np.exp(-ts * h)))
+                   - d["b"] * d["tau_c"] * (1.0 - e_c))
+        d["wf"][syn] = np.clip(d["wf"][syn] + self._round(256.0 * dw), d["w_min"][syn],
+                               pj.w_max[syn] << FRAC)
+        d["c"][syn] = self._round(d["c"][syn] * e_c)
+        d["t0"][syn] = T
+
+    def _dopamine_step(self, pj, T, pre_ids, pre_mult, fired):
+        """The reference's order at stamp T: dopamine arriving now (every synapse), the
+        postsynaptic arrivals (eligibility up), the presynaptic spikes (eligibility down,
+        read-out, transmission)."""
+        d, I = pj.dopa, self.impulse
+        m = d["pending"].pop(T, 0)
+        if m:
+            self._advance(pj, np.arange(len(pj.w)), T)
+            decay = self._fx(np.exp(-(T - d["td"]) * d["dt"] / d["tau_n"]))
+            d["N"] = int(min(TRACE_MAX, self._round(np.array([d["N"] * decay]))[0]
+                             + m * (DOPAMINE_IMPULSE << FRAC)))
+            d["td"] = T
+            self.updates += len(pj.w)
+        for D in np.unique(pj.delay):
+            was = self._fired_at(T - int(D))
+            if was is None or not was.size:
+                continue
+            syn = _rows(pj.by_post, was)
+            syn = syn[pj.delay[syn] == D]
+            if syn.size:
+                self._advance(pj, syn, T)
+                x = self.banks[pj.pre_trace]["hist"][0][pj.pre[syn]]
+                d["c"][syn] += self._round(256.0 * d["a_plus"][syn] * x / I)
+                self.updates += len(syn)
+        syn = _rows(pj.by_pre, pre_ids)
+        if syn.size:
+            mult = pre_mult[np.searchsorted(pre_ids, pj.pre[syn])]
+            hist = self.banks[pj.post_trace]["hist"]
+            y = hist[(T - pj.delay[syn]) % len(hist), pj.post[syn]]
+            self._advance(pj, syn, T)
+            for k in range(int(mult.max())):
+                more = syn[mult > k]
+                d["c"][more] -= self._round(256.0 * d["a_minus"][more] * y[mult > k] / I)
+            self.updates += len(syn)
+            pj.w[syn] = (d["wf"][syn] + (1 << (FRAC - 1))) >> FRAC
+            pj.wr[syn] = pj.w[syn]
+            d["cr"][syn] = d["c"][syn] / 256.0
+            self.program.weight[pj.pos[syn]] = pj.sign[syn] * (pj.w[syn] << pj.shift[syn])
+        count = int(pre_mult[np.isin(pre_ids, d["modulator"])].sum())   # dopamine spikes
+        if count:
+            d["pending"][T + d["delay"]] = d["pending"].get(T + d["delay"], 0) + count
+
+    def eligibility(self, label: str) -> np.ndarray:
+        """DopamineSTDP: eligibility (weight LSBs) after each synapse's last presynaptic
+        spike."""
+        pj = next(p for p in self.projections if p.label == label)
+        return pj.sign * pj.dopa["cr"]
 
     def _change(self, pj, syn, dw):
         """One event's change of synapses ``syn`` (each at most once)."""
@@ -192,7 +294,7 @@ class Learning:
     # post spikes are needed D steps later: keep the last D_max steps' spikes
     def _remember(self, T, fired):
         if not hasattr(self, "_past"):
-            depth = max([int(pj.delay.max()) for pj in self.projections] + [1]) + 1
+            depth = max([int(pj.delay.max(initial=1)) for pj in self.projections] + [1]) + 1
             self._past = [None] * depth
         self._past[T % len(self._past)] = np.asarray(fired, np.int64).copy()
 
