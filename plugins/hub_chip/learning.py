@@ -1,5 +1,7 @@
-"""The chip's learning engine: pair STDP (all-to-all, additive) on integer traces and 8-bit
-weight mantissas, in the event order of the hub's reference (docs/chip.md, "Learning").
+"""The chip's learning engine: pair STDP (all-to-all, additive) and reward-modulated STDP
+(``DopamineSTDP``) on integer traces and 8-bit weight mantissas, in the event order of the
+hub's reference (docs/chip.md, section 10, has both; the dopamine part is at
+``_dopamine_state``).
 
 Traces.  Every neuron that sends or receives a plastic synapse has a trace register of
 7 integer and 8 fractional bits (``X`` in 0 .. 127*256 + 255).  Each step it decays with a
@@ -107,6 +109,8 @@ class Learning:
                 (_ptr(pre[order_pre], n_senders), order_pre),
                 (_ptr(post[order_post], n), order_post), np.zeros(proj.n),
                 self._dopamine_state(proj, pl, w, compiled, resolved)))
+        self._past = [None] * (max([int(pj.delay.max(initial=1)) for pj in self.projections]
+                                   + [1]) + 1)
         self.t = 0
         self.updates = 0                       # synaptic weight updates (for the energy report)
         self.probes: list = []                 # (label, interval steps, indices, rows)
@@ -158,7 +162,7 @@ class Learning:
             return np.floor(x + self.rng.random(x.shape)).astype(np.int64)
         return np.floor(x + 0.5).astype(np.int64)
 
-    def step(self, fired: np.ndarray, in_senders: np.ndarray) -> None:  # noqa: C901
+    def step(self, fired: np.ndarray, in_senders: np.ndarray) -> None:
         """Step ``t`` (stamp T = t + 1): ``fired`` engine neurons, ``in_senders`` the input
         axons (sender ids, repeated for multiplicity) sending this step."""
         T = self.t + 1
@@ -174,21 +178,11 @@ class Learning:
                 self._dopamine_step(pj, T, pre_ids, pre_mult, fired)
                 continue
             # 1. postsynaptic spikes stamped T - D reach the synapse now
-            for D in np.unique(pj.delay):
-                was = self._fired_at(T - int(D))
-                if was is None or not was.size:
-                    continue
-                syn = _rows(pj.by_post, was)
-                syn = syn[pj.delay[syn] == D]
-                if syn.size:
-                    x = self.banks[pj.pre_trace]["hist"][0][pj.pre[syn]]
-                    self._change(pj, syn, pj.a_plus * pj.w_max[syn] * x / I)
+            for syn, x in self._post_arrivals(pj, T):
+                self._change(pj, syn, pj.a_plus * pj.w_max[syn] * x / I)
             # 2. presynaptic spikes stamped T (multiplicity m: m events)
-            syn = _rows(pj.by_pre, pre_ids)
+            syn, mult, y = self._pre_events(pj, T, pre_ids, pre_mult)
             if syn.size:
-                mult = pre_mult[np.searchsorted(pre_ids, pj.pre[syn])]
-                hist = self.banks[pj.post_trace]["hist"]
-                y = hist[(T - pj.delay[syn]) % len(hist), pj.post[syn]]
                 for k in range(int(mult.max())):
                     more = mult > k
                     self._change(pj, syn[more], -pj.a_minus * pj.w_max[syn[more]] * y[more] / I)
@@ -209,6 +203,28 @@ class Learning:
             if T % iv == 0:
                 pj = next(p for p in self.projections if p.label == label)
                 rows.append(pj.sign[idx] * (pj.dopa["cr"][idx] if var == "c" else pj.wr[idx]))
+
+    def _post_arrivals(self, pj, T):
+        """(synapses, presynaptic 7-bit trace before this step's spikes) for each delay D
+        whose postsynaptic spikes stamped T - D reach their synapses now."""
+        for D in np.unique(pj.delay):
+            was = self._fired_at(T - int(D))
+            if was is None or not was.size:
+                continue
+            syn = _rows(pj.by_post, was)
+            syn = syn[pj.delay[syn] == D]
+            if syn.size:
+                yield syn, self.banks[pj.pre_trace]["hist"][0][pj.pre[syn]]
+
+    def _pre_events(self, pj, T, pre_ids, pre_mult):
+        """(synapses whose presynaptic neuron spikes at T, multiplicities, postsynaptic
+        7-bit trace at T - D before that step's spikes)."""
+        syn = _rows(pj.by_pre, pre_ids)
+        if not syn.size:
+            return syn, syn, syn
+        hist = self.banks[pj.post_trace]["hist"]
+        return (syn, pre_mult[np.searchsorted(pre_ids, pj.pre[syn])],
+                hist[(T - pj.delay[syn]) % len(hist), pj.post[syn]])
 
     # --- DopamineSTDP ---------------------------------------------------------------------------
     def _fx(self, x):
@@ -247,22 +263,12 @@ class Learning:
                              + m * (DOPAMINE_IMPULSE << FRAC)))
             d["td"] = T
             self.updates += len(pj.w)
-        for D in np.unique(pj.delay):
-            was = self._fired_at(T - int(D))
-            if was is None or not was.size:
-                continue
-            syn = _rows(pj.by_post, was)
-            syn = syn[pj.delay[syn] == D]
-            if syn.size:
-                self._advance(pj, syn, T)
-                x = self.banks[pj.pre_trace]["hist"][0][pj.pre[syn]]
-                d["c"][syn] += self._round(256.0 * d["a_plus"][syn] * x / I)
-                self.updates += len(syn)
-        syn = _rows(pj.by_pre, pre_ids)
+        for syn, x in self._post_arrivals(pj, T):
+            self._advance(pj, syn, T)
+            d["c"][syn] += self._round(256.0 * d["a_plus"][syn] * x / I)
+            self.updates += len(syn)
+        syn, mult, y = self._pre_events(pj, T, pre_ids, pre_mult)
         if syn.size:
-            mult = pre_mult[np.searchsorted(pre_ids, pj.pre[syn])]
-            hist = self.banks[pj.post_trace]["hist"]
-            y = hist[(T - pj.delay[syn]) % len(hist), pj.post[syn]]
             self._advance(pj, syn, T)
             for k in range(int(mult.max())):
                 more = syn[mult > k]
@@ -291,17 +297,12 @@ class Learning:
         pj.w[syn] = np.clip(pj.w[syn] + self._round(dw), 0, pj.w_max[syn])
         self.program.weight[pj.pos[syn]] = pj.sign[syn] * (pj.w[syn] << pj.shift[syn])
 
-    # post spikes are needed D steps later: keep the last D_max steps' spikes
+    # postsynaptic spikes are needed D steps later: the last D_max + 1 steps' spikes
     def _remember(self, T, fired):
-        if not hasattr(self, "_past"):
-            depth = max([int(pj.delay.max(initial=1)) for pj in self.projections] + [1]) + 1
-            self._past = [None] * depth
         self._past[T % len(self._past)] = np.asarray(fired, np.int64).copy()
 
     def _fired_at(self, stamp):
-        if stamp < 1 or not hasattr(self, "_past"):
-            return None
-        return self._past[stamp % len(self._past)]
+        return None if stamp < 1 else self._past[stamp % len(self._past)]
 
     # ------------------------------------------------------------------------------------------
     def mantissas(self, label: str) -> np.ndarray:
