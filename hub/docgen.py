@@ -22,6 +22,11 @@ def _parameter_table(parameters) -> list[str]:
             *(f"| `{p.name}` | {p.unit} | {p.default:g} | {p.doc} |" for p in parameters)]
 
 
+def _options_line(options) -> str:
+    return "Options: " + "; ".join(f"`{k}` in {', '.join(f'`{c}`' for c in v)} "
+                                   f"(default `{v[0]}`)" for k, v in options.items()) + "\n"
+
+
 def models_page() -> str:
     out = [HEADER, "# Model reference\n",
            "Units are PyNN's canonical units: ms, mV, nA, uS, nF, Hz. Every parameter may be a "
@@ -32,9 +37,7 @@ def models_page() -> str:
         out.append(f"### `{cls.kind}`\n")
         out.append(inspect.cleandoc(cls.__doc__ or "") + "\n")
         if cls.options:
-            out.append("Options: " + "; ".join(f"`{k}` in {', '.join(f'`{c}`' for c in v)} "
-                                               f"(default `{v[0]}`)"
-                                               for k, v in cls.options.items()) + "\n")
+            out.append(_options_line(cls.options))
         if cls.aliases:
             out.append("Aliases: " + ", ".join(
                 f"`{a}`" + (f" ({', '.join(f'{k}={v}' for k, v in o.items())})" if o else "")
@@ -64,11 +67,8 @@ def models_page() -> str:
         out.append(f"### `{cls.kind}`\n")
         out.append(inspect.cleandoc(cls.__doc__ or "") + "\n")
         if cls.options:
-            out.append("Options: " + "; ".join(f"`{k}` in {', '.join(f'`{c}`' for c in v)} "
-                                               f"(default `{v[0]}`)"
-                                               for k, v in cls.options.items()) + "\n")
-        out.append("| parameter | unit | default | meaning |\n|---|---|---|---|")
-        out += [f"| `{p.name}` | {p.unit} | {p.default:g} | {p.doc} |" for p in cls.parameters]
+            out.append(_options_line(cls.options))
+        out += _parameter_table(cls.parameters)
         out.append("\nReadable synapse state: " + ", ".join(
             f"`{k}` ({u})" for k, u in cls.state.items()) + "\n")
     return "\n".join(out).rstrip() + "\n"

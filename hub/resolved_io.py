@@ -11,13 +11,12 @@ plugin manager.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 
 import numpy as np
 
 from .errors import Diagnostic, ValidationError
 from .ir import serialize
+from .ir.io import write_document
 from .resolve import (ResolvedInjection, ResolvedNetwork, ResolvedPopulation, ResolvedProbe,
                       ResolvedProjection, ResolvedSource)
 
@@ -48,16 +47,7 @@ def save_resolved(resolved: ResolvedNetwork, path) -> str:
         serialize._ARRAYS = None
     arrays = dict(store.arrays)
     arrays.update({f"a{i}": np.asarray(a) for i, a in enumerate(model_arrays)})
-    path = os.fspath(path)
-    fd, tmp = tempfile.mkstemp(suffix=".npz", dir=os.path.dirname(os.path.abspath(path)))
-    os.close(fd)
-    try:
-        np.savez(tmp, __resolved__=np.frombuffer(json.dumps(doc).encode(), np.uint8), **arrays)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
+    return write_document(path, "__resolved__", doc, arrays, compress=False)
 
 
 def _header(r: ResolvedNetwork, store: _Arrays) -> dict:

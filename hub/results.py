@@ -6,8 +6,6 @@ step in which the threshold was crossed), so equality between backends is exact.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -193,17 +191,9 @@ class Results:
         for k, ((label, var), values) in enumerate(self.synapse_state.items()):
             arrays[f"f{k}"] = values
             meta["synapse_state"].append({"key": f"f{k}", "projection": label, "variable": var})
-        path = os.fspath(path)
-        fd, tmp = tempfile.mkstemp(suffix=".npz", dir=os.path.dirname(os.path.abspath(path)))
-        os.close(fd)
-        try:
-            np.savez_compressed(tmp, __results__=np.frombuffer(
-                json.dumps(meta, default=str).encode(), np.uint8), **arrays)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-        return path
+        from .ir.io import write_document
+
+        return write_document(path, "__results__", meta, arrays)
 
     @classmethod
     def load(cls, path) -> "Results":

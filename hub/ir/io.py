@@ -28,21 +28,28 @@ def _encode(network: Network) -> tuple[dict, list]:
         serialize._ARRAYS = None
 
 
-def save(network: Network, path) -> str:
-    """Write ``network`` to ``path`` (``.npz``) atomically; return the path."""
-    doc, arrays = _encode(network)
+def write_document(path, key: str, doc: dict, arrays: dict, compress: bool = True) -> str:
+    """Write ``doc`` (JSON under ``key``) and ``arrays`` to one ``.npz`` atomically: a temporary
+    file in the same folder, renamed over ``path`` only when complete (no half-written
+    files).  Shared by model, resolved-network and results files."""
     path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(suffix=".npz", dir=directory)
+    fd, tmp = tempfile.mkstemp(suffix=".npz", dir=os.path.dirname(os.path.abspath(path)))
     os.close(fd)
     try:
-        np.savez_compressed(tmp, __network__=np.frombuffer(json.dumps(doc).encode(), np.uint8),
-                            **{f"a{i}": a for i, a in enumerate(arrays)})
+        writer = np.savez_compressed if compress else np.savez
+        writer(tmp, **{key: np.frombuffer(json.dumps(doc, default=str).encode(), np.uint8)},
+               **arrays)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
     return path
+
+
+def save(network: Network, path) -> str:
+    """Write ``network`` to ``path`` (``.npz``) atomically; return the path."""
+    doc, arrays = _encode(network)
+    return write_document(path, "__network__", doc, {f"a{i}": a for i, a in enumerate(arrays)})
 
 
 def load(path) -> Network:
