@@ -385,11 +385,14 @@ def _run_backend(name, net_file, opts, timeout, repeat, work, progress) -> Backe
                       reproducible=reproducible if repeat > 1 else None, results=first)
 
 
-def _spawn(name, net_file, opts, timeout, stem, progress) -> dict:
-    """Run one worker; return its status dict (parent-side status for crash and timeout)."""
+def _spawn(name, net_file, opts, timeout, stem, progress, module="hub._worker",
+           request=None) -> dict:
+    """Run one worker (``python -m module REQUEST``); return its status dict (parent-side
+    status for crash and timeout).  ``request`` adds fields to the request file."""
     paths = {"resolved": net_file, "backend": name, "options": opts,
              "parent_pid": os.getpid(), "results": stem + ".results.npz",
-             "status": stem + ".status.json", "progress": stem + ".progress"}
+             "status": stem + ".status.json", "progress": stem + ".progress",
+             **(request or {})}
     with open(stem + ".request.json", "w") as f:
         json.dump(paths, f, default=str)
     log_path = stem + ".log"
@@ -400,7 +403,7 @@ def _spawn(name, net_file, opts, timeout, stem, progress) -> dict:
         os.pathsep) if p and p != root])
     t0 = time.perf_counter()
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "hub._worker", stem + ".request.json"],
+        proc = subprocess.Popen([sys.executable, "-m", module, stem + ".request.json"],
                                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True, env=env)
         timed_out = _wait(proc, timeout, name, paths["progress"], progress)

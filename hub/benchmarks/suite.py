@@ -1,0 +1,285 @@
+"""``make bench``: the whole benchmark suite, written to docs/benchmarks.md.
+
+    python -m hub.benchmarks.suite [--only NAME ...] [--repeat N] [--out docs/benchmarks.md]
+
+Each entry of :data:`SUITE` is measured with :func:`hub.bench.bench` and its report saved to
+``docs/benchmarks/NAME.json``; the markdown page (tables of medians and ratios, the targets,
+the chip against NEST and Brian2 standalone, the scaling fit across the Brunel scales, the
+machine, the command) and the scaling plot ``docs/figures/scaling.png`` are then written from
+every saved report, so ``--only`` re-measures one entry and keeps the others.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..bench import RATIO_KEYS, TARGETS, bench, machine
+
+ROOT = Path(__file__).resolve().parents[2]
+BRUNEL_SCALES = (0.1, 0.25, 0.5, 1.0)
+#: chip targets: synaptic events per second against NEST (x3) and Brian2 standalone (x1)
+CHIP_VS_NEST = 3.0
+CHIP_VS_STANDALONE = 1.0
+#: scaling target: exponent of time and memory against synapse count
+SCALING_EXPONENT = 1.05
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    benchmark: str
+    backends: tuple
+    params: dict = field(default_factory=dict)
+    standalone: bool = False
+    repeat: int = 3
+
+
+SUITE = [
+    Entry("cuba", "cuba", ("nest", "brian2", "chip"), standalone=True),
+    Entry("coba", "coba", ("nest", "brian2")),
+    *(Entry(f"brunel-{s:g}", "brunel", ("nest", "brian2", "chip"), {"scale": s},
+            standalone=s in (0.25, 1.0), repeat=3 if s < 0.5 else 2)
+      for s in BRUNEL_SCALES),
+]
+
+
+def run_entry(entry: Entry, out_dir: Path, repeat: int | None = None) -> dict:
+    t0 = time.perf_counter()
+
+    def progress(text):
+        print(f"  [{entry.name}] {text} ({time.perf_counter() - t0:.0f} s)", flush=True)
+
+    rep = bench(entry.benchmark, backends=list(entry.backends), native=True,
+                standalone=entry.standalone, repeat=repeat or entry.repeat,
+                params=dict(entry.params), progress=progress)
+    print(rep.table(), flush=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rep.save(out_dir / f"{entry.name}.json")
+    return rep.to_dict()
+
+
+def load_reports(out_dir: Path) -> dict[str, dict]:
+    reports = {}
+    for entry in SUITE:
+        path = out_dir / f"{entry.name}.json"
+        if path.is_file():
+            reports[entry.name] = json.loads(path.read_text())
+    return reports
+
+
+# ---------------------------------------------------------------------------------------------
+# derived figures
+# ---------------------------------------------------------------------------------------------
+def _m(report: dict, backend: str, path: str) -> dict | None:
+    return next((m for m in report["measurements"]
+                 if m["backend"] == backend and m["path"] == path and m["status"] == "ok"),
+                None)
+
+
+def chip_comparison(reports: dict) -> list[dict]:
+    """Synaptic events per second of the chip against NEST's hand-written script (one
+    thread) and Brian2 C++ standalone, per network where they were measured."""
+    rows = []
+    for name, rep in reports.items():
+        chip = _m(rep, "chip", "hub")
+        if chip is None:
+            continue
+        nest, sa = _m(rep, "nest", "native"), _m(rep, "brian2", "standalone")
+        row = {"benchmark": name, "chip_events_per_s": chip["events_per_s"],
+               "chip_run_s": chip["timings"]["run_s"]}
+        if nest:
+            row["nest_events_per_s"] = nest["events_per_s"]
+            row["vs_nest"] = chip["events_per_s"] / nest["events_per_s"]
+            row["nest_run_s"] = nest["timings"]["run_s"]
+        if sa:
+            row["standalone_events_per_s"] = sa["events_per_s"]
+            row["vs_standalone"] = chip["events_per_s"] / sa["events_per_s"]
+        rows.append(row)
+    return rows
+
+
+def scaling_fits(reports: dict) -> list[dict]:
+    """log-log least-squares slope of run time and peak memory against the synapse count,
+    per (backend, path), across the Brunel scales measured."""
+    series: dict = {}
+    for s in BRUNEL_SCALES:
+        rep = reports.get(f"brunel-{s:g}")
+        if rep is None:
+            continue
+        syn = rep["network"]["synapses"]
+        for m in rep["measurements"]:
+            if m["status"] == "ok":
+                series.setdefault((m["backend"], m["path"]), []).append(
+                    (syn, m["timings"]["run_s"], m["peak_rss_mb"]))
+    out = []
+    for (backend, path), pts in series.items():
+        if len(pts) < 2:
+            continue
+        syn, run, mem = (np.array(x, float) for x in zip(*pts))
+        out.append({"backend": backend, "path": path, "points": len(pts),
+                    "synapses": syn.tolist(), "run_s": run.tolist(), "peak_rss_mb": mem.tolist(),
+                    "time_exponent": float(np.polyfit(np.log(syn), np.log(run), 1)[0]),
+                    "memory_exponent": float(np.polyfit(np.log(syn), np.log(mem), 1)[0])})
+    return out
+
+
+def plot_scaling(fits: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for fit in fits:
+        label = f"{fit['backend']}/{fit['path']}"
+        axes[0].loglog(fit["synapses"], fit["run_s"], "o-",
+                       label=f"{label} (slope {fit['time_exponent']:.2f})")
+        axes[1].loglog(fit["synapses"], fit["peak_rss_mb"], "o-",
+                       label=f"{label} (slope {fit['memory_exponent']:.2f})")
+    for ax, what in zip(axes, ("run time per simulated second (s)", "peak RSS (MiB)")):
+        ax.set_xlabel("synapses (Brunel, scale 0.1 .. 1)")
+        ax.set_ylabel(what)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle("Brunel 2000 (exp PSCs), 1 s simulated, one thread")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+# ---------------------------------------------------------------------------------------------
+# the page
+# ---------------------------------------------------------------------------------------------
+def _f(x, spec=".2f"):
+    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, spec)
+
+
+def _ok(value, limit):
+    if value is None:
+        return "-"
+    return "yes" if value <= limit else "**no**"
+
+
+def markdown(reports: dict, fits: list[dict], chip_rows: list[dict], info: dict,
+             command: str) -> str:
+    lines = ["# Benchmarks", "",
+             "Generated by `make bench` (`python -m hub.benchmarks.suite`); do not edit by hand.",
+             "Every number is a median over fresh processes that alternate between the hub path "
+             "(`hub.run`) and a hand-written native script building the same connectivity "
+             "arrays (hub/benchmarks/native_nest.py, native_brian2.py). The machine is shared, "
+             "so compare ratios, not absolute times.", "",
+             "Reproduce: `" + command + "` (one entry: `python -m hub.benchmarks.suite --only "
+             "cuba`; one network from the command line: `snn-hub bench cuba --backends "
+             "nest,brian2,chip --native --standalone`).", "",
+             "## Machine", ""]
+    for key, value in info.items():
+        lines.append(f"- {key}: {value}")
+    lines += ["", "## Hub overhead against native scripts (hub / native, medians)", "",
+              f"Targets: build <= {TARGETS['build_s']}, simulate <= {TARGETS['run_s']}, "
+              f"peak memory <= {TARGETS['peak_rss_mb']}.", "",
+              "| benchmark | backend | build | simulate | peak memory | all targets |",
+              "|---|---|---|---|---|---|"]
+    for name, rep in reports.items():
+        for backend, row in rep.get("ratios", {}).items():
+            ok = all(row[k] is None or row[k] <= TARGETS[k] for k in RATIO_KEYS)
+            lines.append(f"| {name} | {backend} | {_f(row['build_s'], '.3f')} | "
+                         f"{_f(row['run_s'], '.3f')} | {_f(row['peak_rss_mb'], '.3f')} | "
+                         f"{'yes' if ok else '**no**'} |")
+    lines += ["", "## Chip: synaptic events per second", "",
+              f"Targets: at least {CHIP_VS_NEST:g}x NEST (one thread, native script) on Brunel "
+              f"and at least Brian2 C++ standalone's; no slower than NEST on CUBA.", "",
+              "| benchmark | chip ev/s | NEST ev/s | chip / NEST | Brian2 standalone ev/s | "
+              "chip / standalone | chip run s | NEST run s |", "|---|---|---|---|---|---|---|---|"]
+    for row in chip_rows:
+        lines.append(f"| {row['benchmark']} | {_f(row['chip_events_per_s'], '.3g')} | "
+                     f"{_f(row.get('nest_events_per_s'), '.3g')} | "
+                     f"{_f(row.get('vs_nest'), '.2f')} | "
+                     f"{_f(row.get('standalone_events_per_s'), '.3g')} | "
+                     f"{_f(row.get('vs_standalone'), '.2f')} | {_f(row['chip_run_s'])} | "
+                     f"{_f(row.get('nest_run_s'))} |")
+    lines += ["", "## Scaling across the Brunel scales", "",
+              f"Exponent of a log-log fit against the synapse count (target <= "
+              f"{SCALING_EXPONENT}). Plot: [figures/scaling.png](figures/scaling.png).", "",
+              "| run | points | time exponent | memory exponent |", "|---|---|---|---|"]
+    for fit in fits:
+        lines.append(f"| {fit['backend']}/{fit['path']} | {fit['points']} | "
+                     f"{fit['time_exponent']:.3f} | {fit['memory_exponent']:.3f} |")
+    lines += ["", "![scaling](figures/scaling.png)", "", "## resolve()", "",
+              "| benchmark | synapses | time s | peak traced MiB | arrays MiB | peak / arrays |",
+              "|---|---|---|---|---|---|"]
+    for name, rep in reports.items():
+        r = rep["resolve"]
+        lines.append(f"| {name} | {rep['network']['synapses']} | {r['time_s']:.2f} | "
+                     f"{r['peak_traced_mb']:.0f} | {r['arrays_mb']:.0f} | "
+                     f"{r['peak_over_arrays']:.2f} |")
+    lines += ["", "## Every measurement", ""]
+    for name, rep in reports.items():
+        net = rep["network"]
+        lines += [f"### {name}", "",
+                  f"{net['neurons']} neurons, {net['synapses']} synapses, "
+                  f"{net['duration_ms']:g} ms, dt {net['dt_ms']} ms; {rep['settings']['repeat']} "
+                  f"repeats; load average at the end {rep['machine'].get('load_avg')}.", "",
+                  "| run | import s | build s | simulate s | peak MiB | spikes | syn events/s "
+                  "| RT factor |", "|---|---|---|---|---|---|---|---|"]
+        for m in rep["measurements"]:
+            t = m["timings"]
+            if m["status"] != "ok":
+                lines.append(f"| {m['backend']}/{m['path']} | {m['status']}: "
+                             f"{m.get('error')} | | | | | | |")
+                continue
+            lines.append(f"| {m['backend']}/{m['path']} | {_f(t.get('import_s'))} | "
+                         f"{_f(t.get('build_s'))} | {_f(t.get('run_s'))} | "
+                         f"{_f(m['peak_rss_mb'], '.0f')} | {sum(m['spikes'].values())} | "
+                         f"{_f(m['events_per_s'], '.3g')} | {_f(m['realtime_factor'])} |")
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def write_page(out: Path, reports_dir: Path, command: str) -> None:
+    reports = load_reports(reports_dir)
+    fits = scaling_fits(reports)
+    if fits:
+        plot_scaling(fits, out.parent / "figures" / "scaling.png")
+    info = machine()
+    text = markdown(reports, fits, chip_comparison(reports), info, command)
+    tmp = out.with_suffix(".md.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, out)
+    print(f"wrote {out}")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m hub.benchmarks.suite", description=__doc__)
+    ap.add_argument("--only", action="append", default=[], metavar="NAME",
+                    help=f"measure only these entries ({', '.join(e.name for e in SUITE)})")
+    ap.add_argument("--repeat", type=int, default=None, help="override every entry's repeats")
+    ap.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
+    ap.add_argument("--page-only", action="store_true",
+                    help="only rewrite the page from the saved reports")
+    args = ap.parse_args(argv)
+    out = Path(args.out)
+    reports_dir = out.parent / "benchmarks"
+    unknown = set(args.only) - {e.name for e in SUITE}
+    if unknown:
+        ap.error(f"--only: unknown {sorted(unknown)}")
+    if not args.page_only:
+        for entry in SUITE:
+            if args.only and entry.name not in args.only:
+                continue
+            print(f"== {entry.name}", flush=True)
+            run_entry(entry, reports_dir, args.repeat)
+    write_page(out, reports_dir, "make bench")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
