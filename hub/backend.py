@@ -8,6 +8,8 @@ Capabilities are a set of feature strings, so a missing feature is a set differe
 * ``neuron:<label>`` e.g. ``neuron:LIF[synapse=exp]``;
 * ``record:<label>.<variable>`` e.g. ``record:LIF[synapse=exp].v``;
 * ``spike_source`` (resolved spike arrays), ``current:step`` (piecewise-constant injection);
+* ``source.poisson_native`` (``PoissonSource(resolve="native")``: the backend draws the
+  Poisson trains with its own RNG);
 * ``synapse:Static``, ``receptor:inhibitory``;
 * ``plasticity:<rule label>`` e.g. ``plasticity:STDP[pairing=all,weight_dependence=additive]``
   (final weights and rule state per synapse come with it), ``record:synapse`` (synapse
@@ -109,6 +111,8 @@ def required_features(resolved: ResolvedNetwork) -> list[str]:
         need.append(f"neuron:{pop.model.label}")
     if resolved.sources:
         need.append("spike_source")
+    if any(getattr(s, "native", False) for s in resolved.sources.values()):
+        need.append("source.poisson_native")
     if resolved.injections:
         need.append("current:step")
     if resolved.projections:

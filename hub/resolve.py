@@ -13,7 +13,9 @@ docs/semantics.md):
   1.4999999999999998 in floating point, 0.15 * 10.0 is 1.5);
 * a spike time t of a ``SpikeTimes`` source gets stamp ``round(t/dt)``;
 * a Poisson source emits ``Poisson(rate*dt)`` spikes in each step ``((s-1)dt, s dt]``,
-  stamped ``s``; several spikes in one step are kept (multiplicity);
+  stamped ``s``; several spikes in one step are kept (multiplicity); with
+  ``resolve="native"`` nothing is drawn here: the source keeps its per-neuron rates and its
+  first and last stamp, and each backend draws the counts itself (statistics only);
 * current sources switch at step ends: amplitude a from time t applies to the integration
   steps that end at k*dt > round(t/dt)*dt.
 """
@@ -59,12 +61,26 @@ class ResolvedPopulation:
 @dataclass
 class ResolvedSource:
     """A spike source as event arrays sorted by (stamp, index); a repeated pair is a spike of
-    multiplicity > 1."""
+    multiplicity > 1.
+
+    A *native* Poisson source (``native=True``, from ``PoissonSource(resolve="native")``)
+    has no events: neuron i emits ``Poisson(rate[i] * dt)`` spikes stamped s for every
+    stamp ``first_step <= s <= last_step``, drawn by the backend with its own RNG (O(size)
+    memory here)."""
 
     label: str
     size: int
     indices: np.ndarray
     stamps: np.ndarray
+    native: bool = False
+    rate: np.ndarray | None = None     # Hz, per neuron (native only)
+    first_step: int = 1                # first stamp that may carry spikes (native only)
+    last_step: int = 0                 # last stamp that may carry spikes (native only)
+
+    def expected_count(self, dt: float) -> np.ndarray:
+        """Native: mean number of spikes per neuron over the run."""
+        steps = max(0, self.last_step - self.first_step + 1)
+        return self.rate * dt * 1e-3 * steps
 
     def trains(self, dt: float) -> list[np.ndarray]:
         """Spike times (ms) per neuron."""
@@ -267,6 +283,11 @@ def _resolve_source(pop, dt, steps, seed) -> ResolvedSource:
         stamps = _stamp(np.concatenate(trains), dt) if len(idx) else np.zeros(0, np.int64)
         keep = stamps <= steps
         idx, stamps = idx[keep], stamps[keep]
+    elif isinstance(src, PoissonSource) and getattr(src, "resolve", "hub") == "native":
+        rate, first, last = poisson_window(src, pop.size, dt, steps)
+        empty = np.zeros(0, np.int64)
+        return ResolvedSource(pop.label, pop.size, empty, empty.copy(), native=True,
+                              rate=rate.copy(), first_step=first, last_step=last)
     elif isinstance(src, PoissonSource):
         idx, stamps = _poisson(src, pop.size, dt, steps, stream(seed, pop.label, "poisson"))
     else:  # pragma: no cover - validation rejects it
@@ -276,15 +297,48 @@ def _resolve_source(pop, dt, steps, seed) -> ResolvedSource:
                           stamps[order].astype(np.int64))
 
 
-def _poisson(src: PoissonSource, n, dt, steps, rng):
-    """Counts per step ~ Poisson(rate dt) in the steps inside [start, stop]; drawn in chunks
-    of steps so memory stays bounded."""
+def poisson_window(src: PoissonSource, n, dt, steps):
+    """(rate per neuron in Hz, first stamp, last stamp) of a Poisson source: spikes are
+    stamped s for first <= s <= last, i.e. the steps ((s-1) dt, s dt] inside [start, stop]."""
     rate = np.broadcast_to(np.asarray(units.convert(src.rate, "Hz"), float), (n,))
     start = float(units.convert(src.start, "ms"))
     stop = float(units.convert(src.stop, "ms"))
     first = int(to_steps(start, dt)) + 1
     last = min(steps, int(to_steps(stop, dt)) if math.isfinite(stop) else steps)
-    lam = rate * dt * 1e-3
+    return rate, first, last
+
+
+def draw_native(src: ResolvedSource, dt: float, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Events (indices, stamps sorted by (stamp, index)) of a native source, drawn with
+    ``rng``: for backends (and the reference engine) that want explicit events."""
+    lam = np.asarray(src.rate, float) * dt * 1e-3
+    idx, st = _counts(lam, src.size, src.first_step, src.last_step, rng)
+    order = np.lexsort((idx, st))
+    return idx[order].astype(np.int64), st[order].astype(np.int64)
+
+
+def native_out_degree(resolved: "ResolvedNetwork", label: str) -> np.ndarray:
+    """Connections per neuron of source ``label`` over all projections."""
+    deg = np.zeros(resolved.sources[label].size, np.int64)
+    for p in resolved.projections:
+        if p.pre == label and p.n:
+            deg += np.bincount(p.pre_idx, minlength=len(deg))
+    return deg
+
+
+def native_sources(resolved: "ResolvedNetwork") -> dict[str, ResolvedSource]:
+    """The native Poisson sources of ``resolved`` (label -> source)."""
+    return {k: s for k, s in resolved.sources.items() if getattr(s, "native", False)}
+
+
+def _poisson(src: PoissonSource, n, dt, steps, rng):
+    """Counts per step ~ Poisson(rate dt) in the steps inside [start, stop]; drawn in chunks
+    of steps so memory stays bounded."""
+    rate, first, last = poisson_window(src, n, dt, steps)
+    return _counts(rate * dt * 1e-3, n, first, last, rng)
+
+
+def _counts(lam, n, first, last, rng):
     all_idx, all_st = [], []
     chunk = max(1, int(2e7 // max(n, 1)))
     for s0 in range(first, last + 1, chunk):

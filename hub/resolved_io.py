@@ -59,8 +59,7 @@ def _header(r: ResolvedNetwork, store: _Arrays) -> dict:
                          "params": {k: put(v) for k, v in p.params.items()},
                          "initial": {k: put(v) for k, v in p.initial.items()}}
                         for p in r.populations.values()],
-        "sources": [{"label": s.label, "size": s.size, "indices": put(s.indices),
-                     "stamps": put(s.stamps)} for s in r.sources.values()],
+        "sources": [_source(s, put) for s in r.sources.values()],
         "projections": [{"label": p.label, "pre": p.pre, "post": p.post,
                          "pre_idx": put(p.pre_idx), "post_idx": put(p.post_idx),
                          "weight": put(p.weight), "delay_steps": put(p.delay_steps),
@@ -75,6 +74,14 @@ def _header(r: ResolvedNetwork, store: _Arrays) -> dict:
                             "interval_steps": p.interval_steps, "indices": put(p.indices)}
                            for p in getattr(r, "synapse_probes", [])],
     }
+
+
+def _source(s, put) -> dict:
+    d = {"label": s.label, "size": s.size, "indices": put(s.indices), "stamps": put(s.stamps)}
+    if getattr(s, "native", False):     # native Poisson: rates and window, no events
+        d.update(native=True, rate=put(s.rate), first_step=int(s.first_step),
+                 last_step=int(s.last_step))
+    return d
 
 
 def _rule(resolved_rule, put):
@@ -109,8 +116,11 @@ def load_resolved(path) -> ResolvedNetwork:
             {k: get(v) for k, v in p["params"].items()},
             {k: get(v) for k, v in p["initial"].items()})
     for s in doc["sources"]:
-        out.sources[s["label"]] = ResolvedSource(s["label"], int(s["size"]), get(s["indices"]),
-                                                 get(s["stamps"]))
+        src = ResolvedSource(s["label"], int(s["size"]), get(s["indices"]), get(s["stamps"]))
+        if s.get("native"):     # absent in files written before native Poisson sources
+            src.native, src.rate = True, get(s["rate"])
+            src.first_step, src.last_step = int(s["first_step"]), int(s["last_step"])
+        out.sources[s["label"]] = src
     for p in doc["projections"]:
         proj = ResolvedProjection(p["label"], p["pre"], p["post"], get(p["pre_idx"]),
                                   get(p["post_idx"]), get(p["weight"]), get(p["delay_steps"]),

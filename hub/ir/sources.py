@@ -1,5 +1,6 @@
 """Spike and current sources.  Spike sources are populations whose spikes are fixed before
-any backend runs (Poisson trains are drawn in ``hub.resolve`` from the network seed)."""
+any backend runs (Poisson trains are drawn in ``hub.resolve`` from the network seed), except
+a ``PoissonSource(resolve="native")``, whose trains each backend draws with its own RNG."""
 from __future__ import annotations
 
 from typing import ClassVar
@@ -49,6 +50,15 @@ class PoissonSource(Source):
     Drawn in the hub: exponential inter-spike intervals in continuous time, each spike then
     placed on the grid like :class:`SpikeTimes` (stamp ceil(t/dt), so that a spike at
     t in ((s-1) dt, s dt] is stamped s).  Several spikes in one step keep their multiplicity.
+
+    ``resolve="native"``: the hub draws nothing; each backend draws the trains with its own
+    random generator (NEST ``poisson_generator``, Brian2 ``PoissonInput``, the chip's own
+    per-step draw), with the same rate and the same steps ``start < s dt <= stop``.  The
+    spikes are then only *statistically* equivalent across backends (same rate, Poisson
+    counts per step), not identical; each source neuron's one train is still shared by all
+    of its targets.  It cannot be recorded (record the targets, or use ``resolve="hub"``)
+    and cannot feed plastic synapses.  Use it for networks whose hub-drawn trains would be
+    too large (Brunel at full scale: 222 million events per second of simulated time).
     """
 
     kind = "PoissonSource"
@@ -58,8 +68,20 @@ class PoissonSource(Source):
         Param("stop", "ms", float("inf"), "last possible spike time", "nonneg"),
     )
 
-    def __init__(self, rate, start=0.0, stop=float("inf")):
+    #: accepted values of ``resolve``
+    RESOLVE = ("hub", "native")
+    resolve = "hub"     # objects read from files written before ``resolve`` existed
+
+    def __init__(self, rate, start=0.0, stop=float("inf"), resolve="hub"):
         self.rate, self.start, self.stop = rate, start, stop
+        self.resolve = resolve
+
+    @property
+    def native(self) -> bool:
+        return self.resolve == "native"
+
+    def to_dict(self) -> dict:
+        return {**Source.to_dict(self), "resolve": self.resolve}
 
 
 class DCSource:

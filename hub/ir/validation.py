@@ -82,6 +82,12 @@ def diagnose(net) -> list[Diagnostic]:
             out.append(Diagnostic(f"{loc}.population", f"no population {probe.population!r}",
                                   f"use one of {sorted(labels)}"))
             continue
+        if probe.variable == "spikes" and _native(pop):
+            out.append(Diagnostic(f"{loc}.variable", f"{pop.label!r} is a Poisson source with "
+                                  "resolve='native': its spikes are drawn inside each backend "
+                                  "and cannot be recorded", "use resolve='hub' to record the "
+                                  "input spikes (or record the neurons it drives)"))
+            continue
         allowed = ["spikes", *pop.model.recordable_names()]
         if probe.variable not in allowed:
             out.append(Diagnostic(f"{loc}.variable", f"{pop.model.label} has no recordable "
@@ -175,6 +181,11 @@ def _check_source(pop, loc, dt, out):
     src = pop.model
     if isinstance(src, PoissonSource):
         _check_params(src, loc, out, pop.size)
+        if not isinstance(src.resolve, str) or src.resolve not in PoissonSource.RESOLVE:
+            out.append(Diagnostic(f"{loc}.resolve", f"{src.resolve!r} is not a way to draw "
+                                  "a Poisson source",
+                                  "use resolve='hub' (identical spikes on every backend) or "
+                                  "resolve='native' (each backend's own RNG)"))
     elif isinstance(src, SpikeTimes):
         times = src.times
         try:
@@ -237,6 +248,12 @@ def _check_projection(proj, loc, labels, dt, out):
             out.append(Diagnostic(f"{loc}.connector", f"{np.size(c.pre)} pre and "
                                   f"{np.size(c.post)} post indices", "give equal-length arrays"))
     syn = proj.synapse
+    if isinstance(syn, Plastic) and (_native(pre) or _native(labels.get(
+            getattr(syn.rule, "modulator", None) or ""))):
+        out.append(Diagnostic(f"{loc}.synapse", "a Poisson source with resolve='native' "
+                              "cannot drive a plastic synapse or a modulator (its spikes are "
+                              "not known to the rule's bookkeeping)",
+                              "use resolve='hub' for this source"))
     if not isinstance(syn, Static):
         out.append(Diagnostic(f"{loc}.synapse", f"{syn!r} is not a synapse",
                               "use hub.Static(weight, delay)"))
@@ -294,6 +311,11 @@ def _check_indices(indices, size, loc, out):
     if idx.size and (idx.dtype.kind not in "iu" or idx.min() < 0 or idx.max() >= size):
         out.append(Diagnostic(loc, f"indices {_show(idx)} outside 0..{size - 1}",
                               f"use integer indices in [0, {size})"))
+
+
+def _native(pop) -> bool:
+    return pop is not None and isinstance(pop.model, PoissonSource) and \
+        getattr(pop.model, "resolve", "hub") == "native"
 
 
 def _neuron_labels(labels):

@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 
-from ..resolve import ResolvedNetwork
+from ..resolve import ResolvedNetwork, draw_native, stream
 from ..results import Results, Signal, SpikeTrains
 
 SUPPORTED = ("LIF[synapse=exp]", "LIF[synapse=alpha]", "LIF[synapse=delta]", "Izhikevich")
@@ -94,7 +94,9 @@ def simulate(resolved: ResolvedNetwork) -> Results:
             if len(sel):
                 np.add.at(ring[:, rec], ((k + d[sel]) % (max_d + 1), tgt[sel]), w[sel])
 
-    src_events = {lab: (s.indices, s.stamps) for lab, s in resolved.sources.items()}
+    src_events = {lab: (s.indices, s.stamps) if not getattr(s, "native", False) else
+                  draw_native(s, dt, stream(resolved.seed, lab, "reference-native-poisson"))
+                  for lab, s in resolved.sources.items()}   # native Poisson: own draw
     # per-step injected current (nA) for every neuron
     inj = [(offset[i.target] + i.indices, i.stamps, i.amplitudes) for i in resolved.injections]
 
@@ -232,7 +234,8 @@ class ReferenceBackend(Backend):
     name = "reference"
 
     def capabilities(self):
-        feats = {"spike_source", "current:step", "synapse:Static", "receptor:inhibitory"}
+        feats = {"spike_source", "source.poisson_native", "current:step", "synapse:Static",
+                 "receptor:inhibitory"}
         for label in SUPPORTED:
             feats.add(f"neuron:{label}")
             kind = label.split("[")[0]
