@@ -32,7 +32,7 @@ class NestBackend(Backend):
 
     def capabilities(self) -> Capabilities:
         tables = self.tables()
-        features = {"spike_source", "current:step", "synapse:Static", "receptor:inhibitory",
+        features = {"spike_source", "source.poisson_native", "current:step", "synapse:Static", "receptor:inhibitory",
                     "record:synapse", *(f"plasticity:{label}" for label in LABELS)}
         tolerances = {}
         for label, table in tables.items():

@@ -32,6 +32,7 @@ from hub import BackendError, CapabilityError, HubError, Results, Session, Signa
 from hub.ir.plasticity import state_unit
 from hub.translate import translate, uniform_or_array
 
+from . import native
 from . import plasticity as plastic
 from .inputs import generator_settings, plan_currents
 
@@ -76,6 +77,8 @@ class NestSession(Session):
         self.samples: dict[str, dict] = {}       # projection label -> stamp -> state
         self.final: dict[str, dict] = {}         # projection label -> state at the end
         self._results = None
+        self.native_plan = native.plan(resolved)   # native Poisson: label -> fast path?
+        self.delay_shift: dict[str, int] = {}       # parrot relays of native sources
         with nest_errors("building the network"):
             self._reset_kernel()
             NestSession._active = self
@@ -94,6 +97,8 @@ class NestSession(Session):
             raise BackendError(f"dt={dt} ms is not a multiple of NEST's 1 us tic; use a dt "
                                "with at most three decimals in ms")
         nest.set(resolution=dt, local_num_threads=self.threads, print_time=False)
+        if self.native_plan:    # native Poisson sources draw with NEST's RNG: seed it
+            nest.set(rng_seed=native.rng_seed(self.resolved.seed))
 
     def _create_populations(self):
         for label, pop in self.resolved.populations.items():
@@ -119,6 +124,11 @@ class NestSession(Session):
         injected = {p.pre for p in r.projections if p.rule is not None} | \
             {p.rule.modulator for p in r.projections if p.rule is not None and p.rule.modulator}
         for label, src in r.sources.items():
+            if label in self.native_plan:   # fast path: connected in _connect
+                if not self.native_plan[label]:
+                    self.nodes[label], self.delay_shift[label] = native.create_general(
+                        self.nest, src, r)
+                continue
             model = "spike_train_injector" if label in injected else "spike_generator"
             gens = self.nest.Create(model, src.size)
             gens.set(generator_settings(src.indices, src.stamps, src.size, r.dt))
@@ -130,7 +140,13 @@ class NestSession(Session):
 
     def _connect(self):
         dt = self.resolved.dt
+        for label, fast in self.native_plan.items():
+            if fast:
+                native.connect_direct(self.nest, self.resolved.sources[label], self.resolved,
+                                      self._gids, self.tables)
         for k, proj in enumerate(self.resolved.projections):
+            if self.native_plan.get(proj.pre):
+                continue
             table = self.tables[self.resolved.populations[proj.post].model.label]
             sign = table.inhibitory_sign if proj.receptor == "inhibitory" else 1.0
             model = "static_synapse" if proj.rule is None else self._plastic_model(k, proj, table)
@@ -140,7 +156,8 @@ class NestSession(Session):
                               self._gids(proj.post, proj.post_idx), "one_to_one",
                               syn_spec={"synapse_model": model,
                                         "weight": proj.weight * (table.weight_scale * sign),
-                                        "delay": proj.delay_steps * dt})
+                                        "delay": (proj.delay_steps
+                                                  - self.delay_shift.get(proj.pre, 0)) * dt})
 
     def _plastic_model(self, k, proj, table) -> str:
         """A copy of the rule's NEST synapse model with the projection's parameters (and, for
