@@ -59,7 +59,7 @@ class Brian2Backend(Backend):
 
     def capabilities(self) -> Capabilities:
         tables = self.tables()
-        features = {"spike_source", "current:step", "synapse:Static", "receptor:inhibitory",
+        features = {"spike_source", "source.poisson_native", "current:step", "synapse:Static", "receptor:inhibitory",
                     "record:synapse", *(f"plasticity:{label}" for label in PLASTIC_LABELS)}
         tolerances = {}
         for label, table in tables.items():

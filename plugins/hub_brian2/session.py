@@ -31,7 +31,7 @@ import numpy as np
 from hub import BackendError, HubError, Results, Session, Signal, SpikeTrains
 from hub import propagators as P
 
-from . import plastic_build
+from . import native, plastic_build
 from .models import Context
 
 _STATE = {"codegen": "numpy"}
@@ -229,7 +229,8 @@ class Brian2Session(Session):
         objects = []
         fns = self.fns = _functions(b2)
         self.groups, self.params, self.model_of = {}, {}, {}
-        sending = {proj.pre for proj in r.projections if proj.n and proj.rule is None}
+        natives = {k for k, s in r.sources.items() if getattr(s, "native", False)}
+        sending = {proj.pre for proj in r.projections if proj.n and proj.rule is None} - natives
         rings = plastic_build.ring_layout(r, self.tables)   # delayed plastic inputs
         for label, pop in r.populations.items():
             table = self.tables[pop.model.label]
@@ -269,6 +270,7 @@ class Brian2Session(Session):
             objects.extend(self._relay(sending))
             objects.extend(self._connect_all())
         objects.extend(plastic_build.build(self))
+        objects.extend(native.build(self))      # PoissonSource(resolve="native")
         # currents
         if r.injections:
             objects.append(self._injections())
@@ -390,6 +392,8 @@ class Brian2Session(Session):
         parts = {}
         for proj in r.projections:
             if proj.n == 0 or proj.rule is not None:   # plastic: plastic_build
+                continue
+            if proj.pre not in self.offsets:           # native Poisson: native.py
                 continue
             table = self.model_of[proj.post]
             inh = table.receptor == "conductance" and proj.receptor == "inhibitory"
