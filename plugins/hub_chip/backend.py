@@ -57,7 +57,8 @@ class ChipBackend(Backend):
     name = "chip"
 
     def capabilities(self) -> Capabilities:
-        feats = {"spike_source", "synapse:Static", "receptor:inhibitory", "current:step",
+        feats = {"spike_source", "source.poisson_native", "synapse:Static", "receptor:inhibitory",
+                 "current:step",
                  *(f"plasticity:{label}" for label in learning.LABELS), "record:synapse",
                  f"neuron:{NATIVE}", f"record:{NATIVE}.u", f"record:{NATIVE}.v",
                  f"neuron:{LIF_EXP}", f"record:{LIF_EXP}.v",

@@ -267,6 +267,7 @@ def compile_network(resolved, chips: int = 1, headroom: float = quantize.DEFAULT
     ob = np.argsort(b_step, kind="stable")
     program = Program(n_neurons, du, dv, bias, vth, refr, u0, v0, join, n_inputs, ptr, tgt,
                       dly, weight, None, in_idx[o], in_st[o], b_step[ob], b_idx[ob], b_val[ob])
+    _native_inputs(program, resolved, source_offset)
 
     qreport["weights"] = {**quantize.relative_errors(cat_f(w_target), cat_f(w_got)),
                           "saturated": saturated}
@@ -290,6 +291,22 @@ def compile_network(resolved, chips: int = 1, headroom: float = quantize.DEFAULT
     np.cumsum(np.bincount(f_snd, minlength=n_senders), out=fptr[1:])
     return Compiled(program, mapping, layout, source_offset, qreport, sender_core,
                     (fptr, f_core[o], f_cnt[o]), (fptr, f_core[o]), plastic)
+
+
+def _native_inputs(program, resolved, source_offset) -> None:
+    """Native Poisson sources: their input axons, lam = rate dt and stamp windows."""
+    axon, lam, first, last = [], [], [], []
+    for lab, src in resolved.sources.items():
+        if not getattr(src, "native", False):
+            continue
+        axon.append(source_offset[lab] + np.arange(src.size, dtype=np.int64))
+        lam.append(np.asarray(src.rate, float) * resolved.dt * 1e-3)
+        first.append(np.full(src.size, src.first_step, np.int64))
+        last.append(np.full(src.size, src.last_step, np.int64))
+    if axon:
+        program.native_input, program.native_lam = np.concatenate(axon), np.concatenate(lam)
+        program.native_first, program.native_last = np.concatenate(first), np.concatenate(last)
+        program.native_seed = int(resolved.seed)
 
 
 def cat_f(xs) -> np.ndarray:

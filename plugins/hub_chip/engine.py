@@ -10,8 +10,9 @@ Each step ``t`` (stamp ``t + 1``):
 3. refractory compartments are held at v = 0; spikes are ``v > vth``; a spiking
    compartment is reset to 0 and becomes refractory;
 4. the CSR rows of the neurons that spiked, and of the input axons whose source spike has
-   stamp ``t + 1``, are added to ring slot ``t + 1 + d`` (one step of synaptic latency
-   plus the programmed delay d).
+   stamp ``t + 1`` (native Poisson axons: their count drawn for this step, native.py), are
+   added to ring slot ``t + 1 + d`` (one step of synaptic latency plus the programmed
+   delay d).
 
 There is no Python loop over neurons or synapses, only over steps.
 """
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .compartment import ACT_SHIFT, DECAY_ONE, U_HALF, V_MAX, decay, wrap24
+from .native import NativeInputs
 from .program import Program
 
 
@@ -43,8 +45,10 @@ class EngineOutput:
     active_updates: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     u_wraps: int = 0                 # compartment-steps where u left the 24-bit range
     v_clips: int = 0                 # compartment-steps where v was clipped
-    input_spikes: int = 0            # source spikes sent into input axons
+    input_spikes: int = 0            # source spikes sent into input axons (native included)
     steps: int = 0
+    #: spikes of each native Poisson axon in this run (program.native_input order)
+    native_counts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
 
 def gather_rows(ptr: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -85,6 +89,7 @@ class Engine:
         else:
             self.ring_neg = None
         self.ref_until = np.full(n, -1, np.int64)
+        self.native = NativeInputs(p)
         self.last_ref = -1
         self.t = 0
         self.active = np.zeros(c, np.int64)
@@ -125,9 +130,14 @@ class Engine:
         active = self.active
         act_buf = np.empty(c, np.int64)
         every = max(1, steps // 100)
+        nat, block_len = self.native, self.native.max_steps
+        nat_before, nat_spikes = nat.totals.copy(), 0
         for k in range(steps):
             t = t0 + k
             slot = t % L
+            if len(nat) and k % block_len == 0:
+                block = nat.rows(t, min(block_len, steps - k))
+                nat_spikes += nat.consumed(block)
             b0, b1 = bias_bounds[k], bias_bounds[k + 1]
             if b1 > b0:  # current injections switching from this step on
                 bias[p.bias_index[b0:b1]] = p.bias_value[b0:b1]
@@ -185,6 +195,11 @@ class Engine:
             if self.learning is not None:
                 self.learning.step(fired, in_senders[lo:hi])
             senders = fired if lo == hi else np.concatenate([fired, in_senders[lo:hi]])
+            if len(nat):
+                row = block[k % block_len]
+                nz = np.flatnonzero(row)
+                if nz.size:
+                    senders = np.concatenate([senders, np.repeat(nat.senders[nz], row[nz])])
             if senders.size:
                 base = ((t + 1) % L) * c
                 idx = gather_rows(ptr, senders)
@@ -206,5 +221,6 @@ class Engine:
         self.u, self.v, self.t = u, v, t0 + steps
         cat = (lambda xs: np.concatenate(xs) if xs else np.zeros(0, np.int64))
         return EngineOutput(cat(spike_steps), cat(spike_neurons), samples, events,
-                            active.copy(), u_wraps, v_clips, int(bounds[-1] - bounds[0]),
-                            steps)
+                            active.copy(), u_wraps, v_clips,
+                            int(bounds[-1] - bounds[0]) + nat_spikes, steps,
+                            nat.totals - nat_before)

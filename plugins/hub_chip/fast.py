@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .engine import EngineOutput
+from .native import NativeInputs
 
 import os
 
@@ -28,7 +29,8 @@ except ImportError:  # pragma: no cover
 def _kernel(t0, steps, u, v, keep_u, keep_v, bias, vth, refr, ref_until, aux_of, n,
             ring, ptr, key, weight, in_bounds, in_senders,
             p_comp, p_isu, p_int, p_base, p_stride, p_col, samples,
-            count_activity, active, sp_step, sp_idx, b_bounds, b_index, b_value):
+            count_activity, active, sp_step, sp_idx, b_bounds, b_index, b_value,
+            nat_senders, nat_counts):
     """Run ``steps`` steps from ``t0``; returns (steps done, spikes written, events, u
     wraps, v clips).  Stops early when the spike buffer could overflow."""
     half = np.int64(1) << 23
@@ -93,6 +95,16 @@ def _kernel(t0, steps, u, v, keep_u, keep_v, bias, vth, refr, ref_until, aux_of,
                     f -= LC
                 ring.flat[f] += weight[s]
             events += ptr[snd + 1] - ptr[snd]
+        for e in range(len(nat_senders)):      # native Poisson axons: count x weight
+            m = nat_counts[k, e]
+            if m > 0:
+                snd = nat_senders[e]
+                for s in range(ptr[snd], ptr[snd + 1]):
+                    f = key[s] + base
+                    if f >= LC:
+                        f -= LC
+                    ring.flat[f] += m * weight[s]
+                events += m * (ptr[snd + 1] - ptr[snd])
         if count_activity:
             for i in range(n):
                 if u[i] != 0 or v[i] != 0:
@@ -146,6 +158,7 @@ class FastEngine:
         self.aux_of[p.join_parent] = n + np.arange(c - n)
         self.ref_until = np.full(n, -1, np.int64)
         self.active = np.zeros(c, np.int64)
+        self.native = NativeInputs(p)
         self.t = 0
         self.run(0)  # compile (or load from numba's cache) now, at build time
 
@@ -179,8 +192,13 @@ class FastEngine:
         events = wraps = clips = 0
         done = 0
         chunk = max(1, steps // 50) if progress is not None else max(steps, 1)
+        nat = self.native
+        if len(nat):
+            chunk = min(chunk, nat.max_steps)
+        nat_before, nat_spikes = nat.totals.copy(), 0
         while True:
             todo = min(chunk, steps - done)
+            counts = nat.rows(t0 + done, todo)
             sp_step = np.empty(cap, np.int64)
             sp_idx = np.empty(cap, np.int64)
             did, n_sp, ev, w, cl = k(t0 + done, todo, self.u, self.v, self.keep_u, self.keep_v,
@@ -189,7 +207,9 @@ class FastEngine:
                                      bounds[done:done + todo + 1], in_senders, comp, isu,
                                      interval, base, stride, col, flat, self.count_activity,
                                      self.active, sp_step, sp_idx,
-                                     b_bounds[done:done + todo + 1], b_index, b_value)
+                                     b_bounds[done:done + todo + 1], b_index, b_value,
+                                     nat.senders, counts)
+            nat_spikes += nat.consumed(counts[:did])
             steps_out.append(sp_step[:n_sp].copy())
             neurons_out.append(sp_idx[:n_sp].copy())
             events, wraps, clips = events + ev, wraps + w, clips + cl
@@ -207,7 +227,8 @@ class FastEngine:
             off += size
         return EngineOutput(np.concatenate(steps_out), np.concatenate(neurons_out), samples,
                             int(events), self.active.copy(), int(wraps), int(clips),
-                            int(bounds[-1] - bounds[0]), steps)
+                            int(bounds[-1] - bounds[0]) + nat_spikes, steps,
+                            nat.totals - nat_before)
 
 
 def _step_times_kernel(a_step, a_sender, b_step, b_sender, fptr, fcore, fcount, steps,

@@ -63,6 +63,13 @@ class Program:
     bias_step: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     bias_index: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     bias_value: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    #: native Poisson input axons (native.py): axon index, lam = rate dt, first and last
+    #: stamp of their window; counts drawn by the engine from ``native_seed``
+    native_input: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    native_lam: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    native_first: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    native_last: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    native_seed: int = 0
 
     @property
     def n_comp(self) -> int:

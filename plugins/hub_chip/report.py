@@ -50,6 +50,9 @@ def build_report(compiled, out, profile: EnergyProfile, duration_ms: float) -> d
     spikes_per_sender[:n] = np.bincount(out.spike_neurons, minlength=n)
     sel = (p.input_stamp >= 1) & (p.input_stamp <= out.steps)
     spikes_per_sender[n:] = np.bincount(p.input_index[sel], minlength=p.n_inputs)
+    native = getattr(out, "native_counts", None)
+    if native is not None and len(native):      # native Poisson axons: drawn by the engine
+        np.add.at(spikes_per_sender, n + p.native_input, native)
     traffic = traffic_tables(compiled)
     totals = {k: float(spikes_per_sender @ v) for k, v in traffic.items()}
     active = int(out.active_updates.sum())
@@ -115,6 +118,15 @@ def _step_times(compiled, out, profile, t_neuron) -> np.ndarray:
     p = compiled.program
     steps, n_cores = out.steps, compiled.mapping.n_cores
     fptr, fcore, fcount = compiled.fanout
+    native = getattr(out, "native_counts", None)
+    if native is not None and len(native) and steps:
+        # native Poisson input is not kept per step: its synaptic ops are spread evenly
+        # over the steps (their mean per core), added to every step's compartment time
+        snd = p.n_neurons + p.native_input
+        rows = gather_rows(fptr, snd)
+        per = np.repeat(native, np.diff(fptr)[snd]) * fcount[rows]
+        ops = np.bincount(fcore[rows], weights=per, minlength=n_cores)
+        t_neuron = t_neuron + ops / steps * profile.synaptic_op_s
     sel = (p.input_stamp >= 1) & (p.input_stamp <= steps)
     if HAVE_NUMBA:
         return step_times(out.spike_steps, out.spike_neurons, p.input_stamp[sel] - 1,
