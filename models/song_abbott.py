@@ -20,11 +20,14 @@ DURATION = 2000.0  # ms (the demo); the bimodal distribution needs minutes: see 
 
 def build(n_exc: int = 1000, n_inh: int = 200, rate: float = 10.0, w_max: float = 0.1,
           w_inh: float = -0.15, A_plus: float = 0.01, ratio: float = 1.05,
-          seed: int = 1, record_every: float = 1000.0) -> hub.Network:
+          seed: int = 1, record_every: float = 1000.0, n_neurons: int = 1) -> hub.Network:
+    """``n_neurons`` > 1 gives that many independent copies of the neuron, each receiving
+    every input through its own plastic synapses (the STDP benchmark: 100 neurons, 100,000
+    plastic synapses)."""
     net = hub.Network(dt=0.1, seed=seed, label="song_abbott")
     exc = net.add_source(hub.PoissonSource(rate=rate), size=n_exc, label="exc_input")
     inh = net.add_source(hub.PoissonSource(rate=10.0), size=n_inh, label="inh_input")
-    cell = net.add_population(1, hub.LIF(synapse="exp", tau_m=20.0, cm=1.0, v_rest=-70.0,
+    cell = net.add_population(n_neurons, hub.LIF(synapse="exp", tau_m=20.0, cm=1.0, v_rest=-70.0,
                                          v_reset=-60.0, v_thresh=-54.0, tau_syn_E=5.0,
                                          tau_syn_I=5.0, tau_refrac=1.0), label="neuron")
     rule = hub.STDP(tau_plus=20.0, tau_minus=20.0, A_plus=A_plus, A_minus=A_plus * ratio,

@@ -36,6 +36,10 @@ BENCHMARKS = {b.name: b for b in (
               "Brunel 2000 model A with exponential PSCs (same 0.1 mV PSP; the chip runs "
               "exp), fixed in-degree 10 %, Poisson drive drawn by each backend; --param "
               "scale=0.1 .. 1 (12,500 neurons, 15.6 M synapses at 1)"),
+    Benchmark("stdp", "song_abbott", {"n_neurons": 100, "record_every": 1000.0}, 1000.0,
+              "Song, Miller & Abbott 2000: 1000 Poisson inputs at 10 Hz to 100 LIF neurons "
+              "through additive all-to-all STDP (100,000 plastic synapses) plus 200 "
+              "inhibitory inputs; final weights read back"),
 )}
 
 

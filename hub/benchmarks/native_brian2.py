@@ -25,10 +25,9 @@ def _brian2(target, directory):
     import brian2 as b2
 
     b2.prefs.codegen.loop_invariant_optimisations = True
-    if target == "cpp_standalone":
-        b2.set_device("cpp_standalone", directory=directory, build_on_run=False)
-        b2.device.reinit()
-        b2.set_device("cpp_standalone", directory=directory, build_on_run=False)
+    if target == "cpp_standalone":       # one fresh worker process per measurement
+        b2.set_device("cpp_standalone", build_on_run=False)
+        b2.prefs.devices.cpp_standalone.extra_make_args_unix = ["-j2"]
     else:
         b2.prefs.codegen.target = target
     b2.start_scope()
@@ -74,7 +73,7 @@ def _synapses(b2, r, group, subgroups, on_pre, weight_unit, namespace=None):
     return out
 
 
-def _run(b2, r, objects, group, subgroups, target, t0):
+def _run(b2, r, objects, group, subgroups, target, t0, directory=None):
     monitor = b2.SpikeMonitor(group)
     net = b2.Network(*objects, monitor)
     t1 = time.perf_counter()
@@ -82,7 +81,7 @@ def _run(b2, r, objects, group, subgroups, target, t0):
     out = {}
     if target == "cpp_standalone":
         net.run(duration)
-        b2.device.build(run=True, compile=True, clean=False)
+        b2.device.build(directory=directory, run=True, compile=True, clean=False)
         t2 = time.perf_counter()
         out["codegen_s"] = t2 - t1 - float(b2.device._last_run_time)
         build_s, run_s = t2 - t0 - float(b2.device._last_run_time), \
@@ -117,7 +116,7 @@ def cuba(r, target="numpy", directory=None):
                            {"v": ("v", b2.mV)})
     syns = _synapses(b2, r, group, subs, {"excitatory": "I_e += w", "inhibitory": "I_i += w"},
                      "amp")
-    return _run(b2, r, [group, *syns], group, subs, target, t0)
+    return _run(b2, r, [group, *syns], group, subs, target, t0, directory)
 
 
 def coba(r, target="numpy", directory=None):
@@ -137,7 +136,7 @@ def coba(r, target="numpy", directory=None):
                             "g_i": ("gsyn_inh", b2.uS)})
     syns = _synapses(b2, r, group, subs, {"excitatory": "g_e += w", "inhibitory": "g_i += w"},
                      "siemens")
-    return _run(b2, r, [group, *syns], group, subs, target, t0)
+    return _run(b2, r, [group, *syns], group, subs, target, t0, directory)
 
 
 def brunel(r, target="numpy", directory=None):
@@ -164,12 +163,58 @@ def brunel(r, target="numpy", directory=None):
                            {"v": ("v", b2.mV)})
     syns = _synapses(b2, r, group, subs, {"excitatory": on_pre, "inhibitory": on_pre}, "amp",
                      {"psc_factor": factor})
-    noise = r.sources["noise"]
-    rate = float(np.asarray(noise.rate).flat[0])
+    # nu_ext = eta nu_th C_E: C_E inputs at eta nu_th each, as Brian2's Brunel examples
+    # (one input at 17.8 kHz would need p = rate dt > 1 in PoissonInput's binomial)
+    c_e = next(p.n for p in r.projections if p.pre == "exc" and p.post == "exc") // \
+        r.populations["exc"].size
+    rate = float(np.asarray(r.sources["noise"].rate).flat[0])
     w_noise = next(float(p.weight[0]) for p in r.projections if p.pre == "noise")
-    inputs = b2.PoissonInput(group, var, N=1, rate=rate * b2.Hz,
+    inputs = b2.PoissonInput(group, var, N=c_e, rate=rate / c_e * b2.Hz,
                              weight=w_noise * b2.nA * factor)
-    return _run(b2, r, [group, *syns, inputs], group, subs, target, t0)
+    return _run(b2, r, [group, *syns, inputs], group, subs, target, t0, directory)
 
 
-SCRIPTS = {"cuba": cuba, "coba": coba, "brunel": brunel}
+def stdp(r, target="numpy", directory=None):
+    """Song, Miller & Abbott 2000 as Brian2's ``examples/synapses/STDP.py``: the hub's drawn
+    Poisson trains in ``SpikeGeneratorGroup``s (a spike repeated in one step, which Brian2's
+    generator refuses, is kept once), additive all-to-all STDP with event-driven traces,
+    current-based exponential synapses."""
+    t0 = time.perf_counter()
+    b2 = _brian2(target, directory)
+    w_max = 0.1 * b2.nA
+    ns = {"C_m": 1 * b2.nF, "tau_m": 20 * b2.ms, "E_L": -70 * b2.mV, "V_th": -54 * b2.mV,
+          "V_reset": -60 * b2.mV, "tau_s": 5 * b2.ms, "tau_pre": 20 * b2.ms,
+          "tau_post": 20 * b2.ms, "dA_pre": 0.01 * w_max, "dA_post": -0.0105 * w_max,
+          "w_max": w_max}
+    eqs = """dv/dt = (E_L - v)/tau_m + (I_e + I_i)/C_m : volt (unless refractory)
+             dI_e/dt = -I_e/tau_s : amp
+             dI_i/dt = -I_i/tau_s : amp"""
+    b2.defaultclock.dt = r.dt * b2.ms
+    group, subs = _neurons(b2, r, eqs, "v >= V_th", "v = V_reset", 1 * b2.ms, "exact", ns,
+                           {"v": ("v", b2.mV)})
+    objects = [group]
+    for p in r.projections:
+        src = r.sources[p.pre]
+        key = np.unique(src.stamps * src.size + src.indices)
+        stamps, idx = np.divmod(key, src.size)
+        gen = b2.SpikeGeneratorGroup(src.size, idx, (stamps - 1) * r.dt * b2.ms)
+        if p.rule is None:
+            syn = b2.Synapses(gen, group, "w : amp", on_pre="I_i += w", namespace={})
+        else:
+            syn = b2.Synapses(gen, group, """w : amp
+                              dapre/dt = -apre/tau_pre : amp (event-driven)
+                              dapost/dt = -apost/tau_post : amp (event-driven)""",
+                              on_pre="""I_e += w
+                              apre += dA_pre
+                              w = clip(w + apost, 0*amp, w_max)""",
+                              on_post="""apost += dA_post
+                              w = clip(w + apre, 0*amp, w_max)""", namespace=ns)
+        syn.connect(i=p.pre_idx, j=p.post_idx)
+        syn.w = p.weight * b2.nA
+        syn.delay = p.delay_steps[0] * r.dt * b2.ms
+        objects += [gen, syn]
+    out = _run(b2, r, objects, group, subs, target, t0, directory)
+    return out
+
+
+SCRIPTS = {"cuba": cuba, "coba": coba, "brunel": brunel, "stdp": stdp}
