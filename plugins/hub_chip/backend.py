@@ -12,7 +12,7 @@ from .compile import compile_network
 from .discretize import LIF_DELTA, LIF_EXP, NATIVE
 from .energy import load_profile
 from .engine import Engine, Probe
-from .fast import HAVE_NUMBA, FastEngine
+from ._numba import numba_available
 from . import learning
 from .report import build_report
 
@@ -96,7 +96,7 @@ class ChipBackend(Backend):
             check_capabilities(self.name, resolved)  # raises CapabilityError with alternatives
         if engine not in ("auto", "numpy", "numba"):
             raise HubError(f"chip: engine={engine!r} must be 'auto', 'numpy' or 'numba'")
-        if engine == "numba" and not HAVE_NUMBA:
+        if engine == "numba" and not numba_available():
             raise HubError("chip: engine='numba' needs numba (pip install numba)")
         impulse, epoch = _int_option("trace_impulse", trace_impulse), \
             _int_option("learning_epoch", learning_epoch)
@@ -148,11 +148,15 @@ class ChipSession(Session):
         prog = self.compiled.program
         if self.learning is not None and engine == "numba":
             raise HubError("chip: plastic synapses run on engine='numpy' only")
-        use_numba = engine == "numba" or (engine == "auto" and HAVE_NUMBA and (
+        use_numba = engine == "numba" or (engine == "auto" and numba_available() and (
             prog.neg is None or not prog.neg.n_aux) and self.learning is None)
         self.engine_name = "numba" if use_numba else "numpy"
-        self.engine = FastEngine(prog, self.probes, count_activity) if use_numba else \
-            Engine(prog, self.probes, count_activity, self.learning)
+        if use_numba:
+            from .fast import FastEngine
+
+            self.engine = FastEngine(prog, self.probes, count_activity)
+        else:
+            self.engine = Engine(prog, self.probes, count_activity, self.learning)
         self.out = None
 
     def run(self, progress=None):

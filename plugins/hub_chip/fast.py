@@ -13,17 +13,13 @@ import numpy as np
 from .engine import EngineOutput
 from .native import NativeInputs
 
-import os
+from ._numba import numba_available
 
-try:  # pragma: no cover - exercised when numba is installed
-    if os.environ.get("SNN_HUB_CHIP_NO_NUMBA", "") in ("1", "true"):
-        raise ImportError("disabled by SNN_HUB_CHIP_NO_NUMBA")
+HAVE_NUMBA = numba_available()
+if HAVE_NUMBA:  # pragma: no cover - exercised when numba is installed
     import numba
-
-    HAVE_NUMBA = True
-except ImportError:  # pragma: no cover
+else:  # pragma: no cover
     numba = None
-    HAVE_NUMBA = False
 
 
 def _kernel(t0, steps, u, v, keep_u, keep_v, bias, vth, refr, ref_until, aux_of, n,
