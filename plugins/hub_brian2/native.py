@@ -14,8 +14,8 @@ Brian2 draws with numpy's generator, seeded from the network seed (``brian2.seed
   and a rate with ``lam > 4`` is split over several inputs (Brian2 would replace a
   binomial with ``N p > 5`` by a non-integer normal draw).
   One ``PoissonInput`` per (target, buffer, rate, delay, layer) where a layer holds at most
-  one connection per target neuron; the weight is a per-neuron ``TimedArray`` times the
-  on-window.
+  one connection per target neuron; the weight is a constant (one weight for the whole
+  group, as in Brunel) or a per-neuron ``TimedArray``, times the on-window.
 * General path (a source neuron with 2+ targets sends them one train): each step a network
   operation draws the counts ``Poisson(lam)`` of every source neuron and writes them in
   binary to ``L`` lanes (neuron i*L + l fires if bit l of its count is set; counts are
@@ -108,11 +108,15 @@ def _poisson_inputs(session, src) -> list:
             w_row = np.zeros(len(target))
             w_row[p_idx[sel]] = weight[sel]
             name = f"hub_native_{next(_NAMES)}"
-            table = b2.TimedArray(w_row[None, :], dt=1e9 * b2.second, name=name + "_w")
-            target.namespace[name + "_w"] = table
+            if sel.sum() == len(target) and (w_row == w_row[0]).all():
+                weight = repr(float(w_row[0]))     # one weight for the whole group
+            else:
+                target.namespace[name + "_w"] = b2.TimedArray(w_row[None, :], dt=1e9 * b2.second,
+                                                              name=name + "_w")
+                weight = f"{name}_w(t, i)"
             target.namespace[name + "_lo"] = (lo - 0.5) * dt * b2.ms
             target.namespace[name + "_hi"] = (hi + 0.5) * dt * b2.ms
-            expr = (f"{name}_w(t, i) * int(t > {name}_lo) * int(t < {name}_hi)")
+            expr = f"{weight} * int(t > {name}_lo) * int(t < {name}_hi)"
             out += [b2.PoissonInput(target, buf, n_in, hz / parts / n_in * b2.Hz,
                                     weight=expr, when="synapses") for _ in range(parts)]
     return out
