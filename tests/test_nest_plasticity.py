@@ -66,9 +66,13 @@ def test_read_out_with_long_min_delay_and_two_threads():
               threads=threads)
 
 
-def test_multapses_are_mapped_back_to_the_hub_order():
+@pytest.mark.parametrize("delays", [(0.1, 1.0, 2.3), (1.0,)])
+def test_multapses_are_mapped_back_to_the_hub_order(delays):
+    """Parallel connections with one delay are told apart by their initial weights (mapped
+    before the run); the others by source, target and delay at the first read-out."""
     agree(poisson_net(hub.TripletSTDP(A_plus=1e-4, A_minus=1e-4, A_plus_triplet=1e-4,
-                                      A_minus_triplet=1e-5, w_max=0.01), multapses=True))
+                                      A_minus_triplet=1e-5, w_max=0.01), multapses=True,
+                      delays=delays))
 
 
 def test_postsynaptic_time_constants_must_agree_per_population():

@@ -60,6 +60,16 @@ def nest_errors(stage: str):
         raise BackendError(f"NEST failed while {stage}: {type(exc).__name__}: {exc}") from exc
 
 
+def _has_parallel(proj) -> bool:
+    """True if two connections of ``proj`` share source, target and delay."""
+    if proj.n < 2:
+        return False
+    order = np.lexsort((proj.delay_steps, proj.post_idx, proj.pre_idx))
+    same = [(a[order][1:] == a[order][:-1]) for a in (proj.pre_idx, proj.post_idx,
+                                                      proj.delay_steps)]
+    return bool((same[0] & same[1] & same[2]).any())
+
+
 class NestSession(Session):
     """One resolved network in the NEST kernel (see the module docstring)."""
 
@@ -77,6 +87,7 @@ class NestSession(Session):
         self.samples: dict[str, dict] = {}       # projection label -> stamp -> state
         self.final: dict[str, dict] = {}         # projection label -> state at the end
         self._results = None
+        self._pending_read = None    # the last read-out of plastic synapses, left to results()
         self.native_plan = native.plan(resolved)   # native Poisson: label -> fast path?
         self.delay_shift: dict[str, int] = {}       # parrot relays of native sources
         with nest_errors("building the network"):
@@ -258,7 +269,9 @@ class NestSession(Session):
                     if start:
                         self._set_bias(start)
                     nest.Run((stop - start) * dt)
-                    if stop in reads:
+                    if stop in reads and stop == edges[-1] and end <= stop:
+                        self._pending_read = stop - 1    # nothing runs after: results() reads
+                    elif stop in reads:
                         self._read_synapses(stop - 1)
                     if progress is not None:
                         progress(min(1.0, stop / steps))
@@ -281,33 +294,49 @@ class NestSession(Session):
 
     def _map_synapses(self):
         """After Prepare (NEST has sorted its connections): each projection's
-        SynapseCollection and the permutation NEST order -> hub order."""
-        dt = self.resolved.dt
+        SynapseCollection.  The permutation NEST order -> hub order comes from the first
+        read-out (source, target and delay name a connection; one ``get`` per read-out, which
+        costs ~10 us per connection in PyNEST), except for projections with parallel
+        connections of equal delay: only their initial weights tell them apart, so those are
+        mapped here, before any weight changes."""
         for label, info in self.plastic.items():
             proj = info["proj"]
-            conns = self.nest.GetConnections(synapse_model=info["model"])
-            if not proj.n:
-                info.update(conns=None, order=None)
-                continue
-            got = conns.get(["source", "target", "delay", "weight"])
-            nest_keys = (np.asarray(got["weight"], float),
-                         np.rint(np.asarray(got["delay"], float) / dt).astype(np.int64),
-                         np.asarray(got["target"], np.int64), np.asarray(got["source"], np.int64))
-            hub_keys = (proj.weight * info["factor"], proj.delay_steps,
-                        self._gids(proj.post, proj.post_idx), self._gids(proj.pre, proj.pre_idx))
-            on, oh = np.lexsort(nest_keys), np.lexsort(hub_keys)
-            if not all(np.array_equal(a[on], b[oh]) for a, b in zip(nest_keys[1:], hub_keys[1:])):
-                raise BackendError(f"NEST's connections of {label!r} do not match the resolved "
-                                   "projection")
-            info.update(conns=conns, nest_order=on, hub_order=oh)
+            conns = self.nest.GetConnections(synapse_model=info["model"]) if proj.n else None
+            info.update(conns=conns)
+            if conns is not None and _has_parallel(proj):
+                self._set_order(info, conns.get(["source", "target", "delay", "weight"]), True)
+
+    def _set_order(self, info, got, with_weight: bool):
+        proj, dt = info["proj"], self.resolved.dt
+        nest_keys = [np.rint(np.asarray(got["delay"], float) / dt).astype(np.int64),
+                     np.asarray(got["target"], np.int64), np.asarray(got["source"], np.int64)]
+        hub_keys = [proj.delay_steps, self._gids(proj.post, proj.post_idx),
+                    self._gids(proj.pre, proj.pre_idx)]
+        if with_weight:
+            nest_keys.insert(0, np.asarray(got["weight"], float))
+            hub_keys.insert(0, proj.weight * info["factor"])
+        on, oh = np.lexsort(nest_keys), np.lexsort(hub_keys)
+        exact = nest_keys[1:] if with_weight else nest_keys
+        if not all(np.array_equal(a[on], b[oh]) for a, b in
+                   zip(exact, hub_keys[1:] if with_weight else hub_keys)):
+            raise BackendError(f"NEST's connections of {proj.label!r} do not match the "
+                               "resolved projection")
+        info.update(nest_order=on, hub_order=oh)
 
     def _state(self, info, variables) -> dict[str, np.ndarray]:
-        """Current values of ``variables`` for every synapse, in the hub's order and units."""
+        """Current values of ``variables`` for every synapse, in the hub's order and units
+        (one ``get`` call)."""
         proj = info["proj"]
-        out = {}
         if info.get("conns") is None:
             return {v: np.zeros(0) for v in variables}
-        got = info["conns"].get([plastic.STATE_KEYS[v][0] for v in variables])
+        keys = {plastic.STATE_KEYS[v][0] for v in variables}
+        first = "nest_order" not in info
+        if first:
+            keys |= {"source", "target", "delay"}
+        got = info["conns"].get(sorted(keys))
+        if first:
+            self._set_order(info, got, False)
+        out = {}
         for v in variables:
             key, scaled = plastic.STATE_KEYS[v]
             raw = np.atleast_1d(np.asarray(got[key], float))
@@ -317,15 +346,20 @@ class NestSession(Session):
         return out
 
     def _read_synapses(self, stamp: int):
+        """Read the rule state of every plastic projection for the final state and/or the
+        samples due at ``stamp``, in one ``get`` per projection."""
         r = self.resolved
         for label, info in self.plastic.items():
-            rule_vars = list(info["proj"].rule.rule.state)
-            if stamp == r.steps:
-                self.final[label] = self._state(info, rule_vars)
-            if stamp in self.sample_stamps.get(label, ()):
-                wanted = sorted({pr.variable for pr in r.synapse_probes
-                                 if pr.projection == label})
-                self.samples[label][stamp] = self._state(info, wanted)
+            final = list(info["proj"].rule.rule.state) if stamp == r.steps else []
+            sampled = sorted({pr.variable for pr in r.synapse_probes if pr.projection == label}) \
+                if stamp in self.sample_stamps.get(label, ()) else []
+            if not final and not sampled:
+                continue
+            state = self._state(info, sorted(set(final) | set(sampled)))
+            if final:
+                self.final[label] = {v: state[v] for v in final}
+            if sampled:
+                self.samples[label][stamp] = {v: state[v] for v in sampled}
 
     def _synapse_results(self, res: Results):
         r = self.resolved
@@ -347,6 +381,9 @@ class NestSession(Session):
         if self._results is None:
             self._check_kernel()
             with nest_errors("reading results"):
+                if self._pending_read is not None:
+                    self._read_synapses(self._pending_read)
+                    self._pending_read = None
                 self._results = Results(spike_trains=self._spikes(), signals=self._signals(),
                                         provenance={"nest": self._provenance()})
                 self._synapse_results(self._results)
