@@ -21,12 +21,12 @@ test: $(STAMP)
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow || [ $$? -eq 5 ]
 
+# the whole suite (long: Brunel up to 12,500 neurons on every backend, several repeats);
+# writes docs/benchmarks.md, docs/benchmarks/*.json, docs/figures/scaling.png, then checks
+# the targets against what it measured
 bench: $(STAMP)
-	@if [ -d tests/benchmarks ]; then \
-		$(PY) -m pytest -q -m "slow or not slow" tests/benchmarks; \
-	else \
-		echo "no benchmarks yet (tests/benchmarks does not exist)"; \
-	fi
+	$(PY) -m hub.benchmarks.suite
+	$(PY) -m pytest -q -m benchmark tests/benchmarks
 
 venv: $(STAMP)
 

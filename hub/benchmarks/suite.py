@@ -40,14 +40,19 @@ class Entry:
     params: dict = field(default_factory=dict)
     standalone: bool = False
     repeat: int = 3
+    options: dict = field(default_factory=dict)
 
+
+#: the full Brunel network needs 33 chips' synapse memory (128 KB per core)
+CHIPS = {"chip": {"chips": 64}}
 
 SUITE = [
     Entry("cuba", "cuba", ("nest", "brian2", "chip"), standalone=True),
     Entry("coba", "coba", ("nest", "brian2")),
     *(Entry(f"brunel-{s:g}", "brunel", ("nest", "brian2", "chip"), {"scale": s},
-            standalone=s in (0.25, 1.0), repeat=3 if s < 0.5 else 2)
+            standalone=s in (0.25, 1.0), repeat=3 if s < 0.5 else 2, options=CHIPS)
       for s in BRUNEL_SCALES),
+    Entry("stdp", "stdp", ("nest", "brian2", "chip")),
 ]
 
 
@@ -59,7 +64,7 @@ def run_entry(entry: Entry, out_dir: Path, repeat: int | None = None) -> dict:
 
     rep = bench(entry.benchmark, backends=list(entry.backends), native=True,
                 standalone=entry.standalone, repeat=repeat or entry.repeat,
-                params=dict(entry.params), progress=progress)
+                params=dict(entry.params), options=dict(entry.options), progress=progress)
     print(rep.table(), flush=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     rep.save(out_dir / f"{entry.name}.json")
