@@ -55,6 +55,7 @@ class Measurement:
     synaptic_events: float | None = None
     chip: dict | None = None
     repeats: int = 0
+    first: dict = field(default_factory=dict)   # timings of the first repeat (cold caches)
 
     @property
     def ok(self) -> bool:
@@ -76,7 +77,7 @@ class Measurement:
                 "spikes": self.spikes, "synaptic_events": self.synaptic_events,
                 "events_per_s": self.events_per_s(),
                 "realtime_factor": run / (duration_ms / 1000.0) if run else None,
-                "chip": self.chip}
+                "first": self.first, "chip": self.chip}
 
 
 @dataclass
@@ -324,4 +325,4 @@ def _summarise(name, path, statuses: list[dict]) -> Measurement:
     return Measurement(name, path, "ok", None, {k: v["median"] for k, v in spread.items()},
                        spread, float(statistics.median(s["peak_rss_mb"] for s in ok)),
                        first.get("spikes", {}), first.get("synaptic_events"),
-                       first.get("chip"), len(ok))
+                       first.get("chip"), len(ok), dict(first["timings"]))
