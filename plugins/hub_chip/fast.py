@@ -116,7 +116,32 @@ def _kernel(t0, steps, u, v, keep_u, keep_v, bias, vth, refr, ref_until, aux_of,
     return steps, n_sp, events, wraps, clips
 
 
+def _invert(u, tables, group, out):
+    """numba twin of :func:`hub_chip.native.invert_numpy`: count the table entries <= u
+    without branches (a data-dependent walk mispredicts once per number: 24 ns against
+    9 ns for the 24-entry table of lam = 1.78)."""
+    steps, k = u.shape
+    width = tables.shape[1]
+    for t in range(steps):
+        for e in range(k):
+            row = tables[group[e]]
+            x = u[t, e]
+            c = 0
+            for j in range(width):
+                c += row[j] <= x
+            out[t, e] = c
+
+
 _compiled = None
+_compiled_invert = None
+
+
+def invert():
+    global _compiled_invert
+    if _compiled_invert is None:
+        _compiled_invert = numba.njit(cache=True, nogil=True)(_invert)
+    return _compiled_invert
+
 
 
 def kernel():
@@ -155,6 +180,10 @@ class FastEngine:
         self.ref_until = np.full(n, -1, np.int64)
         self.active = np.zeros(c, np.int64)
         self.native = NativeInputs(p)
+        if len(self.native):
+            self.native.invert = invert()
+            self.native.invert(np.zeros((0, 0)), self.native.tables, self.native.group,
+                               np.zeros((0, 0), np.int64))     # compile now, at build time
         self.t = 0
         self.run(0)  # compile (or load from numba's cache) now, at build time
 
