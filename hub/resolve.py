@@ -36,6 +36,7 @@ from .ir.random import Distribution
 from .ir.rule_checks import rule_values
 from .ir.sources import PoissonSource, SpikeTimes, StepCurrentSource
 from .ir.synapses import Plastic
+from .sorting import stable_argsort
 
 
 @dataclass
@@ -398,15 +399,16 @@ def _resolve_projection(proj, out: ResolvedNetwork, dt, seed) -> ResolvedProject
 
 def pre_post_order(pre: np.ndarray, post: np.ndarray, n_post: int) -> np.ndarray | None:
     """The stable permutation that sorts connections by (pre, post), or None if they are
-    sorted already.  Fixed in-degree draws come ordered by post: then a stable radix sort on
-    ``pre`` alone (16-bit keys, O(n); 4-5x faster than sorting int64 keys at 10^7) suffices."""
+    sorted already.  Fixed in-degree draws come ordered by post: then a stable sort on
+    ``pre`` alone suffices (:func:`hub.sorting.stable_argsort`: a radix sort for 16-bit
+    keys)."""
     if len(pre) < 2:
         return None
     key = pre * n_post + post
     if (key[1:] >= key[:-1]).all():
         return None
-    if int(pre.max()) < 2 ** 16 and (post[1:] >= post[:-1]).all():
-        return np.argsort(pre.astype(np.uint16), kind="stable")
+    if (post[1:] >= post[:-1]).all():
+        return stable_argsort(pre)
     return np.argsort(key, kind="stable")
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hub import ResourceError
+from hub.sorting import stable_argsort
 
 from . import quantize
 from .compartment import ACT_SHIFT, V_MAX
@@ -233,7 +234,7 @@ def compile_network(resolved, chips: int = 1, headroom: float = quantize.DEFAULT
         gexp.append(e[g])
     cat = (lambda xs: np.concatenate(xs).astype(np.int64) if xs else np.zeros(0, np.int64))
     snd, tgt, dly, mant, ex = (cat(x) for x in (senders, targets, dl, mants, gexp))
-    order = np.argsort(snd, kind="stable")
+    order = stable_argsort(snd)
     snd, tgt, dly, mant, ex = snd[order], tgt[order], dly[order], mant[order], ex[order]
     position = np.empty(len(order), np.int64)
     position[order] = np.arange(len(order))
@@ -286,7 +287,7 @@ def compile_network(resolved, chips: int = 1, headroom: float = quantize.DEFAULT
         f_core.append(runs.core)
         f_cnt.append(runs.count)
     f_snd, f_core, f_cnt = cat(f_snd), cat(f_core), cat(f_cnt)
-    o = np.argsort(f_snd, kind="stable")
+    o = stable_argsort(f_snd)
     fptr = np.zeros(n_senders + 1, np.int64)
     np.cumsum(np.bincount(f_snd, minlength=n_senders), out=fptr[1:])
     return Compiled(program, mapping, layout, source_offset, qreport, sender_core,
