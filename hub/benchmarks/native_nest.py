@@ -62,7 +62,7 @@ def _record_and_run(nest, r, nodes, t_build0):
     t1 = time.perf_counter()
     nest.Simulate(r.steps * r.dt)
     t2 = time.perf_counter()
-    senders = recorder.get("events", "senders")
+    senders = np.asarray(recorder.get("events", "senders"), np.int64)
     counts = {}
     for label, n in nodes.items():
         first = n[0].global_id
