@@ -66,6 +66,17 @@ def die_with_parent(parent_pid) -> None:
         os._exit(1)
 
 
+def error_fields(exc: BaseException) -> dict:
+    """``error`` (one line: a HubError's first line, else ``Type: message``) and
+    ``traceback`` of the exception being handled."""
+    from hub.errors import HubError
+
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    message = first if isinstance(exc, HubError) and first else \
+        f"{type(exc).__name__}: {first}".rstrip(": ")
+    return {"error": message, "traceback": traceback.format_exc()}
+
+
 def _write_status(path, status: dict) -> None:
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
@@ -107,13 +118,7 @@ def main(argv=None) -> int:
                                                                    status["versions"]))
         code = 0
     except BaseException as exc:  # everything the backend raises is reported, then exit 1
-        from hub.errors import HubError
-
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        message = first if isinstance(exc, HubError) and first else \
-            f"{type(exc).__name__}: {first}".rstrip(": ")
-        status.update(status="error", error=message,
-                      traceback=traceback.format_exc())
+        status.update(status="error", **error_fields(exc))
         code = 1
     status["peak_rss_mb"] = peak_rss_mb()
     _write_status(req["status"], status)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import sys
 import time
-import traceback
 
 T_START = time.perf_counter()
 
@@ -81,7 +80,7 @@ def _import_simulator(req):
 
 
 def main(argv=None) -> int:
-    from hub._worker import _write_status, die_with_parent, peak_rss_mb
+    from hub._worker import _write_status, die_with_parent, error_fields, peak_rss_mb
 
     argv = sys.argv[1:] if argv is None else argv
     with open(argv[0]) as f:
@@ -90,7 +89,6 @@ def main(argv=None) -> int:
     timings: dict[str, float] = {}
     status: dict = {"status": "error", "timings": timings, "path": req["path"]}
     try:
-        t0 = time.perf_counter()
         _import_simulator(req)
         t1 = time.perf_counter()
         timings["import_s"] = t1 - T_START
@@ -108,15 +106,9 @@ def main(argv=None) -> int:
         if "chip" in out:
             status["chip"] = out["chip"]
         status["status"] = "ok"
-        del t0
         code = 0
     except BaseException as exc:  # reported to the parent, which names the failing run
-        from hub.errors import HubError
-
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        status.update(error=first if isinstance(exc, HubError) and first else
-                      f"{type(exc).__name__}: {first}".rstrip(": "),
-                      traceback=traceback.format_exc())
+        status.update(error_fields(exc))
         code = 1
     status["peak_rss_mb"] = peak_rss_mb()
     _write_status(req["status"], status)
