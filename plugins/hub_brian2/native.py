@@ -71,23 +71,27 @@ def _layers(post_idx: np.ndarray) -> np.ndarray:
     return out
 
 
+def _routes_from(session, src):
+    """(projection, buffer, mask, NEST weights) of every non-empty route out of ``src``."""
+    for proj in session.r.projections:
+        if proj.pre != src.label or not proj.n:
+            continue
+        for buf, mask, w in routes(session.model_of[proj.post], proj):
+            if mask.any():
+                yield proj, buf, mask, w
+
+
 def _poisson_inputs(session, src) -> list:
     b2, r = session.b2, session.r
     dt = session.dt
     rate = np.asarray(src.rate, float)
     groups: dict = {}
-    for proj in r.projections:
-        if proj.pre != src.label or not proj.n:
-            continue
-        table = session.model_of[proj.post]
-        for buf, mask, w in routes(table, proj):
-            if not mask.any():
-                continue
-            pre, post = proj.pre_idx[mask], proj.post_idx[mask]
-            rates, d = rate[pre], proj.delay_steps[mask]
-            for key in set(zip(rates.tolist(), d.tolist())):
-                sel = (rates == key[0]) & (d == key[1])
-                groups.setdefault((proj.post, buf) + key, []).append((post[sel], w[mask][sel]))
+    for proj, buf, mask, w in _routes_from(session, src):
+        pre, post = proj.pre_idx[mask], proj.post_idx[mask]
+        rates, d = rate[pre], proj.delay_steps[mask]
+        for key in set(zip(rates.tolist(), d.tolist())):
+            sel = (rates == key[0]) & (d == key[1])
+            groups.setdefault((proj.post, buf) + key, []).append((post[sel], w[mask][sel]))
     out = []
     for (post, buf, hz, delay), parts in groups.items():
         if hz <= 0:
@@ -157,14 +161,9 @@ def _lanes(session, src) -> list:
 
     out = [group, draw]
     parts: dict = {}
-    for proj in r.projections:
-        if proj.pre != src.label or not proj.n:
-            continue
-        table = session.model_of[proj.post]
-        for buf, mask, w in routes(table, proj):
-            if mask.any():
-                parts.setdefault((proj.post, buf), []).append(
-                    (proj.pre_idx[mask], proj.post_idx[mask], w[mask], proj.delay_steps[mask]))
+    for proj, buf, mask, w in _routes_from(session, src):
+        parts.setdefault((proj.post, buf), []).append(
+            (proj.pre_idx[mask], proj.post_idx[mask], w[mask], proj.delay_steps[mask]))
     for (post, buf), chunks in parts.items():
         pre, post_idx, w, d = (np.concatenate(x) for x in zip(*chunks))
         i = (pre[:, None] * n_lanes + bits).ravel()
