@@ -156,3 +156,19 @@ def test_native_brian2_script_fires_like_the_hub_network(name, params):
     native = native_brian2.SCRIPTS[name](r)
     for label, counts in native["counts"].items():
         assert counts.sum() == pytest.approx(len(res.spike_trains[label]), rel=0.10)
+
+
+def test_peak_rss_of_a_worker_is_its_own_not_its_parents():
+    """getrusage's ru_maxrss survives execve: a child of a 300 MiB parent reported 300 MiB.
+    The workers read VmHWM instead (Linux)."""
+    import subprocess
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("VmHWM is Linux's")
+    ballast = np.ones(40_000_000)                  # 305 MiB resident in this process
+    ballast[::512] = 2.0
+    out = subprocess.run([sys.executable, "-c", "from hub._worker import peak_rss_mb; "
+                          "print(peak_rss_mb())"], capture_output=True, text=True, check=True)
+    assert float(out.stdout) < 150.0, out.stdout
+    assert ballast.sum() > 0
