@@ -26,18 +26,29 @@ def _kernel(t0, steps, u, v, keep_u, keep_v, bias, vth, refr, ref_until, aux_of,
             ring, ptr, key, weight, in_bounds, in_senders,
             p_comp, p_isu, p_int, p_base, p_stride, p_col, samples,
             count_activity, active, sp_step, sp_idx, b_bounds, b_index, b_value,
-            nat_senders, nat_counts):
+            nat_senders, nat_key, nat_tables, nat_guide, nat_group, nat_parts, nat_m,
+            nat_first, nat_last, nat_totals):
     """Run ``steps`` steps from ``t0``; returns (steps done, spikes written, events, u
-    wraps, v clips).  Stops early when the spike buffer could overflow."""
+    wraps, v clips, native input spikes).  Stops early when the spike buffer could
+    overflow.  Native Poisson counts: SplitMix64 of the counter and table inversion, as
+    :meth:`hub_chip.native.NativeInputs.rows` computes them."""
     half = np.int64(1) << 23
     mask = (np.int64(1) << 24) - 1
     vmax = half - 1
     L, C = ring.shape
-    n_sp, events, wraps, clips = 0, 0, 0, 0
+    n_sp, events, wraps, clips, nat_spikes = 0, 0, 0, 0, 0
     cap = len(sp_idx)
+    n_nat = len(nat_senders)
+    width = nat_tables.shape[1]
+    n_guide = nat_guide.shape[1]
+    golden = np.uint64(0x9E3779B97F4A7C15)
+    mix1 = np.uint64(0xBF58476D1CE4E5B9)
+    mix2 = np.uint64(0x94D049BB133111EB)
+    s30, s27, s31, s11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
+    unit = 1.0 / 9007199254740992.0
     for k in range(steps):
         if n_sp + n > cap:
-            return k, n_sp, events, wraps, clips
+            return k, n_sp, events, wraps, clips, nat_spikes
         t = t0 + k
         slot = t % L
         for e in range(b_bounds[k], b_bounds[k + 1]):
@@ -91,8 +102,25 @@ def _kernel(t0, steps, u, v, keep_u, keep_v, bias, vth, refr, ref_until, aux_of,
                     f -= LC
                 ring.flat[f] += weight[s]
             events += ptr[snd + 1] - ptr[snd]
-        for e in range(len(nat_senders)):      # native Poisson axons: count x weight
-            m = nat_counts[k, e]
+        stamp = t + 1
+        for e in range(n_nat):                 # native Poisson axons: count x weight
+            if stamp < nat_first[e] or stamp > nat_last[e]:
+                continue
+            g = nat_group[e]
+            cell = (np.uint64(t) * np.uint64(n_nat) + np.uint64(e)) * np.uint64(nat_m)
+            m = 0
+            for j in range(nat_parts[e]):
+                z = nat_key + (cell + np.uint64(j + 1)) * golden
+                z = (z ^ (z >> s30)) * mix1
+                z = (z ^ (z >> s27)) * mix2
+                z = z ^ (z >> s31)
+                x = np.float64(z >> s11) * unit
+                i = nat_guide[g, int(x * n_guide)]
+                while i < width and nat_tables[g, i] <= x:
+                    i += 1
+                m += i
+            nat_totals[e] += m
+            nat_spikes += m
             if m > 0:
                 snd = nat_senders[e]
                 for s in range(ptr[snd], ptr[snd + 1]):
@@ -113,35 +141,10 @@ def _kernel(t0, steps, u, v, keep_u, keep_v, bias, vth, refr, ref_until, aux_of,
                 row = (t + 1) // p_int[e] - 1
                 c = p_comp[e]
                 samples[p_base[e] + row * p_stride[e] + p_col[e]] = u[c] if p_isu[e] else v[c]
-    return steps, n_sp, events, wraps, clips
-
-
-def _invert(u, tables, group, out):
-    """numba twin of :func:`hub_chip.native.invert_numpy`: count the table entries <= u
-    without branches (a data-dependent walk mispredicts once per number: 24 ns against
-    9 ns for the 24-entry table of lam = 1.78)."""
-    steps, k = u.shape
-    width = tables.shape[1]
-    for t in range(steps):
-        for e in range(k):
-            row = tables[group[e]]
-            x = u[t, e]
-            c = 0
-            for j in range(width):
-                c += row[j] <= x
-            out[t, e] = c
+    return steps, n_sp, events, wraps, clips, nat_spikes
 
 
 _compiled = None
-_compiled_invert = None
-
-
-def invert():
-    global _compiled_invert
-    if _compiled_invert is None:
-        _compiled_invert = numba.njit(cache=True, nogil=True)(_invert)
-    return _compiled_invert
-
 
 
 def kernel():
@@ -180,10 +183,6 @@ class FastEngine:
         self.ref_until = np.full(n, -1, np.int64)
         self.active = np.zeros(c, np.int64)
         self.native = NativeInputs(p)
-        if len(self.native):
-            self.native.invert = invert()
-            self.native.invert(np.zeros((0, 0)), self.native.tables, self.native.group,
-                               np.zeros((0, 0), np.int64))     # compile now, at build time
         self.t = 0
         self.run(0)  # compile (or load from numba's cache) now, at build time
 
@@ -218,23 +217,22 @@ class FastEngine:
         done = 0
         chunk = max(1, steps // 50) if progress is not None else max(steps, 1)
         nat = self.native
-        if len(nat):
-            chunk = min(chunk, nat.max_steps)
         nat_before, nat_spikes = nat.totals.copy(), 0
         while True:
             todo = min(chunk, steps - done)
-            counts = nat.rows(t0 + done, todo)
             sp_step = np.empty(cap, np.int64)
             sp_idx = np.empty(cap, np.int64)
-            did, n_sp, ev, w, cl = k(t0 + done, todo, self.u, self.v, self.keep_u, self.keep_v,
+            did, n_sp, ev, w, cl, ns = k(t0 + done, todo, self.u, self.v, self.keep_u,
+                                         self.keep_v,
                                      self.bias, p.vth, p.refractory, self.ref_until,
                                      self.aux_of, n, self.ring, p.ptr, self.key, p.weight,
                                      bounds[done:done + todo + 1], in_senders, comp, isu,
                                      interval, base, stride, col, flat, self.count_activity,
                                      self.active, sp_step, sp_idx,
                                      b_bounds[done:done + todo + 1], b_index, b_value,
-                                     nat.senders, counts)
-            nat_spikes += nat.consumed(counts[:did])
+                                     nat.senders, nat.key, nat.tables, nat.guide, nat.group,
+                                     nat.parts, nat.n_parts, nat.first, nat.last, nat.totals)
+            nat_spikes += ns
             steps_out.append(sp_step[:n_sp].copy())
             neurons_out.append(sp_idx[:n_sp].copy())
             events, wraps, clips = events + ev, wraps + w, clips + cl
