@@ -69,7 +69,7 @@ class Brian2Backend(Backend):
         return Capabilities(frozenset(features), tolerances, options=dict(OPTIONS))
 
     def build(self, resolved, codegen: str = "numpy", substeps=None, cache_dir=None,
-              nest_order=True, **options):
+              nest_order=True, jobs=None, **options):
         """Build ``resolved`` in a fresh Brian2 ``Network``; options as in ``OPTIONS``."""
         if options:
             raise HubError(f"brian2: unknown option(s) {sorted(options)}; known: "
@@ -94,13 +94,22 @@ class Brian2Backend(Backend):
             nest_order = nest_order.lower() in ("true", "1")
         if not isinstance(nest_order, bool):
             raise HubError(f"brian2: nest_order={nest_order!r} must be True or False")
+        if jobs is None:
+            from .compiled import default_jobs
+
+            jobs = default_jobs()
+        if isinstance(jobs, str) and jobs.strip().isdigit():
+            jobs = int(jobs)
+        if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+            raise HubError(f"brian2: jobs={jobs!r} must be an integer >= 1")
         for kind, n in steps.items():
             if isinstance(n, bool) or not isinstance(n, int) or n < 1:
                 raise HubError(f"brian2: substeps={n!r} for {kind} must be an integer >= 1")
         from .session import Brian2Session
 
         return Brian2Session(resolved, self.tables(), codegen=codegen, substeps=steps,
-                             cache_dir=cache_dir or default_cache_dir(), nest_order=nest_order)
+                             cache_dir=cache_dir or default_cache_dir(), nest_order=nest_order,
+                             jobs=jobs)
 
     def versions(self) -> dict[str, str]:
         """Brian2 version and what decides its arithmetic (codegen target, flags)."""

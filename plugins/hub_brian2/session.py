@@ -51,18 +51,46 @@ def last_codegen() -> str:
     return _STATE["codegen"]
 
 
-def _configure(b2, codegen: str, cache_dir: str):
+def _configure(b2, codegen: str, cache_dir: str, jobs: int = 1):
+    """Brian2's preferences for this session; returns the code object class of the hot code
+    objects (model update, synaptic propagation): ``None`` (numpy) or a Cython class.
+    Everything else runs as numpy code (see ``compiled.py``)."""
     prefs = b2.prefs
     # no loop-invariant hoisting: the statements are executed exactly as written
     prefs.codegen.loop_invariant_optimisations = False
-    if codegen == "cython":
-        from .backend import STRICT_GCC_FLAGS
-
-        os.makedirs(cache_dir, exist_ok=True)
-        prefs.codegen.cpp.extra_compile_args_gcc = list(STRICT_GCC_FLAGS)
-        prefs.codegen.runtime.cython.cache_dir = cache_dir
-    prefs.codegen.target = codegen
+    prefs.codegen.target = "numpy"
     _STATE["codegen"] = codegen
+    if codegen != "cython":
+        return None
+    from . import compiled
+    from .backend import STRICT_GCC_FLAGS
+
+    os.makedirs(cache_dir, exist_ok=True)
+    prefs.codegen.cpp.extra_compile_args_gcc = list(STRICT_GCC_FLAGS)
+    prefs.codegen.runtime.cython.cache_dir = cache_dir
+    return compiled.code_object_class(b2, jobs)
+
+
+def numpy_push(b2, pathway):
+    """Let ``pathway`` push its spikes into the queue with a numpy code object (in runtime
+    mode that code only calls ``SynapticPathway.push_spikes``; compiling it buys nothing)."""
+    from brian2.codegen.codeobject import create_runner_codeobj
+    from brian2.codegen.runtime.numpy_rt import NumpyCodeObject
+
+    create = pathway.create_code_objects
+
+    def create_code_objects(run_namespace):
+        if pathway._pushspikes_codeobj is None:
+            name = f"_{pathway.event}space"
+            pathway._pushspikes_codeobj = create_runner_codeobj(
+                pathway, "", "synapses_push_spikes", name=pathway.name + "_push_spikes",
+                check_units=False, additional_variables=pathway.variables,
+                needed_variables=[name],
+                template_kwds={"eventspace_variable": pathway.source.variables[name]},
+                run_namespace=run_namespace, codeobj_class=NumpyCodeObject)
+        create(run_namespace)
+
+    pathway.create_code_objects = create_code_objects
 
 
 _FUNCTIONS = {}
@@ -202,7 +230,7 @@ def _name(prefix: str, label: str) -> str:
 
 class Brian2Session(Session):
     def __init__(self, resolved, tables, codegen="numpy", substeps=None, cache_dir=None,
-                 nest_order=True):
+                 nest_order=True, jobs=1):
         self.r = resolved
         self.nest_order = nest_order
         self.tables = tables
@@ -210,7 +238,7 @@ class Brian2Session(Session):
         self.substeps = dict(substeps or {})
         self.b2 = import_brian2()
         try:
-            _configure(self.b2, codegen, cache_dir)
+            self.hot = _configure(self.b2, codegen, cache_dir, jobs)
             self._build()
         except HubError:
             raise
@@ -229,44 +257,79 @@ class Brian2Session(Session):
         objects = []
         fns = self.fns = _functions(b2)
         self.groups, self.params, self.model_of = {}, {}, {}
+        self.span = {}          # population -> (its NeuronGroup, start, stop)
         sending = {proj.pre for proj in r.projections if proj.n and proj.rule is None}
         rings = plastic_build.ring_layout(r, self.tables)   # delayed plastic inputs
+        # populations of one model (and one plastic-ring layout) share a NeuronGroup, in
+        # NEST's node order: fewer code objects (to compile, and to call every step)
+        merged: dict = {}
         for label, pop in r.populations.items():
-            table = self.tables[pop.model.label]
-            ctx = Context(self.dt, self.h, self.substeps.get(pop.model.kind, 1))
-            values = table.params(pop.params, pop.initial, ctx)
+            key = (pop.model.label, tuple(sorted(rings.get(label, {}).items())))
+            merged.setdefault(key, []).append(label)
+        senders = [label for label in r.populations if label in sending]
+        # the senders are the populations of one group and no source: that group is its own
+        # relay (its indices are in NEST's node order)
+        self_relay = bool(senders) and not (sending - set(senders)) and any(
+            set(senders) <= set(labels) for labels in merged.values())
+        self.merged = []
+        for labels in merged.values():
+            pops = [r.populations[label] for label in labels]
+            table = self.tables[pops[0].model.label]
+            ctx = Context(self.dt, self.h, self.substeps.get(pops[0].model.kind, 1))
+            values = {label: table.params(r.populations[label].params,
+                                          r.populations[label].initial, ctx)
+                      for label in labels}
             shared = table.shared(ctx)
             variables = dict(table.variables)
-            variables.update(plastic_build.ring_variables(rings.get(label, {})))
+            variables.update(plastic_build.ring_variables(rings.get(labels[0], {})))
             update, reset = table.update(ctx), table.reset
-            if label in sending:        # the relay reads ``fired`` in the same step
+            if not self_relay and set(labels) & sending:   # the relay reads ``fired``
                 variables["fired"] = "integer"
                 update, reset = "fired = 0\n" + update, reset + "\nfired = 1"
             eqs = "\n".join([f"{n} : {'integer' if t == 'integer' else '1'}"
                              for n, t in variables.items()]
                             + [f"{n} : 1 (shared, constant)" for n in shared])
-            g = b2.NeuronGroup(pop.size, eqs, threshold=table.threshold, reset=reset,
-                               clock=self.clock, namespace=dict(fns), name=_name("hub_", label))
-            for name, value in {**values, **shared}.items():
+            size = sum(pop.size for pop in pops)
+            tag = "_".join(labels)
+            g = b2.NeuronGroup(size, eqs, threshold=table.threshold, reset=reset,
+                               clock=self.clock, namespace=dict(fns), name=_name("hub_", tag))
+            start = 0
+            for label, pop in zip(labels, pops):
+                self.span[label] = (g, start, start + pop.size)
+                self.groups[label] = g if len(labels) == 1 else g[start:start + pop.size]
+                start += pop.size
+            for name in [*values[labels[0]], *shared]:
                 if name not in table.variables and name not in shared:
                     continue
+                if name in shared:
+                    value = shared[name]
+                else:
+                    value = np.concatenate([np.broadcast_to(np.asarray(values[label][name]),
+                                                            (r.populations[label].size,))
+                                            for label in labels])
                 if table.variables.get(name) == "integer":
                     value = np.asarray(value).astype(np.int32)
                 setattr(g, name, value)
-            g.run_regularly(update, when="groups", name=_name("hub_upd_", label))
-            if label in rings:
-                g.run_regularly(plastic_build.ring_code(rings[label]), when="after_synapses",
-                                order=-1, name=_name("hub_ring_", label))
-            g.run_regularly(table.inputs, when="after_synapses",
-                            name=_name("hub_in_", label))
-            self.groups[label] = g
-            self.params[label] = {k: np.asarray(v) for k, v in values.items()}
-            self.model_of[label] = table
+            g.run_regularly(update, when="groups", name=_name("hub_upd_", tag),
+                            codeobj_class=self.hot)
+            if labels[0] in rings:
+                g.run_regularly(plastic_build.ring_code(rings[labels[0]]),
+                                when="after_synapses", order=-1, name=_name("hub_ring_", tag))
+            g.run_regularly(table.inputs, when="after_synapses", name=_name("hub_in_", tag))
+            for label in labels:
+                self.params[label] = {k: np.asarray(v) for k, v in values[label].items()}
+                self.model_of[label] = table
+            self.merged.append((g, labels))
             objects.append(g)
         # every sender (neuron or source event) reaches its targets through one relay group
         self.relay = None
         if sending:
-            objects.extend(self._relay(sending))
+            if self_relay:
+                self.relay = self.span[senders[0]][0]
+                self.offsets = {label: self.span[label][1] for label in senders}
+                self.n_source_relay = 0
+            else:
+                objects.extend(self._relay(sending))
             objects.extend(self._connect_all())
         objects.extend(plastic_build.build(self))
         # currents
@@ -277,13 +340,17 @@ class Brian2Session(Session):
         for probe in r.probes:
             if probe.population not in self.groups:
                 continue
-            g = self.groups[probe.population]
+            g, start, stop = self.span[probe.population]
             if probe.variable == "spikes":
                 if probe.population not in self.spike_monitors:
-                    mon = b2.SpikeMonitor(g, name=_name("hub_spk_", probe.population))
-                    self.spike_monitors[probe.population] = mon
-                    objects.append(mon)
+                    if g.name not in self.spike_monitors:   # one monitor per NeuronGroup
+                        mon = b2.SpikeMonitor(g, name=_name("hub_spk_", g.name[4:]))
+                        self.spike_monitors[g.name] = mon
+                        objects.append(mon)
+                    self.spike_monitors[probe.population] = (self.spike_monitors[g.name],
+                                                             start, stop)
                 continue
+            g = self.groups[probe.population]
             table = self.model_of[probe.population]
             var, transform = table.record[probe.variable]
             idx = np.asarray(probe.indices, np.int64)
@@ -349,14 +416,15 @@ class Brian2Session(Session):
         eqs += [f"f{k} : integer (linked)" for k in range(len(links))]
         cond = " or ".join([f"(kind == {k} and f{k} > 0)" for k in range(len(links))]
                            + ["src > 0"])
-        relay = b2.NeuronGroup(n, "\n".join(eqs), threshold=cond, reset="", clock=self.clock,
+        relay = b2.NeuronGroup(n, "\n".join(eqs), threshold=cond, clock=self.clock,
                                name="hub_relay*")
         relay.thresholder["spike"].when = "after_resets"
         relay.kind = np.concatenate(kinds).astype(np.int32)
         for k, (label, start, size) in enumerate(links):
+            group, first, _ = self.span[label]
             index = np.zeros(n, np.int64)
-            index[start:start + size] = np.arange(size)
-            setattr(relay, f"f{k}", b2.linked_var(self.groups[label], "fired", index=index))
+            index[start:start + size] = first + np.arange(size)
+            setattr(relay, f"f{k}", b2.linked_var(group, "fired", index=index))
         self.relay = relay
         out = [relay]
         if events:
@@ -383,8 +451,11 @@ class Brian2Session(Session):
         return out
 
     def _connect_all(self):
-        """One Synapses object per (post population, buffer), from the relay, sorted by relay
-        index (stable: parallel connections keep the projection order)."""
+        """One Synapses object per post population, from the relay, sorted by relay index
+        (stable: parallel connections keep the projection order).  A synapse carries one
+        weight per input buffer of its target, zero for the buffers NEST does not route it
+        to: adding 0.0 leaves a sum unchanged, so each buffer still sees exactly its own
+        inputs in the same order."""
         b2, ms = self.b2, self.b2.ms
         r = self.r
         parts = {}
@@ -395,51 +466,56 @@ class Brian2Session(Session):
             inh = table.receptor == "conductance" and proj.receptor == "inhibitory"
             w = proj.weight * (table.weight_scale * (-1.0 if inh else 1.0))   # NEST's weight
             if table.receptor == "single":
-                routes = [("buf", np.ones(proj.n, bool), w)]
+                weights = [w]
             elif table.receptor == "sign":                 # NEST: w*m > 0 -> ex, else in
-                routes = [("buf_ex", w > 0, w), ("buf_in", ~(w > 0), w)]
+                weights = [np.where(w > 0, w, 0.0), np.where(w > 0, 0.0, w)]
             else:                                           # NEST: w > 0 -> ex += w*m, else in += -w*m
-                routes = [("buf_ex", w > 0, w), ("buf_in", ~(w > 0), -w)]
+                weights = [np.where(w > 0, w, 0.0), np.where(w > 0, 0.0, -w)]
+            weights = np.stack(weights, axis=1)
             base = self.offsets[proj.pre]
-            for buf, mask, weight in routes:
-                if not mask.any():
-                    continue
-                pre_idx, post_idx = proj.pre_idx[mask], proj.post_idx[mask]
-                weight, delay = weight[mask], proj.delay_steps[mask] - 1
-                if proj.pre in self.groups:
-                    chunks = [(base + pre_idx, post_idx, weight, delay)]
-                else:       # one copy per multiplicity, for the senders that use it
-                    mults, used = self.source_lanes[proj.pre]
-                    chunks = []
-                    for lane, m in enumerate(mults):
-                        sel = used[lane][pre_idx]
-                        chunks.append((base + pre_idx[sel] * len(mults) + lane, post_idx[sel],
-                                       weight[sel] * int(m), delay[sel]))
-                parts.setdefault((proj.post, buf), []).extend(chunks)
+            target, post_base, _ = self.span[proj.post]
+            pre_idx, delay = proj.pre_idx, proj.delay_steps - 1
+            post_idx = proj.post_idx + post_base
+            if proj.pre in self.groups:
+                chunks = [(base + pre_idx, post_idx, weights, delay)]
+            else:       # one copy per multiplicity, for the senders that use it
+                mults, used = self.source_lanes[proj.pre]
+                chunks = []
+                for lane, m in enumerate(mults):
+                    sel = used[lane][pre_idx]
+                    chunks.append((base + pre_idx[sel] * len(mults) + lane, post_idx[sel],
+                                   weights[sel] * int(m), delay[sel]))
+            parts.setdefault(target.name, (target, table, []))[2].extend(chunks)
         out = []
         slice_steps = nest_min_delay_steps(r)
-        for (post, buf), chunks in parts.items():
+        for post, (target, table, chunks) in parts.items():
             i, j, w, d = (np.concatenate(x) for x in zip(*chunks))
             if not len(i):
                 continue
             order = np.argsort(i, kind="stable")
             i, j, w, d = i[order], j[order], w[order], d[order]
+            bufs = table.buffers
             homogeneous = bool((d == d[0]).all())
             queue_class = None
             if self.nest_order and slice_steps > 1 and not homogeneous:
                 queue_class = _ordered_queue_class(b2)
             with _spike_queue(b2, queue_class):
-                syn = b2.Synapses(self.relay, self.groups[post], model="w_syn : 1",
-                                  on_pre=f"{buf}_post += w_syn",
+                syn = b2.Synapses(self.relay, target,
+                                  model="\n".join(f"w_{buf} : 1" for buf in bufs),
+                                  on_pre="\n".join(f"{buf}_post += w_{buf}" for buf in bufs),
                                   delay=(int(d[0]) * self.dt * ms) if homogeneous else None,
                                   clock=self.clock, namespace={},
-                                  name=_name("hub_syn_", f"{post}_{buf}"))
+                                  name=_name("hub_syn_", post[4:]))
             if queue_class is not None:
                 syn.pre.queue.configure(slice_steps, d, i, i < self.n_source_relay)
             syn.connect(i=i, j=j)
-            syn.w_syn = w
+            for k, buf in enumerate(bufs):
+                setattr(syn, f"w_{buf}", np.ascontiguousarray(w[:, k]))
             if not homogeneous:
                 syn.delay = d * self.dt * ms
+            if self.hot is not None:
+                syn.pre.codeobj_class = self.hot
+                numpy_push(b2, syn.pre)
             out.append(syn)
         return out
 
@@ -512,9 +588,11 @@ class Brian2Session(Session):
         for label, wanted in spike_probes.items():
             wanted = np.fromiter(sorted(wanted), np.int64)
             if label in self.spike_monitors:
-                mon = self.spike_monitors[label]
+                mon, start, stop = self.spike_monitors[label]
                 idx = np.asarray(mon.i[:], np.int64)
                 st = np.round(np.asarray(mon.t_[:]) / dt_s).astype(np.int64) + 1
+                mine = (idx >= start) & (idx < stop)
+                idx, st = idx[mine] - start, st[mine]
                 size = r.populations[label].size
             else:
                 src = r.sources[label]

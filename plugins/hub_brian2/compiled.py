@@ -1,0 +1,127 @@
+"""Runtime Cython for the hot code objects only, compiled in parallel.
+
+With ``codegen="cython"`` the backend compiles only the code objects whose per-step cost
+grows with the network (the model update, and the synaptic propagation); everything else
+(thresholds, resets, the relay, monitors, connecting, pushing spikes into the queue) runs as
+numpy code, which needs no compiler.  Both targets evaluate the hub's one-operation-per-
+statement code in IEEE double arithmetic, so mixing them changes no number.
+
+A cold cache compiles each code object once (Cython, then g++, 3-8 s each).  Brian2
+compiles them one after the other while the network prepares its run; the code object class
+here instead hands every code object that is not in the cache to a pool of worker processes
+(forked, so they need not import Brian2 again) and waits for it only when the code object is
+first executed.  The worker writes the module into the cache directory; the main process then
+loads it from there through Brian2's own extension manager, under Brian2's file lock.
+"""
+from __future__ import annotations
+
+import atexit
+import concurrent.futures as cf
+import hashlib
+import multiprocessing
+import os
+import sys
+
+_POOL: dict = {}
+
+
+def default_jobs() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _pool(jobs: int):
+    if _POOL.get("jobs") != jobs:
+        shutdown()
+        _POOL["pool"] = cf.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"))
+        _POOL["jobs"] = jobs
+        if not _POOL.get("atexit"):
+            atexit.register(shutdown)
+            _POOL["atexit"] = True
+    return _POOL["pool"]
+
+
+def shutdown():
+    pool = _POOL.pop("pool", None)
+    _POOL.pop("jobs", None)
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _compile(code: str, kwargs: dict, cache_dir: str) -> None:
+    """In a worker: compile ``code`` into the cache (nothing to do if it is there)."""
+    import brian2
+    from brian2.codegen.runtime.cython_rt.extension_manager import cython_extension_manager
+
+    brian2.prefs.codegen.runtime.cython.cache_dir = cache_dir
+    cython_extension_manager.create_extension(code, **kwargs)
+
+
+def module_path(code: str, cache_dir: str) -> str:
+    """Where Brian2's extension manager keeps the module for ``code`` (its own key)."""
+    import Cython
+    import numpy
+
+    from brian2.codegen.runtime.cython_rt.extension_manager import cython_extension_manager
+    from brian2.utils.stringtools import deindent
+
+    key = (deindent(code), sys.version_info, sys.executable, Cython.__version__,
+           ".".join(numpy.__version__.split(".")[:2]), os.environ.get("CC", None),
+           os.environ.get("CXX", None))
+    name = f"_cython_magic_{hashlib.md5(str(key).encode('utf-8')).hexdigest()}"
+    return os.path.join(cache_dir, name + cython_extension_manager.so_ext)
+
+
+class _Pending:
+    """Stands for a compiled module until it is first used."""
+
+    def __init__(self, future, load):
+        self._future, self._load, self._module = future, load, None
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if self._module is None:
+            self._future.result()          # re-raises a compile error
+            self._module = self._load()
+        return getattr(self._module, name)
+
+
+_CLASSES: dict = {}
+
+
+def code_object_class(b2, jobs: int):
+    """A ``CythonCodeObject`` subclass that compiles missing modules in ``jobs`` worker
+    processes (``jobs=1``: Brian2's own sequential compilation)."""
+    from brian2.codegen.runtime.cython_rt.cython_rt import CythonCodeObject
+
+    if jobs <= 1:
+        return CythonCodeObject
+    if jobs in _CLASSES:
+        return _CLASSES[jobs]
+
+    class HubCythonCodeObject(CythonCodeObject):
+        class_name = "cython"
+
+        def compile_block(self, block):
+            code = getattr(self.code, block, "").strip()
+            if not code or "EMPTY_CODE_BLOCK" in code:
+                return None
+            cache_dir = os.path.expanduser(b2.prefs.codegen.runtime.cython.cache_dir
+                                           or os.path.join("~", ".cython", "brian_extensions"))
+            if os.path.isfile(module_path(code, cache_dir)):
+                return super().compile_block(block)
+            kwargs = dict(define_macros=list(self.define_macros), libraries=list(self.libraries),
+                          extra_compile_args=list(self.extra_compile_args),
+                          extra_link_args=list(self.extra_link_args),
+                          include_dirs=list(self.include_dirs),
+                          library_dirs=list(self.library_dirs),
+                          runtime_library_dirs=list(self.runtime_library_dirs),
+                          compiler=self.compiler, sources=list(self.sources))
+            os.makedirs(cache_dir, exist_ok=True)
+            future = _pool(jobs).submit(_compile, code, kwargs, cache_dir)
+            parent = super()
+            return _Pending(future, lambda: parent.compile_block(block))
+
+    HubCythonCodeObject.__name__ = "HubCythonCodeObject"
+    _CLASSES[jobs] = HubCythonCodeObject
+    return HubCythonCodeObject
