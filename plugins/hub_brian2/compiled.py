@@ -125,3 +125,37 @@ def code_object_class(b2, jobs: int):
     HubCythonCodeObject.__name__ = "HubCythonCodeObject"
     _CLASSES[jobs] = HubCythonCodeObject
     return HubCythonCodeObject
+
+
+#: codegen="auto" compiles a network on a cold cache from this many neuron-steps on
+#: (neurons x time steps; CUBA: 4000 x 10000 = 4e7 per simulated second).  Measured on CUBA
+#: (docs/brian2.md): a cold compile costs about 10 s more than a numpy run, and Cython
+#: saves about 1.5-2 s per 4e7 neuron-steps, so it pays from about 2e8.
+AUTO_NEURON_STEPS = 2e8
+
+
+def compiler_available() -> bool:
+    """Cython importable and a C++ compiler on the PATH (what Brian2's runtime needs)."""
+    import shutil
+    import sysconfig
+
+    try:
+        import Cython  # noqa: F401
+    except ImportError:
+        return False
+    cxx = (os.environ.get("CXX") or sysconfig.get_config_var("CXX") or "c++").split()[0]
+    return shutil.which(cxx) is not None or shutil.which("g++") is not None
+
+
+def auto_target(warm: bool, neuron_steps: float) -> tuple[str, str]:
+    """codegen="auto": ("cython" or "numpy", why).  Cython when the compiler cache already
+    holds this network (a warm run), or when the run is long enough for a cold compile to pay
+    off; numpy otherwise, and always when no compiler is available."""
+    if not compiler_available():
+        return "numpy", "no Cython or C++ compiler"
+    if warm:
+        return "cython", "the compiler cache holds this network"
+    if neuron_steps >= AUTO_NEURON_STEPS:
+        return "cython", f"{neuron_steps:.3g} neuron-steps >= {AUTO_NEURON_STEPS:.3g}"
+    return "numpy", (f"cold compiler cache and {neuron_steps:.3g} neuron-steps < "
+                     f"{AUTO_NEURON_STEPS:.3g}")

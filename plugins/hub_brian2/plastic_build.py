@@ -140,13 +140,8 @@ def build(session) -> list:
             pathway = getattr(syn, name)
             pathway.when, pathway.order = "end", ORDER[name]
             pathway.delay = d * session.dt * b2.ms
-        if session.hot is not None:     # codegen="cython": compile the pathways
-            from .session import numpy_push
-
-            for name in [*on_pre, *on_post]:
-                pathway = getattr(syn, name)
-                pathway.codeobj_class = session.hot
-                numpy_push(b2, pathway)
+        for name in [*on_pre, *on_post]:       # compiled with codegen="cython"
+            session.hot_code(getattr(syn, name), model, on_pre, on_post)
         objects.append(syn)
         if code.dopamine:
             dopamine.append((proj, syn, code))

@@ -51,23 +51,22 @@ def last_codegen() -> str:
     return _STATE["codegen"]
 
 
-def _configure(b2, codegen: str, cache_dir: str, jobs: int = 1):
-    """Brian2's preferences for this session; returns the code object class of the hot code
-    objects (model update, synaptic propagation): ``None`` (numpy) or a Cython class.
-    Everything else runs as numpy code (see ``compiled.py``)."""
+def _configure(b2):
+    """Brian2's preferences for every session: numpy code objects unless a session names a
+    compiled class for its hot code objects (``compiled.py``); no loop-invariant hoisting
+    (the statements are executed exactly as written)."""
     prefs = b2.prefs
-    # no loop-invariant hoisting: the statements are executed exactly as written
     prefs.codegen.loop_invariant_optimisations = False
     prefs.codegen.target = "numpy"
-    _STATE["codegen"] = codegen
-    if codegen != "cython":
-        return None
+
+
+def _cython_class(b2, cache_dir: str, jobs: int):
     from . import compiled
     from .backend import STRICT_GCC_FLAGS
 
     os.makedirs(cache_dir, exist_ok=True)
-    prefs.codegen.cpp.extra_compile_args_gcc = list(STRICT_GCC_FLAGS)
-    prefs.codegen.runtime.cython.cache_dir = cache_dir
+    b2.prefs.codegen.cpp.extra_compile_args_gcc = list(STRICT_GCC_FLAGS)
+    b2.prefs.codegen.runtime.cython.cache_dir = cache_dir
     return compiled.code_object_class(b2, jobs)
 
 
@@ -236,10 +235,12 @@ class Brian2Session(Session):
         self.tables = tables
         self.codegen = codegen
         self.substeps = dict(substeps or {})
+        self.hot_runners, self.structure = [], []
         self.b2 = import_brian2()
         try:
-            self.hot = _configure(self.b2, codegen, cache_dir, jobs)
+            _configure(self.b2)
             self._build()
+            self._choose_target(codegen, cache_dir, jobs)
         except HubError:
             raise
         except Exception as exc:
@@ -310,8 +311,8 @@ class Brian2Session(Session):
                 if table.variables.get(name) == "integer":
                     value = np.asarray(value).astype(np.int32)
                 setattr(g, name, value)
-            g.run_regularly(update, when="groups", name=_name("hub_upd_", tag),
-                            codeobj_class=self.hot)
+            upd = g.run_regularly(update, when="groups", name=_name("hub_upd_", tag))
+            self.hot_code(upd, eqs, update)
             if labels[0] in rings:
                 g.run_regularly(plastic_build.ring_code(rings[labels[0]]),
                                 when="after_synapses", order=-1, name=_name("hub_ring_", tag))
@@ -337,18 +338,13 @@ class Brian2Session(Session):
             objects.append(self._injections())
         # recording
         self.spike_monitors, self.state_monitors = {}, []
+        spiking = {}        # NeuronGroup name -> (group, [population, ...])
         for probe in r.probes:
             if probe.population not in self.groups:
                 continue
-            g, start, stop = self.span[probe.population]
             if probe.variable == "spikes":
-                if probe.population not in self.spike_monitors:
-                    if g.name not in self.spike_monitors:   # one monitor per NeuronGroup
-                        mon = b2.SpikeMonitor(g, name=_name("hub_spk_", g.name[4:]))
-                        self.spike_monitors[g.name] = mon
-                        objects.append(mon)
-                    self.spike_monitors[probe.population] = (self.spike_monitors[g.name],
-                                                             start, stop)
+                g = self.span[probe.population][0]
+                spiking.setdefault(g.name, (g, set()))[1].add(probe.population)
                 continue
             g = self.groups[probe.population]
             table = self.model_of[probe.population]
@@ -361,9 +357,76 @@ class Brian2Session(Session):
                                       name=_name("hub_mon_", probe.population))
                 objects.append(mon)
             self.state_monitors.append((probe, var, transform, idx, mon))
+        if spiking:
+            objects.append(self._spike_recorder(spiking))
         objects.extend(plastic_build.monitors(self))
         self.net = b2.Network(*objects, name="hub_network*")
         self.net.schedule = list(SCHEDULE)
+
+    def hot_code(self, runner, *code):
+        """``runner`` (a run_regularly or a synaptic pathway) does per-step work that grows
+        with the network: it is compiled with codegen="cython".  ``code``: the strings its
+        generated code depends on (for the key of the network's structure)."""
+        self.hot_runners.append(runner)
+        self.structure.append("\x00".join([runner.name, *map(str, code)]))
+
+    def structure_key(self) -> str:
+        """A hash of everything the compiled code objects' text depends on (names, equations,
+        abstract code, versions, flags): equal keys need no new compilation."""
+        import hashlib
+
+        from .backend import STRICT_GCC_FLAGS
+
+        text = "\x01".join([self.b2.__version__, " ".join(STRICT_GCC_FLAGS), *self.structure])
+        return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+    def _warm_marker(self) -> str:
+        return os.path.join(self.cache_dir, "hub-networks", self.structure_key())
+
+    def _choose_target(self, codegen, cache_dir, jobs):
+        """Resolve codegen="auto" (``compiled.auto_target``) and give the hot code objects
+        their class."""
+        from . import compiled
+
+        self.cache_dir, self.requested, self.jobs = cache_dir, codegen, jobs
+        if codegen == "auto":
+            warm = os.path.isfile(self._warm_marker())
+            neuron_steps = sum(p.size for p in self.r.populations.values()) * self.r.steps
+            codegen, self.auto_reason = compiled.auto_target(warm, neuron_steps)
+        self.codegen = codegen
+        _STATE["codegen"] = codegen
+        if codegen != "cython" or not self.hot_runners:
+            return
+        cls = _cython_class(self.b2, cache_dir, jobs)
+        for runner in self.hot_runners:
+            runner.codeobj_class = cls
+            if hasattr(runner, "_pushspikes_codeobj"):      # a synaptic pathway
+                numpy_push(self.b2, runner)
+
+    def _spike_recorder(self, spiking):
+        """Records the spikes of the groups in ``spiking`` from their spike spaces at the end
+        of every step (a spike in step k has stamp k + 1): cheaper per step than a numpy
+        ``SpikeMonitor`` per group, and nothing to compile."""
+        spaces = []
+        for name, (g, labels) in spiking.items():
+            record = ([], [])
+            spaces.append((g.variables["_spikespace"].get_value(), record))
+            for label in labels:
+                _, start, stop = self.span[label]
+                self.spike_monitors[label] = (record, start, stop)
+        step = [0]
+
+        @self.b2.network_operation(clock=self.clock, when="end", name="hub_spikes*")
+        def record_spikes():
+            k = step[0]
+            for space, (idx, stamps) in spaces:
+                n = space[-1]
+                if n:
+                    idx.append(space[:n].copy())
+                    stamps.append(np.full(n, k + 1, np.int64))
+            step[0] = k + 1
+
+        return record_spikes
 
     def _clock(self, interval_steps: int):
         if interval_steps not in self._clocks:
@@ -513,9 +576,7 @@ class Brian2Session(Session):
                 setattr(syn, f"w_{buf}", np.ascontiguousarray(w[:, k]))
             if not homogeneous:
                 syn.delay = d * self.dt * ms
-            if self.hot is not None:
-                syn.pre.codeobj_class = self.hot
-                numpy_push(b2, syn.pre)
+            self.hot_code(syn.pre, target.name, syn.name, "\n".join(bufs))
             out.append(syn)
         return out
 
@@ -572,6 +633,14 @@ class Brian2Session(Session):
         done = int(np.asarray(self.clock.timestep[:]).reshape(-1)[0])
         if done != self.r.steps:
             raise BackendError(f"brian2: ran {done} steps, expected {self.r.steps}")
+        if self.codegen == "cython" and self.hot_runners:   # the cache now holds this network
+            marker = self._warm_marker()
+            try:
+                os.makedirs(os.path.dirname(marker), exist_ok=True)
+                with open(marker, "w") as f:
+                    f.write(f"{self.r.label}\n")
+            except OSError:      # a read-only cache is still a cache
+                pass
         if progress is not None:
             progress(1.0)
 
@@ -588,9 +657,9 @@ class Brian2Session(Session):
         for label, wanted in spike_probes.items():
             wanted = np.fromiter(sorted(wanted), np.int64)
             if label in self.spike_monitors:
-                mon, start, stop = self.spike_monitors[label]
-                idx = np.asarray(mon.i[:], np.int64)
-                st = np.round(np.asarray(mon.t_[:]) / dt_s).astype(np.int64) + 1
+                (idx, st), start, stop = self.spike_monitors[label]
+                idx = np.concatenate(idx).astype(np.int64) if idx else np.zeros(0, np.int64)
+                st = np.concatenate(st) if st else np.zeros(0, np.int64)
                 mine = (idx >= start) & (idx < stop)
                 idx, st = idx[mine] - start, st[mine]
                 size = r.populations[label].size
@@ -617,7 +686,17 @@ class Brian2Session(Session):
         plastic_build.results(self, res)
         table_info = {label: {"nest_model": t.nest_model, "integrator": t.integrator}
                       for label, t in self.model_of.items()}
-        res.provenance["brian2"] = {"codegen": self.codegen, "schedule": SCHEDULE,
+        compiled = {}
+        if self.codegen == "cython":
+            from .backend import STRICT_GCC_FLAGS
+
+            compiled = {"compiled": sorted(x.name for x in self.hot_runners),
+                        "cflags": " ".join(STRICT_GCC_FLAGS), "cache_dir": self.cache_dir,
+                        "jobs": self.jobs}
+        if self.requested == "auto":
+            compiled["auto"] = self.auto_reason
+        res.provenance["brian2"] = {"codegen": self.codegen, "requested": self.requested,
+                                    **compiled, "schedule": SCHEDULE,
                                     "nest_order": self.nest_order,
                                     "substeps": self.substeps, "models": table_info,
                                     "nest_h": self.h}
@@ -628,4 +707,11 @@ class Brian2Session(Session):
         if net is not None:
             self.net = None
             self.groups, self.relay, self.state_monitors, self.spike_monitors = {}, None, [], {}
+            self.span, self.merged, self.hot_runners = {}, [], []
+            self.plastic, self.plastic_sources = {}, {}
             del net
+            # free the Brian2 names ("hub_exc", ...) now: the next session of this process
+            # gets the same names, hence the same code text and the cached modules
+            import gc
+
+            gc.collect()
