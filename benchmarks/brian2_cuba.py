@@ -28,7 +28,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
 
-def once(codegen: str, cache_dir: str | None, duration: float, scale: float) -> dict:
+def once(codegen: str, cache_dir: str | None, duration: float, scale: float,
+         jobs: int | None = None) -> dict:
     """One measurement in this process."""
     sys.path.insert(0, os.path.join(ROOT, "models"))
     compiles = {"n": 0, "s": 0.0}
@@ -63,6 +64,9 @@ def once(codegen: str, cache_dir: str | None, duration: float, scale: float) -> 
     options = {"codegen": codegen}
     if cache_dir:
         options["cache_dir"] = cache_dir
+    if jobs:
+        options["jobs"] = jobs
+
     def modules():
         if not cache_dir or not os.path.isdir(cache_dir):
             return set()
@@ -75,17 +79,21 @@ def once(codegen: str, cache_dir: str | None, duration: float, scale: float) -> 
     session.run()
     t3 = time.perf_counter()
     res = session.results()
+    used = res.provenance.get("brian2", {}).get("codegen", codegen)
     session.close()
     extra = getattr(session, "timings", {}) or {}
     compiles["n"] = max(compiles["n"], len(modules() - before))   # also those of workers
     spikes = sum(len(st) for st in res.spike_trains.values())
     return {"import": t_import, "build": t2 - t1, "run": t3 - t2, "total": t3 - t1,
-            "compiles": compiles["n"], "compile": compiles["s"], "spikes": spikes, **extra}
+            "compiles": compiles["n"], "compile": compiles["s"], "spikes": spikes, "used": used,
+            **extra}
 
 
-def fresh(codegen, cache_dir, duration, scale) -> dict:
+def fresh(codegen, cache_dir, duration, scale, jobs=None) -> dict:
     cmd = [sys.executable, os.path.abspath(__file__), "--once", "--codegen", codegen,
            "--duration", str(duration), "--scale", str(scale)]
+    if jobs:
+        cmd += ["--jobs", str(jobs)]
     if cache_dir:
         cmd += ["--cache-dir", cache_dir]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True)
@@ -95,38 +103,44 @@ def fresh(codegen, cache_dir, duration, scale) -> dict:
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--codegen", nargs="+", default=["numpy", "cython"])
-    ap.add_argument("--modes", nargs="+", default=["cold", "warm"], choices=["cold", "warm"])
+    ap.add_argument("--modes", nargs="+", default=["cold", "warm"], choices=["cold", "warm"],
+                    help="compiler cache state (numpy has none: mode '-')")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--duration", type=float, default=1000.0)
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--cache-dir", default=None)
+    ap.add_argument("--jobs", type=int, default=None, help="compile processes (option jobs)")
     ap.add_argument("--once", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.once:
-        print(json.dumps(once(args.codegen[0], args.cache_dir, args.duration, args.scale)))
+        print(json.dumps(once(args.codegen[0], args.cache_dir, args.duration, args.scale,
+                              args.jobs)))
         return
     keys = ["import", "build", "run", "total", "compiles", "compile"]
     print(f"{'codegen':15s} {'mode':5s} " + " ".join(f"{k:>9s}" for k in keys) + "   runs")
     for codegen in args.codegen:
-        modes = ["warm"] if codegen == "numpy" else args.modes
+        modes = ["-"] if codegen == "numpy" else args.modes
         for mode in modes:
             rows = []
             base = tempfile.mkdtemp(prefix="hub-b2-bench-")
             try:
+                if mode == "-":
+                    cache = None
                 if mode == "warm":
                     cache = args.cache_dir or os.path.join(base, "cache")
-                    fresh(codegen, cache, args.duration, args.scale)     # fill the cache
+                    fresh(codegen, cache, args.duration, args.scale, args.jobs)   # fill the cache
                 for k in range(args.repeat):
-                    cache = (os.path.join(base, f"cold{k}") if mode == "cold"
-                             else (args.cache_dir or os.path.join(base, "cache")))
-                    rows.append(fresh(codegen, cache, args.duration, args.scale))
+                    cache = (os.path.join(base, f"cold{k}") if mode == "cold" else None
+                             if mode == "-" else (args.cache_dir or os.path.join(base, "cache")))
+                    rows.append(fresh(codegen, cache, args.duration, args.scale, args.jobs))
             finally:
                 shutil.rmtree(base, ignore_errors=True)
             med = {k: statistics.median(r[k] for r in rows) for k in keys}
             runs = " / ".join(f"{r['total']:.2f}" for r in rows)
+            used = ",".join(sorted({r["used"] for r in rows}))
             print(f"{codegen:15s} {mode:5s} " + " ".join(
                 f"{med[k]:9.0f}" if k == "compiles" else f"{med[k]:9.2f}" for k in keys)
-                + f"   total {runs}; spikes {rows[0]['spikes']}", flush=True)
+                + f"   total {runs}; spikes {rows[0]['spikes']}; ran {used}", flush=True)
 
 
 if __name__ == "__main__":

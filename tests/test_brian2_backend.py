@@ -582,17 +582,17 @@ def cython_net(synapse):
 @pytest.mark.parametrize("synapse", ["exp", pytest.param("alpha", marks=pytest.mark.slow),
                                      pytest.param("delta", marks=pytest.mark.slow)])
 def test_cython_codegen_gives_the_same_numbers(synapse, cython_cache):
-    """Cold cache: the modules compile in worker processes; then codegen="auto" finds the
-    network in the cache and compiles it too."""
+    """Cold cache: the modules compile in two worker processes (option jobs); then
+    codegen="auto" finds the network in the cache and uses the compiled code too."""
     net = cython_net(synapse)
     a = b2(net, 200.0, codegen="numpy")
-    c = b2(net, 200.0, codegen="cython", cache_dir=cython_cache)
+    c = b2(net, 200.0, codegen="cython", cache_dir=cython_cache, jobs=2)
     assert c.provenance["versions"]["brian2.codegen"] == "cython"
     assert "-ffp-contract=off" in c.provenance["versions"]["brian2.cflags"]
     assert c.provenance["brian2"]["compiled"] == ["hub_syn_cells_pre", "hub_upd_cells"]
     assert a.spikes("cells") == c.spikes("cells") and len(a.spikes("cells")) > 50
     assert np.array_equal(a.signal("cells", "v").values, c.signal("cells", "v").values)
-    d = b2(net, 200.0, cache_dir=cython_cache, jobs=1)       # auto, warm, sequential loading
+    d = b2(net, 200.0, cache_dir=cython_cache)           # auto, warm
     assert d.provenance["brian2"]["codegen"] == "cython"
     assert d.provenance["brian2"]["auto"] == "the compiler cache holds this network"
     assert a.spikes("cells") == d.spikes("cells")

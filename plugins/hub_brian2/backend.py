@@ -20,11 +20,12 @@ CODEGENS = ("auto", "numpy", "cython")
 
 OPTIONS = {
     "codegen": "'auto' (default): 'cython' when the compiler cache already holds this network "
-               "or the run has at least 2e8 neuron-steps (neurons x steps) and a compiler is "
-               "there, else 'numpy'; 'numpy': nothing to compile; 'cython': the model update "
-               "and the synaptic pathways compiled with " + " ".join(STRICT_GCC_FLAGS) +
-               " (the rest stays numpy code; a cold cache costs about 10 s for CUBA). All "
-               "three give the same numbers (strict IEEE); see docs/brian2.md",
+               "or the run has at least 3e8 neuron-steps (neurons x steps) and Cython and a "
+               "C++ compiler are there, else 'numpy'; 'numpy': nothing to compile; 'cython': "
+               "the model updates and synaptic pathways compiled with " +
+               " ".join(STRICT_GCC_FLAGS) + " (the rest stays numpy code; a cold cache adds "
+               "about 8 s to CUBA, a warm one saves about 1 s per simulated second). All three "
+               "give the same numbers (strict IEEE); see docs/brian2.md",
     "substeps": "RK4 steps per dt for conductance models: an int for all, or "
                 "{kind: int} (defaults " + ", ".join(f"{k} {v}" for k, v in
                                                      DEFAULT_SUBSTEPS.items()) + ")",
@@ -35,8 +36,8 @@ OPTIONS = {
     "cache_dir": "Cython cache directory (default ~/.cache/snn-hub/brian2-cython-<hash of the "
                  "compiler flags>; Brian2's own cache key ignores compiler flags, so it must "
                  "not be shared with non-strict builds)",
-    "jobs": "worker processes compiling Cython code objects in parallel (default: the number "
-            "of CPUs, at most 4; 1: Brian2's own sequential compilation)",
+    "jobs": "processes compiling missing Cython modules (default 1: Brian2's own sequential "
+            "compilation; n > 1: n forked workers, which only helps on idle cores)",
 }
 
 

@@ -6,12 +6,15 @@ grows with the network (the model update, and the synaptic propagation); everyth
 numpy code, which needs no compiler.  Both targets evaluate the hub's one-operation-per-
 statement code in IEEE double arithmetic, so mixing them changes no number.
 
-A cold cache compiles each code object once (Cython, then g++, 3-8 s each).  Brian2
-compiles them one after the other while the network prepares its run; the code object class
-here instead hands every code object that is not in the cache to a pool of worker processes
-(forked, so they need not import Brian2 again) and waits for it only when the code object is
-first executed.  The worker writes the module into the cache directory; the main process then
-loads it from there through Brian2's own extension manager, under Brian2's file lock.
+A cold cache compiles each code object once (Cython's own translation, about 2 s of Python,
+then g++, about 3 s).  Brian2 compiles them one after the other while the network prepares
+its run.  With ``jobs > 1`` the code object class here instead hands every code object that
+is not in the cache to a pool of worker processes (forked, so they need not import Brian2
+again) and waits for it only when the code object is first executed; the worker writes the
+module into the cache directory and the main process then loads it from there through
+Brian2's own extension manager, under Brian2's file lock.  Measured on 2 cores shared with
+other jobs this was slower than compiling in sequence (CUBA cold: 16.2 s with 2 workers,
+11.8 s with 1; each g++ took 8 s instead of 3 s), so the default is ``jobs=1``.
 """
 from __future__ import annotations
 
@@ -26,12 +29,17 @@ _POOL: dict = {}
 
 
 def default_jobs() -> int:
-    return max(1, min(4, os.cpu_count() or 1))
+    """Sequential compilation: see the module docstring for the measurement."""
+    return 1
 
 
 def _pool(jobs: int):
     if _POOL.get("jobs") != jobs:
         shutdown()
+        # the workers inherit the Cython compiler instead of importing it each
+        import Cython.Build  # noqa: F401
+        import Cython.Compiler.Main  # noqa: F401
+
         _POOL["pool"] = cf.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"))
         _POOL["jobs"] = jobs
         if not _POOL.get("atexit"):
@@ -129,9 +137,9 @@ def code_object_class(b2, jobs: int):
 
 #: codegen="auto" compiles a network on a cold cache from this many neuron-steps on
 #: (neurons x time steps; CUBA: 4000 x 10000 = 4e7 per simulated second).  Measured on CUBA
-#: (docs/brian2.md): a cold compile costs about 10 s more than a numpy run, and Cython
-#: saves about 1.5-2 s per 4e7 neuron-steps, so it pays from about 2e8.
-AUTO_NEURON_STEPS = 2e8
+#: (docs/brian2.md): a cold compile costs about 7.5 s more than a numpy run, and Cython
+#: saves about 1 s per 4e7 neuron-steps, so it pays from about 3e8.
+AUTO_NEURON_STEPS = 3e8
 
 
 def compiler_available() -> bool:
