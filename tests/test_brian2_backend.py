@@ -599,6 +599,24 @@ def test_cython_codegen_gives_the_same_numbers(synapse, cython_cache):
     assert np.array_equal(a.signal("cells", "v").values, d.signal("cells", "v").values)
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["LIFCond", "AdEx", "HodgkinHuxley", "Izhikevich"])
+def test_cython_codegen_same_numbers_other_models(model, cython_cache):
+    make = {"LIFCond": lambda: hub.LIFCond(synapse="alpha"), "AdEx": lambda: hub.AdEx(),
+            "HodgkinHuxley": lambda: hub.HodgkinHuxley(), "Izhikevich": lambda: hub.Izhikevich()}
+    net = hub.Network(dt=DT, seed=6)
+    src = net.add_source(hub.PoissonSource(rate=400.0), size=20, label="input")
+    cells = net.add_population(20, make[model](), label="cells")
+    w = 4.0 if model == "Izhikevich" else 0.02 if model != "HodgkinHuxley" else 0.05
+    net.connect(src, cells, hub.FixedProbability(0.5), hub.Static(weight=w, delay=1.0))
+    net.record(cells, "spikes", "v")
+    a = b2(net, 200.0, codegen="numpy")
+    c = b2(net, 200.0, codegen="cython", cache_dir=cython_cache)
+    assert len(a.spikes("cells")) > 10
+    assert a.spikes("cells") == c.spikes("cells")
+    assert np.array_equal(a.signal("cells", "v").values, c.signal("cells", "v").values)
+
+
 def test_auto_rule():
     from hub_brian2 import compiled
 
