@@ -1,4 +1,4 @@
-"""Runtime Cython for the hot code objects only, compiled in parallel.
+"""Runtime Cython for the hot code objects only, optionally compiled in worker processes.
 
 With ``codegen="cython"`` the backend compiles only the code objects whose per-step cost
 grows with the network (the model update, and the synaptic propagation); everything else
