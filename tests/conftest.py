@@ -27,6 +27,15 @@ def pytest_collection_modifyitems(config, items):
 
 
 # ---------------------------------------------------------------------------------------------
+# Brian2: one Cython cache for the whole test session (each network structure compiles once)
+# ---------------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def cython_cache(tmp_path_factory):
+    """A per-session compiler cache for ``codegen="cython"`` (pass as ``cache_dir``)."""
+    return str(tmp_path_factory.mktemp("brian2-cython"))
+
+
+# ---------------------------------------------------------------------------------------------
 # plugin manager hygiene
 # ---------------------------------------------------------------------------------------------
 @pytest.fixture

@@ -9,7 +9,7 @@
 * the plugin contract (lazy import, capabilities, options, progress, errors).
 
 Reproduce the tier figures: ``pytest tests/test_brian2_backend.py -v -s`` (the tier tests
-print their measured max |dV|).  ``-m slow`` adds the strict-Cython runs.
+print their measured max |dV|).  ``-m slow`` adds the other strict-Cython models.
 """
 from __future__ import annotations
 
@@ -61,11 +61,13 @@ def test_registered_with_capabilities():
     assert caps.tolerances["LIF[synapse=exp]"].tier == 1
     assert caps.tolerances["Izhikevich"].tier == 1
     assert "ChipLIF" not in " ".join(caps.features)
-    assert set(caps.options) == {"codegen", "substeps", "cache_dir", "nest_order"}
+    assert set(caps.options) == {"codegen", "substeps", "cache_dir", "nest_order", "jobs"}
 
 
 @pytest.mark.parametrize("options, message", [
-    ({"codegen": "cpp_standalone"}, "codegen"),
+    ({"codegen": "cpp_standalone"}, "codegen='cpp_standalone'.*standalone is not offered"),
+    ({"codegen": "c++"}, "codegen='c\\+\\+' must be one of 'auto', 'numpy', 'cython'"),
+    ({"jobs": 0}, "jobs"),
     ({"substeps": 0}, "substeps"),
     ({"substeps": {"Nope": 2}}, "unknown kinds"),
     ({"threads": 2}, "unknown option"),
@@ -77,7 +79,8 @@ def test_bad_options_are_hub_errors(options, message):
         b2(net, 1.0, **options)
 
 
-def test_versions_progress_and_provenance():
+def test_versions_progress_and_provenance(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))     # a cold default cache
     net = hub.Network(dt=DT, seed=1)
     net.record(net.add_population(2, hub.LIF(i_offset=2.0), label="cell"), "spikes")
     seen = []
@@ -85,6 +88,9 @@ def test_versions_progress_and_provenance():
     assert seen and seen[-1] == 1.0 and seen == sorted(seen)
     versions = res.provenance["versions"]
     assert versions["brian2"].startswith("2.") and versions["brian2.codegen"] == "numpy"
+    # codegen="auto" (the default) chose numpy: a small run on a cold cache
+    assert res.provenance["brian2"]["requested"] == "auto"
+    assert "cold compiler cache" in res.provenance["brian2"]["auto"]
     assert res.provenance["brian2"]["schedule"] == ["start", "groups", "synapses",
                                                     "thresholds", "resets", "end"]
 
@@ -558,11 +564,9 @@ def test_conductance_models_close_to_pynest(nest, name):
 
 
 # =============================================================================================
-# strict Cython: the same numbers (slow: a cold cache compiles for minutes)
+# strict Cython (hot code objects compiled, the rest numpy): the same numbers
 # =============================================================================================
-@pytest.mark.slow
-@pytest.mark.parametrize("synapse", ["exp", "alpha", "delta"])
-def test_cython_codegen_gives_the_same_numbers(synapse):
+def cython_net(synapse):
     net = hub.Network(dt=DT, seed=4)
     src = net.add_source(hub.PoissonSource(rate=900.0), size=20, label="input")
     cells = net.add_population(30, hub.LIF(synapse=synapse, tau_refrac=2.0), label="cells")
@@ -572,11 +576,56 @@ def test_cython_codegen_gives_the_same_numbers(synapse):
     net.connect(cells, cells, hub.FixedProbability(0.1),
                 hub.Static(weight=-2 * w, delay=hub.Uniform(0.5, 3.0), receptor="inhibitory"))
     net.record(cells, "spikes", "v")
-    a, c = b2(net, 200.0), b2(net, 200.0, codegen="cython")
+    return net
+
+
+@pytest.mark.parametrize("synapse", ["exp", pytest.param("alpha", marks=pytest.mark.slow),
+                                     pytest.param("delta", marks=pytest.mark.slow)])
+def test_cython_codegen_gives_the_same_numbers(synapse, cython_cache):
+    """Cold cache: the modules compile in two worker processes (option jobs); then
+    codegen="auto" finds the network in the cache and uses the compiled code too."""
+    net = cython_net(synapse)
+    a = b2(net, 200.0, codegen="numpy")
+    c = b2(net, 200.0, codegen="cython", cache_dir=cython_cache, jobs=2)
     assert c.provenance["versions"]["brian2.codegen"] == "cython"
     assert "-ffp-contract=off" in c.provenance["versions"]["brian2.cflags"]
+    assert c.provenance["brian2"]["compiled"] == ["hub_syn_cells_pre", "hub_upd_cells"]
     assert a.spikes("cells") == c.spikes("cells") and len(a.spikes("cells")) > 50
     assert np.array_equal(a.signal("cells", "v").values, c.signal("cells", "v").values)
+    d = b2(net, 200.0, cache_dir=cython_cache)           # auto, warm
+    assert d.provenance["brian2"]["codegen"] == "cython"
+    assert d.provenance["brian2"]["auto"] == "the compiler cache holds this network"
+    assert a.spikes("cells") == d.spikes("cells")
+    assert np.array_equal(a.signal("cells", "v").values, d.signal("cells", "v").values)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["LIFCond", "AdEx", "HodgkinHuxley", "Izhikevich"])
+def test_cython_codegen_same_numbers_other_models(model, cython_cache):
+    make = {"LIFCond": lambda: hub.LIFCond(synapse="alpha"), "AdEx": lambda: hub.AdEx(),
+            "HodgkinHuxley": lambda: hub.HodgkinHuxley(), "Izhikevich": lambda: hub.Izhikevich()}
+    net = hub.Network(dt=DT, seed=6)
+    src = net.add_source(hub.PoissonSource(rate=400.0), size=20, label="input")
+    cells = net.add_population(20, make[model](), label="cells")
+    w = 4.0 if model == "Izhikevich" else 0.02 if model != "HodgkinHuxley" else 0.05
+    net.connect(src, cells, hub.FixedProbability(0.5), hub.Static(weight=w, delay=1.0))
+    net.record(cells, "spikes", "v")
+    a = b2(net, 200.0, codegen="numpy")
+    c = b2(net, 200.0, codegen="cython", cache_dir=cython_cache)
+    assert len(a.spikes("cells")) > 10
+    assert a.spikes("cells") == c.spikes("cells")
+    assert np.array_equal(a.signal("cells", "v").values, c.signal("cells", "v").values)
+
+
+def test_auto_rule():
+    from hub_brian2 import compiled
+
+    if not compiled.compiler_available():
+        assert compiled.auto_target(True, 1e9)[0] == "numpy"
+        return
+    assert compiled.auto_target(True, 10)[0] == "cython"
+    assert compiled.auto_target(False, compiled.AUTO_NEURON_STEPS)[0] == "cython"
+    assert compiled.auto_target(False, compiled.AUTO_NEURON_STEPS - 1)[0] == "numpy"
 
 
 def test_ordered_queue_key_is_nest_order_key():

@@ -97,6 +97,28 @@ def test_identical_spikes_and_state(name, topology):
         assert err <= 1e-9, f"{key}: max |NEST - Brian2| = {err:.3g}"
 
 
+@pytest.mark.parametrize("name", ["lif_exp", *(pytest.param(n, marks=pytest.mark.slow)
+                                              for n in ("lif_alpha", "lif_delta", "izhikevich"))])
+def test_identical_with_compiled_code(name, cython_cache):
+    """codegen="cython" (model update and synaptic pathways compiled with strict flags, the
+    rest numpy) is as bit-identical to NEST as the numpy target."""
+    make, w = IDENTICAL[name]
+    model = make()
+    init = None if model.kind == "Izhikevich" else (-65.0, -55.0)
+    net, duration = recurrent(model, w=w, init=init)
+    resolved = hub.resolve(net, duration)
+    r_nest = hub.run(resolved, backend="nest")
+    r_b2 = hub.run(resolved, backend="brian2", codegen="cython", cache_dir=cython_cache)
+    assert r_b2.provenance["brian2"]["codegen"] == "cython"
+    total = 0
+    for label, st in r_nest.spike_trains.items():
+        assert st == r_b2.spikes(label), match_spikes(st, r_b2.spikes(label), 0.1)
+        total += len(st)
+    assert total > 500, f"only {total} spikes: not a test of identity"
+    for key, err in max_state_difference(r_nest, r_b2).items():
+        assert err == 0.0, f"{key}: max |NEST - Brian2| = {err:.3g}"
+
+
 @pytest.mark.parametrize("kind", ["LIF", "Izhikevich"])
 def test_heterogeneous_parameters_act_per_neuron(kind):
     model = hub.LIF(synapse="exp") if kind == "LIF" else hub.Izhikevich()

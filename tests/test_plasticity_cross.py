@@ -36,8 +36,9 @@ def closed_loop(rule, seed=3, gain=1.0):
     return net
 
 
-def identical(net):
-    runs = {b: hub.run(net, backend=b, duration=DURATION) for b in ("nest", "brian2")}
+def identical(net, **brian2_options):
+    runs = {b: hub.run(net, backend=b, duration=DURATION,
+                       **(brian2_options if b == "brian2" else {})) for b in ("nest", "brian2")}
     nest, b2 = runs["nest"], runs["brian2"]
     assert len(nest.spikes("exc")) > 500, "too quiet to be a closed-loop test"
     assert nest.spikes("exc") == b2.spikes("exc") and nest.spikes("inh") == b2.spikes("inh")
@@ -60,6 +61,16 @@ def identical(net):
 def test_additive_stdp_closed_loop_is_identical_on_nest_and_brian2():
     identical(closed_loop(hub.STDP(A_plus=0.01, A_minus=0.0105, w_max=1.0, tau_plus=16.8,
                                    tau_minus=33.7)))
+
+
+@pytest.mark.slow
+def test_closed_loop_is_identical_with_compiled_code(cython_cache):
+    """codegen="cython" compiles the plastic pathways too (strict flags): same numbers."""
+    runs = identical(closed_loop(hub.DopamineSTDP(
+        modulator="inh", modulator_delay=1.0, A_plus=0.02, A_minus=0.025, tau_c=100.0,
+        tau_n=50.0, b=0.005, w_max=1.0)), codegen="cython", cache_dir=cython_cache)
+    compiled = runs["brian2"].provenance["brian2"]["compiled"]
+    assert any(name.startswith("hub_plastic_in") for name in compiled), compiled
 
 
 @pytest.mark.slow

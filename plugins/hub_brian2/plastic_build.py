@@ -140,6 +140,8 @@ def build(session) -> list:
             pathway = getattr(syn, name)
             pathway.when, pathway.order = "end", ORDER[name]
             pathway.delay = d * session.dt * b2.ms
+        for name in [*on_pre, *on_post]:       # compiled with codegen="cython"
+            session.hot_code(getattr(syn, name), model, on_pre, on_post)
         objects.append(syn)
         if code.dopamine:
             dopamine.append((proj, syn, code))
@@ -190,7 +192,7 @@ def _dopamine_schedule(session, dopamine) -> list:
             for s, m in zip(*np.unique(src.stamps + delay, return_counts=True)):
                 sched[int(s)] = sched.get(int(s), 0.0) + float(m)
         else:
-            watch.append((session.groups[label], delay, sched))
+            watch.append((session.span[label], delay, sched))
         arrivals.append(sched)
     arrays = [({v: syn.variables[v].get_value() for v in ("w", "c", "n", "tw")}, code.shared)
               for proj, syn, code in dopamine]
@@ -214,9 +216,10 @@ def _dopamine_schedule(session, dopamine) -> list:
         @b2.network_operation(clock=session.clock, when="after_resets", name="hub_dopa_in*")
         def dopamine_spikes():
             k = seen[0]                      # spikes of this step have stamp k + 1
-            for group, delay, sched in watch:
+            for (group, start, stop), delay, sched in watch:
                 space = group.variables["_spikespace"].get_value()
-                n = int(space[-1])
+                fired = space[:int(space[-1])]
+                n = int(np.count_nonzero((fired >= start) & (fired < stop)))
                 if n:
                     sched[k + 1 + delay] = sched.get(k + 1 + delay, 0.0) + n
             seen[0] = k + 1

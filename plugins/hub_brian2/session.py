@@ -30,6 +30,7 @@ import numpy as np
 
 from hub import BackendError, HubError, Results, Session, Signal, SpikeTrains
 from hub import propagators as P
+from hub.sorting import stable_argsort
 
 from . import native, plastic_build
 from .models import Context
@@ -51,18 +52,45 @@ def last_codegen() -> str:
     return _STATE["codegen"]
 
 
-def _configure(b2, codegen: str, cache_dir: str):
+def _configure(b2):
+    """Brian2's preferences for every session: numpy code objects unless a session names a
+    compiled class for its hot code objects (``compiled.py``); no loop-invariant hoisting
+    (the statements are executed exactly as written)."""
     prefs = b2.prefs
-    # no loop-invariant hoisting: the statements are executed exactly as written
     prefs.codegen.loop_invariant_optimisations = False
-    if codegen == "cython":
-        from .backend import STRICT_GCC_FLAGS
+    prefs.codegen.target = "numpy"
 
-        os.makedirs(cache_dir, exist_ok=True)
-        prefs.codegen.cpp.extra_compile_args_gcc = list(STRICT_GCC_FLAGS)
-        prefs.codegen.runtime.cython.cache_dir = cache_dir
-    prefs.codegen.target = codegen
-    _STATE["codegen"] = codegen
+
+def _cython_class(b2, cache_dir: str, jobs: int):
+    from . import compiled
+    from .backend import STRICT_GCC_FLAGS
+
+    os.makedirs(cache_dir, exist_ok=True)
+    b2.prefs.codegen.cpp.extra_compile_args_gcc = list(STRICT_GCC_FLAGS)
+    b2.prefs.codegen.runtime.cython.cache_dir = cache_dir
+    return compiled.code_object_class(b2, jobs)
+
+
+def numpy_push(b2, pathway):
+    """Let ``pathway`` push its spikes into the queue with a numpy code object (in runtime
+    mode that code only calls ``SynapticPathway.push_spikes``; compiling it buys nothing)."""
+    from brian2.codegen.codeobject import create_runner_codeobj
+    from brian2.codegen.runtime.numpy_rt import NumpyCodeObject
+
+    create = pathway.create_code_objects
+
+    def create_code_objects(run_namespace):
+        if pathway._pushspikes_codeobj is None:
+            name = f"_{pathway.event}space"
+            pathway._pushspikes_codeobj = create_runner_codeobj(
+                pathway, "", "synapses_push_spikes", name=pathway.name + "_push_spikes",
+                check_units=False, additional_variables=pathway.variables,
+                needed_variables=[name],
+                template_kwds={"eventspace_variable": pathway.source.variables[name]},
+                run_namespace=run_namespace, codeobj_class=NumpyCodeObject)
+        create(run_namespace)
+
+    pathway.create_code_objects = create_code_objects
 
 
 _FUNCTIONS = {}
@@ -202,16 +230,18 @@ def _name(prefix: str, label: str) -> str:
 
 class Brian2Session(Session):
     def __init__(self, resolved, tables, codegen="numpy", substeps=None, cache_dir=None,
-                 nest_order=True):
+                 nest_order=True, jobs=1):
         self.r = resolved
         self.nest_order = nest_order
         self.tables = tables
         self.codegen = codegen
         self.substeps = dict(substeps or {})
+        self.hot_runners, self.structure = [], []
         self.b2 = import_brian2()
         try:
-            _configure(self.b2, codegen, cache_dir)
+            _configure(self.b2)
             self._build()
+            self._choose_target(codegen, cache_dir, jobs)
         except HubError:
             raise
         except Exception as exc:
@@ -229,45 +259,80 @@ class Brian2Session(Session):
         objects = []
         fns = self.fns = _functions(b2)
         self.groups, self.params, self.model_of = {}, {}, {}
+        self.span = {}          # population -> (its NeuronGroup, start, stop)
         natives = {k for k, s in r.sources.items() if getattr(s, "native", False)}
         sending = {proj.pre for proj in r.projections if proj.n and proj.rule is None} - natives
         rings = plastic_build.ring_layout(r, self.tables)   # delayed plastic inputs
+        # populations of one model (and one plastic-ring layout) share a NeuronGroup, in
+        # NEST's node order: fewer code objects (to compile, and to call every step)
+        merged: dict = {}
         for label, pop in r.populations.items():
-            table = self.tables[pop.model.label]
-            ctx = Context(self.dt, self.h, self.substeps.get(pop.model.kind, 1))
-            values = table.params(pop.params, pop.initial, ctx)
+            key = (pop.model.label, tuple(sorted(rings.get(label, {}).items())))
+            merged.setdefault(key, []).append(label)
+        senders = [label for label in r.populations if label in sending]
+        # the senders are the populations of one group and no source: that group is its own
+        # relay (its indices are in NEST's node order)
+        self_relay = bool(senders) and not (sending - set(senders)) and any(
+            set(senders) <= set(labels) for labels in merged.values())
+        self.merged = []
+        for labels in merged.values():
+            pops = [r.populations[label] for label in labels]
+            table = self.tables[pops[0].model.label]
+            ctx = Context(self.dt, self.h, self.substeps.get(pops[0].model.kind, 1))
+            values = {label: table.params(r.populations[label].params,
+                                          r.populations[label].initial, ctx)
+                      for label in labels}
             shared = table.shared(ctx)
             variables = dict(table.variables)
-            variables.update(plastic_build.ring_variables(rings.get(label, {})))
+            variables.update(plastic_build.ring_variables(rings.get(labels[0], {})))
             update, reset = table.update(ctx), table.reset
-            if label in sending:        # the relay reads ``fired`` in the same step
+            if not self_relay and set(labels) & sending:   # the relay reads ``fired``
                 variables["fired"] = "integer"
                 update, reset = "fired = 0\n" + update, reset + "\nfired = 1"
             eqs = "\n".join([f"{n} : {'integer' if t == 'integer' else '1'}"
                              for n, t in variables.items()]
                             + [f"{n} : 1 (shared, constant)" for n in shared])
-            g = b2.NeuronGroup(pop.size, eqs, threshold=table.threshold, reset=reset,
-                               clock=self.clock, namespace=dict(fns), name=_name("hub_", label))
-            for name, value in {**values, **shared}.items():
+            size = sum(pop.size for pop in pops)
+            tag = "_".join(labels)
+            g = b2.NeuronGroup(size, eqs, threshold=table.threshold, reset=reset,
+                               clock=self.clock, namespace=dict(fns), name=_name("hub_", tag))
+            start = 0
+            for label, pop in zip(labels, pops):
+                self.span[label] = (g, start, start + pop.size)
+                self.groups[label] = g if len(labels) == 1 else g[start:start + pop.size]
+                start += pop.size
+            for name in [*values[labels[0]], *shared]:
                 if name not in table.variables and name not in shared:
                     continue
+                if name in shared:
+                    value = shared[name]
+                else:
+                    value = np.concatenate([np.broadcast_to(np.asarray(values[label][name]),
+                                                            (r.populations[label].size,))
+                                            for label in labels])
                 if table.variables.get(name) == "integer":
                     value = np.asarray(value).astype(np.int32)
                 setattr(g, name, value)
-            g.run_regularly(update, when="groups", name=_name("hub_upd_", label))
-            if label in rings:
-                g.run_regularly(plastic_build.ring_code(rings[label]), when="after_synapses",
-                                order=-1, name=_name("hub_ring_", label))
-            g.run_regularly(table.inputs, when="after_synapses",
-                            name=_name("hub_in_", label))
-            self.groups[label] = g
-            self.params[label] = {k: np.asarray(v) for k, v in values.items()}
-            self.model_of[label] = table
+            upd = g.run_regularly(update, when="groups", name=_name("hub_upd_", tag))
+            self.hot_code(upd, eqs, update)
+            if labels[0] in rings:
+                g.run_regularly(plastic_build.ring_code(rings[labels[0]]),
+                                when="after_synapses", order=-1, name=_name("hub_ring_", tag))
+            g.run_regularly(table.inputs, when="after_synapses", name=_name("hub_in_", tag))
+            for label in labels:
+                self.params[label] = {k: np.asarray(v) for k, v in values[label].items()}
+                self.model_of[label] = table
+            self.merged.append((g, labels))
             objects.append(g)
         # every sender (neuron or source event) reaches its targets through one relay group
         self.relay = None
         if sending:
-            objects.extend(self._relay(sending))
+            if self_relay:
+                self.relay = self.span[senders[0]][0]
+                self.offsets = {label: self.span[label][1] for label in senders}
+                self.n_source_relay = 0
+            else:
+                objects.extend(self._relay(sending))
             objects.extend(self._connect_all())
         objects.extend(plastic_build.build(self))
         objects.extend(native.build(self))      # PoissonSource(resolve="native")
@@ -276,16 +341,15 @@ class Brian2Session(Session):
             objects.append(self._injections())
         # recording
         self.spike_monitors, self.state_monitors = {}, []
+        spiking = {}        # NeuronGroup name -> (group, [population, ...])
         for probe in r.probes:
             if probe.population not in self.groups:
                 continue
-            g = self.groups[probe.population]
             if probe.variable == "spikes":
-                if probe.population not in self.spike_monitors:
-                    mon = b2.SpikeMonitor(g, name=_name("hub_spk_", probe.population))
-                    self.spike_monitors[probe.population] = mon
-                    objects.append(mon)
+                g = self.span[probe.population][0]
+                spiking.setdefault(g.name, (g, set()))[1].add(probe.population)
                 continue
+            g = self.groups[probe.population]
             table = self.model_of[probe.population]
             var, transform = table.record[probe.variable]
             idx = np.asarray(probe.indices, np.int64)
@@ -296,9 +360,76 @@ class Brian2Session(Session):
                                       name=_name("hub_mon_", probe.population))
                 objects.append(mon)
             self.state_monitors.append((probe, var, transform, idx, mon))
+        if spiking:
+            objects.append(self._spike_recorder(spiking))
         objects.extend(plastic_build.monitors(self))
         self.net = b2.Network(*objects, name="hub_network*")
         self.net.schedule = list(SCHEDULE)
+
+    def hot_code(self, runner, *code):
+        """``runner`` (a run_regularly or a synaptic pathway) does per-step work that grows
+        with the network: it is compiled with codegen="cython".  ``code``: the strings its
+        generated code depends on (for the key of the network's structure)."""
+        self.hot_runners.append(runner)
+        self.structure.append("\x00".join([runner.name, *map(str, code)]))
+
+    def structure_key(self) -> str:
+        """A hash of everything the compiled code objects' text depends on (names, equations,
+        abstract code, versions, flags): equal keys need no new compilation."""
+        import hashlib
+
+        from .backend import STRICT_GCC_FLAGS
+
+        text = "\x01".join([self.b2.__version__, " ".join(STRICT_GCC_FLAGS), *self.structure])
+        return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+    def _warm_marker(self) -> str:
+        return os.path.join(self.cache_dir, "hub-networks", self.structure_key())
+
+    def _choose_target(self, codegen, cache_dir, jobs):
+        """Resolve codegen="auto" (``compiled.auto_target``) and give the hot code objects
+        their class."""
+        from . import compiled
+
+        self.cache_dir, self.requested, self.jobs = cache_dir, codegen, jobs
+        if codegen == "auto":
+            warm = os.path.isfile(self._warm_marker())
+            neuron_steps = sum(p.size for p in self.r.populations.values()) * self.r.steps
+            codegen, self.auto_reason = compiled.auto_target(warm, neuron_steps)
+        self.codegen = codegen
+        _STATE["codegen"] = codegen
+        if codegen != "cython" or not self.hot_runners:
+            return
+        cls = _cython_class(self.b2, cache_dir, jobs)
+        for runner in self.hot_runners:
+            runner.codeobj_class = cls
+            if hasattr(runner, "_pushspikes_codeobj"):      # a synaptic pathway
+                numpy_push(self.b2, runner)
+
+    def _spike_recorder(self, spiking):
+        """Records the spikes of the groups in ``spiking`` from their spike spaces at the end
+        of every step (a spike in step k has stamp k + 1): cheaper per step than a numpy
+        ``SpikeMonitor`` per group, and nothing to compile."""
+        spaces = []
+        for name, (g, labels) in spiking.items():
+            record = ([], [])
+            spaces.append((g.variables["_spikespace"].get_value(), record))
+            for label in labels:
+                _, start, stop = self.span[label]
+                self.spike_monitors[label] = (record, start, stop)
+        step = [0]
+
+        @self.b2.network_operation(clock=self.clock, when="end", name="hub_spikes*")
+        def record_spikes():
+            k = step[0]
+            for space, (idx, stamps) in spaces:
+                n = space[-1]
+                if n:
+                    idx.append(space[:n].copy())
+                    stamps.append(np.full(n, k + 1, np.int64))
+            step[0] = k + 1
+
+        return record_spikes
 
     def _clock(self, interval_steps: int):
         if interval_steps not in self._clocks:
@@ -351,14 +482,15 @@ class Brian2Session(Session):
         eqs += [f"f{k} : integer (linked)" for k in range(len(links))]
         cond = " or ".join([f"(kind == {k} and f{k} > 0)" for k in range(len(links))]
                            + ["src > 0"])
-        relay = b2.NeuronGroup(n, "\n".join(eqs), threshold=cond, reset="", clock=self.clock,
+        relay = b2.NeuronGroup(n, "\n".join(eqs), threshold=cond, clock=self.clock,
                                name="hub_relay*")
         relay.thresholder["spike"].when = "after_resets"
         relay.kind = np.concatenate(kinds).astype(np.int32)
         for k, (label, start, size) in enumerate(links):
+            group, first, _ = self.span[label]
             index = np.zeros(n, np.int64)
-            index[start:start + size] = np.arange(size)
-            setattr(relay, f"f{k}", b2.linked_var(self.groups[label], "fired", index=index))
+            index[start:start + size] = first + np.arange(size)
+            setattr(relay, f"f{k}", b2.linked_var(group, "fired", index=index))
         self.relay = relay
         out = [relay]
         if events:
@@ -385,8 +517,11 @@ class Brian2Session(Session):
         return out
 
     def _connect_all(self):
-        """One Synapses object per (post population, buffer), from the relay, sorted by relay
-        index (stable: parallel connections keep the projection order)."""
+        """One Synapses object per post population, from the relay, sorted by relay index
+        (stable: parallel connections keep the projection order).  A synapse carries one
+        weight per input buffer of its target, zero for the buffers NEST does not route it
+        to: adding 0.0 leaves a sum unchanged, so each buffer still sees exactly its own
+        inputs in the same order."""
         b2, ms = self.b2, self.b2.ms
         r = self.r
         parts = {}
@@ -399,51 +534,57 @@ class Brian2Session(Session):
             inh = table.receptor == "conductance" and proj.receptor == "inhibitory"
             w = proj.weight * (table.weight_scale * (-1.0 if inh else 1.0))   # NEST's weight
             if table.receptor == "single":
-                routes = [("buf", np.ones(proj.n, bool), w)]
+                weights = [w]
             elif table.receptor == "sign":                 # NEST: w*m > 0 -> ex, else in
-                routes = [("buf_ex", w > 0, w), ("buf_in", ~(w > 0), w)]
+                weights = [np.where(w > 0, w, 0.0), np.where(w > 0, 0.0, w)]
             else:                                           # NEST: w > 0 -> ex += w*m, else in += -w*m
-                routes = [("buf_ex", w > 0, w), ("buf_in", ~(w > 0), -w)]
+                weights = [np.where(w > 0, w, 0.0), np.where(w > 0, 0.0, -w)]
+            weights = np.stack(weights, axis=1)
             base = self.offsets[proj.pre]
-            for buf, mask, weight in routes:
-                if not mask.any():
-                    continue
-                pre_idx, post_idx = proj.pre_idx[mask], proj.post_idx[mask]
-                weight, delay = weight[mask], proj.delay_steps[mask] - 1
-                if proj.pre in self.groups:
-                    chunks = [(base + pre_idx, post_idx, weight, delay)]
-                else:       # one copy per multiplicity, for the senders that use it
-                    mults, used = self.source_lanes[proj.pre]
-                    chunks = []
-                    for lane, m in enumerate(mults):
-                        sel = used[lane][pre_idx]
-                        chunks.append((base + pre_idx[sel] * len(mults) + lane, post_idx[sel],
-                                       weight[sel] * int(m), delay[sel]))
-                parts.setdefault((proj.post, buf), []).extend(chunks)
+            target, post_base, _ = self.span[proj.post]
+            pre_idx, delay = proj.pre_idx, proj.delay_steps - 1
+            post_idx = proj.post_idx + post_base
+            if proj.pre in self.groups:
+                chunks = [(base + pre_idx, post_idx, weights, delay)]
+            else:       # one copy per multiplicity, for the senders that use it
+                mults, used = self.source_lanes[proj.pre]
+                chunks = []
+                for lane, m in enumerate(mults):
+                    sel = used[lane][pre_idx]
+                    chunks.append((base + pre_idx[sel] * len(mults) + lane, post_idx[sel],
+                                   weights[sel] * int(m), delay[sel]))
+            parts.setdefault(target.name, (target, table, []))[2].extend(chunks)
         out = []
         slice_steps = nest_min_delay_steps(r)
-        for (post, buf), chunks in parts.items():
+        for post, (target, table, chunks) in parts.items():
             i, j, w, d = (np.concatenate(x) for x in zip(*chunks))
+            chunks.clear()
             if not len(i):
                 continue
-            order = np.argsort(i, kind="stable")
-            i, j, w, d = i[order], j[order], w[order], d[order]
+            if not (i[1:] >= i[:-1]).all():       # usually sorted already (pre order)
+                order = stable_argsort(i)
+                i, j, w, d = i[order], j[order], w[order], d[order]
+                del order
+            bufs = table.buffers
             homogeneous = bool((d == d[0]).all())
             queue_class = None
             if self.nest_order and slice_steps > 1 and not homogeneous:
                 queue_class = _ordered_queue_class(b2)
             with _spike_queue(b2, queue_class):
-                syn = b2.Synapses(self.relay, self.groups[post], model="w_syn : 1",
-                                  on_pre=f"{buf}_post += w_syn",
+                syn = b2.Synapses(self.relay, target,
+                                  model="\n".join(f"w_{buf} : 1" for buf in bufs),
+                                  on_pre="\n".join(f"{buf}_post += w_{buf}" for buf in bufs),
                                   delay=(int(d[0]) * self.dt * ms) if homogeneous else None,
                                   clock=self.clock, namespace={},
-                                  name=_name("hub_syn_", f"{post}_{buf}"))
+                                  name=_name("hub_syn_", post[4:]))
             if queue_class is not None:
                 syn.pre.queue.configure(slice_steps, d, i, i < self.n_source_relay)
             syn.connect(i=i, j=j)
-            syn.w_syn = w
+            for k, buf in enumerate(bufs):
+                setattr(syn, f"w_{buf}", np.ascontiguousarray(w[:, k]))
             if not homogeneous:
                 syn.delay = d * self.dt * ms
+            self.hot_code(syn.pre, target.name, syn.name, "\n".join(bufs))
             out.append(syn)
         return out
 
@@ -500,6 +641,14 @@ class Brian2Session(Session):
         done = int(np.asarray(self.clock.timestep[:]).reshape(-1)[0])
         if done != self.r.steps:
             raise BackendError(f"brian2: ran {done} steps, expected {self.r.steps}")
+        if self.codegen == "cython" and self.hot_runners:   # the cache now holds this network
+            marker = self._warm_marker()
+            try:
+                os.makedirs(os.path.dirname(marker), exist_ok=True)
+                with open(marker, "w") as f:
+                    f.write(f"{self.r.label}\n")
+            except OSError:      # a read-only cache is still a cache
+                pass
         if progress is not None:
             progress(1.0)
 
@@ -516,9 +665,11 @@ class Brian2Session(Session):
         for label, wanted in spike_probes.items():
             wanted = np.fromiter(sorted(wanted), np.int64)
             if label in self.spike_monitors:
-                mon = self.spike_monitors[label]
-                idx = np.asarray(mon.i[:], np.int64)
-                st = np.round(np.asarray(mon.t_[:]) / dt_s).astype(np.int64) + 1
+                (idx, st), start, stop = self.spike_monitors[label]
+                idx = np.concatenate(idx).astype(np.int64) if idx else np.zeros(0, np.int64)
+                st = np.concatenate(st) if st else np.zeros(0, np.int64)
+                mine = (idx >= start) & (idx < stop)
+                idx, st = idx[mine] - start, st[mine]
                 size = r.populations[label].size
             else:
                 src = r.sources[label]
@@ -543,7 +694,17 @@ class Brian2Session(Session):
         plastic_build.results(self, res)
         table_info = {label: {"nest_model": t.nest_model, "integrator": t.integrator}
                       for label, t in self.model_of.items()}
-        res.provenance["brian2"] = {"codegen": self.codegen, "schedule": SCHEDULE,
+        compiled = {}
+        if self.codegen == "cython":
+            from .backend import STRICT_GCC_FLAGS
+
+            compiled = {"compiled": sorted(x.name for x in self.hot_runners),
+                        "cflags": " ".join(STRICT_GCC_FLAGS), "cache_dir": self.cache_dir,
+                        "jobs": self.jobs}
+        if self.requested == "auto":
+            compiled["auto"] = self.auto_reason
+        res.provenance["brian2"] = {"codegen": self.codegen, "requested": self.requested,
+                                    **compiled, "schedule": SCHEDULE,
                                     "nest_order": self.nest_order,
                                     "substeps": self.substeps, "models": table_info,
                                     "nest_h": self.h}
@@ -554,4 +715,11 @@ class Brian2Session(Session):
         if net is not None:
             self.net = None
             self.groups, self.relay, self.state_monitors, self.spike_monitors = {}, None, [], {}
+            self.span, self.merged, self.hot_runners = {}, [], []
+            self.plastic, self.plastic_sources = {}, {}
             del net
+            # free the Brian2 names ("hub_exc", ...) now: the next session of this process
+            # gets the same names, hence the same code text and the cached modules
+            import gc
+
+            gc.collect()

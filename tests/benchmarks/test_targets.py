@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from hub.bench import TARGETS
-from hub.benchmarks.suite import (CHIP_VS_NEST, CHIP_VS_STANDALONE, SCALING_EXPONENT, SUITE,
-                                  chip_comparison, scaling_fits)
+from hub.benchmarks.suite import (CHIP_VS_NEST, CHIP_VS_STANDALONE, FIRST_RUN,
+                                  FIRST_RUN_COLD_S, FIRST_RUN_WARM_S, SCALING_EXPONENT, SUITE,
+                                  chip_comparison, load_first_run, scaling_fits)
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 REPORTS = {e.name: DOCS / "benchmarks" / f"{e.name}.json" for e in SUITE}
@@ -80,3 +81,13 @@ def test_time_and_memory_scale_linearly_with_synapses():
         assert fit["points"] == 4, fit
         assert fit["time_exponent"] <= SCALING_EXPONENT, fit
         assert fit["memory_exponent"] <= SCALING_EXPONENT, fit
+
+
+def test_brian2_first_run_of_cuba_cold_and_warm():
+    rows = {(r["codegen"], r["mode"]): r for r in load_first_run(DOCS / "benchmarks")}
+    if not rows:
+        pytest.fail(f"{FIRST_RUN}.json is missing: run `make bench`")
+    cold, warm = rows[("cython", "cold")], rows[("cython", "warm")]
+    assert cold["median"]["total"] < FIRST_RUN_COLD_S, cold
+    assert warm["median"]["total"] < FIRST_RUN_WARM_S, warm
+    assert cold["spikes"] == warm["spikes"] == rows[("numpy", "-")]["spikes"]
