@@ -303,8 +303,9 @@ def _measure(name, path, benchmark, net_file, opts, timeout, stem, work) -> dict
     if path == "standalone":
         native_options = {"target": "cpp_standalone",
                           "directory": os.path.join(work, "brian2_standalone")}
-    elif path == "native" and name == "brian2":
-        native_options = {"target": opts.get("codegen", "numpy")}
+    elif path == "native" and name == "brian2":     # the script runs the hub's target
+        target = opts.get("codegen", "numpy")        # ('auto' decides per run: numpy here)
+        native_options = {"target": "numpy" if target == "auto" else target}
     elif path == "native" and "threads" in opts:
         native_options = {"threads": int(opts["threads"])}
     request = {"path": "hub" if path == "hub" else "native", "benchmark": benchmark,
