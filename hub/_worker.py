@@ -95,11 +95,18 @@ def _write_status(path, status: dict) -> None:
     os.replace(tmp, path)
 
 
-def main(argv=None) -> int:
+def read_request(argv=None) -> dict:
+    """The request file named by the first argument; from here on this process dies with
+    the parent that wrote it."""
     argv = sys.argv[1:] if argv is None else argv
     with open(argv[0]) as f:
         req = json.load(f)
     die_with_parent(req.get("parent_pid"))
+    return req
+
+
+def main(argv=None) -> int:
+    req = read_request(argv)
     timings: dict[str, float] = {}
     status: dict = {"status": "error", "timings": timings, "versions": {}}
     try:

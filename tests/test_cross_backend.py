@@ -87,14 +87,7 @@ def test_identical_spikes_and_state(name, topology):
     init = None if model.kind == "Izhikevich" else (-65.0, -55.0)
     net, duration = recurrent(model, w=w, init=init) if topology == "recurrent" else \
         feedforward(model, w=w[0])
-    r_nest, r_b2 = both(net, duration)
-    total = 0
-    for label, st in r_nest.spike_trains.items():
-        assert st == r_b2.spikes(label), match_spikes(st, r_b2.spikes(label), 0.1)
-        total += len(st)
-    assert total > 500, f"only {total} spikes: not a test of identity"
-    for key, err in max_state_difference(r_nest, r_b2).items():
-        assert err <= 1e-9, f"{key}: max |NEST - Brian2| = {err:.3g}"
+    assert_identical(*both(net, duration), state_tol=1e-9)
 
 
 @pytest.mark.parametrize("name", ["lif_exp", *(pytest.param(n, marks=pytest.mark.slow)
@@ -110,13 +103,19 @@ def test_identical_with_compiled_code(name, cython_cache):
     r_nest = hub.run(resolved, backend="nest")
     r_b2 = hub.run(resolved, backend="brian2", codegen="cython", cache_dir=cython_cache)
     assert r_b2.provenance["brian2"]["codegen"] == "cython"
+    assert_identical(r_nest, r_b2, state_tol=0.0)
+
+
+def assert_identical(r_nest, r_b2, state_tol):
+    """Every spike equal (and enough of them to mean something), every sampled state
+    within ``state_tol``."""
     total = 0
     for label, st in r_nest.spike_trains.items():
         assert st == r_b2.spikes(label), match_spikes(st, r_b2.spikes(label), 0.1)
         total += len(st)
     assert total > 500, f"only {total} spikes: not a test of identity"
     for key, err in max_state_difference(r_nest, r_b2).items():
-        assert err == 0.0, f"{key}: max |NEST - Brian2| = {err:.3g}"
+        assert err <= state_tol, f"{key}: max |NEST - Brian2| = {err:.3g}"
 
 
 @pytest.mark.parametrize("kind", ["LIF", "Izhikevich"])

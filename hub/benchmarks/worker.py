@@ -12,7 +12,6 @@ options.  The status file (JSON, as :mod:`hub._worker` writes it) holds ``timing
 """
 from __future__ import annotations
 
-import json
 import sys
 import time
 
@@ -80,12 +79,9 @@ def _import_simulator(req):
 
 
 def main(argv=None) -> int:
-    from hub._worker import _write_status, die_with_parent, error_fields, peak_rss_mb
+    from hub._worker import _write_status, error_fields, peak_rss_mb, read_request
 
-    argv = sys.argv[1:] if argv is None else argv
-    with open(argv[0]) as f:
-        req = json.load(f)
-    die_with_parent(req.get("parent_pid"))
+    req = read_request(argv)
     timings: dict[str, float] = {}
     status: dict = {"status": "error", "timings": timings, "path": req["path"]}
     try:
