@@ -126,6 +126,19 @@ class BenchReport:
                                  for m in self.measurements],
                 "ratios": self.ratios(), "targets": TARGETS, "machine": self.machine}
 
+    @classmethod
+    def from_dict(cls, doc: dict) -> "BenchReport":
+        """The report :meth:`to_dict` wrote (derived fields are recomputed)."""
+        fields_ = ("backend", "path", "status", "error", "timings", "spread", "peak_rss_mb",
+                   "spikes", "synaptic_events", "chip", "repeats", "first")
+        ms = [Measurement(**{k: m.get(k) for k in fields_ if k in m}) for m in
+              doc["measurements"]]
+        for m in ms:
+            m.timings, m.spread, m.spikes = m.timings or {}, m.spread or {}, m.spikes or {}
+            m.first = m.first or {}
+        return cls(doc["benchmark"], doc["network"], doc["settings"], doc["resolve"], ms,
+                   doc.get("machine", {}))
+
     def to_json(self, indent: int = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, default=_jsonable)
 

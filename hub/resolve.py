@@ -341,7 +341,7 @@ def _poisson(src: PoissonSource, n, dt, steps, rng):
 
 def _counts(lam, n, first, last, rng):
     all_idx, all_st = [], []
-    chunk = max(1, int(2e7 // max(n, 1)))
+    chunk = max(1, int(2e6 // max(n, 1)))     # 16 MB of counts at a time
     for s0 in range(first, last + 1, chunk):
         s1 = min(last + 1, s0 + chunk)
         counts = rng.poisson(lam, size=(s1 - s0, n))

@@ -111,6 +111,7 @@ def test_ratios_misses_scaling_fit_and_page():
             ("chip", "hub"): (2e-7 * syn ** 0.9, 50.0)}).to_dict()
     rep = reports["brunel-1"]
     assert rep["ratios"]["nest"]["run_s"] == pytest.approx(1.1)
+    assert BenchReport.from_dict(rep).to_dict() == rep    # what --backends merges into
     assert _report("x", 10, {("nest", "hub"): (1.1, 100.0), ("nest", "native"): (1.0, 100.0)}
                    ).misses() == ["x nest: run_s hub/native 1.100 > 1.05"]
     fits = {(f["backend"], f["path"]): f for f in scaling_fits(reports)}

@@ -539,54 +539,81 @@ class Brian2Session(Session):
                 weights = [np.where(w > 0, w, 0.0), np.where(w > 0, 0.0, w)]
             else:                                           # NEST: w > 0 -> ex += w*m, else in += -w*m
                 weights = [np.where(w > 0, w, 0.0), np.where(w > 0, 0.0, -w)]
-            weights = np.stack(weights, axis=1)
+            weights = np.stack(weights)                    # (buffers, synapses): rows contiguous
             base = self.offsets[proj.pre]
             target, post_base, _ = self.span[proj.post]
-            pre_idx, delay = proj.pre_idx, proj.delay_steps - 1
-            post_idx = proj.post_idx + post_base
+            # int32 indices and delays, as Brian2 stores them: half the memory of int64
+            pre_idx = proj.pre_idx.astype(np.int32)
+            delay = (proj.delay_steps - 1).astype(np.int32)
+            post_idx = (proj.post_idx + post_base).astype(np.int32)
             if proj.pre in self.groups:
-                chunks = [(base + pre_idx, post_idx, weights, delay)]
+                chunks = [(pre_idx + np.int32(base), post_idx, weights, delay)]
             else:       # one copy per multiplicity, for the senders that use it
                 mults, used = self.source_lanes[proj.pre]
                 chunks = []
                 for lane, m in enumerate(mults):
                     sel = used[lane][pre_idx]
-                    chunks.append((base + pre_idx[sel] * len(mults) + lane, post_idx[sel],
-                                   weights[sel] * int(m), delay[sel]))
+                    chunks.append(((base + pre_idx[sel].astype(np.int64) * len(mults) + lane)
+                                   .astype(np.int32), post_idx[sel],
+                                   weights[:, sel] * int(m), delay[sel]))
             parts.setdefault(target.name, (target, table, []))[2].extend(chunks)
         out = []
         slice_steps = nest_min_delay_steps(r)
         for post, (target, table, chunks) in parts.items():
-            i, j, w, d = (np.concatenate(x) for x in zip(*chunks))
+            i, j, d = (np.concatenate(x) for x in zip(*((c[0], c[1], c[3]) for c in chunks)))
+            w = np.concatenate([c[2] for c in chunks], axis=1)
             chunks.clear()
             if not len(i):
                 continue
-            if not (i[1:] >= i[:-1]).all():       # usually sorted already (pre order)
+            if not (i[1:] >= i[:-1]).all():       # sort by sender; one array at a time
                 order = stable_argsort(i)
-                i, j, w, d = i[order], j[order], w[order], d[order]
+                i = i[order]
+                j = j[order]
+                d = d[order]
+                w = w[:, order]
                 del order
-            bufs = table.buffers
-            homogeneous = bool((d == d[0]).all())
-            queue_class = None
-            if self.nest_order and slice_steps > 1 and not homogeneous:
-                queue_class = _ordered_queue_class(b2)
-            with _spike_queue(b2, queue_class):
-                syn = b2.Synapses(self.relay, target,
-                                  model="\n".join(f"w_{buf} : 1" for buf in bufs),
-                                  on_pre="\n".join(f"{buf}_post += w_{buf}" for buf in bufs),
-                                  delay=(int(d[0]) * self.dt * ms) if homogeneous else None,
-                                  clock=self.clock, namespace={},
-                                  name=_name("hub_syn_", post[4:]))
-            if queue_class is not None:
-                syn.pre.queue.configure(slice_steps, d, i, i < self.n_source_relay)
-            syn.connect(i=i, j=j)
-            for k, buf in enumerate(bufs):
-                setattr(syn, f"w_{buf}", np.ascontiguousarray(w[:, k]))
-            if not homogeneous:
-                syn.delay = d * self.dt * ms
-            self.hot_code(syn.pre, target.name, syn.name, "\n".join(bufs))
-            out.append(syn)
+            for bufs, rows, sel in self._pathways(table.buffers, w):
+                if sel is None:
+                    out.append(self._pathway(target, post, bufs, i, j, w, d, slice_steps))
+                elif sel.any():
+                    out.append(self._pathway(target, post, bufs, i[sel], j[sel], w[rows][:, sel],
+                                             d[sel], slice_steps))
         return out
+
+    def _pathways(self, buffers, w):
+        """(buffers, rows of ``w``, synapse mask or None) of each Synapses object into one
+        target group.  Compiled code: one object carrying a weight per buffer (zero where
+        NEST does not route a synapse: adding 0.0 changes no sum), one module to compile.
+        numpy: one object per buffer with only its own synapses, so an event costs one
+        scatter-add, not one per buffer."""
+        if len(buffers) == 1 or self.codegen != "numpy":
+            return [(buffers, slice(None), None)]
+        return [((buf,), slice(k, k + 1), w[k] != 0) for k, buf in enumerate(buffers)]
+
+    def _pathway(self, target, post, bufs, i, j, w, d, slice_steps):
+        """One Synapses from the relay into ``target`` (buffers ``bufs``, weights ``w`` with
+        one row per buffer), in the NEST-order spike queue where delays differ."""
+        b2, ms = self.b2, self.b2.ms
+        homogeneous = bool((d == d[0]).all())
+        queue_class = None
+        if self.nest_order and slice_steps > 1 and not homogeneous:
+            queue_class = _ordered_queue_class(b2)
+        with _spike_queue(b2, queue_class):
+            syn = b2.Synapses(self.relay, target,
+                              model="\n".join(f"w_{buf} : 1" for buf in bufs),
+                              on_pre="\n".join(f"{buf}_post += w_{buf}" for buf in bufs),
+                              delay=(int(d[0]) * self.dt * ms) if homogeneous else None,
+                              clock=self.clock, namespace={},
+                              name=_name("hub_syn_", post[4:]))
+        if queue_class is not None:
+            syn.pre.queue.configure(slice_steps, d, i, i < self.n_source_relay)
+        syn.connect(i=i, j=j)
+        for k, buf in enumerate(bufs):
+            setattr(syn, f"w_{buf}", np.ascontiguousarray(w[k]))
+        if not homogeneous:
+            syn.delay = d * self.dt * ms
+        self.hot_code(syn.pre, target.name, syn.name, "\n".join(bufs))
+        return syn
 
     def _injections(self):
         """A network operation at the start of each step switches the injected currents
