@@ -269,7 +269,9 @@ class NestSession(Session):
         plastic synapses are read (one step after each read-out time)."""
         self._check_kernel()
         nest, steps, dt = self.nest, self.resolved.steps, self.resolved.dt
-        chunk = max(1, math.ceil(steps / CHUNKS))
+        # Run() calls: CHUNKS of them for a progress bar, else one (each Run of a network
+        # with plastic synapses costs a few ms: STDP benchmark 0.32 s against 0.27 s)
+        chunk = max(1, math.ceil(steps / CHUNKS)) if progress is not None else max(1, steps)
         reads = self._read_points()
         edges = sorted({*range(0, steps, chunk), *(s for s in self.plan.bias if s < steps),
                         steps, *reads})
