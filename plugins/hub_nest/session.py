@@ -316,10 +316,18 @@ class NestSession(Session):
         mapped here, before any weight changes."""
         for label, info in self.plastic.items():
             proj = info["proj"]
-            conns = self.nest.GetConnections(synapse_model=info["model"]) if proj.n else None
-            info.update(conns=conns)
-            if conns is not None and _has_parallel(proj):
+            if proj.n and _has_parallel(proj):
+                conns = self._connections(info)
                 self._set_order(info, conns.get(["source", "target", "delay", "weight"]), True)
+
+    def _connections(self, info):
+        """The projection's SynapseCollection, looked up at its first use (GetConnections of
+        100,000 synapses is ~50 ms: not worth paying inside the run when only the final
+        state is read)."""
+        if "conns" not in info:
+            info["conns"] = (self.nest.GetConnections(synapse_model=info["model"])
+                             if info["proj"].n else None)
+        return info["conns"]
 
     def _set_order(self, info, got, with_weight: bool):
         proj, dt = info["proj"], self.resolved.dt
@@ -342,7 +350,7 @@ class NestSession(Session):
         """Current values of ``variables`` for every synapse, in the hub's order and units
         (one ``get`` call)."""
         proj = info["proj"]
-        if info.get("conns") is None:
+        if self._connections(info) is None:
             return {v: np.zeros(0) for v in variables}
         keys = {plastic.STATE_KEYS[v][0] for v in variables}
         first = "nest_order" not in info
