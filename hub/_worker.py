@@ -138,6 +138,12 @@ def main(argv=None) -> int:
     except BaseException as exc:  # everything the backend raises is reported, then exit 1
         status.update(status="error", **error_fields(exc))
         code = 1
+    return finish(req, status, code)
+
+
+def finish(req: dict, status: dict, code: int) -> int:
+    """Add this process's peak RSS to ``status``, write it where the request says, and
+    return the exit code."""
     status["peak_rss_mb"] = peak_rss_mb()
     _write_status(req["status"], status)
     return code

@@ -79,7 +79,7 @@ def _import_simulator(req):
 
 
 def main(argv=None) -> int:
-    from hub._worker import _write_status, error_fields, peak_rss_mb, read_request
+    from hub._worker import error_fields, finish, peak_rss_mb, read_request
 
     req = read_request(argv)
     timings: dict[str, float] = {}
@@ -106,9 +106,7 @@ def main(argv=None) -> int:
     except BaseException as exc:  # reported to the parent, which names the failing run
         status.update(error_fields(exc))
         code = 1
-    status["peak_rss_mb"] = peak_rss_mb()
-    _write_status(req["status"], status)
-    return code
+    return finish(req, status, code)
 
 
 if __name__ == "__main__":
