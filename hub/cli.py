@@ -9,13 +9,16 @@
     snn-hub compare MODEL [--backends a,b,c] [--duration MS] [--json] [--save FILE.json]
                     [--html FILE] [--plot FILE] [--repeat N] [--timeout S]
                     [--option [BACKEND.]KEY=VALUE]...
+    snn-hub bench NAME|MODEL [--backends a,b,c] [--native] [--standalone] [--repeat N]
+                  [--param k=v] [--option [BACKEND.]KEY=VALUE] [--json] [--save FILE]
+    snn-hub bench --list
 
 MODEL is a network file written by ``hub.save`` (``.npz``) or a Python builder module
 (a path such as ``models/vogels_abbott.py``, or a dotted module name) that defines
 ``build(**kwargs) -> hub.Network`` and optionally ``DURATION`` (ms).
 
 Exit codes: 0 success; 1 ``validate`` found problems (or ``check-backend`` failed checks, or
-a backend of ``compare`` did not run);
+a backend of ``compare`` or a run of ``bench`` did not run);
 2 an error (every :class:`hub.HubError` is printed as one message on stderr, without a
 traceback; so is a usage error).  ``--strict`` turns plugin load warnings into errors.
 """
