@@ -32,8 +32,6 @@ from .compare import _backend_list, _positive_int, _spawn, timing_spread
 from .errors import HubError
 from .resolve import ResolvedNetwork, resolve
 
-#: the paths a measurement can take
-PATHS = ("hub", "native", "standalone")
 #: timings compared between the hub path and the native script
 RATIO_KEYS = ("build_s", "run_s", "peak_rss_mb")
 #: issue 6 targets for hub / native
