@@ -23,7 +23,8 @@ numba) compute the same integers with no stored random state and O(size) memory:
 
 Cost (Brunel, lam = 1.78 per step): numpy's ``Generator.poisson`` took ~70 ns per count, a
 PCG64 uniform plus a table walk over stored blocks ~20 ns; the numba kernel now hashes and
-inverts inside its step loop (``fast._kernel``) in a few ns, with nothing stored.
+inverts inside its step loop (``fast._kernel``): ~10 ns per count in a micro-benchmark
+(2 ns of it the hash), nothing stored; the Brunel 0.25 run went from 2.4 s to 1.3 s.
 """
 from __future__ import annotations
 

@@ -269,8 +269,8 @@ class NestSession(Session):
         plastic synapses are read (one step after each read-out time)."""
         self._check_kernel()
         nest, steps, dt = self.nest, self.resolved.steps, self.resolved.dt
-        # Run() calls: CHUNKS of them for a progress bar, else one (each Run of a network
-        # with plastic synapses costs a few ms: STDP benchmark 0.32 s against 0.27 s)
+        # Run() calls: CHUNKS of them for a progress bar, else one per segment (the per-call
+        # cost is small; the STDP benchmark's simulate time did not change measurably)
         chunk = max(1, math.ceil(steps / CHUNKS)) if progress is not None else max(1, steps)
         reads = self._read_points()
         edges = sorted({*range(0, steps, chunk), *(s for s in self.plan.bias if s < steps),
@@ -322,8 +322,8 @@ class NestSession(Session):
 
     def _connections(self, info):
         """The projection's SynapseCollection, looked up at its first use (GetConnections of
-        100,000 synapses is ~50 ms: not worth paying inside the run when only the final
-        state is read)."""
+        100,000 synapses took 21-35 ms here: not worth paying inside the run when only the
+        final state is read)."""
         if "conns" not in info:
             info["conns"] = (self.nest.GetConnections(synapse_model=info["model"])
                              if info["proj"].n else None)
