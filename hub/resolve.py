@@ -138,8 +138,19 @@ class ResolvedInjection:
     amplitudes: np.ndarray
 
 
+class _Sampled:
+    """The sampling rule shared by every state probe: samples at stamps ``iv, 2 iv, ...``
+    up to ``steps`` (time ``stamp * dt`` ms, the state at the end of that step)."""
+
+    interval_steps: int
+
+    def sample_stamps(self, steps: int) -> np.ndarray:
+        """Integer stamps of the samples of a run of ``steps`` steps."""
+        return np.arange(self.interval_steps, steps + 1, self.interval_steps, dtype=np.int64)
+
+
 @dataclass
-class ResolvedProbe:
+class ResolvedProbe(_Sampled):
     population: str
     variable: str
     interval_steps: int
@@ -147,7 +158,7 @@ class ResolvedProbe:
 
 
 @dataclass
-class ResolvedSynapseProbe:
+class ResolvedSynapseProbe(_Sampled):
     projection: str
     variable: str
     interval_steps: int

@@ -220,3 +220,53 @@ class Results:
         dur = self.provenance.get("duration", 0.0)
         return {label: {"spikes": len(st), "rate_hz": st.rate(dur) if dur else 0.0}
                 for label, st in self.spike_trains.items()}
+
+
+# --------------------------------------------------------------------------------------------
+# assembly: the parts of a Results that every backend must build the same way
+# --------------------------------------------------------------------------------------------
+def spike_probe_indices(resolved) -> dict[str, np.ndarray]:
+    """Which neurons' spikes to return, per population or source label: the sorted union of
+    the ``indices`` of every spike probe on it.  A backend may record more; it returns these."""
+    wanted: dict[str, list[np.ndarray]] = {}
+    for probe in resolved.probes:
+        if probe.variable == "spikes":
+            wanted.setdefault(probe.population, []).append(np.asarray(probe.indices, np.int64))
+    return {label: np.unique(np.concatenate(parts)) for label, parts in wanted.items()}
+
+
+def assemble_spikes(resolved, population_spikes) -> dict[str, SpikeTrains]:
+    """The spike trains of a run, as every backend returns them.
+
+    ``population_spikes(label) -> (neurons, stamps)`` gives the spikes a backend recorded in
+    population ``label`` (population-local indices, integer stamps; any superset of the
+    probed neurons).  Spikes after ``resolved.steps`` are dropped.  A source's spikes are its
+    resolved trains, so they are identical on every backend by construction.
+    """
+    out = {}
+    for label, wanted in spike_probe_indices(resolved).items():
+        if label in resolved.sources:
+            src = resolved.sources[label]
+            size, neurons, stamps = src.size, src.indices, src.stamps
+        else:
+            size = resolved.populations[label].size
+            neurons, stamps = population_spikes(label)
+        neurons = np.asarray(neurons, np.int64)
+        stamps = np.asarray(stamps, np.int64)
+        keep = np.isin(neurons, wanted) & (stamps <= resolved.steps)
+        out[label] = SpikeTrains(size, neurons[keep], stamps[keep], resolved.dt)
+    return out
+
+
+def sampled_signal(resolved, probe, unit: str, values) -> Signal:
+    """A state probe's :class:`Signal`: ``values[k, j]`` is neuron ``probe.indices[j]`` at
+    stamp ``probe.sample_stamps(resolved.steps)[k]``."""
+    times = probe.sample_stamps(resolved.steps) * resolved.dt
+    values = np.ascontiguousarray(values, dtype=float)
+    if values.shape != (len(times), len(probe.indices)):
+        from .errors import BackendError
+
+        raise BackendError(f"{getattr(probe, 'population', getattr(probe, 'projection', '?'))}."
+                           f"{probe.variable}: {values.shape} samples, expected "
+                           f"{(len(times), len(probe.indices))}")
+    return Signal(probe.variable, unit, times, np.asarray(probe.indices), values)

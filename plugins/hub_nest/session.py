@@ -29,6 +29,7 @@ import os
 
 import numpy as np
 from hub import BackendError, CapabilityError, HubError, Results, Session, Signal, SpikeTrains
+from hub.results import assemble_spikes, sampled_signal
 from hub.ir.plasticity import state_unit
 from hub.translate import translate, uniform_or_array
 
@@ -390,14 +391,13 @@ class NestSession(Session):
             for var, values in state.items():
                 res.synapse_state[(label, var)] = values
         for pr in r.synapse_probes:
-            stamps = np.arange(pr.interval_steps, r.steps + 1, pr.interval_steps)
+            stamps = pr.sample_stamps(r.steps)
             rows = [self.samples[pr.projection][int(t)][pr.variable][pr.indices] for t in stamps]
             proj = self.plastic[pr.projection]["proj"]
             unit = state_unit(proj.rule.rule, pr.variable,
                               r.populations[proj.post].model.weight_unit)
-            res.synapse_signals[(pr.projection, pr.variable)] = Signal(
-                pr.variable, unit, stamps * r.dt, pr.indices,
-                np.asarray(rows).reshape(len(stamps), len(pr.indices)))
+            res.synapse_signals[(pr.projection, pr.variable)] = sampled_signal(
+                r, pr, unit, np.asarray(rows).reshape(len(stamps), len(pr.indices)))
 
     # --- results ----------------------------------------------------------------------------
     def results(self) -> Results:
@@ -413,21 +413,14 @@ class NestSession(Session):
         return self._results
 
     def _spikes(self) -> dict[str, SpikeTrains]:
-        r, dt = self.resolved, self.resolved.dt
-        out = {}
-        for label, (rec, _) in self.spike_recorders.items():
-            ev = rec.get("events")
-            stamps = np.rint(np.asarray(ev["times"]) / dt).astype(np.int64)
-            keep = stamps <= r.steps
-            idx = np.asarray(ev["senders"], np.int64)[keep] - self._first_id(label)
-            out[label] = SpikeTrains(r.populations[label].size, idx, stamps[keep], dt)
-        for probe in r.probes:
-            if probe.variable == "spikes" and probe.population in r.sources:
-                src = r.sources[probe.population]
-                keep = np.isin(src.indices, probe.indices)
-                out[probe.population] = SpikeTrains(src.size, src.indices[keep],
-                                                    src.stamps[keep], dt)
-        return out
+        dt = self.resolved.dt
+
+        def recorded(label):
+            ev = self.spike_recorders[label][0].get("events")
+            return (np.asarray(ev["senders"], np.int64) - self._first_id(label),
+                    np.rint(np.asarray(ev["times"]) / dt).astype(np.int64))
+
+        return assemble_spikes(self.resolved, recorded)
 
     def _signals(self) -> dict[tuple[str, str], Signal]:
         r, dt = self.resolved, self.resolved.dt
@@ -447,9 +440,8 @@ class NestSession(Session):
             values = np.empty((n_samples, len(uniq)))
             values[rows, cols] = np.asarray(ev[nest_var])[keep] * factor
             unit = r.populations[probe.population].model.recordable_names()[probe.variable]
-            out[(probe.population, probe.variable)] = Signal(
-                probe.variable, unit, np.arange(iv, r.steps + 1, iv) * dt, probe.indices,
-                values[:, np.searchsorted(uniq, probe.indices)])
+            out[(probe.population, probe.variable)] = sampled_signal(
+                r, probe, unit, values[:, np.searchsorted(uniq, probe.indices)])
         return out
 
     def _provenance(self) -> dict:
