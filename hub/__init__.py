@@ -5,9 +5,12 @@
 >>> exc = net.add_population(100, hub.LIF(), label="exc")
 >>> r = hub.run(net, backend="nest", duration=100.0)   # doctest: +SKIP
 """
+import sys
+
 from .api import check_capabilities, run
 from .backend import Backend, BackendSpec, Capabilities, Session, Tolerance
-from .compare import Comparison, compare
+from . import comparison as _comparison
+from .comparison import Comparison, compare
 from .errors import (BackendError, CapabilityError, Diagnostic, HubError, PluginError,
                      ResourceError, ValidationError)
 from .hookspecs import hookimpl
@@ -18,6 +21,11 @@ from .resolve import ResolvedNetwork, resolve
 from .results import Results, Signal, SpikeTrains
 
 __version__ = "0.1.0"
+
+# ``hub.compare`` is the function; the module that defines it is ``hub.comparison``.  The
+# alias keeps ``from hub.compare import schema`` (the old module path) working without
+# letting an ``import hub.compare`` rebind ``hub.compare`` to a module.
+sys.modules.setdefault(__name__ + ".compare", _comparison)
 __all__ = [*_ir_all, "run", "compare", "Comparison", "resolve", "check_capabilities",
            "Backend", "BackendSpec", "Capabilities", "Session", "Tolerance", "HubError",
            "ValidationError", "CapabilityError", "PluginError", "BackendError",

@@ -28,7 +28,8 @@ import time
 import tracemalloc
 from dataclasses import dataclass, field
 
-from .compare import _backend_list, _positive_int, _spawn, timing_spread
+from .runner import backend_list, positive_int, spawn_worker, timing_spread
+from .textfmt import fmt, jsonable, table
 from .errors import HubError
 from .resolve import ResolvedNetwork, resolve
 
@@ -138,7 +139,7 @@ class BenchReport:
                    doc.get("machine", {}))
 
     def to_json(self, indent: int = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent, default=_jsonable)
+        return json.dumps(self.to_dict(), indent=indent, default=jsonable)
 
     def save(self, path) -> str:
         tmp = f"{path}.tmp"
@@ -148,17 +149,16 @@ class BenchReport:
         return str(path)
 
     def table(self) -> str:
-        from .cli import table
 
         rows = []
         for m in self.measurements:
             t = m.timings
             rows.append([m.key, m.status if not m.ok else str(m.repeats),
-                         _f(t.get("import_s"), ".2f"), _f(t.get("build_s"), ".2f"),
-                         _f(t.get("run_s"), ".2f"), _f(m.peak_rss_mb, ".0f"),
+                         fmt(t.get("import_s"), ".2f"), fmt(t.get("build_s"), ".2f"),
+                         fmt(t.get("run_s"), ".2f"), fmt(m.peak_rss_mb, ".0f"),
                          sum(m.spikes.values()) if m.spikes else "-",
-                         _f(m.events_per_s(), ".3g"),
-                         _f(t.get("run_s") / (self.network["duration_ms"] / 1000.0)
+                         fmt(m.events_per_s(), ".3g"),
+                         fmt(t.get("run_s") / (self.network["duration_ms"] / 1000.0)
                             if t.get("run_s") else None, ".2f")])
         head = (f"{self.benchmark}: {self.network['neurons']} neurons, "
                 f"{self.network['synapses']} synapses, {self.network['duration_ms']:g} ms; "
@@ -172,7 +172,7 @@ class BenchReport:
             text += "\n\nhub / native (medians; targets build <= 1.25, run <= 1.05, " \
                     "memory <= 1.20)\n"
             text += table(["backend", "build", "run", "peak memory"],
-                          [[b, *(_f(r[k], ".3f") for k in RATIO_KEYS)]
+                          [[b, *(fmt(r[k], ".3f") for k in RATIO_KEYS)]
                            for b, r in ratios.items()])
         for m in self.measurements:
             if not m.ok:
@@ -182,17 +182,6 @@ class BenchReport:
 
 def _value(m: Measurement, key: str):
     return m.peak_rss_mb if key == "peak_rss_mb" else m.timings.get(key)
-
-
-def _f(value, spec):
-    return "-" if value is None else format(value, spec)
-
-
-def _jsonable(x):
-    try:
-        return float(x)
-    except (TypeError, ValueError):
-        return str(x)
 
 
 def machine() -> dict:
@@ -254,8 +243,8 @@ def bench(network, backends=("nest",), native: bool = True, standalone: bool = F
     each measurement."""
     from .benchmarks import BENCHMARKS, native_scripts
 
-    backends = _backend_list(backends)
-    repeat = _positive_int("repeat", repeat)
+    backends = backend_list(backends)
+    repeat = positive_int("repeat", repeat)
     options = dict(options or {})
     if isinstance(network, str):
         if network not in BENCHMARKS:
@@ -321,7 +310,7 @@ def _measure(name, path, benchmark, net_file, opts, timeout, stem, work) -> dict
         native_options = {"threads": int(opts["threads"])}
     request = {"path": "hub" if path == "hub" else "native", "benchmark": benchmark,
                "native_options": native_options}
-    return _spawn(name, net_file, opts, timeout, stem, None, module="hub.benchmarks.worker",
+    return spawn_worker(name, net_file, opts, timeout, stem, None, module="hub.benchmarks.worker",
                   request=request)
 
 

@@ -34,7 +34,10 @@ import sys
 import warnings
 from pathlib import Path
 
+from .builders import LoadedModel, default_models_dir, load_model
 from .errors import HubError, ValidationError
+from .stats import identical_groups
+from .textfmt import fmt, table
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
 PROG = "snn-hub"
@@ -262,81 +265,6 @@ def _literal(text: str):
 
 
 # =============================================================================================
-# loading a model
-# =============================================================================================
-class LoadedModel:
-    def __init__(self, network, duration, source: str):
-        self.network, self.duration, self.source = network, duration, source
-
-
-def load_model(spec: str, params: dict | None = None) -> LoadedModel:
-    """Read MODEL: a saved network (``.npz``) or a builder module (path or dotted name)."""
-    from .ir import Network, load
-
-    params = dict(params or {})
-    path = Path(spec)
-    if path.suffix == ".npz" or (path.is_file() and path.suffix != ".py"):
-        if not path.is_file():
-            raise HubError(f"MODEL: no such file {spec!r}; give a .npz written by hub.save "
-                           "or a builder module (.py)")
-        if params:
-            raise HubError(f"--param: {spec!r} is a saved network, not a builder module; "
-                           "drop --param")
-        try:
-            net = load(path)
-        except HubError:
-            raise
-        except Exception as exc:
-            raise HubError(f"MODEL: cannot read {spec!r} as an snn-hub network file "
-                           f"({type(exc).__name__}: {exc}); write it with hub.save") from exc
-        duration = net.metadata.get("duration") if isinstance(net.metadata, dict) else None
-        return LoadedModel(net, duration, str(path))
-    module = _import_builder(spec, path)
-    build = getattr(module, "build", None)
-    if not callable(build):
-        raise HubError(f"MODEL: {spec!r} has no build() function; define "
-                       "build(**kwargs) -> hub.Network in it")
-    try:
-        net = build(**params)
-    except TypeError as exc:
-        if params and "argument" in str(exc):
-            raise HubError(f"--param: build() of {spec!r} rejected {sorted(params)}: {exc}") \
-                from exc
-        raise
-    if not isinstance(net, Network):
-        raise HubError(f"MODEL: build() of {spec!r} returned {type(net).__name__}, not a "
-                       "hub.Network; return the network you built")
-    return LoadedModel(net, getattr(module, "DURATION", None), spec)
-
-
-def _import_builder(spec: str, path: Path):
-    if path.suffix == ".py" or os.sep in spec or "/" in spec:
-        if not path.is_file():
-            raise HubError(f"MODEL: no such file {spec!r}; give a .npz written by hub.save "
-                           "or a builder module (.py)")
-        name = f"_snn_hub_model_{abs(hash(str(path.resolve())))}_{path.stem}"
-        module_spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(module_spec)
-        sys.modules[name] = module
-        sys.path.insert(0, str(path.resolve().parent))  # sibling helpers of the builder
-        try:
-            module_spec.loader.exec_module(module)
-        except BaseException:
-            sys.modules.pop(name, None)
-            raise
-        finally:
-            sys.path.remove(str(path.resolve().parent))
-        return module
-    try:
-        return importlib.import_module(spec)
-    except ModuleNotFoundError as exc:
-        if exc.name and spec.startswith(exc.name):
-            raise HubError(f"MODEL: {spec!r} is neither a file nor an importable module; give "
-                           "a .npz written by hub.save or a builder module (.py)") from exc
-        raise
-
-
-# =============================================================================================
 # commands
 # =============================================================================================
 def cmd_run(args) -> int:
@@ -400,14 +328,14 @@ def format_run_table(summary: dict) -> str:
     rows = []
     for p in summary["populations"]:
         label = p["population"] + (" (source)" if p["source"] else "")
-        rows.append([label, p["neurons"], _fmt(p["spikes"]), _fmt(p["rate_hz"], ".2f"), "", ""])
+        rows.append([label, p["neurons"], fmt(p["spikes"]), fmt(p["rate_hz"], ".2f"), "", ""])
     recorded = [p for p in summary["populations"] if p["spikes"] is not None]
     t = summary["timings"]
     total_n = sum(p["neurons"] for p in recorded)
     total_s = sum(p["spikes"] for p in recorded)
     rate = total_s / total_n / (summary["duration_ms"] * 1e-3) if total_n else None
-    rows.append(["total (recorded)", total_n, total_s, _fmt(rate, ".2f"),
-                 _fmt(t.get("build_s"), ".3f"), _fmt(t.get("run_s"), ".3f")])
+    rows.append(["total (recorded)", total_n, total_s, fmt(rate, ".2f"),
+                 fmt(t.get("build_s"), ".3f"), fmt(t.get("run_s"), ".3f")])
     return table(["population", "neurons", "spikes", "rate Hz", "build s", "run s"], rows)
 
 
@@ -524,74 +452,22 @@ def cmd_plugins(args) -> int:
 
 def cmd_check_backend(args) -> int:
     from .plugins import get_backend
+    from .testing import check_backend
 
-    testing = _conformance_kit()
-    if testing is None:
-        raise HubError(f"check-backend: the conformance kit (hub.testing) is not part of this "
-                       f"snn-hub {_hub_version()} yet, so {args.name!r} cannot be checked; "
-                       "upgrade snn-hub or run the backend's own tests")
-    check_backend = getattr(testing, "check_backend", None)
-    if check_backend is None:
-        raise HubError("check-backend: hub.testing has no check_backend(); upgrade snn-hub")
     get_backend(args.name, args.ctx.plugin_manager())  # unknown names fail with the list
-    try:
-        report = check_backend(args.name)
-    except AssertionError as exc:
-        print(f"{args.name}: conformance check failed: {exc}")
-        return EXIT_PROBLEMS
-    outcomes = list(report) if isinstance(report, (list, tuple)) else None
-    if outcomes and all(hasattr(o, "status") for o in outcomes):
-        print(table(["check", "status", "detail"],
-                    [[getattr(o, "check", "?"), o.status, _one_line(getattr(o, "detail", ""))]
-                     for o in outcomes]))
-        counts = {}
-        for o in outcomes:
-            counts[o.status] = counts.get(o.status, 0) + 1
-        print(f"{args.name}: " + ", ".join(f"{n} {status}" for status, n in counts.items()))
-        return EXIT_PROBLEMS if counts.get("failed") else EXIT_OK
-    if report is not None:
-        print(report)
-    return EXIT_OK if _report_ok(report) else EXIT_PROBLEMS
-
-
-def _conformance_kit():
-    """The hub.testing module, or None where this snn-hub does not ship it."""
-    if importlib.util.find_spec("hub.testing") is None:
-        return None
-    return importlib.import_module("hub.testing")
+    outcomes = check_backend(args.name)
+    print(table(["check", "status", "detail"],
+                [[o.check, o.status, _one_line(o.detail)] for o in outcomes]))
+    counts: dict[str, int] = {}
+    for o in outcomes:
+        counts[o.status] = counts.get(o.status, 0) + 1
+    print(f"{args.name}: " + ", ".join(f"{n} {status}" for status, n in counts.items()))
+    return EXIT_PROBLEMS if counts.get("failed") else EXIT_OK
 
 
 def _one_line(text, limit: int = 100) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[:limit - 3] + "..."
-
-
-def _report_ok(report) -> bool:
-    if report is None:
-        return True
-    if isinstance(report, bool):
-        return report
-    for attr in ("ok", "passed_all", "success"):
-        if hasattr(report, attr):
-            value = getattr(report, attr)
-            return bool(value() if callable(value) else value)
-    failed = getattr(report, "failed", None)
-    if failed is not None:
-        return not (failed() if callable(failed) else failed)
-    return True
-
-
-def _hub_version() -> str:
-    from . import __version__
-
-    return __version__
-
-
-def default_models_dir() -> Path:
-    here = Path.cwd() / "models"
-    if here.is_dir():
-        return here
-    return Path(__file__).resolve().parent.parent / "models"
 
 
 def cmd_demo(args) -> int:
@@ -644,15 +520,15 @@ def cmd_demo(args) -> int:
             rows.append(_demo_row(path.stem, backend, duration, n, count,
                                   count / n / (duration * 1e-3) if n else 0.0,
                                   res.timings.get("build_s"), res.timings.get("run_s"), "ok"))
-        agreement.append(_agreement(path.stem, spikes))
+        agreement.append(identical_groups(path.stem, spikes))
     if args.json:
         print(json.dumps({"runs": rows, "agreement": agreement}, indent=2, default=str))
         return EXIT_OK
     print(table(["model", "backend", "ms", "neurons", "spikes", "rate Hz", "build s", "run s",
                  "status"],
-                [[r["model"], r["backend"], _fmt(r["duration_ms"], "g"), _fmt(r["neurons"]),
-                  _fmt(r["spikes"]), _fmt(r["rate_hz"], ".2f"), _fmt(r["build_s"], ".3f"),
-                  _fmt(r["run_s"], ".3f"), r["status"]] for r in rows]))
+                [[r["model"], r["backend"], fmt(r["duration_ms"], "g"), fmt(r["neurons"]),
+                  fmt(r["spikes"]), fmt(r["rate_hz"], ".2f"), fmt(r["build_s"], ".3f"),
+                  fmt(r["run_s"], ".3f"), r["status"]] for r in rows]))
     for a in agreement:
         print(f"{a['model']}: {a['text']}")
     return EXIT_OK
@@ -663,51 +539,6 @@ def _demo_row(model, backend, duration=None, neurons=None, spikes=None, rate=Non
     return {"model": model, "backend": backend, "duration_ms": duration, "neurons": neurons,
             "spikes": spikes, "rate_hz": rate, "build_s": build_s, "run_s": run_s,
             "status": status}
-
-
-def _agreement(model: str, spikes: dict) -> dict:
-    """Group the backends that ran by identical spike trains (the hub's promise for the
-    float backends; a quantized backend such as the chip model is expected to differ)."""
-    ran = sorted(spikes)
-    if len(ran) < 2:
-        return {"model": model, "identical": None, "groups": [ran],
-                "text": f"ran on {ran[0] if ran else 'no backend'} only; nothing to compare"}
-    groups: list[list[str]] = []
-    for name in ran:
-        for group in groups:
-            if _same_trains(spikes[group[0]], spikes[name]):
-                group.append(name)
-                break
-        else:
-            groups.append([name])
-    groups.sort(key=lambda g: (-len(g), g))
-    if len(groups) == 1:
-        return {"model": model, "identical": True, "groups": groups,
-                "text": f"identical spike trains on {', '.join(ran)}"}
-    ref = groups[0]
-    parts = [f"identical spike trains on {', '.join(ref)}" if len(ref) > 1
-             else "no two backends agree"]
-    for group in groups[1:]:
-        diffs = []
-        a_all, b_all = spikes[ref[0]], spikes[group[0]]
-        for label in sorted(set(a_all) | set(b_all)):
-            a, b = a_all.get(label), b_all.get(label)
-            if a is not None and b is not None and a == b:
-                continue
-            na, nb = (len(a) if a is not None else 0), (len(b) if b is not None else 0)
-            if na == nb:
-                diffs.append(f"{label}: same {na} spikes at other times")
-            else:
-                change = f" ({(nb - na) / na * 100:+.1f} %)" if na else ""
-                diffs.append(f"{label}: {nb} vs {na} spikes{change}")
-        parts.append(f"{', '.join(group)} differ{'s' if len(group) == 1 else ''} from "
-                     f"{ref[0]}: " + "; ".join(diffs))
-    return {"model": model, "identical": False, "groups": groups,
-            "text": "; ".join(p for p in parts if p)}
-
-
-def _same_trains(a: dict, b: dict) -> bool:
-    return set(a) == set(b) and all(a[k] == b[k] for k in a)
 
 
 def cmd_compare(args) -> int:
@@ -836,42 +667,6 @@ def backend_options(items, declared: dict) -> dict:
 def _need_matplotlib(flag: str) -> None:
     if importlib.util.find_spec("matplotlib") is None:
         raise HubError(f"{flag}: matplotlib is not installed; pip install 'snn-hub[plot]'")
-
-
-# =============================================================================================
-# text tables
-# =============================================================================================
-def _fmt(value, spec: str = "") -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float) and spec:
-        return format(value, spec)
-    return str(value)
-
-
-def table(headers, rows) -> str:
-    """A plain aligned text table; columns whose cells are all numbers align right."""
-    cells = [[str(c) for c in row] for row in rows]
-    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
-    numeric = [all(_is_number(r[i]) for r in cells) and cells for i in range(len(headers))]
-
-    def line(row):
-        parts = [c.rjust(w) if num else c.ljust(w) for c, w, num in zip(row, widths, numeric)]
-        return "  ".join(parts).rstrip()
-
-    out = [line(headers), line(["-" * w for w in widths])]
-    out += [line(r) for r in cells]
-    return "\n".join(out)
-
-
-def _is_number(text: str) -> bool:
-    if text in ("-", ""):
-        return True
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
 
 
 __all__ = ["main", "build_parser", "load_model", "parse_key_values", "table"]

@@ -130,7 +130,6 @@ def draw_weights(cmp, ax) -> bool:
     """Histogram of the resolved weights of each projection that has more than one value
     (and of recorded final weights of each backend); projections with one weight are listed
     as text.  False when the network has no projection onto neurons."""
-    from .compare import _weights_of
 
     single, drawn = [], False
     if cmp.resolved is not None:
@@ -147,7 +146,7 @@ def draw_weights(cmp, ax) -> bool:
             drawn = True
     colors = _colors(list(cmp.runs))
     for run in _ran(cmp):
-        for label, w in _weights_of(run.results).items():
+        for label, w in stats.weights_of(run.results).items():
             ax.hist(np.ravel(w), bins=40, histtype="stepfilled", alpha=0.3,
                     color=colors[run.name], label=f"{label} on {run.name} (final)")
             drawn = True

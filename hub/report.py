@@ -8,29 +8,8 @@ from __future__ import annotations
 import base64
 import html
 import io
-import math
-
-from .cli import table
-
-
-def _f(x, spec=".3f", none="-"):
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return none
-    if isinstance(x, float) and math.isinf(x):
-        return "inf"
-    return format(x, spec)
-
-
-def si(value, unit: str) -> str:
-    """``0.00123, 'J'`` -> ``1.23 mJ``."""
-    if value is None:
-        return "-"
-    if value == 0:
-        return f"0 {unit}"
-    for factor, prefix in ((1, ""), (1e-3, "m"), (1e-6, "u"), (1e-9, "n"), (1e-12, "p")):
-        if abs(value) >= factor:
-            return f"{value / factor:.3g} {prefix}{unit}"
-    return f"{value:.3g} {unit}"
+from . import stats
+from .textfmt import fmt, si, table
 
 
 def header(cmp) -> str:
@@ -47,14 +26,14 @@ def backend_rows(cmp) -> list[list[str]]:
             tot = r.totals()
             chip = r.chip
             energy = si(chip["energy_J"]["total"], "J") if chip else "-"
-            rows.append([r.name, r.status, _f(t.get("import_s"), ".2f"), _f(t.get("build_s")),
-                         _f(t.get("run_s")), _f(t.get("wall_s"), ".2f"),
-                         _f(r.peak_rss_mb, ".0f"), str(tot["spikes"]),
-                         _f(tot["rate_hz"], ".2f"), _f(tot["cv_isi"], ".3f"),
-                         _f(tot["fano"], ".2f"), energy])
+            rows.append([r.name, r.status, fmt(t.get("import_s"), ".2f"), fmt(t.get("build_s"), '.3f'),
+                         fmt(t.get("run_s"), '.3f'), fmt(t.get("wall_s"), ".2f"),
+                         fmt(r.peak_rss_mb, ".0f"), str(tot["spikes"]),
+                         fmt(tot["rate_hz"], ".2f"), fmt(tot["cv_isi"], ".3f"),
+                         fmt(tot["fano"], ".2f"), energy])
         else:
-            rows.append([r.name, r.status, "-", "-", "-", _f(t.get("wall_s"), ".2f"),
-                         _f(r.peak_rss_mb, ".0f"), "-", "-", "-", "-", "-"])
+            rows.append([r.name, r.status, "-", "-", "-", fmt(t.get("wall_s"), ".2f"),
+                         fmt(r.peak_rss_mb, ".0f"), "-", "-", "-", "-", "-"])
     return rows
 
 
@@ -67,7 +46,7 @@ def comparison_table(cmp) -> str:
         if not r.ok:
             out.append(f"  {r.name} {r.status}: {r.error}")
     pop_rows = [[p.label + (" (source)" if p.source else ""), r.name, str(p.neurons),
-                 str(p.spikes), _f(p.rate_hz, ".2f"), _f(p.cv_isi, ".3f"), _f(p.fano, ".2f")]
+                 str(p.spikes), fmt(p.rate_hz, ".2f"), fmt(p.cv_isi, ".3f"), fmt(p.fano, ".2f")]
                 for r in cmp.runs.values() if r.ok for p in r.populations]
     if pop_rows:
         pop_rows.sort(key=lambda row: row[0])
@@ -97,12 +76,11 @@ def comparison_table(cmp) -> str:
 
 def weight_lines(cmp) -> list[str]:
     """Final weights of the plastic projections, per backend."""
-    from .compare import _weight_summary
 
     out = []
     for r in cmp.runs.values():
         if r.ok:
-            for label, w in _weight_summary(r.results).items():
+            for label, w in stats.weight_summary(r.results).items():
                 out.append(f"{r.name} final weights {label}: mean {w['mean']:.4g}, std "
                            f"{w['std']:.4g}, range [{w['min']:.4g}, {w['max']:.4g}], "
                            f"{w['n']} synapses")
@@ -130,11 +108,11 @@ def agreement_table(cmp) -> str:
         rows.append([a.pair, a.expect, "yes" if a.identical else
                      f"from {t['first_diff_ms']:g} ms" if t.get("first_diff_ms") is not None
                      else "no",
-                     _f(t.get("matched"), ".3f"), _f(t.get("max_dt_ms"), ".2f"),
-                     _f(None if t.get("max_rate_rel_diff") is None else
+                     fmt(t.get("matched"), ".3f"), fmt(t.get("max_dt_ms"), ".2f"),
+                     fmt(None if t.get("max_rate_rel_diff") is None else
                         t["max_rate_rel_diff"] * 100, ".2f"),
-                     _f(t.get("max_cv_diff"), ".3f"), _f(t.get("van_rossum_norm"), ".3f"),
-                     _f(t.get("rate_corr"), ".3f"), "ok" if a.within_contract else "FAIL",
+                     fmt(t.get("max_cv_diff"), ".3f"), fmt(t.get("van_rossum_norm"), ".3f"),
+                     fmt(t.get("rate_corr"), ".3f"), "ok" if a.within_contract else "FAIL",
                      "ok" if a.statistical_ok else "no"])
     return table(["pair", "expect", "identical", "matched", "max dt ms", "|rate diff| %",
                   "|CV diff|", "van Rossum", "rate corr", "contract", "stats"], rows)

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .results import SpikeTrains
+from .results import Results, SpikeTrains
+from .textfmt import json_number
 
 
 def match_spikes(a: SpikeTrains, b: SpikeTrains, tolerance_ms: float) -> dict:
@@ -191,3 +192,80 @@ def first_difference(a: SpikeTrains, b: SpikeTrains) -> float | None:
         return None
     longer = a if len(a) > len(b) else b
     return float(longer.stamps[n] * longer.dt)
+
+
+# --------------------------------------------------------------------------------------------
+# whole runs: identical spikes, final weights
+# --------------------------------------------------------------------------------------------
+def identical_groups(model: str, spikes: dict) -> dict:
+    """Group backends by identical spike trains: ``spikes`` is ``{backend: {population:
+    SpikeTrains}}``; returns ``{"model", "identical", "groups", "text"}`` with the largest
+    group first and a one-line account of how each other group differs from it."""
+    ran = sorted(spikes)
+    if len(ran) < 2:
+        return {"model": model, "identical": None, "groups": [ran],
+                "text": f"ran on {ran[0] if ran else 'no backend'} only; nothing to compare"}
+    groups: list[list[str]] = []
+    for name in ran:
+        for group in groups:
+            if same_spikes(spikes[group[0]], spikes[name]):
+                group.append(name)
+                break
+        else:
+            groups.append([name])
+    groups.sort(key=lambda g: (-len(g), g))
+    if len(groups) == 1:
+        return {"model": model, "identical": True, "groups": groups,
+                "text": f"identical spike trains on {', '.join(ran)}"}
+    ref = groups[0]
+    parts = [f"identical spike trains on {', '.join(ref)}" if len(ref) > 1
+             else "no two backends agree"]
+    for group in groups[1:]:
+        diffs = []
+        a_all, b_all = spikes[ref[0]], spikes[group[0]]
+        for label in sorted(set(a_all) | set(b_all)):
+            a, b = a_all.get(label), b_all.get(label)
+            if a is not None and b is not None and a == b:
+                continue
+            na, nb = (len(a) if a is not None else 0), (len(b) if b is not None else 0)
+            if na == nb:
+                diffs.append(f"{label}: same {na} spikes at other times")
+            else:
+                change = f" ({(nb - na) / na * 100:+.1f} %)" if na else ""
+                diffs.append(f"{label}: {nb} vs {na} spikes{change}")
+        parts.append(f"{', '.join(group)} differ{'s' if len(group) == 1 else ''} from "
+                     f"{ref[0]}: " + "; ".join(diffs))
+    return {"model": model, "identical": False, "groups": groups,
+            "text": "; ".join(p for p in parts if p)}
+
+
+def same_spikes(a: dict, b: dict) -> bool:
+    return set(a) == set(b) and all(a[k] == b[k] for k in a)
+
+
+def weights_of(results: Results) -> dict[str, np.ndarray]:
+    """Final weights per plastic projection (``Results.synapse_state[(projection, "weight")]``,
+    one value per synapse in the resolved connection order)."""
+    state = getattr(results, "synapse_state", None) or {}
+    return {label: np.asarray(v, float) for (label, var), v in state.items()
+            if var == "weight" and np.size(v)}
+
+
+def weight_summary(results: Results) -> dict:
+    """n, mean, std, min and max of the final weights of each plastic projection (JSON-safe)."""
+    return {k: {"n": int(w.size), "mean": json_number(float(np.mean(w))), "std": json_number(float(np.std(w))),
+                "min": json_number(float(np.min(w))), "max": json_number(float(np.max(w)))}
+            for k, w in weights_of(results).items()}
+
+
+def weight_agreement(a: Results, b: Results) -> dict:
+    """Largest absolute and relative (to the largest |w| of ``a``) difference of the final
+    weights, over the plastic projections both runs report."""
+    wa, wb = weights_of(a), weights_of(b)
+    common = [k for k in wa if k in wb and wa[k].shape == wb[k].shape]
+    if not common:
+        return {}
+    diff = max(float(np.max(np.abs(wa[k] - wb[k]), initial=0.0)) for k in common)
+    scale = max(float(np.max(np.abs(wa[k]), initial=0.0)) for k in common)
+    return {"max_abs_diff": diff, "max_rel_diff": diff / scale if scale else 0.0,
+            "projections": len(common)}

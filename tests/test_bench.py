@@ -169,7 +169,7 @@ def test_peak_rss_of_a_worker_is_its_own_not_its_parents():
         pytest.skip("VmHWM is Linux's")
     ballast = np.ones(40_000_000)                  # 305 MiB resident in this process
     ballast[::512] = 2.0
-    out = subprocess.run([sys.executable, "-c", "from hub._worker import peak_rss_mb; "
+    out = subprocess.run([sys.executable, "-c", "from hub.worker import peak_rss_mb; "
                           "print(peak_rss_mb())"], capture_output=True, text=True, check=True)
     assert float(out.stdout) < 150.0, out.stdout
     assert ballast.sum() > 0

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import hub
-from hub import cli
+from hub import cli, stats
 from hub.cli import main, parse_key_values
 from hub.errors import HubError
 from hub.progress import ProgressBar
@@ -222,12 +222,6 @@ def test_check_backend_unknown_name(toy, capsys):
     assert code == 2 and "unknown backend 'nosuch'" in err
 
 
-def test_check_backend_without_the_kit(toy, capsys, monkeypatch):
-    monkeypatch.setattr(cli, "_conformance_kit", lambda: None)
-    code, _, err = run_cli(capsys, "check-backend", "toy")
-    assert code == 2 and "conformance kit (hub.testing) is not part of this snn-hub" in err
-
-
 # --- demo -----------------------------------------------------------------------------------------
 def test_demo_with_no_models(tmp_path, capsys, fresh_hub):
     empty = tmp_path / "models"
@@ -355,14 +349,14 @@ def test_demo_agreement_groups_identical_backends():
     a = hub.SpikeTrains(3, [0, 1], [5, 6], 0.1)
     b = hub.SpikeTrains(3, [0, 1], [5, 7], 0.1)
     c = hub.SpikeTrains(3, [0], [5], 0.1)
-    out = cli._agreement("m", {"nest": {"e": a}, "brian2": {"e": a}, "chip": {"e": b}})
+    out = stats.identical_groups("m", {"nest": {"e": a}, "brian2": {"e": a}, "chip": {"e": b}})
     assert out["identical"] is False and out["groups"] == [["brian2", "nest"], ["chip"]]
     assert out["text"] == ("identical spike trains on brian2, nest; chip differs from brian2: "
                            "e: same 2 spikes at other times")
-    out = cli._agreement("m", {"nest": {"e": a}, "chip": {"e": c}})
+    out = stats.identical_groups("m", {"nest": {"e": a}, "chip": {"e": c}})
     assert out["text"] == ("no two backends agree; nest differs from chip: "
                            "e: 2 vs 1 spikes (+100.0 %)")
-    assert cli._agreement("m", {"nest": {"e": a}})["identical"] is None
+    assert stats.identical_groups("m", {"nest": {"e": a}})["identical"] is None
 
 
 def test_run_chip_json_includes_the_chip_report(capsys):

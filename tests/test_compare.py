@@ -215,7 +215,7 @@ def test_fano_factor_binned_counts_and_correlation():
 
 
 def test_final_weights_are_summarised_and_compared():
-    from hub.compare import _weight_agreement, _weight_summary
+    from hub.stats import weight_agreement as _weight_agreement, weight_summary as _weight_summary
 
     a, b = hub.Results(), hub.Results()
     a.synapse_state = {("p", "weight"): np.array([0.5, 1.0, 2.0]), ("p", "u"): np.ones(3)}

@@ -18,7 +18,7 @@ class Benchmark:
     description: str = ""
 
     def build(self, **params):
-        from ..cli import default_models_dir, load_model
+        from ..builders import default_models_dir, load_model
 
         path = default_models_dir() / f"{self.model}.py"
         return load_model(str(path), {**self.params, **params}).network

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..textfmt import fmt
 from ..bench import RATIO_KEYS, TARGETS, BenchReport, bench, machine
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -202,8 +202,6 @@ def plot_scaling(fits: list[dict], path: Path) -> None:
 # ---------------------------------------------------------------------------------------------
 # the page
 # ---------------------------------------------------------------------------------------------
-def _f(x, spec=".2f"):
-    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, spec)
 
 
 def _ok(value, limit):
@@ -234,8 +232,8 @@ def markdown(reports: dict, fits: list[dict], chip_rows: list[dict], info: dict,
     for name, rep in reports.items():
         for backend, row in rep.get("ratios", {}).items():
             ok = all(row[k] is None or row[k] <= TARGETS[k] for k in RATIO_KEYS)
-            lines.append(f"| {name} | {backend} | {_f(row['build_s'], '.3f')} | "
-                         f"{_f(row['run_s'], '.3f')} | {_f(row['peak_rss_mb'], '.3f')} | "
+            lines.append(f"| {name} | {backend} | {fmt(row['build_s'], '.3f')} | "
+                         f"{fmt(row['run_s'], '.3f')} | {fmt(row['peak_rss_mb'], '.3f')} | "
                          f"{'yes' if ok else '**no**'} |")
     lines += ["", "## Chip: synaptic events per second", "",
               f"Targets: at least {CHIP_VS_NEST:g}x NEST (one thread, native script) on Brunel "
@@ -243,12 +241,12 @@ def markdown(reports: dict, fits: list[dict], chip_rows: list[dict], info: dict,
               "| benchmark | chip ev/s | NEST ev/s | chip / NEST | Brian2 standalone ev/s | "
               "chip / standalone | chip run s | NEST run s |", "|---|---|---|---|---|---|---|---|"]
     for row in chip_rows:
-        lines.append(f"| {row['benchmark']} | {_f(row['chip_events_per_s'], '.3g')} | "
-                     f"{_f(row.get('nest_events_per_s'), '.3g')} | "
-                     f"{_f(row.get('vs_nest'), '.2f')} | "
-                     f"{_f(row.get('standalone_events_per_s'), '.3g')} | "
-                     f"{_f(row.get('vs_standalone'), '.2f')} | {_f(row['chip_run_s'])} | "
-                     f"{_f(row.get('nest_run_s'))} |")
+        lines.append(f"| {row['benchmark']} | {fmt(row['chip_events_per_s'], '.3g')} | "
+                     f"{fmt(row.get('nest_events_per_s'), '.3g')} | "
+                     f"{fmt(row.get('vs_nest'), '.2f')} | "
+                     f"{fmt(row.get('standalone_events_per_s'), '.3g')} | "
+                     f"{fmt(row.get('vs_standalone'), '.2f')} | {fmt(row['chip_run_s'], '.2f')} | "
+                     f"{fmt(row.get('nest_run_s'), '.2f')} |")
     lines += ["", "## Brian2: first run of CUBA (code generation and compilation)", "",
               f"Targets: a cold first run (empty compiler cache) under {FIRST_RUN_COLD_S:g} s, a "
               f"warm one under {FIRST_RUN_WARM_S:g} s (build + run, `import brian2` apart). "
@@ -292,10 +290,10 @@ def markdown(reports: dict, fits: list[dict], chip_rows: list[dict], info: dict,
                 lines.append(f"| {m['backend']}/{m['path']} | {m['status']}: "
                              f"{m.get('error')} | | | | | | |")
                 continue
-            lines.append(f"| {m['backend']}/{m['path']} | {_f(t.get('import_s'))} | "
-                         f"{_f(t.get('build_s'))} | {_f(t.get('run_s'))} | "
-                         f"{_f(m['peak_rss_mb'], '.0f')} | {sum(m['spikes'].values())} | "
-                         f"{_f(m['events_per_s'], '.3g')} | {_f(m['realtime_factor'])} |")
+            lines.append(f"| {m['backend']}/{m['path']} | {fmt(t.get('import_s'), '.2f')} | "
+                         f"{fmt(t.get('build_s'), '.2f')} | {fmt(t.get('run_s'), '.2f')} | "
+                         f"{fmt(m['peak_rss_mb'], '.0f')} | {sum(m['spikes'].values())} | "
+                         f"{fmt(m['events_per_s'], '.3g')} | {fmt(m['realtime_factor'], '.2f')} |")
         lines.append("")
     return "\n".join(lines) + "\n"
 

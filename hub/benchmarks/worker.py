@@ -5,7 +5,7 @@
 The request names the resolved network file, the backend, the path (``"hub"``: ``hub.run``;
 ``"native"``: the hand-written script of :mod:`hub.benchmarks.native_nest` or
 :mod:`~hub.benchmarks.native_brian2`), the benchmark name (which native script) and the
-options.  The status file (JSON, as :mod:`hub._worker` writes it) holds ``timings``
+options.  The status file (JSON, as :mod:`hub.worker` writes it) holds ``timings``
 (``import_s``: the simulator's import, ``load_s``: reading the network file, ``build_s``,
 ``run_s``, ``results_s``; Brian2 standalone also ``codegen_s``), ``peak_rss_mb``,
 ``spikes`` per population, ``synaptic_events`` and, for the chip, its report's counters.
@@ -79,7 +79,7 @@ def _import_simulator(req):
 
 
 def main(argv=None) -> int:
-    from hub._worker import error_fields, finish, peak_rss_mb, read_request
+    from hub.worker import error_fields, finish, peak_rss_mb, read_request
 
     req = read_request(argv)
     timings: dict[str, float] = {}

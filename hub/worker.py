@@ -1,6 +1,6 @@
 """One backend run in its own process, for :func:`hub.compare`.
 
-    python -m hub._worker REQUEST.json
+    python -m hub.worker REQUEST.json
 
 The request names a resolved network file (:mod:`hub.resolved_io`), the backend, its
 options and where to write.  The worker writes the results (``Results.save``) and a status

@@ -6,7 +6,7 @@
 
 The network is validated and resolved once, here, and written to a file
 (:mod:`hub.resolved_io`); every backend run is a new Python process (``python -m
-hub._worker``) that reads that file, so every backend simulates the same draws and no
+hub.worker``) that reads that file, so every backend simulates the same draws and no
 simulator's global state outlives its run.  A backend that raises, crashes or overruns its
 timeout is reported with its status and message while the others complete.
 
@@ -21,13 +21,8 @@ The JSON form (:meth:`Comparison.to_dict`) follows ``hub/compare_schema.json``.
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
-import signal
-import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -36,15 +31,15 @@ from importlib import resources
 import numpy as np
 
 from . import stats
+from .contract import compare_trains, expectation, pair_totals, statistical_check, verdict
 from .errors import CapabilityError, HubError
 from .resolve import ResolvedNetwork, resolve
 from .results import Results
+from .runner import backend_list, positive_int, spawn_worker, timeout_for, timing_spread
+from .textfmt import json_number, jsonable
 
 SCHEMA_ID = "snn-hub/compare"
 SCHEMA_VERSION = 1
-#: the statistical contract (tier 4, docs/chip.md): population rate within 5 %, CV within 0.1
-STAT_RATE_REL = 0.05
-STAT_CV_ABS = 0.1
 #: timings whose spread ``--repeat`` reports
 TIMING_KEYS = ("import_s", "build_s", "run_s", "wall_s")
 STATUSES = ("ok", "error", "crashed", "timeout", "unsupported")
@@ -67,8 +62,8 @@ class PopulationStats:
 
     def to_dict(self) -> dict:
         return {"label": self.label, "neurons": self.neurons, "source": self.source,
-                "spikes": self.spikes, "rate_hz": _num(self.rate_hz),
-                "cv_isi": _num(self.cv_isi), "fano": _num(self.fano)}
+                "spikes": self.spikes, "rate_hz": json_number(self.rate_hz),
+                "cv_isi": json_number(self.cv_isi), "fano": json_number(self.fano)}
 
 
 @dataclass
@@ -110,18 +105,18 @@ class BackendRun:
                 "fano": _weighted([(p.fano, p.neurons) for p in pops])}
 
     def to_dict(self) -> dict:
-        weights = _weight_summary(self.results) if self.results is not None else {}
+        weights = stats.weight_summary(self.results) if self.results is not None else {}
         return {"name": self.name, "status": self.status, "error": self.error,
-                "exit_code": self.exit_code, "options": {k: _jsonable(v) for k, v in
+                "exit_code": self.exit_code, "options": {k: jsonable(v) for k, v in
                                                          self.options.items()},
-                "timings": {k: _num(v) for k, v in self.timings.items()},
-                "timing_spread": {k: {q: _num(x) for q, x in v.items()}
+                "timings": {k: json_number(v) for k, v in self.timings.items()},
+                "timing_spread": {k: {q: json_number(x) for q, x in v.items()}
                                   for k, v in self.spread.items()},
-                "peak_rss_mb": _num(self.peak_rss_mb), "repeats": self.repeats,
+                "peak_rss_mb": json_number(self.peak_rss_mb), "repeats": self.repeats,
                 "reproducible": self.reproducible, "versions": self.versions,
                 "populations": [p.to_dict() for p in self.populations],
-                "totals": {k: _num(v) for k, v in self.totals().items()},
-                "weights": weights, "chip": _jsonable(self.chip)}
+                "totals": {k: json_number(v) for k, v in self.totals().items()},
+                "weights": weights, "chip": jsonable(self.chip)}
 
 
 @dataclass
@@ -156,9 +151,9 @@ class Agreement:
                 "within_contract": self.within_contract,
                 "statistical_ok": self.statistical_ok, "reason": self.reason,
                 "tolerance_ms": self.tolerance_ms, "tau_ms": self.tau_ms, "bin_ms": self.bin_ms,
-                "totals": {k: _num(v) for k, v in self.totals.items()},
-                "populations": [{k: _num(v) for k, v in p.items()} for p in self.populations],
-                "weights": {k: _num(v) for k, v in self.weights.items()}}
+                "totals": {k: json_number(v) for k, v in self.totals.items()},
+                "populations": [{k: json_number(v) for k, v in p.items()} for p in self.populations],
+                "weights": {k: json_number(v) for k, v in self.weights.items()}}
 
 
 @dataclass
@@ -283,8 +278,8 @@ def compare(network, backends=("nest", "brian2"), duration: float | None = None,
     from .plugins import get_backend, plugin_manager
     from .resolved_io import save_resolved
 
-    backends = _backend_list(backends)
-    repeat = _positive_int("repeat", repeat)
+    backends = backend_list(backends)
+    repeat = positive_int("repeat", repeat)
     options = dict(options or {})
     unknown_opts = sorted(set(options) - set(backends))
     if unknown_opts:
@@ -300,7 +295,7 @@ def compare(network, backends=("nest", "brian2"), duration: float | None = None,
     else:
         resolved = resolve(network, 1000.0 if duration is None else duration)
     settings = {"backends": backends, "duration_ms": resolved.duration, "repeat": repeat,
-                "timeout_s": _jsonable(timeout), "tolerance_ms": tolerance_ms,
+                "timeout_s": jsonable(timeout), "tolerance_ms": tolerance_ms,
                 "tau_ms": float(tau_ms), "bin_ms": float(bin_ms)}
     own_dir = workdir is None
     work = tempfile.mkdtemp(prefix="snn-hub-compare-") if own_dir else os.fspath(workdir)
@@ -316,7 +311,7 @@ def compare(network, backends=("nest", "brian2"), duration: float | None = None,
                 runs[name] = BackendRun(name, "unsupported", str(exc).splitlines()[0],
                                         options=opts)
                 continue
-            runs[name] = _run_backend(name, net_file, opts, _timeout_for(timeout, name),
+            runs[name] = _run_backend(name, net_file, opts, timeout_for(timeout, name),
                                       repeat, work, progress)
         for run in runs.values():
             if run.ok:
@@ -332,39 +327,11 @@ def compare(network, backends=("nest", "brian2"), duration: float | None = None,
                       _provenance())
 
 
-def _backend_list(backends) -> list[str]:
-    if isinstance(backends, str):
-        backends = [b.strip() for b in backends.split(",")]
-    backends = [b for b in backends if b]
-    if not backends:
-        raise HubError("backends: give at least one backend name, e.g. ['nest', 'brian2']")
-    dup = sorted({b for b in backends if backends.count(b) > 1})
-    if dup:
-        raise HubError(f"backends: {dup} given twice; name each backend once (use repeat= "
-                       "for several runs)")
-    return list(backends)
-
-
-def _positive_int(name, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise HubError(f"{name}: {value!r} must be an integer >= 1")
-    return int(value)
-
-
-def _timeout_for(timeout, name):
-    value = timeout.get(name) if isinstance(timeout, dict) else timeout
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise HubError(f"timeout: {value!r} for {name!r} must be a number of seconds > 0")
-    return float(value)
-
-
 def _run_backend(name, net_file, opts, timeout, repeat, work, progress) -> BackendRun:
     """``repeat`` fresh worker processes; stop at the first failure."""
     outcomes, first = [], None
     for k in range(repeat):
-        out = _spawn(name, net_file, opts, timeout, os.path.join(work, f"{name}.{k}"), progress)
+        out = spawn_worker(name, net_file, opts, timeout, os.path.join(work, f"{name}.{k}"), progress)
         if out["status"] != "ok":
             return BackendRun(name, out["status"], out.get("error"), opts,
                               timings=out.get("timings", {}),
@@ -376,143 +343,13 @@ def _run_backend(name, net_file, opts, timeout, repeat, work, progress) -> Backe
         if first is None:
             first, reproducible = res, None
         elif reproducible is not False:
-            reproducible = _same_spikes(first, res)
+            reproducible = stats.same_spikes(first.spike_trains, res.spike_trains)
     spread = timing_spread([o["timings"] for o in outcomes])
     return BackendRun(name, "ok", None, opts,
                       timings={k: v["median"] for k, v in spread.items()}, spread=spread,
                       peak_rss_mb=max(o.get("peak_rss_mb") or 0.0 for o in outcomes),
                       exit_code=0, versions=outcomes[0].get("versions", {}), repeats=repeat,
                       reproducible=reproducible if repeat > 1 else None, results=first)
-
-
-def _spawn(name, net_file, opts, timeout, stem, progress, module="hub._worker",
-           request=None) -> dict:
-    """Run one worker (``python -m module REQUEST``); return its status dict (parent-side
-    status for crash and timeout).  ``request`` adds fields to the request file."""
-    paths = {"resolved": net_file, "backend": name, "options": opts,
-             "parent_pid": os.getpid(), "results": stem + ".results.npz",
-             "status": stem + ".status.json", "progress": stem + ".progress",
-             **(request or {})}
-    with open(stem + ".request.json", "w") as f:
-        json.dump(paths, f, default=str)
-    log_path = stem + ".log"
-    # the worker imports the same hub as this process, installed or not
-    env = dict(os.environ)
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env["PYTHONPATH"] = os.pathsep.join([root] + [p for p in env.get("PYTHONPATH", "").split(
-        os.pathsep) if p and p != root])
-    t0 = time.perf_counter()
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", module, stem + ".request.json"],
-                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True, env=env)
-        timed_out = _wait(proc, timeout, name, paths["progress"], progress)
-    wall = time.perf_counter() - t0
-    status = _read_json(paths["status"])
-    if timed_out:
-        return {"status": "timeout", "error": f"no result after {timeout:g} s; the process "
-                f"was killed", "exit_code": proc.returncode, "detail": _tail(log_path),
-                "timings": {"wall_s": wall}}
-    if status is None:
-        return {"status": "crashed", "error": _death(proc.returncode, log_path),
-                "exit_code": proc.returncode, "detail": _tail(log_path),
-                "timings": {"wall_s": wall}}
-    status["exit_code"] = proc.returncode
-    status.setdefault("timings", {})["wall_s"] = wall
-    if status.get("status") == "ok":
-        status["results"] = paths["results"]
-    else:
-        status["detail"] = status.pop("traceback", "") or _tail(log_path)
-    return status
-
-
-def _wait(proc, timeout, name, progress_path, progress) -> bool:
-    """Wait for ``proc``; on timeout kill its process group (it is the group leader: the
-    worker's own children, e.g. a compiler, go with it).  Return True on timeout."""
-    deadline = None if timeout is None else time.monotonic() + timeout
-    last = None
-    try:
-        while True:
-            try:
-                proc.wait(timeout=0.1)
-                break
-            except subprocess.TimeoutExpired:
-                pass
-            if progress is not None:
-                fraction = _read_fraction(progress_path)
-                if fraction is not None and fraction != last:
-                    last = fraction
-                    progress(name, fraction)
-            if deadline is not None and time.monotonic() > deadline:
-                _kill(proc)
-                return True
-    except BaseException:   # Ctrl-C or an error in the progress callback: no orphan worker
-        _kill(proc)
-        raise
-    if progress is not None and proc.returncode == 0:
-        progress(name, 1.0)
-    return False
-
-
-def _kill(proc) -> None:
-    """SIGKILL the worker's process group (its own session, so Ctrl-C never reaches it)."""
-    if proc.poll() is None:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            proc.kill()
-    proc.wait()
-
-
-def _read_fraction(path):
-    try:
-        with open(path) as f:
-            return float(f.read().strip())
-    except (OSError, ValueError):
-        return None
-
-
-def _read_json(path):
-    try:
-        with open(path) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
-
-
-def _tail(path, lines: int = 20, limit: int = 4000) -> str:
-    try:
-        with open(path, "rb") as f:
-            text = f.read().decode("utf-8", "replace")
-    except OSError:
-        return ""
-    return "\n".join(text.strip().splitlines()[-lines:])[-limit:]
-
-
-def _death(code, log_path) -> str:
-    if code is not None and code < 0:
-        try:
-            how = f"killed by signal {signal.Signals(-code).name}"
-        except ValueError:
-            how = f"killed by signal {-code}"
-    else:
-        how = f"exited with code {code} without a result"
-    last = [ln for ln in _tail(log_path, 5).splitlines() if ln.strip()]
-    return how + (f" (last output: {last[-1].strip()[:200]})" if last else "")
-
-
-def _same_spikes(a: Results, b: Results) -> bool:
-    return set(a.spike_trains) == set(b.spike_trains) and all(
-        a.spike_trains[k] == b.spike_trains[k] for k in a.spike_trains)
-
-
-def timing_spread(timings: list[dict]) -> dict[str, dict]:
-    """``{key: {"median", "min", "max", "n"}}`` over the repeats, for every timing key that
-    every repeat reported."""
-    keys = [k for k in timings[0] if all(k in t for t in timings)] if timings else []
-    return {k: {"median": float(statistics.median(t[k] for t in timings)),
-                "min": float(min(t[k] for t in timings)),
-                "max": float(max(t[k] for t in timings)), "n": len(timings)} for k in keys}
 
 
 # =============================================================================================
@@ -530,39 +367,6 @@ def population_stats(results: Results, resolved: ResolvedNetwork,
     return out
 
 
-def expectation(resolved: ResolvedNetwork, cap_a, cap_b) -> tuple[str, object, object]:
-    """What the contract promises for a pair: ('identical' | 'close' | 'statistical', and the
-    weakest declared Tolerance of each backend over the network's neuron models)."""
-    from .backend import Tolerance
-
-    def weakest(caps):
-        tols = [caps.tolerances.get(p.model.label, Tolerance(4))
-                for p in resolved.populations.values()]
-        return max(tols, key=lambda t: (t.tier, t.spike_ms, -t.matched)) if tols else \
-            Tolerance(1)
-
-    ta, tb = weakest(cap_a), weakest(cap_b)
-    tier = max(ta.tier, tb.tier)
-    return ("identical" if tier <= 2 else "close" if tier == 3 else "statistical"), ta, tb
-
-
-def compare_trains(a, b, duration_ms: float, tolerance_ms: float, tau_ms: float,
-                   bin_ms: float) -> dict:
-    """Every agreement metric for one population's two runs."""
-    m = stats.match_spikes(a, b, tolerance_ms)
-    ra, rb = a.rate(duration_ms), b.rate(duration_ms)
-    cva, cvb = stats.cv_isi(a), stats.cv_isi(b)
-    return {"identical": a == b, "first_diff_ms": stats.first_difference(a, b),
-            "spikes_a": len(a), "spikes_b": len(b),
-            "matched": m["matched"], "max_dt_ms": m["max_dt_ms"], "mean_dt_ms": m["mean_dt_ms"],
-            "pairs": m["pairs"], "rate_a_hz": ra, "rate_b_hz": rb,
-            "rate_diff_hz": rb - ra, "rate_rel_diff": _rel(ra, rb),
-            "cv_a": cva, "cv_b": cvb, "cv_diff": cvb - cva,
-            "van_rossum": float(np.mean(stats.van_rossum(a, b, tau_ms))) if a.size else 0.0,
-            "van_rossum_norm": stats.van_rossum_normalized(a, b, tau_ms),
-            "rate_corr": stats.rate_correlation(a, b, duration_ms, bin_ms)}
-
-
 def agree(ra: BackendRun, rb: BackendRun, resolved: ResolvedNetwork, cap_a, cap_b,
           tolerance_ms=None, tau_ms=5.0, bin_ms=5.0) -> Agreement:
     """The agreement of two successful runs over their common recorded neuron populations
@@ -575,99 +379,13 @@ def agree(ra: BackendRun, rb: BackendRun, resolved: ResolvedNetwork, cap_a, cap_
     labels = [k for k in sa if k in sb and k not in resolved.sources]
     pops = [{"label": k, **compare_trains(sa[k], sb[k], dur, tol, tau_ms, bin_ms)}
             for k in labels]
-    totals = _pair_totals(pops)
+    totals = pair_totals(pops)
     identical = bool(pops) and all(p["identical"] for p in pops)
-    ok, reason = _verdict(expect, identical, pops, totals, min(ta.matched, tb.matched), tol)
+    ok, reason = verdict(expect, identical, pops, totals, min(ta.matched, tb.matched), tol)
     stat_ok = statistical_check(pops)[0] if pops else True
     return Agreement(ra.name, rb.name, expect, identical, ok, reason, tol, float(tau_ms),
-                     float(bin_ms), pops, totals, _weight_agreement(ra.results, rb.results),
+                     float(bin_ms), pops, totals, stats.weight_agreement(ra.results, rb.results),
                      stat_ok)
-
-
-def _pair_totals(pops: list[dict]) -> dict:
-    """Pooled over populations: matched fraction of all spikes, spike-weighted van Rossum
-    (normalised), the worst rate and CV differences, the mean rate correlation."""
-    if not pops:
-        return {}
-    n = sum(max(p["spikes_a"], p["spikes_b"]) for p in pops)
-    both = sum(p["spikes_a"] + p["spikes_b"] for p in pops)
-    diffs = [p["first_diff_ms"] for p in pops if p["first_diff_ms"] is not None]
-    return {"spikes_a": sum(p["spikes_a"] for p in pops),
-            "spikes_b": sum(p["spikes_b"] for p in pops),
-            "first_diff_ms": min(diffs) if diffs else None,
-            "matched": sum(p["pairs"] for p in pops) / n if n else 1.0,
-            "max_dt_ms": max(p["max_dt_ms"] for p in pops),
-            "max_rate_rel_diff": _nanmax([abs(p["rate_rel_diff"]) for p in pops]),
-            "max_cv_diff": _nanmax([abs(p["cv_diff"]) for p in pops]),
-            "van_rossum_norm": sum(p["van_rossum_norm"] * (p["spikes_a"] + p["spikes_b"])
-                                   for p in pops) / both if both else 0.0,
-            "rate_corr": _nanmean([p["rate_corr"] for p in pops])}
-
-
-def _verdict(expect, identical, pops, totals, matched_min, tol) -> tuple[bool, str]:
-    """The contract verdict for the pair and its reason; for 'identical' and 'close' pairs
-    that miss, the reason also says whether the statistics still agree."""
-    if not pops:
-        return True, "no common recorded population"
-    stat_ok, stat_reason = statistical_check(pops)
-    if identical:
-        return True, "identical spike trains" + (", as promised" if expect == "identical"
-                                                 else " (more than promised)")
-    if expect == "identical":
-        bad = [p["label"] for p in pops if not p["identical"]]
-        return False, (f"spike trains differ in {', '.join(bad)} (identical promised); "
-                       f"statistics: {stat_reason}")
-    if expect == "close":
-        ok = totals["matched"] >= matched_min
-        return ok, (f"{totals['matched']:.3f} of spikes matched within {tol:g} ms "
-                    f"({'>=' if ok else '<'} {matched_min:g} promised)"
-                    + ("" if ok else f"; statistics: {stat_reason}"))
-    return stat_ok, stat_reason
-
-
-def statistical_check(pops: list[dict]) -> tuple[bool, str]:
-    """The statistical contract (tier 4): every population's rate within ``STAT_RATE_REL``
-    (relative) and mean CV of ISI within ``STAT_CV_ABS`` (absolute)."""
-    bad = []
-    for p in pops:
-        if p["spikes_a"] == 0 and p["spikes_b"] == 0:
-            continue
-        if not abs(p["rate_rel_diff"]) <= STAT_RATE_REL:
-            bad.append(f"{p['label']} rate {p['rate_rel_diff'] * 100:+.1f} %")
-        if np.isfinite(p["cv_diff"]) and abs(p["cv_diff"]) > STAT_CV_ABS:
-            bad.append(f"{p['label']} CV {p['cv_diff']:+.3f}")
-    if bad:
-        return False, (f"outside rates within {STAT_RATE_REL * 100:g} % and CV within "
-                       f"{STAT_CV_ABS:g}: " + "; ".join(bad))
-    return True, (f"rates within {STAT_RATE_REL * 100:g} % and CV within {STAT_CV_ABS:g} "
-                  "(statistical contract)")
-
-
-def _weights_of(results: Results) -> dict[str, np.ndarray]:
-    """Final weights per plastic projection (``Results.synapse_state[(projection, "weight")]``,
-    one value per synapse in the resolved connection order)."""
-    state = getattr(results, "synapse_state", None) or {}
-    return {label: np.asarray(v, float) for (label, var), v in state.items()
-            if var == "weight" and np.size(v)}
-
-
-def _weight_summary(results: Results) -> dict:
-    return {k: {"n": int(w.size), "mean": _num(float(np.mean(w))), "std": _num(float(np.std(w))),
-                "min": _num(float(np.min(w))), "max": _num(float(np.max(w)))}
-            for k, w in _weights_of(results).items()}
-
-
-def _weight_agreement(a: Results, b: Results) -> dict:
-    """Largest absolute and relative (to the largest |w| of ``a``) difference of the final
-    weights, over the plastic projections both runs report."""
-    wa, wb = _weights_of(a), _weights_of(b)
-    common = [k for k in wa if k in wb and wa[k].shape == wb[k].shape]
-    if not common:
-        return {}
-    diff = max(float(np.max(np.abs(wa[k] - wb[k]), initial=0.0)) for k in common)
-    scale = max(float(np.max(np.abs(wa[k]), initial=0.0)) for k in common)
-    return {"max_abs_diff": diff, "max_rel_diff": diff / scale if scale else 0.0,
-            "projections": len(common)}
 
 
 # =============================================================================================
@@ -695,55 +413,10 @@ def _provenance() -> dict:
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
 
 
-def _rel(a: float, b: float) -> float:
-    """(b - a) / a; 0 when both are 0, inf when only a is."""
-    if a == 0:
-        return 0.0 if b == 0 else math.inf
-    return (b - a) / a
-
-
-def _num(x):
-    """A JSON-safe number: nan and inf become None."""
-    if x is None or isinstance(x, bool):
-        return x
-    if isinstance(x, (int, np.integer)):
-        return int(x)
-    if isinstance(x, (float, np.floating)):
-        return float(x) if math.isfinite(x) else None
-    return x
-
-
-def _jsonable(x):
-    """Plain JSON data: numpy scalars and arrays converted, non-finite floats to None."""
-    if isinstance(x, dict):
-        return {str(k): _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return _jsonable(x.tolist())
-    if isinstance(x, (bool, np.bool_)):
-        return bool(x)
-    if isinstance(x, (int, float, np.integer, np.floating)) or x is None:
-        return _num(x)
-    if isinstance(x, str):
-        return x
-    return str(x)
-
-
 def _weighted(pairs) -> float | None:
     pairs = [(v, w) for v, w in pairs if v is not None and np.isfinite(v) and w > 0]
     total = sum(w for _, w in pairs)
     return sum(v * w for v, w in pairs) / total if total else None
-
-
-def _nanmax(values):
-    values = [v for v in values if v is not None and not np.isnan(v)]
-    return max(values) if values else float("nan")
-
-
-def _nanmean(values):
-    values = [v for v in values if v is not None and np.isfinite(v)]
-    return float(np.mean(values)) if values else float("nan")
 
 
 def schema() -> dict:

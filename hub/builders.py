@@ -1,0 +1,100 @@
+"""Loading MODEL arguments: a saved network file or a Python builder module.
+
+A builder module is code: it defines ``build(**kwargs) -> hub.Network`` and optionally
+``DURATION`` (ms), and loading it runs it.  A saved network (``.npz``, written by
+``hub.save``) is data: loading it never executes code.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+from .errors import HubError
+
+
+class LoadedModel:
+    """A network read from MODEL, its suggested duration (ms or None) and where it came from."""
+
+    def __init__(self, network, duration, source: str):
+        self.network, self.duration, self.source = network, duration, source
+
+
+def load_model(spec: str, params: dict | None = None) -> LoadedModel:
+    """Read MODEL: a saved network (``.npz``) or a builder module (path or dotted name)."""
+    from .ir import Network, load
+
+    params = dict(params or {})
+    path = Path(spec)
+    if path.suffix == ".npz" or (path.is_file() and path.suffix != ".py"):
+        if not path.is_file():
+            raise HubError(f"MODEL: no such file {spec!r}; give a .npz written by hub.save "
+                           "or a builder module (.py)")
+        if params:
+            raise HubError(f"--param: {spec!r} is a saved network, not a builder module; "
+                           "drop --param")
+        try:
+            net = load(path)
+        except HubError:
+            raise
+        except Exception as exc:
+            raise HubError(f"MODEL: cannot read {spec!r} as an snn-hub network file "
+                           f"({type(exc).__name__}: {exc}); write it with hub.save") from exc
+        duration = net.metadata.get("duration") if isinstance(net.metadata, dict) else None
+        return LoadedModel(net, duration, str(path))
+    module = _import_builder(spec, path)
+    build = getattr(module, "build", None)
+    if not callable(build):
+        raise HubError(f"MODEL: {spec!r} has no build() function; define "
+                       "build(**kwargs) -> hub.Network in it")
+    try:
+        net = build(**params)
+    except TypeError as exc:
+        if params and "argument" in str(exc):
+            raise HubError(f"--param: build() of {spec!r} rejected {sorted(params)}: {exc}") \
+                from exc
+        raise
+    if not isinstance(net, Network):
+        raise HubError(f"MODEL: build() of {spec!r} returned {type(net).__name__}, not a "
+                       "hub.Network; return the network you built")
+    return LoadedModel(net, getattr(module, "DURATION", None), spec)
+
+
+def _import_builder(spec: str, path: Path):
+    if path.suffix == ".py" or os.sep in spec or "/" in spec:
+        if not path.is_file():
+            raise HubError(f"MODEL: no such file {spec!r}; give a .npz written by hub.save "
+                           "or a builder module (.py)")
+        name = f"_snn_hub_model_{abs(hash(str(path.resolve())))}_{path.stem}"
+        module_spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(module_spec)
+        sys.modules[name] = module
+        sys.path.insert(0, str(path.resolve().parent))  # sibling helpers of the builder
+        try:
+            module_spec.loader.exec_module(module)
+        except BaseException:
+            sys.modules.pop(name, None)
+            raise
+        finally:
+            sys.path.remove(str(path.resolve().parent))
+        return module
+    try:
+        return importlib.import_module(spec)
+    except ModuleNotFoundError as exc:
+        if exc.name and spec.startswith(exc.name):
+            raise HubError(f"MODEL: {spec!r} is neither a file nor an importable module; give "
+                           "a .npz written by hub.save or a builder module (.py)") from exc
+        raise
+
+
+def default_models_dir() -> Path:
+    """``./models`` if it exists, else the reference networks shipped beside the hub."""
+    here = Path.cwd() / "models"
+    if here.is_dir():
+        return here
+    return Path(__file__).resolve().parent.parent / "models"
+
+
+__all__ = ["LoadedModel", "load_model", "default_models_dir"]
