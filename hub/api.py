@@ -3,31 +3,33 @@ from __future__ import annotations
 
 from .backend import RunRequest, required_features
 from .errors import CapabilityError, Diagnostic, HubError, ValidationError
-from .plugins import backend_specs, get_backend, plugin_manager
+from .plugins import plugin_manager
 from .resolve import ResolvedNetwork, resolve
 
 
-def check_capabilities(backend_name: str, resolved: ResolvedNetwork, pm=None) -> None:
-    """Raise :class:`CapabilityError` listing every feature ``backend_name`` lacks and which
-    installed backends have it."""
-    backend = get_backend(backend_name, pm)
+def check_capabilities(backend, resolved: ResolvedNetwork, pm=None) -> None:
+    """Raise :class:`CapabilityError` listing every feature ``backend`` (a name or a
+    :class:`hub.Backend`) lacks and which installed backends have it."""
+    pm = pm or plugin_manager()
+    if isinstance(backend, str):
+        backend = pm.get_backend(backend)
     need = required_features(resolved)
     have = backend.capabilities().features
     missing = [f for f in need if f not in have]
     if not missing:
         return
-    others = {}
-    for name, spec in backend_specs(pm).items():
-        if name == backend_name:
+    others: dict[str, list[str]] = {}
+    for name in pm.backend_specs():
+        if name == backend.name:
             continue
         try:
-            feats = spec.backend_class().capabilities().features
+            feats = pm.get_backend(name).capabilities().features
         except Exception:  # a broken third-party backend must not hide the real error
             continue
         for f in missing:
             if f in feats:
                 others.setdefault(f, []).append(name)
-    raise CapabilityError(backend_name, missing, others)
+    raise CapabilityError(backend.name, missing, others)
 
 
 def run(network, backend: str = "nest", duration: float = 1000.0, progress=None,
@@ -40,14 +42,15 @@ def run(network, backend: str = "nest", duration: float = 1000.0, progress=None,
     if not isinstance(backend, str):
         raise HubError(f"backend: {backend!r} is not a backend name; use e.g. 'nest'")
     pm = plugin_manager()
-    get_backend(backend, pm)  # unknown names fail before any work
+    implementation = pm.get_backend(backend)  # unknown names fail before any work
     extra = [d for ds in pm.hook.hub_validate_network(network=network, backend_name=backend)
              for d in (ds or [])]
     if extra:
         raise ValidationError(extra)
     resolved = network if isinstance(network, ResolvedNetwork) else resolve(network, duration)
-    check_capabilities(backend, resolved, pm)
-    return pm.hook.hub_run_wrapper(request=RunRequest(resolved, backend, options, progress))
+    check_capabilities(implementation, resolved, pm)
+    request = RunRequest(resolved, backend, options, progress, implementation)
+    return pm.hook.hub_run_wrapper(request=request)
 
 
 __all__ = ["run", "resolve", "check_capabilities", "Diagnostic"]

@@ -69,10 +69,15 @@ class BackendSpec:
 
 @dataclass
 class RunRequest:
+    """What ``hub_run_wrapper`` implementations see: the resolved network, the backend's name
+    and the backend object the host made for this run (``implementation``), the options for
+    ``build`` and the progress callback."""
+
     resolved: ResolvedNetwork
     backend: str
     options: dict[str, Any] = field(default_factory=dict)
     progress: Any = None
+    implementation: "Backend | None" = None
 
 
 class Session(abc.ABC):
@@ -91,7 +96,13 @@ class Session(abc.ABC):
 
 
 class Backend(abc.ABC):
+    """One simulator.  The host makes the object (``spec.backend_class()``) and then sets
+    :attr:`translations`; a backend never reaches for the plugin manager itself."""
+
     name: str = ""
+    #: translation-table entries other plugins registered for this backend
+    #: (``hub_register_translations``), handed over by the host: ``{kind label: entry}``
+    translations: dict = {}
 
     @abc.abstractmethod
     def capabilities(self) -> Capabilities: ...

@@ -16,9 +16,10 @@ from .hookspecs import hookimpl
 
 @hookimpl(trylast=True)
 def hub_run_wrapper(request: RunRequest):
-    from .plugins import get_backend
-
-    backend = get_backend(request.backend)
+    backend = request.implementation
+    if backend is None:
+        raise HubError("hub_run_wrapper: the RunRequest carries no backend object; make runs "
+                       "with hub.run, which sets RunRequest.implementation")
     t0 = time.perf_counter()
     try:
         session = backend.build(request.resolved, **request.options)

@@ -31,25 +31,23 @@ def hub_register_backends() -> list[BackendSpec]:
 
 @hookspec
 def hub_register_kinds() -> list:
-    """Return new IR kinds (neuron model classes, encoders, rules), namespaced
-    ``vendor.Kind``.  Collected."""
+    """Return new IR kinds: classes (e.g. :class:`hub.NeuronModel` subclasses) whose class
+    attribute ``kind`` is namespaced ``"vendor.Name"``.  Collected once per plugin manager;
+    ``hub.load``, ``hub.model``, the worker processes and the generated model docs find the
+    kinds there.  A kind without a namespace, or claimed by two distributions, is a
+    :class:`hub.errors.PluginError`."""
 
 
 @hookspec
 def hub_register_translations(backend_name: str) -> dict:
     """Teach backend ``backend_name`` new kinds: return ``{kind_label: translation}`` in that
-    backend's table format, or None.  Collected."""
+    backend's table format, or None.  Collected once per plugin manager and backend name; the
+    host hands the merged dict to the backend object as ``backend.translations``."""
 
 
 # --------------------------------------------------------------------------------------------
-# configuration and validation
+# validation
 # --------------------------------------------------------------------------------------------
-@hookspec(historic=True)
-def hub_configure(config: dict) -> None:
-    """Read options once the plugin manager is set up.  Historic: a plugin registered later
-    is called with the same config."""
-
-
 @hookspec
 def hub_validate_network(network, backend_name: str) -> list:
     """Return extra :class:`hub.errors.Diagnostic` objects for ``network`` on

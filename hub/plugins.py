@@ -28,11 +28,68 @@ class PluginLoadWarning(UserWarning):
 
 
 class HubPluginManager(pluggy.PluginManager):
-    """A pluggy manager that remembers which distribution each plugin came from."""
+    """A pluggy manager that remembers which distribution each plugin came from and owns the
+    registries built from the registration hooks.
+
+    Each registration hook is called once per manager (datasette's ``_register_renderers``
+    pattern); registering or unregistering a plugin drops the registries, so they are rebuilt
+    on next use.  Everything else (``hub.run``, the CLI, the kit) reads them from here.
+    """
 
     def __init__(self):
         super().__init__(hookspecs.PROJECT)
         self.distributions: dict[str, str] = {}
+        self._backends: dict[str, BackendSpec] | None = None
+        self._kinds: dict[str, type] | None = None
+        self._translations: dict[str, dict] = {}
+
+    def register(self, plugin, name=None):
+        registered = super().register(plugin, name)
+        self._forget()
+        return registered
+
+    def unregister(self, plugin=None, name=None):
+        removed = super().unregister(plugin, name)
+        self._forget()
+        return removed
+
+    def _forget(self) -> None:
+        self._backends, self._kinds, self._translations = None, None, {}
+
+    # --- registries -------------------------------------------------------------------------
+    def backend_specs(self) -> dict[str, BackendSpec]:
+        """Every registered backend by name, tagged with its distribution and version."""
+        if self._backends is None:
+            self._backends = _collect_backends(self)
+        return dict(self._backends)
+
+    def kinds(self) -> dict[str, type]:
+        """IR kinds registered by plugins (``hub_register_kinds``): ``{kind name: class}``."""
+        if self._kinds is None:
+            self._kinds = _collect_kinds(self)
+        return dict(self._kinds)
+
+    def translations(self, backend_name: str) -> dict:
+        """Translation entries other plugins register for ``backend_name``
+        (``hub_register_translations``), merged in registration order."""
+        if backend_name not in self._translations:
+            merged: dict = {}
+            for impl, entries in _call_each(self, "hub_register_translations",
+                                            backend_name=backend_name):
+                merged.update(entries or {})
+            self._translations[backend_name] = merged
+        return dict(self._translations[backend_name])
+
+    def get_backend(self, name: str) -> Backend:
+        """A new backend object for ``name``, handed its translation extras."""
+        specs = self.backend_specs()
+        if name not in specs:
+            raise HubError(f"backend: unknown backend {name!r}; must be one of "
+                           f"{', '.join(sorted(specs)) or '(none installed)'}"
+                           " (see `snn-hub backends`)")
+        backend = specs[name].backend_class()
+        backend.translations = self.translations(name)
+        return backend
 
 
 def make_plugin_manager(autoload: bool | None = None, strict: bool = False,
@@ -99,10 +156,10 @@ def _check_pending(pm, strict):
             pm.distributions.pop(name, None)
 
 
-_DEFAULT: pluggy.PluginManager | None = None
+_DEFAULT: HubPluginManager | None = None
 
 
-def plugin_manager() -> pluggy.PluginManager:
+def plugin_manager() -> HubPluginManager:
     """The process-wide default manager, made on first use (never at import time)."""
     global _DEFAULT
     if _DEFAULT is None:
@@ -110,25 +167,42 @@ def plugin_manager() -> pluggy.PluginManager:
     return _DEFAULT
 
 
-def reset_plugin_manager(pm: pluggy.PluginManager | None = None) -> None:
+def reset_plugin_manager(pm: HubPluginManager | None = None) -> None:
     """Replace (or forget) the default manager; for tests and long-lived programs."""
     global _DEFAULT
     _DEFAULT = pm
 
 
-def backend_specs(pm: pluggy.PluginManager | None = None) -> dict[str, BackendSpec]:
-    """Every registered backend by name, each tagged with its distribution and version."""
-    pm = pm or plugin_manager()
-    found: dict[str, BackendSpec] = {}
-    for impl in pm.hook.hub_register_backends.get_hookimpls():
+def backend_specs(pm: HubPluginManager | None = None) -> dict[str, BackendSpec]:
+    """Every registered backend by name (of ``pm``, default: the process-wide manager)."""
+    return (pm or plugin_manager()).backend_specs()
+
+
+def get_backend(name: str, pm: HubPluginManager | None = None) -> Backend:
+    """A new backend object for ``name`` (of ``pm``, default: the process-wide manager)."""
+    return (pm or plugin_manager()).get_backend(name)
+
+
+def _call_each(pm, hook: str, **kwargs):
+    """Call every implementation of a registration hook on its own, so one broken plugin is
+    a warning naming it and its distribution, not the end of the others; yield
+    ``(impl, result)``."""
+    for impl in getattr(pm.hook, hook).get_hookimpls():
         dist = pm.distributions.get(impl.plugin_name, impl.plugin_name)
         try:
-            specs = impl.function() or []
+            args = {k: v for k, v in kwargs.items() if k in impl.argnames}
+            yield impl, impl.function(**args)
         except Exception as exc:
             warnings.warn(f"snn-hub plugin {impl.plugin_name!r} (distribution {dist!r}) failed "
-                          f"in hub_register_backends: {exc}", PluginLoadWarning, stacklevel=2)
-            continue
-        for spec in specs:
+                          f"in {hook}: {type(exc).__name__}: {exc}", PluginLoadWarning,
+                          stacklevel=3)
+
+
+def _collect_backends(pm) -> dict[str, BackendSpec]:
+    found: dict[str, BackendSpec] = {}
+    for impl, specs in _call_each(pm, "hub_register_backends"):
+        dist = pm.distributions.get(impl.plugin_name, impl.plugin_name)
+        for spec in specs or []:
             version = spec.version or _dist_version(dist)
             spec = BackendSpec(spec.name, spec.backend_class, spec.description, spec.url,
                                spec.distribution or dist, version)
@@ -140,13 +214,24 @@ def backend_specs(pm: pluggy.PluginManager | None = None) -> dict[str, BackendSp
     return found
 
 
-def get_backend(name: str, pm: pluggy.PluginManager | None = None) -> Backend:
-    specs = backend_specs(pm)
-    if name not in specs:
-        raise HubError(f"backend: unknown backend {name!r}; must be one of "
-                       f"{', '.join(sorted(specs)) or '(none installed)'}"
-                       " (see `snn-hub backends`)")
-    return specs[name].backend_class()
+def _collect_kinds(pm) -> dict[str, type]:
+    """Plugin kinds by their ``kind`` name; each must be namespaced (``vendor.Kind``) so it
+    can never shadow a built-in, and two plugins may not claim one name."""
+    found: dict[str, type] = {}
+    owner: dict[str, str] = {}
+    for impl, classes in _call_each(pm, "hub_register_kinds"):
+        dist = pm.distributions.get(impl.plugin_name, impl.plugin_name)
+        for cls in classes or []:
+            kind = getattr(cls, "kind", None)
+            if not isinstance(kind, str) or "." not in kind:
+                raise PluginError(f"plugin {impl.plugin_name!r} (distribution {dist!r}) "
+                                  f"registers kind {kind!r} of {cls!r}: a plugin kind needs a "
+                                  "namespaced class attribute kind = 'vendor.Name'")
+            if kind in found and found[kind] is not cls:
+                raise PluginError(f"kind {kind!r} is registered by two distributions: "
+                                  f"{owner[kind]!r} and {dist!r}; uninstall one of them")
+            found[kind], owner[kind] = cls, dist
+    return found
 
 
 def _dist_version(dist: str) -> str:

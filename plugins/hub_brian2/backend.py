@@ -56,16 +56,8 @@ class Brian2Backend(Backend):
 
     def tables(self) -> dict[str, B2Model]:
         """Built-in model tables plus those other plugins register for ``brian2``."""
-        tables = dict(TABLES)
-        try:
-            from hub.plugins import plugin_manager
-
-            extras = plugin_manager().hook.hub_register_translations(backend_name=self.name)
-        except Exception:  # a broken third-party plugin must not hide the built-ins
-            extras = []
-        for extra in extras:
-            tables.update({k: v for k, v in (extra or {}).items() if isinstance(v, B2Model)})
-        return tables
+        return {**TABLES, **{k: v for k, v in self.translations.items()
+                             if isinstance(v, B2Model)}}
 
     def capabilities(self) -> Capabilities:
         tables = self.tables()

@@ -22,13 +22,10 @@ class NestBackend(Backend):
     name = "nest"
 
     def tables(self) -> dict[str, NestModel]:
-        """Built-in translation tables plus those other plugins register for ``nest``."""
-        from hub.plugins import plugin_manager
-
-        tables = dict(TABLES)
-        for extra in plugin_manager().hook.hub_register_translations(backend_name=self.name):
-            tables.update({k: v for k, v in (extra or {}).items() if isinstance(v, NestModel)})
-        return tables
+        """Built-in translation tables plus those other plugins registered for ``nest``
+        (handed over by the host as ``self.translations``)."""
+        return {**TABLES, **{k: v for k, v in self.translations.items()
+                             if isinstance(v, NestModel)}}
 
     def capabilities(self) -> Capabilities:
         tables = self.tables()

@@ -1,0 +1,186 @@
+"""Every hook of hub/hookspecs.py, exercised through the host that calls it.
+
+A hook without a ``test_hook_<name>`` here fails ``test_every_hook_has_a_test`` (a hook that
+is declared but never called, or half-wired, cannot pass its own test).  Plugins are plain
+objects registered on a fresh manager with the in-tree reference backend, so no simulator
+is needed.
+"""
+from __future__ import annotations
+
+import inspect
+import sys
+
+import numpy as np
+import pytest
+
+import hub
+from hub import hookspecs
+from hub.errors import Diagnostic, PluginError, ValidationError
+from hub.plugins import PluginLoadWarning, make_plugin_manager, reset_plugin_manager
+from hub.testing.reference import ReferenceBackend, ReferencePlugin
+
+
+@pytest.fixture
+def host(fresh_hub):
+    """``host(*plugins)``: a default manager with the reference backend plus ``plugins``."""
+    def make(*plugins):
+        pm = make_plugin_manager(autoload=False, plugins=[ReferencePlugin(), *plugins])
+        reset_plugin_manager(pm)
+        return pm
+
+    yield make
+    reset_plugin_manager(None)
+
+
+def one_cell(model=None):
+    net = hub.Network(dt=0.1, seed=3, label="one")
+    cell = net.add_population(1, model or hub.LIF(synapse="delta", i_offset=2.0), label="cell")
+    net.record(cell, "spikes", "v")
+    return net
+
+
+HOOKS = sorted(n for n, f in inspect.getmembers(hookspecs, inspect.isfunction)
+               if n.startswith("hub_"))
+
+
+@pytest.mark.parametrize("hook", HOOKS)
+def test_every_hook_has_a_test(hook):
+    assert hasattr(sys.modules[__name__], f"test_hook_{hook}"), \
+        f"hook {hook} has no test_hook_{hook} in tests/test_hooks.py"
+
+
+def test_every_declared_hook_is_a_hook_of_the_manager():
+    assert HOOKS == sorted(n for n in dir(make_plugin_manager(autoload=False).hook)
+                           if n.startswith("hub_"))
+
+
+# --- registration ------------------------------------------------------------------------------
+def test_hook_hub_register_backends(host):
+    calls = []
+
+    class Twin:
+        @hub.hookimpl
+        def hub_register_backends(self):
+            calls.append(1)
+            return [hub.BackendSpec("twin", ReferenceBackend, "the reference again")]
+
+    pm = host(Twin())
+    assert set(pm.backend_specs()) == {"reference", "twin"}
+    assert pm.backend_specs()["twin"].backend_class is ReferenceBackend
+    res = hub.run(one_cell(), backend="twin", duration=20.0)
+    ref = hub.run(one_cell(), backend="reference", duration=20.0)
+    assert res.spikes("cell") == ref.spikes("cell") and len(ref.spikes("cell")) > 0
+    assert calls == [1], "the registry is built once per plugin manager, not per run"
+
+
+def test_hook_hub_register_backends_broken_plugin_is_a_warning(host):
+    class Broken:
+        @hub.hookimpl
+        def hub_register_backends(self):
+            raise RuntimeError("boom")
+
+    pm = host(Broken())
+    with pytest.warns(PluginLoadWarning, match="failed in hub_register_backends: RuntimeError"):
+        assert set(pm.backend_specs()) == {"reference"}
+
+
+def test_hook_hub_register_translations(host):
+    """The host asks once per backend name and hands the merged entries to the backend
+    object; the backend never calls the manager."""
+    asked = []
+
+    class Teach:
+        @hub.hookimpl
+        def hub_register_translations(self, backend_name):
+            asked.append(backend_name)
+            return {"vendor.Cell": f"entry for {backend_name}"}
+
+    class Other:
+        @hub.hookimpl
+        def hub_register_translations(self):      # fewer arguments than the spec is allowed
+            return None
+
+    pm = host(Teach(), Other())
+    backend = pm.get_backend("reference")
+    assert backend.translations == {"vendor.Cell": "entry for reference"}
+    pm.get_backend("reference")
+    hub.run(one_cell(), backend="reference", duration=1.0)
+    assert asked == ["reference"]
+    assert hub.Backend.translations == {}, "the class default is never written"
+
+
+def test_hook_hub_register_kinds(host):
+    class MyLIF(hub.LIF):
+        """A plugin's neuron kind: the hub's LIF under a namespaced name."""
+        kind = "vendor.MyLIF"
+
+    class Kinds:
+        @hub.hookimpl
+        def hub_register_kinds(self):
+            return [MyLIF]
+
+    pm = host(Kinds())
+    assert pm.kinds() == {"vendor.MyLIF": MyLIF}
+
+    class Unnamespaced:
+        @hub.hookimpl
+        def hub_register_kinds(self):
+            return [hub.LIF]
+
+    with pytest.raises(PluginError, match="namespaced"):
+        host(Unnamespaced()).kinds()
+
+
+# --- validation --------------------------------------------------------------------------------
+def test_hook_hub_validate_network(host):
+    seen = []
+
+    class Strict:
+        @hub.hookimpl
+        def hub_validate_network(self, network, backend_name):
+            seen.append(backend_name)
+            if len(network.populations) > 0 and network.label == "one":
+                return [Diagnostic("label", "networks called 'one' are refused here",
+                                   "rename the network")]
+            return []
+
+    host(Strict())
+    with pytest.raises(ValidationError, match="networks called 'one' are refused"):
+        hub.run(one_cell(), backend="reference", duration=1.0)
+    net = one_cell()
+    net.label = "two"
+    assert len(hub.run(net, backend="reference", duration=20.0).spikes("cell")) > 0
+    assert seen == ["reference", "reference"]
+
+
+# --- running -----------------------------------------------------------------------------------
+def test_hook_hub_run_wrapper(host):
+    """A wrapper sees the request (with the backend object the host made) and the results;
+    the hub's own implementation runs last and stamps timings and provenance."""
+    seen = {}
+
+    class Wrap:
+        @hub.hookimpl(wrapper=True)
+        def hub_run_wrapper(self, request):
+            seen["backend"] = request.backend
+            seen["implementation"] = type(request.implementation).__name__
+            results = yield
+            results.extra["wrapped"] = True
+            return results
+
+    class Cache:
+        @hub.hookimpl(tryfirst=True)
+        def hub_run_wrapper(self, request):
+            if request.options.get("cached"):
+                return hub.Results(extra={"from": "cache"})
+            return None
+
+    host(Wrap(), Cache())
+    res = hub.run(one_cell(), backend="reference", duration=20.0)
+    assert seen == {"backend": "reference", "implementation": "ReferenceBackend"}
+    assert res.extra["wrapped"] is True
+    assert res.provenance["backend"] == "reference" and set(res.timings) >= {"build_s", "run_s"}
+    v = res.signal("cell", "v")
+    assert v.values.shape == (200, 1) and np.all(np.isfinite(v.values))
+    cached = hub.run(one_cell(), backend="reference", duration=20.0, cached=True)
+    assert cached.extra["from"] == "cache"          # firstresult: the cache stopped the call
