@@ -19,8 +19,8 @@ from .ir import __all__ as _ir_all
 from .plugins import backend_specs, get_backend, make_plugin_manager, plugin_manager
 from .resolve import ResolvedNetwork, resolve
 from .results import Results, Signal, SpikeTrains
+from .version import __version__
 
-__version__ = "0.1.0"
 
 # ``hub.compare`` is the function; the module that defines it is ``hub.comparison``.  The
 # alias keeps ``from hub.compare import schema`` (the old module path) working without

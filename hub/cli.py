@@ -110,7 +110,7 @@ def _error(message: str) -> None:
 # argument parsing
 # =============================================================================================
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
+    from .version import __version__
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--strict", action="store_true", default=argparse.SUPPRESS,

@@ -406,7 +406,7 @@ def _model_info(r: ResolvedNetwork) -> dict:
 def _provenance() -> dict:
     import platform
 
-    from . import __version__
+    from .version import __version__
 
     return {"snn-hub": __version__, "python": platform.python_version(),
             "machine": platform.machine(), "cpus": os.cpu_count(),

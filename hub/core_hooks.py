@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import platform
 import time
-from importlib import metadata
 
 from .backend import RunRequest
 from .errors import BackendError, HubError
 from .hookspecs import hookimpl
+from .version import __version__
 
 
 @hookimpl(trylast=True)
@@ -50,13 +50,9 @@ def hub_run_provenance(request: RunRequest):
     """Stamp every result with what produced it."""
     results = yield
     r = request.resolved
-    try:
-        hub_version = metadata.version("snn-hub")
-    except metadata.PackageNotFoundError:
-        hub_version = "dev"
     results.provenance.update(backend=request.backend, seed=r.seed, dt=r.dt,
                               duration=r.duration, steps=r.steps, label=r.label,
                               python=platform.python_version(), machine=platform.machine())
-    results.provenance.setdefault("versions", {})["snn-hub"] = hub_version
+    results.provenance.setdefault("versions", {})["snn-hub"] = __version__
     results.provenance["options"] = {k: str(v) for k, v in request.options.items()}
     return results

@@ -10,14 +10,15 @@ Modules, one job each: ``spec`` (the chip's limits), ``compartment`` (integer ar
 models -> chip form), ``quantize`` (number formats), ``mapper`` (cores), ``compile``
 (resolved network -> program), ``energy`` (profiles), ``report``, ``backend``.
 """
-from hub import BackendSpec, hookimpl
+from hub.backend import BackendSpec
+from hub.hookspecs import hookimpl
+from hub.version import __version__  # the chip model ships with snn-hub
 
 from .backend import ChipBackend, ChipSession
 from .energy import DAVIES_2018, EnergyProfile, load_profile
 from .spec import LOIHI, ChipSpec
 
-__version__ = "0.1.0"
-__all__ = ["ChipBackend", "ChipSession", "EnergyProfile", "DAVIES_2018", "load_profile",
+__all__ = ["__version__", "ChipBackend", "ChipSession", "EnergyProfile", "DAVIES_2018", "load_profile",
            "ChipSpec", "LOIHI", "hub_register_backends", "hub_validate_network"]
 
 
