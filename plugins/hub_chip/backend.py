@@ -52,7 +52,7 @@ KNOWN_GAPS = {
 
 
 class ChipBackend(Backend):
-    """A Loihi-class fixed-point chip model (DESIGN section 8, docs/chip.md)."""
+    """A Loihi-class fixed-point chip model (docs/chip.md)."""
 
     name = "chip"
 
@@ -88,12 +88,6 @@ class ChipBackend(Backend):
             headroom = -1.0
         if not headroom >= 1.0:
             raise HubError(f"chip: headroom={headroom!r} must be a number >= 1")
-        labels = [p.model.label for p in resolved.populations.values()]
-        bad = sorted({lab for lab in labels if lab not in (NATIVE, LIF_EXP, LIF_DELTA)})
-        if bad:
-            from hub.api import check_capabilities
-
-            check_capabilities(self.name, resolved)  # raises CapabilityError with alternatives
         if engine not in ("auto", "numpy", "numba"):
             raise HubError(f"chip: engine={engine!r} must be 'auto', 'numpy' or 'numba'")
         if engine == "numba" and not numba_available():
