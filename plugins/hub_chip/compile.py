@@ -365,33 +365,15 @@ def _synapses(resolved, numbering: _Numbering, delays: list,
     plastic_parts = {}
     for k, proj in enumerate(projections):
         lay = layout[proj.post]
-        scale = 1.0 if lay.plan.native else lay.scale
-        in_a = targets.value[k] / scale                 # target weight, units of A
-        core = targets.core[k]
-        if targets.at_w_max[k] is None:
-            mant, group_exp, sat = quantize.weights(in_a, core, targets.n_cores,
-                                                    allow_negative=False)
-        else:   # the exponent covers w_max: learning moves the weights up to it
-            w_max_a = targets.at_w_max[k] / scale
-            mant, group_exp, sat = quantize.weights(
-                np.concatenate([in_a, w_max_a]), np.concatenate([core, core]),
-                targets.n_cores, allow_negative=False)
-            w_max_mant = np.abs(mant[len(in_a):])
-            mant = mant[:len(in_a)]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                lsb = np.where(in_a != 0, proj.weight / in_a,
-                               abs(proj.rule.params["w_max"] / w_max_a)) \
-                    * np.exp2(group_exp[core])
-            plastic_parts[k] = {"exponent": group_exp[core], "w_max_mant": w_max_mant,
-                                "lsb": np.abs(lsb), "sign": np.where(proj.weight < 0, -1, 1)}
+        in_a, mant, exponent, sat, plastic_parts[k] = _quantize_projection(proj, lay, targets, k)
         saturated += sat
         wanted.append(in_a)
-        got.append(mant * np.exp2(group_exp[core]))
+        got.append(mant * np.exp2(exponent))
         senders.append(numbering.first_sender(proj.pre) + proj.pre_idx)
         first_target = lay.aux_offset if _into_aux(proj, lay.plan) else lay.offset
         target_comps.append(first_target + proj.post_idx)
         mantissas.append(mant)
-        exponents.append(group_exp[core])
+        exponents.append(exponent)
     sender, target, delay, mant, exponent = (
         _concat_int(parts) for parts in (senders, target_comps, delays, mantissas, exponents))
     order = stable_argsort(sender)
@@ -401,13 +383,38 @@ def _synapses(resolved, numbering: _Numbering, delays: list,
     position[order] = np.arange(len(order))
     starts = np.cumsum([0] + [proj.n for proj in projections])
     plastic = {projections[k].label: PlasticLayout(position[starts[k]:starts[k + 1]], **parts)
-               for k, parts in plastic_parts.items()}
-    # exponents are >= 0 here (quantize.weights(allow_negative=False)), so the shift
-    # distributes over each group's sum and can be applied per synapse
+               for k, parts in plastic_parts.items() if parts is not None}
     errors = {**quantize.relative_errors(_concat_float(wanted), _concat_float(got)),
               "saturated": saturated}
+    # exponents are >= 0 here (quantize.weights(allow_negative=False)), so the shift
+    # distributes over each group's sum and can be applied per synapse
     return _Synapses(ptr=_csr_ptr(sender, numbering.n_senders), target=target, delay=delay,
                      weight=mant << (ACT_SHIFT + exponent), plastic=plastic, errors=errors)
+
+
+def _quantize_projection(proj, lay: PopulationLayout, targets: _WeightTargets, k: int):
+    """Weights of projection ``k`` (``proj``, into ``lay``) on the chip: (target in units of
+    A, mantissa, exponent of each synapse, saturated count, PlasticLayout fields but the
+    position for a plastic projection, else None)."""
+    scale = 1.0 if lay.plan.native else lay.scale
+    in_a = targets.value[k] / scale
+    core = targets.core[k]
+    if targets.at_w_max[k] is None:
+        mant, group_exp, sat = quantize.weights(in_a, core, targets.n_cores,
+                                                allow_negative=False)
+        return in_a, mant, group_exp[core], sat, None
+    # the exponent covers w_max: learning moves the weights up to it
+    w_max_a = targets.at_w_max[k] / scale
+    mant, group_exp, sat = quantize.weights(
+        np.concatenate([in_a, w_max_a]), np.concatenate([core, core]), targets.n_cores,
+        allow_negative=False)
+    exponent = group_exp[core]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lsb = np.where(in_a != 0, proj.weight / in_a,
+                       abs(proj.rule.params["w_max"] / w_max_a)) * np.exp2(exponent)
+    plastic = {"exponent": exponent, "w_max_mant": np.abs(mant[len(in_a):]),
+               "lsb": np.abs(lsb), "sign": np.where(proj.weight < 0, -1, 1)}
+    return in_a, mant[:len(in_a)], exponent, sat, plastic
 
 
 # --- spike sources, bias changes ---------------------------------------------------------------
