@@ -1,4 +1,4 @@
-"""The golden vectors of DESIGN section 8 (from Lava's unit tests), bit for bit, on both
+"""The golden vectors of docs/chip.md section 1 (from Lava's unit tests), bit for bit, on both
 engines and through hub.run with the ChipLIF model."""
 import numpy as np
 import pytest

@@ -1,6 +1,6 @@
 """The chip engines against an independent integer reference, every step (u, v, spikes).
 
-The reference below is written from the equations of DESIGN section 8 with scalar Python
+The reference below is written from the equations of docs/chip.md section 1 with scalar Python
 integers, one neuron and one synapse at a time; it shares no code with hub_chip.
 """
 import numpy as np

@@ -1,6 +1,6 @@
 """snn-hub's built-in neuromorphic chip backend, registered as ``chip``.
 
-A software model of a Loihi-class fixed-point chip (DESIGN section 8, docs/chip.md): the
+A software model of a Loihi-class fixed-point chip (docs/chip.md): the
 exact integer compartment update, discretization of float LIF models onto it, mapping onto
 cores and chips, weight/threshold/bias quantization, and a per-run report of resources,
 activity, energy and estimated chip time (``Results.extra["chip"]``).

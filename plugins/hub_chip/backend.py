@@ -6,14 +6,14 @@ import time
 import numpy as np
 
 from hub import Backend, Capabilities, HubError, Results, Session, Signal, SpikeTrains, Tolerance
+from hub.results import assemble_spikes, sampled_signal
 
-from . import quantize
+from . import learning, quantize
+from ._numba import numba_available
 from .compile import compile_network
 from .discretize import LIF_DELTA, LIF_EXP, NATIVE
 from .energy import load_profile
 from .engine import Engine, Probe
-from ._numba import numba_available
-from . import learning
 from .report import build_report
 
 OPTIONS = {
@@ -52,7 +52,7 @@ KNOWN_GAPS = {
 
 
 class ChipBackend(Backend):
-    """A Loihi-class fixed-point chip model (DESIGN section 8, docs/chip.md)."""
+    """A Loihi-class fixed-point chip model (docs/chip.md)."""
 
     name = "chip"
 
@@ -88,12 +88,6 @@ class ChipBackend(Backend):
             headroom = -1.0
         if not headroom >= 1.0:
             raise HubError(f"chip: headroom={headroom!r} must be a number >= 1")
-        labels = [p.model.label for p in resolved.populations.values()]
-        bad = sorted({lab for lab in labels if lab not in (NATIVE, LIF_EXP, LIF_DELTA)})
-        if bad:
-            from hub.api import check_capabilities
-
-            check_capabilities(self.name, resolved)  # raises CapabilityError with alternatives
         if engine not in ("auto", "numpy", "numba"):
             raise HubError(f"chip: engine={engine!r} must be 'auto', 'numpy' or 'numba'")
         if engine == "numba" and not numba_available():
@@ -166,29 +160,7 @@ class ChipSession(Session):
 
     def results(self) -> Results:
         r, out, comp = self.resolved, self.out, self.compiled
-        res = Results()
-        for pr in r.probes:
-            if pr.variable != "spikes":
-                continue
-            if pr.population in r.sources:
-                src = r.sources[pr.population]
-                res.spike_trains[pr.population] = SpikeTrains(src.size, src.indices, src.stamps,
-                                                              r.dt)
-                continue
-            lay = comp.layout[pr.population]
-            sel = (out.spike_neurons >= lay.offset) & \
-                  (out.spike_neurons < lay.offset + lay.plan.size)
-            res.spike_trains[pr.population] = SpikeTrains(
-                lay.plan.size, out.spike_neurons[sel] - lay.offset, out.spike_steps[sel] + 1,
-                r.dt)
-        for pr, raw in zip(self._probe_keys, out.samples):
-            lay = comp.layout[pr.population]
-            model = r.populations[pr.population].model
-            unit = model.recordable_names()[pr.variable]
-            values = lay.decode_v(raw, pr.indices) if pr.variable == "v" else raw.astype(float)
-            times = np.arange(1, raw.shape[0] + 1) * pr.interval_steps * r.dt
-            res.signals[(pr.population, pr.variable)] = Signal(pr.variable, unit, times,
-                                                               pr.indices, values)
+        res = Results(spike_trains=self._spikes(), signals=self._signals())
         if self.learning is not None:
             self._synapse_results(res)
         report = build_report(comp, out, self.profile, r.duration)
@@ -204,6 +176,29 @@ class ChipSession(Session):
         res.timings["compile_s"] = self.compile_s
         return res
 
+    def _spikes(self) -> dict[str, SpikeTrains]:
+        """Spikes of the probed neurons only (sources: their resolved trains)."""
+        out, layout = self.out, self.compiled.layout
+
+        def population_spikes(label):
+            lay = layout[label]
+            first, stop = lay.offset, lay.offset + lay.plan.size
+            mine = (out.spike_neurons >= first) & (out.spike_neurons < stop)
+            return out.spike_neurons[mine] - first, out.spike_steps[mine] + 1
+
+        return assemble_spikes(self.resolved, population_spikes)
+
+    def _signals(self) -> dict[tuple[str, str], Signal]:
+        """Sampled u and v, v decoded to mV for float models."""
+        r, layout = self.resolved, self.compiled.layout
+        signals = {}
+        for pr, raw in zip(self._probe_keys, self.out.samples):
+            unit = r.populations[pr.population].model.recordable_names()[pr.variable]
+            values = layout[pr.population].decode_v(raw, pr.indices) if pr.variable == "v" \
+                else raw
+            signals[(pr.population, pr.variable)] = sampled_signal(r, pr, unit, values)
+        return signals
+
     def _synapse_results(self, res):
         """Final weights and weight samples of the plastic projections (hub units: the
         mantissa times its LSB)."""
@@ -214,12 +209,10 @@ class ChipSession(Session):
             res.synapse_state[(label, "weight_lsb")] = pl.lsb.copy()
             if kinds[label] == "DopamineSTDP":
                 res.synapse_state[(label, "c")] = self.learning.eligibility(label) * pl.lsb
+        post = {p.label: p.post for p in r.projections}
         for pr in r.synapse_probes:
-            pl = comp.plastic[pr.projection]
             rows = self.weight_rows[(pr.projection, pr.variable)]
             values = np.asarray(rows, float).reshape(len(rows), len(pr.indices))
-            unit = r.populations[next(p.post for p in r.projections
-                                      if p.label == pr.projection)].model.weight_unit
-            res.synapse_signals[(pr.projection, pr.variable)] = Signal(
-                pr.variable, unit, np.arange(1, len(rows) + 1) * pr.interval_steps * r.dt,
-                pr.indices, values * pl.lsb[pr.indices])
+            unit = r.populations[post[pr.projection]].model.weight_unit
+            res.synapse_signals[(pr.projection, pr.variable)] = sampled_signal(
+                r, pr, unit, values * comp.plastic[pr.projection].lsb[pr.indices])

@@ -1,4 +1,4 @@
-"""The integer arithmetic of one ChipLIF compartment step (DESIGN section 8), vectorised.
+"""The integer arithmetic of one ChipLIF compartment step (docs/chip.md, section 1), vectorised.
 
     A  = sum_j w_mant[i,j] s_j(t-1-d)            per synapse group, then A << weight_exp
                                                  (>> for a negative exponent)

@@ -3,6 +3,12 @@
 Engine layout: the neurons of all populations in network order (so in core order), then
 the auxiliary compartments of split populations; senders are those neurons followed by the
 input axons of every spike-source neuron.
+
+:func:`compile_network` runs the phases in order, each a function below: number the
+compartments and senders, program the delays and place the neurons on cores, compute the
+target value of every weight, collect the current injections, choose each float
+population's voltage scale, fill the compartments, quantize and lay out the synapses, then
+the source spikes and bias changes the engine replays, and the traffic tables of the report.
 """
 from __future__ import annotations
 
@@ -10,13 +16,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hub import ResourceError
+from hub import HubError, ResourceError
 from hub.sorting import stable_argsort
 
 from . import quantize
 from .compartment import ACT_SHIFT, V_MAX
 from .discretize import PopulationPlan, initial_u, plan_population
-from .mapper import MapPopulation, MapProjection, Mapping, place
+from .mapper import Mapping, MapPopulation, MapProjection, place
 from .program import Program
 from .spec import LOIHI, ChipSpec
 
@@ -60,266 +66,400 @@ class PlasticLayout:
     sign: np.ndarray                    # +1 / -1 (inhibitory current weights)
 
 
+@dataclass
+class _Numbering:
+    """Engine indices: neurons ``[0, n_neurons)`` population by population, then the
+    ``n_aux`` auxiliary compartments; senders are the neurons, then ``n_inputs`` input
+    axons (one per spike-source neuron)."""
+
+    layout: dict                        # population label -> PopulationLayout
+    source_offset: dict                 # source label -> its first input axon
+    n_neurons: int
+    n_aux: int
+    n_inputs: int
+
+    @property
+    def n_senders(self) -> int:
+        return self.n_neurons + self.n_inputs
+
+    def first_sender(self, label: str) -> int:
+        """Sender index of neuron 0 of population or source ``label``."""
+        if label in self.source_offset:
+            return self.n_neurons + self.source_offset[label]
+        return self.layout[label].offset
+
+
+@dataclass
+class _WeightTargets:
+    """Per projection (resolved order), per synapse: the weight each synapse should add to
+    its compartment, in units of A = u / 64 times the population's voltage scale (mV for
+    float models, 1 for ChipLIF), and the core of its target neuron (its synapse group
+    within the projection)."""
+
+    value: list                         # float array per projection
+    at_w_max: list                      # plastic projections: the value of w_max, else None
+    core: list                          # int64 array per projection
+    n_cores: int
+
+    def weight_range(self, k: int) -> np.ndarray:
+        """The values projection ``k`` can take: w_max for plastic ones (learning moves the
+        weights up to it), the weights themselves for static ones."""
+        return self.value[k] if self.at_w_max[k] is None else self.at_w_max[k]
+
+
+@dataclass
+class _Compartments:
+    """Integer state and parameters of every compartment (program fields) and what their
+    rounding cost (thresholds and biases as (target, got) in units of v)."""
+
+    du: np.ndarray                      # int64[n_comp]
+    dv: np.ndarray                      # int64[n_neurons]
+    bias: np.ndarray                    # int64[n_neurons]
+    vth: np.ndarray                     # int64[n_neurons]
+    refractory: np.ndarray              # int64[n_neurons]
+    u0: np.ndarray                      # int64[n_comp]
+    v0: np.ndarray                      # int64[n_neurons]
+    join_parent: np.ndarray             # int64[n_aux]
+    report: dict                        # population label -> quantization report
+    thresholds: tuple                   # (wanted, effective) threshold per float population
+    biases: tuple                       # (wanted, programmed) bias per float population
+
+
+@dataclass
+class _Synapses:
+    """The synapse CSR over senders and what quantizing the weights cost."""
+
+    ptr: np.ndarray                     # int64[n_senders + 1]
+    target: np.ndarray                  # compartment of each synapse
+    delay: np.ndarray                   # programmed delay of each synapse
+    weight: np.ndarray                  # u increment of each synapse (mant << (6 + exp))
+    plastic: dict                       # projection label -> PlasticLayout
+    errors: dict                        # relative weight errors and the saturated count
+
+
 def compile_network(resolved, chips: int = 1, headroom: float = quantize.DEFAULT_HEADROOM,
                     spec: ChipSpec = LOIHI) -> Compiled:
-    dt = resolved.dt
-    plans = [plan_population(p, dt) for p in resolved.populations.values()]
-    layout, n = {}, 0
+    """Compile ``resolved`` for ``chips`` chips of ``spec``; ``headroom`` is the v range
+    kept beyond the threshold distance when scaling float models (quantize.choose_scale).
+    Raises ResourceError when the network does not fit (delays, cores, axons)."""
+    numbering = _number_compartments(resolved)
+    layout = numbering.layout
+    delays = _programmed_delays(resolved, layout, spec)
+    mapping = _place(resolved, numbering, delays, chips, spec)
+    targets = _weight_targets(resolved.projections, layout, mapping)
+    injected = _injections(resolved, layout)
+    _choose_scales(resolved.projections, layout, targets, injected, headroom, spec)
+    compartments = _compartments(resolved, numbering)
+    synapses = _synapses(resolved, numbering, delays, targets)
+    input_index, input_stamp = _input_spikes(resolved, numbering.source_offset)
+    bias_step, bias_index, bias_value = _bias_changes(injected, layout)
+    program = Program(
+        n_neurons=numbering.n_neurons, du=compartments.du, dv=compartments.dv,
+        bias=compartments.bias, vth=compartments.vth, refractory=compartments.refractory,
+        u0=compartments.u0, v0=compartments.v0, join_parent=compartments.join_parent,
+        n_inputs=numbering.n_inputs, ptr=synapses.ptr, target=synapses.target,
+        delay=synapses.delay, weight=synapses.weight, neg=None,
+        input_index=input_index, input_stamp=input_stamp,
+        bias_step=bias_step, bias_index=bias_index, bias_value=bias_value,
+        **_native_inputs(resolved, numbering.source_offset))
+    quantization = {
+        "populations": compartments.report,
+        "weights": synapses.errors,
+        "thresholds": quantize.relative_errors(*map(_concat_float, compartments.thresholds)),
+        "bias": quantize.relative_errors(*map(_concat_float, compartments.biases))}
+    sender_core, fanout, messages = _traffic(resolved, numbering, mapping)
+    return Compiled(program=program, mapping=mapping, layout=layout,
+                    source_offset=numbering.source_offset, quantization=quantization,
+                    sender_core=sender_core, fanout=fanout, messages=messages,
+                    plastic=synapses.plastic)
+
+
+# --- numbering, programmed delays, placement --------------------------------------------------
+def _number_compartments(resolved) -> _Numbering:
+    """Discretize every population (time step ``resolved.dt`` ms) and give its neurons,
+    auxiliary compartments and the sources' input axons their engine indices."""
+    plans = [plan_population(pop, resolved.dt) for pop in resolved.populations.values()]
+    layout, n_neurons = {}, 0
     for plan in plans:
-        layout[plan.label] = PopulationLayout(plan, n, None)
-        n += plan.size
-    n_neurons, n_aux = n, 0
+        layout[plan.label] = PopulationLayout(plan, n_neurons, None)
+        n_neurons += plan.size
+    n_aux = 0
     for plan in plans:
         if plan.split:
             layout[plan.label].aux_offset = n_neurons + n_aux
             n_aux += plan.size
     source_offset, n_inputs = {}, 0
-    for lab, src in resolved.sources.items():
-        source_offset[lab] = n_inputs
+    for label, src in resolved.sources.items():
+        source_offset[label] = n_inputs
         n_inputs += src.size
+    return _Numbering(layout, source_offset, n_neurons, n_aux, n_inputs)
 
-    # --- programmed delays, then placement ----------------------------------------------------
-    projs = resolved.projections
+
+def _programmed_delays(resolved, layout, spec: ChipSpec) -> list:
+    """Per projection, the delay each synapse is programmed with (steps, 0..spec.max_delay):
+    the hub delay in steps minus the step of synaptic latency, plus the target model's
+    offset.  A delay the chip cannot store is a ResourceError naming the longest it can."""
     delays = []
-    for j in projs:
-        d = j.delay_steps - 1 + layout[j.post].plan.delay_offset
-        if len(d) and d.max() > spec.max_delay:
+    for proj in resolved.projections:
+        offset = layout[proj.post].plan.delay_offset
+        programmed = proj.delay_steps - 1 + offset
+        if len(programmed) and programmed.max() > spec.max_delay:
+            longest = int(programmed.max())
             raise ResourceError(
-                f"delay: projection {j.label!r} needs a programmed delay of {int(d.max())} "
-                f"steps ({int(j.delay_steps.max())} steps in the hub) but the chip stores at "
-                f"most {spec.max_delay} ({int(d.max()) - spec.max_delay} too many); shorten "
-                f"it to <= {(spec.max_delay + 1 - layout[j.post].plan.delay_offset) * dt:g} ms")
-        delays.append(d)
-    mapping = place([MapPopulation(p.label, p.size, p.compartments_per_neuron) for p in plans],
-                    [MapProjection(j.pre, j.post, j.pre_idx, j.post_idx, d,
-                                   j.pre in resolved.sources) for j, d in zip(projs, delays)],
-                    chips, spec)
-    n_cores = mapping.n_cores
+                f"delay: projection {proj.label!r} needs a programmed delay of {longest} "
+                f"steps ({int(proj.delay_steps.max())} steps in the hub) but the chip stores "
+                f"at most {spec.max_delay} ({longest - spec.max_delay} too many); shorten "
+                f"it to <= {(spec.max_delay + 1 - offset) * resolved.dt:g} ms")
+        delays.append(programmed)
+    return delays
 
-    # --- target values of every weight (units of A = u / 64, before the scale) ---------------
-    def inhibitory(j, plan):
-        return j.receptor == "inhibitory" and not plan.native
 
-    groups = []                   # per projection: synapse group id (projection x core)
-    for k, j in enumerate(projs):
-        groups.append(k * n_cores + mapping.core_of[j.post][j.post_idx])
-    q_by_proj, q_wmax = [], []      # q_wmax: plastic projections at w_max (their range)
-    for j in projs:
-        plan = layout[j.post].plan
+def _place(resolved, numbering: _Numbering, delays: list, chips: int,
+           spec: ChipSpec) -> Mapping:
+    """Neurons onto cores (mapper.place) with the programmed ``delays`` of each projection."""
+    populations = [MapPopulation(lay.plan.label, lay.plan.size,
+                                 lay.plan.compartments_per_neuron)
+                   for lay in numbering.layout.values()]
+    projections = [MapProjection(proj.pre, proj.post, proj.pre_idx, proj.post_idx, delay,
+                                 proj.pre in resolved.sources)
+                   for proj, delay in zip(resolved.projections, delays)]
+    return place(populations, projections, chips, spec)
+
+
+# --- weights, injections, voltage scales ------------------------------------------------------
+def _inhibitory_current(proj, plan: PopulationPlan) -> bool:
+    """Whether ``proj`` feeds the inhibitory current of a float model (ChipLIF has one u)."""
+    return proj.receptor == "inhibitory" and not plan.native
+
+
+def _into_aux(proj, plan: PopulationPlan) -> bool:
+    """Whether ``proj`` targets the auxiliary compartment of a split population."""
+    return _inhibitory_current(proj, plan) and plan.split
+
+
+def _weight_targets(projections, layout, mapping: Mapping) -> _WeightTargets:
+    """The target value of every weight, before the voltage scale: the hub weight (nA, or
+    ChipLIF units) times the u it adds per unit of weight (plan.fold_*, mV per nA), in
+    units of A = u / 64."""
+    one = 1 << ACT_SHIFT
+    value, at_w_max, core = [], [], []
+    for proj in projections:
+        plan = layout[proj.post].plan
         if plan.native:
-            fold = np.ones(plan.size) * (1 << ACT_SHIFT)
+            fold = np.ones(plan.size) * one
         else:
-            fold = plan.fold_inh if inhibitory(j, plan) else plan.fold_exc
-        q_by_proj.append(j.weight * fold[j.post_idx] / (1 << ACT_SHIFT))
-        if j.rule is None:
-            q_wmax.append(None)
+            fold = plan.fold_inh if _inhibitory_current(proj, plan) else plan.fold_exc
+        value.append(proj.weight * fold[proj.post_idx] / one)
+        if proj.rule is None:
+            at_w_max.append(None)
         else:
-            sign = np.where(j.weight < 0, -1.0, 1.0)
-            q_wmax.append(sign * j.rule.params["w_max"] * fold[j.post_idx] / (1 << ACT_SHIFT))
+            sign = np.where(proj.weight < 0, -1.0, 1.0)
+            at_w_max.append(sign * proj.rule.params["w_max"] * fold[proj.post_idx] / one)
+        core.append(mapping.core_of[proj.post][proj.post_idx])
+    return _WeightTargets(value, at_w_max, core, mapping.n_cores)
 
-    # --- current injections: the bias of the targets switches at the injection stamps -------
-    injected = _injections(resolved, layout)
-    # --- scale per float population -----------------------------------------------------------
-    for lab, lay in layout.items():
+
+def _choose_scales(projections, layout, targets: _WeightTargets, injected: dict,
+                   headroom: float, spec: ChipSpec) -> None:
+    """Set ``scale`` (mV per unit of v) and ``scale_info`` of every float population's
+    layout: the largest scale that keeps v, u, bias and weights in range, searched for the
+    best-rounding weights (quantize.choose_scale).  ``injected`` is _injections' output."""
+    for label, lay in layout.items():
         plan = lay.plan
         if plan.native:
             continue
-        incoming, sums = [], np.zeros((2, 2, plan.size))   # [aux?][sign]
-        for k, j in enumerate(projs):
-            if j.post != lab:
+        incoming = []
+        same_sign_sums = np.zeros((2, 2, plan.size))     # [aux compartment?][+, -]
+        for k, proj in enumerate(projections):
+            if proj.post != label:
                 continue
-            q = q_by_proj[k] if q_wmax[k] is None else q_wmax[k]
-            g = groups[k] - k * n_cores
-            incoming.append((q, g, n_cores))
-            row = 1 if (inhibitory(j, plan) and plan.split) else 0
-            np.add.at(sums[row, 0], j.post_idx, np.maximum(q, 0))
-            np.add.at(sums[row, 1], j.post_idx, np.minimum(q, 0))
-        u_sum = float(np.abs(sums).max()) * (1 << ACT_SHIFT) if plan.size else 0.0
+            weights = targets.weight_range(k)
+            incoming.append((weights, targets.core[k], targets.n_cores))
+            row = 1 if _into_aux(proj, plan) else 0
+            np.add.at(same_sign_sums[row, 0], proj.post_idx, np.maximum(weights, 0))
+            np.add.at(same_sign_sums[row, 1], proj.post_idx, np.minimum(weights, 0))
+        u_sum = float(np.abs(same_sign_sums).max()) * (1 << ACT_SHIFT) if plan.size else 0.0
         drive_max = max([float(np.abs(plan.drive).max())] + [
-            float(np.abs(plan.drive[idx] + plan.drive_per_na[idx] * cur).max())
-            for _, idx, cur in injected.get(lab, []) if len(idx)])
+            float(np.abs(plan.drive[idx] + plan.drive_per_na[idx] * current).max())
+            for _, idx, current in injected.get(label, []) if len(idx)])
         lay.scale, _, lay.scale_info = quantize.choose_scale(
             float(plan.span.max()), drive_max, incoming, u_sum, headroom, spec)
 
-    # --- compartments -------------------------------------------------------------------------
-    c = n_neurons + n_aux
-    du = np.zeros(c, np.int64)
-    u0 = np.zeros(c, np.int64)
-    dv, bias, vth, refr, v0 = (np.zeros(n_neurons, np.int64) for _ in range(5))
-    join = np.zeros(n_aux, np.int64)
-    qreport = {"populations": {}}
-    all_thr = ([], [])
-    all_bias = ([], [])
-    for lab, lay in layout.items():
-        plan, pop = lay.plan, resolved.populations[lab]
-        sl = slice(lay.offset, lay.offset + plan.size)
-        du[sl], dv[sl], refr[sl] = plan.du, plan.dv, plan.refractory
+
+# --- compartments -----------------------------------------------------------------------------
+def _compartments(resolved, numbering: _Numbering) -> _Compartments:
+    """Decays, biases, thresholds, refractory periods and initial u, v of every
+    compartment, in the chip's integers (v in units of the population's scale), and the
+    auxiliary compartments' parents.  Float populations need their scale chosen."""
+    n_neurons, n_aux = numbering.n_neurons, numbering.n_aux
+    n_comp = n_neurons + n_aux
+    out = _Compartments(
+        du=np.zeros(n_comp, np.int64), u0=np.zeros(n_comp, np.int64),
+        **{name: np.zeros(n_neurons, np.int64)
+           for name in ("dv", "bias", "vth", "refractory", "v0")},
+        join_parent=np.zeros(n_aux, np.int64), report={}, thresholds=([], []),
+        biases=([], []))
+    for label, lay in numbering.layout.items():
+        plan, pop = lay.plan, resolved.populations[label]
+        neurons = slice(lay.offset, lay.offset + plan.size)
+        out.du[neurons], out.dv[neurons], out.refractory[neurons] = \
+            plan.du, plan.dv, plan.refractory
         if plan.split:
-            aux = slice(lay.aux_offset, lay.aux_offset + plan.size)
-            du[aux] = plan.du_aux
-            join[lay.aux_offset - n_neurons: lay.aux_offset - n_neurons + plan.size] = \
+            out.du[lay.aux_offset: lay.aux_offset + plan.size] = plan.du_aux
+            first = lay.aux_offset - n_neurons
+            out.join_parent[first: first + plan.size] = \
                 np.arange(lay.offset, lay.offset + plan.size)
         if plan.native:
-            bias[sl], vth[sl] = plan.bias, plan.vth_mant << 6
-            u0[sl] = np.rint(pop.initial["u"]).astype(np.int64)
-            v0[sl] = np.clip(np.rint(pop.initial["v"]), -V_MAX, V_MAX).astype(np.int64)
-            qreport["populations"][lab] = {"kind": plan.kind, "exact": True}
+            out.bias[neurons], out.vth[neurons] = plan.bias, plan.vth_mant << 6
+            out.u0[neurons] = np.rint(pop.initial["u"]).astype(np.int64)
+            out.v0[neurons] = np.clip(np.rint(pop.initial["v"]), -V_MAX, V_MAX).astype(np.int64)
+            out.report[label] = {"kind": plan.kind, "exact": True}
             continue
-        s = lay.scale
-        theta = plan.span / s
-        mant = quantize.threshold(theta)
-        vth[sl] = mant << 6
-        bm, be, bsat = quantize.bias(plan.drive / s)
-        bias[sl] = bm << be
-        all_thr[0].append(theta)
-        all_thr[1].append(quantize.effective_threshold(mant))
-        all_bias[0].append(plan.drive / s)
-        all_bias[1].append(bias[sl])
-        v0[sl] = np.clip(np.rint((pop.initial["v"] - plan.v_reset) / s), -V_MAX, V_MAX)
-        if plan.kind.endswith("exp]"):
-            ie, ii = pop.initial.get("isyn_exc", 0.0), pop.initial.get("isyn_inh", 0.0)
-            ue = initial_u(ie, plan.fold_exc, plan.du) / s
-            ui = initial_u(ii, plan.fold_inh, plan.du if not plan.split else plan.du_aux) / s
-            if plan.split:
-                u0[sl] = np.rint(ue)
-                u0[lay.aux_offset: lay.aux_offset + plan.size] = np.rint(ui)
-            else:
-                u0[sl] = np.rint(ue + ui)
-        tau = {k: {"requested_ms": _stat(a), "effective_ms": _stat(b),
-                   "max_rel_error": float(np.max(np.abs(b - a) / a)) if np.all(
-                       np.isfinite(b)) else None}
-               for k, (a, b) in plan.tau.items()}
-        qreport["populations"][lab] = {
-            "kind": plan.kind, "scale_mV": s, "split_inhibitory_compartment": plan.split,
-            "du": _stat(plan.du), "dv": _stat(plan.dv), "time_constants": tau,
-            "scale_choice": lay.scale_info, "bias_saturated": bsat}
+        out.report[label] = _float_compartments(out, lay, pop, neurons)
+    return out
 
-    # --- synapses -----------------------------------------------------------------------------
-    senders, targets, dl, mants, gexp = [], [], [], [], []
-    w_target, w_got, saturated = [], [], 0
-    plastic_info = {}
-    for k, j in enumerate(projs):
-        lay = layout[j.post]
-        plan = lay.plan
-        unit = 1.0 if plan.native else lay.scale
-        a = q_by_proj[k] / unit
-        g = groups[k] - k * n_cores
-        if q_wmax[k] is None:
-            m, e, sat = quantize.weights(a, g, n_cores, allow_negative=False)
-        else:   # the exponent covers w_max: learning moves the weights up to it
-            a_max = q_wmax[k] / unit
-            m, e, sat = quantize.weights(np.concatenate([a, a_max]), np.concatenate([g, g]),
-                                         n_cores, allow_negative=False)
-            m_max = np.abs(m[len(a):])
-            m = m[:len(a)]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                lsb = np.where(a != 0, j.weight / a, abs(j.rule.params["w_max"] / a_max)) \
-                    * np.exp2(e[g])
-            plastic_info[k] = (e[g], m_max, np.abs(lsb), np.where(j.weight < 0, -1, 1))
+
+def _float_compartments(out: _Compartments, lay: PopulationLayout, pop, neurons: slice) -> dict:
+    """Fill the ``neurons`` of float population ``pop`` into ``out`` at its voltage scale
+    (threshold, bias, initial v and u) and return its quantization report."""
+    plan, scale = lay.plan, lay.scale
+    theta = plan.span / scale
+    vth_mant = quantize.threshold(theta)
+    out.vth[neurons] = vth_mant << 6
+    bias_mant, bias_exp, bias_saturated = quantize.bias(plan.drive / scale)
+    out.bias[neurons] = bias_mant << bias_exp
+    out.thresholds[0].append(theta)
+    out.thresholds[1].append(quantize.effective_threshold(vth_mant))
+    out.biases[0].append(plan.drive / scale)
+    out.biases[1].append(out.bias[neurons])
+    out.v0[neurons] = np.clip(np.rint((pop.initial["v"] - plan.v_reset) / scale),
+                              -V_MAX, V_MAX)
+    if plan.kind.endswith("exp]"):
+        isyn_exc, isyn_inh = pop.initial.get("isyn_exc", 0.0), pop.initial.get("isyn_inh", 0.0)
+        u_exc = initial_u(isyn_exc, plan.fold_exc, plan.du) / scale
+        u_inh = initial_u(isyn_inh, plan.fold_inh,
+                          plan.du if not plan.split else plan.du_aux) / scale
+        if plan.split:
+            out.u0[neurons] = np.rint(u_exc)
+            out.u0[lay.aux_offset: lay.aux_offset + plan.size] = np.rint(u_inh)
+        else:
+            out.u0[neurons] = np.rint(u_exc + u_inh)
+    tau = {name: {"requested_ms": _summarize(requested), "effective_ms": _summarize(effective),
+                  "max_rel_error": float(np.max(np.abs(effective - requested) / requested))
+                  if np.all(np.isfinite(effective)) else None}
+           for name, (requested, effective) in plan.tau.items()}
+    return {"kind": plan.kind, "scale_mV": scale, "split_inhibitory_compartment": plan.split,
+            "du": _summarize(plan.du), "dv": _summarize(plan.dv), "time_constants": tau,
+            "scale_choice": lay.scale_info, "bias_saturated": bias_saturated}
+
+
+# --- synapses ---------------------------------------------------------------------------------
+def _synapses(resolved, numbering: _Numbering, delays: list,
+              targets: _WeightTargets) -> _Synapses:
+    """Quantize every weight (8-bit mantissa, one exponent per projection x core) and lay
+    the synapses out as a CSR over senders; plastic projections keep where their synapses
+    went and what one mantissa step is worth in hub units."""
+    projections, layout = resolved.projections, numbering.layout
+    senders, target_comps, mantissas, exponents = [], [], [], []
+    wanted, got, saturated = [], [], 0
+    plastic_parts = {}
+    for k, proj in enumerate(projections):
+        lay = layout[proj.post]
+        in_a, mant, exponent, sat, plastic_parts[k] = _quantize_projection(proj, lay, targets, k)
         saturated += sat
-        w_target.append(a)
-        w_got.append(m * np.exp2(e[g]))
-        if j.pre in resolved.sources:
-            snd = n_neurons + source_offset[j.pre] + j.pre_idx
-        else:
-            snd = layout[j.pre].offset + j.pre_idx
-        if inhibitory(j, plan) and plan.split:
-            tgt = lay.aux_offset + j.post_idx
-        else:
-            tgt = lay.offset + j.post_idx
-        senders.append(snd)
-        targets.append(tgt)
-        dl.append(delays[k])
-        mants.append(m)
-        gexp.append(e[g])
-    cat = (lambda xs: np.concatenate(xs).astype(np.int64) if xs else np.zeros(0, np.int64))
-    snd, tgt, dly, mant, ex = (cat(x) for x in (senders, targets, dl, mants, gexp))
-    order = stable_argsort(snd)
-    snd, tgt, dly, mant, ex = snd[order], tgt[order], dly[order], mant[order], ex[order]
+        wanted.append(in_a)
+        got.append(mant * np.exp2(exponent))
+        senders.append(numbering.first_sender(proj.pre) + proj.pre_idx)
+        first_target = lay.aux_offset if _into_aux(proj, lay.plan) else lay.offset
+        target_comps.append(first_target + proj.post_idx)
+        mantissas.append(mant)
+        exponents.append(exponent)
+    sender, target, delay, mant, exponent = (
+        _concat_int(parts) for parts in (senders, target_comps, delays, mantissas, exponents))
+    order = stable_argsort(sender)
+    sender, target, delay, mant, exponent = (
+        sender[order], target[order], delay[order], mant[order], exponent[order])
     position = np.empty(len(order), np.int64)
     position[order] = np.arange(len(order))
-    starts = np.cumsum([0] + [j.n for j in projs])
-    plastic = {projs[k].label: PlasticLayout(position[starts[k]:starts[k + 1]], *info)
-               for k, info in plastic_info.items()}
-    n_senders = n_neurons + n_inputs
-    ptr = np.zeros(n_senders + 1, np.int64)
-    np.cumsum(np.bincount(snd, minlength=n_senders), out=ptr[1:])
+    starts = np.cumsum([0] + [proj.n for proj in projections])
+    plastic = {projections[k].label: PlasticLayout(position[starts[k]:starts[k + 1]], **parts)
+               for k, parts in plastic_parts.items() if parts is not None}
+    errors = {**quantize.relative_errors(_concat_float(wanted), _concat_float(got)),
+              "saturated": saturated}
     # exponents are >= 0 here (quantize.weights(allow_negative=False)), so the shift
     # distributes over each group's sum and can be applied per synapse
-    weight = mant << (ACT_SHIFT + ex)
-
-    # --- spike sources ------------------------------------------------------------------------
-    in_idx, in_st = [], []
-    for lab, src in resolved.sources.items():
-        in_idx.append(source_offset[lab] + src.indices)
-        in_st.append(src.stamps)
-    in_idx, in_st = cat(in_idx), cat(in_st)
-    o = np.argsort(in_st, kind="stable")
-    b_step, b_idx, b_val = [], [], []
-    for lab, changes in injected.items():
-        lay = layout[lab]
-        for step, idx, cur in changes:
-            m, e, _ = quantize.bias((lay.plan.drive[idx] + lay.plan.drive_per_na[idx] * cur)
-                                    / lay.scale)
-            b_step.append(np.full(len(idx), step))
-            b_idx.append(lay.offset + idx)
-            b_val.append(m << e)
-    b_step, b_idx, b_val = cat(b_step), cat(b_idx), cat(b_val)
-    ob = np.argsort(b_step, kind="stable")
-    program = Program(n_neurons, du, dv, bias, vth, refr, u0, v0, join, n_inputs, ptr, tgt,
-                      dly, weight, None, in_idx[o], in_st[o], b_step[ob], b_idx[ob], b_val[ob])
-    _native_inputs(program, resolved, source_offset)
-
-    qreport["weights"] = {**quantize.relative_errors(cat_f(w_target), cat_f(w_got)),
-                          "saturated": saturated}
-    qreport["thresholds"] = quantize.relative_errors(cat_f(all_thr[0]), cat_f(all_thr[1]))
-    qreport["bias"] = quantize.relative_errors(cat_f(all_bias[0]), cat_f(all_bias[1]))
-
-    # --- traffic tables for the report ----------------------------------------------------------
-    sender_core = np.full(n_senders, -1, np.int64)
-    for lab, lay in layout.items():
-        sender_core[lay.offset: lay.offset + lay.plan.size] = mapping.core_of[lab]
-    f_snd, f_core, f_cnt = [], [], []
-    for j, runs in zip(projs, mapping.runs):
-        base = n_neurons + source_offset[j.pre] if j.pre in resolved.sources else \
-            layout[j.pre].offset
-        f_snd.append(base + runs.pre)
-        f_core.append(runs.core)
-        f_cnt.append(runs.count)
-    f_snd, f_core, f_cnt = cat(f_snd), cat(f_core), cat(f_cnt)
-    o = stable_argsort(f_snd)
-    fptr = np.zeros(n_senders + 1, np.int64)
-    np.cumsum(np.bincount(f_snd, minlength=n_senders), out=fptr[1:])
-    return Compiled(program, mapping, layout, source_offset, qreport, sender_core,
-                    (fptr, f_core[o], f_cnt[o]), (fptr, f_core[o]), plastic)
+    return _Synapses(ptr=_csr_ptr(sender, numbering.n_senders), target=target, delay=delay,
+                     weight=mant << (ACT_SHIFT + exponent), plastic=plastic, errors=errors)
 
 
-def _native_inputs(program, resolved, source_offset) -> None:
-    """Native Poisson sources: their input axons, lam = rate dt and stamp windows."""
+def _quantize_projection(proj, lay: PopulationLayout, targets: _WeightTargets, k: int):
+    """Weights of projection ``k`` (``proj``, into ``lay``) on the chip: (target in units of
+    A, mantissa, exponent of each synapse, saturated count, PlasticLayout fields but the
+    position for a plastic projection, else None)."""
+    scale = 1.0 if lay.plan.native else lay.scale
+    in_a = targets.value[k] / scale
+    core = targets.core[k]
+    if targets.at_w_max[k] is None:
+        mant, group_exp, sat = quantize.weights(in_a, core, targets.n_cores,
+                                                allow_negative=False)
+        return in_a, mant, group_exp[core], sat, None
+    # the exponent covers w_max: learning moves the weights up to it
+    w_max_a = targets.at_w_max[k] / scale
+    mant, group_exp, sat = quantize.weights(
+        np.concatenate([in_a, w_max_a]), np.concatenate([core, core]), targets.n_cores,
+        allow_negative=False)
+    exponent = group_exp[core]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lsb = np.where(in_a != 0, proj.weight / in_a,
+                       abs(proj.rule.params["w_max"] / w_max_a)) * np.exp2(exponent)
+    plastic = {"exponent": exponent, "w_max_mant": np.abs(mant[len(in_a):]),
+               "lsb": np.abs(lsb), "sign": np.where(proj.weight < 0, -1, 1)}
+    return in_a, mant[:len(in_a)], exponent, sat, plastic
+
+
+# --- spike sources, bias changes ---------------------------------------------------------------
+def _input_spikes(resolved, source_offset: dict) -> tuple:
+    """(input axon, stamp) of every source spike, sorted by stamp (stably)."""
+    axon = _concat_int([source_offset[label] + src.indices
+                        for label, src in resolved.sources.items()])
+    stamp = _concat_int([src.stamps for src in resolved.sources.values()])
+    order = np.argsort(stamp, kind="stable")
+    return axon[order], stamp[order]
+
+
+def _bias_changes(injected: dict, layout: dict) -> tuple:
+    """(step, neuron, bias) of every bias change the injections cause, sorted by step
+    (stably): from that step on the neuron's bias (units of v per step) is that value."""
+    steps, neurons, values = [], [], []
+    for label, changes in injected.items():
+        lay = layout[label]
+        for step, idx, current in changes:
+            mant, exp, _ = quantize.bias(
+                (lay.plan.drive[idx] + lay.plan.drive_per_na[idx] * current) / lay.scale)
+            steps.append(np.full(len(idx), step))
+            neurons.append(lay.offset + idx)
+            values.append(mant << exp)
+    steps, neurons, values = _concat_int(steps), _concat_int(neurons), _concat_int(values)
+    order = np.argsort(steps, kind="stable")
+    return steps[order], neurons[order], values[order]
+
+
+def _native_inputs(resolved, source_offset: dict) -> dict:
+    """Program fields of the native Poisson sources: their input axons, lam = rate dt,
+    stamp windows and the seed of their counts (none: no fields, the Program defaults)."""
     axon, lam, first, last = [], [], [], []
-    for lab, src in resolved.sources.items():
+    for label, src in resolved.sources.items():
         if not getattr(src, "native", False):
             continue
-        axon.append(source_offset[lab] + np.arange(src.size, dtype=np.int64))
+        axon.append(source_offset[label] + np.arange(src.size, dtype=np.int64))
         lam.append(np.asarray(src.rate, float) * resolved.dt * 1e-3)
         first.append(np.full(src.size, src.first_step, np.int64))
         last.append(np.full(src.size, src.last_step, np.int64))
-    if axon:
-        program.native_input, program.native_lam = np.concatenate(axon), np.concatenate(lam)
-        program.native_first, program.native_last = np.concatenate(first), np.concatenate(last)
-        program.native_seed = int(resolved.seed)
-
-
-def cat_f(xs) -> np.ndarray:
-    return np.concatenate([np.asarray(x, float).ravel() for x in xs]) if xs else np.zeros(0)
-
-
-def _stat(a) -> dict | float:
-    a = np.asarray(a, float)
-    if a.size and np.all(a == a.flat[0]):
-        return float(a.flat[0])
-    return {"min": float(a.min()), "max": float(a.max()), "mean": float(a.mean())} if a.size \
-        else 0.0
+    if not axon:
+        return {}
+    return {"native_input": np.concatenate(axon), "native_lam": np.concatenate(lam),
+            "native_first": np.concatenate(first), "native_last": np.concatenate(last),
+            "native_seed": int(resolved.seed)}
 
 
 def _injections(resolved, layout) -> dict:
@@ -329,14 +469,12 @@ def _injections(resolved, layout) -> dict:
     by_target: dict = {}
     for inj in resolved.injections:
         if layout[inj.target].plan.native:
-            from hub import HubError
-
             raise HubError(f"chip: current injection into ChipLIF population {inj.target!r}; "
                            "ChipLIF takes a constant bias (bias_mant, bias_exp) instead")
         by_target.setdefault(inj.target, []).append(inj)
     out = {}
-    for lab, injs in by_target.items():
-        size = layout[lab].plan.size
+    for label, injs in by_target.items():
+        size = layout[label].plan.size
         points = np.unique(np.concatenate([np.maximum(i.stamps, 0) for i in injs]))
         changes = []
         for step in points:
@@ -349,5 +487,50 @@ def _injections(resolved, layout) -> dict:
                     np.add.at(total, i.indices, i.amplitudes[k])
             idx = np.flatnonzero(touched)
             changes.append((int(step), idx, total[idx]))
-        out[lab] = changes
+        out[label] = changes
     return out
+
+
+# --- traffic tables for the report --------------------------------------------------------------
+def _traffic(resolved, numbering: _Numbering, mapping: Mapping) -> tuple:
+    """(sender_core, fanout, messages): the core of each sender (-1: an input axon fed by
+    the host), the CSR (ptr, core, count) of synapses per (sender, destination core) and the
+    CSR (ptr, core) of the destination cores of each sender."""
+    sender_core = np.full(numbering.n_senders, -1, np.int64)
+    for label, lay in numbering.layout.items():
+        sender_core[lay.offset: lay.offset + lay.plan.size] = mapping.core_of[label]
+    sender = _concat_int([numbering.first_sender(proj.pre) + runs.pre
+                          for proj, runs in zip(resolved.projections, mapping.runs)])
+    core = _concat_int([runs.core for runs in mapping.runs])
+    count = _concat_int([runs.count for runs in mapping.runs])
+    order = stable_argsort(sender)
+    ptr = _csr_ptr(sender, numbering.n_senders)
+    return sender_core, (ptr, core[order], count[order]), (ptr, core[order])
+
+
+# --- helpers ------------------------------------------------------------------------------------
+def _csr_ptr(rows: np.ndarray, n_rows: int) -> np.ndarray:
+    """CSR row pointers (int64[n_rows + 1]) of entries sorted by ``rows``."""
+    ptr = np.zeros(n_rows + 1, np.int64)
+    np.cumsum(np.bincount(rows, minlength=n_rows), out=ptr[1:])
+    return ptr
+
+
+def _concat_int(parts) -> np.ndarray:
+    """The arrays ``parts`` end to end as int64 (empty if there are none)."""
+    return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
+
+
+def _concat_float(parts) -> np.ndarray:
+    """The arrays ``parts``, flattened, end to end as float (empty if there are none)."""
+    return np.concatenate([np.asarray(x, float).ravel() for x in parts]) if parts \
+        else np.zeros(0)
+
+
+def _summarize(values) -> dict | float:
+    """One number if all ``values`` are equal, else their min, max and mean (0.0: none)."""
+    values = np.asarray(values, float)
+    if values.size and np.all(values == values.flat[0]):
+        return float(values.flat[0])
+    return {"min": float(values.min()), "max": float(values.max()),
+            "mean": float(values.mean())} if values.size else 0.0

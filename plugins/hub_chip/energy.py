@@ -14,7 +14,7 @@ tile hop east-west / north-south               3.0 / 4.0 pJ 4.1 / 6.5 ns
 mesh-wide barrier synchronisation              -            113-465 ns (1-32 tiles)
 =============================================  ===========  ==========
 
-and a static power of about 0.82 mW per core (DESIGN section 8).  A user profile is a dict
+and a static power of about 0.82 mW per core (docs/chip.md, section 6).  A user profile is a dict
 (or a JSON file) with any of the fields of :class:`EnergyProfile`; the missing ones are
 taken from the default.
 """

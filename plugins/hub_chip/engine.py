@@ -62,13 +62,16 @@ def gather_rows(ptr: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return np.arange(total, dtype=np.int64) + np.repeat(starts - ends + lens, lens)
 
 
-class Engine:
-    """Runs a :class:`Program`.  State persists across :meth:`run` calls."""
+class EngineState:
+    """The state both engines (this one and fast.FastEngine) start from and keep across
+    :meth:`run` calls: u and v of every compartment, the per-compartment keep factors
+    ``DECAY_ONE - du`` and ``DECAY_ONE - dv``, the current bias, the delay ring of
+    ``max_delay + 2`` slots of u increments (synapse ``s`` lands in slot column
+    ``key[s] = delay[s] * n_comp + target[s]``), the step each neuron is refractory until, the
+    activity counts, the native Poisson inputs and the step counter ``t``."""
 
-    def __init__(self, program: Program, probes=(), count_activity: bool = True,
-                 learning=None):
+    def __init__(self, program: Program, probes=(), count_activity: bool = True):
         program.validate()
-        self.learning = learning   # learning.Learning: updates program.weight in place
         self.p = p = program
         self.probes = list(probes)
         self.count_activity = count_activity
@@ -78,21 +81,31 @@ class Engine:
         self.keep_u = (DECAY_ONE - p.du).astype(np.int64)
         self.keep_v = (DECAY_ONE - p.dv).astype(np.int64)  # neurons only
         self.bias = p.bias.astype(np.int64).copy()
-        self.has_bias = bool(self.bias.any()) or len(p.bias_step) > 0
         self.slots = p.max_delay + 2
         self.ring = np.zeros((self.slots, c), np.int64)
         self.key = p.delay.astype(np.int64) * c + p.target
+        self.ref_until = np.full(n, -1, np.int64)
+        self.active = np.zeros(c, np.int64)
+        self.native = NativeInputs(p)
+        self.t = 0
+
+
+class Engine(EngineState):
+    """Runs a :class:`Program`.  State persists across :meth:`run` calls."""
+
+    def __init__(self, program: Program, probes=(), count_activity: bool = True,
+                 learning=None):
+        super().__init__(program, probes, count_activity)
+        self.learning = learning   # learning.Learning: updates program.weight in place
+        p, n = self.p, program.n_neurons
+        self.has_bias = bool(self.bias.any()) or len(p.bias_step) > 0
         neg = p.neg
         if neg is not None and neg.n_aux:
             self.ring_neg = np.zeros((self.slots, neg.n_aux), np.int64)
             self.key_neg = neg.delay.astype(np.int64) * neg.n_aux + neg.aux
         else:
             self.ring_neg = None
-        self.ref_until = np.full(n, -1, np.int64)
-        self.native = NativeInputs(p)
         self.last_ref = -1
-        self.t = 0
-        self.active = np.zeros(c, np.int64)
         # the join as (parent slice, aux slice) pairs where parents are contiguous runs
         par = p.join_parent
         cuts = np.flatnonzero(np.diff(par) != 1) + 1 if len(par) else np.zeros(0, np.int64)
@@ -116,7 +129,7 @@ class Engine:
         scratch, scratch_n = np.empty(c, np.int64), np.empty(n, np.int64)
         keep_u, keep_v, bias, vth = self.keep_u, self.keep_v, self.bias, p.vth
         refr, ref_until = p.refractory, self.ref_until
-        par, n_aux = p.join_parent, c - n
+        n_aux = c - n
         # source spikes: the ones stamped t0 + k + 1 are sent in step k
         t0 = self.t
         bounds = np.searchsorted(p.input_stamp, np.arange(t0 + 1, t0 + steps + 2))

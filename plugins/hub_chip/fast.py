@@ -1,19 +1,20 @@
 """The same engine as engine.py, compiled with numba (optional: ``pip install numba``).
 
 ``SNN_HUB_CHIP_NO_NUMBA=1`` disables it (to test the numpy path on a machine with numba).
-It performs exactly the integer operations of :mod:`hub_chip.engine`, fused into one loop
-per step, and is tested to give identical u, v and spikes (tests/test_chip_engine.py).  On
-CUBA it is about ten times faster than the numpy engine, whose cost is dominated by ~30
-array operations per step.  Programs with negative weight exponents use the numpy engine.
+It starts from the same state (:class:`hub_chip.engine.EngineState`) and performs exactly
+the integer operations of :mod:`hub_chip.engine`, fused into one loop per step; it is
+tested to give identical u, v and spikes (tests/test_chip_golden.py,
+tests/test_chip_reference.py, tests/test_chip_report.py).  On CUBA it is about ten times
+faster than the numpy engine, whose cost is dominated by ~30 array operations per step.
+Programs with negative weight exponents use the numpy engine.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .engine import EngineOutput
-from .native import NativeInputs
-
 from ._numba import numba_available
+from .compartment import DECAY_ONE, DECAY_SHIFT, U_HALF, U_MASK, V_MAX
+from .engine import EngineOutput, EngineState
 
 HAVE_NUMBA = numba_available()
 if HAVE_NUMBA:  # pragma: no cover - exercised when numba is installed
@@ -32,9 +33,8 @@ def _kernel(t0, steps, u, v, keep_u, keep_v, bias, vth, refr, ref_until, aux_of,
     wraps, v clips, native input spikes).  Stops early when the spike buffer could
     overflow.  Native Poisson counts: SplitMix64 of the counter and table inversion, as
     :meth:`hub_chip.native.NativeInputs.rows` computes them."""
-    half = np.int64(1) << 23
-    mask = (np.int64(1) << 24) - 1
-    vmax = half - 1
+    half, mask, vmax = np.int64(U_HALF), np.int64(U_MASK), np.int64(V_MAX)
+    toward_zero = DECAY_ONE - 1        # added to a negative product: the shift truncates
     L, C = ring.shape
     n_sp, events, wraps, clips, nat_spikes = 0, 0, 0, 0, 0
     cap = len(sp_idx)
@@ -56,8 +56,8 @@ def _kernel(t0, steps, u, v, keep_u, keep_v, bias, vth, refr, ref_until, aux_of,
         for i in range(C):
             x = u[i] * keep_u[i]
             if x < 0:
-                x += 4095
-            x = (x >> 12) + ring[slot, i]
+                x += toward_zero
+            x = (x >> DECAY_SHIFT) + ring[slot, i]
             ring[slot, i] = 0
             if x >= half or x < -half:
                 wraps += 1
@@ -68,8 +68,8 @@ def _kernel(t0, steps, u, v, keep_u, keep_v, bias, vth, refr, ref_until, aux_of,
         for i in range(n):
             y = v[i] * keep_v[i]
             if y < 0:
-                y += 4095
-            y = (y >> 12) + u[i] + bias[i]
+                y += toward_zero
+            y = (y >> DECAY_SHIFT) + u[i] + bias[i]
             a = aux_of[i]
             if a >= 0:
                 y += u[a]
@@ -154,7 +154,7 @@ def kernel():
     return _compiled
 
 
-class FastEngine:
+class FastEngine(EngineState):
     """Drop-in replacement for :class:`hub_chip.engine.Engine` (same state, same output)."""
 
     #: spikes buffered per kernel call before the kernel returns to grow the buffer
@@ -165,25 +165,10 @@ class FastEngine:
             raise ImportError("numba is not installed")
         if program.neg is not None and program.neg.n_aux:
             raise ValueError("negative weight exponents: use the numpy engine")
-        program.validate()
-        self.p = p = program
-        self.probes = list(probes)
-        self.count_activity = count_activity
-        c, n = p.n_comp, p.n_neurons
-        self.u = p.u0.astype(np.int64).copy()
-        self.v = p.v0.astype(np.int64).copy()
-        self.keep_u = (4096 - p.du).astype(np.int64)
-        self.keep_v = (4096 - p.dv).astype(np.int64)
-        self.bias = p.bias.astype(np.int64).copy()
-        self.slots = p.max_delay + 2
-        self.ring = np.zeros((self.slots, c), np.int64)
-        self.key = (p.delay.astype(np.int64) * c + p.target).astype(np.int64)
-        self.aux_of = np.full(n, -1, np.int64)
-        self.aux_of[p.join_parent] = n + np.arange(c - n)
-        self.ref_until = np.full(n, -1, np.int64)
-        self.active = np.zeros(c, np.int64)
-        self.native = NativeInputs(p)
-        self.t = 0
+        super().__init__(program, probes, count_activity)
+        n = program.n_neurons
+        self.aux_of = np.full(n, -1, np.int64)      # auxiliary compartment of each neuron
+        self.aux_of[program.join_parent] = n + np.arange(program.n_comp - n)
         self.run(0)  # compile (or load from numba's cache) now, at build time
 
     def run(self, steps: int, progress=None) -> EngineOutput:

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .compartment import DECAY_ONE
+
 
 @dataclass
 class NegativeGroups:
@@ -93,8 +95,8 @@ class Program:
         assert len(self.bias) == n and len(self.v0) == n and len(self.u0) == c
         assert len(self.join_parent) == c - n
         assert len(self.ptr) == self.n_senders + 1
-        assert ((self.du >= 0) & (self.du <= 4096)).all()
-        assert ((self.dv >= 0) & (self.dv <= 4095)).all()
+        assert ((self.du >= 0) & (self.du <= DECAY_ONE)).all()
+        assert ((self.dv >= 0) & (self.dv < DECAY_ONE)).all()
         assert len(self.target) == len(self.delay) == len(self.weight) == self.ptr[-1]
         if len(self.delay):
             assert self.delay.min() >= 0 and self.delay.max() <= 62

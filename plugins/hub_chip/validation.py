@@ -1,4 +1,4 @@
-"""Range checks of ChipLIF's integer parameters (DESIGN section 8)."""
+"""Range checks of ChipLIF's integer parameters (docs/chip.md, section 1)."""
 from __future__ import annotations
 
 import numpy as np
