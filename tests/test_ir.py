@@ -50,6 +50,29 @@ def rich_network():
     return net
 
 
+def legacy_network():
+    """:func:`rich_network` plus plastic synapses, a native Poisson source and unit strings:
+    the network stored in ``tests/data/network_v1.npz`` (written by the format-1 code)."""
+    net = rich_network()
+    cells = net.add_population(4, hub.LIF(synapse="delta", tau_m="15 ms"), label="cells")
+    dopa = net.add_source(hub.PoissonSource(rate="5 Hz", stop=80.0), size=2, label="dopa")
+    native = net.add_source(hub.PoissonSource(rate=30.0, resolve="native"), size=5,
+                            label="native")
+    net.connect(native, cells, hub.FixedProbability(0.5, seed=3), hub.Static(0.2, "1 ms"),
+                label="nat")
+    stdp = net.connect("noise", cells, hub.AllToAll(allow_self_connections=False),
+                       hub.Plastic(hub.STDP(pairing="nearest_symmetric", w_max=0.5), 0.1, 1.5),
+                       label="stdp")
+    net.connect(dopa, cells, hub.FixedInDegree(1),
+                hub.Plastic(hub.DopamineSTDP(modulator=dopa, modulator_delay=2.0, w_max=1.0),
+                            0.3), label="dopa_stdp")
+    net.connect("trains", cells, hub.AllToAll(),
+                hub.Plastic(hub.TsodyksMarkram(U=0.2, tau_fac="100 ms"), 0.4, 1.0,
+                            receptor="excitatory"), label="tm")
+    net.record(stdp, "weight", interval=1.0, indices=[0, 3])
+    return net
+
+
 def test_save_load_round_trip_is_equal(tmp_path):
     net = rich_network()
     path = hub.save(net, tmp_path / "net.npz")
@@ -210,3 +233,32 @@ def test_every_parameter_declares_a_known_unit():
             units.dimension_of(p.unit)
         for s in cls.state:
             units.dimension_of(s.unit)
+
+
+# --- files written by earlier versions --------------------------------------------------------
+DATA = __import__("pathlib").Path(__file__).resolve().parent / "data"
+
+
+def test_a_format_1_file_loads_equal_to_the_network_it_was_written_from():
+    back = hub.load(DATA / "network_v1.npz")
+    assert back == legacy_network()
+    assert back.population("native").model.resolve == "native"
+    rule = back.projections[-2].synapse.rule
+    assert (rule.modulator, rule.modulator_delay) == ("dopa", 2.0)
+
+
+def test_a_format_1_resolved_file_loads_the_same_arrays():
+    from hub.resolved_io import load_resolved
+
+    a, b = load_resolved(DATA / "resolved_v1.npz"), hub.resolve(legacy_network(), 5.0)
+    assert a.steps == b.steps and list(a.populations) == list(b.populations)
+    for pa, pb in zip(a.projections, b.projections):
+        for name in ("pre_idx", "post_idx", "weight", "delay_steps"):
+            np.testing.assert_array_equal(getattr(pa, name), getattr(pb, name))
+        assert (pa.rule is None) == (pb.rule is None)
+        if pa.rule is not None:
+            assert pa.rule.rule == pb.rule.rule and pa.rule.params == pb.rule.params
+    for label, src in b.sources.items():
+        np.testing.assert_array_equal(a.sources[label].stamps, src.stamps)
+        assert a.sources[label].native == src.native
+    assert [p.model for p in a.populations.values()] == [p.model for p in b.populations.values()]
