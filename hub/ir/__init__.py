@@ -1,4 +1,4 @@
-"""The intermediate representation: pure data, imports numpy only."""
+"""The intermediate representation: pure data, imports numpy (and hub.errors) only."""
 from .connectors import (AllToAll, Connector, FixedInDegree, FixedOutDegree, FixedProbability,
                          FromArrays, FromList, OneToOne)
 from .io import load, save
