@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass, field
+from functools import singledispatch
 
 import numpy as np
 
@@ -34,7 +35,7 @@ from .ir.connectors import (AllToAll, FixedInDegree, FixedOutDegree, FixedProbab
 from .ir.neurons import NeuronModel
 from .ir.random import Distribution
 from .ir.rule_checks import rule_values
-from .ir.sources import PoissonSource, SpikeTimes, StepCurrentSource
+from .ir.sources import DCSource, PoissonSource, SpikeTimes, StepCurrentSource
 from .ir.synapses import Plastic
 from .sorting import stable_argsort
 
@@ -219,16 +220,7 @@ def resolve(network, duration: float) -> ResolvedNetwork:
     for k, inj in enumerate(network.injections):
         size = out.populations[inj.target].size
         idx = np.arange(size) if inj.indices is None else np.asarray(inj.indices, np.int64)
-        src = inj.source
-        if isinstance(src, StepCurrentSource):
-            t = np.atleast_1d(np.asarray(units.convert(src.times, "ms"), float))
-            a = np.atleast_1d(np.asarray(units.convert(src.amplitudes, "nA"), float))
-        else:
-            start = float(units.convert(src.start, "ms"))
-            stop = float(units.convert(src.stop, "ms"))
-            t = np.array([start] + ([stop] if math.isfinite(stop) else []))
-            a = np.array([float(units.convert(src.amplitude, "nA"))] + ([0.0] if
-                                                                       math.isfinite(stop) else []))
+        t, a = _current_steps(inj.source)
         out.injections.append(ResolvedInjection(inj.target, idx, _stamp(t, dt), a))
     for probe in network.probes:
         size = out.size_of(probe.population)
@@ -247,6 +239,29 @@ def resolve(network, duration: float) -> ResolvedNetwork:
         out.synapse_probes.append(ResolvedSynapseProbe(probe.projection, probe.variable,
                                                        _interval_steps(probe.interval, dt), idx))
     return out
+
+
+# --- current sources: (switch times in ms, amplitudes in nA), one function per class -------
+@singledispatch
+def _current_steps(src) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - validated
+    raise TypeError(f"no resolution for current source {src!r}")
+
+
+@_current_steps.register
+def _(src: StepCurrentSource):
+    return (np.atleast_1d(np.asarray(units.convert(src.times, "ms"), float)),
+            np.atleast_1d(np.asarray(units.convert(src.amplitudes, "nA"), float)))
+
+
+@_current_steps.register
+def _(src: DCSource):
+    """On at ``start`` with ``amplitude``, off (0 nA) at ``stop`` if finite."""
+    start = float(units.convert(src.start, "ms"))
+    stop = float(units.convert(src.stop, "ms"))
+    amplitude = float(units.convert(src.amplitude, "nA"))
+    if math.isfinite(stop):
+        return np.array([start, stop]), np.array([amplitude, 0.0])
+    return np.array([start]), np.array([amplitude])
 
 
 def _interval_steps(interval, dt) -> int:
@@ -285,28 +300,45 @@ def _resolve_population(pop, seed) -> ResolvedPopulation:
 
 
 def _resolve_source(pop, dt, steps, seed) -> ResolvedSource:
-    src = pop.model
-    if isinstance(src, SpikeTimes):
-        times = src.times
-        nested = len(times) > 0 and all(np.ndim(t) == 1 for t in times)
-        trains = [np.asarray(units.convert(t, "ms"), float) for t in times] if nested else \
-            [np.asarray(units.convert(times, "ms"), float)] * pop.size
-        idx = np.repeat(np.arange(pop.size), [len(t) for t in trains])
-        stamps = _stamp(np.concatenate(trains), dt) if len(idx) else np.zeros(0, np.int64)
-        keep = stamps <= steps
-        idx, stamps = idx[keep], stamps[keep]
-    elif isinstance(src, PoissonSource) and getattr(src, "resolve", "hub") == "native":
+    return _draw_source(pop.model, pop, dt, steps, seed)
+
+
+# --- spike sources: one function per class ---------------------------------------------------
+@singledispatch
+def _draw_source(src, pop, dt, steps, seed) -> ResolvedSource:  # pragma: no cover - validated
+    raise TypeError(f"no resolution for spike source {src!r}")
+
+
+def _sorted_events(pop, idx, stamps) -> ResolvedSource:
+    order = np.lexsort((idx, stamps))
+    return ResolvedSource(pop.label, pop.size, idx[order].astype(np.int64),
+                          stamps[order].astype(np.int64))
+
+
+@_draw_source.register
+def _(src: SpikeTimes, pop, dt, steps, seed) -> ResolvedSource:
+    """Stamp round(t/dt) for each time t; one list for all neurons or one per neuron."""
+    times = src.times
+    nested = len(times) > 0 and all(np.ndim(t) == 1 for t in times)
+    trains = [np.asarray(units.convert(t, "ms"), float) for t in times] if nested else \
+        [np.asarray(units.convert(times, "ms"), float)] * pop.size
+    idx = np.repeat(np.arange(pop.size), [len(t) for t in trains])
+    stamps = _stamp(np.concatenate(trains), dt) if len(idx) else np.zeros(0, np.int64)
+    keep = stamps <= steps
+    return _sorted_events(pop, idx[keep], stamps[keep])
+
+
+@_draw_source.register
+def _(src: PoissonSource, pop, dt, steps, seed) -> ResolvedSource:
+    """Poisson(rate dt) spikes per step, drawn here from the network seed; or, native, the
+    rates and the window for the backend to draw."""
+    if src.native:
         rate, first, last = poisson_window(src, pop.size, dt, steps)
         empty = np.zeros(0, np.int64)
         return ResolvedSource(pop.label, pop.size, empty, empty.copy(), native=True,
                               rate=rate.copy(), first_step=first, last_step=last)
-    elif isinstance(src, PoissonSource):
-        idx, stamps = _poisson(src, pop.size, dt, steps, stream(seed, pop.label, "poisson"))
-    else:  # pragma: no cover - validation rejects it
-        raise TypeError(src)
-    order = np.lexsort((idx, stamps))
-    return ResolvedSource(pop.label, pop.size, idx[order].astype(np.int64),
-                          stamps[order].astype(np.int64))
+    idx, stamps = _poisson(src, pop.size, dt, steps, stream(seed, pop.label, "poisson"))
+    return _sorted_events(pop, idx, stamps)
 
 
 def poisson_window(src: PoissonSource, n, dt, steps):
@@ -340,7 +372,7 @@ def native_out_degree(resolved: "ResolvedNetwork", label: str) -> np.ndarray:
 
 def native_sources(resolved: "ResolvedNetwork") -> dict[str, ResolvedSource]:
     """The native Poisson sources of ``resolved`` (label -> source)."""
-    return {k: s for k, s in resolved.sources.items() if getattr(s, "native", False)}
+    return {k: s for k, s in resolved.sources.items() if s.native}
 
 
 def _poisson(src: PoissonSource, n, dt, steps, rng):
@@ -369,27 +401,9 @@ def _counts(lam, n, first, last, rng):
 def _resolve_projection(proj, out: ResolvedNetwork, dt, seed) -> ResolvedProjection:
     n_pre, n_post = out.size_of(proj.pre), out.size_of(proj.post)
     c = proj.connector
-    rng = stream(c.seed if getattr(c, "seed", None) is not None else seed, proj.label, "connect")
-    same = proj.pre == proj.post
-    no_self = same and not getattr(c, "allow_self_connections", True)
-    if isinstance(c, FromArrays):
-        pre, post = np.asarray(c.pre, np.int64), np.asarray(c.post, np.int64)
-    elif isinstance(c, OneToOne):
-        pre = post = np.arange(n_pre, dtype=np.int64)
-    elif isinstance(c, AllToAll):
-        pre, post = (a.ravel().astype(np.int64) for a in
-                     np.meshgrid(np.arange(n_pre), np.arange(n_post), indexing="ij"))
-        if no_self:
-            keep = pre != post
-            pre, post = pre[keep], post[keep]
-    elif isinstance(c, FixedProbability):
-        pre, post = bernoulli_pairs(rng, n_pre, n_post, float(c.p), exclude_diagonal=no_self)
-    elif isinstance(c, FixedOutDegree):
-        pre, post = fixed_degree(rng, n_pre, n_post, c.n, no_self, c.with_replacement)
-    elif isinstance(c, FixedInDegree):
-        post, pre = fixed_degree(rng, n_post, n_pre, c.n, no_self, c.with_replacement)
-    else:  # pragma: no cover
-        raise TypeError(c)
+    rng = stream(seed if c.seed is None else c.seed, proj.label, "connect")
+    no_self = proj.pre == proj.post and not c.allow_self_connections
+    pre, post = connect(c, n_pre, n_post, no_self, rng)
     # sort by (pre, post); most connectors already draw in that order, so check first
     order = pre_post_order(pre, post, n_post)
     if order is not None:
@@ -397,8 +411,7 @@ def _resolve_projection(proj, out: ResolvedNetwork, dt, seed) -> ResolvedProject
     syn = proj.synapse
     target = out.populations[proj.post].model
     loc = f"projection {proj.label!r}"
-    wv = c.weight if isinstance(c, FromArrays) and c.weight is not None else syn.weight
-    dv = c.delay if isinstance(c, FromArrays) and c.delay is not None else syn.delay
+    wv, dv = c.synapse_values(syn)
     weight = _per_synapse(wv, target.weight_unit, len(pre), order, (proj.label, "weight"),
                           seed, f"{loc}.weight")
     delay = _per_synapse(dt if dv is None else dv, "ms", len(pre), order,
@@ -406,6 +419,51 @@ def _resolve_projection(proj, out: ResolvedNetwork, dt, seed) -> ResolvedProject
     steps = np.maximum(1, to_steps(delay, dt)).astype(np.int64)
     return ResolvedProjection(proj.label, proj.pre, proj.post, pre, post, weight, steps,
                               syn.receptor, _resolve_rule(syn, target, dt))
+
+
+@singledispatch
+def connect(c, n_pre: int, n_post: int, no_self: bool, rng) -> tuple[np.ndarray, np.ndarray]:
+    """(pre, post) index arrays of connector ``c`` between populations of ``n_pre`` and
+    ``n_post`` neurons (``no_self``: drop i -> i); one registered function per connector
+    class."""
+    raise TypeError(f"no resolution for connector {c!r}")  # pragma: no cover - validated
+
+
+@connect.register
+def _(c: FromArrays, n_pre, n_post, no_self, rng):
+    return np.asarray(c.pre, np.int64), np.asarray(c.post, np.int64)
+
+
+@connect.register
+def _(c: OneToOne, n_pre, n_post, no_self, rng):
+    pre = np.arange(n_pre, dtype=np.int64)
+    return pre, pre.copy()
+
+
+@connect.register
+def _(c: AllToAll, n_pre, n_post, no_self, rng):
+    pre, post = (a.ravel().astype(np.int64) for a in
+                 np.meshgrid(np.arange(n_pre), np.arange(n_post), indexing="ij"))
+    if no_self:
+        keep = pre != post
+        pre, post = pre[keep], post[keep]
+    return pre, post
+
+
+@connect.register
+def _(c: FixedProbability, n_pre, n_post, no_self, rng):
+    return bernoulli_pairs(rng, n_pre, n_post, float(c.p), exclude_diagonal=no_self)
+
+
+@connect.register
+def _(c: FixedInDegree, n_pre, n_post, no_self, rng):
+    post, pre = fixed_degree(rng, n_post, n_pre, c.n, no_self, c.with_replacement)
+    return pre, post
+
+
+@connect.register
+def _(c: FixedOutDegree, n_pre, n_post, no_self, rng):
+    return fixed_degree(rng, n_pre, n_post, c.n, no_self, c.with_replacement)
 
 
 def pre_post_order(pre: np.ndarray, post: np.ndarray, n_post: int) -> np.ndarray | None:
@@ -428,10 +486,9 @@ def _resolve_rule(syn, target, dt) -> ResolvedRule | None:
         return None
     rule = syn.rule
     params = rule_values(rule, target.weight_unit, "rule", [])  # validated already
-    modulator = getattr(rule, "modulator", None)
-    delay = getattr(rule, "modulator_delay", None)
+    delay = rule.modulator_delay
     delay_steps = 1 if delay is None else max(1, int(to_steps(units.convert(delay, "ms"), dt)))
-    return ResolvedRule(rule, params, modulator, delay_steps)
+    return ResolvedRule(rule, params, rule.modulator, delay_steps)
 
 
 def _per_synapse(value, unit, n, order, keys, seed, loc):

@@ -4,58 +4,44 @@
 the scalars, labels, neuron models and learning rules, and every array (parameters, initial
 values, source events, connectivity, injections, probe indices) stored as it is, so
 ``load_resolved(path)`` gives arrays equal bit for bit to the ones written.  The neuron
-model is written with :meth:`NeuronModel.to_dict` (the model file's encoding) and rebuilt
-by kind; a kind registered by a plugin (``hub_register_kinds``) is found through the
-plugin manager.
+model and learning rule are written with their ``to_dict`` (the model file's encoding) and
+rebuilt by kind; a kind from a plugin is found in ``extra_kinds`` (by default the kinds the
+plugins register with ``hub_register_kinds``).
 """
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 
 from .errors import Diagnostic, ValidationError
-from .ir import serialize
 from .ir.io import write_document
+from .ir.neurons import NeuronModel
+from .ir.node import Node, build, kinds_of
+from .ir.plasticity import rule_from_dict
+from .ir.serialize import ArrayTable
 from .resolve import (ResolvedInjection, ResolvedNetwork, ResolvedPopulation, ResolvedProbe,
-                      ResolvedProjection, ResolvedSource)
+                      ResolvedProjection, ResolvedRule, ResolvedSource, ResolvedSynapseProbe)
 
 FORMAT = "snn-hub/resolved"
 VERSION = 1
 
 
-class _Arrays:
-    """Collects arrays under short keys (``r0``, ``r1``, ...) and returns the key."""
-
-    def __init__(self):
-        self.arrays: dict[str, np.ndarray] = {}
-
-    def put(self, array) -> str:
-        key = f"r{len(self.arrays)}"
-        self.arrays[key] = np.asarray(array)
-        return key
-
-
 def save_resolved(resolved: ResolvedNetwork, path) -> str:
     """Write ``resolved`` to ``path`` (``.npz``) atomically; return the path."""
-    store = _Arrays()
-    serialize._ARRAYS = []          # model values: arrays go to the side table, as hub.save
-    try:
-        doc = _header(resolved, store)
-        model_arrays = serialize._ARRAYS
-    finally:
-        serialize._ARRAYS = None
-    arrays = dict(store.arrays)
-    arrays.update({f"a{i}": np.asarray(a) for i, a in enumerate(model_arrays)})
-    return write_document(path, "__resolved__", doc, arrays, compress=False)
+    resolved_arrays = ArrayTable(prefix="r")    # the resolved arrays, keys r0, r1, ...
+    model_arrays = ArrayTable()                 # array values of models and rules, as hub.save
+    doc = _header(resolved, lambda a: f"r{resolved_arrays.put(a)}", model_arrays)
+    return write_document(path, "__resolved__", doc,
+                          {**resolved_arrays.arrays, **model_arrays.arrays}, compress=False)
 
 
-def _header(r: ResolvedNetwork, store: _Arrays) -> dict:
-    put = store.put
+def _header(r: ResolvedNetwork, put, model_arrays: ArrayTable) -> dict:
     return {
         "format": FORMAT, "version": VERSION, "dt": r.dt, "seed": r.seed, "steps": r.steps,
         "label": r.label,
-        "populations": [{"label": p.label, "size": p.size, "model": p.model.to_dict(),
+        "populations": [{"label": p.label, "size": p.size, "model": p.model.to_dict(model_arrays),
                          "params": {k: put(v) for k, v in p.params.items()},
                          "initial": {k: put(v) for k, v in p.initial.items()}}
                         for p in r.populations.values()],
@@ -63,7 +49,7 @@ def _header(r: ResolvedNetwork, store: _Arrays) -> dict:
         "projections": [{"label": p.label, "pre": p.pre, "post": p.post,
                          "pre_idx": put(p.pre_idx), "post_idx": put(p.post_idx),
                          "weight": put(p.weight), "delay_steps": put(p.delay_steps),
-                         "receptor": p.receptor, "rule": _rule(getattr(p, "rule", None), put)}
+                         "receptor": p.receptor, "rule": _rule(p.rule, put, model_arrays)}
                         for p in r.projections],
         "injections": [{"target": i.target, "indices": put(i.indices), "stamps": put(i.stamps),
                         "amplitudes": put(i.amplitudes)} for i in r.injections],
@@ -72,31 +58,33 @@ def _header(r: ResolvedNetwork, store: _Arrays) -> dict:
                    for p in r.probes],
         "synapse_probes": [{"projection": p.projection, "variable": p.variable,
                             "interval_steps": p.interval_steps, "indices": put(p.indices)}
-                           for p in getattr(r, "synapse_probes", [])],
+                           for p in r.synapse_probes],
     }
 
 
 def _source(s, put) -> dict:
     d = {"label": s.label, "size": s.size, "indices": put(s.indices), "stamps": put(s.stamps)}
-    if getattr(s, "native", False):     # native Poisson: rates and window, no events
+    if s.native:     # native Poisson: rates and window, no events
         d.update(native=True, rate=put(s.rate), first_step=int(s.first_step),
                  last_step=int(s.last_step))
     return d
 
 
-def _rule(resolved_rule, put):
+def _rule(resolved_rule, put, model_arrays: ArrayTable):
     """A projection's resolved learning rule: the rule's own dict and the resolved values."""
     if resolved_rule is None:
         return None
     params = {k: {"array": put(v)} if np.ndim(v) else float(v)
               for k, v in resolved_rule.params.items()}
-    return {"rule": resolved_rule.rule.to_dict(), "params": params,
+    return {"rule": resolved_rule.rule.to_dict(model_arrays), "params": params,
             "modulator": resolved_rule.modulator,
             "modulator_delay_steps": int(resolved_rule.modulator_delay_steps)}
 
 
-def load_resolved(path) -> ResolvedNetwork:
-    """Read a file written by :func:`save_resolved`."""
+def load_resolved(path, extra_kinds: Mapping[str, type] | None = None) -> ResolvedNetwork:
+    """Read a file written by :func:`save_resolved`.  ``extra_kinds`` (kind -> class): the
+    kinds from outside hub the file may use; by default those the installed plugins register
+    (asked only when the file uses a kind hub does not have)."""
     with np.load(path, allow_pickle=False) as f:
         if "__resolved__" not in f.files:
             raise ValidationError(Diagnostic(str(path), "not a resolved snn-hub network file",
@@ -108,11 +96,14 @@ def load_resolved(path) -> ResolvedNetwork:
                                          f"{doc['version']} is newer than this snn-hub "
                                          f"({VERSION})", "upgrade snn-hub"))
     get = arrays.__getitem__
+    table = ArrayTable(arrays)
+    kinds = _PluginKinds() if extra_kinds is None else extra_kinds
     out = ResolvedNetwork(float(doc["dt"]), int(doc["seed"]), int(doc["steps"]),
                           label=doc.get("label", ""))
     for p in doc["populations"]:
         out.populations[p["label"]] = ResolvedPopulation(
-            p["label"], int(p["size"]), _model(p["model"], arrays),
+            p["label"], int(p["size"]),
+            build(p["model"], NeuronModel, table, kinds, f"populations.{p['label']}.model"),
             {k: get(v) for k, v in p["params"].items()},
             {k: get(v) for k, v in p["initial"].items()})
     for s in doc["sources"]:
@@ -126,7 +117,7 @@ def load_resolved(path) -> ResolvedNetwork:
                                   get(p["post_idx"]), get(p["weight"]), get(p["delay_steps"]),
                                   p["receptor"])
         if p.get("rule") is not None:
-            proj.rule = _load_rule(p["rule"], arrays)
+            proj.rule = _load_rule(p["rule"], arrays, table, kinds)
         out.projections.append(proj)
     for i in doc["injections"]:
         out.injections.append(ResolvedInjection(i["target"], get(i["indices"]),
@@ -135,45 +126,43 @@ def load_resolved(path) -> ResolvedNetwork:
         out.probes.append(ResolvedProbe(p["population"], p["variable"], int(p["interval_steps"]),
                                         get(p["indices"])))
     if doc.get("synapse_probes"):
-        from .resolve import ResolvedSynapseProbe
-
         out.synapse_probes = [ResolvedSynapseProbe(p["projection"], p["variable"],
                                                    int(p["interval_steps"]), get(p["indices"]))
                               for p in doc["synapse_probes"]]
     return out
 
 
-def _load_rule(d: dict, arrays: dict):
-    from .ir.plasticity import rule_from_dict
-    from .resolve import ResolvedRule
-
-    rule = rule_from_dict(d["rule"], lambda v: serialize.decode_value(v, arrays))
+def _load_rule(d: dict, arrays: dict, table: ArrayTable, kinds: Mapping[str, type]):
+    rule = rule_from_dict(d["rule"], table, kinds)
     params = {k: arrays[v["array"]] if isinstance(v, dict) else float(v)
               for k, v in d["params"].items()}
     return ResolvedRule(rule, params, d.get("modulator"), int(d.get("modulator_delay_steps", 1)))
 
 
-def _model(d: dict, arrays: dict):
-    from .ir.neurons import NEURON_MODELS
+class _PluginKinds(Mapping):
+    """The kinds the installed plugins register (``hub_register_kinds``), collected on the
+    first look-up: a file that uses only hub's own kinds never asks the plugin manager."""
 
-    d = dict(d)
-    kind = d.pop("kind")
-    cls = NEURON_MODELS.get(kind) or _plugin_kinds().get(kind)
-    if cls is None:
-        raise ValidationError(Diagnostic("model", f"unknown neuron model kind {kind!r}",
-                                         "install the plugin that registers it"))
-    return cls(**{k: serialize.decode_value(v, arrays) for k, v in d.items()})
+    def __init__(self):
+        self._kinds: dict[str, type] | None = None
 
+    def _load(self) -> dict[str, type]:
+        if self._kinds is None:
+            from .plugins import plugin_manager
 
-def _plugin_kinds() -> dict:
-    from .plugins import plugin_manager
+            found = plugin_manager().hook.hub_register_kinds()
+            self._kinds = kinds_of(c for group in found for c in group or []
+                                   if isinstance(c, type) and issubclass(c, Node))
+        return self._kinds
 
-    kinds = {}
-    for found in plugin_manager().hook.hub_register_kinds():
-        for cls in found or []:
-            if isinstance(getattr(cls, "kind", None), str):
-                kinds[cls.kind] = cls
-    return kinds
+    def __getitem__(self, kind: str) -> type:
+        return self._load()[kind]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
 
 
 __all__ = ["save_resolved", "load_resolved"]

@@ -50,6 +50,29 @@ def rich_network():
     return net
 
 
+def legacy_network():
+    """:func:`rich_network` plus plastic synapses, a native Poisson source and unit strings:
+    the network stored in ``tests/data/network_v1.npz`` (written by the format-1 code)."""
+    net = rich_network()
+    cells = net.add_population(4, hub.LIF(synapse="delta", tau_m="15 ms"), label="cells")
+    dopa = net.add_source(hub.PoissonSource(rate="5 Hz", stop=80.0), size=2, label="dopa")
+    native = net.add_source(hub.PoissonSource(rate=30.0, resolve="native"), size=5,
+                            label="native")
+    net.connect(native, cells, hub.FixedProbability(0.5, seed=3), hub.Static(0.2, "1 ms"),
+                label="nat")
+    stdp = net.connect("noise", cells, hub.AllToAll(allow_self_connections=False),
+                       hub.Plastic(hub.STDP(pairing="nearest_symmetric", w_max=0.5), 0.1, 1.5),
+                       label="stdp")
+    net.connect(dopa, cells, hub.FixedInDegree(1),
+                hub.Plastic(hub.DopamineSTDP(modulator=dopa, modulator_delay=2.0, w_max=1.0),
+                            0.3), label="dopa_stdp")
+    net.connect("trains", cells, hub.AllToAll(),
+                hub.Plastic(hub.TsodyksMarkram(U=0.2, tau_fac="100 ms"), 0.4, 1.0,
+                            receptor="excitatory"), label="tm")
+    net.record(stdp, "weight", interval=1.0, indices=[0, 3])
+    return net
+
+
 def test_save_load_round_trip_is_equal(tmp_path):
     net = rich_network()
     path = hub.save(net, tmp_path / "net.npz")
@@ -210,3 +233,177 @@ def test_every_parameter_declares_a_known_unit():
             units.dimension_of(p.unit)
         for s in cls.state:
             units.dimension_of(s.unit)
+
+
+# --- files written by earlier versions --------------------------------------------------------
+DATA = __import__("pathlib").Path(__file__).resolve().parent / "data"
+
+
+def test_a_format_1_file_loads_equal_to_the_network_it_was_written_from():
+    back = hub.load(DATA / "network_v1.npz")
+    assert back == legacy_network()
+    assert back.population("native").model.resolve == "native"
+    rule = back.projections[-2].synapse.rule
+    assert (rule.modulator, rule.modulator_delay) == ("dopa", 2.0)
+
+
+def test_a_format_1_resolved_file_loads_the_same_arrays():
+    from hub.resolved_io import load_resolved
+
+    a, b = load_resolved(DATA / "resolved_v1.npz"), hub.resolve(legacy_network(), 5.0)
+    assert a.steps == b.steps and list(a.populations) == list(b.populations)
+    for pa, pb in zip(a.projections, b.projections):
+        for name in ("pre_idx", "post_idx", "weight", "delay_steps"):
+            np.testing.assert_array_equal(getattr(pa, name), getattr(pb, name))
+        assert (pa.rule is None) == (pb.rule is None)
+        if pa.rule is not None:
+            assert pa.rule.rule == pb.rule.rule and pa.rule.params == pb.rule.params
+    for label, src in b.sources.items():
+        np.testing.assert_array_equal(a.sources[label].stamps, src.stamps)
+        assert a.sources[label].native == src.native
+    assert [p.model for p in a.populations.values()] == [p.model for p in b.populations.values()]
+
+
+# --- kinds from outside hub (plugins) ----------------------------------------------------------
+class MyLIF(hub.NeuronModel):
+    """A vendor's leaky integrator: tau dV/dt = v_rest - V (V mV, t ms); spike at V >= v_th."""
+
+    kind = "vendor.MyLIF"
+    parameters = (hub.Param("tau", "ms", 10.0, "membrane time constant", "positive"),
+                  hub.Param("v_th", "mV", -50.0, "threshold"))
+    options = {"mode": ("fast", "exact")}
+    state = (hub.State("v", "mV", -65.0, "membrane potential"),)
+
+
+class MyRule(hub.Rule):
+    """A vendor's rule: w <- w + eta at each presynaptic spike (eta in the weight unit)."""
+
+    kind = "vendor.MyRule"
+    parameters = (hub.Param("eta", "weight", 0.01, "step", "nonneg"),)
+
+
+def vendor_network():
+    net = hub.Network(dt=0.1, seed=1)
+    src = net.add_source(hub.PoissonSource(rate=10.0), size=3, label="in")
+    cells = net.add_population(4, MyLIF(tau=np.linspace(5, 20, 4), mode="exact"), label="v")
+    net.connect(src, cells, hub.AllToAll(), hub.Plastic(MyRule(eta=0.02), 0.1), label="p")
+    return net
+
+
+def test_a_plugin_kind_round_trips_with_extra_kinds(tmp_path):
+    from hub.ir.node import kinds_of
+
+    net = vendor_network()
+    assert net.populations[1].model.label == "vendor.MyLIF[mode=exact]"
+    path = hub.save(net, tmp_path / "vendor.npz")
+    back = hub.load(path, extra_kinds=kinds_of([MyLIF, MyRule]))
+    assert back == net
+    assert type(back.populations[1].model) is MyLIF
+    np.testing.assert_array_equal(back.populations[1].model.values["tau"], np.linspace(5, 20, 4))
+    assert back.projections[0].synapse.rule == MyRule(eta=0.02)
+    assert hub.model("vendor.MyLIF", extra_kinds={"vendor.MyLIF": MyLIF}, tau=3.0) == MyLIF(tau=3.0)
+
+
+def test_a_plugin_kind_without_extra_kinds_is_a_clear_error(tmp_path):
+    path = hub.save(vendor_network(), tmp_path / "vendor.npz")
+    with pytest.raises(hub.HubError) as err:
+        hub.load(path)
+    text = str(err.value)
+    assert not isinstance(err.value, KeyError)
+    for expected in ["populations[1](v).model", "'vendor.MyLIF'", "LIF, LIFCond",
+                     "install the plugin that provides 'vendor.MyLIF'", "extra_kinds"]:
+        assert expected in text, (expected, text)
+    with pytest.raises(hub.HubError, match="unknown Rule kind 'vendor.MyRule'"):
+        hub.load(path, extra_kinds={"vendor.MyLIF": MyLIF})
+    with pytest.raises(hub.ValidationError, match="unknown neuron model 'vendor.MyLIF'"):
+        hub.model("vendor.MyLIF")
+
+
+def test_a_kind_of_the_wrong_category_and_bad_registrations_are_errors(tmp_path):
+    from hub.ir.node import kinds_of
+
+    path = hub.save(vendor_network(), tmp_path / "vendor.npz")
+    with pytest.raises(hub.ValidationError, match="not a NeuronModel or Source"):
+        hub.load(path, extra_kinds={"vendor.MyLIF": MyRule, "vendor.MyRule": MyRule})
+    with pytest.raises(hub.PluginError, match="registered twice"):
+        kinds_of([MyLIF, type("Other", (MyLIF,), {})])
+    with pytest.raises(hub.PluginError, match="shadows a built-in kind"):
+        kinds_of([type("LIF2", (hub.NeuronModel,), {"kind": "LIF"})])
+    with pytest.raises(hub.PluginError, match="not an IR node class"):
+        kinds_of([object])
+
+
+def test_a_plugin_kind_in_a_resolved_file(tmp_path):
+    from hub.resolved_io import load_resolved, save_resolved
+
+    net = hub.Network(dt=0.1, seed=1)
+    net.add_population(2, MyLIF(tau=np.array([4.0, 8.0])), label="v")
+    path = save_resolved(hub.resolve(net, 1.0), tmp_path / "r.npz")
+    back = load_resolved(path, extra_kinds={"vendor.MyLIF": MyLIF})
+    assert back.populations["v"].model == net.populations[0].model
+    with pytest.raises(hub.HubError, match="vendor.MyLIF"):
+        load_resolved(path, extra_kinds={})
+
+
+# --- loading runs the constructors --------------------------------------------------------------
+def test_loading_builds_every_object_through_its_constructor(tmp_path):
+    net = hub.Network(dt=0.1, seed=1)
+    a = net.add_population(2, hub.LIF(), label="a")
+    net.connect(a, a, hub.OneToOne(), hub.Static(0.1, "1 ms"))
+    doc = net.to_dict()
+    doc["projections"][0]["connector"]["seed"] = 5       # OneToOne takes no seed
+    with pytest.raises(hub.ValidationError, match="OneToOne.seed: 5 cannot be set"):
+        hub.ir.io.from_dict(doc)
+    doc = net.to_dict()
+    doc["projections"][0]["synapse"]["weigth"] = 0.2
+    with pytest.raises(hub.ValidationError, match="Static has no field 'weigth'"):
+        hub.ir.io.from_dict(doc)
+    old = net.to_dict()          # a file from before PoissonSource had `resolve`
+    net.add_source(hub.PoissonSource(rate="20 Hz"), label="p")
+    doc = net.to_dict()
+    del doc["populations"][1]["model"]["resolve"]
+    back = hub.ir.io.from_dict(doc)
+    assert back.population("p").model == hub.PoissonSource(rate="20 Hz", resolve="hub")
+    assert hub.ir.io.from_dict(old) != back
+
+
+def test_public_constructors_keep_their_signatures():
+    assert hub.FixedProbability(0.1, seed=3) == hub.FixedProbability(p=0.1, seed=3)
+    assert hub.FixedInDegree(5, False, True, 2).with_replacement is True
+    assert hub.Static(0.5, 1.5).delay == 1.5 and hub.Static(weight=0.5).receptor == "excitatory"
+    rule = hub.STDP()
+    assert hub.Plastic(rule, 0.2, 1.0).rule is rule
+    assert hub.PoissonSource(rate=20.0).stop == math.inf
+    assert hub.DCSource(0.5, 1.0).start == 1.0
+    assert hub.StepCurrentSource([1.0], [0.2]).amplitudes == [0.2]
+    assert hub.SpikeTimes([1.0]).label == "SpikeTimes"
+    assert repr(hub.FixedProbability(0.1)) == \
+        "FixedProbability(p=0.1, allow_self_connections=True, seed=None)"
+    assert hub.LIF(synapse="alpha").label == "LIF[synapse=alpha]"
+    assert hub.STDP(pairing="all").label == "STDP[pairing=all,weight_dependence=additive]"
+    with pytest.raises(TypeError):
+        hub.OneToOne(seed=1)
+
+
+# --- the IR is the bottom layer ------------------------------------------------------------------
+def test_the_ir_imports_numpy_and_hub_errors_only():
+    import ast
+    from pathlib import Path
+
+    folder = Path(hub.ir.__file__).parent
+    allowed = {"numpy", "__future__", "collections", "dataclasses", "functools", "hashlib",
+               "json", "math", "os", "re", "sys", "tempfile", "typing"}
+    for path in folder.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [a.name.split(".")[0] for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                if node.level == 1 or (node.level == 2 and node.module == "errors"):
+                    continue
+                assert node.level == 0, (path.name, node.module)
+                names = [node.module.split(".")[0]]
+            else:
+                continue
+            assert set(names) <= allowed, (path.name, names)
+    assert "from .io" not in (folder / "network.py").read_text()
+    assert not hasattr(hub.ir.serialize, "_ARRAYS")

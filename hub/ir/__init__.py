@@ -1,4 +1,4 @@
-"""The intermediate representation: pure data, imports numpy only."""
+"""The intermediate representation: pure data, imports numpy (and hub.errors) only."""
 from .connectors import (AllToAll, Connector, FixedInDegree, FixedOutDegree, FixedProbability,
                          FromArrays, FromList, OneToOne)
 from .io import load, save
@@ -6,10 +6,11 @@ from .network import Injection, Network, Population, Probe, Projection, SynapseP
 from .neurons import (NEURON_MODELS, AdEx, ChipLIF, HodgkinHuxley, Izhikevich, LIF, LIFCond,
                       NeuronModel, Param, State, model)
 from .random import Distribution, Normal, Uniform
-from .sources import DCSource, PoissonSource, Source, SpikeTimes, StepCurrentSource
+from .sources import (CurrentSource, DCSource, PoissonSource, Source, SpikeTimes,
+                      StepCurrentSource)
 from .plasticity import RULES, DopamineSTDP, Rule, STDP, TripletSTDP, TsodyksMarkram, \
     VogelsSprekeler
-from .synapses import Plastic, Static
+from .synapses import Plastic, Static, Synapse
 from .validation import diagnose
 
 __all__ = [n for n in dir() if not n.startswith("_")]

@@ -1,89 +1,98 @@
 """Connectors: rules that say which pre neuron connects to which post neuron.
 
 The draw happens in ``hub.resolve`` from the network seed (or the connector's own seed),
-so every backend receives the same concrete (pre, post) arrays.
+so every backend receives the same concrete (pre, post) arrays.  Every connector has the
+fields ``allow_self_connections`` and ``seed`` (fixed to True and None where they mean
+nothing).
 """
 from __future__ import annotations
 
-from typing import ClassVar
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .node import Node, register
 
 
-class Connector:
-    kind: ClassVar[str]
+class Connector(Node):
+    """Base class.  Subclasses are dataclasses declaring at least ``allow_self_connections``
+    and ``seed``."""
 
-    def __init__(self, allow_self_connections: bool = True, seed: int | None = None):
-        self.allow_self_connections = allow_self_connections
-        self.seed = seed
+    allow_self_connections: bool
+    seed: int | None
 
-    def to_dict(self) -> dict:
-        from .serialize import encode_value
-
-        return {"kind": self.kind, **{k: encode_value(v) for k, v in self.__dict__.items()}}
-
-    def __eq__(self, other):
-        return type(self) is type(other) and self.to_dict() == other.to_dict()
-
-    def __repr__(self):
-        return f"{self.kind}({', '.join(f'{k}={v!r}' for k, v in self.__dict__.items())})"
+    def synapse_values(self, synapse) -> tuple[object, object]:
+        """(weight, delay) of the connections: the synapse's, unless the connector carries
+        its own (:class:`FromArrays`)."""
+        return synapse.weight, synapse.delay
 
 
+@dataclass(eq=False)
 class AllToAll(Connector):
     """Every pre neuron to every post neuron."""
 
+    allow_self_connections: bool = True
+    seed: int | None = None
     kind = "AllToAll"
 
 
+@dataclass(eq=False)
 class OneToOne(Connector):
     """Pre neuron i to post neuron i (equal sizes)."""
 
+    allow_self_connections: bool = field(default=True, init=False)
+    seed: int | None = field(default=None, init=False)
     kind = "OneToOne"
 
-    def __init__(self):
-        super().__init__(True, None)
 
-
+@dataclass(eq=False)
 class FixedProbability(Connector):
     """Each (pre, post) pair independently with probability ``p``."""
 
+    p: float
+    allow_self_connections: bool = True
+    seed: int | None = None
     kind = "FixedProbability"
 
-    def __init__(self, p: float, allow_self_connections: bool = True, seed: int | None = None):
-        super().__init__(allow_self_connections, seed)
-        self.p = p
 
-
+@dataclass(eq=False)
 class FixedInDegree(Connector):
     """Each post neuron receives from exactly ``n`` pre neurons (PyNN ``FixedNumberPre``)."""
 
+    n: int
+    allow_self_connections: bool = True
+    with_replacement: bool = False
+    seed: int | None = None
     kind = "FixedInDegree"
 
-    def __init__(self, n: int, allow_self_connections: bool = True,
-                 with_replacement: bool = False, seed: int | None = None):
-        super().__init__(allow_self_connections, seed)
-        self.n, self.with_replacement = n, with_replacement
 
-
+@dataclass(eq=False)
 class FixedOutDegree(FixedInDegree):
     """Each pre neuron projects to exactly ``n`` post neurons (PyNN ``FixedNumberPost``)."""
 
     kind = "FixedOutDegree"
 
 
+@dataclass(eq=False)
 class FromArrays(Connector):
     """Explicit connections: arrays ``pre`` and ``post`` of neuron indices (optionally the
     synapse's weights and delays per connection, overriding the synapse's)."""
 
+    pre: object
+    post: object
+    weight: object = None
+    delay: object = None
+    allow_self_connections: bool = field(default=True, init=False)
+    seed: int | None = field(default=None, init=False)
     kind = "FromArrays"
 
-    def __init__(self, pre, post, weight=None, delay=None):
-        super().__init__(True, None)
-        self.pre, self.post, self.weight, self.delay = pre, post, weight, delay
+    def synapse_values(self, synapse) -> tuple[object, object]:
+        return (synapse.weight if self.weight is None else self.weight,
+                synapse.delay if self.delay is None else self.delay)
 
 
 def FromList(conn_list):  # noqa: N802 - PyNN spelling
     """PyNN ``FromListConnector``: a list of (pre, post[, weight[, delay]]) tuples."""
-    import numpy as np
-
     rows = np.asarray(conn_list, dtype=float)
     if rows.ndim != 2 or rows.shape[1] < 2:
         rows = rows.reshape(-1, 2) if rows.size == 0 else rows
@@ -92,5 +101,5 @@ def FromList(conn_list):  # noqa: N802 - PyNN spelling
                       cols[2] if len(cols) > 2 else None, cols[3] if len(cols) > 3 else None)
 
 
-CONNECTORS = {c.kind: c for c in (AllToAll, OneToOne, FixedProbability, FixedInDegree,
-                                  FixedOutDegree, FromArrays)}
+CONNECTORS = register(AllToAll, OneToOne, FixedProbability, FixedInDegree, FixedOutDegree,
+                      FromArrays)

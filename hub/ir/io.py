@@ -1,31 +1,29 @@
 """The versioned model file: one ``.npz`` holding the network as JSON plus its arrays.
 
-``save(net, path)`` then ``load(path)`` gives a network equal to ``net``.
+``save(net, path)`` then ``load(path)`` gives a network equal to ``net``.  Every object in
+the file is rebuilt through its class's constructor (:meth:`hub.ir.node.Node.from_dict`);
+kinds from outside hub (plugins) are passed as ``extra_kinds`` (kind -> class).
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 
 import numpy as np
 
-from . import serialize
-from .connectors import CONNECTORS
-from .network import FORMAT_VERSION, Injection, Network, Probe, Projection, SynapseProbe
-from .neurons import NEURON_MODELS
-from .plasticity import rule_from_dict
-from .sources import CURRENT_SOURCES, SPIKE_SOURCES
-from .synapses import SYNAPSES
+from ..errors import Diagnostic, ValidationError
+from .connectors import Connector
+from .network import (FORMAT_VERSION, Injection, Network, Probe, Projection, SynapseProbe,
+                      canonical)
+from .neurons import NeuronModel
+from .node import build
+from .serialize import ArrayTable, decode_value
+from .sources import CurrentSource, Source
+from .synapses import Synapse
 
-
-def _encode(network: Network) -> tuple[dict, list]:
-    serialize._ARRAYS = []
-    try:
-        return network.to_dict(), serialize._ARRAYS
-    finally:
-        serialize._ARRAYS = None
+__all__ = ["canonical", "from_dict", "load", "save", "write_document"]
 
 
 def write_document(path, key: str, doc: dict, arrays: dict, compress: bool = True) -> str:
@@ -48,14 +46,15 @@ def write_document(path, key: str, doc: dict, arrays: dict, compress: bool = Tru
 
 def save(network: Network, path) -> str:
     """Write ``network`` to ``path`` (``.npz``) atomically; return the path."""
-    doc, arrays = _encode(network)
-    return write_document(path, "__network__", doc, {f"a{i}": a for i, a in enumerate(arrays)})
+    table = ArrayTable()
+    doc = network.to_dict(table)
+    return write_document(path, "__network__", doc, table.arrays)
 
 
-def load(path) -> Network:
-    """Read a network written by :func:`save`."""
-    from ..errors import Diagnostic, ValidationError
-
+def load(path, extra_kinds: Mapping[str, type] | None = None) -> Network:
+    """Read a network written by :func:`save`.  ``extra_kinds`` (kind -> class) are the kinds
+    from outside hub the file may use (a plugin's neuron models, rules, ...); an unknown kind
+    is a :class:`~hub.errors.ValidationError` naming it."""
     with np.load(path, allow_pickle=False) as f:
         if "__network__" not in f:
             raise ValidationError(Diagnostic(str(path), "not an snn-hub network file",
@@ -66,50 +65,34 @@ def load(path) -> Network:
         raise ValidationError(Diagnostic(str(path), f"file format version {doc['version']} is "
                                          f"newer than this snn-hub ({FORMAT_VERSION})",
                                          "upgrade snn-hub"))
-    return from_dict(doc, arrays)
+    return from_dict(doc, arrays, extra_kinds)
 
 
-def _obj(registry, d, arrays):
-    d = {k: serialize.decode_value(v, arrays) for k, v in d.items()}
-    if isinstance(d.get("rule"), dict):  # a plastic synapse's learning rule
-        d["rule"] = rule_from_dict(d["rule"], lambda v: serialize.decode_value(v, arrays))
-    cls = registry[d.pop("kind")]
-    obj = cls.__new__(cls)
-    obj.__dict__.update(d)
-    return obj
+def from_dict(doc: Mapping, arrays: ArrayTable | Mapping | None = None,
+              extra_kinds: Mapping[str, type] | None = None) -> Network:
+    """The network written as ``doc`` (:meth:`Network.to_dict`) with its array table."""
+    table = arrays if isinstance(arrays, ArrayTable) else ArrayTable(arrays)
+    dec = lambda v: decode_value(v, table)
 
+    def node(d, base, where):
+        return build(d, base, table, extra_kinds, where)
 
-def from_dict(doc: dict, arrays: dict | None = None) -> Network:
-    arrays = arrays or {}
-    dec = lambda v: serialize.decode_value(v, arrays)  # noqa: E731
     net = Network(doc["dt"], doc["seed"], doc.get("label", ""), doc.get("metadata"))
-    for p in doc["populations"]:
-        m = dict(p["model"])
-        kind = m.pop("kind")
-        if kind in SPIKE_SOURCES:
-            model = _obj(SPIKE_SOURCES, p["model"], arrays)
-        else:
-            model = NEURON_MODELS[kind](**{k: dec(v) for k, v in m.items()})
+    for k, p in enumerate(doc["populations"]):
+        model = node(p["model"], (NeuronModel, Source), f"populations[{k}]({p['label']}).model")
         net.add_population(p["size"], model, p["label"],
-                           {k: dec(v) for k, v in p["initial_values"].items()})
-    for j in doc["projections"]:
+                           {key: dec(v) for key, v in p["initial_values"].items()})
+    for k, j in enumerate(doc["projections"]):
+        where = f"projections[{k}]({j['pre']}->{j['post']})"
         net.projections.append(Projection(j["label"], j["pre"], j["post"],
-                                          _obj(CONNECTORS, j["connector"], arrays),
-                                          _obj(SYNAPSES, j["synapse"], arrays)))
-    for i in doc["injections"]:
-        net.injections.append(Injection(i["target"], _obj(CURRENT_SOURCES, i["source"], arrays),
-                                        dec(i["indices"])))
+                                          node(j["connector"], Connector, f"{where}.connector"),
+                                          node(j["synapse"], Synapse, f"{where}.synapse")))
+    for k, i in enumerate(doc["injections"]):
+        source = node(i["source"], CurrentSource, f"injections[{k}]({i['target']}).source")
+        net.injections.append(Injection(i["target"], source, dec(i["indices"])))
     for p in doc["probes"]:
         net.probes.append(Probe(p["population"], p["variable"], p["interval"], dec(p["indices"])))
     for p in doc.get("synapse_probes", []):
         net.synapse_probes.append(SynapseProbe(p["projection"], p["variable"], p["interval"],
                                                dec(p["indices"])))
     return net
-
-
-def canonical(network: Network) -> str:
-    """A stable text form (arrays replaced by content hashes) used for equality."""
-    doc, arrays = _encode(network)
-    digests = [hashlib.sha1(np.ascontiguousarray(a).tobytes() + str(a.dtype).encode()
-                            + str(a.shape).encode()).hexdigest() for a in arrays]
-    return json.dumps(doc, sort_keys=True, default=str) + "|" + ",".join(digests)

@@ -5,12 +5,18 @@ turn random rules into concrete arrays with :func:`hub.resolve`.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from .connectors import Connector
 from .neurons import NeuronModel
-from .sources import DCSource, Source
-from .synapses import Static
+from .serialize import ArrayTable, encode_value
+from .sources import CurrentSource, Source
+from .synapses import Static, Synapse
+from .validation import check
 
 FORMAT_VERSION = 1
 
@@ -48,7 +54,7 @@ class Projection:
     pre: str
     post: str
     connector: Connector
-    synapse: Static
+    synapse: Synapse
 
 
 @dataclass(eq=False)
@@ -56,7 +62,7 @@ class Injection:
     """A current source injected into (a subset of) a population."""
 
     target: str
-    source: DCSource
+    source: CurrentSource
     indices: object = None
 
 
@@ -111,14 +117,14 @@ class Network:
     def add_source(self, source: Source, size: int = 1, label: str | None = None):
         return self.add_population(size, source, label or f"source{len(self.populations)}")
 
-    def connect(self, pre, post, connector: Connector, synapse: Static | None = None,
+    def connect(self, pre, post, connector: Connector, synapse: Synapse | None = None,
                 label: str | None = None) -> Projection:
         proj = Projection(label or f"proj{len(self.projections)}", _label(pre), _label(post),
                           connector, synapse if synapse is not None else Static())
         self.projections.append(proj)
         return proj
 
-    def inject(self, target, source: DCSource, indices=None) -> Injection:
+    def inject(self, target, source: CurrentSource, indices=None) -> Injection:
         inj = Injection(_label(target), source, indices)
         self.injections.append(inj)
         return inj
@@ -144,26 +150,24 @@ class Network:
 
     def validate(self):
         """Raise :class:`~hub.errors.ValidationError` listing every problem; return self."""
-        from .validation import check
-
         check(self)
         return self
 
     # --- (de)serialisation ----------------------------------------------------------------
-    def to_dict(self) -> dict:
-        from .serialize import encode_value
-
-        enc = encode_value
+    def to_dict(self, arrays: ArrayTable | None = None) -> dict:
+        """The network as JSON data; arrays go to ``arrays`` if given (inline otherwise)."""
+        enc = lambda v: encode_value(v, arrays)
         return {
             "format": "snn-hub-network", "version": FORMAT_VERSION,
             "dt": self.dt, "seed": self.seed, "label": self.label, "metadata": self.metadata,
-            "populations": [{"label": p.label, "size": p.size, "model": p.model.to_dict(),
+            "populations": [{"label": p.label, "size": p.size, "model": p.model.to_dict(arrays),
                              "initial_values": {k: enc(v) for k, v in p.initial_values.items()}}
                             for p in self.populations],
             "projections": [{"label": j.label, "pre": j.pre, "post": j.post,
-                             "connector": j.connector.to_dict(), "synapse": j.synapse.to_dict()}
+                             "connector": j.connector.to_dict(arrays),
+                             "synapse": j.synapse.to_dict(arrays)}
                             for j in self.projections],
-            "injections": [{"target": i.target, "source": i.source.to_dict(),
+            "injections": [{"target": i.target, "source": i.source.to_dict(arrays),
                             "indices": enc(i.indices)} for i in self.injections],
             "probes": [{"population": p.population, "variable": p.variable,
                         "interval": p.interval, "indices": enc(p.indices)} for p in self.probes],
@@ -173,13 +177,25 @@ class Network:
         }
 
     def __eq__(self, other):
-        from .io import canonical
-
+        """Equal when the saved forms are equal (arrays compared by content)."""
         return isinstance(other, Network) and canonical(self) == canonical(other)
+
+    __hash__ = None  # mutable
 
     def __repr__(self):
         return (f"Network(dt={self.dt}, seed={self.seed}, populations="
                 f"{[p.label for p in self.populations]}, projections={len(self.projections)})")
+
+
+def canonical(network: Network) -> str:
+    """A stable text form of ``network`` (its saved form, arrays replaced by content hashes
+    of their bytes, dtype and shape): two networks are equal when these are."""
+    table = ArrayTable()
+    doc = network.to_dict(table)
+    digests = [hashlib.sha1(np.ascontiguousarray(a).tobytes() + str(a.dtype).encode()
+                            + str(a.shape).encode()).hexdigest()
+               for a in (table.get(i) for i in range(len(table)))]
+    return json.dumps(doc, sort_keys=True, default=str) + "|" + ",".join(digests)
 
 
 def _label(obj) -> str:

@@ -6,61 +6,22 @@ Names, defaults and sign rules are PyNN's; PyNN cell-type names are accepted as 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import ClassVar
 
-
-@dataclass(frozen=True)
-class Param:
-    """One declared parameter: canonical unit, default and the constraint validation applies."""
-
-    name: str
-    unit: str
-    default: float
-    doc: str
-    check: str = "any"  # any | positive | nonneg | int_nonneg
+from .declared import Declared, Param, State
+from .node import kind_class, register
 
 
-@dataclass(frozen=True)
-class State:
-    """A state variable: unit, initial value (a number or a parameter name) and whether it is
-    recordable under that name."""
+class NeuronModel(Declared):
+    """Base class.  Subclasses declare ``kind``, ``parameters``, ``state``, ``options``, the
+    ``input_kind`` and the ``equations`` (in the class docstring); instances hold the chosen
+    values.  A kind from outside hub (a plugin's) is namespaced, e.g. ``vendor.MyLIF``."""
 
-    name: str
-    unit: str
-    initial: float | str
-    doc: str
-
-
-class NeuronModel:
-    """Base class.  Subclasses declare ``parameters``, ``state``, ``options`` and the
-    ``equations`` (in the class docstring); instances hold the chosen values."""
-
-    kind: ClassVar[str]
     aliases: ClassVar[dict[str, dict]] = {}
-    parameters: ClassVar[tuple[Param, ...]]
-    state: ClassVar[tuple[State, ...]]
-    options: ClassVar[dict[str, tuple[str, ...]]] = {}
+    state: ClassVar[tuple[State, ...]] = ()
     #: weight unit and sign convention per synapse option ("current", "conductance", "voltage")
     input_kind: ClassVar[str | dict] = "current"
-
-    def __init__(self, **values):
-        self.values = {}
-        self.option_values = {k: v[0] for k, v in self.options.items()}
-        self.unknown = {}
-        declared = {p.name for p in self.parameters}
-        for key, val in values.items():
-            if key in self.options:
-                self.option_values[key] = val
-            elif key in declared:
-                self.values[key] = val
-            else:
-                self.unknown[key] = val
-
-    # --- declared metadata -------------------------------------------------------------
-    @classmethod
-    def param(cls, name: str) -> Param:
-        return next(p for p in cls.parameters if p.name == name)
 
     @classmethod
     def recordables(cls) -> dict[str, str]:
@@ -88,27 +49,6 @@ class NeuronModel:
     @property
     def weight_unit(self) -> str:
         return {"current": "nA", "conductance": "uS", "voltage": "mV", "integer": "1"}[self.input]
-
-    @property
-    def label(self) -> str:
-        """Kind plus options, e.g. ``LIF[synapse=alpha]``: the unit of capability tables."""
-        if not self.option_values:
-            return self.kind
-        opts = ",".join(f"{k}={v}" for k, v in sorted(self.option_values.items()))
-        return f"{self.kind}[{opts}]"
-
-    def to_dict(self) -> dict:
-        from .serialize import encode_value
-
-        return {"kind": self.kind, **{k: encode_value(v) for k, v in self.values.items()},
-                **self.option_values, **{k: encode_value(v) for k, v in self.unknown.items()}}
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in {**self.values, **self.option_values}.items())
-        return f"{self.kind}({args})"
-
-    def __eq__(self, other):
-        return type(self) is type(other) and self.to_dict() == other.to_dict()
 
 
 _MEMBRANE = (
@@ -184,8 +124,9 @@ class Izhikevich(NeuronModel):
         dV/dt = 0.04 V^2 + 5 V + 140 - U + I        dU/dt = a (b V - U)
 
     V in mV, t in ms, I = 1000 * i_offset: i_offset is in nA and, as in PyNN and NEST, the
-    equation reads it in pA as mV/ms (a 1 GOhm / 1 pF-normalised membrane).  Spike when V >= v_thresh; then V = c, U = U + d.  Synaptic input is a delta
-    jump of w (mV) in V.  Integration: NEST's default forward-Euler scheme (see semantics doc).
+    equation reads it in pA as mV/ms (a 1 GOhm / 1 pF-normalised membrane).  Spike when
+    V >= v_thresh; then V = c, U = U + d.  Synaptic input is a delta jump of w (mV) in V.
+    Integration: NEST's default forward-Euler scheme (docs/semantics.md).
     """
 
     kind = "Izhikevich"
@@ -288,8 +229,8 @@ class HodgkinHuxley(NeuronModel):
 
 
 class ChipLIF(NeuronModel):
-    """The chip's native current-based compartment (integer state; DESIGN section 8 and
-    docs/chip.md).  Per step, with A the sum of the arriving integer weights:
+    """The chip's native current-based compartment (integer state; docs/chip.md).  Per step,
+    with A the sum of the arriving integer weights:
 
         u = sign(u) ((|u| (4096 - du)) >> 12) + (A << 6)       wrapped to 24-bit signed
         v = sign(v) ((|v| (4096 - dv)) >> 12) + u + (bias_mant << bias_exp)
@@ -317,19 +258,24 @@ class ChipLIF(NeuronModel):
              State("v", "1", 0, "voltage (24-bit integer)"))
 
 
-NEURON_MODELS: dict[str, type[NeuronModel]] = {
-    c.kind: c for c in (LIF, LIFCond, Izhikevich, AdEx, HodgkinHuxley, ChipLIF)}
+NEURON_MODELS: dict[str, type[NeuronModel]] = register(
+    LIF, LIFCond, Izhikevich, AdEx, HodgkinHuxley, ChipLIF)
 
 
-def model(name: str, **values) -> NeuronModel:
-    """Build a neuron model by hub kind or PyNN/NEST alias, e.g. ``model("IF_curr_alpha")``."""
+def model(name: str, extra_kinds: Mapping[str, type] | None = None, **values) -> NeuronModel:
+    """Build a neuron model by hub kind or PyNN/NEST alias, e.g. ``model("IF_curr_alpha")``.
+    ``extra_kinds`` (kind -> class) adds neuron models from outside hub (plugins)."""
     from ..errors import Diagnostic, ValidationError
 
-    if name in NEURON_MODELS:
-        return NEURON_MODELS[name](**values)
-    for cls in NEURON_MODELS.values():
+    extra = {k: c for k, c in (extra_kinds or {}).items()
+             if isinstance(c, type) and issubclass(c, NeuronModel)}
+    if name in NEURON_MODELS or name in extra:
+        return kind_class(name, NeuronModel, extra, "model")(**values)
+    classes = [*NEURON_MODELS.values(), *extra.values()]
+    for cls in classes:
         if name in cls.aliases:
             return cls(**{**cls.aliases[name], **values})
-    known = sorted(NEURON_MODELS) + sorted(a for c in NEURON_MODELS.values() for a in c.aliases)
+    known = sorted({*NEURON_MODELS, *extra}) + sorted(a for c in classes for a in c.aliases)
     raise ValidationError(Diagnostic("model", f"unknown neuron model {name!r}",
-                                     f"use one of {', '.join(known)}"))
+                                     f"use one of {', '.join(known)}, or install the plugin "
+                                     "that provides it"))

@@ -1,4 +1,4 @@
-"""Learning rules (DESIGN section 7): each declared once, with parameters, units, defaults
+"""Learning rules: each declared once, with parameters, units, defaults
 and equations.  A rule is pure data; ``hub.Plastic(rule, weight, delay)`` puts it on a
 projection.  The semantics are NEST's published synapse models, written out in
 ``hub.plasticity.reference`` (docs/learning.md has the full rule book).
@@ -24,60 +24,27 @@ uS or mV) are magnitudes: the rule acts on ``|w|`` and the receptor gives the si
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
-from .neurons import Param
+from .declared import Declared, Param
+from .node import build, register
 
 #: the unit that stands for the target's weight unit (nA, uS or mV; see NeuronModel.weight_unit)
 WEIGHT = "weight"
 
 
-class Rule:
-    """Base class.  Subclasses declare ``parameters``, ``options``, the per-synapse ``state``
-    they expose (name -> unit) and their equations (class docstring)."""
+class Rule(Declared):
+    """Base class.  Subclasses declare ``kind``, ``parameters``, ``options``, the per-synapse
+    ``state`` they expose (name -> unit) and their equations (class docstring)."""
 
-    kind: ClassVar[str]
-    parameters: ClassVar[tuple[Param, ...]]
-    options: ClassVar[dict[str, tuple[str, ...]]] = {}
     state: ClassVar[dict[str, str]] = {"weight": WEIGHT}
     #: parameters that live on the postsynaptic neuron in NEST (one value per neuron)
     post_parameters: ClassVar[tuple[str, ...]] = ()
-
-    def __init__(self, **values):
-        self.values, self.unknown = {}, {}
-        self.option_values = {k: v[0] for k, v in self.options.items()}
-        declared = {p.name for p in self.parameters}
-        for key, val in values.items():
-            if key in self.options:
-                self.option_values[key] = val
-            elif key in declared:
-                self.values[key] = val
-            else:
-                self.unknown[key] = val
-
-    def value(self, name: str):
-        return self.values.get(name, next(p.default for p in self.parameters if p.name == name))
-
-    @property
-    def label(self) -> str:
-        """Kind plus options, e.g. ``STDP[pairing=all,weight_dependence=additive]``: the unit
-        of capability tables (feature ``plasticity:<label>``)."""
-        if not self.option_values:
-            return self.kind
-        return f"{self.kind}[{','.join(f'{k}={v}' for k, v in sorted(self.option_values.items()))}]"
-
-    def to_dict(self) -> dict:
-        from .serialize import encode_value
-
-        return {"kind": self.kind, **{k: encode_value(v) for k, v in self.values.items()},
-                **self.option_values, **{k: encode_value(v) for k, v in self.unknown.items()}}
-
-    def __eq__(self, other):
-        return type(self) is type(other) and self.to_dict() == other.to_dict()
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in {**self.values, **self.option_values}.items())
-        return f"{self.kind}({args})"
+    #: label of the population whose spikes modulate the rule (``DopamineSTDP``), else None
+    modulator: str | None = None
+    #: delay (ms) of the modulating spikes (``DopamineSTDP``; None: one step)
+    modulator_delay = None
 
 
 class STDP(Rule):
@@ -200,16 +167,13 @@ class DopamineSTDP(Rule):
     state = {"weight": WEIGHT, "c": WEIGHT}
     post_parameters = ("tau_minus",)
 
-    def __init__(self, modulator: str | None = None, modulator_delay=None, **values):
+    arguments = ("modulator", "modulator_delay")
+
+    def __init__(self, modulator=None, modulator_delay=None, **values):
+        """``modulator``: the dopamine population (or its label); ``modulator_delay``: ms."""
         super().__init__(**values)
-        self.modulator = getattr(modulator, "label", modulator)
+        self.modulator = getattr(modulator, "label", modulator)  # a Population or its label
         self.modulator_delay = modulator_delay
-
-    def to_dict(self) -> dict:
-        from .serialize import encode_value
-
-        return {**super().to_dict(), "modulator": self.modulator,
-                "modulator_delay": encode_value(self.modulator_delay)}
 
 
 class TsodyksMarkram(Rule):
@@ -255,8 +219,8 @@ class VogelsSprekeler(Rule):
     post_parameters = ("tau",)
 
 
-RULES: dict[str, type[Rule]] = {
-    c.kind: c for c in (STDP, TripletSTDP, DopamineSTDP, TsodyksMarkram, VogelsSprekeler)}
+RULES: dict[str, type[Rule]] = register(STDP, TripletSTDP, DopamineSTDP, TsodyksMarkram,
+                                        VogelsSprekeler)
 
 
 def state_unit(rule: Rule, variable: str, weight_unit: str) -> str:
@@ -265,7 +229,8 @@ def state_unit(rule: Rule, variable: str, weight_unit: str) -> str:
     return weight_unit if unit == WEIGHT else unit
 
 
-def rule_from_dict(d: dict, decode=lambda v: v) -> Rule:
-    d = dict(d)
-    cls = RULES[d.pop("kind")]
-    return cls(**{k: decode(v) for k, v in d.items()})
+def rule_from_dict(d: Mapping, arrays=None,
+                   extra_kinds: Mapping[str, type] | None = None) -> Rule:
+    """The rule written as ``d`` (``Rule.to_dict``); ``arrays`` is the file's array table,
+    ``extra_kinds`` adds rules from outside hub (kind -> class)."""
+    return build(d, Rule, arrays, extra_kinds, "rule")

@@ -1,29 +1,59 @@
-"""Encoding of IR values for the versioned model file: arrays go to an NPZ side table,
-distributions to tagged dicts, everything else stays JSON."""
+"""Encoding of IR values for the versioned model file: arrays go to an NPZ side table (an
+:class:`ArrayTable` passed explicitly), distributions to tagged dicts, everything else stays
+JSON.
+
+Without a table, arrays are written inline (``{"__array__": [...]}``): the form of a bare
+``to_dict()``.
+"""
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import numpy as np
 
 from .random import Distribution, distribution_from_dict
 
-_ARRAYS: list | None = None  # set while a network is being encoded
+
+class ArrayTable:
+    """The arrays of one file, stored under ``<prefix>0``, ``<prefix>1``, ...
+
+    Encoding appends to it (:meth:`put`); decoding reads a table built from the file's
+    arrays (``ArrayTable(dict_of_npz_arrays)``).
+    """
+
+    def __init__(self, arrays: Mapping[str, np.ndarray] | None = None, prefix: str = "a"):
+        self.prefix = prefix
+        self.arrays: dict[str, np.ndarray] = dict(arrays or {})
+        self._next = sum(1 for k in self.arrays if _is_key(k, prefix))
+
+    def put(self, array) -> int:
+        """Store ``array``; return its index."""
+        index = self._next
+        self.arrays[f"{self.prefix}{index}"] = np.asarray(array)
+        self._next += 1
+        return index
+
+    def get(self, index: int) -> np.ndarray:
+        return self.arrays[f"{self.prefix}{index}"]
+
+    def __len__(self) -> int:
+        return self._next
 
 
-def encode_value(v):
+def encode_value(v, arrays: ArrayTable | None = None):
+    """``v`` as JSON data; arrays (and long or ragged lists) go to ``arrays`` if given."""
     if isinstance(v, Distribution):
         return v.to_dict()
     if isinstance(v, np.ndarray) or (isinstance(v, (list, tuple)) and _is_ragged_or_big(v)):
-        if _ARRAYS is None:
+        if arrays is None:
             return {"__array__": np.asarray(v).tolist()} if not _is_ragged(v) else \
                 {"__ragged__": [np.asarray(x, float).tolist() for x in v]}
         if _is_ragged(v):
-            idx = len(_ARRAYS)
-            _ARRAYS.append(np.asarray([len(x) for x in v], dtype=np.int64))
-            _ARRAYS.append(np.concatenate([np.asarray(x, float) for x in v]) if len(v) else
-                           np.zeros(0))
+            idx = arrays.put(np.asarray([len(x) for x in v], dtype=np.int64))
+            arrays.put(np.concatenate([np.asarray(x, float) for x in v]) if len(v) else
+                       np.zeros(0))
             return {"__ragged_npz__": idx}
-        _ARRAYS.append(np.asarray(v))
-        return {"__npz__": len(_ARRAYS) - 1}
+        return {"__npz__": arrays.put(v)}
     if isinstance(v, (np.integer,)):
         return int(v)
     if isinstance(v, (np.floating,)):
@@ -33,13 +63,15 @@ def encode_value(v):
     return v
 
 
-def decode_value(v, arrays):
+def decode_value(v, arrays: ArrayTable | Mapping | None = None):
+    """The inverse of :func:`encode_value`; ``arrays`` is the file's table (or its arrays
+    by key)."""
     if isinstance(v, dict):
         if "__npz__" in v:
-            return arrays[f"a{v['__npz__']}"]
+            return _get(arrays, v["__npz__"])
         if "__ragged_npz__" in v:
             k = v["__ragged_npz__"]
-            lengths, flat = arrays[f"a{k}"], arrays[f"a{k + 1}"]
+            lengths, flat = _get(arrays, k), _get(arrays, k + 1)
             return [list(x) for x in np.split(flat, np.cumsum(lengths)[:-1])] if len(lengths) \
                 else []
         if "__array__" in v:
@@ -51,6 +83,21 @@ def decode_value(v, arrays):
         if "type" in v:
             return distribution_from_dict(v)
     return v
+
+
+def _get(arrays: ArrayTable | Mapping | None, index: int) -> np.ndarray:
+    table = arrays.arrays if isinstance(arrays, ArrayTable) else (arrays or {})
+    if f"a{index}" not in table:
+        from ..errors import Diagnostic, ValidationError
+
+        raise ValidationError(Diagnostic(f"a{index}", "the document refers to an array the "
+                                         "file does not hold", "the file is damaged or was "
+                                         "written incompletely: write it again"))
+    return table[f"a{index}"]
+
+
+def _is_key(key: str, prefix: str) -> bool:
+    return key.startswith(prefix) and key[len(prefix):].isdigit()
 
 
 def _is_ragged(v) -> bool:

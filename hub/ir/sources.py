@@ -1,35 +1,33 @@
 """Spike and current sources.  Spike sources are populations whose spikes are fixed before
 any backend runs (Poisson trains are drawn in ``hub.resolve`` from the network seed), except
-a ``PoissonSource(resolve="native")``, whose trains each backend draws with its own RNG."""
+a ``PoissonSource(resolve="native")``, whose trains each backend draws with its own RNG.
+Current sources are injected into neuron populations (``Network.inject``)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
-from .neurons import Param
+from .declared import Param
+from .node import Node, register
 
 
-class Source:
+class Source(Node):
     """Base of spike sources (added with ``Network.add_source``)."""
 
-    kind: ClassVar[str]
     parameters: ClassVar[tuple[Param, ...]] = ()
     label = property(lambda self: self.kind)
 
     def recordable_names(self):
         return {}
 
-    def to_dict(self) -> dict:
-        from .serialize import encode_value
 
-        return {"kind": self.kind, **{k: encode_value(v) for k, v in self.__dict__.items()}}
+class CurrentSource(Node):
+    """Base of current sources (injected with ``Network.inject``)."""
 
-    def __eq__(self, other):
-        return type(self) is type(other) and self.to_dict() == other.to_dict()
-
-    def __repr__(self):
-        return f"{self.kind}({', '.join(f'{k}={v!r}' for k, v in self.__dict__.items())})"
+    parameters: ClassVar[tuple[Param, ...]] = ()
 
 
+@dataclass(eq=False)
 class SpikeTimes(Source):
     """Fixed spike times in ms: one list for every neuron, or a list of lists (one per neuron).
 
@@ -37,13 +35,12 @@ class SpikeTimes(Source):
     Several spikes of one neuron in one step are delivered with multiplicity.
     """
 
+    times: object
     kind = "SpikeTimes"
     parameters = (Param("times", "ms", 0.0, "spike times"),)
 
-    def __init__(self, times):
-        self.times = times
 
-
+@dataclass(eq=False)
 class PoissonSource(Source):
     """Homogeneous Poisson process of ``rate`` (Hz) between ``start`` and ``stop`` (ms).
 
@@ -61,6 +58,10 @@ class PoissonSource(Source):
     too large (Brunel at full scale: 222 million events per second of simulated time).
     """
 
+    rate: object
+    start: object = 0.0
+    stop: object = float("inf")
+    resolve: str = "hub"
     kind = "PoissonSource"
     parameters = (
         Param("rate", "Hz", 1.0, "firing rate", "nonneg"),
@@ -69,27 +70,23 @@ class PoissonSource(Source):
     )
 
     #: accepted values of ``resolve``
-    RESOLVE = ("hub", "native")
-    resolve = "hub"     # objects read from files written before ``resolve`` existed
-
-    def __init__(self, rate, start=0.0, stop=float("inf"), resolve="hub"):
-        self.rate, self.start, self.stop = rate, start, stop
-        self.resolve = resolve
+    RESOLVE: ClassVar[tuple[str, ...]] = ("hub", "native")
 
     @property
     def native(self) -> bool:
         return self.resolve == "native"
 
-    def to_dict(self) -> dict:
-        return {**Source.to_dict(self), "resolve": self.resolve}
 
-
-class DCSource:
+@dataclass(eq=False)
+class DCSource(CurrentSource):
     """Constant current ``amplitude`` (nA) injected between ``start`` and ``stop`` (ms).
 
     The current is on for the integration steps whose end time t satisfies start < t <= stop.
     """
 
+    amplitude: object
+    start: object = 0.0
+    stop: object = float("inf")
     kind = "DCSource"
     parameters = (
         Param("amplitude", "nA", 0.0, "current"),
@@ -97,24 +94,17 @@ class DCSource:
         Param("stop", "ms", float("inf"), "switch-off time", "nonneg"),
     )
 
-    def __init__(self, amplitude, start=0.0, stop=float("inf")):
-        self.amplitude, self.start, self.stop = amplitude, start, stop
 
-    to_dict = Source.to_dict
-    __eq__ = Source.__eq__
-    __repr__ = Source.__repr__
-
-
-class StepCurrentSource(DCSource):
+@dataclass(eq=False)
+class StepCurrentSource(CurrentSource):
     """Piecewise-constant current: ``amplitudes[k]`` (nA) from ``times[k]`` (ms) on."""
 
+    times: object
+    amplitudes: object
     kind = "StepCurrentSource"
     parameters = (Param("times", "ms", 0.0, "switch times"),
                   Param("amplitudes", "nA", 0.0, "currents"))
 
-    def __init__(self, times, amplitudes):
-        self.times, self.amplitudes = times, amplitudes
 
-
-SPIKE_SOURCES = {c.kind: c for c in (SpikeTimes, PoissonSource)}
-CURRENT_SOURCES = {c.kind: c for c in (DCSource, StepCurrentSource)}
+SPIKE_SOURCES = register(SpikeTimes, PoissonSource)
+CURRENT_SOURCES = register(DCSource, StepCurrentSource)

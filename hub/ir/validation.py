@@ -5,6 +5,7 @@ Locations read like ``projections[3](exc->inh).delay`` so a user can find the li
 from __future__ import annotations
 
 import math
+from functools import singledispatch
 
 import numpy as np
 
@@ -13,10 +14,11 @@ from . import units
 from .connectors import (Connector, FixedInDegree, FixedOutDegree, FixedProbability,
                          FromArrays, OneToOne)
 from .neurons import NeuronModel
+from .plasticity import Rule
 from .random import Distribution
 from .rule_checks import check_rule, check_synapse_probe
-from .sources import DCSource, PoissonSource, Source, SpikeTimes, StepCurrentSource
-from .synapses import RECEPTORS, Plastic, Static
+from .sources import CurrentSource, PoissonSource, Source, SpikeTimes, StepCurrentSource
+from .synapses import RECEPTORS, Plastic, Synapse
 
 
 def check(net) -> None:
@@ -43,13 +45,7 @@ def diagnose(net) -> list[Diagnostic]:
             out.append(Diagnostic(f"{loc}.size", f"{pop.size!r} is not a positive integer",
                                   "use a size >= 1"))
             continue
-        if isinstance(pop.model, NeuronModel):
-            _check_neuron(pop, loc, out)
-        elif isinstance(pop.model, Source):
-            _check_source(pop, loc, dt, out)
-        else:
-            out.append(Diagnostic(f"{loc}.model", f"{pop.model!r} is not a neuron model or source",
-                                  "use e.g. hub.LIF(...) or hub.PoissonSource(...)"))
+        _check_model(pop.model, pop, loc, dt, out)
     for k, proj in enumerate(net.projections):
         _check_projection(proj, f"projections[{k}]({proj.pre}->{proj.post})", labels, dt, out)
     for k, inj in enumerate(net.injections):
@@ -58,19 +54,14 @@ def diagnose(net) -> list[Diagnostic]:
         if tgt is None or tgt.is_source:
             out.append(Diagnostic(f"{loc}.target", f"{inj.target!r} is not a neuron population",
                                   f"use one of {_neuron_labels(labels)}"))
-        if not isinstance(inj.source, DCSource):
+        if not isinstance(inj.source, CurrentSource):
             out.append(Diagnostic(f"{loc}.source", f"{inj.source!r} is not a current source",
                                   "use hub.DCSource or hub.StepCurrentSource"))
             continue
-        _check_params(inj.source, loc, out, n=None)
+        _check_params(inj.source, _fields(inj.source), loc, out, n=None)
         if tgt is not None and inj.indices is not None:
             _check_indices(inj.indices, tgt.size, f"{loc}.indices", out)
-        if isinstance(inj.source, StepCurrentSource):
-            t = np.asarray(units.convert(inj.source.times, "ms"), float)
-            a = np.asarray(units.convert(inj.source.amplitudes, "nA"), float)
-            if t.shape != a.shape:
-                out.append(Diagnostic(f"{loc}.amplitudes", f"{a.size} amplitudes for {t.size} "
-                                      "times", "give one amplitude per time"))
+        _check_current(inj.source, loc, out)
     projections = {p.label: p for p in net.projections}
     for k, probe in enumerate(net.synapse_probes):
         check_synapse_probe(probe, f"synapse_probes[{k}]({probe.projection}.{probe.variable})",
@@ -117,9 +108,15 @@ def _scalar(value, unit, loc, out, positive=False):
     return v
 
 
-def _check_params(obj, loc, out, n):
+def _fields(obj) -> dict:
+    """A source's declared parameters by name (their values as given)."""
+    return {p.name: getattr(obj, p.name) for p in obj.parameters}
+
+
+def _check_params(obj, values: dict, loc, out, n):
+    """Check the given ``values`` (name -> value) against ``obj.parameters``."""
     for p in obj.parameters:
-        value = getattr(obj, "values", obj.__dict__).get(p.name)
+        value = values.get(p.name)
         if value is None:
             continue
         where = f"{loc}.{p.name}"
@@ -150,8 +147,15 @@ def _check_params(obj, loc, out, n):
                                   f"use a non-negative {p.name}"))
 
 
-def _check_neuron(pop, loc, out):
-    model = pop.model
+# --- per kind of object: one function per class, found by type ---------------------------
+@singledispatch
+def _check_model(model, pop, loc, dt, out):
+    out.append(Diagnostic(f"{loc}.model", f"{model!r} is not a neuron model or source",
+                          "use e.g. hub.LIF(...) or hub.PoissonSource(...)"))
+
+
+@_check_model.register
+def _check_neuron(model: NeuronModel, pop, loc, dt, out):
     for key, val in model.unknown.items():
         out.append(Diagnostic(f"{loc}.{key}", f"{model.kind} has no parameter {key!r} "
                               f"(value {val!r})",
@@ -160,7 +164,7 @@ def _check_neuron(pop, loc, out):
         if model.option_values[opt] not in choices:
             out.append(Diagnostic(f"{loc}.{opt}", f"{model.option_values[opt]!r} is not a "
                                   f"{model.kind} {opt}", f"use one of {list(choices)}"))
-    _check_params(model, loc, out, pop.size)
+    _check_params(model, model.values, loc, out, pop.size)
     state = {s.name: s.unit for s in model.state}
     for key, val in pop.initial_values.items():
         if key not in state:
@@ -177,34 +181,42 @@ def _check_neuron(pop, loc, out):
                                       f"give a value in {state[key]}"))
 
 
-def _check_source(pop, loc, dt, out):
-    src = pop.model
-    if isinstance(src, PoissonSource):
-        _check_params(src, loc, out, pop.size)
-        if not isinstance(src.resolve, str) or src.resolve not in PoissonSource.RESOLVE:
-            out.append(Diagnostic(f"{loc}.resolve", f"{src.resolve!r} is not a way to draw "
-                                  "a Poisson source",
-                                  "use resolve='hub' (identical spikes on every backend) or "
-                                  "resolve='native' (each backend's own RNG)"))
-    elif isinstance(src, SpikeTimes):
-        times = src.times
-        try:
-            nested = len(times) > 0 and all(np.ndim(t) == 1 for t in times)
-            trains = [np.asarray(units.convert(t, "ms"), float) for t in times] if nested \
-                else [np.asarray(units.convert(times, "ms"), float)]
-        except (units.UnitError, TypeError, ValueError) as e:
-            out.append(Diagnostic(f"{loc}.times", f"cannot read spike times: {e}",
-                                  "give a list of times in ms, or one list per neuron"))
-            return
-        if nested and len(trains) != pop.size:
-            out.append(Diagnostic(f"{loc}.times", f"{len(trains)} spike trains for "
-                                  f"{pop.size} neurons", f"give {pop.size} lists or one list"))
-        flat = np.concatenate(trains) if trains else np.zeros(0)
-        if flat.size and not np.isfinite(flat).all():
-            out.append(Diagnostic(f"{loc}.times", "contains NaN or inf", "give finite times"))
-        elif dt and flat.size and flat.min() < dt * (1 - 1e-9) - 0.5 * dt:
-            out.append(Diagnostic(f"{loc}.times", f"{flat.min()} ms is before the first step "
-                                  f"(dt={dt} ms)", f"use spike times >= {dt} ms"))
+@_check_model.register
+def _check_source(src: Source, pop, loc, dt, out):
+    out.append(Diagnostic(f"{loc}.model", f"{src!r} is not a spike source hub can draw",
+                          "use hub.SpikeTimes(...) or hub.PoissonSource(...)"))
+
+
+@_check_model.register
+def _check_poisson(src: PoissonSource, pop, loc, dt, out):
+    _check_params(src, _fields(src), loc, out, pop.size)
+    if not isinstance(src.resolve, str) or src.resolve not in PoissonSource.RESOLVE:
+        out.append(Diagnostic(f"{loc}.resolve", f"{src.resolve!r} is not a way to draw "
+                              "a Poisson source",
+                              "use resolve='hub' (identical spikes on every backend) or "
+                              "resolve='native' (each backend's own RNG)"))
+
+
+@_check_model.register
+def _check_spike_times(src: SpikeTimes, pop, loc, dt, out):
+    times = src.times
+    try:
+        nested = len(times) > 0 and all(np.ndim(t) == 1 for t in times)
+        trains = [np.asarray(units.convert(t, "ms"), float) for t in times] if nested \
+            else [np.asarray(units.convert(times, "ms"), float)]
+    except (units.UnitError, TypeError, ValueError) as e:
+        out.append(Diagnostic(f"{loc}.times", f"cannot read spike times: {e}",
+                              "give a list of times in ms, or one list per neuron"))
+        return
+    if nested and len(trains) != pop.size:
+        out.append(Diagnostic(f"{loc}.times", f"{len(trains)} spike trains for "
+                              f"{pop.size} neurons", f"give {pop.size} lists or one list"))
+    flat = np.concatenate(trains) if trains else np.zeros(0)
+    if flat.size and not np.isfinite(flat).all():
+        out.append(Diagnostic(f"{loc}.times", "contains NaN or inf", "give finite times"))
+    elif dt and flat.size and flat.min() < dt * (1 - 1e-9) - 0.5 * dt:
+        out.append(Diagnostic(f"{loc}.times", f"{flat.min()} ms is before the first step "
+                              f"(dt={dt} ms)", f"use spike times >= {dt} ms"))
 
 
 def _check_projection(proj, loc, labels, dt, out):
@@ -218,51 +230,24 @@ def _check_projection(proj, loc, labels, dt, out):
                               f"use one of {_neuron_labels(labels)}"))
         post = None
     c = proj.connector
-    if not isinstance(c, Connector):
-        out.append(Diagnostic(f"{loc}.connector", f"{c!r} is not a connector",
-                              "use e.g. hub.FixedProbability(0.1)"))
-    elif isinstance(c, FixedProbability):
-        p = c.p
-        if not isinstance(p, (int, float)) or not 0 <= p <= 1:
-            out.append(Diagnostic(f"{loc}.connector.p", f"probability {p!r} is outside [0, 1]",
-                                  "use 0 <= p <= 1"))
-    elif isinstance(c, (FixedInDegree, FixedOutDegree)):
-        other = post if isinstance(c, FixedOutDegree) else pre
-        if not isinstance(c.n, (int, np.integer)) or c.n < 0:
-            out.append(Diagnostic(f"{loc}.connector.n", f"{c.n!r} is not a count >= 0",
-                                  "use a non-negative integer"))
-        elif other is not None and not c.with_replacement and c.n > other.size:
-            out.append(Diagnostic(f"{loc}.connector.n", f"{c.n} exceeds the {other.size} "
-                                  f"neurons of {other.label!r} without replacement",
-                                  "lower n or set with_replacement=True"))
-    elif isinstance(c, OneToOne) and pre is not None and post is not None \
-            and pre.size != post.size:
-        out.append(Diagnostic(f"{loc}.connector", f"OneToOne needs equal sizes, got {pre.size} "
-                              f"and {post.size}", "use populations of equal size"))
-    elif isinstance(c, FromArrays):
-        if pre is not None:
-            _check_indices(c.pre, pre.size, f"{loc}.connector.pre", out)
-        if post is not None:
-            _check_indices(c.post, post.size, f"{loc}.connector.post", out)
-        if np.size(c.pre) != np.size(c.post):
-            out.append(Diagnostic(f"{loc}.connector", f"{np.size(c.pre)} pre and "
-                                  f"{np.size(c.post)} post indices", "give equal-length arrays"))
+    _check_connector(c, pre, post, f"{loc}.connector", out)
     syn = proj.synapse
-    if isinstance(syn, Plastic) and (_native(pre) or _native(labels.get(
-            getattr(syn.rule, "modulator", None) or ""))):
+    modulator = syn.rule.modulator if isinstance(syn, Plastic) and \
+        isinstance(syn.rule, Rule) else None
+    if isinstance(syn, Plastic) and (_native(pre) or _native(labels.get(modulator or ""))):
         out.append(Diagnostic(f"{loc}.synapse", "a Poisson source with resolve='native' "
                               "cannot drive a plastic synapse or a modulator (its spikes are "
                               "not known to the rule's bookkeeping)",
                               "use resolve='hub' for this source"))
-    if not isinstance(syn, Static):
+    if not isinstance(syn, Synapse):
         out.append(Diagnostic(f"{loc}.synapse", f"{syn!r} is not a synapse",
                               "use hub.Static(weight, delay)"))
         return
     if syn.receptor not in RECEPTORS:
         out.append(Diagnostic(f"{loc}.synapse.receptor", f"{syn.receptor!r} is not a receptor",
                               f"use one of {list(RECEPTORS)}"))
-    weight = c.weight if isinstance(c, FromArrays) and c.weight is not None else syn.weight
-    delay = c.delay if isinstance(c, FromArrays) and c.delay is not None else syn.delay
+    weight, delay = c.synapse_values(syn) if isinstance(c, Connector) else \
+        (syn.weight, syn.delay)
     if post is not None and isinstance(post.model, NeuronModel):
         unit = post.model.weight_unit
         w = _values(weight, unit, f"{loc}.synapse.weight", out)
@@ -287,6 +272,69 @@ def _check_projection(proj, loc, labels, dt, out):
         if d is not None and d.size and (d < dt * (1 - 1e-9)).any():
             out.append(Diagnostic(f"{loc}.synapse.delay", f"{_show(d[d < dt * (1 - 1e-9)])} ms "
                                   f"is below dt={dt} ms", f"use a delay >= dt ({dt} ms)"))
+
+
+@singledispatch
+def _check_connector(c, pre, post, loc, out):
+    """Problems of connector ``c`` between populations ``pre`` and ``post`` (None when those
+    are invalid); one registered function per connector class."""
+    out.append(Diagnostic(loc, f"{c!r} is not a connector", "use e.g. hub.FixedProbability(0.1)"))
+
+
+@_check_connector.register
+def _(c: Connector, pre, post, loc, out):
+    pass  # AllToAll: any sizes
+
+
+@_check_connector.register
+def _(c: FixedProbability, pre, post, loc, out):
+    if not isinstance(c.p, (int, float)) or not 0 <= c.p <= 1:
+        out.append(Diagnostic(f"{loc}.p", f"probability {c.p!r} is outside [0, 1]",
+                              "use 0 <= p <= 1"))
+
+
+@_check_connector.register
+def _(c: FixedInDegree, pre, post, loc, out):
+    other = post if isinstance(c, FixedOutDegree) else pre
+    if not isinstance(c.n, (int, np.integer)) or c.n < 0:
+        out.append(Diagnostic(f"{loc}.n", f"{c.n!r} is not a count >= 0",
+                              "use a non-negative integer"))
+    elif other is not None and not c.with_replacement and c.n > other.size:
+        out.append(Diagnostic(f"{loc}.n", f"{c.n} exceeds the {other.size} neurons of "
+                              f"{other.label!r} without replacement",
+                              "lower n or set with_replacement=True"))
+
+
+@_check_connector.register
+def _(c: OneToOne, pre, post, loc, out):
+    if pre is not None and post is not None and pre.size != post.size:
+        out.append(Diagnostic(loc, f"OneToOne needs equal sizes, got {pre.size} and "
+                              f"{post.size}", "use populations of equal size"))
+
+
+@_check_connector.register
+def _(c: FromArrays, pre, post, loc, out):
+    if pre is not None:
+        _check_indices(c.pre, pre.size, f"{loc}.pre", out)
+    if post is not None:
+        _check_indices(c.post, post.size, f"{loc}.post", out)
+    if np.size(c.pre) != np.size(c.post):
+        out.append(Diagnostic(loc, f"{np.size(c.pre)} pre and {np.size(c.post)} post indices",
+                              "give equal-length arrays"))
+
+
+@singledispatch
+def _check_current(source, loc, out):
+    pass  # DCSource: its parameters are all
+
+
+@_check_current.register
+def _(source: StepCurrentSource, loc, out):
+    t = np.asarray(units.convert(source.times, "ms"), float)
+    a = np.asarray(units.convert(source.amplitudes, "nA"), float)
+    if t.shape != a.shape:
+        out.append(Diagnostic(f"{loc}.amplitudes", f"{a.size} amplitudes for {t.size} times",
+                              "give one amplitude per time"))
 
 
 def _values(value, unit, loc, out):
@@ -314,8 +362,7 @@ def _check_indices(indices, size, loc, out):
 
 
 def _native(pop) -> bool:
-    return pop is not None and isinstance(pop.model, PoissonSource) and \
-        getattr(pop.model, "resolve", "hub") == "native"
+    return pop is not None and isinstance(pop.model, PoissonSource) and pop.model.native
 
 
 def _neuron_labels(labels):
