@@ -16,6 +16,11 @@ need (``@needs("neuron:LIF[synapse=exp]")``).  A check whose features the backen
 declare is *not applicable* (reported as such, never as passed).  A backend lists checks it
 knowingly fails in ``Capabilities.known_gaps`` as ``{check name: reason}``; they are
 reported as expected failures.
+
+A check signals a wrong backend by raising :class:`CheckFailed` through the helpers of
+:mod:`hub.testing.expect` (``expect``, ``expect_equal``, ``expect_close``,
+``expect_same_spikes``), never with a bare assertion, so the kit still works under
+``python -O``.
 """
 from __future__ import annotations
 
@@ -23,6 +28,8 @@ from dataclasses import dataclass
 
 from . import plasticity_checks  # noqa: F401 - registers the learning-rule checks
 from .checks import CHECKS, needs  # noqa: F401
+from .expect import (CheckFailed, expect, expect_close, expect_equal,  # noqa: F401
+                     expect_same_spikes, fail)
 
 
 @dataclass
@@ -57,7 +64,7 @@ def check_backend(backend: str, select: str | None = None) -> list[Outcome]:
             continue
         try:
             check(backend)
-        except AssertionError as exc:
+        except AssertionError as exc:   # CheckFailed, or an assert of a third-party check
             status = "known gap" if name in gaps else "failed"
             out.append(Outcome(name, status, gaps.get(name) or str(exc)))
             continue

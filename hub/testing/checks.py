@@ -13,6 +13,8 @@ from ..plugins import get_backend
 from ..resolve import resolve
 from ..results import SpikeTrains
 from . import reference
+from .expect import (expect, expect_close, expect_equal, expect_same_spikes,
+                     first_spike_difference)
 
 CHECKS: dict = {}
 LIF_KINDS = ("exp", "alpha", "delta")
@@ -34,25 +36,15 @@ def _tolerance(backend, label):
 
 
 def _same_spikes(res, ref, pop):
-    a, b = res.spikes(pop), ref.spikes(pop)
-    assert a == b, (f"{pop}: {len(a)} spikes vs {len(b)} in the reference; first difference "
-                    f"at {_first_difference(a, b)}")
-
-
-def _first_difference(a, b):
-    n = min(len(a), len(b))
-    diff = np.nonzero((a.stamps[:n] != b.stamps[:n]) | (a.indices[:n] != b.indices[:n]))[0]
-    k = int(diff[0]) if len(diff) else n
-    pick = lambda s: (int(s.indices[k]), float(s.times[k])) if k < len(s) else None  # noqa
-    return f"spike #{k}: backend {pick(a)} reference {pick(b)}"
+    expect_same_spikes(res.spikes(pop), ref.spikes(pop), f"{pop} spikes against the reference")
 
 
 def _close_signal(res, ref, pop, var, tol):
     a, b = res.signal(pop, var), ref.signal(pop, var)
-    assert np.allclose(a.times, b.times, rtol=0, atol=1e-9), "sample times differ"
-    err = float(np.max(np.abs(a.values - b.values))) if a.values.size else 0.0
-    assert err <= tol, f"{pop}.{var}: max |difference| {err:.3g} > {tol:.3g}"
-    return err
+    expect_close(a.times, b.times, 1e-9, f"{pop}.{var} sample times (ms)")
+    expect_equal(list(a.indices), list(b.indices), f"{pop}.{var} recorded neurons")
+    return expect_close(a.values, b.values, tol, f"{pop}.{var} against the reference",
+                        axes=[("t", a.times), ("neuron", a.indices)])
 
 
 # --- the contract itself -----------------------------------------------------------------------
@@ -60,10 +52,11 @@ def _close_signal(res, ref, pop, var, tol):
 def check_capabilities_declared(backend):
     """Capabilities are well formed: a tolerance for every neuron model declared."""
     caps = get_backend(backend).capabilities()
-    assert caps.features, "no features declared"
+    expect(caps.features, "no features declared")
     for label in caps.neuron_models:
-        assert label in caps.tolerances, f"no Tolerance declared for {label}"
-        assert caps.tolerances[label].tier in (1, 2, 3, 4)
+        expect(label in caps.tolerances, f"no Tolerance declared for {label}")
+        expect(caps.tolerances[label].tier in (1, 2, 3, 4),
+               f"Tolerance of {label}: tier {caps.tolerances[label].tier}, expected 1 to 4")
 
 
 @needs("neuron:LIF[synapse=exp]", "record:LIF[synapse=exp].v")
@@ -100,11 +93,10 @@ def check_lif_dc_closed_form(backend):
             expected.append(y)
         sp = res.spikes("cells")
         got = sp.stamps[sp.indices == j]
-        assert list(got) == stamps, f"neuron {j}: spike stamps {list(got[:5])} expected " \
-                                    f"{stamps[:5]}"
-        err = np.max(np.abs(v[:, j] - expected))
-        assert err < 1e-9, f"neuron {j}: |V - closed form| = {err:.3g} mV"
-    assert len(t) == v.shape[0]
+        expect_equal([int(s) for s in got], stamps, f"neuron {j}: spike stamps")
+        expect_close(v[:, j], expected, 1e-9, f"neuron {j}: V against the closed form (mV)",
+                     strict=True, axes=[("t", t)])
+    expect_equal(v.shape[0], len(t), "number of V samples")
 
 
 @needs("neuron:LIF[synapse=delta]", "spike_source", "synapse:Static",
@@ -123,7 +115,7 @@ def check_delay_and_multiplicity(backend):
     times = np.round(np.arange(1, 61) * 0.1, 6)
     jumps = {round(t, 6): round(float(d), 9) for t, d in zip(times, np.diff(v, prepend=-65.0))
              if abs(d) > 1e-6}
-    assert jumps == {2.1: 0.25, 2.5: 1.0, 4.5: 0.5}, f"V jumps at {jumps}"
+    expect_equal(jumps, {2.1: 0.25, 2.5: 1.0, 4.5: 0.5}, "V jumps {time (ms): size (mV)}")
 
 
 @needs("neuron:LIF[synapse=exp]", "current:step", "record:LIF[synapse=exp].v")
@@ -139,9 +131,8 @@ def check_step_current_timing(backend):
     on = np.clip(k - 20, 0, 30)           # steps with current, up to step k
     expected = -65.0 + 10.0 * (1 - np.exp(-on * 0.1 / 10.0)) * np.exp(-(k - 20 - on) * 0.1 / 10.0)
     expected[k <= 20] = -65.0
-    err = np.max(np.abs(v - expected))
-    assert err < 1e-9, f"|V - closed form| = {err:.3g} mV (first differing sample " \
-                       f"{float(k[np.argmax(np.abs(v - expected) > 1e-9)]) * 0.1:.1f} ms)"
+    expect_close(v, expected, 1e-9, "V against the closed form (mV)", strict=True,
+                 axes=[("t", np.round(k * 0.1, 6))])
 
 
 @needs("neuron:LIF[synapse=exp]", "record:LIF[synapse=exp].v")
@@ -151,8 +142,9 @@ def check_recording_times(backend):
     cell = net.add_population(4, ir.LIF(), label="cell")
     net.record(cell, "v", interval=0.5, indices=[1, 3])
     sig = run(net, backend=backend, duration=10.0).signal("cell", "v")
-    assert np.allclose(sig.times, np.arange(1, 21) * 0.5, atol=1e-9), sig.times[:4]
-    assert list(sig.indices) == [1, 3] and sig.values.shape == (20, 2)
+    expect_close(sig.times, np.arange(1, 21) * 0.5, 1e-9, "sample times (ms)", rtol=1e-5)
+    expect_equal(list(sig.indices), [1, 3], "recorded neurons")
+    expect_equal(sig.values.shape, (20, 2), "shape of the samples (times, neurons)")
 
 
 @needs("neuron:LIF[synapse=exp]")
@@ -162,9 +154,13 @@ def check_results_provenance(backend):
     net.record(net.add_population(2, ir.LIF(), label="p"), "spikes")
     res = run(net, backend=backend, duration=1.0)
     p = res.provenance
-    assert p["backend"] == backend and p["seed"] == 5 and p["dt"] == 0.1, p
-    assert p["versions"], "no versions in provenance"
-    assert res.timings["build_s"] >= 0 and res.timings["run_s"] >= 0
+    expect_equal(p.get("backend"), backend, "provenance['backend']")
+    expect_equal(p.get("seed"), 5, "provenance['seed']")
+    expect_equal(p.get("dt"), 0.1, "provenance['dt']")
+    expect(p.get("versions"), "no versions in provenance")
+    for key in ("build_s", "run_s"):
+        expect(res.timings.get(key, -1) >= 0, f"timings[{key!r}] = {res.timings.get(key)}, "
+                                               "expected a duration >= 0")
 
 
 # --- agreement with the reference engine -------------------------------------------------------
@@ -209,7 +205,8 @@ def _agree_with_reference(backend, model, seed, heterogeneous=False):
     net, duration = _random_network(model, seed, heterogeneous=heterogeneous)
     res = run(net, backend=backend, duration=duration)
     ref = reference.simulate(resolve(net, duration))
-    assert len(ref.spikes("cells")) > 20, "reference network too quiet to be a test"
+    expect(len(ref.spikes("cells")) > 20,
+           f"reference network too quiet to be a test: {len(ref.spikes('cells'))} spikes")
     _same_spikes(res, ref, "cells")
     for var in model.recordable_names():
         _close_signal(res, ref, "cells", var, _tolerance(backend, model.label))
@@ -243,7 +240,7 @@ _reference_check(lambda: ir.Izhikevich(), "check_heterogeneous_izhikevich", hete
 @needs("neuron:ChipLIF", "spike_source", "synapse:Static", "record:ChipLIF.u",
        "record:ChipLIF.v")
 def check_chiplif_golden_vectors(backend):
-    """DESIGN section 8's golden vectors (Lava's unit tests), bit for bit: an input of 128
+    """The ChipLIF golden vectors (from Lava's unit tests), bit for bit: an input of 128
     with du=2048 gives u = 8192, 4096, ...; du=1, dv=2048 gives v = 8192, 12286, 14331, ...;
     bias 2 << 6 with vth_mant 8 spikes at steps 5 and 10.  The input, a source spike stamped
     1 with a delay of one step, reaches u at stamp 2."""
@@ -260,11 +257,12 @@ def check_chiplif_golden_vectors(backend):
     net.record(c, "spikes", "v")
     res = run(net, backend=backend, duration=1.2)
     u = [int(x) for x in res.signal("a", "u").values[1:9, 0]]
-    assert u == [8192, 4096, 2048, 1024, 512, 256, 128, 64], f"u = {u}"
+    expect_equal(u, [8192, 4096, 2048, 1024, 512, 256, 128, 64], "u of a at stamps 2..9")
     v = [int(x) for x in res.signal("b", "v").values[1:9, 0]]
-    assert v == [8192, 12286, 14331, 15351, 15859, 16111, 16235, 16295], f"v = {v}"
+    expect_equal(v, [8192, 12286, 14331, 15351, 15859, 16111, 16235, 16295],
+                 "v of b at stamps 2..9")
     stamps = [int(s) for s in res.spikes("c").stamps]
-    assert stamps == [5, 10], f"spike stamps {stamps}"
+    expect_equal(stamps, [5, 10], "spike stamps of c")
 
 
 # --- encoders: every backend receives the hub's spikes -------------------------------------------
@@ -299,6 +297,6 @@ def check_encoded_spikes_delivered(backend):
     shift = np.rint(delays / dt).astype(np.int64)
     events = np.unique(np.stack([trains.stamps + shift[trains.indices], trains.indices]), axis=1)
     expected = SpikeTrains(trains.size, events[1], events[0], dt)
-    assert len(trains) > 150, "encoders produced too few spikes to be a test"
-    assert got == expected, f"relay spikes differ from the encoders': " \
-                            f"{_first_difference(got, expected)}"
+    expect(len(trains) > 150,
+           f"encoders produced too few spikes to be a test: {len(trains)}")
+    expect_same_spikes(got, expected, "relay spikes against the encoders' (index, stamp + D)")
