@@ -1,12 +1,22 @@
 """The checks of the conformance kit.  Each one builds a small network, runs it on the
 backend through ``hub.run`` and compares with an independent reference: a closed-form
-solution, the reference engine (``hub.testing.reference``) or an ODE solution."""
+solution, the reference engine (``hub.testing.reference``), an unfiltered run of the same
+backend or an ODE solution.
+
+Registration: :func:`needs` is how a check is declared.  It validates the feature strings
+(:func:`hub.features.parse`, so a misspelt feature fails when the module is imported instead
+of making the check silently inapplicable everywhere), stores them as ``check.needs`` and
+adds the function to :data:`CHECKS` under its name.  The kit is therefore exactly the
+``@needs``-decorated functions of the modules listed in ``hub.testing.CHECK_MODULES``, which
+``hub.testing`` imports.
+"""
 from __future__ import annotations
 
 import math
 
 import numpy as np
 
+from .. import features as F
 from .. import ir
 from ..api import run
 from ..plugins import get_backend
@@ -16,16 +26,34 @@ from . import reference
 from .expect import (expect, expect_close, expect_equal, expect_same_spikes,
                      first_spike_difference)
 
+#: every check of the kit, {name: function}, in declaration order (filled by :func:`needs`)
 CHECKS: dict = {}
 LIF_KINDS = ("exp", "alpha", "delta")
+LIF_EXP = ir.LIF(synapse="exp").label
+LIF_DELTA = ir.LIF(synapse="delta").label
+CHIP_LIF = ir.ChipLIF().label
 #: floor for comparing a backend's state with the reference engine (state units, mV for V)
 REFERENCE_V_ABS = 1e-9
 
 
 def needs(*features):
+    """Declare a check: ``@needs(F.neuron(LIF_EXP), F.SPIKE_SOURCE)`` over ``check_x(backend)``.
+
+    Each feature must parse (:func:`hub.features.parse`); a malformed or misspelt one raises
+    :class:`hub.features.FeatureError` here, at import.  The check is registered in
+    :data:`CHECKS` under its ``__name__``, which must be unique."""
+    for feature in features:
+        try:
+            F.parse(feature)
+        except F.FeatureError as exc:
+            raise F.FeatureError(f"@needs{features!r}: {exc}") from None
+
     def mark(fn):
-        fn.needs = features
-        CHECKS[fn.__name__] = fn
+        name = fn.__name__
+        if name in CHECKS and CHECKS[name] is not fn:
+            raise ValueError(f"two conformance checks are named {name!r}")
+        fn.needs = tuple(features)
+        CHECKS[name] = fn
         return fn
     return mark
 
@@ -59,7 +87,7 @@ def check_capabilities_declared(backend):
                f"Tolerance of {label}: tier {caps.tolerances[label].tier}, expected 1 to 4")
 
 
-@needs("neuron:LIF[synapse=exp]", "record:LIF[synapse=exp].v")
+@needs(F.neuron(LIF_EXP), F.record(LIF_EXP, "v"))
 def check_lif_dc_closed_form(backend):
     """V(t) = v_rest + R I (1 - exp(-t/tau_m)) with R = tau_m/cm; spikes at the first grid
     time where V >= v_thresh, then reset and R refractory steps (closed form per cycle)."""
@@ -99,8 +127,7 @@ def check_lif_dc_closed_form(backend):
     expect_equal(v.shape[0], len(t), "number of V samples")
 
 
-@needs("neuron:LIF[synapse=delta]", "spike_source", "synapse:Static",
-       "record:LIF[synapse=delta].v")
+@needs(F.neuron(LIF_DELTA), F.SPIKE_SOURCE, F.SYNAPSE_STATIC, F.record(LIF_DELTA, "v"))
 def check_delay_and_multiplicity(backend):
     """A source spike stamped s with delay D changes a delta-synapse V at exactly (s+D) dt;
     two spikes in one step add twice the weight."""
@@ -118,7 +145,7 @@ def check_delay_and_multiplicity(backend):
     expect_equal(jumps, {2.1: 0.25, 2.5: 1.0, 4.5: 0.5}, "V jumps {time (ms): size (mV)}")
 
 
-@needs("neuron:LIF[synapse=exp]", "current:step", "record:LIF[synapse=exp].v")
+@needs(F.neuron(LIF_EXP), F.CURRENT_STEP, F.record(LIF_EXP, "v"))
 def check_step_current_timing(backend):
     """A DC step switched on at t applies to the steps ending after t (closed form)."""
     net = ir.Network(dt=0.1, seed=3)
@@ -135,7 +162,7 @@ def check_step_current_timing(backend):
                  axes=[("t", np.round(k * 0.1, 6))])
 
 
-@needs("neuron:LIF[synapse=exp]", "record:LIF[synapse=exp].v")
+@needs(F.neuron(LIF_EXP), F.record(LIF_EXP, "v"))
 def check_recording_times(backend):
     """Samples at interval, 2*interval, ..., duration, for the requested indices only."""
     net = ir.Network(dt=0.1, seed=4)
@@ -147,7 +174,7 @@ def check_recording_times(backend):
     expect_equal(sig.values.shape, (20, 2), "shape of the samples (times, neurons)")
 
 
-@needs("neuron:LIF[synapse=exp]")
+@needs(F.neuron(LIF_EXP))
 def check_results_provenance(backend):
     """Results say which backend, seed, dt and versions produced them, with timings."""
     net = ir.Network(dt=0.1, seed=5)
@@ -214,8 +241,8 @@ def _agree_with_reference(backend, model, seed, heterogeneous=False):
 
 def _reference_check(model_factory, name, heterogeneous=False):
     model = model_factory()
-    feats = [f"neuron:{model.label}", "spike_source", "synapse:Static", "receptor:inhibitory",
-             *[f"record:{model.label}.{v}" for v in model.recordable_names()]]
+    feats = [F.neuron(model.label), F.SPIKE_SOURCE, F.SYNAPSE_STATIC, F.RECEPTOR_INHIBITORY,
+             *[F.record(model.label, v) for v in model.recordable_names()]]
 
     def check(backend):
         _agree_with_reference(backend, model_factory(), seed=11, heterogeneous=heterogeneous)
@@ -237,8 +264,8 @@ _reference_check(lambda: ir.Izhikevich(), "check_heterogeneous_izhikevich", hete
 
 
 # --- the chip's native compartment -------------------------------------------------------------
-@needs("neuron:ChipLIF", "spike_source", "synapse:Static", "record:ChipLIF.u",
-       "record:ChipLIF.v")
+@needs(F.neuron(CHIP_LIF), F.SPIKE_SOURCE, F.SYNAPSE_STATIC, F.record(CHIP_LIF, "u"),
+       F.record(CHIP_LIF, "v"))
 def check_chiplif_golden_vectors(backend):
     """The ChipLIF golden vectors (from Lava's unit tests), bit for bit: an input of 128
     with du=2048 gives u = 8192, 4096, ...; du=1, dv=2048 gives v = 8192, 12286, 14331, ...;
@@ -266,7 +293,7 @@ def check_chiplif_golden_vectors(backend):
 
 
 # --- encoders: every backend receives the hub's spikes -------------------------------------------
-@needs("neuron:LIF[synapse=delta]", "spike_source", "synapse:Static")
+@needs(F.neuron(LIF_DELTA), F.SPIKE_SOURCE, F.SYNAPSE_STATIC)
 def check_encoded_spikes_delivered(backend):
     """Spikes made by the hub's encoders (Poisson, regular, latency, burst, rank order,
     delta) reach the network unchanged: each source neuron drives a relay neuron (LIF with

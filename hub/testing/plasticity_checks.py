@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import features as F
 from .. import ir
 from ..api import run
 from ..plugins import get_backend
@@ -123,7 +124,7 @@ def plastic_network(rule, seed: int = 12):
 
 
 def _lsb_per_update(backend, label):
-    tol = get_backend(backend).capabilities().tolerances.get(f"plasticity:{label}")
+    tol = get_backend(backend).capabilities().tolerances.get(F.plasticity(label))
     return tol.v_abs if tol is not None and tol.v_abs else None
 
 
@@ -222,8 +223,9 @@ def _rule_check(name, factory):
     check.__doc__ = (f"{rule.label}: fixed pre/post trains with near-coincident pairings, "
                      "multiplicity and several delays; final and sampled synapse state and the "
                      "transmitted weights equal the reference implementation.")
-    return needs(f"plasticity:{rule.label}", "record:synapse", "spike_source", "synapse:Static",
-                 "neuron:LIF[synapse=delta]", "record:LIF[synapse=delta].v")(check)
+    relay = ir.LIF(synapse="delta").label
+    return needs(F.plasticity(rule.label), F.RECORD_SYNAPSE, F.SPIKE_SOURCE, F.SYNAPSE_STATIC,
+                 F.neuron(relay), F.record(relay, "v"))(check)
 
 
 for _name, _factory in RULES.items():

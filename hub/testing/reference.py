@@ -234,14 +234,16 @@ class ReferenceBackend(Backend):
     name = "reference"
 
     def capabilities(self):
-        feats = {"spike_source", "source.poisson_native", "current:step", "synapse:Static",
-                 "receptor:inhibitory"}
+        from .. import features as F
+
+        feats = {F.SPIKE_SOURCE, F.POISSON_NATIVE, F.CURRENT_STEP, F.SYNAPSE_STATIC,
+                 F.RECEPTOR_INHIBITORY}
         for label in SUPPORTED:
-            feats.add(f"neuron:{label}")
+            feats.add(F.neuron(label))
             kind = label.split("[")[0]
             variables = ("v", "u") if kind == "Izhikevich" else \
                 ("v",) if "delta" in label else ("v", "isyn_exc", "isyn_inh")
-            feats.update(f"record:{label}.{v}" for v in variables)
+            feats.update(F.record(label, v) for v in variables)
         return Capabilities(frozenset(feats), {lab: Tolerance(2, 1e-9) for lab in SUPPORTED})
 
     def build(self, resolved, **options):
