@@ -84,3 +84,16 @@ def test_a_wrong_backend_fails_under_python_O(tmp_path):
     [(check, status, detail)] = report["outcomes"]
     assert (check, status) == ("check_lif_dc_closed_form", "failed"), detail
     assert "neuron 0: V against the closed form" in detail and "t=0.1" in detail, detail
+
+
+def test_the_kit_is_the_checks_of_its_modules():
+    """Registration is explicit: every registered check comes from a module listed in
+    CHECK_MODULES, and every @needs function of those modules is registered."""
+    from hub.testing import CHECK_MODULES
+
+    modules = {m.__name__ for m in CHECK_MODULES}
+    assert {c.__module__ for c in CHECKS.values()} == modules
+    for module in CHECK_MODULES:
+        for name, obj in vars(module).items():
+            if name.startswith("check_") and hasattr(obj, "needs"):
+                assert CHECKS[name] is obj
