@@ -39,9 +39,9 @@ from .errors import HubError
 if TYPE_CHECKING:  # pragma: no cover
     from .resolve import ResolvedNetwork
 
-__all__ = ["SPIKE_SOURCE", "CURRENT_STEP", "POISSON_NATIVE", "SYNAPSE_STATIC",
-           "RECEPTOR_INHIBITORY", "RECORD_SYNAPSE", "FIXED", "Feature", "FeatureError",
-           "neuron", "record", "plasticity", "parse", "required_features"]
+__all__ = ["CURRENT_STEP", "FIXED", "POISSON_NATIVE", "RECEPTOR_INHIBITORY", "RECORD_SYNAPSE",
+           "SPIKE_SOURCE", "SYNAPSE_STATIC", "Feature", "FeatureError", "neuron", "parse",
+           "plasticity", "record", "required_features"]
 
 SPIKE_SOURCE = "spike_source"
 CURRENT_STEP = "current:step"
@@ -152,7 +152,7 @@ def plasticity(rule_label: str) -> str:
     return str(parse(_plasticity(rule_label)))
 
 
-def required_features(resolved: "ResolvedNetwork") -> list[str]:
+def required_features(resolved: ResolvedNetwork) -> list[str]:
     """Every feature string the resolved network needs from a backend, in a stable order.
 
     Built with the families' spellings but not validated: a third-party model whose label

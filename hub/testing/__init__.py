@@ -20,9 +20,9 @@ knowingly fails in ``Capabilities.known_gaps`` as ``{check name: reason}``; they
 reported as expected failures.
 
 A check signals a wrong backend by raising :class:`CheckFailed` through the helpers of
-:mod:`hub.testing.expect` (``expect``, ``expect_equal``, ``expect_close``,
-``expect_same_spikes``), never with a bare assertion, so the kit still works under
-``python -O``.
+:mod:`hub.testing.expectations` (``expect``, ``expect_equal``, ``expect_close``,
+``expect_same_spikes``), never with a statement that ``python -O`` strips, so the kit
+still works under ``python -O``.
 
 Registration is by import: ``@needs`` adds each check to the one registry
 :data:`CHECKS` (``hub.testing.checks.CHECKS``, ``{name: function}`` in declaration order).
@@ -37,8 +37,14 @@ from dataclasses import dataclass
 
 from . import checks, plasticity_checks
 from .checks import CHECKS, needs  # noqa: F401
-from .expect import (CheckFailed, expect, expect_close, expect_equal,  # noqa: F401
-                     expect_same_spikes, fail)
+from .expectations import (  # noqa: F401  (public: hub.testing.CheckFailed, ...)
+    CheckFailed,
+    expect,
+    expect_close,
+    expect_equal,
+    expect_same_spikes,
+    fail,
+)
 
 #: the modules whose ``@needs`` functions make up the kit; importing them fills CHECKS
 CHECK_MODULES = (checks, plasticity_checks)

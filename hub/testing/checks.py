@@ -23,8 +23,7 @@ from ..plugins import get_backend
 from ..resolve import resolve
 from ..results import SpikeTrains
 from . import reference
-from .expect import (expect, expect_close, expect_equal, expect_same_spikes,
-                     first_spike_difference)
+from .expectations import expect, expect_close, expect_equal, expect_same_spikes
 
 #: every check of the kit, {name: function}, in declaration order (filled by :func:`needs`)
 CHECKS: dict = {}
@@ -172,6 +171,96 @@ def check_recording_times(backend):
     expect_close(sig.times, np.arange(1, 21) * 0.5, 1e-9, "sample times (ms)", rtol=1e-5)
     expect_equal(list(sig.indices), [1, 3], "recorded neurons")
     expect_equal(sig.values.shape, (20, 2), "shape of the samples (times, neurons)")
+
+
+# --- recording a subset of neurons --------------------------------------------------------------
+#: 602 steps: not a multiple of the 4-step sampling interval below, so the last sample
+#: (stamp 600) is not at the end of the run
+SUBSET_MS = 60.2
+
+
+def _subset_network(**probes):
+    """Five LIF(exp) neurons, each firing under its own DC drive, and a four-neuron spike
+    source (with one spike of multiplicity 2) connected one-to-one to the first four.  Records
+    ``probes``: {name: indices or None} with name ``cells_spikes``, ``src_spikes`` or
+    ``cells_v`` (``cells_v_interval`` sets the interval of the V probe)."""
+    net = ir.Network(dt=0.1, seed=7)
+    src = net.add_source(ir.SpikeTimes([[1.0, 7.3, 15.2], [2.5, 2.5, 30.0], [4.1, 22.2],
+                                        [9.9, 18.0, 33.3]]), size=4, label="src")
+    cells = net.add_population(5, ir.LIF(synapse="exp", tau_m=20.0, cm=1.0, tau_refrac=2.0,
+                                         i_offset=[1.0, 1.2, 1.4, 1.6, 1.8]), label="cells")
+    net.connect(src, cells, ir.FromArrays([0, 1, 2, 3], [0, 1, 2, 3], weight=0.5, delay=1.0))
+    if "cells_spikes" in probes:
+        net.record(cells, "spikes", indices=probes["cells_spikes"])
+    if "src_spikes" in probes:
+        net.record(src, "spikes", indices=probes["src_spikes"])
+    if "cells_v" in probes:
+        net.record(cells, "v", indices=probes["cells_v"],
+                   interval=probes.get("cells_v_interval"))
+    return net
+
+
+def _expect_spike_subset(part, full, wanted, what):
+    """``part`` (recorded with ``indices=wanted``) holds exactly the spikes of ``wanted`` in
+    ``full`` (recorded without indices)."""
+    fired = set(full.indices.tolist())
+    expect(set(wanted) <= fired and fired - set(wanted),
+           f"{what}: the unfiltered recording has spikes of neurons {sorted(fired)}; the check "
+           f"needs spikes of {wanted} and of other neurons to be a test")
+    expect_equal(part.size, full.size, f"{what}: SpikeTrains.size (neurons in the population)")
+    extra = ~np.isin(part.indices, wanted)
+    expect(not extra.any(), lambda: (
+        f"{what}: spikes of neurons {sorted(set(part.indices[extra].tolist()))} came back "
+        f"though only {wanted} were recorded (first: neuron {int(part.indices[extra][0])} at "
+        f"{float(part.times[extra][0]):.6g} ms)"))
+    keep = np.isin(full.indices, wanted)
+    expect_same_spikes(part, SpikeTrains(full.size, full.indices[keep], full.stamps[keep],
+                                         full.dt),
+                       f"{what}: spikes of neurons {wanted} against the unfiltered recording")
+
+
+@needs(F.neuron(LIF_EXP), F.SPIKE_SOURCE, F.SYNAPSE_STATIC)
+def check_record_spikes_subset(backend):
+    """``record(pop, "spikes", indices=[1, 3])`` returns the spikes of neurons 1 and 3 and no
+    others, identical to theirs in an unfiltered recording of the same network."""
+    full = run(_subset_network(cells_spikes=None), backend=backend, duration=SUBSET_MS)
+    part = run(_subset_network(cells_spikes=[1, 3]), backend=backend, duration=SUBSET_MS)
+    _expect_spike_subset(part.spikes("cells"), full.spikes("cells"), [1, 3], "cells")
+
+
+@needs(F.neuron(LIF_EXP), F.SPIKE_SOURCE, F.SYNAPSE_STATIC)
+def check_record_source_spikes_subset(backend):
+    """``record(source, "spikes", indices=[0, 2])`` returns the spikes of source neurons 0 and
+    2 and no others, identical to theirs in an unfiltered recording of the same network."""
+    full = run(_subset_network(src_spikes=None), backend=backend, duration=SUBSET_MS)
+    part = run(_subset_network(src_spikes=[0, 2]), backend=backend, duration=SUBSET_MS)
+    _expect_spike_subset(part.spikes("src"), full.spikes("src"), [0, 2], "src")
+
+
+@needs(F.neuron(LIF_EXP), F.SPIKE_SOURCE, F.SYNAPSE_STATIC, F.record(LIF_EXP, "v"))
+def check_record_state_subset_unsorted(backend):
+    """``record(pop, "v", indices=[3, 1], interval=0.4)``: the signal's columns are neurons 3
+    and 1 in that order, sampled at stamps 4, 8, ..., 600 of the 602-step run (samples at
+    iv, 2 iv, ... steps), each value equal to that neuron's at that stamp in an unfiltered
+    recording (every step, every neuron) of the same network."""
+    dt, iv, wanted = 0.1, 4, [3, 1]
+    full = run(_subset_network(cells_v=None), backend=backend,
+               duration=SUBSET_MS).signal("cells", "v")
+    part = run(_subset_network(cells_v=wanted, cells_v_interval=iv * dt), backend=backend,
+               duration=SUBSET_MS).signal("cells", "v")
+    steps = round(SUBSET_MS / dt)
+    stamps = np.arange(iv, steps + 1, iv)
+    expect_equal([int(i) for i in part.indices], wanted,
+                 "cells.v: recorded neurons, in the requested order")
+    expect_close(part.times, stamps * dt, 1e-9, f"cells.v: sample times (ms), expected every "
+                 f"{iv} steps up to step {steps}")
+    expect_equal([int(i) for i in full.indices], list(range(5)),
+                 "unfiltered cells.v: recorded neurons")
+    expect_close(full.times, np.arange(1, steps + 1) * dt, 1e-9,
+                 "unfiltered cells.v: sample times (ms), expected every step")
+    expect_close(part.values, full.values[stamps - 1][:, wanted], 0.0,
+                 f"cells.v of neurons {wanted} against the unfiltered recording (mV)",
+                 axes=[("t", part.times), ("neuron", part.indices)])
 
 
 @needs(F.neuron(LIF_EXP))

@@ -33,7 +33,7 @@ from ..api import run
 from ..plugins import get_backend
 from ..resolve import resolve
 from .checks import needs
-from .expect import expect_close, expect_equal
+from .expectations import expect_close, expect_equal
 
 #: relative agreement promised by float backends
 PLASTICITY_RTOL = 1e-9

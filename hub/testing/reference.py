@@ -27,7 +27,7 @@ import math
 import numpy as np
 
 from ..resolve import ResolvedNetwork, draw_native, stream
-from ..results import Results, Signal, SpikeTrains
+from ..results import Results, Signal, assemble_spikes
 
 SUPPORTED = ("LIF[synapse=exp]", "LIF[synapse=alpha]", "LIF[synapse=delta]", "Izhikevich")
 
@@ -132,13 +132,14 @@ def simulate(resolved: ResolvedNetwork) -> Results:
                     _read(state[pr.population], pr.variable)[pr.indices].copy())
 
     res = Results(provenance={"backend": "reference", "dt": dt, "duration": resolved.duration})
-    for pr in resolved.probes:
-        if pr.variable == "spikes" and pr.population in spikes:
-            idx, st = spikes[pr.population]
-            res.spike_trains[pr.population] = SpikeTrains(
-                resolved.size_of(pr.population),
-                np.concatenate(idx) if idx else np.zeros(0, np.int64),
-                np.concatenate(st) if st else np.zeros(0, np.int64), dt)
+
+    def population_spikes(label):
+        idx, st = spikes[label]
+        return (np.concatenate(idx) if idx else np.zeros(0, np.int64),
+                np.concatenate(st) if st else np.zeros(0, np.int64))
+
+    # the probed neurons of populations and sources, as every backend assembles them
+    res.spike_trains.update(assemble_spikes(resolved, population_spikes))
     for pr in rec_probes:
         vals = np.asarray(samples[(pr.population, pr.variable)])
         times = np.arange(pr.interval_steps, steps + 1, pr.interval_steps) * dt

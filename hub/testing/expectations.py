@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["CheckFailed", "fail", "expect", "expect_equal", "expect_close",
-           "expect_same_spikes"]
+__all__ = ["CheckFailed", "expect", "expect_close", "expect_equal", "expect_same_spikes",
+           "fail", "first_spike_difference"]
 
 
 class CheckFailed(AssertionError):
