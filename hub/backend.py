@@ -3,17 +3,10 @@
 A backend is one object: ``capabilities()`` (declared data), ``build(resolved) ->
 Session``; a session has ``run(progress)``, ``results()`` and ``close()``.
 
-Capabilities are a set of feature strings, so a missing feature is a set difference:
-
-* ``neuron:<label>`` e.g. ``neuron:LIF[synapse=exp]``;
-* ``record:<label>.<variable>`` e.g. ``record:LIF[synapse=exp].v``;
-* ``spike_source`` (resolved spike arrays), ``current:step`` (piecewise-constant injection);
-* ``source.poisson_native`` (``PoissonSource(resolve="native")``: the backend draws the
-  Poisson trains with its own RNG);
-* ``synapse:Static``, ``receptor:inhibitory``;
-* ``plasticity:<rule label>`` e.g. ``plasticity:STDP[pairing=all,weight_dependence=additive]``
-  (final weights and rule state per synapse come with it), ``record:synapse`` (synapse
-  state sampled during the run).
+Capabilities are a set of feature strings, so a missing feature is a set difference.  The
+vocabulary (``neuron:<label>``, ``record:<label>.<variable>``, ``spike_source``,
+``current:step``, ``plasticity:<rule label>``, ...) is declared in :mod:`hub.features`, with
+:func:`~hub.features.required_features` (re-exported here).
 """
 from __future__ import annotations
 
@@ -21,6 +14,7 @@ import abc
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from .features import required_features  # noqa: F401  (re-exported: hub.backend API)
 from .resolve import ResolvedNetwork
 
 
@@ -113,28 +107,3 @@ class Backend(abc.ABC):
     def versions(self) -> dict[str, str]:
         """Versions of the simulator and its dependencies, for provenance."""
         return {}
-
-
-def required_features(resolved: ResolvedNetwork) -> list[str]:
-    """Every feature string the resolved network needs from a backend."""
-    need = []
-    for pop in resolved.populations.values():
-        need.append(f"neuron:{pop.model.label}")
-    if resolved.sources:
-        need.append("spike_source")
-    if any(getattr(s, "native", False) for s in resolved.sources.values()):
-        need.append("source.poisson_native")
-    if resolved.injections:
-        need.append("current:step")
-    if resolved.projections:
-        need.append("synapse:Static")
-    if any(p.receptor == "inhibitory" for p in resolved.projections):
-        need.append("receptor:inhibitory")
-    need += [f"plasticity:{p.rule.label}" for p in resolved.projections if p.rule is not None]
-    if resolved.synapse_probes:
-        need.append("record:synapse")
-    for probe in resolved.probes:
-        pop = resolved.populations.get(probe.population)
-        if pop is not None and probe.variable != "spikes":
-            need.append(f"record:{pop.model.label}.{probe.variable}")
-    return list(dict.fromkeys(need))

@@ -7,7 +7,9 @@ from hub.testing.reference import ReferencePlugin
 
 CLOSED_FORM = ["check_capabilities_declared", "check_lif_dc_closed_form",
                "check_delay_and_multiplicity", "check_step_current_timing",
-               "check_recording_times", "check_results_provenance"]
+               "check_recording_times", "check_results_provenance",
+               "check_record_spikes_subset", "check_record_source_spikes_subset",
+               "check_record_state_subset_unsorted"]
 
 
 @pytest.fixture

@@ -12,17 +12,42 @@ A third-party backend runs the same kit as the built-in ones::
 or from the command line: ``snn-hub check-backend mybackend``.
 
 Checks are plain functions ``check_x(backend_name)`` that declare the features they
-need (``@needs("neuron:LIF[synapse=exp]")``).  A check whose features the backend does not
-declare is *not applicable* (reported as such, never as passed).  A backend lists checks it
+need with ``@needs(...)``, built from :mod:`hub.features` (``@needs(features.neuron(
+"LIF[synapse=exp]"), features.SPIKE_SOURCE)``; a string that does not parse fails at
+import).  A check whose features the backend does not declare is *not applicable*
+(reported as such, never as passed).  A backend lists checks it
 knowingly fails in ``Capabilities.known_gaps`` as ``{check name: reason}``; they are
 reported as expected failures.
+
+A check signals a wrong backend by raising :class:`CheckFailed` through the helpers of
+:mod:`hub.testing.expectations` (``expect``, ``expect_equal``, ``expect_close``,
+``expect_same_spikes``), never with a statement that ``python -O`` strips, so the kit
+still works under ``python -O``.
+
+Registration is by import: ``@needs`` adds each check to the one registry
+:data:`CHECKS` (``hub.testing.checks.CHECKS``, ``{name: function}`` in declaration order).
+The kit is the checks of the modules in :data:`CHECK_MODULES`, imported below:
+``checks`` (the contract, the reference engine, the chip's compartment, the encoders) and
+``plasticity_checks`` (one check per learning rule).  A new module of checks is added to
+that tuple.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import plasticity_checks  # noqa: F401 - registers the learning-rule checks
+from . import checks, plasticity_checks
 from .checks import CHECKS, needs  # noqa: F401
+from .expectations import (  # noqa: F401  (public: hub.testing.CheckFailed, ...)
+    CheckFailed,
+    expect,
+    expect_close,
+    expect_equal,
+    expect_same_spikes,
+    fail,
+)
+
+#: the modules whose ``@needs`` functions make up the kit; importing them fills CHECKS
+CHECK_MODULES = (checks, plasticity_checks)
 
 
 @dataclass
@@ -57,7 +82,7 @@ def check_backend(backend: str, select: str | None = None) -> list[Outcome]:
             continue
         try:
             check(backend)
-        except AssertionError as exc:
+        except AssertionError as exc:   # CheckFailed, or an assert of a third-party check
             status = "known gap" if name in gaps else "failed"
             out.append(Outcome(name, status, gaps.get(name) or str(exc)))
             continue

@@ -1,29 +1,58 @@
 """The checks of the conformance kit.  Each one builds a small network, runs it on the
 backend through ``hub.run`` and compares with an independent reference: a closed-form
-solution, the reference engine (``hub.testing.reference``) or an ODE solution."""
+solution, the reference engine (``hub.testing.reference``), an unfiltered run of the same
+backend or an ODE solution.
+
+Registration: :func:`needs` is how a check is declared.  It validates the feature strings
+(:func:`hub.features.parse`, so a misspelt feature fails when the module is imported instead
+of making the check silently inapplicable everywhere), stores them as ``check.needs`` and
+adds the function to :data:`CHECKS` under its name.  The kit is therefore exactly the
+``@needs``-decorated functions of the modules listed in ``hub.testing.CHECK_MODULES``, which
+``hub.testing`` imports.
+"""
 from __future__ import annotations
 
 import math
 
 import numpy as np
 
+from .. import features as F
 from .. import ir
 from ..api import run
 from ..plugins import get_backend
 from ..resolve import resolve
 from ..results import SpikeTrains
 from . import reference
+from .expectations import expect, expect_close, expect_equal, expect_same_spikes
 
+#: every check of the kit, {name: function}, in declaration order (filled by :func:`needs`)
 CHECKS: dict = {}
 LIF_KINDS = ("exp", "alpha", "delta")
+LIF_EXP = ir.LIF(synapse="exp").label
+LIF_DELTA = ir.LIF(synapse="delta").label
+CHIP_LIF = ir.ChipLIF().label
 #: floor for comparing a backend's state with the reference engine (state units, mV for V)
 REFERENCE_V_ABS = 1e-9
 
 
 def needs(*features):
+    """Declare a check: ``@needs(F.neuron(LIF_EXP), F.SPIKE_SOURCE)`` over ``check_x(backend)``.
+
+    Each feature must parse (:func:`hub.features.parse`); a malformed or misspelt one raises
+    :class:`hub.features.FeatureError` here, at import.  The check is registered in
+    :data:`CHECKS` under its ``__name__``, which must be unique."""
+    for feature in features:
+        try:
+            F.parse(feature)
+        except F.FeatureError as exc:
+            raise F.FeatureError(f"@needs{features!r}: {exc}") from None
+
     def mark(fn):
-        fn.needs = features
-        CHECKS[fn.__name__] = fn
+        name = fn.__name__
+        if name in CHECKS and CHECKS[name] is not fn:
+            raise ValueError(f"two conformance checks are named {name!r}")
+        fn.needs = tuple(features)
+        CHECKS[name] = fn
         return fn
     return mark
 
@@ -34,25 +63,15 @@ def _tolerance(backend, label):
 
 
 def _same_spikes(res, ref, pop):
-    a, b = res.spikes(pop), ref.spikes(pop)
-    assert a == b, (f"{pop}: {len(a)} spikes vs {len(b)} in the reference; first difference "
-                    f"at {_first_difference(a, b)}")
-
-
-def _first_difference(a, b):
-    n = min(len(a), len(b))
-    diff = np.nonzero((a.stamps[:n] != b.stamps[:n]) | (a.indices[:n] != b.indices[:n]))[0]
-    k = int(diff[0]) if len(diff) else n
-    pick = lambda s: (int(s.indices[k]), float(s.times[k])) if k < len(s) else None  # noqa
-    return f"spike #{k}: backend {pick(a)} reference {pick(b)}"
+    expect_same_spikes(res.spikes(pop), ref.spikes(pop), f"{pop} spikes against the reference")
 
 
 def _close_signal(res, ref, pop, var, tol):
     a, b = res.signal(pop, var), ref.signal(pop, var)
-    assert np.allclose(a.times, b.times, rtol=0, atol=1e-9), "sample times differ"
-    err = float(np.max(np.abs(a.values - b.values))) if a.values.size else 0.0
-    assert err <= tol, f"{pop}.{var}: max |difference| {err:.3g} > {tol:.3g}"
-    return err
+    expect_close(a.times, b.times, 1e-9, f"{pop}.{var} sample times (ms)")
+    expect_equal(list(a.indices), list(b.indices), f"{pop}.{var} recorded neurons")
+    return expect_close(a.values, b.values, tol, f"{pop}.{var} against the reference",
+                        axes=[("t", a.times), ("neuron", a.indices)])
 
 
 # --- the contract itself -----------------------------------------------------------------------
@@ -60,13 +79,14 @@ def _close_signal(res, ref, pop, var, tol):
 def check_capabilities_declared(backend):
     """Capabilities are well formed: a tolerance for every neuron model declared."""
     caps = get_backend(backend).capabilities()
-    assert caps.features, "no features declared"
+    expect(caps.features, "no features declared")
     for label in caps.neuron_models:
-        assert label in caps.tolerances, f"no Tolerance declared for {label}"
-        assert caps.tolerances[label].tier in (1, 2, 3, 4)
+        expect(label in caps.tolerances, f"no Tolerance declared for {label}")
+        expect(caps.tolerances[label].tier in (1, 2, 3, 4),
+               f"Tolerance of {label}: tier {caps.tolerances[label].tier}, expected 1 to 4")
 
 
-@needs("neuron:LIF[synapse=exp]", "record:LIF[synapse=exp].v")
+@needs(F.neuron(LIF_EXP), F.record(LIF_EXP, "v"))
 def check_lif_dc_closed_form(backend):
     """V(t) = v_rest + R I (1 - exp(-t/tau_m)) with R = tau_m/cm; spikes at the first grid
     time where V >= v_thresh, then reset and R refractory steps (closed form per cycle)."""
@@ -100,15 +120,13 @@ def check_lif_dc_closed_form(backend):
             expected.append(y)
         sp = res.spikes("cells")
         got = sp.stamps[sp.indices == j]
-        assert list(got) == stamps, f"neuron {j}: spike stamps {list(got[:5])} expected " \
-                                    f"{stamps[:5]}"
-        err = np.max(np.abs(v[:, j] - expected))
-        assert err < 1e-9, f"neuron {j}: |V - closed form| = {err:.3g} mV"
-    assert len(t) == v.shape[0]
+        expect_equal([int(s) for s in got], stamps, f"neuron {j}: spike stamps")
+        expect_close(v[:, j], expected, 1e-9, f"neuron {j}: V against the closed form (mV)",
+                     strict=True, axes=[("t", t)])
+    expect_equal(v.shape[0], len(t), "number of V samples")
 
 
-@needs("neuron:LIF[synapse=delta]", "spike_source", "synapse:Static",
-       "record:LIF[synapse=delta].v")
+@needs(F.neuron(LIF_DELTA), F.SPIKE_SOURCE, F.SYNAPSE_STATIC, F.record(LIF_DELTA, "v"))
 def check_delay_and_multiplicity(backend):
     """A source spike stamped s with delay D changes a delta-synapse V at exactly (s+D) dt;
     two spikes in one step add twice the weight."""
@@ -123,10 +141,10 @@ def check_delay_and_multiplicity(backend):
     times = np.round(np.arange(1, 61) * 0.1, 6)
     jumps = {round(t, 6): round(float(d), 9) for t, d in zip(times, np.diff(v, prepend=-65.0))
              if abs(d) > 1e-6}
-    assert jumps == {2.1: 0.25, 2.5: 1.0, 4.5: 0.5}, f"V jumps at {jumps}"
+    expect_equal(jumps, {2.1: 0.25, 2.5: 1.0, 4.5: 0.5}, "V jumps {time (ms): size (mV)}")
 
 
-@needs("neuron:LIF[synapse=exp]", "current:step", "record:LIF[synapse=exp].v")
+@needs(F.neuron(LIF_EXP), F.CURRENT_STEP, F.record(LIF_EXP, "v"))
 def check_step_current_timing(backend):
     """A DC step switched on at t applies to the steps ending after t (closed form)."""
     net = ir.Network(dt=0.1, seed=3)
@@ -139,32 +157,126 @@ def check_step_current_timing(backend):
     on = np.clip(k - 20, 0, 30)           # steps with current, up to step k
     expected = -65.0 + 10.0 * (1 - np.exp(-on * 0.1 / 10.0)) * np.exp(-(k - 20 - on) * 0.1 / 10.0)
     expected[k <= 20] = -65.0
-    err = np.max(np.abs(v - expected))
-    assert err < 1e-9, f"|V - closed form| = {err:.3g} mV (first differing sample " \
-                       f"{float(k[np.argmax(np.abs(v - expected) > 1e-9)]) * 0.1:.1f} ms)"
+    expect_close(v, expected, 1e-9, "V against the closed form (mV)", strict=True,
+                 axes=[("t", np.round(k * 0.1, 6))])
 
 
-@needs("neuron:LIF[synapse=exp]", "record:LIF[synapse=exp].v")
+@needs(F.neuron(LIF_EXP), F.record(LIF_EXP, "v"))
 def check_recording_times(backend):
     """Samples at interval, 2*interval, ..., duration, for the requested indices only."""
     net = ir.Network(dt=0.1, seed=4)
     cell = net.add_population(4, ir.LIF(), label="cell")
     net.record(cell, "v", interval=0.5, indices=[1, 3])
     sig = run(net, backend=backend, duration=10.0).signal("cell", "v")
-    assert np.allclose(sig.times, np.arange(1, 21) * 0.5, atol=1e-9), sig.times[:4]
-    assert list(sig.indices) == [1, 3] and sig.values.shape == (20, 2)
+    expect_close(sig.times, np.arange(1, 21) * 0.5, 1e-9, "sample times (ms)", rtol=1e-5)
+    expect_equal(list(sig.indices), [1, 3], "recorded neurons")
+    expect_equal(sig.values.shape, (20, 2), "shape of the samples (times, neurons)")
 
 
-@needs("neuron:LIF[synapse=exp]")
+# --- recording a subset of neurons --------------------------------------------------------------
+#: 602 steps: not a multiple of the 4-step sampling interval below, so the last sample
+#: (stamp 600) is not at the end of the run
+SUBSET_MS = 60.2
+
+
+def _subset_network(**probes):
+    """Five LIF(exp) neurons, each firing under its own DC drive, and a four-neuron spike
+    source (with one spike of multiplicity 2) connected one-to-one to the first four.  Records
+    ``probes``: {name: indices or None} with name ``cells_spikes``, ``src_spikes`` or
+    ``cells_v`` (``cells_v_interval`` sets the interval of the V probe)."""
+    net = ir.Network(dt=0.1, seed=7)
+    src = net.add_source(ir.SpikeTimes([[1.0, 7.3, 15.2], [2.5, 2.5, 30.0], [4.1, 22.2],
+                                        [9.9, 18.0, 33.3]]), size=4, label="src")
+    cells = net.add_population(5, ir.LIF(synapse="exp", tau_m=20.0, cm=1.0, tau_refrac=2.0,
+                                         i_offset=[1.0, 1.2, 1.4, 1.6, 1.8]), label="cells")
+    net.connect(src, cells, ir.FromArrays([0, 1, 2, 3], [0, 1, 2, 3], weight=0.5, delay=1.0))
+    if "cells_spikes" in probes:
+        net.record(cells, "spikes", indices=probes["cells_spikes"])
+    if "src_spikes" in probes:
+        net.record(src, "spikes", indices=probes["src_spikes"])
+    if "cells_v" in probes:
+        net.record(cells, "v", indices=probes["cells_v"],
+                   interval=probes.get("cells_v_interval"))
+    return net
+
+
+def _expect_spike_subset(part, full, wanted, what):
+    """``part`` (recorded with ``indices=wanted``) holds exactly the spikes of ``wanted`` in
+    ``full`` (recorded without indices)."""
+    fired = set(full.indices.tolist())
+    expect(set(wanted) <= fired and fired - set(wanted),
+           f"{what}: the unfiltered recording has spikes of neurons {sorted(fired)}; the check "
+           f"needs spikes of {wanted} and of other neurons to be a test")
+    expect_equal(part.size, full.size, f"{what}: SpikeTrains.size (neurons in the population)")
+    extra = ~np.isin(part.indices, wanted)
+    expect(not extra.any(), lambda: (
+        f"{what}: spikes of neurons {sorted(set(part.indices[extra].tolist()))} came back "
+        f"though only {wanted} were recorded (first: neuron {int(part.indices[extra][0])} at "
+        f"{float(part.times[extra][0]):.6g} ms)"))
+    keep = np.isin(full.indices, wanted)
+    expect_same_spikes(part, SpikeTrains(full.size, full.indices[keep], full.stamps[keep],
+                                         full.dt),
+                       f"{what}: spikes of neurons {wanted} against the unfiltered recording")
+
+
+@needs(F.neuron(LIF_EXP), F.SPIKE_SOURCE, F.SYNAPSE_STATIC)
+def check_record_spikes_subset(backend):
+    """``record(pop, "spikes", indices=[1, 3])`` returns the spikes of neurons 1 and 3 and no
+    others, identical to theirs in an unfiltered recording of the same network."""
+    full = run(_subset_network(cells_spikes=None), backend=backend, duration=SUBSET_MS)
+    part = run(_subset_network(cells_spikes=[1, 3]), backend=backend, duration=SUBSET_MS)
+    _expect_spike_subset(part.spikes("cells"), full.spikes("cells"), [1, 3], "cells")
+
+
+@needs(F.neuron(LIF_EXP), F.SPIKE_SOURCE, F.SYNAPSE_STATIC)
+def check_record_source_spikes_subset(backend):
+    """``record(source, "spikes", indices=[0, 2])`` returns the spikes of source neurons 0 and
+    2 and no others, identical to theirs in an unfiltered recording of the same network."""
+    full = run(_subset_network(src_spikes=None), backend=backend, duration=SUBSET_MS)
+    part = run(_subset_network(src_spikes=[0, 2]), backend=backend, duration=SUBSET_MS)
+    _expect_spike_subset(part.spikes("src"), full.spikes("src"), [0, 2], "src")
+
+
+@needs(F.neuron(LIF_EXP), F.SPIKE_SOURCE, F.SYNAPSE_STATIC, F.record(LIF_EXP, "v"))
+def check_record_state_subset_unsorted(backend):
+    """``record(pop, "v", indices=[3, 1], interval=0.4)``: the signal's columns are neurons 3
+    and 1 in that order, sampled at stamps 4, 8, ..., 600 of the 602-step run (samples at
+    iv, 2 iv, ... steps), each value equal to that neuron's at that stamp in an unfiltered
+    recording (every step, every neuron) of the same network."""
+    dt, iv, wanted = 0.1, 4, [3, 1]
+    full = run(_subset_network(cells_v=None), backend=backend,
+               duration=SUBSET_MS).signal("cells", "v")
+    part = run(_subset_network(cells_v=wanted, cells_v_interval=iv * dt), backend=backend,
+               duration=SUBSET_MS).signal("cells", "v")
+    steps = round(SUBSET_MS / dt)
+    stamps = np.arange(iv, steps + 1, iv)
+    expect_equal([int(i) for i in part.indices], wanted,
+                 "cells.v: recorded neurons, in the requested order")
+    expect_close(part.times, stamps * dt, 1e-9, f"cells.v: sample times (ms), expected every "
+                 f"{iv} steps up to step {steps}")
+    expect_equal([int(i) for i in full.indices], list(range(5)),
+                 "unfiltered cells.v: recorded neurons")
+    expect_close(full.times, np.arange(1, steps + 1) * dt, 1e-9,
+                 "unfiltered cells.v: sample times (ms), expected every step")
+    expect_close(part.values, full.values[stamps - 1][:, wanted], 0.0,
+                 f"cells.v of neurons {wanted} against the unfiltered recording (mV)",
+                 axes=[("t", part.times), ("neuron", part.indices)])
+
+
+@needs(F.neuron(LIF_EXP))
 def check_results_provenance(backend):
     """Results say which backend, seed, dt and versions produced them, with timings."""
     net = ir.Network(dt=0.1, seed=5)
     net.record(net.add_population(2, ir.LIF(), label="p"), "spikes")
     res = run(net, backend=backend, duration=1.0)
     p = res.provenance
-    assert p["backend"] == backend and p["seed"] == 5 and p["dt"] == 0.1, p
-    assert p["versions"], "no versions in provenance"
-    assert res.timings["build_s"] >= 0 and res.timings["run_s"] >= 0
+    expect_equal(p.get("backend"), backend, "provenance['backend']")
+    expect_equal(p.get("seed"), 5, "provenance['seed']")
+    expect_equal(p.get("dt"), 0.1, "provenance['dt']")
+    expect(p.get("versions"), "no versions in provenance")
+    for key in ("build_s", "run_s"):
+        expect(res.timings.get(key, -1) >= 0, f"timings[{key!r}] = {res.timings.get(key)}, "
+                                               "expected a duration >= 0")
 
 
 # --- agreement with the reference engine -------------------------------------------------------
@@ -209,7 +321,8 @@ def _agree_with_reference(backend, model, seed, heterogeneous=False):
     net, duration = _random_network(model, seed, heterogeneous=heterogeneous)
     res = run(net, backend=backend, duration=duration)
     ref = reference.simulate(resolve(net, duration))
-    assert len(ref.spikes("cells")) > 20, "reference network too quiet to be a test"
+    expect(len(ref.spikes("cells")) > 20,
+           f"reference network too quiet to be a test: {len(ref.spikes('cells'))} spikes")
     _same_spikes(res, ref, "cells")
     for var in model.recordable_names():
         _close_signal(res, ref, "cells", var, _tolerance(backend, model.label))
@@ -217,8 +330,8 @@ def _agree_with_reference(backend, model, seed, heterogeneous=False):
 
 def _reference_check(model_factory, name, heterogeneous=False):
     model = model_factory()
-    feats = [f"neuron:{model.label}", "spike_source", "synapse:Static", "receptor:inhibitory",
-             *[f"record:{model.label}.{v}" for v in model.recordable_names()]]
+    feats = [F.neuron(model.label), F.SPIKE_SOURCE, F.SYNAPSE_STATIC, F.RECEPTOR_INHIBITORY,
+             *[F.record(model.label, v) for v in model.recordable_names()]]
 
     def check(backend):
         _agree_with_reference(backend, model_factory(), seed=11, heterogeneous=heterogeneous)
@@ -240,10 +353,10 @@ _reference_check(lambda: ir.Izhikevich(), "check_heterogeneous_izhikevich", hete
 
 
 # --- the chip's native compartment -------------------------------------------------------------
-@needs("neuron:ChipLIF", "spike_source", "synapse:Static", "record:ChipLIF.u",
-       "record:ChipLIF.v")
+@needs(F.neuron(CHIP_LIF), F.SPIKE_SOURCE, F.SYNAPSE_STATIC, F.record(CHIP_LIF, "u"),
+       F.record(CHIP_LIF, "v"))
 def check_chiplif_golden_vectors(backend):
-    """DESIGN section 8's golden vectors (Lava's unit tests), bit for bit: an input of 128
+    """The ChipLIF golden vectors (from Lava's unit tests), bit for bit: an input of 128
     with du=2048 gives u = 8192, 4096, ...; du=1, dv=2048 gives v = 8192, 12286, 14331, ...;
     bias 2 << 6 with vth_mant 8 spikes at steps 5 and 10.  The input, a source spike stamped
     1 with a delay of one step, reaches u at stamp 2."""
@@ -260,15 +373,16 @@ def check_chiplif_golden_vectors(backend):
     net.record(c, "spikes", "v")
     res = run(net, backend=backend, duration=1.2)
     u = [int(x) for x in res.signal("a", "u").values[1:9, 0]]
-    assert u == [8192, 4096, 2048, 1024, 512, 256, 128, 64], f"u = {u}"
+    expect_equal(u, [8192, 4096, 2048, 1024, 512, 256, 128, 64], "u of a at stamps 2..9")
     v = [int(x) for x in res.signal("b", "v").values[1:9, 0]]
-    assert v == [8192, 12286, 14331, 15351, 15859, 16111, 16235, 16295], f"v = {v}"
+    expect_equal(v, [8192, 12286, 14331, 15351, 15859, 16111, 16235, 16295],
+                 "v of b at stamps 2..9")
     stamps = [int(s) for s in res.spikes("c").stamps]
-    assert stamps == [5, 10], f"spike stamps {stamps}"
+    expect_equal(stamps, [5, 10], "spike stamps of c")
 
 
 # --- encoders: every backend receives the hub's spikes -------------------------------------------
-@needs("neuron:LIF[synapse=delta]", "spike_source", "synapse:Static")
+@needs(F.neuron(LIF_DELTA), F.SPIKE_SOURCE, F.SYNAPSE_STATIC)
 def check_encoded_spikes_delivered(backend):
     """Spikes made by the hub's encoders (Poisson, regular, latency, burst, rank order,
     delta) reach the network unchanged: each source neuron drives a relay neuron (LIF with
@@ -299,6 +413,6 @@ def check_encoded_spikes_delivered(backend):
     shift = np.rint(delays / dt).astype(np.int64)
     events = np.unique(np.stack([trains.stamps + shift[trains.indices], trains.indices]), axis=1)
     expected = SpikeTrains(trains.size, events[1], events[0], dt)
-    assert len(trains) > 150, "encoders produced too few spikes to be a test"
-    assert got == expected, f"relay spikes differ from the encoders': " \
-                            f"{_first_difference(got, expected)}"
+    expect(len(trains) > 150,
+           f"encoders produced too few spikes to be a test: {len(trains)}")
+    expect_same_spikes(got, expected, "relay spikes against the encoders' (index, stamp + D)")

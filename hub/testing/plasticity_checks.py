@@ -1,5 +1,5 @@
-"""The identical-behaviour proof for learning rules (DESIGN section 7): one check per rule,
-run on every backend that declares the rule.
+"""The identical-behaviour proof for learning rules: one check per rule, run on every
+backend that declares the rule.
 
 Each check drives plastic synapses with fixed pre- and postsynaptic spike trains: the
 presynaptic side is a spike source, the postsynaptic side relay neurons (LIF with delta
@@ -27,11 +27,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import features as F
 from .. import ir
 from ..api import run
 from ..plugins import get_backend
 from ..resolve import resolve
 from .checks import needs
+from .expectations import expect_close, expect_equal
 
 #: relative agreement promised by float backends
 PLASTICITY_RTOL = 1e-9
@@ -122,21 +124,16 @@ def plastic_network(rule, seed: int = 12):
 
 
 def _lsb_per_update(backend, label):
-    tol = get_backend(backend).capabilities().tolerances.get(f"plasticity:{label}")
+    tol = get_backend(backend).capabilities().tolerances.get(F.plasticity(label))
     return tol.v_abs if tol is not None and tol.v_abs else None
 
 
-def _compare(name, got, want, bound=None):
+def _compare(name, got, want, bound=None, axes=None):
     """Max |got - want|; within ``bound`` (array or scalar) or 1e-9 relative."""
     if bound is None:
         bound = PLASTICITY_RTOL * max(float(np.max(np.abs(want))) if want.size else 0.0,
                                       1e-300)
-    excess = np.abs(got - want) - bound
-    worst = np.unravel_index(int(np.argmax(excess)), excess.shape) if excess.size else ()
-    assert not excess.size or excess[worst] <= 0, \
-        f"{name}: |backend - reference| = {float(np.abs(got - want)[worst]):.3g} > bound " \
-        f"{float(np.broadcast_to(bound, excess.shape)[worst]):.3g} at {worst}"
-    return float(np.max(np.abs(got - want))) if want.size else 0.0
+    return expect_close(got, want, bound, f"{name}: backend against the reference", axes=axes)
 
 
 def updates_until(resolved, res, stamps) -> np.ndarray:
@@ -165,8 +162,9 @@ def check_rule(backend, rule) -> dict[str, float]:
     post = res.spikes("post")
     for j, want in enumerate(expected_post):
         got = sorted(post.stamps[post.indices == j].tolist())
-        assert got == [s for s in want if s <= resolved.steps], \
-            f"relay {j} fired at {got[:8]}..., chosen {want[:8]}... (plastic input too strong?)"
+        expect_equal(got, [s for s in want if s <= resolved.steps],
+                     f"relay {j}: spike stamps against the chosen ones (a difference means the "
+                     "plastic input is too strong or the drive was not delivered)")
     sent: dict = {}
     state, signals = reference_state(resolved, res, sent)
     per_update = _lsb_per_update(backend, rule.label)
@@ -181,12 +179,13 @@ def check_rule(backend, rule) -> dict[str, float]:
     errors = {}
     for key, want in state.items():
         errors[f"final {key[1]}"] = _compare(f"final {key[1]}", res.final_state(*key), want,
-                                             bounds["final"])
+                                             bounds["final"], axes=[("synapse", None)])
     for key, want in signals.items():
         got = res.synapse_signal(*key)
-        assert np.allclose(got.times, want.times, rtol=0, atol=1e-9), "sample times differ"
+        expect_close(got.times, want.times, 1e-9, f"sampled {key[1]}: sample times (ms)")
         errors[f"sampled {key[1]}"] = _compare(f"sampled {key[1]}", got.values, want.values,
-                                               bounds["sampled"])
+                                               bounds["sampled"],
+                                               axes=[("t", got.times), ("synapse", got.indices)])
     if per_update is None:
         errors["transmitted"] = _compare("membrane increments (transmitted weights)",
                                          *_increments(res, resolved, sent["plastic"]))
@@ -224,8 +223,9 @@ def _rule_check(name, factory):
     check.__doc__ = (f"{rule.label}: fixed pre/post trains with near-coincident pairings, "
                      "multiplicity and several delays; final and sampled synapse state and the "
                      "transmitted weights equal the reference implementation.")
-    return needs(f"plasticity:{rule.label}", "record:synapse", "spike_source", "synapse:Static",
-                 "neuron:LIF[synapse=delta]", "record:LIF[synapse=delta].v")(check)
+    relay = ir.LIF(synapse="delta").label
+    return needs(F.plasticity(rule.label), F.RECORD_SYNAPSE, F.SPIKE_SOURCE, F.SYNAPSE_STATIC,
+                 F.neuron(relay), F.record(relay, "v"))(check)
 
 
 for _name, _factory in RULES.items():

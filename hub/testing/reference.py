@@ -27,7 +27,7 @@ import math
 import numpy as np
 
 from ..resolve import ResolvedNetwork, draw_native, stream
-from ..results import Results, Signal, SpikeTrains
+from ..results import Results, Signal, assemble_spikes
 
 SUPPORTED = ("LIF[synapse=exp]", "LIF[synapse=alpha]", "LIF[synapse=delta]", "Izhikevich")
 
@@ -132,13 +132,14 @@ def simulate(resolved: ResolvedNetwork) -> Results:
                     _read(state[pr.population], pr.variable)[pr.indices].copy())
 
     res = Results(provenance={"backend": "reference", "dt": dt, "duration": resolved.duration})
-    for pr in resolved.probes:
-        if pr.variable == "spikes" and pr.population in spikes:
-            idx, st = spikes[pr.population]
-            res.spike_trains[pr.population] = SpikeTrains(
-                resolved.size_of(pr.population),
-                np.concatenate(idx) if idx else np.zeros(0, np.int64),
-                np.concatenate(st) if st else np.zeros(0, np.int64), dt)
+
+    def population_spikes(label):
+        idx, st = spikes[label]
+        return (np.concatenate(idx) if idx else np.zeros(0, np.int64),
+                np.concatenate(st) if st else np.zeros(0, np.int64))
+
+    # the probed neurons of populations and sources, as every backend assembles them
+    res.spike_trains.update(assemble_spikes(resolved, population_spikes))
     for pr in rec_probes:
         vals = np.asarray(samples[(pr.population, pr.variable)])
         times = np.arange(pr.interval_steps, steps + 1, pr.interval_steps) * dt
@@ -234,14 +235,16 @@ class ReferenceBackend(Backend):
     name = "reference"
 
     def capabilities(self):
-        feats = {"spike_source", "source.poisson_native", "current:step", "synapse:Static",
-                 "receptor:inhibitory"}
+        from .. import features as F
+
+        feats = {F.SPIKE_SOURCE, F.POISSON_NATIVE, F.CURRENT_STEP, F.SYNAPSE_STATIC,
+                 F.RECEPTOR_INHIBITORY}
         for label in SUPPORTED:
-            feats.add(f"neuron:{label}")
+            feats.add(F.neuron(label))
             kind = label.split("[")[0]
             variables = ("v", "u") if kind == "Izhikevich" else \
                 ("v",) if "delta" in label else ("v", "isyn_exc", "isyn_inh")
-            feats.update(f"record:{label}.{v}" for v in variables)
+            feats.update(F.record(label, v) for v in variables)
         return Capabilities(frozenset(feats), {lab: Tolerance(2, 1e-9) for lab in SUPPORTED})
 
     def build(self, resolved, **options):
