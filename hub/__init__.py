@@ -7,7 +7,6 @@
 """
 import sys
 
-from .api import check_capabilities, run
 from .backend import Backend, BackendSpec, Capabilities, Session, Tolerance
 from . import comparison as _comparison
 from .comparison import Comparison, compare
@@ -16,6 +15,7 @@ from .errors import (BackendError, CapabilityError, Diagnostic, HubError, Plugin
 from .hookspecs import hookimpl
 from .ir import *  # noqa: F401,F403 - the IR vocabulary is the public API
 from .ir import __all__ as _ir_all
+from .api import check_capabilities, load, model, run  # noqa: E402 - load/model see plugin kinds
 from .plugins import backend_specs, get_backend, make_plugin_manager, plugin_manager
 from .resolve import ResolvedNetwork, resolve
 from .results import Results, Signal, SpikeTrains

@@ -32,6 +32,23 @@ def check_capabilities(backend, resolved: ResolvedNetwork, pm=None) -> None:
     raise CapabilityError(backend.name, missing, others)
 
 
+def load(path, extra_kinds=None):
+    """Read a network written by :func:`hub.save`; kinds registered by the installed plugins
+    (``hub_register_kinds``) are found as well as the built-in ones."""
+    from .ir.io import load as load_network
+
+    return load_network(path, plugin_manager().kinds() if extra_kinds is None else extra_kinds)
+
+
+def model(name: str, extra_kinds=None, **values):
+    """A neuron model by its hub, PyNN or NEST name (``hub.model("IF_cond_exp")``), the
+    installed plugins' kinds included."""
+    from .ir.neurons import model as make_model
+
+    kinds = plugin_manager().kinds() if extra_kinds is None else extra_kinds
+    return make_model(name, kinds, **values)
+
+
 def run(network, backend: str = "nest", duration: float = 1000.0, progress=None,
         **options):
     """Validate, resolve and simulate ``network`` for ``duration`` ms on ``backend``.
@@ -53,4 +70,4 @@ def run(network, backend: str = "nest", duration: float = 1000.0, progress=None,
     return pm.hook.hub_run_wrapper(request=request)
 
 
-__all__ = ["run", "resolve", "check_capabilities", "Diagnostic"]
+__all__ = ["run", "resolve", "check_capabilities", "load", "model", "Diagnostic"]

@@ -24,7 +24,8 @@ class LoadedModel:
 
 def load_model(spec: str, params: dict | None = None) -> LoadedModel:
     """Read MODEL: a saved network (``.npz``) or a builder module (path or dotted name)."""
-    from .ir import Network, load
+    from .api import load
+    from .ir import Network
 
     params = dict(params or {})
     path = Path(spec)

@@ -27,13 +27,17 @@ def _options_line(options) -> str:
                                    f"(default `{v[0]}`)" for k, v in options.items()) + "\n"
 
 
-def models_page() -> str:
+def models_page(extra_kinds=None) -> str:
+    """The model reference; ``extra_kinds`` (kind -> class, e.g. ``plugin_manager().kinds()``)
+    adds a plugin's neuron models and rules after the built-in ones."""
+    extra = dict(extra_kinds or {})
     out = [HEADER, "# Model reference\n",
            "Units are PyNN's canonical units: ms, mV, nA, uS, nF, Hz. Every parameter may be a "
            "scalar, a per-neuron array or a distribution (`hub.Uniform`, `hub.Normal`). "
            "PyNN and NEST model names are accepted through `hub.model(name)`.\n"]
     out.append("## Neuron models\n")
-    for cls in neurons.NEURON_MODELS.values():
+    for cls in [*neurons.NEURON_MODELS.values(),
+                *(c for c in extra.values() if issubclass(c, neurons.NeuronModel))]:
         out.append(f"### `{cls.kind}`\n")
         out.append(inspect.cleandoc(cls.__doc__ or "") + "\n")
         if cls.options:
@@ -63,7 +67,8 @@ def models_page() -> str:
                f"{inspect.cleandoc(Plastic.__doc__)}\n")
     out.append("## Learning rules\n")
     out.append(inspect.cleandoc(plasticity.__doc__.split("\n\n", 1)[1]) + "\n")
-    for cls in plasticity.RULES.values():
+    for cls in [*plasticity.RULES.values(),
+                *(c for c in extra.values() if issubclass(c, plasticity.Rule))]:
         out.append(f"### `{cls.kind}`\n")
         out.append(inspect.cleandoc(cls.__doc__ or "") + "\n")
         if cls.options:

@@ -19,6 +19,7 @@ import pluggy
 from . import hookspecs
 from .backend import Backend, BackendSpec
 from .errors import HubError, PluginError
+from .ir.node import kinds_of
 
 GROUP = "snn_hub"
 
@@ -215,23 +216,20 @@ def _collect_backends(pm) -> dict[str, BackendSpec]:
 
 
 def _collect_kinds(pm) -> dict[str, type]:
-    """Plugin kinds by their ``kind`` name; each must be namespaced (``vendor.Kind``) so it
-    can never shadow a built-in, and two plugins may not claim one name."""
-    found: dict[str, type] = {}
-    owner: dict[str, str] = {}
-    for impl, classes in _call_each(pm, "hub_register_kinds"):
+    """Plugin IR kinds by their ``kind`` name (``hub.ir.node.kinds_of`` rules: an IR node
+    class, no shadowing of a built-in kind, one class per kind); each must also be
+    namespaced (``vendor.Name``) so a later built-in can never collide with it."""
+    classes = []
+    for impl, found in _call_each(pm, "hub_register_kinds"):
         dist = pm.distributions.get(impl.plugin_name, impl.plugin_name)
-        for cls in classes or []:
+        for cls in found or []:
             kind = getattr(cls, "kind", None)
             if not isinstance(kind, str) or "." not in kind:
                 raise PluginError(f"plugin {impl.plugin_name!r} (distribution {dist!r}) "
                                   f"registers kind {kind!r} of {cls!r}: a plugin kind needs a "
                                   "namespaced class attribute kind = 'vendor.Name'")
-            if kind in found and found[kind] is not cls:
-                raise PluginError(f"kind {kind!r} is registered by two distributions: "
-                                  f"{owner[kind]!r} and {dist!r}; uninstall one of them")
-            found[kind], owner[kind] = cls, dist
-    return found
+            classes.append(cls)
+    return kinds_of(classes)
 
 
 def _dist_version(dist: str) -> str:

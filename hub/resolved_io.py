@@ -83,8 +83,8 @@ def _rule(resolved_rule, put, model_arrays: ArrayTable):
 
 def load_resolved(path, extra_kinds: Mapping[str, type] | None = None) -> ResolvedNetwork:
     """Read a file written by :func:`save_resolved`.  ``extra_kinds`` (kind -> class): the
-    kinds from outside hub the file may use; by default those the installed plugins register
-    (asked only when the file uses a kind hub does not have)."""
+    kinds from outside hub the file may use (the worker processes pass those the installed
+    plugins register, ``plugin_manager().kinds()``)."""
     with np.load(path, allow_pickle=False) as f:
         if "__resolved__" not in f.files:
             raise ValidationError(Diagnostic(str(path), "not a resolved snn-hub network file",
@@ -97,7 +97,7 @@ def load_resolved(path, extra_kinds: Mapping[str, type] | None = None) -> Resolv
                                          f"({VERSION})", "upgrade snn-hub"))
     get = arrays.__getitem__
     table = ArrayTable(arrays)
-    kinds = _PluginKinds() if extra_kinds is None else extra_kinds
+    kinds = extra_kinds or {}
     out = ResolvedNetwork(float(doc["dt"]), int(doc["seed"]), int(doc["steps"]),
                           label=doc.get("label", ""))
     for p in doc["populations"]:
@@ -137,32 +137,6 @@ def _load_rule(d: dict, arrays: dict, table: ArrayTable, kinds: Mapping[str, typ
     params = {k: arrays[v["array"]] if isinstance(v, dict) else float(v)
               for k, v in d["params"].items()}
     return ResolvedRule(rule, params, d.get("modulator"), int(d.get("modulator_delay_steps", 1)))
-
-
-class _PluginKinds(Mapping):
-    """The kinds the installed plugins register (``hub_register_kinds``), collected on the
-    first look-up: a file that uses only hub's own kinds never asks the plugin manager."""
-
-    def __init__(self):
-        self._kinds: dict[str, type] | None = None
-
-    def _load(self) -> dict[str, type]:
-        if self._kinds is None:
-            from .plugins import plugin_manager
-
-            found = plugin_manager().hook.hub_register_kinds()
-            self._kinds = kinds_of(c for group in found for c in group or []
-                                   if isinstance(c, type) and issubclass(c, Node))
-        return self._kinds
-
-    def __getitem__(self, kind: str) -> type:
-        return self._load()[kind]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._load())
-
-    def __len__(self) -> int:
-        return len(self._load())
 
 
 __all__ = ["save_resolved", "load_resolved"]

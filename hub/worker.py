@@ -122,7 +122,9 @@ def main(argv=None) -> int:
             status["versions"] = {"error": f"{type(exc).__name__}: {exc}"}
         t1 = time.perf_counter()
         timings["import_s"] = t1 - t0 + (t0 - T_START)
-        resolved = load_resolved(req["resolved"])
+        from hub.plugins import plugin_manager
+
+        resolved = load_resolved(req["resolved"], plugin_manager().kinds())
         t2 = time.perf_counter()
         timings["load_s"] = t2 - t1
         results = hub.run(resolved, backend=req["backend"],

@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 
 import hub
-from hub import hookspecs
+from hub import docgen, hookspecs
 from hub.errors import Diagnostic, PluginError, ValidationError
 from hub.plugins import PluginLoadWarning, make_plugin_manager, reset_plugin_manager
+from hub.resolved_io import load_resolved, save_resolved
 from hub.testing.reference import ReferenceBackend, ReferencePlugin
 
 
@@ -109,7 +110,7 @@ def test_hook_hub_register_translations(host):
     assert hub.Backend.translations == {}, "the class default is never written"
 
 
-def test_hook_hub_register_kinds(host):
+def test_hook_hub_register_kinds(host, tmp_path):
     class MyLIF(hub.LIF):
         """A plugin's neuron kind: the hub's LIF under a namespaced name."""
         kind = "vendor.MyLIF"
@@ -121,6 +122,20 @@ def test_hook_hub_register_kinds(host):
 
     pm = host(Kinds())
     assert pm.kinds() == {"vendor.MyLIF": MyLIF}
+    # hub.load, hub.model, the worker's resolved files and the model docs all see the kind
+    net = one_cell(MyLIF(tau_m=12.0, synapse="delta"))
+    path = hub.save(net, tmp_path / "net.npz")
+    back = hub.load(path)
+    assert back == net and type(back.populations[0].model) is MyLIF
+    assert back.populations[0].model.label == net.populations[0].model.label
+    assert hub.model("vendor.MyLIF", tau_m=12.0) == MyLIF(tau_m=12.0)
+    resolved = hub.resolve(net, 5.0)
+    again = load_resolved(save_resolved(resolved, tmp_path / "r.npz"), pm.kinds())
+    assert type(again.populations["cell"].model) is MyLIF
+    assert "### `vendor.MyLIF`" in docgen.models_page(pm.kinds())
+    reset_plugin_manager(make_plugin_manager(autoload=False, plugins=[ReferencePlugin()]))
+    with pytest.raises(hub.HubError, match="vendor.MyLIF"):
+        hub.load(path)                       # without the plugin: a clear error, no KeyError
 
     class Unnamespaced:
         @hub.hookimpl
