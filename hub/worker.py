@@ -111,7 +111,7 @@ def main(argv=None) -> int:
     status: dict = {"status": "error", "timings": timings, "versions": {}}
     try:
         t0 = time.perf_counter()
-        import hub
+        from hub.api import run
         from hub.plugins import get_backend
         from hub.resolved_io import load_resolved
 
@@ -127,7 +127,7 @@ def main(argv=None) -> int:
         resolved = load_resolved(req["resolved"], plugin_manager().kinds())
         t2 = time.perf_counter()
         timings["load_s"] = t2 - t1
-        results = hub.run(resolved, backend=req["backend"],
+        results = run(resolved, backend=req["backend"],
                           progress=_ProgressFile(req.get("progress")),
                           **req.get("options", {}))
         t3 = time.perf_counter()

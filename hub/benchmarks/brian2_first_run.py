@@ -56,12 +56,13 @@ def once(codegen: str, cache_dir: str | None, duration: float, scale: float,
         em.CythonExtensionManager._load_module = load
     except ImportError:  # pragma: no cover
         pass
-    import hub
     import vogels_abbott
+
+    from hub.resolve import resolve
     from hub.plugins import get_backend
 
     net = vogels_abbott.build("cuba", scale=scale)
-    resolved = hub.resolve(net, duration)
+    resolved = resolve(net, duration)
     backend = get_backend("brian2")
     options = {"codegen": codegen}
     if cache_dir:

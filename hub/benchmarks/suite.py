@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..textfmt import fmt
-from ..bench import RATIO_KEYS, TARGETS, BenchReport, bench, machine
+from .bench import RATIO_KEYS, TARGETS, BenchReport, bench, machine
 
 ROOT = Path(__file__).resolve().parents[2]
 BRUNEL_SCALES = (0.1, 0.25, 0.5, 1.0)
