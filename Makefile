@@ -9,13 +9,20 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-slow bench venv clean-venv
+.PHONY: demo test lint test-slow bench venv clean-venv
 
 demo: $(STAMP)
 	$(PY) -m hub demo
 
-test: $(STAMP)
+test: lint
 	$(PY) -m pytest -q
+
+# style and errors (ruff), the layers (import-linter contracts in pyproject.toml), and the
+# types of the typed core (mypy, files listed in pyproject.toml)
+lint: $(STAMP)
+	$(VENV)/bin/ruff check hub plugins tests models
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 # pytest exits 5 when no test is selected: not a failure here
 test-slow: $(STAMP)

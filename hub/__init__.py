@@ -15,11 +15,11 @@ from .errors import (BackendError, CapabilityError, Diagnostic, HubError, Plugin
 from .hookspecs import hookimpl
 from .ir import *  # noqa: F401,F403 - the IR vocabulary is the public API
 from .ir import __all__ as _ir_all
-from .api import check_capabilities, load, model, run  # noqa: E402 - load/model see plugin kinds
+from .api import check_capabilities, load, model, run  # noqa: F401 - see the plugins' kinds
 from .plugins import backend_specs, get_backend, make_plugin_manager, plugin_manager
 from .resolve import ResolvedNetwork, resolve
 from .results import Results, Signal, SpikeTrains
-from .version import __version__
+from .version import __version__  # noqa: F401
 
 
 # ``hub.compare`` is the function; the module that defines it is ``hub.comparison``.  The

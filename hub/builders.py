@@ -70,6 +70,9 @@ def _import_builder(spec: str, path: Path):
                            "or a builder module (.py)")
         name = f"_snn_hub_model_{abs(hash(str(path.resolve())))}_{path.stem}"
         module_spec = importlib.util.spec_from_file_location(name, path)
+        if module_spec is None or module_spec.loader is None:
+            raise HubError(f"MODEL: {spec!r} cannot be imported as a Python module; give a "
+                           "builder module (.py)")
         module = importlib.util.module_from_spec(module_spec)
         sys.modules[name] = module
         sys.path.insert(0, str(path.resolve().parent))  # sibling helpers of the builder

@@ -54,7 +54,7 @@ def main(argv=None) -> int:
     args.ctx = ctx
     from . import plugins
 
-    saved_default = plugins._DEFAULT
+    saved_default = plugins.current_plugin_manager()
     with warnings.catch_warnings():
         warnings.showwarning = ctx.showwarning
         warnings.simplefilter("error" if ctx.strict else "always", plugins.PluginLoadWarning)

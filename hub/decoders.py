@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .encoders import _data, _fail
+from .encoders import checked_data, input_error
 from .results import SpikeTrains
 
 __all__ = ["spike_count", "rate", "first_spike_time", "population_vector", "phase_value"]
@@ -16,12 +16,12 @@ __all__ = ["spike_count", "rate", "first_spike_time", "population_vector", "phas
 
 def _window(trains: SpikeTrains, t_start, t_stop, where: str) -> np.ndarray:
     if not isinstance(trains, SpikeTrains):
-        _fail(f"{where}.trains", f"{type(trains).__name__} is not a hub.SpikeTrains",
+        input_error(f"{where}.trains", f"{type(trains).__name__} is not a hub.SpikeTrains",
               "pass an encoder's output or Results.spikes(population)")
     lo = -np.inf if t_start is None else float(t_start)
     hi = np.inf if t_stop is None else float(t_stop)
     if not lo < hi:
-        _fail(f"{where}.t_stop", f"window ({lo}, {hi}] ms is empty", "use t_stop > t_start")
+        input_error(f"{where}.t_stop", f"window ({lo}, {hi}] ms is empty", "use t_stop > t_start")
     t = trains.times
     return (t > lo + 1e-9 * trains.dt) & (t <= hi + 1e-9 * trains.dt)
 
@@ -55,9 +55,9 @@ def population_vector(trains: SpikeTrains, preferred, t_start=None, t_stop=None,
         circular:  x = atan2(sum_i n_i sin mu_i, sum_i n_i cos mu_i)   (mu in radians)
 
     ``nan`` when no neuron spiked."""
-    mu = _data(preferred, "population_vector.preferred")
+    mu = checked_data(preferred, "population_vector.preferred")
     if mu.size != trains.size:
-        _fail("population_vector.preferred", f"{mu.size} preferred values for "
+        input_error("population_vector.preferred", f"{mu.size} preferred values for "
               f"{trains.size} neurons", "give one preferred value per neuron")
     n = spike_count(trains, t_start, t_stop).astype(float)
     if n.sum() == 0:

@@ -30,29 +30,30 @@ __all__ = ["poisson", "regular", "latency", "binary", "gaussian_population", "ra
 
 
 # --- validation --------------------------------------------------------------------------------
-def _fail(where: str, message: str, fix: str):
+def input_error(where: str, message: str, fix: str):
+    """Raise a :class:`ValidationError` for one bad input of an encoder or decoder."""
     raise ValidationError(Diagnostic(where, message, fix))
 
 
-def _data(x, where: str, *, ndim: int | None = None, lo: float | None = None,
-          hi: float | None = None) -> np.ndarray:
+def checked_data(x, where: str, *, ndim: int | None = None, lo: float | None = None,
+                 hi: float | None = None) -> np.ndarray:
     """``x`` as a float array: finite, optionally of ``ndim`` dimensions and in [lo, hi]."""
     try:
         arr = np.asarray(x, dtype=float)
     except (TypeError, ValueError):
-        _fail(where, f"{type(x).__name__} is not numeric data", "pass a numeric array")
+        input_error(where, f"{type(x).__name__} is not numeric data", "pass a numeric array")
     if ndim is not None and arr.ndim != ndim:
-        _fail(where, f"array of shape {arr.shape} has {arr.ndim} dimension(s), expected {ndim}",
+        input_error(where, f"array of shape {arr.shape} has {arr.ndim} dimension(s), expected {ndim}",
               "reshape the data" if ndim != 2 else "pass an array of shape (samples, channels)")
     if arr.size and not np.isfinite(arr).all():
         bad = np.argwhere(~np.isfinite(arr.reshape(-1)))[0, 0]
-        _fail(where, f"contains NaN or inf (first at flat index {bad})",
+        input_error(where, f"contains NaN or inf (first at flat index {bad})",
               "replace missing values before encoding")
     if lo is not None and arr.size and arr.min() < lo:
-        _fail(where, f"minimum {arr.min():g} is below {lo:g}",
+        input_error(where, f"minimum {arr.min():g} is below {lo:g}",
               f"pass values >= {lo:g}" + (" (normalise the data to [0, 1])" if hi == 1 else ""))
     if hi is not None and arr.size and arr.max() > hi:
-        _fail(where, f"maximum {arr.max():g} is above {hi:g}",
+        input_error(where, f"maximum {arr.max():g} is above {hi:g}",
               f"pass values <= {hi:g} (normalise the data to [0, 1])")
     return arr.reshape(-1) if ndim is None else arr
 
@@ -61,9 +62,9 @@ def _positive(value, where: str, unit: str, allow_zero: bool = False) -> float:
     try:
         v = float(value)
     except (TypeError, ValueError):
-        _fail(where, f"{value!r} is not a number", f"give a number in {unit}")
+        input_error(where, f"{value!r} is not a number", f"give a number in {unit}")
     if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
-        _fail(where, f"{value!r} {unit} must be {'>= 0' if allow_zero else '> 0'} and finite",
+        input_error(where, f"{value!r} {unit} must be {'>= 0' if allow_zero else '> 0'} and finite",
               f"give a {'non-negative' if allow_zero else 'positive'} value in {unit}")
     return v
 
@@ -92,10 +93,10 @@ def poisson(rates, duration: float, dt: float = 0.1, *, seed: int) -> SpikeTrain
     ``seed`` (int) fixes the draw.
     """
     dt = _positive(dt, "poisson.dt", "ms")
-    r = _data(rates, "poisson.rates", lo=0.0)
+    r = checked_data(rates, "poisson.rates", lo=0.0)
     steps = _steps(duration, dt, "poisson.duration")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        _fail("poisson.seed", f"{seed!r} is not an integer", "pass seed=<int>")
+        input_error("poisson.seed", f"{seed!r} is not an integer", "pass seed=<int>")
     counts = np.random.default_rng(int(seed)).poisson(r * dt * 1e-3, size=(steps, r.size))
     st, ix = np.nonzero(counts)
     mult = counts[st, ix]
@@ -110,14 +111,14 @@ def regular(rates, duration: float, dt: float = 0.1, *, phase=0.0) -> SpikeTrain
     dt jitter by at most dt/2.
     """
     dt = _positive(dt, "regular.dt", "ms")
-    r = _data(rates, "regular.rates", lo=0.0)
+    r = checked_data(rates, "regular.rates", lo=0.0)
     steps = _steps(duration, dt, "regular.duration")
-    ph = _data(phase, "regular.phase", lo=0.0, hi=1.0)
+    ph = checked_data(phase, "regular.phase", lo=0.0, hi=1.0)
     if ph.size not in (1, r.size):
-        _fail("regular.phase", f"{ph.size} phases for {r.size} rates",
+        input_error("regular.phase", f"{ph.size} phases for {r.size} rates",
               "give one phase or one per rate")
     if (ph >= 1).any():
-        _fail("regular.phase", "phase 1 equals phase 0 of the next period", "use 0 <= phase < 1")
+        input_error("regular.phase", "phase 1 equals phase 0 of the next period", "use 0 <= phase < 1")
     ph = np.broadcast_to(ph, r.shape)
     live = np.flatnonzero(r > 0)
     period = 1000.0 / r[live]
@@ -142,23 +143,23 @@ def latency(values, t_max: float, dt: float = 0.1, *, mode: str = "linear", t_mi
     ``t_min`` defaults to dt (the first stamp); times in ms, ``tau`` in ms.
     """
     dt = _positive(dt, "latency.dt", "ms")
-    x = _data(values, "latency.values", lo=0.0, hi=1.0)
+    x = checked_data(values, "latency.values", lo=0.0, hi=1.0)
     t_max = _positive(t_max, "latency.t_max", "ms")
     t_min = dt if t_min is None else _positive(t_min, "latency.t_min", "ms")
     if t_min > t_max:
-        _fail("latency.t_min", f"{t_min:g} ms is after t_max={t_max:g} ms", "use t_min <= t_max")
-    thr = float(_data(threshold, "latency.threshold", lo=0.0, hi=1.0)[0])
+        input_error("latency.t_min", f"{t_min:g} ms is after t_max={t_max:g} ms", "use t_min <= t_max")
+    thr = float(checked_data(threshold, "latency.threshold", lo=0.0, hi=1.0)[0])
     fire = x > thr
     if mode == "linear":
         t = t_min + (t_max - t_min) * (1.0 - x[fire])
     elif mode == "log":
         if thr <= 0:
-            _fail("latency.threshold", "log latency needs a threshold > 0",
+            input_error("latency.threshold", "log latency needs a threshold > 0",
                   "pass e.g. threshold=0.01")
         tau = _positive(tau, "latency.tau", "ms")
         t = t_min + tau * np.log(x[fire] / (x[fire] - thr))
     else:
-        _fail("latency.mode", f"{mode!r} is not a latency mode", "use 'linear' or 'log'")
+        input_error("latency.mode", f"{mode!r} is not a latency mode", "use 'linear' or 'log'")
     idx = np.flatnonzero(fire)
     keep = t <= t_max * (1 + 1e-12)
     return _trains(x.size, idx[keep], _stamp(t[keep], dt), dt)
@@ -168,8 +169,8 @@ def binary(values, threshold: float = 0.5, dt: float = 0.1, *, time=None) -> Spi
     """Binary (threshold) code: input i spikes once, at ``time`` (ms, default dt), iff
     ``values[i] > threshold``."""
     dt = _positive(dt, "binary.dt", "ms")
-    x = _data(values, "binary.values")
-    thr = float(_data(threshold, "binary.threshold")[0])
+    x = checked_data(values, "binary.values")
+    thr = float(checked_data(threshold, "binary.threshold")[0])
     t = dt if time is None else _positive(time, "binary.time", "ms")
     idx = np.flatnonzero(x > thr)
     return _trains(x.size, idx, np.full(idx.size, _stamp(np.array([t]), dt)[0]), dt)
@@ -190,13 +191,13 @@ def gaussian_population(values, n_per_input: int, t_max: float, dt: float = 0.1,
     Output neuron ``i * M + (j - 1)`` belongs to input i.  ``M >= 3``.
     """
     dt = _positive(dt, "gaussian_population.dt", "ms")
-    x = _data(values, "gaussian_population.values")
+    x = checked_data(values, "gaussian_population.values")
     if isinstance(n_per_input, bool) or not isinstance(n_per_input, (int, np.integer)) \
             or n_per_input < 3:
-        _fail("gaussian_population.n_per_input", f"{n_per_input!r} is not an integer >= 3",
+        input_error("gaussian_population.n_per_input", f"{n_per_input!r} is not an integer >= 3",
               "use at least 3 receptive fields per input")
     if not x_max > x_min:
-        _fail("gaussian_population.x_max", f"range [{x_min}, {x_max}] is empty",
+        input_error("gaussian_population.x_max", f"range [{x_min}, {x_max}] is empty",
               "use x_max > x_min")
     m = int(n_per_input)
     j = np.arange(1, m + 1)
@@ -216,7 +217,7 @@ def rank_order(values, dt: float = 0.1, *, spacing=None, t_start=None,
     in order of decreasing value, the k-th (k = 0, 1, ...) at ``t_start + k * spacing`` ms
     (defaults: t_start = dt, spacing = dt, one rank per step).  Ties keep index order."""
     dt = _positive(dt, "rank_order.dt", "ms")
-    x = _data(values, "rank_order.values")
+    x = checked_data(values, "rank_order.values")
     spacing = dt if spacing is None else _positive(spacing, "rank_order.spacing", "ms")
     t0 = dt if t_start is None else _positive(t_start, "rank_order.t_start", "ms")
     idx = np.flatnonzero(x > threshold)
@@ -239,12 +240,12 @@ def delta(signal, threshold: float, dt: float = 0.1, *, sample_interval=None,
     decreases only move the reference).  The spike's stamp is that of the sample.
     """
     dt = _positive(dt, "delta.dt", "ms")
-    x = _data(signal, "delta.signal", ndim=2)
+    x = checked_data(signal, "delta.signal", ndim=2)
     thr = _positive(threshold, "delta.threshold", "signal units")
     every = 1 if sample_interval is None else int(to_steps(
         _positive(sample_interval, "delta.sample_interval", "ms"), dt))
     if sample_interval is not None and abs(every * dt - float(sample_interval)) > 1e-9 * dt:
-        _fail("delta.sample_interval", f"{sample_interval} ms is not a multiple of dt={dt} ms",
+        input_error("delta.sample_interval", f"{sample_interval} ms is not a multiple of dt={dt} ms",
               "use a multiple of dt")
     n_samples, n = x.shape
     ref = x[0].copy() if n_samples else np.zeros(n)
@@ -273,14 +274,14 @@ def burst(values, dt: float = 0.1, *, n_max: int = 5, isi_min: float = 2.0,
     (ms), the k-th spike (k = 0..n-1) at ``t_start + k * isi(x)`` (t_start defaults to dt).
     ``isi_min >= dt`` so that a burst never collapses into one step."""
     dt = _positive(dt, "burst.dt", "ms")
-    x = _data(values, "burst.values", lo=0.0, hi=1.0)
+    x = checked_data(values, "burst.values", lo=0.0, hi=1.0)
     isi_min = _positive(isi_min, "burst.isi_min", "ms")
     isi_max = _positive(isi_max, "burst.isi_max", "ms")
     if isi_min < dt or isi_max < isi_min:
-        _fail("burst.isi_min", f"intervals [{isi_min:g}, {isi_max:g}] ms with dt={dt:g} ms",
+        input_error("burst.isi_min", f"intervals [{isi_min:g}, {isi_max:g}] ms with dt={dt:g} ms",
               "use dt <= isi_min <= isi_max")
     if isinstance(n_max, bool) or not isinstance(n_max, (int, np.integer)) or n_max < 1:
-        _fail("burst.n_max", f"{n_max!r} is not an integer >= 1", "use n_max >= 1")
+        input_error("burst.n_max", f"{n_max!r} is not an integer >= 1", "use n_max >= 1")
     t0 = dt if t_start is None else _positive(t_start, "burst.t_start", "ms")
     n = np.ceil(n_max * x - 1e-12).astype(np.int64)
     isi = isi_max - (isi_max - isi_min) * x
@@ -301,12 +302,12 @@ def phase(values, duration: float, dt: float = 0.1, *, bits: int = 8,
     Decode with :func:`hub.decoders.phase_value`.
     """
     dt = _positive(dt, "phase.dt", "ms")
-    x = _data(values, "phase.values", lo=0.0, hi=1.0)
+    x = checked_data(values, "phase.values", lo=0.0, hi=1.0)
     if x.size and x.max() >= 1:
-        _fail("phase.values", f"maximum {x.max():g} is not below 1", "pass values in [0, 1)")
+        input_error("phase.values", f"maximum {x.max():g} is not below 1", "pass values in [0, 1)")
     for name, v in (("bits", bits), ("phase_steps", phase_steps)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-            _fail(f"phase.{name}", f"{v!r} is not an integer >= 1", f"use {name} >= 1")
+            input_error(f"phase.{name}", f"{v!r} is not an integer >= 1", f"use {name} >= 1")
     steps = _steps(duration, dt, "phase.duration")
     digits = (np.floor(x[:, None] * 2.0 ** np.arange(1, bits + 1)) % 2).astype(bool)
     i, k = np.nonzero(digits)
@@ -325,13 +326,13 @@ def concatenate(trains, period: float) -> SpikeTrains:
     a sample are kept (shift, not clip)."""
     trains = list(trains)
     if not trains:
-        _fail("concatenate.trains", "no samples", "pass at least one SpikeTrains")
+        input_error("concatenate.trains", "no samples", "pass at least one SpikeTrains")
     size, dt = trains[0].size, trains[0].dt
     if any(t.size != size or t.dt != dt for t in trains):
-        _fail("concatenate.trains", "samples differ in size or dt", "encode every sample alike")
+        input_error("concatenate.trains", "samples differ in size or dt", "encode every sample alike")
     shift = int(to_steps(_positive(period, "concatenate.period", "ms"), dt))
     if abs(shift * dt - float(period)) > 1e-9 * dt:
-        _fail("concatenate.period", f"{period} ms is not a multiple of dt={dt} ms",
+        input_error("concatenate.period", f"{period} ms is not a multiple of dt={dt} ms",
               "use a multiple of dt")
     return _trains(size, np.concatenate([t.indices for t in trains]),
                    np.concatenate([t.stamps + n * shift for n, t in enumerate(trains)]), dt)
@@ -342,7 +343,7 @@ def stack(trains) -> SpikeTrains:
     of ``trains[n - 1]`` (same dt)."""
     trains = list(trains)
     if not trains or any(t.dt != trains[0].dt for t in trains):
-        _fail("stack.trains", "no trains, or trains with different dt", "encode with one dt")
+        input_error("stack.trains", "no trains, or trains with different dt", "encode with one dt")
     offsets = np.cumsum([0] + [t.size for t in trains])
     return _trains(offsets[-1], np.concatenate([t.indices + o for t, o in zip(trains, offsets)]),
                    np.concatenate([t.stamps for t in trains]), trains[0].dt)

@@ -175,7 +175,7 @@ def required_features(resolved: ResolvedNetwork) -> list[str]:
     if resolved.synapse_probes:
         need.append(RECORD_SYNAPSE)
     for probe in resolved.probes:
-        pop = resolved.populations.get(probe.population)
-        if pop is not None and probe.variable != "spikes":
-            need.append(_record(pop.model.label, probe.variable))
+        probed = resolved.populations.get(probe.population)
+        if probed is not None and probe.variable != "spikes":
+            need.append(_record(probed.model.label, probe.variable))
     return list(dict.fromkeys(need))

@@ -112,8 +112,9 @@ def make_plugin_manager(autoload: bool | None = None, strict: bool = False,
         if isinstance(mod, str):
             _register(pm, lambda m=mod: importlib.import_module(m), mod, mod, mod, strict)
         elif pm.get_name(mod) is None:
-            pm.register(mod)
-            pm.distributions[pm.get_name(mod)] = getattr(mod, "__name__", "?")
+            name = pm.register(mod)
+            if name is not None:
+                pm.distributions[name] = getattr(mod, "__name__", "?")
     _check_pending(pm, strict)
     if os.environ.get("SNN_HUB_TRACE"):
         pm.trace.root.setwriter(sys.stderr.write)
@@ -165,6 +166,11 @@ def plugin_manager() -> HubPluginManager:
     global _DEFAULT
     if _DEFAULT is None:
         _DEFAULT = make_plugin_manager()
+    return _DEFAULT
+
+
+def current_plugin_manager() -> HubPluginManager | None:
+    """The process-wide default manager if one was made, else None (never makes one)."""
     return _DEFAULT
 
 

@@ -11,14 +11,14 @@ plugins register with ``hub_register_kinds``).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
 from .errors import Diagnostic, ValidationError
 from .ir.io import write_document
 from .ir.neurons import NeuronModel
-from .ir.node import Node, build, kinds_of
+from .ir.node import build
 from .ir.plasticity import rule_from_dict
 from .ir.serialize import ArrayTable
 from .resolve import (ResolvedInjection, ResolvedNetwork, ResolvedPopulation, ResolvedProbe,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -172,8 +173,9 @@ class Results:
 
     def save(self, path) -> str:
         """Write to ``path`` (``.npz``) atomically: no half-written result files."""
-        arrays, meta = {}, {"timings": self.timings, "provenance": self.provenance,
-                            "spikes": {}, "signals": [], "extra": self.extra}
+        arrays: dict[str, np.ndarray] = {}
+        meta: dict[str, Any] = {"timings": self.timings, "provenance": self.provenance,
+                                "spikes": {}, "signals": [], "extra": self.extra}
         for k, (label, st) in enumerate(self.spike_trains.items()):
             arrays[f"s{k}_i"], arrays[f"s{k}_t"] = st.indices, st.stamps
             meta["spikes"][label] = {"key": f"s{k}", "size": st.size, "dt": st.dt}

@@ -63,7 +63,7 @@ def build(images=None, weights=None, theta=None, plastic: bool = True, seed: int
         syn = hub.Plastic(rule, 0.0)
     else:
         syn = hub.Static(0.0)
-    proj = net.connect(pixels, exc, conn, syn, label="input")
+    net.connect(pixels, exc, conn, syn, label="input")
     net.connect(exc, inh, hub.OneToOne(), hub.Static(p["w_exc_inh"], 0.5), label="exc->inh")
     net.connect(inh, exc, hub.AllToAll(allow_self_connections=False),
                 hub.Static(p["w_inh_exc"], 0.5, receptor="inhibitory"), label="inh->exc")

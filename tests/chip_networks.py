@@ -1,6 +1,5 @@
 """Networks for the chip-vs-NEST agreement tests (exponential-synapse LIF only: the chip
 runs LIF with exp and delta synapses)."""
-import numpy as np
 
 import hub
 

@@ -1,5 +1,4 @@
 """The shipped conformance kit, run on our own backends exactly as a third party runs it."""
-import pytest
 
 from hub.plugins import backend_specs
 from hub.testing import CHECKS, check_backend, parametrize_with_checks

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
 
 from hub.propagators import hh_steady_state
 from hub.translate import Computed, Rename
