@@ -5,8 +5,9 @@ import time
 
 import numpy as np
 
-from hub import Backend, Capabilities, HubError, Results, Session, Signal, SpikeTrains, Tolerance
-from hub.results import assemble_spikes, sampled_signal
+from hub.backend import Backend, Capabilities, Session, Tolerance
+from hub.errors import HubError
+from hub.results import Results, Signal, SpikeTrains, assemble_spikes, sampled_signal
 
 from . import learning, quantize
 from ._numba import numba_available

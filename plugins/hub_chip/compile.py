@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hub import HubError, ResourceError
+from hub.errors import HubError, ResourceError
 from hub.sorting import stable_argsort
 
 from . import quantize

@@ -24,7 +24,7 @@ import json
 import os
 from dataclasses import asdict, dataclass, fields, replace
 
-from hub import HubError
+from hub.errors import HubError
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hub import ResourceError
+from hub.errors import ResourceError
 
 from .spec import LOIHI, ChipSpec
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hub import Diagnostic
+from hub.errors import Diagnostic
 
 RANGES = {"du": (0, 4096), "dv": (0, 4095), "vth_mant": (0, (1 << 17) - 1),
           "bias_mant": (-4095, 4095), "bias_exp": (0, 7), "refractory_steps": (0, 1 << 30)}

@@ -2,7 +2,8 @@
 
 Importing this package does not import NEST; the first build does.
 """
-from hub import BackendSpec, hookimpl
+from hub.backend import BackendSpec
+from hub.hookspecs import hookimpl
 
 from .backend import NestBackend
 from .models import TABLES, NestModel

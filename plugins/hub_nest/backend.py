@@ -7,7 +7,8 @@ backends stays fast.  Other plugins may teach this backend new models through th
 """
 from __future__ import annotations
 
-from hub import Backend, Capabilities, HubError, Tolerance
+from hub.backend import Backend, Capabilities, Tolerance
+from hub.errors import HubError
 
 from .models import TABLES, NestModel
 from .plasticity import LABELS

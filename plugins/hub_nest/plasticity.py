@@ -24,7 +24,7 @@ one population must agree on them (else :class:`hub.CapabilityError`).
 """
 from __future__ import annotations
 
-from hub import CapabilityError
+from hub.errors import CapabilityError
 from hub.ir.plasticity import STDP
 
 #: every rule label the NEST backend runs

@@ -28,8 +28,9 @@ import math
 import os
 
 import numpy as np
-from hub import BackendError, CapabilityError, HubError, Results, Session, Signal, SpikeTrains
-from hub.results import assemble_spikes, sampled_signal
+from hub.backend import Session
+from hub.errors import BackendError, CapabilityError, HubError
+from hub.results import Results, Signal, SpikeTrains, assemble_spikes, sampled_signal
 from hub.ir.plasticity import state_unit
 from hub.translate import translate, uniform_or_array
 
