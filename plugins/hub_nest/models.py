@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 
 from hub.propagators import hh_steady_state
-from hub.translate import Computed, Rename
+from hub.translate import Computed, Rename, recordables
 
 #: NEST's unit per hub unit for the quantities that change scale
 PER_NANO = 1000.0  # nF -> pF, nA -> pA, uS -> nS
@@ -37,8 +37,9 @@ class NestModel:
     ``params`` and ``initial`` are translation rules (``hub.translate``) over the hub's
     per-neuron parameters (``initial`` rules see parameters and initial values together);
     ``fixed`` are constant NEST parameters; ``zero_state`` lists hub state variables NEST
-    cannot set (their initial value must be 0); ``record`` maps a hub variable to
-    (NEST recordable, factor NEST unit -> hub unit); a hub weight becomes
+    cannot set (their initial value must be 0); ``record`` maps a hub variable to the rule
+    that names and scales it in NEST (values come back through ``rule.reverse``); a hub
+    weight becomes
     ``weight * weight_scale`` on the excitatory and ``weight * weight_scale * inhibitory_sign``
     on the inhibitory receptor.
     """
@@ -46,7 +47,7 @@ class NestModel:
     nest_model: str
     params: tuple
     initial: tuple
-    record: dict[str, tuple[str, float]]
+    record: dict[str, Rename]
     weight_scale: float = 1.0
     inhibitory_sign: float = 1.0
     fixed: dict = field(default_factory=dict)
@@ -71,9 +72,10 @@ _SYN_TAUS = (Rename("tau_syn_E", "tau_syn_ex"), Rename("tau_syn_I", "tau_syn_in"
 _REVERSALS = (Rename("e_rev_E", "E_ex"), Rename("e_rev_I", "E_in"))
 _V = (Rename("v", "V_m"),)
 _G = (Rename("gsyn_exc", "g_ex", PER_NANO), Rename("gsyn_inh", "g_in", PER_NANO))
-_REC_V = {"v": ("V_m", 1.0)}
-_REC_I = {"isyn_exc": ("I_syn_ex", 1 / PER_NANO), "isyn_inh": ("I_syn_in", 1 / PER_NANO)}
-_REC_G = {"gsyn_exc": ("g_ex", 1 / PER_NANO), "gsyn_inh": ("g_in", 1 / PER_NANO)}
+_REC_V = recordables(*_V)
+_REC_I = recordables(Rename("isyn_exc", "I_syn_ex", PER_NANO),
+                     Rename("isyn_inh", "I_syn_in", PER_NANO))
+_REC_G = recordables(*_G)
 _GSL = "GSL RKF45, adaptive (NEST's own)"
 
 
@@ -101,7 +103,7 @@ def _adex(nest_model: str) -> NestModel:
         Rename("tau_w", "tau_w"),
     )
     return NestModel(nest_model, params, _V + _G + (Rename("w", "w", PER_NANO),),
-                     {**_REC_V, **_REC_G, "w": ("w", 1 / PER_NANO)},
+                     {**_REC_V, **_REC_G, **recordables(Rename("w", "w", PER_NANO))},
                      weight_scale=PER_NANO, inhibitory_sign=-1.0, integrator=_GSL)
 
 
@@ -138,7 +140,7 @@ _IZHIKEVICH = NestModel(
     (Rename("a", "a"), Rename("b", "b"), Rename("c", "c"), Rename("d", "d"),
      Rename("i_offset", "I_e", PER_NANO), Rename("v_thresh", "V_th")),
     _V + (Rename("u", "U_m"),),
-    {**_REC_V, "u": ("U_m", 1.0)},
+    recordables(*_V, Rename("u", "U_m")),
     fixed={"consistent_integration": True},
     integrator="forward Euler (consistent_integration=True)",
 )

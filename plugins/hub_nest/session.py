@@ -246,12 +246,12 @@ class NestSession(Session):
                 spike_idx.setdefault(probe.population, []).append(probe.indices)
                 continue
             table = self.tables[r.populations[probe.population].model.label]
-            nest_var, factor = table.record[probe.variable]
+            rule = table.record[probe.variable]
             uniq = np.unique(probe.indices)
             mm = self.nest.Create("multimeter", params={"interval": probe.interval_steps * r.dt,
-                                                        "record_from": [nest_var]})
+                                                        "record_from": [rule.dst]})
             self.nest.Connect(mm, self._subset(probe.population, uniq))
-            self.multimeters.append((probe, mm, nest_var, factor, uniq))
+            self.multimeters.append((probe, mm, rule, uniq))
         for label, idx in spike_idx.items():
             if label in r.sources:
                 continue
@@ -426,7 +426,7 @@ class NestSession(Session):
     def _signals(self) -> dict[tuple[str, str], Signal]:
         r, dt = self.resolved, self.resolved.dt
         out = {}
-        for probe, mm, nest_var, factor, uniq in self.multimeters:
+        for probe, mm, rule, uniq in self.multimeters:
             iv = probe.interval_steps
             n_samples = r.steps // iv
             ev = mm.get("events")
@@ -439,7 +439,7 @@ class NestSession(Session):
                 raise BackendError(f"multimeter on {probe.population}.{probe.variable} gave "
                                    f"{len(rows)} samples, expected {n_samples * len(uniq)}")
             values = np.empty((n_samples, len(uniq)))
-            values[rows, cols] = np.asarray(ev[nest_var])[keep] * factor
+            values[rows, cols] = rule.reverse(np.asarray(ev[rule.dst])[keep])
             unit = r.populations[probe.population].model.recordable_names()[probe.variable]
             out[(probe.population, probe.variable)] = sampled_signal(
                 r, probe, unit, values[:, np.searchsorted(uniq, probe.indices)])
