@@ -7,7 +7,7 @@
 """
 import sys
 
-from .backend import Backend, BackendSpec, Capabilities, Session, Tolerance
+from .backend import Backend, BackendSpec, Capabilities, Option, Session, Tolerance
 from . import comparison as _comparison
 from .comparison import Comparison, compare
 from .errors import (BackendError, CapabilityError, Diagnostic, HubError, PluginError,
@@ -27,7 +27,7 @@ from .version import __version__  # noqa: F401
 # letting an ``import hub.compare`` rebind ``hub.compare`` to a module.
 sys.modules.setdefault(__name__ + ".compare", _comparison)
 __all__ = [*_ir_all, "run", "compare", "Comparison", "resolve", "check_capabilities",
-           "Backend", "BackendSpec", "Capabilities", "Session", "Tolerance", "HubError",
+           "Backend", "BackendSpec", "Capabilities", "Option", "Session", "Tolerance", "HubError",
            "ValidationError", "CapabilityError", "PluginError", "BackendError",
            "ResourceError", "Diagnostic", "hookimpl", "backend_specs", "get_backend",
            "make_plugin_manager", "plugin_manager", "ResolvedNetwork", "Results", "Signal",

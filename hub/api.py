@@ -1,7 +1,7 @@
 """The user-facing entry point: ``hub.run(network, backend=..., duration=...)``."""
 from __future__ import annotations
 
-from .backend import RunRequest, required_features
+from .backend import RunRequest, convert_options, required_features
 from .errors import CapabilityError, Diagnostic, HubError, ValidationError
 from .plugins import plugin_manager
 from .resolve import ResolvedNetwork, resolve
@@ -60,6 +60,7 @@ def run(network, backend: str = "nest", duration: float = 1000.0, progress=None,
         raise HubError(f"backend: {backend!r} is not a backend name; use e.g. 'nest'")
     pm = plugin_manager()
     implementation = pm.get_backend(backend)  # unknown names fail before any work
+    options = convert_options(backend, implementation.capabilities().options, options)
     extra = [d for ds in pm.hook.hub_validate_network(network=network, backend_name=backend)
              for d in (ds or [])]
     if extra:

@@ -11,6 +11,8 @@ vocabulary (``neuron:<label>``, ``record:<label>.<variable>``, ``spike_source``,
 from __future__ import annotations
 
 import abc
+import math
+import numbers
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -33,16 +35,111 @@ class Tolerance:
     note: str = ""
 
 
+_TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
+
+
+@dataclass(frozen=True)
+class Option:
+    """One build option of a backend, declared once (pytest's ``addoption`` pattern).
+
+    The host converts what a user gives, a Python value or a command-line string, before
+    ``build`` sees it: ``int``, ``float``, ``bool`` and ``str`` options are checked and
+    converted (``"2"`` -> 2, ``"true"`` -> True), then ``choices`` and ``minimum`` are
+    enforced; ``type=object`` passes the value on unchanged.  ``None`` always means "the
+    default".  A bad value is a :class:`hub.HubError` naming the backend, the option, the
+    value and what it must be.
+    """
+
+    name: str
+    type: type = object
+    default: Any = None
+    help: str = ""
+    choices: tuple = ()
+    minimum: float | None = None
+
+    def convert(self, value, backend: str = ""):
+        """``value`` as this option's type, or a HubError."""
+        if value is None:
+            return None
+        converted = self._typed(value)
+        if converted is _BAD:
+            raise self._error(value, f"must be {self._describe()}")
+        if self.choices and converted not in self.choices:
+            raise self._error(value, f"must be one of {', '.join(map(repr, self.choices))}")
+        if self.minimum is not None and not converted >= self.minimum:
+            raise self._error(value, f"must be {self._describe()} >= {self.minimum:g}")
+        return converted
+
+    def _typed(self, value):
+        kind = self.type
+        if kind is object:
+            return value
+        if kind is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower() if isinstance(value, (str, int)) else None
+            return True if text in _TRUE else False if text in _FALSE else _BAD
+        if kind is int:
+            if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+                return int(value)
+            ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+            return int(value) if ok else _BAD
+        if kind is float:
+            if isinstance(value, bool):
+                return _BAD
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                return _BAD
+            return number if math.isfinite(number) else _BAD
+        return value if isinstance(value, kind) else _BAD
+
+    def _describe(self) -> str:
+        return {int: "an integer", float: "a finite number", bool: "True or False",
+                str: "a string"}.get(self.type, f"a {self.type.__name__}")
+
+    def _error(self, value, problem: str):
+        from .errors import HubError
+
+        return HubError(f"option {self.name}={value!r} {problem}"
+                        + (f" ({self.help})" if self.help else ""))
+
+
+_BAD = object()
+
+
+def option_table(options: dict) -> dict[str, Option]:
+    """``Capabilities.options`` as Options (a plain help string declares an untyped one)."""
+    return {name: opt if isinstance(opt, Option) else Option(name, object, None, str(opt))
+            for name, opt in options.items()}
+
+
+def convert_options(backend: str, declared: dict, given: dict) -> dict:
+    """Check ``given`` against the options ``backend`` declares and convert each value once,
+    for the API, the command line and the worker processes alike."""
+    from .errors import HubError
+
+    table = option_table(declared)
+    unknown = sorted(set(given) - set(table))
+    if unknown:
+        raise HubError(f"{backend}: unknown option(s) {unknown}; known: {sorted(table)}")
+    out = {}
+    for name, value in given.items():
+        try:
+            out[name] = table[name].convert(value)
+        except HubError as exc:
+            raise HubError(f"{backend}: {exc}") from None
+    return out
+
+
 @dataclass(frozen=True)
 class Capabilities:
     features: frozenset[str]
     tolerances: dict[str, Tolerance] = field(default_factory=dict)
     #: conformance checks the backend is known to fail: {check name: reason}
     known_gaps: dict[str, str] = field(default_factory=dict)
-    options: dict[str, str] = field(default_factory=dict)
-
-    def supports(self, feature: str) -> bool:
-        return feature in self.features
+    #: build options: ``{name: Option}`` (a plain help string is an untyped option)
+    options: dict[str, Option | str] = field(default_factory=dict)
 
     @property
     def neuron_models(self) -> list[str]:

@@ -398,7 +398,7 @@ def cmd_backends(args) -> int:
     rows = []
     for name, spec in sorted(backend_specs(pm).items()):
         try:
-            caps = spec.backend_class().capabilities()
+            caps = pm.get_backend(name).capabilities()
             models, error = caps.neuron_models, None
         except Exception as exc:  # a broken backend must not hide the others
             models, error = [], f"{type(exc).__name__}: {exc}"

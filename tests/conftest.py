@@ -234,7 +234,8 @@ class ToyBackend(hub.Backend):
         return hub.Capabilities(frozenset({
             "neuron:" + NEURON, "record:" + NEURON + ".v", "spike_source", "current:step",
             "synapse:Static", "receptor:inhibitory"}),
-            {NEURON: hub.Tolerance(2, 1e-9)})
+            {NEURON: hub.Tolerance(2, 1e-9)},
+            options={"answer": hub.Option("answer", int, None, "echoed into RUNS")})
 
     def build(self, resolved, **options):
         RUNS.append(dict(options))

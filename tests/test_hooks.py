@@ -186,7 +186,7 @@ def test_hook_hub_run_wrapper(host):
     class Cache:
         @hub.hookimpl(tryfirst=True)
         def hub_run_wrapper(self, request):
-            if request.options.get("cached"):
+            if request.resolved.label == "cached":
                 return hub.Results(extra={"from": "cache"})
             return None
 
@@ -197,5 +197,30 @@ def test_hook_hub_run_wrapper(host):
     assert res.provenance["backend"] == "reference" and set(res.timings) >= {"build_s", "run_s"}
     v = res.signal("cell", "v")
     assert v.values.shape == (200, 1) and np.all(np.isfinite(v.values))
-    cached = hub.run(one_cell(), backend="reference", duration=20.0, cached=True)
+    net = one_cell()
+    net.label = "cached"
+    cached = hub.run(net, backend="reference", duration=20.0)
     assert cached.extra["from"] == "cache"          # firstresult: the cache stopped the call
+
+
+# --- typed backend options, converted once by the host -------------------------------------------
+def test_options_are_converted_once_by_the_host():
+    opt = hub.Option("n", int, 1, "how many", minimum=1)
+    assert opt.convert("3") == 3 and opt.convert(3) == 3 and opt.convert(None) is None
+    with pytest.raises(hub.HubError, match=r"option n=0 must be an integer >= 1"):
+        opt.convert(0)
+    with pytest.raises(hub.HubError, match="must be an integer"):
+        opt.convert(2.5)
+    flag = hub.Option("f", bool)
+    assert flag.convert("true") is True and flag.convert("0") is False
+    with pytest.raises(hub.HubError, match="True or False"):
+        flag.convert("maybe")
+    mode = hub.Option("m", str, "a", choices=("a", "b"))
+    with pytest.raises(hub.HubError, match="must be one of 'a', 'b'"):
+        mode.convert("c")
+    from hub.backend import convert_options
+
+    declared = {"n": opt, "free": "an untyped option declared by its help text"}
+    assert convert_options("x", declared, {"n": "2", "free": [1]}) == {"n": 2, "free": [1]}
+    with pytest.raises(hub.HubError, match=r"x: unknown option\(s\) \['nn'\]; known: \['free', 'n'\]"):
+        convert_options("x", declared, {"nn": 2})

@@ -5,7 +5,7 @@ import time
 
 import numpy as np
 
-from hub.backend import Backend, Capabilities, Session, Tolerance
+from hub.backend import Backend, Capabilities, Option, Session, Tolerance, convert_options
 from hub.errors import HubError
 from hub.results import Results, Signal, SpikeTrains, assemble_spikes, sampled_signal
 
@@ -17,24 +17,24 @@ from .energy import load_profile
 from .engine import Engine, Probe
 from .report import build_report
 
-OPTIONS = {
-    "chips": "number of chips available to the mapper (int >= 1, default 1; 128 cores each)",
-    "energy_profile": "energy/time profile: 'loihi-davies2018' (default), a dict or a JSON "
-                      "file with fields of hub_chip.EnergyProfile",
-    "headroom": "v range kept beyond the threshold distance when scaling float models "
-                f"(float >= 1, default {quantize.DEFAULT_HEADROOM:g})",
-    "count_activity": "count active/inactive compartment updates for the energy report "
-                      "(bool, default True)",
-    "engine": "'auto' (default: numba if installed, else numpy), 'numpy' or 'numba'; both "
-              "compute the same integers (networks with plastic synapses run on numpy)",
-    "trace_impulse": "learning: trace units per spike (int 1..127, default "
-                     f"{learning.DEFAULT_IMPULSE}; K = trace / impulse, 7-bit traces saturate at "
-                     "127)",
-    "rounding": "learning: 'deterministic' (default, round to nearest) or 'stochastic' "
-                "(seeded by the network seed)",
-    "learning_epoch": "learning: steps per learning epoch (int >= 1, default 1: every event in "
-                      "order; E > 1 sums an epoch's changes and applies them at its end)",
-}
+OPTIONS = {o.name: o for o in (
+    Option("chips", int, 1, "chips available to the mapper (128 cores each)", minimum=1),
+    Option("energy_profile", object, None, "energy/time profile: 'loihi-davies2018' (default), "
+           "a dict or a JSON file with fields of hub_chip.EnergyProfile"),
+    Option("headroom", float, quantize.DEFAULT_HEADROOM, "v range kept beyond the threshold "
+           "distance when scaling float models", minimum=1.0),
+    Option("count_activity", bool, True, "count active/inactive compartment updates for the "
+           "energy report"),
+    Option("engine", str, "auto", "'auto': numba if installed, else numpy; both compute the "
+           "same integers (networks with plastic synapses run on numpy)",
+           choices=("auto", "numpy", "numba")),
+    Option("trace_impulse", int, learning.DEFAULT_IMPULSE, "learning: trace units per spike "
+           "(1..127; K = trace / impulse, 7-bit traces saturate at 127)", minimum=1),
+    Option("rounding", str, "deterministic", "learning: round to nearest, or stochastic "
+           "rounding seeded by the network seed", choices=("deterministic", "stochastic")),
+    Option("learning_epoch", int, 1, "learning: steps per learning epoch (1: every event in "
+           "order; E > 1 sums an epoch's changes and applies them at its end)", minimum=1),
+)}
 
 KNOWN_GAPS = {
     "check_lif_dc_closed_form": "fixed point: v is an integer and DV = round(4096(1 - "
@@ -80,43 +80,26 @@ class ChipBackend(Backend):
     def build(self, resolved, chips=1, energy_profile=None, headroom=quantize.DEFAULT_HEADROOM,
               count_activity=True, engine="auto", trace_impulse=learning.DEFAULT_IMPULSE,
               rounding="deterministic", learning_epoch=1, **options):
-        if options:
-            raise HubError(f"chip: unknown option(s) {sorted(options)}; known: {sorted(OPTIONS)}")
-        chips = _int_option("chips", chips)
-        try:
-            headroom = float(headroom)
-        except (TypeError, ValueError):
-            headroom = -1.0
-        if not headroom >= 1.0:
-            raise HubError(f"chip: headroom={headroom!r} must be a number >= 1")
-        if engine not in ("auto", "numpy", "numba"):
-            raise HubError(f"chip: engine={engine!r} must be 'auto', 'numpy' or 'numba'")
-        if engine == "numba" and not numba_available():
+        given = dict(chips=chips, energy_profile=energy_profile, headroom=headroom,
+                     count_activity=count_activity, engine=engine, trace_impulse=trace_impulse,
+                     rounding=rounding, learning_epoch=learning_epoch, **options)
+        o = {name: OPTIONS[name].default if value is None else value
+             for name, value in convert_options(self.name, OPTIONS, given).items()}
+        if o["engine"] == "numba" and not numba_available():
             raise HubError("chip: engine='numba' needs numba (pip install numba)")
-        impulse, epoch = _int_option("trace_impulse", trace_impulse), \
-            _int_option("learning_epoch", learning_epoch)
-        if impulse > 127:
-            raise HubError(f"chip: trace_impulse={impulse} must be <= 127 (7-bit traces)")
-        if rounding not in ("deterministic", "stochastic"):
-            raise HubError(f"chip: rounding={rounding!r} must be 'deterministic' or "
-                           "'stochastic'")
-        return ChipSession(resolved, chips, load_profile(energy_profile), headroom,
-                           bool(count_activity), engine,
-                           {"impulse": impulse, "rounding": rounding, "epoch": epoch})
+        if o["trace_impulse"] > 127:
+            raise HubError(f"chip: trace_impulse={o['trace_impulse']} must be <= 127 "
+                           "(7-bit traces)")
+        return ChipSession(resolved, o["chips"], load_profile(energy_profile), o["headroom"],
+                           o["count_activity"], o["engine"],
+                           {"impulse": o["trace_impulse"], "rounding": o["rounding"],
+                            "epoch": o["learning_epoch"]})
 
     def versions(self) -> dict[str, str]:
         from . import __version__
 
         return {"hub_chip": __version__, "numpy": np.__version__,
                 "chip_model": "loihi (Davies 2018; Lava bit-accurate LIF/Dense)"}
-
-
-def _int_option(name, value) -> int:
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise HubError(f"chip: {name}={value!r} must be an integer >= 1")
-    return int(value)
 
 
 class ChipSession(Session):

@@ -7,14 +7,13 @@ backends stays fast.  Other plugins may teach this backend new models through th
 """
 from __future__ import annotations
 
-from hub.backend import Backend, Capabilities, Tolerance
-from hub.errors import HubError
+from hub.backend import Backend, Capabilities, Option, Tolerance, convert_options
 
 from .models import TABLES, NestModel
 from .plasticity import LABELS
 
-OPTIONS = {"threads": "OpenMP threads per process (int >= 1, default 1; on a busy machine "
-                      "more threads can be much slower)"}
+OPTIONS = {"threads": Option("threads", int, 1, "OpenMP threads per process (on a busy "
+                              "machine more threads can be much slower)", minimum=1)}
 
 
 class NestBackend(Backend):
@@ -43,13 +42,8 @@ class NestBackend(Backend):
         """Reset the NEST kernel and build ``resolved`` in it; ``threads`` as in OPTIONS."""
         from .session import NestSession
 
-        if options:
-            raise HubError(f"nest: unknown option(s) {sorted(options)}; known: {sorted(OPTIONS)}")
-        if isinstance(threads, str) and threads.strip().isdigit():
-            threads = int(threads)  # from the command line
-        if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-            raise HubError(f"nest: threads={threads!r} must be an integer >= 1")
-        return NestSession(resolved, self.tables(), threads)
+        checked = convert_options(self.name, OPTIONS, {"threads": threads, **options})
+        return NestSession(resolved, self.tables(), checked["threads"] or 1)
 
     def versions(self) -> dict[str, str]:
         """NEST version and build facts (threads model, MPI, GSL), for provenance."""
