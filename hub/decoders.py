@@ -1,4 +1,4 @@
-"""Decoders: spike trains -> numbers (DESIGN section 6).
+"""Decoders: spike trains -> numbers (docs/encoders.md).
 
 Each takes a :class:`hub.SpikeTrains` (from an encoder or ``Results.spikes(pop)``) and a
 window ``(t_start, t_stop]`` in ms: a spike at time t = stamp * dt counts when

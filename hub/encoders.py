@@ -1,4 +1,4 @@
-"""Encoders: data -> spike trains on the dt grid, computed in the hub (DESIGN section 6).
+"""Encoders: data -> spike trains on the dt grid, computed in the hub (docs/encoders.md).
 
 Every encoder is a pure function of (data, parameters, seed): the same call gives the same
 spikes, and every backend receives those spikes (feed them to a network with

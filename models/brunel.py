@@ -1,5 +1,5 @@
 """Brunel (2000) balanced random network, model A with alpha PSCs, as NEST's
-``pynest/examples/brunel_alpha_nest.py`` (BENCHMARKS.md 1.3), scalable.
+``pynest/examples/brunel_alpha_nest.py``, scalable.
 
 N_E = 4 * order, N_I = order (order = 2500 * scale), fixed in-degree C_E = 0.1 N_E,
 C_I = 0.1 N_I (multapses allowed); LIF with alpha current synapses: C_m = 250 pF,

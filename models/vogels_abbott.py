@@ -13,7 +13,8 @@ g_i ~ N(20, 12) g_L, with g_L = 10 nS.
 
 Common: C_m = 200 pF, tau_m = 20 ms, V_th = -50 mV, V_reset = -60 mV, tau_ref = 5 ms,
 dt = 0.1 ms, delay = dt (the Brian script has no delay; the contract's minimum is one step).
-Source: BENCHMARKS.md 1.1 and 1.2; brian2 examples/CUBA.py.
+Sources: Brette et al. 2007 (J Comput Neurosci 23:349), benchmarks 1 (COBA) and 2 (CUBA), the
+Vogels & Abbott 2005 network; Brian2's examples/CUBA.py.
 """
 import hub
 

@@ -47,3 +47,26 @@ def test_every_neuron_model_has_equations_and_units():
         assert "dV/dt" in (cls.__doc__ or "") or cls.kind == "ChipLIF", cls.kind
         for p in cls.parameters:
             assert f"| `{p.name}` | {p.unit} |" in text, (cls.kind, p.name)
+
+
+def test_nothing_cites_a_document_outside_the_repository():
+    """Code, tests and docs name only files a reader of the repository can open: relative
+    links in Markdown resolve, and no planning document of the team is cited."""
+    import re
+
+    root = Path(__file__).resolve().parent.parent
+    files = [p for pattern in ("hub/**/*.py", "plugins/**/*.py", "models/**/*.py",
+                               "tests/**/*.py", "docs/**/*.md", "*.md", "Makefile",
+                               "pyproject.toml") for p in root.glob(pattern)]
+    outside = re.compile(r"\b(DESIGN|SEMANTICS|BENCHMARKS|FACTS|REVIEW|STYLE)\.md\b"
+                         r"|DESIGN section|\bissue \d+\b")
+    found = [f"{p.relative_to(root)}:{n}" for p in files if p.name != "test_docs.py"
+             for n, line in enumerate(p.read_text().splitlines(), 1) if outside.search(line)]
+    for p in root.glob("**/*.md"):
+        if ".venv" in p.parts:
+            continue
+        for target in re.findall(r"\]\(([\w./-]+\.(?:md|png|json|py|html))(?:#[^)]*)?\)",
+                                 p.read_text()):
+            if not (p.parent / target).exists():
+                found.append(f"{p.relative_to(root)}: link to missing {target}")
+    assert found == []

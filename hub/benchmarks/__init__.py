@@ -1,4 +1,5 @@
-"""The benchmark networks (BENCHMARKS.md) and their hand-written native scripts.
+"""The benchmark networks and their hand-written native scripts (each network is a builder
+module of ``models/`` whose docstring gives its parameters and their source).
 
 ``snn-hub bench NAME`` and ``make bench`` (:mod:`hub.benchmarks.suite`) measure these.  Each
 benchmark is a builder module of ``models/`` with fixed parameters; ``params`` given to

@@ -36,7 +36,7 @@ from ..resolve import ResolvedNetwork, resolve
 
 #: timings compared between the hub path and the native script
 RATIO_KEYS = ("build_s", "run_s", "peak_rss_mb")
-#: issue 6 targets for hub / native
+#: performance targets for hub / native (docs/performance.md)
 TARGETS = {"build_s": 1.25, "run_s": 1.05, "peak_rss_mb": 1.20}
 
 

@@ -87,7 +87,7 @@ def run_entry(entry: Entry, out_dir: Path, repeat: int | None = None,
 
 #: Brian2's first run on CUBA (import, code generation, compilation; cold and warm cache)
 FIRST_RUN = "brian2-first-run"
-#: its targets (issue 6): a cold first run under 20 s, a warm one under 3 s (build + run)
+#: its targets: a cold first run under 20 s, a warm one under 3 s (build + run)
 FIRST_RUN_COLD_S, FIRST_RUN_WARM_S = 20.0, 3.0
 
 

@@ -68,7 +68,7 @@ class ChipBackend(Backend):
                 "NEST: population rate within 5 %, CV of ISI within 0.1, >= 95 % of "
                 "feedforward spikes within one step")
         tolerances = {
-            NATIVE: Tolerance(1, note="bit-exact: the integer update of DESIGN section 8"),
+            NATIVE: Tolerance(1, note="bit-exact: the integer update of docs/chip.md section 1"),
             LIF_EXP: Tolerance(4, spike_ms=0.1, matched=0.95, note=stat),
             LIF_DELTA: Tolerance(4, spike_ms=0.1, matched=0.95, note=stat),
             **{f"plasticity:{label}": Tolerance(

@@ -1,4 +1,4 @@
-"""The performance targets (issue 6), checked against what ``make bench`` just measured
+"""The performance targets (docs/performance.md), checked against what ``make bench`` just measured
 (docs/benchmarks/*.json, written by ``python -m hub.benchmarks.suite``).
 
 Ratios, not absolute times: the hub path and the native script alternate in one process
