@@ -15,7 +15,7 @@ from .compiled import STRICT_GCC_FLAGS
 from .models import DEFAULT_SUBSTEPS, TABLES, B2Model
 from .plasticity import LABELS as PLASTIC_LABELS
 
-__all__ = ["Brian2Backend", "OPTIONS", "STRICT_GCC_FLAGS", "default_cache_dir"]
+__all__ = ["OPTIONS", "STRICT_GCC_FLAGS", "Brian2Backend", "default_cache_dir"]
 CODEGENS = ("auto", "numpy", "cython")
 
 OPTIONS = {

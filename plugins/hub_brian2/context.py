@@ -7,8 +7,9 @@ objects it built, and the session keeps them.  Nothing else of a session is visi
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 

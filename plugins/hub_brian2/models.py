@@ -98,9 +98,9 @@ class B2Model:
     def plastic_route(self, inhibitory: bool) -> tuple[str, float]:
         """(input buffer, sign) the transmitted magnitudes of a plastic projection go to: the
         buffer ``route`` gives a hub weight of magnitude 1 and the sign of its model weight."""
-        [(buf, w)] = [(buf, w) for buf, mask, w in self.route(np.array([self.hub_sign(inhibitory)]),
-                                                             inhibitory) if mask[0]]
-        return buf, -1.0 if w[0] < 0 else 1.0
+        unit = np.array([self.hub_sign(inhibitory)])     # a hub weight of magnitude 1
+        [(buf, w)] = [(buf, w[0]) for buf, mask, w in self.route(unit, inhibitory) if mask[0]]
+        return buf, -1.0 if w < 0 else 1.0
 
 
 # --- recording transforms (the NEST backend's arithmetic: value * factor) ----------------------

@@ -161,7 +161,7 @@ def _lanes(ctx: BuildContext, src) -> list:
         j = np.repeat(post_idx, n_lanes)
         syn = b2.Synapses(group, ctx.groups[post], model="w_syn : 1",
                           on_pre=f"{buf}_post += w_syn", clock=ctx.clock, namespace={},
-                          name=f"hub_native_syn*")
+                          name="hub_native_syn*")
         syn.connect(i=i, j=j)
         syn.w_syn = (w[:, None] * (1 << bits)).ravel()
         syn.delay = np.repeat(d - 1, n_lanes) * dt * ms

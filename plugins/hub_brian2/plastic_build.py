@@ -42,19 +42,14 @@ class Plastic:
     monitors: list = field(default_factory=list)
 
 
-def route(proj, table) -> tuple[str, float]:
-    """(input buffer, sign) a plastic projection's transmitted magnitudes go to, as NEST
-    routes its weights (``B2Model.plastic_route``)."""
-    return table.plastic_route(proj.receptor == "inhibitory")
-
-
 def ring_layout(resolved, tables) -> dict[str, dict[str, int]]:
     """Per target population: input buffer -> longest delay (steps) of its plastic inputs."""
     out: dict[str, dict[str, int]] = {}
     for proj in resolved.projections:
         if proj.rule is None or not proj.n:
             continue
-        buf, _ = route(proj, tables[resolved.populations[proj.post].model.label])
+        table = tables[resolved.populations[proj.post].model.label]
+        buf, _ = table.plastic_route(proj.receptor == "inhibitory")
         have = out.setdefault(proj.post, {})
         have[buf] = max(have.get(buf, 0), int(proj.delay_steps.max()))
     return out
@@ -123,7 +118,8 @@ def build(ctx: BuildContext) -> Plastic:
         table = ctx.model_of[proj.post]
         code = plastic_code(proj.rule, proj.weight, table.weight_scale, ctx.h)
         pre_group, m_max = sources.get(proj.pre) or (ctx.groups[proj.pre], 1)
-        syn = _synapses(ctx, proj, code, pre_group, m_max, *route(proj, table))
+        syn = _synapses(ctx, proj, code, pre_group, m_max,
+                        *table.plastic_route(proj.receptor == "inhibitory"))
         out.objects.append(syn)
         if code.dopamine:
             dopamine.append((proj, syn, code))

@@ -221,7 +221,7 @@ def connect(ctx: BuildContext, relay: Relay, codegen: str, nest_order: bool) -> 
     unchanged, so each buffer still sees exactly its own inputs in the same order."""
     out = []
     slice_steps = nest_min_delay_steps(ctx.resolved)
-    for post, (target, table, chunks) in _synapse_chunks(ctx, relay).items():
+    for target, table, chunks in _synapse_chunks(ctx, relay).values():
         i, j, d = (np.concatenate(x) for x in zip(*((c[0], c[1], c[3]) for c in chunks)))
         w = np.concatenate([c[2] for c in chunks], axis=1)
         chunks.clear()

@@ -36,12 +36,18 @@ from .context import BuildContext, b2_name, monitor_samples
 from .environment import configure, functions, import_brian2
 from .models import Context
 
-__all__ = ["Brian2Session", "SCHEDULE", "import_brian2"]
+__all__ = ["SCHEDULE", "Brian2Session", "import_brian2"]
 
 SCHEDULE = ["start", "groups", "synapses", "thresholds", "resets", "end"]
 
 
 class Brian2Session(Session):
+    """One network on Brian2.  Built in ``__init__``: ``ctx`` (the :class:`BuildContext`
+    shared with relay.py, plastic_build.py and native.py: clock, groups, spans, models),
+    ``params`` (per population: the values its table computed), ``relay`` (or None),
+    ``plastic``, ``state_monitors`` / ``spike_monitors``, ``net``; ``hot_runners`` and
+    ``structure`` (the code objects compiled with codegen="cython", the key of the cache)."""
+
     def __init__(self, resolved, tables, codegen="numpy", substeps=None, cache_dir=None,
                  nest_order=True, jobs=1):
         self.resolved = resolved
@@ -89,6 +95,7 @@ class Brian2Session(Session):
             self.relay = (relay.self_relay(ctx, senders) if self_relay
                           else relay.build_relay(ctx, sending))
             objects += self.relay.objects
+            # self.codegen is still the requested one here: "auto" builds as compiled
             objects += relay.connect(ctx, self.relay, self.codegen, self.nest_order)
         self.plastic = plastic_build.build(ctx)
         objects += self.plastic.objects
@@ -199,7 +206,7 @@ class Brian2Session(Session):
         of every step (a spike in step k has stamp k + 1): cheaper per step than a numpy
         ``SpikeMonitor`` per group, and nothing to compile."""
         spaces = []
-        for name, (g, labels) in spiking.items():
+        for g, labels in spiking.values():
             record = ([], [])
             spaces.append((g.variables["_spikespace"].get_value(), record))
             for label in labels:
