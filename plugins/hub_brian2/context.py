@@ -30,6 +30,16 @@ def monitor_samples(recorded, final, steps: int, interval_steps: int) -> np.ndar
     return rec[:steps // interval_steps]
 
 
+def source_event_counts(src, steps: int):
+    """(stamps, neurons, multiplicities) of the events of spike source ``src`` in a run of
+    ``steps`` steps, sorted by (stamp, neuron): a neuron's spikes in one step are one event."""
+    keep = (src.stamps >= 1) & (src.stamps <= steps)
+    key = src.stamps[keep].astype(np.int64) * src.size + src.indices[keep]
+    uniq, counts = np.unique(key, return_counts=True)
+    stamps, idx = np.divmod(uniq, src.size)
+    return stamps, idx, counts
+
+
 @dataclass
 class BuildContext:
     b2: Any                          # the brian2 module

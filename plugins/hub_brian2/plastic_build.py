@@ -14,7 +14,7 @@ import numpy as np
 
 from hub.results import sampled_signal
 
-from .context import BuildContext, b2_name, monitor_samples
+from .context import BuildContext, b2_name, monitor_samples, source_event_counts
 from .plasticity import dopamine_arrival, plastic_code
 
 ORDER = {"dopa": -1, "post_fac": 0, "post_trace": 1000}
@@ -80,10 +80,7 @@ def source_groups(ctx: BuildContext, labels) -> tuple[dict, list]:
         src = r.sources[label]
         g = b2.NeuronGroup(src.size, "mult : 1", threshold="mult > 0", reset="",
                            clock=ctx.clock, name=b2_name("hub_psrc_", label))
-        keep = (src.stamps >= 1) & (src.stamps <= r.steps)
-        key = src.stamps[keep].astype(np.int64) * src.size + src.indices[keep]
-        uniq, counts = np.unique(key, return_counts=True)
-        stamps, idx = np.divmod(uniq, src.size)
+        stamps, idx, counts = source_event_counts(src, r.steps)
         cuts = np.searchsorted(stamps, np.arange(r.steps + 2))
         schedule.append((g.variables["mult"].get_value(), idx, counts.astype(float), cuts))
         groups[label] = (g, int(counts.max()) if len(counts) else 1)

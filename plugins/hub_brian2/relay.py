@@ -22,7 +22,7 @@ import numpy as np
 from hub import propagators as P
 from hub.sorting import stable_argsort
 
-from .context import BuildContext, b2_name
+from .context import BuildContext, b2_name, source_event_counts
 
 
 @dataclass
@@ -176,10 +176,7 @@ def _source_events(src, steps: int, offset: int):
     """(stamps, relay indices, (multiplicities, used)) of a spike source's events: the spikes
     of one neuron in one step are one event of their multiplicity m; the neuron's events of
     the l-th distinct multiplicity go to relay neuron ``offset + i*L + l``."""
-    keep = (src.stamps >= 1) & (src.stamps <= steps)
-    key = src.stamps[keep] * src.size + src.indices[keep]
-    uniq, counts = np.unique(key, return_counts=True)
-    stamps, idx = np.divmod(uniq, src.size)
+    stamps, idx, counts = source_event_counts(src, steps)
     mults = np.unique(counts) if len(counts) else np.ones(1, np.int64)
     lane = np.searchsorted(mults, counts)
     used = np.zeros((len(mults), src.size), bool)
