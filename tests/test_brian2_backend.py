@@ -633,14 +633,14 @@ def test_ordered_queue_key_is_nest_order_key():
     pytest.importorskip("brian2")
     import brian2
 
-    from hub_brian2.session import _ordered_queue_class, nest_order_key
+    from hub_brian2.relay import nest_order_key, ordered_queue_class
 
     rng = np.random.default_rng(3)
     n_syn, m = 400, 5
     delay = rng.integers(m - 1, 30, n_syn)
     relay = np.sort(rng.integers(0, 60, n_syn))
     source = relay < 20
-    q = _ordered_queue_class(brian2)(0, 60)
+    q = ordered_queue_class(brian2)(0, 60)
     q.configure(m, delay, relay, source)
     for step in (40, 41, 44, 45, 97):
         events = rng.choice(n_syn, 120, replace=False).astype(np.int32)

@@ -11,11 +11,11 @@ import os
 
 from hub import Backend, Capabilities, HubError
 
+from .compiled import STRICT_GCC_FLAGS
 from .models import DEFAULT_SUBSTEPS, TABLES, B2Model
 from .plasticity import LABELS as PLASTIC_LABELS
 
-#: flags for codegen="cython": strict IEEE (no -ffast-math, no FMA contraction, no -march)
-STRICT_GCC_FLAGS = ["-w", "-O3", "-ffp-contract=off", "-fno-fast-math", "-std=c++11"]
+__all__ = ["OPTIONS", "STRICT_GCC_FLAGS", "Brian2Backend", "default_cache_dir"]
 CODEGENS = ("auto", "numpy", "cython")
 
 OPTIONS = {
@@ -119,19 +119,17 @@ class Brian2Backend(Backend):
                              jobs=jobs)
 
     def versions(self) -> dict[str, str]:
-        """Brian2 version and what decides its arithmetic (codegen target, flags)."""
-        from .session import import_brian2, last_codegen
+        """Brian2's and Cython's versions and the schedule.  What a run's arithmetic also
+        depends on (its codegen target and compiler flags) is a property of that run: its
+        results carry it (``provenance["versions"]["brian2.codegen"]``, ``["brian2"]``)."""
+        from .environment import import_brian2
 
-        b2 = import_brian2()
-        codegen = last_codegen()
-        out = {"brian2": b2.__version__, "brian2.codegen": codegen,
+        out = {"brian2": import_brian2().__version__,
                "brian2.schedule": "start,groups,synapses,thresholds,resets,end"}
-        if codegen == "cython":
-            out["brian2.cflags"] = " ".join(STRICT_GCC_FLAGS)
-            try:
-                import Cython
+        try:
+            import Cython
 
-                out["cython"] = Cython.__version__
-            except ImportError:  # pragma: no cover
-                pass
+            out["cython"] = Cython.__version__
+        except ImportError:  # pragma: no cover
+            pass
         return out

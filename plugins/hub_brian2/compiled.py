@@ -25,6 +25,9 @@ import multiprocessing
 import os
 import sys
 
+#: flags for codegen="cython": strict IEEE (no -ffast-math, no FMA contraction, no -march)
+STRICT_GCC_FLAGS = ["-w", "-O3", "-ffp-contract=off", "-fno-fast-math", "-std=c++11"]
+
 _POOL: dict = {}
 
 
@@ -133,6 +136,37 @@ def code_object_class(b2, jobs: int):
     HubCythonCodeObject.__name__ = "HubCythonCodeObject"
     _CLASSES[jobs] = HubCythonCodeObject
     return HubCythonCodeObject
+
+
+def hot_code_class(b2, cache_dir: str, jobs: int):
+    """The code object class of the hot code objects: Cython with ``STRICT_GCC_FLAGS``,
+    modules cached in ``cache_dir``, missing ones compiled by ``jobs`` processes."""
+    os.makedirs(cache_dir, exist_ok=True)
+    b2.prefs.codegen.cpp.extra_compile_args_gcc = list(STRICT_GCC_FLAGS)
+    b2.prefs.codegen.runtime.cython.cache_dir = cache_dir
+    return code_object_class(b2, jobs)
+
+
+def numpy_push(b2, pathway):
+    """Let ``pathway`` push its spikes into the queue with a numpy code object (in runtime
+    mode that code only calls ``SynapticPathway.push_spikes``; compiling it buys nothing)."""
+    from brian2.codegen.codeobject import create_runner_codeobj
+    from brian2.codegen.runtime.numpy_rt import NumpyCodeObject
+
+    create = pathway.create_code_objects
+
+    def create_code_objects(run_namespace):
+        if pathway._pushspikes_codeobj is None:
+            name = f"_{pathway.event}space"
+            pathway._pushspikes_codeobj = create_runner_codeobj(
+                pathway, "", "synapses_push_spikes", name=pathway.name + "_push_spikes",
+                check_units=False, additional_variables=pathway.variables,
+                needed_variables=[name],
+                template_kwds={"eventspace_variable": pathway.source.variables[name]},
+                run_namespace=run_namespace, codeobj_class=NumpyCodeObject)
+        create(run_namespace)
+
+    pathway.create_code_objects = create_code_objects
 
 
 #: codegen="auto" compiles a network on a cold cache from this many neuron-steps on

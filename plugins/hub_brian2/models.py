@@ -71,6 +71,37 @@ class B2Model:
     def buffers(self) -> tuple[str, ...]:
         return ("buf",) if self.receptor == "single" else ("buf_ex", "buf_in")
 
+    def hub_sign(self, inhibitory: bool) -> float:
+        """The sign hub weights carry on an (in)hibitory projection to this model: -1 for
+        inhibitory current and voltage inputs; conductances are positive."""
+        return -1.0 if inhibitory and self.receptor != "conductance" else 1.0
+
+    def route(self, weight, inhibitory: bool) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        """(input buffer, mask, model weight) per buffer of this model, as NEST routes the hub
+        weights ``weight`` of a projection: the buffer receives the model weights where the
+        mask holds.  ``single``: everything to ``buf``; ``sign``: w > 0 to ``buf_ex``, else
+        ``buf_in`` (NEST: w*m > 0 -> ex, else in); ``conductance``: NEST's weight w (negative
+        for an inhibitory projection), w > 0 to ``buf_ex``, else -w to ``buf_in``."""
+        inh = self.receptor == "conductance" and inhibitory
+        w = np.asarray(weight) * (self.weight_scale * (-1.0 if inh else 1.0))   # NEST's weight
+        if self.receptor == "single":
+            return [("buf", np.ones(w.shape, bool), w)]
+        if self.receptor == "sign":
+            return [("buf_ex", w > 0, w), ("buf_in", ~(w > 0), w)]
+        return [("buf_ex", w > 0, w), ("buf_in", ~(w > 0), -w)]
+
+    def buffer_weights(self, weight, inhibitory: bool) -> np.ndarray:
+        """``route`` as one row of model weights per buffer, zero where the buffer does not
+        receive a synapse (adding 0.0 leaves a sum unchanged)."""
+        return np.stack([np.where(mask, w, 0.0) for _, mask, w in self.route(weight, inhibitory)])
+
+    def plastic_route(self, inhibitory: bool) -> tuple[str, float]:
+        """(input buffer, sign) the transmitted magnitudes of a plastic projection go to: the
+        buffer ``route`` gives a hub weight of magnitude 1 and the sign of its model weight."""
+        unit = np.array([self.hub_sign(inhibitory)])     # a hub weight of magnitude 1
+        [(buf, w)] = [(buf, w[0]) for buf, mask, w in self.route(unit, inhibitory) if mask[0]]
+        return buf, -1.0 if w < 0 else 1.0
+
 
 # --- recording transforms (the NEST backend's arithmetic: value * factor) ----------------------
 def _same(values, params, idx):
@@ -295,28 +326,31 @@ def _cond_params(p, init, ctx, alpha):
     return out
 
 
-def _cond_rhs(alpha):
-    def rhs(y, k):
-        code = f"""
-Vc{k} = sel(refr == 1, V_reset, fmin({y['V']}, V_th))
-Isx{k} = {y['g_ex']} * (Vc{k} - E_ex)
-Isi{k} = {y['g_in']} * (Vc{k} - E_in)
-IL{k} = g_L * (Vc{k} - E_L)
-f{k}_V = sel(refr == 1, 0.0, (-IL{k} + I_inj + I_e - Isx{k} - Isi{k}) / C_m)
-"""
-        if alpha:
-            code += f"""
+def _conductance_rhs(y, k, alpha) -> str:
+    """Right-hand sides of the synaptic conductances (exp: g' = -g/tau; alpha: the pair
+    dg' = -dg/tau, g' = dg - g/tau), shared by LIFCond and AdEx."""
+    if alpha:
+        return f"""
 f{k}_dg_ex = -{y['dg_ex']} / tau_ex
 f{k}_g_ex = {y['dg_ex']} - {y['g_ex']} / tau_ex
 f{k}_dg_in = -{y['dg_in']} / tau_in
 f{k}_g_in = {y['dg_in']} - {y['g_in']} / tau_in
 """
-        else:
-            code += f"""
+    return f"""
 f{k}_g_ex = -{y['g_ex']} / tau_ex
 f{k}_g_in = -{y['g_in']} / tau_in
 """
-        return code
+
+
+def _cond_rhs(alpha):
+    def rhs(y, k):
+        return f"""
+Vc{k} = sel(refr == 1, V_reset, fmin({y['V']}, V_th))
+Isx{k} = {y['g_ex']} * (Vc{k} - E_ex)
+Isi{k} = {y['g_in']} * (Vc{k} - E_in)
+IL{k} = g_L * (Vc{k} - E_L)
+f{k}_V = sel(refr == 1, 0.0, (-IL{k} + I_inj + I_e - Isx{k} - Isi{k}) / C_m)
+""" + _conductance_rhs(y, k, alpha)
     return rhs
 
 
@@ -373,27 +407,14 @@ def _adex_params(p, init, ctx, alpha):
 
 def _adex_rhs(alpha):
     def rhs(y, k):
-        code = f"""
+        return f"""
 Vc{k} = sel(refr == 1, V_reset, fmin({y['V']}, V_peak))
 Isx{k} = {y['g_ex']} * (Vc{k} - E_ex)
 Isi{k} = {y['g_in']} * (Vc{k} - E_in)
 Isp{k} = gLDT * exp((Vc{k} - V_th) / Delta_T)
 f{k}_V = sel(refr == 1, 0.0, (-g_L * (Vc{k} - E_L) + Isp{k} - Isx{k} - Isi{k} - {y['w']} + I_e + I_inj) / C_m)
 f{k}_w = (a * (Vc{k} - E_L) - {y['w']}) / tau_w
-"""
-        if alpha:
-            code += f"""
-f{k}_dg_ex = -{y['dg_ex']} / tau_ex
-f{k}_g_ex = {y['dg_ex']} - {y['g_ex']} / tau_ex
-f{k}_dg_in = -{y['dg_in']} / tau_in
-f{k}_g_in = {y['dg_in']} - {y['g_in']} / tau_in
-"""
-        else:
-            code += f"""
-f{k}_g_ex = -{y['g_ex']} / tau_ex
-f{k}_g_in = -{y['g_in']} / tau_in
-"""
-        return code
+""" + _conductance_rhs(y, k, alpha)
     return rhs
 
 
@@ -533,56 +554,66 @@ def _add(m: B2Model):
 
 
 _add(B2Model(
-    "LIF[synapse=exp]", "iaf_psc_exp",
-    _PSC_VARS | _floats("I_ex", "I_in", "buf_ex", "buf_in", "P11ex", "P11in", "P22", "P21ex",
-                        "P21in", "P20"),
-    _lif_exp_params, lambda ctx: _LIF_EXP_UPDATE, _LIF_EXP_INPUTS, _LIF_THRESHOLD, _LIF_RESET,
-    "sign", PER_NANO, PER_NANO, {**_V_REL, **_I_SYN}, _TIER1_TOL, _EXACT))
+    label="LIF[synapse=exp]", nest_model="iaf_psc_exp",
+    variables=_PSC_VARS | _floats("I_ex", "I_in", "buf_ex", "buf_in", "P11ex", "P11in", "P22",
+                                  "P21ex", "P21in", "P20"),
+    params=_lif_exp_params, update=lambda ctx: _LIF_EXP_UPDATE, inputs=_LIF_EXP_INPUTS,
+    threshold=_LIF_THRESHOLD, reset=_LIF_RESET, receptor="sign", weight_scale=PER_NANO,
+    current_scale=PER_NANO, record={**_V_REL, **_I_SYN}, tolerance=_TIER1_TOL,
+    integrator=_EXACT))
 _add(B2Model(
-    "LIF[synapse=alpha]", "iaf_psc_alpha",
-    _PSC_VARS | _floats("I_ex", "I_in", "dI_ex", "dI_in", "buf_ex", "buf_in", "P11ex", "P22ex",
-                        "P11in", "P22in", "expm1_tau_m", "P30", "P21ex", "P21in", "P31ex",
-                        "P32ex", "P31in", "P32in", "EPSCInitialValue", "IPSCInitialValue"),
-    _lif_alpha_params, lambda ctx: _LIF_ALPHA_UPDATE, _LIF_ALPHA_INPUTS, _LIF_THRESHOLD,
-    _LIF_RESET, "sign", PER_NANO, PER_NANO, {**_V_REL, **_I_SYN}, _TIER1_TOL, _EXACT))
+    label="LIF[synapse=alpha]", nest_model="iaf_psc_alpha",
+    variables=_PSC_VARS | _floats("I_ex", "I_in", "dI_ex", "dI_in", "buf_ex", "buf_in",
+                                  "P11ex", "P22ex", "P11in", "P22in", "expm1_tau_m", "P30",
+                                  "P21ex", "P21in", "P31ex", "P32ex", "P31in", "P32in",
+                                  "EPSCInitialValue", "IPSCInitialValue"),
+    params=_lif_alpha_params, update=lambda ctx: _LIF_ALPHA_UPDATE, inputs=_LIF_ALPHA_INPUTS,
+    threshold=_LIF_THRESHOLD, reset=_LIF_RESET, receptor="sign", weight_scale=PER_NANO,
+    current_scale=PER_NANO, record={**_V_REL, **_I_SYN}, tolerance=_TIER1_TOL,
+    integrator=_EXACT))
 _add(B2Model(
-    "LIF[synapse=delta]", "iaf_psc_delta",
-    _PSC_VARS | _floats("buf", "P33", "P30") | _ints("nr0"),
-    _lif_delta_params, lambda ctx: _LIF_DELTA_UPDATE, _LIF_DELTA_INPUTS, _LIF_THRESHOLD,
-    _LIF_RESET, "single", 1.0, PER_NANO, dict(_V_REL), _TIER1_TOL, _EXACT))
+    label="LIF[synapse=delta]", nest_model="iaf_psc_delta",
+    variables=_PSC_VARS | _floats("buf", "P33", "P30") | _ints("nr0"),
+    params=_lif_delta_params, update=lambda ctx: _LIF_DELTA_UPDATE, inputs=_LIF_DELTA_INPUTS,
+    threshold=_LIF_THRESHOLD, reset=_LIF_RESET, receptor="single", weight_scale=1.0,
+    current_scale=PER_NANO, record=dict(_V_REL), tolerance=_TIER1_TOL, integrator=_EXACT))
 _add(B2Model(
-    "Izhikevich", "izhikevich",
-    _floats("a", "b", "c", "d", "V_th", "I_e", "I_inj", "v", "u", "dv", "buf"),
-    _izh_params, lambda ctx: _IZH_UPDATE, _IZH_INPUTS, "v >= V_th", "v = c\nu = u + d",
-    "single", 1.0, PER_NANO, {"v": ("v", _same), "u": ("u", _same)},
-    _TIER1_TOL, "forward Euler (NEST consistent_integration=True)",
+    label="Izhikevich", nest_model="izhikevich",
+    variables=_floats("a", "b", "c", "d", "V_th", "I_e", "I_inj", "v", "u", "dv", "buf"),
+    params=_izh_params, update=lambda ctx: _IZH_UPDATE, inputs=_IZH_INPUTS,
+    threshold="v >= V_th", reset="v = c\nu = u + d", receptor="single", weight_scale=1.0,
+    current_scale=PER_NANO, record={"v": ("v", _same), "u": ("u", _same)},
+    tolerance=_TIER1_TOL, integrator="forward Euler (NEST consistent_integration=True)",
     shared=_izh_shared))
 
 for _syn, _alpha in (("exp", False), ("alpha", True)):
+    _alpha_vars = _floats("dg_ex", "dg_in", "PSConInit_E", "PSConInit_I") if _alpha else {}
     _add(B2Model(
-        f"LIFCond[synapse={_syn}]", f"iaf_cond_{_syn}",
-        _COND_VARS | (_floats("dg_ex", "dg_in", "PSConInit_E", "PSConInit_I") if _alpha else {})
-        | _floats("buf_ex", "buf_in"),
-        lambda p, i, c, _a=_alpha: _cond_params(p, i, c, _a), _cond_update(_alpha),
-        _COND_ALPHA_INPUTS if _alpha else _COND_EXP_INPUTS, _COND_THRESHOLD,
-        "V = V_reset\nr = R", "conductance", PER_NANO, PER_NANO, {"v": ("V", _same), **_G_SYN},
-        _COND_TOL, "classical RK4, fixed substeps", shared=_rk4_shared))
+        label=f"LIFCond[synapse={_syn}]", nest_model=f"iaf_cond_{_syn}",
+        variables=_COND_VARS | _alpha_vars | _floats("buf_ex", "buf_in"),
+        params=lambda p, i, c, _a=_alpha: _cond_params(p, i, c, _a),
+        update=_cond_update(_alpha), inputs=_COND_ALPHA_INPUTS if _alpha else _COND_EXP_INPUTS,
+        threshold=_COND_THRESHOLD, reset="V = V_reset\nr = R", receptor="conductance",
+        weight_scale=PER_NANO, current_scale=PER_NANO, record={"v": ("V", _same), **_G_SYN},
+        tolerance=_COND_TOL, integrator="classical RK4, fixed substeps", shared=_rk4_shared))
     _add(B2Model(
-        f"AdEx[synapse={_syn}]", f"aeif_cond_{_syn}",
-        _ADEX_VARS | (_floats("dg_ex", "dg_in", "PSConInit_E", "PSConInit_I") if _alpha
-                      else {}) | _floats("buf_ex", "buf_in"),
-        lambda p, i, c, _a=_alpha: _adex_params(p, i, c, _a), _adex_update(_alpha),
-        _ADEX_ALPHA_INPUTS if _alpha else _ADEX_EXP_INPUTS, "spiked > 0", "spiked = 0",
-        "conductance", PER_NANO, PER_NANO,
-        {"v": ("V", _same), "w": ("w", _to_hub), **_G_SYN},
-        _ADEX_TOL, "classical RK4, fixed substeps, spike check after every substep",
+        label=f"AdEx[synapse={_syn}]", nest_model=f"aeif_cond_{_syn}",
+        variables=_ADEX_VARS | _alpha_vars | _floats("buf_ex", "buf_in"),
+        params=lambda p, i, c, _a=_alpha: _adex_params(p, i, c, _a),
+        update=_adex_update(_alpha), inputs=_ADEX_ALPHA_INPUTS if _alpha else _ADEX_EXP_INPUTS,
+        threshold="spiked > 0", reset="spiked = 0", receptor="conductance",
+        weight_scale=PER_NANO, current_scale=PER_NANO,
+        record={"v": ("V", _same), "w": ("w", _to_hub), **_G_SYN}, tolerance=_ADEX_TOL,
+        integrator="classical RK4, fixed substeps, spike check after every substep",
         shared=_rk4_shared))
 
 _add(B2Model(
-    "HodgkinHuxley", "hh_cond_exp_traub", _HH_VARS | _floats("buf_ex", "buf_in"),
-    _hh_params, _hh_update, _HH_INPUTS, "nr0 == 1 and V >= VT30 and U_old > V", "r = R",
-    "conductance", PER_NANO, PER_NANO, {"v": ("V", _same), **_G_SYN},
-    _HH_TOL, "classical RK4, fixed substeps", shared=_rk4_shared))
+    label="HodgkinHuxley", nest_model="hh_cond_exp_traub",
+    variables=_HH_VARS | _floats("buf_ex", "buf_in"), params=_hh_params, update=_hh_update,
+    inputs=_HH_INPUTS, threshold="nr0 == 1 and V >= VT30 and U_old > V", reset="r = R",
+    receptor="conductance", weight_scale=PER_NANO, current_scale=PER_NANO,
+    record={"v": ("V", _same), **_G_SYN}, tolerance=_HH_TOL,
+    integrator="classical RK4, fixed substeps", shared=_rk4_shared))
 
 #: default RK4 substeps per dt, per model kind (option ``substeps`` overrides)
 DEFAULT_SUBSTEPS = {"LIFCond": 1, "AdEx": 4, "HodgkinHuxley": 4}

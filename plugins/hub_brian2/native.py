@@ -29,34 +29,25 @@ import math
 import re
 
 import numpy as np
+
 from hub.resolve import native_out_degree, native_sources
 
-
-def routes(table, proj):
-    """(buffer, connection mask, model weight) as session._connect_all routes weights."""
-    inh = table.receptor == "conductance" and proj.receptor == "inhibitory"
-    w = proj.weight * (table.weight_scale * (-1.0 if inh else 1.0))
-    if table.receptor == "single":
-        return [("buf", np.ones(proj.n, bool), w)]
-    if table.receptor == "sign":
-        return [("buf_ex", w > 0, w), ("buf_in", ~(w > 0), w)]
-    return [("buf_ex", w > 0, w), ("buf_in", ~(w > 0), -w)]
+from .context import BuildContext
 
 
-def build(session) -> list:
-    """Brian2 objects for every native source of ``session.r``."""
-    r = session.r
+def build(ctx: BuildContext) -> list:
+    """Brian2 objects for every native source of ``ctx.resolved``."""
+    r = ctx.resolved
     found = native_sources(r)
     if not found:
         return []
-    b2 = session.b2
-    b2.seed(int(r.seed) % (2 ** 32))
+    ctx.b2.seed(int(r.seed) % (2 ** 32))
     out = []
     for label, src in found.items():
         if native_out_degree(r, label).max(initial=0) <= 1:
-            out += _poisson_inputs(session, src)
+            out += _poisson_inputs(ctx, src)
         else:
-            out += _lanes(session, src)
+            out += _lanes(ctx, src)
     return out
 
 
@@ -71,22 +62,22 @@ def _layers(post_idx: np.ndarray) -> np.ndarray:
     return out
 
 
-def _routes_from(session, src):
+def _routes_from(ctx: BuildContext, src):
     """(projection, buffer, mask, NEST weights) of every non-empty route out of ``src``."""
-    for proj in session.r.projections:
+    for proj in ctx.resolved.projections:
         if proj.pre != src.label or not proj.n:
             continue
-        for buf, mask, w in routes(session.model_of[proj.post], proj):
+        for buf, mask, w in ctx.model_of[proj.post].route(proj.weight,
+                                                           proj.receptor == "inhibitory"):
             if mask.any():
                 yield proj, buf, mask, w
 
 
-def _poisson_inputs(session, src) -> list:
-    b2, r = session.b2, session.r
-    dt = session.dt
+def _poisson_inputs(ctx: BuildContext, src) -> list:
+    b2, dt = ctx.b2, ctx.dt
     rate = np.asarray(src.rate, float)
     groups: dict = {}
-    for proj, buf, mask, w in _routes_from(session, src):
+    for proj, buf, mask, w in _routes_from(ctx, src):
         pre, post = proj.pre_idx[mask], proj.post_idx[mask]
         rates, d = rate[pre], proj.delay_steps[mask]
         for key in set(zip(rates.tolist(), d.tolist())):
@@ -99,7 +90,7 @@ def _poisson_inputs(session, src) -> list:
         p_idx = np.concatenate([p for p, _ in parts])
         weight = np.concatenate([w for _, w in parts])
         layer = _layers(p_idx)
-        target = session.groups[post]
+        target = ctx.groups[post]
         lam = hz * dt * 1e-3
         # Brian2 replaces a binomial with N p > 5 by a (non-integer) normal draw: split
         # the rate over ``parts`` inputs with N p <= 4 each
@@ -135,21 +126,21 @@ def lanes_for(lam_max: float) -> int:
     return max(1, cap.bit_length())
 
 
-def _lanes(session, src) -> list:
-    b2, r = session.b2, session.r
-    dt, ms = session.dt, session.b2.ms
+def _lanes(ctx: BuildContext, src) -> list:
+    b2, r = ctx.b2, ctx.resolved
+    dt, ms = ctx.dt, ctx.b2.ms
     lam = np.asarray(src.rate, float) * dt * 1e-3
     n_lanes = lanes_for(float(lam.max(initial=0.0)))
     cap = (1 << n_lanes) - 1
     group = b2.NeuronGroup(src.size * n_lanes, "src : 1", threshold="src > 0", reset="",
-                           clock=session.clock,
+                           clock=ctx.clock,
                            name="hub_native_" + re.sub(r"\W", "_", src.label)[:30] + "*")
     flag = group.variables["src"].get_value()
     rng = np.random.default_rng(np.random.SeedSequence([int(r.seed), 0x6e6174]))
     bits = np.arange(n_lanes)
     step = [0]
 
-    @b2.network_operation(clock=session.clock, when="start", name="hub_native_draw*")
+    @b2.network_operation(clock=ctx.clock, when="start", name="hub_native_draw*")
     def draw():
         stamp = step[0] + 1          # spikes of Brian2 step n carry stamp n + 1
         step[0] += 1
@@ -161,16 +152,16 @@ def _lanes(session, src) -> list:
 
     out = [group, draw]
     parts: dict = {}
-    for proj, buf, mask, w in _routes_from(session, src):
+    for proj, buf, mask, w in _routes_from(ctx, src):
         parts.setdefault((proj.post, buf), []).append(
             (proj.pre_idx[mask], proj.post_idx[mask], w[mask], proj.delay_steps[mask]))
     for (post, buf), chunks in parts.items():
         pre, post_idx, w, d = (np.concatenate(x) for x in zip(*chunks))
         i = (pre[:, None] * n_lanes + bits).ravel()
         j = np.repeat(post_idx, n_lanes)
-        syn = b2.Synapses(group, session.groups[post], model="w_syn : 1",
-                          on_pre=f"{buf}_post += w_syn", clock=session.clock, namespace={},
-                          name=f"hub_native_syn*")
+        syn = b2.Synapses(group, ctx.groups[post], model="w_syn : 1",
+                          on_pre=f"{buf}_post += w_syn", clock=ctx.clock, namespace={},
+                          name="hub_native_syn*")
         syn.connect(i=i, j=j)
         syn.w_syn = (w[:, None] * (1 << bits)).ravel()
         syn.delay = np.repeat(d - 1, n_lanes) * dt * ms

@@ -8,27 +8,38 @@ schedule, and the synapse-state monitors.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from hub.results import sampled_signal
+
+from .context import BuildContext, b2_name, monitor_samples, source_event_counts
 from .plasticity import dopamine_arrival, plastic_code
 
 ORDER = {"dopa": -1, "post_fac": 0, "post_trace": 1000}
 
 
-def _name(prefix, label):
-    return prefix + re.sub(r"\W", "_", label)[:40] + "*"
+@dataclass
+class PlasticSynapses:
+    """One plastic projection on Brian2."""
+
+    proj: object                 # its resolved projection
+    syn: object                  # its Synapses
+    code: object                 # plasticity.PlasticCode
+    scale: float                 # hub weight unit -> model weight unit
+    sign: float                  # the sign of its hub weights
 
 
-def route(proj, table) -> tuple[str, float]:
-    """(input buffer, sign) a plastic projection's transmitted magnitudes go to, as NEST
-    routes its weights (see ``Brian2Session._connect_all``)."""
-    inh = proj.receptor == "inhibitory"
-    if table.receptor == "single":
-        return "buf", -1.0 if inh else 1.0
-    if table.receptor == "sign":
-        return ("buf_in", -1.0) if inh else ("buf_ex", 1.0)
-    return ("buf_in", 1.0) if inh else ("buf_ex", 1.0)
+@dataclass
+class Plastic:
+    """What ``build`` made: the objects to add to the network, the plastic synapses per
+    projection label, and (after ``monitors``) the synapse probes' monitors."""
+
+    objects: list = field(default_factory=list)
+    synapses: dict[str, PlasticSynapses] = field(default_factory=dict)
+    #: (synapse probe, Brian2 variable or None, StateMonitor or None)
+    monitors: list = field(default_factory=list)
 
 
 def ring_layout(resolved, tables) -> dict[str, dict[str, int]]:
@@ -37,7 +48,8 @@ def ring_layout(resolved, tables) -> dict[str, dict[str, int]]:
     for proj in resolved.projections:
         if proj.rule is None or not proj.n:
             continue
-        buf, _ = route(proj, tables[resolved.populations[proj.post].model.label])
+        table = tables[resolved.populations[proj.post].model.label]
+        buf, _ = table.plastic_route(proj.receptor == "inhibitory")
         have = out.setdefault(proj.post, {})
         have[buf] = max(have.get(buf, 0), int(proj.delay_steps.max()))
     return out
@@ -58,20 +70,17 @@ def ring_code(layout: dict[str, int]) -> str:
     return "\n".join(lines)
 
 
-def source_groups(session, labels) -> tuple[dict, list]:
+def source_groups(ctx: BuildContext, labels) -> tuple[dict, list]:
     """A NeuronGroup per spike source in ``labels`` whose neuron i fires in the step of each of
     its events, with ``mult`` = the event's multiplicity; and the network operation that sets
     ``mult`` at the start of every step."""
-    b2, r = session.b2, session.r
+    b2, r = ctx.b2, ctx.resolved
     groups, objects, schedule = {}, [], []
     for label in sorted(labels):
         src = r.sources[label]
         g = b2.NeuronGroup(src.size, "mult : 1", threshold="mult > 0", reset="",
-                           clock=session.clock, name=_name("hub_psrc_", label))
-        keep = (src.stamps >= 1) & (src.stamps <= r.steps)
-        key = src.stamps[keep].astype(np.int64) * src.size + src.indices[keep]
-        uniq, counts = np.unique(key, return_counts=True)
-        stamps, idx = np.divmod(uniq, src.size)
+                           clock=ctx.clock, name=b2_name("hub_psrc_", label))
+        stamps, idx, counts = source_event_counts(src, r.steps)
         cuts = np.searchsorted(stamps, np.arange(r.steps + 2))
         schedule.append((g.variables["mult"].get_value(), idx, counts.astype(float), cuts))
         groups[label] = (g, int(counts.max()) if len(counts) else 1)
@@ -79,7 +88,7 @@ def source_groups(session, labels) -> tuple[dict, list]:
     if schedule:
         step = [0]
 
-        @b2.network_operation(clock=session.clock, when="start", name="hub_psources*")
+        @b2.network_operation(clock=ctx.clock, when="start", name="hub_psources*")
         def source_events():
             k = step[0]
             for mult, idx, counts, cuts in schedule:
@@ -93,63 +102,67 @@ def source_groups(session, labels) -> tuple[dict, list]:
     return groups, objects
 
 
-def build(session) -> list:
-    """Every Brian2 object the plastic projections need (appended to the network)."""
-    b2, r = session.b2, session.r
+def build(ctx: BuildContext) -> Plastic:
+    """Every Brian2 object the plastic projections need (to add to the network)."""
+    r = ctx.resolved
+    out = Plastic()
     plastic = [p for p in r.projections if p.rule is not None and p.n]
-    session.plastic = {}
     if not plastic:
-        return []
-    sources = {p.pre for p in plastic if p.pre in r.sources}
-    session.plastic_sources, objects = source_groups(session, sources)
+        return out
+    sources, out.objects = source_groups(ctx, {p.pre for p in plastic if p.pre in r.sources})
     dopamine = []
     for proj in plastic:
-        table = session.model_of[proj.post]
-        code = plastic_code(proj.rule, proj.weight, table.weight_scale, session.h)
-        buf, sign = route(proj, table)
-        if proj.pre in session.plastic_sources:
-            pre_group, m_max = session.plastic_sources[proj.pre]
-        else:
-            pre_group, m_max = session.groups[proj.pre], 1
-        d = proj.delay_steps.astype(np.int64)
-        transmit = "\n".join(f"pr_{buf}_{k}_post += wtx * {sign!r} * int(dsyn == {k})"
-                             for k in np.unique(d))
-        on_pre = {}
-        for k in range(1, m_max + 1):
-            body = code.pre + transmit
-            if k > 1:   # the k-th event of a multiple spike: only where mult >= k
-                body = _guarded(body, f"mult_pre >= {k}", code.variables)
-            on_pre[f"pre_{k}"] = body
-        on_post = {n: c for n, c in (("post_fac", code.post_fac),
-                                     ("post_trace", code.post_trace)) if c}
-        model = "\n".join([f"{v} : 1" for v in code.variables] + ["dsyn : integer (constant)"]
-                          + [f"{k} : 1 (shared)" for k in code.shared])
-        syn = b2.Synapses(pre_group, session.groups[proj.post], model=model, on_pre=on_pre,
-                          on_post=on_post or None, clock=session.clock,
-                          namespace=dict(session.fns), name=_name("hub_plastic_", proj.label))
-        syn.connect(i=proj.pre_idx, j=proj.post_idx)
-        syn.dsyn = d.astype(np.int32)
-        for name, value in code.shared.items():
-            setattr(syn, name, value)
-        for name, value in code.initial.items():
-            setattr(syn, name, value)
-        for name in on_pre:
-            pathway = getattr(syn, name)
-            pathway.when, pathway.order = "end", int(name.split("_")[1])
-        for name in on_post:
-            pathway = getattr(syn, name)
-            pathway.when, pathway.order = "end", ORDER[name]
-            pathway.delay = d * session.dt * b2.ms
-        for name in [*on_pre, *on_post]:       # compiled with codegen="cython"
-            session.hot_code(getattr(syn, name), model, on_pre, on_post)
-        objects.append(syn)
+        table = ctx.model_of[proj.post]
+        code = plastic_code(proj.rule, proj.weight, table.weight_scale, ctx.h)
+        pre_group, m_max = sources.get(proj.pre) or (ctx.groups[proj.pre], 1)
+        syn = _synapses(ctx, proj, code, pre_group, m_max,
+                        *table.plastic_route(proj.receptor == "inhibitory"))
+        out.objects.append(syn)
         if code.dopamine:
             dopamine.append((proj, syn, code))
-        session.plastic[proj.label] = (proj, syn, code, table.weight_scale,
-                                       _hub_sign(proj, table))
+        out.synapses[proj.label] = PlasticSynapses(
+            proj, syn, code, table.weight_scale, table.hub_sign(proj.receptor == "inhibitory"))
     if dopamine:
-        objects.extend(_dopamine_schedule(session, dopamine))
-    return objects
+        out.objects.extend(_dopamine_schedule(ctx, dopamine))
+    return out
+
+
+def _synapses(ctx: BuildContext, proj, code, pre_group, m_max: int, buf: str, sign: float):
+    """The Synapses of plastic projection ``proj`` from ``pre_group`` (firing with
+    multiplicity up to ``m_max``), transmitting to the delayed-input ring of ``buf``."""
+    b2 = ctx.b2
+    d = proj.delay_steps.astype(np.int64)
+    transmit = "\n".join(f"pr_{buf}_{k}_post += wtx * {sign!r} * int(dsyn == {k})"
+                         for k in np.unique(d))
+    on_pre = {}
+    for k in range(1, m_max + 1):
+        body = code.pre + transmit
+        if k > 1:   # the k-th event of a multiple spike: only where mult >= k
+            body = _guarded(body, f"mult_pre >= {k}", code.variables)
+        on_pre[f"pre_{k}"] = body
+    on_post = {n: c for n, c in (("post_fac", code.post_fac),
+                                 ("post_trace", code.post_trace)) if c}
+    model = "\n".join([f"{v} : 1" for v in code.variables] + ["dsyn : integer (constant)"]
+                      + [f"{k} : 1 (shared)" for k in code.shared])
+    syn = b2.Synapses(pre_group, ctx.groups[proj.post], model=model, on_pre=on_pre,
+                      on_post=on_post or None, clock=ctx.clock,
+                      namespace=dict(ctx.functions), name=b2_name("hub_plastic_", proj.label))
+    syn.connect(i=proj.pre_idx, j=proj.post_idx)
+    syn.dsyn = d.astype(np.int32)
+    for name, value in code.shared.items():
+        setattr(syn, name, value)
+    for name, value in code.initial.items():
+        setattr(syn, name, value)
+    for name in on_pre:
+        pathway = getattr(syn, name)
+        pathway.when, pathway.order = "end", int(name.split("_")[1])
+    for name in on_post:
+        pathway = getattr(syn, name)
+        pathway.when, pathway.order = "end", ORDER[name]
+        pathway.delay = d * ctx.dt * b2.ms
+    for name in [*on_pre, *on_post]:       # compiled with codegen="cython"
+        ctx.hot_code(getattr(syn, name), model, on_pre, on_post)
+    return syn
 
 
 def _guarded(body: str, condition: str, variables) -> str:
@@ -170,17 +183,12 @@ def _guarded(body: str, condition: str, variables) -> str:
     return "\n".join(out)
 
 
-def _hub_sign(proj, table) -> float:
-    """The sign hub weights carry on this projection (current/voltage inhibitory: -1)."""
-    return -1.0 if proj.receptor == "inhibitory" and table.receptor != "conductance" else 1.0
-
-
-def _dopamine_schedule(session, dopamine) -> list:
+def _dopamine_schedule(ctx: BuildContext, dopamine) -> list:
     """A network operation in slot ``end`` (before the pathways) that applies the dopamine
     arriving at this step's synapse time to every synapse of each DopamineSTDP projection
     (``plasticity.dopamine_arrival``); arrivals from a spike source are known in advance,
     those of a neuron population are collected as it fires."""
-    b2, r = session.b2, session.r
+    b2, r = ctx.b2, ctx.resolved
     arrivals: list[dict[int, float]] = []
     watch = []
     for proj, syn, code in dopamine:
@@ -192,14 +200,14 @@ def _dopamine_schedule(session, dopamine) -> list:
             for s, m in zip(*np.unique(src.stamps + delay, return_counts=True)):
                 sched[int(s)] = sched.get(int(s), 0.0) + float(m)
         else:
-            watch.append((session.span[label], delay, sched))
+            watch.append((ctx.span[label], delay, sched))
         arrivals.append(sched)
     arrays = [({v: syn.variables[v].get_value() for v in ("w", "c", "n", "tw")}, code.shared)
               for proj, syn, code in dopamine]
     step = [0]
-    h = session.h
+    h = ctx.h
 
-    @b2.network_operation(clock=session.clock, when="end", order=ORDER["dopa"],
+    @b2.network_operation(clock=ctx.clock, when="end", order=ORDER["dopa"],
                           name="hub_dopamine*")
     def dopamine_arrivals():
         k = step[0]                          # this step processes synapse time k + 1
@@ -213,7 +221,7 @@ def _dopamine_schedule(session, dopamine) -> list:
     if watch:
         seen = [0]
 
-        @b2.network_operation(clock=session.clock, when="after_resets", name="hub_dopa_in*")
+        @b2.network_operation(clock=ctx.clock, when="after_resets", name="hub_dopa_in*")
         def dopamine_spikes():
             k = seen[0]                      # spikes of this step have stamp k + 1
             for (group, start, stop), delay, sched in watch:
@@ -228,59 +236,52 @@ def _dopamine_schedule(session, dopamine) -> list:
     return out
 
 
-def monitors(session) -> list:
+def monitors(ctx: BuildContext, plastic: Plastic) -> list:
     """StateMonitors of the synapse probes (sampled at the start of a step = after every
-    event of the previous steps); the final state is read after the run."""
-    b2, r = session.b2, session.r
-    session.synapse_monitors = []
+    event of the previous steps; kept in ``plastic.monitors``); the final state is read after
+    the run."""
     out = []
-    for pr in r.synapse_probes:
-        if pr.projection not in session.plastic:   # a projection without synapses
-            session.synapse_monitors.append((pr, None, None))
+    for pr in ctx.resolved.synapse_probes:
+        if pr.projection not in plastic.synapses:   # a projection without synapses
+            plastic.monitors.append((pr, None, None))
             continue
-        proj, syn, code, scale, sign = session.plastic[pr.projection]
-        var = code.read[pr.variable]
+        ps = plastic.synapses[pr.projection]
+        var = ps.code.read[pr.variable]
         mon = None
         if len(pr.indices):
-            mon = b2.StateMonitor(syn, var, record=np.asarray(pr.indices), when="start",
-                                  clock=session._clock(pr.interval_steps),
-                                  name=_name("hub_wmon_", pr.projection))
+            mon = ctx.b2.StateMonitor(ps.syn, var, record=np.asarray(pr.indices), when="start",
+                                      clock=ctx.sampling_clock(pr.interval_steps),
+                                      name=b2_name("hub_wmon_", pr.projection))
             out.append(mon)
-        session.synapse_monitors.append((pr, var, mon))
+        plastic.monitors.append((pr, var, mon))
     return out
 
 
-def _to_hub(session, label, variable, values):
-    proj, syn, code, scale, sign = session.plastic[label]
-    return values / scale * sign if variable in code.scaled else values
+def _to_hub(ps: PlasticSynapses, variable, values):
+    return values / ps.scale * ps.sign if variable in ps.code.scaled else values
 
 
-def results(session, res) -> None:
-    from hub import Signal
+def results(resolved, plastic: Plastic, res) -> None:
+    """The final synapse state and the synapse signals into ``res``."""
     from hub.ir.plasticity import state_unit
 
-    r = session.r
+    r = resolved
     for proj in r.projections:       # plastic projections without synapses
         if proj.rule is not None and not proj.n:
             for var in proj.rule.rule.state:
                 res.synapse_state[(proj.label, var)] = np.zeros(0)
-    for label, (proj, syn, code, scale, sign) in session.plastic.items():
-        for var, b2var in code.read.items():
-            values = np.asarray(getattr(syn, b2var + "_"), float).copy()
-            res.synapse_state[(label, var)] = _to_hub(session, label, var, values)
-    for pr, var, mon in session.synapse_monitors:
-        iv, n = pr.interval_steps, r.steps // pr.interval_steps
+    for label, ps in plastic.synapses.items():
+        for var, b2var in ps.code.read.items():
+            values = np.asarray(getattr(ps.syn, b2var + "_"), float).copy()
+            res.synapse_state[(label, var)] = _to_hub(ps, var, values)
+    for pr, var, mon in plastic.monitors:
         proj = next(p for p in r.projections if p.label == pr.projection)
-        values = np.zeros((n, len(pr.indices)))
+        values = np.zeros((r.steps // pr.interval_steps, len(pr.indices)))
         if mon is not None:
-            syn = session.plastic[pr.projection][1]
-            rec = np.asarray(getattr(mon, var + "_")).T[1:]
-            if r.steps % iv == 0:
-                final = np.asarray(getattr(syn, var + "_"))[pr.indices]
-                rec = np.vstack([rec, final[None, :]])
-            values = _to_hub(session, pr.projection, pr.variable, rec[:n])
+            ps = plastic.synapses[pr.projection]
+            final = np.asarray(getattr(ps.syn, var + "_"))[pr.indices]
+            values = _to_hub(ps, pr.variable, monitor_samples(getattr(mon, var + "_"), final,
+                                                              r.steps, pr.interval_steps))
         unit = state_unit(proj.rule.rule, pr.variable,
                           r.populations[proj.post].model.weight_unit)
-        res.synapse_signals[(pr.projection, pr.variable)] = Signal(
-            pr.variable, unit, np.arange(iv, r.steps + 1, iv) * r.dt, pr.indices,
-            np.ascontiguousarray(values, dtype=float))
+        res.synapse_signals[(pr.projection, pr.variable)] = sampled_signal(r, pr, unit, values)

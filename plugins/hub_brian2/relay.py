@@ -1,0 +1,312 @@
+"""The relay and the static synaptic pathways, with inputs summed in NEST's order.
+
+NEST adds the inputs a neuron receives in one step in a fixed order (:func:`nest_order_key`);
+Brian2 adds them per ``Synapses`` pathway, pathway after pathway, in (emission step, source
+index) order.  So every sender (a neuron population or a spike source) reaches its targets
+through one relay ``NeuronGroup``: one relay neuron per sender, firing in the same step as
+its sender, first the sources (a source neuron i with events of L distinct multiplicities
+has L relay neurons i*L + l), then the neuron populations, each in NEST's order of node ids.
+All inputs of a post population then go through the pathways of one ``Synapses`` object
+whose source is the relay, sorted by relay index.  Where NEST's ``min_delay`` is more than
+one step and delays differ, a spike queue that sorts each step's events in NEST's order
+(:func:`ordered_queue_class`) replaces Brian2's.
+"""
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from hub import propagators as P
+from hub.sorting import stable_argsort
+
+from .context import BuildContext, b2_name, source_event_counts
+
+
+@dataclass
+class Relay:
+    """The group every static input passes through (a neuron group may be its own relay)."""
+
+    group: Any
+    offsets: dict                  # sender label -> its first relay index
+    n_sources: int = 0             # relay indices below this are spike-source events
+    #: source label -> (distinct multiplicities, mask (multiplicity, neuron) of those used)
+    source_lanes: dict = field(default_factory=dict)
+    objects: list = field(default_factory=list)
+
+
+def nest_min_delay_steps(r) -> int:
+    """NEST's min_delay (in steps) for the resolved network as hub_nest (or a plain PyNEST
+    script) builds it: the smallest projection delay, and at most NEST's default delay of
+    1 ms, which the connections to recording devices (multimeter, spike_recorder) carry."""
+    delays = [int(p.delay_steps.min()) for p in r.projections if p.n]
+    if r.probes:
+        delays.append(P.delay_steps(1.0, r.dt))
+    return max(1, min(delays)) if delays else 1
+
+
+def nest_order_key(step, delay_steps, relay_idx, is_source, slice_steps):
+    """The order in which NEST adds the inputs that reach a neuron in Brian2 step ``step``
+    (arrays per event: Brian2 delay in steps, relay index of the sender, sender is a spike
+    generator).  NEST runs in slices of ``min_delay`` steps: neurons' spikes emitted in
+    slice S are delivered at the start of slice S+1, in (node id, lag) order; spike
+    generators deliver theirs while they are updated, in slice S itself, after those
+    deliveries.  Returns the argsort."""
+    emission = step - 1 - delay_steps
+    slice_ = emission // slice_steps
+    phase = is_source.astype(np.int64)
+    added = slice_ + 1 - phase
+    return np.lexsort((emission, relay_idx, phase, added))
+
+
+_QUEUE_CLASS = {}
+
+
+def ordered_queue_class(b2):
+    """A subclass of the spike queue Brian2 would use whose ``peek`` returns this step's
+    synaptic events in NEST's order (needed when min_delay > 1 step and delays differ)."""
+    if "cls" in _QUEUE_CLASS:
+        return _QUEUE_CLASS["cls"]
+    try:
+        from brian2.synapses.cythonspikequeue import SpikeQueue as Base
+    except ImportError:  # pragma: no cover - Brian2 without its compiled queue
+        from brian2.synapses.spikequeue import SpikeQueue as Base
+
+    class NestOrderedSpikeQueue(Base):
+        def configure(self, slice_steps, delay_steps, relay_idx, is_source):
+            """Per synapse: Brian2 delay (steps), relay index of its sender, sender is a
+            source.  The order key of an event delivered in step T is
+            (added slice, phase, relay index) packed in one int64:
+            added = (T - 1 - d) // M + 1 - phase = (T - 1 - d % M) // M - d // M + 1 - phase,
+            so only a table of M values changes with T."""
+            m = int(slice_steps)
+            d = np.asarray(delay_steps, np.int64)
+            phase = np.asarray(is_source, np.int64)
+            width = 2 * (int(np.max(relay_idx)) + 1 if len(relay_idx) else 1)
+            self._hub_m, self._hub_width = m, width
+            self._hub_rem = d % m
+            self._hub_static = ((-(d // m) + 1 - phase + 2) * width
+                                + phase * (width // 2) + np.asarray(relay_idx, np.int64))
+            self._hub_r = np.arange(m, dtype=np.int64)
+            self._hub_step = 0
+
+        def advance(self):
+            self._hub_step += 1
+            return super().advance()
+
+        def peek(self):
+            events = super().peek()
+            if len(events) < 3:
+                return events
+            table = ((self._hub_step - 1 - self._hub_r) // self._hub_m) * self._hub_width
+            key = table[self._hub_rem[events]] + self._hub_static[events]
+            return np.ascontiguousarray(events[np.argsort(key, kind="stable")])
+
+    _QUEUE_CLASS["cls"] = NestOrderedSpikeQueue
+    return NestOrderedSpikeQueue
+
+
+@contextlib.contextmanager
+def spike_queue(b2, queue_class):
+    """Synapses created inside get a ``queue_class`` spike queue (None: Brian2's own)."""
+    device = b2.get_device()
+    if queue_class is not None:
+        device.spike_queue = lambda start, stop: queue_class(start, stop)
+    try:
+        yield
+    finally:
+        if queue_class is not None:
+            del device.spike_queue
+
+
+# --- the relay group --------------------------------------------------------------------------
+def self_relay(ctx: BuildContext, senders: list[str]) -> Relay:
+    """The senders are the populations of one group and no source: that group is its own
+    relay (its indices are in NEST's node order)."""
+    return Relay(ctx.span[senders[0]][0], {label: ctx.span[label][1] for label in senders})
+
+
+def build_relay(ctx: BuildContext, sending: set) -> Relay:
+    """The relay group of the senders ``sending``.  A neuron's relay copy fires when the
+    neuron's reset set ``fired`` (a linked variable, read after the resets); a source's relay
+    neurons fire where a network operation put this step's events into ``src``."""
+    b2, r = ctx.b2, ctx.resolved
+    relay = Relay(None, {})
+    kinds, events = [], []
+    n = 0
+    for label, src in r.sources.items():
+        if label in sending:
+            stamps, relay_idx, lanes = _source_events(src, r.steps, n)
+            relay.offsets[label], relay.source_lanes[label] = n, lanes
+            events.append((stamps, relay_idx))
+            kinds.append(np.full(src.size * len(lanes[0]), -1))
+            n += src.size * len(lanes[0])
+    relay.n_sources = n
+    links = []                      # (population, first relay index, size)
+    for label in r.populations:
+        if label in sending:
+            size = r.populations[label].size
+            relay.offsets[label] = n
+            kinds.append(np.full(size, len(links)))
+            links.append((label, n, size))
+            n += size
+    eqs = ["kind : integer (constant)", "src : 1"]
+    eqs += [f"f{k} : integer (linked)" for k in range(len(links))]
+    cond = " or ".join([f"(kind == {k} and f{k} > 0)" for k in range(len(links))]
+                       + ["src > 0"])
+    group = b2.NeuronGroup(n, "\n".join(eqs), threshold=cond, clock=ctx.clock,
+                           name="hub_relay*")
+    group.thresholder["spike"].when = "after_resets"
+    group.kind = np.concatenate(kinds).astype(np.int32)
+    for k, (label, start, size) in enumerate(links):
+        fired, first, _ = ctx.span[label]
+        index = np.zeros(n, np.int64)
+        index[start:start + size] = first + np.arange(size)
+        setattr(group, f"f{k}", b2.linked_var(fired, "fired", index=index))
+    relay.group = group
+    relay.objects.append(group)
+    if events:
+        relay.objects.append(_source_schedule(ctx, group, events))
+    return relay
+
+
+def _source_events(src, steps: int, offset: int):
+    """(stamps, relay indices, (multiplicities, used)) of a spike source's events: the spikes
+    of one neuron in one step are one event of their multiplicity m; the neuron's events of
+    the l-th distinct multiplicity go to relay neuron ``offset + i*L + l``."""
+    stamps, idx, counts = source_event_counts(src, steps)
+    mults = np.unique(counts) if len(counts) else np.ones(1, np.int64)
+    lane = np.searchsorted(mults, counts)
+    used = np.zeros((len(mults), src.size), bool)
+    used[lane, idx] = True
+    return stamps, offset + idx * len(mults) + lane, (mults, used)
+
+
+def _source_schedule(ctx: BuildContext, group, events):
+    """The network operation that sets ``src`` of the relay neurons whose events are stamped
+    with the next step (they fire in this step) and clears those of the last step."""
+    stamps = np.concatenate([e[0] for e in events])
+    relay_idx = np.concatenate([e[1] for e in events])
+    order = np.lexsort((relay_idx, stamps))
+    stamps, relay_idx = stamps[order], relay_idx[order]
+    cuts = np.searchsorted(stamps, np.arange(ctx.resolved.steps + 2))
+    flag = group.variables["src"].get_value()
+    step = [0]
+
+    @ctx.b2.network_operation(clock=ctx.clock, when="start", name="hub_sources*")
+    def source_events():
+        k = step[0]
+        lo, hi = cuts[k], cuts[k + 1]          # stamped k: fired last step
+        if hi > lo:
+            flag[relay_idx[lo:hi]] = 0.0
+        lo, hi = cuts[k + 1], cuts[k + 2]      # stamped k + 1: fire in this step
+        if hi > lo:
+            flag[relay_idx[lo:hi]] = 1.0
+        step[0] = k + 1
+
+    return source_events
+
+
+# --- the static synapses ------------------------------------------------------------------------
+def connect(ctx: BuildContext, relay: Relay, codegen: str, nest_order: bool) -> list:
+    """One Synapses object per post population (per buffer with numpy code, see
+    :func:`_pathways`), from the relay, sorted by relay index (stable: parallel connections
+    keep the projection order).  A synapse carries one weight per input buffer of its
+    target, zero for the buffers NEST does not route it to: adding 0.0 leaves a sum
+    unchanged, so each buffer still sees exactly its own inputs in the same order."""
+    out = []
+    slice_steps = nest_min_delay_steps(ctx.resolved)
+    for target, table, chunks in _synapse_chunks(ctx, relay).values():
+        i, j, d = (np.concatenate(x) for x in zip(*((c[0], c[1], c[3]) for c in chunks)))
+        w = np.concatenate([c[2] for c in chunks], axis=1)
+        chunks.clear()
+        if not len(i):
+            continue
+        if not (i[1:] >= i[:-1]).all():       # sort by sender; one array at a time
+            order = stable_argsort(i)
+            i = i[order]
+            j = j[order]
+            d = d[order]
+            w = w[:, order]
+            del order
+        ordered = slice_steps if nest_order else 0
+        for bufs, rows, sel in _pathways(table.buffers, w, codegen):
+            if sel is None:
+                out.append(_pathway(ctx, relay, target, bufs, (i, j, w, d), ordered))
+            elif sel.any():
+                out.append(_pathway(ctx, relay, target, bufs,
+                                    (i[sel], j[sel], w[rows][:, sel], d[sel]), ordered))
+    return out
+
+
+def _synapse_chunks(ctx: BuildContext, relay: Relay) -> dict:
+    """Target group name -> (group, model, [(relay indices, target indices, weights (buffer,
+    synapse), Brian2 delays)]) of every static projection from a relay sender."""
+    parts = {}
+    for proj in ctx.resolved.projections:
+        if proj.n == 0 or proj.rule is not None:   # plastic: plastic_build
+            continue
+        if proj.pre not in relay.offsets:          # native Poisson: native.py
+            continue
+        table = ctx.model_of[proj.post]
+        weights = table.buffer_weights(proj.weight, proj.receptor == "inhibitory")
+        base = relay.offsets[proj.pre]
+        target, post_base, _ = ctx.span[proj.post]
+        # int32 indices and delays, as Brian2 stores them: half the memory of int64
+        pre_idx = proj.pre_idx.astype(np.int32)
+        delay = (proj.delay_steps - 1).astype(np.int32)
+        post_idx = (proj.post_idx + post_base).astype(np.int32)
+        if proj.pre in ctx.groups:
+            chunks = [(pre_idx + np.int32(base), post_idx, weights, delay)]
+        else:       # one copy per multiplicity, for the senders that use it
+            mults, used = relay.source_lanes[proj.pre]
+            chunks = []
+            for lane, m in enumerate(mults):
+                sel = used[lane][pre_idx]
+                chunks.append(((base + pre_idx[sel].astype(np.int64) * len(mults) + lane)
+                               .astype(np.int32), post_idx[sel],
+                               weights[:, sel] * int(m), delay[sel]))
+        parts.setdefault(target.name, (target, table, []))[2].extend(chunks)
+    return parts
+
+
+def _pathways(buffers, w, codegen: str):
+    """(buffers, rows of ``w``, synapse mask or None) of each Synapses object into one
+    target group.  Compiled code (or codegen "auto"): one object carrying a weight per
+    buffer (zero where NEST does not route a synapse: adding 0.0 changes no sum), one module
+    to compile.  numpy: one object per buffer with only its own synapses, so an event costs
+    one scatter-add, not one per buffer."""
+    if len(buffers) == 1 or codegen != "numpy":
+        return [(buffers, slice(None), None)]
+    return [((buf,), slice(k, k + 1), w[k] != 0) for k, buf in enumerate(buffers)]
+
+
+def _pathway(ctx: BuildContext, relay: Relay, target, bufs, synapses, slice_steps):
+    """One Synapses from the relay into ``target``: buffers ``bufs``, ``synapses`` = (relay
+    indices, target indices, weights with one row per buffer, Brian2 delays in steps); in
+    the NEST-order spike queue where delays differ and NEST's min_delay ``slice_steps`` is
+    more than one step (0: Brian2's order)."""
+    b2, ms = ctx.b2, ctx.b2.ms
+    i, j, w, d = synapses
+    homogeneous = bool((d == d[0]).all())
+    queue_class = None
+    if slice_steps > 1 and not homogeneous:
+        queue_class = ordered_queue_class(b2)
+    with spike_queue(b2, queue_class):
+        syn = b2.Synapses(relay.group, target,
+                          model="\n".join(f"w_{buf} : 1" for buf in bufs),
+                          on_pre="\n".join(f"{buf}_post += w_{buf}" for buf in bufs),
+                          delay=(int(d[0]) * ctx.dt * ms) if homogeneous else None,
+                          clock=ctx.clock, namespace={},
+                          name=b2_name("hub_syn_", target.name[4:]))
+    if queue_class is not None:
+        syn.pre.queue.configure(slice_steps, d, i, i < relay.n_sources)
+    syn.connect(i=i, j=j)
+    for k, buf in enumerate(bufs):
+        setattr(syn, f"w_{buf}", np.ascontiguousarray(w[k]))
+    if not homogeneous:
+        syn.delay = d * ctx.dt * ms
+    ctx.hot_code(syn.pre, target.name, syn.name, "\n".join(bufs))
+    return syn
