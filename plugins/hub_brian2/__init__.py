@@ -6,7 +6,8 @@ runs them as Brian2 abstract code under strict IEEE arithmetic, so the linear LI
 Izhikevich reproduce NEST bit for bit.  Conductance models (NEST: adaptive GSL RKF45) run a
 fixed-step RK4.  Importing this package does not import Brian2; the first build does.
 """
-from hub import BackendSpec, hookimpl
+from hub.backend import BackendSpec
+from hub.hookspecs import hookimpl
 
 from .backend import OPTIONS, STRICT_GCC_FLAGS, Brian2Backend
 from .models import TABLES, B2Model

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 
-from hub import Backend, Capabilities, HubError
+from hub.backend import Backend, Capabilities
+from hub.errors import HubError
 
 from .compiled import STRICT_GCC_FLAGS
 from .models import DEFAULT_SUBSTEPS, TABLES, B2Model

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hub import BackendError
+from hub.errors import BackendError
 
 
 def import_brian2():

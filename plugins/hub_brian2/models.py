@@ -33,8 +33,8 @@ from typing import Callable
 
 import numpy as np
 
-from hub import Tolerance
-from hub import propagators as P
+from hub.backend import Tolerance
+import hub.propagators as P
 
 PER_NANO = 1000.0          # nF -> pF, nA -> pA, uS -> nS (as hub_nest: value * 1000.0)
 TO_HUB = 1 / PER_NANO      # pA -> nA, nS -> uS (as hub_nest: value * (1/1000.0))

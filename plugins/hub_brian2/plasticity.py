@@ -1,5 +1,5 @@
 """Learning rules as Brian2 synapse code that reproduces the hub's reference (NEST's
-synapse models; docs/learning.md, SEMANTICS.md rule 8).  Nothing here imports Brian2.
+synapse models; docs/learning.md, docs/semantics.md).  Nothing here imports Brian2.
 
 Event times.  The reference sees a presynaptic spike stamped s at synapse time s and a
 postsynaptic spike stamped r at r + D (the whole delay is dendritic).  Brian2 processes an

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from hub import propagators as P
+import hub.propagators as P
 from hub.sorting import stable_argsort
 
 from .context import BuildContext, b2_name, source_event_counts

@@ -27,8 +27,10 @@ import os
 
 import numpy as np
 
-from hub import BackendError, HubError, Results, Session
-from hub import propagators as P
+from hub.backend import Session
+from hub.errors import BackendError, HubError
+from hub.results import Results
+import hub.propagators as P
 from hub.results import assemble_spikes, sampled_signal
 
 from . import compiled, native, plastic_build, relay
