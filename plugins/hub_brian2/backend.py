@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from hub.backend import Backend, Capabilities
+from hub.backend import Backend, Capabilities, Option, convert_options
 from hub.errors import HubError
 
 from .compiled import STRICT_GCC_FLAGS
@@ -19,27 +19,33 @@ from .plasticity import LABELS as PLASTIC_LABELS
 __all__ = ["OPTIONS", "STRICT_GCC_FLAGS", "Brian2Backend", "default_cache_dir"]
 CODEGENS = ("auto", "numpy", "cython")
 
-OPTIONS = {
-    "codegen": "'auto' (default): 'cython' when the compiler cache already holds this network "
-               "or the run has at least 3e8 neuron-steps (neurons x steps) and Cython and a "
-               "C++ compiler are there, else 'numpy'; 'numpy': nothing to compile; 'cython': "
-               "the model updates and synaptic pathways compiled with " +
-               " ".join(STRICT_GCC_FLAGS) + " (the rest stays numpy code; a cold cache adds "
-               "about 8 s to CUBA, a warm one saves about 1 s per simulated second). All three "
-               "give the same numbers (strict IEEE); see docs/brian2.md",
-    "substeps": "RK4 steps per dt for conductance models: an int for all, or "
-                "{kind: int} (defaults " + ", ".join(f"{k} {v}" for k, v in
-                                                     DEFAULT_SUBSTEPS.items()) + ")",
-    "nest_order": "True (default): add the inputs a neuron receives in one step in NEST's order "
-                  "(bit-identical sums; costs a sort per step and pathway when NEST's "
-                  "min_delay is more than one step and delays differ); False: Brian2's order "
-                  "(sums may differ from NEST's in the last bit)",
-    "cache_dir": "Cython cache directory (default ~/.cache/snn-hub/brian2-cython-<hash of the "
-                 "compiler flags>; Brian2's own cache key ignores compiler flags, so it must "
-                 "not be shared with non-strict builds)",
-    "jobs": "processes compiling missing Cython modules (default 1: Brian2's own sequential "
-            "compilation; n > 1: n forked workers, which only helps on idle cores)",
-}
+OPTIONS = {o.name: o for o in (
+    Option("codegen", str, "auto",
+           "'auto': 'cython' when the compiler cache already holds this network or the run has "
+           "at least 3e8 neuron-steps (neurons x steps) and Cython and a C++ compiler are there, "
+           "else 'numpy'; 'numpy': nothing to compile; 'cython': the model updates and synaptic "
+           "pathways compiled with " + " ".join(STRICT_GCC_FLAGS) + " (the rest stays numpy "
+           "code; a cold cache adds about 8 s to CUBA, a warm one saves about 1 s per simulated "
+           "second). All three give the same numbers (strict IEEE); see docs/brian2.md. C++ "
+           "standalone is not offered: the backend feeds source spikes and currents from "
+           "network operations and sorts the spike queue in NEST's order, which standalone "
+           "mode cannot run; for speed use 'cython' (or 'auto')", choices=CODEGENS),
+    Option("substeps", object, None,
+           "RK4 steps per dt for conductance models: an int for all, or {kind: int} "
+           "(defaults " + ", ".join(f"{k} {v}" for k, v in DEFAULT_SUBSTEPS.items()) + ")"),
+    Option("nest_order", bool, True,
+           "True: add the inputs a neuron receives in one step in NEST's order (bit-identical "
+           "sums; costs a sort per step and pathway when NEST's min_delay is more than one "
+           "step and delays differ); False: Brian2's order (sums may differ from NEST's in the "
+           "last bit)"),
+    Option("cache_dir", str, None,
+           "Cython cache directory (default ~/.cache/snn-hub/brian2-cython-<hash of the "
+           "compiler flags>; Brian2's own cache key ignores compiler flags, so it must not be "
+           "shared with non-strict builds)"),
+    Option("jobs", int, None,
+           "processes compiling missing Cython modules (default 1: Brian2's own sequential "
+           "compilation; n > 1: n forked workers, which only helps on idle cores)", minimum=1),
+)}
 
 
 def default_cache_dir() -> str:
@@ -74,50 +80,20 @@ class Brian2Backend(Backend):
     def build(self, resolved, codegen: str = "auto", substeps=None, cache_dir=None,
               nest_order=True, jobs=None, **options):
         """Build ``resolved`` in a fresh Brian2 ``Network``; options as in ``OPTIONS``."""
-        if options:
-            raise HubError(f"brian2: unknown option(s) {sorted(options)}; known: "
-                           f"{sorted(OPTIONS)}")
-        if codegen not in CODEGENS:
-            hint = ("; C++ standalone is not offered: the backend feeds source spikes and "
-                    "currents from network operations and sorts the spike queue in NEST's "
-                    "order, which standalone mode cannot run. For speed use codegen='cython' "
-                    "(or 'auto')" if codegen == "cpp_standalone" else "")
-            raise HubError(f"brian2: codegen={codegen!r} must be one of "
-                           f"{', '.join(map(repr, CODEGENS))}{hint}")
-        steps = dict(DEFAULT_SUBSTEPS)
-        if substeps is not None:
-            if isinstance(substeps, str) and substeps.strip().isdigit():
-                substeps = int(substeps)   # from the command line
-            if isinstance(substeps, dict):
-                unknown = set(substeps) - set(steps)
-                if unknown:
-                    raise HubError(f"brian2: substeps for unknown kinds {sorted(unknown)}; "
-                                   f"known: {sorted(steps)}")
-                steps.update(substeps)
-            else:
-                steps = {k: substeps for k in steps}
-        if isinstance(nest_order, str):
-            if nest_order.lower() not in ("true", "false", "1", "0"):
-                raise HubError(f"brian2: nest_order={nest_order!r} must be True or False")
-            nest_order = nest_order.lower() in ("true", "1")
-        if not isinstance(nest_order, bool):
-            raise HubError(f"brian2: nest_order={nest_order!r} must be True or False")
-        if jobs is None:
+        o = convert_options(self.name, OPTIONS, dict(
+            codegen=codegen, substeps=substeps, cache_dir=cache_dir, nest_order=nest_order,
+            jobs=jobs, **options))
+        if o["jobs"] is None:
             from .compiled import default_jobs
 
-            jobs = default_jobs()
-        if isinstance(jobs, str) and jobs.strip().isdigit():
-            jobs = int(jobs)
-        if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
-            raise HubError(f"brian2: jobs={jobs!r} must be an integer >= 1")
-        for kind, n in steps.items():
-            if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-                raise HubError(f"brian2: substeps={n!r} for {kind} must be an integer >= 1")
+            o["jobs"] = default_jobs()
+        steps = _substeps(o["substeps"])
         from .session import Brian2Session
 
-        return Brian2Session(resolved, self.tables(), codegen=codegen, substeps=steps,
-                             cache_dir=cache_dir or default_cache_dir(), nest_order=nest_order,
-                             jobs=jobs)
+        return Brian2Session(resolved, self.tables(), codegen=o["codegen"] or "auto",
+                             substeps=steps, cache_dir=o["cache_dir"] or default_cache_dir(),
+                             nest_order=True if o["nest_order"] is None else o["nest_order"],
+                             jobs=o["jobs"])
 
     def versions(self) -> dict[str, str]:
         """Brian2's and Cython's versions and the schedule.  What a run's arithmetic also
@@ -134,3 +110,24 @@ class Brian2Backend(Backend):
         except ImportError:  # pragma: no cover
             pass
         return out
+
+
+def _substeps(substeps) -> dict[str, int]:
+    """RK4 substeps per model kind: the defaults, overridden by one int for all kinds (an
+    int or a string of digits) or by ``{kind: int}``."""
+    steps = dict(DEFAULT_SUBSTEPS)
+    if substeps is not None:
+        if isinstance(substeps, str) and substeps.strip().isdigit():
+            substeps = int(substeps)   # from the command line
+        if isinstance(substeps, dict):
+            unknown = set(substeps) - set(steps)
+            if unknown:
+                raise HubError(f"brian2: substeps for unknown kinds {sorted(unknown)}; "
+                               f"known: {sorted(steps)}")
+            steps.update(substeps)
+        else:
+            steps = {k: substeps for k in steps}
+    for kind, n in steps.items():
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise HubError(f"brian2: substeps={n!r} for {kind} must be an integer >= 1")
+    return steps
