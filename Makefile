@@ -21,6 +21,7 @@ test: lint
 # types of the typed core (mypy, files listed in pyproject.toml)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check hub plugins tests models
+	$(VENV)/bin/ruff format --check hub plugins tests models
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 

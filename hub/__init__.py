@@ -5,13 +5,21 @@
 >>> exc = net.add_population(100, hub.LIF(), label="exc")
 >>> r = hub.run(net, backend="nest", duration=100.0)   # doctest: +SKIP
 """
+
 import sys
 
 from .backend import Backend, BackendSpec, Capabilities, Option, Session, Tolerance
 from . import comparison as _comparison
 from .comparison import Comparison, compare
-from .errors import (BackendError, CapabilityError, Diagnostic, HubError, PluginError,
-                     ResourceError, ValidationError)
+from .errors import (
+    BackendError,
+    CapabilityError,
+    Diagnostic,
+    HubError,
+    PluginError,
+    ResourceError,
+    ValidationError,
+)
 from .hookspecs import hookimpl
 from .ir import *  # noqa: F401,F403 - the IR vocabulary is the public API
 from .ir import __all__ as _ir_all
@@ -26,9 +34,33 @@ from .version import __version__  # noqa: F401
 # alias keeps ``from hub.compare import schema`` (the old module path) working without
 # letting an ``import hub.compare`` rebind ``hub.compare`` to a module.
 sys.modules.setdefault(__name__ + ".compare", _comparison)
-__all__ = [*_ir_all, "run", "compare", "Comparison", "resolve", "check_capabilities",
-           "Backend", "BackendSpec", "Capabilities", "Option", "Session", "Tolerance", "HubError",
-           "ValidationError", "CapabilityError", "PluginError", "BackendError",
-           "ResourceError", "Diagnostic", "hookimpl", "backend_specs", "get_backend",
-           "make_plugin_manager", "plugin_manager", "ResolvedNetwork", "Results", "Signal",
-           "SpikeTrains"]
+__all__ = [
+    *_ir_all,
+    "run",
+    "compare",
+    "Comparison",
+    "resolve",
+    "check_capabilities",
+    "Backend",
+    "BackendSpec",
+    "Capabilities",
+    "Option",
+    "Session",
+    "Tolerance",
+    "HubError",
+    "ValidationError",
+    "CapabilityError",
+    "PluginError",
+    "BackendError",
+    "ResourceError",
+    "Diagnostic",
+    "hookimpl",
+    "backend_specs",
+    "get_backend",
+    "make_plugin_manager",
+    "plugin_manager",
+    "ResolvedNetwork",
+    "Results",
+    "Signal",
+    "SpikeTrains",
+]

@@ -1,4 +1,5 @@
 """The user-facing entry point: ``hub.run(network, backend=..., duration=...)``."""
+
 from __future__ import annotations
 
 from .backend import RunRequest, convert_options, required_features
@@ -49,8 +50,7 @@ def model(name: str, extra_kinds=None, **values):
     return make_model(name, kinds, **values)
 
 
-def run(network, backend: str = "nest", duration: float = 1000.0, progress=None,
-        **options):
+def run(network, backend: str = "nest", duration: float = 1000.0, progress=None, **options):
     """Validate, resolve and simulate ``network`` for ``duration`` ms on ``backend``.
 
     Every problem with the input is raised as a :class:`HubError` before any simulator is
@@ -61,8 +61,11 @@ def run(network, backend: str = "nest", duration: float = 1000.0, progress=None,
     pm = plugin_manager()
     implementation = pm.get_backend(backend)  # unknown names fail before any work
     options = convert_options(backend, implementation.capabilities().options, options)
-    extra = [d for ds in pm.hook.hub_validate_network(network=network, backend_name=backend)
-             for d in (ds or [])]
+    extra = [
+        d
+        for ds in pm.hook.hub_validate_network(network=network, backend_name=backend)
+        for d in (ds or [])
+    ]
     if extra:
         raise ValidationError(extra)
     resolved = network if isinstance(network, ResolvedNetwork) else resolve(network, duration)

@@ -8,6 +8,7 @@ vocabulary (``neuron:<label>``, ``record:<label>.<variable>``, ``spike_source``,
 ``current:step``, ``plasticity:<rule label>``, ...) is declared in :mod:`hub.features`, with
 :func:`~hub.features.required_features` (re-exported here).
 """
+
 from __future__ import annotations
 
 import abc
@@ -95,14 +96,19 @@ class Option:
         return value if isinstance(value, kind) else _BAD
 
     def _describe(self) -> str:
-        return {int: "an integer", float: "a finite number", bool: "True or False",
-                str: "a string"}.get(self.type, f"a {self.type.__name__}")
+        return {
+            int: "an integer",
+            float: "a finite number",
+            bool: "True or False",
+            str: "a string",
+        }.get(self.type, f"a {self.type.__name__}")
 
     def _error(self, value, problem: str):
         from .errors import HubError
 
-        return HubError(f"option {self.name}={value!r} {problem}"
-                        + (f" ({self.help})" if self.help else ""))
+        return HubError(
+            f"option {self.name}={value!r} {problem}" + (f" ({self.help})" if self.help else "")
+        )
 
 
 _BAD = object()
@@ -110,8 +116,10 @@ _BAD = object()
 
 def option_table(options: dict) -> dict[str, Option]:
     """``Capabilities.options`` as Options (a plain help string declares an untyped one)."""
-    return {name: opt if isinstance(opt, Option) else Option(name, object, None, str(opt))
-            for name, opt in options.items()}
+    return {
+        name: opt if isinstance(opt, Option) else Option(name, object, None, str(opt))
+        for name, opt in options.items()
+    }
 
 
 def convert_options(backend: str, declared: dict, given: dict) -> dict:

@@ -4,6 +4,7 @@ A builder module is code: it defines ``build(**kwargs) -> hub.Network`` and opti
 ``DURATION`` (ms), and loading it runs it.  A saved network (``.npz``, written by
 ``hub.save``) is data: loading it never executes code.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -31,48 +32,61 @@ def load_model(spec: str, params: dict | None = None) -> LoadedModel:
     path = Path(spec)
     if path.suffix == ".npz" or (path.is_file() and path.suffix != ".py"):
         if not path.is_file():
-            raise HubError(f"MODEL: no such file {spec!r}; give a .npz written by hub.save "
-                           "or a builder module (.py)")
+            raise HubError(
+                f"MODEL: no such file {spec!r}; give a .npz written by hub.save "
+                "or a builder module (.py)"
+            )
         if params:
-            raise HubError(f"--param: {spec!r} is a saved network, not a builder module; "
-                           "drop --param")
+            raise HubError(
+                f"--param: {spec!r} is a saved network, not a builder module; drop --param"
+            )
         try:
             net = load(path)
         except HubError:
             raise
         except Exception as exc:
-            raise HubError(f"MODEL: cannot read {spec!r} as an snn-hub network file "
-                           f"({type(exc).__name__}: {exc}); write it with hub.save") from exc
+            raise HubError(
+                f"MODEL: cannot read {spec!r} as an snn-hub network file "
+                f"({type(exc).__name__}: {exc}); write it with hub.save"
+            ) from exc
         duration = net.metadata.get("duration") if isinstance(net.metadata, dict) else None
         return LoadedModel(net, duration, str(path))
     module = _import_builder(spec, path)
     build = getattr(module, "build", None)
     if not callable(build):
-        raise HubError(f"MODEL: {spec!r} has no build() function; define "
-                       "build(**kwargs) -> hub.Network in it")
+        raise HubError(
+            f"MODEL: {spec!r} has no build() function; define build(**kwargs) -> hub.Network in it"
+        )
     try:
         net = build(**params)
     except TypeError as exc:
         if params and "argument" in str(exc):
-            raise HubError(f"--param: build() of {spec!r} rejected {sorted(params)}: {exc}") \
-                from exc
+            raise HubError(
+                f"--param: build() of {spec!r} rejected {sorted(params)}: {exc}"
+            ) from exc
         raise
     if not isinstance(net, Network):
-        raise HubError(f"MODEL: build() of {spec!r} returned {type(net).__name__}, not a "
-                       "hub.Network; return the network you built")
+        raise HubError(
+            f"MODEL: build() of {spec!r} returned {type(net).__name__}, not a "
+            "hub.Network; return the network you built"
+        )
     return LoadedModel(net, getattr(module, "DURATION", None), spec)
 
 
 def _import_builder(spec: str, path: Path):
     if path.suffix == ".py" or os.sep in spec or "/" in spec:
         if not path.is_file():
-            raise HubError(f"MODEL: no such file {spec!r}; give a .npz written by hub.save "
-                           "or a builder module (.py)")
+            raise HubError(
+                f"MODEL: no such file {spec!r}; give a .npz written by hub.save "
+                "or a builder module (.py)"
+            )
         name = f"_snn_hub_model_{abs(hash(str(path.resolve())))}_{path.stem}"
         module_spec = importlib.util.spec_from_file_location(name, path)
         if module_spec is None or module_spec.loader is None:
-            raise HubError(f"MODEL: {spec!r} cannot be imported as a Python module; give a "
-                           "builder module (.py)")
+            raise HubError(
+                f"MODEL: {spec!r} cannot be imported as a Python module; give a "
+                "builder module (.py)"
+            )
         module = importlib.util.module_from_spec(module_spec)
         sys.modules[name] = module
         sys.path.insert(0, str(path.resolve().parent))  # sibling helpers of the builder
@@ -88,8 +102,10 @@ def _import_builder(spec: str, path: Path):
         return importlib.import_module(spec)
     except ModuleNotFoundError as exc:
         if exc.name and spec.startswith(exc.name):
-            raise HubError(f"MODEL: {spec!r} is neither a file nor an importable module; give "
-                           "a .npz written by hub.save or a builder module (.py)") from exc
+            raise HubError(
+                f"MODEL: {spec!r} is neither a file nor an importable module; give "
+                "a .npz written by hub.save or a builder module (.py)"
+            ) from exc
         raise
 
 

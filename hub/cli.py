@@ -22,6 +22,7 @@ a backend of ``compare`` or a run of ``bench`` did not run);
 2 an error (every :class:`hub.HubError` is printed as one message on stderr, without a
 traceback; so is a usage error).  ``--strict`` turns plugin load warnings into errors.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -113,37 +114,74 @@ def build_parser() -> argparse.ArgumentParser:
     from .version import __version__
 
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--strict", action="store_true", default=argparse.SUPPRESS,
-                        help="treat a plugin that fails to load as an error")
+    common.add_argument(
+        "--strict",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="treat a plugin that fails to load as an error",
+    )
     parser = argparse.ArgumentParser(
-        prog=PROG, parents=[common],
+        prog=PROG,
+        parents=[common],
         description="Write a spiking network once; run it on NEST, Brian2 or another "
-                    "installed backend with the same spikes.",
-        epilog="Errors exit with code 2 and one message on stderr.")
+        "installed backend with the same spikes.",
+        epilog="Errors exit with code 2 and one message on stderr.",
+    )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("run", parents=[common], help="simulate a model on one backend",
-                       description="Simulate MODEL on one backend and print a summary.")
-    p.add_argument("model", metavar="MODEL", help="a .npz written by hub.save, or a builder "
-                   "module (path.py or dotted.name) with build(**kwargs) -> hub.Network")
+    p = sub.add_parser(
+        "run",
+        parents=[common],
+        help="simulate a model on one backend",
+        description="Simulate MODEL on one backend and print a summary.",
+    )
+    p.add_argument(
+        "model",
+        metavar="MODEL",
+        help="a .npz written by hub.save, or a builder "
+        "module (path.py or dotted.name) with build(**kwargs) -> hub.Network",
+    )
     p.add_argument("--backend", "-b", required=True, help="backend name (see `snn-hub backends`)")
-    p.add_argument("--duration", "-t", type=float, default=None, metavar="MS",
-                   help="simulated time in ms (default: the module's DURATION)")
+    p.add_argument(
+        "--duration",
+        "-t",
+        type=float,
+        default=None,
+        metavar="MS",
+        help="simulated time in ms (default: the module's DURATION)",
+    )
     p.add_argument("--out", "-o", metavar="FILE", help="save the results (.npz) atomically")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
-                   help="backend option, e.g. --option threads=2 (repeatable)")
-    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
-                   help="keyword argument for the builder's build() (repeatable)")
+    p.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="backend option, e.g. --option threads=2 (repeatable)",
+    )
+    p.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="keyword argument for the builder's build() (repeatable)",
+    )
     p.add_argument("--no-progress", action="store_true", help="never draw a progress bar")
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("validate", parents=[common], help="check a model; exit 1 on problems",
-                       description="Print OK or every problem in MODEL (exit code 1).")
+    p = sub.add_parser(
+        "validate",
+        parents=[common],
+        help="check a model; exit 1 on problems",
+        description="Print OK or every problem in MODEL (exit code 1).",
+    )
     p.add_argument("model", metavar="MODEL")
-    p.add_argument("--backend", "-b", help="also check the backend's capabilities and its "
-                   "plugins' extra validation")
+    p.add_argument(
+        "--backend",
+        "-b",
+        help="also check the backend's capabilities and its plugins' extra validation",
+    )
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
     p.set_defaults(func=cmd_validate)
 
@@ -155,86 +193,196 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_plugins)
 
-    p = sub.add_parser("check-backend", parents=[common],
-                       help="run the conformance kit (hub.testing) on a backend")
+    p = sub.add_parser(
+        "check-backend", parents=[common], help="run the conformance kit (hub.testing) on a backend"
+    )
     p.add_argument("name", metavar="NAME")
     p.set_defaults(func=cmd_check_backend)
 
-    p = sub.add_parser("demo", parents=[common],
-                       help="run every model in models/ on every installed backend",
-                       description="Run each builder module in models/ on every installed "
-                                   "backend; print spike counts, times and agreement.")
-    p.add_argument("--models-dir", metavar="DIR", help="default: ./models, else the one "
-                   "next to the hub package")
-    p.add_argument("--duration", "-t", type=float, default=None, metavar="MS",
-                   help="override each model's DURATION")
-    p.add_argument("--backend", "-b", action="append", default=[], metavar="NAME",
-                   help="only these backends (repeatable; default: all installed)")
+    p = sub.add_parser(
+        "demo",
+        parents=[common],
+        help="run every model in models/ on every installed backend",
+        description="Run each builder module in models/ on every installed "
+        "backend; print spike counts, times and agreement.",
+    )
+    p.add_argument(
+        "--models-dir",
+        metavar="DIR",
+        help="default: ./models, else the one next to the hub package",
+    )
+    p.add_argument(
+        "--duration",
+        "-t",
+        type=float,
+        default=None,
+        metavar="MS",
+        help="override each model's DURATION",
+    )
+    p.add_argument(
+        "--backend",
+        "-b",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only these backends (repeatable; default: all installed)",
+    )
     p.add_argument("--json", action="store_true")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("compare", parents=[common],
-                       help="run a model on several backends (one process each) and compare",
-                       description="Run MODEL on each backend in its own process; print times, "
-                                   "peak memory, rates, CV, synchrony, the agreement of every "
-                                   "pair and the chip's energy. Exit 1 if a backend did not "
-                                   "run (the others are still reported).")
-    p.add_argument("model", metavar="MODEL", help="a .npz written by hub.save, or a builder "
-                   "module (path.py or dotted.name)")
-    p.add_argument("--backends", "-b", metavar="A,B,C",
-                   help="comma-separated backend names (default: every installed backend)")
-    p.add_argument("--duration", "-t", type=float, default=None, metavar="MS",
-                   help="simulated time in ms (default: the module's DURATION)")
-    p.add_argument("--json", action="store_true", help="print the JSON document "
-                   "(schema hub/compare_schema.json) instead of the table")
+    p = sub.add_parser(
+        "compare",
+        parents=[common],
+        help="run a model on several backends (one process each) and compare",
+        description="Run MODEL on each backend in its own process; print times, "
+        "peak memory, rates, CV, synchrony, the agreement of every "
+        "pair and the chip's energy. Exit 1 if a backend did not "
+        "run (the others are still reported).",
+    )
+    p.add_argument(
+        "model",
+        metavar="MODEL",
+        help="a .npz written by hub.save, or a builder module (path.py or dotted.name)",
+    )
+    p.add_argument(
+        "--backends",
+        "-b",
+        metavar="A,B,C",
+        help="comma-separated backend names (default: every installed backend)",
+    )
+    p.add_argument(
+        "--duration",
+        "-t",
+        type=float,
+        default=None,
+        metavar="MS",
+        help="simulated time in ms (default: the module's DURATION)",
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print the JSON document (schema hub/compare_schema.json) instead of the table",
+    )
     p.add_argument("--save", metavar="FILE", help="write the JSON document to FILE")
     p.add_argument("--html", metavar="FILE", help="write a self-contained HTML report")
     p.add_argument("--plot", metavar="FILE", help="write the figures (PNG, SVG or PDF)")
-    p.add_argument("--repeat", type=int, default=1, metavar="N",
-                   help="run each backend N times; report median, min and max of the timings")
-    p.add_argument("--timeout", type=float, default=1800.0, metavar="S",
-                   help="kill a backend's process after S seconds (default 1800)")
-    p.add_argument("--option", action="append", default=[], metavar="[BACKEND.]KEY=VALUE",
-                   help="backend option, e.g. --option brian2.codegen=cython; without a "
-                   "backend it goes to every compared backend that declares KEY (repeatable)")
-    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
-                   help="keyword argument for the builder's build() (repeatable)")
-    p.add_argument("--tolerance", type=float, default=None, metavar="MS",
-                   help="spike pairing tolerance (default: declared by the backends, >= dt)")
-    p.add_argument("--tau", type=float, default=5.0, metavar="MS",
-                   help="van Rossum time constant (default 5 ms)")
-    p.add_argument("--bin", type=float, default=5.0, metavar="MS",
-                   help="bin of the population counts for Fano factor and rate correlation "
-                   "(default 5 ms)")
+    p.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run each backend N times; report median, min and max of the timings",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=1800.0,
+        metavar="S",
+        help="kill a backend's process after S seconds (default 1800)",
+    )
+    p.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="[BACKEND.]KEY=VALUE",
+        help="backend option, e.g. --option brian2.codegen=cython; without a "
+        "backend it goes to every compared backend that declares KEY (repeatable)",
+    )
+    p.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="keyword argument for the builder's build() (repeatable)",
+    )
+    p.add_argument(
+        "--tolerance",
+        type=float,
+        default=None,
+        metavar="MS",
+        help="spike pairing tolerance (default: declared by the backends, >= dt)",
+    )
+    p.add_argument(
+        "--tau",
+        type=float,
+        default=5.0,
+        metavar="MS",
+        help="van Rossum time constant (default 5 ms)",
+    )
+    p.add_argument(
+        "--bin",
+        type=float,
+        default=5.0,
+        metavar="MS",
+        help="bin of the population counts for Fano factor and rate correlation (default 5 ms)",
+    )
     p.add_argument("--no-progress", action="store_true", help="never draw a progress bar")
     p.set_defaults(func=cmd_compare)
-    p = sub.add_parser("bench", parents=[common],
-                       help="time a model on backends, hub path against native scripts",
-                       description="Measure MODEL (a benchmark name, see --list, or a builder "
-                                   "module) on each backend in fresh processes: import, "
-                                   "build, run, peak memory, synaptic events per second; with "
-                                   "--native also the hand-written NEST and Brian2 scripts of "
-                                   "the benchmark, alternating with the hub path, and the "
-                                   "ratios hub / native. Exit 1 if a run failed.")
-    p.add_argument("model", metavar="MODEL", nargs="?",
-                   help="benchmark name (cuba, coba, brunel) or a builder module")
+    p = sub.add_parser(
+        "bench",
+        parents=[common],
+        help="time a model on backends, hub path against native scripts",
+        description="Measure MODEL (a benchmark name, see --list, or a builder "
+        "module) on each backend in fresh processes: import, "
+        "build, run, peak memory, synaptic events per second; with "
+        "--native also the hand-written NEST and Brian2 scripts of "
+        "the benchmark, alternating with the hub path, and the "
+        "ratios hub / native. Exit 1 if a run failed.",
+    )
+    p.add_argument(
+        "model",
+        metavar="MODEL",
+        nargs="?",
+        help="benchmark name (cuba, coba, brunel) or a builder module",
+    )
     p.add_argument("--list", action="store_true", help="list the benchmark networks")
-    p.add_argument("--backends", "-b", metavar="A,B,C", default="nest",
-                   help="comma-separated backend names (default: nest)")
-    p.add_argument("--native", action="store_true",
-                   help="also run the hand-written native script of each backend")
-    p.add_argument("--standalone", action="store_true",
-                   help="also run the native Brian2 script as cpp_standalone")
-    p.add_argument("--repeat", type=int, default=3, metavar="N",
-                   help="measurements per path (median reported; default 3)")
+    p.add_argument(
+        "--backends",
+        "-b",
+        metavar="A,B,C",
+        default="nest",
+        help="comma-separated backend names (default: nest)",
+    )
+    p.add_argument(
+        "--native",
+        action="store_true",
+        help="also run the hand-written native script of each backend",
+    )
+    p.add_argument(
+        "--standalone",
+        action="store_true",
+        help="also run the native Brian2 script as cpp_standalone",
+    )
+    p.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        metavar="N",
+        help="measurements per path (median reported; default 3)",
+    )
     p.add_argument("--duration", "-t", type=float, default=None, metavar="MS")
-    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
-                   help="builder parameter, e.g. --param scale=0.25 (repeatable)")
-    p.add_argument("--option", action="append", default=[], metavar="[BACKEND.]KEY=VALUE",
-                   help="backend option for the hub path (and the native Brian2 target)")
-    p.add_argument("--timeout", type=float, default=3600.0, metavar="S",
-                   help="kill a measurement after S seconds (default 3600)")
+    p.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="builder parameter, e.g. --param scale=0.25 (repeatable)",
+    )
+    p.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="[BACKEND.]KEY=VALUE",
+        help="backend option for the hub path (and the native Brian2 target)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=3600.0,
+        metavar="S",
+        help="kill a measurement after S seconds (default 3600)",
+    )
     p.add_argument("--json", action="store_true", help="print the JSON report")
     p.add_argument("--save", metavar="FILE", help="write the JSON report to FILE")
     p.set_defaults(func=cmd_bench)
@@ -276,8 +424,9 @@ def cmd_run(args) -> int:
     args.ctx.plugin_manager()
     bar = _progress_bar(args, args.backend)
     try:
-        results = hub.run(model.network, backend=args.backend, duration=duration,
-                          progress=bar, **options)
+        results = hub.run(
+            model.network, backend=args.backend, duration=duration, progress=bar, **options
+        )
     finally:
         if bar is not None:
             bar.close()
@@ -287,8 +436,10 @@ def cmd_run(args) -> int:
     if args.json:
         print(json.dumps(summary, indent=2, default=str))
     else:
-        print(f"{model.source} on {args.backend}: {duration:g} ms at dt={model.network.dt} ms, "
-              f"seed {results.provenance.get('seed', model.network.seed)}")
+        print(
+            f"{model.source} on {args.backend}: {duration:g} ms at dt={model.network.dt} ms, "
+            f"seed {results.provenance.get('seed', model.network.seed)}"
+        )
         print(format_run_table(summary))
         if args.out:
             print(f"results written to {args.out}")
@@ -314,14 +465,27 @@ def run_summary(model: LoadedModel, results, backend: str, duration: float, out=
     pops = []
     for pop in model.network.populations:
         st = results.spike_trains.get(pop.label)
-        pops.append({"population": pop.label, "neurons": int(pop.size),
-                     "source": bool(pop.is_source),
-                     "spikes": None if st is None else len(st),
-                     "rate_hz": None if st is None else st.rate(duration)})
-    return {"model": model.source, "backend": backend, "duration_ms": duration,
-            "dt_ms": model.network.dt, "seed": results.provenance.get("seed"),
-            "timings": dict(results.timings), "populations": pops, "out": out,
-            "provenance": results.provenance, "extra": results.extra}
+        pops.append(
+            {
+                "population": pop.label,
+                "neurons": int(pop.size),
+                "source": bool(pop.is_source),
+                "spikes": None if st is None else len(st),
+                "rate_hz": None if st is None else st.rate(duration),
+            }
+        )
+    return {
+        "model": model.source,
+        "backend": backend,
+        "duration_ms": duration,
+        "dt_ms": model.network.dt,
+        "seed": results.provenance.get("seed"),
+        "timings": dict(results.timings),
+        "populations": pops,
+        "out": out,
+        "provenance": results.provenance,
+        "extra": results.extra,
+    }
 
 
 def format_run_table(summary: dict) -> str:
@@ -334,8 +498,16 @@ def format_run_table(summary: dict) -> str:
     total_n = sum(p["neurons"] for p in recorded)
     total_s = sum(p["spikes"] for p in recorded)
     rate = total_s / total_n / (summary["duration_ms"] * 1e-3) if total_n else None
-    rows.append(["total (recorded)", total_n, total_s, fmt(rate, ".2f"),
-                 fmt(t.get("build_s"), ".3f"), fmt(t.get("run_s"), ".3f")])
+    rows.append(
+        [
+            "total (recorded)",
+            total_n,
+            total_s,
+            fmt(rate, ".2f"),
+            fmt(t.get("build_s"), ".3f"),
+            fmt(t.get("run_s"), ".3f"),
+        ]
+    )
     return table(["population", "neurons", "spikes", "rate Hz", "build s", "run s"], rows)
 
 
@@ -354,9 +526,12 @@ def cmd_validate(args) -> int:
         source = model.source
     if not problems:
         net = model.network
-        print(f"OK: {source} ({len(net.populations)} populations, {len(net.projections)} "
-              f"projections, {sum(p.size for p in net.populations)} neurons"
-              + (f"; runs on {args.backend}" if args.backend else "") + ")")
+        print(
+            f"OK: {source} ({len(net.populations)} populations, {len(net.projections)} "
+            f"projections, {sum(p.size for p in net.populations)} neurons"
+            + (f"; runs on {args.backend}" if args.backend else "")
+            + ")"
+        )
         return EXIT_OK
     print(f"{len(problems)} problem(s) in {source}:")
     for d in problems:
@@ -372,9 +547,11 @@ def _backend_problems(args, model) -> list:
 
     pm = args.ctx.plugin_manager()
     get_backend(args.backend, pm)  # unknown name: a HubError (exit 2), not a model problem
-    extra = [d for ds in pm.hook.hub_validate_network(network=model.network,
-                                                      backend_name=args.backend)
-             for d in (ds or [])]
+    extra = [
+        d
+        for ds in pm.hook.hub_validate_network(network=model.network, backend_name=args.backend)
+        for d in (ds or [])
+    ]
     if extra:
         return extra
     from .ir import units
@@ -385,9 +562,16 @@ def _backend_problems(args, model) -> list:
     try:
         hub.check_capabilities(args.backend, resolved, pm)
     except CapabilityError as exc:
-        return [Diagnostic(f"backend {args.backend!r}", f"does not support {m}",
-                           f"use one of {exc.alternatives[m]}" if exc.alternatives.get(m)
-                           else "change the model or the backend") for m in exc.missing]
+        return [
+            Diagnostic(
+                f"backend {args.backend!r}",
+                f"does not support {m}",
+                f"use one of {exc.alternatives[m]}"
+                if exc.alternatives.get(m)
+                else "change the model or the backend",
+            )
+            for m in exc.missing
+        ]
     return []
 
 
@@ -402,21 +586,35 @@ def cmd_backends(args) -> int:
             models, error = caps.neuron_models, None
         except Exception as exc:  # a broken backend must not hide the others
             models, error = [], f"{type(exc).__name__}: {exc}"
-        rows.append({"name": name, "version": spec.version, "distribution": spec.distribution,
-                     "neuron_models": models, "description": spec.description,
-                     "url": spec.url, **({"error": error} if error else {})})
+        rows.append(
+            {
+                "name": name,
+                "version": spec.version,
+                "distribution": spec.distribution,
+                "neuron_models": models,
+                "description": spec.description,
+                "url": spec.url,
+                **({"error": error} if error else {}),
+            }
+        )
     if args.json:
         print(json.dumps(rows, indent=2))
         return EXIT_OK
     if not rows:
         print("no backends installed; install one, e.g. pip install 'snn-hub[nest]'")
         return EXIT_OK
-    print(table(["backend", "version", "distribution", "description"],
-                [[r["name"], r["version"] or "-", r["distribution"], r["description"]]
-                 for r in rows]))
+    print(
+        table(
+            ["backend", "version", "distribution", "description"],
+            [[r["name"], r["version"] or "-", r["distribution"], r["description"]] for r in rows],
+        )
+    )
     for r in rows:
-        what = f"capabilities failed: {r['error']}" if "error" in r else \
-            ", ".join(r["neuron_models"]) or "(none)"
+        what = (
+            f"capabilities failed: {r['error']}"
+            if "error" in r
+            else ", ".join(r["neuron_models"]) or "(none)"
+        )
         print(f"  {r['name']} neuron models: {what}")
     return EXIT_OK
 
@@ -435,14 +633,27 @@ def cmd_plugins(args) -> int:
         except (metadata.PackageNotFoundError, ValueError):
             version = ""
         hooks = sorted({h.name for h in pm.get_hookcallers(plugin) or []})
-        rows.append({"name": name, "distribution": dist, "version": version, "hooks": hooks,
-                     "module": getattr(plugin, "__name__", type(plugin).__name__)})
+        rows.append(
+            {
+                "name": name,
+                "distribution": dist,
+                "version": version,
+                "hooks": hooks,
+                "module": getattr(plugin, "__name__", type(plugin).__name__),
+            }
+        )
     if args.json:
         print(json.dumps({"plugins": rows, "failed": args.ctx.load_failures}, indent=2))
         return EXIT_OK
-    print(table(["plugin", "distribution", "version", "hooks"],
-                [[r["name"], r["distribution"], r["version"] or "-", ", ".join(r["hooks"])]
-                 for r in rows]))
+    print(
+        table(
+            ["plugin", "distribution", "version", "hooks"],
+            [
+                [r["name"], r["distribution"], r["version"] or "-", ", ".join(r["hooks"])]
+                for r in rows
+            ],
+        )
+    )
     for failure in args.ctx.load_failures:
         print(f"  failed: {failure}")
     if os.environ.get("SNN_HUB_DISABLE_PLUGIN_AUTOLOAD", "") in ("1", "true"):
@@ -456,8 +667,12 @@ def cmd_check_backend(args) -> int:
 
     get_backend(args.name, args.ctx.plugin_manager())  # unknown names fail with the list
     outcomes = check_backend(args.name)
-    print(table(["check", "status", "detail"],
-                [[o.check, o.status, _one_line(o.detail)] for o in outcomes]))
+    print(
+        table(
+            ["check", "status", "detail"],
+            [[o.check, o.status, _one_line(o.detail)] for o in outcomes],
+        )
+    )
     counts: dict[str, int] = {}
     for o in outcomes:
         counts[o.status] = counts.get(o.status, 0) + 1
@@ -467,7 +682,7 @@ def cmd_check_backend(args) -> int:
 
 def _one_line(text, limit: int = 100) -> str:
     text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def cmd_demo(args) -> int:
@@ -476,19 +691,26 @@ def cmd_demo(args) -> int:
     from .plugins import backend_specs
 
     models_dir = Path(args.models_dir) if args.models_dir else default_models_dir()
-    files = sorted(p for p in models_dir.glob("*.py") if not p.name.startswith("_")) \
-        if models_dir.is_dir() else []
+    files = (
+        sorted(p for p in models_dir.glob("*.py") if not p.name.startswith("_"))
+        if models_dir.is_dir()
+        else []
+    )
     if not files:
-        print(f"no models in {models_dir}/ yet: add a builder module there (a .py file with "
-              "build(**kwargs) -> hub.Network and DURATION in ms)")
+        print(
+            f"no models in {models_dir}/ yet: add a builder module there (a .py file with "
+            "build(**kwargs) -> hub.Network and DURATION in ms)"
+        )
         return EXIT_OK
     pm = args.ctx.plugin_manager()
     names = sorted(backend_specs(pm))
     if args.backend:
         unknown = [b for b in args.backend if b not in names]
         if unknown:
-            raise HubError(f"--backend: unknown backend(s) {unknown}; must be one of "
-                           f"{', '.join(names) or '(none installed)'}")
+            raise HubError(
+                f"--backend: unknown backend(s) {unknown}; must be one of "
+                f"{', '.join(names) or '(none installed)'}"
+            )
         names = [b for b in names if b in args.backend]
     if not names:
         print("no backends installed; run `pip install -e '.[test]'` (or `make demo`)")
@@ -497,8 +719,9 @@ def cmd_demo(args) -> int:
     for path in files:
         try:
             model = load_model(str(path))
-            duration = float(args.duration if args.duration is not None
-                             else model.duration or 1000.0)
+            duration = float(
+                args.duration if args.duration is not None else model.duration or 1000.0
+            )
         except HubError as exc:
             rows.append(_demo_row(path.stem, "-", status=f"cannot load: {exc}"))
             continue
@@ -517,28 +740,79 @@ def cmd_demo(args) -> int:
             spikes[backend] = res.spike_trains
             n = sum(st.size for st in res.spike_trains.values())
             count = sum(len(st) for st in res.spike_trains.values())
-            rows.append(_demo_row(path.stem, backend, duration, n, count,
-                                  count / n / (duration * 1e-3) if n else 0.0,
-                                  res.timings.get("build_s"), res.timings.get("run_s"), "ok"))
+            rows.append(
+                _demo_row(
+                    path.stem,
+                    backend,
+                    duration,
+                    n,
+                    count,
+                    count / n / (duration * 1e-3) if n else 0.0,
+                    res.timings.get("build_s"),
+                    res.timings.get("run_s"),
+                    "ok",
+                )
+            )
         agreement.append(identical_groups(path.stem, spikes))
     if args.json:
         print(json.dumps({"runs": rows, "agreement": agreement}, indent=2, default=str))
         return EXIT_OK
-    print(table(["model", "backend", "ms", "neurons", "spikes", "rate Hz", "build s", "run s",
-                 "status"],
-                [[r["model"], r["backend"], fmt(r["duration_ms"], "g"), fmt(r["neurons"]),
-                  fmt(r["spikes"]), fmt(r["rate_hz"], ".2f"), fmt(r["build_s"], ".3f"),
-                  fmt(r["run_s"], ".3f"), r["status"]] for r in rows]))
+    print(
+        table(
+            [
+                "model",
+                "backend",
+                "ms",
+                "neurons",
+                "spikes",
+                "rate Hz",
+                "build s",
+                "run s",
+                "status",
+            ],
+            [
+                [
+                    r["model"],
+                    r["backend"],
+                    fmt(r["duration_ms"], "g"),
+                    fmt(r["neurons"]),
+                    fmt(r["spikes"]),
+                    fmt(r["rate_hz"], ".2f"),
+                    fmt(r["build_s"], ".3f"),
+                    fmt(r["run_s"], ".3f"),
+                    r["status"],
+                ]
+                for r in rows
+            ],
+        )
+    )
     for a in agreement:
         print(f"{a['model']}: {a['text']}")
     return EXIT_OK
 
 
-def _demo_row(model, backend, duration=None, neurons=None, spikes=None, rate=None,
-              build_s=None, run_s=None, status=""):
-    return {"model": model, "backend": backend, "duration_ms": duration, "neurons": neurons,
-            "spikes": spikes, "rate_hz": rate, "build_s": build_s, "run_s": run_s,
-            "status": status}
+def _demo_row(
+    model,
+    backend,
+    duration=None,
+    neurons=None,
+    spikes=None,
+    rate=None,
+    build_s=None,
+    run_s=None,
+    status="",
+):
+    return {
+        "model": model,
+        "backend": backend,
+        "duration_ms": duration,
+        "neurons": neurons,
+        "spikes": spikes,
+        "rate_hz": rate,
+        "build_s": build_s,
+        "run_s": run_s,
+        "status": status,
+    }
 
 
 def cmd_compare(args) -> int:
@@ -549,8 +823,11 @@ def cmd_compare(args) -> int:
     model = load_model(args.model, parse_key_values(args.param, "--param"))
     duration = _duration(args.duration, model)
     pm = args.ctx.plugin_manager()
-    names = [b.strip() for b in args.backends.split(",") if b.strip()] if args.backends \
+    names = (
+        [b.strip() for b in args.backends.split(",") if b.strip()]
+        if args.backends
         else sorted(backend_specs(pm))
+    )
     if not names:
         raise HubError("--backends: no backends installed; pip install 'snn-hub[nest]'")
     declared = {name: get_backend(name, pm).capabilities().options for name in names}
@@ -561,7 +838,7 @@ def cmd_compare(args) -> int:
         if args.no_progress:
             return
         bar = bars.get(name)
-        if bar is not None and fraction < bar.fraction:   # the next repeat: a new bar
+        if bar is not None and fraction < bar.fraction:  # the next repeat: a new bar
             bar.close()
             bar = None
         if bar is None:
@@ -571,10 +848,18 @@ def cmd_compare(args) -> int:
         bar(fraction)
 
     try:
-        cmp = hub.compare(model.network, backends=names, duration=duration,
-                          timeout=args.timeout, repeat=args.repeat, options=options,
-                          tolerance_ms=args.tolerance, tau_ms=args.tau, bin_ms=args.bin,
-                          progress=progress)
+        cmp = hub.compare(
+            model.network,
+            backends=names,
+            duration=duration,
+            timeout=args.timeout,
+            repeat=args.repeat,
+            options=options,
+            tolerance_ms=args.tolerance,
+            tau_ms=args.tau,
+            bin_ms=args.bin,
+            progress=progress,
+        )
     finally:
         for bar in bars.values():
             bar.close()
@@ -603,14 +888,23 @@ def cmd_bench(args) -> int:
     from .plugins import get_backend
 
     if args.list:
-        print(table(["name", "model", "parameters", "description"],
-                    [[b.name, f"models/{b.model}.py",
-                      " ".join(f"{k}={v}" for k, v in b.params.items()), b.description]
-                     for b in BENCHMARKS.values()]))
+        print(
+            table(
+                ["name", "model", "parameters", "description"],
+                [
+                    [
+                        b.name,
+                        f"models/{b.model}.py",
+                        " ".join(f"{k}={v}" for k, v in b.params.items()),
+                        b.description,
+                    ]
+                    for b in BENCHMARKS.values()
+                ],
+            )
+        )
         return EXIT_OK
     if not args.model:
-        raise HubError("MODEL: give a benchmark name (snn-hub bench --list) or a builder "
-                       "module")
+        raise HubError("MODEL: give a benchmark name (snn-hub bench --list) or a builder module")
     params = parse_key_values(args.param, "--param")
     names = [b.strip() for b in args.backends.split(",") if b.strip()]
     pm = args.ctx.plugin_manager()
@@ -627,10 +921,19 @@ def cmd_bench(args) -> int:
         if not args.json:
             print(f"  {text}", file=sys.stderr, flush=True)
 
-    rep = benchmod.bench(network, backends=names, native=args.native,
-                         standalone=args.standalone, repeat=args.repeat, duration=duration,
-                         options=options, benchmark=benchmark, params=params,
-                         timeout=args.timeout, progress=progress)
+    rep = benchmod.bench(
+        network,
+        backends=names,
+        native=args.native,
+        standalone=args.standalone,
+        repeat=args.repeat,
+        duration=duration,
+        options=options,
+        benchmark=benchmark,
+        params=params,
+        timeout=args.timeout,
+        progress=progress,
+    )
     if args.save:
         rep.save(args.save)
     print(rep.to_json() if args.json else rep.table())
@@ -646,19 +949,25 @@ def backend_options(items, declared: dict) -> dict:
         key, sep, raw = item.partition("=")
         backend, dot, name = key.strip().rpartition(".")
         if not sep or not name.isidentifier() or (dot and not backend):
-            raise HubError(f"--option: {item!r} is not [BACKEND.]KEY=VALUE; write e.g. "
-                           "--option brian2.codegen=cython")
+            raise HubError(
+                f"--option: {item!r} is not [BACKEND.]KEY=VALUE; write e.g. "
+                "--option brian2.codegen=cython"
+            )
         value = _literal(raw.strip())
         if backend:
             if backend not in declared:
-                raise HubError(f"--option: {item!r} names backend {backend!r}, which is not "
-                               f"compared ({', '.join(declared)})")
+                raise HubError(
+                    f"--option: {item!r} names backend {backend!r}, which is not "
+                    f"compared ({', '.join(declared)})"
+                )
             out.setdefault(backend, {})[name] = value
             continue
         targets = [b for b, opts in declared.items() if name in opts]
         if not targets:
-            raise HubError(f"--option: no compared backend declares {name!r}; write "
-                           f"BACKEND.{name}=... or see `snn-hub backends`")
+            raise HubError(
+                f"--option: no compared backend declares {name!r}; write "
+                f"BACKEND.{name}=... or see `snn-hub backends`"
+            )
         for b in targets:
             out.setdefault(b, {})[name] = value
     return out

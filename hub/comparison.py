@@ -18,6 +18,7 @@ metrics of :mod:`hub.stats` (matched fraction, rate and CV differences, van Ross
 distance, correlation of binned population counts), and a verdict against the contract.
 The JSON form (:meth:`Comparison.to_dict`) follows ``hub/compare_schema.json``.
 """
+
 from __future__ import annotations
 
 import json
@@ -61,9 +62,15 @@ class PopulationStats:
     fano: float
 
     def to_dict(self) -> dict:
-        return {"label": self.label, "neurons": self.neurons, "source": self.source,
-                "spikes": self.spikes, "rate_hz": json_number(self.rate_hz),
-                "cv_isi": json_number(self.cv_isi), "fano": json_number(self.fano)}
+        return {
+            "label": self.label,
+            "neurons": self.neurons,
+            "source": self.source,
+            "spikes": self.spikes,
+            "rate_hz": json_number(self.rate_hz),
+            "cv_isi": json_number(self.cv_isi),
+            "fano": json_number(self.fano),
+        }
 
 
 @dataclass
@@ -84,7 +91,7 @@ class BackendRun:
     reproducible: bool | None = None
     results: Results | None = None
     populations: list[PopulationStats] = field(default_factory=list)
-    detail: str = ""   # the traceback or the last lines of output of a failed worker
+    detail: str = ""  # the traceback or the last lines of output of a failed worker
 
     @property
     def ok(self) -> bool:
@@ -100,23 +107,34 @@ class BackendRun:
         n = sum(p.neurons for p in pops)
         s = sum(p.spikes for p in pops)
         dur = self.results.provenance.get("duration", 0.0) if self.results else 0.0
-        return {"spikes": s, "rate_hz": s / n / (dur * 1e-3) if n and dur else None,
-                "cv_isi": _weighted([(p.cv_isi, p.spikes) for p in pops]),
-                "fano": _weighted([(p.fano, p.neurons) for p in pops])}
+        return {
+            "spikes": s,
+            "rate_hz": s / n / (dur * 1e-3) if n and dur else None,
+            "cv_isi": _weighted([(p.cv_isi, p.spikes) for p in pops]),
+            "fano": _weighted([(p.fano, p.neurons) for p in pops]),
+        }
 
     def to_dict(self) -> dict:
         weights = stats.weight_summary(self.results) if self.results is not None else {}
-        return {"name": self.name, "status": self.status, "error": self.error,
-                "exit_code": self.exit_code, "options": {k: jsonable(v) for k, v in
-                                                         self.options.items()},
-                "timings": {k: json_number(v) for k, v in self.timings.items()},
-                "timing_spread": {k: {q: json_number(x) for q, x in v.items()}
-                                  for k, v in self.spread.items()},
-                "peak_rss_mb": json_number(self.peak_rss_mb), "repeats": self.repeats,
-                "reproducible": self.reproducible, "versions": self.versions,
-                "populations": [p.to_dict() for p in self.populations],
-                "totals": {k: json_number(v) for k, v in self.totals().items()},
-                "weights": weights, "chip": jsonable(self.chip)}
+        return {
+            "name": self.name,
+            "status": self.status,
+            "error": self.error,
+            "exit_code": self.exit_code,
+            "options": {k: jsonable(v) for k, v in self.options.items()},
+            "timings": {k: json_number(v) for k, v in self.timings.items()},
+            "timing_spread": {
+                k: {q: json_number(x) for q, x in v.items()} for k, v in self.spread.items()
+            },
+            "peak_rss_mb": json_number(self.peak_rss_mb),
+            "repeats": self.repeats,
+            "reproducible": self.reproducible,
+            "versions": self.versions,
+            "populations": [p.to_dict() for p in self.populations],
+            "totals": {k: json_number(v) for k, v in self.totals().items()},
+            "weights": weights,
+            "chip": jsonable(self.chip),
+        }
 
 
 @dataclass
@@ -147,13 +165,21 @@ class Agreement:
         return f"{self.a}~{self.b}"
 
     def to_dict(self) -> dict:
-        return {"a": self.a, "b": self.b, "expect": self.expect, "identical": self.identical,
-                "within_contract": self.within_contract,
-                "statistical_ok": self.statistical_ok, "reason": self.reason,
-                "tolerance_ms": self.tolerance_ms, "tau_ms": self.tau_ms, "bin_ms": self.bin_ms,
-                "totals": {k: json_number(v) for k, v in self.totals.items()},
-                "populations": [{k: json_number(v) for k, v in p.items()} for p in self.populations],
-                "weights": {k: json_number(v) for k, v in self.weights.items()}}
+        return {
+            "a": self.a,
+            "b": self.b,
+            "expect": self.expect,
+            "identical": self.identical,
+            "within_contract": self.within_contract,
+            "statistical_ok": self.statistical_ok,
+            "reason": self.reason,
+            "tolerance_ms": self.tolerance_ms,
+            "tau_ms": self.tau_ms,
+            "bin_ms": self.bin_ms,
+            "totals": {k: json_number(v) for k, v in self.totals.items()},
+            "populations": [{k: json_number(v) for k, v in p.items()} for p in self.populations],
+            "weights": {k: json_number(v) for k, v in self.weights.items()},
+        }
 
 
 @dataclass
@@ -182,17 +208,23 @@ class Comparison:
         for ag in self.agreement:
             if {ag.a, ag.b} == {a, b}:
                 return ag
-        raise HubError(f"pair: no agreement for {a!r} and {b!r}; compared pairs: "
-                       f"{[ag.pair for ag in self.agreement]}")
+        raise HubError(
+            f"pair: no agreement for {a!r} and {b!r}; compared pairs: "
+            f"{[ag.pair for ag in self.agreement]}"
+        )
 
     # --- export -------------------------------------------------------------------------
     def to_dict(self) -> dict:
         """The JSON document (schema ``hub/compare_schema.json``, see docs/compare.md)."""
-        return {"schema": SCHEMA_ID, "version": SCHEMA_VERSION, "model": self.model,
-                "settings": self.settings,
-                "backends": [r.to_dict() for r in self.runs.values()],
-                "agreement": [a.to_dict() for a in self.agreement],
-                "provenance": self.provenance}
+        return {
+            "schema": SCHEMA_ID,
+            "version": SCHEMA_VERSION,
+            "model": self.model,
+            "settings": self.settings,
+            "backends": [r.to_dict() for r in self.runs.values()],
+            "agreement": [a.to_dict() for a in self.agreement],
+            "provenance": self.provenance,
+        }
 
     def to_json(self, indent: int = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
@@ -216,12 +248,18 @@ class Comparison:
         try:
             import pandas as pd
         except ImportError as exc:
-            raise HubError("to_dataframe: pandas is not installed; pip install pandas, or "
-                           "use Comparison.to_dict()") from exc
+            raise HubError(
+                "to_dataframe: pandas is not installed; pip install pandas, or "
+                "use Comparison.to_dict()"
+            ) from exc
         rows = []
         for r in self.runs.values():
-            base = {"backend": r.name, "status": r.status, "peak_rss_mb": r.peak_rss_mb,
-                    **{k: r.timings.get(k) for k in TIMING_KEYS}}
+            base = {
+                "backend": r.name,
+                "status": r.status,
+                "peak_rss_mb": r.peak_rss_mb,
+                **{k: r.timings.get(k) for k in TIMING_KEYS},
+            }
             for p in r.populations or [None]:
                 rows.append({**base, **({} if p is None else p.to_dict())})
         return pd.DataFrame(rows)
@@ -252,11 +290,19 @@ class Comparison:
 # =============================================================================================
 # running
 # =============================================================================================
-def compare(network, backends=("nest", "brian2"), duration: float | None = None,
-            timeout: float | dict | None = 1800.0, repeat: int = 1,
-            options: dict | None = None, tolerance_ms: float | None = None,
-            tau_ms: float = 5.0, bin_ms: float = 5.0, progress=None,
-            workdir=None) -> Comparison:
+def compare(
+    network,
+    backends=("nest", "brian2"),
+    duration: float | None = None,
+    timeout: float | dict | None = 1800.0,
+    repeat: int = 1,
+    options: dict | None = None,
+    tolerance_ms: float | None = None,
+    tau_ms: float = 5.0,
+    bin_ms: float = 5.0,
+    progress=None,
+    workdir=None,
+) -> Comparison:
     """Run ``network`` on each of ``backends`` in its own process and compare the runs.
 
     ``network`` is a :class:`hub.Network` (validated and resolved here, once, for
@@ -283,20 +329,30 @@ def compare(network, backends=("nest", "brian2"), duration: float | None = None,
     options = dict(options or {})
     unknown_opts = sorted(set(options) - set(backends))
     if unknown_opts:
-        raise HubError(f"options: given for {unknown_opts}, which are not among the compared "
-                       f"backends {backends}")
+        raise HubError(
+            f"options: given for {unknown_opts}, which are not among the compared "
+            f"backends {backends}"
+        )
     pm = plugin_manager()
     caps = {name: get_backend(name, pm).capabilities() for name in backends}
     if isinstance(network, ResolvedNetwork):
         if duration is not None and abs(duration - network.duration) > network.dt / 2:
-            raise HubError(f"duration: the resolved network runs {network.duration:g} ms, not "
-                           f"{duration:g} ms; resolve it again or drop duration")
+            raise HubError(
+                f"duration: the resolved network runs {network.duration:g} ms, not "
+                f"{duration:g} ms; resolve it again or drop duration"
+            )
         resolved = network
     else:
         resolved = resolve(network, 1000.0 if duration is None else duration)
-    settings = {"backends": backends, "duration_ms": resolved.duration, "repeat": repeat,
-                "timeout_s": jsonable(timeout), "tolerance_ms": tolerance_ms,
-                "tau_ms": float(tau_ms), "bin_ms": float(bin_ms)}
+    settings = {
+        "backends": backends,
+        "duration_ms": resolved.duration,
+        "repeat": repeat,
+        "timeout_s": jsonable(timeout),
+        "tolerance_ms": tolerance_ms,
+        "tau_ms": float(tau_ms),
+        "bin_ms": float(bin_ms),
+    }
     own_dir = workdir is None
     work = tempfile.mkdtemp(prefix="snn-hub-compare-") if own_dir else os.fspath(workdir)
     os.makedirs(work, exist_ok=True)
@@ -308,36 +364,46 @@ def compare(network, backends=("nest", "brian2"), duration: float | None = None,
             try:
                 check_capabilities(name, resolved, pm)
             except CapabilityError as exc:
-                runs[name] = BackendRun(name, "unsupported", str(exc).splitlines()[0],
-                                        options=opts)
+                runs[name] = BackendRun(name, "unsupported", str(exc).splitlines()[0], options=opts)
                 continue
-            runs[name] = _run_backend(name, net_file, opts, timeout_for(timeout, name),
-                                      repeat, work, progress)
+            runs[name] = _run_backend(
+                name, net_file, opts, timeout_for(timeout, name), repeat, work, progress
+            )
         for run in runs.values():
             if run.ok:
                 run.populations = population_stats(run.results, resolved, bin_ms)
-        agreement = [agree(runs[a], runs[b], resolved, caps[a], caps[b], tolerance_ms, tau_ms,
-                           bin_ms)
-                     for i, a in enumerate(backends) for b in backends[i + 1:]
-                     if runs[a].ok and runs[b].ok]
+        agreement = [
+            agree(runs[a], runs[b], resolved, caps[a], caps[b], tolerance_ms, tau_ms, bin_ms)
+            for i, a in enumerate(backends)
+            for b in backends[i + 1 :]
+            if runs[a].ok and runs[b].ok
+        ]
     finally:
         if own_dir:
             shutil.rmtree(work, ignore_errors=True)
-    return Comparison(_model_info(resolved), settings, runs, agreement, resolved,
-                      _provenance())
+    return Comparison(_model_info(resolved), settings, runs, agreement, resolved, _provenance())
 
 
 def _run_backend(name, net_file, opts, timeout, repeat, work, progress) -> BackendRun:
     """``repeat`` fresh worker processes; stop at the first failure."""
     outcomes, first = [], None
     for k in range(repeat):
-        out = spawn_worker(name, net_file, opts, timeout, os.path.join(work, f"{name}.{k}"), progress)
+        out = spawn_worker(
+            name, net_file, opts, timeout, os.path.join(work, f"{name}.{k}"), progress
+        )
         if out["status"] != "ok":
-            return BackendRun(name, out["status"], out.get("error"), opts,
-                              timings=out.get("timings", {}),
-                              peak_rss_mb=out.get("peak_rss_mb"),
-                              exit_code=out.get("exit_code"), versions=out.get("versions", {}),
-                              repeats=k, detail=out.get("detail", ""))
+            return BackendRun(
+                name,
+                out["status"],
+                out.get("error"),
+                opts,
+                timings=out.get("timings", {}),
+                peak_rss_mb=out.get("peak_rss_mb"),
+                exit_code=out.get("exit_code"),
+                versions=out.get("versions", {}),
+                repeats=k,
+                detail=out.get("detail", ""),
+            )
         outcomes.append(out)
         res = Results.load(out["results"])
         if first is None:
@@ -345,62 +411,121 @@ def _run_backend(name, net_file, opts, timeout, repeat, work, progress) -> Backe
         elif reproducible is not False:
             reproducible = stats.same_spikes(first.spike_trains, res.spike_trains)
     spread = timing_spread([o["timings"] for o in outcomes])
-    return BackendRun(name, "ok", None, opts,
-                      timings={k: v["median"] for k, v in spread.items()}, spread=spread,
-                      peak_rss_mb=max(o.get("peak_rss_mb") or 0.0 for o in outcomes),
-                      exit_code=0, versions=outcomes[0].get("versions", {}), repeats=repeat,
-                      reproducible=reproducible if repeat > 1 else None, results=first)
+    return BackendRun(
+        name,
+        "ok",
+        None,
+        opts,
+        timings={k: v["median"] for k, v in spread.items()},
+        spread=spread,
+        peak_rss_mb=max(o.get("peak_rss_mb") or 0.0 for o in outcomes),
+        exit_code=0,
+        versions=outcomes[0].get("versions", {}),
+        repeats=repeat,
+        reproducible=reproducible if repeat > 1 else None,
+        results=first,
+    )
 
 
 # =============================================================================================
 # statistics and agreement
 # =============================================================================================
-def population_stats(results: Results, resolved: ResolvedNetwork,
-                     bin_ms: float = 5.0) -> list[PopulationStats]:
+def population_stats(
+    results: Results, resolved: ResolvedNetwork, bin_ms: float = 5.0
+) -> list[PopulationStats]:
     """Spikes, rate, CV of ISI and Fano factor of every recorded population."""
     out = []
     dur = resolved.duration
     for label, st in results.spike_trains.items():
-        out.append(PopulationStats(label, st.size, label in resolved.sources, len(st),
-                                   st.rate(dur), stats.cv_isi(st),
-                                   stats.synchrony(st, dur, bin_ms)))
+        out.append(
+            PopulationStats(
+                label,
+                st.size,
+                label in resolved.sources,
+                len(st),
+                st.rate(dur),
+                stats.cv_isi(st),
+                stats.synchrony(st, dur, bin_ms),
+            )
+        )
     return out
 
 
-def agree(ra: BackendRun, rb: BackendRun, resolved: ResolvedNetwork, cap_a, cap_b,
-          tolerance_ms=None, tau_ms=5.0, bin_ms=5.0) -> Agreement:
+def agree(
+    ra: BackendRun,
+    rb: BackendRun,
+    resolved: ResolvedNetwork,
+    cap_a,
+    cap_b,
+    tolerance_ms=None,
+    tau_ms=5.0,
+    bin_ms=5.0,
+) -> Agreement:
     """The agreement of two successful runs over their common recorded neuron populations
     (spike sources are inputs, equal by construction, and left out)."""
     expect, ta, tb = expectation(resolved, cap_a, cap_b)
-    tol = float(tolerance_ms) if tolerance_ms is not None else \
-        max(ta.spike_ms, tb.spike_ms, resolved.dt)
+    tol = (
+        float(tolerance_ms)
+        if tolerance_ms is not None
+        else max(ta.spike_ms, tb.spike_ms, resolved.dt)
+    )
     dur = resolved.duration
     sa, sb = ra.results.spike_trains, rb.results.spike_trains
     labels = [k for k in sa if k in sb and k not in resolved.sources]
-    pops = [{"label": k, **compare_trains(sa[k], sb[k], dur, tol, tau_ms, bin_ms)}
-            for k in labels]
+    pops = [{"label": k, **compare_trains(sa[k], sb[k], dur, tol, tau_ms, bin_ms)} for k in labels]
     totals = pair_totals(pops)
     identical = bool(pops) and all(p["identical"] for p in pops)
     ok, reason = verdict(expect, identical, pops, totals, min(ta.matched, tb.matched), tol)
     stat_ok = statistical_check(pops)[0] if pops else True
-    return Agreement(ra.name, rb.name, expect, identical, ok, reason, tol, float(tau_ms),
-                     float(bin_ms), pops, totals, stats.weight_agreement(ra.results, rb.results),
-                     stat_ok)
+    return Agreement(
+        ra.name,
+        rb.name,
+        expect,
+        identical,
+        ok,
+        reason,
+        tol,
+        float(tau_ms),
+        float(bin_ms),
+        pops,
+        totals,
+        stats.weight_agreement(ra.results, rb.results),
+        stat_ok,
+    )
 
 
 # =============================================================================================
 # helpers
 # =============================================================================================
 def _model_info(r: ResolvedNetwork) -> dict:
-    pops = [{"label": p.label, "size": p.size, "model": p.model.label, "source": False}
-            for p in r.populations.values()]
-    pops += [{"label": s.label, "size": s.size, "model": "spike source", "source": True}
-             for s in r.sources.values()]
-    return {"label": r.label, "dt_ms": r.dt, "seed": r.seed, "duration_ms": r.duration,
-            "steps": r.steps, "neurons": sum(p.size for p in r.populations.values()),
-            "synapses": r.n_synapses, "populations": pops,
-            "projections": [{"label": p.label, "pre": p.pre, "post": p.post,
-                             "synapses": p.n, "receptor": p.receptor} for p in r.projections]}
+    pops = [
+        {"label": p.label, "size": p.size, "model": p.model.label, "source": False}
+        for p in r.populations.values()
+    ]
+    pops += [
+        {"label": s.label, "size": s.size, "model": "spike source", "source": True}
+        for s in r.sources.values()
+    ]
+    return {
+        "label": r.label,
+        "dt_ms": r.dt,
+        "seed": r.seed,
+        "duration_ms": r.duration,
+        "steps": r.steps,
+        "neurons": sum(p.size for p in r.populations.values()),
+        "synapses": r.n_synapses,
+        "populations": pops,
+        "projections": [
+            {
+                "label": p.label,
+                "pre": p.pre,
+                "post": p.post,
+                "synapses": p.n,
+                "receptor": p.receptor,
+            }
+            for p in r.projections
+        ],
+    }
 
 
 def _provenance() -> dict:
@@ -408,9 +533,13 @@ def _provenance() -> dict:
 
     from .version import __version__
 
-    return {"snn-hub": __version__, "python": platform.python_version(),
-            "machine": platform.machine(), "cpus": os.cpu_count(),
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    return {
+        "snn-hub": __version__,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
 
 
 def _weighted(pairs) -> float | None:
@@ -424,5 +553,16 @@ def schema() -> dict:
     return json.loads(resources.files("hub").joinpath("compare_schema.json").read_text())
 
 
-__all__ = ["compare", "Comparison", "BackendRun", "Agreement", "PopulationStats", "schema",
-           "population_stats", "agree", "compare_trains", "timing_spread", "STATUSES"]
+__all__ = [
+    "compare",
+    "Comparison",
+    "BackendRun",
+    "Agreement",
+    "PopulationStats",
+    "schema",
+    "population_stats",
+    "agree",
+    "compare_trains",
+    "timing_spread",
+    "STATUSES",
+]

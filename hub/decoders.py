@@ -4,6 +4,7 @@ Each takes a :class:`hub.SpikeTrains` (from an encoder or ``Results.spikes(pop)`
 window ``(t_start, t_stop]`` in ms: a spike at time t = stamp * dt counts when
 ``t_start < t <= t_stop`` (default: every spike).  Results are per neuron, in neuron order.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -16,8 +17,11 @@ __all__ = ["spike_count", "rate", "first_spike_time", "population_vector", "phas
 
 def _window(trains: SpikeTrains, t_start, t_stop, where: str) -> np.ndarray:
     if not isinstance(trains, SpikeTrains):
-        input_error(f"{where}.trains", f"{type(trains).__name__} is not a hub.SpikeTrains",
-              "pass an encoder's output or Results.spikes(population)")
+        input_error(
+            f"{where}.trains",
+            f"{type(trains).__name__} is not a hub.SpikeTrains",
+            "pass an encoder's output or Results.spikes(population)",
+        )
     lo = -np.inf if t_start is None else float(t_start)
     hi = np.inf if t_stop is None else float(t_stop)
     if not lo < hi:
@@ -47,8 +51,9 @@ def first_spike_time(trains: SpikeTrains, t_start=None, t_stop=None) -> np.ndarr
     return out
 
 
-def population_vector(trains: SpikeTrains, preferred, t_start=None, t_stop=None, *,
-                      circular: bool = False) -> float:
+def population_vector(
+    trains: SpikeTrains, preferred, t_start=None, t_stop=None, *, circular: bool = False
+) -> float:
     """Population-vector estimate from spike counts n_i and preferred values mu_i:
 
         linear:    x = sum_i n_i mu_i / sum_i n_i
@@ -57,8 +62,11 @@ def population_vector(trains: SpikeTrains, preferred, t_start=None, t_stop=None,
     ``nan`` when no neuron spiked."""
     mu = checked_data(preferred, "population_vector.preferred")
     if mu.size != trains.size:
-        input_error("population_vector.preferred", f"{mu.size} preferred values for "
-              f"{trains.size} neurons", "give one preferred value per neuron")
+        input_error(
+            "population_vector.preferred",
+            f"{mu.size} preferred values for {trains.size} neurons",
+            "give one preferred value per neuron",
+        )
     n = spike_count(trains, t_start, t_stop).astype(float)
     if n.sum() == 0:
         return float("nan")

@@ -15,6 +15,7 @@ in ms, rates in Hz, ``dt`` in ms.  Bad input (NaN, negative rates, a wrong shape
 Multi-dimensional data (images) is flattened in C order: pixel ``(r, c)`` of an ``H x W``
 image is neuron ``r * W + c``.
 """
+
 from __future__ import annotations
 
 import math
@@ -25,8 +26,19 @@ from .errors import Diagnostic, ValidationError
 from .resolve import to_steps
 from .results import SpikeTrains
 
-__all__ = ["poisson", "regular", "latency", "binary", "gaussian_population", "rank_order",
-           "delta", "burst", "phase", "concatenate", "stack"]
+__all__ = [
+    "poisson",
+    "regular",
+    "latency",
+    "binary",
+    "gaussian_population",
+    "rank_order",
+    "delta",
+    "burst",
+    "phase",
+    "concatenate",
+    "stack",
+]
 
 
 # --- validation --------------------------------------------------------------------------------
@@ -35,26 +47,39 @@ def input_error(where: str, message: str, fix: str):
     raise ValidationError(Diagnostic(where, message, fix))
 
 
-def checked_data(x, where: str, *, ndim: int | None = None, lo: float | None = None,
-                 hi: float | None = None) -> np.ndarray:
+def checked_data(
+    x, where: str, *, ndim: int | None = None, lo: float | None = None, hi: float | None = None
+) -> np.ndarray:
     """``x`` as a float array: finite, optionally of ``ndim`` dimensions and in [lo, hi]."""
     try:
         arr = np.asarray(x, dtype=float)
     except (TypeError, ValueError):
         input_error(where, f"{type(x).__name__} is not numeric data", "pass a numeric array")
     if ndim is not None and arr.ndim != ndim:
-        input_error(where, f"array of shape {arr.shape} has {arr.ndim} dimension(s), expected {ndim}",
-              "reshape the data" if ndim != 2 else "pass an array of shape (samples, channels)")
+        input_error(
+            where,
+            f"array of shape {arr.shape} has {arr.ndim} dimension(s), expected {ndim}",
+            "reshape the data" if ndim != 2 else "pass an array of shape (samples, channels)",
+        )
     if arr.size and not np.isfinite(arr).all():
         bad = np.argwhere(~np.isfinite(arr.reshape(-1)))[0, 0]
-        input_error(where, f"contains NaN or inf (first at flat index {bad})",
-              "replace missing values before encoding")
+        input_error(
+            where,
+            f"contains NaN or inf (first at flat index {bad})",
+            "replace missing values before encoding",
+        )
     if lo is not None and arr.size and arr.min() < lo:
-        input_error(where, f"minimum {arr.min():g} is below {lo:g}",
-              f"pass values >= {lo:g}" + (" (normalise the data to [0, 1])" if hi == 1 else ""))
+        input_error(
+            where,
+            f"minimum {arr.min():g} is below {lo:g}",
+            f"pass values >= {lo:g}" + (" (normalise the data to [0, 1])" if hi == 1 else ""),
+        )
     if hi is not None and arr.size and arr.max() > hi:
-        input_error(where, f"maximum {arr.max():g} is above {hi:g}",
-              f"pass values <= {hi:g} (normalise the data to [0, 1])")
+        input_error(
+            where,
+            f"maximum {arr.max():g} is above {hi:g}",
+            f"pass values <= {hi:g} (normalise the data to [0, 1])",
+        )
     return arr.reshape(-1) if ndim is None else arr
 
 
@@ -64,8 +89,11 @@ def _positive(value, where: str, unit: str, allow_zero: bool = False) -> float:
     except (TypeError, ValueError):
         input_error(where, f"{value!r} is not a number", f"give a number in {unit}")
     if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
-        input_error(where, f"{value!r} {unit} must be {'>= 0' if allow_zero else '> 0'} and finite",
-              f"give a {'non-negative' if allow_zero else 'positive'} value in {unit}")
+        input_error(
+            where,
+            f"{value!r} {unit} must be {'>= 0' if allow_zero else '> 0'} and finite",
+            f"give a {'non-negative' if allow_zero else 'positive'} value in {unit}",
+        )
     return v
 
 
@@ -115,14 +143,19 @@ def regular(rates, duration: float, dt: float = 0.1, *, phase=0.0) -> SpikeTrain
     steps = _steps(duration, dt, "regular.duration")
     ph = checked_data(phase, "regular.phase", lo=0.0, hi=1.0)
     if ph.size not in (1, r.size):
-        input_error("regular.phase", f"{ph.size} phases for {r.size} rates",
-              "give one phase or one per rate")
+        input_error(
+            "regular.phase",
+            f"{ph.size} phases for {r.size} rates",
+            "give one phase or one per rate",
+        )
     if (ph >= 1).any():
-        input_error("regular.phase", "phase 1 equals phase 0 of the next period", "use 0 <= phase < 1")
+        input_error(
+            "regular.phase", "phase 1 equals phase 0 of the next period", "use 0 <= phase < 1"
+        )
     ph = np.broadcast_to(ph, r.shape)
     live = np.flatnonzero(r > 0)
     period = 1000.0 / r[live]
-    n = np.floor(steps * dt / period + ph[live]).astype(np.int64) + 1   # one spare per train
+    n = np.floor(steps * dt / period + ph[live]).astype(np.int64) + 1  # one spare per train
     idx = np.repeat(live, n)
     k = np.arange(idx.size) - np.repeat(np.cumsum(n) - n, n)
     stamps = _stamp((k + 1 - ph[idx]) * (1000.0 / r[idx]), dt)
@@ -131,8 +164,16 @@ def regular(rates, duration: float, dt: float = 0.1, *, phase=0.0) -> SpikeTrain
 
 
 # --- temporal codes ------------------------------------------------------------------------------
-def latency(values, t_max: float, dt: float = 0.1, *, mode: str = "linear", t_min=None,
-            threshold: float = 0.0, tau: float = 1.0) -> SpikeTrains:
+def latency(
+    values,
+    t_max: float,
+    dt: float = 0.1,
+    *,
+    mode: str = "linear",
+    t_min=None,
+    threshold: float = 0.0,
+    tau: float = 1.0,
+) -> SpikeTrains:
     """Latency (time-to-first-spike) code: one spike per input, earlier for larger values.
     ``values`` in [0, 1]; inputs with ``x <= threshold`` do not spike.
 
@@ -147,15 +188,18 @@ def latency(values, t_max: float, dt: float = 0.1, *, mode: str = "linear", t_mi
     t_max = _positive(t_max, "latency.t_max", "ms")
     t_min = dt if t_min is None else _positive(t_min, "latency.t_min", "ms")
     if t_min > t_max:
-        input_error("latency.t_min", f"{t_min:g} ms is after t_max={t_max:g} ms", "use t_min <= t_max")
+        input_error(
+            "latency.t_min", f"{t_min:g} ms is after t_max={t_max:g} ms", "use t_min <= t_max"
+        )
     thr = float(checked_data(threshold, "latency.threshold", lo=0.0, hi=1.0)[0])
     fire = x > thr
     if mode == "linear":
         t = t_min + (t_max - t_min) * (1.0 - x[fire])
     elif mode == "log":
         if thr <= 0:
-            input_error("latency.threshold", "log latency needs a threshold > 0",
-                  "pass e.g. threshold=0.01")
+            input_error(
+                "latency.threshold", "log latency needs a threshold > 0", "pass e.g. threshold=0.01"
+            )
         tau = _positive(tau, "latency.tau", "ms")
         t = t_min + tau * np.log(x[fire] / (x[fire] - thr))
     else:
@@ -176,9 +220,18 @@ def binary(values, threshold: float = 0.5, dt: float = 0.1, *, time=None) -> Spi
     return _trains(x.size, idx, np.full(idx.size, _stamp(np.array([t]), dt)[0]), dt)
 
 
-def gaussian_population(values, n_per_input: int, t_max: float, dt: float = 0.1, *,
-                        x_min: float = 0.0, x_max: float = 1.0, beta: float = 1.5,
-                        r_min: float = 0.1, t_min=None) -> SpikeTrains:
+def gaussian_population(
+    values,
+    n_per_input: int,
+    t_max: float,
+    dt: float = 0.1,
+    *,
+    x_min: float = 0.0,
+    x_max: float = 1.0,
+    beta: float = 1.5,
+    r_min: float = 0.1,
+    t_min=None,
+) -> SpikeTrains:
     """Population code with Gaussian receptive fields (Bohte, Kok and La Poutre 2002).
 
     Each scalar input x is seen by M = ``n_per_input`` neurons with centres and width
@@ -192,18 +245,25 @@ def gaussian_population(values, n_per_input: int, t_max: float, dt: float = 0.1,
     """
     dt = _positive(dt, "gaussian_population.dt", "ms")
     x = checked_data(values, "gaussian_population.values")
-    if isinstance(n_per_input, bool) or not isinstance(n_per_input, (int, np.integer)) \
-            or n_per_input < 3:
-        input_error("gaussian_population.n_per_input", f"{n_per_input!r} is not an integer >= 3",
-              "use at least 3 receptive fields per input")
+    if (
+        isinstance(n_per_input, bool)
+        or not isinstance(n_per_input, (int, np.integer))
+        or n_per_input < 3
+    ):
+        input_error(
+            "gaussian_population.n_per_input",
+            f"{n_per_input!r} is not an integer >= 3",
+            "use at least 3 receptive fields per input",
+        )
     if not x_max > x_min:
-        input_error("gaussian_population.x_max", f"range [{x_min}, {x_max}] is empty",
-              "use x_max > x_min")
+        input_error(
+            "gaussian_population.x_max", f"range [{x_min}, {x_max}] is empty", "use x_max > x_min"
+        )
     m = int(n_per_input)
     j = np.arange(1, m + 1)
     mu = x_min + (2 * j - 3) / 2 * (x_max - x_min) / (m - 2)
     sigma = (x_max - x_min) / (_positive(beta, "gaussian_population.beta", "1") * (m - 2))
-    r = np.exp(-((x[:, None] - mu[None, :]) ** 2) / (2 * sigma ** 2)).reshape(-1)
+    r = np.exp(-((x[:, None] - mu[None, :]) ** 2) / (2 * sigma**2)).reshape(-1)
     t_max = _positive(t_max, "gaussian_population.t_max", "ms")
     t_min = dt if t_min is None else _positive(t_min, "gaussian_population.t_min", "ms")
     fire = np.flatnonzero(r >= r_min)
@@ -211,8 +271,9 @@ def gaussian_population(values, n_per_input: int, t_max: float, dt: float = 0.1,
     return _trains(x.size * m, fire, _stamp(t, dt), dt)
 
 
-def rank_order(values, dt: float = 0.1, *, spacing=None, t_start=None,
-               threshold: float = 0.0) -> SpikeTrains:
+def rank_order(
+    values, dt: float = 0.1, *, spacing=None, t_start=None, threshold: float = 0.0
+) -> SpikeTrains:
     """Rank-order code (Thorpe and Gautrais 1998): inputs with ``x > threshold`` spike once,
     in order of decreasing value, the k-th (k = 0, 1, ...) at ``t_start + k * spacing`` ms
     (defaults: t_start = dt, spacing = dt, one rank per step).  Ties keep index order."""
@@ -225,8 +286,9 @@ def rank_order(values, dt: float = 0.1, *, spacing=None, t_start=None,
     return _trains(x.size, order, _stamp(t0 + np.arange(order.size) * spacing, dt), dt)
 
 
-def delta(signal, threshold: float, dt: float = 0.1, *, sample_interval=None,
-          off: bool = True) -> SpikeTrains:
+def delta(
+    signal, threshold: float, dt: float = 0.1, *, sample_interval=None, off: bool = True
+) -> SpikeTrains:
     """Delta (send-on-delta, event-camera style) code of a sampled signal.
 
     ``signal`` has shape (samples, channels); sample k is taken at ``(k + 1) * sample_interval``
@@ -242,11 +304,17 @@ def delta(signal, threshold: float, dt: float = 0.1, *, sample_interval=None,
     dt = _positive(dt, "delta.dt", "ms")
     x = checked_data(signal, "delta.signal", ndim=2)
     thr = _positive(threshold, "delta.threshold", "signal units")
-    every = 1 if sample_interval is None else int(to_steps(
-        _positive(sample_interval, "delta.sample_interval", "ms"), dt))
+    every = (
+        1
+        if sample_interval is None
+        else int(to_steps(_positive(sample_interval, "delta.sample_interval", "ms"), dt))
+    )
     if sample_interval is not None and abs(every * dt - float(sample_interval)) > 1e-9 * dt:
-        input_error("delta.sample_interval", f"{sample_interval} ms is not a multiple of dt={dt} ms",
-              "use a multiple of dt")
+        input_error(
+            "delta.sample_interval",
+            f"{sample_interval} ms is not a multiple of dt={dt} ms",
+            "use a multiple of dt",
+        )
     n_samples, n = x.shape
     ref = x[0].copy() if n_samples else np.zeros(n)
     idx, stamps = [], []
@@ -261,15 +329,24 @@ def delta(signal, threshold: float, dt: float = 0.1, *, sample_interval=None,
             ch = np.flatnonzero(mask)
             idx.append(np.repeat(ch + base, m[ch]))
             stamps.append(np.full(int(m[ch].sum()), (k + 1) * every))
-    return _trains(2 * n if off else n, np.concatenate(idx or [[]]),
-                   np.concatenate(stamps or [[]]), dt)
+    return _trains(
+        2 * n if off else n, np.concatenate(idx or [[]]), np.concatenate(stamps or [[]]), dt
+    )
 
 
-def burst(values, dt: float = 0.1, *, n_max: int = 5, isi_min: float = 2.0,
-          isi_max: float = 10.0, t_start=None) -> SpikeTrains:
+def burst(
+    values,
+    dt: float = 0.1,
+    *,
+    n_max: int = 5,
+    isi_min: float = 2.0,
+    isi_max: float = 10.0,
+    t_start=None,
+) -> SpikeTrains:
     """Burst code (Park et al. 2019): input x in [0, 1] fires a burst of
 
-        n(x) = ceil(n_max * x) spikes,   inter-spike interval isi(x) = isi_max - (isi_max - isi_min) x
+        n(x) = ceil(n_max * x) spikes,
+        inter-spike interval isi(x) = isi_max - (isi_max - isi_min) x
 
     (ms), the k-th spike (k = 0..n-1) at ``t_start + k * isi(x)`` (t_start defaults to dt).
     ``isi_min >= dt`` so that a burst never collapses into one step."""
@@ -278,8 +355,11 @@ def burst(values, dt: float = 0.1, *, n_max: int = 5, isi_min: float = 2.0,
     isi_min = _positive(isi_min, "burst.isi_min", "ms")
     isi_max = _positive(isi_max, "burst.isi_max", "ms")
     if isi_min < dt or isi_max < isi_min:
-        input_error("burst.isi_min", f"intervals [{isi_min:g}, {isi_max:g}] ms with dt={dt:g} ms",
-              "use dt <= isi_min <= isi_max")
+        input_error(
+            "burst.isi_min",
+            f"intervals [{isi_min:g}, {isi_max:g}] ms with dt={dt:g} ms",
+            "use dt <= isi_min <= isi_max",
+        )
     if isinstance(n_max, bool) or not isinstance(n_max, (int, np.integer)) or n_max < 1:
         input_error("burst.n_max", f"{n_max!r} is not an integer >= 1", "use n_max >= 1")
     t0 = dt if t_start is None else _positive(t_start, "burst.t_start", "ms")
@@ -290,8 +370,9 @@ def burst(values, dt: float = 0.1, *, n_max: int = 5, isi_min: float = 2.0,
     return _trains(x.size, idx, _stamp(t0 + k * isi[idx], dt), dt)
 
 
-def phase(values, duration: float, dt: float = 0.1, *, bits: int = 8,
-          phase_steps: int = 1) -> SpikeTrains:
+def phase(
+    values, duration: float, dt: float = 0.1, *, bits: int = 8, phase_steps: int = 1
+) -> SpikeTrains:
     """Phase code (Kim et al. 2018, weighted spikes): x in [0, 1) is written in ``bits``
     binary digits, ``x ~ sum_k b_k 2^-(k+1)`` (most significant first, truncated).  Time is
     divided into periods of ``bits`` phases of ``phase_steps`` steps each; in every period the
@@ -329,13 +410,22 @@ def concatenate(trains, period: float) -> SpikeTrains:
         input_error("concatenate.trains", "no samples", "pass at least one SpikeTrains")
     size, dt = trains[0].size, trains[0].dt
     if any(t.size != size or t.dt != dt for t in trains):
-        input_error("concatenate.trains", "samples differ in size or dt", "encode every sample alike")
+        input_error(
+            "concatenate.trains", "samples differ in size or dt", "encode every sample alike"
+        )
     shift = int(to_steps(_positive(period, "concatenate.period", "ms"), dt))
     if abs(shift * dt - float(period)) > 1e-9 * dt:
-        input_error("concatenate.period", f"{period} ms is not a multiple of dt={dt} ms",
-              "use a multiple of dt")
-    return _trains(size, np.concatenate([t.indices for t in trains]),
-                   np.concatenate([t.stamps + n * shift for n, t in enumerate(trains)]), dt)
+        input_error(
+            "concatenate.period",
+            f"{period} ms is not a multiple of dt={dt} ms",
+            "use a multiple of dt",
+        )
+    return _trains(
+        size,
+        np.concatenate([t.indices for t in trains]),
+        np.concatenate([t.stamps + n * shift for n, t in enumerate(trains)]),
+        dt,
+    )
 
 
 def stack(trains) -> SpikeTrains:
@@ -345,5 +435,9 @@ def stack(trains) -> SpikeTrains:
     if not trains or any(t.dt != trains[0].dt for t in trains):
         input_error("stack.trains", "no trains, or trains with different dt", "encode with one dt")
     offsets = np.cumsum([0] + [t.size for t in trains])
-    return _trains(offsets[-1], np.concatenate([t.indices + o for t, o in zip(trains, offsets)]),
-                   np.concatenate([t.stamps for t in trains]), trains[0].dt)
+    return _trains(
+        offsets[-1],
+        np.concatenate([t.indices + o for t, o in zip(trains, offsets)]),
+        np.concatenate([t.stamps for t in trains]),
+        trains[0].dt,
+    )

@@ -4,6 +4,7 @@ Every failure a user can cause is a :class:`HubError` that names the field, the 
 and the fix.  Simulator exceptions are wrapped in :class:`BackendError` (``raise ... from``)
 so no raw NEST or Brian2 traceback reaches the user as the primary error.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -28,6 +28,7 @@ keys sorted, as ``NeuronModel.label`` and ``Rule.label`` spell them):
 
 The strings are the contract: a backend may declare them as plain strings.
 """
+
 from __future__ import annotations
 
 import re
@@ -39,9 +40,22 @@ from .errors import HubError
 if TYPE_CHECKING:  # pragma: no cover
     from .resolve import ResolvedNetwork
 
-__all__ = ["CURRENT_STEP", "FIXED", "POISSON_NATIVE", "RECEPTOR_INHIBITORY", "RECORD_SYNAPSE",
-           "SPIKE_SOURCE", "SYNAPSE_STATIC", "Feature", "FeatureError", "neuron", "parse",
-           "plasticity", "record", "required_features"]
+__all__ = [
+    "CURRENT_STEP",
+    "FIXED",
+    "POISSON_NATIVE",
+    "RECEPTOR_INHIBITORY",
+    "RECORD_SYNAPSE",
+    "SPIKE_SOURCE",
+    "SYNAPSE_STATIC",
+    "Feature",
+    "FeatureError",
+    "neuron",
+    "parse",
+    "plasticity",
+    "record",
+    "required_features",
+]
 
 SPIKE_SOURCE = "spike_source"
 CURRENT_STEP = "current:step"
@@ -51,8 +65,16 @@ RECEPTOR_INHIBITORY = "receptor:inhibitory"
 RECORD_SYNAPSE = "record:synapse"
 
 #: every feature that takes no label
-FIXED = frozenset({SPIKE_SOURCE, CURRENT_STEP, POISSON_NATIVE, SYNAPSE_STATIC,
-                   RECEPTOR_INHIBITORY, RECORD_SYNAPSE})
+FIXED = frozenset(
+    {
+        SPIKE_SOURCE,
+        CURRENT_STEP,
+        POISSON_NATIVE,
+        SYNAPSE_STATIC,
+        RECEPTOR_INHIBITORY,
+        RECORD_SYNAPSE,
+    }
+)
 
 _LABEL = r"[A-Za-z_][A-Za-z0-9_]*(?:\[[^\[\]]*\])?"
 _OPTION = re.compile(r"([a-z_][a-z0-9_]*)=([^,=\[\]\s]+)")
@@ -100,7 +122,8 @@ def parse(feature: str) -> Feature:
         raise FeatureError(
             f"unknown feature {feature!r}: expected one of {sorted(FIXED)}, "
             "'neuron:<label>', 'record:<label>.<variable>' or 'plasticity:<rule label>' "
-            "(label 'Kind' or 'Kind[key=value,...]'; see hub.features)")
+            "(label 'Kind' or 'Kind[key=value,...]'; see hub.features)"
+        )
     label = match.group("label")
     _check_label(feature, label)
     return Feature(family, label, match.groupdict().get("variable") or "")
@@ -109,18 +132,21 @@ def parse(feature: str) -> Feature:
 def _check_label(feature: str, label: str) -> None:
     if "[" not in label:
         return
-    options = label[label.index("[") + 1:-1].split(",")
+    options = label[label.index("[") + 1 : -1].split(",")
     keys = []
     for option in options:
         m = _OPTION.fullmatch(option)
         if m is None:
-            raise FeatureError(f"feature {feature!r}: option {option!r} of label {label!r} is "
-                               "not key=value")
+            raise FeatureError(
+                f"feature {feature!r}: option {option!r} of label {label!r} is not key=value"
+            )
         keys.append(m.group(1))
     if keys != sorted(set(keys)):
-        raise FeatureError(f"feature {feature!r}: the options of {label!r} must be unique and "
-                           f"sorted by key ({','.join(sorted(set(keys)))}), as model and rule "
-                           "labels spell them")
+        raise FeatureError(
+            f"feature {feature!r}: the options of {label!r} must be unique and "
+            f"sorted by key ({','.join(sorted(set(keys)))}), as model and rule "
+            "labels spell them"
+        )
 
 
 # the spelling of each family, in one place (the constructors below add validation)

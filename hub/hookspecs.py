@@ -3,6 +3,7 @@
 Hook argument names are frozen API: an implementation may accept fewer arguments than
 the spec; arguments are added, never renamed.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING

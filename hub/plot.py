@@ -7,6 +7,7 @@
 * weight histograms: the resolved weights of each projection (what every backend was
   given) and any recorded final weights.
 """
+
 from __future__ import annotations
 
 import os
@@ -54,11 +55,21 @@ def draw_rasters(cmp, axes, max_neurons: int = 400) -> None:
         total = sum(st.size for _, st in pops) or 1
         offset, ticks = 0, []
         for label, st in pops:
-            show = max(1, int(round(max_neurons * st.size / total))) if total > max_neurons \
+            show = (
+                max(1, int(round(max_neurons * st.size / total)))
+                if total > max_neurons
                 else st.size
+            )
             sel = st.indices < show
-            ax.scatter(st.times[sel], st.indices[sel] + offset, s=1.5, marker="|",
-                       color=colors[run.name], rasterized=True, linewidths=0.6)
+            ax.scatter(
+                st.times[sel],
+                st.indices[sel] + offset,
+                s=1.5,
+                marker="|",
+                color=colors[run.name],
+                rasterized=True,
+                linewidths=0.6,
+            )
             ticks.append((offset + show / 2, label))
             offset += show
             ax.axhline(offset - 0.5, color="0.8", lw=0.5)
@@ -83,8 +94,13 @@ def draw_population_rate(cmp, ax) -> None:
         counts = sum(stats.binned_counts(st, dur, bin_ms) for _, st in pops)
         n = sum(st.size for _, st in pops)
         edges = np.arange(len(counts) + 1) * bin_ms
-        ax.stairs(counts / n / (bin_ms * 1e-3), np.minimum(edges, dur), label=run.name,
-                  color=colors[run.name], linestyle=_styles(list(cmp.runs))[run.name])
+        ax.stairs(
+            counts / n / (bin_ms * 1e-3),
+            np.minimum(edges, dur),
+            label=run.name,
+            color=colors[run.name],
+            linestyle=_styles(list(cmp.runs))[run.name],
+        )
     ax.set_xlabel("time (ms)")
     ax.set_ylabel(f"population rate (Hz, {bin_ms:g} ms bins)")
     ax.legend(fontsize=8)
@@ -94,15 +110,25 @@ def draw_rate_histogram(cmp, ax) -> None:
     """Per-neuron rates; bins are whole multiples of the rate quantum 1/T (one spike)."""
     colors = _colors(list(cmp.runs))
     dur = cmp.model["duration_ms"]
-    rates = {r.name: np.concatenate([stats.neuron_rates(st, dur) for _, st in
-                                     _neuron_pops(cmp, r)] or [np.zeros(0)]) for r in _ran(cmp)}
+    rates = {
+        r.name: np.concatenate(
+            [stats.neuron_rates(st, dur) for _, st in _neuron_pops(cmp, r)] or [np.zeros(0)]
+        )
+        for r in _ran(cmp)
+    }
     top = max([x.max() for x in rates.values() if x.size] or [1.0])
     quantum = 1000.0 / dur
     width = quantum * max(1, int(np.ceil(top / 40 / quantum)))
     bins = (np.arange(int(top / width) + 2) - 0.5) * width
     for name, x in rates.items():
-        ax.hist(x, bins=bins, histtype="step", label=name, color=colors[name],
-                linestyle=_styles(list(cmp.runs))[name])
+        ax.hist(
+            x,
+            bins=bins,
+            histtype="step",
+            label=name,
+            color=colors[name],
+            linestyle=_styles(list(cmp.runs))[name],
+        )
     ax.set_xlabel("firing rate (Hz)")
     ax.set_ylabel("neurons")
     ax.legend(fontsize=8)
@@ -110,16 +136,25 @@ def draw_rate_histogram(cmp, ax) -> None:
 
 def draw_isi_histogram(cmp, ax) -> None:
     colors = _colors(list(cmp.runs))
-    isis = {r.name: np.concatenate([stats.isi(st) for _, st in _neuron_pops(cmp, r)]
-                                   or [np.zeros(0)]) for r in _ran(cmp)}
+    isis = {
+        r.name: np.concatenate([stats.isi(st) for _, st in _neuron_pops(cmp, r)] or [np.zeros(0)])
+        for r in _ran(cmp)
+    }
     isis = {k: v for k, v in isis.items() if v.size}
     if not isis:
         ax.text(0.5, 0.5, "no neuron fired twice", ha="center", transform=ax.transAxes)
     top = max([np.percentile(x, 99) for x in isis.values()] or [1.0])
     bins = np.linspace(0, max(top, 1.0), 51)
     for name, x in isis.items():
-        ax.hist(x, bins=bins, histtype="step", label=name, color=colors[name], density=True,
-                linestyle=_styles(list(cmp.runs))[name])
+        ax.hist(
+            x,
+            bins=bins,
+            histtype="step",
+            label=name,
+            color=colors[name],
+            density=True,
+            linestyle=_styles(list(cmp.runs))[name],
+        )
     ax.set_xlabel("inter-spike interval (ms)")
     ax.set_ylabel("density")
     if isis:
@@ -139,24 +174,35 @@ def draw_weights(cmp, ax) -> bool:
                 continue
             lo, hi = float(proj.weight.min()), float(proj.weight.max())
             if lo == hi:
-                single.append(f"{proj.label}: {lo:g} {post.model.weight_unit} "
-                              f"x {proj.n}")
+                single.append(f"{proj.label}: {lo:g} {post.model.weight_unit} x {proj.n}")
                 continue
             ax.hist(proj.weight, bins=40, histtype="step", label=f"{proj.label} (given)")
             drawn = True
     colors = _colors(list(cmp.runs))
     for run in _ran(cmp):
         for label, w in stats.weights_of(run.results).items():
-            ax.hist(np.ravel(w), bins=40, histtype="stepfilled", alpha=0.3,
-                    color=colors[run.name], label=f"{label} on {run.name} (final)")
+            ax.hist(
+                np.ravel(w),
+                bins=40,
+                histtype="stepfilled",
+                alpha=0.3,
+                color=colors[run.name],
+                label=f"{label} on {run.name} (final)",
+            )
             drawn = True
     if drawn:
         ax.set_xlabel("weight (unit of the target: nA or uS)")
         ax.set_ylabel("synapses")
         ax.legend(fontsize=7)
     if single:
-        ax.text(0.02, 0.98, "one weight per projection:\n" + "\n".join(single),
-                transform=ax.transAxes, va="top", fontsize=8)
+        ax.text(
+            0.02,
+            0.98,
+            "one weight per projection:\n" + "\n".join(single),
+            transform=ax.transAxes,
+            va="top",
+            fontsize=8,
+        )
         if not drawn:
             ax.set_xticks([])
             ax.set_yticks([])
@@ -172,8 +218,9 @@ def comparison_figures(cmp, max_neurons: int = 400) -> dict:
     figs = {}
     if not runs:
         return figs
-    fig, axes = plt.subplots(1, len(runs), figsize=(4.5 * len(runs), 4), sharey=True,
-                             squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(
+        1, len(runs), figsize=(4.5 * len(runs), 4), sharey=True, squeeze=False, layout="constrained"
+    )
     draw_rasters(cmp, axes[0], max_neurons)
     figs["Rasters"] = fig
     fig, axes = plt.subplots(1, 3, figsize=(15, 3.8), layout="constrained")
@@ -206,8 +253,13 @@ def plot_comparison(cmp, path=None, max_neurons: int = 400, dpi: int = 100):
         if not draw_weights(cmp, low[3]):
             low[3].set_axis_off()
     else:
-        top.text(0.5, 0.5, "no backend ran: " + "; ".join(
-            f"{k} {v}" for k, v in cmp.failed.items()), ha="center", wrap=True)
+        top.text(
+            0.5,
+            0.5,
+            "no backend ran: " + "; ".join(f"{k} {v}" for k, v in cmp.failed.items()),
+            ha="center",
+            wrap=True,
+        )
     label = cmp.model.get("label") or "network"
     fig.suptitle(f"{label}: " + ", ".join(f"{r.name} {r.status}" for r in cmp.runs.values()))
     if path is not None:

@@ -6,6 +6,7 @@ distribution (a :class:`PluginError` with ``strict=True``).  ``SNN_HUB_DISABLE_P
 turns discovery off; ``SNN_HUB_PLUGINS=mod1,mod2`` then names modules to load explicitly.
 ``SNN_HUB_TRACE=1`` traces hook calls to stderr.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -75,8 +76,9 @@ class HubPluginManager(pluggy.PluginManager):
         (``hub_register_translations``), merged in registration order."""
         if backend_name not in self._translations:
             merged: dict = {}
-            for impl, entries in _call_each(self, "hub_register_translations",
-                                            backend_name=backend_name):
+            for impl, entries in _call_each(
+                self, "hub_register_translations", backend_name=backend_name
+            ):
                 merged.update(entries or {})
             self._translations[backend_name] = merged
         return dict(self._translations[backend_name])
@@ -85,16 +87,19 @@ class HubPluginManager(pluggy.PluginManager):
         """A new backend object for ``name``, handed its translation extras."""
         specs = self.backend_specs()
         if name not in specs:
-            raise HubError(f"backend: unknown backend {name!r}; must be one of "
-                           f"{', '.join(sorted(specs)) or '(none installed)'}"
-                           " (see `snn-hub backends`)")
+            raise HubError(
+                f"backend: unknown backend {name!r}; must be one of "
+                f"{', '.join(sorted(specs)) or '(none installed)'}"
+                " (see `snn-hub backends`)"
+            )
         backend = specs[name].backend_class()
         backend.translations = self.translations(name)
         return backend
 
 
-def make_plugin_manager(autoload: bool | None = None, strict: bool = False,
-                        plugins=()) -> HubPluginManager:
+def make_plugin_manager(
+    autoload: bool | None = None, strict: bool = False, plugins=()
+) -> HubPluginManager:
     """A new plugin manager with the hub's hookspecs, core hooks and discovered plugins."""
     pm = HubPluginManager()
     pm.add_hookspecs(hookspecs)
@@ -132,8 +137,10 @@ def _register(pm, load, name, dist, target, strict):
         pm.register(plugin, name=name)
         pm.distributions[name] = dist
     except Exception as exc:  # any import-time failure of foreign code
-        msg = (f"snn-hub plugin {target!r} from distribution {dist!r} failed to load: "
-               f"{type(exc).__name__}: {exc}")
+        msg = (
+            f"snn-hub plugin {target!r} from distribution {dist!r} failed to load: "
+            f"{type(exc).__name__}: {exc}"
+        )
         if strict:
             raise PluginError(msg) from exc
         warnings.warn(msg, PluginLoadWarning, stacklevel=3)
@@ -149,8 +156,7 @@ def _check_pending(pm, strict):
         except pluggy.PluginValidationError as exc:
             name = pm.get_name(exc.plugin) or "?"
             dist = pm.distributions.get(name, name)
-            msg = (f"snn-hub plugin {name!r} from distribution {dist!r} failed to load: "
-                   f"{exc}")
+            msg = f"snn-hub plugin {name!r} from distribution {dist!r} failed to load: {exc}"
             if strict:
                 raise PluginError(msg) from exc
             warnings.warn(msg, PluginLoadWarning, stacklevel=3)
@@ -200,9 +206,12 @@ def _call_each(pm, hook: str, **kwargs):
             args = {k: v for k, v in kwargs.items() if k in impl.argnames}
             yield impl, impl.function(**args)
         except Exception as exc:
-            warnings.warn(f"snn-hub plugin {impl.plugin_name!r} (distribution {dist!r}) failed "
-                          f"in {hook}: {type(exc).__name__}: {exc}", PluginLoadWarning,
-                          stacklevel=3)
+            warnings.warn(
+                f"snn-hub plugin {impl.plugin_name!r} (distribution {dist!r}) failed "
+                f"in {hook}: {type(exc).__name__}: {exc}",
+                PluginLoadWarning,
+                stacklevel=3,
+            )
 
 
 def _collect_backends(pm) -> dict[str, BackendSpec]:
@@ -211,12 +220,20 @@ def _collect_backends(pm) -> dict[str, BackendSpec]:
         dist = pm.distributions.get(impl.plugin_name, impl.plugin_name)
         for spec in specs or []:
             version = spec.version or _dist_version(dist)
-            spec = BackendSpec(spec.name, spec.backend_class, spec.description, spec.url,
-                               spec.distribution or dist, version)
+            spec = BackendSpec(
+                spec.name,
+                spec.backend_class,
+                spec.description,
+                spec.url,
+                spec.distribution or dist,
+                version,
+            )
             if spec.name in found and found[spec.name].distribution != spec.distribution:
-                raise PluginError(f"backend name {spec.name!r} is registered by two "
-                                  f"distributions: {found[spec.name].distribution!r} and "
-                                  f"{spec.distribution!r}; uninstall one of them")
+                raise PluginError(
+                    f"backend name {spec.name!r} is registered by two "
+                    f"distributions: {found[spec.name].distribution!r} and "
+                    f"{spec.distribution!r}; uninstall one of them"
+                )
             found[spec.name] = spec
     return found
 
@@ -231,9 +248,11 @@ def _collect_kinds(pm) -> dict[str, type]:
         for cls in found or []:
             kind = getattr(cls, "kind", None)
             if not isinstance(kind, str) or "." not in kind:
-                raise PluginError(f"plugin {impl.plugin_name!r} (distribution {dist!r}) "
-                                  f"registers kind {kind!r} of {cls!r}: a plugin kind needs a "
-                                  "namespaced class attribute kind = 'vendor.Name'")
+                raise PluginError(
+                    f"plugin {impl.plugin_name!r} (distribution {dist!r}) "
+                    f"registers kind {kind!r} of {cls!r}: a plugin kind needs a "
+                    "namespaced class attribute kind = 'vendor.Name'"
+                )
             classes.append(cls)
     return kinds_of(classes)
 

@@ -9,6 +9,7 @@ when the stream is a terminal, otherwise only once the run has taken ``delay`` s
 (a short run in a log stays quiet).  On a terminal it redraws one line (``\\r``); in a log
 it prints one line per ``log_step`` of progress.
 """
+
 from __future__ import annotations
 
 import sys
@@ -18,8 +19,16 @@ import time
 class ProgressBar:
     """A callable ``progress(fraction)`` that draws ``label [#####-----]  50%  1.2 s``."""
 
-    def __init__(self, label: str = "", stream=None, width: int = 30, delay: float = 2.0,
-                 interval: float = 0.1, log_step: float = 0.1, clock=time.monotonic):
+    def __init__(
+        self,
+        label: str = "",
+        stream=None,
+        width: int = 30,
+        delay: float = 2.0,
+        interval: float = 0.1,
+        log_step: float = 0.1,
+        clock=time.monotonic,
+    ):
         self.label = label
         self.stream = stream if stream is not None else sys.stderr
         self.width = width
@@ -48,16 +57,20 @@ class ProgressBar:
                 return
             self.shown = True
         if self.tty:
-            if (fraction < 1.0 and now - self._last_draw < self.interval) \
-                    or (fraction >= 1.0 and self._last_draw >= 0 and self._drawn_full):
+            if (fraction < 1.0 and now - self._last_draw < self.interval) or (
+                fraction >= 1.0 and self._last_draw >= 0 and self._drawn_full
+            ):
                 return
             self._drawn_full = fraction >= 1.0
             self._last_draw = now
             self._write("\r" + self.render(now))
         else:
             # a log: one line per log_step, never a carriage return
-            if self._last_logged >= 1.0 or (self._last_logged >= 0 and fraction < 1.0
-                                            and fraction - self._last_logged < self.log_step):
+            if self._last_logged >= 1.0 or (
+                self._last_logged >= 0
+                and fraction < 1.0
+                and fraction - self._last_logged < self.log_step
+            ):
                 return
             self._last_logged = fraction
             self._write(self.render(now) + "\n")

@@ -14,6 +14,7 @@ Units are NEST's: ms, mV, pA, pF, nS.  Sources: ``libnestutil/iaf_propagator.cpp
 ``libnestutil/numerics.h``, ``nestkernel/nest_time.h`` and the ``pre_run_hook`` of each
 model (NEST v3.10), see /work/notes/nest_models.md.
 """
+
 from __future__ import annotations
 
 import math
@@ -91,8 +92,9 @@ class IAFPropagator:
         self._expm1 = _EXPM1[expm1_impl]
         diff = self.tau_m - self.tau_syn
         ts, tm = self.tau_syn, self.tau_m
-        self.h_min_regular = (self.NUMERICAL_STABILITY_FACTOR * tm * tm / abs(diff)
-                              if diff != 0.0 else math.inf)
+        self.h_min_regular = (
+            self.NUMERICAL_STABILITY_FACTOR * tm * tm / abs(diff) if diff != 0.0 else math.inf
+        )
         if diff != 0.0:
             self.beta = ts * tm / diff
         else:
@@ -106,7 +108,7 @@ class IAFPropagator:
     def _evaluate_p32(self, h: float):
         exp_h_tau_syn = math.exp(-h * self.inv_tau_syn)
         expm1_h_tau = self._expm1(h * self.inv_beta)
-        p32 = self.gamma * exp_h_tau_syn * expm1_h_tau     # inf * 0 = nan when singular
+        p32 = self.gamma * exp_h_tau_syn * expm1_h_tau  # inf * 0 = nan when singular
         if _isnormal(p32) and p32 > 0:
             return p32, exp_h_tau_syn, expm1_h_tau, math.nan
         exp_h_tau = math.exp(-h * self.inv_tau_m)
@@ -146,11 +148,18 @@ def iaf_psc_alpha(h, tau_m, c_m, tau_ex, tau_in, expm1_impl="nest") -> dict[str,
     p31ex, p32ex = IAFPropagator(tau_ex, tau_m, c_m, expm1_impl).p31_p32(h)
     p31in, p32in = IAFPropagator(tau_in, tau_m, c_m, expm1_impl).p31_p32(h)
     return {
-        "P11ex": p11ex, "P22ex": p11ex, "P11in": p11in, "P22in": p11in,
+        "P11ex": p11ex,
+        "P22ex": p11ex,
+        "P11in": p11in,
+        "P22in": p11in,
         "expm1_tau_m": em1(-h / tau_m),
         "P30": -tau_m / c_m * em1(-h / tau_m),
-        "P21ex": h * p11ex, "P21in": h * p11in,
-        "P31ex": p31ex, "P32ex": p32ex, "P31in": p31in, "P32in": p32in,
+        "P21ex": h * p11ex,
+        "P21in": h * p11in,
+        "P31ex": p31ex,
+        "P32ex": p32ex,
+        "P31in": p31in,
+        "P32in": p32in,
         "EPSCInitialValue": 1.0 * math.e / tau_ex,
         "IPSCInitialValue": 1.0 * math.e / tau_in,
     }
@@ -166,8 +175,11 @@ def per_neuron(fn, columns: dict[str, np.ndarray], **fixed) -> dict[str, np.ndar
     once per distinct combination; returns name -> float64 array."""
     names = list(columns)
     n = len(next(iter(columns.values()))) if columns else 0
-    table = np.column_stack([np.asarray(columns[k], float) for k in names]) if n else \
-        np.zeros((0, len(names)))
+    table = (
+        np.column_stack([np.asarray(columns[k], float) for k in names])
+        if n
+        else np.zeros((0, len(names)))
+    )
     uniq, inverse = np.unique(table, axis=0, return_inverse=True)
     rows = [fn(**{k: float(v) for k, v in zip(names, row)}, **fixed) for row in uniq]
     keys = list(rows[0]) if rows else []
@@ -187,5 +199,8 @@ def hh_steady_state(v: np.ndarray, v_offset: np.ndarray) -> dict[str, np.ndarray
     beta_m = 0.28 * (u - 40.0) / (np.exp((u - 40.0) / 5.0) - 1.0)
     alpha_h = 0.128 * np.exp((17.0 - u) / 18.0)
     beta_h = 4.0 / (1.0 + np.exp((40.0 - u) / 5.0))
-    return {"m": alpha_m / (alpha_m + beta_m), "h": alpha_h / (alpha_h + beta_h),
-            "n": alpha_n / (alpha_n + beta_n)}
+    return {
+        "m": alpha_m / (alpha_m + beta_m),
+        "h": alpha_h / (alpha_h + beta_h),
+        "n": alpha_n / (alpha_n + beta_n),
+    }

@@ -19,6 +19,7 @@ docs/semantics.md):
 * current sources switch at step ends: amplitude a from time t applies to the integration
   steps that end at k*dt > round(t/dt)*dt.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -30,8 +31,14 @@ import numpy as np
 
 from .errors import Diagnostic, ValidationError
 from .ir import units
-from .ir.connectors import (AllToAll, FixedInDegree, FixedOutDegree, FixedProbability,
-                            FromArrays, OneToOne)
+from .ir.connectors import (
+    AllToAll,
+    FixedInDegree,
+    FixedOutDegree,
+    FixedProbability,
+    FromArrays,
+    OneToOne,
+)
 from .ir.neurons import NeuronModel
 from .ir.random import Distribution
 from .ir.rule_checks import rule_values
@@ -75,9 +82,9 @@ class ResolvedSource:
     indices: np.ndarray
     stamps: np.ndarray
     native: bool = False
-    rate: np.ndarray | None = None     # Hz, per neuron (native only)
-    first_step: int = 1                # first stamp that may carry spikes (native only)
-    last_step: int = 0                 # last stamp that may carry spikes (native only)
+    rate: np.ndarray | None = None  # Hz, per neuron (native only)
+    first_step: int = 1  # first stamp that may carry spikes (native only)
+    last_step: int = 0  # last stamp that may carry spikes (native only)
 
     def expected_count(self, dt: float) -> np.ndarray:
         """Native: mean number of spikes per neuron over the run."""
@@ -97,9 +104,9 @@ class ResolvedRule:
     """A learning rule with every parameter a float in canonical units (``weight``
     parameters in the target's weight unit, as magnitudes)."""
 
-    rule: object             # the hub.ir.plasticity.Rule (kind, options, equations)
+    rule: object  # the hub.ir.plasticity.Rule (kind, options, equations)
     params: dict[str, float]
-    modulator: str | None = None      # DopamineSTDP: label of the dopamine population
+    modulator: str | None = None  # DopamineSTDP: label of the dopamine population
     modulator_delay_steps: int = 1
 
     @property
@@ -116,9 +123,9 @@ class ResolvedProjection:
     label: str
     pre: str
     post: str
-    pre_idx: np.ndarray      # int64
-    post_idx: np.ndarray     # int64
-    weight: np.ndarray       # float64, canonical weight unit of the target
+    pre_idx: np.ndarray  # int64
+    post_idx: np.ndarray  # int64
+    weight: np.ndarray  # float64, canonical weight unit of the target
     delay_steps: np.ndarray  # int64 >= 1
     receptor: str
     rule: ResolvedRule | None = None
@@ -163,7 +170,7 @@ class ResolvedSynapseProbe(_Sampled):
     projection: str
     variable: str
     interval_steps: int
-    indices: np.ndarray      # positions in the projection's connection list
+    indices: np.ndarray  # positions in the projection's connection list
 
 
 @dataclass
@@ -193,8 +200,7 @@ class ResolvedNetwork:
 
 def stream(seed: int, *keys) -> np.random.Generator:
     """An independent generator for (seed, keys): stable across runs and platforms."""
-    words = [int.from_bytes(hashlib.sha256(str(k).encode()).digest()[:4], "little")
-             for k in keys]
+    words = [int.from_bytes(hashlib.sha256(str(k).encode()).digest()[:4], "little") for k in keys]
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, *words])))
 
 
@@ -204,11 +210,15 @@ def resolve(network, duration: float) -> ResolvedNetwork:
     dt = float(units.convert(network.dt, "ms"))
     duration = float(units.convert(duration, "ms"))
     if not math.isfinite(duration) or duration <= 0:
-        raise ValidationError(Diagnostic("duration", f"{duration} ms must be positive",
-                                         "run for a duration > 0 ms"))
+        raise ValidationError(
+            Diagnostic("duration", f"{duration} ms must be positive", "run for a duration > 0 ms")
+        )
     steps = int(to_steps(duration, dt))
-    seed = network.seed if network.seed is not None else int(
-        np.random.SeedSequence().generate_state(1)[0])
+    seed = (
+        network.seed
+        if network.seed is not None
+        else int(np.random.SeedSequence().generate_state(1)[0])
+    )
     out = ResolvedNetwork(dt, int(seed), steps, label=network.label)
     for pop in network.populations:
         if pop.is_source:
@@ -232,12 +242,18 @@ def resolve(network, duration: float) -> ResolvedNetwork:
         n = projections[probe.projection].n
         idx = np.arange(n) if probe.indices is None else np.asarray(probe.indices, np.int64)
         if idx.size and idx.max() >= n:
-            raise ValidationError(Diagnostic(
-                f"synapse probe {probe.projection}.{probe.variable}.indices",
-                f"synapse index {int(idx.max())} but the projection has {n} synapses",
-                f"use indices in [0, {n})"))
-        out.synapse_probes.append(ResolvedSynapseProbe(probe.projection, probe.variable,
-                                                       _interval_steps(probe.interval, dt), idx))
+            raise ValidationError(
+                Diagnostic(
+                    f"synapse probe {probe.projection}.{probe.variable}.indices",
+                    f"synapse index {int(idx.max())} but the projection has {n} synapses",
+                    f"use indices in [0, {n})",
+                )
+            )
+        out.synapse_probes.append(
+            ResolvedSynapseProbe(
+                probe.projection, probe.variable, _interval_steps(probe.interval, dt), idx
+            )
+        )
     return out
 
 
@@ -249,8 +265,10 @@ def _current_steps(src) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - 
 
 @_current_steps.register
 def _(src: StepCurrentSource):
-    return (np.atleast_1d(np.asarray(units.convert(src.times, "ms"), float)),
-            np.atleast_1d(np.asarray(units.convert(src.amplitudes, "nA"), float)))
+    return (
+        np.atleast_1d(np.asarray(units.convert(src.times, "ms"), float)),
+        np.atleast_1d(np.asarray(units.convert(src.amplitudes, "nA"), float)),
+    )
 
 
 @_current_steps.register
@@ -287,8 +305,16 @@ def _values(value, unit, n, rng_keys, seed) -> np.ndarray:
 
 def _resolve_population(pop, seed) -> ResolvedPopulation:
     model = pop.model
-    params = {p.name: _values(model.values.get(p.name, p.default), p.unit, pop.size,
-                              (pop.label, "param", p.name), seed) for p in model.parameters}
+    params = {
+        p.name: _values(
+            model.values.get(p.name, p.default),
+            p.unit,
+            pop.size,
+            (pop.label, "param", p.name),
+            seed,
+        )
+        for p in model.parameters
+    }
     initial = {}
     for s in model.state:
         value = pop.initial_values.get(s.name, s.initial)
@@ -311,8 +337,9 @@ def _draw_source(src, pop, dt, steps, seed) -> ResolvedSource:  # pragma: no cov
 
 def _sorted_events(pop, idx, stamps) -> ResolvedSource:
     order = np.lexsort((idx, stamps))
-    return ResolvedSource(pop.label, pop.size, idx[order].astype(np.int64),
-                          stamps[order].astype(np.int64))
+    return ResolvedSource(
+        pop.label, pop.size, idx[order].astype(np.int64), stamps[order].astype(np.int64)
+    )
 
 
 @_draw_source.register
@@ -320,8 +347,11 @@ def _(src: SpikeTimes, pop, dt, steps, seed) -> ResolvedSource:
     """Stamp round(t/dt) for each time t; one list for all neurons or one per neuron."""
     times = src.times
     nested = len(times) > 0 and all(np.ndim(t) == 1 for t in times)
-    trains = [np.asarray(units.convert(t, "ms"), float) for t in times] if nested else \
-        [np.asarray(units.convert(times, "ms"), float)] * pop.size
+    trains = (
+        [np.asarray(units.convert(t, "ms"), float) for t in times]
+        if nested
+        else [np.asarray(units.convert(times, "ms"), float)] * pop.size
+    )
     idx = np.repeat(np.arange(pop.size), [len(t) for t in trains])
     stamps = _stamp(np.concatenate(trains), dt) if len(idx) else np.zeros(0, np.int64)
     keep = stamps <= steps
@@ -335,8 +365,16 @@ def _(src: PoissonSource, pop, dt, steps, seed) -> ResolvedSource:
     if src.native:
         rate, first, last = poisson_window(src, pop.size, dt, steps)
         empty = np.zeros(0, np.int64)
-        return ResolvedSource(pop.label, pop.size, empty, empty.copy(), native=True,
-                              rate=rate.copy(), first_step=first, last_step=last)
+        return ResolvedSource(
+            pop.label,
+            pop.size,
+            empty,
+            empty.copy(),
+            native=True,
+            rate=rate.copy(),
+            first_step=first,
+            last_step=last,
+        )
     idx, stamps = _poisson(src, pop.size, dt, steps, stream(seed, pop.label, "poisson"))
     return _sorted_events(pop, idx, stamps)
 
@@ -384,7 +422,7 @@ def _poisson(src: PoissonSource, n, dt, steps, rng):
 
 def _counts(lam, n, first, last, rng):
     all_idx, all_st = [], []
-    chunk = max(1, int(2e6 // max(n, 1)))     # 16 MB of counts at a time
+    chunk = max(1, int(2e6 // max(n, 1)))  # 16 MB of counts at a time
     for s0 in range(first, last + 1, chunk):
         s1 = min(last + 1, s0 + chunk)
         counts = rng.poisson(lam, size=(s1 - s0, n))
@@ -412,13 +450,24 @@ def _resolve_projection(proj, out: ResolvedNetwork, dt, seed) -> ResolvedProject
     target = out.populations[proj.post].model
     loc = f"projection {proj.label!r}"
     wv, dv = c.synapse_values(syn)
-    weight = _per_synapse(wv, target.weight_unit, len(pre), order, (proj.label, "weight"),
-                          seed, f"{loc}.weight")
-    delay = _per_synapse(dt if dv is None else dv, "ms", len(pre), order,
-                         (proj.label, "delay"), seed, f"{loc}.delay")
+    weight = _per_synapse(
+        wv, target.weight_unit, len(pre), order, (proj.label, "weight"), seed, f"{loc}.weight"
+    )
+    delay = _per_synapse(
+        dt if dv is None else dv, "ms", len(pre), order, (proj.label, "delay"), seed, f"{loc}.delay"
+    )
     steps = np.maximum(1, to_steps(delay, dt)).astype(np.int64)
-    return ResolvedProjection(proj.label, proj.pre, proj.post, pre, post, weight, steps,
-                              syn.receptor, _resolve_rule(syn, target, dt))
+    return ResolvedProjection(
+        proj.label,
+        proj.pre,
+        proj.post,
+        pre,
+        post,
+        weight,
+        steps,
+        syn.receptor,
+        _resolve_rule(syn, target, dt),
+    )
 
 
 @singledispatch
@@ -442,8 +491,10 @@ def _(c: OneToOne, n_pre, n_post, no_self, rng):
 
 @connect.register
 def _(c: AllToAll, n_pre, n_post, no_self, rng):
-    pre, post = (a.ravel().astype(np.int64) for a in
-                 np.meshgrid(np.arange(n_pre), np.arange(n_post), indexing="ij"))
+    pre, post = (
+        a.ravel().astype(np.int64)
+        for a in np.meshgrid(np.arange(n_pre), np.arange(n_post), indexing="ij")
+    )
     if no_self:
         keep = pre != post
         pre, post = pre[keep], post[keep]
@@ -496,9 +547,13 @@ def _per_synapse(value, unit, n, order, keys, seed, loc):
         return _values(value, unit, n, keys, seed)
     arr = np.asarray(units.convert(value, unit), float)
     if arr.size != n:
-        raise ValidationError(Diagnostic(loc, f"{arr.size} values for {n} connections",
-                                         "give a scalar, a distribution or one value per "
-                                         "connection"))
+        raise ValidationError(
+            Diagnostic(
+                loc,
+                f"{arr.size} values for {n} connections",
+                "give a scalar, a distribution or one value per connection",
+            )
+        )
     return arr if order is None else arr[order]
 
 

@@ -3,6 +3,7 @@
 Spike times are kept as integer stamps on the dt grid (time = stamp * dt, the end of the
 step in which the threshold was crossed), so equality between backends is exact.
 """
+
 from __future__ import annotations
 
 import json
@@ -35,9 +36,13 @@ class SpikeTrains:
         return len(self.stamps)
 
     def __eq__(self, other):
-        return (isinstance(other, SpikeTrains) and self.size == other.size
-                and self.dt == other.dt and np.array_equal(self.indices, other.indices)
-                and np.array_equal(self.stamps, other.stamps))
+        return (
+            isinstance(other, SpikeTrains)
+            and self.size == other.size
+            and self.dt == other.dt
+            and np.array_equal(self.indices, other.indices)
+            and np.array_equal(self.stamps, other.stamps)
+        )
 
     def per_neuron(self) -> list[np.ndarray]:
         """Spike times (ms) of each neuron."""
@@ -100,8 +105,10 @@ class Results:
         except KeyError:
             from .errors import HubError
 
-            raise HubError(f"population: no spikes recorded for {population!r}; recorded: "
-                           f"{sorted(self.spike_trains)} (use net.record(pop, 'spikes'))")
+            raise HubError(
+                f"population: no spikes recorded for {population!r}; recorded: "
+                f"{sorted(self.spike_trains)} (use net.record(pop, 'spikes'))"
+            )
 
     def signal(self, population: str, variable: str) -> Signal:
         try:
@@ -109,8 +116,10 @@ class Results:
         except KeyError:
             from .errors import HubError
 
-            raise HubError(f"signal: {population}.{variable} was not recorded; recorded: "
-                           f"{sorted('.'.join(k) for k in self.signals)}")
+            raise HubError(
+                f"signal: {population}.{variable} was not recorded; recorded: "
+                f"{sorted('.'.join(k) for k in self.signals)}"
+            )
 
     def weights(self, projection: str) -> np.ndarray:
         """Final weight of every synapse of a plastic ``projection`` (after the last
@@ -123,9 +132,11 @@ class Results:
         except KeyError:
             from .errors import HubError
 
-            raise HubError(f"projection: no final {variable!r} for {projection!r}; available: "
-                           f"{sorted('.'.join(k) for k in self.synapse_state)} (only plastic "
-                           "projections report synapse state)")
+            raise HubError(
+                f"projection: no final {variable!r} for {projection!r}; available: "
+                f"{sorted('.'.join(k) for k in self.synapse_state)} (only plastic "
+                "projections report synapse state)"
+            )
 
     def synapse_signal(self, projection: str, variable: str = "weight") -> Signal:
         try:
@@ -133,9 +144,11 @@ class Results:
         except KeyError:
             from .errors import HubError
 
-            raise HubError(f"synapse_signal: {projection}.{variable} was not recorded; recorded: "
-                           f"{sorted('.'.join(k) for k in self.synapse_signals)} "
-                           "(use net.record(projection, 'weight', interval=...))")
+            raise HubError(
+                f"synapse_signal: {projection}.{variable} was not recorded; recorded: "
+                f"{sorted('.'.join(k) for k in self.synapse_signals)} "
+                "(use net.record(projection, 'weight', interval=...))"
+            )
 
     @property
     def backend(self) -> str:
@@ -149,47 +162,80 @@ class Results:
         import quantities as pq
 
         t_stop = self.provenance.get("duration", 0.0)
-        block = neo.Block(name=self.provenance.get("label", ""),
-                          **{f"hub_{k}": str(v) for k, v in self.provenance.items()})
+        block = neo.Block(
+            name=self.provenance.get("label", ""),
+            **{f"hub_{k}": str(v) for k, v in self.provenance.items()},
+        )
         seg = neo.Segment(name=f"run on {self.backend}")
         block.segments.append(seg)
         for label, st in self.spike_trains.items():
             for i, times in enumerate(st.per_neuron()):
-                seg.spiketrains.append(neo.SpikeTrain(times * pq.ms, t_stop=t_stop * pq.ms,
-                                                      name=f"{label}[{i}]", population=label,
-                                                      index=i))
+                seg.spiketrains.append(
+                    neo.SpikeTrain(
+                        times * pq.ms,
+                        t_stop=t_stop * pq.ms,
+                        name=f"{label}[{i}]",
+                        population=label,
+                        index=i,
+                    )
+                )
         for (label, var), sig in self.signals.items():
             if not len(sig.times):
                 continue
-            step = sig.times[1] - sig.times[0] if len(sig.times) > 1 else \
-                self.provenance.get("dt", 0.1)
+            step = (
+                sig.times[1] - sig.times[0]
+                if len(sig.times) > 1
+                else self.provenance.get("dt", 0.1)
+            )
             unit = {"nA": pq.nA, "uS": pq.uS, "mV": pq.mV, "mV/ms": pq.mV / pq.ms}.get(
-                sig.unit, pq.dimensionless)
-            seg.analogsignals.append(neo.AnalogSignal(
-                sig.values, units=unit, t_start=sig.times[0] * pq.ms,
-                sampling_period=step * pq.ms, name=f"{label}.{var}", population=label,
-                variable=var, channel_index=sig.indices))
+                sig.unit, pq.dimensionless
+            )
+            seg.analogsignals.append(
+                neo.AnalogSignal(
+                    sig.values,
+                    units=unit,
+                    t_start=sig.times[0] * pq.ms,
+                    sampling_period=step * pq.ms,
+                    name=f"{label}.{var}",
+                    population=label,
+                    variable=var,
+                    channel_index=sig.indices,
+                )
+            )
         return block
 
     def save(self, path) -> str:
         """Write to ``path`` (``.npz``) atomically: no half-written result files."""
         arrays: dict[str, np.ndarray] = {}
-        meta: dict[str, Any] = {"timings": self.timings, "provenance": self.provenance,
-                                "spikes": {}, "signals": [], "extra": self.extra}
+        meta: dict[str, Any] = {
+            "timings": self.timings,
+            "provenance": self.provenance,
+            "spikes": {},
+            "signals": [],
+            "extra": self.extra,
+        }
         for k, (label, st) in enumerate(self.spike_trains.items()):
             arrays[f"s{k}_i"], arrays[f"s{k}_t"] = st.indices, st.stamps
             meta["spikes"][label] = {"key": f"s{k}", "size": st.size, "dt": st.dt}
         for k, ((label, var), sig) in enumerate(self.signals.items()):
-            arrays[f"g{k}_t"], arrays[f"g{k}_i"], arrays[f"g{k}_v"] = \
-                sig.times, sig.indices, sig.values
-            meta["signals"].append({"key": f"g{k}", "population": label, "variable": var,
-                                    "unit": sig.unit})
+            arrays[f"g{k}_t"], arrays[f"g{k}_i"], arrays[f"g{k}_v"] = (
+                sig.times,
+                sig.indices,
+                sig.values,
+            )
+            meta["signals"].append(
+                {"key": f"g{k}", "population": label, "variable": var, "unit": sig.unit}
+            )
         meta["synapse_signals"], meta["synapse_state"] = [], []
         for k, ((label, var), sig) in enumerate(self.synapse_signals.items()):
-            arrays[f"w{k}_t"], arrays[f"w{k}_i"], arrays[f"w{k}_v"] = \
-                sig.times, sig.indices, sig.values
-            meta["synapse_signals"].append({"key": f"w{k}", "projection": label,
-                                            "variable": var, "unit": sig.unit})
+            arrays[f"w{k}_t"], arrays[f"w{k}_i"], arrays[f"w{k}_v"] = (
+                sig.times,
+                sig.indices,
+                sig.values,
+            )
+            meta["synapse_signals"].append(
+                {"key": f"w{k}", "projection": label, "variable": var, "unit": sig.unit}
+            )
         for k, ((label, var), values) in enumerate(self.synapse_state.items()):
             arrays[f"f{k}"] = values
             meta["synapse_state"].append({"key": f"f{k}", "projection": label, "variable": var})
@@ -201,27 +247,33 @@ class Results:
     def load(cls, path) -> "Results":
         with np.load(path, allow_pickle=False) as f:
             meta = json.loads(bytes(f["__results__"]).decode())
-            res = cls(timings=meta["timings"], provenance=meta["provenance"],
-                      extra=meta.get("extra", {}))
+            res = cls(
+                timings=meta["timings"], provenance=meta["provenance"], extra=meta.get("extra", {})
+            )
             for label, m in meta["spikes"].items():
-                res.spike_trains[label] = SpikeTrains(m["size"], f[m["key"] + "_i"],
-                                                      f[m["key"] + "_t"], m["dt"])
+                res.spike_trains[label] = SpikeTrains(
+                    m["size"], f[m["key"] + "_i"], f[m["key"] + "_t"], m["dt"]
+                )
             for m in meta["signals"]:
                 k = m["key"]
                 res.signals[(m["population"], m["variable"])] = Signal(
-                    m["variable"], m["unit"], f[k + "_t"], f[k + "_i"], f[k + "_v"])
+                    m["variable"], m["unit"], f[k + "_t"], f[k + "_i"], f[k + "_v"]
+                )
             for m in meta.get("synapse_signals", []):
                 k = m["key"]
                 res.synapse_signals[(m["projection"], m["variable"])] = Signal(
-                    m["variable"], m["unit"], f[k + "_t"], f[k + "_i"], f[k + "_v"])
+                    m["variable"], m["unit"], f[k + "_t"], f[k + "_i"], f[k + "_v"]
+                )
             for m in meta.get("synapse_state", []):
                 res.synapse_state[(m["projection"], m["variable"])] = f[m["key"]]
         return res
 
     def summary(self) -> dict:
         dur = self.provenance.get("duration", 0.0)
-        return {label: {"spikes": len(st), "rate_hz": st.rate(dur) if dur else 0.0}
-                for label, st in self.spike_trains.items()}
+        return {
+            label: {"spikes": len(st), "rate_hz": st.rate(dur) if dur else 0.0}
+            for label, st in self.spike_trains.items()
+        }
 
 
 # --------------------------------------------------------------------------------------------
@@ -268,7 +320,9 @@ def sampled_signal(resolved, probe, unit: str, values) -> Signal:
     if values.shape != (len(times), len(probe.indices)):
         from .errors import BackendError
 
-        raise BackendError(f"{getattr(probe, 'population', getattr(probe, 'projection', '?'))}."
-                           f"{probe.variable}: {values.shape} samples, expected "
-                           f"{(len(times), len(probe.indices))}")
+        raise BackendError(
+            f"{getattr(probe, 'population', getattr(probe, 'projection', '?'))}."
+            f"{probe.variable}: {values.shape} samples, expected "
+            f"{(len(times), len(probe.indices))}"
+        )
     return Signal(probe.variable, unit, times, np.asarray(probe.indices), values)

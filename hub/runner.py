@@ -5,6 +5,7 @@ The parent writes a request file and starts ``python -m MODULE REQUEST.json`` (b
 timeout or interrupt, and turns a crash into a named status.  Used by :func:`hub.compare`
 and :func:`hub.bench.bench`.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,9 @@ def backend_list(backends) -> list[str]:
         raise HubError("backends: give at least one backend name, e.g. ['nest', 'brian2']")
     dup = sorted({b for b in backends if backends.count(b) > 1})
     if dup:
-        raise HubError(f"backends: {dup} given twice; name each backend once (use repeat= "
-                       "for several runs)")
+        raise HubError(
+            f"backends: {dup} given twice; name each backend once (use repeat= for several runs)"
+        )
     return list(backends)
 
 
@@ -48,38 +50,59 @@ def timeout_for(timeout, name):
     return float(value)
 
 
-def spawn_worker(name, net_file, opts, timeout, stem, progress, module="hub.worker",
-           request=None) -> dict:
+def spawn_worker(
+    name, net_file, opts, timeout, stem, progress, module="hub.worker", request=None
+) -> dict:
     """Run one worker (``python -m module REQUEST``); return its status dict (parent-side
     status for crash and timeout).  ``request`` adds fields to the request file."""
-    paths = {"resolved": net_file, "backend": name, "options": opts,
-             "parent_pid": os.getpid(), "results": stem + ".results.npz",
-             "status": stem + ".status.json", "progress": stem + ".progress",
-             **(request or {})}
+    paths = {
+        "resolved": net_file,
+        "backend": name,
+        "options": opts,
+        "parent_pid": os.getpid(),
+        "results": stem + ".results.npz",
+        "status": stem + ".status.json",
+        "progress": stem + ".progress",
+        **(request or {}),
+    }
     with open(stem + ".request.json", "w") as f:
         json.dump(paths, f, default=str)
     log_path = stem + ".log"
     # the worker imports the same hub as this process, installed or not
     env = dict(os.environ)
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env["PYTHONPATH"] = os.pathsep.join([root] + [p for p in env.get("PYTHONPATH", "").split(
-        os.pathsep) if p and p != root])
+    env["PYTHONPATH"] = os.pathsep.join(
+        [root] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p != root]
+    )
     t0 = time.perf_counter()
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", module, stem + ".request.json"],
-                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True, env=env)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", module, stem + ".request.json"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env=env,
+        )
         timed_out = wait_worker(proc, timeout, name, paths["progress"], progress)
     wall = time.perf_counter() - t0
     status = read_json(paths["status"])
     if timed_out:
-        return {"status": "timeout", "error": f"no result after {timeout:g} s; the process "
-                f"was killed", "exit_code": proc.returncode, "detail": log_tail(log_path),
-                "timings": {"wall_s": wall}}
+        return {
+            "status": "timeout",
+            "error": f"no result after {timeout:g} s; the process was killed",
+            "exit_code": proc.returncode,
+            "detail": log_tail(log_path),
+            "timings": {"wall_s": wall},
+        }
     if status is None:
-        return {"status": "crashed", "error": death_message(proc.returncode, log_path),
-                "exit_code": proc.returncode, "detail": log_tail(log_path),
-                "timings": {"wall_s": wall}}
+        return {
+            "status": "crashed",
+            "error": death_message(proc.returncode, log_path),
+            "exit_code": proc.returncode,
+            "detail": log_tail(log_path),
+            "timings": {"wall_s": wall},
+        }
     status["exit_code"] = proc.returncode
     status.setdefault("timings", {})["wall_s"] = wall
     if status.get("status") == "ok":
@@ -109,7 +132,7 @@ def wait_worker(proc, timeout, name, progress_path, progress) -> bool:
             if deadline is not None and time.monotonic() > deadline:
                 kill_worker(proc)
                 return True
-    except BaseException:   # Ctrl-C or an error in the progress callback: no orphan worker
+    except BaseException:  # Ctrl-C or an error in the progress callback: no orphan worker
         kill_worker(proc)
         raise
     if progress is not None and proc.returncode == 0:
@@ -168,6 +191,12 @@ def timing_spread(timings: list[dict]) -> dict[str, dict]:
     """``{key: {"median", "min", "max", "n"}}`` over the repeats, for every timing key that
     every repeat reported."""
     keys = [k for k in timings[0] if all(k in t for t in timings)] if timings else []
-    return {k: {"median": float(statistics.median(t[k] for t in timings)),
-                "min": float(min(t[k] for t in timings)),
-                "max": float(max(t[k] for t in timings)), "n": len(timings)} for k in keys}
+    return {
+        k: {
+            "median": float(statistics.median(t[k] for t in timings)),
+            "min": float(min(t[k] for t in timings)),
+            "max": float(max(t[k] for t in timings)),
+            "n": len(timings),
+        }
+        for k in keys
+    }

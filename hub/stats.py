@@ -3,6 +3,7 @@
 Times are in ms, rates in Hz.  Spikes are :class:`hub.SpikeTrains` (integer stamps on the dt
 grid), so equal runs give exactly the values stated for identical trains.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -33,9 +34,14 @@ def match_spikes(a: SpikeTrains, b: SpikeTrains, tolerance_ms: float) -> dict:
             else:
                 j += 1
     n = max(len(a), len(b))
-    return {"matched": pairs / n if n else 1.0, "pairs": pairs, "n_a": len(a), "n_b": len(b),
-            "max_dt_ms": float(max(dts)) if dts else 0.0,
-            "mean_dt_ms": float(np.mean(dts)) if dts else 0.0}
+    return {
+        "matched": pairs / n if n else 1.0,
+        "pairs": pairs,
+        "n_a": len(a),
+        "n_b": len(b),
+        "max_dt_ms": float(max(dts)) if dts else 0.0,
+        "mean_dt_ms": float(np.mean(dts)) if dts else 0.0,
+    }
 
 
 def cv_isi(trains: SpikeTrains) -> float:
@@ -100,8 +106,9 @@ def correlation(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean((x - x.mean()) * (y - y.mean())) / (sx * sy))
 
 
-def rate_correlation(a: SpikeTrains, b: SpikeTrains, duration_ms: float,
-                     bin_ms: float = 5.0) -> float:
+def rate_correlation(
+    a: SpikeTrains, b: SpikeTrains, duration_ms: float, bin_ms: float = 5.0
+) -> float:
     """Correlation (:func:`correlation`) of the two binned population counts."""
     return correlation(binned_counts(a, duration_ms, bin_ms), binned_counts(b, duration_ms, bin_ms))
 
@@ -127,21 +134,24 @@ def van_rossum(a: SpikeTrains, b: SpikeTrains, tau_ms: float) -> np.ndarray:
     neuron = np.concatenate([a.indices, b.indices])
     time = np.concatenate([a.stamps * a.dt, b.stamps * b.dt])
     coef = np.concatenate([np.ones(len(a)), -np.ones(len(b))])
-    if len(neuron):   # merge events of one neuron at one time: +1 and -1 cancel
+    if len(neuron):  # merge events of one neuron at one time: +1 and -1 cancel
         (neuron, time), inverse = _unique_rows(neuron, time)
         coef = np.bincount(inverse, weights=coef, minlength=len(neuron))
         keep = coef != 0
         neuron, time, coef = neuron[keep], time[keep], coef[keep]
     total = np.zeros(a.size)
-    np.add.at(total, neuron, coef ** 2)
+    np.add.at(total, neuron, coef**2)
     rank = _rank_within(neuron)
     prev_t, prev_m, prev_c = np.zeros(a.size), np.zeros(a.size), np.zeros(a.size)
     order = np.argsort(rank, kind="stable")
     cuts = np.searchsorted(rank[order], np.arange(1, rank.max() + 1 if len(rank) else 1))
     for k, ev in enumerate(np.split(order, cuts)):
         n, t, c = neuron[ev], time[ev], coef[ev]
-        m = np.zeros(len(ev)) if k == 0 else np.exp(-(t - prev_t[n]) / tau_ms) * (prev_m[n]
-                                                                                 + prev_c[n])
+        m = (
+            np.zeros(len(ev))
+            if k == 0
+            else np.exp(-(t - prev_t[n]) / tau_ms) * (prev_m[n] + prev_c[n])
+        )
         total[n] += 2.0 * c * m
         prev_t[n], prev_m[n], prev_c[n] = t, m, c
     return np.sqrt(np.maximum(total, 0.0))
@@ -203,8 +213,12 @@ def identical_groups(model: str, spikes: dict) -> dict:
     group first and a one-line account of how each other group differs from it."""
     ran = sorted(spikes)
     if len(ran) < 2:
-        return {"model": model, "identical": None, "groups": [ran],
-                "text": f"ran on {ran[0] if ran else 'no backend'} only; nothing to compare"}
+        return {
+            "model": model,
+            "identical": None,
+            "groups": [ran],
+            "text": f"ran on {ran[0] if ran else 'no backend'} only; nothing to compare",
+        }
     groups: list[list[str]] = []
     for name in ran:
         for group in groups:
@@ -215,11 +229,16 @@ def identical_groups(model: str, spikes: dict) -> dict:
             groups.append([name])
     groups.sort(key=lambda g: (-len(g), g))
     if len(groups) == 1:
-        return {"model": model, "identical": True, "groups": groups,
-                "text": f"identical spike trains on {', '.join(ran)}"}
+        return {
+            "model": model,
+            "identical": True,
+            "groups": groups,
+            "text": f"identical spike trains on {', '.join(ran)}",
+        }
     ref = groups[0]
-    parts = [f"identical spike trains on {', '.join(ref)}" if len(ref) > 1
-             else "no two backends agree"]
+    parts = [
+        f"identical spike trains on {', '.join(ref)}" if len(ref) > 1 else "no two backends agree"
+    ]
     for group in groups[1:]:
         diffs = []
         a_all, b_all = spikes[ref[0]], spikes[group[0]]
@@ -233,10 +252,16 @@ def identical_groups(model: str, spikes: dict) -> dict:
             else:
                 change = f" ({(nb - na) / na * 100:+.1f} %)" if na else ""
                 diffs.append(f"{label}: {nb} vs {na} spikes{change}")
-        parts.append(f"{', '.join(group)} differ{'s' if len(group) == 1 else ''} from "
-                     f"{ref[0]}: " + "; ".join(diffs))
-    return {"model": model, "identical": False, "groups": groups,
-            "text": "; ".join(p for p in parts if p)}
+        parts.append(
+            f"{', '.join(group)} differ{'s' if len(group) == 1 else ''} from "
+            f"{ref[0]}: " + "; ".join(diffs)
+        )
+    return {
+        "model": model,
+        "identical": False,
+        "groups": groups,
+        "text": "; ".join(p for p in parts if p),
+    }
 
 
 def same_spikes(a: dict, b: dict) -> bool:
@@ -247,15 +272,25 @@ def weights_of(results: Results) -> dict[str, np.ndarray]:
     """Final weights per plastic projection (``Results.synapse_state[(projection, "weight")]``,
     one value per synapse in the resolved connection order)."""
     state = getattr(results, "synapse_state", None) or {}
-    return {label: np.asarray(v, float) for (label, var), v in state.items()
-            if var == "weight" and np.size(v)}
+    return {
+        label: np.asarray(v, float)
+        for (label, var), v in state.items()
+        if var == "weight" and np.size(v)
+    }
 
 
 def weight_summary(results: Results) -> dict:
     """n, mean, std, min and max of the final weights of each plastic projection (JSON-safe)."""
-    return {k: {"n": int(w.size), "mean": json_number(float(np.mean(w))), "std": json_number(float(np.std(w))),
-                "min": json_number(float(np.min(w))), "max": json_number(float(np.max(w)))}
-            for k, w in weights_of(results).items()}
+    return {
+        k: {
+            "n": int(w.size),
+            "mean": json_number(float(np.mean(w))),
+            "std": json_number(float(np.std(w))),
+            "min": json_number(float(np.min(w))),
+            "max": json_number(float(np.max(w))),
+        }
+        for k, w in weights_of(results).items()
+    }
 
 
 def weight_agreement(a: Results, b: Results) -> dict:
@@ -267,5 +302,8 @@ def weight_agreement(a: Results, b: Results) -> dict:
         return {}
     diff = max(float(np.max(np.abs(wa[k] - wb[k]), initial=0.0)) for k in common)
     scale = max(float(np.max(np.abs(wa[k]), initial=0.0)) for k in common)
-    return {"max_abs_diff": diff, "max_rel_diff": diff / scale if scale else 0.0,
-            "projections": len(common)}
+    return {
+        "max_abs_diff": diff,
+        "max_rel_diff": diff / scale if scale else 0.0,
+        "projections": len(common),
+    }

@@ -1,5 +1,6 @@
 """Plain-text rendering shared by the CLI, the reports and the benchmarks: one number
 formatter, one aligned table, SI prefixes, and JSON-safe conversion."""
+
 from __future__ import annotations
 
 import math

@@ -11,6 +11,7 @@ A ``Rename`` converts both ways: :meth:`Rename.reverse` turns a simulator's valu
 the hub's (``src = dst * (1 / scale)``), so a recorded variable comes back through the
 rule that sent it (:func:`recordables`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -14,6 +14,7 @@ Status file fields: ``status`` ("ok" or "error"), ``error`` (one line: the first
 reading the network, ``build_s``, ``run_s``, ``save_s``, and any other timings the backend
 reports), ``peak_rss_mb`` (``getrusage(RUSAGE_SELF).ru_maxrss`` of this process), ``versions``.
 """
+
 from __future__ import annotations
 
 import json
@@ -70,10 +71,10 @@ def die_with_parent(parent_pid) -> None:
         import signal
 
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)   # PR_SET_PDEATHSIG
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         return
-    if parent_pid is not None and os.getppid() != parent_pid:   # it died before prctl
+    if parent_pid is not None and os.getppid() != parent_pid:  # it died before prctl
         os._exit(1)
 
 
@@ -83,8 +84,11 @@ def error_fields(exc: BaseException) -> dict:
     from hub.errors import HubError
 
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    message = first if isinstance(exc, HubError) and first else \
-        f"{type(exc).__name__}: {first}".rstrip(": ")
+    message = (
+        first
+        if isinstance(exc, HubError) and first
+        else f"{type(exc).__name__}: {first}".rstrip(": ")
+    )
     return {"error": message, "traceback": traceback.format_exc()}
 
 
@@ -117,7 +121,7 @@ def main(argv=None) -> int:
 
         backend = get_backend(req["backend"])
         try:
-            status["versions"] = backend.versions()   # imports the simulator, outside build_s
+            status["versions"] = backend.versions()  # imports the simulator, outside build_s
         except Exception as exc:  # versions are provenance, not a reason to fail
             status["versions"] = {"error": f"{type(exc).__name__}: {exc}"}
         t1 = time.perf_counter()
@@ -127,15 +131,17 @@ def main(argv=None) -> int:
         resolved = load_resolved(req["resolved"], plugin_manager().kinds())
         t2 = time.perf_counter()
         timings["load_s"] = t2 - t1
-        results = run(resolved, backend=req["backend"],
-                          progress=_ProgressFile(req.get("progress")),
-                          **req.get("options", {}))
+        results = run(
+            resolved,
+            backend=req["backend"],
+            progress=_ProgressFile(req.get("progress")),
+            **req.get("options", {}),
+        )
         t3 = time.perf_counter()
         results.save(req["results"])
         timings["save_s"] = time.perf_counter() - t3
         timings.update({k: float(v) for k, v in results.timings.items()})
-        status.update(status="ok", versions=results.provenance.get("versions",
-                                                                   status["versions"]))
+        status.update(status="ok", versions=results.provenance.get("versions", status["versions"]))
         code = 0
     except BaseException as exc:  # everything the backend raises is reported, then exit 1
         status.update(status="error", **error_fields(exc))

@@ -16,6 +16,7 @@ response.
 [n_test]`` runs the experiment and prints the accuracy (docs/learning.md).  Runs on every
 backend that runs additive pair STDP: NEST, Brian2 and the chip.
 """
+
 import sys
 from pathlib import Path
 
@@ -30,12 +31,23 @@ DT = 0.5
 ON, OFF = 250.0, 100.0
 BATCH = 20
 DURATION = BATCH * (ON + OFF)
-PARAMS = dict(n_exc=100, rate_max=80.0, w_sum=9.0, w_max=1.0, A_plus=0.01, ratio=1.1,
-              theta_plus=0.2, theta_decay=0.95, w_exc_inh=6.0, w_inh_exc=-3.0)
+PARAMS = dict(
+    n_exc=100,
+    rate_max=80.0,
+    w_sum=9.0,
+    w_max=1.0,
+    A_plus=0.01,
+    ratio=1.1,
+    theta_plus=0.2,
+    theta_decay=0.95,
+    w_exc_inh=6.0,
+    w_inh_exc=-3.0,
+)
 
 
-def build(images=None, weights=None, theta=None, plastic: bool = True, seed: int = 11,
-          **params) -> hub.Network:
+def build(
+    images=None, weights=None, theta=None, plastic: bool = True, seed: int = 11, **params
+) -> hub.Network:
     """One batch: ``images`` (n, 64) presented one after another with input weights
     ``weights`` (64, n_exc) and threshold offsets ``theta`` (mV)."""
     p = {**PARAMS, **params}
@@ -49,24 +61,49 @@ def build(images=None, weights=None, theta=None, plastic: bool = True, seed: int
     trains, windows = _digits.present(images, p["rate_max"], ON, OFF, DT, seed)
     net = hub.Network(dt=DT, seed=seed, label="digits_stdp", metadata={"windows": windows})
     pixels = net.add_source(trains.to_source(), size=64, label="pixels")
-    exc = net.add_population(n, hub.LIF(synapse="exp", tau_m=20.0, v_rest=-65.0,
-                                        v_reset=-65.0, v_thresh=-52.0 + theta, tau_syn_E=5.0,
-                                        tau_syn_I=5.0, tau_refrac=5.0), label="exc")
-    inh = net.add_population(n, hub.LIF(synapse="exp", tau_m=10.0, v_rest=-60.0,
-                                        v_reset=-60.0, v_thresh=-50.0, tau_refrac=2.0),
-                             label="inh")
+    exc = net.add_population(
+        n,
+        hub.LIF(
+            synapse="exp",
+            tau_m=20.0,
+            v_rest=-65.0,
+            v_reset=-65.0,
+            v_thresh=-52.0 + theta,
+            tau_syn_E=5.0,
+            tau_syn_I=5.0,
+            tau_refrac=5.0,
+        ),
+        label="exc",
+    )
+    inh = net.add_population(
+        n,
+        hub.LIF(
+            synapse="exp", tau_m=10.0, v_rest=-60.0, v_reset=-60.0, v_thresh=-50.0, tau_refrac=2.0
+        ),
+        label="inh",
+    )
     pre, post = (a.ravel() for a in np.meshgrid(np.arange(64), np.arange(n), indexing="ij"))
     conn = hub.FromArrays(pre, post, weight=weights.ravel(), delay=1.0)
     if plastic:
-        rule = hub.STDP(A_plus=p["A_plus"], A_minus=p["A_plus"] * p["ratio"], tau_plus=20.0,
-                        tau_minus=20.0, w_max=p["w_max"])
+        rule = hub.STDP(
+            A_plus=p["A_plus"],
+            A_minus=p["A_plus"] * p["ratio"],
+            tau_plus=20.0,
+            tau_minus=20.0,
+            w_max=p["w_max"],
+        )
         syn = hub.Plastic(rule, 0.0)
     else:
         syn = hub.Static(0.0)
     net.connect(pixels, exc, conn, syn, label="input")
     net.connect(exc, inh, hub.OneToOne(), hub.Static(p["w_exc_inh"], 0.5), label="exc->inh")
-    net.connect(inh, exc, hub.AllToAll(allow_self_connections=False),
-                hub.Static(p["w_inh_exc"], 0.5, receptor="inhibitory"), label="inh->exc")
+    net.connect(
+        inh,
+        exc,
+        hub.AllToAll(allow_self_connections=False),
+        hub.Static(p["w_inh_exc"], 0.5, receptor="inhibitory"),
+        label="inh->exc",
+    )
     net.record(exc, "spikes")
     return net
 
@@ -87,10 +124,9 @@ def train(backend, images, seed=11, progress=None, **params):
     w = normalise(rng.uniform(0.0, 1.0, (64, p["n_exc"])), p["w_sum"], p["w_max"])
     theta = np.zeros(p["n_exc"])
     for k in range(0, len(images), BATCH):
-        batch = images[k:k + BATCH]
+        batch = images[k : k + BATCH]
         net = build(batch, w, theta, True, seed + k, **params)
-        res = hub.run(net, backend=backend, duration=len(batch) * (ON + OFF),
-                      **_options(backend))
+        res = hub.run(net, backend=backend, duration=len(batch) * (ON + OFF), **_options(backend))
         w = normalise(res.weights("input").reshape(64, p["n_exc"]), p["w_sum"], p["w_max"])
         theta = theta * p["theta_decay"] + p["theta_plus"] * responses(res, net, p["n_exc"]).sum(0)
         if progress:
@@ -107,10 +143,9 @@ def evaluate(backend, w, theta, images, seed=101, **params):
     p = {**PARAMS, **params}
     out = []
     for k in range(0, len(images), 100):
-        batch = images[k:k + 100]
+        batch = images[k : k + 100]
         net = build(batch, w, theta, False, seed + k, **params)
-        res = hub.run(net, backend=backend, duration=len(batch) * (ON + OFF),
-                      **_options(backend))
+        res = hub.run(net, backend=backend, duration=len(batch) * (ON + OFF), **_options(backend))
         out.append(responses(res, net, p["n_exc"]))
     return np.vstack(out)
 
@@ -120,16 +155,35 @@ def experiment(backend: str = "nest", n_train: int = 400, n_test: int = 200, **p
     test_x, test_y = _digits.load(n_test, offset=n_train)
     w, theta = train(backend, train_x, **params)
     r_train = evaluate(backend, w, theta, train_x, **params)
-    labels = np.argmax(np.stack([r_train[train_y == d].mean(0) if np.any(train_y == d)
-                                 else np.zeros(r_train.shape[1]) for d in range(10)]), axis=0)
+    labels = np.argmax(
+        np.stack(
+            [
+                r_train[train_y == d].mean(0)
+                if np.any(train_y == d)
+                else np.zeros(r_train.shape[1])
+                for d in range(10)
+            ]
+        ),
+        axis=0,
+    )
     r_test = evaluate(backend, w, theta, test_x, seed=202, **params)
-    votes = np.stack([r_test[:, labels == d].mean(1) if np.any(labels == d)
-                      else np.zeros(len(r_test)) for d in range(10)], axis=1)
+    votes = np.stack(
+        [
+            r_test[:, labels == d].mean(1) if np.any(labels == d) else np.zeros(len(r_test))
+            for d in range(10)
+        ],
+        axis=1,
+    )
     predicted = np.argmax(votes, axis=1)
-    return {"backend": backend, "n_train": n_train, "n_test": n_test,
-            "accuracy": float(np.mean(predicted == test_y)), "chance": 0.1,
-            "silent_test_images": int(np.sum(r_test.sum(1) == 0)),
-            "digits_with_neurons": int(len(np.unique(labels)))}, w
+    return {
+        "backend": backend,
+        "n_train": n_train,
+        "n_test": n_test,
+        "accuracy": float(np.mean(predicted == test_y)),
+        "chance": 0.1,
+        "silent_test_images": int(np.sum(r_test.sum(1) == 0)),
+        "digits_with_neurons": int(len(np.unique(labels))),
+    }, w
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ dt = 0.1 ms, delay = dt (the Brian script has no delay; the contract's minimum i
 Sources: Brette et al. 2007 (J Comput Neurosci 23:349), benchmarks 1 (COBA) and 2 (CUBA), the
 Vogels & Abbott 2005 network; Brian2's examples/CUBA.py.
 """
+
 import hub
 
 DURATION = 1000.0  # ms
@@ -24,8 +25,15 @@ DURATION = 1000.0  # ms
 def build(variant: str = "cuba", scale: float = 1.0, seed: int = 12345) -> hub.Network:
     n_exc, n_inh = int(3200 * scale), int(800 * scale)
     net = hub.Network(dt=0.1, seed=seed, label=f"vogels_abbott_{variant}")
-    common = dict(cm=0.2, tau_m=20.0, v_thresh=-50.0, v_reset=-60.0, tau_refrac=5.0,
-                  tau_syn_E=5.0, tau_syn_I=10.0)
+    common = dict(
+        cm=0.2,
+        tau_m=20.0,
+        v_thresh=-50.0,
+        v_reset=-60.0,
+        tau_refrac=5.0,
+        tau_syn_E=5.0,
+        tau_syn_I=10.0,
+    )
     if variant == "cuba":
         model = hub.LIF(synapse="exp", v_rest=-49.0, **common)
         w_exc, w_inh = 0.0162, -0.09  # nA
@@ -40,13 +48,20 @@ def build(variant: str = "cuba", scale: float = 1.0, seed: int = 12345) -> hub.N
         if variant == "cuba":
             pop.initialize(v=hub.Uniform(-60.0, -50.0))
         else:
-            pop.initialize(v=hub.Normal(-65.0, 5.0), gsyn_exc=hub.Normal(0.04, 0.015),
-                           gsyn_inh=hub.Normal(0.2, 0.12))
+            pop.initialize(
+                v=hub.Normal(-65.0, 5.0),
+                gsyn_exc=hub.Normal(0.04, 0.015),
+                gsyn_inh=hub.Normal(0.2, 0.12),
+            )
     for pre, w, receptor in ((exc, w_exc, "excitatory"), (inh, w_inh, "inhibitory")):
         for post in (exc, inh):
-            net.connect(pre, post, hub.FixedProbability(0.02),
-                        hub.Static(weight=w, delay=0.1, receptor=receptor),
-                        label=f"{pre.label}->{post.label}")
+            net.connect(
+                pre,
+                post,
+                hub.FixedProbability(0.02),
+                hub.Static(weight=w, delay=0.1, receptor=receptor),
+                label=f"{pre.label}->{post.label}",
+            )
     net.record(exc, "spikes")
     net.record(inh, "spikes")
     return net

@@ -1,6 +1,7 @@
 """Test-only backends for hub.compare: the reference engine under other names, some of which
 misbehave inside the worker process.  Load with ``SNN_HUB_PLUGINS=compare_backends`` and
 this folder on PYTHONPATH (tests/test_compare.py does both)."""
+
 import os
 import signal
 import time
@@ -11,13 +12,13 @@ from hub.testing.reference import ReferenceBackend, _ReferenceSession
 
 class _Faulty(_ReferenceSession):
     mode = "ok"
-    weight_scale = 1.0   # reported "final weights" = resolved weights x this
+    weight_scale = 1.0  # reported "final weights" = resolved weights x this
 
     def run(self, progress=None):
         if progress is not None:
             progress(0.5)
         if self.mode == "exit":
-            os._exit(3)                       # dies without a word
+            os._exit(3)  # dies without a word
         if self.mode == "kill":
             os.kill(os.getpid(), signal.SIGKILL)  # killed mid-run
         if self.mode == "raise":
@@ -25,13 +26,17 @@ class _Faulty(_ReferenceSession):
         if self.mode == "hang":
             time.sleep(600)
         super().run(progress)
-        self._results.synapse_state = {(p.label, "weight"): p.weight * self.weight_scale
-                                       for p in self.resolved.projections}
+        self._results.synapse_state = {
+            (p.label, "weight"): p.weight * self.weight_scale for p in self.resolved.projections
+        }
 
 
 def _backend(name, mode):
-    session = type(f"Session_{mode}", (_Faulty,), {"mode": mode,
-                                                   "weight_scale": 1.1 if name == "twin" else 1.0})
+    session = type(
+        f"Session_{mode}",
+        (_Faulty,),
+        {"mode": mode, "weight_scale": 1.1 if name == "twin" else 1.0},
+    )
 
     class Backend(ReferenceBackend):
         def build(self, resolved, **options):
@@ -41,11 +46,19 @@ def _backend(name, mode):
     return Backend
 
 
-MODES = {"steady": "ok", "twin": "ok", "exiter": "exit", "killed": "kill", "raiser": "raise",
-         "hanger": "hang"}
+MODES = {
+    "steady": "ok",
+    "twin": "ok",
+    "exiter": "exit",
+    "killed": "kill",
+    "raiser": "raise",
+    "hanger": "hang",
+}
 
 
 @hookimpl
 def hub_register_backends():
-    return [BackendSpec(name, _backend(name, mode), f"test backend ({mode})")
-            for name, mode in MODES.items()]
+    return [
+        BackendSpec(name, _backend(name, mode), f"test backend ({mode})")
+        for name, mode in MODES.items()
+    ]

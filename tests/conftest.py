@@ -1,5 +1,6 @@
 """Shared fixtures: distributions made on the fly, a toy third-party backend, a sentinel
 backend that fails if a simulator is touched, and automatic skips for missing simulators."""
+
 from __future__ import annotations
 
 import importlib
@@ -18,8 +19,9 @@ _SIMULATORS = {"nest": "nest", "brian2": "brian2"}
 
 
 def pytest_collection_modifyitems(config, items):
-    missing = {mark: mod for mark, mod in _SIMULATORS.items()
-               if importlib.util.find_spec(mod) is None}
+    missing = {
+        mark: mod for mark, mod in _SIMULATORS.items() if importlib.util.find_spec(mod) is None
+    }
     for item in items:
         for mark, mod in missing.items():
             if mark in item.keywords:
@@ -67,10 +69,12 @@ def make_dist(tmp_path, monkeypatch, fresh_hub):
             made.append(package)
         info = root / f"{name}-{version}.dist-info"
         info.mkdir()
-        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\n"
-                                       f"Version: {version}\nSummary: made by a test\n")
+        (info / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nSummary: made by a test\n"
+        )
         (info / "entry_points.txt").write_text(
-            "[snn_hub]\n" + "".join(f"{k} = {v}\n" for k, v in entry_points.items()))
+            "[snn_hub]\n" + "".join(f"{k} = {v}\n" for k, v in entry_points.items())
+        )
         monkeypatch.syspath_prepend(str(root))
         importlib.invalidate_caches()
         return root

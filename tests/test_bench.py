@@ -1,6 +1,7 @@
 """The benchmark machinery: the native scripts build the hub's network, the worker protocol,
 event counting, ratios, the scaling fit and the page.  (The measurements themselves are
 ``make bench``; tests/benchmarks checks their targets.)"""
+
 import json
 import math
 
@@ -18,15 +19,21 @@ pytest.importorskip("nest")
 
 
 def _counts(results, r):
-    return {label: np.bincount(tr.indices, minlength=tr.size)
-            for label, tr in results.spike_trains.items() if label in r.populations}
+    return {
+        label: np.bincount(tr.indices, minlength=tr.size)
+        for label, tr in results.spike_trains.items()
+        if label in r.populations
+    }
 
 
-@pytest.mark.parametrize("name, params, duration", [
-    ("cuba", {"scale": 0.25}, 300.0),
-    ("coba", {"scale": 0.1}, 100.0),
-    ("stdp", {"n_neurons": 5}, 500.0),
-])
+@pytest.mark.parametrize(
+    "name, params, duration",
+    [
+        ("cuba", {"scale": 0.25}, 300.0),
+        ("coba", {"scale": 0.1}, 100.0),
+        ("stdp", {"n_neurons": 5}, 500.0),
+    ],
+)
 def test_native_nest_script_is_the_hub_network(name, params, duration):
     """Same arrays, same NEST models: the hand-written script and the hub path fire the same
     spikes, neuron by neuron (so the benchmark compares like with like)."""
@@ -58,8 +65,15 @@ def test_synaptic_events_count_every_spike_times_its_out_degree():
 
 
 def test_bench_runs_alternating_processes_and_reports_ratios(tmp_path):
-    rep = bench("cuba", backends=["nest"], native=True, repeat=2, duration=100.0,
-                params={"scale": 0.1}, workdir=tmp_path)
+    rep = bench(
+        "cuba",
+        backends=["nest"],
+        native=True,
+        repeat=2,
+        duration=100.0,
+        params={"scale": 0.1},
+        workdir=tmp_path,
+    )
     hub_m, nat = rep.get("nest", "hub"), rep.get("nest", "native")
     assert hub_m.ok and nat.ok, (hub_m.error, nat.error)
     assert hub_m.repeats == nat.repeats == 2
@@ -67,7 +81,8 @@ def test_bench_runs_alternating_processes_and_reports_ratios(tmp_path):
     r = hub.resolve(BENCHMARKS["cuba"].build(scale=0.1), 100.0)
     assert rep.network["synapses"] == r.n_synapses
     assert hub_m.synaptic_events == pytest.approx(
-        synaptic_events(r, {k: v for k, v in _counts(hub.run(r, backend="nest"), r).items()}))
+        synaptic_events(r, {k: v for k, v in _counts(hub.run(r, backend="nest"), r).items()})
+    )
     ratio = rep.ratio("nest", "run_s")
     assert ratio == pytest.approx(hub_m.timings["run_s"] / nat.timings["run_s"])
     doc = json.loads(rep.to_json())
@@ -91,29 +106,55 @@ def test_bench_rejects_bad_requests_before_running():
 
 
 def _report(name, synapses, runs):
-    ms = [Measurement(b, p, timings={"run_s": t, "build_s": 1.0}, peak_rss_mb=m,
-                      spikes={"exc": 10}, synaptic_events=1e6 * synapses / 1e5, repeats=3)
-          for (b, p), (t, m) in runs.items()]
-    return BenchReport(name, {"neurons": 10, "synapses": synapses, "duration_ms": 1000.0,
-                              "dt_ms": 0.1, "label": name, "sources": 0, "seed": 1},
-                       {"backends": sorted({b for b, _ in runs}), "repeat": 3},
-                       {"time_s": 0.1, "peak_traced_mb": 2.0, "arrays_mb": 1.0,
-                        "peak_over_arrays": 2.0}, ms, {"cpus": 2})
+    ms = [
+        Measurement(
+            b,
+            p,
+            timings={"run_s": t, "build_s": 1.0},
+            peak_rss_mb=m,
+            spikes={"exc": 10},
+            synaptic_events=1e6 * synapses / 1e5,
+            repeats=3,
+        )
+        for (b, p), (t, m) in runs.items()
+    ]
+    return BenchReport(
+        name,
+        {
+            "neurons": 10,
+            "synapses": synapses,
+            "duration_ms": 1000.0,
+            "dt_ms": 0.1,
+            "label": name,
+            "sources": 0,
+            "seed": 1,
+        },
+        {"backends": sorted({b for b, _ in runs}), "repeat": 3},
+        {"time_s": 0.1, "peak_traced_mb": 2.0, "arrays_mb": 1.0, "peak_over_arrays": 2.0},
+        ms,
+        {"cpus": 2},
+    )
 
 
 def test_ratios_misses_scaling_fit_and_page():
     reports = {}
     for scale in (0.1, 0.25, 0.5, 1.0):
-        syn = int(1.5625e7 * scale ** 2)
-        reports[f"brunel-{scale:g}"] = _report("brunel", syn, {
-            ("nest", "hub"): (1e-6 * syn ** 1.0 * 1.1, 100 + 1e-5 * syn),
-            ("nest", "native"): (1e-6 * syn, 100 + 1e-5 * syn),
-            ("chip", "hub"): (2e-7 * syn ** 0.9, 50.0)}).to_dict()
+        syn = int(1.5625e7 * scale**2)
+        reports[f"brunel-{scale:g}"] = _report(
+            "brunel",
+            syn,
+            {
+                ("nest", "hub"): (1e-6 * syn**1.0 * 1.1, 100 + 1e-5 * syn),
+                ("nest", "native"): (1e-6 * syn, 100 + 1e-5 * syn),
+                ("chip", "hub"): (2e-7 * syn**0.9, 50.0),
+            },
+        ).to_dict()
     rep = reports["brunel-1"]
     assert rep["ratios"]["nest"]["run_s"] == pytest.approx(1.1)
-    assert BenchReport.from_dict(rep).to_dict() == rep    # what --backends merges into
-    assert _report("x", 10, {("nest", "hub"): (1.1, 100.0), ("nest", "native"): (1.0, 100.0)}
-                   ).misses() == ["x nest: run_s hub/native 1.100 > 1.05"]
+    assert BenchReport.from_dict(rep).to_dict() == rep  # what --backends merges into
+    assert _report(
+        "x", 10, {("nest", "hub"): (1.1, 100.0), ("nest", "native"): (1.0, 100.0)}
+    ).misses() == ["x nest: run_s hub/native 1.100 > 1.05"]
     fits = {(f["backend"], f["path"]): f for f in scaling_fits(reports)}
     assert fits[("nest", "native")]["time_exponent"] == pytest.approx(1.0, abs=1e-9)
     assert fits[("chip", "hub")]["time_exponent"] == pytest.approx(0.9, abs=1e-9)
@@ -133,8 +174,21 @@ def run_cli(capsys, *argv):
 
 
 def test_cli_bench_json(capsys):
-    code, out, err = run_cli(capsys, "bench", "cuba", "--param", "scale=0.1", "--backends", "nest",
-                             "--native", "--repeat", "1", "--duration", "50", "--json")
+    code, out, err = run_cli(
+        capsys,
+        "bench",
+        "cuba",
+        "--param",
+        "scale=0.1",
+        "--backends",
+        "nest",
+        "--native",
+        "--repeat",
+        "1",
+        "--duration",
+        "50",
+        "--json",
+    )
     assert code == 0, err
     doc = json.loads(out)
     runs = {(m["backend"], m["path"]): m for m in doc["measurements"]}
@@ -167,9 +221,13 @@ def test_peak_rss_of_a_worker_is_its_own_not_its_parents():
 
     if not sys.platform.startswith("linux"):
         pytest.skip("VmHWM is Linux's")
-    ballast = np.ones(40_000_000)                  # 305 MiB resident in this process
+    ballast = np.ones(40_000_000)  # 305 MiB resident in this process
     ballast[::512] = 2.0
-    out = subprocess.run([sys.executable, "-c", "from hub.worker import peak_rss_mb; "
-                          "print(peak_rss_mb())"], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", "from hub.worker import peak_rss_mb; print(peak_rss_mb())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert float(out.stdout) < 150.0, out.stdout
     assert ballast.sum() > 0

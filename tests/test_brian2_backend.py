@@ -11,6 +11,7 @@
 Reproduce the tier figures: ``pytest tests/test_brian2_backend.py -v -s`` (the tier tests
 print their measured max |dV|).  ``-m slow`` adds the other strict-Cython models.
 """
+
 from __future__ import annotations
 
 import math
@@ -39,24 +40,41 @@ def v_of(res, pop="cell", i=0):
 # the plugin contract
 # =============================================================================================
 def test_import_does_not_import_brian2():
-    code = ("import sys, hub_brian2, hub; hub.backend_specs(); "
-            "hub_brian2.Brian2Backend().capabilities(); "
-            "assert 'brian2' not in sys.modules, 'brian2 imported'")
+    code = (
+        "import sys, hub_brian2, hub; hub.backend_specs(); "
+        "hub_brian2.Brian2Backend().capabilities(); "
+        "assert 'brian2' not in sys.modules, 'brian2 imported'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_registered_with_capabilities():
     spec = hub.backend_specs()["brian2"]
     caps = spec.backend_class().capabilities()
-    labels = ["LIF[synapse=exp]", "LIF[synapse=alpha]", "LIF[synapse=delta]", "Izhikevich",
-              "LIFCond[synapse=exp]", "LIFCond[synapse=alpha]", "AdEx[synapse=exp]",
-              "AdEx[synapse=alpha]", "HodgkinHuxley"]
+    labels = [
+        "LIF[synapse=exp]",
+        "LIF[synapse=alpha]",
+        "LIF[synapse=delta]",
+        "Izhikevich",
+        "LIFCond[synapse=exp]",
+        "LIFCond[synapse=alpha]",
+        "AdEx[synapse=exp]",
+        "AdEx[synapse=alpha]",
+        "HodgkinHuxley",
+    ]
     for label in labels:
         assert f"neuron:{label}" in caps.features
         assert caps.tolerances[label].tier in (1, 3)
-    for f in ("spike_source", "current:step", "synapse:Static", "receptor:inhibitory",
-              "record:LIF[synapse=exp].isyn_inh", "record:AdEx[synapse=exp].w",
-              "record:HodgkinHuxley.gsyn_exc", "record:Izhikevich.u"):
+    for f in (
+        "spike_source",
+        "current:step",
+        "synapse:Static",
+        "receptor:inhibitory",
+        "record:LIF[synapse=exp].isyn_inh",
+        "record:AdEx[synapse=exp].w",
+        "record:HodgkinHuxley.gsyn_exc",
+        "record:Izhikevich.u",
+    ):
         assert f in caps.features, f
     assert caps.tolerances["LIF[synapse=exp]"].tier == 1
     assert caps.tolerances["Izhikevich"].tier == 1
@@ -64,14 +82,17 @@ def test_registered_with_capabilities():
     assert set(caps.options) == {"codegen", "substeps", "cache_dir", "nest_order", "jobs"}
 
 
-@pytest.mark.parametrize("options, message", [
-    ({"codegen": "cpp_standalone"}, "codegen='cpp_standalone'.*standalone is not offered"),
-    ({"codegen": "c++"}, "codegen='c\\+\\+' must be one of 'auto', 'numpy', 'cython'"),
-    ({"jobs": 0}, "jobs"),
-    ({"substeps": 0}, "substeps"),
-    ({"substeps": {"Nope": 2}}, "unknown kinds"),
-    ({"threads": 2}, "unknown option"),
-])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"codegen": "cpp_standalone"}, "codegen='cpp_standalone'.*standalone is not offered"),
+        ({"codegen": "c++"}, "codegen='c\\+\\+' must be one of 'auto', 'numpy', 'cython'"),
+        ({"jobs": 0}, "jobs"),
+        ({"substeps": 0}, "substeps"),
+        ({"substeps": {"Nope": 2}}, "unknown kinds"),
+        ({"threads": 2}, "unknown option"),
+    ],
+)
 def test_bad_options_are_hub_errors(options, message):
     net = hub.Network(dt=DT, seed=1)
     net.record(net.add_population(1, hub.LIF(), label="cell"), "spikes")
@@ -80,7 +101,7 @@ def test_bad_options_are_hub_errors(options, message):
 
 
 def test_versions_progress_and_provenance(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))     # a cold default cache
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # a cold default cache
     net = hub.Network(dt=DT, seed=1)
     net.record(net.add_population(2, hub.LIF(i_offset=2.0), label="cell"), "spikes")
     seen = []
@@ -91,8 +112,14 @@ def test_versions_progress_and_provenance(tmp_path, monkeypatch):
     # codegen="auto" (the default) chose numpy: a small run on a cold cache
     assert res.provenance["brian2"]["requested"] == "auto"
     assert "cold compiler cache" in res.provenance["brian2"]["auto"]
-    assert res.provenance["brian2"]["schedule"] == ["start", "groups", "synapses",
-                                                    "thresholds", "resets", "end"]
+    assert res.provenance["brian2"]["schedule"] == [
+        "start",
+        "groups",
+        "synapses",
+        "thresholds",
+        "resets",
+        "end",
+    ]
 
 
 # =============================================================================================
@@ -103,12 +130,23 @@ def test_lif_dc_closed_form_and_spike_times():
     V >= v_thresh, then V is held for R steps and the trajectory restarts from v_reset."""
     tau_m, cm, i, v_rest, v_th = 20.0, 1.0, 0.5, -65.0, -56.0
     net = hub.Network(dt=DT, seed=1)
-    cell = net.add_population(1, hub.LIF(synapse="exp", tau_m=tau_m, cm=cm, i_offset=i,
-                                         v_rest=v_rest, v_reset=v_rest, v_thresh=v_th,
-                                         tau_refrac=2.0), label="cell")
+    cell = net.add_population(
+        1,
+        hub.LIF(
+            synapse="exp",
+            tau_m=tau_m,
+            cm=cm,
+            i_offset=i,
+            v_rest=v_rest,
+            v_reset=v_rest,
+            v_thresh=v_th,
+            tau_refrac=2.0,
+        ),
+        label="cell",
+    )
     net.record(cell, "spikes", "v")
     res = b2(net, 120.0)
-    t_star = -tau_m * math.log(1 - (v_th - v_rest) / (tau_m / cm * i))   # 46.05 ms
+    t_star = -tau_m * math.log(1 - (v_th - v_rest) / (tau_m / cm * i))  # 46.05 ms
     first = math.ceil(t_star / DT)
     refr = 20
     expected = [first, 2 * first + refr, 3 * first + 2 * refr]
@@ -116,8 +154,8 @@ def test_lif_dc_closed_form_and_spike_times():
     v = v_of(res)
     k = np.arange(1, first)
     closed = v_rest + tau_m / cm * i * (1 - np.exp(-k * DT / tau_m))
-    assert np.max(np.abs(v[:first - 1] - closed)) < 1e-11
-    assert np.all(v[first - 1:first + refr] == v_rest)       # stamps first .. first+R
+    assert np.max(np.abs(v[: first - 1] - closed)) < 1e-11
+    assert np.all(v[first - 1 : first + refr] == v_rest)  # stamps first .. first+R
     assert v[first + refr] > v_rest
 
 
@@ -125,7 +163,7 @@ PSP_W = {"exp": 0.5, "alpha": 0.5, "delta": 1.25}
 
 
 @pytest.mark.parametrize("synapse", ["exp", "alpha", "delta"])
-@pytest.mark.parametrize("tau_syn", [2.0, 10.0])   # 10.0 == tau_m: NEST's singular propagator
+@pytest.mark.parametrize("tau_syn", [2.0, 10.0])  # 10.0 == tau_m: NEST's singular propagator
 def test_one_psp_with_delay(synapse, tau_syn):
     """A spike at 2.0 ms with delay 1.5 ms reaches the synapse at 3.5 ms (stamp 35): the
     current jumps at 3.5 ms (V moves from 3.6 ms on); a delta input jumps V at 3.5 ms."""
@@ -134,28 +172,44 @@ def test_one_psp_with_delay(synapse, tau_syn):
     tau_m, cm, w = 10.0, 0.25, PSP_W[synapse]
     net = hub.Network(dt=DT, seed=1)
     src = net.add_source(hub.SpikeTimes([2.0]), label="src")
-    cell = net.add_population(1, hub.LIF(synapse=synapse, tau_m=tau_m, cm=cm,
-                                         tau_syn_E=tau_syn, v_rest=-70.0),
-                              label="cell")
+    cell = net.add_population(
+        1,
+        hub.LIF(synapse=synapse, tau_m=tau_m, cm=cm, tau_syn_E=tau_syn, v_rest=-70.0),
+        label="cell",
+    )
     net.connect(src, cell, hub.OneToOne(), hub.Static(weight=w, delay=1.5))
     net.record(cell, "v")
     v = v_of(b2(net, 60.0)) + 70.0
-    arrive = 35                                   # stamp of the arrival
-    assert np.all(v[:arrive - 1] == 0.0)          # samples 0.1 .. 3.4 ms untouched
-    t = (np.arange(arrive, 601) - arrive) * DT    # time since arrival, samples 3.5 .. 60 ms
+    arrive = 35  # stamp of the arrival
+    assert np.all(v[: arrive - 1] == 0.0)  # samples 0.1 .. 3.4 ms untouched
+    t = (np.arange(arrive, 601) - arrive) * DT  # time since arrival, samples 3.5 .. 60 ms
     if synapse == "delta":
         closed = w * np.exp(-t / tau_m)
     elif tau_syn == tau_m:
-        closed = (w * t / cm * np.exp(-t / tau_m) if synapse == "exp" else
-                  w * math.e / (tau_syn * cm) * t * t / 2 * np.exp(-t / tau_m))
+        closed = (
+            w * t / cm * np.exp(-t / tau_m)
+            if synapse == "exp"
+            else w * math.e / (tau_syn * cm) * t * t / 2 * np.exp(-t / tau_m)
+        )
     elif synapse == "exp":
-        closed = w * tau_m * tau_syn / (cm * (tau_m - tau_syn)) * \
-            (np.exp(-t / tau_m) - np.exp(-t / tau_syn))
+        closed = (
+            w
+            * tau_m
+            * tau_syn
+            / (cm * (tau_m - tau_syn))
+            * (np.exp(-t / tau_m) - np.exp(-t / tau_syn))
+        )
     else:
         a = 1 / tau_syn - 1 / tau_m
-        closed = w * math.e / (tau_syn * cm) * np.exp(-t / tau_m) * \
-            (1 - np.exp(-a * t) * (1 + a * t)) / a ** 2
-    err = np.max(np.abs(v[arrive - 1:] - closed))
+        closed = (
+            w
+            * math.e
+            / (tau_syn * cm)
+            * np.exp(-t / tau_m)
+            * (1 - np.exp(-a * t) * (1 + a * t))
+            / a**2
+        )
+    err = np.max(np.abs(v[arrive - 1 :] - closed))
     assert err < 1e-12 * max(1.0, np.max(np.abs(closed))) * 100, err
     assert np.max(np.abs(closed)) > 0.1
 
@@ -166,17 +220,28 @@ def test_refractory_length(t_ref, steps):
     the spike's sample and the R samples after it; then it restarts from v_reset, so every
     later inter-spike interval is R + (closed-form steps from v_reset to threshold)."""
     net = hub.Network(dt=DT, seed=1)
-    cell = net.add_population(1, hub.LIF(synapse="exp", i_offset=5.0, tau_refrac=t_ref,
-                                         tau_m=20.0, cm=1.0, v_rest=-65.0, v_reset=-70.0,
-                                         v_thresh=-50.0), label="cell")
+    cell = net.add_population(
+        1,
+        hub.LIF(
+            synapse="exp",
+            i_offset=5.0,
+            tau_refrac=t_ref,
+            tau_m=20.0,
+            cm=1.0,
+            v_rest=-65.0,
+            v_reset=-70.0,
+            v_thresh=-50.0,
+        ),
+        label="cell",
+    )
     net.record(cell, "spikes", "v")
     res = b2(net, 40.0)
     stamps = res.spikes("cell").stamps
     v = v_of(res)
     s0 = stamps[0]
-    assert np.all(v[s0 - 1:s0 + steps] == -70.0)
+    assert np.all(v[s0 - 1 : s0 + steps] == -70.0)
     assert v[s0 + steps] > -70.0
-    from_reset = math.ceil(20.0 * math.log(105.0 / 85.0) / DT)       # 4.23 ms -> 43 steps
+    from_reset = math.ceil(20.0 * math.log(105.0 / 85.0) / DT)  # 4.23 ms -> 43 steps
     assert np.all(np.diff(stamps) == steps + from_reset), np.diff(stamps)
 
 
@@ -188,8 +253,11 @@ def test_heterogeneous_parameters_per_neuron():
     v_th = np.array([-55.0, -52.0, -50.0, -48.0, -51.0])
     cm = 1.0
     net = hub.Network(dt=DT, seed=1)
-    cell = net.add_population(5, hub.LIF(synapse="alpha", tau_m=tau_m, i_offset=i_off,
-                                         v_thresh=v_th, cm=cm, v_rest=-65.0), label="cell")
+    cell = net.add_population(
+        5,
+        hub.LIF(synapse="alpha", tau_m=tau_m, i_offset=i_off, v_thresh=v_th, cm=cm, v_rest=-65.0),
+        label="cell",
+    )
     net.record(cell, "spikes", "v")
     res = b2(net, 60.0)
     st = res.spikes("cell")
@@ -204,43 +272,54 @@ def test_heterogeneous_parameters_per_neuron():
 def test_delta_input_while_refractory_is_dropped():
     net = hub.Network(dt=DT, seed=1)
     src = net.add_source(hub.SpikeTimes([[1.0], [1.5, 5.0]]), size=2, label="src")
-    cell = net.add_population(1, hub.LIF(synapse="delta", tau_refrac=2.0, v_rest=-65.0,
-                                         v_reset=-65.0, v_thresh=-50.0), label="cell")
-    net.connect(src, cell, hub.FromArrays([0, 1], [0, 0]),
-                hub.Static(weight=np.array([20.0, 3.0]), delay=1.0))
+    cell = net.add_population(
+        1,
+        hub.LIF(synapse="delta", tau_refrac=2.0, v_rest=-65.0, v_reset=-65.0, v_thresh=-50.0),
+        label="cell",
+    )
+    net.connect(
+        src,
+        cell,
+        hub.FromArrays([0, 1], [0, 0]),
+        hub.Static(weight=np.array([20.0, 3.0]), delay=1.0),
+    )
     net.record(cell, "spikes", "v")
     res = b2(net, 10.0)
-    assert list(res.spikes("cell").stamps) == [20]       # 1.0 ms + 1.0 ms delay
+    assert list(res.spikes("cell").stamps) == [20]  # 1.0 ms + 1.0 ms delay
     v = v_of(res)
-    assert np.all(v[19:40] == -65.0)                     # 2.5 ms input dropped
-    assert v[59] == -65.0 + 3.0                          # 5.0 + 1.0 ms arrives
+    assert np.all(v[19:40] == -65.0)  # 2.5 ms input dropped
+    assert v[59] == -65.0 + 3.0  # 5.0 + 1.0 ms arrives
     assert v[58] == -65.0
 
 
 def test_multiplicity_adds_weight_times_m():
     """Two spikes of one source neuron in one step act as one spike of weight 2w (NEST adds
     weight * multiplicity once)."""
+
     def run(times, w):
         net = hub.Network(dt=DT, seed=1)
         src = net.add_source(hub.SpikeTimes(times), size=len(times), label="src")
         cell = net.add_population(1, hub.LIF(synapse="exp"), label="cell")
-        net.connect(src, cell, hub.FromArrays(np.arange(len(times)), np.zeros(len(times), int)),
-                    hub.Static(weight=np.asarray(w, float), delay=1.0))
+        net.connect(
+            src,
+            cell,
+            hub.FromArrays(np.arange(len(times)), np.zeros(len(times), int)),
+            hub.Static(weight=np.asarray(w, float), delay=1.0),
+        )
         net.record(cell, "v", "isyn_exc")
         return b2(net, 20.0)
+
     double = run([[2.0, 2.0], [6.0, 6.0, 6.0]], [0.25, 0.25])
     single = run([[2.0], [6.0]], [0.5, 0.75])
     isyn = double.signal("cell", "isyn_exc").values[:, 0]
-    assert isyn[29] == 0.5 and isyn[28] == 0.0       # arrives at 3.0 ms (stamp 30)
+    assert isyn[29] == 0.5 and isyn[28] == 0.0  # arrives at 3.0 ms (stamp 30)
     for var in ("v", "isyn_exc"):
-        assert np.array_equal(double.signal("cell", var).values,
-                              single.signal("cell", var).values)
+        assert np.array_equal(double.signal("cell", var).values, single.signal("cell", var).values)
 
 
 def test_recording_interval_and_indices():
     net = hub.Network(dt=DT, seed=2)
-    cell = net.add_population(4, hub.LIF(i_offset=np.array([1.0, 1.5, 2.0, 2.5])),
-                              label="cell")
+    cell = net.add_population(4, hub.LIF(i_offset=np.array([1.0, 1.5, 2.0, 2.5])), label="cell")
     net.record(cell, "v")
     net.record(cell, "v", interval=0.5, indices=[1, 3])
     res = b2(net, 10.0)
@@ -248,16 +327,18 @@ def test_recording_interval_and_indices():
     assert np.allclose(sig.times, np.arange(1, 21) * 0.5)
     assert list(sig.indices) == [1, 3] and sig.values.shape == (20, 2)
     net2 = hub.Network(dt=DT, seed=2)
-    net2.record(net2.add_population(4, hub.LIF(i_offset=np.array([1.0, 1.5, 2.0, 2.5])),
-                                    label="cell"), "v")
+    net2.record(
+        net2.add_population(4, hub.LIF(i_offset=np.array([1.0, 1.5, 2.0, 2.5])), label="cell"), "v"
+    )
     full = b2(net2, 10.0).signal("cell", "v")
     assert np.array_equal(full.values[4::5][:, [1, 3]], sig.values)
 
 
 def test_step_current_switches_at_step_ends():
     net = hub.Network(dt=DT, seed=3)
-    cell = net.add_population(1, hub.LIF(synapse="exp", tau_m=10.0, cm=1.0, v_thresh=100.0),
-                              label="cell")
+    cell = net.add_population(
+        1, hub.LIF(synapse="exp", tau_m=10.0, cm=1.0, v_thresh=100.0), label="cell"
+    )
     net.inject(cell, hub.StepCurrentSource(times=[2.0, 5.0], amplitudes=[1.0, 0.0]))
     net.record(cell, "v")
     v = v_of(b2(net, 8.0))
@@ -304,24 +385,76 @@ def nest_record(nest, nodes, steps, variables=("V_m",)):
 
 
 # inputs for the single-neuron comparisons: (time ms, weight nA or mV, multiplicity)
-INPUT = [(1.0, 1.0, 1), (3.0, 0.8, 2), (3.0, -0.5, 1), (7.3, 1.2, 1), (7.3, 0.4, 3),
-         (12.0, -2.0, 1), (15.5, 2.5, 1), (15.6, 2.5, 1), (15.7, 2.5, 2), (30.0, 1.0, 1)]
+INPUT = [
+    (1.0, 1.0, 1),
+    (3.0, 0.8, 2),
+    (3.0, -0.5, 1),
+    (7.3, 1.2, 1),
+    (7.3, 0.4, 3),
+    (12.0, -2.0, 1),
+    (15.5, 2.5, 1),
+    (15.6, 2.5, 1),
+    (15.7, 2.5, 2),
+    (30.0, 1.0, 1),
+]
 
 SINGLE = {
     # hub model, hub weight per INPUT unit, NEST weight per hub weight, recorded variables
-    "iaf_psc_exp": (lambda: hub.LIF(synapse="exp", cm=0.25, tau_m=10.0, tau_syn_E=2.0,
-                                    tau_syn_I=3.0, tau_refrac=2.0, v_rest=-70.0,
-                                    v_reset=-72.0, v_thresh=-55.0, i_offset=0.36),
-                    1.0, 1000.0, ["v", "isyn_exc", "isyn_inh"]),
-    "iaf_psc_alpha": (lambda: hub.LIF(synapse="alpha", cm=0.25, tau_m=10.0, tau_syn_E=2.0,
-                                      tau_syn_I=10.0, tau_refrac=2.0, v_rest=-70.0,
-                                      v_reset=-72.0, v_thresh=-55.0, i_offset=0.36),
-                      1.0, 1000.0, ["v", "isyn_exc", "isyn_inh"]),
-    "iaf_psc_delta": (lambda: hub.LIF(synapse="delta", cm=0.25, tau_m=10.0, tau_refrac=2.0,
-                                      v_rest=-70.0, v_reset=-72.0, v_thresh=-55.0,
-                                      i_offset=0.36), 10.0, 1.0, ["v"]),
-    "izhikevich": (lambda: hub.Izhikevich(a=0.02, b=0.2, c=-65.0, d=8.0, i_offset=0.01),
-                   10.0, 1.0, ["v", "u"]),
+    "iaf_psc_exp": (
+        lambda: hub.LIF(
+            synapse="exp",
+            cm=0.25,
+            tau_m=10.0,
+            tau_syn_E=2.0,
+            tau_syn_I=3.0,
+            tau_refrac=2.0,
+            v_rest=-70.0,
+            v_reset=-72.0,
+            v_thresh=-55.0,
+            i_offset=0.36,
+        ),
+        1.0,
+        1000.0,
+        ["v", "isyn_exc", "isyn_inh"],
+    ),
+    "iaf_psc_alpha": (
+        lambda: hub.LIF(
+            synapse="alpha",
+            cm=0.25,
+            tau_m=10.0,
+            tau_syn_E=2.0,
+            tau_syn_I=10.0,
+            tau_refrac=2.0,
+            v_rest=-70.0,
+            v_reset=-72.0,
+            v_thresh=-55.0,
+            i_offset=0.36,
+        ),
+        1.0,
+        1000.0,
+        ["v", "isyn_exc", "isyn_inh"],
+    ),
+    "iaf_psc_delta": (
+        lambda: hub.LIF(
+            synapse="delta",
+            cm=0.25,
+            tau_m=10.0,
+            tau_refrac=2.0,
+            v_rest=-70.0,
+            v_reset=-72.0,
+            v_thresh=-55.0,
+            i_offset=0.36,
+        ),
+        10.0,
+        1.0,
+        ["v"],
+    ),
+    "izhikevich": (
+        lambda: hub.Izhikevich(a=0.02, b=0.2, c=-65.0, d=8.0, i_offset=0.01),
+        10.0,
+        1.0,
+        ["v", "u"],
+    ),
 }
 NEST_VAR = {"v": "V_m", "isyn_exc": "I_syn_ex", "isyn_inh": "I_syn_in", "u": "U_m"}
 
@@ -330,12 +463,27 @@ def nest_params(model_name, m):
     """NEST parameters from the hub's, with the unit conversions of the contract."""
     p = {k: float(np.asarray(v)) for k, v in m.values.items()}
     if model_name == "izhikevich":
-        return {"a": p["a"], "b": p["b"], "c": p["c"], "d": p["d"],
-                "I_e": p["i_offset"] * 1000.0, "V_th": 30.0, "V_m": -70.0, "U_m": -14.0,
-                "consistent_integration": True}
-    out = {"C_m": p["cm"] * 1000.0, "tau_m": p["tau_m"], "t_ref": p["tau_refrac"],
-           "E_L": p["v_rest"], "V_reset": p["v_reset"], "V_th": p["v_thresh"],
-           "I_e": p["i_offset"] * 1000.0, "V_m": p["v_rest"]}
+        return {
+            "a": p["a"],
+            "b": p["b"],
+            "c": p["c"],
+            "d": p["d"],
+            "I_e": p["i_offset"] * 1000.0,
+            "V_th": 30.0,
+            "V_m": -70.0,
+            "U_m": -14.0,
+            "consistent_integration": True,
+        }
+    out = {
+        "C_m": p["cm"] * 1000.0,
+        "tau_m": p["tau_m"],
+        "t_ref": p["tau_refrac"],
+        "E_L": p["v_rest"],
+        "V_reset": p["v_reset"],
+        "V_th": p["v_thresh"],
+        "I_e": p["i_offset"] * 1000.0,
+        "V_m": p["v_rest"],
+    }
     if model_name != "iaf_psc_delta":
         out.update(tau_syn_ex=p["tau_syn_E"], tau_syn_in=p["tau_syn_I"])
     return out
@@ -354,8 +502,12 @@ def test_single_neuron_bit_identical_to_pynest(nest, model_name):
     cell = net.add_population(1, model, label="cell")
     w = np.array([x for _, x, _ in INPUT]) * w_unit
     for receptor, sel in (("excitatory", w > 0), ("inhibitory", w <= 0)):
-        net.connect(src, cell, hub.FromArrays(np.nonzero(sel)[0], np.zeros(sel.sum(), int)),
-                    hub.Static(weight=w[sel], delay=1.0, receptor=receptor))
+        net.connect(
+            src,
+            cell,
+            hub.FromArrays(np.nonzero(sel)[0], np.zeros(sel.sum(), int)),
+            hub.Static(weight=w[sel], delay=1.0, receptor=receptor),
+        )
     net.record(cell, "spikes", *variables)
     res = b2(net, steps * DT)
     # NEST, by hand
@@ -387,22 +539,41 @@ def test_recurrent_network_bit_identical_to_pynest(nest, synapse, min_delay):
     relay group and the ordered spike queue reproduce (min_delay 0.1 ms: one step per slice;
     0.5 ms: five)."""
     n, steps = 50, 2000
-    w_e, w_i = ((hub.Uniform(0.8, 1.6), hub.Uniform(-4.0, -2.0)) if synapse == "delta" else
-                (hub.Uniform(0.15, 0.35), hub.Uniform(-0.8, -0.4)))
-    model = hub.LIF(synapse=synapse, tau_refrac=2.0, tau_m=np.linspace(15.0, 25.0, n),
-                    tau_syn_E=3.0, tau_syn_I=np.where(np.arange(n) % 2, 5.0, 20.0),
-                    cm=1.0, i_offset=0.2)
+    w_e, w_i = (
+        (hub.Uniform(0.8, 1.6), hub.Uniform(-4.0, -2.0))
+        if synapse == "delta"
+        else (hub.Uniform(0.15, 0.35), hub.Uniform(-0.8, -0.4))
+    )
+    model = hub.LIF(
+        synapse=synapse,
+        tau_refrac=2.0,
+        tau_m=np.linspace(15.0, 25.0, n),
+        tau_syn_E=3.0,
+        tau_syn_I=np.where(np.arange(n) % 2, 5.0, 20.0),
+        cm=1.0,
+        i_offset=0.2,
+    )
     net = hub.Network(dt=DT, seed=11)
     cells = net.add_population(n, model, label="cells")
     src = net.add_source(hub.PoissonSource(rate=900.0), size=20, label="input")
-    net.connect(src, cells, hub.FixedProbability(0.3),
-                hub.Static(weight=w_e, delay=hub.Uniform(min_delay, 2.0)))
+    net.connect(
+        src,
+        cells,
+        hub.FixedProbability(0.3),
+        hub.Static(weight=w_e, delay=hub.Uniform(min_delay, 2.0)),
+    )
     cells.initialize(v=hub.Uniform(-65.0, -52.0))
     delay = hub.Uniform(min_delay, 3.0)
-    net.connect(cells, cells, hub.FixedProbability(0.1), hub.Static(weight=w_e, delay=delay),
-                label="exc")
-    net.connect(cells, cells, hub.FixedProbability(0.1),
-                hub.Static(weight=w_i, delay=delay, receptor="inhibitory"), label="inh")
+    net.connect(
+        cells, cells, hub.FixedProbability(0.1), hub.Static(weight=w_e, delay=delay), label="exc"
+    )
+    net.connect(
+        cells,
+        cells,
+        hub.FixedProbability(0.1),
+        hub.Static(weight=w_i, delay=delay, receptor="inhibitory"),
+        label="inh",
+    )
     net.record(cells, "spikes", "v")
     r = hub.resolve(net, steps * DT)
     assert np.any(np.diff(r.sources["input"].stamps) == 0)  # there are multiplicities
@@ -410,9 +581,16 @@ def test_recurrent_network_bit_identical_to_pynest(nest, synapse, min_delay):
     # by hand in PyNEST
     p = r.populations["cells"].params
     nest_model = {"exp": "iaf_psc_exp", "alpha": "iaf_psc_alpha", "delta": "iaf_psc_delta"}
-    params = {"C_m": p["cm"] * 1000.0, "tau_m": p["tau_m"], "t_ref": p["tau_refrac"],
-              "E_L": p["v_rest"], "V_reset": p["v_reset"], "V_th": p["v_thresh"],
-              "I_e": p["i_offset"] * 1000.0, "V_m": r.populations["cells"].initial["v"]}
+    params = {
+        "C_m": p["cm"] * 1000.0,
+        "tau_m": p["tau_m"],
+        "t_ref": p["tau_refrac"],
+        "E_L": p["v_rest"],
+        "V_reset": p["v_reset"],
+        "V_th": p["v_thresh"],
+        "I_e": p["i_offset"] * 1000.0,
+        "V_m": r.populations["cells"].initial["v"],
+    }
     if synapse != "delta":
         params.update(tau_syn_ex=p["tau_syn_E"], tau_syn_in=p["tau_syn_I"])
     nodes = nest.Create(nest_model[synapse], n, params=params)
@@ -424,15 +602,20 @@ def test_recurrent_network_bit_identical_to_pynest(nest, synapse, min_delay):
     senders = {"cells": nodes, "input": gens}
     scale = 1.0 if synapse == "delta" else 1000.0
     for proj in r.projections:
-        nest.Connect(np.asarray(senders[proj.pre].tolist())[proj.pre_idx],
-                     np.asarray(nodes.tolist())[proj.post_idx], "one_to_one",
-                     syn_spec={"weight": proj.weight * scale, "delay": proj.delay_steps * DT})
+        nest.Connect(
+            np.asarray(senders[proj.pre].tolist())[proj.pre_idx],
+            np.asarray(nodes.tolist())[proj.post_idx],
+            "one_to_one",
+            syn_spec={"weight": proj.weight * scale, "delay": proj.delay_steps * DT},
+        )
     spikes, rec = nest_record(nest, nodes, steps)
     ours = res.signal("cells", "v").values
     d = np.abs(ours - rec["V_m"])
-    print(f"network {synapse} (min_delay {min_delay}): "
-          f"{len(spikes)} NEST spikes, identical: {res.spikes('cells') == spikes}, "
-          f"max |dV| = {d.max():.3g} mV, {np.sum(d > 0)} of {ours.size} samples differ")
+    print(
+        f"network {synapse} (min_delay {min_delay}): "
+        f"{len(spikes)} NEST spikes, identical: {res.spikes('cells') == spikes}, "
+        f"max |dV| = {d.max():.3g} mV, {np.sum(d > 0)} of {ours.size} samples differ"
+    )
     assert len(spikes) > 300
     assert res.spikes("cells") == spikes
     assert np.array_equal(ours, rec["V_m"])
@@ -446,21 +629,45 @@ def test_izhikevich_network_bit_identical_to_pynest(nest):
     src = net.add_source(hub.PoissonSource(rate=600.0), size=20, label="input")
     cells = net.add_population(n, model, label="cells")
     cells.initialize(u=hub.Uniform(-16.0, -12.0))
-    net.connect(src, cells, hub.FixedProbability(0.3),
-                hub.Static(weight=hub.Uniform(3.0, 5.0), delay=hub.Uniform(0.5, 2.0)))
-    net.connect(cells, cells, hub.FixedProbability(0.1),
-                hub.Static(weight=hub.Uniform(-8.0, -4.0), delay=hub.Uniform(0.5, 3.0),
-                           receptor="inhibitory"))
-    net.connect(cells, cells, hub.FixedProbability(0.1),
-                hub.Static(weight=hub.Uniform(1.0, 3.0), delay=hub.Uniform(0.5, 3.0)))
+    net.connect(
+        src,
+        cells,
+        hub.FixedProbability(0.3),
+        hub.Static(weight=hub.Uniform(3.0, 5.0), delay=hub.Uniform(0.5, 2.0)),
+    )
+    net.connect(
+        cells,
+        cells,
+        hub.FixedProbability(0.1),
+        hub.Static(
+            weight=hub.Uniform(-8.0, -4.0), delay=hub.Uniform(0.5, 3.0), receptor="inhibitory"
+        ),
+    )
+    net.connect(
+        cells,
+        cells,
+        hub.FixedProbability(0.1),
+        hub.Static(weight=hub.Uniform(1.0, 3.0), delay=hub.Uniform(0.5, 3.0)),
+    )
     net.record(cells, "spikes", "v", "u")
     r = hub.resolve(net, steps * DT)
     res = b2(net, steps * DT)
     p, init = r.populations["cells"].params, r.populations["cells"].initial
-    nodes = nest.Create("izhikevich", n, params={
-        "a": p["a"], "b": p["b"], "c": p["c"], "d": p["d"], "I_e": p["i_offset"] * 1000.0,
-        "V_th": p["v_thresh"], "V_m": init["v"], "U_m": init["u"],
-        "consistent_integration": True})
+    nodes = nest.Create(
+        "izhikevich",
+        n,
+        params={
+            "a": p["a"],
+            "b": p["b"],
+            "c": p["c"],
+            "d": p["d"],
+            "I_e": p["i_offset"] * 1000.0,
+            "V_th": p["v_thresh"],
+            "V_m": init["v"],
+            "U_m": init["u"],
+            "consistent_integration": True,
+        },
+    )
     s = r.sources["input"]
     gens = nest.Create("spike_generator", s.size)
     for i, g in enumerate(gens):
@@ -468,9 +675,12 @@ def test_izhikevich_network_bit_identical_to_pynest(nest):
         g.set(spike_times=st * DT, spike_multiplicities=m.tolist())
     for proj in r.projections:
         pre = gens if proj.pre == "input" else nodes
-        nest.Connect(np.asarray(pre.tolist())[proj.pre_idx],
-                     np.asarray(nodes.tolist())[proj.post_idx], "one_to_one",
-                     syn_spec={"weight": proj.weight, "delay": proj.delay_steps * DT})
+        nest.Connect(
+            np.asarray(pre.tolist())[proj.pre_idx],
+            np.asarray(nodes.tolist())[proj.post_idx],
+            "one_to_one",
+            syn_spec={"weight": proj.weight, "delay": proj.delay_steps * DT},
+        )
     spikes, rec = nest_record(nest, nodes, steps, ("V_m", "U_m"))
     assert len(spikes) > 100
     assert res.spikes("cells") == spikes
@@ -483,34 +693,59 @@ def test_izhikevich_network_bit_identical_to_pynest(nest):
 # =============================================================================================
 COND = {
     "iaf_cond_exp": (lambda: hub.LIFCond(synapse="exp", tau_refrac=2.0, i_offset=0.3), 0.01),
-    "iaf_cond_alpha": (lambda: hub.LIFCond(synapse="alpha", tau_refrac=2.0, i_offset=0.3),
-                       0.005),
+    "iaf_cond_alpha": (lambda: hub.LIFCond(synapse="alpha", tau_refrac=2.0, i_offset=0.3), 0.005),
     "aeif_cond_exp": (lambda: hub.AdEx(synapse="exp", tau_refrac=0.5, i_offset=0.5), 0.01),
     "hh_cond_exp_traub": (lambda: hub.HodgkinHuxley(i_offset=0.5), 0.005),
 }
 
 
 def cond_nest_params(name, m, v0):
-    p = {k: float(np.asarray(v)) for k, v in hub.resolve(_single(m), 1.0)
-         .populations["cell"].params.items()}
+    p = {
+        k: float(np.asarray(v))
+        for k, v in hub.resolve(_single(m), 1.0).populations["cell"].params.items()
+    }
     if name.startswith("hh"):
         from hub.propagators import hh_steady_state
 
         g = hh_steady_state(np.array([v0]), np.array([p["v_offset"]]))
-        return {"g_Na": p["gbar_Na"] * 1000.0, "g_K": p["gbar_K"] * 1000.0,
-                "g_L": p["g_leak"] * 1000.0, "C_m": p["cm"] * 1000.0, "V_T": p["v_offset"],
-                "E_Na": p["e_rev_Na"], "E_K": p["e_rev_K"], "E_L": p["e_rev_leak"],
-                "E_ex": p["e_rev_E"], "E_in": p["e_rev_I"], "tau_syn_ex": p["tau_syn_E"],
-                "tau_syn_in": p["tau_syn_I"], "t_ref": p["tau_refrac"],
-                "I_e": p["i_offset"] * 1000.0, "V_m": v0, "Act_m": float(g["m"][0]),
-                "Inact_h": float(g["h"][0]), "Act_n": float(g["n"][0])}
-    out = {"C_m": p["cm"] * 1000.0, "g_L": 1000.0 * p["cm"] / p["tau_m"], "E_L": p["v_rest"],
-           "V_reset": p["v_reset"], "V_th": p["v_thresh"], "t_ref": p["tau_refrac"],
-           "I_e": p["i_offset"] * 1000.0, "E_ex": p["e_rev_E"], "E_in": p["e_rev_I"],
-           "tau_syn_ex": p["tau_syn_E"], "tau_syn_in": p["tau_syn_I"], "V_m": v0}
+        return {
+            "g_Na": p["gbar_Na"] * 1000.0,
+            "g_K": p["gbar_K"] * 1000.0,
+            "g_L": p["g_leak"] * 1000.0,
+            "C_m": p["cm"] * 1000.0,
+            "V_T": p["v_offset"],
+            "E_Na": p["e_rev_Na"],
+            "E_K": p["e_rev_K"],
+            "E_L": p["e_rev_leak"],
+            "E_ex": p["e_rev_E"],
+            "E_in": p["e_rev_I"],
+            "tau_syn_ex": p["tau_syn_E"],
+            "tau_syn_in": p["tau_syn_I"],
+            "t_ref": p["tau_refrac"],
+            "I_e": p["i_offset"] * 1000.0,
+            "V_m": v0,
+            "Act_m": float(g["m"][0]),
+            "Inact_h": float(g["h"][0]),
+            "Act_n": float(g["n"][0]),
+        }
+    out = {
+        "C_m": p["cm"] * 1000.0,
+        "g_L": 1000.0 * p["cm"] / p["tau_m"],
+        "E_L": p["v_rest"],
+        "V_reset": p["v_reset"],
+        "V_th": p["v_thresh"],
+        "t_ref": p["tau_refrac"],
+        "I_e": p["i_offset"] * 1000.0,
+        "E_ex": p["e_rev_E"],
+        "E_in": p["e_rev_I"],
+        "tau_syn_ex": p["tau_syn_E"],
+        "tau_syn_in": p["tau_syn_I"],
+        "V_m": v0,
+    }
     if name.startswith("aeif"):
-        out.update(V_peak=p["v_spike"], Delta_T=p["delta_T"], a=p["a"], b=p["b"] * 1000.0,
-                   tau_w=p["tau_w"])
+        out.update(
+            V_peak=p["v_spike"], Delta_T=p["delta_T"], a=p["a"], b=p["b"] * 1000.0, tau_w=p["tau_w"]
+        )
     return out
 
 
@@ -528,16 +763,26 @@ def test_conductance_models_close_to_pynest(nest, name):
     steps = 3000
     rng = np.random.default_rng(7)
     n_in = 40
-    times = [np.unique(np.round(np.sort(rng.uniform(1.0, steps * DT, 30)), 1)).tolist()
-             for _ in range(n_in)]
+    times = [
+        np.unique(np.round(np.sort(rng.uniform(1.0, steps * DT, 30)), 1)).tolist()
+        for _ in range(n_in)
+    ]
     net = hub.Network(dt=DT, seed=1)
     src = net.add_source(hub.SpikeTimes(times), size=n_in, label="src")
     cell = net.add_population(1, model, label="cell")
     half = n_in // 2
-    net.connect(src, cell, hub.FromArrays(np.arange(half), np.zeros(half, int)),
-                hub.Static(weight=w, delay=1.0))
-    net.connect(src, cell, hub.FromArrays(np.arange(half, n_in), np.zeros(half, int)),
-                hub.Static(weight=w, delay=1.0, receptor="inhibitory"))
+    net.connect(
+        src,
+        cell,
+        hub.FromArrays(np.arange(half), np.zeros(half, int)),
+        hub.Static(weight=w, delay=1.0),
+    )
+    net.connect(
+        src,
+        cell,
+        hub.FromArrays(np.arange(half, n_in), np.zeros(half, int)),
+        hub.Static(weight=w, delay=1.0, receptor="inhibitory"),
+    )
     net.record(cell, "spikes", "v")
     res = b2(net, steps * DT)
     v0 = float(hub.resolve(_single(model), 1.0).populations["cell"].initial["v"][0])
@@ -546,21 +791,24 @@ def test_conductance_models_close_to_pynest(nest, name):
     for g, t in zip(gens, times):
         g.set(spike_times=t)
     for k, g in enumerate(gens):
-        nest.Connect(g, node, syn_spec={"weight": w * 1000.0 * (1 if k < half else -1),
-                                        "delay": 1.0})
+        nest.Connect(
+            g, node, syn_spec={"weight": w * 1000.0 * (1 if k < half else -1), "delay": 1.0}
+        )
     spikes, rec = nest_record(nest, node, steps)
     ours, theirs = res.spikes("cell"), spikes
     assert len(theirs) >= 5
     d = np.abs(v_of(res) - rec["V_m"][:, 0])
-    print(f"{name}: {len(theirs)} NEST spikes, {len(ours)} Brian2; identical: "
-          f"{ours == theirs}; max |dV| {d.max():.3g} mV (median {np.median(d):.3g})")
+    print(
+        f"{name}: {len(theirs)} NEST spikes, {len(ours)} Brian2; identical: "
+        f"{ours == theirs}; max |dV| {d.max():.3g} mV (median {np.median(d):.3g})"
+    )
     assert len(ours) == len(theirs)
     lag = ours.stamps - theirs.stamps
     if name.startswith("iaf_cond"):
         assert ours == theirs
         assert d.max() < 2e-3
     else:
-        assert np.all(np.abs(lag) <= 1), lag          # within one step
+        assert np.all(np.abs(lag) <= 1), lag  # within one step
 
 
 # =============================================================================================
@@ -573,14 +821,24 @@ def cython_net(synapse):
     cells.initialize(v=hub.Uniform(-65.0, -52.0))
     w = 1.0 if synapse == "delta" else 0.3
     net.connect(src, cells, hub.FixedProbability(0.3), hub.Static(weight=w, delay=1.0))
-    net.connect(cells, cells, hub.FixedProbability(0.1),
-                hub.Static(weight=-2 * w, delay=hub.Uniform(0.5, 3.0), receptor="inhibitory"))
+    net.connect(
+        cells,
+        cells,
+        hub.FixedProbability(0.1),
+        hub.Static(weight=-2 * w, delay=hub.Uniform(0.5, 3.0), receptor="inhibitory"),
+    )
     net.record(cells, "spikes", "v")
     return net
 
 
-@pytest.mark.parametrize("synapse", ["exp", pytest.param("alpha", marks=pytest.mark.slow),
-                                     pytest.param("delta", marks=pytest.mark.slow)])
+@pytest.mark.parametrize(
+    "synapse",
+    [
+        "exp",
+        pytest.param("alpha", marks=pytest.mark.slow),
+        pytest.param("delta", marks=pytest.mark.slow),
+    ],
+)
 def test_cython_codegen_gives_the_same_numbers(synapse, cython_cache):
     """Cold cache: the modules compile in two worker processes (option jobs); then
     codegen="auto" finds the network in the cache and uses the compiled code too."""
@@ -592,7 +850,7 @@ def test_cython_codegen_gives_the_same_numbers(synapse, cython_cache):
     assert c.provenance["brian2"]["compiled"] == ["hub_syn_cells_pre", "hub_upd_cells"]
     assert a.spikes("cells") == c.spikes("cells") and len(a.spikes("cells")) > 50
     assert np.array_equal(a.signal("cells", "v").values, c.signal("cells", "v").values)
-    d = b2(net, 200.0, cache_dir=cython_cache)           # auto, warm
+    d = b2(net, 200.0, cache_dir=cython_cache)  # auto, warm
     assert d.provenance["brian2"]["codegen"] == "cython"
     assert d.provenance["brian2"]["auto"] == "the compiler cache holds this network"
     assert a.spikes("cells") == d.spikes("cells")
@@ -602,8 +860,12 @@ def test_cython_codegen_gives_the_same_numbers(synapse, cython_cache):
 @pytest.mark.slow
 @pytest.mark.parametrize("model", ["LIFCond", "AdEx", "HodgkinHuxley", "Izhikevich"])
 def test_cython_codegen_same_numbers_other_models(model, cython_cache):
-    make = {"LIFCond": lambda: hub.LIFCond(synapse="alpha"), "AdEx": lambda: hub.AdEx(),
-            "HodgkinHuxley": lambda: hub.HodgkinHuxley(), "Izhikevich": lambda: hub.Izhikevich()}
+    make = {
+        "LIFCond": lambda: hub.LIFCond(synapse="alpha"),
+        "AdEx": lambda: hub.AdEx(),
+        "HodgkinHuxley": lambda: hub.HodgkinHuxley(),
+        "Izhikevich": lambda: hub.Izhikevich(),
+    }
     net = hub.Network(dt=DT, seed=6)
     src = net.add_source(hub.PoissonSource(rate=400.0), size=20, label="input")
     cells = net.add_population(20, make[model](), label="cells")

@@ -3,6 +3,7 @@
 Checks the chip cannot pass bit for bit (float closed forms, the float reference engine)
 are declared in ``Capabilities.known_gaps`` with the reason and run as strict xfails.
 """
+
 from hub.testing import check_backend, parametrize_with_checks
 
 

@@ -1,4 +1,5 @@
 """Discretization of float LIF onto ChipLIF, quantization, and what the chip refuses."""
+
 import math
 
 import numpy as np
@@ -12,21 +13,28 @@ from hub_chip.discretize import decay_constant, effective_tau
 
 def test_decays_are_exact_exponentials_not_linear():
     assert decay_constant(20.0, 0.1, 4095)[()] == round(4096 * (1 - math.exp(-0.1 / 20.0))) == 20
-    assert decay_constant(5.0, 0.1, 4096)[()] == 81          # 4096 dt/tau would give 82
-    assert decay_constant(0.01, 0.1, 4096)[()] == 4096       # tau << dt: no memory
-    assert decay_constant(0.01, 0.1, 4095)[()] == 4095       # DV is at most 4095
+    assert decay_constant(5.0, 0.1, 4096)[()] == 81  # 4096 dt/tau would give 82
+    assert decay_constant(0.01, 0.1, 4096)[()] == 4096  # tau << dt: no memory
+    assert decay_constant(0.01, 0.1, 4095)[()] == 4095  # DV is at most 4095
     assert abs(effective_tau(np.array(20), 0.1) - 20.43) < 0.01
 
 
 def cuba_like(**kw):
     net = hub.Network(dt=0.1, seed=4)
     src = net.add_source(hub.PoissonSource(rate=200.0), size=50, label="src")
-    cells = net.add_population(40, hub.LIF(cm=0.2, v_rest=-49.0, v_reset=-60.0,
-                                           v_thresh=-50.0, tau_refrac=5.0, **kw), label="cells")
+    cells = net.add_population(
+        40,
+        hub.LIF(cm=0.2, v_rest=-49.0, v_reset=-60.0, v_thresh=-50.0, tau_refrac=5.0, **kw),
+        label="cells",
+    )
     cells.initialize(v=hub.Uniform(-60.0, -50.0))
     net.connect(src, cells, hub.FixedProbability(0.2), hub.Static(weight=0.0162, delay=0.1))
-    net.connect(cells, cells, hub.FixedProbability(0.2),
-                hub.Static(weight=-0.09, delay=0.1, receptor="inhibitory"))
+    net.connect(
+        cells,
+        cells,
+        hub.FixedProbability(0.2),
+        hub.Static(weight=-0.09, delay=0.1, receptor="inhibitory"),
+    )
     net.record(cells, "spikes", "v")
     return net
 
@@ -67,8 +75,9 @@ def test_quantization_errors_are_reported():
 
 
 def test_weight_mantissas_and_shared_exponents():
-    m, e, sat = quantize.weights(np.array([1000.0, 300.0, 5.0, -20.0]), np.array([0, 0, 1, 1]),
-                                 2, allow_negative=False)
+    m, e, sat = quantize.weights(
+        np.array([1000.0, 300.0, 5.0, -20.0]), np.array([0, 0, 1, 1]), 2, allow_negative=False
+    )
     assert list(e) == [2, 0] and list(m) == [250, 75, 5, -20] and sat == 0
     m, e, _ = quantize.weights(np.array([0.3]), np.array([0]), 1, allow_negative=True)
     assert e[0] == -8 and m[0] == 77
@@ -77,9 +86,14 @@ def test_weight_mantissas_and_shared_exponents():
     assert list(quantize.threshold(np.array([65.0, 1.0]))) == [1, 0]
 
 
-@pytest.mark.parametrize("model, name", [(hub.Izhikevich(), "Izhikevich"),
-                                         (hub.LIF(synapse="alpha"), "LIF[synapse=alpha]"),
-                                         (hub.LIFCond(), "LIFCond[synapse=exp]")])
+@pytest.mark.parametrize(
+    "model, name",
+    [
+        (hub.Izhikevich(), "Izhikevich"),
+        (hub.LIF(synapse="alpha"), "LIF[synapse=alpha]"),
+        (hub.LIFCond(), "LIFCond[synapse=exp]"),
+    ],
+)
 def test_other_models_are_a_capability_error_naming_alternatives(model, name):
     net = hub.Network(dt=0.1, seed=1)
     net.add_population(3, model, label="x")

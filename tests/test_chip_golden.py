@@ -1,5 +1,6 @@
 """The golden vectors of docs/chip.md section 1 (from Lava's unit tests), bit for bit, on both
 engines and through hub.run with the ChipLIF model."""
+
 import numpy as np
 import pytest
 
@@ -14,10 +15,25 @@ ENGINES = [Engine] + ([FastEngine] if HAVE_NUMBA else [])
 def one_compartment(du, dv, bias=0, vth_mant=(1 << 17) - 1, refractory=0, input_stamps=()):
     """One compartment fed by one input axon with weight 128 (mantissa 128, exponent 0)."""
     a = lambda x: np.array([x], np.int64)  # noqa: E731
-    return Program(1, a(du), a(dv), a(bias), a(vth_mant << 6), a(refractory), a(0), a(0),
-                   np.zeros(0, np.int64), 1, np.array([0, 0, 1], np.int64), a(0), a(0),
-                   a(128 << 6), None, np.zeros(len(input_stamps), np.int64),
-                   np.asarray(input_stamps, np.int64))
+    return Program(
+        1,
+        a(du),
+        a(dv),
+        a(bias),
+        a(vth_mant << 6),
+        a(refractory),
+        a(0),
+        a(0),
+        np.zeros(0, np.int64),
+        1,
+        np.array([0, 0, 1], np.int64),
+        a(0),
+        a(0),
+        a(128 << 6),
+        None,
+        np.zeros(len(input_stamps), np.int64),
+        np.asarray(input_stamps, np.int64),
+    )
 
 
 def trace(engine_cls, program, steps):
@@ -52,8 +68,9 @@ def test_golden_vectors_through_hub_run():
     src = net.add_source(hub.SpikeTimes([0.1]), size=1, label="src")
     a = net.add_population(1, hub.ChipLIF(du=2048, dv=0, vth_mant=(1 << 17) - 1), label="a")
     b = net.add_population(1, hub.ChipLIF(du=1, dv=2048, vth_mant=(1 << 17) - 1), label="b")
-    c = net.add_population(1, hub.ChipLIF(du=0, dv=0, bias_mant=2, bias_exp=6, vth_mant=8),
-                           label="c")
+    c = net.add_population(
+        1, hub.ChipLIF(du=0, dv=0, bias_mant=2, bias_exp=6, vth_mant=8), label="c"
+    )
     for pop in (a, b):
         net.connect(src, pop, hub.OneToOne(), hub.Static(weight=128, delay=0.1))
     net.record(a, "u")
@@ -61,8 +78,25 @@ def test_golden_vectors_through_hub_run():
     net.record(c, "spikes")
     res = hub.run(net, backend="chip", duration=1.0)
     # source stamp 1, hub delay 1 step: the input arrives at stamp 2 (programmed delay 0)
-    assert list(res.signal("a", "u").values[1:, 0]) == [8192, 4096, 2048, 1024, 512, 256,
-                                                         128, 64, 32]
-    assert list(res.signal("b", "v").values[1:9, 0]) == [8192, 12286, 14331, 15351, 15859,
-                                                          16111, 16235, 16295]
+    assert list(res.signal("a", "u").values[1:, 0]) == [
+        8192,
+        4096,
+        2048,
+        1024,
+        512,
+        256,
+        128,
+        64,
+        32,
+    ]
+    assert list(res.signal("b", "v").values[1:9, 0]) == [
+        8192,
+        12286,
+        14331,
+        15351,
+        15859,
+        16111,
+        16235,
+        16295,
+    ]
     assert list(res.spikes("c").stamps) == [5, 10]

@@ -2,6 +2,7 @@
 stated bound against the float reference, rounding modes, epochs, options.  The kit's
 check_plasticity_all_additive and check_plasticity_dopamine run the same proof on the chip
 through tests/test_chip_conformance.py."""
+
 import numpy as np
 import pytest
 

@@ -1,4 +1,5 @@
 """Mapping onto cores and chips: limits, errors that name the constraint, utilisation."""
+
 import numpy as np
 import pytest
 
@@ -21,8 +22,12 @@ def big_network(n=200_000):
     src = net.add_source(hub.PoissonSource(rate=50.0), size=1000, label="src")
     cells = net.add_population(n, hub.LIF(tau_syn_E=2.0, tau_syn_I=2.0), label="cells")
     net.connect(src, cells, hub.FixedInDegree(10), hub.Static(weight=2.0, delay=1.0))
-    net.connect(cells, cells, hub.FromArrays(np.arange(n), (np.arange(n) + 1) % n),
-                hub.Static(weight=0.5, delay=1.0))
+    net.connect(
+        cells,
+        cells,
+        hub.FromArrays(np.arange(n), (np.arange(n) + 1) % n),
+        hub.Static(weight=0.5, delay=1.0),
+    )
     net.record(cells, "spikes")
     return net
 
@@ -38,8 +43,13 @@ def test_200k_neurons_refused_on_one_chip_and_run_on_two():
     rep = res.extra["chip"]
     assert rep["chips_used"] == 2 and rep["cores_used"] == 196
     assert sum(c["compartments"] for c in rep["utilisation"]) == 200_000
-    assert all(c["compartments"] <= 1024 and c["in_axons"] <= 4096 and c["out_axons"] <= 4096
-               and c["synapse_bits"] <= LOIHI.synapse_bits_per_core for c in rep["utilisation"])
+    assert all(
+        c["compartments"] <= 1024
+        and c["in_axons"] <= 4096
+        and c["out_axons"] <= 4096
+        and c["synapse_bits"] <= LOIHI.synapse_bits_per_core
+        for c in rep["utilisation"]
+    )
     assert len(res.spikes("cells")) > 0
 
 
@@ -59,12 +69,14 @@ def test_in_axon_limit_shrinks_the_chunks():
     post = np.repeat(np.arange(600), 20)
     pre = np.concatenate([rng.choice(5000, 20, replace=False) for _ in range(600)])
     order = np.lexsort((post, pre))
-    proj = MapProjection("src", "cells", pre[order], post[order], np.zeros(len(pre), np.int64),
-                         True)
+    proj = MapProjection(
+        "src", "cells", pre[order], post[order], np.zeros(len(pre), np.int64), True
+    )
     m = place([MapPopulation("cells", 600, 1)], [proj], chips=1)
     assert m.n_cores == 2 and (m.in_axons <= 4096).all()
-    one = MapProjection("src", "cells", np.arange(5000), np.zeros(5000, np.int64),
-                        np.zeros(5000, np.int64), True)
+    one = MapProjection(
+        "src", "cells", np.arange(5000), np.zeros(5000, np.int64), np.zeros(5000, np.int64), True
+    )
     with pytest.raises(hub.ResourceError, match=r"^in_axons: one neuron of 'cells'"):
         place([MapPopulation("cells", 1, 1)], [one], chips=1)
 

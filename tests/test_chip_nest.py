@@ -3,6 +3,7 @@
 Promised (docs/chip.md): population rate within 5 %, mean CV of ISI within 0.1, and on
 feedforward networks with sparse input at least 95 % of spikes within one step of NEST's.
 """
+
 import sys
 from pathlib import Path
 
@@ -25,16 +26,19 @@ pytestmark = pytest.mark.nest
 
 
 def both(net, duration, **chip_options):
-    return (hub.run(net, backend="chip", duration=duration, **chip_options),
-            hub.run(net, backend="nest", duration=duration))
+    return (
+        hub.run(net, backend="chip", duration=duration, **chip_options),
+        hub.run(net, backend="nest", duration=duration),
+    )
 
 
 def assert_statistics(chip, nest, duration, rate_rel=0.05, cv_abs=0.1):
     for lab, ref in nest.spike_trains.items():
         got = chip.spikes(lab)
         r_chip, r_nest = got.rate(duration), ref.rate(duration)
-        assert abs(r_chip - r_nest) <= rate_rel * r_nest, f"{lab}: {r_chip:.3f} Hz vs NEST " \
-                                                          f"{r_nest:.3f} Hz"
+        assert abs(r_chip - r_nest) <= rate_rel * r_nest, (
+            f"{lab}: {r_chip:.3f} Hz vs NEST {r_nest:.3f} Hz"
+        )
         cv_c, cv_n = cv_isi(got), cv_isi(ref)
         if not np.isnan(cv_n):
             assert abs(cv_c - cv_n) <= cv_abs, f"{lab}: CV {cv_c:.3f} vs NEST {cv_n:.3f}"
@@ -44,8 +48,13 @@ def assert_statistics(chip, nest, duration, rate_rel=0.05, cv_abs=0.1):
 def test_one_input_reaches_v_in_the_same_step_as_nest(synapse, weight):
     net = hub.Network(dt=0.1, seed=1)
     src = net.add_source(hub.SpikeTimes([1.0, 3.3]), size=1, label="src")
-    cell = net.add_population(1, hub.LIF(synapse=synapse, cm=0.25, tau_m=15.0, tau_syn_E=2.0,
-                                         v_thresh=-62.0, tau_refrac=2.0), label="cell")
+    cell = net.add_population(
+        1,
+        hub.LIF(
+            synapse=synapse, cm=0.25, tau_m=15.0, tau_syn_E=2.0, v_thresh=-62.0, tau_refrac=2.0
+        ),
+        label="cell",
+    )
     net.connect(src, cell, hub.OneToOne(), hub.Static(weight=weight, delay=1.2))
     net.record(cell, "v", "spikes")
     chip, nest = both(net, 12.0)
@@ -60,8 +69,7 @@ def test_step_currents_switch_on_the_same_step_as_nest():
     net = hub.Network(dt=0.1, seed=3)
     cell = net.add_population(2, hub.LIF(tau_m=10.0, cm=1.0, v_thresh=-60.0), label="cell")
     net.inject(cell, hub.DCSource(amplitude=1.0, start=2.0, stop=5.0))
-    net.inject(cell, hub.StepCurrentSource(times=[3.0, 6.0], amplitudes=[0.5, 2.0]),
-               indices=[1])
+    net.inject(cell, hub.StepCurrentSource(times=[3.0, 6.0], amplitudes=[0.5, 2.0]), indices=[1])
     net.record(cell, "v", "spikes")
     chip, nest = both(net, 12.0)
     a, b = chip.signal("cell", "v").values, nest.signal("cell", "v").values
@@ -82,14 +90,31 @@ def test_synfire_chain_volleys_match_nest():
 def sparse_feedforward(layers=1, seed=3):
     net = hub.Network(dt=0.1, seed=seed)
     prev = net.add_source(hub.PoissonSource(rate=5.0), size=400, label="input")
-    model = hub.LIF(synapse="exp", cm=0.25, tau_m=15.0, tau_syn_E=2.0, tau_syn_I=4.0,
-                    v_rest=-65.0, v_reset=-68.0, v_thresh=-55.0, tau_refrac=2.0)
+    model = hub.LIF(
+        synapse="exp",
+        cm=0.25,
+        tau_m=15.0,
+        tau_syn_E=2.0,
+        tau_syn_I=4.0,
+        v_rest=-65.0,
+        v_reset=-68.0,
+        v_thresh=-55.0,
+        tau_refrac=2.0,
+    )
     for k, n in enumerate((300, 200)[:layers]):
         layer = net.add_population(n, model, label=f"layer{k + 1}")
-        net.connect(prev, layer, hub.FixedProbability(0.02),
-                    hub.Static(weight=hub.Uniform(1.0, 2.0), delay=hub.Uniform(1.0, 3.0)))
-        net.connect(prev, layer, hub.FixedProbability(0.005),
-                    hub.Static(weight=-0.4, delay=2.0, receptor="inhibitory"))
+        net.connect(
+            prev,
+            layer,
+            hub.FixedProbability(0.02),
+            hub.Static(weight=hub.Uniform(1.0, 2.0), delay=hub.Uniform(1.0, 3.0)),
+        )
+        net.connect(
+            prev,
+            layer,
+            hub.FixedProbability(0.005),
+            hub.Static(weight=-0.4, delay=2.0, receptor="inhibitory"),
+        )
         net.record(layer, "spikes")
         prev = layer
     return net

@@ -1,4 +1,5 @@
 """The per-run chip report: counts, energy split, time estimate, profiles; CUBA runs."""
+
 import json
 import sys
 from pathlib import Path
@@ -23,7 +24,7 @@ def cuba():
 def test_cuba_4000_runs_with_its_report(cuba):
     net, res = cuba
     rep = res.extra["chip"]
-    assert rep["neurons"] == 4000 and rep["compartments"] == 8000   # tau_syn_E != tau_syn_I
+    assert rep["neurons"] == 4000 and rep["compartments"] == 8000  # tau_syn_E != tau_syn_I
     assert rep["chips_used"] == 1 and rep["cores_used"] == len(rep["utilisation"]) >= 8
     c = rep["counts"]
     n_spikes = sum(len(st) for st in res.spike_trains.values())
@@ -34,17 +35,30 @@ def test_cuba_4000_runs_with_its_report(cuba):
     assert c["messages"] >= c["spikes"] and c["u_wraps"] == 0
     e = rep["energy_J"]
     assert abs(e["synapse"] - c["synaptic_ops"] * 23.6e-12) < 1e-15
-    assert abs(e["neuron"] - (c["neuron_updates_active"] * 81e-12
-                              + c["neuron_updates_inactive"] * 52e-12)) < 1e-12
-    assert abs(e["network"] - (c["messages_within_tile"] * 1.7e-12 + c["hops_ew"] * 3.0e-12
-                               + c["hops_ns"] * 4.0e-12)) < 1e-15
+    assert (
+        abs(
+            e["neuron"]
+            - (c["neuron_updates_active"] * 81e-12 + c["neuron_updates_inactive"] * 52e-12)
+        )
+        < 1e-12
+    )
+    assert (
+        abs(
+            e["network"]
+            - (
+                c["messages_within_tile"] * 1.7e-12
+                + c["hops_ew"] * 3.0e-12
+                + c["hops_ns"] * 4.0e-12
+            )
+        )
+        < 1e-15
+    )
     assert abs(e["total"] - sum(v for k, v in e.items() if k != "total")) < 1e-15
     t = rep["time"]
     assert 0 < t["per_step_mean_s"] <= t["per_step_max_s"]
     assert abs(e["static"] - 0.82e-3 * rep["cores_used"] * t["total_s"]) < 1e-15
     for core in rep["utilisation"]:
-        assert set(core["fraction"]) == {"compartments", "in_axons", "out_axons",
-                                         "synapse_memory"}
+        assert set(core["fraction"]) == {"compartments", "in_axons", "out_axons", "synapse_memory"}
     json.dumps(rep)  # the report is plain JSON data (snn-hub run --json, Results.save)
 
 
@@ -57,8 +71,9 @@ def test_results_with_report_save_and_load(cuba, tmp_path):
 def test_user_energy_profile(tmp_path):
     net = vogels_abbott.build(scale=0.1)
     base = hub.run(net, backend="chip", duration=50.0).extra["chip"]
-    doubled = hub.run(net, backend="chip", duration=50.0,
-                      energy_profile={"synaptic_op_J": 47.2e-12}).extra["chip"]
+    doubled = hub.run(
+        net, backend="chip", duration=50.0, energy_profile={"synaptic_op_J": 47.2e-12}
+    ).extra["chip"]
     assert doubled["profile"] == "user" and base["profile"] == "loihi-davies2018"
     assert doubled["energy_J"]["synapse"] == pytest.approx(2 * base["energy_J"]["synapse"])
     assert doubled["energy_J"]["neuron"] == base["energy_J"]["neuron"]

@@ -1,5 +1,6 @@
 """The chip's results are assembled as every backend's are (hub.results): a spike probe on
 some neurons returns exactly those neurons' spikes, of populations and of sources."""
+
 import numpy as np
 
 import hub
@@ -8,8 +9,9 @@ import hub
 def network(pop_indices=None, src_indices=None):
     net = hub.Network(dt=0.1, seed=5)
     src = net.add_source(hub.PoissonSource(rate=400.0), size=3, label="src")
-    cells = net.add_population(5, hub.LIF(synapse="exp", i_offset=[0.3, 0.5, 0.6, 0.7, 0.8]),
-                               label="cells")
+    cells = net.add_population(
+        5, hub.LIF(synapse="exp", i_offset=[0.3, 0.5, 0.6, 0.7, 0.8]), label="cells"
+    )
     net.connect(src, cells, hub.AllToAll(), hub.Static(weight=0.2, delay=1.0))
     net.record(cells, "spikes", indices=pop_indices)
     net.record(src, "spikes", indices=src_indices)

@@ -1,5 +1,6 @@
 """The snn-hub command line: run, validate, backends, plugins, check-backend, demo; exit codes
 and clean error messages; the progress bar."""
+
 from __future__ import annotations
 
 import io
@@ -19,7 +20,7 @@ from hub.errors import HubError
 from hub.progress import ProgressBar
 from conftest import TOY_PLUGIN
 
-BUILDER = '''
+BUILDER = """
 import hub
 
 DURATION = 5.0
@@ -32,7 +33,7 @@ def build(weight: float = 20.0, n: int = 2):
     net.connect(src, a, hub.AllToAll(), hub.Static(weight=weight, delay=1.0))
     net.record(a, "spikes")
     return net
-'''
+"""
 
 
 @pytest.fixture
@@ -59,8 +60,20 @@ def run_cli(capsys, *argv):
 # --- run ------------------------------------------------------------------------------------------
 def test_run_saved_model_json_and_out(toy, saved, tmp_path, capsys):
     out_file = tmp_path / "res.npz"
-    code, out, err = run_cli(capsys, "run", saved, "--backend", "toy", "--duration", "5",
-                             "--json", "--out", str(out_file), "--option", "answer=42")
+    code, out, err = run_cli(
+        capsys,
+        "run",
+        saved,
+        "--backend",
+        "toy",
+        "--duration",
+        "5",
+        "--json",
+        "--out",
+        str(out_file),
+        "--option",
+        "answer=42",
+    )
     assert code == 0, err
     doc = json.loads(out)
     assert doc["backend"] == "toy" and doc["duration_ms"] == 5.0
@@ -72,16 +85,21 @@ def test_run_saved_model_json_and_out(toy, saved, tmp_path, capsys):
     assert toy.RUNS[-1] == {"answer": 42}
     res = hub.Results.load(out_file)
     assert list(res.spikes("a").stamps) == [20, 20]
-    assert sorted(p.name for p in tmp_path.iterdir()) == \
-        ["chain.npz", "chain.py", "res.npz", "site-snn_hub_toy"]  # no temp files left
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "chain.npz",
+        "chain.py",
+        "res.npz",
+        "site-snn_hub_toy",
+    ]  # no temp files left
 
 
 def test_run_builder_module_prints_a_table(toy, builder, capsys):
-    code, out, err = run_cli(capsys, "run", str(builder), "-b", "toy", "--param", "n=3",
-                             "--no-progress")
+    code, out, err = run_cli(
+        capsys, "run", str(builder), "-b", "toy", "--param", "n=3", "--no-progress"
+    )
     assert code == 0, err
     lines = out.splitlines()
-    assert "on toy: 5 ms" in lines[0]                       # DURATION from the module
+    assert "on toy: 5 ms" in lines[0]  # DURATION from the module
     header = lines[1].split()
     assert header[:3] == ["population", "neurons", "spikes"] and "run" in header
     rows = {line.split()[0]: line.split() for line in lines[3:]}
@@ -90,8 +108,9 @@ def test_run_builder_module_prints_a_table(toy, builder, capsys):
 
 
 def test_run_builder_param_changes_the_network(toy, builder, capsys):
-    code, out, _ = run_cli(capsys, "run", str(builder), "-b", "toy", "--param", "weight=1.0",
-                           "--json")
+    code, out, _ = run_cli(
+        capsys, "run", str(builder), "-b", "toy", "--param", "weight=1.0", "--json"
+    )
     assert code == 0
     pops = {p["population"]: p for p in json.loads(out)["populations"]}
     assert pops["a"]["spikes"] == 0
@@ -107,12 +126,18 @@ def test_run_dotted_module_name(toy, builder, capsys, monkeypatch):
     assert json.loads(out)["model"] == "chain"
 
 
-@pytest.mark.parametrize("argv, fragment", [
-    (["--backend", "nosuch", "--duration", "5"], "unknown backend 'nosuch'"),
-    (["--backend", "toy"], "--duration: "),
-    (["--backend", "toy", "-t", "5", "--option", "threads"], "--option: 'threads' is not KEY=VALUE"),
-    (["--backend", "toy", "-t", "5", "--param", "n=2"], "--param: "),
-])
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["--backend", "nosuch", "--duration", "5"], "unknown backend 'nosuch'"),
+        (["--backend", "toy"], "--duration: "),
+        (
+            ["--backend", "toy", "-t", "5", "--option", "threads"],
+            "--option: 'threads' is not KEY=VALUE",
+        ),
+        (["--backend", "toy", "-t", "5", "--param", "n=2"], "--param: "),
+    ],
+)
 def test_run_errors_are_one_message_and_exit_2(toy, saved, capsys, argv, fragment):
     net = hub.load(saved)
     net.metadata.pop("duration", None)
@@ -149,14 +174,33 @@ def test_run_missing_file_and_non_network_file(toy, tmp_path, capsys):
 
 def test_python_dash_m_hub_error_has_no_traceback(tmp_path):
     env = {**os.environ, "SNN_HUB_DISABLE_PLUGIN_AUTOLOAD": "1"}
-    proc = subprocess.run([sys.executable, "-m", "hub", "run", str(tmp_path / "x.npz"),
-                           "--backend", "nest", "-t", "10"], capture_output=True, text=True,
-                          env=env, timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hub",
+            "run",
+            str(tmp_path / "x.npz"),
+            "--backend",
+            "nest",
+            "-t",
+            "10",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0, proc.stderr
     assert "Traceback" not in proc.stderr and "no such file" in proc.stderr
-    proc = subprocess.run([sys.executable, "-m", "hub", "--version"], capture_output=True,
-                          text=True, env=env, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "hub", "--version"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert proc.returncode == 0 and proc.stdout.startswith("snn-hub ")
 
 
@@ -238,16 +282,19 @@ def test_demo_runs_each_model_on_each_backend(make_dist, tmp_path, capsys):
     models.mkdir()
     (models / "chain.py").write_text(BUILDER)
     (models / "_helpers.py").write_text("raise RuntimeError('not a model')\n")
-    (models / "exp.py").write_text(textwrap.dedent("""
+    (models / "exp.py").write_text(
+        textwrap.dedent("""
         import hub
         DURATION = 2.0
         def build():
             net = hub.Network(dt=0.1, seed=1)
             net.add_population(2, hub.LIF(synapse="exp"), label="a")
             return net
-    """))
-    code, out, err = run_cli(capsys, "demo", "--models-dir", str(models), "-b", "toy",
-                             "-b", "twin", "--no-progress")
+    """)
+    )
+    code, out, err = run_cli(
+        capsys, "demo", "--models-dir", str(models), "-b", "toy", "-b", "twin", "--no-progress"
+    )
     assert code == 0, err
     rows = [line.split() for line in out.splitlines()]
     chain = [r for r in rows if r[:1] == ["chain"]]
@@ -264,10 +311,17 @@ def test_demo_runs_each_model_on_each_backend(make_dist, tmp_path, capsys):
 
 # --- helpers --------------------------------------------------------------------------------------
 def test_parse_key_values():
-    assert parse_key_values(["threads=2", "name=x", "flag=true", "rate=1.5", "l=[1, 2]",
-                             "s='quoted'", "empty="]) == \
-        {"threads": 2, "name": "x", "flag": True, "rate": 1.5, "l": [1, 2], "s": "quoted",
-         "empty": ""}
+    assert parse_key_values(
+        ["threads=2", "name=x", "flag=true", "rate=1.5", "l=[1, 2]", "s='quoted'", "empty="]
+    ) == {
+        "threads": 2,
+        "name": "x",
+        "flag": True,
+        "rate": 1.5,
+        "l": [1, 2],
+        "s": "quoted",
+        "empty": "",
+    }
     with pytest.raises(HubError, match="KEY=VALUE"):
         parse_key_values(["=3"])
 
@@ -319,7 +373,7 @@ def test_progress_bar_on_a_terminal_redraws_one_line():
     with ProgressBar("brian2", stream=stream, clock=clock, width=4) as bar:
         bar(0.5)
         clock.t = 0.05
-        bar(0.6)          # throttled: less than 0.1 s since the last draw
+        bar(0.6)  # throttled: less than 0.1 s since the last draw
         clock.t = 1.0
         bar(1.0)
     text = stream.getvalue()
@@ -351,18 +405,22 @@ def test_demo_agreement_groups_identical_backends():
     c = hub.SpikeTrains(3, [0], [5], 0.1)
     out = stats.identical_groups("m", {"nest": {"e": a}, "brian2": {"e": a}, "chip": {"e": b}})
     assert out["identical"] is False and out["groups"] == [["brian2", "nest"], ["chip"]]
-    assert out["text"] == ("identical spike trains on brian2, nest; chip differs from brian2: "
-                           "e: same 2 spikes at other times")
+    assert out["text"] == (
+        "identical spike trains on brian2, nest; chip differs from brian2: "
+        "e: same 2 spikes at other times"
+    )
     out = stats.identical_groups("m", {"nest": {"e": a}, "chip": {"e": c}})
-    assert out["text"] == ("no two backends agree; nest differs from chip: "
-                           "e: 2 vs 1 spikes (+100.0 %)")
+    assert out["text"] == (
+        "no two backends agree; nest differs from chip: e: 2 vs 1 spikes (+100.0 %)"
+    )
     assert stats.identical_groups("m", {"nest": {"e": a}})["identical"] is None
 
 
 def test_run_chip_json_includes_the_chip_report(capsys):
     """`snn-hub run ... --backend chip --json` carries the resource and energy report."""
-    code, out, err = run_cli(capsys, "run", "models/synfire.py", "--backend", "chip",
-                             "--duration", "80", "--json")
+    code, out, err = run_cli(
+        capsys, "run", "models/synfire.py", "--backend", "chip", "--duration", "80", "--json"
+    )
     assert code == 0, err
     report = json.loads(out)["extra"]["chip"]
     energy = report["energy_J"]

@@ -1,5 +1,6 @@
 """hub.compare: one process per backend, failures named, the JSON schema, the statistics
 against hand-computed values, and a real NEST / Brian2 / chip comparison."""
+
 import json
 import math
 import os
@@ -29,8 +30,12 @@ def test_backends(monkeypatch):
     from hub.plugins import reset_plugin_manager
 
     monkeypatch.syspath_prepend(str(HERE))
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
-        [str(HERE)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
+    monkeypatch.setenv(
+        "PYTHONPATH",
+        os.pathsep.join(
+            [str(HERE)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+        ),
+    )
     monkeypatch.setenv("SNN_HUB_PLUGINS", "compare_backends")
     monkeypatch.setenv("SNN_HUB_DISABLE_PLUGIN_AUTOLOAD", "1")
     reset_plugin_manager(None)
@@ -41,9 +46,11 @@ def test_backends(monkeypatch):
 def small_net(n=20, seed=3, model=None):
     net = hub.Network(dt=0.1, seed=seed, label="small")
     inp = net.add_source(hub.PoissonSource(rate=400.0), size=10, label="input")
-    cells = net.add_population(n, model or hub.LIF(tau_m=10.0, cm=0.25, tau_syn_E=2.0,
-                                                   v_thresh=-55.0, tau_refrac=2.0),
-                               label="cells")
+    cells = net.add_population(
+        n,
+        model or hub.LIF(tau_m=10.0, cm=0.25, tau_syn_E=2.0, v_thresh=-55.0, tau_refrac=2.0),
+        label="cells",
+    )
     net.connect(inp, cells, hub.FixedProbability(0.5), hub.Static(weight=0.4, delay=1.0))
     net.record(cells, "spikes")
     net.record(inp, "spikes")
@@ -116,7 +123,7 @@ def mini_validate(doc, sch, root=None, path="$"):
 
 
 def assert_valid(doc):
-    doc = json.loads(json.dumps(doc, allow_nan=False))   # what a JSON reader sees
+    doc = json.loads(json.dumps(doc, allow_nan=False))  # what a JSON reader sees
     try:
         import jsonschema
     except ImportError:
@@ -133,14 +140,14 @@ def test_van_rossum_of_two_single_spikes_has_the_closed_form():
     tau = 5.0
     for t1, t2 in ((10.0, 10.0), (10.0, 12.0), (10.0, 40.0), (3.0, 1.0)):
         d = stats.van_rossum(trains(1, [(0, t1)]), trains(1, [(0, t2)]), tau)
-        assert d[0] == pytest.approx(math.sqrt(2 * (1 - math.exp(-abs(t2 - t1) / tau))),
-                                     abs=1e-12)
+        assert d[0] == pytest.approx(math.sqrt(2 * (1 - math.exp(-abs(t2 - t1) / tau))), abs=1e-12)
     one, none = trains(1, [(0, 10.0)]), trains(1, [])
     assert stats.van_rossum(one, none, tau)[0] == pytest.approx(1.0)
     # two spikes against none: D^2 = 1 + 1 + 2 exp(-|dt|/tau)
     two = trains(1, [(0, 10.0), (0, 13.0)])
     assert stats.van_rossum(two, none, tau)[0] == pytest.approx(
-        math.sqrt(2 + 2 * math.exp(-3 / tau)))
+        math.sqrt(2 + 2 * math.exp(-3 / tau))
+    )
 
 
 def test_van_rossum_equals_the_double_sum_on_random_trains():
@@ -163,7 +170,8 @@ def test_van_rossum_agrees_with_elephant_where_installed():
     a, b = trains(1, [(0, 1.0), (0, 7.5)]), trains(1, [(0, 3.0)])
     ref = elephant.van_rossum_distance(
         [neo.SpikeTrain(x * pq.ms, t_stop=20 * pq.ms) for x in (a.times, b.times)],
-        time_constant=5 * pq.ms)[0, 1]
+        time_constant=5 * pq.ms,
+    )[0, 1]
     assert stats.van_rossum(a, b, 5.0)[0] == pytest.approx(float(ref))
 
 
@@ -173,8 +181,12 @@ def test_identical_trains_agree_perfectly():
     assert m["identical"] and m["first_diff_ms"] is None
     assert m["matched"] == 1.0 and m["max_dt_ms"] == 0.0
     assert m["van_rossum"] == 0.0 and m["van_rossum_norm"] == 0.0
-    assert m["rate_corr"] == 1.0 and m["rate_diff_hz"] == 0.0 and m["cv_diff"] == 0.0 or \
-        math.isnan(m["cv_diff"])
+    assert (
+        m["rate_corr"] == 1.0
+        and m["rate_diff_hz"] == 0.0
+        and m["cv_diff"] == 0.0
+        or math.isnan(m["cv_diff"])
+    )
 
 
 def test_shifted_spikes_match_within_the_tolerance_only():
@@ -192,8 +204,9 @@ def test_shifted_spikes_match_within_the_tolerance_only():
 def test_first_difference_is_where_two_runs_diverge():
     a = trains(3, [(0, 1.0), (1, 2.0), (2, 3.0), (0, 4.0)])
     assert stats.first_difference(a, a) is None
-    assert stats.first_difference(a, trains(3, [(0, 1.0), (1, 2.0), (2, 3.1), (0, 4.0)])) == \
-        pytest.approx(3.0)
+    assert stats.first_difference(
+        a, trains(3, [(0, 1.0), (1, 2.0), (2, 3.1), (0, 4.0)])
+    ) == pytest.approx(3.0)
     assert stats.first_difference(a, trains(3, [(0, 1.0), (2, 2.0)])) == pytest.approx(2.0)
     assert stats.first_difference(a, trains(3, [(0, 1.0), (1, 2.0)])) == pytest.approx(3.0)
     assert stats.first_difference(trains(3, []), a) == pytest.approx(1.0)
@@ -203,15 +216,16 @@ def test_fano_factor_binned_counts_and_correlation():
     # stamps 1..50 go to bin 0, 51..100 to bin 1 (5 ms bins at dt 0.1 ms)
     st = hub.SpikeTrains(2, [0, 1, 0, 1], [1, 50, 51, 100], 0.1)
     assert list(stats.binned_counts(st, 20.0, 5.0)) == [2, 2, 0, 0]
-    assert stats.fano_factor([2, 2, 0, 0]) == pytest.approx(1.0)      # var 1, mean 1
+    assert stats.fano_factor([2, 2, 0, 0]) == pytest.approx(1.0)  # var 1, mean 1
     assert stats.fano_factor([3, 3, 3]) == 0.0
     assert math.isnan(stats.fano_factor([0, 0]))
     assert stats.correlation([1, 2, 3], [2, 4, 6]) == pytest.approx(1.0)
     assert stats.correlation([1, 2, 3], [3, 2, 1]) == pytest.approx(-1.0)
     assert stats.correlation([0, 0], [0, 0]) == 1.0
     assert math.isnan(stats.correlation([1, 1], [1, 2]))
-    assert list(stats.isi(hub.SpikeTrains(2, [0, 0, 1, 0], [10, 30, 40, 35], 0.1))) == \
-        pytest.approx([2.0, 0.5])
+    assert list(
+        stats.isi(hub.SpikeTrains(2, [0, 0, 1, 0], [10, 30, 40, 35], 0.1))
+    ) == pytest.approx([2.0, 0.5])
 
 
 def test_final_weights_are_summarised_and_compared():
@@ -220,11 +234,16 @@ def test_final_weights_are_summarised_and_compared():
     a, b = hub.Results(), hub.Results()
     a.synapse_state = {("p", "weight"): np.array([0.5, 1.0, 2.0]), ("p", "u"): np.ones(3)}
     b.synapse_state = {("p", "weight"): np.array([0.5, 1.5, 2.0])}
-    assert _weight_agreement(a, b) == {"max_abs_diff": 0.5, "max_rel_diff": 0.25,
-                                       "projections": 1}
-    assert _weight_summary(a) == {"p": {"n": 3, "mean": pytest.approx(3.5 / 3),
-                                        "std": pytest.approx(np.std([0.5, 1, 2])),
-                                        "min": 0.5, "max": 2.0}}
+    assert _weight_agreement(a, b) == {"max_abs_diff": 0.5, "max_rel_diff": 0.25, "projections": 1}
+    assert _weight_summary(a) == {
+        "p": {
+            "n": 3,
+            "mean": pytest.approx(3.5 / 3),
+            "std": pytest.approx(np.std([0.5, 1, 2])),
+            "min": 0.5,
+            "max": 2.0,
+        }
+    }
     assert _weight_agreement(a, hub.Results()) == {}
 
 
@@ -252,20 +271,29 @@ def test_resolved_network_round_trips_through_its_file(tmp_path):
 # =============================================================================================
 # failures in one backend
 # =============================================================================================
-def test_a_crash_a_kill_an_exception_and_a_hang_are_named_and_the_others_complete(
-        test_backends):
+def test_a_crash_a_kill_an_exception_and_a_hang_are_named_and_the_others_complete(test_backends):
     backends = ["steady", "exiter", "killed", "raiser", "hanger", "twin"]
-    cmp = hub.compare(small_net(), backends=backends, duration=50.0,
-                      timeout={"hanger": 1.5, "steady": 60, "twin": 60, "exiter": 60,
-                               "killed": 60, "raiser": 60})
+    cmp = hub.compare(
+        small_net(),
+        backends=backends,
+        duration=50.0,
+        timeout={"hanger": 1.5, "steady": 60, "twin": 60, "exiter": 60, "killed": 60, "raiser": 60},
+    )
     status = {n: r.status for n, r in cmp.runs.items()}
-    assert status == {"steady": "ok", "exiter": "crashed", "killed": "crashed",
-                      "raiser": "error", "hanger": "timeout", "twin": "ok"}
+    assert status == {
+        "steady": "ok",
+        "exiter": "crashed",
+        "killed": "crashed",
+        "raiser": "error",
+        "hanger": "timeout",
+        "twin": "ok",
+    }
     assert "exited with code 3" in cmp.runs["exiter"].error
     assert "SIGKILL" in cmp.runs["killed"].error and cmp.runs["killed"].exit_code == -9
-    assert cmp.runs["raiser"].error == ("backend 'raiser' failed while running: RuntimeError: "
-                                        "the test backend broke on purpose")
-    assert "RuntimeError" in cmp.runs["raiser"].detail          # the traceback is kept
+    assert cmp.runs["raiser"].error == (
+        "backend 'raiser' failed while running: RuntimeError: the test backend broke on purpose"
+    )
+    assert "RuntimeError" in cmp.runs["raiser"].detail  # the traceback is kept
     assert "1.5 s" in cmp.runs["hanger"].error
     assert not cmp.ok and set(cmp.failed) == {"exiter", "killed", "raiser", "hanger"}
     # the two good runs are complete and compared; failed ones are not paired
@@ -274,7 +302,7 @@ def test_a_crash_a_kill_an_exception_and_a_hang_are_named_and_the_others_complet
     assert pair.expect == "identical" and pair.identical and pair.within_contract
     # final weights travel through the results file (twin reports 1.1 x the given 0.4 nA)
     assert pair.weights["max_abs_diff"] == pytest.approx(0.04)
-    assert pair.weights["max_rel_diff"] == pytest.approx(0.1)     # of the largest |w| of a
+    assert pair.weights["max_rel_diff"] == pytest.approx(0.1)  # of the largest |w| of a
     label = cmp.model["projections"][0]["label"]
     assert cmp.runs["twin"].to_dict()["weights"][label]["mean"] == pytest.approx(0.44)
     good = cmp.runs["steady"]
@@ -304,9 +332,15 @@ def test_an_interrupt_leaves_no_worker_behind(test_backends, tmp_path):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        hub.compare(small_net(), backends=["hanger"], duration=10.0, progress=interrupt,
-                    workdir=tmp_path, timeout=60)
-    assert (tmp_path / "network.npz").is_file()      # a given workdir is kept
+        hub.compare(
+            small_net(),
+            backends=["hanger"],
+            duration=10.0,
+            progress=interrupt,
+            workdir=tmp_path,
+            timeout=60,
+        )
+    assert (tmp_path / "network.npz").is_file()  # a given workdir is kept
     assert _workers_in(tmp_path) == []
 
 
@@ -316,9 +350,11 @@ def test_a_killed_parent_takes_its_worker_along(test_backends, tmp_path):
     import subprocess
     import time
 
-    script = ("import hub, test_compare as t\n"
-              f"hub.compare(t.small_net(), backends=['hanger'], duration=10.0, "
-              f"workdir={str(tmp_path)!r}, timeout=60)\n")
+    script = (
+        "import hub, test_compare as t\n"
+        f"hub.compare(t.small_net(), backends=['hanger'], duration=10.0, "
+        f"workdir={str(tmp_path)!r}, timeout=60)\n"
+    )
     parent = subprocess.Popen([sys.executable, "-c", script])
     deadline = time.monotonic() + 30
     while not (tmp_path / "hanger.0.progress").exists() and time.monotonic() < deadline:
@@ -366,15 +402,32 @@ def test_the_schema_validator_is_not_vacuous(test_backends):
 # =============================================================================================
 def test_cli_compare_writes_json_html_and_figures(test_backends, tmp_path, capsys):
     builder = tmp_path / "tiny.py"
-    builder.write_text("import sys\nsys.path.insert(0, %r)\nfrom test_compare import small_net"
-                       "\nDURATION = 30.0\n\ndef build(n=12):\n    return small_net(n)\n"
-                       % str(HERE))
+    builder.write_text(
+        "import sys\nsys.path.insert(0, %r)\nfrom test_compare import small_net"
+        "\nDURATION = 30.0\n\ndef build(n=12):\n    return small_net(n)\n" % str(HERE)
+    )
     out = tmp_path / "c.json"
-    rc = main(["compare", str(builder), "--backends", "steady,raiser", "--json",
-               "--save", str(out), "--html", str(tmp_path / "r.html"),
-               "--plot", str(tmp_path / "c.png"), "--repeat", "2", "--param", "n=8",
-               "--no-progress"])
-    assert rc == 1                                     # a backend did not run
+    rc = main(
+        [
+            "compare",
+            str(builder),
+            "--backends",
+            "steady,raiser",
+            "--json",
+            "--save",
+            str(out),
+            "--html",
+            str(tmp_path / "r.html"),
+            "--plot",
+            str(tmp_path / "c.png"),
+            "--repeat",
+            "2",
+            "--param",
+            "n=8",
+            "--no-progress",
+        ]
+    )
+    assert rc == 1  # a backend did not run
     doc = json.loads(capsys.readouterr().out)
     assert doc == json.loads(out.read_text())
     assert_valid(doc)
@@ -390,19 +443,29 @@ def test_cli_compare_writes_json_html_and_figures(test_backends, tmp_path, capsy
 
 def test_cli_compare_prints_the_table(test_backends, tmp_path, capsys):
     hub.save(small_net(), tmp_path / "net.npz")
-    rc = main(["compare", str(tmp_path / "net.npz"), "-b", "steady,twin", "-t", "20",
-               "--no-progress"])
+    rc = main(
+        ["compare", str(tmp_path / "net.npz"), "-b", "steady,twin", "-t", "20", "--no-progress"]
+    )
     text = capsys.readouterr().out
     assert rc == 0 and "steady~twin  identical" in text and "cells" in text
 
 
 def test_backend_options_are_routed():
-    declared = {"nest": {"threads": ""}, "brian2": {"codegen": "", "substeps": ""},
-                "chip": {"chips": ""}}
-    assert backend_options(["brian2.codegen=cython", "threads=2", "chip.chips=2"], declared) \
-        == {"brian2": {"codegen": "cython"}, "nest": {"threads": 2}, "chip": {"chips": 2}}
-    for bad, match in (("threads", "not \\[BACKEND.\\]KEY=VALUE"), ("pynn.x=1", "not compared"),
-                       ("colour=red", "no compared backend declares")):
+    declared = {
+        "nest": {"threads": ""},
+        "brian2": {"codegen": "", "substeps": ""},
+        "chip": {"chips": ""},
+    }
+    assert backend_options(["brian2.codegen=cython", "threads=2", "chip.chips=2"], declared) == {
+        "brian2": {"codegen": "cython"},
+        "nest": {"threads": 2},
+        "chip": {"chips": 2},
+    }
+    for bad, match in (
+        ("threads", "not \\[BACKEND.\\]KEY=VALUE"),
+        ("pynn.x=1", "not compared"),
+        ("colour=red", "no compared backend declares"),
+    ):
         with pytest.raises(hub.HubError, match=match):
             backend_options([bad], declared)
 
@@ -425,7 +488,7 @@ def test_nest_brian2_and_chip_on_a_small_network(fresh_hub):
         import vogels_abbott
     finally:
         sys.path.remove(str(MODELS))
-    net = vogels_abbott.build(scale=0.05)                 # 200 neurons
+    net = vogels_abbott.build(scale=0.05)  # 200 neurons
     cmp = hub.compare(net, backends=["nest", "brian2", "chip"], duration=100.0, timeout=300)
     assert cmp.ok, cmp.failed
     nb = cmp.pair("nest", "brian2")

@@ -24,7 +24,7 @@ def test_check_backend_reports_every_check():
 
 
 # A backend that is wrong on purpose: the reference engine with every V sample 1 uV high.
-_WRONG_BACKEND_UNDER_O = r'''
+_WRONG_BACKEND_UNDER_O = r"""
 import json, sys
 from hub.backend import BackendSpec
 from hub.hookspecs import hookimpl
@@ -61,7 +61,7 @@ reset_plugin_manager(make_plugin_manager(autoload=False, plugins=[OffPlugin()]))
 out = check_backend("off_by_a_microvolt", select="check_lif_dc_closed_form")
 print(json.dumps({"optimize": sys.flags.optimize,
                   "outcomes": [[o.check, o.status, o.detail] for o in out]}))
-'''
+"""
 
 
 def test_a_wrong_backend_fails_under_python_O(tmp_path):
@@ -75,8 +75,14 @@ def test_a_wrong_backend_fails_under_python_O(tmp_path):
     script = tmp_path / "wrong_backend.py"
     script.write_text(_WRONG_BACKEND_UNDER_O)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    proc = subprocess.run([sys.executable, "-O", str(script)], capture_output=True, text=True,
-                          env=env, timeout=300, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-O", str(script)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     assert report["optimize"] == 1

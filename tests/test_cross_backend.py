@@ -4,6 +4,7 @@ Tier-1/2 models must give identical spike trains and state within the stated bou
 tier-3 models (conductance LIF, AdEx, HH) are held to the figures stated in
 docs/semantics.md.  Both simulators are real; nothing is mocked.
 """
+
 import numpy as np
 import pytest
 
@@ -13,8 +14,16 @@ from hub.stats import match_spikes
 pytestmark = [pytest.mark.nest, pytest.mark.brian2]
 
 
-def recurrent(model, n=250, duration=1000.0, seed=21, rate=30.0, w=(0.3, -0.9),
-              init=(-65.0, -55.0), heterogeneous=None):
+def recurrent(
+    model,
+    n=250,
+    duration=1000.0,
+    seed=21,
+    rate=30.0,
+    w=(0.3, -0.9),
+    init=(-65.0, -55.0),
+    heterogeneous=None,
+):
     """n neurons, 80 % excitatory / 20 % inhibitory, p = 0.05 recurrent + Poisson input."""
     net = hub.Network(dt=0.1, seed=seed)
     if heterogeneous:
@@ -27,15 +36,20 @@ def recurrent(model, n=250, duration=1000.0, seed=21, rate=30.0, w=(0.3, -0.9),
         cells.initialize(v=hub.Uniform(*init))
     n_exc = int(0.8 * n)
     pre_e = np.arange(n_exc)
-    net.connect(src, cells, hub.FixedProbability(0.1), hub.Static(weight=w[0], delay=1.0),
-                label="input")
+    net.connect(
+        src, cells, hub.FixedProbability(0.1), hub.Static(weight=w[0], delay=1.0), label="input"
+    )
     rng = np.random.default_rng(seed + 1)
     for lo, hi, weight, rec in ((0, n_exc, w[0], "excitatory"), (n_exc, n, w[1], "inhibitory")):
         mask = rng.random((hi - lo, n)) < 0.05
         pre, post = np.nonzero(mask)
-        net.connect(cells, cells, hub.FromArrays(pre + lo, post),
-                    hub.Static(weight=weight, delay=hub.Uniform(0.5, 3.0), receptor=rec),
-                    label=f"rec_{rec}")
+        net.connect(
+            cells,
+            cells,
+            hub.FromArrays(pre + lo, post),
+            hub.Static(weight=weight, delay=hub.Uniform(0.5, 3.0), receptor=rec),
+            label=f"rec_{rec}",
+        )
     assert len(pre_e)
     net.record(cells, "spikes", *model.recordable_names())
     return net, duration
@@ -47,8 +61,12 @@ def feedforward(model, w=0.4, duration=1000.0, seed=5):
     l1 = net.add_population(200, model, label="l1")
     l2 = net.add_population(100, model, label="l2")
     net.connect(src, l1, hub.FixedProbability(0.1), hub.Static(weight=w, delay=1.5))
-    net.connect(l1, l2, hub.FixedProbability(0.1),
-                hub.Static(weight=hub.Uniform(0.5 * w, w), delay=hub.Uniform(1.0, 4.0)))
+    net.connect(
+        l1,
+        l2,
+        hub.FixedProbability(0.1),
+        hub.Static(weight=hub.Uniform(0.5 * w, w), delay=hub.Uniform(1.0, 4.0)),
+    )
     for p in (l1, l2):
         net.record(p, "spikes", *model.recordable_names())
     return net, duration
@@ -60,8 +78,10 @@ def both(net, duration):
 
 
 def max_state_difference(r1, r2):
-    return {key: float(np.max(np.abs(sig.values - r2.signals[key].values)))
-            for key, sig in r1.signals.items()}
+    return {
+        key: float(np.max(np.abs(sig.values - r2.signals[key].values)))
+        for key, sig in r1.signals.items()
+    }
 
 
 IDENTICAL = {
@@ -71,11 +91,23 @@ IDENTICAL = {
     "izhikevich": (lambda: hub.Izhikevich(d=8.0), (4.0, -8.0)),
 }
 HETERO = {
-    "LIF": {"tau_m": (10.0, 30.0), "v_thresh": (-55.0, -48.0), "v_reset": (-72.0, -60.0),
-            "tau_refrac": (0.0, 5.0), "tau_syn_E": (1.0, 8.0), "tau_syn_I": (2.0, 10.0),
-            "i_offset": (0.0, 0.3), "cm": (0.5, 1.5)},
-    "Izhikevich": {"a": (0.01, 0.1), "b": (0.15, 0.25), "c": (-70.0, -50.0), "d": (0.5, 8.0),
-                   "i_offset": (0.0, 0.005)},
+    "LIF": {
+        "tau_m": (10.0, 30.0),
+        "v_thresh": (-55.0, -48.0),
+        "v_reset": (-72.0, -60.0),
+        "tau_refrac": (0.0, 5.0),
+        "tau_syn_E": (1.0, 8.0),
+        "tau_syn_I": (2.0, 10.0),
+        "i_offset": (0.0, 0.3),
+        "cm": (0.5, 1.5),
+    },
+    "Izhikevich": {
+        "a": (0.01, 0.1),
+        "b": (0.15, 0.25),
+        "c": (-70.0, -50.0),
+        "d": (0.5, 8.0),
+        "i_offset": (0.0, 0.005),
+    },
 }
 
 
@@ -85,13 +117,22 @@ def test_identical_spikes_and_state(name, topology):
     make, w = IDENTICAL[name]
     model = make()
     init = None if model.kind == "Izhikevich" else (-65.0, -55.0)
-    net, duration = recurrent(model, w=w, init=init) if topology == "recurrent" else \
-        feedforward(model, w=w[0])
+    net, duration = (
+        recurrent(model, w=w, init=init) if topology == "recurrent" else feedforward(model, w=w[0])
+    )
     assert_identical(*both(net, duration), state_tol=1e-9)
 
 
-@pytest.mark.parametrize("name", ["lif_exp", *(pytest.param(n, marks=pytest.mark.slow)
-                                              for n in ("lif_alpha", "lif_delta", "izhikevich"))])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "lif_exp",
+        *(
+            pytest.param(n, marks=pytest.mark.slow)
+            for n in ("lif_alpha", "lif_delta", "izhikevich")
+        ),
+    ],
+)
 def test_identical_with_compiled_code(name, cython_cache):
     """codegen="cython" (model update and synaptic pathways compiled with strict flags, the
     rest numpy) is as bit-identical to NEST as the numpy target."""
@@ -122,8 +163,9 @@ def assert_identical(r_nest, r_b2, state_tol):
 def test_heterogeneous_parameters_act_per_neuron(kind):
     model = hub.LIF(synapse="exp") if kind == "LIF" else hub.Izhikevich()
     w = (0.3, -0.9) if kind == "LIF" else (4.0, -8.0)
-    net, duration = recurrent(model, n=200, w=w, init=None, duration=500.0,
-                              heterogeneous=HETERO[kind])
+    net, duration = recurrent(
+        model, n=200, w=w, init=None, duration=500.0, heterogeneous=HETERO[kind]
+    )
     r_nest, r_b2 = both(net, duration)
     assert r_nest.spikes("cells") == r_b2.spikes("cells")
     counts = r_nest.spikes("cells").counts()
@@ -137,13 +179,24 @@ def test_heterogeneous_parameters_act_per_neuron(kind):
 #: step, max |dV| in mV or None, max CV difference in the recurrent run).  The figures are
 #: the ones stated in docs/semantics.md section 8 (measured there at 1 s).
 CLOSE = {
-    "lifcond_exp": (lambda: hub.LIFCond(synapse="exp", tau_refrac=2.0), 0.008, 1.0, 1.0,
-                    1e-5, 0.1),
-    "lifcond_alpha": (lambda: hub.LIFCond(synapse="alpha", tau_refrac=2.0), 0.005, 1.0, 1.0,
-                      1e-5, 0.1),
+    "lifcond_exp": (lambda: hub.LIFCond(synapse="exp", tau_refrac=2.0), 0.008, 1.0, 1.0, 1e-5, 0.1),
+    "lifcond_alpha": (
+        lambda: hub.LIFCond(synapse="alpha", tau_refrac=2.0),
+        0.005,
+        1.0,
+        1.0,
+        1e-5,
+        0.1,
+    ),
     "adex_exp": (lambda: hub.AdEx(synapse="exp", tau_refrac=2.0), 0.01, 0.80, 0.93, None, 0.1),
-    "adex_alpha": (lambda: hub.AdEx(synapse="alpha", tau_refrac=2.0), 0.005, 0.70, 0.90, None,
-                   0.12),
+    "adex_alpha": (
+        lambda: hub.AdEx(synapse="alpha", tau_refrac=2.0),
+        0.005,
+        0.70,
+        0.90,
+        None,
+        0.12,
+    ),
     "hh": (lambda: hub.HodgkinHuxley(), 0.02, 0.80, 0.95, None, 0.1),
 }
 

@@ -1,5 +1,6 @@
 """The docs cannot fall behind the code: generated pages are current, every hook, IR kind
 and CLI command is documented."""
+
 import argparse
 import inspect
 from pathlib import Path
@@ -15,22 +16,26 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 @pytest.mark.parametrize("page", sorted(docgen.PAGES))
 def test_generated_pages_are_current(page):
-    assert (DOCS / page).read_text() == docgen.PAGES[page](), \
+    assert (DOCS / page).read_text() == docgen.PAGES[page](), (
         f"docs/{page} is stale: run `python -m hub.docgen`"
+    )
 
 
 def test_readme_capability_table_is_current():
     readme = (DOCS.parent / "README.md").read_text()
-    assert readme == docgen.readme_with_capabilities(readme), \
+    assert readme == docgen.readme_with_capabilities(readme), (
         "README capability table is stale: run `python -m hub.docgen`"
+    )
 
 
 def test_every_hook_is_documented():
     text = (DOCS / "plugins.md").read_text()
-    hooks = [n for n, f in inspect.getmembers(hookspecs, inspect.isfunction)
-             if n.startswith("hub_")]
-    assert hooks and all(f"`{h}(" in text for h in hooks), \
-        [h for h in hooks if f"`{h}(" not in text]
+    hooks = [
+        n for n, f in inspect.getmembers(hookspecs, inspect.isfunction) if n.startswith("hub_")
+    ]
+    assert hooks and all(f"`{h}(" in text for h in hooks), [
+        h for h in hooks if f"`{h}(" not in text
+    ]
 
 
 def test_every_cli_command_is_documented():
@@ -55,18 +60,37 @@ def test_nothing_cites_a_document_outside_the_repository():
     import re
 
     root = Path(__file__).resolve().parent.parent
-    files = [p for pattern in ("hub/**/*.py", "plugins/**/*.py", "models/**/*.py",
-                               "tests/**/*.py", "docs/**/*.md", "*.md", "Makefile",
-                               "pyproject.toml") for p in root.glob(pattern)]
-    outside = re.compile(r"\b(DESIGN|SEMANTICS|BENCHMARKS|FACTS|REVIEW|STYLE)\.md\b"
-                         r"|DESIGN section|\bissue \d+\b")
-    found = [f"{p.relative_to(root)}:{n}" for p in files if p.name != "test_docs.py"
-             for n, line in enumerate(p.read_text().splitlines(), 1) if outside.search(line)]
+    files = [
+        p
+        for pattern in (
+            "hub/**/*.py",
+            "plugins/**/*.py",
+            "models/**/*.py",
+            "tests/**/*.py",
+            "docs/**/*.md",
+            "*.md",
+            "Makefile",
+            "pyproject.toml",
+        )
+        for p in root.glob(pattern)
+    ]
+    outside = re.compile(
+        r"\b(DESIGN|SEMANTICS|BENCHMARKS|FACTS|REVIEW|STYLE)\.md\b"
+        r"|DESIGN section|\bissue \d+\b"
+    )
+    found = [
+        f"{p.relative_to(root)}:{n}"
+        for p in files
+        if p.name != "test_docs.py"
+        for n, line in enumerate(p.read_text().splitlines(), 1)
+        if outside.search(line)
+    ]
     for p in root.glob("**/*.md"):
         if ".venv" in p.parts:
             continue
-        for target in re.findall(r"\]\(([\w./-]+\.(?:md|png|json|py|html))(?:#[^)]*)?\)",
-                                 p.read_text()):
+        for target in re.findall(
+            r"\]\(([\w./-]+\.(?:md|png|json|py|html))(?:#[^)]*)?\)", p.read_text()
+        ):
             if not (p.parent / target).exists():
                 found.append(f"{p.relative_to(root)}: link to missing {target}")
     assert found == []

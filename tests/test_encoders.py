@@ -1,4 +1,5 @@
 """Encoders and decoders against their equations (hub.encoders, hub.decoders)."""
+
 import math
 
 import numpy as np
@@ -38,9 +39,10 @@ def test_poisson_is_a_pure_function_of_its_seed():
     assert a.stamps.min() >= 1 and a.stamps.max() <= 5000
 
 
-@pytest.mark.parametrize("rates, field", [([1.0, -2.0], "poisson.rates"),
-                                          ([1.0, np.nan], "poisson.rates"),
-                                          ("abc", "poisson.rates")])
+@pytest.mark.parametrize(
+    "rates, field",
+    [([1.0, -2.0], "poisson.rates"), ([1.0, np.nan], "poisson.rates"), ("abc", "poisson.rates")],
+)
 def test_poisson_rejects_bad_rates(rates, field):
     with pytest.raises(hub.ValidationError, match=field.replace(".", r"\.")) as err:
         enc.poisson(rates, duration=10.0, seed=0)
@@ -52,7 +54,7 @@ def test_poisson_needs_an_integer_seed():
         enc.poisson([1.0], duration=10.0, seed=None)
 
 
-# --- deterministic codes: exact formulas ------------------------------------------------------------
+# --- deterministic codes: exact formulas ----------------------------------------------------------
 def test_regular_spikes_at_k_plus_one_minus_phase_periods():
     tr = enc.regular([100.0, 40.0, 0.0], duration=50.0, dt=0.1, phase=[0.0, 0.5, 0.0])
     per = tr.per_neuron()
@@ -99,14 +101,15 @@ def test_gaussian_population_follows_bohte_2002():
     j = np.arange(1, m + 1)
     mu = (2 * j - 3) / 2 / (m - 2)
     sigma = 1.0 / (1.5 * (m - 2))
-    r = np.exp(-(x[:, None] - mu) ** 2 / (2 * sigma ** 2)).ravel()
+    r = np.exp(-((x[:, None] - mu) ** 2) / (2 * sigma**2)).ravel()
     expected = np.floor((0.1 + 9.9 * (1 - r)) / 0.1 + 0.5)
     got = dec.first_spike_time(tr)
     assert tr.size == 12 and np.array_equal(np.round(got / 0.1), expected)
     # the population vector of the earliest-firing (strongest) fields recovers x
     for i in range(2):
-        sub = hub.SpikeTrains(m, tr.indices[tr.indices // m == i] % m,
-                              tr.stamps[tr.indices // m == i], 0.1)
+        sub = hub.SpikeTrains(
+            m, tr.indices[tr.indices // m == i] % m, tr.stamps[tr.indices // m == i], 0.1
+        )
         near = dec.population_vector(sub, mu, t_stop=2.0)
         assert abs(near - x[i]) < 0.08, (near, x[i])
 
@@ -123,8 +126,19 @@ def test_delta_matches_send_on_delta_by_hand():
     # ch0: +0.25 -> ON x2 (ref 0.2); +0.35 -> ON x3 (ref 0.5); -0.3 -> OFF x3 (ref 0.2)
     # ch1: -0.35 -> OFF x3 (ref 0.7); 0.65 - 0.7 = -0.05: nothing
     events = sorted(zip(tr.stamps.tolist(), tr.indices.tolist()))
-    assert events == [(20, 0), (20, 0), (30, 0), (30, 0), (30, 0), (30, 3), (30, 3), (30, 3),
-                      (40, 2), (40, 2), (40, 2)]
+    assert events == [
+        (20, 0),
+        (20, 0),
+        (30, 0),
+        (30, 0),
+        (30, 0),
+        (30, 3),
+        (30, 3),
+        (30, 3),
+        (40, 2),
+        (40, 2),
+        (40, 2),
+    ]
     assert tr.size == 4
     assert enc.delta(sig, 0.1, off=False).size == 2
     with pytest.raises(hub.ValidationError, match=r"delta\.signal.*expected 2"):
@@ -144,14 +158,18 @@ def test_phase_code_roundtrip_within_one_lsb():
     x = np.array([0.0, 0.5, 0.123456, 0.999])
     tr = enc.phase(x, duration=3.2, dt=0.1, bits=8)
     back = dec.phase_value(tr, bits=8)
-    assert np.all((x - back >= 0) & (x - back < 2 ** -8))
+    assert np.all((x - back >= 0) & (x - back < 2**-8))
     assert len(tr) == 4 * int(np.sum([bin(int(v * 256)).count("1") for v in x]))  # 4 periods
 
 
 def test_stack_places_populations_side_by_side():
     both = enc.stack([enc.binary([1, 0], 0.5), enc.rank_order([0.2, 0.1, 0.3])])
-    assert both.size == 5 and list(zip(both.indices, both.stamps)) == [(0, 1), (4, 1), (2, 2),
-                                                                        (3, 3)]
+    assert both.size == 5 and list(zip(both.indices, both.stamps)) == [
+        (0, 1),
+        (4, 1),
+        (2, 2),
+        (3, 3),
+    ]
 
 
 def test_concatenate_shifts_samples_by_the_period():
@@ -160,7 +178,7 @@ def test_concatenate_shifts_samples_by_the_period():
     assert list(zip(both.indices, both.stamps)) == [(0, 1), (1, 51)]
 
 
-# --- the encoders' output is what the network receives ------------------------------------------------
+# --- the encoders' output is what the network receives --------------------------------------------
 def test_to_source_resolves_to_the_same_stamps():
     tr = enc.poisson(np.full(20, 80.0), duration=100.0, dt=0.1, seed=3)
     net = hub.Network(dt=0.1, seed=1)

@@ -5,6 +5,7 @@ is declared but never called, or half-wired, cannot pass its own test).  Plugins
 objects registered on a fresh manager with the in-tree reference backend, so no simulator
 is needed.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -24,6 +25,7 @@ from hub.testing.reference import ReferenceBackend, ReferencePlugin
 @pytest.fixture
 def host(fresh_hub):
     """``host(*plugins)``: a default manager with the reference backend plus ``plugins``."""
+
     def make(*plugins):
         pm = make_plugin_manager(autoload=False, plugins=[ReferencePlugin(), *plugins])
         reset_plugin_manager(pm)
@@ -40,19 +42,22 @@ def one_cell(model=None):
     return net
 
 
-HOOKS = sorted(n for n, f in inspect.getmembers(hookspecs, inspect.isfunction)
-               if n.startswith("hub_"))
+HOOKS = sorted(
+    n for n, f in inspect.getmembers(hookspecs, inspect.isfunction) if n.startswith("hub_")
+)
 
 
 @pytest.mark.parametrize("hook", HOOKS)
 def test_every_hook_has_a_test(hook):
-    assert hasattr(sys.modules[__name__], f"test_hook_{hook}"), \
+    assert hasattr(sys.modules[__name__], f"test_hook_{hook}"), (
         f"hook {hook} has no test_hook_{hook} in tests/test_hooks.py"
+    )
 
 
 def test_every_declared_hook_is_a_hook_of_the_manager():
-    assert HOOKS == sorted(n for n in dir(make_plugin_manager(autoload=False).hook)
-                           if n.startswith("hub_"))
+    assert HOOKS == sorted(
+        n for n in dir(make_plugin_manager(autoload=False).hook) if n.startswith("hub_")
+    )
 
 
 # --- registration ------------------------------------------------------------------------------
@@ -98,7 +103,7 @@ def test_hook_hub_register_translations(host):
 
     class Other:
         @hub.hookimpl
-        def hub_register_translations(self):      # fewer arguments than the spec is allowed
+        def hub_register_translations(self):  # fewer arguments than the spec is allowed
             return None
 
     pm = host(Teach(), Other())
@@ -113,6 +118,7 @@ def test_hook_hub_register_translations(host):
 def test_hook_hub_register_kinds(host, tmp_path):
     class MyLIF(hub.LIF):
         """A plugin's neuron kind: the hub's LIF under a namespaced name."""
+
         kind = "vendor.MyLIF"
 
     class Kinds:
@@ -135,7 +141,7 @@ def test_hook_hub_register_kinds(host, tmp_path):
     assert "### `vendor.MyLIF`" in docgen.models_page(pm.kinds())
     reset_plugin_manager(make_plugin_manager(autoload=False, plugins=[ReferencePlugin()]))
     with pytest.raises(hub.HubError, match="vendor.MyLIF"):
-        hub.load(path)                       # without the plugin: a clear error, no KeyError
+        hub.load(path)  # without the plugin: a clear error, no KeyError
 
     class Unnamespaced:
         @hub.hookimpl
@@ -155,8 +161,11 @@ def test_hook_hub_validate_network(host):
         def hub_validate_network(self, network, backend_name):
             seen.append(backend_name)
             if len(network.populations) > 0 and network.label == "one":
-                return [Diagnostic("label", "networks called 'one' are refused here",
-                                   "rename the network")]
+                return [
+                    Diagnostic(
+                        "label", "networks called 'one' are refused here", "rename the network"
+                    )
+                ]
             return []
 
     host(Strict())
@@ -200,7 +209,7 @@ def test_hook_hub_run_wrapper(host):
     net = one_cell()
     net.label = "cached"
     cached = hub.run(net, backend="reference", duration=20.0)
-    assert cached.extra["from"] == "cache"          # firstresult: the cache stopped the call
+    assert cached.extra["from"] == "cache"  # firstresult: the cache stopped the call
 
 
 # --- typed backend options, converted once by the host -------------------------------------------
@@ -222,5 +231,7 @@ def test_options_are_converted_once_by_the_host():
 
     declared = {"n": opt, "free": "an untyped option declared by its help text"}
     assert convert_options("x", declared, {"n": "2", "free": [1]}) == {"n": 2, "free": [1]}
-    with pytest.raises(hub.HubError, match=r"x: unknown option\(s\) \['nn'\]; known: \['free', 'n'\]"):
+    with pytest.raises(
+        hub.HubError, match=r"x: unknown option\(s\) \['nn'\]; known: \['free', 'n'\]"
+    ):
         convert_options("x", declared, {"nn": 2})

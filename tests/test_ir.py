@@ -1,4 +1,5 @@
 """The IR as data: save/load round trips and unit conversion."""
+
 from __future__ import annotations
 
 import json
@@ -16,32 +17,51 @@ def rich_network():
     """A network using every kind of value the file format must carry."""
     rng = np.random.default_rng(0)
     net = hub.Network(dt=0.1, seed=7, label="rich", metadata={"author": "test", "n": 3})
-    exc = net.add_population(40, hub.LIF(synapse="alpha", tau_m=rng.uniform(10, 30, 40),
-                                         v_thresh=hub.Normal(-50.0, 1.0, low=-55.0, high=-45.0),
-                                         cm="250 pF"), label="exc")
+    exc = net.add_population(
+        40,
+        hub.LIF(
+            synapse="alpha",
+            tau_m=rng.uniform(10, 30, 40),
+            v_thresh=hub.Normal(-50.0, 1.0, low=-55.0, high=-45.0),
+            cm="250 pF",
+        ),
+        label="exc",
+    )
     exc.initialize(v=hub.Uniform(-65.0, -55.0), isyn_exc=0.0)
-    inh = net.add_population(5, hub.model("IF_cond_exp", e_rev_I=[-70.0, -71, -72, -73, -74]),
-                             label="inh")
+    inh = net.add_population(
+        5, hub.model("IF_cond_exp", e_rev_I=[-70.0, -71, -72, -73, -74]), label="inh"
+    )
     izh = net.add_population(3, hub.Izhikevich(a=0.02, d=8.0), label="izh")
     net.add_population(2, hub.AdEx(), label="adex")
     net.add_population(2, hub.HodgkinHuxley(), label="hh")
     poisson = net.add_source(hub.PoissonSource(rate=12.5, start=10.0), size=20, label="noise")
-    trains = net.add_source(hub.SpikeTimes([[1.0, 2.5, 7.0], [], [3.3]]), size=3,
-                            label="trains")
+    trains = net.add_source(hub.SpikeTimes([[1.0, 2.5, 7.0], [], [3.3]]), size=3, label="trains")
     shared = net.add_source(hub.SpikeTimes([5.0, 6.0]), size=2, label="shared")
-    many = net.add_source(hub.SpikeTimes(list(np.arange(1.0, 30.0, 1.0))), size=1,
-                          label="many")
+    many = net.add_source(hub.SpikeTimes(list(np.arange(1.0, 30.0, 1.0))), size=1, label="many")
     net.connect(poisson, exc, hub.FixedProbability(0.2), hub.Static(0.1, 1.5), label="in")
-    net.connect(exc, exc, hub.FixedInDegree(5, allow_self_connections=False),
-                hub.Static(hub.Uniform(0.01, 0.05), hub.Normal(2.0, 0.5, low=0.1)), label="ee")
-    net.connect(exc, inh, hub.FixedOutDegree(2, with_replacement=True, seed=99),
-                hub.Static(0.002, 1.0), label="ei")
-    net.connect(inh, exc, hub.AllToAll(), hub.Static(-0.3, 0.8, receptor="inhibitory"),
-                label="ie")
+    net.connect(
+        exc,
+        exc,
+        hub.FixedInDegree(5, allow_self_connections=False),
+        hub.Static(hub.Uniform(0.01, 0.05), hub.Normal(2.0, 0.5, low=0.1)),
+        label="ee",
+    )
+    net.connect(
+        exc,
+        inh,
+        hub.FixedOutDegree(2, with_replacement=True, seed=99),
+        hub.Static(0.002, 1.0),
+        label="ei",
+    )
+    net.connect(inh, exc, hub.AllToAll(), hub.Static(-0.3, 0.8, receptor="inhibitory"), label="ie")
     net.connect(trains, izh, hub.OneToOne(), hub.Static(5.0, 1.0), label="ti")
     net.connect(shared, izh, hub.FromList([(0, 1, 2.0, 1.0), (1, 2, 3.0, 2.0)]), label="fl")
-    net.connect(many, izh, hub.FromArrays(np.zeros(20, int), np.arange(20) % 3,
-                                          weight=np.linspace(1, 2, 20)), label="fa")
+    net.connect(
+        many,
+        izh,
+        hub.FromArrays(np.zeros(20, int), np.arange(20) % 3, weight=np.linspace(1, 2, 20)),
+        label="fa",
+    )
     net.inject(exc, hub.DCSource(0.5, start=5.0, stop=50.0), indices=[0, 1, 2])
     net.inject(izh, hub.StepCurrentSource([10.0, 20.0, 30.0], [0.001, 0.0, 0.002]))
     net.record(exc, "spikes", "v", interval=1.0, indices=np.arange(0, 40, 2))
@@ -56,19 +76,31 @@ def legacy_network():
     net = rich_network()
     cells = net.add_population(4, hub.LIF(synapse="delta", tau_m="15 ms"), label="cells")
     dopa = net.add_source(hub.PoissonSource(rate="5 Hz", stop=80.0), size=2, label="dopa")
-    native = net.add_source(hub.PoissonSource(rate=30.0, resolve="native"), size=5,
-                            label="native")
-    net.connect(native, cells, hub.FixedProbability(0.5, seed=3), hub.Static(0.2, "1 ms"),
-                label="nat")
-    stdp = net.connect("noise", cells, hub.AllToAll(allow_self_connections=False),
-                       hub.Plastic(hub.STDP(pairing="nearest_symmetric", w_max=0.5), 0.1, 1.5),
-                       label="stdp")
-    net.connect(dopa, cells, hub.FixedInDegree(1),
-                hub.Plastic(hub.DopamineSTDP(modulator=dopa, modulator_delay=2.0, w_max=1.0),
-                            0.3), label="dopa_stdp")
-    net.connect("trains", cells, hub.AllToAll(),
-                hub.Plastic(hub.TsodyksMarkram(U=0.2, tau_fac="100 ms"), 0.4, 1.0,
-                            receptor="excitatory"), label="tm")
+    native = net.add_source(hub.PoissonSource(rate=30.0, resolve="native"), size=5, label="native")
+    net.connect(
+        native, cells, hub.FixedProbability(0.5, seed=3), hub.Static(0.2, "1 ms"), label="nat"
+    )
+    stdp = net.connect(
+        "noise",
+        cells,
+        hub.AllToAll(allow_self_connections=False),
+        hub.Plastic(hub.STDP(pairing="nearest_symmetric", w_max=0.5), 0.1, 1.5),
+        label="stdp",
+    )
+    net.connect(
+        dopa,
+        cells,
+        hub.FixedInDegree(1),
+        hub.Plastic(hub.DopamineSTDP(modulator=dopa, modulator_delay=2.0, w_max=1.0), 0.3),
+        label="dopa_stdp",
+    )
+    net.connect(
+        "trains",
+        cells,
+        hub.AllToAll(),
+        hub.Plastic(hub.TsodyksMarkram(U=0.2, tau_fac="100 ms"), 0.4, 1.0, receptor="excitatory"),
+        label="tm",
+    )
     net.record(stdp, "weight", interval=1.0, indices=[0, 3])
     return net
 
@@ -81,7 +113,9 @@ def test_save_load_round_trip_is_equal(tmp_path):
     assert back.to_dict().keys() == net.to_dict().keys()
     assert [p.label for p in back.populations] == [p.label for p in net.populations]
     exc = back.population("exc")
-    np.testing.assert_array_equal(exc.model.values["tau_m"], net.population("exc").model.values["tau_m"])
+    np.testing.assert_array_equal(
+        exc.model.values["tau_m"], net.population("exc").model.values["tau_m"]
+    )
     assert exc.model.values["v_thresh"] == hub.Normal(-50.0, 1.0, low=-55.0, high=-45.0)
     assert exc.initial_values["v"] == hub.Uniform(-65.0, -55.0)
     assert back.population("trains").model.times == [[1.0, 2.5, 7.0], [], [3.3]]
@@ -152,27 +186,32 @@ def test_newer_format_version_is_refused(tmp_path):
 
 
 # --- units ------------------------------------------------------------------------------------
-@pytest.mark.parametrize("value, unit, expected", [
-    ("20 ms", "ms", 20.0),
-    ("0.02 s", "ms", 20.0),
-    ("0.5 nS", "uS", 0.0005),
-    ("250 pF", "nF", 0.25),
-    ("-65 mV", "mV", -65.0),
-    ("0.065 V", "mV", 65.0),
-    ("100 pA", "nA", 0.1),
-    ("5 Hz", "Hz", 5.0),
-    ("1 kHz", "Hz", 1000.0),
-    ("0.02 1/ms", "1/ms", 0.02),
-    ("3", "ms", 3.0),
-    ("2 µs", "ms", 0.002),
-    (20.0, "ms", 20.0),
-])
+@pytest.mark.parametrize(
+    "value, unit, expected",
+    [
+        ("20 ms", "ms", 20.0),
+        ("0.02 s", "ms", 20.0),
+        ("0.5 nS", "uS", 0.0005),
+        ("250 pF", "nF", 0.25),
+        ("-65 mV", "mV", -65.0),
+        ("0.065 V", "mV", 65.0),
+        ("100 pA", "nA", 0.1),
+        ("5 Hz", "Hz", 5.0),
+        ("1 kHz", "Hz", 1000.0),
+        ("0.02 1/ms", "1/ms", 0.02),
+        ("3", "ms", 3.0),
+        ("2 µs", "ms", 0.002),
+        (20.0, "ms", 20.0),
+    ],
+)
 def test_unit_strings(value, unit, expected):
     assert units.convert(value, unit) == pytest.approx(expected, rel=1e-12)
 
 
-@pytest.mark.parametrize("value, unit", [("5 mV", "ms"), ("1 nA", "uS"), ("3 ms", "Hz"),
-                                         ("2 furlongs", "ms"), ("fast", "ms")])
+@pytest.mark.parametrize(
+    "value, unit",
+    [("5 mV", "ms"), ("1 nA", "uS"), ("3 ms", "Hz"), ("2 furlongs", "ms"), ("fast", "ms")],
+)
 def test_wrong_units_are_errors_naming_the_expected_unit(value, unit):
     with pytest.raises(UnitError, match=unit.replace("/", ".")):
         units.convert(value, unit)
@@ -185,8 +224,7 @@ def test_arrays_pass_through_in_canonical_units():
 
 def test_unit_strings_in_a_model_are_converted_when_resolved():
     net = hub.Network(dt="0.1 ms", seed=1)
-    net.add_population(2, hub.LIFCond(tau_m="0.02 s", cm="200 pF", tau_syn_E="5 ms"),
-                       label="p")
+    net.add_population(2, hub.LIFCond(tau_m="0.02 s", cm="200 pF", tau_syn_E="5 ms"), label="p")
     r = hub.resolve(net, "10 ms")
     p = r.populations["p"].params
     assert r.dt == 0.1 and r.steps == 100
@@ -269,8 +307,10 @@ class MyLIF(hub.NeuronModel):
     """A vendor's leaky integrator: tau dV/dt = v_rest - V (V mV, t ms); spike at V >= v_th."""
 
     kind = "vendor.MyLIF"
-    parameters = (hub.Param("tau", "ms", 10.0, "membrane time constant", "positive"),
-                  hub.Param("v_th", "mV", -50.0, "threshold"))
+    parameters = (
+        hub.Param("tau", "ms", 10.0, "membrane time constant", "positive"),
+        hub.Param("v_th", "mV", -50.0, "threshold"),
+    )
     options = {"mode": ("fast", "exact")}
     state = (hub.State("v", "mV", -65.0, "membrane potential"),)
 
@@ -310,8 +350,13 @@ def test_a_plugin_kind_without_extra_kinds_is_a_clear_error(tmp_path):
         hub.load(path)
     text = str(err.value)
     assert not isinstance(err.value, KeyError)
-    for expected in ["populations[1](v).model", "'vendor.MyLIF'", "LIF, LIFCond",
-                     "install the plugin that provides 'vendor.MyLIF'", "extra_kinds"]:
+    for expected in [
+        "populations[1](v).model",
+        "'vendor.MyLIF'",
+        "LIF, LIFCond",
+        "install the plugin that provides 'vendor.MyLIF'",
+        "extra_kinds",
+    ]:
         assert expected in text, (expected, text)
     with pytest.raises(hub.HubError, match="unknown Rule kind 'vendor.MyRule'"):
         hub.load(path, extra_kinds={"vendor.MyLIF": MyLIF})
@@ -351,14 +396,14 @@ def test_loading_builds_every_object_through_its_constructor(tmp_path):
     a = net.add_population(2, hub.LIF(), label="a")
     net.connect(a, a, hub.OneToOne(), hub.Static(0.1, "1 ms"))
     doc = net.to_dict()
-    doc["projections"][0]["connector"]["seed"] = 5       # OneToOne takes no seed
+    doc["projections"][0]["connector"]["seed"] = 5  # OneToOne takes no seed
     with pytest.raises(hub.ValidationError, match="OneToOne.seed: 5 cannot be set"):
         hub.ir.io.from_dict(doc)
     doc = net.to_dict()
     doc["projections"][0]["synapse"]["weigth"] = 0.2
     with pytest.raises(hub.ValidationError, match="Static has no field 'weigth'"):
         hub.ir.io.from_dict(doc)
-    old = net.to_dict()          # a file from before PoissonSource had `resolve`
+    old = net.to_dict()  # a file from before PoissonSource had `resolve`
     net.add_source(hub.PoissonSource(rate="20 Hz"), label="p")
     doc = net.to_dict()
     del doc["populations"][1]["model"]["resolve"]
@@ -377,8 +422,10 @@ def test_public_constructors_keep_their_signatures():
     assert hub.DCSource(0.5, 1.0).start == 1.0
     assert hub.StepCurrentSource([1.0], [0.2]).amplitudes == [0.2]
     assert hub.SpikeTimes([1.0]).label == "SpikeTimes"
-    assert repr(hub.FixedProbability(0.1)) == \
-        "FixedProbability(p=0.1, allow_self_connections=True, seed=None)"
+    assert (
+        repr(hub.FixedProbability(0.1))
+        == "FixedProbability(p=0.1, allow_self_connections=True, seed=None)"
+    )
     assert hub.LIF(synapse="alpha").label == "LIF[synapse=alpha]"
     assert hub.STDP(pairing="all").label == "STDP[pairing=all,weight_dependence=additive]"
     with pytest.raises(TypeError):
@@ -391,8 +438,21 @@ def test_the_ir_imports_numpy_and_hub_errors_only():
     from pathlib import Path
 
     folder = Path(hub.ir.__file__).parent
-    allowed = {"numpy", "__future__", "collections", "dataclasses", "functools", "hashlib",
-               "json", "math", "os", "re", "sys", "tempfile", "typing"}
+    allowed = {
+        "numpy",
+        "__future__",
+        "collections",
+        "dataclasses",
+        "functools",
+        "hashlib",
+        "json",
+        "math",
+        "os",
+        "re",
+        "sys",
+        "tempfile",
+        "typing",
+    }
     for path in folder.glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):

@@ -1,5 +1,6 @@
 """The learning models in models/: they build, run on every backend that supports them,
 and (slow tests) learn what docs/learning.md says they learn."""
+
 import importlib.util
 import sys
 from pathlib import Path
@@ -24,9 +25,15 @@ def load(name):
 
 
 @pytest.mark.nest
-@pytest.mark.parametrize("name, backends", [
-    ("song_abbott", ("nest", "brian2", "chip")), ("reward_stdp", ("nest", "brian2", "chip")),
-    ("digits_stdp", ("nest", "brian2", "chip")), ("lsm", ("nest", "brian2", "chip"))])
+@pytest.mark.parametrize(
+    "name, backends",
+    [
+        ("song_abbott", ("nest", "brian2", "chip")),
+        ("reward_stdp", ("nest", "brian2", "chip")),
+        ("digits_stdp", ("nest", "brian2", "chip")),
+        ("lsm", ("nest", "brian2", "chip")),
+    ],
+)
 def test_models_build_and_run_where_supported(name, backends):
     module = load(name)
     net = module.build()

@@ -10,6 +10,7 @@ synapses, no leak (tau_m = 1e9 ms) and an unreachable threshold, so V at the end
 weight times the number of input spikes.  The weight each backend really applies (the chip
 quantizes it) is calibrated by a neuron that receives exactly 100 hub-drawn spikes.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -25,14 +26,18 @@ from hub.resolve import resolve
 from hub.resolved_io import load_resolved, save_resolved
 
 ROOT = Path(__file__).resolve().parent.parent
-N, RATE, T, W = 500, 1000.0, 500.0, 0.05      # targets, Hz, ms, mV
-BACKENDS = [pytest.param("nest", marks=pytest.mark.nest),
-            pytest.param("brian2", marks=pytest.mark.brian2), "chip"]
+N, RATE, T, W = 500, 1000.0, 500.0, 0.05  # targets, Hz, ms, mV
+BACKENDS = [
+    pytest.param("nest", marks=pytest.mark.nest),
+    pytest.param("brian2", marks=pytest.mark.brian2),
+    "chip",
+]
 
 
 def _counter():
-    return hub.LIF(synapse="delta", tau_m=1e9, v_thresh=1e3, v_rest=0.0, v_reset=0.0,
-                   tau_refrac=0.1)
+    return hub.LIF(
+        synapse="delta", tau_m=1e9, v_thresh=1e3, v_rest=0.0, v_reset=0.0, tau_refrac=0.1
+    )
 
 
 def counting_network() -> hub.Network:
@@ -42,21 +47,25 @@ def counting_network() -> hub.Network:
     (weight calibration); ``f``: a 50 kHz source from 50 ms with a 2 ms delay (window)."""
     model = _counter()
     net = hub.Network(dt=0.1, seed=7)
-    noise = net.add_source(hub.PoissonSource(rate=RATE, resolve="native"), size=N,
-                           label="noise")
-    a = net.add_population(N + 1, model, label="a")     # a[N] gets no input
-    net.connect(noise, a, hub.FromArrays(np.arange(N), np.arange(N)),
-                hub.Static(weight=W, delay=1.0))
-    shared = net.add_source(hub.PoissonSource(rate=RATE, resolve="native"), size=N,
-                            label="shared")
+    noise = net.add_source(hub.PoissonSource(rate=RATE, resolve="native"), size=N, label="noise")
+    a = net.add_population(N + 1, model, label="a")  # a[N] gets no input
+    net.connect(
+        noise, a, hub.FromArrays(np.arange(N), np.arange(N)), hub.Static(weight=W, delay=1.0)
+    )
+    shared = net.add_source(hub.PoissonSource(rate=RATE, resolve="native"), size=N, label="shared")
     b = net.add_population(2 * N, model, label="b")
-    net.connect(shared, b, hub.FromArrays(np.r_[np.arange(N), np.arange(N)],
-                                          np.arange(2 * N)), hub.Static(weight=W, delay=1.0))
+    net.connect(
+        shared,
+        b,
+        hub.FromArrays(np.r_[np.arange(N), np.arange(N)], np.arange(2 * N)),
+        hub.Static(weight=W, delay=1.0),
+    )
     cal = net.add_source(hub.SpikeTimes([float(t) for t in range(1, 101)]), label="cal")
     c = net.add_population(1, model, label="c")
     net.connect(cal, c, hub.AllToAll(), hub.Static(weight=W, delay=1.0))
-    burst = net.add_source(hub.PoissonSource(rate=50000.0, start=50.0, resolve="native"),
-                           label="burst")
+    burst = net.add_source(
+        hub.PoissonSource(rate=50000.0, start=50.0, resolve="native"), label="burst"
+    )
     f = net.add_population(1, model, label="f")
     net.connect(burst, f, hub.OneToOne(), hub.Static(weight=W, delay=2.0))
     for pop in (a, b, c):
@@ -82,14 +91,14 @@ def _counts(res, label):
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_counts_are_poisson_with_the_rate(backend):
     res = counting_run(backend)
-    expected = RATE * (T - 1.0) * 1e-3     # stamps 1 .. T - delay have arrived at T
-    for label in ("a", "b"):          # fast path, general path (b[N:] repeats b[:N])
+    expected = RATE * (T - 1.0) * 1e-3  # stamps 1 .. T - delay have arrived at T
+    for label in ("a", "b"):  # fast path, general path (b[N:] repeats b[:N])
         counts = _counts(res, label)[:N]
-        assert np.abs(counts - np.round(counts)).max() < 0.01   # whole spikes
+        assert np.abs(counts - np.round(counts)).max() < 0.01  # whole spikes
         se = np.sqrt(expected / len(counts))
         assert abs(counts.mean() - expected) < 4 * se, (label, counts.mean())
         fano = counts.var(ddof=1) / counts.mean()
-        assert 0.8 < fano < 1.2, (label, fano)      # SE of the Fano factor ~ 0.06
+        assert 0.8 < fano < 1.2, (label, fano)  # SE of the Fano factor ~ 0.06
     # independent trains: the fast-path targets are not all equal; a[N] has no input
     assert np.unique(np.round(_counts(res, "a")[:N])).size > 20
     assert _counts(res, "a")[N] == pytest.approx(0.0, abs=0.01)
@@ -134,22 +143,36 @@ def _brunel():
 
 
 def _rates(res, duration):
-    return {lab: len(res.spike_trains[lab].indices) / res.spike_trains[lab].size
-            / (duration * 1e-3) for lab in ("exc", "inh")}
+    return {
+        lab: len(res.spike_trains[lab].indices) / res.spike_trains[lab].size / (duration * 1e-3)
+        for lab in ("exc", "inh")
+    }
 
 
-@pytest.mark.parametrize("backend,synapse", [pytest.param("nest", "alpha", marks=pytest.mark.nest),
-                                             pytest.param("brian2", "alpha",
-                                                          marks=pytest.mark.brian2),
-                                             ("chip", "exp")])
+@pytest.mark.parametrize(
+    "backend,synapse",
+    [
+        pytest.param("nest", "alpha", marks=pytest.mark.nest),
+        pytest.param("brian2", "alpha", marks=pytest.mark.brian2),
+        ("chip", "exp"),
+    ],
+)
 def test_brunel_native_matches_hub_rates(backend, synapse):
     """Scale 0.1, 200 ms, seed 1.  Measured (Hz, exc/inh; hub vs native): NEST 53.70/53.64
     vs 53.94/53.80, Brian2 53.70/53.64 vs 53.42/53.36, chip (exp) 54.80/54.84 vs
     54.64/54.96 (seed 2 alike; at 1000 ms NEST 55.55 vs 55.52).  Bound: 3 %."""
     brunel, duration = _brunel(), 200.0
-    got = {mode: _rates(hub.run(brunel.build(scale=0.1, synapse=synapse, poisson=mode),
-                                backend=backend, duration=duration), duration)
-           for mode in ("hub", "native")}
+    got = {
+        mode: _rates(
+            hub.run(
+                brunel.build(scale=0.1, synapse=synapse, poisson=mode),
+                backend=backend,
+                duration=duration,
+            ),
+            duration,
+        )
+        for mode in ("hub", "native")
+    }
     for lab in ("exc", "inh"):
         assert got["native"][lab] == pytest.approx(got["hub"][lab], rel=0.03), (lab, got)
         assert 40.0 < got["native"][lab] < 70.0
@@ -192,14 +215,17 @@ def test_capability_error_names_the_feature():
     r = resolve(counting_network(), 10.0)
     assert "source.poisson_native" in required_features(r)
     for name in ("nest", "brian2", "chip"):
-        check_capabilities(name, r)           # all three have it
+        check_capabilities(name, r)  # all three have it
     assert issubclass(CapabilityError, HubError)
 
 
 def test_model_and_resolved_round_trip(tmp_path):
     net = hub.Network(dt=0.1, seed=3)
-    src = net.add_source(hub.PoissonSource(rate=[10.0, 20.0, 30.0], start=5.0, stop=50.0,
-                                           resolve="native"), size=3, label="n")
+    src = net.add_source(
+        hub.PoissonSource(rate=[10.0, 20.0, 30.0], start=5.0, stop=50.0, resolve="native"),
+        size=3,
+        label="n",
+    )
     pop = net.add_population(2, hub.LIF(), label="p")
     net.connect(src, pop, hub.AllToAll(), hub.Static(weight=0.1, delay=1.0))
     hub.save(net, tmp_path / "m.npz")

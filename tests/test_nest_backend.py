@@ -1,5 +1,6 @@
 """The NEST backend against independent references: closed-form solutions and hand
 computations written from the model equations and docs/semantics.md, never from NEST."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -43,30 +44,37 @@ def refractory_steps(t_ref):
 
 # --- plugin and capabilities ---------------------------------------------------------------
 def test_registration_does_not_import_nest():
-    code = ("import sys, hub; spec = hub.backend_specs()['nest']; "
-            "spec.backend_class().capabilities(); print('nest' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True)
+    code = (
+        "import sys, hub; spec = hub.backend_specs()['nest']; "
+        "spec.backend_class().capabilities(); print('nest' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 
 def test_capabilities_match_the_hub_models():
     caps = hub.get_backend("nest").capabilities()
-    assert {"spike_source", "current:step", "synapse:Static", "receptor:inhibitory"} <= \
-        caps.features
+    assert {
+        "spike_source",
+        "current:step",
+        "synapse:Static",
+        "receptor:inhibitory",
+    } <= caps.features
     assert "neuron:LIF[synapse=exp]" in caps.features
     assert "record:LIF[synapse=exp].v" in caps.features
     assert not any("ChipLIF" in f for f in caps.features)
     labels = {}
     for cls in NEURON_MODELS.values():
-        for opts in ([{}] if not cls.options else
-                     [{k: v} for k, vs in cls.options.items() for v in vs]):
+        for opts in (
+            [{}] if not cls.options else [{k: v} for k, vs in cls.options.items() for v in vs]
+        ):
             m = cls(**opts)
             labels[m.label] = m
     for label in caps.neuron_models:
         assert label in labels, label
-        assert {f.split(".", 1)[1] for f in caps.features
-                if f.startswith(f"record:{label}.")} == set(labels[label].recordable_names())
+        assert {
+            f.split(".", 1)[1] for f in caps.features if f.startswith(f"record:{label}.")
+        } == set(labels[label].recordable_names())
         assert caps.tolerances[label].tier == 1
     assert "threads" in caps.options
 
@@ -82,9 +90,18 @@ def test_lif_dc_membrane_is_the_closed_form():
     """V(t) = v_rest + R I (1 - exp(-t/tau_m)), R = tau_m/cm, from t = 0 (i_offset acts in
     the first step); sampled at the end of every step."""
     net = hub.Network(dt=DT)
-    pop = net.add_population(3, hub.LIF(synapse="exp", tau_m=[20.0, 10.0, 5.0],
-                                        cm=[1.0, 0.5, 0.25], i_offset=[0.5, 0.2, -0.3],
-                                        v_rest=-65.0, v_thresh=0.0), label="p")
+    pop = net.add_population(
+        3,
+        hub.LIF(
+            synapse="exp",
+            tau_m=[20.0, 10.0, 5.0],
+            cm=[1.0, 0.5, 0.25],
+            i_offset=[0.5, 0.2, -0.3],
+            v_rest=-65.0,
+            v_thresh=0.0,
+        ),
+        label="p",
+    )
     net.record(pop, "v")
     sig = run(net, 30.0).signal("p", "v")
     p = pop.model.values
@@ -101,9 +118,20 @@ def test_heterogeneous_threshold_refractoriness_and_spike_times():
     thresh, t_ref, i_off = [-50.0, -52.0, -50.0], [2.0, 3.3, 0.25], [1.0, 1.0, 1.5]
     v_reset = [-65.0, -60.0, -70.0]
     net = hub.Network(dt=DT)
-    pop = net.add_population(3, hub.LIF(synapse="exp", tau_m=20.0, cm=1.0, v_rest=-65.0,
-                                        v_thresh=thresh, tau_refrac=t_ref, i_offset=i_off,
-                                        v_reset=v_reset), label="p")
+    pop = net.add_population(
+        3,
+        hub.LIF(
+            synapse="exp",
+            tau_m=20.0,
+            cm=1.0,
+            v_rest=-65.0,
+            v_thresh=thresh,
+            tau_refrac=t_ref,
+            i_offset=i_off,
+            v_reset=v_reset,
+        ),
+        label="p",
+    )
     net.record(pop, "spikes", "v")
     res = run(net, 150.0)
     spikes, v = res.spikes("p"), res.signal("p", "v").values
@@ -117,7 +145,7 @@ def test_heterogeneous_threshold_refractoriness_and_spike_times():
         got = spikes.stamps[spikes.indices == j]
         assert np.array_equal(got, expected), (j, got, expected)
         for s in got[got + r + 1 <= 1500]:
-            held = v[s - 1:s + r, j]  # samples at stamps s .. s+R (sample k is stamp k+1)
+            held = v[s - 1 : s + r, j]  # samples at stamps s .. s+R (sample k is stamp k+1)
             assert np.all(held == v_reset[j])
             assert v[s + r, j] > v_reset[j]  # integration resumes
     assert refractory_steps(3.3) == 33 and refractory_steps(0.25) == 3
@@ -131,8 +159,9 @@ def test_single_spike_psc_exp_analytic(delay, steps):
     w, tau_s, tau_m, cm = 0.8, 2.0, 10.0, 0.5
     net = hub.Network(dt=DT)
     src = net.add_source(hub.SpikeTimes([1.0]), label="s")
-    pop = net.add_population(1, hub.LIF(synapse="exp", tau_m=tau_m, cm=cm,
-                                        tau_syn_E=tau_s, v_rest=-65.0), label="p")
+    pop = net.add_population(
+        1, hub.LIF(synapse="exp", tau_m=tau_m, cm=cm, tau_syn_E=tau_s, v_rest=-65.0), label="p"
+    )
     net.connect(src, pop, hub.OneToOne(), hub.Static(weight=w, delay=delay))
     net.record(pop, "v", "isyn_exc", "isyn_inh")
     res = run(net, 20.0)
@@ -141,8 +170,11 @@ def test_single_spike_psc_exp_analytic(delay, steps):
     lag = np.clip(n - arrive, 0, None) * DT
     on = n >= arrive
     i_exp = np.where(on, w * np.exp(-lag / tau_s), 0.0)
-    v_exp = -65.0 + np.where(on, w / cm * tau_s * tau_m / (tau_m - tau_s)
-                             * (np.exp(-lag / tau_m) - np.exp(-lag / tau_s)), 0.0)
+    v_exp = -65.0 + np.where(
+        on,
+        w / cm * tau_s * tau_m / (tau_m - tau_s) * (np.exp(-lag / tau_m) - np.exp(-lag / tau_s)),
+        0.0,
+    )
     i_rec = res.signal("p", "isyn_exc").values[:, 0]
     v_rec = res.signal("p", "v").values[:, 0]
     assert np.abs(i_rec - i_exp).max() < 1e-12
@@ -156,11 +188,14 @@ def test_psc_alpha_peaks_at_the_weight_and_inhibition_keeps_its_sign():
     current weight shows up negative on isyn_inh."""
     net = hub.Network(dt=DT)
     src = net.add_source(hub.SpikeTimes([[1.0], [2.0]]), size=2, label="s")
-    pop = net.add_population(1, hub.LIF(synapse="alpha", tau_syn_E=2.0, tau_syn_I=3.0),
-                             label="p")
+    pop = net.add_population(1, hub.LIF(synapse="alpha", tau_syn_E=2.0, tau_syn_I=3.0), label="p")
     net.connect(src, pop, hub.FromArrays([0], [0]), hub.Static(weight=0.6, delay=1.0))
-    net.connect(src, pop, hub.FromArrays([1], [0]),
-                hub.Static(weight=-0.4, delay=1.0, receptor="inhibitory"))
+    net.connect(
+        src,
+        pop,
+        hub.FromArrays([1], [0]),
+        hub.Static(weight=-0.4, delay=1.0, receptor="inhibitory"),
+    )
     net.record(pop, "isyn_exc", "isyn_inh")
     res = run(net, 10.0)
     exc, inh = (res.signal("p", v).values[:, 0] for v in ("isyn_exc", "isyn_inh"))
@@ -176,16 +211,19 @@ def test_delta_input_quantization_and_multiplicity():
     three spikes in one step arrive as one jump of 3 w."""
     net = hub.Network(dt=DT)
     src = net.add_source(hub.SpikeTimes([1.04, 1.06, 1.06, 1.06, 2.0]), label="s")
-    pop = net.add_population(1, hub.LIF(synapse="delta", tau_m=10.0, v_rest=-65.0,
-                                        tau_refrac=0.1), label="p")
+    pop = net.add_population(
+        1, hub.LIF(synapse="delta", tau_m=10.0, v_rest=-65.0, tau_refrac=0.1), label="p"
+    )
     net.connect(src, pop, hub.OneToOne(), hub.Static(weight=0.5, delay=0.3))
     net.record(src, "spikes")
     net.record(pop, "v")
     res = run(net, 4.0)
     assert res.spikes("s").stamps.tolist() == [10, 11, 11, 11, 20]
     n = np.arange(1, 41)
-    expected = sum(jump * np.exp(-(n - at) * DT / 10.0) * (n >= at)
-                   for at, jump in [(13, 0.5), (14, 1.5), (23, 0.5)])
+    expected = sum(
+        jump * np.exp(-(n - at) * DT / 10.0) * (n >= at)
+        for at, jump in [(13, 0.5), (14, 1.5), (23, 0.5)]
+    )
     v = res.signal("p", "v").values[:, 0] + 65.0
     assert np.all(v[:12] == 0.0) and np.abs(v - expected).max() < 1e-12
 
@@ -196,8 +234,12 @@ def test_conductance_weights_and_inhibitory_receptor():
     src = net.add_source(hub.SpikeTimes([[1.0], [2.0]]), size=2, label="s")
     pop = net.add_population(2, hub.LIFCond(synapse="exp"), label="p")
     net.connect(src, pop, hub.FromArrays([0], [0]), hub.Static(weight=0.012, delay=0.5))
-    net.connect(src, pop, hub.FromArrays([1], [1]),
-                hub.Static(weight=0.03, delay=0.5, receptor="inhibitory"))
+    net.connect(
+        src,
+        pop,
+        hub.FromArrays([1], [1]),
+        hub.Static(weight=0.03, delay=0.5, receptor="inhibitory"),
+    )
     net.record(pop, "gsyn_exc", "gsyn_inh", "v")
     res = run(net, 10.0)
     ge, gi = (res.signal("p", v).values for v in ("gsyn_exc", "gsyn_inh"))
@@ -220,8 +262,9 @@ def test_step_current_timing(min_delay):
     a, tau = 0.4, 10.0
     pulses = {0: [(0, 20)], 1: [(1, 2)], 2: [(5, 33)], 3: [(25, 40)], 4: [(10, 30), (20, 40)]}
     net = hub.Network(dt=DT)
-    pop = net.add_population(5, hub.LIF(synapse="exp", tau_m=tau, cm=1.0, v_rest=-65.0,
-                                        v_thresh=0.0), label="p")
+    pop = net.add_population(
+        5, hub.LIF(synapse="exp", tau_m=tau, cm=1.0, v_rest=-65.0, v_thresh=0.0), label="p"
+    )
     net.inject(pop, hub.DCSource(a, start=0.0, stop=2.0), indices=[0])
     net.inject(pop, hub.DCSource(a, start=0.1, stop=0.2), indices=[1])
     net.inject(pop, hub.StepCurrentSource([0.5, 3.3], [a, 0.0]), indices=[2])
@@ -241,8 +284,7 @@ def test_step_current_timing(min_delay):
             expected += on * np.exp(-np.clip(n - s2, 0, None) * DT / tau)
         got = res.signal("p", "v").values[:, j] + 65.0
         assert np.abs(got - expected).max() < 1e-12, j
-    assert res.provenance["nest"]["current_generator_delay_steps"] == \
-        (20 if min_delay else 1)
+    assert res.provenance["nest"]["current_generator_delay_steps"] == (20 if min_delay else 1)
 
 
 # --- recording -----------------------------------------------------------------------------
@@ -251,8 +293,7 @@ def test_multimeter_samples_at_interval_multiples(interval, duration):
     """Samples at interval, 2 interval, ... <= duration: the state at the end of that step,
     including the last one (NEST delivers it one min_delay slice late)."""
     net = hub.Network(dt=DT)
-    pop = net.add_population(4, hub.LIF(synapse="exp", i_offset=0.5, v_thresh=0.0),
-                             label="p")
+    pop = net.add_population(4, hub.LIF(synapse="exp", i_offset=0.5, v_thresh=0.0), label="p")
     src = net.add_source(hub.SpikeTimes([100.0]), label="s")  # large min_delay
     net.connect(src, pop, hub.AllToAll(), hub.Static(weight=0.1, delay=3.0))
     net.record(pop, "v", interval=interval, indices=[3, 1])
@@ -279,15 +320,16 @@ def test_izhikevich_forward_euler_by_hand():
     read as 1000x mV/ms (hub.testing.reference convention)."""
     a, b, c, d, i_off = 0.02, 0.2, -65.0, 8.0, 0.012
     net = hub.Network(dt=DT)
-    pop = net.add_population(1, hub.Izhikevich(a=a, b=b, c=c, d=d, i_offset=i_off),
-                             label="p")
+    pop = net.add_population(1, hub.Izhikevich(a=a, b=b, c=c, d=d, i_offset=i_off), label="p")
     pop.initialize(v=-70.0, u=-10.0)
     net.record(pop, "v", "u", "spikes")
     res = run(net, 50.0)
     v, u, vs, us, spikes = -70.0, -10.0, [], [], []
     for k in range(500):
-        v, u = v + DT * (0.04 * v * v + 5.0 * v + 140.0 - u + 1000.0 * i_off), \
-            u + DT * a * (b * v - u)
+        v, u = (
+            v + DT * (0.04 * v * v + 5.0 * v + 140.0 - u + 1000.0 * i_off),
+            u + DT * a * (b * v - u),
+        )
         if v >= 30.0:
             v, u = c, u + d
             spikes.append(k + 1)
@@ -303,13 +345,14 @@ def test_adex_spike_adds_b_in_nA():
     tau_w; right after the first spike w is b up to the decay over part of one step."""
     b, tau_w = 0.05, 100.0
     net = hub.Network(dt=DT)
-    pop = net.add_population(1, hub.AdEx(synapse="exp", a=0.0, b=b, tau_w=tau_w,
-                                         i_offset=1.0), label="p")
+    pop = net.add_population(
+        1, hub.AdEx(synapse="exp", a=0.0, b=b, tau_w=tau_w, i_offset=1.0), label="p"
+    )
     net.record(pop, "spikes", "w")
     res = run(net, 50.0)
     first = res.spikes("p").stamps[0]
     w = res.signal("p", "w").values[:, 0]
-    assert np.all(w[:first - 1] == 0.0)
+    assert np.all(w[: first - 1] == 0.0)
     assert b * math.exp(-DT / tau_w) <= w[first - 1] <= b
 
 
@@ -324,9 +367,14 @@ def test_every_model_builds_runs_and_records(label):
     pop = net.add_population(2, model, label="p")
     exc = {"voltage": 2.0, "current": 0.5, "conductance": 0.01}[model.input]
     net.connect(src, pop, hub.AllToAll(), hub.Static(weight=exc, delay=1.0))
-    net.connect(src, pop, hub.AllToAll(), hub.Static(
-        weight=exc if model.input == "conductance" else -exc, delay=1.0,
-        receptor="inhibitory"))
+    net.connect(
+        src,
+        pop,
+        hub.AllToAll(),
+        hub.Static(
+            weight=exc if model.input == "conductance" else -exc, delay=1.0, receptor="inhibitory"
+        ),
+    )
     net.inject(pop, hub.DCSource(2.0 if kind != "Izhikevich" else 0.01, start=5.0))
     names = list(model.recordable_names())
     net.record(pop, "spikes", *names)
@@ -341,13 +389,18 @@ def test_every_model_builds_runs_and_records(label):
 # --- session behaviour ---------------------------------------------------------------------
 def _recurrent(seed=5):
     net = hub.Network(dt=DT, seed=seed)
-    pop = net.add_population(40, hub.LIF(synapse="exp", i_offset=hub.Uniform(0.6, 1.2),
-                                         tau_refrac=2.0), label="p")
+    pop = net.add_population(
+        40, hub.LIF(synapse="exp", i_offset=hub.Uniform(0.6, 1.2), tau_refrac=2.0), label="p"
+    )
     pop.initialize(v=hub.Uniform(-65.0, -50.0))
     src = net.add_source(hub.PoissonSource(200.0), size=20, label="s")
     net.connect(src, pop, hub.FixedProbability(0.3), hub.Static(weight=0.3, delay=0.5))
-    net.connect(pop, pop, hub.FixedProbability(0.2),
-                hub.Static(weight=-0.4, delay=hub.Uniform(0.1, 2.0), receptor="inhibitory"))
+    net.connect(
+        pop,
+        pop,
+        hub.FixedProbability(0.2),
+        hub.Static(weight=-0.4, delay=hub.Uniform(0.1, 2.0), receptor="inhibitory"),
+    )
     net.record(pop, "spikes", "v")
     return net
 
@@ -409,8 +462,11 @@ def test_other_plugins_can_add_translation_tables():
         @hub.hookimpl
         def hub_register_translations(self, backend_name):
             if backend_name == "nest":
-                return {"LIF[synapse=exp]": replace(TABLES["LIF[synapse=exp]"],
-                                                    integrator="from a plugin")}
+                return {
+                    "LIF[synapse=exp]": replace(
+                        TABLES["LIF[synapse=exp]"], integrator="from a plugin"
+                    )
+                }
 
     reset_plugin_manager(make_plugin_manager(plugins=[Extra()]))
     try:

@@ -1,6 +1,7 @@
 """NEST's native plastic synapses: what the conformance kit does not cover (signs on the
 inhibitory receptor, read-out timing when min_delay is long, threads, multapses, the
 neuron-side time constants)."""
+
 import numpy as np
 import pytest
 
@@ -10,23 +11,37 @@ from hub.plasticity import reference_state
 pytestmark = pytest.mark.nest
 
 
-def poisson_net(rule, *, receptor="excitatory", model=None, delays=(0.1, 1.0, 2.3),
-                weight_scale=0.01, interval=7.0, multapses=False, seed=1):
+def poisson_net(
+    rule,
+    *,
+    receptor="excitatory",
+    model=None,
+    delays=(0.1, 1.0, 2.3),
+    weight_scale=0.01,
+    interval=7.0,
+    multapses=False,
+    seed=1,
+):
     net = hub.Network(dt=0.1, seed=seed)
     rng = np.random.default_rng(seed)
     pre = net.add_source(hub.PoissonSource(rate=40.0), size=6, label="pre")
     drive = net.add_source(hub.PoissonSource(rate=30.0), size=3, label="drive")
-    post = net.add_population(3, model or hub.LIF(synapse="delta", tau_m=1.0, tau_refrac=0.0),
-                              label="post")
+    post = net.add_population(
+        3, model or hub.LIF(synapse="delta", tau_m=1.0, tau_refrac=0.0), label="post"
+    )
     pi, qi = (a.ravel() for a in np.meshgrid(np.arange(6), np.arange(3), indexing="ij"))
     if multapses:  # every pair twice, with another delay and weight
         pi, qi = np.concatenate([pi, pi]), np.concatenate([qi, qi])
     w = rng.uniform(0.1, 0.9, pi.size) * weight_scale
     if receptor == "inhibitory" and post.model.input != "conductance":
         w = -w
-    proj = net.connect(pre, post, hub.FromArrays(pi, qi, weight=w,
-                                                 delay=rng.choice(delays, pi.size)),
-                       hub.Plastic(rule, 0.0, receptor=receptor), label="plastic")
+    proj = net.connect(
+        pre,
+        post,
+        hub.FromArrays(pi, qi, weight=w, delay=rng.choice(delays, pi.size)),
+        hub.Plastic(rule, 0.0, receptor=receptor),
+        label="plastic",
+    )
     drive_w = 100.0 if post.model.input == "voltage" else 50.0
     net.connect(drive, post, hub.OneToOne(), hub.Static(weight=drive_w, delay=min(delays)))
     net.record(post, "spikes")
@@ -49,8 +64,9 @@ def agree(net, duration=400.0, **options):
 STDP = hub.STDP(A_plus=0.05, A_minus=0.06, w_max=0.01)
 
 
-@pytest.mark.parametrize("model", [hub.LIF(synapse="exp", tau_refrac=0.0),
-                                   hub.LIFCond(synapse="exp", tau_refrac=0.0)])
+@pytest.mark.parametrize(
+    "model", [hub.LIF(synapse="exp", tau_refrac=0.0), hub.LIFCond(synapse="exp", tau_refrac=0.0)]
+)
 def test_inhibitory_receptor_keeps_the_hub_sign(model):
     net = poisson_net(STDP, receptor="inhibitory", model=model)
     res = agree(net)
@@ -62,23 +78,29 @@ def test_read_out_with_long_min_delay_and_two_threads():
     """min_delay 10 steps: sampling every 0.7 ms needs a one-step min_delay (added by the
     session); a 5 ms interval does not; threads do not change the weights."""
     for interval, threads, duration in [(0.7, 1, 400.0), (5.0, 2, 403.3)]:
-        agree(poisson_net(STDP, delays=(1.0, 2.3), interval=interval), duration,
-              threads=threads)
+        agree(poisson_net(STDP, delays=(1.0, 2.3), interval=interval), duration, threads=threads)
 
 
 @pytest.mark.parametrize("delays", [(0.1, 1.0, 2.3), (1.0,)])
 def test_multapses_are_mapped_back_to_the_hub_order(delays):
     """Parallel connections with one delay are told apart by their initial weights (mapped
     before the run); the others by source, target and delay at the first read-out."""
-    agree(poisson_net(hub.TripletSTDP(A_plus=1e-4, A_minus=1e-4, A_plus_triplet=1e-4,
-                                      A_minus_triplet=1e-5, w_max=0.01), multapses=True,
-                      delays=delays))
+    agree(
+        poisson_net(
+            hub.TripletSTDP(
+                A_plus=1e-4, A_minus=1e-4, A_plus_triplet=1e-4, A_minus_triplet=1e-5, w_max=0.01
+            ),
+            multapses=True,
+            delays=delays,
+        )
+    )
 
 
 def test_postsynaptic_time_constants_must_agree_per_population():
     net = poisson_net(STDP)
-    net.connect("pre", "post", hub.AllToAll(),
-                hub.Plastic(hub.STDP(tau_minus=30.0, w_max=0.01), 0.001))
+    net.connect(
+        "pre", "post", hub.AllToAll(), hub.Plastic(hub.STDP(tau_minus=30.0, w_max=0.01), 0.001)
+    )
     with pytest.raises(hub.CapabilityError, match="different tau_minus"):
         hub.run(net, backend="nest", duration=10.0)
 

@@ -1,4 +1,5 @@
 """Plastic synapses in the IR: declaration, validation, save/load, resolve, capabilities."""
+
 import numpy as np
 import pytest
 
@@ -11,17 +12,26 @@ def plastic_net(rule=None, weight=0.3):
     src = net.add_source(hub.PoissonSource(rate=20.0), size=4, label="in")
     cells = net.add_population(2, hub.LIF(), label="cells")
     dopa = net.add_source(hub.PoissonSource(rate=5.0), size=1, label="dopa")
-    proj = net.connect(src, cells, hub.AllToAll(),
-                       hub.Plastic(rule or hub.STDP(w_max=0.5, A_minus=0.012), weight, 1.5),
-                       label="plastic")
+    proj = net.connect(
+        src,
+        cells,
+        hub.AllToAll(),
+        hub.Plastic(rule or hub.STDP(w_max=0.5, A_minus=0.012), weight, 1.5),
+        label="plastic",
+    )
     return net, proj, dopa
 
 
-@pytest.mark.parametrize("rule", [
-    hub.STDP(pairing="nearest_symmetric", weight_dependence="gutig", mu_plus=0.3),
-    hub.TripletSTDP(A_plus=1e-3), hub.TsodyksMarkram(U=0.2, tau_fac=100.0),
-    hub.VogelsSprekeler(eta="0.002 nA"), hub.DopamineSTDP(modulator="dopa", w_max=1.0,
-                                                           modulator_delay=2.0)])
+@pytest.mark.parametrize(
+    "rule",
+    [
+        hub.STDP(pairing="nearest_symmetric", weight_dependence="gutig", mu_plus=0.3),
+        hub.TripletSTDP(A_plus=1e-3),
+        hub.TsodyksMarkram(U=0.2, tau_fac=100.0),
+        hub.VogelsSprekeler(eta="0.002 nA"),
+        hub.DopamineSTDP(modulator="dopa", w_max=1.0, modulator_delay=2.0),
+    ],
+)
 def test_plastic_networks_save_and_load_equal(tmp_path, rule):
     net, proj, _ = plastic_net(rule)
     net.record(proj, *rule.state, interval=1.0, indices=[0, 3])
@@ -48,19 +58,29 @@ def test_resolve_converts_rule_parameters_to_the_target_weight_unit():
 
 def test_every_rule_problem_is_reported_at_once():
     net, proj, _ = plastic_net(hub.STDP(w_max=0.2, tau_plus=-1.0, pairing="closest", eta=1))
-    net.connect("in", "cells", hub.AllToAll(),
-                hub.Plastic(hub.DopamineSTDP(modulator="nowhere", w_min=0.5, w_max=1.0), 0.3))
+    net.connect(
+        "in",
+        "cells",
+        hub.AllToAll(),
+        hub.Plastic(hub.DopamineSTDP(modulator="nowhere", w_min=0.5, w_max=1.0), 0.3),
+    )
     net.connect("in", "cells", hub.AllToAll(), hub.Plastic("stdp", 0.1))
     net.record(proj, "u")
     net.record(net.projections[2], "weight", interval=0.25)
     with pytest.raises(hub.ValidationError) as err:
         net.validate()
     text = str(err.value)
-    for expected in ["rule.eta: STDP has no parameter 'eta'", "rule.pairing: 'closest' is not",
-                     "rule.tau_plus: -1 ms must be > 0", "exceeds w_max=0.2",
-                     "rule.modulator: no population 'nowhere'",
-                     "below w_min=0.5", "'stdp' is not a learning rule",
-                     "STDP synapses have no 'u'", "not a plastic projection"]:
+    for expected in [
+        "rule.eta: STDP has no parameter 'eta'",
+        "rule.pairing: 'closest' is not",
+        "rule.tau_plus: -1 ms must be > 0",
+        "exceeds w_max=0.2",
+        "rule.modulator: no population 'nowhere'",
+        "below w_min=0.5",
+        "'stdp' is not a learning rule",
+        "STDP synapses have no 'u'",
+        "not a plastic projection",
+    ]:
         assert expected in text, (expected, text)
 
 
@@ -80,8 +100,9 @@ def test_backend_without_the_rule_raises_capability_error():
 def test_results_keep_synapse_state_through_save(tmp_path):
     res = hub.Results()
     res.synapse_state[("p", "weight")] = np.array([0.1, 0.2])
-    res.synapse_signals[("p", "weight")] = hub.Signal("weight", "nA", np.array([1.0, 2.0]),
-                                                      np.array([1]), np.array([[0.2], [0.3]]))
+    res.synapse_signals[("p", "weight")] = hub.Signal(
+        "weight", "nA", np.array([1.0, 2.0]), np.array([1]), np.array([[0.2], [0.3]])
+    )
     back = hub.Results.load(res.save(tmp_path / "r.npz"))
     assert back.weights("p").tolist() == [0.1, 0.2]
     assert back.synapse_signal("p").values.tolist() == [[0.2], [0.3]]

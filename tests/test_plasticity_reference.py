@@ -1,5 +1,6 @@
 """The reference implementation of the learning rules against closed forms and independent
 numerical integration (NEST itself is compared in tests/test_plasticity_nest.py)."""
+
 import math
 
 import numpy as np
@@ -15,15 +16,28 @@ DT = 0.1
 
 
 def resolved(rule, unit="nA", modulator_delay_steps=1):
-    return ResolvedRule(rule, rule_values(rule, unit, "rule", []),
-                        getattr(rule, "modulator", None), modulator_delay_steps)
+    return ResolvedRule(
+        rule,
+        rule_values(rule, unit, "rule", []),
+        getattr(rule, "modulator", None),
+        modulator_delay_steps,
+    )
 
 
 def one_synapse(rule, w0, pre, post, D=10, samples=(), dopa=None, **kw):
     """Final and sampled state of one synapse 0 -> 0 with pre/post spike stamps."""
-    f, s = simulate_projection(resolved(rule, **kw), [0], [0], [D], [w0], DT,
-                               (np.zeros(len(pre), int), pre), (np.zeros(len(post), int), post),
-                               dopa, samples)
+    f, s = simulate_projection(
+        resolved(rule, **kw),
+        [0],
+        [0],
+        [D],
+        [w0],
+        DT,
+        (np.zeros(len(pre), int), pre),
+        (np.zeros(len(post), int), post),
+        dopa,
+        samples,
+    )
     return {k: v[0] for k, v in f.items()}, {k: v[:, 0] for k, v in s.items()}
 
 
@@ -49,12 +63,13 @@ def test_all_to_all_sums_every_earlier_presynaptic_spike():
 
 def test_multiplicative_and_gutig_weight_dependence():
     for wd, mu in (("multiplicative", 1.0), ("gutig", 0.4)):
-        rule = hub.STDP(A_plus=0.3, A_minus=0.2, w_max=1.0, weight_dependence=wd,
-                        mu_plus=mu, mu_minus=mu)
+        rule = hub.STDP(
+            A_plus=0.3, A_minus=0.2, w_max=1.0, weight_dependence=wd, mu_plus=mu, mu_minus=mu
+        )
         final, _ = one_synapse(rule, 0.6, [10, 300], [20], D=10)
         kp, km = math.exp(-(30 - 10) * DT / 20.0), math.exp(-(300 - 30) * DT / 20.0)
         x = 0.6 + 0.3 * (1 - 0.6) ** mu * kp
-        x = x - 0.2 * x ** mu * km
+        x = x - 0.2 * x**mu * km
         assert final["weight"] == pytest.approx(x, rel=1e-13), wd
 
 
@@ -78,16 +93,17 @@ def test_nearest_symmetric_uses_only_the_nearest_partner_and_a_phantom_pre_spike
     # posts at 3 and 6 ms (+1 ms delay), pres at 2, 5, 30 ms
     final, _ = one_synapse(rule, 0.5, [20, 50, 300], [30, 60], D=10)
     w = 0.5
-    w = w - 0.1 * 0.0                                # pre at 2 ms: no earlier post
-    w = w + 0.1 * math.exp(-(4.0 - 2.0) / 20.0)      # post reaching at 4 ms, nearest pre 2 ms
-    w = w - 0.1 * math.exp(-(5.0 - 4.0) / 20.0)      # pre at 5 ms, nearest post at 4 ms
-    w = w + 0.1 * math.exp(-(7.0 - 5.0) / 20.0)      # post reaching at 7 ms, nearest pre 5 ms
-    w = w - 0.1 * math.exp(-(30.0 - 7.0) / 20.0)     # pre at 30 ms, nearest post at 7 ms
+    w = w - 0.1 * 0.0  # pre at 2 ms: no earlier post
+    w = w + 0.1 * math.exp(-(4.0 - 2.0) / 20.0)  # post reaching at 4 ms, nearest pre 2 ms
+    w = w - 0.1 * math.exp(-(5.0 - 4.0) / 20.0)  # pre at 5 ms, nearest post at 4 ms
+    w = w + 0.1 * math.exp(-(7.0 - 5.0) / 20.0)  # post reaching at 7 ms, nearest pre 5 ms
+    w = w - 0.1 * math.exp(-(30.0 - 7.0) / 20.0)  # pre at 30 ms, nearest post at 7 ms
     assert final["weight"] == pytest.approx(w, rel=1e-13)
     # NEST's phantom presynaptic spike at t = 0 potentiates the first postsynaptic spike
     first, _ = one_synapse(rule, 0.5, [100], [30], D=10)
     assert first["weight"] == pytest.approx(
-        0.5 + 0.1 * math.exp(-4.0 / 20.0) - 0.1 * math.exp(-6.0 / 20.0), rel=1e-13)
+        0.5 + 0.1 * math.exp(-4.0 / 20.0) - 0.1 * math.exp(-6.0 / 20.0), rel=1e-13
+    )
 
 
 def test_nearest_restricted_pairs_only_the_first_post_after_a_pre():
@@ -101,15 +117,23 @@ def test_nearest_restricted_pairs_only_the_first_post_after_a_pre():
     assert final["weight"] == pytest.approx(w, rel=1e-13)
 
 
-# --- triplet ----------------------------------------------------------------------------------------
+# --- triplet --------------------------------------------------------------------------------------
 def test_triplet_pre_post_post_pre_closed_form():
-    p = dict(tau_plus=16.8, tau_plus_triplet=101.0, tau_minus=33.7, tau_minus_triplet=125.0,
-             A_plus=0.01, A_minus=0.007, A_plus_triplet=0.0062, A_minus_triplet=0.0023)
+    p = dict(
+        tau_plus=16.8,
+        tau_plus_triplet=101.0,
+        tau_minus=33.7,
+        tau_minus_triplet=125.0,
+        A_plus=0.01,
+        A_minus=0.007,
+        A_plus_triplet=0.0062,
+        A_minus_triplet=0.0023,
+    )
     rule = hub.TripletSTDP(w_max=10.0, **p)
     final, _ = one_synapse(rule, 1.0, [10, 500], [50, 80], D=10)
-    t1, a1, a2, t2 = 1.0, 6.0, 9.0, 50.0     # pre, post arrivals (5+1, 8+1 ms), pre
-    w = 1.0 - 0.0                            # first pre: no post before
-    w += math.exp(-(a1 - t1) / 16.8) * (0.01 + 0.0062 * 0.0)   # o2 before the first post: 0
+    t1, a1, a2, t2 = 1.0, 6.0, 9.0, 50.0  # pre, post arrivals (5+1, 8+1 ms), pre
+    w = 1.0 - 0.0  # first pre: no post before
+    w += math.exp(-(a1 - t1) / 16.8) * (0.01 + 0.0062 * 0.0)  # o2 before the first post: 0
     o2_before_second = math.exp(-(a2 - a1) / 125.0)
     w += math.exp(-(a2 - t1) / 16.8) * (0.01 + 0.0062 * o2_before_second)
     o1 = math.exp(-(t2 - a1) / 33.7) + math.exp(-(t2 - a2) / 33.7)
@@ -122,13 +146,13 @@ def test_triplet_pre_post_post_pre_closed_form():
 def test_vogels_sprekeler_symmetric_window_and_constant_depression():
     rule = hub.VogelsSprekeler(tau=20.0, eta=0.01, alpha=0.2, w_max=1.0)
     final, _ = one_synapse(rule, 0.5, [10, 200], [50], D=10)
-    w = 0.5 + 0.01 * 0.0 - 0.2 * 0.01                     # pre at 1 ms
-    w += 0.01 * math.exp(-(6.0 - 1.0) / 20.0)              # post reaching at 6 ms
+    w = 0.5 + 0.01 * 0.0 - 0.2 * 0.01  # pre at 1 ms
+    w += 0.01 * math.exp(-(6.0 - 1.0) / 20.0)  # post reaching at 6 ms
     w += 0.01 * math.exp(-(20.0 - 6.0) / 20.0) - 0.2 * 0.01  # pre at 20 ms
     assert final["weight"] == pytest.approx(w, rel=1e-13)
 
 
-# --- Tsodyks-Markram ---------------------------------------------------------------------------------
+# --- Tsodyks-Markram ------------------------------------------------------------------------------
 def test_tsodyks_markram_converges_to_the_steady_state_of_a_regular_train():
     """Depression only: x before each spike converges to
     x* = (1 - E) / (1 - (1 - U) E) with E = exp(-h/tau_rec)."""
@@ -156,11 +180,21 @@ def test_dopamine_weight_is_the_integral_of_c_times_n_minus_b():
     pre at 50 ms: w(50) = w0 + int_6^50 c(t) (n(t) - b) dt with
     c = A+ exp(-(6-2)/tau+) exp(-(t-6)/tau_c), n = sum_d exp(-(t-t_d)/tau_n)/tau_n,
     integrated numerically (scipy quad), then c is depressed at 50 ms."""
-    p = dict(A_plus=0.5, A_minus=0.3, tau_plus=20.0, tau_minus=20.0, tau_c=100.0, tau_n=40.0,
-             b=0.002, w_min=0.0, w_max=10.0)
+    p = dict(
+        A_plus=0.5,
+        A_minus=0.3,
+        tau_plus=20.0,
+        tau_minus=20.0,
+        tau_c=100.0,
+        tau_n=40.0,
+        b=0.002,
+        w_min=0.0,
+        w_max=10.0,
+    )
     rule = hub.DopamineSTDP(modulator="dopa", modulator_delay=1.0, **p)
-    final, _ = one_synapse(rule, 1.0, [20, 500], [50], D=10, dopa=[90, 290],
-                           modulator_delay_steps=10)
+    final, _ = one_synapse(
+        rule, 1.0, [20, 500], [50], D=10, dopa=[90, 290], modulator_delay_steps=10
+    )
     c0 = 0.5 * math.exp(-4.0 / 20.0)
 
     def c(t):
@@ -169,16 +203,18 @@ def test_dopamine_weight_is_the_integral_of_c_times_n_minus_b():
     def n(t):
         return sum(math.exp(-(t - td) / 40.0) / 40.0 for td in (10.0, 30.0) if t >= td)
 
-    dw = quad(lambda t: c(t) * (n(t) - 0.002), 6.0, 50.0, points=[10.0, 30.0],
-              epsabs=1e-14, epsrel=1e-13)[0]
+    dw = quad(
+        lambda t: c(t) * (n(t) - 0.002), 6.0, 50.0, points=[10.0, 30.0], epsabs=1e-14, epsrel=1e-13
+    )[0]
     assert final["weight"] == pytest.approx(1.0 + dw, rel=1e-10)
     c_end = c(50.0) - 0.3 * math.exp(-(50.0 - 6.0) / 20.0)
     assert final["c"] == pytest.approx(c_end, rel=1e-12)
 
 
 def test_dopamine_weight_clips_at_w_min():
-    rule = hub.DopamineSTDP(modulator="d", A_plus=0.0, A_minus=5.0, w_min=0.2, w_max=1.0,
-                            tau_n=10.0)
+    rule = hub.DopamineSTDP(
+        modulator="d", A_plus=0.0, A_minus=5.0, w_min=0.2, w_max=1.0, tau_n=10.0
+    )
     final, _ = one_synapse(rule, 0.5, [20, 40, 1000], [10], D=1, dopa=[400])
     assert final["weight"] == 0.2
 
@@ -187,7 +223,8 @@ def test_dopamine_weight_clips_at_w_min():
 def test_inhibitory_weights_keep_their_sign_and_multiplicity_is_several_events():
     """Two presynaptic spikes in one step: two updates, the trace grows by 2."""
     rule = hub.STDP(A_plus=0.1, A_minus=0.05, w_max=1.0)
-    f, _ = simulate_projection(resolved(rule), [0], [0], [10], [-0.5], DT,
-                               (np.zeros(3, int), [10, 10, 200]), ([0], [30]))
+    f, _ = simulate_projection(
+        resolved(rule), [0], [0], [10], [-0.5], DT, (np.zeros(3, int), [10, 10, 200]), ([0], [30])
+    )
     w = 0.5 + 0.1 * 2 * math.exp(-3.0 / 20.0) - 0.05 * math.exp(-16.0 / 20.0)
     assert f["weight"][0] == pytest.approx(-w, rel=1e-14)

@@ -1,5 +1,6 @@
 """The plugin host: third-party distributions made on the fly, loading failures, name clashes,
 the autoload switch, and the backend registry seen from hub.run and the CLI."""
+
 from __future__ import annotations
 
 import json
@@ -10,8 +11,7 @@ import pytest
 import hub
 from hub.cli import main
 from hub.errors import HubError, PluginError
-from hub.plugins import (PluginLoadWarning, backend_specs, make_plugin_manager,
-                         reset_plugin_manager)
+from hub.plugins import PluginLoadWarning, backend_specs, make_plugin_manager, reset_plugin_manager
 from conftest import TOY_PLUGIN
 
 
@@ -42,19 +42,18 @@ def test_third_party_distribution_registers_a_backend(toy):
 
 def test_third_party_backend_runs_through_hub_run(toy):
     seen = []
-    res = hub.run(chain_network(), backend="toy", duration=5.0, progress=seen.append,
-                  answer=42)
+    res = hub.run(chain_network(), backend="toy", duration=5.0, progress=seen.append, answer=42)
     # stamp s reaches its target in step s+D-1, so the target fires with stamp s+D
     assert list(res.spikes("src").stamps) == [10]
-    assert list(res.spikes("a").stamps) == [20]          # D = 10 steps (1.0 ms)
-    assert list(res.spikes("b").stamps) == [22, 22]      # D = floor(0.15*10 + 0.5) = 2 steps
+    assert list(res.spikes("a").stamps) == [20]  # D = 10 steps (1.0 ms)
+    assert list(res.spikes("b").stamps) == [22, 22]  # D = floor(0.15*10 + 0.5) = 2 steps
     assert list(res.spikes("b").indices) == [0, 1]
     assert res.spikes("a").times[0] == pytest.approx(2.0)
     v = res.signal("a", "v")
     assert v.values.shape == (50, 1) and v.unit == "mV"
     assert v.times[0] == pytest.approx(0.1) and v.times[-1] == pytest.approx(5.0)
     assert seen and seen[-1] == pytest.approx(1.0) and seen == sorted(seen)
-    assert toy.RUNS[-1] == {"answer": 42}                 # options reach the backend
+    assert toy.RUNS[-1] == {"answer": 42}  # options reach the backend
     assert res.backend == "toy"
     assert res.provenance["versions"]["numpy"] == np.__version__
     assert set(res.timings) >= {"build_s", "run_s"}
@@ -76,23 +75,37 @@ def test_toy_agrees_with_the_reference_engine(toy):
     cells = net.add_population(50, hub.LIF(synapse="delta", tau_refrac=2.0), label="cells")
     cells.initialize(v=hub.Uniform(-65.0, -52.0))
     net.connect(src, cells, hub.FixedProbability(0.3), hub.Static(1.5, 1.0), label="in")
-    net.connect(cells, cells, hub.FixedProbability(0.1),
-                hub.Static(hub.Uniform(0.5, 1.5), hub.Uniform(0.1, 3.0)), label="rec")
-    net.connect(cells, cells, hub.FixedProbability(0.05),
-                hub.Static(-3.0, 0.7, receptor="inhibitory"), label="inh")
+    net.connect(
+        cells,
+        cells,
+        hub.FixedProbability(0.1),
+        hub.Static(hub.Uniform(0.5, 1.5), hub.Uniform(0.1, 3.0)),
+        label="rec",
+    )
+    net.connect(
+        cells,
+        cells,
+        hub.FixedProbability(0.05),
+        hub.Static(-3.0, 0.7, receptor="inhibitory"),
+        label="inh",
+    )
     net.record(cells, "spikes", "v")
     res = hub.run(net, backend="toy", duration=200.0)
     ref = reference.simulate(hub.resolve(net, 200.0))
     assert len(ref.spikes("cells")) > 50
     assert res.spikes("cells") == ref.spikes("cells")
-    np.testing.assert_allclose(res.signal("cells", "v").values,
-                               ref.signal("cells", "v").values, atol=1e-9)
+    np.testing.assert_allclose(
+        res.signal("cells", "v").values, ref.signal("cells", "v").values, atol=1e-9
+    )
 
 
 # --- failures -----------------------------------------------------------------------------------
 def test_plugin_that_raises_on_import_is_a_warning_naming_its_distribution(make_dist):
-    make_dist("snn_hub_broken", {"snn_hub_broken": "raise RuntimeError('boom at import')"},
-              {"broken": "snn_hub_broken"})
+    make_dist(
+        "snn_hub_broken",
+        {"snn_hub_broken": "raise RuntimeError('boom at import')"},
+        {"broken": "snn_hub_broken"},
+    )
     make_dist("snn_hub_toy", {"snn_hub_toy": TOY_PLUGIN}, {"toy": "snn_hub_toy"})
     with pytest.warns(PluginLoadWarning, match="snn_hub_broken") as record:
         pm = make_plugin_manager()
@@ -102,8 +115,11 @@ def test_plugin_that_raises_on_import_is_a_warning_naming_its_distribution(make_
 
 
 def test_plugin_that_raises_on_import_is_an_error_when_strict(make_dist):
-    make_dist("snn_hub_broken", {"snn_hub_broken": "raise RuntimeError('boom')"},
-              {"broken": "snn_hub_broken"})
+    make_dist(
+        "snn_hub_broken",
+        {"snn_hub_broken": "raise RuntimeError('boom')"},
+        {"broken": "snn_hub_broken"},
+    )
     with pytest.raises(PluginError, match="snn_hub_broken") as err:
         make_plugin_manager(strict=True)
     assert isinstance(err.value.__cause__, RuntimeError)
@@ -208,8 +224,11 @@ def test_cli_plugins_lists_the_toy(toy, capsys):
 
 
 def test_cli_reports_broken_plugins_and_strict_fails(make_dist, capsys):
-    make_dist("snn_hub_broken", {"snn_hub_broken": "raise ImportError('no libfoo')"},
-              {"broken": "snn_hub_broken"})
+    make_dist(
+        "snn_hub_broken",
+        {"snn_hub_broken": "raise ImportError('no libfoo')"},
+        {"broken": "snn_hub_broken"},
+    )
     assert main(["plugins"]) == 0
     captured = capsys.readouterr()
     assert "warning" in captured.err and "snn_hub_broken" in captured.err

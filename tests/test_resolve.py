@@ -1,5 +1,6 @@
 """resolve(): determinism, independence of draws, connector statistics, Poisson sources and
 time quantization (docs/semantics.md)."""
+
 from __future__ import annotations
 
 import math
@@ -19,10 +20,20 @@ def network(seed=42, extra_projection=False):
     exc.initialize(v=hub.Uniform(-65.0, -50.0))
     if extra_projection:
         net.connect(exc, exc, hub.FixedInDegree(10), hub.Static(0.1, 1.0), label="aaa_first")
-    net.connect(inp, exc, hub.FixedProbability(0.1),
-                hub.Static(hub.Uniform(0.1, 0.5), hub.Uniform(0.5, 3.0)), label="in")
-    net.connect(exc, exc, hub.FixedProbability(0.05, allow_self_connections=False),
-                hub.Static(0.2, 1.0), label="rec")
+    net.connect(
+        inp,
+        exc,
+        hub.FixedProbability(0.1),
+        hub.Static(hub.Uniform(0.1, 0.5), hub.Uniform(0.5, 3.0)),
+        label="in",
+    )
+    net.connect(
+        exc,
+        exc,
+        hub.FixedProbability(0.05, allow_self_connections=False),
+        hub.Static(0.2, 1.0),
+        label="rec",
+    )
     net.record(exc, "spikes")
     return net
 
@@ -50,8 +61,9 @@ def test_same_seed_gives_the_same_arrays():
 
 def test_different_seed_gives_different_draws():
     a, b = arrays_of(hub.resolve(network(1), 100.0)), arrays_of(hub.resolve(network(2), 100.0))
-    assert not np.array_equal(a["in.pre_idx"], b["in.pre_idx"]) or \
-        not np.array_equal(a["in.post_idx"], b["in.post_idx"])
+    assert not np.array_equal(a["in.pre_idx"], b["in.pre_idx"]) or not np.array_equal(
+        a["in.post_idx"], b["in.post_idx"]
+    )
     assert not np.array_equal(a["input.stamps"], b["input.stamps"])
     assert not np.array_equal(a["exc.init.v"], b["exc.init.v"])
 
@@ -108,9 +120,9 @@ def test_fixed_probability_count_is_binomial(p):
     proj = connect(300, 400, hub.FixedProbability(p))
     assert within_sigmas(proj.n, 300 * 400, p), (proj.n, 300 * 400 * p)
     pairs = proj.pre_idx * 400 + proj.post_idx
-    assert len(np.unique(pairs)) == proj.n            # each pair at most once
+    assert len(np.unique(pairs)) == proj.n  # each pair at most once
     assert proj.pre_idx.max() < 300 and proj.post_idx.max() < 400
-    assert (np.diff(pairs) > 0).all()                 # sorted by (pre, post)
+    assert (np.diff(pairs) > 0).all()  # sorted by (pre, post)
     # every post neuron's in-degree is Binomial(300, p): check the spread as well
     indeg = np.bincount(proj.post_idx, minlength=400)
     assert abs(indeg.var() - 300 * p * (1 - p)) < 0.5 * 300 * p * (1 - p) + 1
@@ -173,8 +185,9 @@ def test_fixed_degree_with_replacement_can_repeat():
 def test_all_to_all_and_one_to_one():
     proj = connect(7, 9, hub.AllToAll())
     assert proj.n == 63
-    assert set(zip(proj.pre_idx.tolist(), proj.post_idx.tolist())) == \
-        {(i, j) for i in range(7) for j in range(9)}
+    assert set(zip(proj.pre_idx.tolist(), proj.post_idx.tolist())) == {
+        (i, j) for i in range(7) for j in range(9)
+    }
     proj = connect(8, 8, hub.AllToAll(allow_self_connections=False), same=True)
     assert proj.n == 56 and not (proj.pre_idx == proj.post_idx).any()
     proj = connect(12, 12, hub.OneToOne())
@@ -185,8 +198,9 @@ def test_all_to_all_and_one_to_one():
 def test_from_arrays_keeps_per_connection_values_with_their_pairs():
     net = hub.Network(dt=0.1, seed=1)
     a = net.add_population(3, hub.LIF(), label="a")
-    net.connect(a, a, hub.FromArrays([2, 0, 1], [0, 1, 2], weight=[0.3, 0.1, 0.2],
-                                     delay=[3.0, 1.0, 2.0]))
+    net.connect(
+        a, a, hub.FromArrays([2, 0, 1], [0, 1, 2], weight=[0.3, 0.1, 0.2], delay=[3.0, 1.0, 2.0])
+    )
     p = hub.resolve(net, 1.0).projections[0]
     np.testing.assert_array_equal(p.pre_idx, [0, 1, 2])  # sorted by pre
     np.testing.assert_array_equal(p.post_idx, [1, 2, 0])
@@ -197,8 +211,13 @@ def test_from_arrays_keeps_per_connection_values_with_their_pairs():
 def test_weight_and_delay_distributions_are_drawn_per_synapse():
     net = hub.Network(dt=0.1, seed=1)
     a = net.add_population(100, hub.LIF(), label="a")
-    net.connect(a, a, hub.FixedProbability(0.2),
-                hub.Static(hub.Uniform(0.1, 0.2), hub.Uniform(1.0, 2.0)), label="p")
+    net.connect(
+        a,
+        a,
+        hub.FixedProbability(0.2),
+        hub.Static(hub.Uniform(0.1, 0.2), hub.Uniform(1.0, 2.0)),
+        label="p",
+    )
     proj = hub.resolve(net, 1.0).projections[0]
     assert proj.weight.min() >= 0.1 and proj.weight.max() < 0.2
     assert len(np.unique(proj.weight)) == proj.n
@@ -212,12 +231,12 @@ def test_poisson_source_counts_are_poisson():
     net.add_source(hub.PoissonSource(rate=rate), size=n, label="p")
     src = hub.resolve(net, duration).sources["p"]
     counts = np.bincount(src.indices, minlength=n)
-    lam = rate * duration * 1e-3                                  # 20 spikes expected
-    assert abs(counts.mean() - lam) < 5 * math.sqrt(lam / n)      # mean within 5 sigma
+    lam = rate * duration * 1e-3  # 20 spikes expected
+    assert abs(counts.mean() - lam) < 5 * math.sqrt(lam / n)  # mean within 5 sigma
     fano = counts.var(ddof=1) / counts.mean()
     assert abs(fano - 1.0) < 5 * math.sqrt(2.0 / (n - 1)) + 0.02  # Fano factor ~ 1
     assert src.stamps.min() >= 1 and src.stamps.max() <= 10000
-    assert (np.diff(src.stamps) >= 0).all()                       # sorted by stamp
+    assert (np.diff(src.stamps) >= 0).all()  # sorted by stamp
 
 
 def test_poisson_source_respects_start_and_stop():
@@ -242,8 +261,7 @@ def test_spike_times_are_stamped_on_the_grid():
     net.add_source(hub.SpikeTimes([[0.1, 0.15, 1.04, 99.0], [0.25]]), size=2, label="s")
     src = hub.resolve(net, 10.0).sources["s"]
     # round(t/dt) as NEST: 0.15 -> 2, 0.25 -> 3; 99 ms is beyond the run and dropped
-    assert list(zip(src.indices.tolist(), src.stamps.tolist())) == \
-        [(0, 1), (0, 2), (1, 3), (0, 10)]
+    assert list(zip(src.indices.tolist(), src.stamps.tolist())) == [(0, 1), (0, 2), (1, 3), (0, 10)]
 
 
 def test_shared_spike_times_go_to_every_neuron():
@@ -254,8 +272,20 @@ def test_shared_spike_times_go_to_every_neuron():
 
 
 # --- time quantization ----------------------------------------------------------------------------
-@pytest.mark.parametrize("delay, steps", [(0.1, 1), (0.15, 2), (0.25, 3), (0.35, 4), (0.45, 5),
-                                          (1.0, 10), (1.45, 15), (1.449, 14), (2.0, 20)])
+@pytest.mark.parametrize(
+    "delay, steps",
+    [
+        (0.1, 1),
+        (0.15, 2),
+        (0.25, 3),
+        (0.35, 4),
+        (0.45, 5),
+        (1.0, 10),
+        (1.45, 15),
+        (1.449, 14),
+        (2.0, 20),
+    ],
+)
 def test_delay_rounding_is_nest_s(delay, steps):
     """D = floor(d/dt + 0.5), computed as NEST does (d * steps_per_ms): 0.15 ms -> 2 steps."""
     net = hub.Network(dt=0.1, seed=1)

@@ -1,4 +1,5 @@
 """Results: exact spike equality, save/load round trip, neo export."""
+
 import numpy as np
 import pytest
 
@@ -7,10 +8,15 @@ from hub import Results, Signal, SpikeTrains
 
 def sample():
     st = SpikeTrains(3, [2, 0, 0], [15, 12, 30], 0.1)
-    sig = Signal("v", "mV", np.arange(1, 6) * 0.1, np.array([0, 2]),
-                 np.linspace(-65, -60, 10).reshape(5, 2))
-    return Results({"exc": st}, {("exc", "v"): sig}, {"build_s": 0.5, "run_s": 1.0},
-                   {"backend": "nest", "dt": 0.1, "seed": 3, "duration": 5.0})
+    sig = Signal(
+        "v", "mV", np.arange(1, 6) * 0.1, np.array([0, 2]), np.linspace(-65, -60, 10).reshape(5, 2)
+    )
+    return Results(
+        {"exc": st},
+        {("exc", "v"): sig},
+        {"build_s": 0.5, "run_s": 1.0},
+        {"backend": "nest", "dt": 0.1, "seed": 3, "duration": 5.0},
+    )
 
 
 def test_spike_trains_sorted_and_exact():
@@ -19,8 +25,11 @@ def test_spike_trains_sorted_and_exact():
     assert np.allclose(st.times, [1.2, 1.5, 3.0])
     assert st == SpikeTrains(3, [0, 2, 0], [12, 15, 30], 0.1)
     assert st != SpikeTrains(3, [0, 2, 0], [12, 15, 31], 0.1)
-    assert [list(t) for t in st.per_neuron()] == [[pytest.approx(1.2), pytest.approx(3.0)],
-                                                 [], [pytest.approx(1.5)]]
+    assert [list(t) for t in st.per_neuron()] == [
+        [pytest.approx(1.2), pytest.approx(3.0)],
+        [],
+        [pytest.approx(1.5)],
+    ]
     assert st.rate(5.0) == pytest.approx(3 / 3 / 0.005)
 
 

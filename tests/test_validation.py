@@ -1,5 +1,6 @@
 """Every bad input is a HubError that names the field and the fix, raised before any simulator
 is touched (the ``sentinel`` backend fails the test if it is ever built)."""
+
 from __future__ import annotations
 
 import re
@@ -81,8 +82,11 @@ def test_delay_below_dt(sentinel):
     net, *_ = base_network()
     net.projections[0].synapse.delay = 0.05
     err = run_invalid(net)
-    assert re.search(r"projections\[0\]\(input->exc\)\.synapse\.delay: 0\.05 ms is below "
-                     r"dt=0\.1 ms; use a delay >= dt", str(err)), str(err)
+    assert re.search(
+        r"projections\[0\]\(input->exc\)\.synapse\.delay: 0\.05 ms is below "
+        r"dt=0\.1 ms; use a delay >= dt",
+        str(err),
+    ), str(err)
 
 
 def test_unknown_backend_name(sentinel):
@@ -101,40 +105,44 @@ def test_unknown_probe_variable(sentinel):
     net, _, exc = base_network()
     net.record(exc, "vm")
     err = run_invalid(net)
-    assert_names(err, "probes[1](exc.vm).variable", "no recordable 'vm'", "record one of",
-                 "'v'")
+    assert_names(err, "probes[1](exc.vm).variable", "no recordable 'vm'", "record one of", "'v'")
 
 
 def test_unknown_parameter(sentinel):
     net, *_ = base_network()
     net.add_population(3, hub.LIF(tau_mem=10.0), label="bad")
     err = run_invalid(net)
-    assert_names(err, "populations[2](bad).tau_mem", "no parameter 'tau_mem'", "use one of",
-                 "tau_m")
+    assert_names(
+        err, "populations[2](bad).tau_mem", "no parameter 'tau_mem'", "use one of", "tau_m"
+    )
 
 
 def test_wrong_length_parameter_array(sentinel):
     net, *_ = base_network()
     net.add_population(4, hub.LIF(tau_m=np.full(3, 20.0)), label="bad")
     err = run_invalid(net)
-    assert_names(err, "populations[2](bad).tau_m", "for 4 neurons",
-                 "give a scalar or an array of length 4")
+    assert_names(
+        err, "populations[2](bad).tau_m", "for 4 neurons", "give a scalar or an array of length 4"
+    )
 
 
 def test_positive_inhibitory_current_weight(sentinel):
     net, inp, exc = base_network()
-    net.connect(inp, exc, hub.AllToAll(), hub.Static(weight=0.5, delay=1.0,
-                                                    receptor="inhibitory"))
+    net.connect(inp, exc, hub.AllToAll(), hub.Static(weight=0.5, delay=1.0, receptor="inhibitory"))
     err = run_invalid(net)
-    assert_names(err, "projections[1](input->exc).synapse.weight", "inhibitory",
-                 "must be <= 0", "use a negative weight")
+    assert_names(
+        err,
+        "projections[1](input->exc).synapse.weight",
+        "inhibitory",
+        "must be <= 0",
+        "use a negative weight",
+    )
 
 
 def test_negative_conductance_weight(sentinel):
     net = hub.Network(dt=0.1, seed=1)
     a = net.add_population(2, hub.LIFCond(), label="a")
-    net.connect(a, a, hub.AllToAll(), hub.Static(weight=-0.01, delay=1.0,
-                                                receptor="inhibitory"))
+    net.connect(a, a, hub.AllToAll(), hub.Static(weight=-0.01, delay=1.0, receptor="inhibitory"))
     err = run_invalid(net)
     assert_names(err, "projections[0](a->a).synapse.weight", "conductance weights must be >= 0")
 
@@ -143,8 +151,9 @@ def test_unknown_population_in_projection(sentinel):
     net, _, exc = base_network()
     net.connect("inputs", exc, hub.OneToOne())
     err = run_invalid(net)
-    assert_names(err, "projections[1](inputs->exc).pre", "no population 'inputs'",
-                 "use one of", "'input'")
+    assert_names(
+        err, "projections[1](inputs->exc).pre", "no population 'inputs'", "use one of", "'input'"
+    )
 
 
 def test_spike_source_cannot_receive(sentinel):
@@ -165,8 +174,9 @@ def test_wrong_length_per_connection_weights(sentinel):
     a = net.add_population(3, hub.LIF(), label="a")
     net.connect(a, a, hub.OneToOne(), hub.Static(weight=[0.1, 0.2], delay=1.0), label="w")
     err = run_invalid(net)
-    assert_names(err, "projection 'w'.weight", "2 values for 3 connections",
-                 "one value per connection")
+    assert_names(
+        err, "projection 'w'.weight", "2 values for 3 connections", "one value per connection"
+    )
 
 
 def test_several_problems_are_reported_at_once(sentinel):

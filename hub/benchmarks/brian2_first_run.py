@@ -14,6 +14,7 @@ Columns: ``import`` (``import brian2``), ``build`` (Backend.build), ``run``
 = build + run (what the goal counts), ``compiles`` (code objects compiled in the process)
 and ``compile`` (seconds the main process spent compiling them, 0 when worker processes compile).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,8 +31,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 KEYS = ["import", "build", "run", "total", "compiles", "compile"]
 
 
-def once(codegen: str, cache_dir: str | None, duration: float, scale: float,
-         jobs: int | None = None) -> dict:
+def once(
+    codegen: str, cache_dir: str | None, duration: float, scale: float, jobs: int | None = None
+) -> dict:
     """One measurement in this process."""
     sys.path.insert(0, os.path.join(ROOT, "models"))
     compiles = {"n": 0, "s": 0.0}
@@ -39,7 +41,7 @@ def once(codegen: str, cache_dir: str | None, duration: float, scale: float,
     import brian2  # noqa: F401
 
     t_import = time.perf_counter() - t0
-    try:   # count runtime-Cython compilations (a module not yet in the cache)
+    try:  # count runtime-Cython compilations (a module not yet in the cache)
         from brian2.codegen.runtime.cython_rt import extension_manager as em
 
         original = em.CythonExtensionManager._load_module
@@ -85,16 +87,34 @@ def once(codegen: str, cache_dir: str | None, duration: float, scale: float,
     used = res.provenance.get("brian2", {}).get("codegen", codegen)
     session.close()
     extra = getattr(session, "timings", {}) or {}
-    compiles["n"] = max(compiles["n"], len(modules() - before))   # also those of workers
+    compiles["n"] = max(compiles["n"], len(modules() - before))  # also those of workers
     spikes = sum(len(st) for st in res.spike_trains.values())
-    return {"import": t_import, "build": t2 - t1, "run": t3 - t2, "total": t3 - t1,
-            "compiles": compiles["n"], "compile": compiles["s"], "spikes": spikes, "used": used,
-            **extra}
+    return {
+        "import": t_import,
+        "build": t2 - t1,
+        "run": t3 - t2,
+        "total": t3 - t1,
+        "compiles": compiles["n"],
+        "compile": compiles["s"],
+        "spikes": spikes,
+        "used": used,
+        **extra,
+    }
 
 
 def fresh(codegen, cache_dir, duration, scale, jobs=None) -> dict:
-    cmd = [sys.executable, "-m", "hub.benchmarks.brian2_first_run", "--once", "--codegen", codegen,
-           "--duration", str(duration), "--scale", str(scale)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "hub.benchmarks.brian2_first_run",
+        "--once",
+        "--codegen",
+        codegen,
+        "--duration",
+        str(duration),
+        "--scale",
+        str(scale),
+    ]
     if jobs:
         cmd += ["--jobs", str(jobs)]
     if cache_dir:
@@ -106,8 +126,13 @@ def fresh(codegen, cache_dir, duration, scale, jobs=None) -> dict:
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--codegen", nargs="+", default=["numpy", "cython"])
-    ap.add_argument("--modes", nargs="+", default=["cold", "warm"], choices=["cold", "warm"],
-                    help="compiler cache state (numpy has none: mode '-')")
+    ap.add_argument(
+        "--modes",
+        nargs="+",
+        default=["cold", "warm"],
+        choices=["cold", "warm"],
+        help="compiler cache state (numpy has none: mode '-')",
+    )
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--duration", type=float, default=1000.0)
     ap.add_argument("--scale", type=float, default=1.0)
@@ -116,43 +141,62 @@ def main(argv=None):
     ap.add_argument("--once", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.once:
-        print(json.dumps(once(args.codegen[0], args.cache_dir, args.duration, args.scale,
-                              args.jobs)))
+        print(
+            json.dumps(once(args.codegen[0], args.cache_dir, args.duration, args.scale, args.jobs))
+        )
         return
-    rows = measure(args.codegen, args.modes, args.repeat, args.duration, args.scale,
-                   args.cache_dir, args.jobs)
+    rows = measure(
+        args.codegen, args.modes, args.repeat, args.duration, args.scale, args.cache_dir, args.jobs
+    )
     print(f"{'codegen':15s} {'mode':5s} " + " ".join(f"{k:>9s}" for k in KEYS) + "   runs")
     for row in rows:
         med = row["median"]
-        print(f"{row['codegen']:15s} {row['mode']:5s} " + " ".join(
-            f"{med[k]:9.0f}" if k == "compiles" else f"{med[k]:9.2f}" for k in KEYS)
+        print(
+            f"{row['codegen']:15s} {row['mode']:5s} "
+            + " ".join(f"{med[k]:9.0f}" if k == "compiles" else f"{med[k]:9.2f}" for k in KEYS)
             + f"   total {' / '.join(f'{t:.2f}' for t in row['totals'])}; spikes "
-            f"{row['spikes']}; ran {row['used']}", flush=True)
+            f"{row['spikes']}; ran {row['used']}",
+            flush=True,
+        )
 
 
-def measure(codegens, modes, repeat=3, duration=1000.0, scale=1.0, cache_dir=None,
-            jobs=None) -> list[dict]:
+def measure(
+    codegens, modes, repeat=3, duration=1000.0, scale=1.0, cache_dir=None, jobs=None
+) -> list[dict]:
     """Medians of ``repeat`` fresh-process runs per (codegen, cache mode)."""
     out = []
     for codegen in codegens:
-        for mode in (["-"] if codegen == "numpy" else modes):
+        for mode in ["-"] if codegen == "numpy" else modes:
             rows = []
             base = tempfile.mkdtemp(prefix="hub-b2-bench-")
             try:
                 if mode == "warm":
                     cache = cache_dir or os.path.join(base, "cache")
-                    fresh(codegen, cache, duration, scale, jobs)   # fill the cache
+                    fresh(codegen, cache, duration, scale, jobs)  # fill the cache
                 for k in range(repeat):
-                    cache = (os.path.join(base, f"cold{k}") if mode == "cold" else None
-                             if mode == "-" else (cache_dir or os.path.join(base, "cache")))
+                    cache = (
+                        os.path.join(base, f"cold{k}")
+                        if mode == "cold"
+                        else None
+                        if mode == "-"
+                        else (cache_dir or os.path.join(base, "cache"))
+                    )
                     rows.append(fresh(codegen, cache, duration, scale, jobs))
             finally:
                 shutil.rmtree(base, ignore_errors=True)
-            out.append({"codegen": codegen, "mode": mode, "repeat": repeat,
-                        "median": {k: statistics.median(r[k] for r in rows) for k in KEYS},
-                        "totals": [r["total"] for r in rows], "spikes": rows[0]["spikes"],
-                        "used": ",".join(sorted({r["used"] for r in rows}))})
+            out.append(
+                {
+                    "codegen": codegen,
+                    "mode": mode,
+                    "repeat": repeat,
+                    "median": {k: statistics.median(r[k] for r in rows) for k in KEYS},
+                    "totals": [r["total"] for r in rows],
+                    "spikes": rows[0]["spikes"],
+                    "used": ",".join(sorted({r["used"] for r in rows})),
+                }
+            )
     return out
+
 
 if __name__ == "__main__":
     main()

@@ -11,6 +11,7 @@ Every function returns ``{"build_s", "run_s", "results_s", "counts": {label: spi
 neuron}}``; ``build_s`` is Create + Connect (the arrays are already in memory, as they are
 for the hub path), ``run_s`` is ``nest.Simulate``.
 """
+
 from __future__ import annotations
 
 import os
@@ -39,8 +40,7 @@ def _create(nest, model, r, params, initial):
     nodes = {}
     for label, pop in r.populations.items():
         nodes[label] = nest.Create(model, pop.size, params=params)
-        nodes[label].set({key: pop.initial[name] * scale
-                          for key, (name, scale) in initial.items()})
+        nodes[label].set({key: pop.initial[name] * scale for key, (name, scale) in initial.items()})
     return nodes
 
 
@@ -50,9 +50,12 @@ def _connect(nest, r, nodes, weight_sign):
         if p.pre not in nodes:
             continue
         w = p.weight * PER_NANO * (weight_sign if p.receptor == "inhibitory" else 1.0)
-        nest.Connect(nodes[p.pre][0].global_id + p.pre_idx,
-                     nodes[p.post][0].global_id + p.post_idx, "one_to_one",
-                     syn_spec={"weight": w, "delay": p.delay_steps * r.dt})
+        nest.Connect(
+            nodes[p.pre][0].global_id + p.pre_idx,
+            nodes[p.post][0].global_id + p.post_idx,
+            "one_to_one",
+            syn_spec={"weight": w, "delay": p.delay_steps * r.dt},
+        )
 
 
 def _record_and_run(nest, r, nodes, t_build0):
@@ -68,8 +71,12 @@ def _record_and_run(nest, r, nodes, t_build0):
         first = n[0].global_id
         sel = senders[(senders >= first) & (senders < first + len(n))] - first
         counts[label] = np.bincount(sel, minlength=len(n))
-    return {"build_s": t1 - t_build0, "run_s": t2 - t1,
-            "results_s": time.perf_counter() - t2, "counts": counts}
+    return {
+        "build_s": t1 - t_build0,
+        "run_s": t2 - t1,
+        "results_s": time.perf_counter() - t2,
+        "counts": counts,
+    }
 
 
 def cuba(r, threads=1):
@@ -77,8 +84,17 @@ def cuba(r, threads=1):
     nest = import_nest()
     t0 = time.perf_counter()
     _kernel(nest, r, threads)
-    params = {"C_m": 200.0, "tau_m": 20.0, "t_ref": 5.0, "E_L": -49.0, "V_reset": -60.0,
-              "V_th": -50.0, "tau_syn_ex": 5.0, "tau_syn_in": 10.0, "I_e": 0.0}
+    params = {
+        "C_m": 200.0,
+        "tau_m": 20.0,
+        "t_ref": 5.0,
+        "E_L": -49.0,
+        "V_reset": -60.0,
+        "V_th": -50.0,
+        "tau_syn_ex": 5.0,
+        "tau_syn_in": 10.0,
+        "I_e": 0.0,
+    }
     nodes = _create(nest, "iaf_psc_exp", r, params, {"V_m": ("v", 1.0)})
     _connect(nest, r, nodes, 1.0)
     return _record_and_run(nest, r, nodes, t0)
@@ -90,12 +106,26 @@ def coba(r, threads=1):
     nest = import_nest()
     t0 = time.perf_counter()
     _kernel(nest, r, threads)
-    params = {"C_m": 200.0, "g_L": 10.0, "t_ref": 5.0, "E_L": -60.0, "V_reset": -60.0,
-              "V_th": -50.0, "E_ex": 0.0, "E_in": -80.0, "tau_syn_ex": 5.0,
-              "tau_syn_in": 10.0, "I_e": 0.0}
-    nodes = _create(nest, "iaf_cond_exp", r, params,
-                    {"V_m": ("v", 1.0), "g_ex": ("gsyn_exc", PER_NANO),
-                     "g_in": ("gsyn_inh", PER_NANO)})
+    params = {
+        "C_m": 200.0,
+        "g_L": 10.0,
+        "t_ref": 5.0,
+        "E_L": -60.0,
+        "V_reset": -60.0,
+        "V_th": -50.0,
+        "E_ex": 0.0,
+        "E_in": -80.0,
+        "tau_syn_ex": 5.0,
+        "tau_syn_in": 10.0,
+        "I_e": 0.0,
+    }
+    nodes = _create(
+        nest,
+        "iaf_cond_exp",
+        r,
+        params,
+        {"V_m": ("v", 1.0), "g_ex": ("gsyn_exc", PER_NANO), "g_in": ("gsyn_inh", PER_NANO)},
+    )
     _connect(nest, r, nodes, -1.0)
     return _record_and_run(nest, r, nodes, t0)
 
@@ -108,8 +138,17 @@ def brunel(r, threads=1):
     synapse = r.populations["exc"].model.synapse
     t0 = time.perf_counter()
     _kernel(nest, r, threads)
-    params = {"C_m": 250.0, "tau_m": 20.0, "t_ref": 2.0, "E_L": 0.0, "V_reset": 0.0,
-              "V_th": 20.0, "tau_syn_ex": 0.5, "tau_syn_in": 0.5, "I_e": 0.0}
+    params = {
+        "C_m": 250.0,
+        "tau_m": 20.0,
+        "t_ref": 2.0,
+        "E_L": 0.0,
+        "V_reset": 0.0,
+        "V_th": 20.0,
+        "tau_syn_ex": 0.5,
+        "tau_syn_in": 0.5,
+        "I_e": 0.0,
+    }
     nodes = _create(nest, f"iaf_psc_{synapse}", r, params, {"V_m": ("v", 1.0)})
     _connect(nest, r, nodes, 1.0)
     noise = r.sources["noise"]
@@ -117,9 +156,14 @@ def brunel(r, threads=1):
     generator = nest.Create("poisson_generator", params={"rate": rate})
     for p in r.projections:
         if p.pre == "noise":
-            nest.Connect(generator, nodes[p.post],
-                         syn_spec={"weight": float(p.weight[0]) * PER_NANO,
-                                   "delay": float(p.delay_steps[0]) * r.dt})
+            nest.Connect(
+                generator,
+                nodes[p.post],
+                syn_spec={
+                    "weight": float(p.weight[0]) * PER_NANO,
+                    "delay": float(p.delay_steps[0]) * r.dt,
+                },
+            )
     return _record_and_run(nest, r, nodes, t0)
 
 
@@ -130,23 +174,46 @@ def stdp(r, threads=1):
     nest = import_nest()
     t0 = time.perf_counter()
     _kernel(nest, r, threads)
-    params = {"C_m": 1000.0, "tau_m": 20.0, "t_ref": 1.0, "E_L": -70.0, "V_reset": -60.0,
-              "V_th": -54.0, "tau_syn_ex": 5.0, "tau_syn_in": 5.0, "I_e": 0.0,
-              "tau_minus": 20.0}
+    params = {
+        "C_m": 1000.0,
+        "tau_m": 20.0,
+        "t_ref": 1.0,
+        "E_L": -70.0,
+        "V_reset": -60.0,
+        "V_th": -54.0,
+        "tau_syn_ex": 5.0,
+        "tau_syn_in": 5.0,
+        "I_e": 0.0,
+        "tau_minus": 20.0,
+    }
     nodes = _create(nest, "iaf_psc_exp", r, params, {"V_m": ("v", 1.0)})
     for label, src in r.sources.items():
         gens = nest.Create("spike_train_injector", src.size)
         gens.set([{"spike_times": t} for t in src.trains(r.dt)])
         nodes[label] = gens
-    nest.CopyModel("stdp_synapse", "song_stdp",
-                   {"lambda": 0.01, "alpha": 1.05, "mu_plus": 0.0, "mu_minus": 0.0,
-                    "tau_plus": 20.0, "Wmax": 0.1 * PER_NANO})
+    nest.CopyModel(
+        "stdp_synapse",
+        "song_stdp",
+        {
+            "lambda": 0.01,
+            "alpha": 1.05,
+            "mu_plus": 0.0,
+            "mu_minus": 0.0,
+            "tau_plus": 20.0,
+            "Wmax": 0.1 * PER_NANO,
+        },
+    )
     for p in r.projections:
-        nest.Connect(nodes[p.pre][0].global_id + p.pre_idx,
-                     nodes[p.post][0].global_id + p.post_idx, "one_to_one",
-                     syn_spec={"synapse_model": "static_synapse" if p.rule is None
-                               else "song_stdp",
-                               "weight": p.weight * PER_NANO, "delay": p.delay_steps * r.dt})
+        nest.Connect(
+            nodes[p.pre][0].global_id + p.pre_idx,
+            nodes[p.post][0].global_id + p.post_idx,
+            "one_to_one",
+            syn_spec={
+                "synapse_model": "static_synapse" if p.rule is None else "song_stdp",
+                "weight": p.weight * PER_NANO,
+                "delay": p.delay_steps * r.dt,
+            },
+        )
     out = _record_and_run(nest, r, {k: v for k, v in nodes.items() if k in r.populations}, t0)
     t = time.perf_counter()
     weights = nest.GetConnections(synapse_model="song_stdp").get("weight")

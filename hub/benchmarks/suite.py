@@ -8,6 +8,7 @@ the chip against NEST and Brian2 standalone, the scaling fit across the Brunel s
 machine, the command) and the scaling plot ``docs/figures/scaling.png`` are then written from
 every saved report, so ``--only`` re-measures one entry and keeps the others.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,15 +54,24 @@ CHIPS = {"chip": {"chips": 64}, **BRIAN2}
 SUITE = [
     Entry("cuba", "cuba", ("nest", "brian2", "chip"), standalone=True, options=BRIAN2),
     Entry("coba", "coba", ("nest", "brian2"), options=BRIAN2),
-    *(Entry(f"brunel-{s:g}", "brunel", ("nest", "brian2", "chip"), {"scale": s},
-            standalone=s in (0.25, 1.0), options=CHIPS)
-      for s in BRUNEL_SCALES),
+    *(
+        Entry(
+            f"brunel-{s:g}",
+            "brunel",
+            ("nest", "brian2", "chip"),
+            {"scale": s},
+            standalone=s in (0.25, 1.0),
+            options=CHIPS,
+        )
+        for s in BRUNEL_SCALES
+    ),
     Entry("stdp", "stdp", ("nest", "brian2", "chip"), options=BRIAN2),
 ]
 
 
-def run_entry(entry: Entry, out_dir: Path, repeat: int | None = None,
-              backends: list | None = None) -> dict:
+def run_entry(
+    entry: Entry, out_dir: Path, repeat: int | None = None, backends: list | None = None
+) -> dict:
     """Measure ``entry`` and save its report; with ``backends``, measure only those and
     replace their measurements in the saved report (the others are kept)."""
     t0 = time.perf_counter()
@@ -70,9 +80,16 @@ def run_entry(entry: Entry, out_dir: Path, repeat: int | None = None,
         print(f"  [{entry.name}] {text} ({time.perf_counter() - t0:.0f} s)", flush=True)
 
     names = [b for b in entry.backends if not backends or b in backends]
-    rep = bench(entry.benchmark, backends=names, native=True,
-                standalone=entry.standalone, repeat=repeat or entry.repeat,
-                params=dict(entry.params), options=dict(entry.options), progress=progress)
+    rep = bench(
+        entry.benchmark,
+        backends=names,
+        native=True,
+        standalone=entry.standalone,
+        repeat=repeat or entry.repeat,
+        params=dict(entry.params),
+        options=dict(entry.options),
+        progress=progress,
+    )
     print(rep.table(), flush=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{entry.name}.json"
@@ -98,8 +115,7 @@ def run_first_run(out_dir: Path, repeat: int | None = None) -> list[dict]:
     rows = measure(["numpy", "cython"], ["cold", "warm"], repeat or 3)
     out_dir.mkdir(parents=True, exist_ok=True)
     tmp = out_dir / f"{FIRST_RUN}.json.tmp"
-    tmp.write_text(json.dumps({"network": "cuba", "rows": rows, "machine": machine()},
-                              indent=2))
+    tmp.write_text(json.dumps({"network": "cuba", "rows": rows, "machine": machine()}, indent=2))
     os.replace(tmp, out_dir / f"{FIRST_RUN}.json")
     return rows
 
@@ -122,9 +138,14 @@ def load_reports(out_dir: Path) -> dict[str, dict]:
 # derived figures
 # ---------------------------------------------------------------------------------------------
 def _m(report: dict, backend: str, path: str) -> dict | None:
-    return next((m for m in report["measurements"]
-                 if m["backend"] == backend and m["path"] == path and m["status"] == "ok"),
-                None)
+    return next(
+        (
+            m
+            for m in report["measurements"]
+            if m["backend"] == backend and m["path"] == path and m["status"] == "ok"
+        ),
+        None,
+    )
 
 
 def chip_comparison(reports: dict) -> list[dict]:
@@ -136,8 +157,11 @@ def chip_comparison(reports: dict) -> list[dict]:
         if chip is None:
             continue
         nest, sa = _m(rep, "nest", "native"), _m(rep, "brian2", "standalone")
-        row = {"benchmark": name, "chip_events_per_s": chip["events_per_s"],
-               "chip_run_s": chip["timings"]["run_s"]}
+        row = {
+            "benchmark": name,
+            "chip_events_per_s": chip["events_per_s"],
+            "chip_run_s": chip["timings"]["run_s"],
+        }
         if nest:
             row["nest_events_per_s"] = nest["events_per_s"]
             row["vs_nest"] = chip["events_per_s"] / nest["events_per_s"]
@@ -161,16 +185,25 @@ def scaling_fits(reports: dict) -> list[dict]:
         for m in rep["measurements"]:
             if m["status"] == "ok":
                 series.setdefault((m["backend"], m["path"]), []).append(
-                    (syn, m["timings"]["run_s"], m["peak_rss_mb"]))
+                    (syn, m["timings"]["run_s"], m["peak_rss_mb"])
+                )
     out = []
     for (backend, path), pts in series.items():
         if len(pts) < 2:
             continue
         syn, run, mem = (np.array(x, float) for x in zip(*pts))
-        out.append({"backend": backend, "path": path, "points": len(pts),
-                    "synapses": syn.tolist(), "run_s": run.tolist(), "peak_rss_mb": mem.tolist(),
-                    "time_exponent": float(np.polyfit(np.log(syn), np.log(run), 1)[0]),
-                    "memory_exponent": float(np.polyfit(np.log(syn), np.log(mem), 1)[0])})
+        out.append(
+            {
+                "backend": backend,
+                "path": path,
+                "points": len(pts),
+                "synapses": syn.tolist(),
+                "run_s": run.tolist(),
+                "peak_rss_mb": mem.tolist(),
+                "time_exponent": float(np.polyfit(np.log(syn), np.log(run), 1)[0]),
+                "memory_exponent": float(np.polyfit(np.log(syn), np.log(mem), 1)[0]),
+            }
+        )
     return out
 
 
@@ -183,10 +216,15 @@ def plot_scaling(fits: list[dict], path: Path) -> None:
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for fit in fits:
         label = f"{fit['backend']}/{fit['path']}"
-        axes[0].loglog(fit["synapses"], fit["run_s"], "o-",
-                       label=f"{label} (slope {fit['time_exponent']:.2f})")
-        axes[1].loglog(fit["synapses"], fit["peak_rss_mb"], "o-",
-                       label=f"{label} (slope {fit['memory_exponent']:.2f})")
+        axes[0].loglog(
+            fit["synapses"], fit["run_s"], "o-", label=f"{label} (slope {fit['time_exponent']:.2f})"
+        )
+        axes[1].loglog(
+            fit["synapses"],
+            fit["peak_rss_mb"],
+            "o-",
+            label=f"{label} (slope {fit['memory_exponent']:.2f})",
+        )
     for ax, what in zip(axes, ("run time per simulated second (s)", "peak RSS (MiB)")):
         ax.set_xlabel("synapses (Brunel, scale 0.1 .. 1)")
         ax.set_ylabel(what)
@@ -210,90 +248,149 @@ def _ok(value, limit):
     return "yes" if value <= limit else "**no**"
 
 
-def markdown(reports: dict, fits: list[dict], chip_rows: list[dict], info: dict,
-             command: str, first_run: list[dict] = ()) -> str:
-    lines = ["# Benchmarks", "",
-             "Generated by `make bench` (`python -m hub.benchmarks.suite`); do not edit by hand.",
-             "Every number is a median over fresh processes that alternate between the hub path "
-             "(`hub.run`) and a hand-written native script building the same connectivity "
-             "arrays (hub/benchmarks/native_nest.py, native_brian2.py). The machine is shared, "
-             "so compare ratios, not absolute times.", "",
-             "Reproduce: `" + command + "` (one entry: `python -m hub.benchmarks.suite --only "
-             "cuba`; one network from the command line: `snn-hub bench cuba --backends "
-             "nest,brian2,chip --native --standalone`).", "",
-             "## Machine", ""]
+def markdown(
+    reports: dict,
+    fits: list[dict],
+    chip_rows: list[dict],
+    info: dict,
+    command: str,
+    first_run: list[dict] = (),
+) -> str:
+    lines = [
+        "# Benchmarks",
+        "",
+        "Generated by `make bench` (`python -m hub.benchmarks.suite`); do not edit by hand.",
+        "Every number is a median over fresh processes that alternate between the hub path "
+        "(`hub.run`) and a hand-written native script building the same connectivity "
+        "arrays (hub/benchmarks/native_nest.py, native_brian2.py). The machine is shared, "
+        "so compare ratios, not absolute times.",
+        "",
+        "Reproduce: `" + command + "` (one entry: `python -m hub.benchmarks.suite --only "
+        "cuba`; one network from the command line: `snn-hub bench cuba --backends "
+        "nest,brian2,chip --native --standalone`).",
+        "",
+        "## Machine",
+        "",
+    ]
     for key, value in info.items():
         lines.append(f"- {key}: {value}")
-    lines += ["", "## Hub overhead against native scripts (hub / native, medians)", "",
-              f"Targets: build <= {TARGETS['build_s']}, simulate <= {TARGETS['run_s']}, "
-              f"peak memory <= {TARGETS['peak_rss_mb']}.", "",
-              "| benchmark | backend | build | simulate | peak memory | all targets |",
-              "|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "## Hub overhead against native scripts (hub / native, medians)",
+        "",
+        f"Targets: build <= {TARGETS['build_s']}, simulate <= {TARGETS['run_s']}, "
+        f"peak memory <= {TARGETS['peak_rss_mb']}.",
+        "",
+        "| benchmark | backend | build | simulate | peak memory | all targets |",
+        "|---|---|---|---|---|---|",
+    ]
     for name, rep in reports.items():
         for backend, row in rep.get("ratios", {}).items():
             ok = all(row[k] is None or row[k] <= TARGETS[k] for k in RATIO_KEYS)
-            lines.append(f"| {name} | {backend} | {fmt(row['build_s'], '.3f')} | "
-                         f"{fmt(row['run_s'], '.3f')} | {fmt(row['peak_rss_mb'], '.3f')} | "
-                         f"{'yes' if ok else '**no**'} |")
-    lines += ["", "## Chip: synaptic events per second", "",
-              f"Targets: at least {CHIP_VS_NEST:g}x NEST (one thread, native script) on Brunel "
-              f"and at least Brian2 C++ standalone's; no slower than NEST on CUBA.", "",
-              "| benchmark | chip ev/s | NEST ev/s | chip / NEST | Brian2 standalone ev/s | "
-              "chip / standalone | chip run s | NEST run s |", "|---|---|---|---|---|---|---|---|"]
+            lines.append(
+                f"| {name} | {backend} | {fmt(row['build_s'], '.3f')} | "
+                f"{fmt(row['run_s'], '.3f')} | {fmt(row['peak_rss_mb'], '.3f')} | "
+                f"{'yes' if ok else '**no**'} |"
+            )
+    lines += [
+        "",
+        "## Chip: synaptic events per second",
+        "",
+        f"Targets: at least {CHIP_VS_NEST:g}x NEST (one thread, native script) on Brunel "
+        f"and at least Brian2 C++ standalone's; no slower than NEST on CUBA.",
+        "",
+        "| benchmark | chip ev/s | NEST ev/s | chip / NEST | Brian2 standalone ev/s | "
+        "chip / standalone | chip run s | NEST run s |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for row in chip_rows:
-        lines.append(f"| {row['benchmark']} | {fmt(row['chip_events_per_s'], '.3g')} | "
-                     f"{fmt(row.get('nest_events_per_s'), '.3g')} | "
-                     f"{fmt(row.get('vs_nest'), '.2f')} | "
-                     f"{fmt(row.get('standalone_events_per_s'), '.3g')} | "
-                     f"{fmt(row.get('vs_standalone'), '.2f')} | {fmt(row['chip_run_s'], '.2f')} | "
-                     f"{fmt(row.get('nest_run_s'), '.2f')} |")
-    lines += ["", "## Brian2: first run of CUBA (code generation and compilation)", "",
-              f"Targets: a cold first run (empty compiler cache) under {FIRST_RUN_COLD_S:g} s, a "
-              f"warm one under {FIRST_RUN_WARM_S:g} s (build + run, `import brian2` apart). "
-              "Fresh processes; `python -m hub.benchmarks.brian2_first_run`; which target "
-              "the backend picks per use: [brian2.md](brian2.md).", "",
-              "| codegen | cache | import s | build s | run s | build + run s | modules "
-              "compiled | runs |", "|---|---|---|---|---|---|---|---|"]
+        lines.append(
+            f"| {row['benchmark']} | {fmt(row['chip_events_per_s'], '.3g')} | "
+            f"{fmt(row.get('nest_events_per_s'), '.3g')} | "
+            f"{fmt(row.get('vs_nest'), '.2f')} | "
+            f"{fmt(row.get('standalone_events_per_s'), '.3g')} | "
+            f"{fmt(row.get('vs_standalone'), '.2f')} | {fmt(row['chip_run_s'], '.2f')} | "
+            f"{fmt(row.get('nest_run_s'), '.2f')} |"
+        )
+    lines += [
+        "",
+        "## Brian2: first run of CUBA (code generation and compilation)",
+        "",
+        f"Targets: a cold first run (empty compiler cache) under {FIRST_RUN_COLD_S:g} s, a "
+        f"warm one under {FIRST_RUN_WARM_S:g} s (build + run, `import brian2` apart). "
+        "Fresh processes; `python -m hub.benchmarks.brian2_first_run`; which target "
+        "the backend picks per use: [brian2.md](brian2.md).",
+        "",
+        "| codegen | cache | import s | build s | run s | build + run s | modules "
+        "compiled | runs |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for row in first_run:
         med = row["median"]
-        lines.append(f"| {row['codegen']} | {row['mode']} | {med['import']:.2f} | "
-                     f"{med['build']:.2f} | {med['run']:.2f} | {med['total']:.2f} | "
-                     f"{med['compiles']:.0f} | "
-                     f"{' / '.join(f'{t:.2f}' for t in row['totals'])} |")
-    lines += ["", "## Scaling across the Brunel scales", "",
-              f"Exponent of a log-log fit against the synapse count (target <= "
-              f"{SCALING_EXPONENT}). Plot: [figures/scaling.png](figures/scaling.png).", "",
-              "| run | points | time exponent | memory exponent |", "|---|---|---|---|"]
+        lines.append(
+            f"| {row['codegen']} | {row['mode']} | {med['import']:.2f} | "
+            f"{med['build']:.2f} | {med['run']:.2f} | {med['total']:.2f} | "
+            f"{med['compiles']:.0f} | "
+            f"{' / '.join(f'{t:.2f}' for t in row['totals'])} |"
+        )
+    lines += [
+        "",
+        "## Scaling across the Brunel scales",
+        "",
+        f"Exponent of a log-log fit against the synapse count (target <= "
+        f"{SCALING_EXPONENT}). Plot: [figures/scaling.png](figures/scaling.png).",
+        "",
+        "| run | points | time exponent | memory exponent |",
+        "|---|---|---|---|",
+    ]
     for fit in fits:
-        lines.append(f"| {fit['backend']}/{fit['path']} | {fit['points']} | "
-                     f"{fit['time_exponent']:.3f} | {fit['memory_exponent']:.3f} |")
-    lines += ["", "![scaling](figures/scaling.png)", "", "## resolve()", "",
-              "| benchmark | synapses | time s | peak traced MiB | arrays MiB | peak / arrays |",
-              "|---|---|---|---|---|---|"]
+        lines.append(
+            f"| {fit['backend']}/{fit['path']} | {fit['points']} | "
+            f"{fit['time_exponent']:.3f} | {fit['memory_exponent']:.3f} |"
+        )
+    lines += [
+        "",
+        "![scaling](figures/scaling.png)",
+        "",
+        "## resolve()",
+        "",
+        "| benchmark | synapses | time s | peak traced MiB | arrays MiB | peak / arrays |",
+        "|---|---|---|---|---|---|",
+    ]
     for name, rep in reports.items():
         r = rep["resolve"]
-        lines.append(f"| {name} | {rep['network']['synapses']} | {r['time_s']:.2f} | "
-                     f"{r['peak_traced_mb']:.0f} | {r['arrays_mb']:.0f} | "
-                     f"{r['peak_over_arrays']:.2f} |")
+        lines.append(
+            f"| {name} | {rep['network']['synapses']} | {r['time_s']:.2f} | "
+            f"{r['peak_traced_mb']:.0f} | {r['arrays_mb']:.0f} | "
+            f"{r['peak_over_arrays']:.2f} |"
+        )
     lines += ["", "## Every measurement", ""]
     for name, rep in reports.items():
         net = rep["network"]
-        lines += [f"### {name}", "",
-                  f"{net['neurons']} neurons, {net['synapses']} synapses, "
-                  f"{net['duration_ms']:g} ms, dt {net['dt_ms']} ms; {rep['settings']['repeat']} "
-                  f"repeats; load average at the end {rep['machine'].get('load_avg')}.", "",
-                  "| run | import s | build s | simulate s | peak MiB | spikes | syn events/s "
-                  "| RT factor |", "|---|---|---|---|---|---|---|---|"]
+        lines += [
+            f"### {name}",
+            "",
+            f"{net['neurons']} neurons, {net['synapses']} synapses, "
+            f"{net['duration_ms']:g} ms, dt {net['dt_ms']} ms; {rep['settings']['repeat']} "
+            f"repeats; load average at the end {rep['machine'].get('load_avg')}.",
+            "",
+            "| run | import s | build s | simulate s | peak MiB | spikes | syn events/s "
+            "| RT factor |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
         for m in rep["measurements"]:
             t = m["timings"]
             if m["status"] != "ok":
-                lines.append(f"| {m['backend']}/{m['path']} | {m['status']}: "
-                             f"{m.get('error')} | | | | | | |")
+                lines.append(
+                    f"| {m['backend']}/{m['path']} | {m['status']}: {m.get('error')} | | | | | | |"
+                )
                 continue
-            lines.append(f"| {m['backend']}/{m['path']} | {fmt(t.get('import_s'), '.2f')} | "
-                         f"{fmt(t.get('build_s'), '.2f')} | {fmt(t.get('run_s'), '.2f')} | "
-                         f"{fmt(m['peak_rss_mb'], '.0f')} | {sum(m['spikes'].values())} | "
-                         f"{fmt(m['events_per_s'], '.3g')} | {fmt(m['realtime_factor'], '.2f')} |")
+            lines.append(
+                f"| {m['backend']}/{m['path']} | {fmt(t.get('import_s'), '.2f')} | "
+                f"{fmt(t.get('build_s'), '.2f')} | {fmt(t.get('run_s'), '.2f')} | "
+                f"{fmt(m['peak_rss_mb'], '.0f')} | {sum(m['spikes'].values())} | "
+                f"{fmt(m['events_per_s'], '.3g')} | {fmt(m['realtime_factor'], '.2f')} |"
+            )
         lines.append("")
     return "\n".join(lines) + "\n"
 
@@ -304,8 +401,9 @@ def write_page(out: Path, reports_dir: Path, command: str) -> None:
     if fits:
         plot_scaling(fits, out.parent / "figures" / "scaling.png")
     info = machine()
-    text = markdown(reports, fits, chip_comparison(reports), info, command,
-                    load_first_run(reports_dir))
+    text = markdown(
+        reports, fits, chip_comparison(reports), info, command, load_first_run(reports_dir)
+    )
     tmp = out.with_suffix(".md.tmp")
     tmp.write_text(text)
     os.replace(tmp, out)
@@ -315,14 +413,24 @@ def write_page(out: Path, reports_dir: Path, command: str) -> None:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m hub.benchmarks.suite", description=__doc__)
     names = [e.name for e in SUITE] + [FIRST_RUN]
-    ap.add_argument("--only", action="append", default=[], metavar="NAME",
-                    help=f"measure only these entries ({', '.join(names)})")
+    ap.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help=f"measure only these entries ({', '.join(names)})",
+    )
     ap.add_argument("--repeat", type=int, default=None, help="override every entry's repeats")
-    ap.add_argument("--backends", default=None, metavar="A,B",
-                    help="re-measure only these backends; keep the others' saved numbers")
+    ap.add_argument(
+        "--backends",
+        default=None,
+        metavar="A,B",
+        help="re-measure only these backends; keep the others' saved numbers",
+    )
     ap.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
-    ap.add_argument("--page-only", action="store_true",
-                    help="only rewrite the page from the saved reports")
+    ap.add_argument(
+        "--page-only", action="store_true", help="only rewrite the page from the saved reports"
+    )
     args = ap.parse_args(argv)
     out = Path(args.out)
     reports_dir = out.parent / "benchmarks"
@@ -334,8 +442,9 @@ def main(argv=None) -> int:
             if args.only and entry.name not in args.only:
                 continue
             print(f"== {entry.name}", flush=True)
-            run_entry(entry, reports_dir, args.repeat,
-                      args.backends.split(",") if args.backends else None)
+            run_entry(
+                entry, reports_dir, args.repeat, args.backends.split(",") if args.backends else None
+            )
         if not args.only or FIRST_RUN in args.only:
             print(f"== {FIRST_RUN}", flush=True)
             run_first_run(reports_dir, args.repeat)

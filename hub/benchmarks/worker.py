@@ -10,6 +10,7 @@ options.  The status file (JSON, as :mod:`hub.worker` writes it) holds ``timings
 ``run_s``, ``results_s``; Brian2 standalone also ``codegen_s``), ``peak_rss_mb``,
 ``spikes`` per population, ``synaptic_events`` and, for the chip, its report's counters.
 """
+
 from __future__ import annotations
 
 import sys
@@ -47,13 +48,15 @@ def _hub_path(req, r):
     results = run(r, backend=req["backend"], **req.get("options", {}))
     total = time.perf_counter() - t0
     build, run = results.timings["build_s"], results.timings["run_s"]
-    counts = {label: np.bincount(tr.indices, minlength=tr.size)
-              for label, tr in results.spike_trains.items() if label in r.populations}
+    counts = {
+        label: np.bincount(tr.indices, minlength=tr.size)
+        for label, tr in results.spike_trains.items()
+        if label in r.populations
+    }
     out = {"build_s": build, "run_s": run, "results_s": total - build - run, "counts": counts}
     chip = results.extra.get("chip")
     if chip:
-        out["chip"] = {k: chip[k] for k in ("counts", "energy", "time", "resources")
-                       if k in chip}
+        out["chip"] = {k: chip[k] for k in ("counts", "energy", "time", "resources") if k in chip}
     return out
 
 
@@ -69,7 +72,7 @@ def _import_simulator(req):
     if req["path"] == "hub":
         from hub.plugins import get_backend
 
-        get_backend(req["backend"]).versions()       # imports the simulator
+        get_backend(req["backend"]).versions()  # imports the simulator
     elif req["backend"] == "nest":
         from .native_nest import import_nest
 
@@ -94,8 +97,9 @@ def main(argv=None) -> int:
         timings["load_s"] = time.perf_counter() - t1
         status["rss_loaded_mb"] = peak_rss_mb()
         out = _hub_path(req, r) if req["path"] == "hub" else _native_path(req, r)
-        timings.update({k: float(out[k]) for k in ("build_s", "run_s", "results_s",
-                                                   "codegen_s") if k in out})
+        timings.update(
+            {k: float(out[k]) for k in ("build_s", "run_s", "results_s", "codegen_s") if k in out}
+        )
         counts = out["counts"]
         status["spikes"] = {label: int(c.sum()) for label, c in counts.items()}
         status["synaptic_events"] = synaptic_events(r, counts)

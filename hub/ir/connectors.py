@@ -5,6 +5,7 @@ so every backend receives the same concrete (pre, post) arrays.  Every connector
 fields ``allow_self_connections`` and ``seed`` (fixed to True and None where they mean
 nothing).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -87,8 +88,10 @@ class FromArrays(Connector):
     kind = "FromArrays"
 
     def synapse_values(self, synapse) -> tuple[object, object]:
-        return (synapse.weight if self.weight is None else self.weight,
-                synapse.delay if self.delay is None else self.delay)
+        return (
+            synapse.weight if self.weight is None else self.weight,
+            synapse.delay if self.delay is None else self.delay,
+        )
 
 
 def FromList(conn_list):  # noqa: N802 - PyNN spelling
@@ -97,9 +100,14 @@ def FromList(conn_list):  # noqa: N802 - PyNN spelling
     if rows.ndim != 2 or rows.shape[1] < 2:
         rows = rows.reshape(-1, 2) if rows.size == 0 else rows
     cols = [rows[:, k] for k in range(rows.shape[1])]
-    return FromArrays(cols[0].astype(int), cols[1].astype(int),
-                      cols[2] if len(cols) > 2 else None, cols[3] if len(cols) > 3 else None)
+    return FromArrays(
+        cols[0].astype(int),
+        cols[1].astype(int),
+        cols[2] if len(cols) > 2 else None,
+        cols[3] if len(cols) > 3 else None,
+    )
 
 
-CONNECTORS = register(AllToAll, OneToOne, FixedProbability, FixedInDegree, FixedOutDegree,
-                      FromArrays)
+CONNECTORS = register(
+    AllToAll, OneToOne, FixedProbability, FixedInDegree, FixedOutDegree, FromArrays
+)

@@ -2,6 +2,7 @@
 and options once, and whose instances hold the chosen values.  Neuron models
 (``hub.ir.neurons``) and learning rules (``hub.ir.plasticity``) are declared objects.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -83,15 +84,22 @@ class Declared(Node):
     def to_dict(self, arrays: ArrayTable | None = None) -> dict:
         """``kind``, the given values, the options, unknown keywords and ``arguments``."""
         enc = lambda v: encode_value(v, arrays)
-        return {"kind": self.kind, **{k: enc(v) for k, v in self.values.items()},
-                **self.option_values, **{k: enc(v) for k, v in self.unknown.items()},
-                **{k: enc(getattr(self, k)) for k in self.arguments}}
+        return {
+            "kind": self.kind,
+            **{k: enc(v) for k, v in self.values.items()},
+            **self.option_values,
+            **{k: enc(v) for k, v in self.unknown.items()},
+            **{k: enc(getattr(self, k)) for k in self.arguments},
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping, arrays=None, extra_kinds: Mapping[str, type] | None = None):
         return cls(**{k: decode_value(v, arrays) for k, v in d.items() if k != "kind"})
 
     def __repr__(self):
-        shown = {**self.values, **self.option_values,
-                 **{k: getattr(self, k) for k in self.arguments}}
+        shown = {
+            **self.values,
+            **self.option_values,
+            **{k: getattr(self, k) for k in self.arguments},
+        }
         return f"{self.kind}({', '.join(f'{k}={v!r}' for k, v in shown.items())})"

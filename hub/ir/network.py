@@ -3,6 +3,7 @@
 Pure data.  Build it with :class:`Network` methods, check it with :func:`validate`,
 turn random rules into concrete arrays with :func:`hub.resolve`.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -97,8 +98,13 @@ class Network:
     >>> exc = net.add_population(10, LIF(), label="exc")
     """
 
-    def __init__(self, dt: float = 0.1, seed: int | None = None, label: str = "",
-                 metadata: dict | None = None):
+    def __init__(
+        self,
+        dt: float = 0.1,
+        seed: int | None = None,
+        label: str = "",
+        metadata: dict | None = None,
+    ):
         self.dt, self.seed, self.label = dt, seed, label
         self.metadata = dict(metadata or {})
         self.populations: list[Population] = []
@@ -109,18 +115,30 @@ class Network:
 
     # --- building -----------------------------------------------------------------------
     def add_population(self, size, model, label: str | None = None, initial_values=None):
-        pop = Population(label or f"pop{len(self.populations)}", size, model,
-                         dict(initial_values or {}))
+        pop = Population(
+            label or f"pop{len(self.populations)}", size, model, dict(initial_values or {})
+        )
         self.populations.append(pop)
         return pop
 
     def add_source(self, source: Source, size: int = 1, label: str | None = None):
         return self.add_population(size, source, label or f"source{len(self.populations)}")
 
-    def connect(self, pre, post, connector: Connector, synapse: Synapse | None = None,
-                label: str | None = None) -> Projection:
-        proj = Projection(label or f"proj{len(self.projections)}", _label(pre), _label(post),
-                          connector, synapse if synapse is not None else Static())
+    def connect(
+        self,
+        pre,
+        post,
+        connector: Connector,
+        synapse: Synapse | None = None,
+        label: str | None = None,
+    ) -> Projection:
+        proj = Projection(
+            label or f"proj{len(self.projections)}",
+            _label(pre),
+            _label(post),
+            connector,
+            synapse if synapse is not None else Static(),
+        )
         self.projections.append(proj)
         return proj
 
@@ -129,8 +147,7 @@ class Network:
         self.injections.append(inj)
         return inj
 
-    def record(self, population, *variables: str, interval: float | None = None,
-               indices=None):
+    def record(self, population, *variables: str, interval: float | None = None, indices=None):
         """Record ``variables`` of a population (default ``"spikes"``), or of the synapses of
         a plastic projection (pass the :class:`Projection`; default ``"weight"``)."""
         if isinstance(population, Projection):
@@ -158,22 +175,53 @@ class Network:
         """The network as JSON data; arrays go to ``arrays`` if given (inline otherwise)."""
         enc = lambda v: encode_value(v, arrays)
         return {
-            "format": "snn-hub-network", "version": FORMAT_VERSION,
-            "dt": self.dt, "seed": self.seed, "label": self.label, "metadata": self.metadata,
-            "populations": [{"label": p.label, "size": p.size, "model": p.model.to_dict(arrays),
-                             "initial_values": {k: enc(v) for k, v in p.initial_values.items()}}
-                            for p in self.populations],
-            "projections": [{"label": j.label, "pre": j.pre, "post": j.post,
-                             "connector": j.connector.to_dict(arrays),
-                             "synapse": j.synapse.to_dict(arrays)}
-                            for j in self.projections],
-            "injections": [{"target": i.target, "source": i.source.to_dict(arrays),
-                            "indices": enc(i.indices)} for i in self.injections],
-            "probes": [{"population": p.population, "variable": p.variable,
-                        "interval": p.interval, "indices": enc(p.indices)} for p in self.probes],
-            "synapse_probes": [{"projection": p.projection, "variable": p.variable,
-                                "interval": p.interval, "indices": enc(p.indices)}
-                               for p in self.synapse_probes],
+            "format": "snn-hub-network",
+            "version": FORMAT_VERSION,
+            "dt": self.dt,
+            "seed": self.seed,
+            "label": self.label,
+            "metadata": self.metadata,
+            "populations": [
+                {
+                    "label": p.label,
+                    "size": p.size,
+                    "model": p.model.to_dict(arrays),
+                    "initial_values": {k: enc(v) for k, v in p.initial_values.items()},
+                }
+                for p in self.populations
+            ],
+            "projections": [
+                {
+                    "label": j.label,
+                    "pre": j.pre,
+                    "post": j.post,
+                    "connector": j.connector.to_dict(arrays),
+                    "synapse": j.synapse.to_dict(arrays),
+                }
+                for j in self.projections
+            ],
+            "injections": [
+                {"target": i.target, "source": i.source.to_dict(arrays), "indices": enc(i.indices)}
+                for i in self.injections
+            ],
+            "probes": [
+                {
+                    "population": p.population,
+                    "variable": p.variable,
+                    "interval": p.interval,
+                    "indices": enc(p.indices),
+                }
+                for p in self.probes
+            ],
+            "synapse_probes": [
+                {
+                    "projection": p.projection,
+                    "variable": p.variable,
+                    "interval": p.interval,
+                    "indices": enc(p.indices),
+                }
+                for p in self.synapse_probes
+            ],
         }
 
     def __eq__(self, other):
@@ -183,8 +231,10 @@ class Network:
     __hash__ = None  # mutable
 
     def __repr__(self):
-        return (f"Network(dt={self.dt}, seed={self.seed}, populations="
-                f"{[p.label for p in self.populations]}, projections={len(self.projections)})")
+        return (
+            f"Network(dt={self.dt}, seed={self.seed}, populations="
+            f"{[p.label for p in self.populations]}, projections={len(self.projections)})"
+        )
 
 
 def canonical(network: Network) -> str:
@@ -192,9 +242,12 @@ def canonical(network: Network) -> str:
     of their bytes, dtype and shape): two networks are equal when these are."""
     table = ArrayTable()
     doc = network.to_dict(table)
-    digests = [hashlib.sha1(np.ascontiguousarray(a).tobytes() + str(a.dtype).encode()
-                            + str(a.shape).encode()).hexdigest()
-               for a in (table.get(i) for i in range(len(table)))]
+    digests = [
+        hashlib.sha1(
+            np.ascontiguousarray(a).tobytes() + str(a.dtype).encode() + str(a.shape).encode()
+        ).hexdigest()
+        for a in (table.get(i) for i in range(len(table)))
+    ]
     return json.dumps(doc, sort_keys=True, default=str) + "|" + ",".join(digests)
 
 

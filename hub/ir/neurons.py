@@ -4,6 +4,7 @@ Names, defaults and sign rules are PyNN's; PyNN cell-type names are accepted as 
 (``hub.model("IF_curr_exp")``).  Every parameter may be a scalar, a per-neuron array or a
 :class:`~hub.ir.random.Distribution`.  A model instance is pure data.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -82,9 +83,14 @@ class LIF(NeuronModel):
     parameters = _MEMBRANE + _SYN_TAUS
     options = {"synapse": ("exp", "alpha", "delta")}
     input_kind = {"exp": "current", "alpha": "current", "delta": "voltage"}
-    aliases = {"IF_curr_exp": {"synapse": "exp"}, "IF_curr_alpha": {"synapse": "alpha"},
-               "IF_curr_delta": {"synapse": "delta"}, "iaf_psc_exp": {"synapse": "exp"},
-               "iaf_psc_alpha": {"synapse": "alpha"}, "iaf_psc_delta": {"synapse": "delta"}}
+    aliases = {
+        "IF_curr_exp": {"synapse": "exp"},
+        "IF_curr_alpha": {"synapse": "alpha"},
+        "IF_curr_delta": {"synapse": "delta"},
+        "iaf_psc_exp": {"synapse": "exp"},
+        "iaf_psc_alpha": {"synapse": "alpha"},
+        "iaf_psc_delta": {"synapse": "delta"},
+    }
     state = (
         State("v", "mV", "v_rest", "membrane potential"),
         State("isyn_exc", "nA", 0.0, "excitatory synaptic current"),
@@ -103,14 +109,22 @@ class LIFCond(NeuronModel):
     """
 
     kind = "LIFCond"
-    parameters = _MEMBRANE + _SYN_TAUS + (
-        Param("e_rev_E", "mV", 0.0, "excitatory reversal potential"),
-        Param("e_rev_I", "mV", -70.0, "inhibitory reversal potential"),
+    parameters = (
+        _MEMBRANE
+        + _SYN_TAUS
+        + (
+            Param("e_rev_E", "mV", 0.0, "excitatory reversal potential"),
+            Param("e_rev_I", "mV", -70.0, "inhibitory reversal potential"),
+        )
     )
     options = {"synapse": ("exp", "alpha")}
     input_kind = "conductance"
-    aliases = {"IF_cond_exp": {"synapse": "exp"}, "IF_cond_alpha": {"synapse": "alpha"},
-               "iaf_cond_exp": {"synapse": "exp"}, "iaf_cond_alpha": {"synapse": "alpha"}}
+    aliases = {
+        "IF_cond_exp": {"synapse": "exp"},
+        "IF_cond_alpha": {"synapse": "alpha"},
+        "iaf_cond_exp": {"synapse": "exp"},
+        "iaf_cond_alpha": {"synapse": "alpha"},
+    }
     state = (
         State("v", "mV", "v_rest", "membrane potential"),
         State("gsyn_exc", "uS", 0.0, "excitatory conductance"),
@@ -177,9 +191,12 @@ class AdEx(NeuronModel):
     ) + _SYN_TAUS
     options = {"synapse": ("exp", "alpha")}
     input_kind = "conductance"
-    aliases = {"EIF_cond_exp_isfa_ista": {"synapse": "exp"},
-               "EIF_cond_alpha_isfa_ista": {"synapse": "alpha"},
-               "aeif_cond_exp": {"synapse": "exp"}, "aeif_cond_alpha": {"synapse": "alpha"}}
+    aliases = {
+        "EIF_cond_exp_isfa_ista": {"synapse": "exp"},
+        "EIF_cond_alpha_isfa_ista": {"synapse": "alpha"},
+        "aeif_cond_exp": {"synapse": "exp"},
+        "aeif_cond_alpha": {"synapse": "alpha"},
+    }
     state = (
         State("v", "mV", "v_rest", "membrane potential"),
         State("w", "nA", 0.0, "adaptation current"),
@@ -247,19 +264,27 @@ class ChipLIF(NeuronModel):
     parameters = (
         Param("du", "1", 4095, "current decay (integer 0..4096)", "int_nonneg"),
         Param("dv", "1", 0, "voltage decay (integer 0..4095)", "int_nonneg"),
-        Param("vth_mant", "1", 100, "threshold mantissa (17 bit): v > vth_mant << 6 spikes",
-              "int_nonneg"),
+        Param(
+            "vth_mant",
+            "1",
+            100,
+            "threshold mantissa (17 bit): v > vth_mant << 6 spikes",
+            "int_nonneg",
+        ),
         Param("bias_mant", "1", 0, "bias mantissa (13 bit signed, -4095..4095)"),
         Param("bias_exp", "1", 0, "bias exponent (0..7)", "int_nonneg"),
         Param("refractory_steps", "1", 0, "steps v is held at 0 after a spike", "int_nonneg"),
     )
     input_kind = "integer"
-    state = (State("u", "1", 0, "current (24-bit integer)"),
-             State("v", "1", 0, "voltage (24-bit integer)"))
+    state = (
+        State("u", "1", 0, "current (24-bit integer)"),
+        State("v", "1", 0, "voltage (24-bit integer)"),
+    )
 
 
 NEURON_MODELS: dict[str, type[NeuronModel]] = register(
-    LIF, LIFCond, Izhikevich, AdEx, HodgkinHuxley, ChipLIF)
+    LIF, LIFCond, Izhikevich, AdEx, HodgkinHuxley, ChipLIF
+)
 
 
 def model(name: str, extra_kinds: Mapping[str, type] | None = None, **values) -> NeuronModel:
@@ -267,8 +292,11 @@ def model(name: str, extra_kinds: Mapping[str, type] | None = None, **values) ->
     ``extra_kinds`` (kind -> class) adds neuron models from outside hub (plugins)."""
     from ..errors import Diagnostic, ValidationError
 
-    extra = {k: c for k, c in (extra_kinds or {}).items()
-             if isinstance(c, type) and issubclass(c, NeuronModel)}
+    extra = {
+        k: c
+        for k, c in (extra_kinds or {}).items()
+        if isinstance(c, type) and issubclass(c, NeuronModel)
+    }
     if name in NEURON_MODELS or name in extra:
         return kind_class(name, NeuronModel, extra, "model")(**values)
     classes = [*NEURON_MODELS.values(), *extra.values()]
@@ -276,6 +304,10 @@ def model(name: str, extra_kinds: Mapping[str, type] | None = None, **values) ->
         if name in cls.aliases:
             return cls(**{**cls.aliases[name], **values})
     known = sorted({*NEURON_MODELS, *extra}) + sorted(a for c in classes for a in c.aliases)
-    raise ValidationError(Diagnostic("model", f"unknown neuron model {name!r}",
-                                     f"use one of {', '.join(known)}, or install the plugin "
-                                     "that provides it"))
+    raise ValidationError(
+        Diagnostic(
+            "model",
+            f"unknown neuron model {name!r}",
+            f"use one of {', '.join(known)}, or install the plugin that provides it",
+        )
+    )

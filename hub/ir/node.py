@@ -7,6 +7,7 @@ tables hold the built-in classes; a kind from elsewhere (a plugin's ``hub_regist
 reaches the IR only as an explicit ``extra_kinds`` mapping (kind name -> class), which the
 layer above fills.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -29,8 +30,10 @@ class Node:
 
     def to_dict(self, arrays: ArrayTable | None = None) -> dict:
         """The fields as JSON data plus ``"kind"``; arrays go to ``arrays`` if given."""
-        return {"kind": self.kind, **{f.name: encode(getattr(self, f.name), arrays)
-                                      for f in dataclasses.fields(self)}}
+        return {
+            "kind": self.kind,
+            **{f.name: encode(getattr(self, f.name), arrays) for f in dataclasses.fields(self)},
+        }
 
     @classmethod
     def from_dict(cls, d: Mapping, arrays=None, extra_kinds: Mapping[str, type] | None = None):
@@ -43,15 +46,24 @@ class Node:
                 continue
             f = by_name.get(key)
             if f is None:
-                raise ValidationError(Diagnostic(f"{cls.kind}.{key}", f"{cls.kind} has no field "
-                                                 f"{key!r} (value {raw!r})",
-                                                 f"use the fields {sorted(by_name)}"))
+                raise ValidationError(
+                    Diagnostic(
+                        f"{cls.kind}.{key}",
+                        f"{cls.kind} has no field {key!r} (value {raw!r})",
+                        f"use the fields {sorted(by_name)}",
+                    )
+                )
             value = decode_field(f, raw, arrays, extra_kinds, f"{cls.kind}.{key}")
             if f.init:
                 kwargs[key] = value
             elif value != f.default:
-                raise ValidationError(Diagnostic(f"{cls.kind}.{key}", f"{value!r} cannot be set "
-                                                 f"on {cls.kind}", f"leave it at {f.default!r}"))
+                raise ValidationError(
+                    Diagnostic(
+                        f"{cls.kind}.{key}",
+                        f"{value!r} cannot be set on {cls.kind}",
+                        f"leave it at {f.default!r}",
+                    )
+                )
         return cls(**kwargs)
 
     def __eq__(self, other):
@@ -87,47 +99,75 @@ def kinds_of(classes: Iterable[type]) -> dict[str, type]:
     for cls in classes:
         kind = getattr(cls, "kind", None) if isinstance(cls, type) else None
         if not isinstance(kind, str) or not issubclass(cls, Node):
-            raise PluginError(f"registered kind {cls!r} is not an IR node class with a string "
-                              "'kind'; subclass hub.NeuronModel, hub.Rule, hub.Connector or "
-                              "hub.Source and set kind = 'vendor.Name'")
+            raise PluginError(
+                f"registered kind {cls!r} is not an IR node class with a string "
+                "'kind'; subclass hub.NeuronModel, hub.Rule, hub.Connector or "
+                "hub.Source and set kind = 'vendor.Name'"
+            )
         if BUILTIN_KINDS.get(kind, cls) is not cls:
-            raise PluginError(f"registered kind {kind!r} ({cls.__module__}.{cls.__qualname__}) "
-                              f"shadows a built-in kind; namespace it, e.g. 'vendor.{kind}'")
+            raise PluginError(
+                f"registered kind {kind!r} ({cls.__module__}.{cls.__qualname__}) "
+                f"shadows a built-in kind; namespace it, e.g. 'vendor.{kind}'"
+            )
         if table.get(kind, cls) is not cls:
             other = table[kind]
-            raise PluginError(f"kind {kind!r} is registered twice: by "
-                              f"{other.__module__}.{other.__qualname__} and "
-                              f"{cls.__module__}.{cls.__qualname__}; uninstall one")
+            raise PluginError(
+                f"kind {kind!r} is registered twice: by "
+                f"{other.__module__}.{other.__qualname__} and "
+                f"{cls.__module__}.{cls.__qualname__}; uninstall one"
+            )
         table[kind] = cls
     return table
 
 
-def kind_class(kind: str, base: type | tuple[type, ...],
-               extra_kinds: Mapping[str, type] | None = None, where: str = "kind") -> type:
+def kind_class(
+    kind: str,
+    base: type | tuple[type, ...],
+    extra_kinds: Mapping[str, type] | None = None,
+    where: str = "kind",
+) -> type:
     """The class of ``kind``: a built-in one or one of ``extra_kinds``, a subclass of
     ``base``.  Otherwise a :class:`~hub.errors.ValidationError` naming the kind, the known
     kinds and the fix."""
     cls = BUILTIN_KINDS.get(kind)
     if cls is None and extra_kinds is not None:
-        cls = extra_kinds.get(kind)     # looked up only for kinds hub does not have
+        cls = extra_kinds.get(kind)  # looked up only for kinds hub does not have
     what = " or ".join(b.__name__ for b in (base if isinstance(base, tuple) else (base,)))
     if isinstance(cls, type) and issubclass(cls, base):
         return cls
-    known = sorted(k for k, c in {**(extra_kinds or {}), **BUILTIN_KINDS}.items()
-                   if isinstance(c, type) and issubclass(c, base))
+    known = sorted(
+        k
+        for k, c in {**(extra_kinds or {}), **BUILTIN_KINDS}.items()
+        if isinstance(c, type) and issubclass(c, base)
+    )
     if cls is not None:
-        raise ValidationError(Diagnostic(where, f"kind {kind!r} is {cls!r}, not a {what}",
-                                         f"use one of {', '.join(known)}"))
-    raise ValidationError(Diagnostic(
-        where, f"unknown {what} kind {kind!r}; known kinds: {', '.join(known)}",
-        f"install the plugin that provides {kind!r} and pass its kinds "
-        f"(extra_kinds={{{kind!r}: <class>}}, filled from the hub_register_kinds hook)"))
+        raise ValidationError(
+            Diagnostic(
+                where, f"kind {kind!r} is {cls!r}, not a {what}", f"use one of {', '.join(known)}"
+            )
+        )
+    raise ValidationError(
+        Diagnostic(
+            where,
+            f"unknown {what} kind {kind!r}; known kinds: {', '.join(known)}",
+            f"install the plugin that provides {kind!r} and pass its kinds "
+            f"(extra_kinds={{{kind!r}: <class>}}, filled from the hub_register_kinds hook)",
+        )
+    )
 
 
-def build(d: Mapping, base: type | tuple[type, ...], arrays=None,
-          extra_kinds: Mapping[str, type] | None = None, where: str = "kind"):
+def build(
+    d: Mapping,
+    base: type | tuple[type, ...],
+    arrays=None,
+    extra_kinds: Mapping[str, type] | None = None,
+    where: str = "kind",
+):
     """The node written as ``d`` (a :meth:`Node.to_dict`), of class ``base``."""
     if not isinstance(d, Mapping) or not isinstance(d.get("kind"), str):
-        raise ValidationError(Diagnostic(where, f"{d!r} has no kind tag",
-                                         "the file is damaged: write it again with hub.save"))
+        raise ValidationError(
+            Diagnostic(
+                where, f"{d!r} has no kind tag", "the file is damaged: write it again with hub.save"
+            )
+        )
     return kind_class(d["kind"], base, extra_kinds, where).from_dict(d, arrays, extra_kinds)

@@ -22,6 +22,7 @@ Weights and the weight-valued parameters (unit ``weight``: the target's weight u
 uS or mV) are magnitudes: the rule acts on ``|w|`` and the receptor gives the sign
 (inhibitory current-based weights stay <= 0).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -84,8 +85,10 @@ class STDP(Rule):
         Param("mu_plus", "1", 0.4, "potentiation exponent (weight_dependence='gutig')", "nonneg"),
         Param("mu_minus", "1", 0.4, "depression exponent (weight_dependence='gutig')", "nonneg"),
     )
-    options = {"pairing": ("all", "nearest_symmetric", "nearest_restricted"),
-               "weight_dependence": ("additive", "multiplicative", "gutig")}
+    options = {
+        "pairing": ("all", "nearest_symmetric", "nearest_restricted"),
+        "weight_dependence": ("additive", "multiplicative", "gutig"),
+    }
     post_parameters = ("tau_minus",)
 
     def exponents(self) -> tuple[float, float]:
@@ -114,11 +117,13 @@ class TripletSTDP(Rule):
     kind = "TripletSTDP"
     parameters = (
         Param("tau_plus", "ms", 16.8, "pair presynaptic trace time constant", "positive"),
-        Param("tau_plus_triplet", "ms", 101.0, "triplet presynaptic trace time constant",
-              "positive"),
+        Param(
+            "tau_plus_triplet", "ms", 101.0, "triplet presynaptic trace time constant", "positive"
+        ),
         Param("tau_minus", "ms", 33.7, "pair postsynaptic trace time constant", "positive"),
-        Param("tau_minus_triplet", "ms", 125.0, "triplet postsynaptic trace time constant",
-              "positive"),
+        Param(
+            "tau_minus_triplet", "ms", 125.0, "triplet postsynaptic trace time constant", "positive"
+        ),
         Param("A_plus", WEIGHT, 5e-10, "pair potentiation amplitude", "nonneg"),
         Param("A_minus", WEIGHT, 7e-3, "pair depression amplitude", "nonneg"),
         Param("A_plus_triplet", WEIGHT, 6.2e-3, "triplet potentiation amplitude", "nonneg"),
@@ -154,10 +159,12 @@ class DopamineSTDP(Rule):
     parameters = (
         Param("tau_plus", "ms", 20.0, "presynaptic trace time constant", "positive"),
         Param("tau_minus", "ms", 20.0, "postsynaptic trace time constant", "positive"),
-        Param("A_plus", WEIGHT, 1.0, "eligibility increment per pairing (post after pre)",
-              "nonneg"),
-        Param("A_minus", WEIGHT, 1.5, "eligibility decrement per pairing (pre after post)",
-              "nonneg"),
+        Param(
+            "A_plus", WEIGHT, 1.0, "eligibility increment per pairing (post after pre)", "nonneg"
+        ),
+        Param(
+            "A_minus", WEIGHT, 1.5, "eligibility decrement per pairing (pre after post)", "nonneg"
+        ),
         Param("tau_c", "ms", 1000.0, "eligibility trace time constant", "positive"),
         Param("tau_n", "ms", 200.0, "dopamine trace time constant", "positive"),
         Param("b", "1/ms", 0.0, "dopamine baseline"),
@@ -203,7 +210,8 @@ class VogelsSprekeler(Rule):
     ``rho0 = alpha / (2 tau)`` (alpha dimensionless, tau in ms: rho0 in 1/ms).
 
         at a postsynaptic spike:  |w| <- min(w_max, |w| + eta x_pre)
-        at a presynaptic spike:   |w| <- min(w_max, |w| + eta x_post);  |w| <- max(0, |w| - alpha eta)
+        at a presynaptic spike:   |w| <- min(w_max, |w| + eta x_post);
+                                  |w| <- max(0, |w| - alpha eta)
 
     with traces ``x = sum exp(-(t - t_k)/tau)`` over earlier spikes (both sides use tau).
     Units: tau ms, eta and w_max in the weight unit.  Defaults are NEST's.
@@ -219,8 +227,9 @@ class VogelsSprekeler(Rule):
     post_parameters = ("tau",)
 
 
-RULES: dict[str, type[Rule]] = register(STDP, TripletSTDP, DopamineSTDP, TsodyksMarkram,
-                                        VogelsSprekeler)
+RULES: dict[str, type[Rule]] = register(
+    STDP, TripletSTDP, DopamineSTDP, TsodyksMarkram, VogelsSprekeler
+)
 
 
 def state_unit(rule: Rule, variable: str, weight_unit: str) -> str:
@@ -229,8 +238,7 @@ def state_unit(rule: Rule, variable: str, weight_unit: str) -> str:
     return weight_unit if unit == WEIGHT else unit
 
 
-def rule_from_dict(d: Mapping, arrays=None,
-                   extra_kinds: Mapping[str, type] | None = None) -> Rule:
+def rule_from_dict(d: Mapping, arrays=None, extra_kinds: Mapping[str, type] | None = None) -> Rule:
     """The rule written as ``d`` (``Rule.to_dict``); ``arrays`` is the file's array table,
     ``extra_kinds`` adds rules from outside hub (kind -> class)."""
     return build(d, Rule, arrays, extra_kinds, "rule")

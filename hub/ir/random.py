@@ -1,4 +1,5 @@
 """Random value distributions.  Pure descriptions: the draw happens in ``hub.resolve``."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

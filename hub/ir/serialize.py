@@ -5,6 +5,7 @@ JSON.
 Without a table, arrays are written inline (``{"__array__": [...]}``): the form of a bare
 ``to_dict()``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -46,12 +47,14 @@ def encode_value(v, arrays: ArrayTable | None = None):
         return v.to_dict()
     if isinstance(v, np.ndarray) or (isinstance(v, (list, tuple)) and _is_ragged_or_big(v)):
         if arrays is None:
-            return {"__array__": np.asarray(v).tolist()} if not _is_ragged(v) else \
-                {"__ragged__": [np.asarray(x, float).tolist() for x in v]}
+            return (
+                {"__array__": np.asarray(v).tolist()}
+                if not _is_ragged(v)
+                else {"__ragged__": [np.asarray(x, float).tolist() for x in v]}
+            )
         if _is_ragged(v):
             idx = arrays.put(np.asarray([len(x) for x in v], dtype=np.int64))
-            arrays.put(np.concatenate([np.asarray(x, float) for x in v]) if len(v) else
-                       np.zeros(0))
+            arrays.put(np.concatenate([np.asarray(x, float) for x in v]) if len(v) else np.zeros(0))
             return {"__ragged_npz__": idx}
         return {"__npz__": arrays.put(v)}
     if isinstance(v, (np.integer,)):
@@ -72,8 +75,9 @@ def decode_value(v, arrays: ArrayTable | Mapping | None = None):
         if "__ragged_npz__" in v:
             k = v["__ragged_npz__"]
             lengths, flat = _get(arrays, k), _get(arrays, k + 1)
-            return [list(x) for x in np.split(flat, np.cumsum(lengths)[:-1])] if len(lengths) \
-                else []
+            return (
+                [list(x) for x in np.split(flat, np.cumsum(lengths)[:-1])] if len(lengths) else []
+            )
         if "__array__" in v:
             return np.asarray(v["__array__"])
         if "__ragged__" in v:
@@ -90,19 +94,22 @@ def _get(arrays: ArrayTable | Mapping | None, index: int) -> np.ndarray:
     if f"a{index}" not in table:
         from ..errors import Diagnostic, ValidationError
 
-        raise ValidationError(Diagnostic(f"a{index}", "the document refers to an array the "
-                                         "file does not hold", "the file is damaged or was "
-                                         "written incompletely: write it again"))
+        raise ValidationError(
+            Diagnostic(
+                f"a{index}",
+                "the document refers to an array the file does not hold",
+                "the file is damaged or was written incompletely: write it again",
+            )
+        )
     return table[f"a{index}"]
 
 
 def _is_key(key: str, prefix: str) -> bool:
-    return key.startswith(prefix) and key[len(prefix):].isdigit()
+    return key.startswith(prefix) and key[len(prefix) :].isdigit()
 
 
 def _is_ragged(v) -> bool:
-    return isinstance(v, (list, tuple)) and any(isinstance(x, (list, tuple, np.ndarray))
-                                                 for x in v)
+    return isinstance(v, (list, tuple)) and any(isinstance(x, (list, tuple, np.ndarray)) for x in v)
 
 
 def _is_ragged_or_big(v) -> bool:

@@ -2,6 +2,7 @@
 any backend runs (Poisson trains are drawn in ``hub.resolve`` from the network seed), except
 a ``PoissonSource(resolve="native")``, whose trains each backend draws with its own RNG.
 Current sources are injected into neuron populations (``Network.inject``)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -102,8 +103,10 @@ class StepCurrentSource(CurrentSource):
     times: object
     amplitudes: object
     kind = "StepCurrentSource"
-    parameters = (Param("times", "ms", 0.0, "switch times"),
-                  Param("amplitudes", "nA", 0.0, "currents"))
+    parameters = (
+        Param("times", "ms", 0.0, "switch times"),
+        Param("amplitudes", "nA", 0.0, "currents"),
+    )
 
 
 SPIKE_SOURCES = register(SpikeTimes, PoissonSource)

@@ -1,5 +1,6 @@
 """Synapse types.  ``Static`` is a fixed weight with a transmission delay; ``Plastic`` adds a
 learning rule (``hub.ir.plasticity``)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

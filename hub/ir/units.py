@@ -4,6 +4,7 @@ Numbers are taken to be in the canonical unit.  Strings such as ``"20 ms"`` or
 ``"0.5 nS"`` and Brian2 quantities (duck-typed: anything with a ``dim`` attribute,
 whose array value is in SI base units) are converted; a wrong dimension is an error.
 """
+
 from __future__ import annotations
 
 import re
@@ -26,15 +27,39 @@ _DIMENSIONS: dict[str, dict[str, float]] = {
 # SI base-unit exponents (m, kg, s, A) of each dimension, to check Brian2 quantities
 # (Brian2's str(dim) spells most of them as base-unit products, e.g. 'm^-2 kg^-1 s^3 A^2')
 _SI_EXPONENTS = {
-    "time": (0, 0, 1, 0), "voltage": (2, 1, -3, -1), "current": (0, 0, 0, 1),
-    "conductance": (-2, -1, 3, 2), "capacitance": (-2, -1, 4, 2), "frequency": (0, 0, -1, 0),
-    "rate": (0, 0, -1, 0), "voltage_rate": (2, 1, -4, -1), "dimensionless": (0, 0, 0, 0),
+    "time": (0, 0, 1, 0),
+    "voltage": (2, 1, -3, -1),
+    "current": (0, 0, 0, 1),
+    "conductance": (-2, -1, 3, 2),
+    "capacitance": (-2, -1, 4, 2),
+    "frequency": (0, 0, -1, 0),
+    "rate": (0, 0, -1, 0),
+    "voltage_rate": (2, 1, -4, -1),
+    "dimensionless": (0, 0, 0, 0),
 }
 _UNIT_TO_DIM = {u: d for d, units in _DIMENSIONS.items() for u in units}
-_ALIASES = {"µs": "us", "μs": "us", "µA": "uA", "μA": "uA", "µS": "uS", "μS": "uS",
-            "µF": "uF", "μF": "uF", "µV": "uV", "msecond": "ms", "mvolt": "mV",
-            "namp": "nA", "pamp": "pA", "nsiemens": "nS", "usiemens": "uS", "nfarad": "nF",
-            "pfarad": "pF", "hertz": "Hz", "second": "s", "volt": "V"}
+_ALIASES = {
+    "µs": "us",
+    "μs": "us",
+    "µA": "uA",
+    "μA": "uA",
+    "µS": "uS",
+    "μS": "uS",
+    "µF": "uF",
+    "μF": "uF",
+    "µV": "uV",
+    "msecond": "ms",
+    "mvolt": "mV",
+    "namp": "nA",
+    "pamp": "pA",
+    "nsiemens": "nS",
+    "usiemens": "uS",
+    "nfarad": "nF",
+    "pfarad": "pF",
+    "hertz": "Hz",
+    "second": "s",
+    "volt": "V",
+}
 _QUANTITY = re.compile(r"^\s*([-+0-9.eE]+(?:\s*[-+]\s*[0-9.eE]+)?)\s*\*?\s*([A-Za-zµμ/0-9]*)\s*$")
 
 
@@ -61,8 +86,11 @@ def convert(value, unit: str):
     if hasattr(value, "dim") and hasattr(value, "dimensions"):  # Brian2 Quantity
         if not _same_brian_dim(value, dim):
             raise UnitError(f"has dimension {str(value.dim) or '1'!r}, expected {unit} ({dim})")
-        return np.asarray(value, dtype=float) / factor(unit) if np.ndim(value) else \
-            float(np.asarray(value)) / factor(unit)
+        return (
+            np.asarray(value, dtype=float) / factor(unit)
+            if np.ndim(value)
+            else float(np.asarray(value)) / factor(unit)
+        )
     if isinstance(value, str):
         m = _QUANTITY.match(value)
         if not m:

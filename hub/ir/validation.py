@@ -2,6 +2,7 @@
 
 Locations read like ``projections[3](exc->inh).delay`` so a user can find the line.
 """
+
 from __future__ import annotations
 
 import math
@@ -11,8 +12,14 @@ import numpy as np
 
 from ..errors import Diagnostic, ValidationError
 from . import units
-from .connectors import (Connector, FixedInDegree, FixedOutDegree, FixedProbability,
-                         FromArrays, OneToOne)
+from .connectors import (
+    Connector,
+    FixedInDegree,
+    FixedOutDegree,
+    FixedProbability,
+    FromArrays,
+    OneToOne,
+)
 from .neurons import NeuronModel
 from .plasticity import Rule
 from .random import Distribution
@@ -37,13 +44,24 @@ def diagnose(net) -> list[Diagnostic]:
     for k, pop in enumerate(net.populations):
         loc = f"populations[{k}]({pop.label})"
         if pop.label in labels:
-            out.append(Diagnostic(f"{loc}.label", f"label {pop.label!r} is used twice",
-                                  "give every population a unique label"))
+            out.append(
+                Diagnostic(
+                    f"{loc}.label",
+                    f"label {pop.label!r} is used twice",
+                    "give every population a unique label",
+                )
+            )
         labels[pop.label] = pop
-        if not isinstance(pop.size, (int, np.integer)) or isinstance(pop.size, bool) \
-                or pop.size < 1:
-            out.append(Diagnostic(f"{loc}.size", f"{pop.size!r} is not a positive integer",
-                                  "use a size >= 1"))
+        if (
+            not isinstance(pop.size, (int, np.integer))
+            or isinstance(pop.size, bool)
+            or pop.size < 1
+        ):
+            out.append(
+                Diagnostic(
+                    f"{loc}.size", f"{pop.size!r} is not a positive integer", "use a size >= 1"
+                )
+            )
             continue
         _check_model(pop.model, pop, loc, dt, out)
     for k, proj in enumerate(net.projections):
@@ -52,11 +70,21 @@ def diagnose(net) -> list[Diagnostic]:
         loc = f"injections[{k}]({inj.target})"
         tgt = labels.get(inj.target)
         if tgt is None or tgt.is_source:
-            out.append(Diagnostic(f"{loc}.target", f"{inj.target!r} is not a neuron population",
-                                  f"use one of {_neuron_labels(labels)}"))
+            out.append(
+                Diagnostic(
+                    f"{loc}.target",
+                    f"{inj.target!r} is not a neuron population",
+                    f"use one of {_neuron_labels(labels)}",
+                )
+            )
         if not isinstance(inj.source, CurrentSource):
-            out.append(Diagnostic(f"{loc}.source", f"{inj.source!r} is not a current source",
-                                  "use hub.DCSource or hub.StepCurrentSource"))
+            out.append(
+                Diagnostic(
+                    f"{loc}.source",
+                    f"{inj.source!r} is not a current source",
+                    "use hub.DCSource or hub.StepCurrentSource",
+                )
+            )
             continue
         _check_params(inj.source, _fields(inj.source), loc, out, n=None)
         if tgt is not None and inj.indices is not None:
@@ -64,30 +92,52 @@ def diagnose(net) -> list[Diagnostic]:
         _check_current(inj.source, loc, out)
     projections = {p.label: p for p in net.projections}
     for k, probe in enumerate(net.synapse_probes):
-        check_synapse_probe(probe, f"synapse_probes[{k}]({probe.projection}.{probe.variable})",
-                            projections, dt, out)
+        check_synapse_probe(
+            probe, f"synapse_probes[{k}]({probe.projection}.{probe.variable})", projections, dt, out
+        )
     for k, probe in enumerate(net.probes):
         loc = f"probes[{k}]({probe.population}.{probe.variable})"
         pop = labels.get(probe.population)
         if pop is None:
-            out.append(Diagnostic(f"{loc}.population", f"no population {probe.population!r}",
-                                  f"use one of {sorted(labels)}"))
+            out.append(
+                Diagnostic(
+                    f"{loc}.population",
+                    f"no population {probe.population!r}",
+                    f"use one of {sorted(labels)}",
+                )
+            )
             continue
         if probe.variable == "spikes" and _native(pop):
-            out.append(Diagnostic(f"{loc}.variable", f"{pop.label!r} is a Poisson source with "
-                                  "resolve='native': its spikes are drawn inside each backend "
-                                  "and cannot be recorded", "use resolve='hub' to record the "
-                                  "input spikes (or record the neurons it drives)"))
+            out.append(
+                Diagnostic(
+                    f"{loc}.variable",
+                    f"{pop.label!r} is a Poisson source with "
+                    "resolve='native': its spikes are drawn inside each backend "
+                    "and cannot be recorded",
+                    "use resolve='hub' to record the "
+                    "input spikes (or record the neurons it drives)",
+                )
+            )
             continue
         allowed = ["spikes", *pop.model.recordable_names()]
         if probe.variable not in allowed:
-            out.append(Diagnostic(f"{loc}.variable", f"{pop.model.label} has no recordable "
-                                  f"{probe.variable!r}", f"record one of {allowed}"))
+            out.append(
+                Diagnostic(
+                    f"{loc}.variable",
+                    f"{pop.model.label} has no recordable {probe.variable!r}",
+                    f"record one of {allowed}",
+                )
+            )
         if probe.interval is not None and dt:
             iv = _scalar(probe.interval, "ms", f"{loc}.interval", out, positive=True)
             if iv and abs(iv / dt - round(iv / dt)) > 1e-9:
-                out.append(Diagnostic(f"{loc}.interval", f"{iv} ms is not a multiple of dt={dt} ms",
-                                      "use a multiple of dt"))
+                out.append(
+                    Diagnostic(
+                        f"{loc}.interval",
+                        f"{iv} ms is not a multiple of dt={dt} ms",
+                        "use a multiple of dt",
+                    )
+                )
         if probe.indices is not None:
             _check_indices(probe.indices, pop.size, f"{loc}.indices", out)
     return out
@@ -98,12 +148,20 @@ def _scalar(value, unit, loc, out, positive=False):
     try:
         v = float(units.convert(value, unit))
     except (units.UnitError, TypeError, ValueError) as e:
-        out.append(Diagnostic(loc, f"{value!r} {e}" if isinstance(e, units.UnitError)
-                              else f"{value!r} is not a number", f"give a number in {unit}"))
+        out.append(
+            Diagnostic(
+                loc,
+                f"{value!r} {e}"
+                if isinstance(e, units.UnitError)
+                else f"{value!r} is not a number",
+                f"give a number in {unit}",
+            )
+        )
         return None
     if not math.isfinite(v) or (positive and v <= 0):
-        out.append(Diagnostic(loc, f"{v} {unit} must be positive and finite",
-                              f"use a value > 0 {unit}"))
+        out.append(
+            Diagnostic(loc, f"{v} {unit} must be positive and finite", f"use a value > 0 {unit}")
+        )
         return None
     return v
 
@@ -128,73 +186,121 @@ def _check_params(obj, values: dict, loc, out, n):
             out.append(Diagnostic(where, f"{value!r} {e}", f"give a value in {p.unit}"))
             continue
         except (TypeError, ValueError):
-            out.append(Diagnostic(where, f"{value!r} is not a number",
-                                  f"give a number in {p.unit}"))
+            out.append(
+                Diagnostic(where, f"{value!r} is not a number", f"give a number in {p.unit}")
+            )
             continue
         if p.name == "times":
             continue
         if arr.ndim > 1 or (arr.ndim == 1 and n is not None and arr.size != n):
-            out.append(Diagnostic(where, f"array of shape {arr.shape} for {n} neurons",
-                                  f"give a scalar or an array of length {n}"))
+            out.append(
+                Diagnostic(
+                    where,
+                    f"array of shape {arr.shape} for {n} neurons",
+                    f"give a scalar or an array of length {n}",
+                )
+            )
             continue
         if np.isnan(arr).any():
             out.append(Diagnostic(where, "contains NaN", "give finite values"))
         elif p.check == "positive" and (arr <= 0).any():
-            out.append(Diagnostic(where, f"{_show(arr)} {p.unit} must be > 0",
-                                  f"use a positive {p.name}"))
+            out.append(
+                Diagnostic(where, f"{_show(arr)} {p.unit} must be > 0", f"use a positive {p.name}")
+            )
         elif p.check in ("nonneg", "int_nonneg") and (arr < 0).any():
-            out.append(Diagnostic(where, f"{_show(arr)} {p.unit} must be >= 0",
-                                  f"use a non-negative {p.name}"))
+            out.append(
+                Diagnostic(
+                    where, f"{_show(arr)} {p.unit} must be >= 0", f"use a non-negative {p.name}"
+                )
+            )
 
 
 # --- per kind of object: one function per class, found by type ---------------------------
 @singledispatch
 def _check_model(model, pop, loc, dt, out):
-    out.append(Diagnostic(f"{loc}.model", f"{model!r} is not a neuron model or source",
-                          "use e.g. hub.LIF(...) or hub.PoissonSource(...)"))
+    out.append(
+        Diagnostic(
+            f"{loc}.model",
+            f"{model!r} is not a neuron model or source",
+            "use e.g. hub.LIF(...) or hub.PoissonSource(...)",
+        )
+    )
 
 
 @_check_model.register
 def _check_neuron(model: NeuronModel, pop, loc, dt, out):
     for key, val in model.unknown.items():
-        out.append(Diagnostic(f"{loc}.{key}", f"{model.kind} has no parameter {key!r} "
-                              f"(value {val!r})",
-                              f"use one of {[p.name for p in model.parameters]}"))
+        out.append(
+            Diagnostic(
+                f"{loc}.{key}",
+                f"{model.kind} has no parameter {key!r} (value {val!r})",
+                f"use one of {[p.name for p in model.parameters]}",
+            )
+        )
     for opt, choices in model.options.items():
         if model.option_values[opt] not in choices:
-            out.append(Diagnostic(f"{loc}.{opt}", f"{model.option_values[opt]!r} is not a "
-                                  f"{model.kind} {opt}", f"use one of {list(choices)}"))
+            out.append(
+                Diagnostic(
+                    f"{loc}.{opt}",
+                    f"{model.option_values[opt]!r} is not a {model.kind} {opt}",
+                    f"use one of {list(choices)}",
+                )
+            )
     _check_params(model, model.values, loc, out, pop.size)
     state = {s.name: s.unit for s in model.state}
     for key, val in pop.initial_values.items():
         if key not in state:
-            out.append(Diagnostic(f"{loc}.initial_values.{key}", f"{model.kind} has no state "
-                                  f"variable {key!r}", f"use one of {sorted(state)}"))
+            out.append(
+                Diagnostic(
+                    f"{loc}.initial_values.{key}",
+                    f"{model.kind} has no state variable {key!r}",
+                    f"use one of {sorted(state)}",
+                )
+            )
         elif not isinstance(val, Distribution):
             try:
                 arr = np.asarray(units.convert(val, state[key]), float)
                 if arr.ndim == 1 and arr.size != pop.size:
-                    out.append(Diagnostic(f"{loc}.initial_values.{key}", f"{arr.size} values for "
-                                          f"{pop.size} neurons", f"give {pop.size} values"))
+                    out.append(
+                        Diagnostic(
+                            f"{loc}.initial_values.{key}",
+                            f"{arr.size} values for {pop.size} neurons",
+                            f"give {pop.size} values",
+                        )
+                    )
             except (units.UnitError, TypeError, ValueError) as e:
-                out.append(Diagnostic(f"{loc}.initial_values.{key}", f"{val!r} {e}",
-                                      f"give a value in {state[key]}"))
+                out.append(
+                    Diagnostic(
+                        f"{loc}.initial_values.{key}",
+                        f"{val!r} {e}",
+                        f"give a value in {state[key]}",
+                    )
+                )
 
 
 @_check_model.register
 def _check_source(src: Source, pop, loc, dt, out):
-    out.append(Diagnostic(f"{loc}.model", f"{src!r} is not a spike source hub can draw",
-                          "use hub.SpikeTimes(...) or hub.PoissonSource(...)"))
+    out.append(
+        Diagnostic(
+            f"{loc}.model",
+            f"{src!r} is not a spike source hub can draw",
+            "use hub.SpikeTimes(...) or hub.PoissonSource(...)",
+        )
+    )
 
 
 @_check_model.register
 def _check_poisson(src: PoissonSource, pop, loc, dt, out):
     _check_params(src, _fields(src), loc, out, pop.size)
     if not isinstance(src.resolve, str) or src.resolve not in PoissonSource.RESOLVE:
-        out.append(Diagnostic(f"{loc}.resolve", f"{src.resolve!r} is not a way to draw "
-                              "a Poisson source",
-                              "use resolve='hub' (identical spikes on every backend) or "
-                              "resolve='native' (each backend's own RNG)"))
+        out.append(
+            Diagnostic(
+                f"{loc}.resolve",
+                f"{src.resolve!r} is not a way to draw a Poisson source",
+                "use resolve='hub' (identical spikes on every backend) or "
+                "resolve='native' (each backend's own RNG)",
+            )
+        )
 
 
 @_check_model.register
@@ -202,76 +308,128 @@ def _check_spike_times(src: SpikeTimes, pop, loc, dt, out):
     times = src.times
     try:
         nested = len(times) > 0 and all(np.ndim(t) == 1 for t in times)
-        trains = [np.asarray(units.convert(t, "ms"), float) for t in times] if nested \
+        trains = (
+            [np.asarray(units.convert(t, "ms"), float) for t in times]
+            if nested
             else [np.asarray(units.convert(times, "ms"), float)]
+        )
     except (units.UnitError, TypeError, ValueError) as e:
-        out.append(Diagnostic(f"{loc}.times", f"cannot read spike times: {e}",
-                              "give a list of times in ms, or one list per neuron"))
+        out.append(
+            Diagnostic(
+                f"{loc}.times",
+                f"cannot read spike times: {e}",
+                "give a list of times in ms, or one list per neuron",
+            )
+        )
         return
     if nested and len(trains) != pop.size:
-        out.append(Diagnostic(f"{loc}.times", f"{len(trains)} spike trains for "
-                              f"{pop.size} neurons", f"give {pop.size} lists or one list"))
+        out.append(
+            Diagnostic(
+                f"{loc}.times",
+                f"{len(trains)} spike trains for {pop.size} neurons",
+                f"give {pop.size} lists or one list",
+            )
+        )
     flat = np.concatenate(trains) if trains else np.zeros(0)
     if flat.size and not np.isfinite(flat).all():
         out.append(Diagnostic(f"{loc}.times", "contains NaN or inf", "give finite times"))
     elif dt and flat.size and flat.min() < dt * (1 - 1e-9) - 0.5 * dt:
-        out.append(Diagnostic(f"{loc}.times", f"{flat.min()} ms is before the first step "
-                              f"(dt={dt} ms)", f"use spike times >= {dt} ms"))
+        out.append(
+            Diagnostic(
+                f"{loc}.times",
+                f"{flat.min()} ms is before the first step (dt={dt} ms)",
+                f"use spike times >= {dt} ms",
+            )
+        )
 
 
 def _check_projection(proj, loc, labels, dt, out):
     pre, post = labels.get(proj.pre), labels.get(proj.post)
     if pre is None:
-        out.append(Diagnostic(f"{loc}.pre", f"no population {proj.pre!r}",
-                              f"use one of {sorted(labels)}"))
+        out.append(
+            Diagnostic(f"{loc}.pre", f"no population {proj.pre!r}", f"use one of {sorted(labels)}")
+        )
     if post is None or (post is not None and post.is_source):
         what = "no population" if post is None else "a spike source cannot receive:"
-        out.append(Diagnostic(f"{loc}.post", f"{what} {proj.post!r}",
-                              f"use one of {_neuron_labels(labels)}"))
+        out.append(
+            Diagnostic(
+                f"{loc}.post", f"{what} {proj.post!r}", f"use one of {_neuron_labels(labels)}"
+            )
+        )
         post = None
     c = proj.connector
     _check_connector(c, pre, post, f"{loc}.connector", out)
     syn = proj.synapse
-    modulator = syn.rule.modulator if isinstance(syn, Plastic) and \
-        isinstance(syn.rule, Rule) else None
+    modulator = (
+        syn.rule.modulator if isinstance(syn, Plastic) and isinstance(syn.rule, Rule) else None
+    )
     if isinstance(syn, Plastic) and (_native(pre) or _native(labels.get(modulator or ""))):
-        out.append(Diagnostic(f"{loc}.synapse", "a Poisson source with resolve='native' "
-                              "cannot drive a plastic synapse or a modulator (its spikes are "
-                              "not known to the rule's bookkeeping)",
-                              "use resolve='hub' for this source"))
+        out.append(
+            Diagnostic(
+                f"{loc}.synapse",
+                "a Poisson source with resolve='native' "
+                "cannot drive a plastic synapse or a modulator (its spikes are "
+                "not known to the rule's bookkeeping)",
+                "use resolve='hub' for this source",
+            )
+        )
     if not isinstance(syn, Synapse):
-        out.append(Diagnostic(f"{loc}.synapse", f"{syn!r} is not a synapse",
-                              "use hub.Static(weight, delay)"))
+        out.append(
+            Diagnostic(
+                f"{loc}.synapse", f"{syn!r} is not a synapse", "use hub.Static(weight, delay)"
+            )
+        )
         return
     if syn.receptor not in RECEPTORS:
-        out.append(Diagnostic(f"{loc}.synapse.receptor", f"{syn.receptor!r} is not a receptor",
-                              f"use one of {list(RECEPTORS)}"))
-    weight, delay = c.synapse_values(syn) if isinstance(c, Connector) else \
-        (syn.weight, syn.delay)
+        out.append(
+            Diagnostic(
+                f"{loc}.synapse.receptor",
+                f"{syn.receptor!r} is not a receptor",
+                f"use one of {list(RECEPTORS)}",
+            )
+        )
+    weight, delay = c.synapse_values(syn) if isinstance(c, Connector) else (syn.weight, syn.delay)
     if post is not None and isinstance(post.model, NeuronModel):
         unit = post.model.weight_unit
         w = _values(weight, unit, f"{loc}.synapse.weight", out)
         if w is not None and w.size:
             if post.model.input == "conductance" and (w < 0).any():
-                out.append(Diagnostic(f"{loc}.synapse.weight", f"{_show(w)} {unit}: conductance "
-                                      "weights must be >= 0", "give positive weights; the "
-                                      "receptor decides the sign"))
+                out.append(
+                    Diagnostic(
+                        f"{loc}.synapse.weight",
+                        f"{_show(w)} {unit}: conductance weights must be >= 0",
+                        "give positive weights; the receptor decides the sign",
+                    )
+                )
             elif post.model.input != "conductance":
                 if syn.receptor == "inhibitory" and (w > 0).any():
-                    out.append(Diagnostic(f"{loc}.synapse.weight", f"{_show(w)} {unit}: "
-                                          "inhibitory current-based weights must be <= 0",
-                                          "use a negative weight"))
+                    out.append(
+                        Diagnostic(
+                            f"{loc}.synapse.weight",
+                            f"{_show(w)} {unit}: inhibitory current-based weights must be <= 0",
+                            "use a negative weight",
+                        )
+                    )
                 if syn.receptor == "excitatory" and (w < 0).any():
-                    out.append(Diagnostic(f"{loc}.synapse.weight", f"{_show(w)} {unit}: "
-                                          "negative weight on the excitatory receptor",
-                                          "use receptor='inhibitory' for negative weights"))
+                    out.append(
+                        Diagnostic(
+                            f"{loc}.synapse.weight",
+                            f"{_show(w)} {unit}: negative weight on the excitatory receptor",
+                            "use receptor='inhibitory' for negative weights",
+                        )
+                    )
         if isinstance(syn, Plastic):
             check_rule(syn.rule, w, unit, f"{loc}.synapse.rule", labels, dt, out)
     if delay is not None and dt:
         d = _values(delay, "ms", f"{loc}.synapse.delay", out)
         if d is not None and d.size and (d < dt * (1 - 1e-9)).any():
-            out.append(Diagnostic(f"{loc}.synapse.delay", f"{_show(d[d < dt * (1 - 1e-9)])} ms "
-                                  f"is below dt={dt} ms", f"use a delay >= dt ({dt} ms)"))
+            out.append(
+                Diagnostic(
+                    f"{loc}.synapse.delay",
+                    f"{_show(d[d < dt * (1 - 1e-9)])} ms is below dt={dt} ms",
+                    f"use a delay >= dt ({dt} ms)",
+                )
+            )
 
 
 @singledispatch
@@ -289,27 +447,38 @@ def _(c: Connector, pre, post, loc, out):
 @_check_connector.register
 def _(c: FixedProbability, pre, post, loc, out):
     if not isinstance(c.p, (int, float)) or not 0 <= c.p <= 1:
-        out.append(Diagnostic(f"{loc}.p", f"probability {c.p!r} is outside [0, 1]",
-                              "use 0 <= p <= 1"))
+        out.append(
+            Diagnostic(f"{loc}.p", f"probability {c.p!r} is outside [0, 1]", "use 0 <= p <= 1")
+        )
 
 
 @_check_connector.register
 def _(c: FixedInDegree, pre, post, loc, out):
     other = post if isinstance(c, FixedOutDegree) else pre
     if not isinstance(c.n, (int, np.integer)) or c.n < 0:
-        out.append(Diagnostic(f"{loc}.n", f"{c.n!r} is not a count >= 0",
-                              "use a non-negative integer"))
+        out.append(
+            Diagnostic(f"{loc}.n", f"{c.n!r} is not a count >= 0", "use a non-negative integer")
+        )
     elif other is not None and not c.with_replacement and c.n > other.size:
-        out.append(Diagnostic(f"{loc}.n", f"{c.n} exceeds the {other.size} neurons of "
-                              f"{other.label!r} without replacement",
-                              "lower n or set with_replacement=True"))
+        out.append(
+            Diagnostic(
+                f"{loc}.n",
+                f"{c.n} exceeds the {other.size} neurons of {other.label!r} without replacement",
+                "lower n or set with_replacement=True",
+            )
+        )
 
 
 @_check_connector.register
 def _(c: OneToOne, pre, post, loc, out):
     if pre is not None and post is not None and pre.size != post.size:
-        out.append(Diagnostic(loc, f"OneToOne needs equal sizes, got {pre.size} and "
-                              f"{post.size}", "use populations of equal size"))
+        out.append(
+            Diagnostic(
+                loc,
+                f"OneToOne needs equal sizes, got {pre.size} and {post.size}",
+                "use populations of equal size",
+            )
+        )
 
 
 @_check_connector.register
@@ -319,8 +488,13 @@ def _(c: FromArrays, pre, post, loc, out):
     if post is not None:
         _check_indices(c.post, post.size, f"{loc}.post", out)
     if np.size(c.pre) != np.size(c.post):
-        out.append(Diagnostic(loc, f"{np.size(c.pre)} pre and {np.size(c.post)} post indices",
-                              "give equal-length arrays"))
+        out.append(
+            Diagnostic(
+                loc,
+                f"{np.size(c.pre)} pre and {np.size(c.post)} post indices",
+                "give equal-length arrays",
+            )
+        )
 
 
 @singledispatch
@@ -333,8 +507,13 @@ def _(source: StepCurrentSource, loc, out):
     t = np.asarray(units.convert(source.times, "ms"), float)
     a = np.asarray(units.convert(source.amplitudes, "nA"), float)
     if t.shape != a.shape:
-        out.append(Diagnostic(f"{loc}.amplitudes", f"{a.size} amplitudes for {t.size} times",
-                              "give one amplitude per time"))
+        out.append(
+            Diagnostic(
+                f"{loc}.amplitudes",
+                f"{a.size} amplitudes for {t.size} times",
+                "give one amplitude per time",
+            )
+        )
 
 
 def _values(value, unit, loc, out):
@@ -357,8 +536,13 @@ def _values(value, unit, loc, out):
 def _check_indices(indices, size, loc, out):
     idx = np.asarray(indices)
     if idx.size and (idx.dtype.kind not in "iu" or idx.min() < 0 or idx.max() >= size):
-        out.append(Diagnostic(loc, f"indices {_show(idx)} outside 0..{size - 1}",
-                              f"use integer indices in [0, {size})"))
+        out.append(
+            Diagnostic(
+                loc,
+                f"indices {_show(idx)} outside 0..{size - 1}",
+                f"use integer indices in [0, {size})",
+            )
+        )
 
 
 def _native(pop) -> bool:

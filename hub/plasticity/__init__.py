@@ -8,17 +8,36 @@ implementation of their semantics (:mod:`hub.plasticity.reference`).
 :func:`reference_state` recomputes, from the spikes a run produced, what every plastic
 synapse's state must be; the conformance kit compares each backend with it.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-from ..ir.plasticity import (RULES, DopamineSTDP, Rule, STDP, TripletSTDP, TsodyksMarkram,
-                             VogelsSprekeler, state_unit)
+from ..ir.plasticity import (
+    RULES,
+    DopamineSTDP,
+    Rule,
+    STDP,
+    TripletSTDP,
+    TsodyksMarkram,
+    VogelsSprekeler,
+    state_unit,
+)
 from ..results import Signal
 from .reference import VARIABLES, simulate_projection
 
-__all__ = ["RULES", "Rule", "STDP", "TripletSTDP", "DopamineSTDP", "TsodyksMarkram",
-           "VogelsSprekeler", "simulate_projection", "reference_state", "VARIABLES"]
+__all__ = [
+    "RULES",
+    "Rule",
+    "STDP",
+    "TripletSTDP",
+    "DopamineSTDP",
+    "TsodyksMarkram",
+    "VogelsSprekeler",
+    "simulate_projection",
+    "reference_state",
+    "VARIABLES",
+]
 
 
 def _spikes_of(label, resolved, results):
@@ -47,25 +66,43 @@ def reference_state(resolved, results, transmitted: dict | None = None):
         if proj.rule.modulator is not None:
             mod = _spikes_of(proj.rule.modulator, resolved, results)[1]
         wanted = probes.get(proj.label, [])
-        stamps = sorted({int(s) for pr in wanted
-                         for s in np.arange(pr.interval_steps, resolved.steps + 1,
-                                            pr.interval_steps)})
+        stamps = sorted(
+            {
+                int(s)
+                for pr in wanted
+                for s in np.arange(pr.interval_steps, resolved.steps + 1, pr.interval_steps)
+            }
+        )
         target = resolved.populations[proj.post].model
         negative = proj.receptor == "inhibitory" and target.input != "conductance"
         final, samples = simulate_projection(
-            proj.rule, proj.pre_idx, proj.post_idx, proj.delay_steps, proj.weight, resolved.dt,
-            _spikes_of(proj.pre, resolved, results), _spikes_of(proj.post, resolved, results),
-            mod, stamps, sign=np.full(proj.n, -1.0 if negative else 1.0),
-            transmitted=transmitted.setdefault(proj.label, []) if transmitted is not None
-            else None)
+            proj.rule,
+            proj.pre_idx,
+            proj.post_idx,
+            proj.delay_steps,
+            proj.weight,
+            resolved.dt,
+            _spikes_of(proj.pre, resolved, results),
+            _spikes_of(proj.post, resolved, results),
+            mod,
+            stamps,
+            sign=np.full(proj.n, -1.0 if negative else 1.0),
+            transmitted=transmitted.setdefault(proj.label, []) if transmitted is not None else None,
+        )
         for var, values in final.items():
             state[(proj.label, var)] = values
         for pr in wanted:
-            rows = np.searchsorted(stamps, np.arange(pr.interval_steps, resolved.steps + 1,
-                                                     pr.interval_steps))
-            unit = state_unit(proj.rule.rule, pr.variable,
-                              resolved.populations[proj.post].model.weight_unit)
+            rows = np.searchsorted(
+                stamps, np.arange(pr.interval_steps, resolved.steps + 1, pr.interval_steps)
+            )
+            unit = state_unit(
+                proj.rule.rule, pr.variable, resolved.populations[proj.post].model.weight_unit
+            )
             signals[(proj.label, pr.variable)] = Signal(
-                pr.variable, unit, np.asarray(stamps)[rows] * resolved.dt, pr.indices,
-                samples[pr.variable][np.ix_(rows, pr.indices)])
+                pr.variable,
+                unit,
+                np.asarray(stamps)[rows] * resolved.dt,
+                pr.indices,
+                samples[pr.variable][np.ix_(rows, pr.indices)],
+            )
     return state, signals

@@ -19,6 +19,7 @@ delivered).  In stamps (integers, time = stamp * dt), for a synapse of delay D:
 The rules act on weight magnitudes; the sign of the initial weight is put back at the end.
 This module is slow on purpose (a Python loop over synapses and events): it checks backends.
 """
+
 from __future__ import annotations
 
 import math
@@ -54,8 +55,9 @@ class PostHistory:
 
     def window(self, lo: int, hi: int) -> np.ndarray:
         """Positions of the spikes stamped lo < r <= hi."""
-        return np.arange(np.searchsorted(self.stamps, lo, "right"),
-                         np.searchsorted(self.stamps, hi, "right"))
+        return np.arange(
+            np.searchsorted(self.stamps, lo, "right"), np.searchsorted(self.stamps, hi, "right")
+        )
 
     def latest_before(self, stamp: int) -> int:
         """Position of the last spike stamped < stamp (-1 if none)."""
@@ -72,7 +74,7 @@ class PostHistory:
         return 0.0 if j < 0 else math.exp((self.stamps[j] - stamp) * dt / tau)
 
 
-# --- one synapse per rule: state after each presynaptic spike --------------------------------------
+# --- one synapse per rule: state after each presynaptic spike -------------------------------------
 def _stdp(p, rule, w, pre, hist, D, dt):
     """NEST stdp_synapse / stdp_nn_symm_synapse / stdp_nn_restr_synapse."""
     wmax, lam, am = p["w_max"], p["A_plus"], p["A_minus"]
@@ -171,14 +173,14 @@ def _dopamine(p, rule, w, pre, hist, D, dt, dopa):
     st = {"w": w, "c": 0.0, "n": 0.0, "i": 0}
 
     def update_weight(c0, n0, minus_dt):
-        v = st["w"] - c0 * (n0 / taus * math.expm1(taus * minus_dt)
-                            - b * tau_c * math.expm1(minus_dt / tau_c))
+        v = st["w"] - c0 * (
+            n0 / taus * math.expm1(taus * minus_dt) - b * tau_c * math.expm1(minus_dt / tau_c)
+        )
         st["w"] = min(max(v, p["w_min"]), p["w_max"])
 
     def update_dopamine():
         i = st["i"]
-        st["n"] = st["n"] * math.exp((dopa[i][0] - dopa[i + 1][0]) / tau_n) \
-            + dopa[i + 1][1] / tau_n
+        st["n"] = st["n"] * math.exp((dopa[i][0] - dopa[i + 1][0]) / tau_n) + dopa[i + 1][1] / tau_n
         st["i"] = i + 1
 
     def due(t1):
@@ -217,11 +219,21 @@ def _dopamine(p, rule, w, pre, hist, D, dt, dopa):
     return out
 
 
-_RULES = {"STDP": _stdp, "TripletSTDP": _triplet, "VogelsSprekeler": _vogels_sprekeler,
-          "TsodyksMarkram": _tsodyks, "DopamineSTDP": _dopamine}
+_RULES = {
+    "STDP": _stdp,
+    "TripletSTDP": _triplet,
+    "VogelsSprekeler": _vogels_sprekeler,
+    "TsodyksMarkram": _tsodyks,
+    "DopamineSTDP": _dopamine,
+}
 #: state variables in the order each rule function reports them
-VARIABLES = {"STDP": ("weight",), "TripletSTDP": ("weight",), "VogelsSprekeler": ("weight",),
-             "TsodyksMarkram": ("weight", "u", "x"), "DopamineSTDP": ("weight", "c")}
+VARIABLES = {
+    "STDP": ("weight",),
+    "TripletSTDP": ("weight",),
+    "VogelsSprekeler": ("weight",),
+    "TsodyksMarkram": ("weight", "u", "x"),
+    "DopamineSTDP": ("weight", "c"),
+}
 _SIGNED = ("weight", "c")  # variables that carry the weight's sign
 
 
@@ -240,9 +252,20 @@ def _by_neuron(indices, stamps, size):
     return np.split(st, np.searchsorted(idx, np.arange(1, size)))
 
 
-def simulate_projection(rule: ResolvedRule, pre_idx, post_idx, delay_steps, weight, dt: float,
-                        pre_spikes, post_spikes, modulator_spikes=None, sample_stamps=(),
-                        sign=None, transmitted=None):
+def simulate_projection(
+    rule: ResolvedRule,
+    pre_idx,
+    post_idx,
+    delay_steps,
+    weight,
+    dt: float,
+    pre_spikes,
+    post_spikes,
+    modulator_spikes=None,
+    sample_stamps=(),
+    sign=None,
+    transmitted=None,
+):
     """Reference state of every synapse of one plastic projection.
 
     ``pre_spikes`` / ``post_spikes``: (indices, stamps) of the pre and post populations
@@ -259,8 +282,7 @@ def simulate_projection(rule: ResolvedRule, pre_idx, post_idx, delay_steps, weig
     n_post = int(max(post_idx.max(initial=-1), np.max(post_spikes[0], initial=-1)) + 1)
     pre_trains = _by_neuron(*pre_spikes, n_pre)  # multiplicity m: m events at one time
     tau_m, tau_t = _tau_minus(rule)
-    histories = [PostHistory.of(s, dt, tau_m, tau_t)
-                 for s in _by_neuron(*post_spikes, n_post)]
+    histories = [PostHistory.of(s, dt, tau_m, tau_t) for s in _by_neuron(*post_spikes, n_post)]
     fn, names = _RULES[rule.kind], VARIABLES[rule.kind]
     extra = ()
     if rule.kind == "DopamineSTDP":
@@ -274,14 +296,23 @@ def simulate_projection(rule: ResolvedRule, pre_idx, post_idx, delay_steps, weig
     init_u = rule.params.get("U", 0.0)
     for k in range(len(pre_idx)):
         pre = pre_trains[pre_idx[k]]
-        states = fn(rule.params, rule.rule, abs(weight[k]), pre, histories[post_idx[k]],
-                    int(delay_steps[k]), dt, *extra)
+        states = fn(
+            rule.params,
+            rule.rule,
+            abs(weight[k]),
+            pre,
+            histories[post_idx[k]],
+            int(delay_steps[k]),
+            dt,
+            *extra,
+        )
         initial = {"weight": abs(weight[k]), "u": init_u, "x": 1.0, "c": 0.0}
         table = np.array([[initial[v] for v in names]] + [list(s) for s in states])
         sgn = (-1.0 if weight[k] < 0 else 1.0) if sign is None else float(sign[k])
         if transmitted is not None:
-            sent = table[1:, 0] * (table[1:, 1] * table[1:, 2] if rule.kind == "TsodyksMarkram"
-                                   else 1.0)
+            sent = table[1:, 0] * (
+                table[1:, 1] * table[1:, 2] if rule.kind == "TsodyksMarkram" else 1.0
+            )
             transmitted.append(sgn * sent)
         pos = np.searchsorted(pre, sample_stamps, "right")  # row 0 = before any spike
         for j, v in enumerate(names):

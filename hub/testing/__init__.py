@@ -31,6 +31,7 @@ The kit is the checks of the modules in :data:`CHECK_MODULES`, imported below:
 ``plasticity_checks`` (one check per learning rule).  A new module of checks is added to
 that tuple.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -82,7 +83,7 @@ def check_backend(backend: str, select: str | None = None) -> list[Outcome]:
             continue
         try:
             check(backend)
-        except AssertionError as exc:   # CheckFailed, or an assert of a third-party check
+        except AssertionError as exc:  # CheckFailed, or an assert of a third-party check
             status = "known gap" if name in gaps else "failed"
             out.append(Outcome(name, status, gaps.get(name) or str(exc)))
             continue

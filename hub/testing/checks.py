@@ -10,6 +10,7 @@ adds the function to :data:`CHECKS` under its name.  The kit is therefore exactl
 ``@needs``-decorated functions of the modules listed in ``hub.testing.CHECK_MODULES``, which
 ``hub.testing`` imports.
 """
+
 from __future__ import annotations
 
 import math
@@ -54,6 +55,7 @@ def needs(*features):
         fn.needs = tuple(features)
         CHECKS[name] = fn
         return fn
+
     return mark
 
 
@@ -70,8 +72,13 @@ def _close_signal(res, ref, pop, var, tol):
     a, b = res.signal(pop, var), ref.signal(pop, var)
     expect_close(a.times, b.times, 1e-9, f"{pop}.{var} sample times (ms)")
     expect_equal(list(a.indices), list(b.indices), f"{pop}.{var} recorded neurons")
-    return expect_close(a.values, b.values, tol, f"{pop}.{var} against the reference",
-                        axes=[("t", a.times), ("neuron", a.indices)])
+    return expect_close(
+        a.values,
+        b.values,
+        tol,
+        f"{pop}.{var} against the reference",
+        axes=[("t", a.times), ("neuron", a.indices)],
+    )
 
 
 # --- the contract itself -----------------------------------------------------------------------
@@ -82,8 +89,10 @@ def check_capabilities_declared(backend):
     expect(caps.features, "no features declared")
     for label in caps.neuron_models:
         expect(label in caps.tolerances, f"no Tolerance declared for {label}")
-        expect(caps.tolerances[label].tier in (1, 2, 3, 4),
-               f"Tolerance of {label}: tier {caps.tolerances[label].tier}, expected 1 to 4")
+        expect(
+            caps.tolerances[label].tier in (1, 2, 3, 4),
+            f"Tolerance of {label}: tier {caps.tolerances[label].tier}, expected 1 to 4",
+        )
 
 
 @needs(F.neuron(LIF_EXP), F.record(LIF_EXP, "v"))
@@ -91,17 +100,27 @@ def check_lif_dc_closed_form(backend):
     """V(t) = v_rest + R I (1 - exp(-t/tau_m)) with R = tau_m/cm; spikes at the first grid
     time where V >= v_thresh, then reset and R refractory steps (closed form per cycle)."""
     net = ir.Network(dt=0.1, seed=1)
-    cells = net.add_population(3, ir.LIF(synapse="exp", tau_m=[20.0, 10.0, 15.0], cm=1.0,
-                                         i_offset=[0.8, 2.0, 0.5], tau_refrac=[2.0, 0.5, 1.0],
-                                         v_rest=-65.0, v_reset=[-65.0, -70.0, -65.0],
-                                         v_thresh=-50.0), label="cells")
+    cells = net.add_population(
+        3,
+        ir.LIF(
+            synapse="exp",
+            tau_m=[20.0, 10.0, 15.0],
+            cm=1.0,
+            i_offset=[0.8, 2.0, 0.5],
+            tau_refrac=[2.0, 0.5, 1.0],
+            v_rest=-65.0,
+            v_reset=[-65.0, -70.0, -65.0],
+            v_thresh=-50.0,
+        ),
+        label="cells",
+    )
     net.record(cells, "spikes", "v")
     res = run(net, backend=backend, duration=100.0)
     dt, t = 0.1, np.arange(1, 1001) * 0.1
     v = res.signal("cells", "v").values
-    for j, (tau, i_off, t_ref, v_reset) in enumerate([(20.0, 0.8, 2.0, -65.0),
-                                                       (10.0, 2.0, 0.5, -70.0),
-                                                       (15.0, 0.5, 1.0, -65.0)]):
+    for j, (tau, i_off, t_ref, v_reset) in enumerate(
+        [(20.0, 0.8, 2.0, -65.0), (10.0, 2.0, 0.5, -70.0), (15.0, 0.5, 1.0, -65.0)]
+    ):
         v_inf = -65.0 + tau * i_off  # R I with R = tau/cm, cm = 1 nF
         expected, stamps, y, k, r = [], [], -65.0, 0, 0
         # closed form from the last reset: V = v_inf + (V0 - v_inf) exp(-n dt/tau)
@@ -121,8 +140,14 @@ def check_lif_dc_closed_form(backend):
         sp = res.spikes("cells")
         got = sp.stamps[sp.indices == j]
         expect_equal([int(s) for s in got], stamps, f"neuron {j}: spike stamps")
-        expect_close(v[:, j], expected, 1e-9, f"neuron {j}: V against the closed form (mV)",
-                     strict=True, axes=[("t", t)])
+        expect_close(
+            v[:, j],
+            expected,
+            1e-9,
+            f"neuron {j}: V against the closed form (mV)",
+            strict=True,
+            axes=[("t", t)],
+        )
     expect_equal(v.shape[0], len(t), "number of V samples")
 
 
@@ -132,15 +157,16 @@ def check_delay_and_multiplicity(backend):
     two spikes in one step add twice the weight."""
     net = ir.Network(dt=0.1, seed=2)
     src = net.add_source(ir.SpikeTimes([[1.0, 1.0, 3.0], [2.0]]), size=2, label="src")
-    cell = net.add_population(1, ir.LIF(synapse="delta", tau_m=1e9, i_offset=0.0),
-                              label="cell")
-    net.connect(src, cell, ir.FromArrays([0, 1], [0, 0], weight=[0.5, 0.25],
-                                         delay=[1.5, 0.1]))
+    cell = net.add_population(1, ir.LIF(synapse="delta", tau_m=1e9, i_offset=0.0), label="cell")
+    net.connect(src, cell, ir.FromArrays([0, 1], [0, 0], weight=[0.5, 0.25], delay=[1.5, 0.1]))
     net.record(cell, "v")
     v = run(net, backend=backend, duration=6.0).signal("cell", "v").values[:, 0]
     times = np.round(np.arange(1, 61) * 0.1, 6)
-    jumps = {round(t, 6): round(float(d), 9) for t, d in zip(times, np.diff(v, prepend=-65.0))
-             if abs(d) > 1e-6}
+    jumps = {
+        round(t, 6): round(float(d), 9)
+        for t, d in zip(times, np.diff(v, prepend=-65.0))
+        if abs(d) > 1e-6
+    }
     expect_equal(jumps, {2.1: 0.25, 2.5: 1.0, 4.5: 0.5}, "V jumps {time (ms): size (mV)}")
 
 
@@ -148,17 +174,24 @@ def check_delay_and_multiplicity(backend):
 def check_step_current_timing(backend):
     """A DC step switched on at t applies to the steps ending after t (closed form)."""
     net = ir.Network(dt=0.1, seed=3)
-    cell = net.add_population(1, ir.LIF(synapse="exp", tau_m=10.0, cm=1.0, v_thresh=100.0),
-                              label="cell")
+    cell = net.add_population(
+        1, ir.LIF(synapse="exp", tau_m=10.0, cm=1.0, v_thresh=100.0), label="cell"
+    )
     net.inject(cell, ir.DCSource(amplitude=1.0, start=2.0, stop=5.0))
     net.record(cell, "v")
     v = run(net, backend=backend, duration=8.0).signal("cell", "v").values[:, 0]
     k = np.arange(1, 81)
-    on = np.clip(k - 20, 0, 30)           # steps with current, up to step k
+    on = np.clip(k - 20, 0, 30)  # steps with current, up to step k
     expected = -65.0 + 10.0 * (1 - np.exp(-on * 0.1 / 10.0)) * np.exp(-(k - 20 - on) * 0.1 / 10.0)
     expected[k <= 20] = -65.0
-    expect_close(v, expected, 1e-9, "V against the closed form (mV)", strict=True,
-                 axes=[("t", np.round(k * 0.1, 6))])
+    expect_close(
+        v,
+        expected,
+        1e-9,
+        "V against the closed form (mV)",
+        strict=True,
+        axes=[("t", np.round(k * 0.1, 6))],
+    )
 
 
 @needs(F.neuron(LIF_EXP), F.record(LIF_EXP, "v"))
@@ -185,18 +218,25 @@ def _subset_network(**probes):
     ``probes``: {name: indices or None} with name ``cells_spikes``, ``src_spikes`` or
     ``cells_v`` (``cells_v_interval`` sets the interval of the V probe)."""
     net = ir.Network(dt=0.1, seed=7)
-    src = net.add_source(ir.SpikeTimes([[1.0, 7.3, 15.2], [2.5, 2.5, 30.0], [4.1, 22.2],
-                                        [9.9, 18.0, 33.3]]), size=4, label="src")
-    cells = net.add_population(5, ir.LIF(synapse="exp", tau_m=20.0, cm=1.0, tau_refrac=2.0,
-                                         i_offset=[1.0, 1.2, 1.4, 1.6, 1.8]), label="cells")
+    src = net.add_source(
+        ir.SpikeTimes([[1.0, 7.3, 15.2], [2.5, 2.5, 30.0], [4.1, 22.2], [9.9, 18.0, 33.3]]),
+        size=4,
+        label="src",
+    )
+    cells = net.add_population(
+        5,
+        ir.LIF(
+            synapse="exp", tau_m=20.0, cm=1.0, tau_refrac=2.0, i_offset=[1.0, 1.2, 1.4, 1.6, 1.8]
+        ),
+        label="cells",
+    )
     net.connect(src, cells, ir.FromArrays([0, 1, 2, 3], [0, 1, 2, 3], weight=0.5, delay=1.0))
     if "cells_spikes" in probes:
         net.record(cells, "spikes", indices=probes["cells_spikes"])
     if "src_spikes" in probes:
         net.record(src, "spikes", indices=probes["src_spikes"])
     if "cells_v" in probes:
-        net.record(cells, "v", indices=probes["cells_v"],
-                   interval=probes.get("cells_v_interval"))
+        net.record(cells, "v", indices=probes["cells_v"], interval=probes.get("cells_v_interval"))
     return net
 
 
@@ -204,19 +244,27 @@ def _expect_spike_subset(part, full, wanted, what):
     """``part`` (recorded with ``indices=wanted``) holds exactly the spikes of ``wanted`` in
     ``full`` (recorded without indices)."""
     fired = set(full.indices.tolist())
-    expect(set(wanted) <= fired and fired - set(wanted),
-           f"{what}: the unfiltered recording has spikes of neurons {sorted(fired)}; the check "
-           f"needs spikes of {wanted} and of other neurons to be a test")
+    expect(
+        set(wanted) <= fired and fired - set(wanted),
+        f"{what}: the unfiltered recording has spikes of neurons {sorted(fired)}; the check "
+        f"needs spikes of {wanted} and of other neurons to be a test",
+    )
     expect_equal(part.size, full.size, f"{what}: SpikeTrains.size (neurons in the population)")
     extra = ~np.isin(part.indices, wanted)
-    expect(not extra.any(), lambda: (
-        f"{what}: spikes of neurons {sorted(set(part.indices[extra].tolist()))} came back "
-        f"though only {wanted} were recorded (first: neuron {int(part.indices[extra][0])} at "
-        f"{float(part.times[extra][0]):.6g} ms)"))
+    expect(
+        not extra.any(),
+        lambda: (
+            f"{what}: spikes of neurons {sorted(set(part.indices[extra].tolist()))} came back "
+            f"though only {wanted} were recorded (first: neuron {int(part.indices[extra][0])} at "
+            f"{float(part.times[extra][0]):.6g} ms)"
+        ),
+    )
     keep = np.isin(full.indices, wanted)
-    expect_same_spikes(part, SpikeTrains(full.size, full.indices[keep], full.stamps[keep],
-                                         full.dt),
-                       f"{what}: spikes of neurons {wanted} against the unfiltered recording")
+    expect_same_spikes(
+        part,
+        SpikeTrains(full.size, full.indices[keep], full.stamps[keep], full.dt),
+        f"{what}: spikes of neurons {wanted} against the unfiltered recording",
+    )
 
 
 @needs(F.neuron(LIF_EXP), F.SPIKE_SOURCE, F.SYNAPSE_STATIC)
@@ -244,23 +292,41 @@ def check_record_state_subset_unsorted(backend):
     iv, 2 iv, ... steps), each value equal to that neuron's at that stamp in an unfiltered
     recording (every step, every neuron) of the same network."""
     dt, iv, wanted = 0.1, 4, [3, 1]
-    full = run(_subset_network(cells_v=None), backend=backend,
-               duration=SUBSET_MS).signal("cells", "v")
-    part = run(_subset_network(cells_v=wanted, cells_v_interval=iv * dt), backend=backend,
-               duration=SUBSET_MS).signal("cells", "v")
+    full = run(_subset_network(cells_v=None), backend=backend, duration=SUBSET_MS).signal(
+        "cells", "v"
+    )
+    part = run(
+        _subset_network(cells_v=wanted, cells_v_interval=iv * dt),
+        backend=backend,
+        duration=SUBSET_MS,
+    ).signal("cells", "v")
     steps = round(SUBSET_MS / dt)
     stamps = np.arange(iv, steps + 1, iv)
-    expect_equal([int(i) for i in part.indices], wanted,
-                 "cells.v: recorded neurons, in the requested order")
-    expect_close(part.times, stamps * dt, 1e-9, f"cells.v: sample times (ms), expected every "
-                 f"{iv} steps up to step {steps}")
-    expect_equal([int(i) for i in full.indices], list(range(5)),
-                 "unfiltered cells.v: recorded neurons")
-    expect_close(full.times, np.arange(1, steps + 1) * dt, 1e-9,
-                 "unfiltered cells.v: sample times (ms), expected every step")
-    expect_close(part.values, full.values[stamps - 1][:, wanted], 0.0,
-                 f"cells.v of neurons {wanted} against the unfiltered recording (mV)",
-                 axes=[("t", part.times), ("neuron", part.indices)])
+    expect_equal(
+        [int(i) for i in part.indices], wanted, "cells.v: recorded neurons, in the requested order"
+    )
+    expect_close(
+        part.times,
+        stamps * dt,
+        1e-9,
+        f"cells.v: sample times (ms), expected every {iv} steps up to step {steps}",
+    )
+    expect_equal(
+        [int(i) for i in full.indices], list(range(5)), "unfiltered cells.v: recorded neurons"
+    )
+    expect_close(
+        full.times,
+        np.arange(1, steps + 1) * dt,
+        1e-9,
+        "unfiltered cells.v: sample times (ms), expected every step",
+    )
+    expect_close(
+        part.values,
+        full.values[stamps - 1][:, wanted],
+        0.0,
+        f"cells.v of neurons {wanted} against the unfiltered recording (mV)",
+        axes=[("t", part.times), ("neuron", part.indices)],
+    )
 
 
 @needs(F.neuron(LIF_EXP))
@@ -275,8 +341,10 @@ def check_results_provenance(backend):
     expect_equal(p.get("dt"), 0.1, "provenance['dt']")
     expect(p.get("versions"), "no versions in provenance")
     for key in ("build_s", "run_s"):
-        expect(res.timings.get(key, -1) >= 0, f"timings[{key!r}] = {res.timings.get(key)}, "
-                                               "expected a duration >= 0")
+        expect(
+            res.timings.get(key, -1) >= 0,
+            f"timings[{key!r}] = {res.timings.get(key)}, expected a duration >= 0",
+        )
 
 
 # --- agreement with the reference engine -------------------------------------------------------
@@ -296,24 +364,46 @@ def _random_network(model, seed, n=60, duration=300.0, heterogeneous=False):
     cells = net.add_population(n, model, label="cells")
     if model.kind != "Izhikevich":
         cells.initialize(v=ir.Uniform(-65.0, -52.0))
-    net.connect(src, cells, ir.FixedProbability(0.3), ir.Static(weight=w_exc, delay=1.0),
-                label="in")
-    net.connect(cells, cells, ir.FixedProbability(0.1),
-                ir.Static(weight=ir.Uniform(0.5 * w_exc, w_exc), delay=ir.Uniform(0.1, 3.0)),
-                label="rec_exc")
-    net.connect(cells, cells, ir.FixedProbability(0.05),
-                ir.Static(weight=w_inh, delay=0.7, receptor="inhibitory"), label="rec_inh")
+    net.connect(
+        src, cells, ir.FixedProbability(0.3), ir.Static(weight=w_exc, delay=1.0), label="in"
+    )
+    net.connect(
+        cells,
+        cells,
+        ir.FixedProbability(0.1),
+        ir.Static(weight=ir.Uniform(0.5 * w_exc, w_exc), delay=ir.Uniform(0.1, 3.0)),
+        label="rec_exc",
+    )
+    net.connect(
+        cells,
+        cells,
+        ir.FixedProbability(0.05),
+        ir.Static(weight=w_inh, delay=0.7, receptor="inhibitory"),
+        label="rec_inh",
+    )
     variables = ["spikes", *model.recordable_names()]
     net.record(cells, *variables)
     return net, duration
 
 
 _HETERO = {
-    "LIF": [("tau_m", 10.0, 30.0), ("v_thresh", -55.0, -48.0), ("v_reset", -70.0, -60.0),
-            ("tau_refrac", 0.0, 5.0), ("tau_syn_E", 1.0, 8.0), ("tau_syn_I", 2.0, 10.0),
-            ("i_offset", 0.0, 0.3), ("cm", 0.5, 1.5)],
-    "Izhikevich": [("a", 0.01, 0.1), ("b", 0.15, 0.25), ("c", -70.0, -50.0), ("d", 0.5, 8.0),
-                   ("i_offset", 0.0, 0.005)],
+    "LIF": [
+        ("tau_m", 10.0, 30.0),
+        ("v_thresh", -55.0, -48.0),
+        ("v_reset", -70.0, -60.0),
+        ("tau_refrac", 0.0, 5.0),
+        ("tau_syn_E", 1.0, 8.0),
+        ("tau_syn_I", 2.0, 10.0),
+        ("i_offset", 0.0, 0.3),
+        ("cm", 0.5, 1.5),
+    ],
+    "Izhikevich": [
+        ("a", 0.01, 0.1),
+        ("b", 0.15, 0.25),
+        ("c", -70.0, -50.0),
+        ("d", 0.5, 8.0),
+        ("i_offset", 0.0, 0.005),
+    ],
 }
 
 
@@ -321,8 +411,10 @@ def _agree_with_reference(backend, model, seed, heterogeneous=False):
     net, duration = _random_network(model, seed, heterogeneous=heterogeneous)
     res = run(net, backend=backend, duration=duration)
     ref = reference.simulate(resolve(net, duration))
-    expect(len(ref.spikes("cells")) > 20,
-           f"reference network too quiet to be a test: {len(ref.spikes('cells'))} spikes")
+    expect(
+        len(ref.spikes("cells")) > 20,
+        f"reference network too quiet to be a test: {len(ref.spikes('cells'))} spikes",
+    )
     _same_spikes(res, ref, "cells")
     for var in model.recordable_names():
         _close_signal(res, ref, "cells", var, _tolerance(backend, model.label))
@@ -330,31 +422,46 @@ def _agree_with_reference(backend, model, seed, heterogeneous=False):
 
 def _reference_check(model_factory, name, heterogeneous=False):
     model = model_factory()
-    feats = [F.neuron(model.label), F.SPIKE_SOURCE, F.SYNAPSE_STATIC, F.RECEPTOR_INHIBITORY,
-             *[F.record(model.label, v) for v in model.recordable_names()]]
+    feats = [
+        F.neuron(model.label),
+        F.SPIKE_SOURCE,
+        F.SYNAPSE_STATIC,
+        F.RECEPTOR_INHIBITORY,
+        *[F.record(model.label, v) for v in model.recordable_names()],
+    ]
 
     def check(backend):
         _agree_with_reference(backend, model_factory(), seed=11, heterogeneous=heterogeneous)
 
     check.__name__ = name
-    check.__doc__ = (f"A random recurrent {model.label} network with Poisson input: spikes "
-                     f"identical to the reference engine, state within tolerance"
-                     + (", every parameter heterogeneous" if heterogeneous else "") + ".")
+    check.__doc__ = (
+        f"A random recurrent {model.label} network with Poisson input: spikes "
+        f"identical to the reference engine, state within tolerance"
+        + (", every parameter heterogeneous" if heterogeneous else "")
+        + "."
+    )
     return needs(*feats)(check)
 
 
 for _syn in LIF_KINDS:
-    _reference_check(lambda s=_syn: ir.LIF(synapse=s, tau_refrac=2.0),
-                     f"check_reference_network_lif_{_syn}")
-    _reference_check(lambda s=_syn: ir.LIF(synapse=s), f"check_heterogeneous_lif_{_syn}",
-                     heterogeneous=True)
+    _reference_check(
+        lambda s=_syn: ir.LIF(synapse=s, tau_refrac=2.0), f"check_reference_network_lif_{_syn}"
+    )
+    _reference_check(
+        lambda s=_syn: ir.LIF(synapse=s), f"check_heterogeneous_lif_{_syn}", heterogeneous=True
+    )
 _reference_check(lambda: ir.Izhikevich(d=8.0, i_offset=0.004), "check_reference_network_izhikevich")
 _reference_check(lambda: ir.Izhikevich(), "check_heterogeneous_izhikevich", heterogeneous=True)
 
 
 # --- the chip's native compartment -------------------------------------------------------------
-@needs(F.neuron(CHIP_LIF), F.SPIKE_SOURCE, F.SYNAPSE_STATIC, F.record(CHIP_LIF, "u"),
-       F.record(CHIP_LIF, "v"))
+@needs(
+    F.neuron(CHIP_LIF),
+    F.SPIKE_SOURCE,
+    F.SYNAPSE_STATIC,
+    F.record(CHIP_LIF, "u"),
+    F.record(CHIP_LIF, "v"),
+)
 def check_chiplif_golden_vectors(backend):
     """The ChipLIF golden vectors (from Lava's unit tests), bit for bit: an input of 128
     with du=2048 gives u = 8192, 4096, ...; du=1, dv=2048 gives v = 8192, 12286, 14331, ...;
@@ -364,8 +471,9 @@ def check_chiplif_golden_vectors(backend):
     src = net.add_source(ir.SpikeTimes([0.1]), size=1, label="src")
     a = net.add_population(1, ir.ChipLIF(du=2048, dv=0, vth_mant=(1 << 17) - 1), label="a")
     b = net.add_population(1, ir.ChipLIF(du=1, dv=2048, vth_mant=(1 << 17) - 1), label="b")
-    c = net.add_population(1, ir.ChipLIF(du=0, dv=0, bias_mant=2, bias_exp=6, vth_mant=8),
-                           label="c")
+    c = net.add_population(
+        1, ir.ChipLIF(du=0, dv=0, bias_mant=2, bias_exp=6, vth_mant=8), label="c"
+    )
     for pop in (a, b):
         net.connect(src, pop, ir.OneToOne(), ir.Static(weight=128, delay=0.1))
     net.record(a, "u")
@@ -375,8 +483,9 @@ def check_chiplif_golden_vectors(backend):
     u = [int(x) for x in res.signal("a", "u").values[1:9, 0]]
     expect_equal(u, [8192, 4096, 2048, 1024, 512, 256, 128, 64], "u of a at stamps 2..9")
     v = [int(x) for x in res.signal("b", "v").values[1:9, 0]]
-    expect_equal(v, [8192, 12286, 14331, 15351, 15859, 16111, 16235, 16295],
-                 "v of b at stamps 2..9")
+    expect_equal(
+        v, [8192, 12286, 14331, 15351, 15859, 16111, 16235, 16295], "v of b at stamps 2..9"
+    )
     stamps = [int(s) for s in res.spikes("c").stamps]
     expect_equal(stamps, [5, 10], "spike stamps of c")
 
@@ -391,28 +500,40 @@ def check_encoded_spikes_delivered(backend):
     from .. import encoders as enc
 
     dt, duration = 0.1, 200.0
-    trains = enc.stack([
-        enc.poisson(np.full(12, 60.0), duration, dt, seed=4),
-        enc.regular([33.0, 70.0, 125.0], duration, dt, phase=[0.0, 0.3, 0.9]),
-        enc.latency(np.linspace(0.05, 1.0, 6), t_max=40.0, dt=dt),
-        enc.burst([0.3, 0.7, 1.0], dt, t_start=50.0),
-        enc.rank_order([0.4, 0.9, 0.1, 0.6], dt, t_start=100.0, spacing=0.3),
-        enc.delta(np.cumsum(np.random.default_rng(2).normal(0, 0.1, (400, 2)), axis=0), 0.15,
-                  dt, sample_interval=0.5),
-    ])
+    trains = enc.stack(
+        [
+            enc.poisson(np.full(12, 60.0), duration, dt, seed=4),
+            enc.regular([33.0, 70.0, 125.0], duration, dt, phase=[0.0, 0.3, 0.9]),
+            enc.latency(np.linspace(0.05, 1.0, 6), t_max=40.0, dt=dt),
+            enc.burst([0.3, 0.7, 1.0], dt, t_start=50.0),
+            enc.rank_order([0.4, 0.9, 0.1, 0.6], dt, t_start=100.0, spacing=0.3),
+            enc.delta(
+                np.cumsum(np.random.default_rng(2).normal(0, 0.1, (400, 2)), axis=0),
+                0.15,
+                dt,
+                sample_interval=0.5,
+            ),
+        ]
+    )
     net = ir.Network(dt=dt, seed=6)
     src = net.add_source(trains.to_source(), size=trains.size, label="encoded")
-    relay = net.add_population(trains.size, ir.LIF(synapse="delta", tau_m=1.0, tau_refrac=0.0,
-                                                    v_rest=-65.0, v_reset=-65.0,
-                                                    v_thresh=-50.0), label="relay")
+    relay = net.add_population(
+        trains.size,
+        ir.LIF(
+            synapse="delta", tau_m=1.0, tau_refrac=0.0, v_rest=-65.0, v_reset=-65.0, v_thresh=-50.0
+        ),
+        label="relay",
+    )
     delays = np.where(np.arange(trains.size) % 2 == 0, 0.1, 1.5)
-    net.connect(src, relay, ir.FromArrays(np.arange(trains.size), np.arange(trains.size),
-                                          weight=100.0, delay=delays))
+    net.connect(
+        src,
+        relay,
+        ir.FromArrays(np.arange(trains.size), np.arange(trains.size), weight=100.0, delay=delays),
+    )
     net.record(relay, "spikes")
     got = run(net, backend=backend, duration=duration + 2.0).spikes("relay")
     shift = np.rint(delays / dt).astype(np.int64)
     events = np.unique(np.stack([trains.stamps + shift[trains.indices], trains.indices]), axis=1)
     expected = SpikeTrains(trains.size, events[1], events[0], dt)
-    expect(len(trains) > 150,
-           f"encoders produced too few spikes to be a test: {len(trains)}")
+    expect(len(trains) > 150, f"encoders produced too few spikes to be a test: {len(trains)}")
     expect_same_spikes(got, expected, "relay spikes against the encoders' (index, stamp + D)")

@@ -11,12 +11,20 @@ say what differed (which neuron, which time, which values)::
 ``CheckFailed`` derives from ``AssertionError`` so pytest reports it as an ordinary test
 failure and code that catches ``AssertionError`` keeps working.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["CheckFailed", "expect", "expect_close", "expect_equal", "expect_same_spikes",
-           "fail", "first_spike_difference"]
+__all__ = [
+    "CheckFailed",
+    "expect",
+    "expect_close",
+    "expect_equal",
+    "expect_same_spikes",
+    "fail",
+    "first_spike_difference",
+]
 
 
 class CheckFailed(AssertionError):
@@ -45,14 +53,17 @@ def expect_equal(actual, expected, what: str) -> None:
     if _is_sequence(actual) and _is_sequence(expected):
         a, b = list(np.asarray(actual).ravel()), list(np.asarray(expected).ravel())
         k = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
-        detail = (f" (lengths {len(a)} and {len(b)}; first difference at position {k}: "
-                  f"got {a[k] if k < len(a) else 'nothing'}, expected "
-                  f"{b[k] if k < len(b) else 'nothing'})")
+        detail = (
+            f" (lengths {len(a)} and {len(b)}; first difference at position {k}: "
+            f"got {a[k] if k < len(a) else 'nothing'}, expected "
+            f"{b[k] if k < len(b) else 'nothing'})"
+        )
     raise CheckFailed(f"{what}: got {_short(actual)}, expected {_short(expected)}{detail}")
 
 
-def expect_close(actual, expected, atol, what: str, *, rtol: float = 0.0,
-                 strict: bool = False, axes=None) -> float:
+def expect_close(
+    actual, expected, atol, what: str, *, rtol: float = 0.0, strict: bool = False, axes=None
+) -> float:
     """Fail unless every ``|actual - expected| <= atol + rtol |expected|`` (``<`` when
     ``strict``); shapes must be equal.  ``atol`` may be an array broadcast against the values.
     ``axes``, one ``(name, labels)`` per dimension (e.g. ``[("t", times), ("neuron",
@@ -66,7 +77,7 @@ def expect_close(actual, expected, atol, what: str, *, rtol: float = 0.0,
         return 0.0
     diff = np.abs(a - b)
     bound = np.broadcast_to(np.asarray(atol, dtype=float) + rtol * np.abs(b), a.shape)
-    bad = ~(diff < bound) if strict else ~(diff <= bound)   # NaN counts as a difference
+    bad = ~(diff < bound) if strict else ~(diff <= bound)  # NaN counts as a difference
     if not bad.any():
         return float(np.max(diff))
     excess = np.where(np.isnan(diff), np.inf, diff - bound)
@@ -76,7 +87,8 @@ def expect_close(actual, expected, atol, what: str, *, rtol: float = 0.0,
         f"{what}: {int(bad.sum())} of {a.size} values differ by more than the bound; worst at "
         f"{_where(worst, axes)}: got {a[worst]:.12g}, expected {b[worst]:.12g}, "
         f"|difference| {diff[worst]:.3g} {'>=' if strict else '>'} {bound[worst]:.3g}"
-        + (f"; first at {_where(first, axes)}" if first != worst else ""))
+        + (f"; first at {_where(first, axes)}" if first != worst else "")
+    )
 
 
 def expect_same_spikes(actual, expected, what: str) -> None:
@@ -85,10 +97,14 @@ def expect_same_spikes(actual, expected, what: str) -> None:
     if actual == expected:
         return
     if actual.size != expected.size or actual.dt != expected.dt:
-        raise CheckFailed(f"{what}: {actual.size} neurons at dt {actual.dt}, expected "
-                          f"{expected.size} at dt {expected.dt}")
-    raise CheckFailed(f"{what}: {len(actual)} spikes, expected {len(expected)}; first "
-                      f"difference at {first_spike_difference(actual, expected)}")
+        raise CheckFailed(
+            f"{what}: {actual.size} neurons at dt {actual.dt}, expected "
+            f"{expected.size} at dt {expected.dt}"
+        )
+    raise CheckFailed(
+        f"{what}: {len(actual)} spikes, expected {len(expected)}; first "
+        f"difference at {first_spike_difference(actual, expected)}"
+    )
 
 
 def first_spike_difference(a, b) -> str:
@@ -100,7 +116,9 @@ def first_spike_difference(a, b) -> str:
     def pick(s):
         if k >= len(s):
             return "none"
-        return f"neuron {int(s.indices[k])} at {float(s.times[k]):.6g} ms (stamp {int(s.stamps[k])})"
+        return (
+            f"neuron {int(s.indices[k])} at {float(s.times[k]):.6g} ms (stamp {int(s.stamps[k])})"
+        )
 
     return f"spike #{k}: got {pick(a)}, expected {pick(b)}"
 

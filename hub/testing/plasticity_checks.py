@@ -20,9 +20,10 @@ quantized weights declares instead ``Tolerance(v_abs=b)`` under the key
 ``plasticity:<label>`` and reports each synapse's weight resolution as the synapse state
 ``weight_lsb``: its weights must then be within ``lsb (0.5 + b n)`` of the reference (half
 an LSB for the initial rounding), n the number of updates the reference applied to that
-synapse up to the read-out (the chip: b = 1, one LSB per update).  Its membrane increments are quantized too, so step 3 is replaced by
-the relays' exact spike times (step 1).
+synapse up to the read-out (the chip: b = 1, one LSB per update).  Its membrane increments
+are quantized too, so step 3 is replaced by the relays' exact spike times (step 1).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -40,37 +41,71 @@ PLASTICITY_RTOL = 1e-9
 DT = 0.1
 DURATION = 300.0
 N_PRE, N_POST = 8, 4
-DELAYS = (0.1, 1.0, 1.7, 2.5)   # ms: 1, 10, 17 and 25 steps
+DELAYS = (0.1, 1.0, 1.7, 2.5)  # ms: 1, 10, 17 and 25 steps
 SAMPLE_MS = 2.0
-W_MAX = 1.0                      # mV (delta synapses)
+W_MAX = 1.0  # mV (delta synapses)
 
 RULES = {
     "all_additive": lambda: ir.STDP(A_plus=0.05, A_minus=0.055, w_max=W_MAX),
-    "all_multiplicative": lambda: ir.STDP(A_plus=0.05, A_minus=0.055, w_max=W_MAX,
-                                          weight_dependence="multiplicative"),
-    "all_gutig": lambda: ir.STDP(A_plus=0.05, A_minus=0.055, w_max=W_MAX,
-                                 weight_dependence="gutig", mu_plus=0.4, mu_minus=0.6),
-    "nn_symmetric_additive": lambda: ir.STDP(A_plus=0.05, A_minus=0.055, w_max=W_MAX,
-                                             pairing="nearest_symmetric"),
+    "all_multiplicative": lambda: ir.STDP(
+        A_plus=0.05, A_minus=0.055, w_max=W_MAX, weight_dependence="multiplicative"
+    ),
+    "all_gutig": lambda: ir.STDP(
+        A_plus=0.05,
+        A_minus=0.055,
+        w_max=W_MAX,
+        weight_dependence="gutig",
+        mu_plus=0.4,
+        mu_minus=0.6,
+    ),
+    "nn_symmetric_additive": lambda: ir.STDP(
+        A_plus=0.05, A_minus=0.055, w_max=W_MAX, pairing="nearest_symmetric"
+    ),
     "nn_symmetric_multiplicative": lambda: ir.STDP(
-        A_plus=0.05, A_minus=0.055, w_max=W_MAX, pairing="nearest_symmetric",
-        weight_dependence="multiplicative"),
-    "nn_symmetric_gutig": lambda: ir.STDP(A_plus=0.05, A_minus=0.055, w_max=W_MAX,
-                                          pairing="nearest_symmetric",
-                                          weight_dependence="gutig"),
-    "nn_restricted_additive": lambda: ir.STDP(A_plus=0.05, A_minus=0.055, w_max=W_MAX,
-                                              pairing="nearest_restricted"),
+        A_plus=0.05,
+        A_minus=0.055,
+        w_max=W_MAX,
+        pairing="nearest_symmetric",
+        weight_dependence="multiplicative",
+    ),
+    "nn_symmetric_gutig": lambda: ir.STDP(
+        A_plus=0.05,
+        A_minus=0.055,
+        w_max=W_MAX,
+        pairing="nearest_symmetric",
+        weight_dependence="gutig",
+    ),
+    "nn_restricted_additive": lambda: ir.STDP(
+        A_plus=0.05, A_minus=0.055, w_max=W_MAX, pairing="nearest_restricted"
+    ),
     "nn_restricted_multiplicative": lambda: ir.STDP(
-        A_plus=0.05, A_minus=0.055, w_max=W_MAX, pairing="nearest_restricted",
-        weight_dependence="multiplicative"),
-    "nn_restricted_gutig": lambda: ir.STDP(A_plus=0.05, A_minus=0.055, w_max=W_MAX,
-                                           pairing="nearest_restricted",
-                                           weight_dependence="gutig"),
-    "triplet": lambda: ir.TripletSTDP(A_plus=0.01, A_minus=0.012, A_plus_triplet=0.008,
-                                      A_minus_triplet=0.002, w_max=W_MAX),
-    "dopamine": lambda: ir.DopamineSTDP(modulator="dopamine", modulator_delay=1.3,
-                                        A_plus=0.05, A_minus=0.06, tau_c=50.0, tau_n=30.0,
-                                        b=0.01, w_min=0.0, w_max=W_MAX),
+        A_plus=0.05,
+        A_minus=0.055,
+        w_max=W_MAX,
+        pairing="nearest_restricted",
+        weight_dependence="multiplicative",
+    ),
+    "nn_restricted_gutig": lambda: ir.STDP(
+        A_plus=0.05,
+        A_minus=0.055,
+        w_max=W_MAX,
+        pairing="nearest_restricted",
+        weight_dependence="gutig",
+    ),
+    "triplet": lambda: ir.TripletSTDP(
+        A_plus=0.01, A_minus=0.012, A_plus_triplet=0.008, A_minus_triplet=0.002, w_max=W_MAX
+    ),
+    "dopamine": lambda: ir.DopamineSTDP(
+        modulator="dopamine",
+        modulator_delay=1.3,
+        A_plus=0.05,
+        A_minus=0.06,
+        tau_c=50.0,
+        tau_n=30.0,
+        b=0.01,
+        w_min=0.0,
+        w_max=W_MAX,
+    ),
     "tsodyks_markram": lambda: ir.TsodyksMarkram(U=0.3, tau_rec=50.0, tau_fac=20.0),
     "vogels_sprekeler": lambda: ir.VogelsSprekeler(tau=20.0, eta=0.01, alpha=0.2, w_max=W_MAX),
 }
@@ -81,12 +116,13 @@ def designed_trains(seed: int = 12):
     rng = np.random.default_rng(seed)
     steps = int(round(DURATION / DT))
     pre = [list(rng.choice(np.arange(5, steps - 50), 10, replace=False)) for _ in range(N_PRE)]
-    for i in range(N_PRE):   # one spike of multiplicity 2 and two at sampling times
-        pre[i] += [pre[i][0]] + list(rng.choice(np.arange(1, 140), 2, replace=False)
-                                     * int(round(SAMPLE_MS / DT)))
+    for i in range(N_PRE):  # one spike of multiplicity 2 and two at sampling times
+        pre[i] += [pre[i][0]] + list(
+            rng.choice(np.arange(1, 140), 2, replace=False) * int(round(SAMPLE_MS / DT))
+        )
     drive = [list(rng.choice(np.arange(1, steps - 20), 8, replace=False)) for _ in range(N_POST)]
     delays = _delay_steps()
-    for _ in range(60):      # near-coincident pairings: r + 1 + D - s in {-1, 0, 1}
+    for _ in range(60):  # near-coincident pairings: r + 1 + D - s in {-1, 0, 1}
         i, j = rng.integers(N_PRE), rng.integers(N_POST)
         s = int(rng.choice(pre[i]))
         r = s - int(delays[i * N_POST + j]) - 1 + int(rng.integers(-1, 2))
@@ -103,20 +139,27 @@ def _delay_steps():
 def plastic_network(rule, seed: int = 12):
     pre, drive, dopamine = designed_trains(seed)
     net = ir.Network(dt=DT, seed=seed)
-    src = net.add_source(ir.SpikeTimes([[s * DT for s in p] for p in pre]), size=N_PRE,
-                         label="pre")
-    drv = net.add_source(ir.SpikeTimes([[s * DT for s in d] for d in drive]), size=N_POST,
-                         label="drive")
+    src = net.add_source(ir.SpikeTimes([[s * DT for s in p] for p in pre]), size=N_PRE, label="pre")
+    drv = net.add_source(
+        ir.SpikeTimes([[s * DT for s in d] for d in drive]), size=N_POST, label="drive"
+    )
     net.add_source(ir.SpikeTimes([s * DT for s in dopamine]), size=1, label="dopamine")
-    relay = net.add_population(N_POST, ir.LIF(synapse="delta", tau_m=1e12, tau_refrac=0.0,
-                                              v_rest=-65.0, v_reset=-65.0, v_thresh=-50.0),
-                               label="post")
-    pi, qi = (a.ravel() for a in np.meshgrid(np.arange(N_PRE), np.arange(N_POST),
-                                             indexing="ij"))
+    relay = net.add_population(
+        N_POST,
+        ir.LIF(
+            synapse="delta", tau_m=1e12, tau_refrac=0.0, v_rest=-65.0, v_reset=-65.0, v_thresh=-50.0
+        ),
+        label="post",
+    )
+    pi, qi = (a.ravel() for a in np.meshgrid(np.arange(N_PRE), np.arange(N_POST), indexing="ij"))
     w0 = np.random.default_rng(seed + 1).uniform(0.2, 0.8, pi.size) * W_MAX
-    proj = net.connect(src, relay, ir.FromArrays(pi, qi, weight=w0,
-                                                 delay=_delay_steps() * DT),
-                       ir.Plastic(rule, 0.0), label="plastic")
+    proj = net.connect(
+        src,
+        relay,
+        ir.FromArrays(pi, qi, weight=w0, delay=_delay_steps() * DT),
+        ir.Plastic(rule, 0.0),
+        label="plastic",
+    )
     net.connect(drv, relay, ir.OneToOne(), ir.Static(weight=100.0, delay=DT), label="drive")
     net.record(relay, "spikes", "v")
     net.record(proj, *rule.state, interval=SAMPLE_MS)
@@ -131,8 +174,7 @@ def _lsb_per_update(backend, label):
 def _compare(name, got, want, bound=None, axes=None):
     """Max |got - want|; within ``bound`` (array or scalar) or 1e-9 relative."""
     if bound is None:
-        bound = PLASTICITY_RTOL * max(float(np.max(np.abs(want))) if want.size else 0.0,
-                                      1e-300)
+        bound = PLASTICITY_RTOL * max(float(np.max(np.abs(want))) if want.size else 0.0, 1e-300)
     return expect_close(got, want, bound, f"{name}: backend against the reference", axes=axes)
 
 
@@ -162,9 +204,12 @@ def check_rule(backend, rule) -> dict[str, float]:
     post = res.spikes("post")
     for j, want in enumerate(expected_post):
         got = sorted(post.stamps[post.indices == j].tolist())
-        expect_equal(got, [s for s in want if s <= resolved.steps],
-                     f"relay {j}: spike stamps against the chosen ones (a difference means the "
-                     "plastic input is too strong or the drive was not delivered)")
+        expect_equal(
+            got,
+            [s for s in want if s <= resolved.steps],
+            f"relay {j}: spike stamps against the chosen ones (a difference means the "
+            "plastic input is too strong or the drive was not delivered)",
+        )
     sent: dict = {}
     state, signals = reference_state(resolved, res, sent)
     per_update = _lsb_per_update(backend, rule.label)
@@ -174,21 +219,34 @@ def check_rule(backend, rule) -> dict[str, float]:
         sample_stamps = np.rint(res.synapse_signal("plastic").times / DT).astype(np.int64)
         n_final = updates_until(resolved, res, [resolved.steps])[0]
         n_sampled = updates_until(resolved, res, sample_stamps)
-        bounds = {"final": lsb * (0.5 + per_update * n_final),
-                  "sampled": lsb * (0.5 + per_update * n_sampled)}
+        bounds = {
+            "final": lsb * (0.5 + per_update * n_final),
+            "sampled": lsb * (0.5 + per_update * n_sampled),
+        }
     errors = {}
     for key, want in state.items():
-        errors[f"final {key[1]}"] = _compare(f"final {key[1]}", res.final_state(*key), want,
-                                             bounds["final"], axes=[("synapse", None)])
+        errors[f"final {key[1]}"] = _compare(
+            f"final {key[1]}",
+            res.final_state(*key),
+            want,
+            bounds["final"],
+            axes=[("synapse", None)],
+        )
     for key, want in signals.items():
         got = res.synapse_signal(*key)
         expect_close(got.times, want.times, 1e-9, f"sampled {key[1]}: sample times (ms)")
-        errors[f"sampled {key[1]}"] = _compare(f"sampled {key[1]}", got.values, want.values,
-                                               bounds["sampled"],
-                                               axes=[("t", got.times), ("synapse", got.indices)])
+        errors[f"sampled {key[1]}"] = _compare(
+            f"sampled {key[1]}",
+            got.values,
+            want.values,
+            bounds["sampled"],
+            axes=[("t", got.times), ("synapse", got.indices)],
+        )
     if per_update is None:
-        errors["transmitted"] = _compare("membrane increments (transmitted weights)",
-                                         *_increments(res, resolved, sent["plastic"]))
+        errors["transmitted"] = _compare(
+            "membrane increments (transmitted weights)",
+            *_increments(res, resolved, sent["plastic"]),
+        )
     return errors
 
 
@@ -209,7 +267,7 @@ def _increments(res, resolved, sent):
     observed = np.diff(v, axis=0)
     mask = np.ones((steps, N_POST), bool)
     post = res.spikes("post")
-    mask[post.stamps - 1, post.indices] = False       # reset at a: V(a) = v_reset
+    mask[post.stamps - 1, post.indices] = False  # reset at a: V(a) = v_reset
     return observed[mask], expected[1:][mask]
 
 
@@ -220,12 +278,20 @@ def _rule_check(name, factory):
         check_rule(backend, factory())
 
     check.__name__ = f"check_plasticity_{name}"
-    check.__doc__ = (f"{rule.label}: fixed pre/post trains with near-coincident pairings, "
-                     "multiplicity and several delays; final and sampled synapse state and the "
-                     "transmitted weights equal the reference implementation.")
+    check.__doc__ = (
+        f"{rule.label}: fixed pre/post trains with near-coincident pairings, "
+        "multiplicity and several delays; final and sampled synapse state and the "
+        "transmitted weights equal the reference implementation."
+    )
     relay = ir.LIF(synapse="delta").label
-    return needs(F.plasticity(rule.label), F.RECORD_SYNAPSE, F.SPIKE_SOURCE, F.SYNAPSE_STATIC,
-                 F.neuron(relay), F.record(relay, "v"))(check)
+    return needs(
+        F.plasticity(rule.label),
+        F.RECORD_SYNAPSE,
+        F.SPIKE_SOURCE,
+        F.SYNAPSE_STATIC,
+        F.neuron(relay),
+        F.record(relay, "v"),
+    )(check)
 
 
 for _name, _factory in RULES.items():

@@ -20,6 +20,7 @@ Izhikevich (NEST izhikevich, consistent_integration=True), I = 1000 * c (mV/ms):
     v' = v + (h (0.04 v^2 + 5 v + 140 - u + I) + input);   u' = u + h a (b v - u);
     v' >= v_thresh:  v' = c, u' = u' + d
 """
+
 from __future__ import annotations
 
 import math
@@ -84,26 +85,34 @@ def simulate(resolved: ResolvedNetwork) -> Results:
         order = np.argsort(j.pre_idx, kind="stable")
         ptr = np.searchsorted(j.pre_idx[order], np.arange(resolved.size_of(j.pre) + 1))
         out_by_pre.setdefault(j.pre, []).append(
-            (ptr, tgt[order], j.weight[order], j.delay_steps[order], rec))
+            (ptr, tgt[order], j.weight[order], j.delay_steps[order], rec)
+        )
 
     def deliver(pre_label, idx, k):
         """Events of ``pre_label`` neurons ``idx`` stamped k+1: add to slot k+D."""
         for ptr, tgt, w, d, rec in out_by_pre.get(pre_label, ()):
-            sel = np.concatenate([np.arange(ptr[i], ptr[i + 1]) for i in idx]) if len(idx) \
+            sel = (
+                np.concatenate([np.arange(ptr[i], ptr[i + 1]) for i in idx])
+                if len(idx)
                 else np.zeros(0, np.int64)
+            )
             if len(sel):
                 np.add.at(ring[:, rec], ((k + d[sel]) % (max_d + 1), tgt[sel]), w[sel])
 
-    src_events = {lab: (s.indices, s.stamps) if not getattr(s, "native", False) else
-                  draw_native(s, dt, stream(resolved.seed, lab, "reference-native-poisson"))
-                  for lab, s in resolved.sources.items()}   # native Poisson: own draw
+    src_events = {
+        lab: (s.indices, s.stamps)
+        if not getattr(s, "native", False)
+        else draw_native(s, dt, stream(resolved.seed, lab, "reference-native-poisson"))
+        for lab, s in resolved.sources.items()
+    }  # native Poisson: own draw
     # per-step injected current (nA) for every neuron
     inj = [(offset[i.target] + i.indices, i.stamps, i.amplitudes) for i in resolved.injections]
 
     state = {p.label: _init(p, dt) for p in pops}
     spikes = {p.label: ([], []) for p in pops}
-    rec_probes = [pr for pr in resolved.probes if pr.variable != "spikes"
-                  and pr.population in state]
+    rec_probes = [
+        pr for pr in resolved.probes if pr.variable != "spikes" and pr.population in state
+    ]
     samples = {(pr.population, pr.variable): [] for pr in rec_probes}
 
     for k in range(steps):
@@ -129,14 +138,17 @@ def simulate(resolved: ResolvedNetwork) -> Results:
         for pr in rec_probes:
             if (k + 1) % pr.interval_steps == 0:
                 samples[(pr.population, pr.variable)].append(
-                    _read(state[pr.population], pr.variable)[pr.indices].copy())
+                    _read(state[pr.population], pr.variable)[pr.indices].copy()
+                )
 
     res = Results(provenance={"backend": "reference", "dt": dt, "duration": resolved.duration})
 
     def population_spikes(label):
         idx, st = spikes[label]
-        return (np.concatenate(idx) if idx else np.zeros(0, np.int64),
-                np.concatenate(st) if st else np.zeros(0, np.int64))
+        return (
+            np.concatenate(idx) if idx else np.zeros(0, np.int64),
+            np.concatenate(st) if st else np.zeros(0, np.int64),
+        )
 
     # the probed neurons of populations and sources, as every backend assembles them
     res.spike_trains.update(assemble_spikes(resolved, population_spikes))
@@ -144,8 +156,9 @@ def simulate(resolved: ResolvedNetwork) -> Results:
         vals = np.asarray(samples[(pr.population, pr.variable)])
         times = np.arange(pr.interval_steps, steps + 1, pr.interval_steps) * dt
         unit = resolved.populations[pr.population].model.recordable_names()[pr.variable]
-        res.signals[(pr.population, pr.variable)] = Signal(pr.variable, unit, times, pr.indices,
-                                                           vals.reshape(len(times), -1))
+        res.signals[(pr.population, pr.variable)] = Signal(
+            pr.variable, unit, times, pr.indices, vals.reshape(len(times), -1)
+        )
     return res
 
 
@@ -208,8 +221,11 @@ def _read(s, variable):
         return s[variable]
     if variable == "v":
         return s["y"] + s["params"]["v_rest"]
-    col = {"isyn_exc": 0, "isyn_inh": 1} if s["kind"] == "LIF[synapse=exp]" else \
-        {"isyn_exc": 1, "isyn_inh": 3}
+    col = (
+        {"isyn_exc": 0, "isyn_inh": 1}
+        if s["kind"] == "LIF[synapse=exp]"
+        else {"isyn_exc": 1, "isyn_inh": 3}
+    )
     return s["syn"][:, col[variable]]
 
 
@@ -237,13 +253,23 @@ class ReferenceBackend(Backend):
     def capabilities(self):
         from .. import features as F
 
-        feats = {F.SPIKE_SOURCE, F.POISSON_NATIVE, F.CURRENT_STEP, F.SYNAPSE_STATIC,
-                 F.RECEPTOR_INHIBITORY}
+        feats = {
+            F.SPIKE_SOURCE,
+            F.POISSON_NATIVE,
+            F.CURRENT_STEP,
+            F.SYNAPSE_STATIC,
+            F.RECEPTOR_INHIBITORY,
+        }
         for label in SUPPORTED:
             feats.add(F.neuron(label))
             kind = label.split("[")[0]
-            variables = ("v", "u") if kind == "Izhikevich" else \
-                ("v",) if "delta" in label else ("v", "isyn_exc", "isyn_inh")
+            variables = (
+                ("v", "u")
+                if kind == "Izhikevich"
+                else ("v",)
+                if "delta" in label
+                else ("v", "isyn_exc", "isyn_inh")
+            )
             feats.update(F.record(label, v) for v in variables)
         return Capabilities(frozenset(feats), {lab: Tolerance(2, 1e-9) for lab in SUPPORTED})
 

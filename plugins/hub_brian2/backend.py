@@ -5,6 +5,7 @@ plugins may teach this backend new models through
 ``hub_register_translations(backend_name="brian2")`` by returning
 ``{model label: hub_brian2.B2Model}``.
 """
+
 from __future__ import annotations
 
 import os
@@ -19,33 +20,58 @@ from .plasticity import LABELS as PLASTIC_LABELS
 __all__ = ["OPTIONS", "STRICT_GCC_FLAGS", "Brian2Backend", "default_cache_dir"]
 CODEGENS = ("auto", "numpy", "cython")
 
-OPTIONS = {o.name: o for o in (
-    Option("codegen", str, "auto",
-           "'auto': 'cython' when the compiler cache already holds this network or the run has "
-           "at least 3e8 neuron-steps (neurons x steps) and Cython and a C++ compiler are there, "
-           "else 'numpy'; 'numpy': nothing to compile; 'cython': the model updates and synaptic "
-           "pathways compiled with " + " ".join(STRICT_GCC_FLAGS) + " (the rest stays numpy "
-           "code; a cold cache adds about 8 s to CUBA, a warm one saves about 1 s per simulated "
-           "second). All three give the same numbers (strict IEEE); see docs/brian2.md. C++ "
-           "standalone is not offered: the backend feeds source spikes and currents from "
-           "network operations and sorts the spike queue in NEST's order, which standalone "
-           "mode cannot run; for speed use 'cython' (or 'auto')", choices=CODEGENS),
-    Option("substeps", object, None,
-           "RK4 steps per dt for conductance models: an int for all, or {kind: int} "
-           "(defaults " + ", ".join(f"{k} {v}" for k, v in DEFAULT_SUBSTEPS.items()) + ")"),
-    Option("nest_order", bool, True,
-           "True: add the inputs a neuron receives in one step in NEST's order (bit-identical "
-           "sums; costs a sort per step and pathway when NEST's min_delay is more than one "
-           "step and delays differ); False: Brian2's order (sums may differ from NEST's in the "
-           "last bit)"),
-    Option("cache_dir", str, None,
-           "Cython cache directory (default ~/.cache/snn-hub/brian2-cython-<hash of the "
-           "compiler flags>; Brian2's own cache key ignores compiler flags, so it must not be "
-           "shared with non-strict builds)"),
-    Option("jobs", int, None,
-           "processes compiling missing Cython modules (default 1: Brian2's own sequential "
-           "compilation; n > 1: n forked workers, which only helps on idle cores)", minimum=1),
-)}
+OPTIONS = {
+    o.name: o
+    for o in (
+        Option(
+            "codegen",
+            str,
+            "auto",
+            "'auto': 'cython' when the compiler cache already holds this network or the run has "
+            "at least 3e8 neuron-steps (neurons x steps) and Cython and a C++ compiler are there, "
+            "else 'numpy'; 'numpy': nothing to compile; 'cython': the model updates and synaptic "
+            "pathways compiled with " + " ".join(STRICT_GCC_FLAGS) + " (the rest stays numpy "
+            "code; a cold cache adds about 8 s to CUBA, a warm one saves about 1 s per simulated "
+            "second). All three give the same numbers (strict IEEE); see docs/brian2.md. C++ "
+            "standalone is not offered: the backend feeds source spikes and currents from "
+            "network operations and sorts the spike queue in NEST's order, which standalone "
+            "mode cannot run; for speed use 'cython' (or 'auto')",
+            choices=CODEGENS,
+        ),
+        Option(
+            "substeps",
+            object,
+            None,
+            "RK4 steps per dt for conductance models: an int for all, or {kind: int} "
+            "(defaults " + ", ".join(f"{k} {v}" for k, v in DEFAULT_SUBSTEPS.items()) + ")",
+        ),
+        Option(
+            "nest_order",
+            bool,
+            True,
+            "True: add the inputs a neuron receives in one step in NEST's order (bit-identical "
+            "sums; costs a sort per step and pathway when NEST's min_delay is more than one "
+            "step and delays differ); False: Brian2's order (sums may differ from NEST's in the "
+            "last bit)",
+        ),
+        Option(
+            "cache_dir",
+            str,
+            None,
+            "Cython cache directory (default ~/.cache/snn-hub/brian2-cython-<hash of the "
+            "compiler flags>; Brian2's own cache key ignores compiler flags, so it must not be "
+            "shared with non-strict builds)",
+        ),
+        Option(
+            "jobs",
+            int,
+            None,
+            "processes compiling missing Cython modules (default 1: Brian2's own sequential "
+            "compilation; n > 1: n forked workers, which only helps on idle cores)",
+            minimum=1,
+        ),
+    )
+}
 
 
 def default_cache_dir() -> str:
@@ -63,13 +89,19 @@ class Brian2Backend(Backend):
 
     def tables(self) -> dict[str, B2Model]:
         """Built-in model tables plus those other plugins register for ``brian2``."""
-        return {**TABLES, **{k: v for k, v in self.translations.items()
-                             if isinstance(v, B2Model)}}
+        return {**TABLES, **{k: v for k, v in self.translations.items() if isinstance(v, B2Model)}}
 
     def capabilities(self) -> Capabilities:
         tables = self.tables()
-        features = {"spike_source", "source.poisson_native", "current:step", "synapse:Static", "receptor:inhibitory",
-                    "record:synapse", *(f"plasticity:{label}" for label in PLASTIC_LABELS)}
+        features = {
+            "spike_source",
+            "source.poisson_native",
+            "current:step",
+            "synapse:Static",
+            "receptor:inhibitory",
+            "record:synapse",
+            *(f"plasticity:{label}" for label in PLASTIC_LABELS),
+        }
         tolerances = {}
         for label, table in tables.items():
             features.add(f"neuron:{label}")
@@ -77,12 +109,29 @@ class Brian2Backend(Backend):
             tolerances[label] = table.tolerance
         return Capabilities(frozenset(features), tolerances, options=dict(OPTIONS))
 
-    def build(self, resolved, codegen: str = "auto", substeps=None, cache_dir=None,
-              nest_order=True, jobs=None, **options):
+    def build(
+        self,
+        resolved,
+        codegen: str = "auto",
+        substeps=None,
+        cache_dir=None,
+        nest_order=True,
+        jobs=None,
+        **options,
+    ):
         """Build ``resolved`` in a fresh Brian2 ``Network``; options as in ``OPTIONS``."""
-        o = convert_options(self.name, OPTIONS, dict(
-            codegen=codegen, substeps=substeps, cache_dir=cache_dir, nest_order=nest_order,
-            jobs=jobs, **options))
+        o = convert_options(
+            self.name,
+            OPTIONS,
+            dict(
+                codegen=codegen,
+                substeps=substeps,
+                cache_dir=cache_dir,
+                nest_order=nest_order,
+                jobs=jobs,
+                **options,
+            ),
+        )
         if o["jobs"] is None:
             from .compiled import default_jobs
 
@@ -90,10 +139,15 @@ class Brian2Backend(Backend):
         steps = _substeps(o["substeps"])
         from .session import Brian2Session
 
-        return Brian2Session(resolved, self.tables(), codegen=o["codegen"] or "auto",
-                             substeps=steps, cache_dir=o["cache_dir"] or default_cache_dir(),
-                             nest_order=True if o["nest_order"] is None else o["nest_order"],
-                             jobs=o["jobs"])
+        return Brian2Session(
+            resolved,
+            self.tables(),
+            codegen=o["codegen"] or "auto",
+            substeps=steps,
+            cache_dir=o["cache_dir"] or default_cache_dir(),
+            nest_order=True if o["nest_order"] is None else o["nest_order"],
+            jobs=o["jobs"],
+        )
 
     def versions(self) -> dict[str, str]:
         """Brian2's and Cython's versions and the schedule.  What a run's arithmetic also
@@ -101,8 +155,10 @@ class Brian2Backend(Backend):
         results carry it (``provenance["versions"]["brian2.codegen"]``, ``["brian2"]``)."""
         from .environment import import_brian2
 
-        out = {"brian2": import_brian2().__version__,
-               "brian2.schedule": "start,groups,synapses,thresholds,resets,end"}
+        out = {
+            "brian2": import_brian2().__version__,
+            "brian2.schedule": "start,groups,synapses,thresholds,resets,end",
+        }
         try:
             import Cython
 
@@ -118,12 +174,13 @@ def _substeps(substeps) -> dict[str, int]:
     steps = dict(DEFAULT_SUBSTEPS)
     if substeps is not None:
         if isinstance(substeps, str) and substeps.strip().isdigit():
-            substeps = int(substeps)   # from the command line
+            substeps = int(substeps)  # from the command line
         if isinstance(substeps, dict):
             unknown = set(substeps) - set(steps)
             if unknown:
-                raise HubError(f"brian2: substeps for unknown kinds {sorted(unknown)}; "
-                               f"known: {sorted(steps)}")
+                raise HubError(
+                    f"brian2: substeps for unknown kinds {sorted(unknown)}; known: {sorted(steps)}"
+                )
             steps.update(substeps)
         else:
             steps = {k: substeps for k in steps}

@@ -16,6 +16,7 @@ Brian2's own extension manager, under Brian2's file lock.  Measured on 2 cores s
 other jobs this was slower than compiling in sequence (CUBA cold: 16.2 s with 2 workers,
 11.8 s with 1; each g++ took 8 s instead of 3 s), so the default is ``jobs=1``.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -75,9 +76,15 @@ def module_path(code: str, cache_dir: str) -> str:
     from brian2.codegen.runtime.cython_rt.extension_manager import cython_extension_manager
     from brian2.utils.stringtools import deindent
 
-    key = (deindent(code), sys.version_info, sys.executable, Cython.__version__,
-           ".".join(numpy.__version__.split(".")[:2]), os.environ.get("CC", None),
-           os.environ.get("CXX", None))
+    key = (
+        deindent(code),
+        sys.version_info,
+        sys.executable,
+        Cython.__version__,
+        ".".join(numpy.__version__.split(".")[:2]),
+        os.environ.get("CC", None),
+        os.environ.get("CXX", None),
+    )
     name = f"_cython_magic_{hashlib.md5(str(key).encode('utf-8')).hexdigest()}"
     return os.path.join(cache_dir, name + cython_extension_manager.so_ext)
 
@@ -92,7 +99,7 @@ class _Pending:
         if name.startswith("_"):
             raise AttributeError(name)
         if self._module is None:
-            self._future.result()          # re-raises a compile error
+            self._future.result()  # re-raises a compile error
             self._module = self._load()
         return getattr(self._module, name)
 
@@ -117,17 +124,23 @@ def code_object_class(b2, jobs: int):
             code = getattr(self.code, block, "").strip()
             if not code or "EMPTY_CODE_BLOCK" in code:
                 return None
-            cache_dir = os.path.expanduser(b2.prefs.codegen.runtime.cython.cache_dir
-                                           or os.path.join("~", ".cython", "brian_extensions"))
+            cache_dir = os.path.expanduser(
+                b2.prefs.codegen.runtime.cython.cache_dir
+                or os.path.join("~", ".cython", "brian_extensions")
+            )
             if os.path.isfile(module_path(code, cache_dir)):
                 return super().compile_block(block)
-            kwargs = dict(define_macros=list(self.define_macros), libraries=list(self.libraries),
-                          extra_compile_args=list(self.extra_compile_args),
-                          extra_link_args=list(self.extra_link_args),
-                          include_dirs=list(self.include_dirs),
-                          library_dirs=list(self.library_dirs),
-                          runtime_library_dirs=list(self.runtime_library_dirs),
-                          compiler=self.compiler, sources=list(self.sources))
+            kwargs = dict(
+                define_macros=list(self.define_macros),
+                libraries=list(self.libraries),
+                extra_compile_args=list(self.extra_compile_args),
+                extra_link_args=list(self.extra_link_args),
+                include_dirs=list(self.include_dirs),
+                library_dirs=list(self.library_dirs),
+                runtime_library_dirs=list(self.runtime_library_dirs),
+                compiler=self.compiler,
+                sources=list(self.sources),
+            )
             os.makedirs(cache_dir, exist_ok=True)
             future = _pool(jobs).submit(_compile, code, kwargs, cache_dir)
             parent = super()
@@ -159,11 +172,17 @@ def numpy_push(b2, pathway):
         if pathway._pushspikes_codeobj is None:
             name = f"_{pathway.event}space"
             pathway._pushspikes_codeobj = create_runner_codeobj(
-                pathway, "", "synapses_push_spikes", name=pathway.name + "_push_spikes",
-                check_units=False, additional_variables=pathway.variables,
+                pathway,
+                "",
+                "synapses_push_spikes",
+                name=pathway.name + "_push_spikes",
+                check_units=False,
+                additional_variables=pathway.variables,
                 needed_variables=[name],
                 template_kwds={"eventspace_variable": pathway.source.variables[name]},
-                run_namespace=run_namespace, codeobj_class=NumpyCodeObject)
+                run_namespace=run_namespace,
+                codeobj_class=NumpyCodeObject,
+            )
         create(run_namespace)
 
     pathway.create_code_objects = create_code_objects
@@ -199,5 +218,6 @@ def auto_target(warm: bool, neuron_steps: float) -> tuple[str, str]:
         return "cython", "the compiler cache holds this network"
     if neuron_steps >= AUTO_NEURON_STEPS:
         return "cython", f"{neuron_steps:.3g} neuron-steps >= {AUTO_NEURON_STEPS:.3g}"
-    return "numpy", (f"cold compiler cache and {neuron_steps:.3g} neuron-steps < "
-                     f"{AUTO_NEURON_STEPS:.3g}")
+    return "numpy", (
+        f"cold compiler cache and {neuron_steps:.3g} neuron-steps < {AUTO_NEURON_STEPS:.3g}"
+    )

@@ -4,6 +4,7 @@
 the rest of the network (``relay.py``, ``plastic_build.py``, ``native.py``); each returns the
 objects it built, and the session keeps them.  Nothing else of a session is visible to them.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,10 +25,10 @@ def monitor_samples(recorded, final, steps: int, interval_steps: int) -> np.ndar
     2 iv, ...) as (samples, neurons) at stamps iv, 2 iv, ... <= ``steps``: the state at the
     start of step k is the state at stamp k, and ``final`` (the state after the run) is the
     last sample when ``steps`` is a multiple of ``interval_steps``."""
-    rec = np.asarray(recorded).T[1:]                     # drop t = 0
+    rec = np.asarray(recorded).T[1:]  # drop t = 0
     if steps % interval_steps == 0:
         rec = np.vstack([rec, np.asarray(final)[None, :]])
-    return rec[:steps // interval_steps]
+    return rec[: steps // interval_steps]
 
 
 def source_event_counts(src, steps: int):
@@ -42,12 +43,12 @@ def source_event_counts(src, steps: int):
 
 @dataclass
 class BuildContext:
-    b2: Any                          # the brian2 module
-    resolved: Any                    # hub.resolve.ResolvedNetwork
-    dt: float                        # hub dt (ms)
-    h: float                         # NEST's resolution (the double NEST uses)
-    clock: Any                       # the clock of every per-step object
-    functions: dict                  # sel, fmin, fcopy (namespace of the model code)
+    b2: Any  # the brian2 module
+    resolved: Any  # hub.resolve.ResolvedNetwork
+    dt: float  # hub dt (ms)
+    h: float  # NEST's resolution (the double NEST uses)
+    clock: Any  # the clock of every per-step object
+    functions: dict  # sel, fmin, fcopy (namespace of the model code)
     #: population -> its NeuronGroup, or the subgroup of a merged NeuronGroup
     groups: dict = field(default_factory=dict)
     #: population -> (its NeuronGroup, first index, stop index)
@@ -65,5 +66,6 @@ class BuildContext:
             return self.clock
         if interval_steps not in self._clocks:
             self._clocks[interval_steps] = self.b2.Clock(
-                dt=interval_steps * self.dt * self.b2.ms, name="hub_rec_clock*")
+                dt=interval_steps * self.dt * self.b2.ms, name="hub_rec_clock*"
+            )
         return self._clocks[interval_steps]

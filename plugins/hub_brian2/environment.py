@@ -1,5 +1,6 @@
 """Brian2 itself: importing it, the preferences of every session, and the functions the
 hub's abstract code calls (``sel``, ``fmin``, ``fcopy``) for numpy and Cython."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -11,8 +12,10 @@ def import_brian2():
     try:
         import brian2
     except Exception as exc:  # ImportError, or Brian2 failing on import (numpy 2.4)
-        raise BackendError(f"brian2: cannot import Brian2 ({type(exc).__name__}: {exc}); "
-                           "install it with `pip install 'snn-hub[brian2]'`") from exc
+        raise BackendError(
+            f"brian2: cannot import Brian2 ({type(exc).__name__}: {exc}); "
+            "install it with `pip install 'snn-hub[brian2]'`"
+        ) from exc
     return brian2
 
 
@@ -40,29 +43,42 @@ def functions(b2) -> dict:
     def fmin(a, b):
         return np.where(b < a, b, a)
 
-    f_sel = b2.Function(sel, arg_units=[1, 1, 1], return_unit=1,
-                        arg_types=["boolean", "float", "float"], return_type="float")
+    f_sel = b2.Function(
+        sel,
+        arg_units=[1, 1, 1],
+        return_unit=1,
+        arg_types=["boolean", "float", "float"],
+        return_type="float",
+    )
     # plain numpy implementations: Brian2's default wrapper formats the result array
     # into an error message on every call (most of a run's time)
     f_sel.implementations.add_numpy_implementation(sel, discard_units=True)
     f_sel.implementations.add_implementation(
-        "cython", "cdef double sel(bint c, double a, double b):\n"
-                  "    return a if c else b\n", name="sel")
-    f_min = b2.Function(fmin, arg_units=[1, 1], return_unit=1,
-                        arg_types=["float", "float"], return_type="float")
+        "cython",
+        "cdef double sel(bint c, double a, double b):\n    return a if c else b\n",
+        name="sel",
+    )
+    f_min = b2.Function(
+        fmin, arg_units=[1, 1], return_unit=1, arg_types=["float", "float"], return_type="float"
+    )
     f_min.implementations.add_numpy_implementation(fmin, discard_units=True)
     f_min.implementations.add_implementation(
-        "cython", "cdef double fmin(double a, double b):\n"
-                  "    return b if b < a else a\n", name="fmin")
+        "cython",
+        "cdef double fmin(double a, double b):\n    return b if b < a else a\n",
+        name="fmin",
+    )
+
     # fcopy(x): a copy.  Brian2's numpy target turns ``V = V + x`` into ``V += x`` in place,
     # so a plain ``U_old = V`` would alias V and change with it.
     def fcopy(a):
         return np.array(a, dtype=float, copy=True)
 
-    f_copy = b2.Function(fcopy, arg_units=[1], return_unit=1, arg_types=["float"],
-                         return_type="float")
+    f_copy = b2.Function(
+        fcopy, arg_units=[1], return_unit=1, arg_types=["float"], return_type="float"
+    )
     f_copy.implementations.add_numpy_implementation(fcopy, discard_units=True)
     f_copy.implementations.add_implementation(
-        "cython", "cdef double fcopy(double a):\n    return a\n", name="fcopy")
+        "cython", "cdef double fcopy(double a):\n    return a\n", name="fcopy"
+    )
     _FUNCTIONS.update(sel=f_sel, fmin=f_min, fcopy=f_copy)
     return _FUNCTIONS

@@ -25,6 +25,7 @@ Conductance models (NEST integrates them with GSL's adaptive RKF45) run a classi
 with ``substeps`` steps per dt; AdEx checks for spikes after every substep like NEST checks
 after every GSL step.
 """
+
 from __future__ import annotations
 
 import math
@@ -36,16 +37,16 @@ import numpy as np
 from hub.backend import Tolerance
 import hub.propagators as P
 
-PER_NANO = 1000.0          # nF -> pF, nA -> pA, uS -> nS (as hub_nest: value * 1000.0)
-TO_HUB = 1 / PER_NANO      # pA -> nA, nS -> uS (as hub_nest: value * (1/1000.0))
+PER_NANO = 1000.0  # nF -> pF, nA -> pA, uS -> nS (as hub_nest: value * 1000.0)
+TO_HUB = 1 / PER_NANO  # pA -> nA, nS -> uS (as hub_nest: value * (1/1000.0))
 
 
 @dataclass
 class Context:
     """What a table's functions may use besides the population's own arrays."""
 
-    dt: float                  # hub dt (ms)
-    h: float                   # NEST's h (the double NEST uses)
+    dt: float  # hub dt (ms)
+    h: float  # NEST's h (the double NEST uses)
     substeps: int = 1
 
 
@@ -53,16 +54,16 @@ class Context:
 class B2Model:
     label: str
     nest_model: str
-    variables: dict[str, str]                 # name -> "float" | "integer"
-    params: Callable                          # (params, initial, ctx) -> {name: array}
-    update: Callable[[Context], str]          # abstract code, slot 'groups'
-    inputs: str                               # abstract code, slot 'after_synapses'
+    variables: dict[str, str]  # name -> "float" | "integer"
+    params: Callable  # (params, initial, ctx) -> {name: array}
+    update: Callable[[Context], str]  # abstract code, slot 'groups'
+    inputs: str  # abstract code, slot 'after_synapses'
     threshold: str
     reset: str
-    receptor: str                             # sign | single | conductance
+    receptor: str  # sign | single | conductance
     weight_scale: float
-    current_scale: float                      # hub current (nA) -> model current
-    record: dict[str, tuple[str, Callable]]   # hub var -> (brian var, f(values, params, idx))
+    current_scale: float  # hub current (nA) -> model current
+    record: dict[str, tuple[str, Callable]]  # hub var -> (brian var, f(values, params, idx))
     tolerance: Tolerance
     integrator: str
     shared: Callable[[Context], dict] = field(default=lambda ctx: {})
@@ -83,7 +84,7 @@ class B2Model:
         ``buf_in`` (NEST: w*m > 0 -> ex, else in); ``conductance``: NEST's weight w (negative
         for an inhibitory projection), w > 0 to ``buf_ex``, else -w to ``buf_in``."""
         inh = self.receptor == "conductance" and inhibitory
-        w = np.asarray(weight) * (self.weight_scale * (-1.0 if inh else 1.0))   # NEST's weight
+        w = np.asarray(weight) * (self.weight_scale * (-1.0 if inh else 1.0))  # NEST's weight
         if self.receptor == "single":
             return [("buf", np.ones(w.shape, bool), w)]
         if self.receptor == "sign":
@@ -98,7 +99,7 @@ class B2Model:
     def plastic_route(self, inhibitory: bool) -> tuple[str, float]:
         """(input buffer, sign) the transmitted magnitudes of a plastic projection go to: the
         buffer ``route`` gives a hub weight of magnitude 1 and the sign of its model weight."""
-        unit = np.array([self.hub_sign(inhibitory)])     # a hub weight of magnitude 1
+        unit = np.array([self.hub_sign(inhibitory)])  # a hub weight of magnitude 1
         [(buf, w)] = [(buf, w[0]) for buf, mask, w in self.route(unit, inhibitory) if mask[0]]
         return buf, -1.0 if w < 0 else 1.0
 
@@ -139,13 +140,26 @@ def _lif_common(p, init):
 
 def _lif_current_params(propagators):
     """Parameters of a current-based LIF whose propagators ``propagators`` computes."""
+
     def params(p, init, ctx):
-        props = P.per_neuron(propagators, {"tau_m": p["tau_m"], "c_m": p["cm"] * PER_NANO,
-                                           "tau_ex": p["tau_syn_E"], "tau_in": p["tau_syn_I"]},
-                             h=ctx.h)
-        return {**props, **_lif_common(p, init),
-                "R": P.refractory_steps(p["tau_refrac"], ctx.dt),
-                "I_ex": init["isyn_exc"] * PER_NANO, "I_in": init["isyn_inh"] * PER_NANO}
+        props = P.per_neuron(
+            propagators,
+            {
+                "tau_m": p["tau_m"],
+                "c_m": p["cm"] * PER_NANO,
+                "tau_ex": p["tau_syn_E"],
+                "tau_in": p["tau_syn_I"],
+            },
+            h=ctx.h,
+        )
+        return {
+            **props,
+            **_lif_common(p, init),
+            "R": P.refractory_steps(p["tau_refrac"], ctx.dt),
+            "I_ex": init["isyn_exc"] * PER_NANO,
+            "I_in": init["isyn_inh"] * PER_NANO,
+        }
+
     return params
 
 
@@ -251,8 +265,16 @@ _PSC_VARS = _floats("E_L", "Theta", "V_reset", "I_e", "I_inj", "V") | _ints("r",
 
 # --- Izhikevich ---------------------------------------------------------------------------------
 def _izh_params(p, init, ctx):
-    return {"a": p["a"], "b": p["b"], "c": p["c"], "d": p["d"], "V_th": p["v_thresh"],
-            "I_e": p["i_offset"] * PER_NANO, "v": init["v"], "u": init["u"]}
+    return {
+        "a": p["a"],
+        "b": p["b"],
+        "c": p["c"],
+        "d": p["d"],
+        "V_th": p["v_thresh"],
+        "I_e": p["i_offset"] * PER_NANO,
+        "v": init["v"],
+        "u": init["u"],
+    }
 
 
 # NEST izhikevich::update (consistent_integration = true):
@@ -285,8 +307,9 @@ def _izh_shared(ctx):
 
 
 # --- RK4 code generation for the conductance models ----------------------------------------------
-def rk4(states: list[str], rhs: Callable[[dict, str], str], substeps: int,
-        after_substep: str = "") -> str:
+def rk4(
+    states: list[str], rhs: Callable[[dict, str], str], substeps: int, after_substep: str = ""
+) -> str:
     """Straight-line abstract code for ``substeps`` classical Runge-Kutta steps of length
     ``hsub`` (shared variables ``hsub``, ``hsub_2``, ``hsub_6``).  ``rhs(y, k)`` returns code
     that sets ``f{k}_<state>`` from the state names in ``y``."""
@@ -311,15 +334,25 @@ def _rk4_shared(ctx):
     return {"hsub": hs, "hsub_2": hs / 2.0, "hsub_6": hs / 6.0}
 
 
-# --- LIFCond: NEST iaf_cond_exp / iaf_cond_alpha ----------------------------------------------------
+# --- LIFCond: NEST iaf_cond_exp / iaf_cond_alpha --------------------------------------------------
 def _cond_params(p, init, ctx, alpha):
     c_m = p["cm"] * PER_NANO
-    out = {"C_m": c_m, "g_L": PER_NANO * p["cm"] / p["tau_m"], "E_L": p["v_rest"],
-           "V_th": p["v_thresh"], "V_reset": p["v_reset"], "E_ex": p["e_rev_E"],
-           "E_in": p["e_rev_I"], "tau_ex": p["tau_syn_E"], "tau_in": p["tau_syn_I"],
-           "I_e": p["i_offset"] * PER_NANO, "R": P.refractory_steps(p["tau_refrac"], ctx.dt),
-           "V": init["v"], "g_ex": init["gsyn_exc"] * PER_NANO,
-           "g_in": init["gsyn_inh"] * PER_NANO}
+    out = {
+        "C_m": c_m,
+        "g_L": PER_NANO * p["cm"] / p["tau_m"],
+        "E_L": p["v_rest"],
+        "V_th": p["v_thresh"],
+        "V_reset": p["v_reset"],
+        "E_ex": p["e_rev_E"],
+        "E_in": p["e_rev_I"],
+        "tau_ex": p["tau_syn_E"],
+        "tau_in": p["tau_syn_I"],
+        "I_e": p["i_offset"] * PER_NANO,
+        "R": P.refractory_steps(p["tau_refrac"], ctx.dt),
+        "V": init["v"],
+        "g_ex": init["gsyn_exc"] * PER_NANO,
+        "g_in": init["gsyn_inh"] * PER_NANO,
+    }
     if alpha:
         out["PSConInit_E"] = 1.0 * math.e / p["tau_syn_E"]
         out["PSConInit_I"] = 1.0 * math.e / p["tau_syn_I"]
@@ -331,26 +364,27 @@ def _conductance_rhs(y, k, alpha) -> str:
     dg' = -dg/tau, g' = dg - g/tau), shared by LIFCond and AdEx."""
     if alpha:
         return f"""
-f{k}_dg_ex = -{y['dg_ex']} / tau_ex
-f{k}_g_ex = {y['dg_ex']} - {y['g_ex']} / tau_ex
-f{k}_dg_in = -{y['dg_in']} / tau_in
-f{k}_g_in = {y['dg_in']} - {y['g_in']} / tau_in
+f{k}_dg_ex = -{y["dg_ex"]} / tau_ex
+f{k}_g_ex = {y["dg_ex"]} - {y["g_ex"]} / tau_ex
+f{k}_dg_in = -{y["dg_in"]} / tau_in
+f{k}_g_in = {y["dg_in"]} - {y["g_in"]} / tau_in
 """
     return f"""
-f{k}_g_ex = -{y['g_ex']} / tau_ex
-f{k}_g_in = -{y['g_in']} / tau_in
+f{k}_g_ex = -{y["g_ex"]} / tau_ex
+f{k}_g_in = -{y["g_in"]} / tau_in
 """
 
 
 def _cond_rhs(alpha):
     def rhs(y, k):
         return f"""
-Vc{k} = sel(refr == 1, V_reset, fmin({y['V']}, V_th))
-Isx{k} = {y['g_ex']} * (Vc{k} - E_ex)
-Isi{k} = {y['g_in']} * (Vc{k} - E_in)
+Vc{k} = sel(refr == 1, V_reset, fmin({y["V"]}, V_th))
+Isx{k} = {y["g_ex"]} * (Vc{k} - E_ex)
+Isi{k} = {y["g_in"]} * (Vc{k} - E_in)
 IL{k} = g_L * (Vc{k} - E_L)
 f{k}_V = sel(refr == 1, 0.0, (-IL{k} + I_inj + I_e - Isx{k} - Isi{k}) / C_m)
 """ + _conductance_rhs(y, k, alpha)
+
     return rhs
 
 
@@ -359,6 +393,7 @@ def _cond_update(alpha):
 
     def update(ctx):
         return "refr = int(r > 0)\n" + rk4(states, _cond_rhs(alpha), ctx.substeps)
+
     return update
 
 
@@ -382,23 +417,52 @@ V = sel(refr == 1, V_reset, V)
 r = r - refr
 """
 _COND_THRESHOLD = "refr == 0 and V >= V_th"
-_COND_VARS = (_floats("C_m", "g_L", "E_L", "V_th", "V_reset", "E_ex", "E_in", "tau_ex",
-                      "tau_in", "I_e", "I_inj", "V", "g_ex", "g_in") | _ints("r", "R", "refr"))
+_COND_VARS = _floats(
+    "C_m",
+    "g_L",
+    "E_L",
+    "V_th",
+    "V_reset",
+    "E_ex",
+    "E_in",
+    "tau_ex",
+    "tau_in",
+    "I_e",
+    "I_inj",
+    "V",
+    "g_ex",
+    "g_in",
+) | _ints("r", "R", "refr")
 
 
-# --- AdEx: NEST aeif_cond_exp / aeif_cond_alpha -----------------------------------------------------
+# --- AdEx: NEST aeif_cond_exp / aeif_cond_alpha ---------------------------------------------------
 def _adex_params(p, init, ctx, alpha):
     c_m = p["cm"] * PER_NANO
     g_l = PER_NANO * p["cm"] / p["tau_m"]
     r_steps = P.refractory_steps(p["tau_refrac"], ctx.dt)
-    out = {"C_m": c_m, "g_L": g_l, "gLDT": g_l * p["delta_T"], "E_L": p["v_rest"],
-           "V_th": p["v_thresh"], "V_peak": p["v_spike"], "Delta_T": p["delta_T"],
-           "V_reset": p["v_reset"], "E_ex": p["e_rev_E"], "E_in": p["e_rev_I"],
-           "tau_ex": p["tau_syn_E"], "tau_in": p["tau_syn_I"], "a": p["a"],
-           "b": p["b"] * PER_NANO, "tau_w": p["tau_w"], "I_e": p["i_offset"] * PER_NANO,
-           "Rp1": np.where(r_steps > 0, r_steps + 1, 0),
-           "V": init["v"], "w": init["w"] * PER_NANO,
-           "g_ex": init["gsyn_exc"] * PER_NANO, "g_in": init["gsyn_inh"] * PER_NANO}
+    out = {
+        "C_m": c_m,
+        "g_L": g_l,
+        "gLDT": g_l * p["delta_T"],
+        "E_L": p["v_rest"],
+        "V_th": p["v_thresh"],
+        "V_peak": p["v_spike"],
+        "Delta_T": p["delta_T"],
+        "V_reset": p["v_reset"],
+        "E_ex": p["e_rev_E"],
+        "E_in": p["e_rev_I"],
+        "tau_ex": p["tau_syn_E"],
+        "tau_in": p["tau_syn_I"],
+        "a": p["a"],
+        "b": p["b"] * PER_NANO,
+        "tau_w": p["tau_w"],
+        "I_e": p["i_offset"] * PER_NANO,
+        "Rp1": np.where(r_steps > 0, r_steps + 1, 0),
+        "V": init["v"],
+        "w": init["w"] * PER_NANO,
+        "g_ex": init["gsyn_exc"] * PER_NANO,
+        "g_in": init["gsyn_inh"] * PER_NANO,
+    }
     if alpha:
         out["PSConInit_E"] = 1.0 * math.e / p["tau_syn_E"]
         out["PSConInit_I"] = 1.0 * math.e / p["tau_syn_I"]
@@ -408,13 +472,14 @@ def _adex_params(p, init, ctx, alpha):
 def _adex_rhs(alpha):
     def rhs(y, k):
         return f"""
-Vc{k} = sel(refr == 1, V_reset, fmin({y['V']}, V_peak))
-Isx{k} = {y['g_ex']} * (Vc{k} - E_ex)
-Isi{k} = {y['g_in']} * (Vc{k} - E_in)
+Vc{k} = sel(refr == 1, V_reset, fmin({y["V"]}, V_peak))
+Isx{k} = {y["g_ex"]} * (Vc{k} - E_ex)
+Isi{k} = {y["g_in"]} * (Vc{k} - E_in)
 Isp{k} = gLDT * exp((Vc{k} - V_th) / Delta_T)
-f{k}_V = sel(refr == 1, 0.0, (-g_L * (Vc{k} - E_L) + Isp{k} - Isx{k} - Isi{k} - {y['w']} + I_e + I_inj) / C_m)
-f{k}_w = (a * (Vc{k} - E_L) - {y['w']}) / tau_w
+f{k}_V = sel(refr == 1, 0.0, (-g_L * (Vc{k} - E_L) + Isp{k} - Isx{k} - Isi{k} - {y["w"]} + I_e + I_inj) / C_m)
+f{k}_w = (a * (Vc{k} - E_L) - {y["w"]}) / tau_w
 """ + _conductance_rhs(y, k, alpha)
+
     return rhs
 
 
@@ -432,13 +497,15 @@ refr = int(r > 0)
 
 
 def _adex_update(alpha):
-    states = (["V", "dg_ex", "g_ex", "dg_in", "g_in", "w"] if alpha
-              else ["V", "g_ex", "g_in", "w"])
+    states = ["V", "dg_ex", "g_ex", "dg_in", "g_in", "w"] if alpha else ["V", "g_ex", "g_in", "w"]
 
     def update(ctx):
-        return ("spiked = 0\nrefr = int(r > 0)\n"
-                + rk4(states, _adex_rhs(alpha), ctx.substeps, _ADEX_AFTER_SUBSTEP)
-                + "\nr = r - int(r > 0)\n")
+        return (
+            "spiked = 0\nrefr = int(r > 0)\n"
+            + rk4(states, _adex_rhs(alpha), ctx.substeps, _ADEX_AFTER_SUBSTEP)
+            + "\nr = r - int(r > 0)\n"
+        )
+
     return update
 
 
@@ -454,23 +521,57 @@ dg_in = dg_in + buf_in * PSConInit_I
 buf_ex = 0.0
 buf_in = 0.0
 """
-_ADEX_VARS = (_floats("C_m", "g_L", "gLDT", "E_L", "V_th", "V_peak", "Delta_T", "V_reset",
-                      "E_ex", "E_in", "tau_ex", "tau_in", "a", "b", "tau_w", "I_e", "I_inj",
-                      "V", "w", "g_ex", "g_in") | _ints("r", "Rp1", "refr", "spiked"))
+_ADEX_VARS = _floats(
+    "C_m",
+    "g_L",
+    "gLDT",
+    "E_L",
+    "V_th",
+    "V_peak",
+    "Delta_T",
+    "V_reset",
+    "E_ex",
+    "E_in",
+    "tau_ex",
+    "tau_in",
+    "a",
+    "b",
+    "tau_w",
+    "I_e",
+    "I_inj",
+    "V",
+    "w",
+    "g_ex",
+    "g_in",
+) | _ints("r", "Rp1", "refr", "spiked")
 
 
 # --- Hodgkin-Huxley: NEST hh_cond_exp_traub ------------------------------------------------------
 def _hh_params(p, init, ctx):
     gates = P.hh_steady_state(init["v"], p["v_offset"])
-    return {"g_Na": p["gbar_Na"] * PER_NANO, "g_K": p["gbar_K"] * PER_NANO,
-            "g_L": p["g_leak"] * PER_NANO, "C_m": p["cm"] * PER_NANO, "V_T": p["v_offset"],
-            "VT30": p["v_offset"] + 30.0, "E_Na": p["e_rev_Na"], "E_K": p["e_rev_K"],
-            "E_L": p["e_rev_leak"], "E_ex": p["e_rev_E"], "E_in": p["e_rev_I"],
-            "tau_ex": p["tau_syn_E"], "tau_in": p["tau_syn_I"],
-            "I_e": p["i_offset"] * PER_NANO, "R": P.refractory_steps(p["tau_refrac"], ctx.dt),
-            "V": init["v"], "g_ex": init["gsyn_exc"] * PER_NANO,
-            "g_in": init["gsyn_inh"] * PER_NANO,
-            "hh_m": gates["m"], "hh_h": gates["h"], "hh_n": gates["n"]}
+    return {
+        "g_Na": p["gbar_Na"] * PER_NANO,
+        "g_K": p["gbar_K"] * PER_NANO,
+        "g_L": p["g_leak"] * PER_NANO,
+        "C_m": p["cm"] * PER_NANO,
+        "V_T": p["v_offset"],
+        "VT30": p["v_offset"] + 30.0,
+        "E_Na": p["e_rev_Na"],
+        "E_K": p["e_rev_K"],
+        "E_L": p["e_rev_leak"],
+        "E_ex": p["e_rev_E"],
+        "E_in": p["e_rev_I"],
+        "tau_ex": p["tau_syn_E"],
+        "tau_in": p["tau_syn_I"],
+        "I_e": p["i_offset"] * PER_NANO,
+        "R": P.refractory_steps(p["tau_refrac"], ctx.dt),
+        "V": init["v"],
+        "g_ex": init["gsyn_exc"] * PER_NANO,
+        "g_in": init["gsyn_inh"] * PER_NANO,
+        "hh_m": gates["m"],
+        "hh_h": gates["h"],
+        "hh_n": gates["n"],
+    }
 
 
 def _hh_rhs(y, k):
@@ -479,8 +580,8 @@ def _hh_rhs(y, k):
 INa{k} = g_Na * {m} * {m} * {m} * {h} * ({V} - E_Na)
 IK{k} = g_K * {n} * {n} * {n} * {n} * ({V} - E_K)
 IL{k} = g_L * ({V} - E_L)
-Isx{k} = {y['g_ex']} * ({V} - E_ex)
-Isi{k} = {y['g_in']} * ({V} - E_in)
+Isx{k} = {y["g_ex"]} * ({V} - E_ex)
+Isi{k} = {y["g_in"]} * ({V} - E_in)
 f{k}_V = (-INa{k} - IK{k} - IL{k} - Isx{k} - Isi{k} + I_inj + I_e) / C_m
 u{k} = {V} - V_T
 an{k} = 0.032 * (15.0 - u{k}) / (exp((15.0 - u{k}) / 5.0) - 1.0)
@@ -492,14 +593,15 @@ bh{k} = 4.0 / (1.0 + exp((40.0 - u{k}) / 5.0))
 f{k}_hh_m = am{k} - (am{k} + bm{k}) * {m}
 f{k}_hh_h = ah{k} - (ah{k} + bh{k}) * {h}
 f{k}_hh_n = an{k} - (an{k} + bn{k}) * {n}
-f{k}_g_ex = -{y['g_ex']} / tau_ex
-f{k}_g_in = -{y['g_in']} / tau_in
+f{k}_g_ex = -{y["g_ex"]} / tau_ex
+f{k}_g_in = -{y["g_in"]} / tau_in
 """
 
 
 def _hh_update(ctx):
-    return "U_old = fcopy(V)\n" + rk4(["V", "hh_m", "hh_h", "hh_n", "g_ex", "g_in"], _hh_rhs,
-                               ctx.substeps)
+    return "U_old = fcopy(V)\n" + rk4(
+        ["V", "hh_m", "hh_h", "hh_n", "g_ex", "g_in"], _hh_rhs, ctx.substeps
+    )
 
 
 # NEST: g += input; if r: --r; elif V >= V_T + 30 and U_old > V: spike (V is never reset)
@@ -511,9 +613,30 @@ buf_in = 0.0
 nr0 = int(r == 0)
 r = r - (1 - nr0)
 """
-_HH_VARS = (_floats("g_Na", "g_K", "g_L", "C_m", "V_T", "VT30", "E_Na", "E_K", "E_L", "E_ex",
-                    "E_in", "tau_ex", "tau_in", "I_e", "I_inj", "V", "U_old", "g_ex", "g_in",
-                    "hh_m", "hh_h", "hh_n") | _ints("r", "R", "nr0"))
+_HH_VARS = _floats(
+    "g_Na",
+    "g_K",
+    "g_L",
+    "C_m",
+    "V_T",
+    "VT30",
+    "E_Na",
+    "E_K",
+    "E_L",
+    "E_ex",
+    "E_in",
+    "tau_ex",
+    "tau_in",
+    "I_e",
+    "I_inj",
+    "V",
+    "U_old",
+    "g_ex",
+    "g_in",
+    "hh_m",
+    "hh_h",
+    "hh_n",
+) | _ints("r", "R", "nr0")
 
 
 # --- the tables ------------------------------------------------------------------------------
@@ -524,8 +647,10 @@ _G_SYN = {"gsyn_exc": ("g_ex", _to_hub), "gsyn_inh": ("g_in", _to_hub)}
 #: with heterogeneous weights, delays and parameters: every spike and state sample equal).
 #: Exception: parallel connections (same sender, target, buffer and delay) are summed in the
 #: order NEST's connection sort leaves unspecified (last bit, <= 1e-12 mV).
-_TIER1 = ("bit-identical: NEST's update statements, propagators and summation order "
-          "(multapses with equal delays: last bit)")
+_TIER1 = (
+    "bit-identical: NEST's update statements, propagators and summation order "
+    "(multapses with equal delays: last bit)"
+)
 _EXACT = "exact propagators (NEST's, computed in the hub)"
 _TIER1_TOL = Tolerance(1, v_abs=1e-12, note=_TIER1)
 
@@ -533,17 +658,29 @@ _TIER1_TOL = Tolerance(1, v_abs=1e-12, note=_TIER1)
 #: measured against NEST 3.10 (tests/test_brian2_backend.py::test_conductance_models_close_to_
 #: pynest; 20 Poisson-driven neurons for 1 s at dt = 0.1 ms with the default substeps)
 _COND_TOL = Tolerance(
-    3, v_abs=2e-3, spike_ms=0.1, matched=0.99,
+    3,
+    v_abs=2e-3,
+    spike_ms=0.1,
+    matched=0.99,
     note="RK4, 1 substep, vs NEST's RKF45: single neurons spike in the same steps, "
-         "|dV| <= 1.4e-5 mV (exp), 1.3e-3 mV (alpha)")
+    "|dV| <= 1.4e-5 mV (exp), 1.3e-3 mV (alpha)",
+)
 _ADEX_TOL = Tolerance(
-    3, v_abs=0.0, spike_ms=0.7, matched=0.96,
+    3,
+    v_abs=0.0,
+    spike_ms=0.7,
+    matched=0.96,
     note="RK4, 4 substeps, vs NEST's RKF45: 96-98 % of spikes in the same step, the others "
-         "1-7 steps later (substeps=10: all within one step)")
+    "1-7 steps later (substeps=10: all within one step)",
+)
 _HH_TOL = Tolerance(
-    3, v_abs=0.0, spike_ms=0.1, matched=0.99,
+    3,
+    v_abs=0.0,
+    spike_ms=0.1,
+    matched=0.99,
     note="RK4, 4 substeps, vs NEST's RKF45: 99 % of spikes in the same step, the others "
-         "one step apart")
+    "one step apart",
+)
 
 
 TABLES: dict[str, B2Model] = {}
@@ -553,67 +690,165 @@ def _add(m: B2Model):
     TABLES[m.label] = m
 
 
-_add(B2Model(
-    label="LIF[synapse=exp]", nest_model="iaf_psc_exp",
-    variables=_PSC_VARS | _floats("I_ex", "I_in", "buf_ex", "buf_in", "P11ex", "P11in", "P22",
-                                  "P21ex", "P21in", "P20"),
-    params=_lif_exp_params, update=lambda ctx: _LIF_EXP_UPDATE, inputs=_LIF_EXP_INPUTS,
-    threshold=_LIF_THRESHOLD, reset=_LIF_RESET, receptor="sign", weight_scale=PER_NANO,
-    current_scale=PER_NANO, record={**_V_REL, **_I_SYN}, tolerance=_TIER1_TOL,
-    integrator=_EXACT))
-_add(B2Model(
-    label="LIF[synapse=alpha]", nest_model="iaf_psc_alpha",
-    variables=_PSC_VARS | _floats("I_ex", "I_in", "dI_ex", "dI_in", "buf_ex", "buf_in",
-                                  "P11ex", "P22ex", "P11in", "P22in", "expm1_tau_m", "P30",
-                                  "P21ex", "P21in", "P31ex", "P32ex", "P31in", "P32in",
-                                  "EPSCInitialValue", "IPSCInitialValue"),
-    params=_lif_alpha_params, update=lambda ctx: _LIF_ALPHA_UPDATE, inputs=_LIF_ALPHA_INPUTS,
-    threshold=_LIF_THRESHOLD, reset=_LIF_RESET, receptor="sign", weight_scale=PER_NANO,
-    current_scale=PER_NANO, record={**_V_REL, **_I_SYN}, tolerance=_TIER1_TOL,
-    integrator=_EXACT))
-_add(B2Model(
-    label="LIF[synapse=delta]", nest_model="iaf_psc_delta",
-    variables=_PSC_VARS | _floats("buf", "P33", "P30") | _ints("nr0"),
-    params=_lif_delta_params, update=lambda ctx: _LIF_DELTA_UPDATE, inputs=_LIF_DELTA_INPUTS,
-    threshold=_LIF_THRESHOLD, reset=_LIF_RESET, receptor="single", weight_scale=1.0,
-    current_scale=PER_NANO, record=dict(_V_REL), tolerance=_TIER1_TOL, integrator=_EXACT))
-_add(B2Model(
-    label="Izhikevich", nest_model="izhikevich",
-    variables=_floats("a", "b", "c", "d", "V_th", "I_e", "I_inj", "v", "u", "dv", "buf"),
-    params=_izh_params, update=lambda ctx: _IZH_UPDATE, inputs=_IZH_INPUTS,
-    threshold="v >= V_th", reset="v = c\nu = u + d", receptor="single", weight_scale=1.0,
-    current_scale=PER_NANO, record={"v": ("v", _same), "u": ("u", _same)},
-    tolerance=_TIER1_TOL, integrator="forward Euler (NEST consistent_integration=True)",
-    shared=_izh_shared))
+_add(
+    B2Model(
+        label="LIF[synapse=exp]",
+        nest_model="iaf_psc_exp",
+        variables=_PSC_VARS
+        | _floats(
+            "I_ex", "I_in", "buf_ex", "buf_in", "P11ex", "P11in", "P22", "P21ex", "P21in", "P20"
+        ),
+        params=_lif_exp_params,
+        update=lambda ctx: _LIF_EXP_UPDATE,
+        inputs=_LIF_EXP_INPUTS,
+        threshold=_LIF_THRESHOLD,
+        reset=_LIF_RESET,
+        receptor="sign",
+        weight_scale=PER_NANO,
+        current_scale=PER_NANO,
+        record={**_V_REL, **_I_SYN},
+        tolerance=_TIER1_TOL,
+        integrator=_EXACT,
+    )
+)
+_add(
+    B2Model(
+        label="LIF[synapse=alpha]",
+        nest_model="iaf_psc_alpha",
+        variables=_PSC_VARS
+        | _floats(
+            "I_ex",
+            "I_in",
+            "dI_ex",
+            "dI_in",
+            "buf_ex",
+            "buf_in",
+            "P11ex",
+            "P22ex",
+            "P11in",
+            "P22in",
+            "expm1_tau_m",
+            "P30",
+            "P21ex",
+            "P21in",
+            "P31ex",
+            "P32ex",
+            "P31in",
+            "P32in",
+            "EPSCInitialValue",
+            "IPSCInitialValue",
+        ),
+        params=_lif_alpha_params,
+        update=lambda ctx: _LIF_ALPHA_UPDATE,
+        inputs=_LIF_ALPHA_INPUTS,
+        threshold=_LIF_THRESHOLD,
+        reset=_LIF_RESET,
+        receptor="sign",
+        weight_scale=PER_NANO,
+        current_scale=PER_NANO,
+        record={**_V_REL, **_I_SYN},
+        tolerance=_TIER1_TOL,
+        integrator=_EXACT,
+    )
+)
+_add(
+    B2Model(
+        label="LIF[synapse=delta]",
+        nest_model="iaf_psc_delta",
+        variables=_PSC_VARS | _floats("buf", "P33", "P30") | _ints("nr0"),
+        params=_lif_delta_params,
+        update=lambda ctx: _LIF_DELTA_UPDATE,
+        inputs=_LIF_DELTA_INPUTS,
+        threshold=_LIF_THRESHOLD,
+        reset=_LIF_RESET,
+        receptor="single",
+        weight_scale=1.0,
+        current_scale=PER_NANO,
+        record=dict(_V_REL),
+        tolerance=_TIER1_TOL,
+        integrator=_EXACT,
+    )
+)
+_add(
+    B2Model(
+        label="Izhikevich",
+        nest_model="izhikevich",
+        variables=_floats("a", "b", "c", "d", "V_th", "I_e", "I_inj", "v", "u", "dv", "buf"),
+        params=_izh_params,
+        update=lambda ctx: _IZH_UPDATE,
+        inputs=_IZH_INPUTS,
+        threshold="v >= V_th",
+        reset="v = c\nu = u + d",
+        receptor="single",
+        weight_scale=1.0,
+        current_scale=PER_NANO,
+        record={"v": ("v", _same), "u": ("u", _same)},
+        tolerance=_TIER1_TOL,
+        integrator="forward Euler (NEST consistent_integration=True)",
+        shared=_izh_shared,
+    )
+)
 
 for _syn, _alpha in (("exp", False), ("alpha", True)):
     _alpha_vars = _floats("dg_ex", "dg_in", "PSConInit_E", "PSConInit_I") if _alpha else {}
-    _add(B2Model(
-        label=f"LIFCond[synapse={_syn}]", nest_model=f"iaf_cond_{_syn}",
-        variables=_COND_VARS | _alpha_vars | _floats("buf_ex", "buf_in"),
-        params=lambda p, i, c, _a=_alpha: _cond_params(p, i, c, _a),
-        update=_cond_update(_alpha), inputs=_COND_ALPHA_INPUTS if _alpha else _COND_EXP_INPUTS,
-        threshold=_COND_THRESHOLD, reset="V = V_reset\nr = R", receptor="conductance",
-        weight_scale=PER_NANO, current_scale=PER_NANO, record={"v": ("V", _same), **_G_SYN},
-        tolerance=_COND_TOL, integrator="classical RK4, fixed substeps", shared=_rk4_shared))
-    _add(B2Model(
-        label=f"AdEx[synapse={_syn}]", nest_model=f"aeif_cond_{_syn}",
-        variables=_ADEX_VARS | _alpha_vars | _floats("buf_ex", "buf_in"),
-        params=lambda p, i, c, _a=_alpha: _adex_params(p, i, c, _a),
-        update=_adex_update(_alpha), inputs=_ADEX_ALPHA_INPUTS if _alpha else _ADEX_EXP_INPUTS,
-        threshold="spiked > 0", reset="spiked = 0", receptor="conductance",
-        weight_scale=PER_NANO, current_scale=PER_NANO,
-        record={"v": ("V", _same), "w": ("w", _to_hub), **_G_SYN}, tolerance=_ADEX_TOL,
-        integrator="classical RK4, fixed substeps, spike check after every substep",
-        shared=_rk4_shared))
+    _add(
+        B2Model(
+            label=f"LIFCond[synapse={_syn}]",
+            nest_model=f"iaf_cond_{_syn}",
+            variables=_COND_VARS | _alpha_vars | _floats("buf_ex", "buf_in"),
+            params=lambda p, i, c, _a=_alpha: _cond_params(p, i, c, _a),
+            update=_cond_update(_alpha),
+            inputs=_COND_ALPHA_INPUTS if _alpha else _COND_EXP_INPUTS,
+            threshold=_COND_THRESHOLD,
+            reset="V = V_reset\nr = R",
+            receptor="conductance",
+            weight_scale=PER_NANO,
+            current_scale=PER_NANO,
+            record={"v": ("V", _same), **_G_SYN},
+            tolerance=_COND_TOL,
+            integrator="classical RK4, fixed substeps",
+            shared=_rk4_shared,
+        )
+    )
+    _add(
+        B2Model(
+            label=f"AdEx[synapse={_syn}]",
+            nest_model=f"aeif_cond_{_syn}",
+            variables=_ADEX_VARS | _alpha_vars | _floats("buf_ex", "buf_in"),
+            params=lambda p, i, c, _a=_alpha: _adex_params(p, i, c, _a),
+            update=_adex_update(_alpha),
+            inputs=_ADEX_ALPHA_INPUTS if _alpha else _ADEX_EXP_INPUTS,
+            threshold="spiked > 0",
+            reset="spiked = 0",
+            receptor="conductance",
+            weight_scale=PER_NANO,
+            current_scale=PER_NANO,
+            record={"v": ("V", _same), "w": ("w", _to_hub), **_G_SYN},
+            tolerance=_ADEX_TOL,
+            integrator="classical RK4, fixed substeps, spike check after every substep",
+            shared=_rk4_shared,
+        )
+    )
 
-_add(B2Model(
-    label="HodgkinHuxley", nest_model="hh_cond_exp_traub",
-    variables=_HH_VARS | _floats("buf_ex", "buf_in"), params=_hh_params, update=_hh_update,
-    inputs=_HH_INPUTS, threshold="nr0 == 1 and V >= VT30 and U_old > V", reset="r = R",
-    receptor="conductance", weight_scale=PER_NANO, current_scale=PER_NANO,
-    record={"v": ("V", _same), **_G_SYN}, tolerance=_HH_TOL,
-    integrator="classical RK4, fixed substeps", shared=_rk4_shared))
+_add(
+    B2Model(
+        label="HodgkinHuxley",
+        nest_model="hh_cond_exp_traub",
+        variables=_HH_VARS | _floats("buf_ex", "buf_in"),
+        params=_hh_params,
+        update=_hh_update,
+        inputs=_HH_INPUTS,
+        threshold="nr0 == 1 and V >= VT30 and U_old > V",
+        reset="r = R",
+        receptor="conductance",
+        weight_scale=PER_NANO,
+        current_scale=PER_NANO,
+        record={"v": ("V", _same), **_G_SYN},
+        tolerance=_HH_TOL,
+        integrator="classical RK4, fixed substeps",
+        shared=_rk4_shared,
+    )
+)
 
 #: default RK4 substeps per dt, per model kind (option ``substeps`` overrides)
 DEFAULT_SUBSTEPS = {"LIFCond": 1, "AdEx": 4, "HodgkinHuxley": 4}

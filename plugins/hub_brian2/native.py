@@ -22,6 +22,7 @@ Brian2 draws with numpy's generator, seeded from the network seed (``brian2.seed
   capped at 2**L - 1, L chosen so that the cap is hit with probability < 1e-12 per
   neuron-step); lane l's synapses carry ``w * 2**l`` and the delay ``D - 1``.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -41,7 +42,7 @@ def build(ctx: BuildContext) -> list:
     found = native_sources(r)
     if not found:
         return []
-    ctx.b2.seed(int(r.seed) % (2 ** 32))
+    ctx.b2.seed(int(r.seed) % (2**32))
     out = []
     for label, src in found.items():
         if native_out_degree(r, label).max(initial=0) <= 1:
@@ -67,8 +68,9 @@ def _routes_from(ctx: BuildContext, src):
     for proj in ctx.resolved.projections:
         if proj.pre != src.label or not proj.n:
             continue
-        for buf, mask, w in ctx.model_of[proj.post].route(proj.weight,
-                                                           proj.receptor == "inhibitory"):
+        for buf, mask, w in ctx.model_of[proj.post].route(
+            proj.weight, proj.receptor == "inhibitory"
+        ):
             if mask.any():
                 yield proj, buf, mask, w
 
@@ -96,7 +98,7 @@ def _poisson_inputs(ctx: BuildContext, src) -> list:
         # the rate over ``parts`` inputs with N p <= 4 each
         parts = max(1, math.ceil(lam / 4.0))
         n_in = max(1, math.ceil(lam / parts * 1000.0))
-        lo = src.first_step + delay - 1          # Brian2 steps in which the input is added
+        lo = src.first_step + delay - 1  # Brian2 steps in which the input is added
         hi = src.last_step + delay - 1
         for k in range(int(layer.max()) + 1):
             sel = layer == k
@@ -104,16 +106,21 @@ def _poisson_inputs(ctx: BuildContext, src) -> list:
             w_row[p_idx[sel]] = weight[sel]
             name = f"hub_native_{next(_NAMES)}"
             if sel.sum() == len(target) and (w_row == w_row[0]).all():
-                weight = repr(float(w_row[0]))     # one weight for the whole group
+                weight = repr(float(w_row[0]))  # one weight for the whole group
             else:
-                target.namespace[name + "_w"] = b2.TimedArray(w_row[None, :], dt=1e9 * b2.second,
-                                                              name=name + "_w")
+                target.namespace[name + "_w"] = b2.TimedArray(
+                    w_row[None, :], dt=1e9 * b2.second, name=name + "_w"
+                )
                 weight = f"{name}_w(t, i)"
             target.namespace[name + "_lo"] = (lo - 0.5) * dt * b2.ms
             target.namespace[name + "_hi"] = (hi + 0.5) * dt * b2.ms
             expr = f"{weight} * int(t > {name}_lo) * int(t < {name}_hi)"
-            out += [b2.PoissonInput(target, buf, n_in, hz / parts / n_in * b2.Hz,
-                                    weight=expr, when="synapses") for _ in range(parts)]
+            out += [
+                b2.PoissonInput(
+                    target, buf, n_in, hz / parts / n_in * b2.Hz, weight=expr, when="synapses"
+                )
+                for _ in range(parts)
+            ]
     return out
 
 
@@ -132,17 +139,22 @@ def _lanes(ctx: BuildContext, src) -> list:
     lam = np.asarray(src.rate, float) * dt * 1e-3
     n_lanes = lanes_for(float(lam.max(initial=0.0)))
     cap = (1 << n_lanes) - 1
-    group = b2.NeuronGroup(src.size * n_lanes, "src : 1", threshold="src > 0", reset="",
-                           clock=ctx.clock,
-                           name="hub_native_" + re.sub(r"\W", "_", src.label)[:30] + "*")
+    group = b2.NeuronGroup(
+        src.size * n_lanes,
+        "src : 1",
+        threshold="src > 0",
+        reset="",
+        clock=ctx.clock,
+        name="hub_native_" + re.sub(r"\W", "_", src.label)[:30] + "*",
+    )
     flag = group.variables["src"].get_value()
-    rng = np.random.default_rng(np.random.SeedSequence([int(r.seed), 0x6e6174]))
+    rng = np.random.default_rng(np.random.SeedSequence([int(r.seed), 0x6E6174]))
     bits = np.arange(n_lanes)
     step = [0]
 
     @b2.network_operation(clock=ctx.clock, when="start", name="hub_native_draw*")
     def draw():
-        stamp = step[0] + 1          # spikes of Brian2 step n carry stamp n + 1
+        stamp = step[0] + 1  # spikes of Brian2 step n carry stamp n + 1
         step[0] += 1
         if src.first_step <= stamp <= src.last_step:
             counts = np.minimum(rng.poisson(lam), cap)
@@ -154,14 +166,21 @@ def _lanes(ctx: BuildContext, src) -> list:
     parts: dict = {}
     for proj, buf, mask, w in _routes_from(ctx, src):
         parts.setdefault((proj.post, buf), []).append(
-            (proj.pre_idx[mask], proj.post_idx[mask], w[mask], proj.delay_steps[mask]))
+            (proj.pre_idx[mask], proj.post_idx[mask], w[mask], proj.delay_steps[mask])
+        )
     for (post, buf), chunks in parts.items():
         pre, post_idx, w, d = (np.concatenate(x) for x in zip(*chunks))
         i = (pre[:, None] * n_lanes + bits).ravel()
         j = np.repeat(post_idx, n_lanes)
-        syn = b2.Synapses(group, ctx.groups[post], model="w_syn : 1",
-                          on_pre=f"{buf}_post += w_syn", clock=ctx.clock, namespace={},
-                          name="hub_native_syn*")
+        syn = b2.Synapses(
+            group,
+            ctx.groups[post],
+            model="w_syn : 1",
+            on_pre=f"{buf}_post += w_syn",
+            clock=ctx.clock,
+            namespace={},
+            name="hub_native_syn*",
+        )
         syn.connect(i=i, j=j)
         syn.w_syn = (w[:, None] * (1 << bits)).ravel()
         syn.delay = np.repeat(d - 1, n_lanes) * dt * ms

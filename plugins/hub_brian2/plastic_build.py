@@ -5,6 +5,7 @@ feeds a plastic projection (firing with the multiplicity of this step in ``mult`
 ``Synapses`` per plastic projection with the pathways of ``plasticity.py``, the dopamine
 schedule, and the synapse-state monitors.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,11 +25,11 @@ ORDER = {"dopa": -1, "post_fac": 0, "post_trace": 1000}
 class PlasticSynapses:
     """One plastic projection on Brian2."""
 
-    proj: object                 # its resolved projection
-    syn: object                  # its Synapses
-    code: object                 # plasticity.PlasticCode
-    scale: float                 # hub weight unit -> model weight unit
-    sign: float                  # the sign of its hub weights
+    proj: object  # its resolved projection
+    syn: object  # its Synapses
+    code: object  # plasticity.PlasticCode
+    scale: float  # hub weight unit -> model weight unit
+    sign: float  # the sign of its hub weights
 
 
 @dataclass
@@ -56,8 +57,7 @@ def ring_layout(resolved, tables) -> dict[str, dict[str, int]]:
 
 
 def ring_variables(layout: dict[str, int]) -> dict[str, str]:
-    return {f"pr_{buf}_{d}": "float" for buf, dmax in layout.items()
-            for d in range(1, dmax + 1)}
+    return {f"pr_{buf}_{d}": "float" for buf, dmax in layout.items() for d in range(1, dmax + 1)}
 
 
 def ring_code(layout: dict[str, int]) -> str:
@@ -78,8 +78,14 @@ def source_groups(ctx: BuildContext, labels) -> tuple[dict, list]:
     groups, objects, schedule = {}, [], []
     for label in sorted(labels):
         src = r.sources[label]
-        g = b2.NeuronGroup(src.size, "mult : 1", threshold="mult > 0", reset="",
-                           clock=ctx.clock, name=b2_name("hub_psrc_", label))
+        g = b2.NeuronGroup(
+            src.size,
+            "mult : 1",
+            threshold="mult > 0",
+            reset="",
+            clock=ctx.clock,
+            name=b2_name("hub_psrc_", label),
+        )
         stamps, idx, counts = source_event_counts(src, r.steps)
         cuts = np.searchsorted(stamps, np.arange(r.steps + 2))
         schedule.append((g.variables["mult"].get_value(), idx, counts.astype(float), cuts))
@@ -93,7 +99,7 @@ def source_groups(ctx: BuildContext, labels) -> tuple[dict, list]:
             k = step[0]
             for mult, idx, counts, cuts in schedule:
                 mult[:] = 0.0
-                lo, hi = cuts[k + 1], cuts[k + 2]      # stamped k + 1: fire in this step
+                lo, hi = cuts[k + 1], cuts[k + 2]  # stamped k + 1: fire in this step
                 if hi > lo:
                     mult[idx[lo:hi]] = counts[lo:hi]
             step[0] = k + 1
@@ -115,13 +121,15 @@ def build(ctx: BuildContext) -> Plastic:
         table = ctx.model_of[proj.post]
         code = plastic_code(proj.rule, proj.weight, table.weight_scale, ctx.h)
         pre_group, m_max = sources.get(proj.pre) or (ctx.groups[proj.pre], 1)
-        syn = _synapses(ctx, proj, code, pre_group, m_max,
-                        *table.plastic_route(proj.receptor == "inhibitory"))
+        syn = _synapses(
+            ctx, proj, code, pre_group, m_max, *table.plastic_route(proj.receptor == "inhibitory")
+        )
         out.objects.append(syn)
         if code.dopamine:
             dopamine.append((proj, syn, code))
         out.synapses[proj.label] = PlasticSynapses(
-            proj, syn, code, table.weight_scale, table.hub_sign(proj.receptor == "inhibitory"))
+            proj, syn, code, table.weight_scale, table.hub_sign(proj.receptor == "inhibitory")
+        )
     if dopamine:
         out.objects.extend(_dopamine_schedule(ctx, dopamine))
     return out
@@ -132,21 +140,31 @@ def _synapses(ctx: BuildContext, proj, code, pre_group, m_max: int, buf: str, si
     multiplicity up to ``m_max``), transmitting to the delayed-input ring of ``buf``."""
     b2 = ctx.b2
     d = proj.delay_steps.astype(np.int64)
-    transmit = "\n".join(f"pr_{buf}_{k}_post += wtx * {sign!r} * int(dsyn == {k})"
-                         for k in np.unique(d))
+    transmit = "\n".join(
+        f"pr_{buf}_{k}_post += wtx * {sign!r} * int(dsyn == {k})" for k in np.unique(d)
+    )
     on_pre = {}
     for k in range(1, m_max + 1):
         body = code.pre + transmit
-        if k > 1:   # the k-th event of a multiple spike: only where mult >= k
+        if k > 1:  # the k-th event of a multiple spike: only where mult >= k
             body = _guarded(body, f"mult_pre >= {k}", code.variables)
         on_pre[f"pre_{k}"] = body
-    on_post = {n: c for n, c in (("post_fac", code.post_fac),
-                                 ("post_trace", code.post_trace)) if c}
-    model = "\n".join([f"{v} : 1" for v in code.variables] + ["dsyn : integer (constant)"]
-                      + [f"{k} : 1 (shared)" for k in code.shared])
-    syn = b2.Synapses(pre_group, ctx.groups[proj.post], model=model, on_pre=on_pre,
-                      on_post=on_post or None, clock=ctx.clock,
-                      namespace=dict(ctx.functions), name=b2_name("hub_plastic_", proj.label))
+    on_post = {n: c for n, c in (("post_fac", code.post_fac), ("post_trace", code.post_trace)) if c}
+    model = "\n".join(
+        [f"{v} : 1" for v in code.variables]
+        + ["dsyn : integer (constant)"]
+        + [f"{k} : 1 (shared)" for k in code.shared]
+    )
+    syn = b2.Synapses(
+        pre_group,
+        ctx.groups[proj.post],
+        model=model,
+        on_pre=on_pre,
+        on_post=on_post or None,
+        clock=ctx.clock,
+        namespace=dict(ctx.functions),
+        name=b2_name("hub_plastic_", proj.label),
+    )
     syn.connect(i=proj.pre_idx, j=proj.post_idx)
     syn.dsyn = d.astype(np.int32)
     for name, value in code.shared.items():
@@ -160,7 +178,7 @@ def _synapses(ctx: BuildContext, proj, code, pre_group, m_max: int, buf: str, si
         pathway = getattr(syn, name)
         pathway.when, pathway.order = "end", ORDER[name]
         pathway.delay = d * ctx.dt * b2.ms
-    for name in [*on_pre, *on_post]:       # compiled with codegen="cython"
+    for name in [*on_pre, *on_post]:  # compiled with codegen="cython"
         ctx.hot_code(getattr(syn, name), model, on_pre, on_post)
     return syn
 
@@ -174,8 +192,11 @@ def _guarded(body: str, condition: str, variables) -> str:
             continue
         target, op, expr = re.match(r"\s*(\w+)\s*(\+?=)\s*(.*)", line).groups()
         if target in variables:
-            out += [f"old_{target} = fcopy({target})", line,
-                    f"{target} = sel(on_k, {target}, old_{target})"]
+            out += [
+                f"old_{target} = fcopy({target})",
+                line,
+                f"{target} = sel(on_k, {target}, old_{target})",
+            ]
         elif op == "+=":
             out.append(f"{target} += ({expr}) * int(on_k)")
         else:
@@ -202,15 +223,16 @@ def _dopamine_schedule(ctx: BuildContext, dopamine) -> list:
         else:
             watch.append((ctx.span[label], delay, sched))
         arrivals.append(sched)
-    arrays = [({v: syn.variables[v].get_value() for v in ("w", "c", "n", "tw")}, code.shared)
-              for proj, syn, code in dopamine]
+    arrays = [
+        ({v: syn.variables[v].get_value() for v in ("w", "c", "n", "tw")}, code.shared)
+        for proj, syn, code in dopamine
+    ]
     step = [0]
     h = ctx.h
 
-    @b2.network_operation(clock=ctx.clock, when="end", order=ORDER["dopa"],
-                          name="hub_dopamine*")
+    @b2.network_operation(clock=ctx.clock, when="end", order=ORDER["dopa"], name="hub_dopamine*")
     def dopamine_arrivals():
-        k = step[0]                          # this step processes synapse time k + 1
+        k = step[0]  # this step processes synapse time k + 1
         for (values, shared), sched in zip(arrays, arrivals):
             m = sched.pop(k + 1, 0.0)
             if m > 0:
@@ -223,10 +245,10 @@ def _dopamine_schedule(ctx: BuildContext, dopamine) -> list:
 
         @b2.network_operation(clock=ctx.clock, when="after_resets", name="hub_dopa_in*")
         def dopamine_spikes():
-            k = seen[0]                      # spikes of this step have stamp k + 1
+            k = seen[0]  # spikes of this step have stamp k + 1
             for (group, start, stop), delay, sched in watch:
                 space = group.variables["_spikespace"].get_value()
-                fired = space[:int(space[-1])]
+                fired = space[: int(space[-1])]
                 n = int(np.count_nonzero((fired >= start) & (fired < stop)))
                 if n:
                     sched[k + 1 + delay] = sched.get(k + 1 + delay, 0.0) + n
@@ -242,16 +264,21 @@ def monitors(ctx: BuildContext, plastic: Plastic) -> list:
     the run."""
     out = []
     for pr in ctx.resolved.synapse_probes:
-        if pr.projection not in plastic.synapses:   # a projection without synapses
+        if pr.projection not in plastic.synapses:  # a projection without synapses
             plastic.monitors.append((pr, None, None))
             continue
         ps = plastic.synapses[pr.projection]
         var = ps.code.read[pr.variable]
         mon = None
         if len(pr.indices):
-            mon = ctx.b2.StateMonitor(ps.syn, var, record=np.asarray(pr.indices), when="start",
-                                      clock=ctx.sampling_clock(pr.interval_steps),
-                                      name=b2_name("hub_wmon_", pr.projection))
+            mon = ctx.b2.StateMonitor(
+                ps.syn,
+                var,
+                record=np.asarray(pr.indices),
+                when="start",
+                clock=ctx.sampling_clock(pr.interval_steps),
+                name=b2_name("hub_wmon_", pr.projection),
+            )
             out.append(mon)
         plastic.monitors.append((pr, var, mon))
     return out
@@ -266,7 +293,7 @@ def results(resolved, plastic: Plastic, res) -> None:
     from hub.ir.plasticity import state_unit
 
     r = resolved
-    for proj in r.projections:       # plastic projections without synapses
+    for proj in r.projections:  # plastic projections without synapses
         if proj.rule is not None and not proj.n:
             for var in proj.rule.rule.state:
                 res.synapse_state[(proj.label, var)] = np.zeros(0)
@@ -280,8 +307,10 @@ def results(resolved, plastic: Plastic, res) -> None:
         if mon is not None:
             ps = plastic.synapses[pr.projection]
             final = np.asarray(getattr(ps.syn, var + "_"))[pr.indices]
-            values = _to_hub(ps, pr.variable, monitor_samples(getattr(mon, var + "_"), final,
-                                                              r.steps, pr.interval_steps))
-        unit = state_unit(proj.rule.rule, pr.variable,
-                          r.populations[proj.post].model.weight_unit)
+            values = _to_hub(
+                ps,
+                pr.variable,
+                monitor_samples(getattr(mon, var + "_"), final, r.steps, pr.interval_steps),
+            )
+        unit = state_unit(proj.rule.rule, pr.variable, r.populations[proj.post].model.weight_unit)
         res.synapse_signals[(pr.projection, pr.variable)] = sampled_signal(r, pr, unit, values)

@@ -24,6 +24,7 @@ inputs on the target (``pr_<buffer>_<d>``, d = 1..D_max), which the target shift
 to its input buffer every step, before the buffer is applied.  Weights are magnitudes in
 NEST's units (the hub weight times ``weight_scale``), as NEST's rules compute them.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -34,9 +35,13 @@ from hub.ir.plasticity import STDP
 
 #: the rule labels this backend runs
 LABELS = tuple(
-    [STDP(pairing=p, weight_dependence=w).label for p in STDP.options["pairing"]
-     for w in STDP.options["weight_dependence"]]
-    + ["TripletSTDP", "DopamineSTDP", "TsodyksMarkram", "VogelsSprekeler"])
+    [
+        STDP(pairing=p, weight_dependence=w).label
+        for p in STDP.options["pairing"]
+        for w in STDP.options["weight_dependence"]
+    ]
+    + ["TripletSTDP", "DopamineSTDP", "TsodyksMarkram", "VogelsSprekeler"]
+)
 
 _TS = "ts = (t_in_timesteps + 1) * h_ms\n"
 _POST_TRACE = _TS + "km = km * exp((tq - ts) / tau_m) + 1\ntq = ts\nhas_q = 1\n"
@@ -46,14 +51,14 @@ _POST_TRACE = _TS + "km = km * exp((tq - ts) / tau_m) + 1\ntq = ts\nhas_q = 1\n"
 class PlasticCode:
     """Brian2 pieces of one plastic projection."""
 
-    variables: list[str]                     # per-synapse float variables
-    shared: dict[str, float]                 # shared constants
-    initial: dict[str, object]               # per-synapse initial values (arrays or floats)
+    variables: list[str]  # per-synapse float variables
+    shared: dict[str, float]  # shared constants
+    initial: dict[str, object]  # per-synapse initial values (arrays or floats)
     post_fac: str
-    pre: str                                 # one presynaptic event; ends by transmitting
+    pre: str  # one presynaptic event; ends by transmitting
     post_trace: str
-    read: dict[str, str]                     # hub state variable -> Brian2 variable
-    dopamine: bool = False                   # DopamineSTDP: see dopamine_arrival()
+    read: dict[str, str]  # hub state variable -> Brian2 variable
+    dopamine: bool = False  # DopamineSTDP: see dopamine_arrival()
     scaled: tuple[str, ...] = ("weight", "c")
     extra: dict = field(default_factory=dict)
 
@@ -63,12 +68,16 @@ def _stdp(p, rule, w):
     mu_p, mu_m = rule.rule.exponents()
     alpha = p["A_minus"] / p["A_plus"] if p["A_plus"] else 1.0
     lam = p["A_plus"]
-    shared = {"tau_p": p["tau_plus"], "tau_m": p["tau_minus"], "lam": lam,
-              "am": alpha * lam if p["A_plus"] else p["A_minus"], "mu_p": mu_p, "mu_m": mu_m}
-    fac = ("nw = w / wmax + lam * (1 - w / wmax) ** mu_p * kx\n"
-           "w = sel(nw < 1, nw * wmax, wmax)\n")
-    dep = ("nw = w / wmax - am * (w / wmax) ** mu_m * kmn\n"
-           "w = sel(nw > 0, nw * wmax, 0.0)\n")
+    shared = {
+        "tau_p": p["tau_plus"],
+        "tau_m": p["tau_minus"],
+        "lam": lam,
+        "am": alpha * lam if p["A_plus"] else p["A_minus"],
+        "mu_p": mu_p,
+        "mu_m": mu_m,
+    }
+    fac = "nw = w / wmax + lam * (1 - w / wmax) ** mu_p * kx\nw = sel(nw < 1, nw * wmax, wmax)\n"
+    dep = "nw = w / wmax - am * (w / wmax) ** mu_m * kmn\nw = sel(nw > 0, nw * wmax, 0.0)\n"
     if pairing == "all":
         post_fac = _TS + "kx = kp * exp((tp - ts) / tau_p)\n" + fac
         pre = _TS + "kmn = km * exp((tq - ts) / tau_m)\n" + dep
@@ -76,71 +85,136 @@ def _stdp(p, rule, w):
         post_fac = _TS + "kx = exp((tp - ts) / tau_p)\n" + fac
         pre = _TS + "kmn = has_q * exp((tq - ts) / tau_m)\n" + dep
     else:  # nearest_restricted: only the first post after a pre; depress only if one came
-        post_fac = (_TS + "kx = exp((tp - ts) / tau_p)\nw0 = fcopy(w)\n" + fac
-                    + "w = sel(seen == 0, w, w0)\nseen = 1\n")
-        pre = (_TS + "kmn = has_q * exp((tq - ts) / tau_m)\nw0 = fcopy(w)\n" + dep
-               + "w = sel(seen == 1, w, w0)\nseen = 0\n")
+        post_fac = (
+            _TS
+            + "kx = exp((tp - ts) / tau_p)\nw0 = fcopy(w)\n"
+            + fac
+            + "w = sel(seen == 0, w, w0)\nseen = 1\n"
+        )
+        pre = (
+            _TS
+            + "kmn = has_q * exp((tq - ts) / tau_m)\nw0 = fcopy(w)\n"
+            + dep
+            + "w = sel(seen == 1, w, w0)\nseen = 0\n"
+        )
     pre += "kp = kp * exp((tp - ts) / tau_p) + 1\ntp = ts\nwr = w\nwtx = w\n"
-    return PlasticCode(["w", "wr", "kp", "tp", "km", "tq", "has_q", "seen"], shared,
-                       {"w": w, "wr": w}, post_fac, pre, _POST_TRACE, {"weight": "wr"})
+    return PlasticCode(
+        ["w", "wr", "kp", "tp", "km", "tq", "has_q", "seen"],
+        shared,
+        {"w": w, "wr": w},
+        post_fac,
+        pre,
+        _POST_TRACE,
+        {"weight": "wr"},
+    )
 
 
 def _triplet(p, rule, w):
-    shared = {"tau_p": p["tau_plus"], "tau_x": p["tau_plus_triplet"], "tau_m": p["tau_minus"],
-              "tau_y": p["tau_minus_triplet"]}
-    post_fac = _TS + ("kx = kp * exp((tp - ts) / tau_p)\nky = km3 * exp((tq - ts) / tau_y)\n"
-                      "nw = w + kx * (ap + ap3 * ky)\nw = sel(nw < wmax, nw, wmax)\n")
-    pre = _TS + ("kp3 = kp3 * exp((tp - ts) / tau_x)\nkmn = km * exp((tq - ts) / tau_m)\n"
-                 "nw = w - kmn * (amn + am3 * kp3)\nw = sel(nw > 0, nw, 0.0)\n"
-                 "kp3 = kp3 + 1\nkp = kp * exp((tp - ts) / tau_p) + 1\ntp = ts\nwr = w\n"
-                 "wtx = w\n")
+    shared = {
+        "tau_p": p["tau_plus"],
+        "tau_x": p["tau_plus_triplet"],
+        "tau_m": p["tau_minus"],
+        "tau_y": p["tau_minus_triplet"],
+    }
+    post_fac = _TS + (
+        "kx = kp * exp((tp - ts) / tau_p)\nky = km3 * exp((tq - ts) / tau_y)\n"
+        "nw = w + kx * (ap + ap3 * ky)\nw = sel(nw < wmax, nw, wmax)\n"
+    )
+    pre = _TS + (
+        "kp3 = kp3 * exp((tp - ts) / tau_x)\nkmn = km * exp((tq - ts) / tau_m)\n"
+        "nw = w - kmn * (amn + am3 * kp3)\nw = sel(nw > 0, nw, 0.0)\n"
+        "kp3 = kp3 + 1\nkp = kp * exp((tp - ts) / tau_p) + 1\ntp = ts\nwr = w\n"
+        "wtx = w\n"
+    )
     post_trace = _POST_TRACE + "km3 = km3 * exp((tq3 - ts) / tau_y) + 1\ntq3 = ts\n"
-    return PlasticCode(["w", "wr", "kp", "kp3", "tp", "km", "km3", "tq", "tq3", "has_q"],
-                       shared, {"w": w, "wr": w}, post_fac, pre, post_trace, {"weight": "wr"},
-                       extra={"weights": ("ap", "amn", "ap3", "am3")})
+    return PlasticCode(
+        ["w", "wr", "kp", "kp3", "tp", "km", "km3", "tq", "tq3", "has_q"],
+        shared,
+        {"w": w, "wr": w},
+        post_fac,
+        pre,
+        post_trace,
+        {"weight": "wr"},
+        extra={"weights": ("ap", "amn", "ap3", "am3")},
+    )
 
 
 def _vogels_sprekeler(p, rule, w):
-    post_fac = _TS + ("kx = kp * exp((tp - ts) / tau)\nnw = w + eta * kx\n"
-                      "w = sel(nw < wmax, nw, wmax)\n")
-    pre = _TS + ("kmn = km * exp((tq - ts) / tau_m)\nnw = w + eta * kmn\n"
-                 "w = sel(nw < wmax, nw, wmax)\nnw2 = w - alpha * eta\n"
-                 "w = sel(nw2 > 0, nw2, 0.0)\n"
-                 "kp = kp * exp((tp - ts) / tau) + 1\ntp = ts\nwr = w\nwtx = w\n")
-    return PlasticCode(["w", "wr", "kp", "tp", "km", "tq", "has_q"],
-                       {"tau": p["tau"], "tau_m": p["tau"], "alpha": p["alpha"]},
-                       {"w": w, "wr": w}, post_fac, pre, _POST_TRACE, {"weight": "wr"},
-                       extra={"weights": ("eta",)})
+    post_fac = _TS + (
+        "kx = kp * exp((tp - ts) / tau)\nnw = w + eta * kx\nw = sel(nw < wmax, nw, wmax)\n"
+    )
+    pre = _TS + (
+        "kmn = km * exp((tq - ts) / tau_m)\nnw = w + eta * kmn\n"
+        "w = sel(nw < wmax, nw, wmax)\nnw2 = w - alpha * eta\n"
+        "w = sel(nw2 > 0, nw2, 0.0)\n"
+        "kp = kp * exp((tp - ts) / tau) + 1\ntp = ts\nwr = w\nwtx = w\n"
+    )
+    return PlasticCode(
+        ["w", "wr", "kp", "tp", "km", "tq", "has_q"],
+        {"tau": p["tau"], "tau_m": p["tau"], "alpha": p["alpha"]},
+        {"w": w, "wr": w},
+        post_fac,
+        pre,
+        _POST_TRACE,
+        {"weight": "wr"},
+        extra={"weights": ("eta",)},
+    )
 
 
 def _tsodyks(p, rule, w):
     on = 1.0 if p["tau_fac"] > 0 else 0.0
-    pre = _TS + ("hh = ts - tp\nxd = exp(-hh / tau_rec)\nud = fac_on * exp(-hh / tau_fac)\n"
-                 "nx = 1 + (x - x * u - 1) * xd\nnu = U + u * (1 - U) * ud\n"
-                 "x = sel(has_p == 1, nx, x)\nu = sel(has_p == 1, nu, u)\n"
-                 "has_p = 1\ntp = ts\nwtx = x * u * w\n")
-    return PlasticCode(["w", "u", "x", "tp", "has_p"],
-                       {"U": p["U"], "tau_rec": p["tau_rec"],
-                        "tau_fac": p["tau_fac"] if on else 1.0, "fac_on": on},
-                       {"w": w, "u": p["U"], "x": 1.0}, "", pre, "",
-                       {"weight": "w", "u": "u", "x": "x"})
+    pre = _TS + (
+        "hh = ts - tp\nxd = exp(-hh / tau_rec)\nud = fac_on * exp(-hh / tau_fac)\n"
+        "nx = 1 + (x - x * u - 1) * xd\nnu = U + u * (1 - U) * ud\n"
+        "x = sel(has_p == 1, nx, x)\nu = sel(has_p == 1, nu, u)\n"
+        "has_p = 1\ntp = ts\nwtx = x * u * w\n"
+    )
+    return PlasticCode(
+        ["w", "u", "x", "tp", "has_p"],
+        {
+            "U": p["U"],
+            "tau_rec": p["tau_rec"],
+            "tau_fac": p["tau_fac"] if on else 1.0,
+            "fac_on": on,
+        },
+        {"w": w, "u": p["U"], "x": 1.0},
+        "",
+        pre,
+        "",
+        {"weight": "w", "u": "u", "x": "x"},
+    )
 
 
 def _dopamine(p, rule, w):
-    advance = _TS + ("mdt = tw - ts\n"
-                     "nw = w - c * (n / taus * expm1(taus * mdt) - b * tau_c * expm1(mdt / tau_c))\n"
-                     "w = clip(nw, wmin, wmax)\nc = c * exp(mdt / tau_c)\n"
-                     "n = n * exp(mdt / tau_n)\ntw = ts\n")
-    shared = {"tau_p": p["tau_plus"], "tau_m": p["tau_minus"], "tau_c": p["tau_c"],
-              "tau_n": p["tau_n"], "b": p["b"],
-              "taus": (p["tau_c"] + p["tau_n"]) / (p["tau_c"] * p["tau_n"])}
+    advance = _TS + (
+        "mdt = tw - ts\n"
+        "nw = w - c * (n / taus * expm1(taus * mdt) - b * tau_c * expm1(mdt / tau_c))\n"
+        "w = clip(nw, wmin, wmax)\nc = c * exp(mdt / tau_c)\n"
+        "n = n * exp(mdt / tau_n)\ntw = ts\n"
+    )
+    shared = {
+        "tau_p": p["tau_plus"],
+        "tau_m": p["tau_minus"],
+        "tau_c": p["tau_c"],
+        "tau_n": p["tau_n"],
+        "b": p["b"],
+        "taus": (p["tau_c"] + p["tau_n"]) / (p["tau_c"] * p["tau_n"]),
+    }
     return PlasticCode(
-        ["w", "wr", "c", "cr", "n", "tw", "kp", "tp", "km", "tq", "has_q"], shared,
-        {"w": w, "wr": w}, advance + "c = c + ap * (kp * exp((tp - ts) / tau_p))\n",
-        advance + ("c = c - amn * (km * exp((tq - ts) / tau_m))\n"
-                   "kp = kp * exp((tp - ts) / tau_p) + 1\ntp = ts\nwr = w\ncr = c\nwtx = w\n"),
-        _POST_TRACE, {"weight": "wr", "c": "cr"}, dopamine=True,
-        extra={"weights": ("ap", "amn", "wmin")})
+        ["w", "wr", "c", "cr", "n", "tw", "kp", "tp", "km", "tq", "has_q"],
+        shared,
+        {"w": w, "wr": w},
+        advance + "c = c + ap * (kp * exp((tp - ts) / tau_p))\n",
+        advance
+        + (
+            "c = c - amn * (km * exp((tq - ts) / tau_m))\n"
+            "kp = kp * exp((tp - ts) / tau_p) + 1\ntp = ts\nwr = w\ncr = c\nwtx = w\n"
+        ),
+        _POST_TRACE,
+        {"weight": "wr", "c": "cr"},
+        dopamine=True,
+        extra={"weights": ("ap", "amn", "wmin")},
+    )
 
 
 def dopamine_arrival(v: dict, k: dict, ts: float, m: float) -> None:
@@ -150,19 +224,33 @@ def dopamine_arrival(v: dict, k: dict, ts: float, m: float) -> None:
     operation only in the steps dopamine arrives (a Brian2 object cannot be switched on and
     off during a run)."""
     mdt = v["tw"] - ts
-    nw = v["w"] - v["c"] * (v["n"] / k["taus"] * np.expm1(k["taus"] * mdt)
-                            - k["b"] * k["tau_c"] * np.expm1(mdt / k["tau_c"]))
+    nw = v["w"] - v["c"] * (
+        v["n"] / k["taus"] * np.expm1(k["taus"] * mdt)
+        - k["b"] * k["tau_c"] * np.expm1(mdt / k["tau_c"])
+    )
     v["w"][:] = np.clip(nw, k["wmin"], k["wmax"])
     v["c"][:] = v["c"] * np.exp(mdt / k["tau_c"])
     v["n"][:] = v["n"] * np.exp(mdt / k["tau_n"]) + m / k["tau_n"]
     v["tw"][:] = ts
 
 
-_MAKERS = {"STDP": _stdp, "TripletSTDP": _triplet, "VogelsSprekeler": _vogels_sprekeler,
-           "TsodyksMarkram": _tsodyks, "DopamineSTDP": _dopamine}
+_MAKERS = {
+    "STDP": _stdp,
+    "TripletSTDP": _triplet,
+    "VogelsSprekeler": _vogels_sprekeler,
+    "TsodyksMarkram": _tsodyks,
+    "DopamineSTDP": _dopamine,
+}
 #: weight-valued rule parameters -> Brian2 shared constant (scaled to NEST units)
-_WEIGHT_PARAMS = {"w_max": "wmax", "w_min": "wmin", "A_plus": "ap", "A_minus": "amn",
-                  "A_plus_triplet": "ap3", "A_minus_triplet": "am3", "eta": "eta"}
+_WEIGHT_PARAMS = {
+    "w_max": "wmax",
+    "w_min": "wmin",
+    "A_plus": "ap",
+    "A_minus": "amn",
+    "A_plus_triplet": "ap3",
+    "A_minus_triplet": "am3",
+    "eta": "eta",
+}
 
 
 def plastic_code(rule, weight: np.ndarray, scale: float, h_ms: float) -> PlasticCode:

@@ -11,6 +11,7 @@ whose source is the relay, sorted by relay index.  Where NEST's ``min_delay`` is
 one step and delays differ, a spike queue that sorts each step's events in NEST's order
 (:func:`ordered_queue_class`) replaces Brian2's.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -30,8 +31,8 @@ class Relay:
     """The group every static input passes through (a neuron group may be its own relay)."""
 
     group: Any
-    offsets: dict                  # sender label -> its first relay index
-    n_sources: int = 0             # relay indices below this are spike-source events
+    offsets: dict  # sender label -> its first relay index
+    n_sources: int = 0  # relay indices below this are spike-source events
     #: source label -> (distinct multiplicities, mask (multiplicity, neuron) of those used)
     source_lanes: dict = field(default_factory=dict)
     objects: list = field(default_factory=list)
@@ -87,8 +88,11 @@ def ordered_queue_class(b2):
             width = 2 * (int(np.max(relay_idx)) + 1 if len(relay_idx) else 1)
             self._hub_m, self._hub_width = m, width
             self._hub_rem = d % m
-            self._hub_static = ((-(d // m) + 1 - phase + 2) * width
-                                + phase * (width // 2) + np.asarray(relay_idx, np.int64))
+            self._hub_static = (
+                (-(d // m) + 1 - phase + 2) * width
+                + phase * (width // 2)
+                + np.asarray(relay_idx, np.int64)
+            )
             self._hub_r = np.arange(m, dtype=np.int64)
             self._hub_step = 0
 
@@ -144,7 +148,7 @@ def build_relay(ctx: BuildContext, sending: set) -> Relay:
             kinds.append(np.full(src.size * len(lanes[0]), -1))
             n += src.size * len(lanes[0])
     relay.n_sources = n
-    links = []                      # (population, first relay index, size)
+    links = []  # (population, first relay index, size)
     for label in r.populations:
         if label in sending:
             size = r.populations[label].size
@@ -154,16 +158,14 @@ def build_relay(ctx: BuildContext, sending: set) -> Relay:
             n += size
     eqs = ["kind : integer (constant)", "src : 1"]
     eqs += [f"f{k} : integer (linked)" for k in range(len(links))]
-    cond = " or ".join([f"(kind == {k} and f{k} > 0)" for k in range(len(links))]
-                       + ["src > 0"])
-    group = b2.NeuronGroup(n, "\n".join(eqs), threshold=cond, clock=ctx.clock,
-                           name="hub_relay*")
+    cond = " or ".join([f"(kind == {k} and f{k} > 0)" for k in range(len(links))] + ["src > 0"])
+    group = b2.NeuronGroup(n, "\n".join(eqs), threshold=cond, clock=ctx.clock, name="hub_relay*")
     group.thresholder["spike"].when = "after_resets"
     group.kind = np.concatenate(kinds).astype(np.int32)
     for k, (label, start, size) in enumerate(links):
         fired, first, _ = ctx.span[label]
         index = np.zeros(n, np.int64)
-        index[start:start + size] = first + np.arange(size)
+        index[start : start + size] = first + np.arange(size)
         setattr(group, f"f{k}", b2.linked_var(fired, "fired", index=index))
     relay.group = group
     relay.objects.append(group)
@@ -198,10 +200,10 @@ def _source_schedule(ctx: BuildContext, group, events):
     @ctx.b2.network_operation(clock=ctx.clock, when="start", name="hub_sources*")
     def source_events():
         k = step[0]
-        lo, hi = cuts[k], cuts[k + 1]          # stamped k: fired last step
+        lo, hi = cuts[k], cuts[k + 1]  # stamped k: fired last step
         if hi > lo:
             flag[relay_idx[lo:hi]] = 0.0
-        lo, hi = cuts[k + 1], cuts[k + 2]      # stamped k + 1: fire in this step
+        lo, hi = cuts[k + 1], cuts[k + 2]  # stamped k + 1: fire in this step
         if hi > lo:
             flag[relay_idx[lo:hi]] = 1.0
         step[0] = k + 1
@@ -224,7 +226,7 @@ def connect(ctx: BuildContext, relay: Relay, codegen: str, nest_order: bool) -> 
         chunks.clear()
         if not len(i):
             continue
-        if not (i[1:] >= i[:-1]).all():       # sort by sender; one array at a time
+        if not (i[1:] >= i[:-1]).all():  # sort by sender; one array at a time
             order = stable_argsort(i)
             i = i[order]
             j = j[order]
@@ -236,8 +238,11 @@ def connect(ctx: BuildContext, relay: Relay, codegen: str, nest_order: bool) -> 
             if sel is None:
                 out.append(_pathway(ctx, relay, target, bufs, (i, j, w, d), ordered))
             elif sel.any():
-                out.append(_pathway(ctx, relay, target, bufs,
-                                    (i[sel], j[sel], w[rows][:, sel], d[sel]), ordered))
+                out.append(
+                    _pathway(
+                        ctx, relay, target, bufs, (i[sel], j[sel], w[rows][:, sel], d[sel]), ordered
+                    )
+                )
     return out
 
 
@@ -246,9 +251,9 @@ def _synapse_chunks(ctx: BuildContext, relay: Relay) -> dict:
     synapse), Brian2 delays)]) of every static projection from a relay sender."""
     parts = {}
     for proj in ctx.resolved.projections:
-        if proj.n == 0 or proj.rule is not None:   # plastic: plastic_build
+        if proj.n == 0 or proj.rule is not None:  # plastic: plastic_build
             continue
-        if proj.pre not in relay.offsets:          # native Poisson: native.py
+        if proj.pre not in relay.offsets:  # native Poisson: native.py
             continue
         table = ctx.model_of[proj.post]
         weights = table.buffer_weights(proj.weight, proj.receptor == "inhibitory")
@@ -260,14 +265,19 @@ def _synapse_chunks(ctx: BuildContext, relay: Relay) -> dict:
         post_idx = (proj.post_idx + post_base).astype(np.int32)
         if proj.pre in ctx.groups:
             chunks = [(pre_idx + np.int32(base), post_idx, weights, delay)]
-        else:       # one copy per multiplicity, for the senders that use it
+        else:  # one copy per multiplicity, for the senders that use it
             mults, used = relay.source_lanes[proj.pre]
             chunks = []
             for lane, m in enumerate(mults):
                 sel = used[lane][pre_idx]
-                chunks.append(((base + pre_idx[sel].astype(np.int64) * len(mults) + lane)
-                               .astype(np.int32), post_idx[sel],
-                               weights[:, sel] * int(m), delay[sel]))
+                chunks.append(
+                    (
+                        (base + pre_idx[sel].astype(np.int64) * len(mults) + lane).astype(np.int32),
+                        post_idx[sel],
+                        weights[:, sel] * int(m),
+                        delay[sel],
+                    )
+                )
         parts.setdefault(target.name, (target, table, []))[2].extend(chunks)
     return parts
 
@@ -295,12 +305,16 @@ def _pathway(ctx: BuildContext, relay: Relay, target, bufs, synapses, slice_step
     if slice_steps > 1 and not homogeneous:
         queue_class = ordered_queue_class(b2)
     with spike_queue(b2, queue_class):
-        syn = b2.Synapses(relay.group, target,
-                          model="\n".join(f"w_{buf} : 1" for buf in bufs),
-                          on_pre="\n".join(f"{buf}_post += w_{buf}" for buf in bufs),
-                          delay=(int(d[0]) * ctx.dt * ms) if homogeneous else None,
-                          clock=ctx.clock, namespace={},
-                          name=b2_name("hub_syn_", target.name[4:]))
+        syn = b2.Synapses(
+            relay.group,
+            target,
+            model="\n".join(f"w_{buf} : 1" for buf in bufs),
+            on_pre="\n".join(f"{buf}_post += w_{buf}" for buf in bufs),
+            delay=(int(d[0]) * ctx.dt * ms) if homogeneous else None,
+            clock=ctx.clock,
+            namespace={},
+            name=b2_name("hub_syn_", target.name[4:]),
+        )
     if queue_class is not None:
         syn.pre.queue.configure(slice_steps, d, i, i < relay.n_sources)
     syn.connect(i=i, j=j)

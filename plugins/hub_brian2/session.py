@@ -21,6 +21,7 @@ carry w * m_l; the relay indices keep NEST's order of senders within a step.
 State is sampled at the start of steps iv, 2 iv, ... (= the end of the previous step, after
 threshold and reset) plus the final state, i.e. at times iv dt, 2 iv dt, ..., duration.
 """
+
 from __future__ import annotations
 
 import os
@@ -50,8 +51,16 @@ class Brian2Session(Session):
     ``plastic``, ``state_monitors`` / ``spike_monitors``, ``net``; ``hot_runners`` and
     ``structure`` (the code objects compiled with codegen="cython", the key of the cache)."""
 
-    def __init__(self, resolved, tables, codegen="numpy", substeps=None, cache_dir=None,
-                 nest_order=True, jobs=1):
+    def __init__(
+        self,
+        resolved,
+        tables,
+        codegen="numpy",
+        substeps=None,
+        cache_dir=None,
+        nest_order=True,
+        jobs=1,
+    ):
         self.resolved = resolved
         self.nest_order = nest_order
         self.tables = tables
@@ -66,8 +75,9 @@ class Brian2Session(Session):
         except HubError:
             raise
         except Exception as exc:
-            raise BackendError(f"brian2: building the network failed: "
-                               f"{type(exc).__name__}: {exc}") from exc
+            raise BackendError(
+                f"brian2: building the network failed: {type(exc).__name__}: {exc}"
+            ) from exc
 
     # --- build ------------------------------------------------------------------------------
     def _build(self):
@@ -78,30 +88,40 @@ class Brian2Session(Session):
         self.dt = float(r.dt)
         self.h = P.nest_resolution(self.dt)
         clock = b2.Clock(dt=self.dt * b2.ms, name="hub_clock*")
-        ctx = self.ctx = BuildContext(b2, r, self.dt, self.h, clock, functions(b2),
-                                      hot_code=self.hot_code)
+        ctx = self.ctx = BuildContext(
+            b2, r, self.dt, self.h, clock, functions(b2), hot_code=self.hot_code
+        )
         natives = {k for k, s in r.sources.items() if getattr(s, "native", False)}
         sending = {proj.pre for proj in r.projections if proj.n and proj.rule is None} - natives
-        rings = plastic_build.ring_layout(r, self.tables)   # delayed plastic inputs
+        rings = plastic_build.ring_layout(r, self.tables)  # delayed plastic inputs
         merged = self._merged_groups(rings)
         senders = [label for label in r.populations if label in sending]
         # the senders are the populations of one group and no source: that group is its own
         # relay (its indices are in NEST's node order)
-        self_relay = bool(senders) and not (sending - set(senders)) and any(
-            set(senders) <= set(labels) for labels in merged)
+        self_relay = (
+            bool(senders)
+            and not (sending - set(senders))
+            and any(set(senders) <= set(labels) for labels in merged)
+        )
         self.params, self.relay = {}, None
-        objects = [self._neuron_group(labels, rings.get(labels[0], {}),
-                                      fired=not self_relay and bool(set(labels) & sending))
-                   for labels in merged]
+        objects = [
+            self._neuron_group(
+                labels,
+                rings.get(labels[0], {}),
+                fired=not self_relay and bool(set(labels) & sending),
+            )
+            for labels in merged
+        ]
         if sending:
-            self.relay = (relay.self_relay(ctx, senders) if self_relay
-                          else relay.build_relay(ctx, sending))
+            self.relay = (
+                relay.self_relay(ctx, senders) if self_relay else relay.build_relay(ctx, sending)
+            )
             objects += self.relay.objects
             # self.codegen is still the requested one here: "auto" builds as compiled
             objects += relay.connect(ctx, self.relay, self.codegen, self.nest_order)
         self.plastic = plastic_build.build(ctx)
         objects += self.plastic.objects
-        objects += native.build(ctx)      # PoissonSource(resolve="native")
+        objects += native.build(ctx)  # PoissonSource(resolve="native")
         if r.injections:
             objects.append(self._injections())
         objects += self._recording()
@@ -125,9 +145,10 @@ class Brian2Session(Session):
         pops = [r.populations[label] for label in labels]
         table = self.tables[pops[0].model.label]
         mctx = Context(self.dt, self.h, self.substeps.get(pops[0].model.kind, 1))
-        values = {label: table.params(r.populations[label].params,
-                                      r.populations[label].initial, mctx)
-                  for label in labels}
+        values = {
+            label: table.params(r.populations[label].params, r.populations[label].initial, mctx)
+            for label in labels
+        }
         shared = table.shared(mctx)
         variables = dict(table.variables)
         variables.update(plastic_build.ring_variables(ring))
@@ -135,24 +156,35 @@ class Brian2Session(Session):
         if fired:
             variables["fired"] = "integer"
             update, reset = "fired = 0\n" + update, reset + "\nfired = 1"
-        eqs = "\n".join([f"{n} : {'integer' if t == 'integer' else '1'}"
-                         for n, t in variables.items()]
-                        + [f"{n} : 1 (shared, constant)" for n in shared])
+        eqs = "\n".join(
+            [f"{n} : {'integer' if t == 'integer' else '1'}" for n, t in variables.items()]
+            + [f"{n} : 1 (shared, constant)" for n in shared]
+        )
         tag = "_".join(labels)
-        g = b2.NeuronGroup(sum(pop.size for pop in pops), eqs, threshold=table.threshold,
-                           reset=reset, clock=ctx.clock, namespace=dict(ctx.functions),
-                           name=b2_name("hub_", tag))
+        g = b2.NeuronGroup(
+            sum(pop.size for pop in pops),
+            eqs,
+            threshold=table.threshold,
+            reset=reset,
+            clock=ctx.clock,
+            namespace=dict(ctx.functions),
+            name=b2_name("hub_", tag),
+        )
         start = 0
         for label, pop in zip(labels, pops):
             ctx.span[label] = (g, start, start + pop.size)
-            ctx.groups[label] = g if len(labels) == 1 else g[start:start + pop.size]
+            ctx.groups[label] = g if len(labels) == 1 else g[start : start + pop.size]
             start += pop.size
         self._set_values(g, table, labels, values, shared)
         upd = g.run_regularly(update, when="groups", name=b2_name("hub_upd_", tag))
         self.hot_code(upd, eqs, update)
         if ring:
-            g.run_regularly(plastic_build.ring_code(ring), when="after_synapses", order=-1,
-                            name=b2_name("hub_ring_", tag))
+            g.run_regularly(
+                plastic_build.ring_code(ring),
+                when="after_synapses",
+                order=-1,
+                name=b2_name("hub_ring_", tag),
+            )
         g.run_regularly(table.inputs, when="after_synapses", name=b2_name("hub_in_", tag))
         for label in labels:
             self.params[label] = {k: np.asarray(v) for k, v in values[label].items()}
@@ -168,9 +200,14 @@ class Brian2Session(Session):
             if name in shared:
                 value = shared[name]
             else:
-                value = np.concatenate([np.broadcast_to(np.asarray(values[label][name]),
-                                                        (r.populations[label].size,))
-                                        for label in labels])
+                value = np.concatenate(
+                    [
+                        np.broadcast_to(
+                            np.asarray(values[label][name]), (r.populations[label].size,)
+                        )
+                        for label in labels
+                    ]
+                )
             if table.variables.get(name) == "integer":
                 value = np.asarray(value).astype(np.int32)
             setattr(g, name, value)
@@ -180,10 +217,10 @@ class Brian2Session(Session):
         the previous one; the final state is read after the run) and the spike recorder."""
         b2, ctx = self.b2, self.ctx
         self.spike_monitors, self.state_monitors = {}, []
-        spiking = {}        # NeuronGroup name -> (group, {population, ...})
+        spiking = {}  # NeuronGroup name -> (group, {population, ...})
         out = []
         for probe in self.resolved.probes:
-            if probe.population not in ctx.groups:      # a source: its trains are known
+            if probe.population not in ctx.groups:  # a source: its trains are known
                 continue
             if probe.variable == "spikes":
                 g = ctx.span[probe.population][0]
@@ -193,10 +230,14 @@ class Brian2Session(Session):
             idx = np.asarray(probe.indices, np.int64)
             mon = None
             if len(idx):
-                mon = b2.StateMonitor(ctx.groups[probe.population], var, record=idx,
-                                      when="start",
-                                      clock=ctx.sampling_clock(probe.interval_steps),
-                                      name=b2_name("hub_mon_", probe.population))
+                mon = b2.StateMonitor(
+                    ctx.groups[probe.population],
+                    var,
+                    record=idx,
+                    when="start",
+                    clock=ctx.sampling_clock(probe.interval_steps),
+                    name=b2_name("hub_mon_", probe.population),
+                )
                 out.append(mon)
             self.state_monitors.append((probe, var, transform, idx, mon))
         if spiking:
@@ -254,7 +295,7 @@ class Brian2Session(Session):
 
         switch(0)
         pending = sorted(s for s in changes if s > 0)
-        step = [0]      # called once per step, from step 0 (one run per session)
+        step = [0]  # called once per step, from step 0 (one run per session)
 
         @self.b2.network_operation(clock=ctx.clock, when="start", name="hub_currents*")
         def switch_currents():
@@ -277,8 +318,9 @@ class Brian2Session(Session):
         abstract code, versions, flags): equal keys need no new compilation."""
         import hashlib
 
-        text = "\x01".join([self.b2.__version__, " ".join(compiled.STRICT_GCC_FLAGS),
-                            *self.structure])
+        text = "\x01".join(
+            [self.b2.__version__, " ".join(compiled.STRICT_GCC_FLAGS), *self.structure]
+        )
         return hashlib.sha256(text.encode()).hexdigest()[:24]
 
     def _warm_marker(self) -> str:
@@ -299,7 +341,7 @@ class Brian2Session(Session):
         cls = compiled.hot_code_class(self.b2, cache_dir, jobs)
         for runner in self.hot_runners:
             runner.codeobj_class = cls
-            if hasattr(runner, "_pushspikes_codeobj"):      # a synaptic pathway
+            if hasattr(runner, "_pushspikes_codeobj"):  # a synaptic pathway
                 compiled.numpy_push(self.b2, runner)
 
     # --- run ------------------------------------------------------------------------------
@@ -311,21 +353,24 @@ class Brian2Session(Session):
                 progress(float(completed))
 
         try:
-            self.net.run(steps * self.dt * b2.ms, namespace={},
-                         report=report if progress is not None else None,
-                         report_period=0.5 * b2.second)
+            self.net.run(
+                steps * self.dt * b2.ms,
+                namespace={},
+                report=report if progress is not None else None,
+                report_period=0.5 * b2.second,
+            )
         except Exception as exc:
             raise BackendError(f"brian2: the run failed: {type(exc).__name__}: {exc}") from exc
         done = int(np.asarray(self.ctx.clock.timestep[:]).reshape(-1)[0])
         if done != steps:
             raise BackendError(f"brian2: ran {done} steps, expected {steps}")
-        if self.codegen == "cython" and self.hot_runners:   # the cache now holds this network
+        if self.codegen == "cython" and self.hot_runners:  # the cache now holds this network
             marker = self._warm_marker()
             try:
                 os.makedirs(os.path.dirname(marker), exist_ok=True)
                 with open(marker, "w") as f:
                     f.write(f"{self.resolved.label}\n")
-            except OSError:      # a read-only cache is still a cache
+            except OSError:  # a read-only cache is still a cache
                 pass
         if progress is not None:
             progress(1.0)
@@ -339,12 +384,13 @@ class Brian2Session(Session):
             values = np.zeros((r.steps // probe.interval_steps, len(idx)))
             if mon is not None:
                 final = np.asarray(getattr(self.ctx.groups[probe.population], var + "_"))[idx]
-                values = transform(monitor_samples(getattr(mon, var + "_"), final, r.steps,
-                                                   probe.interval_steps),
-                                   self.params[probe.population], idx)
+                values = transform(
+                    monitor_samples(getattr(mon, var + "_"), final, r.steps, probe.interval_steps),
+                    self.params[probe.population],
+                    idx,
+                )
             unit = r.populations[probe.population].model.recordable_names()[probe.variable]
-            res.signals[(probe.population, probe.variable)] = sampled_signal(r, probe, unit,
-                                                                             values)
+            res.signals[(probe.population, probe.variable)] = sampled_signal(r, probe, unit, values)
         plastic_build.results(r, self.plastic, res)
         res.provenance["brian2"] = self._provenance()
         # the run's own arithmetic, next to the versions the backend adds
@@ -365,15 +411,26 @@ class Brian2Session(Session):
     def _provenance(self) -> dict:
         info = {"codegen": self.codegen, "requested": self.requested}
         if self.codegen == "cython":
-            info.update(compiled=sorted(x.name for x in self.hot_runners),
-                        cflags=" ".join(compiled.STRICT_GCC_FLAGS), cache_dir=self.cache_dir,
-                        jobs=self.jobs)
+            info.update(
+                compiled=sorted(x.name for x in self.hot_runners),
+                cflags=" ".join(compiled.STRICT_GCC_FLAGS),
+                cache_dir=self.cache_dir,
+                jobs=self.jobs,
+            )
         if self.requested == "auto":
             info["auto"] = self.auto_reason
-        models = {label: {"nest_model": t.nest_model, "integrator": t.integrator}
-                  for label, t in self.ctx.model_of.items()}
-        return {**info, "schedule": SCHEDULE, "nest_order": self.nest_order,
-                "substeps": self.substeps, "models": models, "nest_h": self.h}
+        models = {
+            label: {"nest_model": t.nest_model, "integrator": t.integrator}
+            for label, t in self.ctx.model_of.items()
+        }
+        return {
+            **info,
+            "schedule": SCHEDULE,
+            "nest_order": self.nest_order,
+            "substeps": self.substeps,
+            "models": models,
+            "nest_h": self.h,
+        }
 
     def close(self):
         net = getattr(self, "net", None)

@@ -10,6 +10,7 @@ Modules, one job each: ``spec`` (the chip's limits), ``compartment`` (integer ar
 models -> chip form), ``quantize`` (number formats), ``mapper`` (cores), ``compile``
 (resolved network -> program), ``energy`` (profiles), ``report``, ``backend``.
 """
+
 from hub.backend import BackendSpec
 from hub.hookspecs import hookimpl
 from hub.version import __version__  # the chip model ships with snn-hub
@@ -18,17 +19,32 @@ from .backend import ChipBackend, ChipSession
 from .energy import DAVIES_2018, EnergyProfile, load_profile
 from .spec import LOIHI, ChipSpec
 
-__all__ = ["__version__", "ChipBackend", "ChipSession", "EnergyProfile", "DAVIES_2018", "load_profile",
-           "ChipSpec", "LOIHI", "hub_register_backends", "hub_validate_network"]
+__all__ = [
+    "__version__",
+    "ChipBackend",
+    "ChipSession",
+    "EnergyProfile",
+    "DAVIES_2018",
+    "load_profile",
+    "ChipSpec",
+    "LOIHI",
+    "hub_register_backends",
+    "hub_validate_network",
+]
 
 
 @hookimpl
 def hub_register_backends():
-    return [BackendSpec("chip", ChipBackend,
-                        "Loihi-class fixed-point chip model: exact integer ChipLIF, LIF "
-                        "discretized onto it, core mapping, quantization and energy report "
-                        "(options chips=N, energy_profile=...)",
-                        "https://doi.org/10.1109/MM.2018.112130359")]
+    return [
+        BackendSpec(
+            "chip",
+            ChipBackend,
+            "Loihi-class fixed-point chip model: exact integer ChipLIF, LIF "
+            "discretized onto it, core mapping, quantization and energy report "
+            "(options chips=N, energy_profile=...)",
+            "https://doi.org/10.1109/MM.2018.112130359",
+        )
+    ]
 
 
 @hookimpl

@@ -1,5 +1,6 @@
 """Whether the numba engine can be used, answered without importing numba (importing it
 costs ~0.3 s and ~50 MiB, which every process that merely lists backends would pay)."""
+
 import importlib.util
 import os
 

@@ -1,4 +1,5 @@
 """The chip backend object (capabilities, build) and its session (run, results)."""
+
 from __future__ import annotations
 
 import time
@@ -17,24 +18,63 @@ from .energy import load_profile
 from .engine import Engine, Probe
 from .report import build_report
 
-OPTIONS = {o.name: o for o in (
-    Option("chips", int, 1, "chips available to the mapper (128 cores each)", minimum=1),
-    Option("energy_profile", object, None, "energy/time profile: 'loihi-davies2018' (default), "
-           "a dict or a JSON file with fields of hub_chip.EnergyProfile"),
-    Option("headroom", float, quantize.DEFAULT_HEADROOM, "v range kept beyond the threshold "
-           "distance when scaling float models", minimum=1.0),
-    Option("count_activity", bool, True, "count active/inactive compartment updates for the "
-           "energy report"),
-    Option("engine", str, "auto", "'auto': numba if installed, else numpy; both compute the "
-           "same integers (networks with plastic synapses run on numpy)",
-           choices=("auto", "numpy", "numba")),
-    Option("trace_impulse", int, learning.DEFAULT_IMPULSE, "learning: trace units per spike "
-           "(1..127; K = trace / impulse, 7-bit traces saturate at 127)", minimum=1),
-    Option("rounding", str, "deterministic", "learning: round to nearest, or stochastic "
-           "rounding seeded by the network seed", choices=("deterministic", "stochastic")),
-    Option("learning_epoch", int, 1, "learning: steps per learning epoch (1: every event in "
-           "order; E > 1 sums an epoch's changes and applies them at its end)", minimum=1),
-)}
+OPTIONS = {
+    o.name: o
+    for o in (
+        Option("chips", int, 1, "chips available to the mapper (128 cores each)", minimum=1),
+        Option(
+            "energy_profile",
+            object,
+            None,
+            "energy/time profile: 'loihi-davies2018' (default), "
+            "a dict or a JSON file with fields of hub_chip.EnergyProfile",
+        ),
+        Option(
+            "headroom",
+            float,
+            quantize.DEFAULT_HEADROOM,
+            "v range kept beyond the threshold distance when scaling float models",
+            minimum=1.0,
+        ),
+        Option(
+            "count_activity",
+            bool,
+            True,
+            "count active/inactive compartment updates for the energy report",
+        ),
+        Option(
+            "engine",
+            str,
+            "auto",
+            "'auto': numba if installed, else numpy; both compute the "
+            "same integers (networks with plastic synapses run on numpy)",
+            choices=("auto", "numpy", "numba"),
+        ),
+        Option(
+            "trace_impulse",
+            int,
+            learning.DEFAULT_IMPULSE,
+            "learning: trace units per spike "
+            "(1..127; K = trace / impulse, 7-bit traces saturate at 127)",
+            minimum=1,
+        ),
+        Option(
+            "rounding",
+            str,
+            "deterministic",
+            "learning: round to nearest, or stochastic rounding seeded by the network seed",
+            choices=("deterministic", "stochastic"),
+        ),
+        Option(
+            "learning_epoch",
+            int,
+            1,
+            "learning: steps per learning epoch (1: every event in "
+            "order; E > 1 sums an epoch's changes and applies them at its end)",
+            minimum=1,
+        ),
+    )
+}
 
 KNOWN_GAPS = {
     "check_lif_dc_closed_form": "fixed point: v is an integer and DV = round(4096(1 - "
@@ -58,63 +98,119 @@ class ChipBackend(Backend):
     name = "chip"
 
     def capabilities(self) -> Capabilities:
-        feats = {"spike_source", "source.poisson_native", "synapse:Static", "receptor:inhibitory",
-                 "current:step",
-                 *(f"plasticity:{label}" for label in learning.LABELS), "record:synapse",
-                 f"neuron:{NATIVE}", f"record:{NATIVE}.u", f"record:{NATIVE}.v",
-                 f"neuron:{LIF_EXP}", f"record:{LIF_EXP}.v",
-                 f"neuron:{LIF_DELTA}", f"record:{LIF_DELTA}.v"}
-        stat = ("statistical (tier 4): integer state, 12-bit decays, 8-bit weights; against "
-                "NEST: population rate within 5 %, CV of ISI within 0.1, >= 95 % of "
-                "feedforward spikes within one step")
+        feats = {
+            "spike_source",
+            "source.poisson_native",
+            "synapse:Static",
+            "receptor:inhibitory",
+            "current:step",
+            *(f"plasticity:{label}" for label in learning.LABELS),
+            "record:synapse",
+            f"neuron:{NATIVE}",
+            f"record:{NATIVE}.u",
+            f"record:{NATIVE}.v",
+            f"neuron:{LIF_EXP}",
+            f"record:{LIF_EXP}.v",
+            f"neuron:{LIF_DELTA}",
+            f"record:{LIF_DELTA}.v",
+        }
+        stat = (
+            "statistical (tier 4): integer state, 12-bit decays, 8-bit weights; against "
+            "NEST: population rate within 5 %, CV of ISI within 0.1, >= 95 % of "
+            "feedforward spikes within one step"
+        )
         tolerances = {
             NATIVE: Tolerance(1, note="bit-exact: the integer update of docs/chip.md section 1"),
             LIF_EXP: Tolerance(4, spike_ms=0.1, matched=0.95, note=stat),
             LIF_DELTA: Tolerance(4, spike_ms=0.1, matched=0.95, note=stat),
-            **{f"plasticity:{label}": Tolerance(
-                4, v_abs=1.0, note="weights within 1 LSB (weight mantissa step) per update of "
-                "the float reference; 7-bit traces, 8-bit weights (docs/chip.md)")
-               for label in learning.LABELS}}
+            **{
+                f"plasticity:{label}": Tolerance(
+                    4,
+                    v_abs=1.0,
+                    note="weights within 1 LSB (weight mantissa step) per update of "
+                    "the float reference; 7-bit traces, 8-bit weights (docs/chip.md)",
+                )
+                for label in learning.LABELS
+            },
+        }
         return Capabilities(frozenset(feats), tolerances, dict(KNOWN_GAPS), dict(OPTIONS))
 
-    def build(self, resolved, chips=1, energy_profile=None, headroom=quantize.DEFAULT_HEADROOM,
-              count_activity=True, engine="auto", trace_impulse=learning.DEFAULT_IMPULSE,
-              rounding="deterministic", learning_epoch=1, **options):
-        given = dict(chips=chips, energy_profile=energy_profile, headroom=headroom,
-                     count_activity=count_activity, engine=engine, trace_impulse=trace_impulse,
-                     rounding=rounding, learning_epoch=learning_epoch, **options)
-        o = {name: OPTIONS[name].default if value is None else value
-             for name, value in convert_options(self.name, OPTIONS, given).items()}
+    def build(
+        self,
+        resolved,
+        chips=1,
+        energy_profile=None,
+        headroom=quantize.DEFAULT_HEADROOM,
+        count_activity=True,
+        engine="auto",
+        trace_impulse=learning.DEFAULT_IMPULSE,
+        rounding="deterministic",
+        learning_epoch=1,
+        **options,
+    ):
+        given = dict(
+            chips=chips,
+            energy_profile=energy_profile,
+            headroom=headroom,
+            count_activity=count_activity,
+            engine=engine,
+            trace_impulse=trace_impulse,
+            rounding=rounding,
+            learning_epoch=learning_epoch,
+            **options,
+        )
+        o = {
+            name: OPTIONS[name].default if value is None else value
+            for name, value in convert_options(self.name, OPTIONS, given).items()
+        }
         if o["engine"] == "numba" and not numba_available():
             raise HubError("chip: engine='numba' needs numba (pip install numba)")
         if o["trace_impulse"] > 127:
-            raise HubError(f"chip: trace_impulse={o['trace_impulse']} must be <= 127 "
-                           "(7-bit traces)")
-        return ChipSession(resolved, o["chips"], load_profile(energy_profile), o["headroom"],
-                           o["count_activity"], o["engine"],
-                           {"impulse": o["trace_impulse"], "rounding": o["rounding"],
-                            "epoch": o["learning_epoch"]})
+            raise HubError(
+                f"chip: trace_impulse={o['trace_impulse']} must be <= 127 (7-bit traces)"
+            )
+        return ChipSession(
+            resolved,
+            o["chips"],
+            load_profile(energy_profile),
+            o["headroom"],
+            o["count_activity"],
+            o["engine"],
+            {
+                "impulse": o["trace_impulse"],
+                "rounding": o["rounding"],
+                "epoch": o["learning_epoch"],
+            },
+        )
 
     def versions(self) -> dict[str, str]:
         from . import __version__
 
-        return {"hub_chip": __version__, "numpy": np.__version__,
-                "chip_model": "loihi (Davies 2018; Lava bit-accurate LIF/Dense)"}
+        return {
+            "hub_chip": __version__,
+            "numpy": np.__version__,
+            "chip_model": "loihi (Davies 2018; Lava bit-accurate LIF/Dense)",
+        }
 
 
 class ChipSession(Session):
-    def __init__(self, resolved, chips, profile, headroom, count_activity, engine="auto",
-                 learn=None):
+    def __init__(
+        self, resolved, chips, profile, headroom, count_activity, engine="auto", learn=None
+    ):
         t0 = time.perf_counter()
         self.resolved, self.profile = resolved, profile
         self.compiled = compile_network(resolved, chips=chips, headroom=headroom)
         self.learning = None
         if self.compiled.plastic:
-            self.learning = learning.Learning(self.compiled, resolved, seed=resolved.seed,
-                                              **(learn or {}))
-            self.weight_rows = {(pr.projection, pr.variable): self.learning.add_probe(
-                pr.projection, pr.interval_steps, pr.indices, pr.variable)
-                for pr in resolved.synapse_probes}
+            self.learning = learning.Learning(
+                self.compiled, resolved, seed=resolved.seed, **(learn or {})
+            )
+            self.weight_rows = {
+                (pr.projection, pr.variable): self.learning.add_probe(
+                    pr.projection, pr.interval_steps, pr.indices, pr.variable
+                )
+                for pr in resolved.synapse_probes
+            }
         self.compile_s = time.perf_counter() - t0
         self.probes, self._probe_keys = [], []
         for pr in resolved.probes:
@@ -126,8 +222,12 @@ class ChipSession(Session):
         prog = self.compiled.program
         if self.learning is not None and engine == "numba":
             raise HubError("chip: plastic synapses run on engine='numpy' only")
-        use_numba = engine == "numba" or (engine == "auto" and numba_available() and (
-            prog.neg is None or not prog.neg.n_aux) and self.learning is None)
+        use_numba = engine == "numba" or (
+            engine == "auto"
+            and numba_available()
+            and (prog.neg is None or not prog.neg.n_aux)
+            and self.learning is None
+        )
         self.engine_name = "numba" if use_numba else "numpy"
         if use_numba:
             from .fast import FastEngine
@@ -152,10 +252,14 @@ class ChipSession(Session):
             report["learning"] = {
                 "weight_updates": self.learning.updates,
                 "energy_J": self.learning.updates * self.profile.learning_update_J,
-                "weight_lsb": {k: pl.lsb.tolist() for k, pl in comp.plastic.items()}}
-        report["wall_time"] = {"engine": self.engine_name, "compile_s": self.compile_s,
-                               "engine_s": self.run_s,
-                               "engine_s_per_simulated_s": self.run_s / (r.duration * 1e-3)}
+                "weight_lsb": {k: pl.lsb.tolist() for k, pl in comp.plastic.items()},
+            }
+        report["wall_time"] = {
+            "engine": self.engine_name,
+            "compile_s": self.compile_s,
+            "engine_s": self.run_s,
+            "engine_s_per_simulated_s": self.run_s / (r.duration * 1e-3),
+        }
         res.extra["chip"] = report
         res.timings["compile_s"] = self.compile_s
         return res
@@ -178,8 +282,7 @@ class ChipSession(Session):
         signals = {}
         for pr, raw in zip(self._probe_keys, self.out.samples):
             unit = r.populations[pr.population].model.recordable_names()[pr.variable]
-            values = layout[pr.population].decode_v(raw, pr.indices) if pr.variable == "v" \
-                else raw
+            values = layout[pr.population].decode_v(raw, pr.indices) if pr.variable == "v" else raw
             signals[(pr.population, pr.variable)] = sampled_signal(r, pr, unit, values)
         return signals
 
@@ -199,4 +302,5 @@ class ChipSession(Session):
             values = np.asarray(rows, float).reshape(len(rows), len(pr.indices))
             unit = r.populations[post[pr.projection]].model.weight_unit
             res.synapse_signals[(pr.projection, pr.variable)] = sampled_signal(
-                r, pr, unit, values * comp.plastic[pr.projection].lsb[pr.indices])
+                r, pr, unit, values * comp.plastic[pr.projection].lsb[pr.indices]
+            )

@@ -11,16 +11,17 @@
 Every function works in place on int64 arrays (the products |u| (4096 - DU) need 36 bits)
 and takes scratch buffers so a step allocates nothing.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
 DECAY_SHIFT = 12
-DECAY_ONE = 1 << DECAY_SHIFT          # 4096
+DECAY_ONE = 1 << DECAY_SHIFT  # 4096
 STATE_BITS = 24
-U_HALF = 1 << (STATE_BITS - 1)        # 2^23
+U_HALF = 1 << (STATE_BITS - 1)  # 2^23
 U_MASK = (1 << STATE_BITS) - 1
-V_MAX = U_HALF - 1                    # v is clipped to +-(2^23 - 1)
+V_MAX = U_HALF - 1  # v is clipped to +-(2^23 - 1)
 ACT_SHIFT = 6
 VTH_SHIFT = 6
 
@@ -31,7 +32,7 @@ def decay(x: np.ndarray, keep: np.ndarray, out: np.ndarray, scratch: np.ndarray)
     Done without abs/sign: ``p = x keep``; a negative ``p`` gets 4095 added before the
     arithmetic shift, which turns the shift's floor into truncation toward zero."""
     np.multiply(x, keep, out=out)
-    np.right_shift(out, 63, out=scratch)          # -1 where negative, 0 elsewhere
+    np.right_shift(out, 63, out=scratch)  # -1 where negative, 0 elsewhere
     np.bitwise_and(scratch, DECAY_ONE - 1, out=scratch)
     out += scratch
     out >>= DECAY_SHIFT

@@ -10,6 +10,7 @@ target value of every weight, collect the current injections, choose each float
 population's voltage scale, fill the compartments, quantize and lay out the synapses, then
 the source spikes and bias changes the engine replays, and the traffic tables of the report.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -30,9 +31,9 @@ from .spec import LOIHI, ChipSpec
 @dataclass
 class PopulationLayout:
     plan: PopulationPlan
-    offset: int                         # first engine neuron
-    aux_offset: int | None              # first auxiliary compartment (split populations)
-    scale: float | None = None          # mV per unit of v (float models)
+    offset: int  # first engine neuron
+    aux_offset: int | None  # first auxiliary compartment (split populations)
+    scale: float | None = None  # mV per unit of v (float models)
     scale_info: dict = field(default_factory=dict)
 
     def decode_v(self, raw: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -45,12 +46,12 @@ class PopulationLayout:
 class Compiled:
     program: Program
     mapping: Mapping
-    layout: dict                        # label -> PopulationLayout
-    source_offset: dict                 # label -> first input axon
+    layout: dict  # label -> PopulationLayout
+    source_offset: dict  # label -> first input axon
     quantization: dict
-    sender_core: np.ndarray             # core of each sender (-1: host input)
-    fanout: tuple                       # CSR (ptr, core, count) of synapses per (sender, core)
-    messages: tuple                     # CSR (ptr, core) of destination cores per sender
+    sender_core: np.ndarray  # core of each sender (-1: host input)
+    fanout: tuple  # CSR (ptr, core, count) of synapses per (sender, core)
+    messages: tuple  # CSR (ptr, core) of destination cores per sender
     #: plastic projections: label -> PlasticLayout (learning.py)
     plastic: dict = field(default_factory=dict)
 
@@ -59,11 +60,11 @@ class Compiled:
 class PlasticLayout:
     """Where a plastic projection's synapses are and what their integers mean."""
 
-    position: np.ndarray                # CSR position of each synapse (hub order)
-    exponent: np.ndarray                # weight exponent of each synapse
-    w_max_mant: np.ndarray              # mantissa of w_max (per synapse, <= 255)
-    lsb: np.ndarray                     # hub weight of one mantissa step (per synapse)
-    sign: np.ndarray                    # +1 / -1 (inhibitory current weights)
+    position: np.ndarray  # CSR position of each synapse (hub order)
+    exponent: np.ndarray  # weight exponent of each synapse
+    w_max_mant: np.ndarray  # mantissa of w_max (per synapse, <= 255)
+    lsb: np.ndarray  # hub weight of one mantissa step (per synapse)
+    sign: np.ndarray  # +1 / -1 (inhibitory current weights)
 
 
 @dataclass
@@ -72,8 +73,8 @@ class _Numbering:
     ``n_aux`` auxiliary compartments; senders are the neurons, then ``n_inputs`` input
     axons (one per spike-source neuron)."""
 
-    layout: dict                        # population label -> PopulationLayout
-    source_offset: dict                 # source label -> its first input axon
+    layout: dict  # population label -> PopulationLayout
+    source_offset: dict  # source label -> its first input axon
     n_neurons: int
     n_aux: int
     n_inputs: int
@@ -96,9 +97,9 @@ class _WeightTargets:
     float models, 1 for ChipLIF), and the core of its target neuron (its synapse group
     within the projection)."""
 
-    value: list                         # float array per projection
-    at_w_max: list                      # plastic projections: the value of w_max, else None
-    core: list                          # int64 array per projection
+    value: list  # float array per projection
+    at_w_max: list  # plastic projections: the value of w_max, else None
+    core: list  # int64 array per projection
     n_cores: int
 
     def weight_range(self, k: int) -> np.ndarray:
@@ -112,33 +113,34 @@ class _Compartments:
     """Integer state and parameters of every compartment (program fields) and what their
     rounding cost (thresholds and biases as (target, got) in units of v)."""
 
-    du: np.ndarray                      # int64[n_comp]
-    dv: np.ndarray                      # int64[n_neurons]
-    bias: np.ndarray                    # int64[n_neurons]
-    vth: np.ndarray                     # int64[n_neurons]
-    refractory: np.ndarray              # int64[n_neurons]
-    u0: np.ndarray                      # int64[n_comp]
-    v0: np.ndarray                      # int64[n_neurons]
-    join_parent: np.ndarray             # int64[n_aux]
-    report: dict                        # population label -> quantization report
-    thresholds: tuple                   # (wanted, effective) threshold per float population
-    biases: tuple                       # (wanted, programmed) bias per float population
+    du: np.ndarray  # int64[n_comp]
+    dv: np.ndarray  # int64[n_neurons]
+    bias: np.ndarray  # int64[n_neurons]
+    vth: np.ndarray  # int64[n_neurons]
+    refractory: np.ndarray  # int64[n_neurons]
+    u0: np.ndarray  # int64[n_comp]
+    v0: np.ndarray  # int64[n_neurons]
+    join_parent: np.ndarray  # int64[n_aux]
+    report: dict  # population label -> quantization report
+    thresholds: tuple  # (wanted, effective) threshold per float population
+    biases: tuple  # (wanted, programmed) bias per float population
 
 
 @dataclass
 class _Synapses:
     """The synapse CSR over senders and what quantizing the weights cost."""
 
-    ptr: np.ndarray                     # int64[n_senders + 1]
-    target: np.ndarray                  # compartment of each synapse
-    delay: np.ndarray                   # programmed delay of each synapse
-    weight: np.ndarray                  # u increment of each synapse (mant << (6 + exp))
-    plastic: dict                       # projection label -> PlasticLayout
-    errors: dict                        # relative weight errors and the saturated count
+    ptr: np.ndarray  # int64[n_senders + 1]
+    target: np.ndarray  # compartment of each synapse
+    delay: np.ndarray  # programmed delay of each synapse
+    weight: np.ndarray  # u increment of each synapse (mant << (6 + exp))
+    plastic: dict  # projection label -> PlasticLayout
+    errors: dict  # relative weight errors and the saturated count
 
 
-def compile_network(resolved, chips: int = 1, headroom: float = quantize.DEFAULT_HEADROOM,
-                    spec: ChipSpec = LOIHI) -> Compiled:
+def compile_network(
+    resolved, chips: int = 1, headroom: float = quantize.DEFAULT_HEADROOM, spec: ChipSpec = LOIHI
+) -> Compiled:
     """Compile ``resolved`` for ``chips`` chips of ``spec``; ``headroom`` is the v range
     kept beyond the threshold distance when scaling float models (quantize.choose_scale).
     Raises ResourceError when the network does not fit (delays, cores, axons)."""
@@ -154,24 +156,46 @@ def compile_network(resolved, chips: int = 1, headroom: float = quantize.DEFAULT
     input_index, input_stamp = _input_spikes(resolved, numbering.source_offset)
     bias_step, bias_index, bias_value = _bias_changes(injected, layout)
     program = Program(
-        n_neurons=numbering.n_neurons, du=compartments.du, dv=compartments.dv,
-        bias=compartments.bias, vth=compartments.vth, refractory=compartments.refractory,
-        u0=compartments.u0, v0=compartments.v0, join_parent=compartments.join_parent,
-        n_inputs=numbering.n_inputs, ptr=synapses.ptr, target=synapses.target,
-        delay=synapses.delay, weight=synapses.weight, neg=None,
-        input_index=input_index, input_stamp=input_stamp,
-        bias_step=bias_step, bias_index=bias_index, bias_value=bias_value,
-        **_native_inputs(resolved, numbering.source_offset))
+        n_neurons=numbering.n_neurons,
+        du=compartments.du,
+        dv=compartments.dv,
+        bias=compartments.bias,
+        vth=compartments.vth,
+        refractory=compartments.refractory,
+        u0=compartments.u0,
+        v0=compartments.v0,
+        join_parent=compartments.join_parent,
+        n_inputs=numbering.n_inputs,
+        ptr=synapses.ptr,
+        target=synapses.target,
+        delay=synapses.delay,
+        weight=synapses.weight,
+        neg=None,
+        input_index=input_index,
+        input_stamp=input_stamp,
+        bias_step=bias_step,
+        bias_index=bias_index,
+        bias_value=bias_value,
+        **_native_inputs(resolved, numbering.source_offset),
+    )
     quantization = {
         "populations": compartments.report,
         "weights": synapses.errors,
         "thresholds": quantize.relative_errors(*map(_concat_float, compartments.thresholds)),
-        "bias": quantize.relative_errors(*map(_concat_float, compartments.biases))}
+        "bias": quantize.relative_errors(*map(_concat_float, compartments.biases)),
+    }
     sender_core, fanout, messages = _traffic(resolved, numbering, mapping)
-    return Compiled(program=program, mapping=mapping, layout=layout,
-                    source_offset=numbering.source_offset, quantization=quantization,
-                    sender_core=sender_core, fanout=fanout, messages=messages,
-                    plastic=synapses.plastic)
+    return Compiled(
+        program=program,
+        mapping=mapping,
+        layout=layout,
+        source_offset=numbering.source_offset,
+        quantization=quantization,
+        sender_core=sender_core,
+        fanout=fanout,
+        messages=messages,
+        plastic=synapses.plastic,
+    )
 
 
 # --- numbering, programmed delays, placement --------------------------------------------------
@@ -209,20 +233,24 @@ def _programmed_delays(resolved, layout, spec: ChipSpec) -> list:
                 f"delay: projection {proj.label!r} needs a programmed delay of {longest} "
                 f"steps ({int(proj.delay_steps.max())} steps in the hub) but the chip stores "
                 f"at most {spec.max_delay} ({longest - spec.max_delay} too many); shorten "
-                f"it to <= {(spec.max_delay + 1 - offset) * resolved.dt:g} ms")
+                f"it to <= {(spec.max_delay + 1 - offset) * resolved.dt:g} ms"
+            )
         delays.append(programmed)
     return delays
 
 
-def _place(resolved, numbering: _Numbering, delays: list, chips: int,
-           spec: ChipSpec) -> Mapping:
+def _place(resolved, numbering: _Numbering, delays: list, chips: int, spec: ChipSpec) -> Mapping:
     """Neurons onto cores (mapper.place) with the programmed ``delays`` of each projection."""
-    populations = [MapPopulation(lay.plan.label, lay.plan.size,
-                                 lay.plan.compartments_per_neuron)
-                   for lay in numbering.layout.values()]
-    projections = [MapProjection(proj.pre, proj.post, proj.pre_idx, proj.post_idx, delay,
-                                 proj.pre in resolved.sources)
-                   for proj, delay in zip(resolved.projections, delays)]
+    populations = [
+        MapPopulation(lay.plan.label, lay.plan.size, lay.plan.compartments_per_neuron)
+        for lay in numbering.layout.values()
+    ]
+    projections = [
+        MapProjection(
+            proj.pre, proj.post, proj.pre_idx, proj.post_idx, delay, proj.pre in resolved.sources
+        )
+        for proj, delay in zip(resolved.projections, delays)
+    ]
     return place(populations, projections, chips, spec)
 
 
@@ -259,8 +287,9 @@ def _weight_targets(projections, layout, mapping: Mapping) -> _WeightTargets:
     return _WeightTargets(value, at_w_max, core, mapping.n_cores)
 
 
-def _choose_scales(projections, layout, targets: _WeightTargets, injected: dict,
-                   headroom: float, spec: ChipSpec) -> None:
+def _choose_scales(
+    projections, layout, targets: _WeightTargets, injected: dict, headroom: float, spec: ChipSpec
+) -> None:
     """Set ``scale`` (mV per unit of v) and ``scale_info`` of every float population's
     layout: the largest scale that keeps v, u, bias and weights in range, searched for the
     best-rounding weights (quantize.choose_scale).  ``injected`` is _injections' output."""
@@ -269,7 +298,7 @@ def _choose_scales(projections, layout, targets: _WeightTargets, injected: dict,
         if plan.native:
             continue
         incoming = []
-        same_sign_sums = np.zeros((2, 2, plan.size))     # [aux compartment?][+, -]
+        same_sign_sums = np.zeros((2, 2, plan.size))  # [aux compartment?][+, -]
         for k, proj in enumerate(projections):
             if proj.post != label:
                 continue
@@ -279,11 +308,17 @@ def _choose_scales(projections, layout, targets: _WeightTargets, injected: dict,
             np.add.at(same_sign_sums[row, 0], proj.post_idx, np.maximum(weights, 0))
             np.add.at(same_sign_sums[row, 1], proj.post_idx, np.minimum(weights, 0))
         u_sum = float(np.abs(same_sign_sums).max()) * (1 << ACT_SHIFT) if plan.size else 0.0
-        drive_max = max([float(np.abs(plan.drive).max())] + [
-            float(np.abs(plan.drive[idx] + plan.drive_per_na[idx] * current).max())
-            for _, idx, current in injected.get(label, []) if len(idx)])
+        drive_max = max(
+            [float(np.abs(plan.drive).max())]
+            + [
+                float(np.abs(plan.drive[idx] + plan.drive_per_na[idx] * current).max())
+                for _, idx, current in injected.get(label, [])
+                if len(idx)
+            ]
+        )
         lay.scale, _, lay.scale_info = quantize.choose_scale(
-            float(plan.span.max()), drive_max, incoming, u_sum, headroom, spec)
+            float(plan.span.max()), drive_max, incoming, u_sum, headroom, spec
+        )
 
 
 # --- compartments -----------------------------------------------------------------------------
@@ -294,21 +329,31 @@ def _compartments(resolved, numbering: _Numbering) -> _Compartments:
     n_neurons, n_aux = numbering.n_neurons, numbering.n_aux
     n_comp = n_neurons + n_aux
     out = _Compartments(
-        du=np.zeros(n_comp, np.int64), u0=np.zeros(n_comp, np.int64),
-        **{name: np.zeros(n_neurons, np.int64)
-           for name in ("dv", "bias", "vth", "refractory", "v0")},
-        join_parent=np.zeros(n_aux, np.int64), report={}, thresholds=([], []),
-        biases=([], []))
+        du=np.zeros(n_comp, np.int64),
+        u0=np.zeros(n_comp, np.int64),
+        **{
+            name: np.zeros(n_neurons, np.int64)
+            for name in ("dv", "bias", "vth", "refractory", "v0")
+        },
+        join_parent=np.zeros(n_aux, np.int64),
+        report={},
+        thresholds=([], []),
+        biases=([], []),
+    )
     for label, lay in numbering.layout.items():
         plan, pop = lay.plan, resolved.populations[label]
         neurons = slice(lay.offset, lay.offset + plan.size)
-        out.du[neurons], out.dv[neurons], out.refractory[neurons] = \
-            plan.du, plan.dv, plan.refractory
+        out.du[neurons], out.dv[neurons], out.refractory[neurons] = (
+            plan.du,
+            plan.dv,
+            plan.refractory,
+        )
         if plan.split:
-            out.du[lay.aux_offset: lay.aux_offset + plan.size] = plan.du_aux
+            out.du[lay.aux_offset : lay.aux_offset + plan.size] = plan.du_aux
             first = lay.aux_offset - n_neurons
-            out.join_parent[first: first + plan.size] = \
-                np.arange(lay.offset, lay.offset + plan.size)
+            out.join_parent[first : first + plan.size] = np.arange(
+                lay.offset, lay.offset + plan.size
+            )
         if plan.native:
             out.bias[neurons], out.vth[neurons] = plan.bias, plan.vth_mant << 6
             out.u0[neurons] = np.rint(pop.initial["u"]).astype(np.int64)
@@ -332,30 +377,42 @@ def _float_compartments(out: _Compartments, lay: PopulationLayout, pop, neurons:
     out.thresholds[1].append(quantize.effective_threshold(vth_mant))
     out.biases[0].append(plan.drive / scale)
     out.biases[1].append(out.bias[neurons])
-    out.v0[neurons] = np.clip(np.rint((pop.initial["v"] - plan.v_reset) / scale),
-                              -V_MAX, V_MAX)
+    out.v0[neurons] = np.clip(np.rint((pop.initial["v"] - plan.v_reset) / scale), -V_MAX, V_MAX)
     if plan.kind.endswith("exp]"):
         isyn_exc, isyn_inh = pop.initial.get("isyn_exc", 0.0), pop.initial.get("isyn_inh", 0.0)
         u_exc = initial_u(isyn_exc, plan.fold_exc, plan.du) / scale
-        u_inh = initial_u(isyn_inh, plan.fold_inh,
-                          plan.du if not plan.split else plan.du_aux) / scale
+        u_inh = (
+            initial_u(isyn_inh, plan.fold_inh, plan.du if not plan.split else plan.du_aux) / scale
+        )
         if plan.split:
             out.u0[neurons] = np.rint(u_exc)
-            out.u0[lay.aux_offset: lay.aux_offset + plan.size] = np.rint(u_inh)
+            out.u0[lay.aux_offset : lay.aux_offset + plan.size] = np.rint(u_inh)
         else:
             out.u0[neurons] = np.rint(u_exc + u_inh)
-    tau = {name: {"requested_ms": _summarize(requested), "effective_ms": _summarize(effective),
-                  "max_rel_error": float(np.max(np.abs(effective - requested) / requested))
-                  if np.all(np.isfinite(effective)) else None}
-           for name, (requested, effective) in plan.tau.items()}
-    return {"kind": plan.kind, "scale_mV": scale, "split_inhibitory_compartment": plan.split,
-            "du": _summarize(plan.du), "dv": _summarize(plan.dv), "time_constants": tau,
-            "scale_choice": lay.scale_info, "bias_saturated": bias_saturated}
+    tau = {
+        name: {
+            "requested_ms": _summarize(requested),
+            "effective_ms": _summarize(effective),
+            "max_rel_error": float(np.max(np.abs(effective - requested) / requested))
+            if np.all(np.isfinite(effective))
+            else None,
+        }
+        for name, (requested, effective) in plan.tau.items()
+    }
+    return {
+        "kind": plan.kind,
+        "scale_mV": scale,
+        "split_inhibitory_compartment": plan.split,
+        "du": _summarize(plan.du),
+        "dv": _summarize(plan.dv),
+        "time_constants": tau,
+        "scale_choice": lay.scale_info,
+        "bias_saturated": bias_saturated,
+    }
 
 
 # --- synapses ---------------------------------------------------------------------------------
-def _synapses(resolved, numbering: _Numbering, delays: list,
-              targets: _WeightTargets) -> _Synapses:
+def _synapses(resolved, numbering: _Numbering, delays: list, targets: _WeightTargets) -> _Synapses:
     """Quantize every weight (8-bit mantissa, one exponent per projection x core) and lay
     the synapses out as a CSR over senders; plastic projections keep where their synapses
     went and what one mantissa step is worth in hub units."""
@@ -375,21 +432,38 @@ def _synapses(resolved, numbering: _Numbering, delays: list,
         mantissas.append(mant)
         exponents.append(exponent)
     sender, target, delay, mant, exponent = (
-        _concat_int(parts) for parts in (senders, target_comps, delays, mantissas, exponents))
+        _concat_int(parts) for parts in (senders, target_comps, delays, mantissas, exponents)
+    )
     order = stable_argsort(sender)
     sender, target, delay, mant, exponent = (
-        sender[order], target[order], delay[order], mant[order], exponent[order])
+        sender[order],
+        target[order],
+        delay[order],
+        mant[order],
+        exponent[order],
+    )
     position = np.empty(len(order), np.int64)
     position[order] = np.arange(len(order))
     starts = np.cumsum([0] + [proj.n for proj in projections])
-    plastic = {projections[k].label: PlasticLayout(position[starts[k]:starts[k + 1]], **parts)
-               for k, parts in plastic_parts.items() if parts is not None}
-    errors = {**quantize.relative_errors(_concat_float(wanted), _concat_float(got)),
-              "saturated": saturated}
+    plastic = {
+        projections[k].label: PlasticLayout(position[starts[k] : starts[k + 1]], **parts)
+        for k, parts in plastic_parts.items()
+        if parts is not None
+    }
+    errors = {
+        **quantize.relative_errors(_concat_float(wanted), _concat_float(got)),
+        "saturated": saturated,
+    }
     # exponents are >= 0 here (quantize.weights(allow_negative=False)), so the shift
     # distributes over each group's sum and can be applied per synapse
-    return _Synapses(ptr=_csr_ptr(sender, numbering.n_senders), target=target, delay=delay,
-                     weight=mant << (ACT_SHIFT + exponent), plastic=plastic, errors=errors)
+    return _Synapses(
+        ptr=_csr_ptr(sender, numbering.n_senders),
+        target=target,
+        delay=delay,
+        weight=mant << (ACT_SHIFT + exponent),
+        plastic=plastic,
+        errors=errors,
+    )
 
 
 def _quantize_projection(proj, lay: PopulationLayout, targets: _WeightTargets, k: int):
@@ -400,28 +474,36 @@ def _quantize_projection(proj, lay: PopulationLayout, targets: _WeightTargets, k
     in_a = targets.value[k] / scale
     core = targets.core[k]
     if targets.at_w_max[k] is None:
-        mant, group_exp, sat = quantize.weights(in_a, core, targets.n_cores,
-                                                allow_negative=False)
+        mant, group_exp, sat = quantize.weights(in_a, core, targets.n_cores, allow_negative=False)
         return in_a, mant, group_exp[core], sat, None
     # the exponent covers w_max: learning moves the weights up to it
     w_max_a = targets.at_w_max[k] / scale
     mant, group_exp, sat = quantize.weights(
-        np.concatenate([in_a, w_max_a]), np.concatenate([core, core]), targets.n_cores,
-        allow_negative=False)
+        np.concatenate([in_a, w_max_a]),
+        np.concatenate([core, core]),
+        targets.n_cores,
+        allow_negative=False,
+    )
     exponent = group_exp[core]
     with np.errstate(divide="ignore", invalid="ignore"):
-        lsb = np.where(in_a != 0, proj.weight / in_a,
-                       abs(proj.rule.params["w_max"] / w_max_a)) * np.exp2(exponent)
-    plastic = {"exponent": exponent, "w_max_mant": np.abs(mant[len(in_a):]),
-               "lsb": np.abs(lsb), "sign": np.where(proj.weight < 0, -1, 1)}
-    return in_a, mant[:len(in_a)], exponent, sat, plastic
+        lsb = np.where(
+            in_a != 0, proj.weight / in_a, abs(proj.rule.params["w_max"] / w_max_a)
+        ) * np.exp2(exponent)
+    plastic = {
+        "exponent": exponent,
+        "w_max_mant": np.abs(mant[len(in_a) :]),
+        "lsb": np.abs(lsb),
+        "sign": np.where(proj.weight < 0, -1, 1),
+    }
+    return in_a, mant[: len(in_a)], exponent, sat, plastic
 
 
 # --- spike sources, bias changes ---------------------------------------------------------------
 def _input_spikes(resolved, source_offset: dict) -> tuple:
     """(input axon, stamp) of every source spike, sorted by stamp (stably)."""
-    axon = _concat_int([source_offset[label] + src.indices
-                        for label, src in resolved.sources.items()])
+    axon = _concat_int(
+        [source_offset[label] + src.indices for label, src in resolved.sources.items()]
+    )
     stamp = _concat_int([src.stamps for src in resolved.sources.values()])
     order = np.argsort(stamp, kind="stable")
     return axon[order], stamp[order]
@@ -435,7 +517,8 @@ def _bias_changes(injected: dict, layout: dict) -> tuple:
         lay = layout[label]
         for step, idx, current in changes:
             mant, exp, _ = quantize.bias(
-                (lay.plan.drive[idx] + lay.plan.drive_per_na[idx] * current) / lay.scale)
+                (lay.plan.drive[idx] + lay.plan.drive_per_na[idx] * current) / lay.scale
+            )
             steps.append(np.full(len(idx), step))
             neurons.append(lay.offset + idx)
             values.append(mant << exp)
@@ -457,9 +540,13 @@ def _native_inputs(resolved, source_offset: dict) -> dict:
         last.append(np.full(src.size, src.last_step, np.int64))
     if not axon:
         return {}
-    return {"native_input": np.concatenate(axon), "native_lam": np.concatenate(lam),
-            "native_first": np.concatenate(first), "native_last": np.concatenate(last),
-            "native_seed": int(resolved.seed)}
+    return {
+        "native_input": np.concatenate(axon),
+        "native_lam": np.concatenate(lam),
+        "native_first": np.concatenate(first),
+        "native_last": np.concatenate(last),
+        "native_seed": int(resolved.seed),
+    }
 
 
 def _injections(resolved, layout) -> dict:
@@ -469,8 +556,10 @@ def _injections(resolved, layout) -> dict:
     by_target: dict = {}
     for inj in resolved.injections:
         if layout[inj.target].plan.native:
-            raise HubError(f"chip: current injection into ChipLIF population {inj.target!r}; "
-                           "ChipLIF takes a constant bias (bias_mant, bias_exp) instead")
+            raise HubError(
+                f"chip: current injection into ChipLIF population {inj.target!r}; "
+                "ChipLIF takes a constant bias (bias_mant, bias_exp) instead"
+            )
         by_target.setdefault(inj.target, []).append(inj)
     out = {}
     for label, injs in by_target.items():
@@ -498,9 +587,13 @@ def _traffic(resolved, numbering: _Numbering, mapping: Mapping) -> tuple:
     CSR (ptr, core) of the destination cores of each sender."""
     sender_core = np.full(numbering.n_senders, -1, np.int64)
     for label, lay in numbering.layout.items():
-        sender_core[lay.offset: lay.offset + lay.plan.size] = mapping.core_of[label]
-    sender = _concat_int([numbering.first_sender(proj.pre) + runs.pre
-                          for proj, runs in zip(resolved.projections, mapping.runs)])
+        sender_core[lay.offset : lay.offset + lay.plan.size] = mapping.core_of[label]
+    sender = _concat_int(
+        [
+            numbering.first_sender(proj.pre) + runs.pre
+            for proj, runs in zip(resolved.projections, mapping.runs)
+        ]
+    )
     core = _concat_int([runs.core for runs in mapping.runs])
     count = _concat_int([runs.count for runs in mapping.runs])
     order = stable_argsort(sender)
@@ -523,8 +616,7 @@ def _concat_int(parts) -> np.ndarray:
 
 def _concat_float(parts) -> np.ndarray:
     """The arrays ``parts``, flattened, end to end as float (empty if there are none)."""
-    return np.concatenate([np.asarray(x, float).ravel() for x in parts]) if parts \
-        else np.zeros(0)
+    return np.concatenate([np.asarray(x, float).ravel() for x in parts]) if parts else np.zeros(0)
 
 
 def _summarize(values) -> dict | float:
@@ -532,5 +624,8 @@ def _summarize(values) -> dict | float:
     values = np.asarray(values, float)
     if values.size and np.all(values == values.flat[0]):
         return float(values.flat[0])
-    return {"min": float(values.min()), "max": float(values.max()),
-            "mean": float(values.mean())} if values.size else 0.0
+    return (
+        {"min": float(values.min()), "max": float(values.max()), "mean": float(values.mean())}
+        if values.size
+        else 0.0
+    )

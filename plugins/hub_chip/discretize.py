@@ -30,6 +30,7 @@ that integrates the inhibitory current and is joined to the first (multi-compart
 ADD join).  It costs one more compartment per neuron; populations whose two decays round
 to the same DU use one compartment.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -52,22 +53,22 @@ class PopulationPlan:
 
     label: str
     size: int
-    kind: str                           # one of SUPPORTED
-    du: np.ndarray                      # int64[n] decay of u (excitatory current)
-    du_aux: np.ndarray | None           # int64[n] decay of the auxiliary (inhibitory) u
-    dv: np.ndarray                      # int64[n]
-    refractory: np.ndarray              # int64[n]
-    delay_offset: int                   # programmed delay = hub delay steps - 1 + offset
+    kind: str  # one of SUPPORTED
+    du: np.ndarray  # int64[n] decay of u (excitatory current)
+    du_aux: np.ndarray | None  # int64[n] decay of the auxiliary (inhibitory) u
+    dv: np.ndarray  # int64[n]
+    refractory: np.ndarray  # int64[n]
+    delay_offset: int  # programmed delay = hub delay steps - 1 + offset
     # --- float models only (None for ChipLIF) ---------------------------------------------
-    span: np.ndarray | None = None      # v_thresh - v_reset (mV): threshold distance
+    span: np.ndarray | None = None  # v_thresh - v_reset (mV): threshold distance
     fold_exc: np.ndarray | None = None  # u contribution (mV) per nA of excitatory weight
     fold_inh: np.ndarray | None = None  # same for inhibitory weights
-    drive: np.ndarray | None = None     # bias (mV per step)
+    drive: np.ndarray | None = None  # bias (mV per step)
     drive_per_na: np.ndarray | None = None  # bias (mV per step) per nA of injected current
-    v_reset: np.ndarray | None = None   # mV, for reading v back
-    tau: dict | None = None             # requested and effective time constants (report)
+    v_reset: np.ndarray | None = None  # mV, for reading v back
+    tau: dict | None = None  # requested and effective time constants (report)
     # --- ChipLIF only -------------------------------------------------------------------
-    bias: np.ndarray | None = None      # int64[n] effective bias
+    bias: np.ndarray | None = None  # int64[n] effective bias
     vth_mant: np.ndarray | None = None  # int64[n]
 
     @property
@@ -112,10 +113,18 @@ def _int(a) -> np.ndarray:
 
 def _plan_native(pop) -> PopulationPlan:
     p = pop.params
-    return PopulationPlan(pop.label, pop.size, NATIVE, du=_int(p["du"]), du_aux=None,
-                          dv=_int(p["dv"]), refractory=_int(p["refractory_steps"]),
-                          delay_offset=0, bias=_int(p["bias_mant"]) << _int(p["bias_exp"]),
-                          vth_mant=_int(p["vth_mant"]))
+    return PopulationPlan(
+        pop.label,
+        pop.size,
+        NATIVE,
+        du=_int(p["du"]),
+        du_aux=None,
+        dv=_int(p["dv"]),
+        refractory=_int(p["refractory_steps"]),
+        delay_offset=0,
+        bias=_int(p["bias_mant"]) << _int(p["bias_exp"]),
+        vth_mant=_int(p["vth_mant"]),
+    )
 
 
 def _plan_lif(pop, dt: float, label: str) -> PopulationPlan:
@@ -124,13 +133,14 @@ def _plan_lif(pop, dt: float, label: str) -> PopulationPlan:
     p22 = np.exp(-dt / tau_m)
     p20 = tau_m / cm * -np.expm1(-dt / tau_m)
     dv = decay_constant(tau_m, dt, DECAY_ONE - 1)
-    r_v = np.where((dv > 0) & (p22 < 1), dv / DECAY_ONE / np.where(p22 < 1, -np.expm1(
-        -dt / tau_m), 1.0), 1.0)
+    r_v = np.where(
+        (dv > 0) & (p22 < 1), dv / DECAY_ONE / np.where(p22 < 1, -np.expm1(-dt / tau_m), 1.0), 1.0
+    )
     drive = ((1 - p22) * (p["v_rest"] - p["v_reset"]) + p20 * p["i_offset"]) * r_v
     tau = {"tau_m": (tau_m, effective_tau(dv, dt))}
     if label == LIF_DELTA:
         du = np.full(pop.size, DECAY_ONE, np.int64)
-        fold_exc = fold_inh = np.ones(pop.size)     # a weight is NEST's jump, in mV
+        fold_exc = fold_inh = np.ones(pop.size)  # a weight is NEST's jump, in mV
         du_aux, offset = None, 0
     else:
         du_e = decay_constant(p["tau_syn_E"], dt, DECAY_ONE)
@@ -140,12 +150,23 @@ def _plan_lif(pop, dt: float, label: str) -> PopulationPlan:
         du, du_aux, offset = du_e, (None if np.array_equal(du_e, du_i) else du_i), 1
         tau["tau_syn_E"] = (p["tau_syn_E"], effective_tau(du_e, dt))
         tau["tau_syn_I"] = (p["tau_syn_I"], effective_tau(du_i, dt))
-    return PopulationPlan(pop.label, pop.size, label, du=du, du_aux=du_aux, dv=dv,
-                          refractory=refractory_steps(p["tau_refrac"], dt).astype(np.int64),
-                          delay_offset=offset, span=p["v_thresh"] - p["v_reset"],
-                          fold_exc=fold_exc, fold_inh=fold_inh, drive=drive,
-                          drive_per_na=p20 * r_v,
-                          v_reset=p["v_reset"].copy(), tau=tau)
+    return PopulationPlan(
+        pop.label,
+        pop.size,
+        label,
+        du=du,
+        du_aux=du_aux,
+        dv=dv,
+        refractory=refractory_steps(p["tau_refrac"], dt).astype(np.int64),
+        delay_offset=offset,
+        span=p["v_thresh"] - p["v_reset"],
+        fold_exc=fold_exc,
+        fold_inh=fold_inh,
+        drive=drive,
+        drive_per_na=p20 * r_v,
+        v_reset=p["v_reset"].copy(),
+        tau=tau,
+    )
 
 
 def _current_fold(tau_m, cm, tau_syn, dt) -> np.ndarray:
@@ -153,8 +174,10 @@ def _current_fold(tau_m, cm, tau_syn, dt) -> np.ndarray:
     (Scaling it by r_u r_v to keep the PSP integral instead was measured worse: CUBA's rate
     1.2 % low instead of 0.3 %, and 86-91 % instead of 98-99 % of feedforward spikes within
     one step of NEST's.)"""
-    p21 = per_neuron(lambda tau_m, cm, tau_syn: {"p21": IAFPropagator(
-        tau_syn, tau_m, cm).p32(dt)}, {"tau_m": tau_m, "cm": cm, "tau_syn": tau_syn})["p21"]
+    p21 = per_neuron(
+        lambda tau_m, cm, tau_syn: {"p21": IAFPropagator(tau_syn, tau_m, cm).p32(dt)},
+        {"tau_m": tau_m, "cm": cm, "tau_syn": tau_syn},
+    )["p21"]
     return p21
 
 
@@ -164,5 +187,14 @@ def initial_u(current_na, fold, du) -> np.ndarray:
     return np.where(keep > 0, current_na * fold / np.where(keep > 0, keep, 1.0), 0.0)
 
 
-__all__ = ["PopulationPlan", "plan_population", "decay_constant", "effective_tau",
-           "initial_u", "SUPPORTED", "NATIVE", "LIF_EXP", "LIF_DELTA"]
+__all__ = [
+    "PopulationPlan",
+    "plan_population",
+    "decay_constant",
+    "effective_tau",
+    "initial_u",
+    "SUPPORTED",
+    "NATIVE",
+    "LIF_EXP",
+    "LIF_DELTA",
+]

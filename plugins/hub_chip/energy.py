@@ -18,6 +18,7 @@ and a static power of about 0.82 mW per core (docs/chip.md, section 6).  A user 
 (or a JSON file) with any of the fields of :class:`EnergyProfile`; the missing ones are
 taken from the default.
 """
+
 from __future__ import annotations
 
 import json
@@ -53,8 +54,10 @@ class EnergyProfile:
         """Barrier synchronisation time for ``tiles`` tiles, linear in between (and beyond,
         for several chips)."""
         tiles = max(1, int(tiles))
-        return self.barrier_1_tile_s + (self.barrier_32_tiles_s - self.barrier_1_tile_s) * \
-            (tiles - 1) / 31
+        return (
+            self.barrier_1_tile_s
+            + (self.barrier_32_tiles_s - self.barrier_1_tile_s) * (tiles - 1) / 31
+        )
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -78,21 +81,30 @@ def load_profile(value=None) -> EnergyProfile:
                 with open(value) as f:
                     value = json.load(f)
             except (OSError, ValueError) as exc:
-                raise HubError(f"chip: energy_profile file {value!r} is not readable JSON: "
-                               f"{exc}") from exc
+                raise HubError(
+                    f"chip: energy_profile file {value!r} is not readable JSON: {exc}"
+                ) from exc
         else:
-            raise HubError(f"chip: energy_profile {value!r} is neither a known profile "
-                           f"({', '.join(PROFILES)}) nor a JSON file")
+            raise HubError(
+                f"chip: energy_profile {value!r} is neither a known profile "
+                f"({', '.join(PROFILES)}) nor a JSON file"
+            )
     if isinstance(value, dict):
         known = {f.name for f in fields(EnergyProfile)}
         unknown = sorted(set(value) - known)
         if unknown:
-            raise HubError(f"chip: energy_profile has unknown field(s) {unknown}; known: "
-                           f"{sorted(known)}")
+            raise HubError(
+                f"chip: energy_profile has unknown field(s) {unknown}; known: {sorted(known)}"
+            )
         try:
-            return replace(DAVIES_2018, **{"name": "user", "source": "user-supplied",
-                                           **{k: (v if k in ("name", "source") else float(v))
-                                              for k, v in value.items()}})
+            return replace(
+                DAVIES_2018,
+                **{
+                    "name": "user",
+                    "source": "user-supplied",
+                    **{k: (v if k in ("name", "source") else float(v)) for k, v in value.items()},
+                },
+            )
         except (TypeError, ValueError) as exc:
             raise HubError(f"chip: energy_profile values must be numbers: {exc}") from exc
     raise HubError(f"chip: energy_profile={value!r} must be a name, a dict or a JSON file")

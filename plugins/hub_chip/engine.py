@@ -16,6 +16,7 @@ Each step ``t`` (stamp ``t + 1``):
 
 There is no Python loop over neurons or synapses, only over steps.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -38,14 +39,14 @@ class Probe:
 
 @dataclass
 class EngineOutput:
-    spike_steps: np.ndarray          # step t of each spike (stamp t + 1)
-    spike_neurons: np.ndarray        # neuron index of each spike
-    samples: list                    # one int64 array (n_samples, n_idx) per probe
-    synaptic_events: int = 0         # synapse activations delivered (the chip's synaptic ops)
+    spike_steps: np.ndarray  # step t of each spike (stamp t + 1)
+    spike_neurons: np.ndarray  # neuron index of each spike
+    samples: list  # one int64 array (n_samples, n_idx) per probe
+    synaptic_events: int = 0  # synapse activations delivered (the chip's synaptic ops)
     active_updates: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    u_wraps: int = 0                 # compartment-steps where u left the 24-bit range
-    v_clips: int = 0                 # compartment-steps where v was clipped
-    input_spikes: int = 0            # source spikes sent into input axons (native included)
+    u_wraps: int = 0  # compartment-steps where u left the 24-bit range
+    v_clips: int = 0  # compartment-steps where v was clipped
+    input_spikes: int = 0  # source spikes sent into input axons (native included)
     steps: int = 0
     #: spikes of each native Poisson axon in this run (program.native_input order)
     native_counts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
@@ -93,10 +94,9 @@ class EngineState:
 class Engine(EngineState):
     """Runs a :class:`Program`.  State persists across :meth:`run` calls."""
 
-    def __init__(self, program: Program, probes=(), count_activity: bool = True,
-                 learning=None):
+    def __init__(self, program: Program, probes=(), count_activity: bool = True, learning=None):
         super().__init__(program, probes, count_activity)
-        self.learning = learning   # learning.Learning: updates program.weight in place
+        self.learning = learning  # learning.Learning: updates program.weight in place
         p, n = self.p, program.n_neurons
         self.has_bias = bool(self.bias.any()) or len(p.bias_step) > 0
         neg = p.neg
@@ -111,8 +111,10 @@ class Engine(EngineState):
         cuts = np.flatnonzero(np.diff(par) != 1) + 1 if len(par) else np.zeros(0, np.int64)
         starts = np.concatenate([[0], cuts]).astype(int) if len(par) else []
         ends = np.concatenate([cuts, [len(par)]]).astype(int) if len(par) else []
-        self.join = [(slice(int(par[a]), int(par[a]) + b - a), slice(n + a, n + b))
-                     for a, b in zip(starts, ends)]
+        self.join = [
+            (slice(int(par[a]), int(par[a]) + b - a), slice(n + a, n + b))
+            for a, b in zip(starts, ends)
+        ]
 
     # ------------------------------------------------------------------------------------------
     def run(self, steps: int, progress=None) -> EngineOutput:
@@ -136,8 +138,9 @@ class Engine(EngineState):
         in_senders = n + p.input_index
         bias_bounds = np.searchsorted(p.bias_step, np.arange(t0, t0 + steps + 1))
         probes = self.probes
-        samples = [np.zeros((steps // pr.interval, len(pr.compartments)), np.int64)
-                   for pr in probes]
+        samples = [
+            np.zeros((steps // pr.interval, len(pr.compartments)), np.int64) for pr in probes
+        ]
         spike_steps, spike_neurons = [], []
         events = u_wraps = v_clips = 0
         active = self.active
@@ -201,8 +204,9 @@ class Engine(EngineState):
                 active += act_buf != 0
             for j, pr in enumerate(probes):
                 if (k + 1) % pr.interval == 0:
-                    samples[j][(k + 1) // pr.interval - 1] = (u if pr.variable == "u"
-                                                              else v)[pr.compartments]
+                    samples[j][(k + 1) // pr.interval - 1] = (u if pr.variable == "u" else v)[
+                        pr.compartments
+                    ]
             # --- 4: learn (weights after this step's updates are sent), deliver -----------------
             lo, hi = bounds[k], bounds[k + 1]
             if self.learning is not None:
@@ -232,8 +236,16 @@ class Engine(EngineState):
             if progress is not None and (k + 1) % every == 0:
                 progress((k + 1) / steps)
         self.u, self.v, self.t = u, v, t0 + steps
-        cat = (lambda xs: np.concatenate(xs) if xs else np.zeros(0, np.int64))
-        return EngineOutput(cat(spike_steps), cat(spike_neurons), samples, events,
-                            active.copy(), u_wraps, v_clips,
-                            int(bounds[-1] - bounds[0]) + nat_spikes, steps,
-                            nat.totals - nat_before)
+        cat = lambda xs: np.concatenate(xs) if xs else np.zeros(0, np.int64)
+        return EngineOutput(
+            cat(spike_steps),
+            cat(spike_neurons),
+            samples,
+            events,
+            active.copy(),
+            u_wraps,
+            v_clips,
+            int(bounds[-1] - bounds[0]) + nat_spikes,
+            steps,
+            nat.totals - nat_before,
+        )

@@ -8,6 +8,7 @@ tests/test_chip_reference.py, tests/test_chip_report.py).  On CUBA it is about t
 faster than the numpy engine, whose cost is dominated by ~30 array operations per step.
 Programs with negative weight exponents use the numpy engine.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -23,18 +24,56 @@ else:  # pragma: no cover
     numba = None
 
 
-def _kernel(t0, steps, u, v, keep_u, keep_v, bias, vth, refr, ref_until, aux_of, n,
-            ring, ptr, key, weight, in_bounds, in_senders,
-            p_comp, p_isu, p_int, p_base, p_stride, p_col, samples,
-            count_activity, active, sp_step, sp_idx, b_bounds, b_index, b_value,
-            nat_senders, nat_key, nat_tables, nat_guide, nat_group, nat_parts, nat_m,
-            nat_first, nat_last, nat_totals):
+def _kernel(
+    t0,
+    steps,
+    u,
+    v,
+    keep_u,
+    keep_v,
+    bias,
+    vth,
+    refr,
+    ref_until,
+    aux_of,
+    n,
+    ring,
+    ptr,
+    key,
+    weight,
+    in_bounds,
+    in_senders,
+    p_comp,
+    p_isu,
+    p_int,
+    p_base,
+    p_stride,
+    p_col,
+    samples,
+    count_activity,
+    active,
+    sp_step,
+    sp_idx,
+    b_bounds,
+    b_index,
+    b_value,
+    nat_senders,
+    nat_key,
+    nat_tables,
+    nat_guide,
+    nat_group,
+    nat_parts,
+    nat_m,
+    nat_first,
+    nat_last,
+    nat_totals,
+):
     """Run ``steps`` steps from ``t0``; returns (steps done, spikes written, events, u
     wraps, v clips, native input spikes).  Stops early when the spike buffer could
     overflow.  Native Poisson counts: SplitMix64 of the counter and table inversion, as
     :meth:`hub_chip.native.NativeInputs.rows` computes them."""
     half, mask, vmax = np.int64(U_HALF), np.int64(U_MASK), np.int64(V_MAX)
-    toward_zero = DECAY_ONE - 1        # added to a negative product: the shift truncates
+    toward_zero = DECAY_ONE - 1  # added to a negative product: the shift truncates
     L, C = ring.shape
     n_sp, events, wraps, clips, nat_spikes = 0, 0, 0, 0, 0
     cap = len(sp_idx)
@@ -103,7 +142,7 @@ def _kernel(t0, steps, u, v, keep_u, keep_v, bias, vth, refr, ref_until, aux_of,
                 ring.flat[f] += weight[s]
             events += ptr[snd + 1] - ptr[snd]
         stamp = t + 1
-        for e in range(n_nat):                 # native Poisson axons: count x weight
+        for e in range(n_nat):  # native Poisson axons: count x weight
             if stamp < nat_first[e] or stamp > nat_last[e]:
                 continue
             g = nat_group[e]
@@ -167,7 +206,7 @@ class FastEngine(EngineState):
             raise ValueError("negative weight exponents: use the numpy engine")
         super().__init__(program, probes, count_activity)
         n = program.n_neurons
-        self.aux_of = np.full(n, -1, np.int64)      # auxiliary compartment of each neuron
+        self.aux_of = np.full(n, -1, np.int64)  # auxiliary compartment of each neuron
         self.aux_of[program.join_parent] = n + np.arange(program.n_comp - n)
         self.run(0)  # compile (or load from numba's cache) now, at build time
 
@@ -192,9 +231,10 @@ class FastEngine(EngineState):
             stride.append(np.full(m, m))
             col.append(np.arange(m))
             off += size
-        cat = (lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dt))
-        comp, interval, base, stride, col = (cat(x, np.int64) for x in
-                                             (comp, interval, base, stride, col))
+        cat = lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dt)
+        comp, interval, base, stride, col = (
+            cat(x, np.int64) for x in (comp, interval, base, stride, col)
+        )
         isu = cat(isu, np.bool_)
         cap = max(4 * n, self.min_spike_buffer)
         steps_out, neurons_out = [], []
@@ -207,16 +247,50 @@ class FastEngine(EngineState):
             todo = min(chunk, steps - done)
             sp_step = np.empty(cap, np.int64)
             sp_idx = np.empty(cap, np.int64)
-            did, n_sp, ev, w, cl, ns = k(t0 + done, todo, self.u, self.v, self.keep_u,
-                                         self.keep_v,
-                                     self.bias, p.vth, p.refractory, self.ref_until,
-                                     self.aux_of, n, self.ring, p.ptr, self.key, p.weight,
-                                     bounds[done:done + todo + 1], in_senders, comp, isu,
-                                     interval, base, stride, col, flat, self.count_activity,
-                                     self.active, sp_step, sp_idx,
-                                     b_bounds[done:done + todo + 1], b_index, b_value,
-                                     nat.senders, nat.key, nat.tables, nat.guide, nat.group,
-                                     nat.parts, nat.n_parts, nat.first, nat.last, nat.totals)
+            did, n_sp, ev, w, cl, ns = k(
+                t0 + done,
+                todo,
+                self.u,
+                self.v,
+                self.keep_u,
+                self.keep_v,
+                self.bias,
+                p.vth,
+                p.refractory,
+                self.ref_until,
+                self.aux_of,
+                n,
+                self.ring,
+                p.ptr,
+                self.key,
+                p.weight,
+                bounds[done : done + todo + 1],
+                in_senders,
+                comp,
+                isu,
+                interval,
+                base,
+                stride,
+                col,
+                flat,
+                self.count_activity,
+                self.active,
+                sp_step,
+                sp_idx,
+                b_bounds[done : done + todo + 1],
+                b_index,
+                b_value,
+                nat.senders,
+                nat.key,
+                nat.tables,
+                nat.guide,
+                nat.group,
+                nat.parts,
+                nat.n_parts,
+                nat.first,
+                nat.last,
+                nat.totals,
+            )
             nat_spikes += ns
             steps_out.append(sp_step[:n_sp].copy())
             neurons_out.append(sp_idx[:n_sp].copy())
@@ -231,16 +305,25 @@ class FastEngine(EngineState):
         self.t = t0 + steps
         samples, off = [], 0
         for pr, size in zip(self.probes, sizes):
-            samples.append(flat[off:off + size].reshape(-1, len(pr.compartments)))
+            samples.append(flat[off : off + size].reshape(-1, len(pr.compartments)))
             off += size
-        return EngineOutput(np.concatenate(steps_out), np.concatenate(neurons_out), samples,
-                            int(events), self.active.copy(), int(wraps), int(clips),
-                            int(bounds[-1] - bounds[0]) + nat_spikes, steps,
-                            nat.totals - nat_before)
+        return EngineOutput(
+            np.concatenate(steps_out),
+            np.concatenate(neurons_out),
+            samples,
+            int(events),
+            self.active.copy(),
+            int(wraps),
+            int(clips),
+            int(bounds[-1] - bounds[0]) + nat_spikes,
+            steps,
+            nat.totals - nat_before,
+        )
 
 
-def _step_times_kernel(a_step, a_sender, b_step, b_sender, fptr, fcore, fcount, steps,
-                       t_neuron, t_syn):
+def _step_times_kernel(
+    a_step, a_sender, b_step, b_sender, fptr, fcore, fcount, steps, t_neuron, t_syn
+):
     """Per step: max over cores of (synaptic ops x t_syn + t_neuron[core]); the events of
     two step-sorted lists (neuron spikes, source spikes) are merged on the fly."""
     n_cores = len(t_neuron)

@@ -34,6 +34,7 @@ Bound (tested, tests/test_chip_learning.py): each update is within ``0.5 + A W_m
 mantissa steps of the reference's (rounding plus the trace's read error), so with the
 defaults (I = 32) a weight stays within 1 LSB per update of the float reference.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -42,8 +43,8 @@ import numpy as np
 
 LABEL = "STDP[pairing=all,weight_dependence=additive]"
 LABELS = (LABEL, "DopamineSTDP")
-DOPAMINE_IMPULSE = 4                       # dopamine trace units per dopamine spike
-FRAC = 8                                   # fractional trace bits
+DOPAMINE_IMPULSE = 4  # dopamine trace units per dopamine spike
+FRAC = 8  # fractional trace bits
 TRACE_MAX = (127 << FRAC) + (1 << FRAC) - 1
 DEFAULT_IMPULSE = 32
 
@@ -56,36 +57,43 @@ def decay_factor(tau_ms: float, dt: float) -> int:
 @dataclass
 class _Projection:
     label: str
-    pos: np.ndarray           # CSR positions
-    pre: np.ndarray           # sender id of each synapse
-    post: np.ndarray          # engine neuron of each synapse
-    delay: np.ndarray         # hub delay steps
-    shift: np.ndarray         # 6 + exponent
+    pos: np.ndarray  # CSR positions
+    pre: np.ndarray  # sender id of each synapse
+    post: np.ndarray  # engine neuron of each synapse
+    delay: np.ndarray  # hub delay steps
+    shift: np.ndarray  # 6 + exponent
     sign: np.ndarray
-    w: np.ndarray             # mantissa magnitude (int64)
-    wr: np.ndarray            # read-out: w after the synapse's last presynaptic spike
+    w: np.ndarray  # mantissa magnitude (int64)
+    wr: np.ndarray  # read-out: w after the synapse's last presynaptic spike
     w_max: np.ndarray
     a_plus: float
     a_minus: float
-    pre_trace: int            # trace bank index of the presynaptic side
+    pre_trace: int  # trace bank index of the presynaptic side
     post_trace: int
-    by_pre: tuple             # CSR over senders: (ptr, synapse order)
-    by_post: tuple            # CSR over neurons
-    dw: np.ndarray            # pending changes of this epoch (float)
+    by_pre: tuple  # CSR over senders: (ptr, synapse order)
+    by_post: tuple  # CSR over neurons
+    dw: np.ndarray  # pending changes of this epoch (float)
     dopa: dict | None = None  # DopamineSTDP state (see _dopamine_state)
 
 
 class Learning:
     """Pair-STDP learning of every plastic projection of a compiled network."""
 
-    def __init__(self, compiled, resolved, impulse: int = DEFAULT_IMPULSE,
-                 rounding: str = "deterministic", epoch: int = 1, seed: int = 0):
+    def __init__(
+        self,
+        compiled,
+        resolved,
+        impulse: int = DEFAULT_IMPULSE,
+        rounding: str = "deterministic",
+        epoch: int = 1,
+        seed: int = 0,
+    ):
         self.program = compiled.program
         self.impulse, self.epoch = int(impulse), int(epoch)
         self.stochastic = rounding == "stochastic"
         self.rng = np.random.default_rng(seed)
         dt, n_senders = resolved.dt, self.program.n_senders
-        self.banks: list[dict] = []            # one trace bank per (side, tau)
+        self.banks: list[dict] = []  # one trace bank per (side, tau)
         self.projections: list[_Projection] = []
         lay, src = compiled.layout, compiled.source_offset
         n = self.program.n_neurons
@@ -93,27 +101,43 @@ class Learning:
             if proj.label not in compiled.plastic:
                 continue
             pl, p = compiled.plastic[proj.label], proj.rule.params
-            pre = (n + src[proj.pre] + proj.pre_idx) if proj.pre in resolved.sources \
+            pre = (
+                (n + src[proj.pre] + proj.pre_idx)
+                if proj.pre in resolved.sources
                 else lay[proj.pre].offset + proj.pre_idx
+            )
             post = lay[proj.post].offset + proj.post_idx
             order_pre = np.argsort(pre, kind="stable")
             order_post = np.argsort(post, kind="stable")
             w = np.abs(self.program.weight[pl.position]) >> (6 + pl.exponent)
-            self.projections.append(_Projection(
-                proj.label, pl.position, pre, post, proj.delay_steps.astype(np.int64),
-                6 + pl.exponent, pl.sign, w.astype(np.int64), w.astype(np.int64),
-                pl.w_max_mant.astype(np.int64),
-                p["A_plus"], p["A_minus"],
-                self._bank("pre", p["tau_plus"], dt, n_senders),
-                self._bank("post", p["tau_minus"], dt, n, int(proj.delay_steps.max(initial=1))),
-                (_ptr(pre[order_pre], n_senders), order_pre),
-                (_ptr(post[order_post], n), order_post), np.zeros(proj.n),
-                self._dopamine_state(proj, pl, w, compiled, resolved)))
-        self._past = [None] * (max([int(pj.delay.max(initial=1)) for pj in self.projections]
-                                   + [1]) + 1)
+            self.projections.append(
+                _Projection(
+                    proj.label,
+                    pl.position,
+                    pre,
+                    post,
+                    proj.delay_steps.astype(np.int64),
+                    6 + pl.exponent,
+                    pl.sign,
+                    w.astype(np.int64),
+                    w.astype(np.int64),
+                    pl.w_max_mant.astype(np.int64),
+                    p["A_plus"],
+                    p["A_minus"],
+                    self._bank("pre", p["tau_plus"], dt, n_senders),
+                    self._bank("post", p["tau_minus"], dt, n, int(proj.delay_steps.max(initial=1))),
+                    (_ptr(pre[order_pre], n_senders), order_pre),
+                    (_ptr(post[order_post], n), order_post),
+                    np.zeros(proj.n),
+                    self._dopamine_state(proj, pl, w, compiled, resolved),
+                )
+            )
+        self._past = [None] * (
+            max([int(pj.delay.max(initial=1)) for pj in self.projections] + [1]) + 1
+        )
         self.t = 0
-        self.updates = 0                       # synaptic weight updates (for the energy report)
-        self.probes: list = []                 # (label, interval steps, indices, rows)
+        self.updates = 0  # synaptic weight updates (for the energy report)
+        self.probes: list = []  # (label, interval steps, indices, rows)
 
     def _dopamine_state(self, proj, pl, w, compiled, resolved):
         """DopamineSTDP: weights with 8 fractional learning bits (``wf = 256 W``), the
@@ -124,25 +148,38 @@ class Learning:
         p, lsb = proj.rule.params, pl.lsb
         mod = proj.rule.modulator
         n = self.program.n_neurons
-        ids = (n + compiled.source_offset[mod] + np.arange(resolved.sources[mod].size)) \
-            if mod in resolved.sources else \
-            compiled.layout[mod].offset + np.arange(resolved.populations[mod].size)
-        return {"wf": w.astype(np.int64) << FRAC, "c": np.zeros(proj.n, np.int64),
-                "t0": np.zeros(proj.n, np.int64), "N": 0, "td": 0,
-                "w_min": np.rint(p["w_min"] / lsb).astype(np.int64) << FRAC,
-                "a_plus": p["A_plus"] / lsb, "a_minus": p["A_minus"] / lsb,
-                "tau_c": p["tau_c"], "tau_n": p["tau_n"], "b": p["b"],
-                "modulator": np.sort(ids), "delay": proj.rule.modulator_delay_steps,
-                "pending": {}, "dt": resolved.dt, "cr": np.zeros(proj.n)}
+        ids = (
+            (n + compiled.source_offset[mod] + np.arange(resolved.sources[mod].size))
+            if mod in resolved.sources
+            else compiled.layout[mod].offset + np.arange(resolved.populations[mod].size)
+        )
+        return {
+            "wf": w.astype(np.int64) << FRAC,
+            "c": np.zeros(proj.n, np.int64),
+            "t0": np.zeros(proj.n, np.int64),
+            "N": 0,
+            "td": 0,
+            "w_min": np.rint(p["w_min"] / lsb).astype(np.int64) << FRAC,
+            "a_plus": p["A_plus"] / lsb,
+            "a_minus": p["A_minus"] / lsb,
+            "tau_c": p["tau_c"],
+            "tau_n": p["tau_n"],
+            "b": p["b"],
+            "modulator": np.sort(ids),
+            "delay": proj.rule.modulator_delay_steps,
+            "pending": {},
+            "dt": resolved.dt,
+            "cr": np.zeros(proj.n),
+        }
 
-    def add_probe(self, label: str, interval: int, indices: np.ndarray,
-                  variable: str = "weight") -> list:
+    def add_probe(
+        self, label: str, interval: int, indices: np.ndarray, variable: str = "weight"
+    ) -> list:
         """Record ``variable`` (signed weight mantissas, or DopamineSTDP's eligibility ``c``
         in weight LSBs) of synapses ``indices`` after every ``interval``-th step; returns the
         list the rows go to."""
         rows: list = []
-        self.probes.append((label, int(interval), np.asarray(indices, np.int64), rows,
-                            variable))
+        self.probes.append((label, int(interval), np.asarray(indices, np.int64), rows, variable))
         return rows
 
     def _bank(self, side, tau, dt, size, depth=0) -> int:
@@ -151,9 +188,16 @@ class Learning:
                 b["depth"] = max(b["depth"], depth)
                 b["hist"] = np.zeros((b["depth"] + 1, size), np.int64)
                 return k
-        self.banks.append({"side": side, "tau": tau, "d": decay_factor(tau, dt),
-                           "X": np.zeros(size, np.int64), "depth": depth,
-                           "hist": np.zeros((depth + 1, size), np.int64)})
+        self.banks.append(
+            {
+                "side": side,
+                "tau": tau,
+                "d": decay_factor(tau, dt),
+                "X": np.zeros(size, np.int64),
+                "depth": depth,
+                "hist": np.zeros((depth + 1, size), np.int64),
+            }
+        )
         return len(self.banks) - 1
 
     # ------------------------------------------------------------------------------------------
@@ -166,12 +210,13 @@ class Learning:
         """Step ``t`` (stamp T = t + 1): ``fired`` engine neurons, ``in_senders`` the input
         axons (sender ids, repeated for multiplicity) sending this step."""
         T = self.t + 1
-        for b in self.banks:           # decay to T, remember the value before T's spikes
+        for b in self.banks:  # decay to T, remember the value before T's spikes
             r = self.rng.integers(0, 4096, b["X"].shape) if self.stochastic else 2048
             b["X"] = (b["X"] * b["d"] + r) >> 12
             b["hist"][T % len(b["hist"])] = (b["X"] + (1 << (FRAC - 1))) >> FRAC
-        pre_ids, pre_mult = np.unique(np.concatenate([fired, in_senders]).astype(np.int64),
-                                      return_counts=True)
+        pre_ids, pre_mult = np.unique(
+            np.concatenate([fired, in_senders]).astype(np.int64), return_counts=True
+        )
         I = self.impulse
         for pj in self.projections:
             if pj.dopa is not None:
@@ -223,8 +268,11 @@ class Learning:
         if not syn.size:
             return syn, syn, syn
         hist = self.banks[pj.post_trace]["hist"]
-        return (syn, pre_mult[np.searchsorted(pre_ids, pj.pre[syn])],
-                hist[(T - pj.delay[syn]) % len(hist), pj.post[syn]])
+        return (
+            syn,
+            pre_mult[np.searchsorted(pre_ids, pj.pre[syn])],
+            hist[(T - pj.delay[syn]) % len(hist), pj.post[syn]],
+        )
 
     # --- DopamineSTDP ---------------------------------------------------------------------------
     def _fx(self, x):
@@ -238,15 +286,20 @@ class Learning:
         if not len(syn):
             return
         h = (T - d["t0"][syn]) * d["dt"]
-        n0 = d["N"] / 256.0 / DOPAMINE_IMPULSE / d["tau_n"] * self._fx(
-            np.exp(-(d["t0"][syn] - d["td"]) * d["dt"] / d["tau_n"]))
+        n0 = (
+            d["N"]
+            / 256.0
+            / DOPAMINE_IMPULSE
+            / d["tau_n"]
+            * self._fx(np.exp(-(d["t0"][syn] - d["td"]) * d["dt"] / d["tau_n"]))
+        )
         ts = 1.0 / d["tau_c"] + 1.0 / d["tau_n"]
         e_c = self._fx(np.exp(-h / d["tau_c"]))
         c0 = d["c"][syn] / 256.0
-        dw = c0 * (n0 / ts * (1.0 - self._fx(np.exp(-ts * h)))
-                   - d["b"] * d["tau_c"] * (1.0 - e_c))
-        d["wf"][syn] = np.clip(d["wf"][syn] + self._round(256.0 * dw), d["w_min"][syn],
-                               pj.w_max[syn] << FRAC)
+        dw = c0 * (n0 / ts * (1.0 - self._fx(np.exp(-ts * h))) - d["b"] * d["tau_c"] * (1.0 - e_c))
+        d["wf"][syn] = np.clip(
+            d["wf"][syn] + self._round(256.0 * dw), d["w_min"][syn], pj.w_max[syn] << FRAC
+        )
         d["c"][syn] = self._round(d["c"][syn] * e_c)
         d["t0"][syn] = T
 
@@ -259,8 +312,12 @@ class Learning:
         if m:
             self._advance(pj, np.arange(len(pj.w)), T)
             decay = self._fx(np.exp(-(T - d["td"]) * d["dt"] / d["tau_n"]))
-            d["N"] = int(min(TRACE_MAX, self._round(np.array([d["N"] * decay]))[0]
-                             + m * (DOPAMINE_IMPULSE << FRAC)))
+            d["N"] = int(
+                min(
+                    TRACE_MAX,
+                    self._round(np.array([d["N"] * decay]))[0] + m * (DOPAMINE_IMPULSE << FRAC),
+                )
+            )
             d["td"] = T
             self.updates += len(pj.w)
         for syn, x in self._post_arrivals(pj, T):
@@ -278,7 +335,7 @@ class Learning:
             pj.wr[syn] = pj.w[syn]
             d["cr"][syn] = d["c"][syn] / 256.0
             self.program.weight[pj.pos[syn]] = pj.sign[syn] * (pj.w[syn] << pj.shift[syn])
-        count = int(pre_mult[np.isin(pre_ids, d["modulator"])].sum())   # dopamine spikes
+        count = int(pre_mult[np.isin(pre_ids, d["modulator"])].sum())  # dopamine spikes
         if count:
             d["pending"][T + d["delay"]] = d["pending"].get(T + d["delay"], 0) + count
 

@@ -17,6 +17,7 @@ of synapse memory (nengo-loihi ``block.py``); a chip has 128 cores.
   are split) and the placement is redone; when even one neuron per core does not fit, or
   the cores run out, :class:`hub.ResourceError` names the constraint and the excess.
 """
+
 from __future__ import annotations
 
 import math
@@ -40,9 +41,9 @@ class MapPopulation:
 class MapProjection:
     pre: str
     post: str
-    pre_idx: np.ndarray      # sorted by (pre, post)
+    pre_idx: np.ndarray  # sorted by (pre, post)
     post_idx: np.ndarray
-    delay: np.ndarray        # programmed delays
+    delay: np.ndarray  # programmed delays
     pre_is_source: bool
 
 
@@ -61,13 +62,13 @@ class AxonRuns:
 class Mapping:
     spec: ChipSpec
     chips: int
-    core_of: dict                       # label -> int64[size] core of each neuron
-    chunks: list                        # per core: list of (label, start, stop)
-    compartments: np.ndarray            # per core
+    core_of: dict  # label -> int64[size] core of each neuron
+    chunks: list  # per core: list of (label, start, stop)
+    compartments: np.ndarray  # per core
     in_axons: np.ndarray
     out_axons: np.ndarray
     synapse_bits: np.ndarray
-    runs: list = field(default_factory=list)    # AxonRuns per projection
+    runs: list = field(default_factory=list)  # AxonRuns per projection
     iterations: int = 1
 
     @property
@@ -87,18 +88,28 @@ class Mapping:
         chip, tile, x, y = self.position(np.arange(self.n_cores))
         out = []
         for c, chunk in enumerate(self.chunks):
-            out.append({
-                "core": c, "chip": int(chip[c]), "tile": int(tile[c]),
-                "populations": {lab: [int(a), int(b)] for lab, a, b in chunk},
-                "compartments": int(self.compartments[c]),
-                "in_axons": int(self.in_axons[c]), "out_axons": int(self.out_axons[c]),
-                "synapse_bits": int(self.synapse_bits[c]),
-                "fraction": {
-                    "compartments": round(float(self.compartments[c]) / s.compartments_per_core, 4),
-                    "in_axons": round(float(self.in_axons[c]) / s.in_axons_per_core, 4),
-                    "out_axons": round(float(self.out_axons[c]) / s.out_axons_per_core, 4),
-                    "synapse_memory": round(float(self.synapse_bits[c]) / s.synapse_bits_per_core,
-                                            4)}})
+            out.append(
+                {
+                    "core": c,
+                    "chip": int(chip[c]),
+                    "tile": int(tile[c]),
+                    "populations": {lab: [int(a), int(b)] for lab, a, b in chunk},
+                    "compartments": int(self.compartments[c]),
+                    "in_axons": int(self.in_axons[c]),
+                    "out_axons": int(self.out_axons[c]),
+                    "synapse_bits": int(self.synapse_bits[c]),
+                    "fraction": {
+                        "compartments": round(
+                            float(self.compartments[c]) / s.compartments_per_core, 4
+                        ),
+                        "in_axons": round(float(self.in_axons[c]) / s.in_axons_per_core, 4),
+                        "out_axons": round(float(self.out_axons[c]) / s.out_axons_per_core, 4),
+                        "synapse_memory": round(
+                            float(self.synapse_bits[c]) / s.synapse_bits_per_core, 4
+                        ),
+                    },
+                }
+            )
         return out
 
 
@@ -128,8 +139,13 @@ def delay_bits(dmax) -> np.ndarray:
     return np.where(d > 0, np.ceil(np.log2(d + 1)).astype(np.int64), 0)
 
 
-def place(pops: list[MapPopulation], projections: list[MapProjection], chips: int = 1,
-          spec: ChipSpec = LOIHI, max_iterations: int = 60) -> Mapping:
+def place(
+    pops: list[MapPopulation],
+    projections: list[MapProjection],
+    chips: int = 1,
+    spec: ChipSpec = LOIHI,
+    max_iterations: int = 60,
+) -> Mapping:
     """Place ``pops`` on cores of ``chips`` chips; raise ResourceError if they do not fit."""
     total = sum(p.size * p.compartments_per_neuron for p in pops)
     have = spec.compartments_per_chip * chips
@@ -138,21 +154,27 @@ def place(pops: list[MapPopulation], projections: list[MapProjection], chips: in
         raise ResourceError(
             f"compartments: the network needs {total:,} compartments but {chips} chip(s) of "
             f"{spec.compartments_per_chip:,} have {have:,} ({total - have:,} too many); "
-            f"configure chips={need_chips} or more")
+            f"configure chips={need_chips} or more"
+        )
     for p in pops:
         if p.compartments_per_neuron > spec.compartments_per_core:
-            raise ResourceError(f"compartments: a neuron of {p.label!r} needs "
-                                f"{p.compartments_per_neuron} compartments, a core has "
-                                f"{spec.compartments_per_core}")
+            raise ResourceError(
+                f"compartments: a neuron of {p.label!r} needs "
+                f"{p.compartments_per_neuron} compartments, a core has "
+                f"{spec.compartments_per_core}"
+            )
     cap = {p.label: spec.compartments_per_core // p.compartments_per_neuron for p in pops}
     share = {p.label: True for p in pops}
     for it in range(1, max_iterations + 1):
         mapping = _assign(pops, cap, share, chips, spec)
         _account(mapping, pops, projections, spec)
         mapping.iterations = it
-        limits = {"compartments": spec.compartments_per_core,
-                  "in_axons": spec.in_axons_per_core, "out_axons": spec.out_axons_per_core,
-                  "synapse_bits": spec.synapse_bits_per_core}
+        limits = {
+            "compartments": spec.compartments_per_core,
+            "in_axons": spec.in_axons_per_core,
+            "out_axons": spec.out_axons_per_core,
+            "synapse_bits": spec.synapse_bits_per_core,
+        }
         ratio = np.zeros(mapping.n_cores)
         worst = np.empty(mapping.n_cores, dtype=object)
         for name, lim in limits.items():
@@ -172,8 +194,10 @@ def place(pops: list[MapPopulation], projections: list[MapProjection], chips: in
             n_here = b - a
             if n_here <= 1:
                 what = _describe(worst[c], getattr(mapping, worst[c])[c], limits[worst[c]])
-                raise ResourceError(f"{worst[c]}: one neuron of {lab!r} alone needs {what} "
-                                    "on its core; reduce its fan-in/fan-out")
+                raise ResourceError(
+                    f"{worst[c]}: one neuron of {lab!r} alone needs {what} "
+                    "on its core; reduce its fan-in/fan-out"
+                )
             cap[lab] = max(1, min(cap[lab], n_here - 1, int(n_here / ratio[c] * 0.98)))
     else:  # pragma: no cover - the caps shrink every round
         raise ResourceError("mapping did not converge; report this network as a bug")
@@ -186,7 +210,8 @@ def place(pops: list[MapPopulation], projections: list[MapProjection], chips: in
             f"{spec.compartments_per_core} compartments, {spec.in_axons_per_core} input "
             f"and {spec.out_axons_per_core} output axons and "
             f"{spec.synapse_bits_per_core // 8192} KB synapse memory); configure "
-            f"chips={need} or more")
+            f"chips={need} or more"
+        )
     return mapping
 
 
@@ -198,7 +223,7 @@ def _describe(name, value, limit) -> str:
 
 def _assign(pops, cap, share, chips, spec) -> Mapping:
     chunks: list[list] = []
-    free = 0                                   # compartments left on the last core
+    free = 0  # compartments left on the last core
     core_of = {}
     for p in pops:
         cpn, n = p.compartments_per_neuron, p.size
@@ -217,8 +242,9 @@ def _assign(pops, cap, share, chips, spec) -> Mapping:
                 free = spec.compartments_per_core - (b - a) * cpn if (b - a) < k else 0
         core_of[p.label] = cores
     zeros = np.zeros(len(chunks), np.int64)
-    return Mapping(spec, chips, core_of, chunks, zeros.copy(), zeros.copy(), zeros.copy(),
-                   zeros.copy())
+    return Mapping(
+        spec, chips, core_of, chunks, zeros.copy(), zeros.copy(), zeros.copy(), zeros.copy()
+    )
 
 
 def _account(m: Mapping, pops, projections, spec) -> None:
@@ -248,8 +274,9 @@ def _account(m: Mapping, pops, projections, spec) -> None:
         dmax = np.zeros(nc, np.int64)
         np.maximum.at(dmax, post_core, j.delay)
         dbits = delay_bits(dmax)
-        sparse = np.bincount(core, weights=synapse_bits(count, 8 + dbits[core] + idx_bits[core],
-                                                        spec), minlength=nc)
+        sparse = np.bincount(
+            core, weights=synapse_bits(count, 8 + dbits[core] + idx_bits[core], spec), minlength=nc
+        )
         axons = np.bincount(core, minlength=nc)
         dense = axons * synapse_bits(per_core[j.post], 8 + dbits, spec)
         m.synapse_bits += np.minimum(sparse, dense).astype(np.int64)

@@ -26,6 +26,7 @@ PCG64 uniform plus a table walk over stored blocks ~20 ns; the numba kernel now 
 inverts inside its step loop (``fast._kernel``): ~10 ns per count in a micro-benchmark
 (2 ns of it the hash), nothing stored; the Brunel 0.25 run went from 2.4 s to 1.3 s.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -69,7 +70,7 @@ def splitmix_uniform(key: np.uint64, counter: np.ndarray) -> np.ndarray:
         z = (z ^ (z >> np.uint64(30))) * MIX1
         z = (z ^ (z >> np.uint64(27))) * MIX2
         z ^= z >> np.uint64(31)
-    return (z >> np.uint64(11)).astype(np.float64) * (1.0 / 2 ** 53)
+    return (z >> np.uint64(11)).astype(np.float64) * (1.0 / 2**53)
 
 
 class NativeInputs:
@@ -82,20 +83,26 @@ class NativeInputs:
         k = len(self.senders)
         self.first = np.broadcast_to(np.asarray(p.native_first, np.int64), (k,)).copy()
         self.last = np.broadcast_to(np.asarray(p.native_last, np.int64), (k,)).copy()
-        self.key = np.uint64(int(np.random.SeedSequence(
-            [int(p.native_seed) % (2 ** 63), 0x6368697020]).generate_state(1, np.uint64)[0]))
-        self.totals = np.zeros(k, np.int64)              # counts delivered so far
+        self.key = np.uint64(
+            int(
+                np.random.SeedSequence([int(p.native_seed) % (2**63), 0x6368697020]).generate_state(
+                    1, np.uint64
+                )[0]
+            )
+        )
+        self.totals = np.zeros(k, np.int64)  # counts delivered so far
         self.parts = np.maximum(1, np.ceil(self.lam / MAX_TABLE_LAM)).astype(np.int64)
         self.n_parts = int(self.parts.max()) if k else 1
         lams, group = np.unique(self.lam / self.parts, return_inverse=True)
         tables = [cdf_table(x) for x in lams]
         self.tables = np.ones((len(lams), max((len(t) for t in tables), default=1)))
         for g, t in enumerate(tables):
-            self.tables[g, :len(t)] = t                  # padded with F = 1
+            self.tables[g, : len(t)] = t  # padded with F = 1
         self.group = group.astype(np.int64)
         edges = np.arange(GUIDE) / GUIDE
-        self.guide = np.array([np.searchsorted(t, edges, side="right") for t in self.tables],
-                              np.int64).reshape(len(self.tables), GUIDE)
+        self.guide = np.array(
+            [np.searchsorted(t, edges, side="right") for t in self.tables], np.int64
+        ).reshape(len(self.tables), GUIDE)
 
     def __len__(self) -> int:
         return len(self.senders)
@@ -115,8 +122,9 @@ class NativeInputs:
         cell = (t * np.uint64(k) + np.arange(k, dtype=np.uint64)[None, :]) * np.uint64(m)
         part = np.empty((steps, k), np.int64)
         for j in range(m):
-            invert_numpy(splitmix_uniform(self.key, cell + np.uint64(j + 1)), self.tables,
-                         self.group, part)
+            invert_numpy(
+                splitmix_uniform(self.key, cell + np.uint64(j + 1)), self.tables, self.group, part
+            )
             out += np.where(j < self.parts, part, 0)
         stamp = np.arange(t0, t0 + steps)[:, None] + 1
         out *= (stamp >= self.first) & (stamp <= self.last)
@@ -129,4 +137,3 @@ class NativeInputs:
         s = rows.sum(axis=0)
         self.totals += s
         return int(s.sum())
-

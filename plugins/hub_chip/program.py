@@ -14,6 +14,7 @@ contribution to u, ``w_mant << (6 + weight_exp)``, exact for groups whose expone
 mantissas in ``neg`` so that the right shift (a floor) is applied to each group's summed
 input ``A``, as on the chip: ``u += (A >> -weight_exp) << 6``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -28,12 +29,12 @@ class NegativeGroups:
     """Synapses of groups with ``weight_exp < 0``: the group sum ``A`` is shifted right
     (floor) before it reaches u.  ``aux`` slots are (group, target compartment) pairs."""
 
-    ptr: np.ndarray          # CSR over senders, int64[n_senders + 1]
-    aux: np.ndarray          # aux slot of each synapse
-    delay: np.ndarray        # programmed delay of each synapse
-    mant: np.ndarray         # weight mantissa of each synapse
-    aux_target: np.ndarray   # compartment of each aux slot
-    aux_shift: np.ndarray    # right shift of each aux slot: -weight_exp > 0
+    ptr: np.ndarray  # CSR over senders, int64[n_senders + 1]
+    aux: np.ndarray  # aux slot of each synapse
+    delay: np.ndarray  # programmed delay of each synapse
+    mant: np.ndarray  # weight mantissa of each synapse
+    aux_target: np.ndarray  # compartment of each aux slot
+    aux_shift: np.ndarray  # right shift of each aux slot: -weight_exp > 0
 
     @property
     def n_aux(self) -> int:
@@ -43,19 +44,19 @@ class NegativeGroups:
 @dataclass
 class Program:
     n_neurons: int
-    du: np.ndarray                      # int64[n_comp], 0..4096
-    dv: np.ndarray                      # int64[n_neurons], 0..4095
-    bias: np.ndarray                    # int64[n_neurons], bias_mant << bias_exp
-    vth: np.ndarray                     # int64[n_neurons], vth_mant << 6
-    refractory: np.ndarray              # int64[n_neurons]
-    u0: np.ndarray                      # int64[n_comp]
-    v0: np.ndarray                      # int64[n_neurons]
-    join_parent: np.ndarray             # int64[n_comp - n_neurons]
-    n_inputs: int                       # input axons (spike-source neurons)
-    ptr: np.ndarray                     # int64[n_senders + 1]
-    target: np.ndarray                  # int64[nnz] compartment
-    delay: np.ndarray                   # int64[nnz] programmed delay 0..62
-    weight: np.ndarray                  # int64[nnz] u increment per spike
+    du: np.ndarray  # int64[n_comp], 0..4096
+    dv: np.ndarray  # int64[n_neurons], 0..4095
+    bias: np.ndarray  # int64[n_neurons], bias_mant << bias_exp
+    vth: np.ndarray  # int64[n_neurons], vth_mant << 6
+    refractory: np.ndarray  # int64[n_neurons]
+    u0: np.ndarray  # int64[n_comp]
+    v0: np.ndarray  # int64[n_neurons]
+    join_parent: np.ndarray  # int64[n_comp - n_neurons]
+    n_inputs: int  # input axons (spike-source neurons)
+    ptr: np.ndarray  # int64[n_senders + 1]
+    target: np.ndarray  # int64[nnz] compartment
+    delay: np.ndarray  # int64[nnz] programmed delay 0..62
+    weight: np.ndarray  # int64[nnz] u increment per spike
     neg: NegativeGroups | None = None
     #: source spikes: input axon index and stamp (the stamp-s spike is sent in step s-1)
     input_index: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))

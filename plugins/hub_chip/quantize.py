@@ -14,6 +14,7 @@ threshold is exact.  Discretized float models never get negative weight exponent
 chip they floor each step's summed input (a bias toward -inf); the engine supports them
 for ChipLIF programs.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -43,8 +44,9 @@ def group_exponents(gmax: np.ndarray, allow_negative: bool, spec: ChipSpec = LOI
     return np.minimum(e + over, spec.weight_exp_max)
 
 
-def weights(a: np.ndarray, group: np.ndarray, n_groups: int, allow_negative: bool,
-            spec: ChipSpec = LOIHI):
+def weights(
+    a: np.ndarray, group: np.ndarray, n_groups: int, allow_negative: bool, spec: ChipSpec = LOIHI
+):
     """Mantissas and per-group exponents for targets ``a`` (in units of A, i.e. u / 64).
     Returns (mant, exp_per_group, saturated count)."""
     gmax = np.zeros(n_groups)
@@ -88,13 +90,22 @@ def relative_errors(target: np.ndarray, got: np.ndarray) -> dict:
     if not nz.any():
         return {"max_rel": 0.0, "rms_rel": 0.0, "n": 0}
     r = np.abs(got[nz] - target[nz]) / np.abs(target[nz])
-    return {"max_rel": float(r.max()), "rms_rel": float(np.sqrt(np.mean(r * r))),
-            "n": int(nz.sum())}
+    return {
+        "max_rel": float(r.max()),
+        "rms_rel": float(np.sqrt(np.mean(r * r))),
+        "n": int(nz.sum()),
+    }
 
 
-def choose_scale(span_max: float, drive_max: float, incoming: list,
-                 u_sums: np.ndarray | float, headroom: float = DEFAULT_HEADROOM,
-                 spec: ChipSpec = LOIHI, seed: int = 0):
+def choose_scale(
+    span_max: float,
+    drive_max: float,
+    incoming: list,
+    u_sums: np.ndarray | float,
+    headroom: float = DEFAULT_HEADROOM,
+    spec: ChipSpec = LOIHI,
+    seed: int = 0,
+):
     """The voltage scale (mV per unit of v) of one float population.
 
     ``incoming``: per projection into the population ``(q, group, n_groups)`` with ``q``
@@ -105,8 +116,10 @@ def choose_scale(span_max: float, drive_max: float, incoming: list,
     Returns (scale, M, bounds) where the largest threshold distance is ``64 M + 1`` units.
     """
     span = span_max if span_max > 0 else 1.0
-    bounds = {"threshold_mantissa": float(((spec.vth_mant_max) << VTH_SHIFT) + 1),
-              "v_headroom": float((1 << (spec.state_bits - 1)) / headroom)}
+    bounds = {
+        "threshold_mantissa": float(((spec.vth_mant_max) << VTH_SHIFT) + 1),
+        "v_headroom": float((1 << (spec.state_bits - 1)) / headroom),
+    }
     # theta units per mV of threshold distance is theta/span; each bound caps theta
     if u_sums > 0:
         bounds["u_range"] = (U_HALF - 1) * span / float(u_sums)
@@ -134,22 +147,35 @@ def choose_scale(span_max: float, drive_max: float, incoming: list,
     if samples:
         for m in cands[::-1]:
             theta = float((m << VTH_SHIFT) + 1)
-            k = theta / span                        # units of v per mV
+            k = theta / span  # units of v per mV
             errs = []
             for q, g, gmax in samples:
                 a = q * k
                 e = group_exponents(gmax * k, allow_negative=False, spec=spec)
-                got = np.clip(np.rint(a / np.exp2(e[g])), -spec.weight_mant_max,
-                              spec.weight_mant_max) * np.exp2(e[g])
+                got = np.clip(
+                    np.rint(a / np.exp2(e[g])), -spec.weight_mant_max, spec.weight_mant_max
+                ) * np.exp2(e[g])
                 nz = a != 0
                 errs.append(((got[nz] - a[nz]) / a[nz]) ** 2)
             err = float(np.mean(np.concatenate(errs))) if errs else 0.0
             if err < best_err - 1e-15:
                 best_m, best_err = int(m), err
     theta = float((best_m << VTH_SHIFT) + 1)
-    return span / theta, best_m, {"limited_by": limiting, "M": best_m,
-                                  **{k: float(v) for k, v in bounds.items()}}
+    return (
+        span / theta,
+        best_m,
+        {"limited_by": limiting, "M": best_m, **{k: float(v) for k, v in bounds.items()}},
+    )
 
 
-__all__ = ["weights", "bias", "threshold", "effective_threshold", "relative_errors",
-           "choose_scale", "group_exponents", "ACT_SHIFT", "DEFAULT_HEADROOM"]
+__all__ = [
+    "weights",
+    "bias",
+    "threshold",
+    "effective_threshold",
+    "relative_errors",
+    "choose_scale",
+    "group_exponents",
+    "ACT_SHIFT",
+    "DEFAULT_HEADROOM",
+]

@@ -10,6 +10,7 @@ Estimated time of a step: the slowest core (its synaptic ops, and its compartmen
 and inactive updates at their mean rate) plus the barrier synchronisation of the tiles in
 use.  Static energy is the static power of the cores in use over that estimated time.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -36,9 +37,13 @@ def traffic_tables(compiled):
     def per_sender(x):
         return np.bincount(src, weights=x, minlength=n_senders)
 
-    return {"messages": np.diff(ptr).astype(float), "within_tile": per_sender(within),
-            "hops_ew": per_sender(ew), "hops_ns": per_sender(ns),
-            "chip_crossings": per_sender(cross)}
+    return {
+        "messages": np.diff(ptr).astype(float),
+        "within_tile": per_sender(within),
+        "hops_ew": per_sender(ew),
+        "hops_ns": per_sender(ns),
+        "chip_crossings": per_sender(cross),
+    }
 
 
 def build_report(compiled, out, profile: EnergyProfile, duration_ms: float) -> dict:
@@ -51,21 +56,28 @@ def build_report(compiled, out, profile: EnergyProfile, duration_ms: float) -> d
     sel = (p.input_stamp >= 1) & (p.input_stamp <= out.steps)
     spikes_per_sender[n:] = np.bincount(p.input_index[sel], minlength=p.n_inputs)
     native = getattr(out, "native_counts", None)
-    if native is not None and len(native):      # native Poisson axons: drawn by the engine
+    if native is not None and len(native):  # native Poisson axons: drawn by the engine
         np.add.at(spikes_per_sender, n + p.native_input, native)
     traffic = traffic_tables(compiled)
     totals = {k: float(spikes_per_sender @ v) for k, v in traffic.items()}
     active = int(out.active_updates.sum())
     updates = c * out.steps
     counts = {
-        "steps": out.steps, "spikes": int(len(out.spike_neurons)),
-        "input_spikes": int(out.input_spikes), "synaptic_ops": int(out.synaptic_events),
-        "neuron_updates_active": active, "neuron_updates_inactive": updates - active,
+        "steps": out.steps,
+        "spikes": int(len(out.spike_neurons)),
+        "input_spikes": int(out.input_spikes),
+        "synaptic_ops": int(out.synaptic_events),
+        "neuron_updates_active": active,
+        "neuron_updates_inactive": updates - active,
         "messages": int(totals["messages"]),
         "messages_within_tile": int(totals["within_tile"]),
-        "hops_ew": int(totals["hops_ew"]), "hops_ns": int(totals["hops_ns"]),
+        "hops_ew": int(totals["hops_ew"]),
+        "hops_ns": int(totals["hops_ns"]),
         "chip_crossings": int(totals["chip_crossings"]),
-        "learning_updates": 0, "u_wraps": int(out.u_wraps), "v_clips": int(out.v_clips)}
+        "learning_updates": 0,
+        "u_wraps": int(out.u_wraps),
+        "v_clips": int(out.v_clips),
+    }
     # --- time per step ------------------------------------------------------------------------
     comp_core = np.empty(c, np.int64)
     comp_core[:n] = compiled.sender_core[:n]
@@ -73,41 +85,60 @@ def build_report(compiled, out, profile: EnergyProfile, duration_ms: float) -> d
     n_cores = m.n_cores
     act_core = np.bincount(comp_core, weights=out.active_updates, minlength=n_cores) / steps
     comps_core = np.bincount(comp_core, minlength=n_cores)
-    t_neuron = act_core * profile.neuron_active_s + (comps_core - act_core) * \
-        profile.neuron_inactive_s
+    t_neuron = (
+        act_core * profile.neuron_active_s + (comps_core - act_core) * profile.neuron_inactive_s
+    )
     t_step = _step_times(compiled, out, profile, t_neuron)
     _, tiles, _, _ = m.position(np.arange(n_cores))
     chips_used = int(m.position(np.arange(n_cores))[0].max()) + 1 if n_cores else 0
-    n_tiles = len(np.unique(np.stack(m.position(np.arange(n_cores))[:2]), axis=1)) \
-        if n_cores else 0
+    n_tiles = len(np.unique(np.stack(m.position(np.arange(n_cores))[:2]), axis=1)) if n_cores else 0
     t_step = t_step + profile.barrier(n_tiles)
     chip_time = float(t_step.sum())
     # --- energy -------------------------------------------------------------------------------
     e_syn = counts["synaptic_ops"] * profile.synaptic_op_J
     e_neuron = active * profile.neuron_active_J + (updates - active) * profile.neuron_inactive_J
-    e_net = (totals["within_tile"] * profile.spike_within_tile_J
-             + totals["hops_ew"] * profile.hop_ew_J + totals["hops_ns"] * profile.hop_ns_J)
+    e_net = (
+        totals["within_tile"] * profile.spike_within_tile_J
+        + totals["hops_ew"] * profile.hop_ew_J
+        + totals["hops_ns"] * profile.hop_ns_J
+    )
     e_static = profile.static_W_per_core * n_cores * chip_time
     e_learn = 0.0
     total = e_syn + e_neuron + e_net + e_static + e_learn
     return {
-        "chip": m.spec.name, "profile": profile.name, "profile_source": profile.source,
-        "chips_configured": m.chips, "chips_used": chips_used, "cores_used": n_cores,
-        "tiles_used": n_tiles, "compartments": int(c), "neurons": int(n),
-        "synapses": int(len(p.target)), "mapping_iterations": m.iterations,
+        "chip": m.spec.name,
+        "profile": profile.name,
+        "profile_source": profile.source,
+        "chips_configured": m.chips,
+        "chips_used": chips_used,
+        "cores_used": n_cores,
+        "tiles_used": n_tiles,
+        "compartments": int(c),
+        "neurons": int(n),
+        "synapses": int(len(p.target)),
+        "mapping_iterations": m.iterations,
         "utilisation": m.utilisation(),
         "quantization": compiled.quantization,
         "counts": counts,
-        "energy_J": {"synapse": e_syn, "neuron": e_neuron, "network": e_net,
-                     "static": e_static, "learning": e_learn, "total": total},
+        "energy_J": {
+            "synapse": e_syn,
+            "neuron": e_neuron,
+            "network": e_net,
+            "static": e_static,
+            "learning": e_learn,
+            "total": total,
+        },
         "energy_per_step_J": total / steps,
-        "energy_per_synaptic_op_J": total / counts["synaptic_ops"] if counts["synaptic_ops"]
+        "energy_per_synaptic_op_J": total / counts["synaptic_ops"]
+        if counts["synaptic_ops"]
         else None,
-        "time": {"per_step_mean_s": chip_time / steps, "per_step_max_s": float(t_step.max())
-                 if len(t_step) else 0.0, "total_s": chip_time,
-                 "realtime_factor": (duration_ms * 1e-3) / chip_time if chip_time else None,
-                 "static_if_realtime_J": profile.static_W_per_core * n_cores * duration_ms
-                 * 1e-3},
+        "time": {
+            "per_step_mean_s": chip_time / steps,
+            "per_step_max_s": float(t_step.max()) if len(t_step) else 0.0,
+            "total_s": chip_time,
+            "realtime_factor": (duration_ms * 1e-3) / chip_time if chip_time else None,
+            "static_if_realtime_J": profile.static_W_per_core * n_cores * duration_ms * 1e-3,
+        },
     }
 
 
@@ -129,10 +160,18 @@ def _step_times(compiled, out, profile, t_neuron) -> np.ndarray:
         t_neuron = t_neuron + ops / steps * profile.synaptic_op_s
     sel = (p.input_stamp >= 1) & (p.input_stamp <= steps)
     if HAVE_NUMBA:
-        return step_times(out.spike_steps, out.spike_neurons, p.input_stamp[sel] - 1,
-                          p.n_neurons + p.input_index[sel], fptr, fcore,
-                          fcount.astype(np.int64), steps, t_neuron.astype(float),
-                          float(profile.synaptic_op_s))
+        return step_times(
+            out.spike_steps,
+            out.spike_neurons,
+            p.input_stamp[sel] - 1,
+            p.n_neurons + p.input_index[sel],
+            fptr,
+            fcore,
+            fcount.astype(np.int64),
+            steps,
+            t_neuron.astype(float),
+            float(profile.synaptic_op_s),
+        )
     ev_step = np.concatenate([out.spike_steps, p.input_stamp[sel] - 1])
     ev_sender = np.concatenate([out.spike_neurons, p.n_neurons + p.input_index[sel]])
     order = np.argsort(ev_step, kind="stable")
@@ -149,7 +188,8 @@ def _step_times(compiled, out, profile, t_neuron) -> np.ndarray:
             result[s0:s1] = base
             continue
         step_of = np.repeat(ev_step[lo:hi] - s0, np.diff(fptr)[rows])
-        ops = np.bincount(step_of * n_cores + fcore[idx], weights=fcount[idx],
-                          minlength=(s1 - s0) * n_cores).reshape(s1 - s0, n_cores)
+        ops = np.bincount(
+            step_of * n_cores + fcore[idx], weights=fcount[idx], minlength=(s1 - s0) * n_cores
+        ).reshape(s1 - s0, n_cores)
         result[s0:s1] = (ops * profile.synaptic_op_s + t_neuron[None, :]).max(axis=1)
     return result

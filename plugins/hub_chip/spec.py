@@ -5,6 +5,7 @@ different :class:`ChipSpec`.  Sources: Davies 2018 (cores, tiles, mesh), nengo-l
 ``block.py`` (per-core limits, synapse-memory cost), Lava ``proc/lif/models.py`` and
 ``proc/dense/models.py`` (bit widths of the compartment and synapse arithmetic).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,29 +18,29 @@ class ChipSpec:
     compartments_per_core: int = 1024
     in_axons_per_core: int = 4096
     out_axons_per_core: int = 4096
-    synapse_bits_per_core: int = 128 * 1024 * 8          # 128 KB synapse memory
+    synapse_bits_per_core: int = 128 * 1024 * 8  # 128 KB synapse memory
     # --- chip and mesh (Davies 2018: 128 neuromorphic cores in 32 tiles, 4x8 mesh) ---------
     cores_per_chip: int = 128
     cores_per_tile: int = 4
-    mesh_width: int = 8                                   # tiles east-west per chip
-    mesh_height: int = 4                                  # tiles north-south per chip
+    mesh_width: int = 8  # tiles east-west per chip
+    mesh_height: int = 4  # tiles north-south per chip
     # --- compartment arithmetic (Lava LIF bit-accurate model) -------------------------------
-    state_bits: int = 24                                  # u and v
-    decay_bits: int = 12                                  # DU in 0..4096, DV in 0..4095
-    act_shift: int = 6                                    # synaptic input << 6 into u
-    vth_shift: int = 6                                    # threshold = vth_mant << 6
+    state_bits: int = 24  # u and v
+    decay_bits: int = 12  # DU in 0..4096, DV in 0..4095
+    act_shift: int = 6  # synaptic input << 6 into u
+    vth_shift: int = 6  # threshold = vth_mant << 6
     vth_mant_bits: int = 17
-    bias_mant_max: int = 4095                             # 13-bit signed mantissa
-    bias_exp_max: int = 7                                 # 3-bit exponent
+    bias_mant_max: int = 4095  # 13-bit signed mantissa
+    bias_exp_max: int = 7  # 3-bit exponent
     # --- synapses (Lava Dense bit-accurate model, nengo-loihi SynapseConfig) ---------------
-    weight_mant_max: int = 255                            # 8-bit magnitude + sign
+    weight_mant_max: int = 255  # 8-bit magnitude + sign
     weight_exp_min: int = -8
     weight_exp_max: int = 7
-    max_delay: int = 62                                   # programmed delay, 6 bits
-    synapses_per_block: int = 64                          # 63 + 1 per synapse-memory block
-    block_header_bits: int = 4 + 6                        # synapse index + count fields
-    memory_word_bits: int = 64                            # blocks round up to 64-bit words
-    index_bits_map: tuple = (0, 6, 7, 8, 9, 10, 11, 12)   # allowed compartment-index widths
+    max_delay: int = 62  # programmed delay, 6 bits
+    synapses_per_block: int = 64  # 63 + 1 per synapse-memory block
+    block_header_bits: int = 4 + 6  # synapse index + count fields
+    memory_word_bits: int = 64  # blocks round up to 64-bit words
+    index_bits_map: tuple = (0, 6, 7, 8, 9, 10, 11, 12)  # allowed compartment-index widths
 
     @property
     def compartments_per_chip(self) -> int:

@@ -1,12 +1,19 @@
 """Range checks of ChipLIF's integer parameters (docs/chip.md, section 1)."""
+
 from __future__ import annotations
 
 import numpy as np
 
 from hub.errors import Diagnostic
 
-RANGES = {"du": (0, 4096), "dv": (0, 4095), "vth_mant": (0, (1 << 17) - 1),
-          "bias_mant": (-4095, 4095), "bias_exp": (0, 7), "refractory_steps": (0, 1 << 30)}
+RANGES = {
+    "du": (0, 4096),
+    "dv": (0, 4095),
+    "vth_mant": (0, (1 << 17) - 1),
+    "bias_mant": (-4095, 4095),
+    "bias_exp": (0, 7),
+    "refractory_steps": (0, 1 << 30),
+}
 STATE = {"u": (-(1 << 23), (1 << 23) - 1), "v": (-((1 << 23) - 1), (1 << 23) - 1)}
 
 
@@ -32,6 +39,11 @@ def chiplif_diagnostics(network) -> list:
             except (TypeError, ValueError):
                 continue  # the core validation reports non-numbers
             if arr.size and (np.any(arr != np.round(arr)) or arr.min() < lo or arr.max() > hi):
-                out.append(Diagnostic(where, f"{value!r} is not an integer in {lo}..{hi}",
-                                      f"use integers in {lo}..{hi} (the chip's bit width)"))
+                out.append(
+                    Diagnostic(
+                        where,
+                        f"{value!r} is not an integer in {lo}..{hi}",
+                        f"use integers in {lo}..{hi} (the chip's bit width)",
+                    )
+                )
     return out

@@ -2,6 +2,7 @@
 
 Importing this package does not import NEST; the first build does.
 """
+
 from hub.backend import BackendSpec
 from hub.hookspecs import hookimpl
 
@@ -13,7 +14,12 @@ __all__ = ["NestBackend", "NestModel", "TABLES", "hub_register_backends"]
 
 @hookimpl
 def hub_register_backends():
-    return [BackendSpec("nest", NestBackend,
-                        "NEST 3: exact propagators and GSL solvers; the reference semantics; "
-                        "OpenMP threads (option threads=N)",
-                        "https://www.nest-simulator.org")]
+    return [
+        BackendSpec(
+            "nest",
+            NestBackend,
+            "NEST 3: exact propagators and GSL solvers; the reference semantics; "
+            "OpenMP threads (option threads=N)",
+            "https://www.nest-simulator.org",
+        )
+    ]

@@ -5,6 +5,7 @@ backends stays fast.  Other plugins may teach this backend new models through th
 ``hub_register_translations(backend_name="nest")`` hook by returning
 ``{model label: hub_nest.NestModel}``.
 """
+
 from __future__ import annotations
 
 from hub.backend import Backend, Capabilities, Option, Tolerance, convert_options
@@ -12,8 +13,15 @@ from hub.backend import Backend, Capabilities, Option, Tolerance, convert_option
 from .models import TABLES, NestModel
 from .plasticity import LABELS
 
-OPTIONS = {"threads": Option("threads", int, 1, "OpenMP threads per process (on a busy "
-                              "machine more threads can be much slower)", minimum=1)}
+OPTIONS = {
+    "threads": Option(
+        "threads",
+        int,
+        1,
+        "OpenMP threads per process (on a busy machine more threads can be much slower)",
+        minimum=1,
+    )
+}
 
 
 class NestBackend(Backend):
@@ -24,13 +32,22 @@ class NestBackend(Backend):
     def tables(self) -> dict[str, NestModel]:
         """Built-in translation tables plus those other plugins registered for ``nest``
         (handed over by the host as ``self.translations``)."""
-        return {**TABLES, **{k: v for k, v in self.translations.items()
-                             if isinstance(v, NestModel)}}
+        return {
+            **TABLES,
+            **{k: v for k, v in self.translations.items() if isinstance(v, NestModel)},
+        }
 
     def capabilities(self) -> Capabilities:
         tables = self.tables()
-        features = {"spike_source", "source.poisson_native", "current:step", "synapse:Static", "receptor:inhibitory",
-                    "record:synapse", *(f"plasticity:{label}" for label in LABELS)}
+        features = {
+            "spike_source",
+            "source.poisson_native",
+            "current:step",
+            "synapse:Static",
+            "receptor:inhibitory",
+            "record:synapse",
+            *(f"plasticity:{label}" for label in LABELS),
+        }
         tolerances = {}
         for label, table in tables.items():
             features.add(f"neuron:{label}")
@@ -51,8 +68,9 @@ class NestBackend(Backend):
 
         nest = import_nest()
         info = nest.build_info
-        return {"nest-simulator": nest.__version__,
-                "nest.threads_model": str(info.get("threads_model", "")),
-                "nest.have_mpi": str(info.get("have_mpi", "")),
-                "nest.have_gsl": str(info.get("have_gsl", ""))}
-
+        return {
+            "nest-simulator": nest.__version__,
+            "nest.threads_model": str(info.get("threads_model", "")),
+            "nest.have_mpi": str(info.get("have_mpi", "")),
+            "nest.have_gsl": str(info.get("have_gsl", "")),
+        }

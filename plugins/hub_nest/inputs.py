@@ -18,6 +18,7 @@ end of a step and use it in the next one), and ``n >= 1``.  So:
 ``G`` is the smallest projection delay, so the generators never lower NEST's ``min_delay``
 (which would slow every run down).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -27,8 +28,7 @@ import numpy as np
 from .models import PER_NANO
 
 
-def generator_settings(indices: np.ndarray, stamps: np.ndarray, size: int,
-                       dt: float) -> list[dict]:
+def generator_settings(indices: np.ndarray, stamps: np.ndarray, size: int, dt: float) -> list[dict]:
     """``spike_generator`` status for each of ``size`` source neurons: ``spike_times`` (ms)
     and, where a spike repeats, ``spike_multiplicities``."""
     out = [{"spike_times": []} for _ in range(size)]
@@ -86,8 +86,9 @@ def plan_currents(injections, sizes: dict[str, int], delay_steps: int, dt: float
         for step in sorted(early):
             extra = np.zeros(sizes[target])
             for inj in injs:
-                np.add.at(extra, inj.indices, PER_NANO * amplitude_at(inj.stamps, inj.amplitudes,
-                                                                      step))
+                np.add.at(
+                    extra, inj.indices, PER_NANO * amplitude_at(inj.stamps, inj.amplitudes, step)
+                )
             plan.bias.setdefault(step, {})[target] = extra
         for inj in injs:
             late = np.unique(inj.stamps[inj.stamps > g])
@@ -95,7 +96,12 @@ def plan_currents(injections, sizes: dict[str, int], delay_steps: int, dt: float
                 continue
             base = amplitude_at(inj.stamps, inj.amplitudes, g)
             amps = [amplitude_at(inj.stamps, inj.amplitudes, int(s)) - base for s in late]
-            plan.generators.append(CurrentGenerator(target, np.asarray(inj.indices, np.int64),
-                                                    (late - g) * dt,
-                                                    PER_NANO * np.asarray(amps)))
+            plan.generators.append(
+                CurrentGenerator(
+                    target,
+                    np.asarray(inj.indices, np.int64),
+                    (late - g) * dt,
+                    PER_NANO * np.asarray(amps),
+                )
+            )
     return plan

@@ -18,6 +18,7 @@ subtracting V_T (a quirk); the hub instead starts m, h, n at their steady state 
 initial membrane potential, with the same rate functions of u = V - v_offset as the
 dynamics (:func:`hh_steady_state`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -73,38 +74,61 @@ _REVERSALS = (Rename("e_rev_E", "E_ex"), Rename("e_rev_I", "E_in"))
 _V = (Rename("v", "V_m"),)
 _G = (Rename("gsyn_exc", "g_ex", PER_NANO), Rename("gsyn_inh", "g_in", PER_NANO))
 _REC_V = recordables(*_V)
-_REC_I = recordables(Rename("isyn_exc", "I_syn_ex", PER_NANO),
-                     Rename("isyn_inh", "I_syn_in", PER_NANO))
+_REC_I = recordables(
+    Rename("isyn_exc", "I_syn_ex", PER_NANO), Rename("isyn_inh", "I_syn_in", PER_NANO)
+)
 _REC_G = recordables(*_G)
 _GSL = "GSL RKF45, adaptive (NEST's own)"
 
 
 def _lif_current(nest_model: str, synaptic: bool) -> NestModel:
     syn = (Rename("tau_m", "tau_m"), *_SYN_TAUS) if synaptic else (Rename("tau_m", "tau_m"),)
-    return NestModel(nest_model, _MEMBRANE + syn, _V,
-                     {**_REC_V, **(_REC_I if synaptic else {})},
-                     weight_scale=PER_NANO if synaptic else 1.0,
-                     zero_state=("isyn_exc", "isyn_inh") if synaptic else ())
+    return NestModel(
+        nest_model,
+        _MEMBRANE + syn,
+        _V,
+        {**_REC_V, **(_REC_I if synaptic else {})},
+        weight_scale=PER_NANO if synaptic else 1.0,
+        zero_state=("isyn_exc", "isyn_inh") if synaptic else (),
+    )
 
 
 def _lif_cond(nest_model: str) -> NestModel:
     params = _MEMBRANE + _SYN_TAUS + _REVERSALS + (Computed("g_L", _g_leak, "cm/tau_m, nS"),)
-    return NestModel(nest_model, params, _V + _G, {**_REC_V, **_REC_G},
-                     weight_scale=PER_NANO, inhibitory_sign=-1.0, integrator=_GSL)
+    return NestModel(
+        nest_model,
+        params,
+        _V + _G,
+        {**_REC_V, **_REC_G},
+        weight_scale=PER_NANO,
+        inhibitory_sign=-1.0,
+        integrator=_GSL,
+    )
 
 
 def _adex(nest_model: str) -> NestModel:
-    params = _MEMBRANE + _SYN_TAUS + _REVERSALS + (
-        Computed("g_L", _g_leak, "cm/tau_m, nS"),
-        Rename("v_spike", "V_peak"),
-        Rename("delta_T", "Delta_T"),
-        Rename("a", "a"),
-        Rename("b", "b", PER_NANO),
-        Rename("tau_w", "tau_w"),
+    params = (
+        _MEMBRANE
+        + _SYN_TAUS
+        + _REVERSALS
+        + (
+            Computed("g_L", _g_leak, "cm/tau_m, nS"),
+            Rename("v_spike", "V_peak"),
+            Rename("delta_T", "Delta_T"),
+            Rename("a", "a"),
+            Rename("b", "b", PER_NANO),
+            Rename("tau_w", "tau_w"),
+        )
     )
-    return NestModel(nest_model, params, _V + _G + (Rename("w", "w", PER_NANO),),
-                     {**_REC_V, **_REC_G, **recordables(Rename("w", "w", PER_NANO))},
-                     weight_scale=PER_NANO, inhibitory_sign=-1.0, integrator=_GSL)
+    return NestModel(
+        nest_model,
+        params,
+        _V + _G + (Rename("w", "w", PER_NANO),),
+        {**_REC_V, **_REC_G, **recordables(Rename("w", "w", PER_NANO))},
+        weight_scale=PER_NANO,
+        inhibitory_sign=-1.0,
+        integrator=_GSL,
+    )
 
 
 def _gate(name):
@@ -127,18 +151,29 @@ _HH = NestModel(
         Rename("tau_refrac", "t_ref"),
         Rename("i_offset", "I_e", PER_NANO),
     ),
-    _V + (Computed("Act_m", _gate("m"), "steady state at v"),
-          Computed("Inact_h", _gate("h"), "steady state at v"),
-          Computed("Act_n", _gate("n"), "steady state at v")),
+    _V
+    + (
+        Computed("Act_m", _gate("m"), "steady state at v"),
+        Computed("Inact_h", _gate("h"), "steady state at v"),
+        Computed("Act_n", _gate("n"), "steady state at v"),
+    ),
     {**_REC_V, **_REC_G},
-    weight_scale=PER_NANO, inhibitory_sign=-1.0, zero_state=("gsyn_exc", "gsyn_inh"),
+    weight_scale=PER_NANO,
+    inhibitory_sign=-1.0,
+    zero_state=("gsyn_exc", "gsyn_inh"),
     integrator=_GSL,
 )
 
 _IZHIKEVICH = NestModel(
     "izhikevich",
-    (Rename("a", "a"), Rename("b", "b"), Rename("c", "c"), Rename("d", "d"),
-     Rename("i_offset", "I_e", PER_NANO), Rename("v_thresh", "V_th")),
+    (
+        Rename("a", "a"),
+        Rename("b", "b"),
+        Rename("c", "c"),
+        Rename("d", "d"),
+        Rename("i_offset", "I_e", PER_NANO),
+        Rename("v_thresh", "V_th"),
+    ),
     _V + (Rename("u", "U_m"),),
     recordables(*_V, Rename("u", "U_m")),
     fixed={"consistent_integration": True},

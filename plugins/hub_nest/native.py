@@ -19,6 +19,7 @@ to every target).  NEST's ``rng_seed`` is set from the network seed.
   one-step minimum delay), so when every outgoing delay is >= 2 steps the session shortens
   them by one step; otherwise the generator window moves one step earlier (clipped at 0).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -27,13 +28,15 @@ from hub.resolve import native_out_degree, native_sources
 
 def rng_seed(seed: int) -> int:
     """NEST's ``rng_seed`` (1 .. 2**31 - 1) for the network seed."""
-    return int(seed) % (2 ** 31 - 2) + 1
+    return int(seed) % (2**31 - 2) + 1
 
 
 def plan(resolved) -> dict[str, bool]:
     """label -> True (fast path) / False (general path) for every native source."""
-    return {label: bool(native_out_degree(resolved, label).max(initial=0) <= 1)
-            for label in native_sources(resolved)}
+    return {
+        label: bool(native_out_degree(resolved, label).max(initial=0) <= 1)
+        for label in native_sources(resolved)
+    }
 
 
 def _generators(nest, src, dt, shift: int = 0):
@@ -41,8 +44,7 @@ def _generators(nest, src, dt, shift: int = 0):
     rates, inverse = np.unique(np.asarray(src.rate, float), return_inverse=True)
     start = max(0, src.first_step - 2 - shift) * dt
     stop = max(0, src.last_step - 1 - shift) * dt
-    gens = nest.Create("poisson_generator", len(rates),
-                       params={"start": start, "stop": stop})
+    gens = nest.Create("poisson_generator", len(rates), params={"start": start, "stop": stop})
     gens.set([{"rate": float(r)} for r in rates])
     first = gens[0].global_id
     return first + np.arange(len(rates), dtype=np.int64), inverse
@@ -52,14 +54,16 @@ def create_general(nest, src, resolved) -> tuple[object, int]:
     """Generators -> parrots for a general-path source; returns (parrots, delay shift in
     steps the session subtracts from the parrots' outgoing delays)."""
     dt = resolved.dt
-    delays = [int(p.delay_steps.min()) for p in resolved.projections
-              if p.pre == src.label and p.n]
+    delays = [int(p.delay_steps.min()) for p in resolved.projections if p.pre == src.label and p.n]
     shift = 1 if min(delays, default=1) >= 2 else 0
     gen_ids, inverse = _generators(nest, src, dt, shift=1 - shift)
     parrots = nest.Create("parrot_neuron", src.size)
-    nest.Connect(gen_ids[inverse], parrots[0].global_id + np.arange(src.size, dtype=np.int64),
-                 "one_to_one", syn_spec={"weight": np.ones(src.size),
-                                         "delay": np.full(src.size, dt)})
+    nest.Connect(
+        gen_ids[inverse],
+        parrots[0].global_id + np.arange(src.size, dtype=np.int64),
+        "one_to_one",
+        syn_spec={"weight": np.ones(src.size), "delay": np.full(src.size, dt)},
+    )
     return parrots, shift
 
 
@@ -74,10 +78,15 @@ def connect_direct(nest, src, resolved, gids, tables) -> int:
             continue
         table = tables[resolved.populations[proj.post].model.label]
         sign = table.inhibitory_sign if proj.receptor == "inhibitory" else 1.0
-        nest.Connect(gen_ids[inverse[proj.pre_idx]], gids(proj.post, proj.post_idx),
-                     "one_to_one",
-                     syn_spec={"synapse_model": "static_synapse",
-                               "weight": proj.weight * (table.weight_scale * sign),
-                               "delay": proj.delay_steps * dt})
+        nest.Connect(
+            gen_ids[inverse[proj.pre_idx]],
+            gids(proj.post, proj.post_idx),
+            "one_to_one",
+            syn_spec={
+                "synapse_model": "static_synapse",
+                "weight": proj.weight * (table.weight_scale * sign),
+                "delay": proj.delay_steps * dt,
+            },
+        )
         made += proj.n
     return made

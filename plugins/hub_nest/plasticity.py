@@ -22,6 +22,7 @@ so (as in the hub's reference) synapses are updated only at presynaptic spikes.
 NEST keeps the postsynaptic time constants on the neuron, so all plastic projections onto
 one population must agree on them (else :class:`hub.CapabilityError`).
 """
+
 from __future__ import annotations
 
 from hub.errors import CapabilityError
@@ -29,23 +30,32 @@ from hub.ir.plasticity import STDP
 
 #: every rule label the NEST backend runs
 LABELS = tuple(
-    [STDP(pairing=p, weight_dependence=w).label for p in STDP.options["pairing"]
-     for w in STDP.options["weight_dependence"]]
-    + ["TripletSTDP", "DopamineSTDP", "TsodyksMarkram", "VogelsSprekeler"])
+    [
+        STDP(pairing=p, weight_dependence=w).label
+        for p in STDP.options["pairing"]
+        for w in STDP.options["weight_dependence"]
+    ]
+    + ["TripletSTDP", "DopamineSTDP", "TsodyksMarkram", "VogelsSprekeler"]
+)
 
-_STDP_MODELS = {"all": "stdp_synapse", "nearest_symmetric": "stdp_nn_symm_synapse",
-                "nearest_restricted": "stdp_nn_restr_synapse"}
+_STDP_MODELS = {
+    "all": "stdp_synapse",
+    "nearest_symmetric": "stdp_nn_symm_synapse",
+    "nearest_restricted": "stdp_nn_restr_synapse",
+}
 #: readable synapse state: hub variable -> (NEST key, scaled like a weight)
-STATE_KEYS = {"weight": ("weight", True), "c": ("c", True), "u": ("u", False),
-              "x": ("x", False)}
+STATE_KEYS = {"weight": ("weight", True), "c": ("c", True), "u": ("u", False), "x": ("x", False)}
 
 
 def synapse_model(rule) -> str:
     if rule.kind == "STDP":
         return _STDP_MODELS[rule.rule.option_values["pairing"]]
-    return {"TripletSTDP": "stdp_triplet_synapse", "DopamineSTDP": "stdp_dopamine_synapse",
-            "TsodyksMarkram": "tsodyks2_synapse",
-            "VogelsSprekeler": "vogels_sprekeler_synapse"}[rule.kind]
+    return {
+        "TripletSTDP": "stdp_triplet_synapse",
+        "DopamineSTDP": "stdp_dopamine_synapse",
+        "TsodyksMarkram": "tsodyks2_synapse",
+        "VogelsSprekeler": "vogels_sprekeler_synapse",
+    }[rule.kind]
 
 
 def synapse_defaults(rule, scale: float) -> dict:
@@ -56,27 +66,59 @@ def synapse_defaults(rule, scale: float) -> dict:
     if k == "STDP":
         mu_plus, mu_minus = rule.rule.exponents()
         if p["A_plus"] == 0 and p["A_minus"] != 0:
-            raise CapabilityError("nest", ["STDP with A_plus = 0 and A_minus > 0 (NEST writes "
-                                           "A_minus as alpha * lambda with lambda = A_plus)"])
+            raise CapabilityError(
+                "nest",
+                [
+                    "STDP with A_plus = 0 and A_minus > 0 (NEST writes "
+                    "A_minus as alpha * lambda with lambda = A_plus)"
+                ],
+            )
         alpha = p["A_minus"] / p["A_plus"] if p["A_plus"] else 1.0
-        return {"tau_plus": p["tau_plus"], "lambda": p["A_plus"], "alpha": alpha,
-                "mu_plus": mu_plus, "mu_minus": mu_minus, "Wmax": p["w_max"] * scale}
+        return {
+            "tau_plus": p["tau_plus"],
+            "lambda": p["A_plus"],
+            "alpha": alpha,
+            "mu_plus": mu_plus,
+            "mu_minus": mu_minus,
+            "Wmax": p["w_max"] * scale,
+        }
     if k == "TripletSTDP":
-        return {"tau_plus": p["tau_plus"], "tau_plus_triplet": p["tau_plus_triplet"],
-                "Aplus": p["A_plus"] * abs(scale), "Aminus": p["A_minus"] * abs(scale),
-                "Aplus_triplet": p["A_plus_triplet"] * abs(scale),
-                "Aminus_triplet": p["A_minus_triplet"] * abs(scale), "Wmax": p["w_max"] * scale}
+        return {
+            "tau_plus": p["tau_plus"],
+            "tau_plus_triplet": p["tau_plus_triplet"],
+            "Aplus": p["A_plus"] * abs(scale),
+            "Aminus": p["A_minus"] * abs(scale),
+            "Aplus_triplet": p["A_plus_triplet"] * abs(scale),
+            "Aminus_triplet": p["A_minus_triplet"] * abs(scale),
+            "Wmax": p["w_max"] * scale,
+        }
     if k == "VogelsSprekeler":
-        return {"tau": p["tau"], "eta": p["eta"] * abs(scale), "alpha": p["alpha"],
-                "Wmax": p["w_max"] * scale}
+        return {
+            "tau": p["tau"],
+            "eta": p["eta"] * abs(scale),
+            "alpha": p["alpha"],
+            "Wmax": p["w_max"] * scale,
+        }
     if k == "TsodyksMarkram":
-        return {"U": p["U"], "u": p["U"], "x": 1.0, "tau_rec": p["tau_rec"],
-                "tau_fac": p["tau_fac"]}
+        return {
+            "U": p["U"],
+            "u": p["U"],
+            "x": 1.0,
+            "tau_rec": p["tau_rec"],
+            "tau_fac": p["tau_fac"],
+        }
     # DopamineSTDP: NEST's weight is signed; magnitudes flip with a negative scale
     lo, hi = sorted((p["w_min"] * scale, p["w_max"] * scale))
-    return {"A_plus": p["A_plus"] * scale, "A_minus": p["A_minus"] * scale,
-            "tau_plus": p["tau_plus"], "tau_c": p["tau_c"], "tau_n": p["tau_n"], "b": p["b"],
-            "Wmin": lo, "Wmax": hi}
+    return {
+        "A_plus": p["A_plus"] * scale,
+        "A_minus": p["A_minus"] * scale,
+        "tau_plus": p["tau_plus"],
+        "tau_c": p["tau_c"],
+        "tau_n": p["tau_n"],
+        "b": p["b"],
+        "Wmin": lo,
+        "Wmax": hi,
+    }
 
 
 def neuron_parameters(rule) -> dict[str, float]:
@@ -100,9 +142,13 @@ def post_settings(projections) -> dict[str, dict[str, float]]:
         have = out.setdefault(proj.post, {})
         for key, value in neuron_parameters(proj.rule).items():
             if key in have and have[key] != value:
-                raise CapabilityError("nest", [
-                    f"plastic projections onto {proj.post!r} with different {key} "
-                    f"({have[key]:g} and {value:g} ms): NEST keeps the postsynaptic trace on "
-                    "the neuron, one time constant per neuron"])
+                raise CapabilityError(
+                    "nest",
+                    [
+                        f"plastic projections onto {proj.post!r} with different {key} "
+                        f"({have[key]:g} and {value:g} ms): NEST keeps the postsynaptic trace on "
+                        "the neuron, one time constant per neuron"
+                    ],
+                )
             have[key] = value
     return out

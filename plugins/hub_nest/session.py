@@ -21,6 +21,7 @@ not, one extra connection with a one-step delay makes ``min_delay`` one step.  W
 read in bulk from one ``SynapseCollection`` per projection, mapped to the hub's connection
 order once after ``Prepare`` (by source, target, delay and initial weight).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -67,8 +68,9 @@ def _has_parallel(proj) -> bool:
     if proj.n < 2:
         return False
     order = np.lexsort((proj.delay_steps, proj.post_idx, proj.pre_idx))
-    same = [(a[order][1:] == a[order][:-1]) for a in (proj.pre_idx, proj.post_idx,
-                                                      proj.delay_steps)]
+    same = [
+        (a[order][1:] == a[order][:-1]) for a in (proj.pre_idx, proj.post_idx, proj.delay_steps)
+    ]
     return bool((same[0] & same[1] & same[2]).any())
 
 
@@ -86,13 +88,13 @@ class NestSession(Session):
         self.multimeters: list[tuple] = []
         self.plastic: dict[str, dict] = {}  # projection label -> model, connections, order
         self.sample_stamps: dict[str, set] = {}  # projection label -> read-out stamps
-        self.samples: dict[str, dict] = {}       # projection label -> stamp -> state
-        self.final: dict[str, dict] = {}         # projection label -> state at the end
+        self.samples: dict[str, dict] = {}  # projection label -> stamp -> state
+        self.final: dict[str, dict] = {}  # projection label -> state at the end
         self._results = None
-        self._pending_read = None    # the last read-out of plastic synapses, left to results()
+        self._pending_read = None  # the last read-out of plastic synapses, left to results()
         self._first_ids: dict[str, int] = {}
-        self.native_plan = native.plan(resolved)   # native Poisson: label -> fast path?
-        self.delay_shift: dict[str, int] = {}       # parrot relays of native sources
+        self.native_plan = native.plan(resolved)  # native Poisson: label -> fast path?
+        self.delay_shift: dict[str, int] = {}  # parrot relays of native sources
         with nest_errors("building the network"):
             self._reset_kernel()
             NestSession._active = self
@@ -108,10 +110,12 @@ class NestSession(Session):
         nest, dt = self.nest, self.resolved.dt
         nest.ResetKernel()
         if abs(dt * 1000.0 - round(dt * 1000.0)) > 1e-9 * dt * 1000.0:
-            raise BackendError(f"dt={dt} ms is not a multiple of NEST's 1 us tic; use a dt "
-                               "with at most three decimals in ms")
+            raise BackendError(
+                f"dt={dt} ms is not a multiple of NEST's 1 us tic; use a dt "
+                "with at most three decimals in ms"
+            )
         nest.set(resolution=dt, local_num_threads=self.threads, print_time=False)
-        if self.native_plan:    # native Poisson sources draw with NEST's RNG: seed it
+        if self.native_plan:  # native Poisson sources draw with NEST's RNG: seed it
             nest.set(rng_seed=native.rng_seed(self.resolved.seed))
 
     def _create_populations(self):
@@ -119,13 +123,18 @@ class NestSession(Session):
             table = self.tables[pop.model.label]
             nonzero = [s for s in table.zero_state if np.any(pop.initial[s] != 0)]
             if nonzero:
-                raise CapabilityError("nest", [f"initial {s} != 0 for {pop.model.label} "
-                                               f"({table.nest_model} cannot set it)"
-                                               for s in nonzero])
+                raise CapabilityError(
+                    "nest",
+                    [
+                        f"initial {s} != 0 for {pop.model.label} ({table.nest_model} cannot set it)"
+                        for s in nonzero
+                    ],
+                )
             params = translate(table.params, pop.params)
             self.base_current[label] = params["I_e"]
-            nodes = self.nest.Create(table.nest_model, pop.size,
-                                     params={**uniform_or_array(params), **table.fixed})
+            nodes = self.nest.Create(
+                table.nest_model, pop.size, params={**uniform_or_array(params), **table.fixed}
+            )
             nodes.set(uniform_or_array(translate(table.initial, {**pop.params, **pop.initial})))
             self.nodes[label] = nodes
         for label, params in plastic.post_settings(self.resolved.projections).items():
@@ -135,13 +144,15 @@ class NestSession(Session):
     def _create_sources(self):
         r = self.resolved
         # a spike_generator can feed neither a plastic synapse nor a volume transmitter
-        injected = {p.pre for p in r.projections if p.rule is not None} | \
-            {p.rule.modulator for p in r.projections if p.rule is not None and p.rule.modulator}
+        injected = {p.pre for p in r.projections if p.rule is not None} | {
+            p.rule.modulator for p in r.projections if p.rule is not None and p.rule.modulator
+        }
         for label, src in r.sources.items():
-            if label in self.native_plan:   # fast path: connected in _connect
+            if label in self.native_plan:  # fast path: connected in _connect
                 if not self.native_plan[label]:
                     self.nodes[label], self.delay_shift[label] = native.create_general(
-                        self.nest, src, r)
+                        self.nest, src, r
+                    )
                 continue
             model = "spike_train_injector" if label in injected else "spike_generator"
             gens = self.nest.Create(model, src.size)
@@ -168,8 +179,9 @@ class NestSession(Session):
         dt = self.resolved.dt
         for label, fast in self.native_plan.items():
             if fast:
-                native.connect_direct(self.nest, self.resolved.sources[label], self.resolved,
-                                      self._gids, self.tables)
+                native.connect_direct(
+                    self.nest, self.resolved.sources[label], self.resolved, self._gids, self.tables
+                )
         for k, proj in enumerate(self.resolved.projections):
             if self.native_plan.get(proj.pre):
                 continue
@@ -178,12 +190,16 @@ class NestSession(Session):
             model = "static_synapse" if proj.rule is None else self._plastic_model(k, proj, table)
             if not proj.n:
                 continue
-            self.nest.Connect(self._gids(proj.pre, proj.pre_idx),
-                              self._gids(proj.post, proj.post_idx), "one_to_one",
-                              syn_spec={"synapse_model": model,
-                                        "weight": proj.weight * (table.weight_scale * sign),
-                                        "delay": (proj.delay_steps
-                                                  - self.delay_shift.get(proj.pre, 0)) * dt})
+            self.nest.Connect(
+                self._gids(proj.pre, proj.pre_idx),
+                self._gids(proj.post, proj.post_idx),
+                "one_to_one",
+                syn_spec={
+                    "synapse_model": model,
+                    "weight": proj.weight * (table.weight_scale * sign),
+                    "delay": (proj.delay_steps - self.delay_shift.get(proj.pre, 0)) * dt,
+                },
+            )
 
     def _plastic_model(self, k, proj, table) -> str:
         """A copy of the rule's NEST synapse model with the projection's parameters (and, for
@@ -194,15 +210,22 @@ class NestSession(Session):
         defaults = plastic.synapse_defaults(proj.rule, table.weight_scale * magnitude_sign)
         defaults["weight"] = magnitude_sign  # NEST wants the default weight's sign = Wmax's
         if proj.rule.kind == "DopamineSTDP":
-            vt = nest.Create("volume_transmitter",
-                             params={"deliver_interval": self.resolved.steps + 2})
-            nest.Connect(self.nodes[proj.rule.modulator], vt,
-                         syn_spec={"delay": proj.rule.modulator_delay_steps * dt})
+            vt = nest.Create(
+                "volume_transmitter", params={"deliver_interval": self.resolved.steps + 2}
+            )
+            nest.Connect(
+                self.nodes[proj.rule.modulator],
+                vt,
+                syn_spec={"delay": proj.rule.modulator_delay_steps * dt},
+            )
             defaults["volume_transmitter"] = vt
         name = f"hub_plastic_{k}"
         nest.CopyModel(plastic.synapse_model(proj.rule), name, defaults)
-        self.plastic[proj.label] = {"model": name, "proj": proj,
-                                    "factor": table.weight_scale * sign}
+        self.plastic[proj.label] = {
+            "model": name,
+            "proj": proj,
+            "factor": table.weight_scale * sign,
+        }
         return name
 
     def _align_min_delay(self):
@@ -224,14 +247,17 @@ class NestSession(Session):
         self.plan = plan_currents(r.injections, sizes, min(delays, default=1), r.dt)
         self._set_bias(0)
         for gen in self.plan.generators:
-            dev = self.nest.Create("step_current_generator",
-                                   params={"amplitude_times": gen.times,
-                                           "amplitude_values": gen.amplitudes})
+            dev = self.nest.Create(
+                "step_current_generator",
+                params={"amplitude_times": gen.times, "amplitude_values": gen.amplitudes},
+            )
             n = len(gen.indices)
-            self.nest.Connect(np.full(n, dev.global_id), self._gids(gen.target, gen.indices),
-                              "one_to_one",
-                              syn_spec={"weight": np.ones(n),
-                                        "delay": np.full(n, self.plan.delay_steps * r.dt)})
+            self.nest.Connect(
+                np.full(n, dev.global_id),
+                self._gids(gen.target, gen.indices),
+                "one_to_one",
+                syn_spec={"weight": np.ones(n), "delay": np.full(n, self.plan.delay_steps * r.dt)},
+            )
 
     def _set_bias(self, step: int):
         """Set I_e = i_offset + the injected current in force from integration step ``step``."""
@@ -248,8 +274,10 @@ class NestSession(Session):
             table = self.tables[r.populations[probe.population].model.label]
             rule = table.record[probe.variable]
             uniq = np.unique(probe.indices)
-            mm = self.nest.Create("multimeter", params={"interval": probe.interval_steps * r.dt,
-                                                        "record_from": [rule.dst]})
+            mm = self.nest.Create(
+                "multimeter",
+                params={"interval": probe.interval_steps * r.dt, "record_from": [rule.dst]},
+            )
             self.nest.Connect(mm, self._subset(probe.population, uniq))
             self.multimeters.append((probe, mm, rule, uniq))
         for label, idx in spike_idx.items():
@@ -263,8 +291,10 @@ class NestSession(Session):
     # --- run --------------------------------------------------------------------------------
     def _check_kernel(self):
         if NestSession._active is not self:
-            raise BackendError("this NEST session is stale: a newer session reset the NEST "
-                               "kernel (NEST holds one network per process)")
+            raise BackendError(
+                "this NEST session is stale: a newer session reset the NEST "
+                "kernel (NEST holds one network per process)"
+            )
 
     def run(self, progress=None) -> None:
         """Simulate ``resolved.steps`` steps in about :data:`CHUNKS` Run calls, stopping where
@@ -275,8 +305,9 @@ class NestSession(Session):
         # cost is small; the STDP benchmark's simulate time did not change measurably)
         chunk = max(1, math.ceil(steps / CHUNKS)) if progress is not None else max(1, steps)
         reads = self._read_points()
-        edges = sorted({*range(0, steps, chunk), *(s for s in self.plan.bias if s < steps),
-                        steps, *reads})
+        edges = sorted(
+            {*range(0, steps, chunk), *(s for s in self.plan.bias if s < steps), steps, *reads}
+        )
         end = steps + (round(nest.min_delay / dt) + 1 if self.multimeters else 0)
         with nest_errors("running"):
             nest.Prepare()
@@ -287,7 +318,7 @@ class NestSession(Session):
                         self._set_bias(start)
                     nest.Run((stop - start) * dt)
                     if stop in reads and stop == edges[-1] and end <= stop:
-                        self._pending_read = stop - 1    # nothing runs after: results() reads
+                        self._pending_read = stop - 1  # nothing runs after: results() reads
                     elif stop in reads:
                         self._read_synapses(stop - 1)
                     if progress is not None:
@@ -305,7 +336,8 @@ class NestSession(Session):
         r = self.resolved
         for pr in r.synapse_probes:
             self.sample_stamps.setdefault(pr.projection, set()).update(
-                range(pr.interval_steps, r.steps + 1, pr.interval_steps))
+                range(pr.interval_steps, r.steps + 1, pr.interval_steps)
+            )
         self.samples = {label: {} for label in self.plastic}
         return {t + 1 for ts in self.sample_stamps.values() for t in ts} | {r.steps + 1}
 
@@ -327,25 +359,35 @@ class NestSession(Session):
         100,000 synapses took 21-35 ms here: not worth paying inside the run when only the
         final state is read)."""
         if "conns" not in info:
-            info["conns"] = (self.nest.GetConnections(synapse_model=info["model"])
-                             if info["proj"].n else None)
+            info["conns"] = (
+                self.nest.GetConnections(synapse_model=info["model"]) if info["proj"].n else None
+            )
         return info["conns"]
 
     def _set_order(self, info, got, with_weight: bool):
         proj, dt = info["proj"], self.resolved.dt
-        nest_keys = [np.rint(np.asarray(got["delay"], float) / dt).astype(np.int64),
-                     np.asarray(got["target"], np.int64), np.asarray(got["source"], np.int64)]
-        hub_keys = [proj.delay_steps, self._gids(proj.post, proj.post_idx),
-                    self._gids(proj.pre, proj.pre_idx)]
+        nest_keys = [
+            np.rint(np.asarray(got["delay"], float) / dt).astype(np.int64),
+            np.asarray(got["target"], np.int64),
+            np.asarray(got["source"], np.int64),
+        ]
+        hub_keys = [
+            proj.delay_steps,
+            self._gids(proj.post, proj.post_idx),
+            self._gids(proj.pre, proj.pre_idx),
+        ]
         if with_weight:
             nest_keys.insert(0, np.asarray(got["weight"], float))
             hub_keys.insert(0, proj.weight * info["factor"])
         on, oh = np.lexsort(nest_keys), np.lexsort(hub_keys)
         exact = nest_keys[1:] if with_weight else nest_keys
-        if not all(np.array_equal(a[on], b[oh]) for a, b in
-                   zip(exact, hub_keys[1:] if with_weight else hub_keys)):
-            raise BackendError(f"NEST's connections of {proj.label!r} do not match the "
-                               "resolved projection")
+        if not all(
+            np.array_equal(a[on], b[oh])
+            for a, b in zip(exact, hub_keys[1:] if with_weight else hub_keys)
+        ):
+            raise BackendError(
+                f"NEST's connections of {proj.label!r} do not match the resolved projection"
+            )
         info.update(nest_order=on, hub_order=oh)
 
     def _state(self, info, variables) -> dict[str, np.ndarray]:
@@ -376,8 +418,11 @@ class NestSession(Session):
         r = self.resolved
         for label, info in self.plastic.items():
             final = list(info["proj"].rule.rule.state) if stamp == r.steps else []
-            sampled = sorted({pr.variable for pr in r.synapse_probes if pr.projection == label}) \
-                if stamp in self.sample_stamps.get(label, ()) else []
+            sampled = (
+                sorted({pr.variable for pr in r.synapse_probes if pr.projection == label})
+                if stamp in self.sample_stamps.get(label, ())
+                else []
+            )
             if not final and not sampled:
                 continue
             state = self._state(info, sorted(set(final) | set(sampled)))
@@ -395,10 +440,12 @@ class NestSession(Session):
             stamps = pr.sample_stamps(r.steps)
             rows = [self.samples[pr.projection][int(t)][pr.variable][pr.indices] for t in stamps]
             proj = self.plastic[pr.projection]["proj"]
-            unit = state_unit(proj.rule.rule, pr.variable,
-                              r.populations[proj.post].model.weight_unit)
+            unit = state_unit(
+                proj.rule.rule, pr.variable, r.populations[proj.post].model.weight_unit
+            )
             res.synapse_signals[(pr.projection, pr.variable)] = sampled_signal(
-                r, pr, unit, np.asarray(rows).reshape(len(stamps), len(pr.indices)))
+                r, pr, unit, np.asarray(rows).reshape(len(stamps), len(pr.indices))
+            )
 
     # --- results ----------------------------------------------------------------------------
     def results(self) -> Results:
@@ -408,8 +455,11 @@ class NestSession(Session):
                 if self._pending_read is not None:
                     self._read_synapses(self._pending_read)
                     self._pending_read = None
-                self._results = Results(spike_trains=self._spikes(), signals=self._signals(),
-                                        provenance={"nest": self._provenance()})
+                self._results = Results(
+                    spike_trains=self._spikes(),
+                    signals=self._signals(),
+                    provenance={"nest": self._provenance()},
+                )
                 self._synapse_results(self._results)
         return self._results
 
@@ -418,8 +468,10 @@ class NestSession(Session):
 
         def recorded(label):
             ev = self.spike_recorders[label][0].get("events")
-            return (np.asarray(ev["senders"], np.int64) - self._first_id(label),
-                    np.rint(np.asarray(ev["times"]) / dt).astype(np.int64))
+            return (
+                np.asarray(ev["senders"], np.int64) - self._first_id(label),
+                np.rint(np.asarray(ev["times"]) / dt).astype(np.int64),
+            )
 
         return assemble_spikes(self.resolved, recorded)
 
@@ -433,27 +485,36 @@ class NestSession(Session):
             stamps = np.rint(np.asarray(ev["times"]) / dt).astype(np.int64)
             keep = stamps <= r.steps
             rows = stamps[keep] // iv - 1
-            cols = np.searchsorted(uniq, np.asarray(ev["senders"], np.int64)[keep]
-                                   - self._first_id(probe.population))
+            cols = np.searchsorted(
+                uniq, np.asarray(ev["senders"], np.int64)[keep] - self._first_id(probe.population)
+            )
             if len(rows) != n_samples * len(uniq):
-                raise BackendError(f"multimeter on {probe.population}.{probe.variable} gave "
-                                   f"{len(rows)} samples, expected {n_samples * len(uniq)}")
+                raise BackendError(
+                    f"multimeter on {probe.population}.{probe.variable} gave "
+                    f"{len(rows)} samples, expected {n_samples * len(uniq)}"
+                )
             values = np.empty((n_samples, len(uniq)))
             values[rows, cols] = rule.reverse(np.asarray(ev[rule.dst])[keep])
             unit = r.populations[probe.population].model.recordable_names()[probe.variable]
             out[(probe.population, probe.variable)] = sampled_signal(
-                r, probe, unit, values[:, np.searchsorted(uniq, probe.indices)])
+                r, probe, unit, values[:, np.searchsorted(uniq, probe.indices)]
+            )
         return out
 
     def _provenance(self) -> dict:
-        models = {label: self.tables[pop.model.label]
-                  for label, pop in self.resolved.populations.items()}
-        return {"threads": self.threads,
-                "models": {label: t.nest_model for label, t in models.items()},
-                "synapse_models": {label: plastic.synapse_model(info["proj"].rule)
-                                   for label, info in self.plastic.items()},
-                "integrators": {label: t.integrator for label, t in models.items()},
-                "current_generator_delay_steps": self.plan.delay_steps}
+        models = {
+            label: self.tables[pop.model.label] for label, pop in self.resolved.populations.items()
+        }
+        return {
+            "threads": self.threads,
+            "models": {label: t.nest_model for label, t in models.items()},
+            "synapse_models": {
+                label: plastic.synapse_model(info["proj"].rule)
+                for label, info in self.plastic.items()
+            },
+            "integrators": {label: t.integrator for label, t in models.items()},
+            "current_generator_delay_steps": self.plan.delay_steps,
+        }
 
     def close(self) -> None:
         """Free the kernel's memory if this session still owns it."""

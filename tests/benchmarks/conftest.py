@@ -1,5 +1,6 @@
 """Everything here is a benchmark check: deselected from the default run (pyproject addopts),
 run by ``make bench`` after the suite has measured (``pytest -m benchmark tests/benchmarks``)."""
+
 import pytest
 
 

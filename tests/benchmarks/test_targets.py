@@ -5,38 +5,59 @@ Ratios, not absolute times: the hub path and the native script alternate in one 
 tree, so machine load touches both.  A known miss is an ``xfail(strict=True)`` naming the
 profile that explains it (docs/benchmarks.md), so fixing it turns the test red until the
 mark goes."""
+
 import json
 from pathlib import Path
 
 import pytest
 
 from hub.bench import TARGETS
-from hub.benchmarks.suite import (CHIP_VS_NEST, CHIP_VS_STANDALONE, FIRST_RUN,
-                                  FIRST_RUN_COLD_S, FIRST_RUN_WARM_S, SCALING_EXPONENT, SUITE,
-                                  chip_comparison, load_first_run, scaling_fits)
+from hub.benchmarks.suite import (
+    CHIP_VS_NEST,
+    CHIP_VS_STANDALONE,
+    FIRST_RUN,
+    FIRST_RUN_COLD_S,
+    FIRST_RUN_WARM_S,
+    SCALING_EXPONENT,
+    SUITE,
+    chip_comparison,
+    load_first_run,
+    scaling_fits,
+)
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 REPORTS = {e.name: DOCS / "benchmarks" / f"{e.name}.json" for e in SUITE}
-_B2_BUILD = ("Brian2 build: the NEST-order machinery (a relay group, synapses sorted by "
-             "sender, a weight row per input buffer, the native-Poisson split) costs "
-             "0.05-0.2 s below 1 M synapses and 2.6 s at 15.6 M on top of Brian2's own "
-             "connect (docs/performance.md)")
-_B2_MEMORY = ("Brian2 peak memory at 3.9 M and 15.6 M synapses: the hub holds the resolved "
-              "arrays, the concatenated per-buffer arrays and Brian2's copies at once "
-              "(~48 B per synapse more than the script; docs/performance.md)")
+_B2_BUILD = (
+    "Brian2 build: the NEST-order machinery (a relay group, synapses sorted by "
+    "sender, a weight row per input buffer, the native-Poisson split) costs "
+    "0.05-0.2 s below 1 M synapses and 2.6 s at 15.6 M on top of Brian2's own "
+    "connect (docs/performance.md)"
+)
+_B2_MEMORY = (
+    "Brian2 peak memory at 3.9 M and 15.6 M synapses: the hub holds the resolved "
+    "arrays, the concatenated per-buffer arrays and Brian2's copies at once "
+    "(~48 B per synapse more than the script; docs/performance.md)"
+)
 #: (benchmark, backend, key) -> (why the target is missed, strict); docs/performance.md
 KNOWN_MISSES: dict = {
-    **{(name, "brian2", "build_s"): (_B2_BUILD, True)
-       for name in ("cuba", "coba", "brunel-0.1", "brunel-0.25", "brunel-0.5", "brunel-1",
-                    "stdp")},
+    **{
+        (name, "brian2", "build_s"): (_B2_BUILD, True)
+        for name in ("cuba", "coba", "brunel-0.1", "brunel-0.25", "brunel-0.5", "brunel-1", "stdp")
+    },
     ("brunel-0.5", "brian2", "peak_rss_mb"): (_B2_MEMORY, True),
     ("brunel-1", "brian2", "peak_rss_mb"): (_B2_MEMORY, True),
-    ("coba", "brian2", "run_s"): ("Brian2 COBA: NEST's RK4 written as one statement per "
-                                  "operation (bit-matching arithmetic) takes more numpy "
-                                  "passes than Brian2's generated rk4: 1.12x", True),
-    ("stdp", "nest", "build_s"): ("NEST STDP build: 0.11 s against 0.09 s, at the noise "
-                                  "level of a 0.1 s build (spike_train_injector settings "
-                                  "built per source)", False),
+    ("coba", "brian2", "run_s"): (
+        "Brian2 COBA: NEST's RK4 written as one statement per "
+        "operation (bit-matching arithmetic) takes more numpy "
+        "passes than Brian2's generated rk4: 1.12x",
+        True,
+    ),
+    ("stdp", "nest", "build_s"): (
+        "NEST STDP build: 0.11 s against 0.09 s, at the noise "
+        "level of a 0.1 s build (spike_train_injector settings "
+        "built per source)",
+        False,
+    ),
 }
 
 
@@ -57,8 +78,15 @@ def _ratio_cases():
                     miss = KNOWN_MISSES.get((entry.name, backend, key))
                     if miss:
                         marks = [pytest.mark.xfail(strict=miss[1], reason=miss[0])]
-                    cases.append(pytest.param(entry.name, backend, key, marks=marks,
-                                              id=f"{entry.name}-{backend}-{key}"))
+                    cases.append(
+                        pytest.param(
+                            entry.name,
+                            backend,
+                            key,
+                            marks=marks,
+                            id=f"{entry.name}-{backend}-{key}",
+                        )
+                    )
     return cases
 
 
@@ -66,8 +94,9 @@ def _ratio_cases():
 def test_hub_overhead_against_the_native_script(name, backend, key):
     rep = report(name)
     for path in ("hub", "native"):
-        m = next((m for m in rep["measurements"] if m["backend"] == backend
-                  and m["path"] == path), None)
+        m = next(
+            (m for m in rep["measurements"] if m["backend"] == backend and m["path"] == path), None
+        )
         assert m is not None and m["status"] == "ok", (path, m and m.get("error"))
     ratio = rep["ratios"][backend][key]
     assert ratio <= TARGETS[key], f"{name} {backend} {key}: hub / native = {ratio:.3f}"
@@ -94,10 +123,14 @@ def test_resolve_of_the_full_brunel_network():
 
 def test_time_and_memory_scale_linearly_with_synapses():
     reports = {f"brunel-{s}": report(f"brunel-{s}") for s in ("0.1", "0.25", "0.5", "1")}
-    fits = [f for f in scaling_fits(reports) if f["path"] != "standalone"]   # 2 scales only
+    fits = [f for f in scaling_fits(reports) if f["path"] != "standalone"]  # 2 scales only
     assert {(f["backend"], f["path"]) for f in fits} >= {
-        ("nest", "hub"), ("nest", "native"), ("brian2", "hub"), ("brian2", "native"),
-        ("chip", "hub")}
+        ("nest", "hub"),
+        ("nest", "native"),
+        ("brian2", "hub"),
+        ("brian2", "native"),
+        ("chip", "hub"),
+    }
     for fit in fits:
         assert fit["points"] == 4, fit
         assert fit["time_exponent"] <= SCALING_EXPONENT, fit
