@@ -1,0 +1,114 @@
+"""The ``snn-hub`` command line (also ``python -m hub``).
+
+    snn-hub run MODEL --backend NAME [--duration MS] [--out FILE] [--json] [--option k=v]...
+    snn-hub validate MODEL [--backend NAME]
+    snn-hub backends [--json]
+    snn-hub plugins [--json]
+    snn-hub check-backend NAME
+    snn-hub demo [--models-dir DIR] [--duration MS] [--json]
+    snn-hub compare MODEL [--backends a,b,c] [--duration MS] [--json] [--save FILE.json]
+                    [--html FILE] [--plot FILE] [--repeat N] [--timeout S]
+                    [--option [BACKEND.]KEY=VALUE]...
+    snn-hub bench NAME|MODEL [--backends a,b,c] [--native] [--standalone] [--repeat N]
+                  [--param k=v] [--option [BACKEND.]KEY=VALUE] [--json] [--save FILE]
+    snn-hub bench --list
+
+MODEL is a network file written by ``hub.save`` (``.npz``) or a Python builder module
+(a path such as ``models/vogels_abbott.py``, or a dotted module name) that defines
+``build(**kwargs) -> hub.Network`` and optionally ``DURATION`` (ms).
+
+Exit codes: 0 success; 1 ``validate`` found problems (or ``check-backend`` failed checks, or
+a backend of ``compare`` or a run of ``bench`` did not run);
+2 an error (every :class:`hub.HubError` is printed as one message on stderr, without a
+traceback; so is a usage error).  ``--strict`` turns plugin load warnings into errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+
+from ..builders import load_model
+from ..errors import HubError
+from ..textfmt import table
+from . import bench, compare, demo, info, run
+from .common import (
+    EXIT_ERROR,
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    PROG,
+    Context,
+    backend_options,
+    error,
+    parse_key_values,
+)
+
+#: one module per job; each adds its sub-commands with ``add_parsers(sub, common)``
+COMMANDS = (run, info, demo, compare, bench)
+
+
+def main(argv=None) -> int:
+    """Run the command line; return the exit code (``python -m hub`` raises SystemExit)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    ctx = Context(strict=getattr(args, "strict", False))
+    args.ctx = ctx
+    from .. import plugins
+
+    saved_default = plugins.current_plugin_manager()
+    with warnings.catch_warnings():
+        warnings.showwarning = ctx.showwarning
+        warnings.simplefilter("error" if ctx.strict else "always", plugins.PluginLoadWarning)
+        try:
+            return int(args.func(args) or 0)
+        except HubError as exc:
+            error(str(exc))
+            return EXIT_ERROR
+        except plugins.PluginLoadWarning as exc:  # only raised under --strict
+            error(f"{exc} (--strict)")
+            return EXIT_ERROR
+        except KeyboardInterrupt:
+            error("interrupted")
+            return 130
+        except BrokenPipeError:  # e.g. `snn-hub backends | head -1`
+            return EXIT_OK
+        finally:
+            plugins.reset_plugin_manager(saved_default)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from ..version import __version__
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--strict",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="treat a plugin that fails to load as an error",
+    )
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        parents=[common],
+        description="Write a spiking network once; run it on NEST, Brian2 or another "
+        "installed backend with the same spikes.",
+        epilog="Errors exit with code 2 and one message on stderr.",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        command.add_parsers(sub, common)
+    return parser
+
+
+__all__ = [
+    "main",
+    "build_parser",
+    "load_model",
+    "parse_key_values",
+    "backend_options",
+    "table",
+    "EXIT_OK",
+    "EXIT_PROBLEMS",
+    "EXIT_ERROR",
+    "HubError",
+]

@@ -1,0 +1,157 @@
+"""``snn-hub compare``: one model on several backends, one process each, compared."""
+
+from __future__ import annotations
+
+
+from ..builders import load_model
+from ..errors import HubError
+from .common import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    add_duration,
+    add_json,
+    add_model,
+    add_no_progress,
+    add_option,
+    add_param,
+    backend_options,
+    model_duration,
+    need_matplotlib,
+    parse_key_values,
+)
+
+
+def add_parsers(sub, common) -> None:
+    p = sub.add_parser(
+        "compare",
+        parents=[common],
+        help="run a model on several backends (one process each) and compare",
+        description="Run MODEL on each backend in its own process; print times, "
+        "peak memory, rates, CV, synchrony, the agreement of every pair and the "
+        "chip's energy. Exit 1 if a backend did not run (the others are still "
+        "reported).",
+    )
+    add_model(p)
+    p.add_argument(
+        "--backends",
+        "-b",
+        metavar="A,B,C",
+        help="comma-separated backend names (default: every installed backend)",
+    )
+    add_duration(p)
+    add_json(p, "print the JSON document (schema hub/compare_schema.json) instead of the table")
+    p.add_argument("--save", metavar="FILE", help="write the JSON document to FILE")
+    p.add_argument("--html", metavar="FILE", help="write a self-contained HTML report")
+    p.add_argument("--plot", metavar="FILE", help="write the figures (PNG, SVG or PDF)")
+    p.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run each backend N times; report median, min and max of the timings",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=1800.0,
+        metavar="S",
+        help="kill a backend's process after S seconds (default 1800)",
+    )
+    add_option(
+        p,
+        "[BACKEND.]KEY=VALUE",
+        "backend option, e.g. --option brian2.codegen=cython; "
+        "without a backend it goes to every compared backend that declares KEY "
+        "(repeatable)",
+    )
+    add_param(p)
+    p.add_argument(
+        "--tolerance",
+        type=float,
+        default=None,
+        metavar="MS",
+        help="spike pairing tolerance (default: declared by the backends, >= dt)",
+    )
+    p.add_argument(
+        "--tau",
+        type=float,
+        default=5.0,
+        metavar="MS",
+        help="van Rossum time constant (default 5 ms)",
+    )
+    p.add_argument(
+        "--bin",
+        type=float,
+        default=5.0,
+        metavar="MS",
+        help="bin of the population counts for Fano factor and rate correlation (default 5 ms)",
+    )
+    add_no_progress(p)
+    p.set_defaults(func=cmd_compare)
+
+
+def cmd_compare(args) -> int:
+    import hub
+
+    from ..plugins import backend_specs, get_backend
+
+    model = load_model(args.model, parse_key_values(args.param, "--param"))
+    duration = model_duration(args.duration, model)
+    pm = args.ctx.plugin_manager()
+    names = (
+        [b.strip() for b in args.backends.split(",") if b.strip()]
+        if args.backends
+        else sorted(backend_specs(pm))
+    )
+    if not names:
+        raise HubError("--backends: no backends installed; pip install 'snn-hub[nest]'")
+    declared = {name: get_backend(name, pm).capabilities().options for name in names}
+    options = backend_options(args.option, declared)
+    bars = {}
+
+    def progress(name, fraction):
+        if args.no_progress:
+            return
+        bar = bars.get(name)
+        if bar is not None and fraction < bar.fraction:  # the next repeat: a new bar
+            bar.close()
+            bar = None
+        if bar is None:
+            from ..progress import ProgressBar
+
+            bar = bars[name] = ProgressBar(name)
+        bar(fraction)
+
+    try:
+        cmp = hub.compare(
+            model.network,
+            backends=names,
+            duration=duration,
+            timeout=args.timeout,
+            repeat=args.repeat,
+            options=options,
+            tolerance_ms=args.tolerance,
+            tau_ms=args.tau,
+            bin_ms=args.bin,
+            progress=progress,
+        )
+    finally:
+        for bar in bars.values():
+            bar.close()
+    cmp.model["source"] = model.source
+    if args.save:
+        cmp.save(args.save)
+    if args.plot:
+        need_matplotlib("--plot")
+        cmp.plot(args.plot)
+    if args.html:
+        need_matplotlib("--html")
+        cmp.to_html(args.html)
+    if args.json:
+        print(cmp.to_json())
+    else:
+        print(cmp.table())
+        for flag, path in (("JSON", args.save), ("figures", args.plot), ("report", args.html)):
+            if path:
+                print(f"{flag} written to {path}")
+    return EXIT_OK if cmp.ok else EXIT_PROBLEMS

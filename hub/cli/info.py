@@ -1,0 +1,136 @@
+"""``snn-hub backends``, ``snn-hub plugins`` and ``snn-hub check-backend``: what is
+installed and whether it keeps the contract."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from ..textfmt import table
+from .common import EXIT_OK, EXIT_PROBLEMS, add_json
+
+
+def add_parsers(sub, common) -> None:
+    p = sub.add_parser("backends", parents=[common], help="list installed backends")
+    add_json(p)
+    p.set_defaults(func=cmd_backends)
+
+    p = sub.add_parser("plugins", parents=[common], help="list loaded plugins")
+    add_json(p)
+    p.set_defaults(func=cmd_plugins)
+
+    p = sub.add_parser(
+        "check-backend", parents=[common], help="run the conformance kit (hub.testing) on a backend"
+    )
+    p.add_argument("name", metavar="NAME")
+    p.set_defaults(func=cmd_check_backend)
+
+
+def cmd_backends(args) -> int:
+    from ..plugins import backend_specs
+
+    pm = args.ctx.plugin_manager()
+    rows = []
+    for name, spec in sorted(backend_specs(pm).items()):
+        try:
+            caps = pm.get_backend(name).capabilities()
+            models, error = caps.neuron_models, None
+        except Exception as exc:  # a broken backend must not hide the others
+            models, error = [], f"{type(exc).__name__}: {exc}"
+        rows.append(
+            {
+                "name": name,
+                "version": spec.version,
+                "distribution": spec.distribution,
+                "neuron_models": models,
+                "description": spec.description,
+                "url": spec.url,
+                **({"error": error} if error else {}),
+            }
+        )
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    if not rows:
+        print("no backends installed; install one, e.g. pip install 'snn-hub[nest]'")
+        return EXIT_OK
+    print(
+        table(
+            ["backend", "version", "distribution", "description"],
+            [[r["name"], r["version"] or "-", r["distribution"], r["description"]] for r in rows],
+        )
+    )
+    for r in rows:
+        what = (
+            f"capabilities failed: {r['error']}"
+            if "error" in r
+            else ", ".join(r["neuron_models"]) or "(none)"
+        )
+        print(f"  {r['name']} neuron models: {what}")
+    return EXIT_OK
+
+
+def cmd_plugins(args) -> int:
+    from importlib import metadata
+
+    pm = args.ctx.plugin_manager()
+    rows = []
+    for name, plugin in pm.list_name_plugin():
+        if plugin is None:
+            continue
+        dist = pm.distributions.get(name, "?")
+        try:
+            version = metadata.version(dist)
+        except (metadata.PackageNotFoundError, ValueError):
+            version = ""
+        hooks = sorted({h.name for h in pm.get_hookcallers(plugin) or []})
+        rows.append(
+            {
+                "name": name,
+                "distribution": dist,
+                "version": version,
+                "hooks": hooks,
+                "module": getattr(plugin, "__name__", type(plugin).__name__),
+            }
+        )
+    if args.json:
+        print(json.dumps({"plugins": rows, "failed": args.ctx.load_failures}, indent=2))
+        return EXIT_OK
+    print(
+        table(
+            ["plugin", "distribution", "version", "hooks"],
+            [
+                [r["name"], r["distribution"], r["version"] or "-", ", ".join(r["hooks"])]
+                for r in rows
+            ],
+        )
+    )
+    for failure in args.ctx.load_failures:
+        print(f"  failed: {failure}")
+    if os.environ.get("SNN_HUB_DISABLE_PLUGIN_AUTOLOAD", "") in ("1", "true"):
+        print("  (plugin discovery is off: SNN_HUB_DISABLE_PLUGIN_AUTOLOAD is set)")
+    return EXIT_OK
+
+
+def cmd_check_backend(args) -> int:
+    from ..plugins import get_backend
+    from ..testing import check_backend
+
+    get_backend(args.name, args.ctx.plugin_manager())  # unknown names fail with the list
+    outcomes = check_backend(args.name)
+    print(
+        table(
+            ["check", "status", "detail"],
+            [[o.check, o.status, one_line(o.detail)] for o in outcomes],
+        )
+    )
+    counts: dict[str, int] = {}
+    for o in outcomes:
+        counts[o.status] = counts.get(o.status, 0) + 1
+    print(f"{args.name}: " + ", ".join(f"{n} {status}" for status, n in counts.items()))
+    return EXIT_PROBLEMS if counts.get("failed") else EXIT_OK
+
+
+def one_line(text, limit: int = 100) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
