@@ -178,6 +178,19 @@ def plasticity(rule_label: str) -> str:
     return str(parse(_plasticity(rule_label)))
 
 
+def declared(fixed, rules=(), models=None) -> frozenset[str]:
+    """A backend's feature set: the ``fixed`` features, ``plasticity:<label>`` for each rule
+    label in ``rules``, and for each ``{model label: recordable variables}`` in ``models``
+    its ``neuron:`` feature and one ``record:`` feature per variable.  Every string is
+    parsed, so a misspelt fixed feature fails here."""
+    out = {str(parse(f)) for f in fixed}
+    out.update(plasticity(label) for label in rules)
+    for label, variables in (models or {}).items():
+        out.add(neuron(label))
+        out.update(record(label, var) for var in variables)
+    return frozenset(out)
+
+
 def required_features(resolved: ResolvedNetwork) -> list[str]:
     """Every feature string the resolved network needs from a backend, in a stable order.
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 
+import hub.features as F
 from hub.backend import Backend, Capabilities, Option, convert_options
 from hub.errors import HubError
 
@@ -93,21 +94,22 @@ class Brian2Backend(Backend):
 
     def capabilities(self) -> Capabilities:
         tables = self.tables()
-        features = {
-            "spike_source",
-            "source.poisson_native",
-            "current:step",
-            "synapse:Static",
-            "receptor:inhibitory",
-            "record:synapse",
-            *(f"plasticity:{label}" for label in PLASTIC_LABELS),
-        }
+        features = F.declared(
+            (
+                F.SPIKE_SOURCE,
+                F.POISSON_NATIVE,
+                F.CURRENT_STEP,
+                F.SYNAPSE_STATIC,
+                F.RECEPTOR_INHIBITORY,
+                F.RECORD_SYNAPSE,
+            ),
+            PLASTIC_LABELS,
+            {label: table.record for label, table in tables.items()},
+        )
         tolerances = {}
         for label, table in tables.items():
-            features.add(f"neuron:{label}")
-            features.update(f"record:{label}.{var}" for var in table.record)
             tolerances[label] = table.tolerance
-        return Capabilities(frozenset(features), tolerances, options=dict(OPTIONS))
+        return Capabilities(features, tolerances, options=dict(OPTIONS))
 
     def build(
         self,

@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 
+import hub.features as F
 from hub.backend import Backend, Capabilities, Option, Session, Tolerance, convert_options
 from hub.errors import HubError
 from hub.results import Results, Signal, SpikeTrains, assemble_spikes, sampled_signal
@@ -98,22 +99,18 @@ class ChipBackend(Backend):
     name = "chip"
 
     def capabilities(self) -> Capabilities:
-        feats = {
-            "spike_source",
-            "source.poisson_native",
-            "synapse:Static",
-            "receptor:inhibitory",
-            "current:step",
-            *(f"plasticity:{label}" for label in learning.LABELS),
-            "record:synapse",
-            f"neuron:{NATIVE}",
-            f"record:{NATIVE}.u",
-            f"record:{NATIVE}.v",
-            f"neuron:{LIF_EXP}",
-            f"record:{LIF_EXP}.v",
-            f"neuron:{LIF_DELTA}",
-            f"record:{LIF_DELTA}.v",
-        }
+        feats = F.declared(
+            (
+                F.SPIKE_SOURCE,
+                F.POISSON_NATIVE,
+                F.CURRENT_STEP,
+                F.SYNAPSE_STATIC,
+                F.RECEPTOR_INHIBITORY,
+                F.RECORD_SYNAPSE,
+            ),
+            learning.LABELS,
+            {NATIVE: ("u", "v"), LIF_EXP: ("v",), LIF_DELTA: ("v",)},
+        )
         stat = (
             "statistical (tier 4): integer state, 12-bit decays, 8-bit weights; against "
             "NEST: population rate within 5 %, CV of ISI within 0.1, >= 95 % of "
@@ -133,7 +130,7 @@ class ChipBackend(Backend):
                 for label in learning.LABELS
             },
         }
-        return Capabilities(frozenset(feats), tolerances, dict(KNOWN_GAPS), dict(OPTIONS))
+        return Capabilities(feats, tolerances, dict(KNOWN_GAPS), dict(OPTIONS))
 
     def build(
         self,

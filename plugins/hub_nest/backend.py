@@ -8,6 +8,7 @@ backends stays fast.  Other plugins may teach this backend new models through th
 
 from __future__ import annotations
 
+import hub.features as F
 from hub.backend import Backend, Capabilities, Option, Tolerance, convert_options
 
 from .models import TABLES, NestModel
@@ -39,21 +40,22 @@ class NestBackend(Backend):
 
     def capabilities(self) -> Capabilities:
         tables = self.tables()
-        features = {
-            "spike_source",
-            "source.poisson_native",
-            "current:step",
-            "synapse:Static",
-            "receptor:inhibitory",
-            "record:synapse",
-            *(f"plasticity:{label}" for label in LABELS),
-        }
+        features = F.declared(
+            (
+                F.SPIKE_SOURCE,
+                F.POISSON_NATIVE,
+                F.CURRENT_STEP,
+                F.SYNAPSE_STATIC,
+                F.RECEPTOR_INHIBITORY,
+                F.RECORD_SYNAPSE,
+            ),
+            LABELS,
+            {label: table.record for label, table in tables.items()},
+        )
         tolerances = {}
         for label, table in tables.items():
-            features.add(f"neuron:{label}")
-            features.update(f"record:{label}.{var}" for var in table.record)
             tolerances[label] = Tolerance(1, note=f"NEST {table.nest_model} is the reference")
-        return Capabilities(frozenset(features), tolerances, options=dict(OPTIONS))
+        return Capabilities(features, tolerances, options=dict(OPTIONS))
 
     def build(self, resolved, threads: int = 1, **options):
         """Reset the NEST kernel and build ``resolved`` in it; ``threads`` as in OPTIONS."""
