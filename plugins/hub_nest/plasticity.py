@@ -25,6 +25,9 @@ one population must agree on them (else :class:`hub.CapabilityError`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any, Callable
+
 from hub.errors import CapabilityError
 from hub.ir.plasticity import STDP
 
@@ -47,67 +50,53 @@ _STDP_MODELS = {
 STATE_KEYS = {"weight": ("weight", True), "c": ("c", True), "u": ("u", False), "x": ("x", False)}
 
 
-def synapse_model(rule) -> str:
-    if rule.kind == "STDP":
-        return _STDP_MODELS[rule.rule.option_values["pairing"]]
+@dataclass(frozen=True)
+class NestRule:
+    """How one hub rule kind runs on NEST (the shape of ``NestModel``): ``model(rule)`` the
+    synapse model, ``defaults(p, rule, scale)`` its ``CopyModel`` parameters from the hub
+    parameters ``p`` and the signed factor ``scale`` hub weight magnitude -> NEST weight, and
+    ``post(p)`` the time constants NEST keeps on the postsynaptic neuron."""
+
+    model: Callable[[Any], str]
+    defaults: Callable[[dict, Any, float], dict]
+    post: Callable[[dict], dict] = lambda p: {}
+
+
+def _stdp_defaults(p, rule, scale):
+    mu_plus, mu_minus = rule.rule.exponents()
+    if p["A_plus"] == 0 and p["A_minus"] != 0:
+        raise CapabilityError(
+            "nest",
+            [
+                "STDP with A_plus = 0 and A_minus > 0 (NEST writes "
+                "A_minus as alpha * lambda with lambda = A_plus)"
+            ],
+        )
+    alpha = p["A_minus"] / p["A_plus"] if p["A_plus"] else 1.0
     return {
-        "TripletSTDP": "stdp_triplet_synapse",
-        "DopamineSTDP": "stdp_dopamine_synapse",
-        "TsodyksMarkram": "tsodyks2_synapse",
-        "VogelsSprekeler": "vogels_sprekeler_synapse",
-    }[rule.kind]
+        "tau_plus": p["tau_plus"],
+        "lambda": p["A_plus"],
+        "alpha": alpha,
+        "mu_plus": mu_plus,
+        "mu_minus": mu_minus,
+        "Wmax": p["w_max"] * scale,
+    }
 
 
-def synapse_defaults(rule, scale: float) -> dict:
-    """NEST defaults of the projection's synapse model (``CopyModel`` parameters); ``scale`` is
-    the signed factor hub weight magnitude -> NEST weight (e.g. -1000 for an inhibitory
-    current synapse).  The volume transmitter is added by the session."""
-    p, k = rule.params, rule.kind
-    if k == "STDP":
-        mu_plus, mu_minus = rule.rule.exponents()
-        if p["A_plus"] == 0 and p["A_minus"] != 0:
-            raise CapabilityError(
-                "nest",
-                [
-                    "STDP with A_plus = 0 and A_minus > 0 (NEST writes "
-                    "A_minus as alpha * lambda with lambda = A_plus)"
-                ],
-            )
-        alpha = p["A_minus"] / p["A_plus"] if p["A_plus"] else 1.0
-        return {
-            "tau_plus": p["tau_plus"],
-            "lambda": p["A_plus"],
-            "alpha": alpha,
-            "mu_plus": mu_plus,
-            "mu_minus": mu_minus,
-            "Wmax": p["w_max"] * scale,
-        }
-    if k == "TripletSTDP":
-        return {
-            "tau_plus": p["tau_plus"],
-            "tau_plus_triplet": p["tau_plus_triplet"],
-            "Aplus": p["A_plus"] * abs(scale),
-            "Aminus": p["A_minus"] * abs(scale),
-            "Aplus_triplet": p["A_plus_triplet"] * abs(scale),
-            "Aminus_triplet": p["A_minus_triplet"] * abs(scale),
-            "Wmax": p["w_max"] * scale,
-        }
-    if k == "VogelsSprekeler":
-        return {
-            "tau": p["tau"],
-            "eta": p["eta"] * abs(scale),
-            "alpha": p["alpha"],
-            "Wmax": p["w_max"] * scale,
-        }
-    if k == "TsodyksMarkram":
-        return {
-            "U": p["U"],
-            "u": p["U"],
-            "x": 1.0,
-            "tau_rec": p["tau_rec"],
-            "tau_fac": p["tau_fac"],
-        }
-    # DopamineSTDP: NEST's weight is signed; magnitudes flip with a negative scale
+def _triplet_defaults(p, rule, scale):
+    return {
+        "tau_plus": p["tau_plus"],
+        "tau_plus_triplet": p["tau_plus_triplet"],
+        "Aplus": p["A_plus"] * abs(scale),
+        "Aminus": p["A_minus"] * abs(scale),
+        "Aplus_triplet": p["A_plus_triplet"] * abs(scale),
+        "Aminus_triplet": p["A_minus_triplet"] * abs(scale),
+        "Wmax": p["w_max"] * scale,
+    }
+
+
+def _dopamine_defaults(p, rule, scale):
+    # NEST's weight is signed; magnitudes flip with a negative scale
     lo, hi = sorted((p["w_min"] * scale, p["w_max"] * scale))
     return {
         "A_plus": p["A_plus"] * scale,
@@ -121,16 +110,59 @@ def synapse_defaults(rule, scale: float) -> dict:
     }
 
 
+def _tau_minus(p):
+    return {"tau_minus": p["tau_minus"]}
+
+
+#: hub rule kind -> NEST translation
+RULES: dict[str, NestRule] = {
+    "STDP": NestRule(
+        lambda rule: _STDP_MODELS[rule.rule.option_values["pairing"]], _stdp_defaults, _tau_minus
+    ),
+    "TripletSTDP": NestRule(
+        lambda rule: "stdp_triplet_synapse",
+        _triplet_defaults,
+        lambda p: {"tau_minus": p["tau_minus"], "tau_minus_triplet": p["tau_minus_triplet"]},
+    ),
+    "DopamineSTDP": NestRule(lambda rule: "stdp_dopamine_synapse", _dopamine_defaults, _tau_minus),
+    "TsodyksMarkram": NestRule(
+        lambda rule: "tsodyks2_synapse",
+        lambda p, rule, scale: {
+            "U": p["U"],
+            "u": p["U"],
+            "x": 1.0,
+            "tau_rec": p["tau_rec"],
+            "tau_fac": p["tau_fac"],
+        },
+    ),
+    "VogelsSprekeler": NestRule(
+        lambda rule: "vogels_sprekeler_synapse",
+        lambda p, rule, scale: {
+            "tau": p["tau"],
+            "eta": p["eta"] * abs(scale),
+            "alpha": p["alpha"],
+            "Wmax": p["w_max"] * scale,
+        },
+        lambda p: {"tau_minus": p["tau"]},
+    ),
+}
+
+
+def synapse_model(rule) -> str:
+    """The NEST synapse model of a resolved rule."""
+    return RULES[rule.kind].model(rule)
+
+
+def synapse_defaults(rule, scale: float) -> dict:
+    """NEST defaults of the projection's synapse model (``CopyModel`` parameters); ``scale`` is
+    the signed factor hub weight magnitude -> NEST weight (e.g. -1000 for an inhibitory
+    current synapse).  The volume transmitter is added by the session."""
+    return RULES[rule.kind].defaults(rule.params, rule, scale)
+
+
 def neuron_parameters(rule) -> dict[str, float]:
     """The rule's postsynaptic time constants as NEST neuron parameters."""
-    p = rule.params
-    if rule.kind == "TripletSTDP":
-        return {"tau_minus": p["tau_minus"], "tau_minus_triplet": p["tau_minus_triplet"]}
-    if rule.kind == "VogelsSprekeler":
-        return {"tau_minus": p["tau"]}
-    if rule.kind in ("STDP", "DopamineSTDP"):
-        return {"tau_minus": p["tau_minus"]}
-    return {}
+    return RULES[rule.kind].post(rule.params)
 
 
 def post_settings(projections) -> dict[str, dict[str, float]]:
