@@ -12,7 +12,7 @@ over per-neuron arrays, evaluating each distinct parameter combination once.
 
 Units are NEST's: ms, mV, pA, pF, nS.  Sources: ``libnestutil/iaf_propagator.cpp``,
 ``libnestutil/numerics.h``, ``nestkernel/nest_time.h`` and the ``pre_run_hook`` of each
-model (NEST v3.10), see /work/notes/nest_models.md.
+model (NEST v3.10); docs/semantics.md states the rules they implement.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 import hub
+from test_resolve import arrays_of
 
 GOLDEN = Path(__file__).resolve().parent / "data" / "resolve_golden.npz"
 DURATION = 50.0  # ms
@@ -57,18 +58,9 @@ def golden_network(seed: int) -> hub.Network:
 
 
 def arrays(seed: int) -> dict[str, np.ndarray]:
-    """Every array ``resolve`` draws for the golden network, keyed by what it is."""
-    r = hub.resolve(golden_network(seed), DURATION)
-    out = {}
-    for p in r.projections:
-        for f in ("pre_idx", "post_idx", "weight", "delay_steps"):
-            out[f"{seed}.{p.label}.{f}"] = getattr(p, f)
-    for label, pop in r.populations.items():
-        out.update({f"{seed}.{label}.param.{k}": v for k, v in pop.params.items()})
-        out.update({f"{seed}.{label}.init.{k}": v for k, v in pop.initial.items()})
-    for label, src in r.sources.items():
-        out[f"{seed}.{label}.indices"], out[f"{seed}.{label}.stamps"] = src.indices, src.stamps
-    return out
+    """Every array ``resolve`` draws for the golden network, keyed ``seed.what``."""
+    resolved = hub.resolve(golden_network(seed), DURATION)
+    return {f"{seed}.{key}": value for key, value in arrays_of(resolved).items()}
 
 
 SEEDS = (1, 42, 2026)
