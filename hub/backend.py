@@ -23,10 +23,15 @@ from .resolve import ResolvedNetwork
 
 @dataclass(frozen=True)
 class Tolerance:
-    """What a backend promises against the reference semantics for one neuron model.
+    """What a backend promises against the reference semantics for one neuron model (key:
+    the model label) or one learning rule (key ``plasticity:<rule label>``).
 
-    tier 1: bit-identical; 2: identical spikes, state within ``v_abs`` mV; 3: close
-    (spike-time difference ``spike_ms``, fraction ``matched`` of spikes); 4: statistical.
+    tier 1: identical spikes, state equal up to float round-off; 2: identical spikes, state
+    close; 3: close (a fraction ``matched`` of spikes within ``spike_ms``); 4: statistical.
+    The conformance kit fixes what each tier means (:mod:`hub.testing.tiers`): ``v_abs``
+    may only be tighter than the tier's bound, ``matched`` and ``spike_ms`` are capped.
+    A quantized plastic backend declares its weight format: ``weight_bits`` of weight
+    mantissa and at most ``lsb_per_update`` LSB of error added per update.
     """
 
     tier: int
@@ -34,6 +39,8 @@ class Tolerance:
     spike_ms: float = 0.0
     matched: float = 1.0
     note: str = ""
+    weight_bits: int = 0
+    lsb_per_update: float = 0.0
 
 
 _TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")

@@ -15,13 +15,16 @@ and 25 steps.  The backend must then
 3. deliver, at each step, the weights the reference says the presynaptic spikes transmitted
    (the relays' membrane increments, which also proves the delay and the efficacy ``w u x``).
 
-"Equal" is 1e-9 relative to the largest magnitude of each variable.  A backend with
-quantized weights declares instead ``Tolerance(v_abs=b)`` under the key
-``plasticity:<label>`` and reports each synapse's weight resolution as the synapse state
-``weight_lsb``: its weights must then be within ``lsb (0.5 + b n)`` of the reference (half
-an LSB for the initial rounding), n the number of updates the reference applied to that
-synapse up to the read-out (the chip: b = 1, one LSB per update).  Its membrane increments
-are quantized too, so step 3 is replaced by the relays' exact spike times (step 1).
+"Equal" is ``hub.testing.tiers.PLASTICITY_RTOL`` (1e-12) relative to the largest magnitude
+of each variable (the membrane increments: relative to the largest |V|, since each is the
+difference of two V samples).  A backend with quantized weights declares its weight format
+under the key ``plasticity:<label>``, ``Tolerance(4, weight_bits=b, lsb_per_update=n)``;
+the kit derives the weight resolution ``lsb = w_max / 2^(b-1)`` from it (or uses the
+smaller per-synapse ``weight_lsb`` the backend reports) and holds its weights within
+``lsb (0.5 + n k)`` of the reference (half an LSB for the initial rounding), k the number
+of updates the reference applied to that synapse up to the read-out (the chip: b = 8,
+n = 1).  Its membrane increments are quantized too, so step 3 is replaced by the relays'
+exact spike times (step 1).
 """
 
 from __future__ import annotations
@@ -35,9 +38,8 @@ from ..plugins import get_backend
 from ..resolve import resolve
 from .checks import needs
 from .expectations import expect_close, expect_equal
+from .tiers import PLASTICITY_RTOL, declared, weight_lsb_bound
 
-#: relative agreement promised by float backends
-PLASTICITY_RTOL = 1e-9
 DT = 0.1
 DURATION = 300.0
 N_PRE, N_POST = 8, 4
@@ -166,13 +168,17 @@ def plastic_network(rule, seed: int = 12):
     return net, [sorted({r + 1 for r in d}) for d in drive]
 
 
-def _lsb_per_update(backend, label):
-    tol = get_backend(backend).capabilities().tolerances.get(F.plasticity(label))
-    return tol.v_abs if tol is not None and tol.v_abs else None
+def _quantized(backend, label):
+    """The declared weight format of a quantized plastic backend, or None (float)."""
+    key = F.plasticity(label)
+    if key not in get_backend(backend).capabilities().tolerances:
+        return None
+    tol = declared(backend, key)
+    return tol if tol.weight_bits else None
 
 
 def _compare(name, got, want, bound=None, axes=None):
-    """Max |got - want|; within ``bound`` (array or scalar) or 1e-9 relative."""
+    """Max |got - want|; within ``bound`` (array or scalar) or PLASTICITY_RTOL relative."""
     if bound is None:
         bound = PLASTICITY_RTOL * max(float(np.max(np.abs(want))) if want.size else 0.0, 1e-300)
     return expect_close(got, want, bound, f"{name}: backend against the reference", axes=axes)
@@ -212,10 +218,12 @@ def check_rule(backend, rule) -> dict[str, float]:
         )
     sent: dict = {}
     state, signals = reference_state(resolved, res, sent)
-    per_update = _lsb_per_update(backend, rule.label)
+    quantized = _quantized(backend, rule.label)
     bounds = {"final": None, "sampled": None}
-    if per_update is not None:
-        lsb = res.final_state("plastic", "weight_lsb")
+    if quantized is not None:
+        reported = res.final_state("plastic", "weight_lsb") if _has_lsb(res) else None
+        lsb = weight_lsb_bound(quantized, W_MAX, reported)
+        per_update = quantized.lsb_per_update
         sample_stamps = np.rint(res.synapse_signal("plastic").times / DT).astype(np.int64)
         n_final = updates_until(resolved, res, [resolved.steps])[0]
         n_sampled = updates_until(resolved, res, sample_stamps)
@@ -242,12 +250,18 @@ def check_rule(backend, rule) -> dict[str, float]:
             bounds["sampled"],
             axes=[("t", got.times), ("synapse", got.indices)],
         )
-    if per_update is None:
+    if quantized is None:
+        v_scale = float(np.max(np.abs(res.signal("post", "v").values)))
         errors["transmitted"] = _compare(
             "membrane increments (transmitted weights)",
             *_increments(res, resolved, sent["plastic"]),
+            bound=PLASTICITY_RTOL * v_scale,
         )
     return errors
+
+
+def _has_lsb(res) -> bool:
+    return ("plastic", "weight_lsb") in res.synapse_state
 
 
 def _increments(res, resolved, sent):

@@ -123,7 +123,8 @@ class ChipBackend(Backend):
             **{
                 f"plasticity:{label}": Tolerance(
                     4,
-                    v_abs=1.0,
+                    weight_bits=8,
+                    lsb_per_update=1.0,
                     note="weights within 1 LSB (weight mantissa step) per update of "
                     "the float reference; 7-bit traces, 8-bit weights (docs/chip.md)",
                 )
