@@ -12,6 +12,9 @@ import pytest
 
 import hub
 
+#: pytester runs an inner pytest session (tests/test_kit_mutants.py: parametrize_with_checks)
+pytest_plugins = ["pytester"]
+
 # ---------------------------------------------------------------------------------------------
 # markers: skip tests of a simulator that is not installed
 # ---------------------------------------------------------------------------------------------

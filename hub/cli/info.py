@@ -23,6 +23,12 @@ def add_parsers(sub, common) -> None:
         "check-backend", parents=[common], help="run the conformance kit (hub.testing) on a backend"
     )
     p.add_argument("name", metavar="NAME")
+    p.add_argument(
+        "--allow-known-gaps",
+        action="store_true",
+        help="exit 0 when the only failures are checks the backend declares as known gaps",
+    )
+    p.add_argument("-k", dest="select", metavar="TEXT", help="run only checks whose name has TEXT")
     p.set_defaults(func=cmd_check_backend)
 
 
@@ -113,22 +119,30 @@ def cmd_plugins(args) -> int:
 
 
 def cmd_check_backend(args) -> int:
+    """The kit's outcome per check, a summary with how much of the kit applied, and exit 1
+    unless the run proves the backend (:func:`hub.testing.verdict`)."""
     from ..plugins import get_backend
-    from ..testing import check_backend
+    from ..testing import check_backend, summary, verdict
 
     get_backend(args.name, args.ctx.plugin_manager())  # unknown names fail with the list
-    outcomes = check_backend(args.name)
+    outcomes = check_backend(args.name, select=args.select)
     print(
         table(
             ["check", "status", "detail"],
             [[o.check, o.status, one_line(o.detail)] for o in outcomes],
         )
     )
-    counts: dict[str, int] = {}
-    for o in outcomes:
-        counts[o.status] = counts.get(o.status, 0) + 1
-    print(f"{args.name}: " + ", ".join(f"{n} {status}" for status, n in counts.items()))
-    return EXIT_PROBLEMS if counts.get("failed") else EXIT_OK
+    counts = summary(outcomes)
+    applied = counts.pop("applied")
+    print(
+        f"{args.name}: "
+        + ", ".join(f"{n} {status}" for status, n in counts.items())
+        + f"; {applied} of {len(outcomes)} checks applied"
+    )
+    ok, why = verdict(outcomes, allow_known_gaps=args.allow_known_gaps)
+    if not ok:
+        print(f"{args.name} does not pass the kit: {why}")
+    return EXIT_OK if ok else EXIT_PROBLEMS
 
 
 def one_line(text, limit: int = 100) -> str:

@@ -37,7 +37,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import checks, plasticity_checks
-from .checks import CHECKS, needs  # noqa: F401
+from .checks import CHECKS, missing_features, needs  # noqa: F401
 from .expectations import (  # noqa: F401  (public: hub.testing.CheckFailed, ...)
     CheckFailed,
     expect,
@@ -54,22 +54,41 @@ CHECK_MODULES = (checks, plasticity_checks)
 @dataclass
 class Outcome:
     check: str
-    status: str  # passed | failed | not applicable | known gap
+    status: str  # passed | failed | not applicable | known gap | unexpected pass
     detail: str = ""
+
+
+#: statuses that make ``snn-hub check-backend`` fail; "known gap" too unless allowed
+FAILING = ("failed", "unexpected pass")
 
 
 def applicable(backend: str, check) -> tuple[bool, str]:
     from ..plugins import get_backend
 
-    caps = get_backend(backend).capabilities()
-    missing = [f for f in getattr(check, "needs", ()) if f not in caps.features]
+    missing = missing_features(get_backend(backend).capabilities(), check)
     if missing:
         return False, f"backend does not declare {missing}"
     return True, ""
 
 
+def _run_one(backend: str, check) -> str | None:
+    """Run ``check``; None when it passed, else what went wrong.  Any exception is a
+    failure: a backend that raises (a build error, a crash, a wrong type) fails the check."""
+    try:
+        check(backend)
+    except AssertionError as exc:  # CheckFailed, or an assert of a third-party check
+        return str(exc) or type(exc).__name__
+    except Exception as exc:  # noqa: BLE001  (every error of the backend is a finding)
+        return f"raised {type(exc).__name__}: {exc}"
+    return None
+
+
 def check_backend(backend: str, select: str | None = None) -> list[Outcome]:
-    """Run every check on ``backend``; return one :class:`Outcome` per check."""
+    """Run every check on ``backend``; return one :class:`Outcome` per check.
+
+    A check the backend lists in ``Capabilities.known_gaps`` that fails is a "known gap"
+    (detail: the declared reason, then what failed); one that passes is an "unexpected
+    pass" (the declaration is stale), reported as a failure."""
     from ..plugins import get_backend
 
     gaps = get_backend(backend).capabilities().known_gaps
@@ -81,19 +100,54 @@ def check_backend(backend: str, select: str | None = None) -> list[Outcome]:
         if not ok:
             out.append(Outcome(name, "not applicable", why))
             continue
-        try:
-            check(backend)
-        except AssertionError as exc:  # CheckFailed, or an assert of a third-party check
-            status = "known gap" if name in gaps else "failed"
-            out.append(Outcome(name, status, gaps.get(name) or str(exc)))
-            continue
-        out.append(Outcome(name, "passed"))
+        error = _run_one(backend, check)
+        if name in gaps:
+            if error is None:
+                out.append(Outcome(name, "unexpected pass", f"declared known gap: {gaps[name]}"))
+            else:
+                out.append(Outcome(name, "known gap", f"{gaps[name]} [{error}]"))
+        elif error is None:
+            out.append(Outcome(name, "passed"))
+        else:
+            out.append(Outcome(name, "failed", error))
     return out
 
 
-def parametrize_with_checks(backends):
+def summary(outcomes: list[Outcome]) -> dict[str, int]:
+    """{status: count} in a fixed order, plus ``applied`` (checks that ran)."""
+    order = ("passed", "failed", "known gap", "unexpected pass", "not applicable")
+    counts = {status: sum(o.status == status for o in outcomes) for status in order}
+    counts = {k: v for k, v in counts.items() if v}
+    counts["applied"] = sum(o.status != "not applicable" for o in outcomes)
+    return counts
+
+
+def verdict(outcomes: list[Outcome], allow_known_gaps: bool = False) -> tuple[bool, str]:
+    """Whether a kit run proves the backend, and why not: any failure, any known gap
+    (unless ``allow_known_gaps``), or no check at all that ran a neuron model."""
+    counts = summary(outcomes)
+    reasons = []
+    for status in FAILING:
+        if counts.get(status):
+            reasons.append(f"{counts[status]} {status}")
+    if counts.get("known gap") and not allow_known_gaps:
+        reasons.append(f"{counts['known gap']} known gap (pass --allow-known-gaps to accept)")
+    if outcomes and not any(_runs_a_model(o) for o in outcomes):
+        reasons.append("no check of a neuron model applied")
+    return (not reasons), "; ".join(reasons)
+
+
+def _runs_a_model(outcome: Outcome) -> bool:
+    check = CHECKS.get(outcome.check)
+    features = getattr(check, "needs", ())
+    return outcome.status != "not applicable" and any(f.startswith("neuron:") for f in features)
+
+
+def parametrize_with_checks(backends, allow_known_gaps: bool = False):
     """pytest decorator: one test per (backend, check), with readable ids.  Inapplicable
-    checks are skipped with the reason; known gaps are xfail(strict=True)."""
+    checks are skipped with the reason.  A declared known gap fails like any other check
+    unless ``allow_known_gaps``: then it is an ``xfail(strict=True)``, so a gap that closes
+    fails too (the declaration is stale)."""
     import pytest
 
     from ..plugins import get_backend
@@ -106,7 +160,7 @@ def parametrize_with_checks(backends):
             ok, why = applicable(b, check)
             if not ok:
                 marks.append(pytest.mark.skip(reason=why))
-            elif name in gaps:
+            elif name in gaps and allow_known_gaps:
                 marks.append(pytest.mark.xfail(reason=gaps[name], strict=True))
             params.append(pytest.param(b, check, id=f"{b}-{name}", marks=marks))
     return pytest.mark.parametrize("backend, check", params)

@@ -23,7 +23,7 @@ from ..api import run
 from ..plugins import get_backend
 from ..resolve import resolve
 from ..results import SpikeTrains
-from . import reference
+from . import reference, tiers
 from .expectations import expect, expect_close, expect_equal, expect_same_spikes
 
 #: every check of the kit, {name: function}, in declaration order (filled by :func:`needs`)
@@ -32,8 +32,6 @@ LIF_KINDS = ("exp", "alpha", "delta")
 LIF_EXP = ir.LIF(synapse="exp").label
 LIF_DELTA = ir.LIF(synapse="delta").label
 CHIP_LIF = ir.ChipLIF().label
-#: floor for comparing a backend's state with the reference engine (state units, mV for V)
-REFERENCE_V_ABS = 1e-9
 
 
 def needs(*features):
@@ -59,40 +57,46 @@ def needs(*features):
     return mark
 
 
-def _tolerance(backend, label):
-    tol = get_backend(backend).capabilities().tolerances.get(label)
-    return max(REFERENCE_V_ABS, tol.v_abs if tol else 0.0)
-
-
-def _same_spikes(res, ref, pop):
-    expect_same_spikes(res.spikes(pop), ref.spikes(pop), f"{pop} spikes against the reference")
-
-
-def _close_signal(res, ref, pop, var, tol):
-    a, b = res.signal(pop, var), ref.signal(pop, var)
-    expect_close(a.times, b.times, 1e-9, f"{pop}.{var} sample times (ms)")
-    expect_equal(list(a.indices), list(b.indices), f"{pop}.{var} recorded neurons")
-    return expect_close(
-        a.values,
-        b.values,
-        tol,
-        f"{pop}.{var} against the reference",
-        axes=[("t", a.times), ("neuron", a.indices)],
-    )
+def missing_features(caps, check) -> list[str]:
+    """The features ``check`` needs that ``caps`` (a backend's Capabilities) does not
+    declare: empty when the check applies."""
+    return [f for f in getattr(check, "needs", ()) if f not in caps.features]
 
 
 # --- the contract itself -----------------------------------------------------------------------
 @needs()
 def check_capabilities_declared(backend):
-    """Capabilities are well formed: a tolerance for every neuron model declared."""
+    """Capabilities are well formed: a Tolerance for every neuron model declared, each
+    within what its tier allows (:func:`hub.testing.tiers.problems`)."""
     caps = get_backend(backend).capabilities()
     expect(caps.features, "no features declared")
     for label in caps.neuron_models:
         expect(label in caps.tolerances, f"no Tolerance declared for {label}")
-        expect(
-            caps.tolerances[label].tier in (1, 2, 3, 4),
-            f"Tolerance of {label}: tier {caps.tolerances[label].tier}, expected 1 to 4",
-        )
+    bad = [p for key, tol in caps.tolerances.items() for p in tiers.problems(key, tol)]
+    expect(not bad, lambda: "; ".join(bad))
+
+
+@needs()
+def check_kit_coverage(backend):
+    """The kit runs every neuron model of the hub the backend declares: for each, at least
+    one check applies (a backend that declares too few features to be checked fails here,
+    instead of passing by being checked on nothing).  Models of plugins (namespaced kinds,
+    ``vendor.Name``) have no checks in the kit and are not counted."""
+    caps = get_backend(backend).capabilities()
+    labels = [m for m in caps.neuron_models if "." not in m.split("[")[0]]
+    expect(labels, "the backend declares no neuron model of the hub: no check can run on it")
+    uncovered = {}
+    for label in labels:
+        model_checks = [c for c in CHECKS.values() if F.neuron(label) in c.needs]
+        if model_checks and not any(not missing_features(caps, c) for c in model_checks):
+            uncovered[label] = sorted({f for c in model_checks for f in missing_features(caps, c)})
+    expect(
+        not uncovered,
+        lambda: (
+            "no check of the kit applies to "
+            + "; ".join(f"{label} (undeclared: {', '.join(m)})" for label, m in uncovered.items())
+        ),
+    )
 
 
 @needs(F.neuron(LIF_EXP), F.record(LIF_EXP, "v"))
@@ -348,18 +352,28 @@ def check_results_provenance(backend):
 
 
 # --- agreement with the reference engine -------------------------------------------------------
-def _random_network(model, seed, n=60, duration=300.0, heterogeneous=False):
+def _weights(model):
+    if model.kind == "Izhikevich":
+        return 3.0, -6.0
+    if model.synapse == "delta":
+        return 1.2, -3.0
+    return 0.3, -0.9
+
+
+def _heterogeneous(model, rng, n):
+    for name, lo, hi in _HETERO.get(model.kind, ()):
+        model.values[name] = rng.uniform(lo, hi, n)
+
+
+def _random_network(model, seed, n=60, duration=300.0, heterogeneous=False, variables=None):
+    """A random recurrent network of ``n`` ``model`` neurons (labelled "cells") with Poisson
+    input, excitatory and inhibitory recurrence; records spikes and ``variables`` (default:
+    every recordable of the model)."""
     rng = np.random.default_rng(seed)
     net = ir.Network(dt=0.1, seed=seed)
-    if model.kind == "Izhikevich":
-        w_exc, w_inh = 3.0, -6.0
-    elif model.synapse == "delta":
-        w_exc, w_inh = 1.2, -3.0
-    else:
-        w_exc, w_inh = 0.3, -0.9
+    w_exc, w_inh = _weights(model)
     if heterogeneous:
-        for name, lo, hi in _HETERO.get(model.kind, ()):
-            model.values[name] = rng.uniform(lo, hi, n)
+        _heterogeneous(model, rng, n)
     src = net.add_source(ir.PoissonSource(rate=40.0), size=40, label="input")
     cells = net.add_population(n, model, label="cells")
     if model.kind != "Izhikevich":
@@ -381,8 +395,39 @@ def _random_network(model, seed, n=60, duration=300.0, heterogeneous=False):
         ir.Static(weight=w_inh, delay=0.7, receptor="inhibitory"),
         label="rec_inh",
     )
-    variables = ["spikes", *model.recordable_names()]
-    net.record(cells, *variables)
+    if variables is None:
+        variables = model.recordable_names()
+    net.record(cells, "spikes", *variables)
+    return net, duration
+
+
+def _feedforward_network(model, seed, n, duration=500.0, variables=()):
+    """``n`` ``model`` neurons (labelled "cells") driven only by 50 Poisson sources through
+    excitatory and inhibitory synapses with random weights and delays: no recurrence, so a
+    backend's rounding moves single spikes but cannot spread."""
+    rng = np.random.default_rng(seed)
+    net = ir.Network(dt=0.1, seed=seed)
+    w_exc, w_inh = _weights(model)
+    _heterogeneous(model, rng, n)
+    src = net.add_source(ir.PoissonSource(rate=30.0), size=50, label="input")
+    cells = net.add_population(n, model, label="cells")
+    if model.kind != "Izhikevich":
+        cells.initialize(v=ir.Uniform(-65.0, -55.0))
+    net.connect(
+        src,
+        cells,
+        ir.FixedProbability(0.4),
+        ir.Static(weight=ir.Uniform(0.5 * w_exc, 1.5 * w_exc), delay=ir.Uniform(0.1, 2.0)),
+        label="exc",
+    )
+    net.connect(
+        src,
+        cells,
+        ir.FixedProbability(0.1),
+        ir.Static(weight=w_inh, delay=0.5, receptor="inhibitory"),
+        label="inh",
+    )
+    net.record(cells, "spikes", *variables)
     return net, duration
 
 
@@ -405,42 +450,85 @@ _HETERO = {
         ("i_offset", 0.0, 0.005),
     ],
 }
+#: networks a statistical tier (3, 4) is checked on: seeds, and sizes of the feedforward ones
+STAT_SEEDS = (11, 12, 13)
+FEEDFORWARD_SIZES = (50, 200)
 
 
-def _agree_with_reference(backend, model, seed, heterogeneous=False):
-    net, duration = _random_network(model, seed, heterogeneous=heterogeneous)
-    res = run(net, backend=backend, duration=duration)
-    ref = reference.simulate(resolve(net, duration))
-    expect(
-        len(ref.spikes("cells")) > 20,
-        f"reference network too quiet to be a test: {len(ref.spikes('cells'))} spikes",
-    )
-    _same_spikes(res, ref, "cells")
-    for var in model.recordable_names():
-        _close_signal(res, ref, "cells", var, _tolerance(backend, model.label))
+#: reference Results of the networks above, by (check, seed, size, variables): the reference
+#: does not depend on the backend, so a kit run over several backends computes each once
+_REFERENCE_CACHE: dict = {}
+
+
+def _reference(key, net, duration):
+    if key not in _REFERENCE_CACHE:
+        _REFERENCE_CACHE[key] = reference.simulate(resolve(net, duration))
+    return _REFERENCE_CACHE[key]
+
+
+def recorded_variables(backend, model) -> list[str]:
+    """The state variables of ``model`` the backend declares it records."""
+    feats = get_backend(backend).capabilities().features
+    return [v for v in model.recordable_names() if F.record(model.label, v) in feats]
 
 
 def _reference_check(model_factory, name, heterogeneous=False):
     model = model_factory()
-    feats = [
-        F.neuron(model.label),
-        F.SPIKE_SOURCE,
-        F.SYNAPSE_STATIC,
-        F.RECEPTOR_INHIBITORY,
-        *[F.record(model.label, v) for v in model.recordable_names()],
-    ]
+    label = model.label
 
     def check(backend):
-        _agree_with_reference(backend, model_factory(), seed=11, heterogeneous=heterogeneous)
+        tol = tiers.declared(backend, label)
+        variables = recorded_variables(backend, model_factory()) if tol.tier <= 2 else []
+        seeds = STAT_SEEDS if tol.tier >= 3 else STAT_SEEDS[:2]
+        for seed in seeds:
+            net, duration = _random_network(
+                model_factory(), seed, heterogeneous=heterogeneous, variables=variables
+            )
+            res = run(net, backend=backend, duration=duration)
+            ref = _reference((name, seed, tuple(variables)), net, duration)
+            expect(
+                len(ref.spikes("cells")) > 20,
+                f"seed {seed}: reference network too quiet to be a test: "
+                f"{len(ref.spikes('cells'))} spikes",
+            )
+            tiers.expect_agreement(res, ref, "cells", tol, variables, what=f"seed {seed}: ")
 
     check.__name__ = name
     check.__doc__ = (
-        f"A random recurrent {model.label} network with Poisson input: spikes "
-        f"identical to the reference engine, state within tolerance"
+        f"Random recurrent {label} networks with Poisson input"
         + (", every parameter heterogeneous" if heterogeneous else "")
-        + "."
+        + ", against the reference engine at the declared tier: identical spikes and "
+        "every recorded state variable within the tier's bound (tiers 1, 2; two seeds) or "
+        "the statistical contract (tiers 3, 4; three seeds)."
     )
-    return needs(*feats)(check)
+    return needs(F.neuron(label), F.SPIKE_SOURCE, F.SYNAPSE_STATIC, F.RECEPTOR_INHIBITORY)(check)
+
+
+def _feedforward_check(model_factory, name):
+    model = model_factory()
+    label = model.label
+
+    def check(backend):
+        tol = tiers.declared(backend, label)
+        variables = recorded_variables(backend, model_factory()) if tol.tier <= 2 else []
+        seeds = STAT_SEEDS if tol.tier >= 3 else STAT_SEEDS[:1]
+        for n in FEEDFORWARD_SIZES:
+            for seed in seeds:
+                net, duration = _feedforward_network(model_factory(), seed, n, variables=variables)
+                res = run(net, backend=backend, duration=duration)
+                ref = _reference((name, seed, n, tuple(variables)), net, duration)
+                tiers.expect_agreement(
+                    res, ref, "cells", tol, variables, feedforward=True, what=f"n={n} seed {seed}: "
+                )
+
+    check.__name__ = name
+    check.__doc__ = (
+        f"Feedforward {label} networks (50 Poisson sources, {FEEDFORWARD_SIZES} "
+        "heterogeneous neurons, no recurrence) against the reference engine at the declared "
+        "tier: identical spikes and state (tiers 1, 2), or the declared fraction of spikes "
+        "within the declared time and the statistical contract (tiers 3, 4; three seeds)."
+    )
+    return needs(F.neuron(label), F.SPIKE_SOURCE, F.SYNAPSE_STATIC, F.RECEPTOR_INHIBITORY)(check)
 
 
 for _syn in LIF_KINDS:
@@ -450,8 +538,10 @@ for _syn in LIF_KINDS:
     _reference_check(
         lambda s=_syn: ir.LIF(synapse=s), f"check_heterogeneous_lif_{_syn}", heterogeneous=True
     )
+    _feedforward_check(lambda s=_syn: ir.LIF(synapse=s), f"check_feedforward_lif_{_syn}")
 _reference_check(lambda: ir.Izhikevich(d=8.0, i_offset=0.004), "check_reference_network_izhikevich")
 _reference_check(lambda: ir.Izhikevich(), "check_heterogeneous_izhikevich", heterogeneous=True)
+_feedforward_check(lambda: ir.Izhikevich(), "check_feedforward_izhikevich")
 
 
 # --- the chip's native compartment -------------------------------------------------------------

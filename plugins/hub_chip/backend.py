@@ -86,10 +86,17 @@ KNOWN_GAPS = {
     "check_step_current_timing": "fixed point: the injected current becomes a 13-bit bias "
     "and v leaks with a 12-bit decay, so V differs from the closed form by more than 1e-9 mV "
     "(the switching step is exact: tests/test_chip_nest.py)",
-    "check_reference_network_lif_delta": "tier 4: quantized weights, bias and decays; spikes "
-    "agree statistically, not bit for bit, with the float reference",
-    "check_heterogeneous_lif_delta": "tier 4: quantized weights, bias and decays; spikes "
-    "agree statistically, not bit for bit, with the float reference",
+    # the statistical (tier 4) promise, measured against the float reference engine: the
+    # 12-bit decays and the rounding of weights and thresholds move slow threshold crossings
+    # by steps and rates by percent
+    "check_reference_network_lif_exp": "tier 4 promise not kept: on the kit's recurrent "
+    "network (seed 11) the population rate is +5.1 % against the reference (promised: 5 %)",
+    "check_reference_network_lif_delta": "tier 4 promise not kept: on the kit's recurrent "
+    "network (seed 12) the population rate is +6.5 % against the reference (promised: 5 %)",
+    "check_feedforward_lif_exp": "tier 4 promise not kept: on feedforward networks only "
+    "44 % of spikes fall within one step of the reference's (promised: 95 %)",
+    "check_feedforward_lif_delta": "tier 4 promise not kept: on feedforward networks 92.8 % "
+    "of spikes fall within one step of the reference's (promised: 95 %)",
 }
 
 
