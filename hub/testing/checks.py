@@ -119,6 +119,8 @@ def check_lif_dc_closed_form(backend):
         label="cells",
     )
     net.record(cells, "spikes", "v")
+    tol = tiers.declared(backend, LIF_EXP)
+    bound = tiers.state_bound(tol)
     res = run(net, backend=backend, duration=100.0)
     dt, t = 0.1, np.arange(1, 1001) * 0.1
     v = res.signal("cells", "v").values
@@ -147,8 +149,8 @@ def check_lif_dc_closed_form(backend):
         expect_close(
             v[:, j],
             expected,
-            1e-9,
-            f"neuron {j}: V against the closed form (mV)",
+            bound,
+            f"neuron {j}: V against the closed form (mV, tier {tol.tier})",
             strict=True,
             axes=[("t", t)],
         )
@@ -188,11 +190,12 @@ def check_step_current_timing(backend):
     on = np.clip(k - 20, 0, 30)  # steps with current, up to step k
     expected = -65.0 + 10.0 * (1 - np.exp(-on * 0.1 / 10.0)) * np.exp(-(k - 20 - on) * 0.1 / 10.0)
     expected[k <= 20] = -65.0
+    tol = tiers.declared(backend, LIF_EXP)
     expect_close(
         v,
         expected,
-        1e-9,
-        "V against the closed form (mV)",
+        tiers.state_bound(tol),
+        f"V against the closed form (mV, tier {tol.tier})",
         strict=True,
         axes=[("t", np.round(k * 0.1, 6))],
     )

@@ -55,6 +55,7 @@ __all__ = [
     "declared",
     "expect_agreement",
     "problems",
+    "state_bound",
     "weight_lsb_bound",
 ]
 
@@ -90,6 +91,13 @@ def problems(key: str, tol: Tolerance) -> list[str]:
                 f"{key}: tier {tol.tier} with spike_ms={tol.spike_ms}, must be in [0, {spike_ms}]"
             )
     return out
+
+
+def state_bound(tol: Tolerance) -> float:
+    """The bound on state variables a closed-form check holds a backend to: the tier's
+    (``STATE_ABS``); tiers 3 and 4 promise no state trace and are held to tier 2's, so a
+    statistical backend passes a closed form only when it is that close."""
+    return STATE_ABS.get(tol.tier, STATE_ABS[2])
 
 
 def declared(backend: str, key: str) -> Tolerance:
