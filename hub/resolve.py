@@ -204,15 +204,39 @@ def stream(seed: int, *keys) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, *words])))
 
 
+def check_duration(duration, dt: float) -> float:
+    """``duration`` in ms, or a ValidationError: a number or a time quantity, finite, and
+    at least half a step (it is rounded to whole steps of ``dt``)."""
+    try:
+        value = float(units.convert(duration, "ms"))
+    except units.UnitError as exc:
+        raise ValidationError(Diagnostic("duration", str(exc), "give the duration in ms")) from None
+    except (TypeError, ValueError):
+        raise ValidationError(
+            Diagnostic("duration", f"{duration!r} is not a number", "give the duration in ms")
+        ) from None
+    if not math.isfinite(value) or value <= 0:
+        raise ValidationError(
+            Diagnostic(
+                "duration", f"{value} ms must be positive and finite", "run for a duration > 0 ms"
+            )
+        )
+    if to_steps(value, dt) < 1:
+        raise ValidationError(
+            Diagnostic(
+                "duration",
+                f"{value} ms is less than half a step (dt={dt} ms): the run would have no step",
+                f"run for at least dt = {dt} ms",
+            )
+        )
+    return value
+
+
 def resolve(network, duration: float) -> ResolvedNetwork:
     """Validate ``network`` and draw everything random for a run of ``duration`` ms."""
     network.validate()
     dt = float(units.convert(network.dt, "ms"))
-    duration = float(units.convert(duration, "ms"))
-    if not math.isfinite(duration) or duration <= 0:
-        raise ValidationError(
-            Diagnostic("duration", f"{duration} ms must be positive", "run for a duration > 0 ms")
-        )
+    duration = check_duration(duration, dt)
     steps = int(to_steps(duration, dt))
     seed = (
         network.seed

@@ -210,3 +210,109 @@ def test_errors_are_hub_errors_and_value_errors():
     assert issubclass(ValidationError, HubError) and issubclass(ValidationError, ValueError)
     for cls in (hub.CapabilityError, hub.PluginError, hub.BackendError, hub.ResourceError):
         assert issubclass(cls, HubError)
+
+
+# --- non-finite values, None, units and types of every scalar (found by fuzzing) -----------------
+def _with_model(**params):
+    net = hub.Network(dt=0.1, seed=3)
+    inp = net.add_source(hub.SpikeTimes([1.0]), size=1, label="input")
+    exc = net.add_population(2, hub.LIF(**params), label="exc")
+    net.connect(inp, exc, hub.AllToAll(), hub.Static(weight=0.1, delay=1.0))
+    net.record(exc, "spikes")
+    return net
+
+
+def _with_synapse(**syn):
+    net = hub.Network(dt=0.1, seed=3)
+    inp = net.add_source(hub.SpikeTimes([1.0]), size=1, label="input")
+    exc = net.add_population(2, hub.LIF(), label="exc")
+    net.connect(inp, exc, hub.AllToAll(), hub.Static(**{"weight": 0.1, "delay": 1.0, **syn}))
+    return net
+
+
+def _with_source(source):
+    net = hub.Network(dt=0.1, seed=3)
+    inp = net.add_source(source, size=2, label="input")
+    exc = net.add_population(2, hub.LIF(), label="exc")
+    net.connect(inp, exc, hub.OneToOne(), hub.Static(weight=0.1, delay=1.0))
+    return net
+
+
+INF = float("inf")
+
+
+@pytest.mark.parametrize(
+    "make, fragments",
+    [
+        (lambda: _with_model(tau_m=INF), ["populations[1](exc).tau_m", "contains inf"]),
+        (lambda: _with_model(v_thresh=-INF), ["populations[1](exc).v_thresh", "contains -inf"]),
+        (lambda: _with_model(tau_m=None), ["exc).tau_m", "None is not a value", "default (20.0)"]),
+        (lambda: _with_synapse(delay=INF), ["synapse.delay", "contains inf"]),
+        (lambda: _with_synapse(weight=-INF), ["synapse.weight", "contains -inf"]),
+        (lambda: _with_synapse(weight=hub.Uniform(0.0, INF)), ["synapse.weight", "finite bounds"]),
+        (
+            lambda: _with_synapse(weight=hub.Normal(0.1, 0.01, low=5.0, high=6.0)),
+            ["synapse.weight", "holds less than 0.001 of the distribution"],
+        ),
+        (lambda: _with_source(hub.PoissonSource(rate=INF)), ["input).rate", "contains inf"]),
+        (
+            lambda: _with_source(hub.PoissonSource(rate=hub.Uniform(1.0, 2.0))),
+            ["input).rate", "PoissonSource takes no distribution"],
+        ),
+    ],
+)
+def test_non_finite_and_missing_values(sentinel, make, fragments):
+    assert_names(run_invalid(make()), *fragments)
+
+
+def test_a_source_may_stop_at_infinity(sentinel):
+    """+inf is the default of a source's stop: still accepted (the network reaches build)."""
+    net = _with_source(hub.PoissonSource(rate=10.0, stop=INF))
+    with pytest.raises(hub.BackendError) as err:
+        hub.run(net, backend="sentinel", duration=10.0)
+    assert isinstance(err.value.__cause__, SentinelTouched)
+
+
+@pytest.mark.parametrize(
+    "duration, fragments",
+    [
+        ("10 mV", ["duration", "is a voltage, expected ms"]),
+        (None, ["duration", "None is not a number"]),
+        (INF, ["duration", "must be positive and finite"]),
+        (0.04, ["duration", "less than half a step", "at least dt = 0.1 ms"]),
+    ],
+)
+def test_duration_is_checked(sentinel, duration, fragments):
+    with pytest.raises(ValidationError) as err:
+        hub.run(base_network()[0], backend="sentinel", duration=duration)
+    assert_names(err.value, *fragments)
+
+
+@pytest.mark.parametrize(
+    "seed, fragment", [(-1, "-1 is negative"), (True, "True is not an integer")]
+)
+def test_seed_is_checked(sentinel, seed, fragment):
+    net, *_ = base_network()
+    net.seed = seed
+    assert_names(run_invalid(net), "seed", fragment)
+
+
+def test_objects_of_another_network_are_refused_by_identity():
+    """Both networks name their population 'pop0'; wiring the other's would silently wire
+    this one's if labels were compared."""
+    net, other = hub.Network(dt=0.1), hub.Network(dt=0.1)
+    mine, theirs = net.add_population(2, hub.LIF()), other.add_population(2, hub.LIF())
+    assert mine.label == theirs.label
+    with pytest.raises(ValidationError) as err:
+        net.connect(theirs, mine, hub.OneToOne())
+    assert_names(err.value, "connect.pre", "population 'pop0' belongs to another Network")
+    for call, where in [
+        (lambda: net.record(theirs, "spikes"), "record.population"),
+        (lambda: net.inject(theirs, hub.DCSource(amplitude=1.0)), "inject.target"),
+        (lambda: net.record(other.connect(theirs, theirs, hub.OneToOne())), "record.population"),
+    ]:
+        with pytest.raises(ValidationError) as err:
+            call()
+        assert where in str(err.value)
+    net.connect(mine, mine, hub.OneToOne())  # its own population, and labels, still work
+    net.record("pop0", "spikes")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import Diagnostic, ValidationError
 from .connectors import Connector
 from .neurons import NeuronModel
 from .serialize import ArrayTable, encode_value
@@ -134,8 +135,8 @@ class Network:
     ) -> Projection:
         proj = Projection(
             label or f"proj{len(self.projections)}",
-            _label(pre),
-            _label(post),
+            self._own(pre, "connect", "pre"),
+            self._own(post, "connect", "post"),
             connector,
             synapse if synapse is not None else Static(),
         )
@@ -143,7 +144,7 @@ class Network:
         return proj
 
     def inject(self, target, source: CurrentSource, indices=None) -> Injection:
-        inj = Injection(_label(target), source, indices)
+        inj = Injection(self._own(target, "inject", "target"), source, indices)
         self.injections.append(inj)
         return inj
 
@@ -151,12 +152,38 @@ class Network:
         """Record ``variables`` of a population (default ``"spikes"``), or of the synapses of
         a plastic projection (pass the :class:`Projection`; default ``"weight"``)."""
         if isinstance(population, Projection):
+            if not any(p is population for p in self.projections):
+                raise ValidationError(
+                    Diagnostic(
+                        "record.population",
+                        f"projection {population.label!r} belongs to another Network",
+                        "record projections made by this network's connect()",
+                    )
+                )
             for var in variables or ("weight",):
                 self.synapse_probes.append(SynapseProbe(population.label, var, interval, indices))
             return self
         for var in variables or ("spikes",):
-            self.probes.append(Probe(_label(population), var, interval, indices))
+            self.probes.append(
+                Probe(self._own(population, "record", "population"), var, interval, indices)
+            )
         return self
+
+    def _own(self, obj, method: str, argument: str) -> str:
+        """The label of ``obj`` (a label string, or a Population that must be one of this
+        network's: refused by identity, since another network may use the same label)."""
+        if isinstance(obj, str) or any(p is obj for p in self.populations):
+            return _label(obj)
+        what = f"population {obj.label!r}" if isinstance(obj, Population) else repr(obj)
+        raise ValidationError(
+            Diagnostic(
+                f"{method}.{argument}",
+                f"{what} belongs to another Network"
+                if isinstance(obj, Population)
+                else f"{what} is not a population",
+                "use a population this network's add_population/add_source returned, or its label",
+            )
+        )
 
     # --- lookup -------------------------------------------------------------------------
     def population(self, label: str) -> Population:

@@ -22,7 +22,7 @@ from .connectors import (
 )
 from .neurons import NeuronModel
 from .plasticity import Rule
-from .random import Distribution
+from .random import Distribution, Normal, Uniform
 from .rule_checks import check_rule, check_synapse_probe
 from .sources import CurrentSource, PoissonSource, Source, SpikeTimes, StepCurrentSource
 from .synapses import RECEPTORS, Plastic, Synapse
@@ -38,8 +38,12 @@ def diagnose(net) -> list[Diagnostic]:
     """Return every diagnostic for ``net`` (empty when valid)."""
     out: list[Diagnostic] = []
     dt = _scalar(net.dt, "ms", "dt", out, positive=True)
-    if net.seed is not None and not isinstance(net.seed, (int, np.integer)):
+    if net.seed is not None and (
+        not isinstance(net.seed, (int, np.integer)) or isinstance(net.seed, bool)
+    ):
         out.append(Diagnostic("seed", f"{net.seed!r} is not an integer", "use an int or None"))
+    elif net.seed is not None and net.seed < 0:
+        out.append(Diagnostic("seed", f"{net.seed} is negative", "use an int >= 0 or None"))
     labels = {}
     for k, pop in enumerate(net.populations):
         loc = f"populations[{k}]({pop.label})"
@@ -86,7 +90,7 @@ def diagnose(net) -> list[Diagnostic]:
                 )
             )
             continue
-        _check_params(inj.source, _fields(inj.source), loc, out, n=None)
+        _check_params(inj.source, _fields(inj.source), loc, out, n=None, distributions=False)
         if tgt is not None and inj.indices is not None:
             _check_indices(inj.indices, tgt.size, f"{loc}.indices", out)
         _check_current(inj.source, loc, out)
@@ -171,14 +175,26 @@ def _fields(obj) -> dict:
     return {p.name: getattr(obj, p.name) for p in obj.parameters}
 
 
-def _check_params(obj, values: dict, loc, out, n):
-    """Check the given ``values`` (name -> value) against ``obj.parameters``."""
+def _check_params(obj, values: dict, loc, out, n, distributions: bool = True):
+    """Check the given ``values`` (name -> value) against ``obj.parameters``; a Distribution
+    is accepted where ``distributions`` (neuron parameters), refused otherwise (sources)."""
     for p in obj.parameters:
         value = values.get(p.name)
         if value is None:
             continue
         where = f"{loc}.{p.name}"
         if isinstance(value, Distribution):
+            if not distributions:
+                out.append(
+                    Diagnostic(
+                        where,
+                        f"{value!r}: {type(obj).__name__} takes no distribution",
+                        f"give a number or one value per neuron in {p.unit} (draw them with "
+                        "numpy if they are random)",
+                    )
+                )
+            else:
+                check_distribution(value, where, out)
             continue
         try:
             arr = np.asarray(units.convert(value, p.unit), dtype=float)
@@ -201,9 +217,9 @@ def _check_params(obj, values: dict, loc, out, n):
                 )
             )
             continue
-        if np.isnan(arr).any():
-            out.append(Diagnostic(where, "contains NaN", "give finite values"))
-        elif p.check == "positive" and (arr <= 0).any():
+        if not _finite(arr, where, out, allow_inf=p.default == math.inf):
+            continue
+        if p.check == "positive" and (arr <= 0).any():
             out.append(
                 Diagnostic(where, f"{_show(arr)} {p.unit} must be > 0", f"use a positive {p.name}")
             )
@@ -244,6 +260,15 @@ def _check_neuron(model: NeuronModel, pop, loc, dt, out):
                     f"{loc}.{opt}",
                     f"{model.option_values[opt]!r} is not a {model.kind} {opt}",
                     f"use one of {list(choices)}",
+                )
+            )
+    for name, value in model.values.items():
+        if value is None:
+            out.append(
+                Diagnostic(
+                    f"{loc}.{name}",
+                    "None is not a value",
+                    f"leave {name} out for its default ({model.param(name).default!r})",
                 )
             )
     _check_params(model, model.values, loc, out, pop.size)
@@ -291,7 +316,7 @@ def _check_source(src: Source, pop, loc, dt, out):
 
 @_check_model.register
 def _check_poisson(src: PoissonSource, pop, loc, dt, out):
-    _check_params(src, _fields(src), loc, out, pop.size)
+    _check_params(src, _fields(src), loc, out, pop.size, distributions=False)
     if not isinstance(src.resolve, str) or src.resolve not in PoissonSource.RESOLVE:
         out.append(
             Diagnostic(
@@ -518,6 +543,7 @@ def _(source: StepCurrentSource, loc, out):
 
 def _values(value, unit, loc, out):
     if isinstance(value, Distribution):
+        check_distribution(value, loc, out)
         return None
     try:
         arr = np.atleast_1d(np.asarray(units.convert(value, unit), dtype=float))
@@ -527,10 +553,74 @@ def _values(value, unit, loc, out):
     except (TypeError, ValueError):
         out.append(Diagnostic(loc, f"{value!r} is not a number", f"give a number in {unit}"))
         return None
-    if np.isnan(arr).any():
-        out.append(Diagnostic(loc, "contains NaN", "give finite values"))
+    if not _finite(arr, loc, out):
         return None
     return arr
+
+
+#: the least probability a clipped Normal must give its interval [low, high] (it is drawn
+#: by redrawing the values outside, so a tiny interval would never finish)
+MIN_CLIPPED_MASS = 1e-3
+
+
+def check_distribution(d, loc, out) -> None:
+    """Diagnostics for a Distribution's own numbers: finite, ordered, and for a clipped
+    Normal an interval with probability >= MIN_CLIPPED_MASS."""
+    if isinstance(d, Uniform):
+        lo, hi = _number(d.low), _number(d.high)
+        if lo is None or hi is None or not (math.isfinite(lo) and math.isfinite(hi)):
+            out.append(
+                Diagnostic(loc, f"{d!r}: bounds must be finite numbers", "use finite bounds")
+            )
+        elif lo > hi:
+            out.append(Diagnostic(loc, f"{d!r}: low > high", "use low <= high"))
+    elif isinstance(d, Normal):
+        mu, sigma, lo, hi = (_number(x) for x in (d.mu, d.sigma, d.low, d.high))
+        if None in (mu, sigma, lo, hi) or not (math.isfinite(mu) and math.isfinite(sigma)):
+            out.append(Diagnostic(loc, f"{d!r}: mu and sigma must be finite numbers", ""))
+        elif sigma < 0:
+            out.append(Diagnostic(loc, f"{d!r}: sigma < 0", "use sigma >= 0"))
+        elif math.isnan(lo) or math.isnan(hi) or lo > hi:
+            out.append(Diagnostic(loc, f"{d!r}: low > high", "use low <= high"))
+        elif _normal_mass(mu, sigma, lo, hi) < MIN_CLIPPED_MASS:
+            out.append(
+                Diagnostic(
+                    loc,
+                    f"{d!r}: the interval [low, high] holds less than {MIN_CLIPPED_MASS:g} of "
+                    "the distribution (drawing by redrawing would not finish)",
+                    "widen [low, high] or move mu into it",
+                )
+            )
+
+
+def _number(x):
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return None
+
+
+def _normal_mass(mu, sigma, lo, hi) -> float:
+    if sigma == 0:
+        return 1.0 if lo <= mu <= hi else 0.0
+
+    def cdf(x):
+        return 0.5 * (1 + math.erf((x - mu) / (sigma * math.sqrt(2))))
+
+    return cdf(hi) - cdf(lo)
+
+
+def _finite(arr, loc, out, allow_inf: bool = False) -> bool:
+    """False (with a diagnostic) when ``arr`` holds NaN or an infinity; +inf passes where
+    ``allow_inf`` (a parameter whose default is +inf, e.g. a source's ``stop``)."""
+    if np.isnan(arr).any():
+        out.append(Diagnostic(loc, "contains NaN", "give finite values"))
+        return False
+    bad = np.isinf(arr) & ~((arr > 0) & allow_inf)
+    if bad.any():
+        out.append(Diagnostic(loc, f"contains {_show(arr[bad])}", "give finite values"))
+        return False
+    return True
 
 
 def _check_indices(indices, size, loc, out):
