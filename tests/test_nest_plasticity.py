@@ -115,3 +115,32 @@ def test_provenance_names_the_synapse_models():
     net = poisson_net(hub.STDP(pairing="nearest_restricted", w_max=0.01))
     res = hub.run(net, backend="nest", duration=20.0)
     assert res.provenance["nest"]["synapse_models"] == {"plastic": "stdp_nn_restr_synapse"}
+
+
+@pytest.mark.brian2
+def test_a_plastic_projection_with_one_synapse():
+    """NEST returns scalars, not arrays, for one connection: the read-back must still give
+    the weight, equal to Brian2's (this crashed with an IndexError)."""
+    net = hub.Network(dt=0.1, seed=1)
+    pre = net.add_source(hub.SpikeTimes([1.0, 5.0, 9.0, 14.0]), size=1, label="pre")
+    drive = net.add_source(hub.SpikeTimes([3.0, 7.0, 12.0]), size=1, label="drive")
+    post = net.add_population(1, hub.LIF(synapse="delta"), label="post")
+    proj = net.connect(
+        pre,
+        post,
+        hub.OneToOne(),
+        hub.Plastic(hub.STDP(A_plus=0.01, A_minus=0.012, w_max=1.0), 0.5),
+        label="pl",
+    )
+    net.connect(drive, post, hub.OneToOne(), hub.Static(weight=100.0, delay=0.1))
+    net.record(proj, "weight", interval=1.0)
+    net.record(post, "spikes")
+    got = {b: hub.run(net, backend=b, duration=20.0) for b in ("nest", "brian2")}
+    assert len(got["nest"].spikes("post")) == 3
+    w = got["nest"].weights("pl")
+    assert w.shape == (1,) and w[0] != 0.5  # the rule did act
+    assert w[0] == got["brian2"].weights("pl")[0]
+    np.testing.assert_array_equal(
+        got["nest"].synapse_signal("pl", "weight").values,
+        got["brian2"].synapse_signal("pl", "weight").values,
+    )

@@ -366,10 +366,11 @@ class NestSession(Session):
 
     def _set_order(self, info, got, with_weight: bool):
         proj, dt = info["proj"], self.resolved.dt
+        # atleast_1d: NEST's get() of a single connection returns scalars
         nest_keys = [
-            np.rint(np.asarray(got["delay"], float) / dt).astype(np.int64),
-            np.asarray(got["target"], np.int64),
-            np.asarray(got["source"], np.int64),
+            np.rint(np.atleast_1d(np.asarray(got["delay"], float)) / dt).astype(np.int64),
+            np.atleast_1d(np.asarray(got["target"], np.int64)),
+            np.atleast_1d(np.asarray(got["source"], np.int64)),
         ]
         hub_keys = [
             proj.delay_steps,
@@ -377,7 +378,7 @@ class NestSession(Session):
             self._gids(proj.pre, proj.pre_idx),
         ]
         if with_weight:
-            nest_keys.insert(0, np.asarray(got["weight"], float))
+            nest_keys.insert(0, np.atleast_1d(np.asarray(got["weight"], float)))
             hub_keys.insert(0, proj.weight * info["factor"])
         on, oh = np.lexsort(nest_keys), np.lexsort(hub_keys)
         exact = nest_keys[1:] if with_weight else nest_keys
