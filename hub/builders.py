@@ -59,18 +59,36 @@ def load_model(spec: str, params: dict | None = None) -> LoadedModel:
         )
     try:
         net = build(**params)
+    except HubError:
+        raise
     except TypeError as exc:
         if params and "argument" in str(exc):
             raise HubError(
                 f"--param: build() of {spec!r} rejected {sorted(params)}: {exc}"
             ) from exc
-        raise
+        raise builder_failed(spec, path, "running build() of", exc) from exc
+    except Exception as exc:
+        raise builder_failed(spec, path, "running build() of", exc) from exc
     if not isinstance(net, Network):
         raise HubError(
             f"MODEL: build() of {spec!r} returned {type(net).__name__}, not a "
             "hub.Network; return the network you built"
         )
     return LoadedModel(net, getattr(module, "DURATION", None), spec)
+
+
+def builder_failed(spec: str, path: Path, stage: str, exc: Exception) -> HubError:
+    """One line for an exception raised by a builder module's own code: what failed, where
+    in the module, and how to see the whole traceback."""
+    import traceback
+
+    here = path.resolve()
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename) == here]
+    where = f" (line {frames[-1].lineno} of {path.name})" if frames else ""
+    return HubError(
+        f"MODEL: {stage} {spec!r} failed: {type(exc).__name__}: {exc}{where}; the builder "
+        "module is Python code: fix it, or rerun with --traceback for the full traceback"
+    )
 
 
 def _import_builder(spec: str, path: Path):
@@ -92,6 +110,12 @@ def _import_builder(spec: str, path: Path):
         sys.path.insert(0, str(path.resolve().parent))  # sibling helpers of the builder
         try:
             module_spec.loader.exec_module(module)
+        except HubError:
+            sys.modules.pop(name, None)
+            raise
+        except Exception as exc:
+            sys.modules.pop(name, None)
+            raise builder_failed(spec, path, "importing", exc) from exc
         except BaseException:
             sys.modules.pop(name, None)
             raise

@@ -428,3 +428,27 @@ def test_run_chip_json_includes_the_chip_report(capsys):
     parts = ("synapse", "neuron", "network", "static", "learning")
     assert energy["total"] == pytest.approx(sum(energy[k] for k in parts))
     assert energy["synapse"] > 0 and energy["neuron"] > 0
+
+
+# --- a builder module that fails: one line, exit 2 (--traceback for the rest) ---------------------
+@pytest.mark.parametrize(
+    "source, stage, detail",
+    [
+        ('raise RuntimeError("broken model")\n', "importing", "RuntimeError: broken model (line 1"),
+        (
+            "def build():\n    return 1 / 0\n",
+            "running build() of",
+            "ZeroDivisionError: division by zero (line 2",
+        ),
+    ],
+)
+def test_failing_builder_is_one_line_and_exit_2(toy, tmp_path, capsys, source, stage, detail):
+    path = tmp_path / "broken_model.py"
+    path.write_text(source)
+    code, out, err = run_cli(capsys, "run", str(path), "-b", "toy")
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert f"MODEL: {stage} '{path}' failed: {detail} of broken_model.py)" in err, err
+    code, out, err = run_cli(capsys, "run", str(path), "-b", "toy", "--traceback")
+    assert code == 2 and "Traceback (most recent call last)" in err
+    assert err.rstrip().endswith("--traceback for the full traceback")

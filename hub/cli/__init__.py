@@ -20,12 +20,15 @@ MODEL is a network file written by ``hub.save`` (``.npz``) or a Python builder m
 Exit codes: 0 success; 1 ``validate`` found problems (or ``check-backend`` failed checks, or
 a backend of ``compare`` or a run of ``bench`` did not run);
 2 an error (every :class:`hub.HubError` is printed as one message on stderr, without a
-traceback; so is a usage error).  ``--strict`` turns plugin load warnings into errors.
+traceback; so is a usage error, and so is an exception raised by a builder module, which
+is Python and runs as code, as ``python model.py`` would).  ``--traceback`` prints the full
+traceback of an error too.  ``--strict`` turns plugin load warnings into errors.
 """
 
 from __future__ import annotations
 
 import argparse
+import traceback
 import warnings
 
 from ..builders import load_model
@@ -52,6 +55,7 @@ def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     ctx = Context(strict=getattr(args, "strict", False))
+    show_traceback = getattr(args, "traceback", False)
     args.ctx = ctx
     from .. import plugins
 
@@ -62,6 +66,8 @@ def main(argv=None) -> int:
         try:
             return int(args.func(args) or 0)
         except HubError as exc:
+            if show_traceback:
+                traceback.print_exception(exc)
             error(str(exc))
             return EXIT_ERROR
         except plugins.PluginLoadWarning as exc:  # only raised under --strict
@@ -85,6 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         default=argparse.SUPPRESS,
         help="treat a plugin that fails to load as an error",
+    )
+    common.add_argument(
+        "--traceback",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="print the full traceback of an error (e.g. one raised in a builder module)",
     )
     parser = argparse.ArgumentParser(
         prog=PROG,
