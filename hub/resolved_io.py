@@ -11,13 +11,12 @@ plugins register with ``hub_register_kinds``).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
 import numpy as np
 
 from .errors import Diagnostic, ValidationError
-from .ir.io import write_document
+from .ir.io import read_document, write_document
 from .ir.neurons import NeuronModel
 from .ir.node import build
 from .ir.plasticity import rule_from_dict
@@ -138,17 +137,17 @@ def load_resolved(path, extra_kinds: Mapping[str, type] | None = None) -> Resolv
     """Read a file written by :func:`save_resolved`.  ``extra_kinds`` (kind -> class): the
     kinds from outside hub the file may use (the worker processes pass those the installed
     plugins register, ``plugin_manager().kinds()``)."""
-    with np.load(path, allow_pickle=False) as f:
-        if "__resolved__" not in f.files:
-            raise ValidationError(
-                Diagnostic(
-                    str(path),
-                    "not a resolved snn-hub network file",
-                    "write it with hub.resolved_io.save_resolved",
-                )
-            )
-        doc = json.loads(bytes(f["__resolved__"]).decode())
-        arrays = {k: f[k] for k in f.files if k != "__resolved__"}
+    with read_document(
+        path,
+        "__resolved__",
+        "a resolved snn-hub network file",
+        "write it with hub.resolved_io.save_resolved",
+        members=r"[ra]\d+",
+    ) as (doc, arrays):
+        return _resolved_from(path, doc, arrays, extra_kinds)
+
+
+def _resolved_from(path, doc, arrays, extra_kinds) -> ResolvedNetwork:
     if doc.get("version", 0) > VERSION:
         raise ValidationError(
             Diagnostic(

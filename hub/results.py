@@ -6,7 +6,6 @@ step in which the threshold was crossed), so equality between backends is exact.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -245,15 +244,26 @@ class Results:
 
     @classmethod
     def load(cls, path) -> "Results":
-        with np.load(path, allow_pickle=False) as f:
-            meta = json.loads(bytes(f["__results__"]).decode())
+        """Read a file written by :meth:`save`.  A file that is not one, or whose spikes
+        name neurons or stamps outside their population and run, is a HubError."""
+        from .ir.io import read_document
+
+        with read_document(
+            path,
+            "__results__",
+            "an snn-hub results file",
+            "write it with Results.save(path)",
+            members=r"(s\d+_[it]|[gw]\d+_[tiv]|f\d+)",
+        ) as (meta, f):
             res = cls(
                 timings=meta["timings"], provenance=meta["provenance"], extra=meta.get("extra", {})
             )
             for label, m in meta["spikes"].items():
-                res.spike_trains[label] = SpikeTrains(
-                    m["size"], f[m["key"] + "_i"], f[m["key"] + "_t"], m["dt"]
-                )
+                if not isinstance(m["size"], int) or not 0 <= m["size"] <= MAX_NEURONS:
+                    raise TypeError(f"population size {m['size']!r} of {label!r}")
+                trains = SpikeTrains(m["size"], f[m["key"] + "_i"], f[m["key"] + "_t"], m["dt"])
+                _check_trains(path, label, trains)
+                res.spike_trains[label] = trains
             for m in meta["signals"]:
                 k = m["key"]
                 res.signals[(m["population"], m["variable"])] = Signal(
@@ -326,3 +336,24 @@ def sampled_signal(resolved, probe, unit: str, values) -> Signal:
             f"{(len(times), len(probe.indices))}"
         )
     return Signal(probe.variable, unit, times, np.asarray(probe.indices), values)
+
+
+#: the largest population a results file may declare (a guard against altered files)
+MAX_NEURONS = 10**9
+
+
+def _check_trains(path, label: str, trains: SpikeTrains) -> None:
+    """A results file's spikes must name neurons of their population and stamps >= 1."""
+    from .errors import Diagnostic, ValidationError
+
+    if len(trains) and (
+        trains.indices.min() < 0 or trains.indices.max() >= trains.size or trains.stamps.min() < 1
+    ):
+        raise ValidationError(
+            Diagnostic(
+                f"{path}: spikes of {label!r}",
+                f"neuron indices in [{trains.indices.min()}, {trains.indices.max()}] for "
+                f"{trains.size} neurons, stamps from {trains.stamps.min()}",
+                "the file was altered; write it again with Results.save",
+            )
+        )

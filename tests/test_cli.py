@@ -165,7 +165,7 @@ def test_run_missing_file_and_non_network_file(toy, tmp_path, capsys):
     junk = tmp_path / "junk.npz"
     junk.write_text("not a zip")
     code, _, err = run_cli(capsys, "run", str(junk), "-b", "toy", "-t", "1")
-    assert code == 2 and "cannot read" in err
+    assert code == 2 and "junk.npz: not an snn-hub network file (not a readable .npz" in err
     nobuild = tmp_path / "nobuild.py"
     nobuild.write_text("X = 1\n")
     code, _, err = run_cli(capsys, "run", str(nobuild), "-b", "toy", "-t", "1")

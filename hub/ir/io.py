@@ -7,10 +7,13 @@ kinds from outside hub (plugins) are passed as ``extra_kinds`` (kind -> class).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import tempfile
-from collections.abc import Mapping
+import zipfile
+from collections.abc import Iterator, Mapping
 
 import numpy as np
 
@@ -23,7 +26,7 @@ from .serialize import ArrayTable, decode_value
 from .sources import CurrentSource, Source
 from .synapses import Synapse
 
-__all__ = ["canonical", "from_dict", "load", "save", "write_document"]
+__all__ = ["canonical", "from_dict", "load", "read_document", "save", "write_document"]
 
 
 def write_document(path, key: str, doc: dict, arrays: dict, compress: bool = True) -> str:
@@ -45,6 +48,79 @@ def write_document(path, key: str, doc: dict, arrays: dict, compress: bool = Tru
     return path
 
 
+@contextlib.contextmanager
+def read_document(path, key: str, what: str, fix: str, members: str) -> Iterator[tuple]:
+    """Open a file written by :func:`write_document`: yields ``(doc, arrays)``, the JSON
+    document under ``key`` and the archive's arrays by name, read lazily (an array is read
+    when it is used, so a member nobody refers to is never allocated).
+
+    Anything else is a :class:`~hub.errors.ValidationError` naming the file, what is wrong
+    and ``fix``: a missing file, a file that is not an ``.npz`` archive or holds pickled
+    objects, no ``key`` member, a member whose name does not match the regular expression
+    ``members`` (what this kind of file holds), a document that is not JSON or nests too
+    deeply.  ``what`` names the kind of file ("an snn-hub network file")."""
+
+    def bad(problem):
+        return ValidationError(Diagnostic(str(path), problem, fix))
+
+    try:
+        archive = zipfile.ZipFile(path)
+    except FileNotFoundError:
+        raise bad("no such file") from None
+    except IsADirectoryError:
+        raise bad("is a folder") from None
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise bad(f"not {what} (not a readable .npz archive: {exc})") from None
+    with archive:
+        names = [n[:-4] if n.endswith(".npy") else n for n in archive.namelist()]
+    if key not in names:
+        raise bad(f"not {what} (no {key!r} member)")
+    unexpected = sorted(n for n in names if n != key and not re.fullmatch(members, n))
+    if unexpected:
+        raise bad(f"members {unexpected[:5]} are not part of {what}")
+    try:
+        npz = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise bad(f"not {what} ({exc})") from None
+    with npz:
+        try:
+            raw = npz[key]
+            doc = json.loads(bytes(raw).decode())
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile, RecursionError) as exc:
+            raise bad(
+                f"its {key!r} member is not a readable document ({type(exc).__name__})"
+            ) from None
+        if not isinstance(doc, dict):
+            raise bad(f"its {key!r} member is not a document")
+        arrays = _LazyArrays(npz, key, bad)
+        try:
+            yield doc, arrays
+        except (KeyError, TypeError, IndexError, AttributeError) as exc:
+            raise bad(f"malformed ({type(exc).__name__}: {exc})") from None
+
+
+class _LazyArrays(Mapping):
+    """The arrays of an open ``.npz``, read on access; a broken member is a HubError."""
+
+    def __init__(self, npz, key, bad):
+        self.npz, self.bad = npz, bad
+        self.names = [n for n in npz.files if n != key]
+
+    def __getitem__(self, name):
+        if name not in self.names:
+            raise KeyError(name)
+        try:
+            return self.npz[name]
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+            raise self.bad(f"member {name!r} is not a readable array ({exc})") from None
+
+    def __iter__(self):
+        return iter(self.names)
+
+    def __len__(self):
+        return len(self.names)
+
+
 def save(network: Network, path) -> str:
     """Write ``network`` to ``path`` (``.npz``) atomically; return the path."""
     table = ArrayTable()
@@ -56,27 +132,23 @@ def load(path, extra_kinds: Mapping[str, type] | None = None) -> Network:
     """Read a network written by :func:`save`.  ``extra_kinds`` (kind -> class) are the kinds
     from outside hub the file may use (a plugin's neuron models, rules, ...); an unknown kind
     is a :class:`~hub.errors.ValidationError` naming it."""
-    with np.load(path, allow_pickle=False) as f:
-        if "__network__" not in f:
+    with read_document(
+        path,
+        "__network__",
+        "an snn-hub network file",
+        "write it with hub.save(network, path)",
+        members=r"a\d+",
+    ) as (doc, arrays):
+        if doc.get("version", 0) > FORMAT_VERSION:
             raise ValidationError(
                 Diagnostic(
                     str(path),
-                    "not an snn-hub network file",
-                    "write it with hub.save(network, path)",
+                    f"file format version {doc['version']} is "
+                    f"newer than this snn-hub ({FORMAT_VERSION})",
+                    "upgrade snn-hub",
                 )
             )
-        doc = json.loads(bytes(f["__network__"]).decode())
-        arrays = {k: f[k] for k in f.files if k != "__network__"}
-    if doc.get("version", 0) > FORMAT_VERSION:
-        raise ValidationError(
-            Diagnostic(
-                str(path),
-                f"file format version {doc['version']} is "
-                f"newer than this snn-hub ({FORMAT_VERSION})",
-                "upgrade snn-hub",
-            )
-        )
-    return from_dict(doc, arrays, extra_kinds)
+        return from_dict(doc, arrays, extra_kinds)
 
 
 def from_dict(

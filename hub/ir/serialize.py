@@ -24,12 +24,18 @@ class ArrayTable:
 
     def __init__(self, arrays: Mapping[str, np.ndarray] | None = None, prefix: str = "a"):
         self.prefix = prefix
-        self.arrays: dict[str, np.ndarray] = dict(arrays or {})
+        # a read-only Mapping (a file's arrays, read lazily) is kept as it is: copying it
+        # into a dict would read every member, also those nothing refers to
+        self.arrays: Mapping[str, np.ndarray] = (
+            dict(arrays) if isinstance(arrays, dict) else {} if arrays is None else arrays
+        )
         self._next = sum(1 for k in self.arrays if _is_key(k, prefix))
 
     def put(self, array) -> int:
         """Store ``array``; return its index."""
         index = self._next
+        if not isinstance(self.arrays, dict):
+            self.arrays = dict(self.arrays)
         self.arrays[f"{self.prefix}{index}"] = np.asarray(array)
         self._next += 1
         return index
