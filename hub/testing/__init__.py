@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import checks, plasticity_checks
+from . import checks, ode_checks, plasticity_checks
 from .checks import CHECKS, needs  # noqa: F401
 from .expectations import (  # noqa: F401  (public: hub.testing.CheckFailed, ...)
     CheckFailed,
@@ -48,7 +48,7 @@ from .expectations import (  # noqa: F401  (public: hub.testing.CheckFailed, ...
 )
 
 #: the modules whose ``@needs`` functions make up the kit; importing them fills CHECKS
-CHECK_MODULES = (checks, plasticity_checks)
+CHECK_MODULES = (checks, plasticity_checks, ode_checks)
 
 
 @dataclass
