@@ -25,6 +25,41 @@ OPTIONS = {
 }
 
 
+#: the models NEST integrates with GSL's adaptive RKF45, measured against the kit's ODE
+#: reference (hub.testing.ode_reference; the ode checks' feedforward networks, 60 neurons,
+#: 100 ms, seeds 1-3): tier 1's 1e-9 mV is out of reach of an absolute tolerance of 1e-3
+#: (iaf_cond_*, hh_cond_exp_traub) or 1e-6 (aeif_*)
+_ODE_TOLERANCES = {
+    "LIFCond[synapse=exp]": Tolerance(
+        2, note="GSL RKF45 vs the ODE reference: identical spikes, |dV| <= 6.7e-9 mV"
+    ),
+    "LIFCond[synapse=alpha]": Tolerance(
+        2, note="GSL RKF45 vs the ODE reference: identical spikes, |dV| <= 5.2e-8 mV"
+    ),
+    "AdEx[synapse=exp]": Tolerance(
+        3,
+        spike_ms=0.2,
+        matched=0.98,
+        note="GSL RKF45 (spike found at the end of a solver step) vs the ODE reference: "
+        "identical spikes, |dV| up to 0.2 mV in the upstroke",
+    ),
+    "AdEx[synapse=alpha]": Tolerance(
+        3,
+        spike_ms=0.2,
+        matched=0.98,
+        note="GSL RKF45 (spike found at the end of a solver step) vs the ODE reference: "
+        "99 % of spikes in the same step, all within one step",
+    ),
+    "HodgkinHuxley": Tolerance(
+        3,
+        spike_ms=0.2,
+        matched=0.98,
+        note="GSL RKF45 vs the ODE reference: 99.5 % of spikes in the same step, all within "
+        "one step; |dV| up to 6 mV during spikes",
+    ),
+}
+
+
 class NestBackend(Backend):
     """Runs resolved networks on NEST 3 (the reference simulator of the contract)."""
 
@@ -54,7 +89,9 @@ class NestBackend(Backend):
         )
         tolerances = {}
         for label, table in tables.items():
-            tolerances[label] = Tolerance(1, note=f"NEST {table.nest_model} is the reference")
+            tolerances[label] = _ODE_TOLERANCES.get(label) or Tolerance(
+                1, note=f"NEST {table.nest_model} is the reference"
+            )
         return Capabilities(features, tolerances, options=dict(OPTIONS))
 
     def build(self, resolved, threads: int = 1, **options):
