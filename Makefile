@@ -31,7 +31,8 @@ test-slow: $(STAMP)
 
 # the whole suite (long: Brunel up to 12,500 neurons on every backend, several repeats);
 # writes docs/benchmarks.md, docs/benchmarks/*.json, docs/figures/scaling.png, then checks
-# the targets against what it measured
+# the targets against what it measured (a target test fails when its report is missing or was
+# measured on other code: each JSON records a fingerprint, hub/benchmarks/freshness.py)
 bench: $(STAMP)
 	$(PY) -m hub.benchmarks.suite
 	$(PY) -m pytest -q -m benchmark tests/benchmarks

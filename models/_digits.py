@@ -32,6 +32,28 @@ def present(images, rate_max: float, on_ms: float, off_ms: float, dt: float, see
     return encoders.concatenate(trains, period), windows
 
 
+def present_rows(images, rate_max: float, row_ms: float, off_ms: float, copies: int, dt, seed):
+    """Each image scanned row by row: row r of an 8x8 image drives the ``8 * copies`` inputs
+    (``copies`` independent Poisson inputs per column, rate = pixel * rate_max Hz) for
+    ``row_ms``, rows one after another, then ``off_ms`` of silence.  Input ``c * copies + j``
+    is copy j of column c.  Returns the SpikeTrains and the window (start, stop] in ms of each
+    presentation (all 8 rows)."""
+    on_ms = 8 * row_ms
+    trains = []
+    for k, img in enumerate(images):
+        rows = np.asarray(img).reshape(8, 8)
+        scan = [
+            encoders.poisson(
+                np.repeat(rows[r], copies) * rate_max, row_ms, dt, seed=seed + 8 * k + r
+            )
+            for r in range(8)
+        ]
+        trains.append(encoders.concatenate(scan, row_ms))
+    period = on_ms + off_ms
+    windows = [(k * period, k * period + on_ms) for k in range(len(images))]
+    return encoders.concatenate(trains, period), windows
+
+
 def window_counts(spikes, windows, size):
     """Spike counts (n_windows, size) of each neuron in each presentation window."""
     from hub import decoders

@@ -13,8 +13,11 @@ plasticity off) and a test digit is classified by the label group with the highe
 response.
 
 ``build()`` is the demo (one batch); ``python models/digits_stdp.py [backend] [n_train]
-[n_test]`` runs the experiment and prints the accuracy (docs/learning.md).  Runs on every
-backend that runs additive pair STDP: NEST, Brian2 and the chip.
+[n_test] [seed]`` runs the experiment and prints the accuracy of the trained network and of
+two baselines read out the same way: the same training with plasticity off (thresholds
+adapt, weights stay random) and the initial network (docs/learning.md: the trained network
+beats the initial one, not the one trained with plasticity off).  Runs on every backend
+that runs additive pair STDP: NEST, Brian2 and the chip.
 """
 
 import sys
@@ -118,16 +121,21 @@ def responses(res, net, n):
     return _digits.window_counts(res.spikes("exc"), net.metadata["windows"], n)
 
 
-def train(backend, images, seed=11, progress=None, **params):
+def train(backend, images, seed=11, progress=None, plastic: bool = True, **params):
+    """Weights and threshold offsets after one pass over ``images`` in batches.  With
+    ``plastic=False`` the same procedure runs with static input synapses: the thresholds
+    adapt as in training, the weights stay at their random initial values (the untrained
+    baseline)."""
     p = {**PARAMS, **params}
     rng = np.random.default_rng(seed)
     w = normalise(rng.uniform(0.0, 1.0, (64, p["n_exc"])), p["w_sum"], p["w_max"])
     theta = np.zeros(p["n_exc"])
     for k in range(0, len(images), BATCH):
         batch = images[k : k + BATCH]
-        net = build(batch, w, theta, True, seed + k, **params)
+        net = build(batch, w, theta, plastic, seed + k, **params)
         res = hub.run(net, backend=backend, duration=len(batch) * (ON + OFF), **_options(backend))
-        w = normalise(res.weights("input").reshape(64, p["n_exc"]), p["w_sum"], p["w_max"])
+        if plastic:
+            w = normalise(res.weights("input").reshape(64, p["n_exc"]), p["w_sum"], p["w_max"])
         theta = theta * p["theta_decay"] + p["theta_plus"] * responses(res, net, p["n_exc"]).sum(0)
         if progress:
             progress(k + len(batch), len(images))
@@ -150,11 +158,12 @@ def evaluate(backend, w, theta, images, seed=101, **params):
     return np.vstack(out)
 
 
-def experiment(backend: str = "nest", n_train: int = 400, n_test: int = 200, **params):
-    train_x, train_y = _digits.load(n_train)
-    test_x, test_y = _digits.load(n_test, offset=n_train)
-    w, theta = train(backend, train_x, **params)
-    r_train = evaluate(backend, w, theta, train_x, **params)
+def accuracy(backend, w, theta, train, test, seed=0, **params) -> float:
+    """Held-out accuracy of the network (weights ``w``, thresholds ``theta``, plasticity
+    off): each excitatory neuron is labelled with the digit it answers most on the training
+    images ``train = (x, y)``; a test image gets the label whose neurons answer most."""
+    (train_x, train_y), (test_x, test_y) = train, test
+    r_train = evaluate(backend, w, theta, train_x, seed=101 + 1000 * seed, **params)
     labels = np.argmax(
         np.stack(
             [
@@ -166,7 +175,7 @@ def experiment(backend: str = "nest", n_train: int = 400, n_test: int = 200, **p
         ),
         axis=0,
     )
-    r_test = evaluate(backend, w, theta, test_x, seed=202, **params)
+    r_test = evaluate(backend, w, theta, test_x, seed=202 + 1000 * seed, **params)
     votes = np.stack(
         [
             r_test[:, labels == d].mean(1) if np.any(labels == d) else np.zeros(len(r_test))
@@ -174,19 +183,46 @@ def experiment(backend: str = "nest", n_train: int = 400, n_test: int = 200, **p
         ],
         axis=1,
     )
-    predicted = np.argmax(votes, axis=1)
-    return {
+    return float(np.mean(np.argmax(votes, axis=1) == test_y))
+
+
+def experiment(
+    backend: str = "nest",
+    n_train: int = 400,
+    n_test: int = 200,
+    seed: int = 0,
+    baseline: bool = True,
+    **params,
+):
+    """Train on ``n_train`` images, test on ``n_test`` others (seed ``seed`` draws the images,
+    the initial weights and the Poisson trains).  With ``baseline``, the same procedure with
+    plasticity off (``accuracy_untrained``: thresholds adapted, weights random) and the
+    initial network (``accuracy_initial``: random weights, zero thresholds), both read out
+    exactly as the trained network."""
+    train_set = _digits.load(n_train, seed=seed)
+    test_set = _digits.load(n_test, offset=n_train, seed=seed)
+    net_seed = 11 + 1000 * seed
+    w, theta = train(backend, train_set[0], seed=net_seed, **params)
+    out = {
         "backend": backend,
         "n_train": n_train,
         "n_test": n_test,
-        "accuracy": float(np.mean(predicted == test_y)),
+        "seed": seed,
+        "accuracy": accuracy(backend, w, theta, train_set, test_set, seed, **params),
         "chance": 0.1,
-        "silent_test_images": int(np.sum(r_test.sum(1) == 0)),
-        "digits_with_neurons": int(len(np.unique(labels))),
-    }, w
+    }
+    if baseline:
+        w0, theta0 = train(backend, train_set[0], seed=net_seed, plastic=False, **params)
+        out["accuracy_untrained"] = accuracy(
+            backend, w0, theta0, train_set, test_set, seed, **params
+        )
+        out["accuracy_initial"] = accuracy(
+            backend, w0, np.zeros_like(theta0), train_set, test_set, seed, **params
+        )
+    return out, w
 
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    result, _ = experiment(args[0] if args else "nest", *(int(a) for a in args[1:3]))
+    result, _ = experiment(args[0] if args else "nest", *(int(a) for a in args[1:4]))
     print(result)

@@ -69,15 +69,87 @@ def test_reward_stdp_prefers_the_rewarded_pattern():
     assert result["mean_weight_A"] > 2 * result["mean_weight_B"]
 
 
-@pytest.mark.slow
-def test_digits_stdp_learns_well_above_chance():
+# -- the digit models against their baselines (docs/learning.md) -----------------------------
+# Each accuracy is compared with the same readout on a baseline: the digits network with its
+# initial weights (and with plasticity off through the same training), the liquid's readout
+# with the input's spike counts in the same window.  Margins: above the seed-to-seed spread
+# measured on NEST (seeds 0-5 / 0-4, docs/learning.md).
+
+_DIGITS = {}
+
+
+def digits_results(backend, seeds, n_train=400, n_test=200):
+    """experiment() of models/digits_stdp.py per seed (cached: several tests read them)."""
     module = load("digits_stdp")
-    result, _ = module.experiment("nest", 200, 100)
-    assert result["accuracy"] > 0.3, result
+    for seed in seeds:
+        if (backend, seed) not in _DIGITS:
+            _DIGITS[backend, seed] = module.experiment(backend, n_train, n_test, seed)[0]
+    return [_DIGITS[backend, seed] for seed in seeds]
+
+
+@pytest.mark.nest
+def test_digits_untrained_baseline_is_the_training_with_plasticity_off():
+    """The baseline runs the same procedure: plasticity off leaves the initial weights
+    untouched while the thresholds adapt; plasticity on moves the weights."""
+    module = load("digits_stdp")
+    images = load("_digits").load(module.BATCH)[0]
+    w_off, theta_off = module.train("nest", images, seed=11, plastic=False)
+    w_on, theta_on = module.train("nest", images, seed=11)
+    w0 = module.normalise(
+        np.random.default_rng(11).uniform(0.0, 1.0, (64, module.PARAMS["n_exc"])),
+        module.PARAMS["w_sum"],
+        module.PARAMS["w_max"],
+    )
+    np.testing.assert_array_equal(w_off, w0)
+    assert np.abs(w_on - w0).max() > 0.05
+    assert (theta_off > 0).sum() > 10 and (theta_on > 0).sum() > 10
 
 
 @pytest.mark.slow
-def test_lsm_readout_learns_the_digits():
+@pytest.mark.parametrize(
+    "backend, seeds", [("nest", range(6)), ("chip", range(3)), ("brian2", range(1))]
+)
+def test_digits_stdp_beats_its_initial_network(backend, seeds):
+    """Trained vs the initial network (random weights, zero thresholds), same readout.
+    NEST, seeds 0-5: +8.5, +12.5, +10.5, +23.5, +2.5, +6 points (mean 10.6)."""
+    rows = digits_results(backend, seeds)
+    gaps = [r["accuracy"] - r["accuracy_initial"] for r in rows]
+    assert min(gaps) > 0.0, rows
+    assert np.mean(gaps) > 0.05, rows
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="STDP does not beat the same training with plasticity off: the adaptive "
+    "thresholds, not the weights, carry the gain (NEST, seeds 0-5: trained - untrained "
+    "-4.5 .. +11.5 points, mean +2.6; docs/learning.md)",
+)
+def test_digits_stdp_beats_the_same_network_with_plasticity_off():
+    rows = digits_results("nest", range(6))
+    gaps = [r["accuracy"] - r["accuracy_untrained"] for r in rows]
+    assert min(gaps) > 0.0 and np.mean(gaps) > 0.05, rows
+
+
+def _lsm_gaps(backend, seeds, n_train=400, n_test=200):
     module = load("lsm")
-    result = module.experiment("nest", 200, 100)
-    assert result["accuracy_liquid"] > 0.6, result
+    rows = [module.experiment(backend, n_train, n_test, seed) for seed in seeds]
+    return [r["accuracy_liquid"] - r["accuracy_input_only"] for r in rows], rows
+
+
+@pytest.mark.nest
+def test_lsm_readout_beats_the_input_only_readout():
+    """Liquid 53 % against the input's 33.5 % on NEST, seed 0 (seeds 0-4: the gap is
+    10 - 21 points, mean 16, standard deviation 4.3)."""
+    gaps, rows = _lsm_gaps("nest", [0])
+    assert gaps[0] > 0.1, rows
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "backend, seeds", [("nest", range(5)), ("chip", range(5)), ("brian2", range(2))]
+)
+def test_lsm_readout_beats_the_input_only_readout_on_every_backend(backend, seeds):
+    gaps, rows = _lsm_gaps(backend, seeds)
+    assert min(gaps) > 0.05, rows
+    assert np.mean(gaps) > 0.1, rows

@@ -98,6 +98,8 @@ class BenchReport:
     resolve: dict
     measurements: list[Measurement]
     machine: dict
+    #: ``{backend: fingerprint}`` of the code measured (:mod:`hub.benchmarks.freshness`)
+    fingerprint: dict = field(default_factory=dict)
 
     def get(self, backend: str, path: str) -> Measurement | None:
         return next((m for m in self.measurements if m.backend == backend and m.path == path), None)
@@ -142,6 +144,7 @@ class BenchReport:
             "ratios": self.ratios(),
             "targets": TARGETS,
             "machine": self.machine,
+            "fingerprint": self.fingerprint,
         }
 
     @classmethod
@@ -172,6 +175,7 @@ class BenchReport:
             doc["resolve"],
             ms,
             doc.get("machine", {}),
+            doc.get("fingerprint") or {},
         )
 
     def to_json(self, indent: int = 2) -> str:

@@ -22,7 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from ..textfmt import fmt
+from . import BENCHMARKS
 from .bench import RATIO_KEYS, TARGETS, BenchReport, bench, machine
+from .freshness import backend_fingerprint, stale_message
 
 ROOT = Path(__file__).resolve().parents[2]
 BRUNEL_SCALES = (0.1, 0.25, 0.5, 1.0)
@@ -69,6 +71,37 @@ SUITE = [
 ]
 
 
+def entry_fingerprints(entry: Entry) -> dict:
+    """``{backend: fingerprint}`` of the code that measures ``entry`` (its report records it;
+    the target tests compare it with the current code)."""
+    out = {}
+    for backend in entry.backends:
+        settings = {
+            "benchmark": entry.benchmark,
+            "params": dict(entry.params),
+            "options": dict(entry.options.get(backend, {})),
+            "standalone": entry.standalone and backend == "brian2",
+        }
+        out[backend] = backend_fingerprint(backend, BENCHMARKS[entry.benchmark].model, settings)
+    return out
+
+
+def first_run_fingerprints() -> dict:
+    """The fingerprint of Brian2's first-run measurement (FIRST_RUN below)."""
+    extra = ("hub/benchmarks/brian2_first_run.py",)
+    return {"brian2": backend_fingerprint("brian2", "vogels_abbott", {}, extra)}
+
+
+def stale(name: str, out_dir: Path = ROOT / "docs" / "benchmarks") -> str | None:
+    """Why ``out_dir/NAME.json`` is missing or was measured on other code (``None``: it is
+    a measurement of this code)."""
+    if name == FIRST_RUN:
+        current = first_run_fingerprints()
+    else:
+        current = entry_fingerprints(next(e for e in SUITE if e.name == name))
+    return stale_message(out_dir / f"{name}.json", current)
+
+
 def run_entry(
     entry: Entry, out_dir: Path, repeat: int | None = None, backends: list | None = None
 ) -> dict:
@@ -80,6 +113,7 @@ def run_entry(
         print(f"  [{entry.name}] {text} ({time.perf_counter() - t0:.0f} s)", flush=True)
 
     names = [b for b in entry.backends if not backends or b in backends]
+    current = entry_fingerprints(entry)
     rep = bench(
         entry.benchmark,
         backends=names,
@@ -98,6 +132,9 @@ def run_entry(
         keep = [m for m in old.measurements if m.backend not in names]
         rep.measurements = keep + rep.measurements
         rep.settings["backends"] = list(entry.backends)
+        # the kept backends keep the fingerprint of the code they were measured on
+        rep.fingerprint = {b: fp for b, fp in old.fingerprint.items() if b not in names}
+    rep.fingerprint.update({b: current[b] for b in names})
     rep.save(path)
     return rep.to_dict()
 
@@ -112,10 +149,12 @@ def run_first_run(out_dir: Path, repeat: int | None = None) -> list[dict]:
     from .brian2_first_run import measure
 
     print(f"  [{FIRST_RUN}] numpy, cython cold and warm (fresh processes)", flush=True)
+    current = first_run_fingerprints()
     rows = measure(["numpy", "cython"], ["cold", "warm"], repeat or 3)
     out_dir.mkdir(parents=True, exist_ok=True)
     tmp = out_dir / f"{FIRST_RUN}.json.tmp"
-    tmp.write_text(json.dumps({"network": "cuba", "rows": rows, "machine": machine()}, indent=2))
+    doc = {"network": "cuba", "rows": rows, "machine": machine(), "fingerprint": current}
+    tmp.write_text(json.dumps(doc, indent=2))
     os.replace(tmp, out_dir / f"{FIRST_RUN}.json")
     return rows
 
