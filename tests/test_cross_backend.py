@@ -346,7 +346,7 @@ def test_conductance_models_recurrent_over_one_second(label, seed):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [5, 6])
+@pytest.mark.parametrize("seed", [5, 6, 7])
 @pytest.mark.parametrize("label", ["AdEx[synapse=exp]", "AdEx[synapse=alpha]"])
 def test_adex_with_ten_substeps(label, seed):
     """``substeps={"AdEx": 10}``: closer to NEST than the default 4 (the bounds of the
