@@ -64,7 +64,7 @@ def test_registered_with_capabilities():
     ]
     for label in labels:
         assert f"neuron:{label}" in caps.features
-        assert caps.tolerances[label].tier in (1, 3)
+        assert caps.tolerances[label].tier in (1, 3, 4)
     for f in (
         "spike_source",
         "current:step",
@@ -756,12 +756,17 @@ def _single(m):
 
 
 @pytest.mark.nest
+@pytest.mark.parametrize("seed", [7, pytest.param(8, marks=pytest.mark.slow)])
 @pytest.mark.parametrize("name", list(COND))
-def test_conductance_models_close_to_pynest(nest, name):
+def test_conductance_models_close_to_pynest(nest, name, seed):
+    """One neuron, 40 inputs of 30 random spikes each, 300 ms, against a hand-written PyNEST
+    script: identical spikes (every model: single neurons spike in the same steps), and
+    LIFCond's V within the declared bound (``Tolerance.v_abs``; measured 5.3e-8 / 7.2e-8 mV
+    exp, 1.8e-7 / 2.4e-7 mV alpha at seeds 7 / 8)."""
     make, w = COND[name]
     model = make()
     steps = 3000
-    rng = np.random.default_rng(7)
+    rng = np.random.default_rng(seed)
     n_in = 40
     times = [
         np.unique(np.round(np.sort(rng.uniform(1.0, steps * DT, 30)), 1)).tolist()
@@ -802,13 +807,10 @@ def test_conductance_models_close_to_pynest(nest, name):
         f"{name}: {len(theirs)} NEST spikes, {len(ours)} Brian2; identical: "
         f"{ours == theirs}; max |dV| {d.max():.3g} mV (median {np.median(d):.3g})"
     )
-    assert len(ours) == len(theirs)
-    lag = ours.stamps - theirs.stamps
+    assert ours == theirs
     if name.startswith("iaf_cond"):
-        assert ours == theirs
-        assert d.max() < 2e-3
-    else:
-        assert np.all(np.abs(lag) <= 1), lag  # within one step
+        v_abs = hub.get_backend("brian2").capabilities().tolerances[model.label].v_abs
+        assert d.max() <= v_abs, (d.max(), v_abs)
 
 
 # =============================================================================================

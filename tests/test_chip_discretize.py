@@ -137,3 +137,30 @@ def test_current_injection_into_chiplif_is_refused():
     net.inject(x, hub.DCSource(amplitude=1.0))
     with pytest.raises(hub.HubError, match="bias_mant"):
         hub.run(net, backend="chip", duration=1.0)
+
+
+@pytest.mark.parametrize("seed", [12345, 2])
+def test_cuba_worked_example_of_the_docs(seed):
+    """docs/chip.md section 7, the numbers of the worked example (one CUBA neuron): decays,
+    threshold mantissa, bias, scale, and the weight quantization error over all synapses
+    (the page's "max relative error" and "RMS" figures are read from it)."""
+    import re
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    sys.path.insert(0, str(root / "models"))
+    import vogels_abbott
+
+    text = (root / "docs" / "chip.md").read_text()
+    found = re.findall(r"max relative error ([0-9.]+) %,\s+RMS ([0-9.]+) %", text)
+    assert len(found) == 1, found
+    max_rel, rms = (float(x) / 100 for x in found[0])
+    c = compile_network(hub.resolve(vogels_abbott.build(seed=seed), 1.0))
+    p = c.program
+    assert list(np.unique(p.dv)) == [20] and list(np.unique(p.du)) == [41, 81]
+    assert list(np.unique(p.vth >> 6)) == [32506] and list(np.unique(p.bias)) == [11172]
+    assert abs(c.layout["exc"].scale - 4.807e-6) < 5e-10
+    w = c.quantization["weights"]
+    assert w["n"] > 320_000 and w["saturated"] == 0
+    assert w["max_rel"] <= max_rel and w["rms_rel"] <= rms, w

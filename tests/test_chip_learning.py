@@ -10,9 +10,11 @@ import hub
 from hub.plasticity import reference_state
 from hub.testing import plasticity_checks as pc
 
+import doc_figures
 
-def run(rule="all_additive", **options):
-    net, _ = pc.plastic_network(pc.RULES[rule]())
+
+def run(rule="all_additive", seed=12, **options):
+    net, _ = pc.plastic_network(pc.RULES[rule](), seed)
     res = hub.run(net, backend="chip", duration=pc.DURATION, **options)
     return net, res
 
@@ -26,18 +28,37 @@ def errors_in_lsb(net, res):
     return err, n
 
 
+#: the table of docs/chip.md section 10, read here: LSB per update, per rule, rounding, seed
+HEADER = "rule, rounding (kit network)"
+RULE_ROWS = {"all_additive": "pair STDP", "dopamine": "reward-modulated STDP"}
+
+
+@pytest.mark.parametrize("seed", [12, 13])
 @pytest.mark.parametrize("rounding", ["deterministic", "stochastic"])
 @pytest.mark.parametrize("rule", ["all_additive", "dopamine"])
-def test_weights_stay_within_one_lsb_per_update(rule, rounding):
-    """Measured, pair STDP: at most 0.30 (deterministic) and 0.39 (stochastic) LSB per
-    update over about 35 updates per synapse; reward-modulated: at most 0.3 and 0.26 LSB
-    (10.5 LSB over 23 - 38 updates, from the 7-bit traces); the stated bound is 1 LSB per
-    update plus half an LSB."""
-    net, res = run(rule, rounding=rounding)
+def test_weight_error_per_update_is_the_stated_figure(rule, rounding, seed):
+    """The largest (error - 0.5 LSB) / updates over the synapses of the kit's plastic
+    network is at most the figure docs/chip.md states for it.  The declared bound
+    (``Tolerance.lsb_per_update`` = 1 LSB per update) holds where the figure is <= 1; the page states
+    where it does not (reward-modulated STDP at seed 13)."""
+    row = doc_figures.row(
+        doc_figures.table("docs/chip.md", HEADER), **{HEADER: f"{RULE_ROWS[rule]}, {rounding}"}
+    )
+    figure = doc_figures.number(row[f"seed {seed}"])
+    net, res = run(rule, seed=seed, rounding=rounding)
     err, n = errors_in_lsb(net, res)
     assert n.min() >= 20, "too few updates to test the bound"
-    assert np.all(err <= 0.5 + n), (err - 0.5) / n
-    assert np.max((err - 0.5) / n) < 0.5
+    per_update = np.max((err - 0.5) / n)
+    print(f"{rule} {rounding} seed {seed}: {per_update:.3f} LSB per update, max {err.max():.1f}")
+    assert per_update <= figure
+    declared = (
+        hub.get_backend("chip").capabilities().tolerances[f"plasticity:{pc.RULES[rule]().label}"]
+    )
+    assert declared.lsb_per_update == 1.0
+    if figure <= declared.lsb_per_update:
+        assert np.all(err <= 0.5 + declared.lsb_per_update * n)
+    else:  # the stated miss: measured above the declared bound (not hidden by the figure)
+        assert per_update > declared.lsb_per_update
     assert np.abs(res.weights("plastic")).max() > 0  # the weights are real numbers
 
 

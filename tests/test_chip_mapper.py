@@ -110,3 +110,34 @@ def test_split_compartments_share_a_core_with_their_neuron():
     rep = hub.run(net, backend="chip", duration=1.0).extra["chip"]
     assert rep["compartments"] == 1400 and rep["cores_used"] == 2
     assert [c["compartments"] for c in rep["utilisation"]] == [1024, 376]
+
+
+def test_a_network_spread_over_several_chips_gives_the_one_chip_spikes(monkeypatch):
+    """The number of chips changes the placement's chip boundaries and the report (chip
+    crossings, hops, energy), never the arithmetic: Vogels-Abbott CUBA (10 cores) on chips
+    of 4 cores (3 chips) spikes and integrates exactly as on one 128-core chip."""
+    import dataclasses
+    import sys
+    from pathlib import Path
+
+    import hub_chip.compile as chip_compile
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "models"))
+    import vogels_abbott
+
+    net = vogels_abbott.build()
+    net.record(net.population("exc"), "v", indices=list(range(0, 3200, 97)))
+    resolved = hub.resolve(net, 100.0)
+    one = hub.run(resolved, backend="chip")
+    small = dataclasses.replace(LOIHI, cores_per_chip=4)
+    chips, headroom, _ = chip_compile.compile_network.__defaults__
+    monkeypatch.setattr(chip_compile.compile_network, "__defaults__", (chips, headroom, small))
+    spread = hub.run(resolved, backend="chip", chips=3)
+    a, b = one.extra["chip"], spread.extra["chip"]
+    assert a["chips_used"] == 1 and b["chips_used"] == 3
+    assert a["cores_used"] == b["cores_used"] == 10
+    assert b["counts"]["chip_crossings"] > 0 == a["counts"]["chip_crossings"]
+    assert sum(len(st) for st in one.spike_trains.values()) > 1000
+    for label, st in one.spike_trains.items():
+        assert spread.spikes(label) == st, label
+    assert np.array_equal(spread.signal("exc", "v").values, one.signal("exc", "v").values)

@@ -78,78 +78,123 @@ def test_step_currents_switch_on_the_same_step_as_nest():
     assert chip.spikes("cell") == nest.spikes("cell") and len(nest.spikes("cell")) == 2
 
 
-def test_synfire_chain_volleys_match_nest():
-    chip, nest = both(synfire.build(), 200.0)
+@pytest.mark.parametrize("seed", [7, 2])
+def test_synfire_chain_volleys_match_nest(seed):
+    """docs/chip.md section 8: every group fires its 100 spikes, the volley's mean time
+    within 0.02 ms of NEST's (measured <= 0.003 ms), every spike within one step."""
+    chip, nest = both(synfire.build(seed=seed), 200.0)
     for lab, ref in nest.spike_trains.items():
         got = chip.spikes(lab)
         assert len(got) == len(ref) == 100
-        assert abs(got.times.mean() - ref.times.mean()) < 0.05
-        assert match_spikes(got, ref, 0.1)["matched"] >= 0.95
+        assert abs(got.times.mean() - ref.times.mean()) <= 0.02
+        assert match_spikes(got, ref, 0.1)["matched"] == 1.0
 
 
-def sparse_feedforward(layers=1, seed=3):
+def sparse_feedforward(layers=1, seed=3, synapse="exp"):
     net = hub.Network(dt=0.1, seed=seed)
     prev = net.add_source(hub.PoissonSource(rate=5.0), size=400, label="input")
-    model = hub.LIF(
-        synapse="exp",
-        cm=0.25,
-        tau_m=15.0,
-        tau_syn_E=2.0,
-        tau_syn_I=4.0,
-        v_rest=-65.0,
-        v_reset=-68.0,
-        v_thresh=-55.0,
-        tau_refrac=2.0,
-    )
+    common = dict(cm=0.25, tau_m=15.0, v_rest=-65.0, v_reset=-68.0, v_thresh=-55.0)
+    if synapse == "exp":
+        model = hub.LIF(synapse="exp", tau_syn_E=2.0, tau_syn_I=4.0, tau_refrac=2.0, **common)
+        w_exc, w_inh = hub.Uniform(1.0, 2.0), -0.4  # nA
+    else:
+        model = hub.LIF(synapse="delta", tau_refrac=2.0, **common)
+        w_exc, w_inh = hub.Uniform(4.0, 8.0), -2.0  # mV
     for k, n in enumerate((300, 200)[:layers]):
         layer = net.add_population(n, model, label=f"layer{k + 1}")
         net.connect(
             prev,
             layer,
             hub.FixedProbability(0.02),
-            hub.Static(weight=hub.Uniform(1.0, 2.0), delay=hub.Uniform(1.0, 3.0)),
+            hub.Static(weight=w_exc, delay=hub.Uniform(1.0, 3.0)),
         )
         net.connect(
             prev,
             layer,
             hub.FixedProbability(0.005),
-            hub.Static(weight=-0.4, delay=2.0, receptor="inhibitory"),
+            hub.Static(weight=w_inh, delay=2.0, receptor="inhibitory"),
         )
         net.record(layer, "spikes")
         prev = layer
     return net
 
 
-def test_feedforward_sparse_input_spikes_within_one_step_of_nest():
-    chip, nest = both(sparse_feedforward(), 1000.0)
+@pytest.mark.parametrize("synapse", ["exp", "delta"])
+@pytest.mark.parametrize("seed", [3, 4])
+def test_feedforward_sparse_input_spikes_within_one_step_of_nest(synapse, seed):
+    """The declared tier-4 promise for LIF[synapse=exp] and LIF[synapse=delta]: >= 95 % of
+    feedforward spikes within one step of NEST's (measured 98-99 %), and the statistics."""
+    tol = hub.get_backend("chip").capabilities().tolerances[f"LIF[synapse={synapse}]"]
+    assert (tol.spike_ms, tol.matched) == (0.1, 0.95)
+    chip, nest = both(sparse_feedforward(seed=seed, synapse=synapse), 1000.0)
     got, ref = chip.spikes("layer1"), nest.spikes("layer1")
     assert len(ref) > 2000
-    assert match_spikes(got, ref, 0.1)["matched"] >= 0.95
+    assert match_spikes(got, ref, tol.spike_ms)["matched"] >= tol.matched
+    assert_statistics(chip, nest, 1000.0)
 
 
 @pytest.mark.slow
-def test_feedforward_two_layers():
+@pytest.mark.parametrize("synapse, second", [("exp", 0.90), ("delta", 0.95)])
+@pytest.mark.parametrize("seed", [3, 4])
+def test_feedforward_two_layers(seed, synapse, second):
     """The second layer is driven by the first; one-step differences compound there
-    (measured 92 % within one step)."""
-    chip, nest = both(sparse_feedforward(layers=2), 1000.0)
+    (measured within one step: exp 91-92 %, delta 96-98 %; docs/chip.md section 8)."""
+    chip, nest = both(sparse_feedforward(layers=2, seed=seed, synapse=synapse), 1000.0)
     assert match_spikes(chip.spikes("layer1"), nest.spikes("layer1"), 0.1)["matched"] >= 0.95
-    assert match_spikes(chip.spikes("layer2"), nest.spikes("layer2"), 0.1)["matched"] >= 0.85
+    assert match_spikes(chip.spikes("layer2"), nest.spikes("layer2"), 0.1)["matched"] >= second
     assert_statistics(chip, nest, 1000.0)
 
 
 @pytest.mark.slow
-def test_vogels_abbott_cuba_statistics():
-    chip, nest = both(vogels_abbott.build(), 1000.0)
+@pytest.mark.parametrize("seed", [12345, 2])
+def test_vogels_abbott_cuba_statistics(seed):
+    chip, nest = both(vogels_abbott.build(seed=seed), 1000.0)
+    assert_statistics(chip, nest, 1000.0)
+    if seed == 12345:  # the worked example of docs/chip.md section 7: 21,713 and 21,674
+        count = lambda r: sum(len(st) for st in r.spike_trains.values())  # noqa: E731
+        assert (count(chip), count(nest)) == (21_713, 21_674)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2])
+def test_brunel_exp_statistics(seed):
+    chip, nest = both(brunel.build(scale=0.1, synapse="exp", seed=seed), 1000.0)
     assert_statistics(chip, nest, 1000.0)
 
 
 @pytest.mark.slow
-def test_brunel_exp_statistics():
-    chip, nest = both(brunel.build(scale=0.1, synapse="exp"), 1000.0)
-    assert_statistics(chip, nest, 1000.0)
+@pytest.mark.parametrize("seed", [21, 22])
+@pytest.mark.parametrize("synapse, w", [("exp", (0.3, -0.9)), ("delta", (1.5, -4.0))])
+def test_small_recurrent_network_rate_is_outside_the_statistical_promise(synapse, w, seed):
+    """A stated miss (docs/chip.md section 8): on the 250-neuron recurrent network of
+    tests/test_cross_backend.py the chip fires 7-12 % faster than NEST."""
+    sys.path.insert(0, str(HERE))
+    from test_cross_backend import recurrent
+
+    net, duration = recurrent(
+        hub.LIF(synapse=synapse, tau_refrac=2.0), w=w, init=(-65.0, -55.0), seed=seed
+    )
+    net.probes[:] = [p for p in net.probes if p.variable == "spikes"]
+    chip, nest = both(net, duration)
+    ratio = len(chip.spikes("cells")) / len(nest.spikes("cells"))
+    print(f"{synapse} seed {seed}: chip / NEST spikes {ratio:.3f}")
+    assert 1.07 <= ratio <= 1.12, ratio
 
 
 @pytest.mark.slow
-def test_feedforward_dense_input_statistics():
-    chip, nest = both(chip_networks.feedforward_exp(), 1000.0)
+@pytest.mark.parametrize("seed", [1, 2])
+def test_brunel_delta_rate_is_outside_the_statistical_promise(seed):
+    """A stated miss (docs/chip.md section 8): on Brunel's network with delta synapses the
+    chip fires 20-22 % faster than NEST (the CV still within 0.1)."""
+    chip, nest = both(brunel.build(scale=0.1, synapse="delta", seed=seed), 1000.0)
+    for lab, ref in nest.spike_trains.items():
+        ratio = len(chip.spikes(lab)) / len(ref)
+        assert 1.18 <= ratio <= 1.24, (lab, ratio)
+        assert abs(cv_isi(chip.spikes(lab)) - cv_isi(ref)) <= 0.07
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [3, 4])
+def test_feedforward_dense_input_statistics(seed):
+    chip, nest = both(chip_networks.feedforward_exp(seed=seed), 1000.0)
     assert_statistics(chip, nest, 1000.0)

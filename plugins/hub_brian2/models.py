@@ -644,42 +644,66 @@ _V_REL = {"v": ("V", _plus_e_l)}
 _I_SYN = {"isyn_exc": ("I_ex", _to_hub), "isyn_inh": ("I_in", _to_hub)}
 _G_SYN = {"gsyn_exc": ("g_ex", _to_hub), "gsyn_inh": ("g_in", _to_hub)}
 #: bit-identity measured in tests/test_brian2_backend.py (single neurons and recurrent networks
-#: with heterogeneous weights, delays and parameters: every spike and state sample equal).
-#: Exception: parallel connections (same sender, target, buffer and delay) are summed in the
-#: order NEST's connection sort leaves unspecified (last bit, <= 1e-12 mV).
+#: with heterogeneous weights, delays and parameters: every spike and state sample equal) and
+#: tests/test_cross_backend.py (docs/semantics.md section 8).  Exception: parallel connections
+#: (same sender, target, buffer and delay) are summed in the order NEST's connection sort
+#: leaves unspecified: V within ``v_abs`` (held by test_multapses_differ_at_most_in_the_last_bit).
 _TIER1 = (
     "bit-identical: NEST's update statements, propagators and summation order "
-    "(multapses with equal delays: last bit)"
+    "(multapses with equal delays: last bit, |dV| <= 1e-12 mV)"
 )
 _EXACT = "exact propagators (NEST's, computed in the hub)"
 _TIER1_TOL = Tolerance(1, v_abs=1e-12, note=_TIER1)
 
 
-#: measured against NEST 3.10 (tests/test_brian2_backend.py::test_conductance_models_close_to_
-#: pynest; 20 Poisson-driven neurons for 1 s at dt = 0.1 ms with the default substeps)
-_COND_TOL = Tolerance(
-    3,
-    v_abs=2e-3,
-    spike_ms=0.1,
-    matched=0.99,
-    note="RK4, 1 substep, vs NEST's RKF45: single neurons spike in the same steps, "
-    "|dV| <= 1.4e-5 mV (exp), 1.3e-3 mV (alpha)",
+def _percent(x: float) -> str:
+    return f"{x * 100:g} %"
+
+
+def _tier3(
+    integrator: str, v_abs: float, matched: float, same: str, extra: str, tier: int = 3
+) -> Tolerance:
+    """A tier-3 tolerance whose note states its own numbers: the fraction ``matched`` of
+    spikes within one step (``spike_ms`` 0.1) and, when nonzero, the |dV| bound ``v_abs``.
+    Below the 0.9 the conformance kit accepts for tier 3, ``tier`` is 4 (statistical, with
+    ``matched`` still held on feedforward networks).
+    tests/test_cross_backend.py holds both (the feedforward bounds of docs/semantics.md
+    section 8 are these numbers) and tests/test_brian2_backend.py holds ``v_abs`` on single
+    neurons against PyNEST."""
+    dv = f", |dV| <= {v_abs:g} mV".replace("e-0", "e-") if v_abs else ""
+    within = "" if matched == 1.0 else f", >= {_percent(matched)} within one step"
+    note = f"{integrator} vs NEST's RKF45, on the test networks: {same}{within}{dv}{extra}"
+    return Tolerance(tier, v_abs=v_abs, spike_ms=0.1, matched=matched, note=note)
+
+
+_COND_TOL = _tier3(
+    "RK4, 1 substep,",
+    5e-6,
+    1.0,
+    "identical spikes (single neurons, feedforward and 250-neuron recurrent networks)",
+    " (a large chaotic network diverges in the end)",
 )
-_ADEX_TOL = Tolerance(
-    3,
-    v_abs=0.0,
-    spike_ms=0.7,
-    matched=0.96,
-    note="RK4, 4 substeps, vs NEST's RKF45: 96-98 % of spikes in the same step, the others "
-    "1-7 steps later (substeps=10: all within one step)",
-)
-_HH_TOL = Tolerance(
-    3,
-    v_abs=0.0,
-    spike_ms=0.1,
-    matched=0.99,
-    note="RK4, 4 substeps, vs NEST's RKF45: 99 % of spikes in the same step, the others "
-    "one step apart",
+_ADEX_TOL = {
+    syn: _tier3(
+        "RK4, 4 substeps,",
+        0.0,
+        matched,
+        f"{single}feedforward networks {same} of spikes in the same step",
+        f"; recurrent: statistics; substeps=10: {same10} in the same step, "
+        f">= {_percent(matched10)} within one step",
+        tier=3 if matched >= 0.9 else 4,
+    )
+    for syn, single, matched, same, same10, matched10 in (
+        ("exp", "single neurons identical, ", 0.91, "78-97 %", "92-99 %", 0.96),
+        ("alpha", "", 0.83, "65-95 %", "81-99 %", 0.91),
+    )
+}
+_HH_TOL = _tier3(
+    "RK4, 4 substeps,",
+    0.0,
+    0.95,
+    "single neurons identical, feedforward networks 78-97 % of spikes in the same step",
+    "; recurrent: statistics",
 )
 
 
@@ -824,7 +848,7 @@ for _syn, _alpha in (("exp", False), ("alpha", True)):
             weight_scale=PER_NANO,
             current_scale=PER_NANO,
             record={"v": ("V", _same), "w": ("w", _to_hub), **_G_SYN},
-            tolerance=_ADEX_TOL,
+            tolerance=_ADEX_TOL[_syn],
             integrator="classical RK4, fixed substeps, spike check after every substep",
             shared=_rk4_shared,
         )

@@ -93,10 +93,13 @@ KNOWN_GAPS = {
     "network (seed 11) the population rate is +5.1 % against the reference (promised: 5 %)",
     "check_reference_network_lif_delta": "tier 4 promise not kept: on the kit's recurrent "
     "network (seed 12) the population rate is +6.5 % against the reference (promised: 5 %)",
-    "check_feedforward_lif_exp": "tier 4 promise not kept: on feedforward networks only "
-    "44 % of spikes fall within one step of the reference's (promised: 95 %)",
-    "check_feedforward_lif_delta": "tier 4 promise not kept: on feedforward networks 92.8 % "
-    "of spikes fall within one step of the reference's (promised: 95 %)",
+    "check_feedforward_lif_exp": "tier 4 promise not kept on the kit's feedforward networks "
+    "(50 Poisson sources at 30 Hz, 40 % connected, heterogeneous parameters: a "
+    "fluctuation-driven regime): 44 % of spikes within one step of the reference's "
+    "(promised: 95 %; held on sparse input, tests/test_chip_nest.py)",
+    "check_feedforward_lif_delta": "tier 4 promise not kept on the kit's feedforward networks "
+    "(fluctuation-driven, see check_feedforward_lif_exp): 92.8 % of spikes within one step "
+    "of the reference's (promised: 95 %)",
 }
 
 
@@ -120,8 +123,9 @@ class ChipBackend(Backend):
         )
         stat = (
             "statistical (tier 4): integer state, 12-bit decays, 8-bit weights; against "
-            "NEST: population rate within 5 %, CV of ISI within 0.1, >= 95 % of "
-            "feedforward spikes within one step"
+            "NEST: >= 95 % of sparse feedforward spikes within one step; population rate "
+            "within 5 % and CV of ISI within 0.1 on CUBA, Brunel (exp) and feedforward "
+            "networks, not on every recurrent network (docs/chip.md section 8)"
         )
         tolerances = {
             NATIVE: Tolerance(1, note="bit-exact: the integer update of docs/chip.md section 1"),
