@@ -39,8 +39,8 @@ RULE_ROWS = {"all_additive": "pair STDP", "dopamine": "reward-modulated STDP"}
 def test_weight_error_per_update_is_the_stated_figure(rule, rounding, seed):
     """The largest (error - 0.5 LSB) / updates over the synapses of the kit's plastic
     network is at most the figure docs/chip.md states for it.  The declared bound
-    (``Tolerance.lsb_per_update`` = 1 LSB per update) holds where the figure is <= 1; the page states
-    where it does not (reward-modulated STDP at seed 13)."""
+    (``Tolerance.lsb_per_update`` = 1 LSB per update) holds where the figure is <= 1; the
+    page states where it does not (reward-modulated STDP at seed 13)."""
     row = doc_figures.row(
         doc_figures.table("docs/chip.md", HEADER), **{HEADER: f"{RULE_ROWS[rule]}, {rounding}"}
     )
