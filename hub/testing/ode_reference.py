@@ -463,25 +463,19 @@ def simulate(resolved: ResolvedNetwork) -> Results:
 
 
 # --- the ODE reference as a backend (used to test the kit's ODE checks) -------------------------
-from ..backend import Backend, Capabilities, Session, Tolerance  # noqa: E402
-from ..hookspecs import hookimpl  # noqa: E402
+from ..backend import Capabilities, Tolerance  # noqa: E402
+from .engine_backend import EngineBackend, EngineSession, engine_plugin  # noqa: E402
 
 
-class _ODESession(Session):
-    def __init__(self, resolved):
-        self.resolved, self._results = resolved, None
-
-    def run(self, progress=None):
-        self._results = simulate(self.resolved)
-
-    def results(self):
-        return self._results
+class _ODESession(EngineSession):
+    simulate = staticmethod(simulate)
 
 
-class ODEReferenceBackend(Backend):
+class ODEReferenceBackend(EngineBackend):
     """The ODE reference behind the backend contract (not registered by default)."""
 
     name = "ode-reference"
+    session_class = _ODESession
 
     def capabilities(self):
         from .. import features as F
@@ -495,18 +489,7 @@ class ODEReferenceBackend(Backend):
             feats.update(F.record(label, v) for v in model(kind, **syn).recordable_names())
         return Capabilities(frozenset(feats), {lab: Tolerance(1) for lab in SUPPORTED})
 
-    def build(self, resolved, **options):
-        return _ODESession(resolved)
 
-    def versions(self):
-        return {"ode-reference": "1"}
-
-
-class ODEReferencePlugin:
+def ODEReferencePlugin():
     """Register with ``make_plugin_manager(plugins=[ODEReferencePlugin()])``."""
-
-    @hookimpl
-    def hub_register_backends(self):
-        from ..backend import BackendSpec
-
-        return [BackendSpec("ode-reference", ODEReferenceBackend, "hub ODE reference")]
+    return engine_plugin(ODEReferenceBackend, "hub ODE reference")

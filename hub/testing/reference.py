@@ -230,25 +230,19 @@ def _read(s, variable):
 
 
 # --- the reference engine as a backend (used to test the kit's closed-form checks) ----------
-from ..backend import Backend, Capabilities, Session, Tolerance  # noqa: E402
-from ..hookspecs import hookimpl  # noqa: E402
+from ..backend import Capabilities, Tolerance  # noqa: E402
+from .engine_backend import EngineBackend, EngineSession, engine_plugin  # noqa: E402
 
 
-class _ReferenceSession(Session):
-    def __init__(self, resolved):
-        self.resolved, self._results = resolved, None
-
-    def run(self, progress=None):
-        self._results = simulate(self.resolved)
-
-    def results(self):
-        return self._results
+class _ReferenceSession(EngineSession):
+    simulate = staticmethod(simulate)
 
 
-class ReferenceBackend(Backend):
+class ReferenceBackend(EngineBackend):
     """The reference engine behind the backend contract (not registered by default)."""
 
     name = "reference"
+    session_class = _ReferenceSession
 
     def capabilities(self):
         from .. import features as F
@@ -275,18 +269,7 @@ class ReferenceBackend(Backend):
             frozenset(feats), {lab: Tolerance(1, note="the reference itself") for lab in SUPPORTED}
         )
 
-    def build(self, resolved, **options):
-        return _ReferenceSession(resolved)
 
-    def versions(self):
-        return {"reference": "1"}
-
-
-class ReferencePlugin:
+def ReferencePlugin():
     """Register with ``make_plugin_manager(plugins=[ReferencePlugin()])``."""
-
-    @hookimpl
-    def hub_register_backends(self):
-        from ..backend import BackendSpec
-
-        return [BackendSpec("reference", ReferenceBackend, "hub reference engine")]
+    return engine_plugin(ReferenceBackend, "hub reference engine")
