@@ -121,22 +121,25 @@ def test_check_backend_full_kit_exits_1(installed_mutants, capsys, mutant):
 INNER_TEST = """
 from hub.testing import parametrize_with_checks
 
-@parametrize_with_checks(["mutant_{mutant}"])
+@parametrize_with_checks({backends!r})
 def test_conformance(backend, check):
     check(backend)
 """
 
 
-@pytest.mark.parametrize("mutant", ["empty", "sloppy_v", "late_delay"])
-def test_parametrize_with_checks_fails(installed_mutants, pytester, mutant):
-    """``parametrize_with_checks`` in the mutant's own test suite: failed tests, among them
-    the checks that catch it."""
-    pytester.makepyfile(test_inner=INNER_TEST.format(mutant=mutant))
-    args = ["-p", "no:cacheprovider", "-q"]
-    if mutant != "empty":  # the rest of the kit is long: run the catching checks only
-        args += ["-k", " or ".join(CAUGHT_BY[mutant])]
-    result = pytester.runpytest_inprocess(*args)
+def test_parametrize_with_checks_fails(installed_mutants, pytester):
+    """``parametrize_with_checks`` over every mutant in one inner pytest session (as a
+    third party's test suite runs it), selecting the checks that catch each: every one of
+    them is a failed test."""
+    backends = [f"mutant_{m}" for m in sorted(CAUGHT_BY)]
+    pytester.makepyfile(test_inner=INNER_TEST.format(backends=backends))
+    wanted = [f"mutant_{m}-{name}" for m in sorted(CAUGHT_BY) for name in CAUGHT_BY[m]]
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-q", "-k", " or ".join(wanted))
     outcomes = result.parseoutcomes()
-    assert outcomes.get("failed", 0) >= len(CAUGHT_BY[mutant]), result.stdout.str()[-2000:]
-    for name in CAUGHT_BY[mutant]:
-        result.stdout.fnmatch_lines([f"FAILED *{name}*"])
+    assert outcomes.get("failed", 0) == len(wanted), result.stdout.str()[-3000:]
+    failed = {
+        line.split("[", 1)[1].split("]", 1)[0]
+        for line in result.stdout.lines
+        if line.startswith("FAILED")
+    }
+    assert failed == set(wanted)
