@@ -68,11 +68,6 @@ KNOWN_MISSES: dict = {
         "arithmetic) takes more numpy passes than Brian2's generated rk4: 1.12x",
         1.3,
     ),
-    ("stdp", "nest", "build_s"): Miss(
-        "NEST STDP build: 0.11 s against 0.09 s, at the noise level of a 0.1 s build "
-        "(spike_train_injector settings built per source)",
-        1.5,
-    ),
 }
 
 
