@@ -259,8 +259,7 @@ class Results:
                 timings=meta["timings"], provenance=meta["provenance"], extra=meta.get("extra", {})
             )
             for label, m in meta["spikes"].items():
-                if not isinstance(m["size"], int) or not 0 <= m["size"] <= MAX_NEURONS:
-                    raise TypeError(f"population size {m['size']!r} of {label!r}")
+                _check_size(path, label, m["size"])
                 trains = SpikeTrains(m["size"], f[m["key"] + "_i"], f[m["key"] + "_t"], m["dt"])
                 _check_trains(path, label, trains)
                 res.spike_trains[label] = trains
@@ -340,6 +339,20 @@ def sampled_signal(resolved, probe, unit: str, values) -> Signal:
 
 #: the largest population a results file may declare (a guard against altered files)
 MAX_NEURONS = 10**9
+
+
+def _check_size(path, label: str, size) -> None:
+    """A results file's population size must be a count up to MAX_NEURONS."""
+    from .errors import Diagnostic, ValidationError
+
+    if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= MAX_NEURONS:
+        raise ValidationError(
+            Diagnostic(
+                f"{path}: spikes of {label!r}",
+                f"population size {size!r} is not a count up to {MAX_NEURONS:g}",
+                "the file was altered; write it again with Results.save",
+            )
+        )
 
 
 def _check_trains(path, label: str, trains: SpikeTrains) -> None:
