@@ -1,0 +1,149 @@
+"""The PyNN objects of a segment as one :class:`hub.Network`.
+
+Populations become hub populations or sources with one array per parameter (PyNN's values,
+defaults included, in the hub's units) and their initial values; projections become explicit
+connections (``hub.FromArrays``) with per-connection weights and delays; current sources are
+injected; recorders become probes.  Each PyNN population and projection learns the hub label
+it got (``hub_label``, ``hub_parts_built``), which the recorders and ``Projection.get`` use
+to read the results.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from .. import ir
+from ..ir.neurons import model as hub_model
+from .errors import UnsupportedError
+
+
+def segment_seed(seed: int, segment: int) -> int:
+    """The network seed of segment ``segment``: ``seed`` for the first, a new stream of draws
+    (Poisson trains) after each ``reset()``, as a simulator's running RNG would give."""
+    if segment == 0:
+        return int(seed)
+    digest = hashlib.sha256(f"{seed}/{segment}".encode()).digest()
+    return int.from_bytes(digest[:4], "little")
+
+
+def build_network(state) -> ir.Network:
+    """The hub network of ``state``'s populations, projections, sources and recorders."""
+    net = ir.Network(
+        dt=state.dt, seed=segment_seed(state.seed, state.segment_counter), label="hub.pynn"
+    )
+    taken: set[str] = set()
+    for pop in state.populations:
+        pop.hub_label = _unique(pop.label, taken)
+        _add_population(net, pop)
+    for prj in state.projections:
+        prj.hub_parts_built = []
+        for k, (pre, post, positions, pre_idx, post_idx) in enumerate(prj.hub_parts()):
+            label = _unique(prj.label or f"projection{k}", taken)
+            net.connect(
+                pre.hub_label,
+                post.hub_label,
+                ir.FromArrays(
+                    pre_idx,
+                    post_idx,
+                    weight=prj._columns["weight"][positions],
+                    delay=prj._columns["delay"][positions],
+                ),
+                _synapse(prj, positions),
+                label=label,
+            )
+            prj.hub_parts_built.append((label, positions))
+    for source in state.current_sources:
+        for root, indices in source._targets:
+            net.inject(root.hub_label, source.hub_source(), indices)
+    for recorder in state.recorders:
+        _add_probes(net, recorder)
+    return net
+
+
+def _unique(label: str, taken: set[str]) -> str:
+    out, k = label, 1
+    while out in taken:
+        k += 1
+        out = f"{label}#{k}"
+    taken.add(out)
+    return out
+
+
+def _simple(values):
+    """A scalar if every neuron has the same value, else the float array."""
+    arr = np.asarray(values, dtype=float)
+    return float(arr[0]) if arr.size and (arr == arr[0]).all() else arr
+
+
+def _add_population(net, pop) -> None:
+    params, kind = pop._parameters, pop.celltype.hub_model
+    if kind == "SpikeTimes":
+        trains = [np.asarray(getattr(t, "value", t), float) for t in params["times"]]
+        net.add_source(ir.SpikeTimes(trains), size=pop.size, label=pop.hub_label)
+    elif kind == "PoissonSource":
+        window = {k: _simple(params[k]) for k in ("start", "stop")}
+        for k, v in window.items():
+            if np.ndim(v):
+                raise UnsupportedError(
+                    f"{pop.label}: SpikeSourcePoisson {'duration' if k == 'stop' else k} "
+                    "differs between neurons; the hub's Poisson source has one start and stop "
+                    "per population: use one population per value"
+                )
+        net.add_source(
+            ir.PoissonSource(rate=_simple(params["rate"]), **window),
+            size=pop.size,
+            label=pop.hub_label,
+        )
+    else:
+        model = hub_model(kind, **{name: _simple(v) for name, v in params.items()})
+        states = {s.name for s in type(model).state}
+        initial = {
+            name: _simple(lazy.evaluate(simplify=False))
+            for name, lazy in pop.initial_values.items()
+            if name in states
+        }
+        net.add_population(pop.size, model, label=pop.hub_label, initial_values=initial)
+
+
+def _synapse(prj, positions):
+    """The hub synapse of projection ``prj`` (its rule's parameters must be the same for
+    every connection: the hub's rules have one value per projection)."""
+    kind = prj.hub_rule()
+    if kind is None:
+        return ir.Static(receptor=prj.receptor_type)
+    names = [n for n in prj.synapse_type.get_native_names() if n not in ("weight", "delay")]
+    values = {}
+    for name in names:
+        value = _simple(prj._columns[name][positions]) if len(positions) else 0.0
+        if np.ndim(value):
+            raise UnsupportedError(
+                f"{prj.label}: {type(prj.synapse_type).__name__} parameter {name!r} differs "
+                "between connections; the hub's learning rules take one value per projection: "
+                "use one projection per value"
+            )
+        values[name] = value
+    if kind == "STDP":
+        td, wd = prj.synapse_type.timing_dependence, prj.synapse_type.weight_dependence
+        dependence, exponents = wd.hub_weight_dependence
+        rule = ir.STDP(
+            pairing="all",
+            weight_dependence=dependence,
+            **td.hub_rule_values(values),
+            **wd.hub_rule_values(values),
+            **exponents,
+        )
+    else:
+        rule = ir.TsodyksMarkram(**values)
+    return ir.Plastic(rule=rule, receptor=prj.receptor_type)
+
+
+def _add_probes(net, recorder) -> None:
+    label = recorder.population.hub_label
+    for variable, ids in recorder.recorded.items():
+        if not ids:
+            continue
+        indices = np.sort(recorder.population.id_to_index(np.array(sorted(ids), dtype=int)))
+        interval = None if variable.name == "spikes" else recorder.sampling_interval
+        net.record(label, variable.name, interval=interval, indices=indices)

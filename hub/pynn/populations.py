@@ -1,0 +1,167 @@
+"""Population, PopulationView and Assembly on PyNN's common classes.
+
+A population keeps its parameters in the hub's names and units (``_parameters``: one array
+per parameter, one value per neuron), evaluated by PyNN's machinery (``ParameterSpace``,
+``RandomDistribution`` drawn with the script's RNG), and its initial values as PyNN does
+(``initial_values``: lazy arrays).  Both reach the hub as concrete arrays when the network is
+built; a parameter changed between runs goes to the running engine from the current time on.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pyNN import common
+from pyNN.parameters import LazyArray, ParameterSpace, simplify
+
+from . import simulator
+from .errors import UnsupportedError
+from .recording import Recorder
+
+
+def _hub_states(celltype) -> tuple[str, ...]:
+    """The state variables the hub model of ``celltype`` has (none for spike sources)."""
+    from ..ir.neurons import NEURON_MODELS
+
+    for cls in NEURON_MODELS.values():
+        if celltype.hub_model in cls.aliases:
+            return tuple(s.name for s in cls.state)
+    return ()
+
+
+def _check_celltype(celltype) -> None:
+    if not hasattr(celltype, "hub_model"):
+        raise UnsupportedError(
+            f"Population celltype {type(celltype).__module__}.{type(celltype).__name__}: "
+            "not a hub.pynn cell type; use the cell types of hub.pynn "
+            "(sim.IF_cond_exp(...) after `import hub.pynn as sim`), "
+            "sim.list_standard_models() names them"
+        )
+
+
+def _standard_parameters(population, names):
+    """PyNN-named parameters from the native ones (``reverse_translate``)."""
+    celltype = population.celltype
+    if any(name in celltype.computed_parameters() for name in names):
+        native_names = celltype.get_native_names()  # computed ones need all of them
+    else:
+        native_names = celltype.get_native_names(*names)
+    return celltype.reverse_translate(population._get_native_parameters(*native_names))
+
+
+def _store(root, indices: np.ndarray, parameter_space) -> None:
+    """Write native values for the neurons ``indices`` of the Population ``root`` and pass
+    them to the running engine, if any."""
+    if root.celltype.injectable is False:  # spike sources are resolved before the run
+        simulator.state.refuse_after_build(
+            f"{root.label}.set({', '.join(parameter_space.keys())})",
+            "spike trains are drawn when the network is built: call reset() first",
+        )
+    changed = {}
+    for name, lazy in parameter_space.items():
+        value = lazy.evaluate(simplify=True)
+        stored = root._parameters[name]
+        if np.ndim(value) == 0 or stored.dtype == object and not isinstance(value, np.ndarray):
+            for i in indices:  # object arrays (spike times) take the one value per neuron
+                stored[i] = value
+        else:
+            stored[indices] = value
+        changed[name] = np.asarray(stored[indices])
+    simulator.state.set_neuron_parameters(root, indices, changed)
+
+
+class Assembly(common.Assembly):
+    __doc__ = common.Assembly.__doc__
+    _simulator = simulator
+
+
+class PopulationView(common.PopulationView):
+    __doc__ = common.PopulationView.__doc__
+    _assembly_class = Assembly
+    _simulator = simulator
+
+    def _root_indices(self) -> np.ndarray:
+        return np.asarray(self.index_in_grandparent(np.arange(self.size)), dtype=np.int64)
+
+    def _get_parameters(self, *names):
+        return _standard_parameters(self, names)
+
+    def _get_native_parameters(self, *names):
+        root, idx = self.grandparent, self._root_indices()
+        return ParameterSpace(
+            {name: simplify(root._parameters[name][idx]) for name in names}, shape=(self.size,)
+        )
+
+    def _set_parameters(self, parameter_space):
+        _store(self.grandparent, self._root_indices(), parameter_space)
+
+    def initialize(self, **initial_values):
+        """Initial values of the view's neurons (the rest of the population keeps its own)."""
+        root, idx = self.grandparent, self._root_indices()
+        for variable, value in initial_values.items():
+            full = np.array(root.initial_values[variable].evaluate(simplify=False), dtype=float)
+            full[idx] = LazyArray(value, shape=(self.size,), dtype=float).evaluate()
+            root.initialize(**{variable: full})
+
+    def _get_view(self, selector, label=None):
+        return PopulationView(self, selector, label)
+
+
+class Population(common.Population):
+    __doc__ = common.Population.__doc__
+    _simulator = simulator
+    _recorder_class = Recorder
+    _assembly_class = Assembly
+
+    def __init__(
+        self, size, cellclass, cellparams=None, structure=None, initial_values={}, label=None
+    ):
+        simulator.state.refuse_after_build("creating a Population")
+        super().__init__(size, cellclass, cellparams, structure, initial_values, label)
+        simulator.state.populations.append(self)
+
+    def _create_cells(self):
+        _check_celltype(self.celltype)
+        first = simulator.state.id_counter
+        self.all_cells = np.array(
+            [simulator.ID(i) for i in range(first, first + self.size)], dtype=simulator.ID
+        )
+        self._mask_local = np.ones(self.size, dtype=bool)
+        for cell in self.all_cells:
+            cell.parent = self
+        simulator.state.id_counter += self.size
+        parameter_space = self.celltype.native_parameters
+        parameter_space.shape = (self.size,)
+        parameter_space.evaluate(simplify=False)
+        self._parameters = parameter_space.as_dict()
+
+    def _set_initial_value_array(self, variable, initial_values):
+        simulator.state.refuse_after_build(
+            f"{self.label}.initialize({variable}=...)",
+            "the hub sets state only at t = 0: call reset() first",
+        )
+        states = _hub_states(self.celltype)
+        if variable in states:
+            return
+        default = self.celltype.default_initial_values.get(variable)
+        if default is not None and initial_values.base_value == default:
+            return  # PyNN's own default of a variable the hub computes (HH_cond_exp m, h, n)
+        raise UnsupportedError(
+            f"{self.label}.initialize({variable}=...): the hub's "
+            f"{type(self.celltype).__name__} has no settable state {variable!r}; "
+            f"use one of {list(states)}"
+        )
+
+    def _get_view(self, selector, label=None):
+        return PopulationView(self, selector, label)
+
+    def _get_parameters(self, *names):
+        return _standard_parameters(self, names)
+
+    def _get_native_parameters(self, *names):
+        return ParameterSpace(
+            {name: simplify(self._parameters[name]) for name in names}, shape=(self.size,)
+        )
+
+    def _set_parameters(self, parameter_space):
+        parameter_space.shape = (self.size,)
+        _store(self, np.arange(self.size), parameter_space)

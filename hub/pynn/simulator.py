@@ -1,0 +1,122 @@
+"""The state of a hub.pynn simulation: the PyNN objects made since ``setup()``, and the hub
+engine that runs them.
+
+On the first ``run()`` of a segment the PyNN objects become one :class:`hub.Network`
+(:mod:`hub.pynn.build`), handed to the engine (:mod:`hub.pynn.engine`); later runs advance
+that engine.  ``reset()`` drops the engine: the next run builds the network again from the
+PyNN objects, with every parameter change kept, starting at t = 0.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pyNN import common
+
+from .errors import UnsupportedError
+
+name = "snn-hub"  # annotates recorded data, as PyNN's backends do
+
+
+class ID(int, common.IDMixin):
+    """A neuron: an integer (1, 2, ... in order of creation) with PyNN's ID interface."""
+
+    def __init__(self, n):
+        int.__init__(n)
+        common.IDMixin.__init__(self)
+
+
+class State(common.control.BaseState):
+    """Everything ``setup()`` starts afresh: time step (ms), delays (ms), the hub backend and
+    its options, the network seed, and the PyNN objects in order of creation."""
+
+    def __init__(self):
+        super().__init__()
+        self.mpi_rank = 0
+        self.num_processes = 1
+        self.dt = 0.1
+        self.min_delay_setting: float | str = "auto"
+        self.max_delay_setting: float | str = "auto"
+        self.backend = "nest"
+        self.options: dict = {}
+        self.seed = 42
+        self.clear()
+
+    # --- what setup() and reset() do ----------------------------------------------------------
+    def clear(self):
+        """Forget every PyNN object (``setup()`` calls this)."""
+        self.recorders = set()
+        self.populations: list = []
+        self.projections: list = []
+        self.current_sources: list = []
+        self.write_on_end = []
+        self.id_counter = 1
+        self.segment_counter = -1
+        self.reset()
+
+    def reset(self):
+        """Time back to 0 and a new segment; the network is built again at the next run."""
+        self.engine = None
+        self.running = False
+        self.t_start = 0
+        self.segment_counter += 1
+
+    @property
+    def min_delay(self) -> float:
+        """The minimum delay in ms: ``setup(min_delay=...)``, one time step if ``'auto'``
+        (the hub's shortest delay); PyNN's default delay."""
+        setting = self.min_delay_setting
+        return self.dt if setting == "auto" else float(setting)
+
+    @property
+    def max_delay(self) -> float:
+        """``setup(max_delay=...)`` in ms; infinite if ``'auto'`` (the hub has no maximum)."""
+        setting = self.max_delay_setting
+        return float("inf") if setting == "auto" else float(setting)
+
+    # --- time ---------------------------------------------------------------------------------
+    @property
+    def t(self) -> float:
+        """Time of the current segment in ms."""
+        return self.engine.t if self.engine is not None else 0.0
+
+    def run(self, simtime):
+        self.run_until(self.t + simtime)
+
+    def run_until(self, tstop):
+        """Advance to ``tstop`` ms (built and started on the first call of a segment)."""
+        from . import build, engine
+
+        if self.engine is None:
+            network = build.build_network(self)
+            self.engine = engine.start(network, self.backend, self.options)
+        self.running = True
+        if tstop > self.t + self.dt / 2:
+            self.engine.run_until(tstop)
+
+    # --- changes while a segment runs ---------------------------------------------------------
+    @property
+    def built(self) -> bool:
+        """Whether the current segment's network has been built (a run happened)."""
+        return self.engine is not None
+
+    def refuse_after_build(self, what: str, fix: str = "") -> None:
+        """Raise :class:`UnsupportedError` if the network has been built already."""
+        if self.built:
+            raise UnsupportedError(
+                f"{what} at t = {self.t:g} ms: the hub builds the network at the first run() "
+                f"and cannot change its structure during a segment; "
+                f"{fix or 'do it before the first run(), or call reset() first'}"
+            )
+
+    def set_neuron_parameters(self, population, indices: np.ndarray, native: dict) -> None:
+        """Parameters of ``population`` (hub names, hub units) changed for the neurons
+        ``indices``: from the current time on, if the network runs already."""
+        if self.built:
+            self.engine.set(population.hub_label, indices=indices, **native)
+
+    def results(self):
+        """The current segment's :class:`hub.Results` (None before its first run)."""
+        return self.engine.results() if self.engine is not None else None
+
+
+state = State()
