@@ -134,6 +134,17 @@ class Population(common.Population):
         parameter_space.evaluate(simplify=False)
         self._parameters = parameter_space.as_dict()
 
+    def initialize(self, **initial_values):
+        """Initial values (mV, nA, uS, ...) of state variables, drawn now: a
+        ``RandomDistribution`` is evaluated once, with its RNG, at this call (as in
+        pyNN.nest), not again when the network is built or the data read."""
+        super().initialize(
+            **{
+                name: LazyArray(value, shape=(self.size,), dtype=float).evaluate(simplify=False)
+                for name, value in initial_values.items()
+            }
+        )
+
     def _set_initial_value_array(self, variable, initial_values):
         simulator.state.refuse_after_build(
             f"{self.label}.initialize({variable}=...)",
