@@ -26,6 +26,7 @@ from .ir import __all__ as _ir_all
 from .api import check_capabilities, load, model, run  # noqa: F401 - see the plugins' kinds
 from .plugins import backend_specs, get_backend, make_plugin_manager, plugin_manager
 from .resolve import ResolvedNetwork, resolve
+from .simulation import Simulation
 from .results import Results, Signal, SpikeTrains
 from .version import __version__  # noqa: F401
 
@@ -37,6 +38,7 @@ sys.modules.setdefault(__name__ + ".compare", _comparison)
 __all__ = [
     *_ir_all,
     "run",
+    "Simulation",
     "compare",
     "Comparison",
     "resolve",

@@ -56,6 +56,15 @@ def run(network, backend: str = "nest", duration: float = 1000.0, progress=None,
     Every problem with the input is raised as a :class:`HubError` before any simulator is
     touched.  ``options`` go to the backend (e.g. ``threads=2`` for NEST).
     """
+    pm, implementation, options = prepare(network, backend, options)
+    resolved = network if isinstance(network, ResolvedNetwork) else resolve(network, duration)
+    return run_resolved(pm, backend, implementation, resolved, options, progress)
+
+
+def prepare(network, backend: str, options: dict):
+    """The checks every run makes before anything is drawn: the backend exists, its options
+    are valid (converted once), the plugins' validators accept the network.  Returns
+    ``(plugin manager, backend object, converted options)``."""
     if not isinstance(backend, str):
         raise HubError(f"backend: {backend!r} is not a backend name; use e.g. 'nest'")
     pm = plugin_manager()
@@ -68,7 +77,14 @@ def run(network, backend: str = "nest", duration: float = 1000.0, progress=None,
     ]
     if extra:
         raise ValidationError(extra)
-    resolved = network if isinstance(network, ResolvedNetwork) else resolve(network, duration)
+    return pm, implementation, options
+
+
+def run_resolved(
+    pm, backend: str, implementation, resolved: ResolvedNetwork, options: dict, progress=None
+):
+    """Run an already resolved network on ``implementation`` (the backend object of the
+    backend named ``backend``) through the run hooks."""
     check_capabilities(implementation, resolved, pm)
     request = RunRequest(resolved, backend, options, progress, implementation)
     return pm.hook.hub_run_wrapper(request=request)

@@ -15,7 +15,9 @@ Fixed features:
   backend draws the Poisson trains with its own RNG;
 * :data:`SYNAPSE_STATIC` ``synapse:Static``: static synapses;
 * :data:`RECEPTOR_INHIBITORY` ``receptor:inhibitory``: inhibitory receptors;
-* :data:`RECORD_SYNAPSE` ``record:synapse``: synapse state sampled during a run.
+* :data:`RECORD_SYNAPSE` ``record:synapse``: synapse state sampled during a run;
+* :data:`PARAMETER_CHANGE` ``change:parameters``: neuron parameters changed between run
+  segments (``ResolvedNetwork.changes``, made by :class:`hub.Simulation`).
 
 Families, one feature per model or rule label (``Kind`` or ``Kind[key=value,...]`` with the
 keys sorted, as ``NeuronModel.label`` and ``Rule.label`` spell them):
@@ -43,6 +45,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "CURRENT_STEP",
     "FIXED",
+    "PARAMETER_CHANGE",
     "POISSON_NATIVE",
     "RECEPTOR_INHIBITORY",
     "RECORD_SYNAPSE",
@@ -63,6 +66,7 @@ POISSON_NATIVE = "source.poisson_native"
 SYNAPSE_STATIC = "synapse:Static"
 RECEPTOR_INHIBITORY = "receptor:inhibitory"
 RECORD_SYNAPSE = "record:synapse"
+PARAMETER_CHANGE = "change:parameters"
 
 #: every feature that takes no label
 FIXED = frozenset(
@@ -73,6 +77,7 @@ FIXED = frozenset(
         SYNAPSE_STATIC,
         RECEPTOR_INHIBITORY,
         RECORD_SYNAPSE,
+        PARAMETER_CHANGE,
     }
 )
 
@@ -213,6 +218,8 @@ def required_features(resolved: ResolvedNetwork) -> list[str]:
     need += [_plasticity(p.rule.label) for p in resolved.projections if p.rule is not None]
     if resolved.synapse_probes:
         need.append(RECORD_SYNAPSE)
+    if getattr(resolved, "changes", None):
+        need.append(PARAMETER_CHANGE)
     for probe in resolved.probes:
         probed = resolved.populations.get(probe.population)
         if probed is not None and probe.variable != "spikes":

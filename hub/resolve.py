@@ -17,7 +17,10 @@ docs/semantics.md):
   ``resolve="native"`` nothing is drawn here: the source keeps its per-neuron rates and its
   first and last stamp, and each backend draws the counts itself (statistics only);
 * current sources switch at step ends: amplitude a from time t applies to the integration
-  steps that end at k*dt > round(t/dt)*dt.
+  steps that end at k*dt > round(t/dt)*dt;
+* a parameter change at stamp S (made between run segments, :class:`hub.Simulation`) applies
+  to the integration steps k' >= S (0-based; the first step of the next segment); state
+  variables keep their values.
 """
 
 from __future__ import annotations
@@ -146,6 +149,18 @@ class ResolvedInjection:
     amplitudes: np.ndarray
 
 
+@dataclass
+class ParameterChange:
+    """New values of neuron parameters from integration step ``step`` on (0-based: the step
+    that ends at ``(step + 1) dt``): ``values[name][j]`` (canonical unit) for neuron
+    ``indices[j]`` of ``population``.  State variables keep their values."""
+
+    step: int
+    population: str
+    indices: np.ndarray
+    values: dict[str, np.ndarray]
+
+
 class _Sampled:
     """The sampling rule shared by every state probe: samples at stamps ``iv, 2 iv, ...``
     up to ``steps`` (time ``stamp * dt`` ms, the state at the end of that step)."""
@@ -185,6 +200,8 @@ class ResolvedNetwork:
     probes: list[ResolvedProbe] = field(default_factory=list)
     synapse_probes: list[ResolvedSynapseProbe] = field(default_factory=list)
     label: str = ""
+    #: parameter changes between run segments, sorted by step (:class:`hub.Simulation`)
+    changes: list[ParameterChange] = field(default_factory=list)
 
     @property
     def duration(self) -> float:
@@ -232,17 +249,19 @@ def check_duration(duration, dt: float) -> float:
     return value
 
 
-def resolve(network, duration: float) -> ResolvedNetwork:
-    """Validate ``network`` and draw everything random for a run of ``duration`` ms."""
+def resolve(network, duration: float, seed: int | None = None) -> ResolvedNetwork:
+    """Validate ``network`` and draw everything random for a run of ``duration`` ms.
+
+    ``seed`` replaces the network's seed (a network without one gets a fresh seed per call:
+    give one to repeat its draws)."""
     network.validate()
     dt = float(units.convert(network.dt, "ms"))
     duration = check_duration(duration, dt)
     steps = int(to_steps(duration, dt))
-    seed = (
-        network.seed
-        if network.seed is not None
-        else int(np.random.SeedSequence().generate_state(1)[0])
-    )
+    if seed is None:
+        seed = network.seed
+    if seed is None:
+        seed = int(np.random.SeedSequence().generate_state(1)[0])
     out = ResolvedNetwork(dt, int(seed), steps, label=network.label)
     for pop in network.populations:
         if pop.is_source:
@@ -325,6 +344,11 @@ def _values(value, unit, n, rng_keys, seed) -> np.ndarray:
         return value.draw(stream(seed, *rng_keys), n).astype(float)
     arr = np.asarray(units.convert(value, unit), dtype=float)
     return np.broadcast_to(arr, (n,)).copy() if arr.ndim == 0 else arr.astype(float)
+
+
+def resolve_population(pop, seed: int) -> ResolvedPopulation:
+    """The per-neuron parameters and initial values of one neuron population."""
+    return _resolve_population(pop, seed)
 
 
 def _resolve_population(pop, seed) -> ResolvedPopulation:

@@ -22,6 +22,7 @@ from .ir.node import build
 from .ir.plasticity import rule_from_dict
 from .ir.serialize import ArrayTable
 from .resolve import (
+    ParameterChange,
     ResolvedInjection,
     ResolvedNetwork,
     ResolvedPopulation,
@@ -105,6 +106,15 @@ def _header(r: ResolvedNetwork, put, model_arrays: ArrayTable) -> dict:
                 "indices": put(p.indices),
             }
             for p in r.synapse_probes
+        ],
+        "changes": [
+            {
+                "step": int(c.step),
+                "population": c.population,
+                "indices": put(c.indices),
+                "values": {k: put(v) for k, v in c.values.items()},
+            }
+            for c in r.changes
         ],
     }
 
@@ -211,6 +221,15 @@ def _resolved_from(path, doc, arrays, extra_kinds) -> ResolvedNetwork:
             )
             for p in doc["synapse_probes"]
         ]
+    out.changes = [
+        ParameterChange(
+            int(c["step"]),
+            c["population"],
+            get(c["indices"]),
+            {k: get(v) for k, v in c["values"].items()},
+        )
+        for c in doc.get("changes", ())
+    ]
     return out
 
 

@@ -163,6 +163,13 @@ def _flip_depression(resolved):
     return resolved
 
 
+def _late_changes(resolved):
+    """Parameter changes between segments applied one step late."""
+    for change in resolved.changes:
+        change.step += 1 if change.step else 0
+    return resolved
+
+
 MUTANTS: dict[str, Mutation] = {
     "empty": Mutation(
         "nest", "declares one feature; build() raises", caps=_empty_caps, build=_raise
@@ -189,6 +196,9 @@ MUTANTS: dict[str, Mutation] = {
     "shifted_window": Mutation("nest", "state samples taken one step early", results=_shift_window),
     "refrac_floor": Mutation(
         "nest", "refractory period rounded down to whole steps", network=_floor_refractoriness
+    ),
+    "late_change": Mutation(
+        "nest", "parameter changes between segments one step late", network=_late_changes
     ),
     "flipped_rule": Mutation(
         "nest", "the sign of A_minus flipped in every pair rule", network=_flip_depression

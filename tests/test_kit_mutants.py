@@ -32,6 +32,7 @@ CAUGHT_BY = {
     "sloppy_v_tier2": ["check_reference_network_lif_alpha", "check_feedforward_lif_exp"],
     "lsb_cheat": ["check_plasticity_all_additive", "check_plasticity_dopamine"],
     "late_delay": ["check_delay_and_multiplicity", "check_reference_network_lif_delta"],
+    "late_change": ["check_parameter_change_closed_form"],
     "shifted_window": ["check_lif_dc_closed_form", "check_step_current_timing"],
     "refrac_floor": ["check_heterogeneous_lif_exp", "check_heterogeneous_lif_delta"],
     "flipped_rule": ["check_plasticity_all_additive", "check_plasticity_nn_symmetric_additive"],

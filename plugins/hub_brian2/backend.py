@@ -102,6 +102,7 @@ class Brian2Backend(Backend):
                 F.SYNAPSE_STATIC,
                 F.RECEPTOR_INHIBITORY,
                 F.RECORD_SYNAPSE,
+                F.PARAMETER_CHANGE,
             ),
             PLASTIC_LABELS,
             {label: table.record for label, table in tables.items()},

@@ -35,6 +35,7 @@ import hub.propagators as P
 from hub.results import assemble_spikes, sampled_signal
 
 from . import compiled, native, plastic_build, relay
+from .changes import ParameterSchedule
 from .context import BuildContext, b2_name, monitor_samples
 from .environment import configure, functions, import_brian2
 from .models import Context
@@ -124,6 +125,9 @@ class Brian2Session(Session):
         objects += native.build(ctx)  # PoissonSource(resolve="native")
         if r.injections:
             objects.append(self._injections())
+        self.changes = ParameterSchedule(self)
+        if self.changes.by_step:
+            objects.append(self.changes.network_operation())
         objects += self._recording()
         objects += plastic_build.monitors(ctx, self.plastic)
         self.net = b2.Network(*objects, name="hub_network*")
@@ -384,9 +388,11 @@ class Brian2Session(Session):
             values = np.zeros((r.steps // probe.interval_steps, len(idx)))
             if mon is not None:
                 final = np.asarray(getattr(self.ctx.groups[probe.population], var + "_"))[idx]
-                values = transform(
+                values = self.changes.transform(
+                    probe.population,
+                    transform,
                     monitor_samples(getattr(mon, var + "_"), final, r.steps, probe.interval_steps),
-                    self.params[probe.population],
+                    probe.sample_stamps(r.steps),
                     idx,
                 )
             unit = r.populations[probe.population].model.recordable_names()[probe.variable]

@@ -83,6 +83,7 @@ class NestBackend(Backend):
                 F.SYNAPSE_STATIC,
                 F.RECEPTOR_INHIBITORY,
                 F.RECORD_SYNAPSE,
+                F.PARAMETER_CHANGE,
             ),
             LABELS,
             {label: table.record for label, table in tables.items()},

@@ -95,6 +95,11 @@ class NestSession(Session):
         self._first_ids: dict[str, int] = {}
         self.native_plan = native.plan(resolved)  # native Poisson: label -> fast path?
         self.delay_shift: dict[str, int] = {}  # parrot relays of native sources
+        self.bias_now: dict[str, np.ndarray] = {}  # injected current in force (pA)
+        self.params_now: dict[str, dict] = {}  # hub parameters after changes
+        self.changes_at: dict[int, list] = {}
+        for change in resolved.changes:
+            self.changes_at.setdefault(int(change.step), []).append(change)
         with nest_errors("building the network"):
             self._reset_kernel()
             NestSession._active = self
@@ -262,7 +267,27 @@ class NestSession(Session):
     def _set_bias(self, step: int):
         """Set I_e = i_offset + the injected current in force from integration step ``step``."""
         for label, extra in self.plan.bias.get(step, {}).items():
+            self.bias_now[label] = extra
             self.nodes[label].set(uniform_or_array({"I_e": self.base_current[label] + extra}))
+
+    def _apply_changes(self, step: int):
+        """The parameter changes due at integration step ``step``: every translated parameter
+        of the population is set again (NEST keeps V_m and, when E_L moves, the absolute
+        V_th and V_reset it is given); I_e keeps the injected current in force."""
+        for change in self.changes_at.get(step, ()):
+            label = change.population
+            params = self.params_now.setdefault(
+                label,
+                {k: v.copy() for k, v in self.resolved.populations[label].params.items()},
+            )
+            for name, values in change.values.items():
+                params[name][change.indices] = values
+            nest_params = translate(
+                self.tables[self.resolved.populations[label].model.label].params, params
+            )
+            self.base_current[label] = nest_params["I_e"]
+            nest_params["I_e"] = nest_params["I_e"] + self.bias_now.get(label, 0.0)
+            self.nodes[label].set(uniform_or_array(nest_params))
 
     def _record(self):
         r = self.resolved
@@ -305,17 +330,29 @@ class NestSession(Session):
         # cost is small; the STDP benchmark's simulate time did not change measurably)
         chunk = max(1, math.ceil(steps / CHUNKS)) if progress is not None else max(1, steps)
         reads = self._read_points()
+        changes = {s for s in self.changes_at if 0 < s < steps}
         edges = sorted(
-            {*range(0, steps, chunk), *(s for s in self.plan.bias if s < steps), steps, *reads}
+            {
+                *range(0, steps, chunk),
+                *(s for s in self.plan.bias if s < steps),
+                *changes,
+                steps,
+                *reads,
+            }
         )
         end = steps + (round(nest.min_delay / dt) + 1 if self.multimeters else 0)
         with nest_errors("running"):
+            self._apply_changes(0)
             nest.Prepare()
             try:
                 self._map_synapses()
                 for start, stop in zip(edges[:-1], edges[1:]):
                     if start:
                         self._set_bias(start)
+                    if start in changes:  # NEST computes propagators in Prepare
+                        nest.Cleanup()
+                        self._apply_changes(start)
+                        nest.Prepare()
                     nest.Run((stop - start) * dt)
                     if stop in reads and stop == edges[-1] and end <= stop:
                         self._pending_read = stop - 1  # nothing runs after: results() reads

@@ -1,0 +1,226 @@
+"""Incremental runs: ``hub.Simulation`` runs one network in segments.
+
+    sim = hub.Simulation(net, backend="nest")
+    sim.run(200.0)                              # ms
+    sim.set("exc", i_offset=0.35)               # from t = 200 ms on
+    sim.run(200.0)
+    r = sim.results()                           # 0 .. 400 ms
+
+The hub keeps the time grid: a segment ends on a step, and a change made between segments
+applies to the integration steps from that boundary on (the first step of the next
+segment), on every backend (``ResolvedNetwork.changes``, feature ``change:parameters``).
+State variables keep their values across a change.
+
+Every segment is simulated from t = 0 with the changes made so far (the schedule is part of
+the resolved network), so a run split into segments with nothing changed is one long run,
+bit for bit, on any backend, and results can be read after any segment.  The cost of
+segment k is the time simulated up to its end.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .api import prepare, run_resolved
+from .errors import Diagnostic, HubError, ValidationError
+from .ir import units
+from .ir.network import Network, Population
+from .ir.random import Distribution
+from .ir.validation import diagnose
+from .resolve import ParameterChange, check_duration, resolve, resolve_population, to_steps
+
+
+class Simulation:
+    """One network, one backend, run in segments (module docstring).
+
+    ``options`` go to the backend as in :func:`hub.run`; everything is checked here, before
+    any simulator is touched."""
+
+    def __init__(self, network: Network, backend: str = "nest", progress=None, **options):
+        if not isinstance(network, Network):
+            raise HubError(f"network: {network!r} is not a hub.Network")
+        network.validate()
+        self.pm, self.implementation, self.options = prepare(network, backend, options)
+        self.network, self.backend, self.progress = network, backend, progress
+        self.dt = float(units.convert(network.dt, "ms"))
+        # a network without a seed draws once: every segment repeats the same draws
+        self.seed = (
+            int(network.seed)
+            if network.seed is not None
+            else int(np.random.SeedSequence().generate_state(1)[0])
+        )
+        self.step = 0
+        self.changes: list[ParameterChange] = []
+        self._results = None
+        self._structure: tuple | None = None
+        self._params: dict[str, dict[str, np.ndarray]] = {}  # values in force, per population
+
+    @property
+    def t(self) -> float:
+        """Time simulated so far (ms)."""
+        return self.step * self.dt
+
+    # --- running ----------------------------------------------------------------------------
+    def run(self, duration) -> float:
+        """Simulate ``duration`` more ms (rounded to whole steps); return the new time."""
+        steps = int(to_steps(check_duration(duration, self.dt), self.dt))
+        return self._advance(self.step + steps)
+
+    def run_until(self, time) -> float:
+        """Simulate up to ``time`` ms (rounded to a step); return the new time."""
+        try:
+            value = float(units.convert(time, "ms"))
+        except (units.UnitError, TypeError, ValueError):
+            raise HubError(f"run_until: {time!r} is not a time in ms") from None
+        target = int(to_steps(value, self.dt)) if math.isfinite(value) else -1
+        if target <= self.step:
+            raise HubError(
+                f"run_until: {time!r} ms is not after the current time {self.t:g} ms; "
+                "give a later time"
+            )
+        return self._advance(target)
+
+    def _advance(self, target: int) -> float:
+        self._check_structure()
+        resolved = resolve(self.network, target * self.dt, seed=self.seed)
+        resolved.changes = list(self.changes)
+        results = run_resolved(
+            self.pm, self.backend, self.implementation, resolved, self.options, self.progress
+        )
+        results.provenance["segments_steps"] = self._segments(target)
+        self.step, self._results = target, results
+        return self.t
+
+    def _segments(self, target: int) -> list[int]:
+        return sorted({c.step for c in self.changes if c.step} | {target})
+
+    def _check_structure(self):
+        """Populations, projections and probes are fixed by the first segment (a probe added
+        later would need its own time axis)."""
+        net = self.network
+        now = (
+            tuple((p.label, p.size) for p in net.populations),
+            len(net.projections),
+            len(net.probes),
+            len(net.synapse_probes),
+            len(net.injections),
+        )
+        if self._structure is None:
+            self._structure = now
+        elif now != self._structure:
+            raise HubError(
+                "network: populations, projections, injections and recordings were changed "
+                f"after the simulation started (t = {self.t:g} ms); make them before the first "
+                "run, or start a new hub.Simulation"
+            )
+
+    # --- changes ----------------------------------------------------------------------------
+    def set(self, population, indices=None, **values) -> None:
+        """New values of neuron parameters of ``population`` (a Population or its label),
+        for the neurons ``indices`` (default: all), from the current time on.
+
+        Values are scalars, per-neuron arrays (one per index) or Distributions (drawn from
+        the simulation's seed), in the hub's units or as quantities (``"10 ms"``).  The new
+        parameter set is validated like a network's before it is accepted."""
+        label = self._population_label(population)
+        pop = self.network.population(label)
+        if not values:
+            raise HubError(
+                f"set: no parameter given for {label!r}; e.g. set({label!r}, i_offset=0.5)"
+            )
+        idx = self._indices(label, pop.size, indices)
+        current = self._current_params(pop)
+        names = {p.name: p for p in pop.model.parameters}
+        changed = {}
+        for name, value in values.items():
+            if name not in names:
+                raise HubError(
+                    f"set: {pop.model.label} has no parameter {name!r}; "
+                    f"its parameters: {', '.join(sorted(names))}"
+                )
+            changed[name] = self._draw(label, name, value, names[name].unit, len(idx))
+        trial = {k: v.copy() for k, v in current.items()}
+        for name, value in changed.items():
+            trial[name][idx] = value
+        self._validate(pop, trial)
+        self._params[label] = trial
+        self.changes.append(ParameterChange(self.step, label, idx, changed))
+
+    def _population_label(self, population) -> str:
+        label = population.label if isinstance(population, Population) else population
+        if isinstance(population, Population) and not any(
+            p is population for p in self.network.populations
+        ):
+            raise HubError(f"set: population {label!r} belongs to another Network")
+        try:
+            pop = self.network.population(label)
+        except (KeyError, TypeError):
+            raise HubError(
+                f"set: no population {label!r} in the network; use one of "
+                f"{[p.label for p in self.network.populations]}"
+            ) from None
+        if pop.is_source:
+            raise HubError(f"set: {label!r} is a spike source; set() changes neuron parameters")
+        return label
+
+    def _indices(self, label, size, indices) -> np.ndarray:
+        if indices is None:
+            return np.arange(size, dtype=np.int64)
+        idx = np.atleast_1d(np.asarray(indices))
+        if idx.dtype == bool and idx.shape == (size,):
+            return np.flatnonzero(idx).astype(np.int64)
+        if idx.ndim != 1 or not np.issubdtype(idx.dtype, np.integer):
+            raise HubError(f"set: indices of {label!r} must be integers or a mask of size {size}")
+        if len(idx) and (idx.min() < 0 or idx.max() >= size):
+            raise HubError(f"set: indices of {label!r} must lie in [0, {size - 1}]")
+        if len(np.unique(idx)) != len(idx):
+            raise HubError(f"set: indices of {label!r} repeat a neuron; give each once")
+        return idx.astype(np.int64)
+
+    def _draw(self, label, name, value, unit, n) -> np.ndarray:
+        if isinstance(value, Distribution):
+            from .resolve import stream
+
+            rng = stream(self.seed, label, "change", len(self.changes), name)
+            return value.draw(rng, n).astype(float)
+        try:
+            arr = np.asarray(units.convert(value, unit), dtype=float)
+        except (units.UnitError, TypeError, ValueError) as exc:
+            raise HubError(f"set: {name}={value!r}: {exc}; give a number in {unit}") from None
+        if arr.ndim == 0:
+            return np.full(n, float(arr))
+        if arr.shape != (n,):
+            raise HubError(
+                f"set: {name} has {arr.size} values for {n} neurons; give one value or one per "
+                "neuron"
+            )
+        return arr.copy()
+
+    def _current_params(self, pop) -> dict[str, np.ndarray]:
+        if pop.label not in self._params:
+            self._params[pop.label] = resolve_population(pop, self.seed).params
+        return self._params[pop.label]
+
+    def _validate(self, pop, params: dict[str, np.ndarray]) -> None:
+        """Check the parameter set as a network would be checked (ranges, relations)."""
+        model = type(pop.model)(**{**pop.model.values, **pop.model.option_values, **params})
+        trial = Network(dt=self.dt)
+        trial.add_population(pop.size, model, label=pop.label)
+        problems = [
+            Diagnostic(d.location.replace("populations[0]", "set"), d.message, d.fix)
+            for d in diagnose(trial)
+        ]
+        if problems:
+            raise ValidationError(problems)
+
+    # --- results ----------------------------------------------------------------------------
+    def results(self):
+        """:class:`hub.Results` of the run so far (0 .. t)."""
+        if self._results is None:
+            raise HubError("results: nothing has run yet; call run(duration) first")
+        return self._results
+
+
+__all__ = ["Simulation"]
