@@ -20,9 +20,7 @@ from ..errors import HubError
 try:
     import pyNN
 except ImportError as exc:  # the core runs without PyNN; this front end needs it
-    raise HubError(
-        "hub.pynn needs PyNN 0.13: pip install 'snn-hub[pynn]'"
-    ) from exc
+    raise HubError("hub.pynn needs PyNN 0.13: pip install 'snn-hub[pynn]'") from exc
 if not pyNN.__version__.startswith("0.13."):
     raise HubError(
         f"hub.pynn is built on PyNN 0.13, found PyNN {pyNN.__version__}: "

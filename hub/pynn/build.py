@@ -47,15 +47,15 @@ def build_network(state) -> ir.Network:
                 ir.FromArrays(
                     pre_idx,
                     post_idx,
-                    weight=prj._columns["weight"][positions],
-                    delay=prj._columns["delay"][positions],
+                    weight=prj.columns["weight"][positions],
+                    delay=prj.columns["delay"][positions],
                 ),
                 _synapse(prj, positions),
                 label=label,
             )
             prj.hub_parts_built.append((label, positions))
     for source in state.current_sources:
-        for root, indices in source._targets:
+        for root, indices in source.targets:
             net.inject(root.hub_label, source.hub_source(), indices)
     for recorder in state.recorders:
         _add_probes(net, recorder)
@@ -78,7 +78,7 @@ def _simple(values):
 
 
 def _add_population(net, pop) -> None:
-    params, kind = pop._parameters, pop.celltype.hub_model
+    params, kind = pop.native_values, pop.celltype.hub_model
     if kind == "SpikeTimes":
         trains = [np.asarray(getattr(t, "value", t), float) for t in params["times"]]
         net.add_source(ir.SpikeTimes(trains), size=pop.size, label=pop.hub_label)
@@ -116,7 +116,7 @@ def _synapse(prj, positions):
     names = [n for n in prj.synapse_type.get_native_names() if n not in ("weight", "delay")]
     values = {}
     for name in names:
-        value = _simple(prj._columns[name][positions]) if len(positions) else 0.0
+        value = _simple(prj.columns[name][positions]) if len(positions) else 0.0
         if np.ndim(value):
             raise UnsupportedError(
                 f"{prj.label}: {type(prj.synapse_type).__name__} parameter {name!r} differs "

@@ -2,9 +2,9 @@
 
 A source keeps its parameters (nA, ms) and the neurons it is injected into.  When the network
 is built each target population receives a ``hub.DCSource`` or ``hub.StepCurrentSource``.
-A parameter changed between runs (``dc.amplitude = 0.5``, PyNN's usual idiom) is injected
-into the running engine as the difference between the new and the old current from the
-current time on, so the neurons receive exactly the new current from then on.
+The hub fixes its injections when a segment starts: a source made, injected or changed
+between runs (``dc.amplitude = 0.5``) is an :class:`~hub.pynn.errors.UnsupportedError`;
+give the whole schedule before the first run (a ``StepCurrentSource``), or call ``reset()``.
 """
 
 from __future__ import annotations
@@ -19,17 +19,24 @@ from .errors import UnsupportedError
 from .projections import roots_of
 
 
+_BEFORE_RUN = (
+    "the hub fixes injected currents when a segment starts: give the whole schedule "
+    "(StepCurrentSource times and amplitudes) before the first run(), or call reset() first"
+)
+
+
 def _value(lazy):
     value = lazy.evaluate(simplify=True) if hasattr(lazy, "evaluate") else lazy
     return value.value if isinstance(value, Sequence) else value
 
 
 class HubCurrentSource:
-    """What the hub's current sources share: parameters, targets, changes while running."""
+    """What the hub's current sources share: their parameters (native: the hub's names, nA
+    and ms) and the neurons they are injected into."""
 
     def __init__(self, **parameters):
-        object.__setattr__(self, "_targets", [])  # (Population, neuron indices)
-        object.__setattr__(self, "_native", {})
+        object.__setattr__(self, "targets", [])  # (Population, neuron indices)
+        object.__setattr__(self, "native", {})
         super().__init__(**parameters)
         self.set_native_parameters(self.translate(self.parameter_space))
         simulator.state.current_sources.append(self)
@@ -49,19 +56,20 @@ class HubCurrentSource:
         for root, _ in targets:
             if not root.celltype.injectable:
                 raise TypeError("Can't inject current into a spike source.")
-        self._targets.extend(targets)
-        if simulator.state.built:
-            self._inject_change(np.zeros(0), np.zeros(0), targets)
+        simulator.state.refuse_after_build(f"{type(self).__name__}.inject_into(...)", _BEFORE_RUN)
+        self.targets.extend(targets)
 
     def set_native_parameters(self, parameters):
+        if self.targets:
+            simulator.state.refuse_after_build(
+                f"changing {type(self).__name__} {', '.join(parameters.keys())}", _BEFORE_RUN
+            )
+        parameters.shape = (1,)
         parameters.evaluate(simplify=True)
-        old = self.current()
-        self._native.update({name: _value(lazy) for name, lazy in parameters.items()})
-        if simulator.state.built and self._targets:
-            self._inject_change(*old, self._targets)
+        self.native.update({name: _value(lazy) for name, lazy in parameters.items()})
 
     def get_native_parameters(self):
-        return ParameterSpace(dict(self._native))
+        return ParameterSpace(dict(self.native))
 
     def record(self):
         raise UnsupportedError(
@@ -70,29 +78,9 @@ class HubCurrentSource:
         )
 
     # --- what the hub receives -----------------------------------------------------------------
-    def current(self) -> tuple[np.ndarray, np.ndarray]:
-        """The current as a step function: ``amplitudes[k]`` (nA) from ``times[k]`` (ms)."""
-        raise NotImplementedError
-
     def hub_source(self):
-        times, amplitudes = self.current()
-        return ir.StepCurrentSource(times=times, amplitudes=amplitudes)
-
-    def _inject_change(self, old_times, old_amplitudes, targets) -> None:
-        """Inject new - old from the current time on into ``targets`` of the running engine."""
-        now = simulator.state.t
-        new_times, new_amplitudes = self.current()
-        times = np.unique(np.concatenate([[now], old_times, new_times]))
-        times = times[times >= now]
-
-        def at(t, ts, amps):
-            k = np.searchsorted(ts, t, side="right") - 1
-            return np.where(k >= 0, np.asarray(amps, float)[np.maximum(k, 0)], 0.0)
-
-        diff = at(times, new_times, new_amplitudes) - at(times, old_times, old_amplitudes)
-        change = ir.StepCurrentSource(times=times, amplitudes=diff)
-        for root, indices in targets:
-            simulator.state.engine.network.inject(root.hub_label, change, indices)
+        """The hub current source with these parameters (nA, ms)."""
+        raise NotImplementedError
 
 
 class DCSource(HubCurrentSource, electrodes.DCSource):
@@ -101,14 +89,8 @@ class DCSource(HubCurrentSource, electrodes.DCSource):
         ("amplitude", "amplitude"), ("start", "start"), ("stop", "stop")
     )
 
-    def current(self):
-        if not self._native:
-            return np.zeros(0), np.zeros(0)
-        n = self._native
-        return np.array([n["start"], n["stop"]], float), np.array([n["amplitude"], 0.0])
-
     def hub_source(self):
-        n = self._native
+        n = self.native
         return ir.DCSource(amplitude=n["amplitude"], start=n["start"], stop=n["stop"])
 
 
@@ -116,10 +98,8 @@ class StepCurrentSource(HubCurrentSource, electrodes.StepCurrentSource):
     __doc__ = electrodes.StepCurrentSource.__doc__
     translations = build_translations(("amplitudes", "amplitudes"), ("times", "times"))
 
-    def current(self):
-        if not self._native:
-            return np.zeros(0), np.zeros(0)
-        return (
-            np.asarray(self._native["times"], float),
-            np.asarray(self._native["amplitudes"], float),
+    def hub_source(self):
+        return ir.StepCurrentSource(
+            times=np.asarray(self.native["times"], float),
+            amplitudes=np.asarray(self.native["amplitudes"], float),
         )

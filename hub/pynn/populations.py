@@ -165,6 +165,11 @@ class Population(common.Population):
     def _get_view(self, selector, label=None):
         return PopulationView(self, selector, label)
 
+    @property
+    def native_values(self) -> dict[str, np.ndarray]:
+        """Every parameter in the hub's names and units, one value per neuron."""
+        return self._parameters
+
     def _get_parameters(self, *names):
         return _standard_parameters(self, names)
 

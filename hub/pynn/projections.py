@@ -106,10 +106,10 @@ class Projection(common.Projection):
             label,
         )
         self._chunks: dict[str, list] = defaultdict(list)
-        self._columns: dict[str, np.ndarray] = {}
+        self.columns: dict[str, np.ndarray] = {}
         self.hub_parts_built: list[tuple[str, np.ndarray]] = []  # (hub label, positions)
         connector.connect(self)
-        self._columns = {k: np.concatenate(v) for k, v in self._chunks.items()}
+        self.columns = {k: np.concatenate(v) for k, v in self._chunks.items()}
         self._chunks.clear()
         simulator.state.projections.append(self)
 
@@ -133,7 +133,7 @@ class Projection(common.Projection):
             self._chunks[name].append(np.broadcast_to(np.asarray(value, dtype=float), len(pre)))
 
     def __len__(self):
-        return len(self._columns.get("presynaptic_index", ()))
+        return len(self.columns.get("presynaptic_index", ()))
 
     def __getitem__(self, i):
         if not -len(self) <= i < len(self):
@@ -148,7 +148,7 @@ class Projection(common.Projection):
     def _attribute(self, name: str) -> np.ndarray:
         """One value per connection: the given one, or, for the weights of a plastic
         projection whose segment has run, the hub's weights at the current time."""
-        values = self._columns[name]
+        values = self.columns[name]
         results = simulator.state.results()
         if name == "weight" and self.hub_rule() is not None and results is not None:
             values = values.copy()
@@ -166,7 +166,7 @@ class Projection(common.Projection):
 
     def _get_attributes_as_arrays(self, names, multiple_synapses="sum"):
         combine = common.Projection.MULTI_SYNAPSE_OPERATIONS[multiple_synapses]
-        pre, post = self._columns["presynaptic_index"], self._columns["postsynaptic_index"]
+        pre, post = self.columns["presynaptic_index"], self.columns["postsynaptic_index"]
         out = []
         for name in names:
             values = self._attribute(name)
@@ -184,12 +184,12 @@ class Projection(common.Projection):
             f"{self.label}.set({', '.join(parameter_space.keys())})",
             "the hub cannot change synapses during a segment: call reset() first",
         )
-        pre, post = self._columns["presynaptic_index"], self._columns["postsynaptic_index"]
+        pre, post = self.columns["presynaptic_index"], self.columns["postsynaptic_index"]
         for name, lazy in parameter_space.items():
             if lazy.is_homogeneous:
-                self._columns[name] = np.full(len(pre), float(lazy.evaluate(simplify=True)))
+                self.columns[name] = np.full(len(pre), float(lazy.evaluate(simplify=True)))
             else:
-                self._columns[name] = np.asarray(lazy.evaluate(), dtype=float)[pre, post]
+                self.columns[name] = np.asarray(lazy.evaluate(), dtype=float)[pre, post]
 
     def _set_initial_value_array(self, variable, value):
         raise UnsupportedError(
@@ -206,8 +206,8 @@ class Projection(common.Projection):
         """(pre Population, post Population, positions, pre indices, post indices) per pair
         of underlying populations; positions index this projection's connections, sorted by
         (pre index, post index) as the hub orders connections."""
-        pre_roots, pre_code, pre_idx = roots_of(self.pre, self._columns["presynaptic_index"])
-        post_roots, post_code, post_idx = roots_of(self.post, self._columns["postsynaptic_index"])
+        pre_roots, pre_code, pre_idx = roots_of(self.pre, self.columns["presynaptic_index"])
+        post_roots, post_code, post_idx = roots_of(self.post, self.columns["postsynaptic_index"])
         parts = []
         for a, pre_root in enumerate(pre_roots):
             for b, post_root in enumerate(post_roots):
@@ -216,4 +216,3 @@ class Projection(common.Projection):
                     sel = sel[np.lexsort((post_idx[sel], pre_idx[sel]))]
                     parts.append((pre_root, post_root, sel, pre_idx[sel], post_idx[sel]))
         return parts
-

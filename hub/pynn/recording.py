@@ -61,7 +61,9 @@ class Recorder(recording.Recorder):
         initial = self.population.initial_values[variable.name].evaluate(simplify=False)
         rows = [np.asarray(initial, dtype=float)[idx][np.newaxis, :]]
         results = simulator.state.results()
-        if results is not None and len(results.signal(self.population.hub_label, variable.name).times):
+        if results is not None and len(
+            results.signal(self.population.hub_label, variable.name).times
+        ):
             sig = results.signal(self.population.hub_label, variable.name)
             rows.append(sig.values[:, np.searchsorted(sig.indices, idx)])
         values = np.vstack(rows)

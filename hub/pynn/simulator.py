@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from pyNN import common
 
+from . import build, engine
 from .errors import UnsupportedError
 
 name = "snn-hub"  # annotates recorded data, as PyNN's backends do
@@ -84,8 +85,6 @@ class State(common.control.BaseState):
 
     def run_until(self, tstop):
         """Advance to ``tstop`` ms (built and started on the first call of a segment)."""
-        from . import build, engine
-
         if self.engine is None:
             network = build.build_network(self)
             self.engine = engine.start(network, self.backend, self.options)
@@ -115,8 +114,8 @@ class State(common.control.BaseState):
             self.engine.set(population.hub_label, indices=indices, **native)
 
     def results(self):
-        """The current segment's :class:`hub.Results` (None before its first run)."""
-        return self.engine.results() if self.engine is not None else None
+        """The current segment's :class:`hub.Results` (None before its first step)."""
+        return self.engine.results() if self.engine is not None and self.engine.t > 0 else None
 
 
 state = State()
