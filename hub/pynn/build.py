@@ -73,7 +73,7 @@ def _unique(label: str, taken: set[str]) -> str:
 
 def _simple(values):
     """A scalar if every neuron has the same value, else the float array."""
-    arr = np.asarray(values, dtype=float)
+    arr = np.atleast_1d(np.asarray(values, dtype=float))
     return float(arr[0]) if arr.size and (arr == arr[0]).all() else arr
 
 

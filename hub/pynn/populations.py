@@ -28,6 +28,16 @@ def _hub_states(celltype) -> tuple[str, ...]:
     return ()
 
 
+def _per_neuron(value, size: int) -> np.ndarray:
+    """``value`` as an array of one value per neuron (PyNN gives one value for one neuron)."""
+    arr = np.asarray(value)
+    if arr.shape == (size,):
+        return arr
+    out = np.empty(size, dtype=arr.dtype)
+    out[:] = [value] * size if arr.dtype == object else value
+    return out
+
+
 def _check_celltype(celltype) -> None:
     if not hasattr(celltype, "hub_model"):
         raise UnsupportedError(
@@ -132,7 +142,9 @@ class Population(common.Population):
         parameter_space = self.celltype.native_parameters
         parameter_space.shape = (self.size,)
         parameter_space.evaluate(simplify=False)
-        self._parameters = parameter_space.as_dict()
+        self._parameters = {
+            name: _per_neuron(value, self.size) for name, value in parameter_space.items()
+        }
 
     def initialize(self, **initial_values):
         """Initial values (mV, nA, uS, ...) of state variables, drawn now: a
@@ -154,7 +166,7 @@ class Population(common.Population):
         if variable in states:
             return
         default = self.celltype.default_initial_values.get(variable)
-        if default is not None and initial_values.base_value == default:
+        if default is not None and np.all(np.asarray(initial_values.base_value) == default):
             return  # PyNN's own default of a variable the hub computes (HH_cond_exp m, h, n)
         raise UnsupportedError(
             f"{self.label}.initialize({variable}=...): the hub's "
