@@ -342,3 +342,60 @@ def test_bad_backend_is_refused_before_any_simulator_runs():
     sim.Population(1, sim.IF_curr_exp())
     with pytest.raises(hub.HubError, match="no_such_backend"):
         sim.run(1.0)
+
+
+# --- space, distance-dependent connectors and short-term plasticity ---------------------------
+def _spatial(simulator, **setup):
+    simulator.setup(timestep=0.1, min_delay=0.5, **setup)
+    rng = simulator.NumpyRNG(seed=9)
+    space = simulator.space
+    a = simulator.Population(25, simulator.IF_cond_exp(), structure=space.Grid2D(dx=10, dy=10))
+    b = simulator.Population(27, simulator.IF_cond_exp(), structure=space.Grid3D(dx=10))
+    c = simulator.Population(
+        20,
+        simulator.IF_cond_exp(),
+        structure=space.RandomStructure(space.Cuboid(50, 50, 50), rng=simulator.NumpyRNG(2)),
+    )
+    lists = []
+    for pre, post in ((a, b), (b, c), (c, a)):
+        prj = simulator.Projection(
+            pre,
+            post,
+            simulator.DistanceDependentProbabilityConnector("exp(-d/20)", rng=rng),
+            simulator.StaticSynapse(
+                weight=lambda d: 0.01 * np.exp(-d / 30), delay=lambda d: 0.5 + d / 50
+            ),
+        )
+        lists.append(sorted(prj.get(["weight", "delay"], format="list")))
+    return lists
+
+
+def test_distance_dependent_connections_as_pynn_nest(pynn_nest):
+    theirs = _spatial(pynn_nest, spike_precision="on_grid")
+    ours = _spatial(sim)
+    for a, b in zip(theirs, ours):
+        a, b = np.array(a), np.array(b)
+        assert len(a) == len(b) > 0
+        assert np.array_equal(a[:, :2], b[:, :2])  # the same connections
+        assert np.allclose(a[:, 2], b[:, 2], rtol=1e-12, atol=0)  # weights (pA there)
+        # delays: pyNN.nest reports NEST's, rounded to the grid; hub.pynn the given ones,
+        # which the hub rounds the same way when it runs (floor(d/dt + 0.5) steps)
+        assert np.array_equal(np.round(a[:, 3] / 0.1), np.floor(b[:, 3] / 0.1 + 0.5))
+    sim.run(5.0)  # the hub accepts what PyNN made
+
+
+def test_tsodyks_markram_runs_with_the_hub_rule():
+    sim.setup(timestep=0.1)
+    src = sim.Population(2, sim.SpikeSourceArray(spike_times=[10.0, 110.0, 210.0]))
+    cell = sim.Population(2, sim.IF_curr_exp(tau_syn_E=2.0))
+    sim.Projection(
+        src,
+        cell,
+        sim.OneToOneConnector(),
+        sim.TsodyksMarkramSynapse(weight=2.0, delay=1.0, U=0.5, tau_rec=500.0),
+    )
+    cell.record("v")
+    sim.run(250.0)
+    v = cell.get_data().segments[0].analogsignals[0].magnitude[:, 0]
+    peaks = [v[int(t * 10) : int((t + 9) * 10)].max() + 65.0 for t in (10.0, 110.0, 210.0)]
+    assert peaks[0] > peaks[1] > peaks[2] > 0  # depression
