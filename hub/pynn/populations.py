@@ -15,6 +15,7 @@ from pyNN.parameters import LazyArray, ParameterSpace, simplify
 
 from . import simulator
 from .errors import UnsupportedError
+from .build import source_fields
 from .recording import Recorder
 
 
@@ -60,12 +61,7 @@ def _standard_parameters(population, names):
 
 def _store(root, indices: np.ndarray, parameter_space) -> None:
     """Write native values for the neurons ``indices`` of the Population ``root`` and pass
-    them to the running engine, if any."""
-    if root.celltype.injectable is False:  # spike sources are resolved before the run
-        simulator.state.refuse_after_build(
-            f"{root.label}.set({', '.join(parameter_space.keys())})",
-            "spike trains are drawn when the network is built: call reset() first",
-        )
+    them to the running engine, if any (a spike source as a whole: its spikes so far stay)."""
     changed = {}
     for name, lazy in parameter_space.items():
         value = lazy.evaluate(simplify=True)
@@ -76,7 +72,10 @@ def _store(root, indices: np.ndarray, parameter_space) -> None:
         else:
             stored[indices] = value
         changed[name] = np.asarray(stored[indices])
-    simulator.state.set_neuron_parameters(root, indices, changed)
+    if root.celltype.injectable:
+        simulator.state.set_neuron_parameters(root, indices, changed)
+    elif simulator.state.built:
+        simulator.state.engine.set(root.hub_label, **source_fields(root))
 
 
 class Assembly(common.Assembly):
