@@ -17,7 +17,10 @@ Fixed features:
 * :data:`RECEPTOR_INHIBITORY` ``receptor:inhibitory``: inhibitory receptors;
 * :data:`RECORD_SYNAPSE` ``record:synapse``: synapse state sampled during a run;
 * :data:`PARAMETER_CHANGE` ``change:parameters``: neuron parameters changed between run
-  segments (``ResolvedNetwork.changes``, made by :class:`hub.Simulation`).
+  segments (``ResolvedNetwork.changes``, made by :class:`hub.Simulation`);
+* :data:`CHANGE_I_OFFSET` ``change:i_offset``: the same, when every change is of
+  ``i_offset`` only (a backend may run it as injected current,
+  :func:`hub.resolve.offset_changes_as_injections`).
 
 Families, one feature per model or rule label (``Kind`` or ``Kind[key=value,...]`` with the
 keys sorted, as ``NeuronModel.label`` and ``Rule.label`` spell them):
@@ -45,6 +48,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "CURRENT_STEP",
     "FIXED",
+    "CHANGE_I_OFFSET",
     "PARAMETER_CHANGE",
     "POISSON_NATIVE",
     "RECEPTOR_INHIBITORY",
@@ -67,6 +71,7 @@ SYNAPSE_STATIC = "synapse:Static"
 RECEPTOR_INHIBITORY = "receptor:inhibitory"
 RECORD_SYNAPSE = "record:synapse"
 PARAMETER_CHANGE = "change:parameters"
+CHANGE_I_OFFSET = "change:i_offset"
 
 #: every feature that takes no label
 FIXED = frozenset(
@@ -78,6 +83,7 @@ FIXED = frozenset(
         RECEPTOR_INHIBITORY,
         RECORD_SYNAPSE,
         PARAMETER_CHANGE,
+        CHANGE_I_OFFSET,
     }
 )
 
@@ -218,8 +224,10 @@ def required_features(resolved: ResolvedNetwork) -> list[str]:
     need += [_plasticity(p.rule.label) for p in resolved.projections if p.rule is not None]
     if resolved.synapse_probes:
         need.append(RECORD_SYNAPSE)
-    if getattr(resolved, "changes", None):
-        need.append(PARAMETER_CHANGE)
+    changes = getattr(resolved, "changes", None) or []
+    if changes:
+        offsets_only = all(set(c.values) <= {"i_offset"} for c in changes)
+        need.append(CHANGE_I_OFFSET if offsets_only else PARAMETER_CHANGE)
     for probe in resolved.probes:
         probed = resolved.populations.get(probe.population)
         if probed is not None and probe.variable != "spikes":

@@ -25,6 +25,7 @@ docs/semantics.md):
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 from dataclasses import dataclass, field
@@ -213,6 +214,39 @@ class ResolvedNetwork:
 
     def size_of(self, label: str) -> int:
         return (self.populations.get(label) or self.sources[label]).size
+
+
+def offset_changes_as_injections(resolved: ResolvedNetwork) -> ResolvedNetwork:
+    """A copy of ``resolved`` whose ``i_offset`` changes are injected currents instead: a
+    change from a to b at stamp S is an injection of b - a (nA) from integration step S on,
+    which enters the membrane update exactly as ``i_offset`` does (section 6 of
+    docs/semantics.md).  For backends that inject currents but cannot change parameters."""
+    offsets = {
+        label: np.asarray(pop.params["i_offset"], float).copy()
+        for label, pop in resolved.populations.items()
+        if "i_offset" in pop.params
+    }
+    injections = list(resolved.injections)
+    kept = []
+    for change in resolved.changes:
+        if set(change.values) != {"i_offset"} or change.population not in offsets:
+            kept.append(change)
+            continue
+        now = offsets[change.population]
+        new = np.asarray(change.values["i_offset"], float)
+        delta = new - now[change.indices]
+        now[change.indices] = new
+        for value in np.unique(delta):
+            idx = change.indices[delta == value]
+            injections.append(
+                ResolvedInjection(
+                    change.population,
+                    idx,
+                    np.array([change.step], np.int64),
+                    np.array([value], float),
+                )
+            )
+    return dataclasses.replace(resolved, injections=injections, changes=kept)
 
 
 def stream(seed: int, *keys) -> np.random.Generator:

@@ -83,3 +83,38 @@ def check_parameter_change_closed_form(backend):
             axes=[("t", times)],
         )
     expect_equal(sp.stamps[sp.indices == 1][:1].tolist(), [31], "first spike after the change")
+
+
+@needs(F.neuron(LIF_EXP), F.record(LIF_EXP, "v"), F.CHANGE_I_OFFSET)
+def check_offset_change_closed_form(backend):
+    """``i_offset`` changed twice (to 0.3 nA at 3 ms, to 2.0 nA at 5 ms) on neuron 0 only;
+    V of both neurons against the closed form (the change a backend without
+    ``change:parameters`` may run as injected current)."""
+    base = dict(
+        v_rest=-65.0, v_reset=-65.0, v_thresh=100.0, tau_m=10.0, i_offset=1.0, tau_refrac=2.0
+    )
+    net = ir.Network(dt=DT, seed=6)
+    cells = net.add_population(2, ir.LIF(synapse="exp", cm=1.0, **base), label="cells")
+    net.record(cells, "v")
+    sim = Simulation(net, backend=backend)
+    sim.run(3.0)
+    sim.set(cells, [0], i_offset=0.3)
+    sim.run(2.0)
+    sim.set(cells, [0], i_offset=2.0)
+    sim.run(3.0)
+    v = sim.results().signal("cells", "v").values
+    tol = tiers.declared(backend, LIF_EXP)
+    plans = [
+        [base, {**base, "i_offset": 0.3}, {**base, "i_offset": 2.0}],
+        [base, base, base],
+    ]
+    for j, plan in enumerate(plans):
+        expected, _ = lif_dc_trajectory(plan, (30, 20, 30))
+        expect_close(
+            v[:, j],
+            expected,
+            tiers.state_bound(tol),
+            f"neuron {j}: V against the closed form (mV, tier {tol.tier})",
+            strict=True,
+            axes=[("t", np.round(np.arange(1, 81) * DT, 6))],
+        )

@@ -103,6 +103,7 @@ class Brian2Backend(Backend):
                 F.RECEPTOR_INHIBITORY,
                 F.RECORD_SYNAPSE,
                 F.PARAMETER_CHANGE,
+                F.CHANGE_I_OFFSET,
             ),
             PLASTIC_LABELS,
             {label: table.record for label, table in tables.items()},

@@ -84,6 +84,7 @@ class NestBackend(Backend):
                 F.RECEPTOR_INHIBITORY,
                 F.RECORD_SYNAPSE,
                 F.PARAMETER_CHANGE,
+                F.CHANGE_I_OFFSET,
             ),
             LABELS,
             {label: table.record for label, table in tables.items()},
