@@ -24,7 +24,7 @@ def test_known_gaps_are_reported_as_such():
 
 
 def test_known_gaps_fail_the_verdict_unless_allowed():
-    outcomes = check_backend("chip", select="closed_form")
+    outcomes = check_backend("chip", select="lif_dc_closed_form")
     assert [o.status for o in outcomes] == ["known gap"]
     assert verdict(outcomes, allow_known_gaps=True) == (True, "")
     ok, why = verdict(outcomes)
