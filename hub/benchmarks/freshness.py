@@ -76,6 +76,8 @@ NOT_MEASURED = {
     "hub/contract.py": "agreement verdicts of hub.compare; not called by a run",
     "hub/stats.py": "statistics of hub.compare; not called by a run",
     "hub/textfmt.py": "formats the report's tables and JSON after the measurement",
+    "hub/simulation.py": "runs in segments (hub.Simulation); the suite's runs go through hub.run",
+    "hub/segments.py": "resolved-network edits of hub.Simulation; not called by hub.run",
 }
 
 
