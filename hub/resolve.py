@@ -373,6 +373,11 @@ def _resolve_population(pop, seed) -> ResolvedPopulation:
     return ResolvedPopulation(pop.label, pop.size, model, params, initial)
 
 
+def resolve_source(pop, dt: float, steps: int, seed: int) -> ResolvedSource:
+    """The events of one spike-source population for a run of ``steps`` steps."""
+    return _resolve_source(pop, dt, steps, seed)
+
+
 def _resolve_source(pop, dt, steps, seed) -> ResolvedSource:
     return _draw_source(pop.model, pop, dt, steps, seed)
 

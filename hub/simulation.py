@@ -9,7 +9,10 @@
 The hub keeps the time grid: a segment ends on a step, and a change made between segments
 applies to the integration steps from that boundary on (the first step of the next
 segment), on every backend (``ResolvedNetwork.changes``, feature ``change:parameters``).
-State variables keep their values across a change.
+State variables keep their values across a change.  Between segments a spike source can
+get new values (``set("input", rate=...)``, ``set("stim", times=[...])``: spikes emitted so
+far stay), and injections and state or spike recordings can be added
+(``sim.network.inject``/``record``): they act from the current time on (:mod:`hub.segments`).
 
 Every segment is simulated from t = 0 with the changes made so far (the schedule is part of
 the resolved network), so a run split into segments with nothing changed is one long run,
@@ -19,6 +22,7 @@ segment k is the time simulated up to its end.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -30,6 +34,7 @@ from .ir.network import Network, Population
 from .ir.random import Distribution
 from .ir.validation import diagnose
 from .resolve import ParameterChange, check_duration, resolve, resolve_population, to_steps
+from .segments import source_in_windows, start_injections, trim_late_probes
 
 
 class Simulation:
@@ -56,6 +61,9 @@ class Simulation:
         self._results = None
         self._structure: tuple | None = None
         self._params: dict[str, dict[str, np.ndarray]] = {}  # values in force, per population
+        self._sources: dict[str, list] = {}  # source label -> [(from stamp, model)]
+        self._probe_first: list[int] = []  # stamp each probe was added at
+        self._injection_first: list[int] = []
 
     @property
     def t(self) -> float:
@@ -84,42 +92,55 @@ class Simulation:
 
     def _advance(self, target: int) -> float:
         self._check_structure()
-        resolved = resolve(self.network, target * self.dt, seed=self.seed)
+        net = self.network
+        self._probe_first += [self.step] * (len(net.probes) - len(self._probe_first))
+        self._injection_first += [self.step] * (len(net.injections) - len(self._injection_first))
+        resolved = resolve(net, target * self.dt, seed=self.seed)
         resolved.changes = list(self.changes)
+        for label, plan in self._sources.items():
+            resolved.sources[label] = source_in_windows(
+                net.population(label), plan, self.dt, target, self.seed
+            )
+        start_injections(resolved, self._injection_first)
         results = run_resolved(
             self.pm, self.backend, self.implementation, resolved, self.options, self.progress
         )
+        trim_late_probes(results, resolved, self._probe_first)
         results.provenance["segments_steps"] = self._segments(target)
         self.step, self._results = target, results
         return self.t
 
     def _segments(self, target: int) -> list[int]:
-        return sorted({c.step for c in self.changes if c.step} | {target})
+        starts = [s for plan in self._sources.values() for s, _ in plan[1:]]
+        return sorted({c.step for c in self.changes if c.step} | set(starts) | {target})
 
     def _check_structure(self):
-        """Populations, projections and probes are fixed by the first segment (a probe added
-        later would need its own time axis)."""
+        """Populations, projections and synapse recordings are fixed by the first segment;
+        injections and recordings may only be added (at the end of the lists)."""
         net = self.network
         now = (
-            tuple((p.label, p.size) for p in net.populations),
-            len(net.projections),
-            len(net.probes),
+            tuple((p.label, p.size, id(p.model)) for p in net.populations),
+            tuple(id(p) for p in net.projections),
             len(net.synapse_probes),
-            len(net.injections),
         )
         if self._structure is None:
             self._structure = now
-        elif now != self._structure:
+        shrunk = len(net.probes) < len(self._probe_first) or len(net.injections) < len(
+            self._injection_first
+        )
+        if now != self._structure or shrunk:
             raise HubError(
-                "network: populations, projections, injections and recordings were changed "
-                f"after the simulation started (t = {self.t:g} ms); make them before the first "
-                "run, or start a new hub.Simulation"
+                "network: populations, projections or synapse recordings were changed, or "
+                f"recordings or injections removed, after the simulation started (t = {self.t:g} "
+                "ms); only net.inject and net.record may be added between segments (start a "
+                "new hub.Simulation for other changes)"
             )
 
     # --- changes ----------------------------------------------------------------------------
     def set(self, population, indices=None, **values) -> None:
         """New values of neuron parameters of ``population`` (a Population or its label),
-        for the neurons ``indices`` (default: all), from the current time on.
+        for the neurons ``indices`` (default: all), from the current time on; for a spike
+        source, new values of its fields (module docstring).
 
         Values are scalars, per-neuron arrays (one per index) or Distributions (drawn from
         the simulation's seed), in the hub's units or as quantities (``"10 ms"``).  The new
@@ -130,6 +151,8 @@ class Simulation:
             raise HubError(
                 f"set: no parameter given for {label!r}; e.g. set({label!r}, i_offset=0.5)"
             )
+        if pop.is_source:
+            return self._set_source(pop, indices, values)
         idx = self._indices(label, pop.size, indices)
         current = self._current_params(pop)
         names = {p.name: p for p in pop.model.parameters}
@@ -155,15 +178,46 @@ class Simulation:
         ):
             raise HubError(f"set: population {label!r} belongs to another Network")
         try:
-            pop = self.network.population(label)
+            self.network.population(label)
         except (KeyError, TypeError):
             raise HubError(
                 f"set: no population {label!r} in the network; use one of "
                 f"{[p.label for p in self.network.populations]}"
             ) from None
-        if pop.is_source:
-            raise HubError(f"set: {label!r} is a spike source; set() changes neuron parameters")
         return label
+
+    def _set_source(self, pop, indices, values) -> None:
+        """A spike source's new definition from the current time on (spikes emitted up to
+        now stay): the values replace fields of its model (``rate``, ``times``, ...)."""
+        label, model = pop.label, pop.model
+        if indices is not None:
+            raise HubError(
+                f"set: {label!r} is a spike source; its new values apply to the whole "
+                "source (give per-neuron values, e.g. one list of times per neuron)"
+            )
+        if getattr(model, "native", False):
+            raise HubError(
+                f"set: {label!r} draws its spikes in the backend (resolve='native'); use "
+                "resolve='hub' to change it between segments"
+            )
+        plan = self._sources.setdefault(label, [(0, model)])
+        fields = {f.name for f in dataclasses.fields(model)} - {"resolve"}
+        unknown = sorted(set(values) - fields)
+        if unknown:
+            raise HubError(
+                f"set: {model.kind} {label!r} has no field {unknown[0]!r}; "
+                f"its fields: {', '.join(sorted(fields))}"
+            )
+        new = dataclasses.replace(plan[-1][1], **values)
+        trial = Network(dt=self.dt)
+        trial.add_population(pop.size, new, label=label)
+        problems = [
+            Diagnostic(d.location.replace("populations[0]", "set"), d.message, d.fix)
+            for d in diagnose(trial)
+        ]
+        if problems:
+            raise ValidationError(problems)
+        plan.append((self.step, new))
 
     def _indices(self, label, size, indices) -> np.ndarray:
         if indices is None:

@@ -122,8 +122,12 @@ def test_bad_changes_are_refused_before_running():
         sim.set("exc", tau=5.0)
     with pytest.raises(hub.ValidationError, match=r"set\(exc\)\.tau_m: .* must be > 0"):
         sim.set("exc", tau_m=-1.0)
-    with pytest.raises(hub.HubError, match="spike source"):
-        sim.set("in", rate=3.0)
+    with pytest.raises(hub.HubError, match="PoissonSource 'in' has no field 'tau_m'"):
+        sim.set("in", tau_m=3.0)
+    with pytest.raises(hub.ValidationError, match=r"set\(in\)"):
+        sim.set("in", rate=-3.0)
+    with pytest.raises(hub.HubError, match="whole source"):
+        sim.set("in", [0], rate=3.0)
     with pytest.raises(hub.HubError, match="no population 'inh'"):
         sim.set("inh", tau_m=5.0)
     with pytest.raises(hub.HubError, match=r"indices of 'exc' must lie in \[0, 29\]"):
@@ -138,8 +142,8 @@ def test_bad_changes_are_refused_before_running():
         sim.run_until(5.0)
     with pytest.raises(hub.ValidationError, match="duration"):
         sim.run(0.0)
-    sim.network.record("exc", "v", interval=1.0)
-    with pytest.raises(hub.HubError, match="changed after the simulation started"):
+    sim.network.add_population(3, hub.LIF(), label="late")
+    with pytest.raises(hub.HubError, match="changed.*after the simulation started"):
         sim.run(10.0)
 
 
@@ -160,3 +164,61 @@ def test_conductance_changes_agree_within_the_declared_bound():
     assert nest.spikes("exc") == brian2.spikes("exc")
     dv = np.abs(nest.signal("exc", "v").values - brian2.signal("exc", "v").values).max()
     assert dv <= 5e-6
+
+
+def test_source_changes_keep_the_past_and_agree_across_backends():
+    """A Poisson rate and a spike list changed at 100 ms: spikes up to 100 ms are those of
+    the unchanged run; after it the new definitions; NEST and Brian2 identical."""
+
+    def build():
+        net = _network(hub.LIF(tau_m=20.0, i_offset=0.5))
+        stim = net.add_source(hub.SpikeTimes([[5.0, 150.0], [50.0]]), size=2, label="stim")
+        net.connect(stim, "exc", hub.AllToAll(), hub.Static(weight=2.0, delay=0.5))
+        net.record("in", "spikes")
+        net.record("stim", "spikes")
+        return net
+
+    runs = {}
+    for backend in ("nest", "brian2"):
+        sim = hub.Simulation(build(), backend=backend)
+        sim.run(100.0)
+        sim.set("in", rate=5.0)
+        sim.set("stim", times=[[120.0], [100.0, 130.0, 180.0]])
+        sim.run(100.0)
+        runs[backend] = sim.results()
+    unchanged = hub.run(build(), backend="nest", duration=200.0)
+    got, before = runs["nest"].spikes("in"), unchanged.spikes("in")
+    assert _head(got, 1000) == _head(before, 1000)
+    late_rate = lambda s: np.sum(s.stamps > 1000) / (20 * 0.1)  # Hz over the last 100 ms
+    assert late_rate(before) > 40 and late_rate(got) < 20
+    stim = runs["nest"].spikes("stim")
+    assert sorted(zip(stim.stamps.tolist(), stim.indices.tolist())) == [
+        (50, 0),
+        (500, 1),
+        (1200, 0),
+        (1300, 1),
+        (1800, 1),
+    ]
+    assert runs["nest"].spikes("exc") == runs["brian2"].spikes("exc")
+    assert runs["nest"].spikes("in") == runs["brian2"].spikes("in")
+
+
+def test_injections_and_recordings_added_later_act_from_then_on():
+    """A DCSource(start=0) injected at 60 ms acts as DCSource(start=60) from the start; a
+    recording added at 60 ms reports the samples after 60 ms of the one long run."""
+    reference = _network(hub.LIF(tau_m=20.0))
+    reference.inject("exc", hub.DCSource(amplitude=0.8, start=60.0), indices=[0, 1, 2])
+    reference.record("exc", "isyn_exc")
+    long = hub.run(reference, backend="nest", duration=120.0)
+    for backend in ("nest", "brian2"):
+        sim = hub.Simulation(_network(hub.LIF(tau_m=20.0)), backend=backend)
+        sim.run(60.0)
+        sim.network.inject("exc", hub.DCSource(amplitude=0.8), indices=[0, 1, 2])
+        sim.network.record("exc", "isyn_exc")
+        sim.run(60.0)
+        res = sim.results()
+        assert res.spikes("exc") == long.spikes("exc")
+        assert np.array_equal(res.signal("exc", "v").values, long.signal("exc", "v").values)
+        late, full = res.signal("exc", "isyn_exc"), long.signal("exc", "isyn_exc")
+        assert late.times[0] == pytest.approx(60.1) and len(late.times) == 600
+        assert np.array_equal(late.values, full.values[600:])

@@ -73,29 +73,16 @@ def _unique(label: str, taken: set[str]) -> str:
 
 def _simple(values):
     """A scalar if every neuron has the same value, else the float array."""
-    arr = np.asarray(values, dtype=float)
+    arr = np.atleast_1d(np.asarray(values, dtype=float))
     return float(arr[0]) if arr.size and (arr == arr[0]).all() else arr
 
 
 def _add_population(net, pop) -> None:
     params, kind = pop.native_values, pop.celltype.hub_model
     if kind == "SpikeTimes":
-        trains = [np.asarray(getattr(t, "value", t), float) for t in params["times"]]
-        net.add_source(ir.SpikeTimes(trains), size=pop.size, label=pop.hub_label)
+        net.add_source(ir.SpikeTimes(**source_fields(pop)), size=pop.size, label=pop.hub_label)
     elif kind == "PoissonSource":
-        window = {k: _simple(params[k]) for k in ("start", "stop")}
-        for k, v in window.items():
-            if np.ndim(v):
-                raise UnsupportedError(
-                    f"{pop.label}: SpikeSourcePoisson {'duration' if k == 'stop' else k} "
-                    "differs between neurons; the hub's Poisson source has one start and stop "
-                    "per population: use one population per value"
-                )
-        net.add_source(
-            ir.PoissonSource(rate=_simple(params["rate"]), **window),
-            size=pop.size,
-            label=pop.hub_label,
-        )
+        net.add_source(ir.PoissonSource(**source_fields(pop)), size=pop.size, label=pop.hub_label)
     else:
         model = hub_model(kind, **{name: _simple(v) for name, v in params.items()})
         states = {s.name for s in type(model).state}
@@ -105,6 +92,22 @@ def _add_population(net, pop) -> None:
             if name in states
         }
         net.add_population(pop.size, model, label=pop.hub_label, initial_values=initial)
+
+
+def source_fields(pop) -> dict:
+    """The fields of the hub source of spike-source population ``pop`` (ms, Hz)."""
+    params = pop.native_values
+    if pop.celltype.hub_model == "SpikeTimes":
+        return {"times": [np.asarray(getattr(t, "value", t), float) for t in params["times"]]}
+    window = {k: _simple(params[k]) for k in ("start", "stop")}
+    for k, v in window.items():
+        if np.ndim(v):
+            raise UnsupportedError(
+                f"{pop.label}: SpikeSourcePoisson {'duration' if k == 'stop' else k} "
+                "differs between neurons; the hub's Poisson source has one start and stop "
+                "per population: use one population per value"
+            )
+    return {"rate": _simple(params["rate"]), **window}
 
 
 def _synapse(prj, positions):

@@ -2,9 +2,10 @@
 
 A source keeps its parameters (nA, ms) and the neurons it is injected into.  When the network
 is built each target population receives a ``hub.DCSource`` or ``hub.StepCurrentSource``.
-The hub fixes its injections when a segment starts: a source made, injected or changed
-between runs (``dc.amplitude = 0.5``) is an :class:`~hub.pynn.errors.UnsupportedError`;
-give the whole schedule before the first run (a ``StepCurrentSource``), or call ``reset()``.
+A source injected or changed between runs (``dc.amplitude = 0.5``, PyNN's usual idiom)
+reaches the running engine as one more injection: the difference between the new and the old
+current from the current time on (``hub.Simulation`` adds injections between segments), so
+the neurons receive exactly the new current from then on and the old one before.
 """
 
 from __future__ import annotations
@@ -17,12 +18,6 @@ from .. import ir
 from . import simulator
 from .errors import UnsupportedError
 from .projections import roots_of
-
-
-_BEFORE_RUN = (
-    "the hub fixes injected currents when a segment starts: give the whole schedule "
-    "(StepCurrentSource times and amplitudes) before the first run(), or call reset() first"
-)
 
 
 def _value(lazy):
@@ -56,17 +51,17 @@ class HubCurrentSource:
         for root, _ in targets:
             if not root.celltype.injectable:
                 raise TypeError("Can't inject current into a spike source.")
-        simulator.state.refuse_after_build(f"{type(self).__name__}.inject_into(...)", _BEFORE_RUN)
         self.targets.extend(targets)
+        if simulator.state.built:
+            self._inject_change((np.zeros(0), np.zeros(0)), targets)
 
     def set_native_parameters(self, parameters):
-        if self.targets:
-            simulator.state.refuse_after_build(
-                f"changing {type(self).__name__} {', '.join(parameters.keys())}", _BEFORE_RUN
-            )
         parameters.shape = (1,)
         parameters.evaluate(simplify=True)
+        old = self.steps() if self.native else (np.zeros(0), np.zeros(0))
         self.native.update({name: _value(lazy) for name, lazy in parameters.items()})
+        if simulator.state.built and self.targets:
+            self._inject_change(old, self.targets)
 
     def get_native_parameters(self):
         return ParameterSpace(dict(self.native))
@@ -82,6 +77,28 @@ class HubCurrentSource:
         """The hub current source with these parameters (nA, ms)."""
         raise NotImplementedError
 
+    def steps(self) -> tuple[np.ndarray, np.ndarray]:
+        """The current as a step function: ``amplitudes[k]`` (nA) from ``times[k]`` (ms)."""
+        raise NotImplementedError
+
+    def _inject_change(self, old, targets) -> None:
+        """Inject (new - old current) from the current time on into ``targets``."""
+        now = simulator.state.t
+        new = self.steps()
+        times = np.unique(np.concatenate([[now], old[0], new[0]]))
+        times = times[times >= now]
+        diff = _at(times, *new) - _at(times, *old)
+        change = ir.StepCurrentSource(times=times, amplitudes=diff)
+        for root, indices in targets:
+            simulator.state.engine.network.inject(root.hub_label, change, indices)
+
+
+def _at(times, step_times, amplitudes) -> np.ndarray:
+    """The step function (``amplitudes[k]`` from ``step_times[k]``, 0 before) at ``times``."""
+    k = np.searchsorted(step_times, times, side="right") - 1
+    values = np.asarray(amplitudes, float)
+    return np.where(k >= 0, values[np.maximum(k, 0)] if len(values) else 0.0, 0.0)
+
 
 class DCSource(HubCurrentSource, electrodes.DCSource):
     __doc__ = electrodes.DCSource.__doc__
@@ -93,13 +110,20 @@ class DCSource(HubCurrentSource, electrodes.DCSource):
         n = self.native
         return ir.DCSource(amplitude=n["amplitude"], start=n["start"], stop=n["stop"])
 
+    def steps(self):
+        n = self.native
+        return np.array([n["start"], n["stop"]], float), np.array([n["amplitude"], 0.0])
+
 
 class StepCurrentSource(HubCurrentSource, electrodes.StepCurrentSource):
     __doc__ = electrodes.StepCurrentSource.__doc__
     translations = build_translations(("amplitudes", "amplitudes"), ("times", "times"))
 
     def hub_source(self):
-        return ir.StepCurrentSource(
-            times=np.asarray(self.native["times"], float),
-            amplitudes=np.asarray(self.native["amplitudes"], float),
+        return ir.StepCurrentSource(*self.steps())
+
+    def steps(self):
+        return (
+            np.asarray(self.native["times"], float),
+            np.asarray(self.native["amplitudes"], float),
         )

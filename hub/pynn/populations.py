@@ -15,6 +15,7 @@ from pyNN.parameters import LazyArray, ParameterSpace, simplify
 
 from . import simulator
 from .errors import UnsupportedError
+from .build import source_fields
 from .recording import Recorder
 
 
@@ -26,6 +27,16 @@ def _hub_states(celltype) -> tuple[str, ...]:
         if celltype.hub_model in cls.aliases:
             return tuple(s.name for s in cls.state)
     return ()
+
+
+def _per_neuron(value, size: int) -> np.ndarray:
+    """``value`` as an array of one value per neuron (PyNN gives one value for one neuron)."""
+    arr = np.asarray(value)
+    if arr.shape == (size,):
+        return arr
+    out = np.empty(size, dtype=arr.dtype)
+    out[:] = [value] * size if arr.dtype == object else value
+    return out
 
 
 def _check_celltype(celltype) -> None:
@@ -50,12 +61,7 @@ def _standard_parameters(population, names):
 
 def _store(root, indices: np.ndarray, parameter_space) -> None:
     """Write native values for the neurons ``indices`` of the Population ``root`` and pass
-    them to the running engine, if any."""
-    if root.celltype.injectable is False:  # spike sources are resolved before the run
-        simulator.state.refuse_after_build(
-            f"{root.label}.set({', '.join(parameter_space.keys())})",
-            "spike trains are drawn when the network is built: call reset() first",
-        )
+    them to the running engine, if any (a spike source as a whole: its spikes so far stay)."""
     changed = {}
     for name, lazy in parameter_space.items():
         value = lazy.evaluate(simplify=True)
@@ -66,7 +72,10 @@ def _store(root, indices: np.ndarray, parameter_space) -> None:
         else:
             stored[indices] = value
         changed[name] = np.asarray(stored[indices])
-    simulator.state.set_neuron_parameters(root, indices, changed)
+    if root.celltype.injectable:
+        simulator.state.set_neuron_parameters(root, indices, changed)
+    elif simulator.state.built:
+        simulator.state.engine.set(root.hub_label, **source_fields(root))
 
 
 class Assembly(common.Assembly):
@@ -132,7 +141,9 @@ class Population(common.Population):
         parameter_space = self.celltype.native_parameters
         parameter_space.shape = (self.size,)
         parameter_space.evaluate(simplify=False)
-        self._parameters = parameter_space.as_dict()
+        self._parameters = {
+            name: _per_neuron(value, self.size) for name, value in parameter_space.items()
+        }
 
     def initialize(self, **initial_values):
         """Initial values (mV, nA, uS, ...) of state variables, drawn now: a
@@ -154,7 +165,7 @@ class Population(common.Population):
         if variable in states:
             return
         default = self.celltype.default_initial_values.get(variable)
-        if default is not None and initial_values.base_value == default:
+        if default is not None and np.all(np.asarray(initial_values.base_value) == default):
             return  # PyNN's own default of a variable the hub computes (HH_cond_exp m, h, n)
         raise UnsupportedError(
             f"{self.label}.initialize({variable}=...): the hub's "

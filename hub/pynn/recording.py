@@ -24,13 +24,16 @@ class Recorder(recording.Recorder):
         super().__init__(population, file)
         self._cleared_at = 0.0  # ms: data up to here was cleared by get_data(clear=True)
 
-    def _record(self, variable, new_ids, sampling_interval=None):
-        if variable.location is not None:
+    def record(self, variables, ids, sampling_interval=None, locations=None):
+        simulator.state.refuse_after_build(f"{self.population.label}.record({variables!r})")
+        if locations is not None:
             raise UnsupportedError(
-                f"record({variable.name!r}, locations=...): the hub simulates point neurons; "
+                f"record({variables!r}, locations=...): the hub simulates point neurons; "
                 "record without locations"
             )
-        simulator.state.refuse_after_build(f"{self.population.label}.record({variable.name!r})")
+        super().record(variables, ids, sampling_interval, locations)
+
+    def _record(self, variable, new_ids, sampling_interval=None):
         if sampling_interval is not None and variable.name != "spikes":
             self.sampling_interval = sampling_interval
 

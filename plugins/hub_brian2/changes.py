@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .models import Context, _plus_e_l
+from .models import Context, plus_e_l
 
 
 class ParameterSchedule:
@@ -67,7 +67,7 @@ class ParameterSchedule:
                 if np.array_equal(full, np.broadcast_to(np.asarray(bumped[name]), (pop.size,))):
                     target[start:stop] = full.astype(target.dtype)
             v_rule = table.record.get("v")
-            if v_rule is not None and v_rule[1] is _plus_e_l:
+            if v_rule is not None and v_rule[1] is plus_e_l:
                 name = v_rule[0]
                 target = group.variables[name].get_value()
                 target[start:stop] -= np.asarray(new["E_L"]) - np.asarray(old["E_L"])

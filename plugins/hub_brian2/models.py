@@ -109,7 +109,7 @@ def _same(values, params, idx):
     return values
 
 
-def _plus_e_l(values, params, idx):
+def plus_e_l(values, params, idx):
     """NEST's V_m = V_m_ + E_L (state kept relative to E_L)."""
     return values + params["E_L"][idx][None, :]
 
@@ -640,7 +640,7 @@ _HH_VARS = _floats(
 
 
 # --- the tables ------------------------------------------------------------------------------
-_V_REL = {"v": ("V", _plus_e_l)}
+_V_REL = {"v": ("V", plus_e_l)}
 _I_SYN = {"isyn_exc": ("I_ex", _to_hub), "isyn_inh": ("I_in", _to_hub)}
 _G_SYN = {"gsyn_exc": ("g_ex", _to_hub), "gsyn_inh": ("g_in", _to_hub)}
 #: bit-identity measured in tests/test_brian2_backend.py (single neurons and recurrent networks
