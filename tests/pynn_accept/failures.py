@@ -29,7 +29,7 @@ def _groups(results: dict) -> dict[tuple[str, str], list[str]]:
         nest, b2 = runs.get(scenarios.HUB_SIMS[0]), runs.get(scenarios.HUB_SIMS[1])
         if nest and b2:
             verdict = examples.compare(nest, b2)
-            if verdict.startswith("no"):
+            if verdict.startswith("no:"):
                 groups[(f"nest != brian2: {verdict}", "")].append(f"example {row}")
     return groups
 

@@ -173,7 +173,10 @@ or `skip: <reason>`. A scenario is not applicable when pyNN.nest itself does not
 when it needs something no hub backend can express (reason given); every other scenario
 counts, including those needing sources or electrodes hub.pynn could lower to spike times or
 step currents but does not yet. Regenerate: `make pynn-tables`; checked by
-tests/test_pynn_acceptance.py.
+tests/test_pynn_acceptance.py. PyNN's files are never committed: `make pynn-material`
+downloads PyNN 0.13.0's source distribution with pip into `~/.cache/snn-hub/pynn-0.13.0`
+(`SNN_HUB_PYNN_MATERIAL` to move it); without it the acceptance tests fail with the reason,
+unless `SNN_HUB_PYNN_MATERIAL_OPTOUT=1` skips them knowingly.
 """
 
 
