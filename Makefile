@@ -9,7 +9,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint test-slow bench venv clean-venv
+.PHONY: demo test lint test-slow bench venv clean-venv pynn-material pynn-tables pynn-failures
 
 demo: $(STAMP)
 	$(PY) -m hub demo
@@ -20,8 +20,8 @@ test: lint
 # style and errors (ruff), the layers (import-linter contracts in pyproject.toml), and the
 # types of the typed core (mypy, files listed in pyproject.toml)
 lint: $(STAMP)
-	$(VENV)/bin/ruff check hub plugins tests models
-	$(VENV)/bin/ruff format --check hub plugins tests models
+	$(VENV)/bin/ruff check hub plugins tests models scripts
+	$(VENV)/bin/ruff format --check hub plugins tests models scripts
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 
@@ -36,6 +36,20 @@ test-slow: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m hub.benchmarks.suite
 	$(PY) -m pytest -q -m benchmark tests/benchmarks
+
+# PyNN 0.13.0's own scenarios and examples, downloaded once into a cache outside the
+# repository (~/.cache/snn-hub/pynn-0.13.0, or $$SNN_HUB_PYNN_MATERIAL); docs/pynn.md
+pynn-material: $(STAMP)
+	$(PY) scripts/pynn_material.py
+
+# runs every PyNN scenario and example on pyNN.nest and on hub.pynn (nest, brian2), then
+# writes the two acceptance tables of docs/pynn.md (a few minutes)
+pynn-tables: $(STAMP)
+	PYTHONPATH=tests $(PY) -m pynn_accept measure
+
+# what fails on hub.pynn, grouped by first error, from the last `make pynn-tables`
+pynn-failures: $(STAMP)
+	PYTHONPATH=tests $(PY) -m pynn_accept failures
 
 venv: $(STAMP)
 
