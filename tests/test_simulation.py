@@ -159,21 +159,11 @@ def test_the_chip_runs_offset_changes_as_injected_current():
     """i_offset changes on the chip: V within 0.05 mV of the closed form (measured 0.029;
     the chip's 12-bit decays and 13-bit biases), and spike for spike the run with the same
     current injected instead."""
-    from hub.testing.change_checks import lif_dc_trajectory
+    from hub.testing.change_checks import BASE, OFFSETS, SEGMENTS, lif_dc_trajectory
+    from hub.testing.change_checks import offset_change_run
 
-    base = dict(v_rest=-65.0, v_reset=-65.0, v_thresh=100.0, tau_m=10.0, tau_refrac=2.0)
-    net = hub.Network(dt=0.1, seed=6)
-    cells = net.add_population(2, hub.LIF(cm=1.0, i_offset=1.0, **base), label="cells")
-    net.record(cells, "v")
-    sim = hub.Simulation(net, backend="chip")
-    sim.run(3.0)
-    sim.set(cells, [0], i_offset=0.3)
-    sim.run(2.0)
-    sim.set(cells, [0], i_offset=2.0)
-    sim.run(3.0)
-    v = sim.results().signal("cells", "v").values
-    plan = [{**base, "i_offset": i} for i in (1.0, 0.3, 2.0)]
-    expected, _ = lif_dc_trajectory(plan, (30, 20, 30))
+    v = offset_change_run("chip")
+    expected, _ = lif_dc_trajectory([{**BASE, "i_offset": i} for i in OFFSETS], SEGMENTS)
     assert np.abs(v[:, 0] - expected).max() < 0.05
     # the change acts from the first step after 3 ms (sample 30, at 3.1 ms), not before
     assert (
