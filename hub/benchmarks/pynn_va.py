@@ -19,8 +19,10 @@ Benchmark 2 (CUBA, ``variant="cuba"``): ``IF_curr_exp`` with v_rest -49 mV and P
 conductances 0.27 nS and 4.5 nS turned into currents at v = -60 mV: 0.27 nS x 60 mV = 16.2 pA
 (excitatory, also the kick's weight) and 4.5 nS x -20 mV = -90 pA (inhibitory).
 
-Every random draw (connections, initial values) comes from one seeded ``NumpyRNG``, so the
-same seed gives the same network on every simulator module; only PyNN API is used.
+Connections are drawn from a ``NumpyRNG`` seeded with ``rng_seed``, initial values from one
+seeded with ``rng_seed + 1`` (so the connections do not depend on when a simulator module
+evaluates the initial values: pyNN.brian2 draws them at another time than pyNN.nest): the
+same seed gives the same connections on every simulator module.  Only PyNN API is used.
 """
 
 from __future__ import annotations
@@ -69,10 +71,13 @@ def build(sim, rng_seed: int, scale: float = 1.0, variant: str = "coba") -> VANe
     connection probability stays, as in PyNN's example)."""
     celltype_name, extra, w_exc, w_inh = VARIANTS[variant]
     celltype = getattr(sim, celltype_name)(**COMMON, **extra)
-    rng = sim.NumpyRNG(seed=rng_seed)
+    rng = sim.NumpyRNG(seed=rng_seed)  # connections
+    init_rng = sim.NumpyRNG(seed=rng_seed + 1)  # initial values
     exc = sim.Population(int(N_EXC * scale), celltype, label="exc")
     inh = sim.Population(int(N_INH * scale), celltype, label="inh")
-    v_init = sim.RandomDistribution("uniform", (COMMON["v_reset"], COMMON["v_thresh"]), rng=rng)
+    v_init = sim.RandomDistribution(
+        "uniform", (COMMON["v_reset"], COMMON["v_thresh"]), rng=init_rng
+    )
     exc.initialize(v=v_init)
     inh.initialize(v=v_init)
     stim = sim.Population(
