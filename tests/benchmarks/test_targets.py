@@ -206,7 +206,8 @@ def test_hub_pynn_against_pynn_own_backend(backend, key):
 def test_the_pynn_paths_simulate_the_same_network_with_sane_activity():
     """PyNN's connectors draw the same connections on every path of one scale; every path
     fires at a plausible rate; pyNN.nest fires at hub.pynn[nest]'s rate (its Poisson kick
-    is drawn by NEST, not the hub); hub.pynn gives the same spikes in every repeat."""
+    is drawn by NEST, not the hub); hub.pynn gives the same spikes in every repeat, on NEST
+    and on Brian2."""
     doc = pynn_cost()
     paths, duration = doc["paths"], doc["settings"]["duration_ms"]
     for m in paths.values():
@@ -223,3 +224,5 @@ def test_the_pynn_paths_simulate_the_same_network_with_sane_activity():
         assert abs(nest_rate[pop] / hub_rate[pop] - 1.0) < 0.1, (pop, hub_rate, nest_rate)
     assert paths["hub.pynn[nest]"]["same_spikes_every_repeat"]
     assert paths["hub.pynn[brian2]"]["same_spikes_every_repeat"]
+    if paths["hub.pynn[nest]"]["scale"] == paths["hub.pynn[brian2]"]["scale"]:
+        assert doc["identical_spikes_nest_brian2"]  # the same spikes on NEST and Brian2
