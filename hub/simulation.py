@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import time
 
 import numpy as np
 
@@ -95,6 +96,7 @@ class Simulation:
         net = self.network
         self._probe_first += [self.step] * (len(net.probes) - len(self._probe_first))
         self._injection_first += [self.step] * (len(net.injections) - len(self._injection_first))
+        t0 = time.perf_counter()
         resolved = resolve(net, target * self.dt, seed=self.seed)
         resolved.changes = list(self.changes)
         for label, plan in self._sources.items():
@@ -102,9 +104,11 @@ class Simulation:
                 net.population(label), plan, self.dt, target, self.seed
             )
         start_injections(resolved, self._injection_first)
+        resolve_s = time.perf_counter() - t0
         results = run_resolved(
             self.pm, self.backend, self.implementation, resolved, self.options, self.progress
         )
+        results.timings["resolve_s"] = resolve_s
         trim_late_probes(results, resolved, self._probe_first)
         results.provenance["segments_steps"] = self._segments(target)
         self.step, self._results = target, results

@@ -70,6 +70,18 @@ BACKEND_VERSIONS = {
     "brian2": ("brian2", "cython"),
     "chip": ("numba",),
 }
+#: the PyNN path: hub.pynn, the engine it runs on (hub.Simulation) and the PyNN-cost benchmark
+#: (the Vogels-Abbott script in PyNN, its worker and harness)
+PYNN = (
+    "hub/pynn/*.py",
+    "hub/simulation.py",
+    "hub/segments.py",
+    "hub/benchmarks/pynn_va.py",
+    "hub/benchmarks/pynn_worker.py",
+    "hub/benchmarks/pynn_cost.py",
+)
+#: the distributions of the PyNN path (PyNN's own backends are part of the measurement)
+PYNN_VERSIONS = ("PyNN", "neo", "lazyarray")
 #: modules the run path imports that take no part in what is timed
 NOT_MEASURED = {
     "hub/comparison.py": "imported by hub/__init__.py for hub.compare; not called by a run",
@@ -124,6 +136,19 @@ def backend_fingerprint(
     return fingerprint(
         files_of(patterns, root),
         ("numpy", *BACKEND_VERSIONS.get(backend, ())),
+        settings,
+        root,
+    )
+
+
+def pynn_fingerprint(backend: str, settings: dict, root: Path = ROOT) -> dict:
+    """The fingerprint of the PyNN-cost measurement on ``backend``: hub.pynn and PyNN's
+    module for it, against each other (:data:`PYNN`, the backend's plugin, the hub's run
+    path, and PyNN's version with the backend's)."""
+    plugin = [p for p in BACKEND_FILES.get(backend, ()) if p.startswith("plugins/")]
+    return fingerprint(
+        files_of([*COMMON, *plugin, *PYNN], root),
+        ("numpy", *BACKEND_VERSIONS.get(backend, ()), *PYNN_VERSIONS),
         settings,
         root,
     )
@@ -217,7 +242,7 @@ def _imports(rel: str, root: Path) -> set[str]:
 def unclassified_imports(root: Path = ROOT) -> dict[str, set[str]]:
     """Hub and plugin files reached by imports from the fingerprinted files that are
     neither fingerprinted nor in :data:`NOT_MEASURED`: ``{file: {importers}}``."""
-    covered = set(files_of(COMMON, root))
+    covered = set(files_of(COMMON, root)) | set(files_of(PYNN, root))
     for patterns in BACKEND_FILES.values():
         covered.update(files_of(patterns, root))
     todo, seen, out = sorted(covered), set(covered), {}

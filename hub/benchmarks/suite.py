@@ -4,8 +4,9 @@
 
 Each entry of :data:`SUITE` is measured with :func:`hub.bench.bench` and its report saved to
 ``docs/benchmarks/NAME.json``; the markdown page (tables of medians and ratios, the targets,
-the chip against NEST and Brian2 standalone, the scaling fit across the Brunel scales, the
-machine, the command) and the scaling plot ``docs/figures/scaling.png`` are then written from
+the chip against NEST and Brian2 standalone, hub.pynn against PyNN's own backends
+(:mod:`hub.benchmarks.pynn_cost`), the scaling fit across the Brunel scales, the machine, the
+command) and the scaling plot ``docs/figures/scaling.png`` are then written from
 every saved report, so ``--only`` re-measures one entry and keeps the others.
 """
 
@@ -24,7 +25,7 @@ import numpy as np
 from ..textfmt import fmt
 from . import BENCHMARKS
 from .bench import RATIO_KEYS, TARGETS, BenchReport, bench, machine
-from .freshness import backend_fingerprint, stale_message
+from .freshness import backend_fingerprint, pynn_fingerprint, stale_message
 
 ROOT = Path(__file__).resolve().parents[2]
 BRUNEL_SCALES = (0.1, 0.25, 0.5, 1.0)
@@ -92,11 +93,20 @@ def first_run_fingerprints() -> dict:
     return {"brian2": backend_fingerprint("brian2", "vogels_abbott", {}, extra)}
 
 
+def pynn_cost_fingerprints() -> dict:
+    """``{backend: fingerprint}`` of the PyNN-cost measurement (PYNN_COST below)."""
+    from .pynn_cost import DEFAULTS
+
+    return {b: pynn_fingerprint(b, {**DEFAULTS, "pair": b}) for b in DEFAULTS["scales"]}
+
+
 def stale(name: str, out_dir: Path = ROOT / "docs" / "benchmarks") -> str | None:
     """Why ``out_dir/NAME.json`` is missing or was measured on other code (``None``: it is
     a measurement of this code)."""
     if name == FIRST_RUN:
         current = first_run_fingerprints()
+    elif name == PYNN_COST:
+        current = pynn_cost_fingerprints()
     else:
         current = entry_fingerprints(next(e for e in SUITE if e.name == name))
     return stale_message(out_dir / f"{name}.json", current)
@@ -157,6 +167,30 @@ def run_first_run(out_dir: Path, repeat: int | None = None) -> list[dict]:
     tmp.write_text(json.dumps(doc, indent=2))
     os.replace(tmp, out_dir / f"{FIRST_RUN}.json")
     return rows
+
+
+#: the PyNN path: hub.pynn against pyNN.nest and pyNN.brian2 on the Vogels-Abbott benchmark
+#: written in PyNN (targets in hub.benchmarks.pynn_cost.TARGETS)
+PYNN_COST = "pynn-cost"
+
+
+def run_pynn_cost(out_dir: Path, repeat: int | None = None) -> dict:
+    from .pynn_cost import DEFAULTS, measure, save
+
+    def progress(text):
+        print(f"  [{PYNN_COST}] {text}", flush=True)
+
+    current = pynn_cost_fingerprints()
+    doc = measure(dict(DEFAULTS), repeat or 3, progress=progress)
+    doc["fingerprint"] = current
+    out_dir.mkdir(parents=True, exist_ok=True)
+    save(doc, out_dir / f"{PYNN_COST}.json")
+    return doc
+
+
+def load_pynn_cost(out_dir: Path) -> dict | None:
+    path = out_dir / f"{PYNN_COST}.json"
+    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def load_first_run(out_dir: Path) -> list[dict]:
@@ -294,6 +328,7 @@ def markdown(
     info: dict,
     command: str,
     first_run: list[dict] = (),
+    pynn_cost: dict | None = None,
 ) -> str:
     lines = [
         "# Benchmarks",
@@ -372,6 +407,7 @@ def markdown(
             f"{med['compiles']:.0f} | "
             f"{' / '.join(f'{t:.2f}' for t in row['totals'])} |"
         )
+    lines += pynn_cost_lines(pynn_cost)
     lines += [
         "",
         "## Scaling across the Brunel scales",
@@ -434,6 +470,69 @@ def markdown(
     return "\n".join(lines) + "\n"
 
 
+def pynn_cost_lines(doc: dict | None) -> list[str]:
+    """The page's section on the PyNN path (empty without a report)."""
+    if not doc:
+        return []
+    from .pynn_cost import PAIRS, TARGETS, rates
+
+    st = doc["settings"]
+    lines = [
+        "",
+        "## PyNN path: hub.pynn against pyNN.nest and pyNN.brian2",
+        "",
+        f"The Vogels-Abbott benchmark ({st['variant'].upper()}) written in PyNN "
+        "(hub/benchmarks/pynn_va.py), the same script on each simulator module, "
+        f"{st['duration_ms']:g} ms, seed {st['seed']}; {st['repeat']} fresh processes per "
+        "path, alternating; `python -m hub.benchmarks.pynn_cost`. Build: setup() to the end "
+        "of the script's construction (PyNN's connectors draw every connection there, on "
+        "every path), plus for hub.pynn the lazy build in the first run() (the hub network, "
+        "resolve, the backend's build). Simulate: the simulator's run call. Brian2 runs the "
+        "numpy target on both paths; pyNN.nest runs on the grid (`spike_precision='on_grid'`).",
+        "",
+        "Targets: on NEST build at least "
+        f"{1 / TARGETS['nest']['build_s']:g}x faster, simulate within "
+        f"{(TARGETS['nest']['run_s'] - 1) * 100:g} %; on Brian2 build at least "
+        f"{1 / TARGETS['brian2']['build_s']:g}x faster.",
+        "",
+        "| backend | scale | build speed-up (PyNN / hub.pynn) | simulate hub.pynn / PyNN | "
+        "peak memory hub.pynn / PyNN | targets met |",
+        "|---|---|---|---|---|---|",
+    ]
+    for backend, row in doc["ratios"].items():
+        ok = all(row[k] <= limit for k, limit in TARGETS[backend].items())
+        scale = doc["paths"][PAIRS[backend][0]]["scale"]
+        lines.append(
+            f"| {backend} | {scale:g} | {1 / row['build_s']:.1f}x | {row['run_s']:.3f} | "
+            f"{row['peak_rss_mb']:.3f} | {'yes' if ok else '**no**'} |"
+        )
+    lines += [
+        "",
+        "| path | scale | import s | construct s | first-run build s | build s | simulate s "
+        "| peak MiB | spikes exc / inh | rate exc / inh Hz | spikes digest |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for path, m in doc["paths"].items():
+        if m["status"] != "ok":
+            lines.append(f"| {path} | {m['scale']:g} | {m['status']}: {m.get('error')} |||||||||")
+            continue
+        t, sp = m["timings"], m["spikes"]
+        r = rates(m, st["duration_ms"])
+        lines.append(
+            f"| {path} | {m['scale']:g} | {t['import_s']:.2f} | {t['construct_s']:.2f} | "
+            f"{t['first_run_build_s']:.2f} | {t['build_s']:.2f} | {t['run_s']:.2f} | "
+            f"{m['peak_rss_mb']:.0f} | {sp['exc']} / {sp['inh']} | "
+            f"{r['exc']:.1f} / {r['inh']:.1f} | `{m['spikes_digest'][:12]}` |"
+        )
+    same = doc.get("identical_spikes_nest_brian2")
+    lines += [
+        "",
+        f"hub.pynn on NEST and on Brian2: {'identical' if same else 'different'} spikes "
+        "(equal digests are identical (neuron, step) pairs).",
+    ]
+    return lines
+
+
 def write_page(out: Path, reports_dir: Path, command: str) -> None:
     reports = load_reports(reports_dir)
     fits = scaling_fits(reports)
@@ -441,7 +540,13 @@ def write_page(out: Path, reports_dir: Path, command: str) -> None:
         plot_scaling(fits, out.parent / "figures" / "scaling.png")
     info = machine()
     text = markdown(
-        reports, fits, chip_comparison(reports), info, command, load_first_run(reports_dir)
+        reports,
+        fits,
+        chip_comparison(reports),
+        info,
+        command,
+        load_first_run(reports_dir),
+        load_pynn_cost(reports_dir),
     )
     tmp = out.with_suffix(".md.tmp")
     tmp.write_text(text)
@@ -451,7 +556,7 @@ def write_page(out: Path, reports_dir: Path, command: str) -> None:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m hub.benchmarks.suite", description=__doc__)
-    names = [e.name for e in SUITE] + [FIRST_RUN]
+    names = [e.name for e in SUITE] + [FIRST_RUN, PYNN_COST]
     ap.add_argument(
         "--only",
         action="append",
@@ -487,6 +592,9 @@ def main(argv=None) -> int:
         if not args.only or FIRST_RUN in args.only:
             print(f"== {FIRST_RUN}", flush=True)
             run_first_run(reports_dir, args.repeat)
+        if not args.only or PYNN_COST in args.only:
+            print(f"== {PYNN_COST}", flush=True)
+            run_pynn_cost(reports_dir, args.repeat)
     write_page(out, reports_dir, "make bench")
     return 0
 

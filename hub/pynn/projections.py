@@ -2,8 +2,9 @@
 
 PyNN's own connector code decides every connection (random connectors draw with the
 script's RNG exactly as in any PyNN backend) and calls :meth:`Projection._convergent_connect`
-with the native (hub-named) synapse parameters; the projection keeps them as arrays, one
-value per connection, in the order they were made.  When the network is built they reach the
+with the native (hub-named) synapse parameters, once per post-synaptic neuron; the projection
+gathers the calls and keeps them as arrays, one value per connection, in the order they were
+made (:mod:`hub.pynn.columns`).  When the network is built they reach the
 hub as explicit connections (``hub.FromArrays``) with per-connection weights and delays: one
 hub projection per pair of underlying populations (a projection between views or assemblies
 is split), each sorted by (pre, post) as the hub keeps them.
@@ -11,13 +12,12 @@ is split), each sorted by (pre, post) as the hub keeps them.
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 import numpy as np
 from pyNN import common
 from pyNN.space import Space
 
 from . import simulator
+from .columns import ConnectionColumns
 from .errors import UnsupportedError
 from .standardmodels import STDPMechanism, StaticSynapse, TsodyksMarkramSynapse
 
@@ -105,12 +105,12 @@ class Projection(common.Projection):
             space,
             label,
         )
-        self._chunks: dict[str, list] = defaultdict(list)
+        self._calls = ConnectionColumns()
         self.columns: dict[str, np.ndarray] = {}
         self.hub_parts_built: list[tuple[str, np.ndarray]] = []  # (hub label, positions)
         connector.connect(self)
-        self.columns = {k: np.concatenate(v) for k, v in self._chunks.items()}
-        self._chunks.clear()
+        self.columns = self._calls.arrays()
+        del self._calls
         simulator.state.projections.append(self)
 
     # --- made by PyNN's connectors -------------------------------------------------------------
@@ -124,13 +124,7 @@ class Projection(common.Projection):
                 "Projection with location_selector: the hub simulates point neurons; "
                 "leave location_selector=None"
             )
-        pre = np.asarray(presynaptic_indices, dtype=np.int64).ravel()
-        self._chunks["presynaptic_index"].append(pre)
-        self._chunks["postsynaptic_index"].append(
-            np.full(len(pre), int(postsynaptic_index), np.int64)
-        )
-        for name, value in parameters.items():
-            self._chunks[name].append(np.broadcast_to(np.asarray(value, dtype=float), len(pre)))
+        self._calls.add(presynaptic_indices, postsynaptic_index, parameters)
 
     def __len__(self):
         return len(self.columns.get("presynaptic_index", ()))

@@ -9,6 +9,8 @@ PyNN objects, with every parameter change kept, starting at t = 0.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from pyNN import common
 
@@ -40,6 +42,7 @@ class State(common.control.BaseState):
         self.backend = "nest"
         self.options: dict = {}
         self.seed = 42
+        self.timings: dict[str, float] = {}
         self.clear()
 
     # --- what setup() and reset() do ----------------------------------------------------------
@@ -84,10 +87,16 @@ class State(common.control.BaseState):
         self.run_until(self.t + simtime)
 
     def run_until(self, tstop):
-        """Advance to ``tstop`` ms (built and started on the first call of a segment)."""
+        """Advance to ``tstop`` ms (built and started on the first call of a segment).
+
+        ``timings["network_s"]``: the last build of the hub network from the PyNN objects
+        and the start of its engine (validation), in seconds; the engine's results time
+        the rest (``resolve_s``, the backend's ``build_s`` and ``run_s``)."""
         if self.engine is None:
+            t0 = time.perf_counter()
             network = build.build_network(self)
             self.engine = engine.start(network, self.backend, self.options)
+            self.timings["network_s"] = time.perf_counter() - t0
         self.running = True
         if tstop > self.t + self.dt / 2:
             self.engine.run_until(tstop)

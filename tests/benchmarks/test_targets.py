@@ -19,16 +19,20 @@ import pytest
 
 from hub.bench import TARGETS
 from hub.benchmarks.freshness import KnownMiss, Miss, judge
+from hub.benchmarks.pynn_cost import PAIRS, rates
+from hub.benchmarks.pynn_cost import TARGETS as PYNN_TARGETS
 from hub.benchmarks.suite import (
     CHIP_VS_NEST,
     CHIP_VS_STANDALONE,
     FIRST_RUN,
     FIRST_RUN_COLD_S,
     FIRST_RUN_WARM_S,
+    PYNN_COST,
     SCALING_EXPONENT,
     SUITE,
     chip_comparison,
     load_first_run,
+    load_pynn_cost,
     scaling_fits,
     stale,
 )
@@ -160,3 +164,65 @@ def test_brian2_first_run_of_cuba_cold_and_warm():
     assert cold["median"]["total"] < FIRST_RUN_COLD_S, cold
     assert warm["median"]["total"] < FIRST_RUN_WARM_S, warm
     assert cold["spikes"] == warm["spikes"] == rows[("numpy", "-")]["spikes"]
+
+
+# --- the PyNN path: hub.pynn against pyNN.nest and pyNN.brian2 (docs/pynn.md, section Cost) ---
+#: (backend, key) -> the known miss of a hub.pynn / PyNN target (none: every target is met)
+PYNN_KNOWN_MISSES: dict = {}
+
+
+def pynn_cost() -> dict:
+    """The saved PyNN-cost report; fails when it is missing or measured on other code."""
+    why = stale(PYNN_COST)
+    if why:
+        pytest.fail(why)
+    return load_pynn_cost(DOCS / "benchmarks")
+
+
+def _pynn_cases():
+    cases = []
+    for backend, targets in PYNN_TARGETS.items():
+        for key in targets:
+            miss = PYNN_KNOWN_MISSES.get((backend, key))
+            marks = []
+            if miss:
+                marks = [pytest.mark.xfail(strict=True, raises=KnownMiss, reason=miss.reason)]
+            cases.append(pytest.param(backend, key, marks=marks, id=f"{backend}-{key}"))
+    return cases
+
+
+@pytest.mark.parametrize("backend, key", _pynn_cases())
+def test_hub_pynn_against_pynn_own_backend(backend, key):
+    """On NEST build at least 4x faster and simulate within 5 %; on Brian2 build at least
+    20x faster (ratios hub.pynn / PyNN of medians: 1/4, 1.05, 1/20)."""
+    doc = pynn_cost()
+    for path in PAIRS[backend]:
+        assert doc["paths"][path]["status"] == "ok", doc["paths"][path]
+    ratio = doc["ratios"][backend][key]
+    miss = PYNN_KNOWN_MISSES.get((backend, key))
+    judge(f"pynn-cost {backend} {key}: hub.pynn / PyNN", ratio, PYNN_TARGETS[backend][key], miss)
+
+
+def test_the_pynn_paths_simulate_the_same_network_with_sane_activity():
+    """PyNN's connectors draw the same connections on every path of one scale; every path
+    fires at a plausible rate; pyNN.nest fires at hub.pynn[nest]'s rate (its Poisson kick
+    is drawn by NEST, not the hub); hub.pynn gives the same spikes in every repeat, on NEST
+    and on Brian2."""
+    doc = pynn_cost()
+    paths, duration = doc["paths"], doc["settings"]["duration_ms"]
+    for m in paths.values():
+        same_scale = paths["hub.pynn[nest]"]["scale"] == m["scale"]
+        assert m["connections"] == paths["hub.pynn[nest]"]["connections"] or not same_scale
+    for backend, (hub_path, pynn_path) in PAIRS.items():
+        assert paths[hub_path]["connections"] == paths[pynn_path]["connections"], backend
+    for path, m in paths.items():
+        for pop, rate in rates(m, duration).items():
+            assert 2.0 < rate < 60.0, (path, pop, rate)
+    hub_rate = rates(paths["hub.pynn[nest]"], duration)
+    nest_rate = rates(paths["pyNN.nest"], duration)
+    for pop in hub_rate:
+        assert abs(nest_rate[pop] / hub_rate[pop] - 1.0) < 0.1, (pop, hub_rate, nest_rate)
+    assert paths["hub.pynn[nest]"]["same_spikes_every_repeat"]
+    assert paths["hub.pynn[brian2]"]["same_spikes_every_repeat"]
+    if paths["hub.pynn[nest]"]["scale"] == paths["hub.pynn[brian2]"]["scale"]:
+        assert doc["identical_spikes_nest_brian2"]  # the same spikes on NEST and Brian2
