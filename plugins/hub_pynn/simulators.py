@@ -119,7 +119,156 @@ def import_simulator(module: str):
 
 
 _ALL = frozenset(t.cell_type for t in TABLES.values())
-_PROVISIONAL = {label: Tolerance(3, spike_ms=0.1, matched=0.9) for label in TABLES}
+#: PyNN's HH_cond_exp has no refractory parameter; the kit's network varies it
+_HH_GAP = (
+    "PyNN's HH_cond_exp has no tau_refrac (the cell types count 2 ms): the kit's network "
+    "sets 0.1-3 ms per neuron, a CapabilityError; the same network with tau_refrac = 2 ms is "
+    "measured in tests/test_pynn_backend.py"
+)
+
+_NEURON_FF = (
+    "NEURON (fixed step) vs the kit's reference, feedforward networks (50 and 200 neurons, "
+    "seeds 11-13): "
+)
+_NEURON = {
+    "LIF[synapse=exp]": Tolerance(
+        4,
+        spike_ms=1.0,
+        matched=0.75,
+        note=_NEURON_FF + "13-21 % of spikes in the same step, 32-43 % within one step, "
+        "77-87 % within 1 ms; recurrent: rates +4.0 to +5.5 %",
+    ),
+    "LIF[synapse=alpha]": Tolerance(
+        4,
+        spike_ms=1.0,
+        matched=0.8,
+        note=_NEURON_FF + "22-42 % in the same step, 42-62 % within one step, 80-97 % "
+        "within 1 ms; recurrent: rates within 0.6 %, CV within 0.034",
+    ),
+    "Izhikevich": Tolerance(
+        4,
+        spike_ms=1.0,
+        matched=0.6,
+        note=_NEURON_FF + "0.5-2 % in the same step, 2-5 % within one step, 61-74 % "
+        "within 1 ms; recurrent: rates within 1.5 %, CV within 0.003",
+    ),
+    "LIFCond[synapse=exp]": Tolerance(
+        4,
+        spike_ms=1.0,
+        matched=0.98,
+        note="NEURON vs the ODE reference (the kit's network, 3 seeds): 38-51 % in the same "
+        "step, 70-77 % within one step, 98-99.6 % within 1 ms",
+    ),
+    "LIFCond[synapse=alpha]": Tolerance(
+        4,
+        spike_ms=1.0,
+        matched=0.98,
+        note="NEURON vs the ODE reference (the kit's network, 3 seeds): 28-32 % in the same "
+        "step, 64-74 % within one step, 98.5-99.7 % within 1 ms",
+    ),
+    "AdEx[synapse=exp]": Tolerance(
+        4,
+        spike_ms=1.0,
+        matched=0.5,
+        note="NEURON vs the ODE reference: 52-55 % of spikes within 1 ms, rate 16-20 % low "
+        "(a known gap: below the statistical contract)",
+    ),
+    "AdEx[synapse=alpha]": Tolerance(
+        4,
+        spike_ms=1.0,
+        matched=0.5,
+        note="NEURON vs the ODE reference: 49-58 % of spikes within 1 ms, rate 7-17 % low "
+        "(a known gap: below the statistical contract)",
+    ),
+    "HodgkinHuxley": Tolerance(
+        4, spike_ms=1.0, matched=0.5, note="not measured (the kit's network is a known gap)"
+    ),
+}
+_NEURON_GAPS = {
+    "check_lif_dc_closed_form": "NEURON integrates V with its implicit fixed-step method: "
+    "V departs from the closed form by more than 1e-3 mV and a spike lands one step late "
+    "(stamp 556 instead of 555)",
+    "check_step_current_timing": "NEURON's implicit integration: V departs from the closed "
+    "form by more than 1e-3 mV (whether the current also switches a step off is not "
+    "separated from that)",
+    "check_reference_network_lif_exp": "recurrent LIF(exp): population rate +5.4 % at seed "
+    "13 (+4.0 % and +4.6 % at seeds 12 and 11), over the 5 % of the statistical contract",
+    "check_ode_adex_exp": "NEURON's AdEx fires 16-20 % fewer spikes than the ODE reference "
+    "on the kit's network (not investigated)",
+    "check_ode_adex_alpha": "NEURON's AdEx fires 7-17 % fewer spikes than the ODE "
+    "reference on the kit's network (not investigated)",
+    "check_ode_hodgkin_huxley": _HH_GAP,
+}
+_B2_REFRAC = (
+    "pyNN.brian2 takes one tau_refrac per population and this check varies it per neuron "
+    "(a CapabilityError)"
+)
+
+
+def _brian2(note: str) -> Tolerance:
+    return Tolerance(4, spike_ms=1.0, matched=0.5, note=note)
+
+
+_B2_UNMEASURED = (
+    "PyNN's Brian2 equations; not measured: the kit's only networks for this model vary "
+    "tau_refrac per neuron, which pyNN.brian2 refuses"
+)
+_BRIAN2 = {
+    "LIF[synapse=exp]": _brian2(
+        "PyNN's Brian2 equations ('exact' updater) vs the kit's reference, recurrent networks "
+        "(seeds 11-13): rates within 1.7 %, CV of ISI within 0.01, 34-49 % of spikes in the "
+        "same step"
+    ),
+    "LIF[synapse=alpha]": _brian2(
+        "PyNN's Brian2 equations vs the kit's reference, recurrent networks (seeds 11-13): "
+        "rates within 1.3 %, CV of ISI within 0.034, 6-7 % of spikes in the same step"
+    ),
+    "LIF[synapse=delta]": _brian2(
+        "PyNN's Brian2 equations vs the kit's reference: the statistical contract on the "
+        "recurrent networks (check_reference_network_lif_delta)"
+    ),
+    "Izhikevich": _brian2(
+        "PyNN's Brian2 Izhikevich vs the kit's reference: the statistical contract on the "
+        "recurrent networks with d = 8 (check_reference_network_izhikevich); heterogeneous "
+        "and feedforward networks are known gaps"
+    ),
+    **{
+        label: _brian2(_B2_UNMEASURED)
+        for label in (
+            "LIFCond[synapse=exp]",
+            "LIFCond[synapse=alpha]",
+            "AdEx[synapse=exp]",
+            "AdEx[synapse=alpha]",
+            "HodgkinHuxley",
+        )
+    },
+}
+_BRIAN2_GAPS = {
+    **{
+        name: _B2_REFRAC
+        for name in (
+            "check_lif_dc_closed_form",
+            "check_heterogeneous_lif_exp",
+            "check_heterogeneous_lif_alpha",
+            "check_heterogeneous_lif_delta",
+            "check_feedforward_lif_exp",
+            "check_feedforward_lif_alpha",
+            "check_feedforward_lif_delta",
+            "check_ode_lifcond_exp",
+            "check_ode_lifcond_alpha",
+            "check_ode_adex_exp",
+            "check_ode_adex_alpha",
+        )
+    },
+    "check_ode_hodgkin_huxley": _HH_GAP,
+    "check_heterogeneous_izhikevich": "PyNN's Brian2 Izhikevich with heterogeneous a, b, c, "
+    "d: population rate 9.7 % below the reference at seed 11 (not investigated)",
+    "check_feedforward_izhikevich": "PyNN's Brian2 Izhikevich, feedforward: 37.6 % of the "
+    "reference's spikes within 1 ms, 599 spikes against 478 (n=50, seed 11; not investigated)",
+    "check_encoded_spikes_delivered": "half the relays have a one-step delay, and an encoder "
+    "spike in the first step cannot reach them on time through pyNN.brian2 (see "
+    "Timing.first_stamp): a CapabilityError",
+}
 _NEST = {
     "LIF[synapse=exp]": Tolerance(
         1, note="NEST iaf_psc_exp through PyNN: identical spikes, |dV| <= 2.6e-12 mV"
@@ -168,12 +317,6 @@ _NEST = {
         "step; |dV| up to 5.9 mV during spikes",
     ),
 }
-#: PyNN's HH_cond_exp has no refractory parameter; the kit's network varies it
-_HH_GAP = (
-    "PyNN's HH_cond_exp has no tau_refrac (the cell types count 2 ms): the kit's network "
-    "sets 0.1-3 ms per neuron, a CapabilityError; the same network with tau_refrac = 2 ms is "
-    "measured in tests/test_pynn_backend.py"
-)
 _UNMEASURED = "not measured: the loosest tier the kit accepts; run snn-hub check-backend"
 
 #: the simulators registered by name (measured: docs/pynn.md, tests/test_pynn_backend.py)
@@ -201,10 +344,13 @@ BUILT_IN: dict[str, Simulator] = {
         "pyNN.brian2",
         "brian2",
         # Brian2 labels a spike with the start of its step and delivers a generator's spike
-        # one step after NEST would: both are one step before the hub's stamp
-        Timing(source_lead=1.0, spike_shift=1),
+        # one step after NEST would: both are one step before the hub's stamp; a generator
+        # spike at t = 0 (stamp 1) arrives one step late (measured), so stamp-1 spikes are
+        # advanced like pyNN.nest's
+        Timing(source_lead=1.0, first_stamp=2, spike_shift=1),
         cell_types=_ALL,
-        tolerances=_PROVISIONAL,
+        tolerances=_BRIAN2,
+        known_gaps=_BRIAN2_GAPS,
         # PyNN's Brian2 StateMonitor runs on its own clock of sampling_interval in the 'end'
         # slot, so with an interval of k > 1 steps the sample labelled k dt holds the state
         # at 1 dt, 2k dt holds (k + 1) dt, ...: only one-step sampling is labelled right
@@ -219,7 +365,8 @@ BUILT_IN: dict[str, Simulator] = {
         "neuron",
         Timing(),
         cell_types=_ALL - {"IF_curr_delta"},  # PyNN marks it ModelNotAvailable
-        tolerances=_PROVISIONAL,
+        tolerances=_NEURON,
+        known_gaps=_NEURON_GAPS,
         integration="NEURON fixed step (cvode off), PyNN's NMODL mechanisms",
     ),
 }
