@@ -246,7 +246,13 @@ FAST = {
     "check_record_state_subset_unsorted",
     "check_results_provenance",
 }
+#: Brian2 compiles every new network (seconds each): only these run by default
+FAST_BRIAN2 = {"check_capabilities_declared", "check_kit_coverage", "check_recording_times"}
 _KIT = parametrize_with_checks(BACKENDS, allow_known_gaps=True)
+
+
+def _is_fast(backend: str, check) -> bool:
+    return check.__name__ in (FAST_BRIAN2 if backend == "pynn.brian2" else FAST)
 
 
 def _kit(fast: bool):
@@ -256,7 +262,7 @@ def _kit(fast: bool):
     out = []
     for p in params:
         backend, check = p.values
-        if (check.__name__ in FAST) != fast:
+        if _is_fast(backend, check) != fast:
             continue
         marks = list(p.marks) + [needs(backend)]
         out.append(pytest.param(*p.values, id=p.id, marks=marks))
