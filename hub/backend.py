@@ -163,10 +163,14 @@ class Capabilities:
 
 @dataclass(frozen=True)
 class BackendSpec:
-    """What a plugin registers: a name and a factory for the backend object."""
+    """What a plugin registers: a name and a factory for the backend object.
+
+    A name ending in ``:*`` (``"pynn:*"``) registers a *family*: every name
+    ``prefix:<argument>`` no other spec registers is served by it, and the host calls
+    ``backend_class(full_name)`` (a plain spec's ``backend_class`` takes no argument)."""
 
     name: str
-    backend_class: Callable[[], "Backend"]
+    backend_class: Callable[..., "Backend"]
     description: str = ""
     url: str = ""
     distribution: str = ""

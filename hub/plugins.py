@@ -42,6 +42,7 @@ class HubPluginManager(pluggy.PluginManager):
         super().__init__(hookspecs.PROJECT)
         self.distributions: dict[str, str] = {}
         self._backends: dict[str, BackendSpec] | None = None
+        self._families: dict[str, BackendSpec] = {}
         self._kinds: dict[str, type] | None = None
         self._translations: dict[str, dict] = {}
 
@@ -60,10 +61,18 @@ class HubPluginManager(pluggy.PluginManager):
 
     # --- registries -------------------------------------------------------------------------
     def backend_specs(self) -> dict[str, BackendSpec]:
-        """Every registered backend by name, tagged with its distribution and version."""
+        """Every registered backend by name, tagged with its distribution and version
+        (backend families, ``prefix:*``, are in :meth:`backend_families`)."""
         if self._backends is None:
-            self._backends = _collect_backends(self)
+            self._backends, self._families = _collect_backends(self)
         return dict(self._backends)
+
+    def backend_families(self) -> dict[str, BackendSpec]:
+        """Registered backend families by pattern (``"pynn:*"``): a spec whose name ends in
+        ``:*`` serves every name ``prefix:<argument>``; :meth:`get_backend` calls its
+        ``backend_class`` with the full name."""
+        self.backend_specs()
+        return dict(self._families)
 
     def kinds(self) -> dict[str, type]:
         """IR kinds registered by plugins (``hub_register_kinds``): ``{kind name: class}``."""
@@ -84,15 +93,22 @@ class HubPluginManager(pluggy.PluginManager):
         return dict(self._translations[backend_name])
 
     def get_backend(self, name: str) -> Backend:
-        """A new backend object for ``name``, handed its translation extras."""
+        """A new backend object for ``name``, handed its translation extras.  A name
+        ``prefix:<argument>`` that no backend registers is served by the family
+        ``prefix:*`` if one is registered: ``family.backend_class(name)``."""
         specs = self.backend_specs()
-        if name not in specs:
-            raise HubError(
-                f"backend: unknown backend {name!r}; must be one of "
-                f"{', '.join(sorted(specs)) or '(none installed)'}"
-                " (see `snn-hub backends`)"
-            )
-        backend = specs[name].backend_class()
+        if name in specs:
+            backend = specs[name].backend_class()
+        else:
+            family = _family_of(name, self._families)
+            if family is None:
+                names = sorted(specs) + [p[:-1] + "<argument>" for p in sorted(self._families)]
+                raise HubError(
+                    f"backend: unknown backend {name!r}; must be one of "
+                    f"{', '.join(names) or '(none installed)'}"
+                    " (see `snn-hub backends`)"
+                )
+            backend = family.backend_class(name)
         backend.translations = self.translations(name)
         return backend
 
@@ -214,7 +230,14 @@ def _call_each(pm, hook: str, **kwargs):
             )
 
 
-def _collect_backends(pm) -> dict[str, BackendSpec]:
+def _family_of(name: str, families: dict[str, BackendSpec]) -> BackendSpec | None:
+    """The family spec serving ``name`` (``prefix:argument`` with a non-empty argument)."""
+    prefix, sep, argument = name.partition(":")
+    return families.get(f"{prefix}:*") if sep and argument else None
+
+
+def _collect_backends(pm) -> tuple[dict[str, BackendSpec], dict[str, BackendSpec]]:
+    """(backends by name, families by pattern ``prefix:*``) of every plugin."""
     found: dict[str, BackendSpec] = {}
     for impl, specs in _call_each(pm, "hub_register_backends"):
         dist = pm.distributions.get(impl.plugin_name, impl.plugin_name)
@@ -235,7 +258,8 @@ def _collect_backends(pm) -> dict[str, BackendSpec]:
                     f"{spec.distribution!r}; uninstall one of them"
                 )
             found[spec.name] = spec
-    return found
+    families = {name: spec for name, spec in found.items() if name.endswith(":*")}
+    return {n: s for n, s in found.items() if n not in families}, families
 
 
 def _collect_kinds(pm) -> dict[str, type]:

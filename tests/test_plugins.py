@@ -167,6 +167,44 @@ def test_two_distributions_with_the_same_backend_name_clash(make_dist):
     assert "snn_hub_toy" in str(err.value) and "snn_hub_toy_fork" in str(err.value)
 
 
+FAMILY_PLUGIN = """
+from hub.backend import Backend, BackendSpec, Capabilities
+from hub.hookspecs import hookimpl
+
+
+class Family(Backend):
+    def __init__(self, name):
+        self.name = name
+
+    def capabilities(self):
+        return Capabilities(frozenset({"spike_source"}))
+
+    def build(self, resolved, **options):
+        raise NotImplementedError
+
+
+@hookimpl
+def hub_register_backends():
+    return [BackendSpec("fam:*", Family, "a family of backends")]
+"""
+
+
+def test_a_backend_family_serves_every_prefixed_name(make_dist):
+    """A spec named ``prefix:*`` is a family: ``prefix:<argument>`` makes its backend with
+    the full name; the pattern itself is not a backend and names without an argument or
+    with another prefix stay unknown, and the error shows the family's form."""
+    make_dist("snn_hub_fam", {"snn_hub_fam": FAMILY_PLUGIN}, {"fam": "snn_hub_fam"})
+    pm = make_plugin_manager()
+    assert "fam:*" not in backend_specs(pm)
+    assert pm.backend_families()["fam:*"].distribution == "snn_hub_fam"
+    backend = pm.get_backend("fam:some.module")
+    assert backend.name == "fam:some.module" and backend.translations == {}
+    for name in ("fam:", "fam", "famx:y", "fam:*"[:-1]):
+        with pytest.raises(HubError, match="unknown backend") as err:
+            pm.get_backend(name)
+        assert "fam:<argument>" in str(err.value)
+
+
 def test_disable_autoload_switch(make_dist, monkeypatch):
     make_dist("snn_hub_toy", {"snn_hub_toy": TOY_PLUGIN}, {"toy": "snn_hub_toy"})
     monkeypatch.setenv("SNN_HUB_DISABLE_PLUGIN_AUTOLOAD", "1")
