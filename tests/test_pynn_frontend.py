@@ -435,3 +435,36 @@ def test_tsodyks_markram_runs_with_the_hub_rule():
     v = cell.get_data().segments[0].analogsignals[0].magnitude[:, 0]
     peaks = [v[int(t * 10) : int((t + 9) * 10)].max() + 65.0 for t in (10.0, 110.0, 210.0)]
     assert peaks[0] > peaks[1] > peaks[2] > 0  # depression
+
+
+# --- PyNN's own scenarios: initial values ------------------------------------------------------
+def _one_neuron_v(simulator, **setup):
+    simulator.setup(timestep=0.1, min_delay=0.5, **setup)
+    cell = simulator.Population(1, simulator.IF_curr_exp(i_offset=1.0, tau_refrac=2.0))
+    cell.record("v")
+    simulator.run(50.0)
+    initial = cell.initial_values["v"].evaluate(simplify=True)
+    return cell.get_data().segments[0].analogsignals[0].magnitude[:, 0], initial
+
+
+def test_one_neuron_population_records_v_as_pynn_nest(pynn_nest):
+    theirs, their_initial = _one_neuron_v(pynn_nest, spike_precision="on_grid")
+    ours, our_initial = _one_neuron_v(sim)
+    assert our_initial == their_initial == -65.0 and np.ndim(our_initial) == 0
+    assert ours[0] == -65.0 and len(ours) == len(theirs) == 501
+    assert np.allclose(ours, theirs, rtol=0, atol=1e-12)
+    assert ours.max() > -60.0  # it charges (and spikes: v_thresh -50 mV)
+
+
+def test_initial_values_stay_lazy_but_random_ones_are_drawn_once():
+    sim.setup(timestep=0.1)
+    p = sim.Population(4, sim.IF_curr_exp())
+    p.initialize(v=-60.0)
+    assert p.initial_values["v"].evaluate(simplify=True) == -60.0  # PyNN's scalar
+    p.initialize(v=sim.RandomDistribution("uniform", (-65.0, -55.0), rng=sim.NumpyRNG(5)))
+    drawn = p.initial_values["v"].evaluate()
+    assert np.array_equal(drawn, p.initial_values["v"].evaluate())  # not drawn again
+    expected = sim.RandomDistribution("uniform", (-65.0, -55.0), rng=sim.NumpyRNG(5)).next(4)
+    assert np.array_equal(drawn, expected)
+    p[1:3].initialize(v=-70.0)
+    assert p.initial_values["v"].evaluate().tolist() == [drawn[0], -70.0, -70.0, drawn[3]]

@@ -17,6 +17,7 @@ import numpy as np
 from .. import ir
 from ..ir.neurons import model as hub_model
 from .errors import UnsupportedError
+from .values import initial_array
 
 
 def segment_seed(seed: int, segment: int) -> int:
@@ -87,9 +88,7 @@ def _add_population(net, pop) -> None:
         model = hub_model(kind, **{name: _simple(v) for name, v in params.items()})
         states = {s.name for s in type(model).state}
         initial = {
-            name: _simple(lazy.evaluate(simplify=False))
-            for name, lazy in pop.initial_values.items()
-            if name in states
+            name: _simple(initial_array(pop, name)) for name in pop.initial_values if name in states
         }
         net.add_population(pop.size, model, label=pop.hub_label, initial_values=initial)
 

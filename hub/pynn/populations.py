@@ -12,11 +12,13 @@ from __future__ import annotations
 import numpy as np
 from pyNN import common
 from pyNN.parameters import LazyArray, ParameterSpace, simplify
+from pyNN.random import RandomDistribution
 
 from . import simulator
 from .errors import UnsupportedError
 from .build import source_fields
 from .recording import Recorder
+from .values import initial_array
 
 
 def _hub_states(celltype) -> tuple[str, ...]:
@@ -37,6 +39,13 @@ def _per_neuron(value, size: int) -> np.ndarray:
     out = np.empty(size, dtype=arr.dtype)
     out[:] = [value] * size if arr.dtype == object else value
     return out
+
+
+def _frozen(value, size: int):
+    """``value`` as PyNN keeps it, except a ``RandomDistribution``, drawn now (once)."""
+    if isinstance(value, RandomDistribution):
+        return LazyArray(value, shape=(size,), dtype=float).evaluate(simplify=False)
+    return value
 
 
 def _check_celltype(celltype) -> None:
@@ -107,9 +116,9 @@ class PopulationView(common.PopulationView):
         """Initial values of the view's neurons (the rest of the population keeps its own)."""
         root, idx = self.grandparent, self._root_indices()
         for variable, value in initial_values.items():
-            full = np.array(root.initial_values[variable].evaluate(simplify=False), dtype=float)
+            full = initial_array(root, variable)
             full[idx] = LazyArray(value, shape=(self.size,), dtype=float).evaluate()
-            root.initialize(**{variable: full})
+            root.initialize(**{variable: full[0] if (full == full[0]).all() else full})
 
     def _get_view(self, selector, label=None):
         return PopulationView(self, selector, label)
@@ -146,14 +155,12 @@ class Population(common.Population):
         }
 
     def initialize(self, **initial_values):
-        """Initial values (mV, nA, uS, ...) of state variables, drawn now: a
-        ``RandomDistribution`` is evaluated once, with its RNG, at this call (as in
-        pyNN.nest), not again when the network is built or the data read."""
+        """Initial values (mV, nA, uS, ...) of state variables, kept lazy as PyNN keeps
+        them (``initial_values['v'].evaluate(simplify=True)`` is PyNN's scalar for a
+        homogeneous value), except a ``RandomDistribution``: drawn once, with its RNG, at
+        this call (as in pyNN.nest), not again when the network is built or the data read."""
         super().initialize(
-            **{
-                name: LazyArray(value, shape=(self.size,), dtype=float).evaluate(simplify=False)
-                for name, value in initial_values.items()
-            }
+            **{name: _frozen(value, self.size) for name, value in initial_values.items()}
         )
 
     def _set_initial_value_array(self, variable, initial_values):
