@@ -468,3 +468,34 @@ def test_initial_values_stay_lazy_but_random_ones_are_drawn_once():
     assert np.array_equal(drawn, expected)
     p[1:3].initialize(v=-70.0)
     assert p.initial_values["v"].evaluate().tolist() == [drawn[0], -70.0, -70.0, drawn[3]]
+
+
+# --- PyNN's setup() keywords ---------------------------------------------------------------------
+def _tiny_run(**setup):
+    sim.setup(timestep=0.1, **setup)
+    cell = sim.Population(1, sim.IF_curr_exp(i_offset=1.0))
+    cell.record("spikes")
+    sim.run(50.0)
+    return cell.get_data().segments[0].spiketrains[0].magnitude
+
+
+def test_pynn_setup_keywords_are_consumed_not_forwarded():
+    plain = _tiny_run()
+    assert len(plain) > 0
+    unused = dict(t_flush=10.0, quit_on_end=False, debug=True, verbosity="error")
+    assert np.array_equal(_tiny_run(**unused, filename="x.xml", label="VA"), plain)
+    assert np.array_equal(_tiny_run(threads=2), plain)
+    assert sim.simulator.state.engine.options == {"threads": 2}  # NEST declares threads
+    with pytest.warns(sim.SpikePrecisionWarning, match="grid"):
+        off = _tiny_run(spike_precision="off_grid")
+    assert np.array_equal(off, plain)  # on the grid regardless: said, not silent
+    with pytest.raises(hub.HubError, match="spike_precision"):
+        sim.setup(spike_precision="exact")
+    with pytest.raises(hub.HubError, match=r"unknown option\(s\) \['no_such_keyword'\]"):
+        _tiny_run(no_such_keyword=1)
+
+
+@pytest.mark.brian2
+def test_threads_is_not_passed_to_a_backend_without_it():
+    assert len(_tiny_run(backend="brian2", threads=2)) > 0
+    assert "threads" not in sim.simulator.state.engine.options

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from pyNN import common
 
-from . import build, engine
+from . import build, engine, options
 from .errors import UnsupportedError
 
 name = "snn-hub"  # annotates recorded data, as PyNN's backends do
@@ -38,7 +38,8 @@ class State(common.control.BaseState):
         self.min_delay_setting: float | str = "auto"
         self.max_delay_setting: float | str = "auto"
         self.backend = "nest"
-        self.options: dict = {}
+        self.options: dict = {}  # for the backend
+        self.pynn_options: dict = {}  # PyNN's own setup() keywords (hub.pynn.options)
         self.seed = 42
         self.clear()
 
@@ -87,7 +88,8 @@ class State(common.control.BaseState):
         """Advance to ``tstop`` ms (built and started on the first call of a segment)."""
         if self.engine is None:
             network = build.build_network(self)
-            self.engine = engine.start(network, self.backend, self.options)
+            backend_options = options.backend_options(self.backend, self.pynn_options, self.options)
+            self.engine = engine.start(network, self.backend, backend_options)
         self.running = True
         if tstop > self.t + self.dt / 2:
             self.engine.run_until(tstop)
