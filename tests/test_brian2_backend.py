@@ -915,3 +915,34 @@ def test_ordered_queue_key_is_nest_order_key():
         packed = np.argsort(table[q._hub_rem[events]] + q._hub_static[events], kind="stable")
         ref = nest_order_key(step, delay[events], relay[events], source[events], m)
         assert np.array_equal(events[packed], events[ref])
+
+
+@pytest.mark.nest
+def test_spike_sources_only_run_the_whole_duration():
+    """A network of spike sources alone (no neuron to integrate) runs on Brian2: the given
+    times as they are, and Poisson trains equal to NEST's (both drawn by the hub), also in
+    segments with a source changed between them (hub.Simulation)."""
+    net = hub.Network(dt=0.1, seed=7)
+    net.add_source(hub.PoissonSource(rate=80.0), size=3, label="poisson")
+    net.add_source(hub.SpikeTimes(times=[[1.0, 2.5], [40.0]]), size=2, label="times")
+    net.record("poisson", "spikes")
+    net.record("times", "spikes")
+    got = {}
+    for backend in ("brian2", "nest"):
+        run = hub.Simulation(net, backend=backend)
+        run.run(50.0)
+        run.set("times", times=[[60.0], [70.0, 90.0]])
+        run.run(50.0)
+        got[backend] = run.results()
+    times = got["brian2"].spikes("times")
+    assert sorted(zip(times.indices.tolist(), times.times.tolist())) == [
+        (0, 1.0),
+        (0, 2.5),
+        (0, 60.0),
+        (1, 40.0),
+        (1, 70.0),
+        (1, 90.0),
+    ]
+    a, b = got["brian2"].spikes("poisson"), got["nest"].spikes("poisson")
+    assert len(a.times) > 10
+    assert np.array_equal(a.times, b.times) and np.array_equal(a.indices, b.indices)
