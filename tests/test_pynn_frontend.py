@@ -275,8 +275,6 @@ UNSUPPORTED = [
     "SpikeSourcePoissonRefractory",
     "PointNeuron",
     "MultiCompartmentNeuron",
-    "ACSource",
-    "NoisyCurrentSource",
     "ElectricalSynapse",
     "SimpleStochasticSynapse",
     "StochasticTsodyksMarkramSynapse",
@@ -499,3 +497,89 @@ def test_pynn_setup_keywords_are_consumed_not_forwarded():
 def test_threads_is_not_passed_to_a_backend_without_it():
     assert len(_tiny_run(backend="brian2", threads=2)) > 0
     assert "threads" not in sim.simulator.state.engine.options
+
+
+# --- ACSource, NoisyCurrentSource, StepCurrentSource checks ------------------------------------
+def _ac_run(simulator, runs=(120.0,), **setup):
+    simulator.setup(timestep=0.1, min_delay=0.1, **setup)
+    cells = simulator.Population(2, simulator.IF_curr_exp(tau_refrac=2.0, v_thresh=-50.0))
+    ac = simulator.ACSource(
+        start=20.0, stop=95.0, amplitude=1.2, offset=0.8, frequency=37.0, phase=30.0
+    )
+    cells[0:1].inject(ac)
+    ac.record()
+    cells.record(["v", "spikes"])
+    for duration in runs:
+        simulator.run(duration)
+    block = cells.get_data()
+    current = ac.get_data()
+    return block.segments[0], np.asarray(current.magnitude).ravel()
+
+
+def test_ac_source_as_pynn_nest(pynn_nest):
+    """NEST's ac_generator through pyNN.nest (min_delay = timestep): the same V trace and
+    spikes; the recorded current is the closed form sampled at the start of each step."""
+    theirs, their_current = _ac_run(pynn_nest, spike_precision="on_grid")
+    ours, current = _ac_run(sim)
+    v_theirs, v_ours = theirs.analogsignals[0].magnitude, ours.analogsignals[0].magnitude
+    assert v_ours.shape == v_theirs.shape == (1201, 2)
+    assert np.abs(v_ours - v_theirs).max() < 1e-9
+    assert len(ours.spiketrains[0]) >= 2 and len(ours.spiketrains[1]) == 0
+    assert np.array_equal(ours.spiketrains[0].magnitude, theirs.spiketrains[0].magnitude)
+    t = np.arange(1201) * 0.1
+    on = (np.arange(1201) >= 200) & (np.arange(1201) < 950)  # from 20 ms to 95 ms
+    expected = np.where(on, 0.8 + 1.2 * np.sin(2 * np.pi * 37.0 * (t - 20.0) / 1000 + np.pi / 6), 0)
+    assert np.abs(current - expected).max() < 1e-12
+    split, _ = _ac_run(sim, runs=(33.3, 50.0, 36.7))  # sampled run by run: the same
+    assert np.array_equal(split.analogsignals[0].magnitude, v_ours)
+
+
+def _noise_run(backend="nest", seed=42, **kw):
+    sim.setup(timestep=0.1, min_delay=0.1, backend=backend, rng_seed=seed)
+    cells = sim.Population(3, sim.IF_curr_exp(tau_refrac=2.0))
+    noise = sim.NoisyCurrentSource(mean=0.4, stdev=0.3, start=10.0, stop=410.0, dt=0.5, **kw)
+    cells.inject(noise)
+    noise.record()
+    cells.record("v")
+    sim.run(200.0)
+    sim.run(250.0)
+    return cells.get_data().segments[0].analogsignals[0].magnitude, noise.get_data().magnitude
+
+
+def test_noisy_current_source_is_drawn_per_interval_and_neuron():
+    v, current = _noise_run()
+    current = np.asarray(current).ravel()
+    assert len(current) == 4501
+    assert np.all(current[:100] == 0) and np.all(current[4100:] == 0)
+    levels = current[100:4100].reshape(-1, 5)  # one amplitude per dt = 0.5 ms = 5 steps
+    assert np.all(levels == levels[:, :1])
+    z = (levels[:, 0] - 0.4) / 0.3  # 800 draws
+    assert abs(z.mean()) < 4 / np.sqrt(800) and abs(z.std() - 1) < 0.1
+    assert not np.array_equal(v[:, 0], v[:, 1])  # every neuron its own noise
+    again, _ = _noise_run()
+    assert np.array_equal(again, v)  # from the network seed
+    other, _ = _noise_run(seed=43)
+    assert not np.array_equal(other, v)
+    with pytest.raises(ValueError, match="multiple of the time step"):
+        sim.setup(timestep=0.1)
+        noise = sim.NoisyCurrentSource(dt=0.25)
+        sim.Population(1, sim.IF_curr_exp()).inject(noise)
+        sim.run(1.0)
+
+
+@pytest.mark.brian2
+def test_noisy_current_source_same_on_brian2():
+    v_nest, _ = _noise_run()
+    v_brian2, _ = _noise_run(backend="brian2")
+    assert np.abs(v_nest - v_brian2).max() < 1e-9
+
+
+def test_step_current_source_times_checked_and_put_on_the_grid():
+    sim.setup(timestep=0.1, min_delay=0.1)
+    with pytest.raises(ValueError, match="negative"):
+        sim.StepCurrentSource(times=[0.4, -0.6, 0.8], amplitudes=[0.5, -0.5, 0.5])
+    with pytest.raises(ValueError, match="increasing"):
+        sim.StepCurrentSource(times=[0.4, 0.2, 0.8], amplitudes=[0.5, -0.5, 0.5])
+    step = sim.StepCurrentSource(times=[0.41, 0.42, 0.86], amplitudes=[0.5, -0.5, 0.5])
+    assert np.allclose(step.times, [0.4, 0.9], rtol=0, atol=1e-12)
+    assert list(step.amplitudes) == [-0.5, 0.5]  # of two times on one step, the last

@@ -29,8 +29,9 @@ def segment_seed(seed: int, segment: int) -> int:
     return int.from_bytes(digest[:4], "little")
 
 
-def build_network(state) -> ir.Network:
-    """The hub network of ``state``'s populations, projections, sources and recorders."""
+def build_network(state, until: float) -> ir.Network:
+    """The hub network of ``state``'s populations, projections, sources and recorders, with
+    the sampled currents (ACSource, NoisyCurrentSource) of the steps before ``until`` ms."""
     net = ir.Network(
         dt=state.dt, seed=segment_seed(state.seed, state.segment_counter), label="hub.pynn"
     )
@@ -56,8 +57,8 @@ def build_network(state) -> ir.Network:
             )
             prj.hub_parts_built.append((label, positions))
     for source in state.current_sources:
-        for root, indices in source.targets:
-            net.inject(root.hub_label, source.hub_source(), indices)
+        for root, indices, current in source.injections(0, int(round(until / state.dt))):
+            net.inject(root.hub_label, current, indices)
     for recorder in state.recorders:
         _add_probes(net, recorder)
     return net

@@ -87,12 +87,23 @@ class State(common.control.BaseState):
     def run_until(self, tstop):
         """Advance to ``tstop`` ms (built and started on the first call of a segment)."""
         if self.engine is None:
-            network = build.build_network(self)
+            network = build.build_network(self, tstop)
             backend_options = options.backend_options(self.backend, self.pynn_options, self.options)
             self.engine = engine.start(network, self.backend, backend_options)
+        elif tstop > self.t + self.dt / 2:
+            self._inject_sampled(int(round(self.t / self.dt)), int(round(tstop / self.dt)))
         self.running = True
         if tstop > self.t + self.dt / 2:
             self.engine.run_until(tstop)
+
+    def _inject_sampled(self, k0: int, k1: int) -> None:
+        """The currents sampled step by step (ACSource, NoisyCurrentSource) of steps
+        [k0, k1), added to the running network (hub.Simulation takes injections between
+        runs)."""
+        for source in self.current_sources:
+            if source.sampled:
+                for root, indices, current in source.injections(k0, k1):
+                    self.engine.network.inject(root.hub_label, current, indices)
 
     # --- changes while a segment runs ---------------------------------------------------------
     @property

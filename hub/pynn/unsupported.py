@@ -41,15 +41,6 @@ UNSUPPORTED = {
         "the hub simulates point neurons only",
         "use a point-neuron model such as HH_cond_exp",
     ),
-    # current sources
-    "ACSource": (
-        "the hub's current sources are piecewise constant",
-        "use StepCurrentSource with the sine sampled at the time step",
-    ),
-    "NoisyCurrentSource": (
-        "the hub has no noise current source",
-        "use StepCurrentSource with noise drawn by your own seeded RNG",
-    ),
     # synapses
     "ElectricalSynapse": ("the hub has no gap junctions", "use chemical synapses"),
     "SimpleStochasticSynapse": (
