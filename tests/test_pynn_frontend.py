@@ -583,3 +583,52 @@ def test_step_current_source_times_checked_and_put_on_the_grid():
     step = sim.StepCurrentSource(times=[0.41, 0.42, 0.86], amplitudes=[0.5, -0.5, 0.5])
     assert np.allclose(step.times, [0.4, 0.9], rtol=0, atol=1e-12)
     assert list(step.amplitudes) == [-0.5, 0.5]  # of two times on one step, the last
+
+
+# --- min_delay='auto', one connection changed, SpikeSourceArray order ---------------------------
+def _auto_min_delay(simulator, **setup):
+    simulator.setup(min_delay="auto", **setup)
+    a = simulator.Population(3, simulator.IF_cond_exp())
+    b = simulator.Population(4, simulator.IF_cond_exp())
+    simulator.Projection(a, b, simulator.AllToAllConnector(), simulator.StaticSynapse(delay=0.7))
+    simulator.Projection(b, a, simulator.AllToAllConnector(), simulator.StaticSynapse(delay=0.5))
+    simulator.run(10.0)
+    return simulator.get_min_delay()
+
+
+def test_auto_min_delay_is_the_smallest_delay_as_on_pynn_nest(pynn_nest):
+    assert _auto_min_delay(sim) == _auto_min_delay(pynn_nest, spike_precision="on_grid") == 0.5
+    sim.setup(min_delay="auto")
+    assert sim.get_min_delay() == 0.1  # one step before any connection
+
+
+def test_one_connection_changed_through_connections():
+    sim.setup(timestep=0.1)
+    src = sim.Population(2, sim.SpikeSourceArray(spike_times=[5.0]))
+    cells = sim.Population(2, sim.IF_curr_exp())
+    prj = sim.Projection(src, cells, sim.OneToOneConnector(), sim.StaticSynapse(weight=2.0))
+    cells.record("v")
+    connection = list(prj.connections)[1]
+    connection.weight = 0.0
+    connection.delay = 1.0
+    assert prj.get(["weight", "delay"], format="list") == [(0, 0, 2.0, 0.1), (1, 1, 0.0, 1.0)]
+    sim.run(20.0)
+    v = cells.get_data().segments[0].analogsignals[0].magnitude
+    assert v[:, 0].max() > -64.0 and np.all(v[:, 1] == -65.0)  # no input to neuron 1
+    with pytest.raises(hub.HubError, match=r"connections\[1\].weight"):
+        connection.weight = 1.0
+    with pytest.raises(AttributeError):
+        connection.presynaptic_index = 0
+
+
+def test_unsorted_spike_times_are_refused_as_pynn_nest_does(pynn_nest):
+    from pyNN.errors import InvalidParameterValueError
+
+    for simulator in (pynn_nest, sim):
+        simulator.setup()
+        unsorted = simulator.SpikeSourceArray(spike_times=[[2.4, 4.8], [3.5, 9.6, 8.3]])
+        with pytest.raises(InvalidParameterValueError):
+            simulator.Population(2, unsorted)
+    src = sim.Population(1, sim.SpikeSourceArray(spike_times=[1.0, 2.0]))
+    with pytest.raises(InvalidParameterValueError):
+        src.set(spike_times=[3.0, 2.0])

@@ -10,7 +10,7 @@ built; a parameter changed between runs goes to the running engine from the curr
 from __future__ import annotations
 
 import numpy as np
-from pyNN import common
+from pyNN import common, errors
 from pyNN.parameters import LazyArray, ParameterSpace, simplify
 from pyNN.random import RandomDistribution
 
@@ -48,6 +48,18 @@ def _frozen(value, size: int):
     return value
 
 
+def _check_spike_times(population) -> None:
+    """A SpikeSourceArray's times must be in increasing order (PyNN's
+    ``InvalidParameterValueError``, as pyNN.nest raises it)."""
+    if population.celltype.hub_model != "SpikeTimes":
+        return
+    for times in population._parameters["times"]:
+        if np.any(np.diff(np.asarray(getattr(times, "value", times), float)) < 0):
+            raise errors.InvalidParameterValueError(
+                "Spike times given to SpikeSourceArray must be in increasing order"
+            )
+
+
 def _check_celltype(celltype) -> None:
     if not hasattr(celltype, "hub_model"):
         raise UnsupportedError(
@@ -81,6 +93,7 @@ def _store(root, indices: np.ndarray, parameter_space) -> None:
         else:
             stored[indices] = value
         changed[name] = np.asarray(stored[indices])
+    _check_spike_times(root)
     if root.celltype.injectable:
         simulator.state.set_neuron_parameters(root, indices, changed)
     elif simulator.state.built:
@@ -153,6 +166,7 @@ class Population(common.Population):
         self._parameters = {
             name: _per_neuron(value, self.size) for name, value in parameter_space.items()
         }
+        _check_spike_times(self)
 
     def initialize(self, **initial_values):
         """Initial values (mV, nA, uS, ...) of state variables, kept lazy as PyNN keeps

@@ -64,10 +64,15 @@ class State(common.control.BaseState):
 
     @property
     def min_delay(self) -> float:
-        """The minimum delay in ms: ``setup(min_delay=...)``, one time step if ``'auto'``
-        (the hub's shortest delay); PyNN's default delay."""
+        """The minimum delay in ms: ``setup(min_delay=...)``; if ``'auto'``, the smallest
+        delay of the projections once the network is built (as pyNN.nest reports it), one
+        time step (the hub's shortest delay) before or without connections.  PyNN's default
+        delay."""
         setting = self.min_delay_setting
-        return self.dt if setting == "auto" else float(setting)
+        if setting != "auto":
+            return float(setting)
+        delays = [p.columns["delay"] for p in self.projections if len(p)] if self.built else []
+        return float(min(d.min() for d in delays)) if delays else self.dt
 
     @property
     def max_delay(self) -> float:
