@@ -270,9 +270,7 @@ UNSUPPORTED = [
     "IF_cond_exp_gsfa_grr",
     "IF_facets_hardware1",
     "GIF_cond_exp",
-    "SpikeSourceGamma",
     "SpikeSourceInhGamma",
-    "SpikeSourcePoissonRefractory",
     "PointNeuron",
     "MultiCompartmentNeuron",
     "ElectricalSynapse",
@@ -632,3 +630,49 @@ def test_unsorted_spike_times_are_refused_as_pynn_nest_does(pynn_nest):
     src = sim.Population(1, sim.SpikeSourceArray(spike_times=[1.0, 2.0]))
     with pytest.raises(InvalidParameterValueError):
         src.set(spike_times=[3.0, 2.0])
+
+
+# --- SpikeSourceGamma, SpikeSourcePoissonRefractory: trains drawn in hub.pynn ---------------------
+def _renewal_trains(simulator, celltype, runs=(20000.0,), **setup):
+    simulator.setup(timestep=0.1, **setup)
+    sources = simulator.Population(2, celltype)
+    sources.record("spikes")
+    for duration in runs:
+        simulator.run(duration)
+    return [st.magnitude for st in sources.get_data().segments[0].spiketrains]
+
+
+@pytest.mark.parametrize(
+    "make, mean_isi, dead",
+    [
+        (lambda s: s.SpikeSourceGamma(alpha=[4, 2], beta=[200.0, 100.0]), [20.0, 20.0], 0),
+        (lambda s: s.SpikeSourcePoissonRefractory(rate=[50.0, 40.0], tau_refrac=5.0), [20, 25], 5),
+    ],
+)
+def test_renewal_sources_against_nest(pynn_nest, make, mean_isi, dead):
+    """The intervals have the mean and (gamma: 1/alpha, refractory: the dead time) the
+    spread of NEST's generators, measured on pyNN.nest's trains of the same length."""
+    ours = _renewal_trains(sim, make(sim))
+    theirs = _renewal_trains(pynn_nest, make(pynn_nest), spike_precision="on_grid")
+    for k, (a, b) in enumerate(zip(ours, theirs)):
+        isi_a, isi_b = np.diff(a), np.diff(b)
+        assert len(isi_a) > 700
+        # mean interval within 5 standard errors of the expected one, as NEST's
+        for isi in (isi_a, isi_b):
+            assert abs(isi.mean() - mean_isi[k]) < 5 * isi.std() / np.sqrt(len(isi))
+        assert abs(isi_a.std() / isi_a.mean() - isi_b.std() / isi_b.mean()) < 0.1
+        assert isi_a.min() >= dead - 0.1 - 1e-9
+    assert np.allclose(np.round(np.concatenate(ours) / 0.1), np.concatenate(ours) / 0.1)
+    split = _renewal_trains(sim, make(sim), runs=(7000.0, 13000.0))  # drawn run by run
+    assert all(np.array_equal(a, b) for a, b in zip(ours, split))
+
+
+@pytest.mark.brian2
+def test_renewal_source_trains_same_on_brian2():
+    def make(s):
+        return s.SpikeSourceGamma(alpha=3, beta=300.0)
+
+    on_nest = _renewal_trains(sim, make(sim), runs=(500.0, 500.0))
+    on_brian2 = _renewal_trains(sim, make(sim), runs=(500.0, 500.0), backend="brian2")
+    assert sum(map(len, on_nest)) > 100
+    assert all(np.array_equal(a, b) for a, b in zip(on_nest, on_brian2))

@@ -38,7 +38,7 @@ def build_network(state, until: float) -> ir.Network:
     taken: set[str] = set()
     for pop in state.populations:
         pop.hub_label = _unique(pop.label, taken)
-        _add_population(net, pop)
+        _add_population(net, pop, until)
     for prj in state.projections:
         prj.hub_parts_built = []
         for k, (pre, post, positions, pre_idx, post_idx) in enumerate(prj.hub_parts()):
@@ -79,12 +79,15 @@ def _simple(values):
     return float(arr[0]) if arr.size and (arr == arr[0]).all() else arr
 
 
-def _add_population(net, pop) -> None:
+def _add_population(net, pop, until: float) -> None:
     params, kind = pop.native_values, pop.celltype.hub_model
     if kind == "SpikeTimes":
-        net.add_source(ir.SpikeTimes(**source_fields(pop)), size=pop.size, label=pop.hub_label)
+        fields = source_fields(pop, until)
+        net.add_source(ir.SpikeTimes(**fields), size=pop.size, label=pop.hub_label)
     elif kind == "PoissonSource":
-        net.add_source(ir.PoissonSource(**source_fields(pop)), size=pop.size, label=pop.hub_label)
+        net.add_source(
+            ir.PoissonSource(**source_fields(pop, until)), size=pop.size, label=pop.hub_label
+        )
     else:
         model = hub_model(kind, **{name: _simple(v) for name, v in params.items()})
         states = {s.name for s in type(model).state}
@@ -94,9 +97,14 @@ def _add_population(net, pop) -> None:
         net.add_population(pop.size, model, label=pop.hub_label, initial_values=initial)
 
 
-def source_fields(pop) -> dict:
-    """The fields of the hub source of spike-source population ``pop`` (ms, Hz)."""
+def source_fields(pop, until: float) -> dict:
+    """The fields of the hub source of spike-source population ``pop`` (ms, Hz); a train
+    hub.pynn draws (SpikeSourceGamma, ...: :mod:`hub.pynn.renewal`) up to ``until`` ms."""
     params = pop.native_values
+    if getattr(pop.celltype, "drawn", False):
+        from . import renewal, simulator
+
+        return {"times": renewal.trains(simulator.state, pop, until)}
     if pop.celltype.hub_model == "SpikeTimes":
         return {"times": [np.asarray(getattr(t, "value", t), float) for t in params["times"]]}
     window = {k: _simple(params[k]) for k in ("start", "stop")}

@@ -51,7 +51,7 @@ def _frozen(value, size: int):
 def _check_spike_times(population) -> None:
     """A SpikeSourceArray's times must be in increasing order (PyNN's
     ``InvalidParameterValueError``, as pyNN.nest raises it)."""
-    if population.celltype.hub_model != "SpikeTimes":
+    if "times" not in population._parameters:
         return
     for times in population._parameters["times"]:
         if np.any(np.diff(np.asarray(getattr(times, "value", times), float)) < 0):
@@ -83,6 +83,12 @@ def _standard_parameters(population, names):
 def _store(root, indices: np.ndarray, parameter_space) -> None:
     """Write native values for the neurons ``indices`` of the Population ``root`` and pass
     them to the running engine, if any (a spike source as a whole: its spikes so far stay)."""
+    if simulator.state.built and getattr(root.celltype, "drawn", False):
+        raise UnsupportedError(
+            f"{root.label}.set({', '.join(parameter_space.keys())}) at t = "
+            f"{simulator.state.t:g} ms: hub.pynn draws the {type(root.celltype).__name__} "
+            "trains of a segment ahead; change it before the first run() or after reset()"
+        )
     changed = {}
     for name, lazy in parameter_space.items():
         value = lazy.evaluate(simplify=True)
@@ -97,7 +103,7 @@ def _store(root, indices: np.ndarray, parameter_space) -> None:
     if root.celltype.injectable:
         simulator.state.set_neuron_parameters(root, indices, changed)
     elif simulator.state.built:
-        simulator.state.engine.set(root.hub_label, **source_fields(root))
+        simulator.state.engine.set(root.hub_label, **source_fields(root, simulator.state.t))
 
 
 class Assembly(common.Assembly):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from pyNN import common
 
-from . import build, engine, options
+from . import build, engine, options, renewal
 from .errors import UnsupportedError
 
 name = "snn-hub"  # annotates recorded data, as PyNN's backends do
@@ -97,6 +97,9 @@ class State(common.control.BaseState):
             self.engine = engine.start(network, self.backend, backend_options)
         elif tstop > self.t + self.dt / 2:
             self._inject_sampled(int(round(self.t / self.dt)), int(round(tstop / self.dt)))
+            for pop in self.populations:
+                if getattr(pop.celltype, "drawn", False):  # trains drawn run by run
+                    self.engine.set(pop.hub_label, times=renewal.trains(self, pop, tstop))
         self.running = True
         if tstop > self.t + self.dt / 2:
             self.engine.run_until(tstop)
