@@ -10,23 +10,14 @@ to read the results.
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 
 from .. import ir
 from ..ir.neurons import model as hub_model
+from . import renewal
 from .errors import UnsupportedError
+from .seeds import segment_seed
 from .values import initial_array
-
-
-def segment_seed(seed: int, segment: int) -> int:
-    """The network seed of segment ``segment``: ``seed`` for the first, a new stream of draws
-    (Poisson trains) after each ``reset()``, as a simulator's running RNG would give."""
-    if segment == 0:
-        return int(seed)
-    digest = hashlib.sha256(f"{seed}/{segment}".encode()).digest()
-    return int.from_bytes(digest[:4], "little")
 
 
 def build_network(state, until: float) -> ir.Network:
@@ -38,7 +29,7 @@ def build_network(state, until: float) -> ir.Network:
     taken: set[str] = set()
     for pop in state.populations:
         pop.hub_label = _unique(pop.label, taken)
-        _add_population(net, pop, until)
+        _add_population(net, pop, until, state)
     for prj in state.projections:
         prj.hub_parts_built = []
         for k, (pre, post, positions, pre_idx, post_idx) in enumerate(prj.hub_parts()):
@@ -79,15 +70,15 @@ def _simple(values):
     return float(arr[0]) if arr.size and (arr == arr[0]).all() else arr
 
 
-def _add_population(net, pop, until: float) -> None:
+def _add_population(net, pop, until: float, state) -> None:
     params, kind = pop.native_values, pop.celltype.hub_model
-    if kind == "SpikeTimes":
-        fields = source_fields(pop, until)
-        net.add_source(ir.SpikeTimes(**fields), size=pop.size, label=pop.hub_label)
+    if getattr(pop.celltype, "drawn", False):  # trains hub.pynn draws (SpikeSourceGamma...)
+        times = renewal.trains(state, pop, until)
+        net.add_source(ir.SpikeTimes(times=times), size=pop.size, label=pop.hub_label)
+    elif kind == "SpikeTimes":
+        net.add_source(ir.SpikeTimes(**source_fields(pop)), size=pop.size, label=pop.hub_label)
     elif kind == "PoissonSource":
-        net.add_source(
-            ir.PoissonSource(**source_fields(pop, until)), size=pop.size, label=pop.hub_label
-        )
+        net.add_source(ir.PoissonSource(**source_fields(pop)), size=pop.size, label=pop.hub_label)
     else:
         model = hub_model(kind, **{name: _simple(v) for name, v in params.items()})
         states = {s.name for s in type(model).state}
@@ -97,14 +88,9 @@ def _add_population(net, pop, until: float) -> None:
         net.add_population(pop.size, model, label=pop.hub_label, initial_values=initial)
 
 
-def source_fields(pop, until: float) -> dict:
-    """The fields of the hub source of spike-source population ``pop`` (ms, Hz); a train
-    hub.pynn draws (SpikeSourceGamma, ...: :mod:`hub.pynn.renewal`) up to ``until`` ms."""
+def source_fields(pop) -> dict:
+    """The fields of the hub source of spike-source population ``pop`` (ms, Hz)."""
     params = pop.native_values
-    if getattr(pop.celltype, "drawn", False):
-        from . import renewal, simulator
-
-        return {"times": renewal.trains(simulator.state, pop, until)}
     if pop.celltype.hub_model == "SpikeTimes":
         return {"times": [np.asarray(getattr(t, "value", t), float) for t in params["times"]]}
     window = {k: _simple(params[k]) for k in ("start", "stop")}

@@ -103,7 +103,7 @@ def _store(root, indices: np.ndarray, parameter_space) -> None:
     if root.celltype.injectable:
         simulator.state.set_neuron_parameters(root, indices, changed)
     elif simulator.state.built:
-        simulator.state.engine.set(root.hub_label, **source_fields(root, simulator.state.t))
+        simulator.state.engine.set(root.hub_label, **source_fields(root))
 
 
 class Assembly(common.Assembly):

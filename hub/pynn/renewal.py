@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .build import segment_seed
+from .seeds import segment_seed
 
 
 class RenewalSpikeSource:

@@ -24,7 +24,7 @@ from pyNN.standardmodels import build_translations, electrodes
 
 from .. import ir
 from . import simulator
-from .build import segment_seed
+from .seeds import segment_seed
 from .electrodes import HubCurrentSource
 
 
