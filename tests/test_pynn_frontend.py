@@ -676,3 +676,14 @@ def test_renewal_source_trains_same_on_brian2():
     on_brian2 = _renewal_trains(sim, make(sim), runs=(500.0, 500.0), backend="brian2")
     assert sum(map(len, on_nest)) > 100
     assert all(np.array_equal(a, b) for a, b in zip(on_nest, on_brian2))
+
+
+def test_native_rng_is_a_numpy_rng_of_the_seed_given_or_the_network_seed():
+    sim.setup(rng_seed=77)
+    given = sim.RandomDistribution("uniform", (0.0, 1.0), rng=sim.NativeRNG(seed=5)).next(4)
+    expected = sim.RandomDistribution("uniform", (0.0, 1.0), rng=sim.NumpyRNG(seed=5)).next(4)
+    assert np.array_equal(given, expected)
+    network = sim.RandomDistribution("uniform", (0.0, 1.0), rng=sim.NativeRNG()).next(4)
+    assert np.array_equal(
+        network, sim.RandomDistribution("uniform", (0.0, 1.0), rng=sim.NumpyRNG(77)).next(4)
+    )
