@@ -6,8 +6,8 @@ run (a source's ``stop`` may be 1e12 ms) and injected for the steps of the comin
 the step starting at t (``start <= t < stop``, times on the grid as for ``DCSource``)
 receives ``offset + amplitude * sin(2 pi frequency (t - start) / 1000 + phase pi / 180)``:
 the phase holds at ``start`` (PyNN's definition), the sine is sampled at the start of each
-step, as NEST's ac_generator does (pyNN.nest gives the same current when
-``min_delay == timestep``; with a larger min_delay its sine lags by min_delay - timestep).
+step, as NEST's ac_generator does (measured: the same V as pyNN.nest with
+``min_delay == timestep``, the case compared).
 
 ``NoisyCurrentSource(mean, stdev, dt, start, stop)`` (nA, nA, ms, ms, ms): from ``start``
 on, every ``dt`` (a multiple of the time step) a new amplitude ``mean + stdev * z``, z
