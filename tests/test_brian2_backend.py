@@ -915,3 +915,65 @@ def test_ordered_queue_key_is_nest_order_key():
         packed = np.argsort(table[q._hub_rem[events]] + q._hub_static[events], kind="stable")
         ref = nest_order_key(step, delay[events], relay[events], source[events], m)
         assert np.array_equal(events[packed], events[ref])
+
+
+@pytest.mark.nest
+def test_spike_sources_only_run_the_whole_duration():
+    """A network of spike sources alone (no neuron to integrate) runs on Brian2: the given
+    times as they are, and Poisson trains equal to NEST's (both drawn by the hub), also in
+    segments with a source changed between them (hub.Simulation)."""
+    net = hub.Network(dt=0.1, seed=7)
+    net.add_source(hub.PoissonSource(rate=80.0), size=3, label="poisson")
+    net.add_source(hub.SpikeTimes(times=[[1.0, 2.5], [40.0]]), size=2, label="times")
+    net.record("poisson", "spikes")
+    net.record("times", "spikes")
+    got = {}
+    for backend in ("brian2", "nest"):
+        run = hub.Simulation(net, backend=backend)
+        run.run(50.0)
+        run.set("times", times=[[60.0], [70.0, 90.0]])
+        run.run(50.0)
+        got[backend] = run.results()
+    times = got["brian2"].spikes("times")
+    assert sorted(zip(times.indices.tolist(), times.times.tolist())) == [
+        (0, 1.0),
+        (0, 2.5),
+        (0, 60.0),
+        (1, 40.0),
+        (1, 70.0),
+        (1, 90.0),
+    ]
+    a, b = got["brian2"].spikes("poisson"), got["nest"].spikes("poisson")
+    assert len(a.times) > 10
+    assert np.array_equal(a.times, b.times) and np.array_equal(a.indices, b.indices)
+
+
+@pytest.mark.nest
+@pytest.mark.parametrize(
+    "make, weight, v_abs",
+    [
+        # adaptation current w vs the weight w; AdEx is tier 3 here (RK4 substeps)
+        (lambda: hub.AdEx(synapse="exp"), 0.05, 1e-3),
+        (lambda: hub.Izhikevich(), 5.0, 1e-9),  # recovery variable u vs Tsodyks-Markram's u
+    ],
+)
+def test_plastic_synapse_names_clashing_with_neuron_state(make, weight, v_abs):
+    """A synapse variable named like a state variable of the target model is renamed in
+    Brian2's code (Brian2 refuses the clash): spikes, weights and trace as on NEST."""
+    net = hub.Network(dt=0.1, seed=1)
+    net.add_source(hub.SpikeTimes(times=[[10.0, 15.0, 20.0, 25.0, 30.0, 35.0]] * 2), 2, "s")
+    net.add_population(2, make(), label="n")
+    net.connect(
+        "s",
+        "n",
+        hub.FromArrays([0, 1], [0, 1], weight=[weight, 2 * weight], delay=[1.0, 1.0]),
+        hub.Plastic(hub.TsodyksMarkram(U=0.5, tau_rec=100.0, tau_fac=10.0)),
+        label="tm",
+    )
+    net.record("n", "v", "spikes")
+    a, b = (hub.run(net, backend=be, duration=60.0) for be in ("brian2", "nest"))
+    va, vb = a.signal("n", "v").values, b.signal("n", "v").values
+    assert np.ptp(vb) > 1.0  # the synapses act
+    assert np.abs(va - vb).max() < v_abs
+    assert a.spikes("n") == b.spikes("n")
+    assert np.allclose(a.weights("tm"), b.weights("tm"), rtol=1e-12)

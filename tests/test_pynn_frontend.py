@@ -270,13 +270,9 @@ UNSUPPORTED = [
     "IF_cond_exp_gsfa_grr",
     "IF_facets_hardware1",
     "GIF_cond_exp",
-    "SpikeSourceGamma",
     "SpikeSourceInhGamma",
-    "SpikeSourcePoissonRefractory",
     "PointNeuron",
     "MultiCompartmentNeuron",
-    "ACSource",
-    "NoisyCurrentSource",
     "ElectricalSynapse",
     "SimpleStochasticSynapse",
     "StochasticTsodyksMarkramSynapse",
@@ -435,3 +431,259 @@ def test_tsodyks_markram_runs_with_the_hub_rule():
     v = cell.get_data().segments[0].analogsignals[0].magnitude[:, 0]
     peaks = [v[int(t * 10) : int((t + 9) * 10)].max() + 65.0 for t in (10.0, 110.0, 210.0)]
     assert peaks[0] > peaks[1] > peaks[2] > 0  # depression
+
+
+# --- PyNN's own scenarios: initial values ------------------------------------------------------
+def _one_neuron_v(simulator, **setup):
+    simulator.setup(timestep=0.1, min_delay=0.5, **setup)
+    cell = simulator.Population(1, simulator.IF_curr_exp(i_offset=1.0, tau_refrac=2.0))
+    cell.record("v")
+    simulator.run(50.0)
+    initial = cell.initial_values["v"].evaluate(simplify=True)
+    return cell.get_data().segments[0].analogsignals[0].magnitude[:, 0], initial
+
+
+def test_one_neuron_population_records_v_as_pynn_nest(pynn_nest):
+    theirs, their_initial = _one_neuron_v(pynn_nest, spike_precision="on_grid")
+    ours, our_initial = _one_neuron_v(sim)
+    assert our_initial == their_initial == -65.0 and np.ndim(our_initial) == 0
+    assert ours[0] == -65.0 and len(ours) == len(theirs) == 501
+    assert np.allclose(ours, theirs, rtol=0, atol=1e-12)
+    assert ours.max() > -60.0  # it charges (and spikes: v_thresh -50 mV)
+
+
+def test_initial_values_stay_lazy_but_random_ones_are_drawn_once():
+    sim.setup(timestep=0.1)
+    p = sim.Population(4, sim.IF_curr_exp())
+    p.initialize(v=-60.0)
+    assert p.initial_values["v"].evaluate(simplify=True) == -60.0  # PyNN's scalar
+    p.initialize(v=sim.RandomDistribution("uniform", (-65.0, -55.0), rng=sim.NumpyRNG(5)))
+    drawn = p.initial_values["v"].evaluate()
+    assert np.array_equal(drawn, p.initial_values["v"].evaluate())  # not drawn again
+    expected = sim.RandomDistribution("uniform", (-65.0, -55.0), rng=sim.NumpyRNG(5)).next(4)
+    assert np.array_equal(drawn, expected)
+    p[1:3].initialize(v=-70.0)
+    assert p.initial_values["v"].evaluate().tolist() == [drawn[0], -70.0, -70.0, drawn[3]]
+
+
+# --- PyNN's setup() keywords ---------------------------------------------------------------------
+def _tiny_run(**setup):
+    sim.setup(timestep=0.1, **setup)
+    cell = sim.Population(1, sim.IF_curr_exp(i_offset=1.0))
+    cell.record("spikes")
+    sim.run(50.0)
+    return cell.get_data().segments[0].spiketrains[0].magnitude
+
+
+def test_pynn_setup_keywords_are_consumed_not_forwarded():
+    plain = _tiny_run()
+    assert len(plain) > 0
+    unused = dict(t_flush=10.0, quit_on_end=False, debug=True, verbosity="error")
+    assert np.array_equal(_tiny_run(**unused, filename="x.xml", label="VA"), plain)
+    assert np.array_equal(_tiny_run(threads=2), plain)
+    assert sim.simulator.state.engine.options == {"threads": 2}  # NEST declares threads
+    with pytest.warns(sim.SpikePrecisionWarning, match="grid"):
+        off = _tiny_run(spike_precision="off_grid")
+    assert np.array_equal(off, plain)  # on the grid regardless: said, not silent
+    with pytest.raises(hub.HubError, match="spike_precision"):
+        sim.setup(spike_precision="exact")
+    with pytest.raises(hub.HubError, match=r"unknown option\(s\) \['no_such_keyword'\]"):
+        _tiny_run(no_such_keyword=1)
+
+
+@pytest.mark.brian2
+def test_threads_is_not_passed_to_a_backend_without_it():
+    assert len(_tiny_run(backend="brian2", threads=2)) > 0
+    assert "threads" not in sim.simulator.state.engine.options
+
+
+# --- ACSource, NoisyCurrentSource, StepCurrentSource checks ------------------------------------
+def _ac_run(simulator, runs=(120.0,), **setup):
+    simulator.setup(timestep=0.1, min_delay=0.1, **setup)
+    cells = simulator.Population(2, simulator.IF_curr_exp(tau_refrac=2.0, v_thresh=-50.0))
+    ac = simulator.ACSource(
+        start=20.0, stop=95.0, amplitude=1.2, offset=0.8, frequency=37.0, phase=30.0
+    )
+    cells[0:1].inject(ac)
+    ac.record()
+    cells.record(["v", "spikes"])
+    for duration in runs:
+        simulator.run(duration)
+    block = cells.get_data()
+    current = ac.get_data()
+    return block.segments[0], np.asarray(current.magnitude).ravel()
+
+
+def test_ac_source_as_pynn_nest(pynn_nest):
+    """NEST's ac_generator through pyNN.nest (min_delay = timestep): the same V trace and
+    spikes; the recorded current is the closed form sampled at the start of each step."""
+    theirs, their_current = _ac_run(pynn_nest, spike_precision="on_grid")
+    ours, current = _ac_run(sim)
+    v_theirs, v_ours = theirs.analogsignals[0].magnitude, ours.analogsignals[0].magnitude
+    assert v_ours.shape == v_theirs.shape == (1201, 2)
+    assert np.abs(v_ours - v_theirs).max() < 1e-9
+    assert len(ours.spiketrains[0]) >= 2 and len(ours.spiketrains[1]) == 0
+    assert np.array_equal(ours.spiketrains[0].magnitude, theirs.spiketrains[0].magnitude)
+    t = np.arange(1201) * 0.1
+    on = (np.arange(1201) >= 200) & (np.arange(1201) < 950)  # from 20 ms to 95 ms
+    expected = np.where(on, 0.8 + 1.2 * np.sin(2 * np.pi * 37.0 * (t - 20.0) / 1000 + np.pi / 6), 0)
+    assert np.abs(current - expected).max() < 1e-12
+    split, _ = _ac_run(sim, runs=(33.3, 50.0, 36.7))  # sampled run by run: the same
+    assert np.array_equal(split.analogsignals[0].magnitude, v_ours)
+
+
+def _noise_run(backend="nest", seed=42, **kw):
+    sim.setup(timestep=0.1, min_delay=0.1, backend=backend, rng_seed=seed)
+    cells = sim.Population(3, sim.IF_curr_exp(tau_refrac=2.0))
+    noise = sim.NoisyCurrentSource(mean=0.4, stdev=0.3, start=10.0, stop=410.0, dt=0.5, **kw)
+    cells.inject(noise)
+    noise.record()
+    cells.record("v")
+    sim.run(200.0)
+    sim.run(250.0)
+    return cells.get_data().segments[0].analogsignals[0].magnitude, noise.get_data().magnitude
+
+
+def test_noisy_current_source_is_drawn_per_interval_and_neuron():
+    v, current = _noise_run()
+    current = np.asarray(current).ravel()
+    assert len(current) == 4501
+    assert np.all(current[:100] == 0) and np.all(current[4100:] == 0)
+    levels = current[100:4100].reshape(-1, 5)  # one amplitude per dt = 0.5 ms = 5 steps
+    assert np.all(levels == levels[:, :1])
+    z = (levels[:, 0] - 0.4) / 0.3  # 800 draws
+    assert abs(z.mean()) < 4 / np.sqrt(800) and abs(z.std() - 1) < 0.1
+    assert not np.array_equal(v[:, 0], v[:, 1])  # every neuron its own noise
+    again, _ = _noise_run()
+    assert np.array_equal(again, v)  # from the network seed
+    other, _ = _noise_run(seed=43)
+    assert not np.array_equal(other, v)
+    with pytest.raises(ValueError, match="multiple of the time step"):
+        sim.setup(timestep=0.1)
+        noise = sim.NoisyCurrentSource(dt=0.25)
+        sim.Population(1, sim.IF_curr_exp()).inject(noise)
+        sim.run(1.0)
+
+
+@pytest.mark.brian2
+def test_noisy_current_source_same_on_brian2():
+    v_nest, _ = _noise_run()
+    v_brian2, _ = _noise_run(backend="brian2")
+    assert np.abs(v_nest - v_brian2).max() < 1e-9
+
+
+def test_step_current_source_times_checked_and_put_on_the_grid():
+    sim.setup(timestep=0.1, min_delay=0.1)
+    with pytest.raises(ValueError, match="negative"):
+        sim.StepCurrentSource(times=[0.4, -0.6, 0.8], amplitudes=[0.5, -0.5, 0.5])
+    with pytest.raises(ValueError, match="increasing"):
+        sim.StepCurrentSource(times=[0.4, 0.2, 0.8], amplitudes=[0.5, -0.5, 0.5])
+    step = sim.StepCurrentSource(times=[0.41, 0.42, 0.86], amplitudes=[0.5, -0.5, 0.5])
+    assert np.allclose(step.times, [0.4, 0.9], rtol=0, atol=1e-12)
+    assert list(step.amplitudes) == [-0.5, 0.5]  # of two times on one step, the last
+
+
+# --- min_delay='auto', one connection changed, SpikeSourceArray order ---------------------------
+def _auto_min_delay(simulator, **setup):
+    simulator.setup(min_delay="auto", **setup)
+    a = simulator.Population(3, simulator.IF_cond_exp())
+    b = simulator.Population(4, simulator.IF_cond_exp())
+    simulator.Projection(a, b, simulator.AllToAllConnector(), simulator.StaticSynapse(delay=0.7))
+    simulator.Projection(b, a, simulator.AllToAllConnector(), simulator.StaticSynapse(delay=0.5))
+    simulator.run(10.0)
+    return simulator.get_min_delay()
+
+
+def test_auto_min_delay_is_the_smallest_delay_as_on_pynn_nest(pynn_nest):
+    assert _auto_min_delay(sim) == _auto_min_delay(pynn_nest, spike_precision="on_grid") == 0.5
+    sim.setup(min_delay="auto")
+    assert sim.get_min_delay() == 0.1  # one step before any connection
+
+
+def test_one_connection_changed_through_connections():
+    sim.setup(timestep=0.1)
+    src = sim.Population(2, sim.SpikeSourceArray(spike_times=[5.0]))
+    cells = sim.Population(2, sim.IF_curr_exp())
+    prj = sim.Projection(src, cells, sim.OneToOneConnector(), sim.StaticSynapse(weight=2.0))
+    cells.record("v")
+    connection = list(prj.connections)[1]
+    connection.weight = 0.0
+    connection.delay = 1.0
+    assert prj.get(["weight", "delay"], format="list") == [(0, 0, 2.0, 0.1), (1, 1, 0.0, 1.0)]
+    sim.run(20.0)
+    v = cells.get_data().segments[0].analogsignals[0].magnitude
+    assert v[:, 0].max() > -64.0 and np.all(v[:, 1] == -65.0)  # no input to neuron 1
+    with pytest.raises(hub.HubError, match=r"connections\[1\].weight"):
+        connection.weight = 1.0
+    with pytest.raises(AttributeError):
+        connection.presynaptic_index = 0
+
+
+def test_unsorted_spike_times_are_refused_as_pynn_nest_does(pynn_nest):
+    from pyNN.errors import InvalidParameterValueError
+
+    for simulator in (pynn_nest, sim):
+        simulator.setup()
+        unsorted = simulator.SpikeSourceArray(spike_times=[[2.4, 4.8], [3.5, 9.6, 8.3]])
+        with pytest.raises(InvalidParameterValueError):
+            simulator.Population(2, unsorted)
+    src = sim.Population(1, sim.SpikeSourceArray(spike_times=[1.0, 2.0]))
+    with pytest.raises(InvalidParameterValueError):
+        src.set(spike_times=[3.0, 2.0])
+
+
+# --- SpikeSourceGamma, SpikeSourcePoissonRefractory: trains drawn in hub.pynn ---------------------
+def _renewal_trains(simulator, celltype, runs=(20000.0,), **setup):
+    simulator.setup(timestep=0.1, **setup)
+    sources = simulator.Population(2, celltype)
+    sources.record("spikes")
+    for duration in runs:
+        simulator.run(duration)
+    return [st.magnitude for st in sources.get_data().segments[0].spiketrains]
+
+
+@pytest.mark.parametrize(
+    "make, mean_isi, dead",
+    [
+        (lambda s: s.SpikeSourceGamma(alpha=[4, 2], beta=[200.0, 100.0]), [20.0, 20.0], 0),
+        (lambda s: s.SpikeSourcePoissonRefractory(rate=[50.0, 40.0], tau_refrac=5.0), [20, 25], 5),
+    ],
+)
+def test_renewal_sources_against_nest(pynn_nest, make, mean_isi, dead):
+    """The intervals have the mean and (gamma: 1/alpha, refractory: the dead time) the
+    spread of NEST's generators, measured on pyNN.nest's trains of the same length."""
+    ours = _renewal_trains(sim, make(sim))
+    theirs = _renewal_trains(pynn_nest, make(pynn_nest), spike_precision="on_grid")
+    for k, (a, b) in enumerate(zip(ours, theirs)):
+        isi_a, isi_b = np.diff(a), np.diff(b)
+        assert len(isi_a) > 700
+        # mean interval within 5 standard errors of the expected one, as NEST's
+        for isi in (isi_a, isi_b):
+            assert abs(isi.mean() - mean_isi[k]) < 5 * isi.std() / np.sqrt(len(isi))
+        assert abs(isi_a.std() / isi_a.mean() - isi_b.std() / isi_b.mean()) < 0.1
+        assert isi_a.min() >= dead - 0.1 - 1e-9
+    assert np.allclose(np.round(np.concatenate(ours) / 0.1), np.concatenate(ours) / 0.1)
+    split = _renewal_trains(sim, make(sim), runs=(7000.0, 13000.0))  # drawn run by run
+    assert all(np.array_equal(a, b) for a, b in zip(ours, split))
+
+
+@pytest.mark.brian2
+def test_renewal_source_trains_same_on_brian2():
+    def make(s):
+        return s.SpikeSourceGamma(alpha=3, beta=300.0)
+
+    on_nest = _renewal_trains(sim, make(sim), runs=(500.0, 500.0))
+    on_brian2 = _renewal_trains(sim, make(sim), runs=(500.0, 500.0), backend="brian2")
+    assert sum(map(len, on_nest)) > 100
+    assert all(np.array_equal(a, b) for a, b in zip(on_nest, on_brian2))
+
+
+def test_native_rng_is_a_numpy_rng_of_the_seed_given_or_the_network_seed():
+    sim.setup(rng_seed=77)
+    given = sim.RandomDistribution("uniform", (0.0, 1.0), rng=sim.NativeRNG(seed=5)).next(4)
+    expected = sim.RandomDistribution("uniform", (0.0, 1.0), rng=sim.NumpyRNG(seed=5)).next(4)
+    assert np.array_equal(given, expected)
+    network = sim.RandomDistribution("uniform", (0.0, 1.0), rng=sim.NativeRNG()).next(4)
+    assert np.array_equal(
+        network, sim.RandomDistribution("uniform", (0.0, 1.0), rng=sim.NumpyRNG(77)).next(4)
+    )

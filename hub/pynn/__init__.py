@@ -52,9 +52,12 @@ from .control import (  # noqa: E402, F401
 )
 from .electrodes import DCSource, StepCurrentSource  # noqa: E402, F401
 from .errors import UnsupportedError  # noqa: E402, F401
+from .options import SpikePrecisionWarning  # noqa: E402, F401
+from .sampled_sources import ACSource, NoisyCurrentSource  # noqa: E402, F401
 from .populations import Assembly, Population, PopulationView  # noqa: E402, F401
 from .procedural_api import connect, create, record, record_gsyn, record_v, set  # noqa: E402, F401
 from .projections import Projection  # noqa: E402, F401
+from .rng import NativeRNG  # noqa: E402, F401
 from .standardmodels import *  # noqa: E402, F401, F403
 from .unsupported import *  # noqa: E402, F401, F403
 

@@ -10,33 +10,26 @@ to read the results.
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 
 from .. import ir
 from ..ir.neurons import model as hub_model
+from . import renewal
 from .errors import UnsupportedError
+from .seeds import segment_seed
+from .values import initial_array
 
 
-def segment_seed(seed: int, segment: int) -> int:
-    """The network seed of segment ``segment``: ``seed`` for the first, a new stream of draws
-    (Poisson trains) after each ``reset()``, as a simulator's running RNG would give."""
-    if segment == 0:
-        return int(seed)
-    digest = hashlib.sha256(f"{seed}/{segment}".encode()).digest()
-    return int.from_bytes(digest[:4], "little")
-
-
-def build_network(state) -> ir.Network:
-    """The hub network of ``state``'s populations, projections, sources and recorders."""
+def build_network(state, until: float) -> ir.Network:
+    """The hub network of ``state``'s populations, projections, sources and recorders, with
+    the sampled currents (ACSource, NoisyCurrentSource) of the steps before ``until`` ms."""
     net = ir.Network(
         dt=state.dt, seed=segment_seed(state.seed, state.segment_counter), label="hub.pynn"
     )
     taken: set[str] = set()
     for pop in state.populations:
         pop.hub_label = _unique(pop.label, taken)
-        _add_population(net, pop)
+        _add_population(net, pop, until, state)
     for prj in state.projections:
         prj.hub_parts_built = []
         for k, (pre, post, positions, pre_idx, post_idx) in enumerate(prj.hub_parts()):
@@ -55,8 +48,8 @@ def build_network(state) -> ir.Network:
             )
             prj.hub_parts_built.append((label, positions))
     for source in state.current_sources:
-        for root, indices in source.targets:
-            net.inject(root.hub_label, source.hub_source(), indices)
+        for root, indices, current in source.injections(0, int(round(until / state.dt))):
+            net.inject(root.hub_label, current, indices)
     for recorder in state.recorders:
         _add_probes(net, recorder)
     return net
@@ -77,9 +70,12 @@ def _simple(values):
     return float(arr[0]) if arr.size and (arr == arr[0]).all() else arr
 
 
-def _add_population(net, pop) -> None:
+def _add_population(net, pop, until: float, state) -> None:
     params, kind = pop.native_values, pop.celltype.hub_model
-    if kind == "SpikeTimes":
+    if getattr(pop.celltype, "drawn", False):  # trains hub.pynn draws (SpikeSourceGamma...)
+        times = renewal.trains(state, pop, until)
+        net.add_source(ir.SpikeTimes(times=times), size=pop.size, label=pop.hub_label)
+    elif kind == "SpikeTimes":
         net.add_source(ir.SpikeTimes(**source_fields(pop)), size=pop.size, label=pop.hub_label)
     elif kind == "PoissonSource":
         net.add_source(ir.PoissonSource(**source_fields(pop)), size=pop.size, label=pop.hub_label)
@@ -87,9 +83,7 @@ def _add_population(net, pop) -> None:
         model = hub_model(kind, **{name: _simple(v) for name, v in params.items()})
         states = {s.name for s in type(model).state}
         initial = {
-            name: _simple(lazy.evaluate(simplify=False))
-            for name, lazy in pop.initial_values.items()
-            if name in states
+            name: _simple(initial_array(pop, name)) for name in pop.initial_values if name in states
         }
         net.add_population(pop.size, model, label=pop.hub_label, initial_values=initial)
 

@@ -2,8 +2,9 @@
 
 ``setup(timestep, min_delay, max_delay, backend="nest", rng_seed=42, **options)``: ``backend``
 is any installed hub backend (``snn-hub backends``), ``rng_seed`` the network seed (Poisson
-trains are drawn in the hub from it), the other options go to the backend (e.g.
-``threads=2`` for NEST).  Times in ms.
+trains are drawn in the hub from it); PyNN's own keywords (``threads``, ``spike_precision``,
+``t_flush``, ...) are handled in :mod:`hub.pynn.options`, the other options go to the
+backend.  Times in ms.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pyNN.common.control import DEFAULT_MIN_DELAY, DEFAULT_TIMESTEP
 from pyNN.recording import get_io
 
 from ..errors import HubError
-from . import simulator
+from . import options, simulator
 
 
 def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params):
@@ -30,7 +31,7 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params
     state.dt = float(timestep)
     state.min_delay_setting = min_delay
     state.backend = backend
-    state.options = extra_params
+    state.pynn_options, state.options = options.split(extra_params)
     return rank()
 
 

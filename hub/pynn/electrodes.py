@@ -1,4 +1,5 @@
-"""Current sources: PyNN's ``DCSource`` and ``StepCurrentSource`` as the hub's.
+"""Current sources: PyNN's ``DCSource`` and ``StepCurrentSource`` as the hub's, and what
+every hub.pynn current source shares (targets, recording, changes between runs).
 
 A source keeps its parameters (nA, ms) and the neurons it is injected into.  When the network
 is built each target population receives a ``hub.DCSource`` or ``hub.StepCurrentSource``.
@@ -6,6 +7,11 @@ A source injected or changed between runs (``dc.amplitude = 0.5``, PyNN's usual 
 reaches the running engine as one more injection: the difference between the new and the old
 current from the current time on (``hub.Simulation`` adds injections between segments), so
 the neurons receive exactly the new current from then on and the old one before.
+
+The current is a step function on the time grid: the amplitude switched on at time t applies
+to the steps starting at ``round(t/dt)*dt`` and later (docs/semantics.md).  ``record()`` and
+``get_data()`` give it as PyNN does: one sample per step from t = 0 to the current time
+included, the sample at ``t`` being the current of the step that starts at ``t``.
 """
 
 from __future__ import annotations
@@ -16,7 +22,6 @@ from pyNN.standardmodels import build_translations, electrodes
 
 from .. import ir
 from . import simulator
-from .errors import UnsupportedError
 from .projections import roots_of
 
 
@@ -27,11 +32,16 @@ def _value(lazy):
 
 class HubCurrentSource:
     """What the hub's current sources share: their parameters (native: the hub's names, nA
-    and ms) and the neurons they are injected into."""
+    and ms), the neurons they are injected into, and the recorded current."""
+
+    #: True for a current sampled step by step (ACSource, NoisyCurrentSource: injected run by
+    #: run, hub.pynn.sampled_sources), False for a step function known in advance
+    sampled = False
 
     def __init__(self, **parameters):
         object.__setattr__(self, "targets", [])  # (Population, neuron indices)
         object.__setattr__(self, "native", {})
+        object.__setattr__(self, "number", len(simulator.state.current_sources))
         super().__init__(**parameters)
         self.set_native_parameters(self.translate(self.parameter_space))
         simulator.state.current_sources.append(self)
@@ -58,8 +68,12 @@ class HubCurrentSource:
     def set_native_parameters(self, parameters):
         parameters.shape = (1,)
         parameters.evaluate(simplify=True)
+        self._update({name: _value(lazy) for name, lazy in parameters.items()})
+
+    def _update(self, values: dict) -> None:
+        """New native parameter values; between runs, the change goes to the engine."""
         old = self.steps() if self.native else (np.zeros(0), np.zeros(0))
-        self.native.update({name: _value(lazy) for name, lazy in parameters.items()})
+        self.native.update(values)
         if simulator.state.built and self.targets:
             self._inject_change(old, self.targets)
 
@@ -67,10 +81,16 @@ class HubCurrentSource:
         return ParameterSpace(dict(self.native))
 
     def record(self):
-        raise UnsupportedError(
-            f"{type(self).__name__}.record(): the hub does not record injected currents; "
-            "the current is the step function of its parameters"
-        )
+        """Record the current (computed from the parameters: the hub injects exactly it)."""
+        object.__setattr__(self, "recording", True)
+
+    def _get_data(self):
+        """(times in ms, current in nA) for ``get_data()``: t = 0, dt, ..., the current time;
+        the current of the first target neuron (every target receives the same, except from
+        a NoisyCurrentSource)."""
+        dt = simulator.state.dt
+        k = np.arange(int(round(simulator.state.t / dt)) + 1)
+        return k * dt, self.trace(k)
 
     # --- what the hub receives -----------------------------------------------------------------
     def hub_source(self):
@@ -80,6 +100,16 @@ class HubCurrentSource:
     def steps(self) -> tuple[np.ndarray, np.ndarray]:
         """The current as a step function: ``amplitudes[k]`` (nA) from ``times[k]`` (ms)."""
         raise NotImplementedError
+
+    def trace(self, k: np.ndarray) -> np.ndarray:
+        """The current (nA) of the steps ``k`` (integers: the steps starting at k dt)."""
+        times, amplitudes = self.steps()
+        return _at(k, np.round(np.asarray(times, float) / simulator.state.dt), amplitudes)
+
+    def injections(self, k0: int, k1: int) -> list[tuple]:
+        """(target Population, neuron indices, hub current source) for the steps
+        ``k0 <= k < k1``: the whole step function when the network is built (k0 = 0)."""
+        return [(root, idx, self.hub_source()) for root, idx in self.targets] if k0 == 0 else []
 
     def _inject_change(self, old, targets) -> None:
         """Inject (new - old current) from the current time on into ``targets``."""
@@ -100,6 +130,26 @@ def _at(times, step_times, amplitudes) -> np.ndarray:
     return np.where(k >= 0, values[np.maximum(k, 0)] if len(values) else 0.0, 0.0)
 
 
+def on_grid(times, amplitudes, dt: float) -> tuple[np.ndarray, np.ndarray]:
+    """StepCurrentSource ``times`` (ms) checked as PyNN checks them (``ValueError`` for a
+    negative or a not strictly increasing time) and put on the grid of ``dt`` as PyNN does:
+    ``rint(t/dt)*dt``, of times falling on one step the last kept."""
+    times = np.asarray(times, float)
+    amplitudes = np.asarray(amplitudes, float)
+    if len(times) and times.min() < 0:
+        raise ValueError("Step current cannot accept negative timestamps.")
+    if len(times) > 1 and np.diff(times).min() <= 0:
+        raise ValueError("Step current timestamps should be monotonically increasing.")
+    if len(times) != len(amplitudes):
+        raise ValueError(
+            f"StepCurrentSource: {len(times)} times and {len(amplitudes)} amplitudes; "
+            "give one amplitude per time"
+        )
+    stamps = np.rint(times / dt)
+    last = np.r_[stamps[1:] != stamps[:-1], True] if len(stamps) else np.zeros(0, bool)
+    return stamps[last] * dt, amplitudes[last]
+
+
 class DCSource(HubCurrentSource, electrodes.DCSource):
     __doc__ = electrodes.DCSource.__doc__
     translations = build_translations(
@@ -118,6 +168,12 @@ class DCSource(HubCurrentSource, electrodes.DCSource):
 class StepCurrentSource(HubCurrentSource, electrodes.StepCurrentSource):
     __doc__ = electrodes.StepCurrentSource.__doc__
     translations = build_translations(("amplitudes", "amplitudes"), ("times", "times"))
+
+    def _update(self, values):
+        times = values.get("times", self.native.get("times", []))
+        amplitudes = values.get("amplitudes", self.native.get("amplitudes", []))
+        times, amplitudes = on_grid(times, amplitudes, simulator.state.dt)
+        super()._update({"times": times, "amplitudes": amplitudes})
 
     def hub_source(self):
         return ir.StepCurrentSource(*self.steps())

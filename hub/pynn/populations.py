@@ -10,13 +10,15 @@ built; a parameter changed between runs goes to the running engine from the curr
 from __future__ import annotations
 
 import numpy as np
-from pyNN import common
+from pyNN import common, errors
 from pyNN.parameters import LazyArray, ParameterSpace, simplify
+from pyNN.random import RandomDistribution
 
 from . import simulator
 from .errors import UnsupportedError
 from .build import source_fields
 from .recording import Recorder
+from .values import initial_array
 
 
 def _hub_states(celltype) -> tuple[str, ...]:
@@ -37,6 +39,25 @@ def _per_neuron(value, size: int) -> np.ndarray:
     out = np.empty(size, dtype=arr.dtype)
     out[:] = [value] * size if arr.dtype == object else value
     return out
+
+
+def _frozen(value, size: int):
+    """``value`` as PyNN keeps it, except a ``RandomDistribution``, drawn now (once)."""
+    if isinstance(value, RandomDistribution):
+        return LazyArray(value, shape=(size,), dtype=float).evaluate(simplify=False)
+    return value
+
+
+def _check_spike_times(population) -> None:
+    """A SpikeSourceArray's times must be in increasing order (PyNN's
+    ``InvalidParameterValueError``, as pyNN.nest raises it)."""
+    if "times" not in population._parameters:
+        return
+    for times in population._parameters["times"]:
+        if np.any(np.diff(np.asarray(getattr(times, "value", times), float)) < 0):
+            raise errors.InvalidParameterValueError(
+                "Spike times given to SpikeSourceArray must be in increasing order"
+            )
 
 
 def _check_celltype(celltype) -> None:
@@ -62,6 +83,12 @@ def _standard_parameters(population, names):
 def _store(root, indices: np.ndarray, parameter_space) -> None:
     """Write native values for the neurons ``indices`` of the Population ``root`` and pass
     them to the running engine, if any (a spike source as a whole: its spikes so far stay)."""
+    if simulator.state.built and getattr(root.celltype, "drawn", False):
+        raise UnsupportedError(
+            f"{root.label}.set({', '.join(parameter_space.keys())}) at t = "
+            f"{simulator.state.t:g} ms: hub.pynn draws the {type(root.celltype).__name__} "
+            "trains of a segment ahead; change it before the first run() or after reset()"
+        )
     changed = {}
     for name, lazy in parameter_space.items():
         value = lazy.evaluate(simplify=True)
@@ -72,6 +99,7 @@ def _store(root, indices: np.ndarray, parameter_space) -> None:
         else:
             stored[indices] = value
         changed[name] = np.asarray(stored[indices])
+    _check_spike_times(root)
     if root.celltype.injectable:
         simulator.state.set_neuron_parameters(root, indices, changed)
     elif simulator.state.built:
@@ -107,9 +135,9 @@ class PopulationView(common.PopulationView):
         """Initial values of the view's neurons (the rest of the population keeps its own)."""
         root, idx = self.grandparent, self._root_indices()
         for variable, value in initial_values.items():
-            full = np.array(root.initial_values[variable].evaluate(simplify=False), dtype=float)
+            full = initial_array(root, variable)
             full[idx] = LazyArray(value, shape=(self.size,), dtype=float).evaluate()
-            root.initialize(**{variable: full})
+            root.initialize(**{variable: full[0] if (full == full[0]).all() else full})
 
     def _get_view(self, selector, label=None):
         return PopulationView(self, selector, label)
@@ -144,16 +172,15 @@ class Population(common.Population):
         self._parameters = {
             name: _per_neuron(value, self.size) for name, value in parameter_space.items()
         }
+        _check_spike_times(self)
 
     def initialize(self, **initial_values):
-        """Initial values (mV, nA, uS, ...) of state variables, drawn now: a
-        ``RandomDistribution`` is evaluated once, with its RNG, at this call (as in
-        pyNN.nest), not again when the network is built or the data read."""
+        """Initial values (mV, nA, uS, ...) of state variables, kept lazy as PyNN keeps
+        them (``initial_values['v'].evaluate(simplify=True)`` is PyNN's scalar for a
+        homogeneous value), except a ``RandomDistribution``: drawn once, with its RNG, at
+        this call (as in pyNN.nest), not again when the network is built or the data read."""
         super().initialize(
-            **{
-                name: LazyArray(value, shape=(self.size,), dtype=float).evaluate(simplify=False)
-                for name, value in initial_values.items()
-            }
+            **{name: _frozen(value, self.size) for name, value in initial_values.items()}
         )
 
     def _set_initial_value_array(self, variable, initial_values):

@@ -52,13 +52,26 @@ class Connection(common.Connection):
     parameters (weight in nA, uS or mV as the target takes them; delay in ms)."""
 
     def __init__(self, projection, position: int):
-        self.projection, self.position = projection, position
+        object.__setattr__(self, "projection", projection)
+        object.__setattr__(self, "position", position)
 
     def __getattr__(self, name):
         try:
             return self.projection._attribute(name)[self.position]
         except KeyError:
             raise AttributeError(name) from None
+
+    def __setattr__(self, name, value):
+        """``connection.weight = 0.5``, ``connection.delay = 1.0`` (any synapse parameter):
+        this connection only, before the first run (or after ``reset()``)."""
+        columns = self.projection.columns
+        if name not in columns or name in ("presynaptic_index", "postsynaptic_index"):
+            raise AttributeError(f"connection attribute {name!r} cannot be set")
+        simulator.state.refuse_after_build(
+            f"{self.projection.label}.connections[{self.position}].{name} = {value!r}",
+            "the hub cannot change synapses during a segment: call reset() first",
+        )
+        columns[name][self.position] = float(value)
 
     def as_tuple(self, *attribute_names):
         return tuple(getattr(self, name) for name in attribute_names)

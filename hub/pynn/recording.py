@@ -15,6 +15,7 @@ from pyNN import recording
 
 from . import simulator
 from .errors import UnsupportedError
+from .values import initial_array
 
 
 class Recorder(recording.Recorder):
@@ -61,8 +62,7 @@ class Recorder(recording.Recorder):
         if not ids:
             return np.array([]), None
         idx = self._indices(ids)
-        initial = self.population.initial_values[variable.name].evaluate(simplify=False)
-        rows = [np.asarray(initial, dtype=float)[idx][np.newaxis, :]]
+        rows = [initial_array(self.population, variable.name)[idx][np.newaxis, :]]
         results = simulator.state.results()
         if results is not None and len(
             results.signal(self.population.hub_label, variable.name).times

@@ -14,7 +14,7 @@ import time
 import numpy as np
 from pyNN import common
 
-from . import build, engine
+from . import build, engine, options, renewal
 from .errors import UnsupportedError
 
 name = "snn-hub"  # annotates recorded data, as PyNN's backends do
@@ -40,7 +40,8 @@ class State(common.control.BaseState):
         self.min_delay_setting: float | str = "auto"
         self.max_delay_setting: float | str = "auto"
         self.backend = "nest"
-        self.options: dict = {}
+        self.options: dict = {}  # for the backend
+        self.pynn_options: dict = {}  # PyNN's own setup() keywords (hub.pynn.options)
         self.seed = 42
         self.timings: dict[str, float] = {}
         self.clear()
@@ -66,10 +67,15 @@ class State(common.control.BaseState):
 
     @property
     def min_delay(self) -> float:
-        """The minimum delay in ms: ``setup(min_delay=...)``, one time step if ``'auto'``
-        (the hub's shortest delay); PyNN's default delay."""
+        """The minimum delay in ms: ``setup(min_delay=...)``; if ``'auto'``, the smallest
+        delay of the projections once the network is built (as pyNN.nest reports it), one
+        time step (the hub's shortest delay) before or without connections.  PyNN's default
+        delay."""
         setting = self.min_delay_setting
-        return self.dt if setting == "auto" else float(setting)
+        if setting != "auto":
+            return float(setting)
+        delays = [p.columns["delay"] for p in self.projections if len(p)] if self.built else []
+        return float(min(d.min() for d in delays)) if delays else self.dt
 
     @property
     def max_delay(self) -> float:
@@ -94,12 +100,27 @@ class State(common.control.BaseState):
         the rest (``resolve_s``, the backend's ``build_s`` and ``run_s``)."""
         if self.engine is None:
             t0 = time.perf_counter()
-            network = build.build_network(self)
-            self.engine = engine.start(network, self.backend, self.options)
+            network = build.build_network(self, tstop)
+            backend_options = options.backend_options(self.backend, self.pynn_options, self.options)
+            self.engine = engine.start(network, self.backend, backend_options)
             self.timings["network_s"] = time.perf_counter() - t0
+        elif tstop > self.t + self.dt / 2:
+            self._inject_sampled(int(round(self.t / self.dt)), int(round(tstop / self.dt)))
+            for pop in self.populations:
+                if getattr(pop.celltype, "drawn", False):  # trains drawn run by run
+                    self.engine.set(pop.hub_label, times=renewal.trains(self, pop, tstop))
         self.running = True
         if tstop > self.t + self.dt / 2:
             self.engine.run_until(tstop)
+
+    def _inject_sampled(self, k0: int, k1: int) -> None:
+        """The currents sampled step by step (ACSource, NoisyCurrentSource) of steps
+        [k0, k1), added to the running network (hub.Simulation takes injections between
+        runs)."""
+        for source in self.current_sources:
+            if source.sampled:
+                for root, indices, current in source.injections(k0, k1):
+                    self.engine.network.inject(root.hub_label, current, indices)
 
     # --- changes while a segment runs ---------------------------------------------------------
     @property

@@ -12,9 +12,12 @@ Units: ms, mV, nA, uS, nF, Hz.
 
 from __future__ import annotations
 
+import numpy as np
+from pyNN import errors
 from pyNN.standardmodels import build_translations, cells, synapses
 
 from .errors import unsupported
+from .renewal import RenewalSpikeSource
 from .simulator import state
 
 
@@ -95,6 +98,46 @@ class SpikeSourceArray(cells.SpikeSourceArray):
     __doc__ = cells.SpikeSourceArray.__doc__
     translations = build_translations(("spike_times", "times"))
     hub_model = "SpikeTimes"  # time t is stamped round(t/dt)
+
+
+class SpikeSourceGamma(RenewalSpikeSource, cells.SpikeSourceGamma):
+    __doc__ = cells.SpikeSourceGamma.__doc__
+    translations = build_translations(
+        ("alpha", "alpha"),
+        ("beta", "beta"),
+        ("start", "start"),
+        ("duration", "stop", "start+duration", "stop-start"),
+    )
+
+    @staticmethod
+    def isi(rng, params, n):
+        """Gamma intervals: shape alpha, scale 1000/beta ms."""
+        if params["beta"] <= 0:
+            return np.full(n, np.inf)
+        return rng.gamma(params["alpha"], 1000.0 / params["beta"], n)
+
+
+class SpikeSourcePoissonRefractory(RenewalSpikeSource, cells.SpikeSourcePoissonRefractory):
+    __doc__ = cells.SpikeSourcePoissonRefractory.__doc__
+    translations = build_translations(
+        ("rate", "rate"),
+        ("tau_refrac", "tau_refrac"),
+        ("start", "start"),
+        ("duration", "stop", "start+duration", "stop-start"),
+    )
+
+    @staticmethod
+    def isi(rng, params, n):
+        """tau_refrac plus an exponential interval of mean 1000/rate - tau_refrac ms."""
+        rate, dead = params["rate"], params["tau_refrac"]
+        if rate <= 0:
+            return np.full(n, np.inf)
+        if 1000.0 / rate <= dead:
+            raise errors.InvalidParameterValueError(
+                f"SpikeSourcePoissonRefractory: rate {rate} Hz with tau_refrac {dead} ms: "
+                "the mean interval 1000/rate must exceed the dead time"
+            )
+        return dead + rng.exponential(1000.0 / rate - dead, n)
 
 
 # --- synapses ----------------------------------------------------------------------------------
@@ -252,6 +295,8 @@ __all__ = [
     "HH_cond_exp",
     "SpikeSourcePoisson",
     "SpikeSourceArray",
+    "SpikeSourceGamma",
+    "SpikeSourcePoissonRefractory",
     "StaticSynapse",
     "TsodyksMarkramSynapse",
     "STDPMechanism",

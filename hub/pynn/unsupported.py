@@ -21,17 +21,9 @@ UNSUPPORTED = {
         "the hub has no generalized (stochastic) integrate-and-fire model",
         "use IF_cond_exp or EIF_cond_exp_isfa_ista",
     ),
-    "SpikeSourceGamma": (
-        "the hub draws Poisson trains only",
-        "use SpikeSourcePoisson, or draw the gamma trains yourself and use SpikeSourceArray",
-    ),
     "SpikeSourceInhGamma": (
         "the hub draws homogeneous Poisson trains only",
         "draw the trains yourself and use SpikeSourceArray",
-    ),
-    "SpikeSourcePoissonRefractory": (
-        "the hub's Poisson source has no dead time",
-        "use SpikeSourcePoisson, or draw the trains yourself and use SpikeSourceArray",
     ),
     "PointNeuron": (
         "the hub has no multi-synapse point neurons (LIF/AdExp with receptor components)",
@@ -40,15 +32,6 @@ UNSUPPORTED = {
     "MultiCompartmentNeuron": (
         "the hub simulates point neurons only",
         "use a point-neuron model such as HH_cond_exp",
-    ),
-    # current sources
-    "ACSource": (
-        "the hub's current sources are piecewise constant",
-        "use StepCurrentSource with the sine sampled at the time step",
-    ),
-    "NoisyCurrentSource": (
-        "the hub has no noise current source",
-        "use StepCurrentSource with noise drawn by your own seeded RNG",
     ),
     # synapses
     "ElectricalSynapse": ("the hub has no gap junctions", "use chemical synapses"),

@@ -16,7 +16,7 @@ import numpy as np
 from hub.results import sampled_signal
 
 from .context import BuildContext, b2_name, monitor_samples, source_event_counts
-from .plasticity import dopamine_arrival, plastic_code
+from .plasticity import dopamine_arrival, plastic_code, renamed
 
 ORDER = {"dopa": -1, "post_fac": 0, "post_trace": 1000}
 
@@ -121,6 +121,7 @@ def build(ctx: BuildContext) -> Plastic:
         table = ctx.model_of[proj.post]
         code = plastic_code(proj.rule, proj.weight, table.weight_scale, ctx.h)
         pre_group, m_max = sources.get(proj.pre) or (ctx.groups[proj.pre], 1)
+        code = renamed(code, {*pre_group.variables, *ctx.groups[proj.post].variables})
         syn = _synapses(
             ctx, proj, code, pre_group, m_max, *table.plastic_route(proj.receptor == "inhibitory")
         )
@@ -224,7 +225,10 @@ def _dopamine_schedule(ctx: BuildContext, dopamine) -> list:
             watch.append((ctx.span[label], delay, sched))
         arrivals.append(sched)
     arrays = [
-        ({v: syn.variables[v].get_value() for v in ("w", "c", "n", "tw")}, code.shared)
+        (
+            {v: syn.variables[code.names.get(v, v)].get_value() for v in ("w", "c", "n", "tw")},
+            code.by_rule_name(code.shared),
+        )
         for proj, syn, code in dopamine
     ]
     step = [0]

@@ -27,6 +27,8 @@ NEST's units (the hub weight times ``weight_scale``), as NEST's rules compute th
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -61,6 +63,40 @@ class PlasticCode:
     dopamine: bool = False  # DopamineSTDP: see dopamine_arrival()
     scaled: tuple[str, ...] = ("weight", "c")
     extra: dict = field(default_factory=dict)
+    #: the rule's name -> the Brian2 name of a variable or constant renamed (see renamed())
+    names: dict[str, str] = field(default_factory=dict)
+
+    def by_rule_name(self, values: dict) -> dict:
+        """``values`` keyed by Brian2 names, keyed by the rule's names again."""
+        back = {b2: name for name, b2 in self.names.items()}
+        return {back.get(k, k): v for k, v in values.items()}
+
+
+def renamed(code: PlasticCode, taken) -> PlasticCode:
+    """``code`` with every synapse variable or shared constant whose name a connected neuron
+    group uses too (``taken``) renamed ``<name>_syn``: Brian2 refuses a synaptic variable
+    named as a pre- or postsynaptic one (AdEx's adaptation current ``w`` and the weight ``w``,
+    Izhikevich's ``u`` and Tsodyks-Markram's ``u``)."""
+    clash = sorted(n for n in (*code.variables, *code.shared) if n in taken)
+    if not clash:
+        return code
+    names = {n: f"{n}_syn" for n in clash}
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, clash)) + r")\b")
+
+    def sub(text: str) -> str:
+        return pattern.sub(lambda m: names[m.group(1)], text)
+
+    return dataclasses.replace(
+        code,
+        variables=[names.get(v, v) for v in code.variables],
+        shared={names.get(k, k): v for k, v in code.shared.items()},
+        initial={names.get(k, k): v for k, v in code.initial.items()},
+        post_fac=sub(code.post_fac),
+        pre=sub(code.pre),
+        post_trace=sub(code.post_trace),
+        read={k: names.get(v, v) for k, v in code.read.items()},
+        names=names,
+    )
 
 
 def _stdp(p, rule, w):

@@ -356,6 +356,10 @@ class Brian2Session(Session):
             if progress is not None:
                 progress(float(completed))
 
+        if not self.net.objects:  # spike sources only: nothing to integrate, no clock to run
+            if progress is not None:
+                progress(1.0)
+            return
         try:
             self.net.run(
                 steps * self.dt * b2.ms,

@@ -55,6 +55,7 @@ NOT_COMPARABLE = {
     "random_numbers.py": POISSON,
     "stdp_network.py": POISSON,
     "small_network.py": OFF_GRID,
+    "simpleRandomNetwork.py": OFF_GRID,
     "specific_network.py": OFF_GRID,
     "inhomogeneous_network.py": OFF_GRID,
     "update_spike_source_array.py": OFF_GRID,

@@ -171,8 +171,8 @@ this machine) or hub.pynn with `setup(..., backend=...)` (`hub.pynn[nest]`,
 runs every scenario on both backends regardless. A cell is `pass`, `FAIL: <first error line>`
 or `skip: <reason>`. A scenario is not applicable when pyNN.nest itself does not pass it, or
 when it needs something no hub backend can express (reason given); every other scenario
-counts, including those needing sources or electrodes hub.pynn could lower to spike times or
-step currents but does not yet. Regenerate: `make pynn-tables`; checked by
+counts (why the remaining ones fail: "Remaining failures" above). Regenerate:
+`make pynn-tables`; checked by
 tests/test_pynn_acceptance.py. PyNN's files are never committed: `make pynn-material`
 downloads PyNN 0.13.0's source distribution with pip into `~/.cache/snn-hub/pynn-0.13.0`
 (`SNN_HUB_PYNN_MATERIAL` to move it); without it the acceptance tests fail with the reason,
