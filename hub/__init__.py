@@ -23,7 +23,7 @@ from .errors import (
 from .hookspecs import hookimpl
 from .ir import *  # noqa: F401,F403 - the IR vocabulary is the public API
 from .ir import __all__ as _ir_all
-from .api import check_capabilities, load, model, run  # noqa: F401 - see the plugins' kinds
+from .api import check_capabilities, load, model, run, save  # noqa: F401 - see the plugins' kinds
 from .plugins import backend_specs, get_backend, make_plugin_manager, plugin_manager
 from .resolve import ResolvedNetwork, resolve
 from .simulation import Simulation

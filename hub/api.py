@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .backend import RunRequest, convert_options, required_features
 from .errors import CapabilityError, Diagnostic, HubError, ValidationError
+from .formats import LoadedModel, choose, for_saving
 from .plugins import plugin_manager
 from .resolve import ResolvedNetwork, resolve
 
@@ -33,12 +34,63 @@ def check_capabilities(backend, resolved: ResolvedNetwork, pm=None) -> None:
     raise CapabilityError(backend.name, missing, others)
 
 
-def load(path, extra_kinds=None):
-    """Read a network written by :func:`hub.save`; kinds registered by the installed plugins
-    (``hub_register_kinds``) are found as well as the built-in ones."""
-    from .ir.io import load as load_network
+def formats() -> dict:
+    """Every installed model format by name (:class:`hub.formats.ModelFormat`)."""
+    return plugin_manager().formats()
 
-    return load_network(path, plugin_manager().kinds() if extra_kinds is None else extra_kinds)
+
+def load(path, extra_kinds=None):
+    """Read the network in the data file ``path``, in any installed model format (the hub's
+    ``.npz``, a plugin's); kinds registered by the installed plugins
+    (``hub_register_kinds``) are found as well as the built-in ones.  Never executes code:
+    a builder module is refused (run it with ``snn-hub run`` or :func:`load_model`)."""
+    pm = plugin_manager()
+    fmt = choose(str(path), pm.formats(), "load")
+    if fmt.executes_code:
+        raise HubError(
+            f"load: {str(path)!r} is a {fmt.name} ({fmt.description}); hub.load reads data "
+            "files only; run it with `snn-hub run` or hub.api.load_model"
+        )
+    kinds = pm.kinds() if extra_kinds is None else extra_kinds
+    return _loaded(fmt, str(path), {}, kinds).network
+
+
+def save(network, path) -> str:
+    """Write ``network`` to ``path`` in the installed format its suffix names (``.npz``: the
+    hub's own); return the path written."""
+    writer = for_saving(path, plugin_manager().formats()).save
+    assert writer is not None  # for_saving only returns formats with a writer
+    return writer(network, path)
+
+
+def load_model(spec: str, params: dict | None = None) -> LoadedModel:
+    """MODEL as the command line reads it: a data file in any installed format, or a builder
+    module (a ``.py`` path or a dotted module name), which runs as code with ``params``."""
+    pm = plugin_manager()
+    return _loaded(choose(str(spec), pm.formats()), str(spec), dict(params or {}), pm.kinds())
+
+
+def _loaded(fmt, spec: str, params: dict, kinds) -> LoadedModel:
+    """``fmt.load`` with its failures as HubErrors naming the file and the format."""
+    from .ir import Network
+
+    try:
+        loaded = fmt.load(spec, params, kinds)
+    except HubError:
+        raise
+    except Exception as exc:
+        raise HubError(
+            f"MODEL: cannot read {spec!r} as {fmt.name} ({fmt.description}): "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+    if isinstance(loaded, Network):  # a loader may return the network alone
+        loaded = LoadedModel(loaded, None, spec)
+    if not isinstance(loaded, LoadedModel) or not isinstance(loaded.network, Network):
+        raise HubError(
+            f"MODEL: the {fmt.name} format (distribution {fmt.distribution!r}) returned "
+            f"{type(loaded).__name__} for {spec!r}, not a hub.Network"
+        )
+    return loaded
 
 
 def model(name: str, extra_kinds=None, **values):
@@ -90,4 +142,14 @@ def run_resolved(
     return pm.hook.hub_run_wrapper(request=request)
 
 
-__all__ = ["run", "resolve", "check_capabilities", "load", "model", "Diagnostic"]
+__all__ = [
+    "run",
+    "resolve",
+    "check_capabilities",
+    "load",
+    "save",
+    "load_model",
+    "formats",
+    "model",
+    "Diagnostic",
+]

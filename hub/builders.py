@@ -1,8 +1,8 @@
-"""Loading MODEL arguments: a saved network file or a Python builder module.
+"""Builder modules, the model format that is code.
 
-A builder module is code: it defines ``build(**kwargs) -> hub.Network`` and optionally
-``DURATION`` (ms), and loading it runs it.  A saved network (``.npz``, written by
-``hub.save``) is data: loading it never executes code.
+A builder module defines ``build(**kwargs) -> hub.Network`` and optionally ``DURATION``
+(ms); loading it runs it, as ``python script.py`` would.  Data formats (``.npz`` written by
+``hub.save``, a plugin's formats) never execute code; see :mod:`hub.formats`.
 """
 
 from __future__ import annotations
@@ -14,43 +14,16 @@ import sys
 from pathlib import Path
 
 from .errors import HubError
+from .formats import LoadedModel, ModelFormat
 
 
-class LoadedModel:
-    """A network read from MODEL, its suggested duration (ms or None) and where it came from."""
-
-    def __init__(self, network, duration, source: str):
-        self.network, self.duration, self.source = network, duration, source
-
-
-def load_model(spec: str, params: dict | None = None) -> LoadedModel:
-    """Read MODEL: a saved network (``.npz``) or a builder module (path or dotted name)."""
-    from .api import load
+def load_builder(spec: str, params: dict | None = None, kinds=None) -> LoadedModel:
+    """Run the builder module ``spec`` (a ``.py`` path or a dotted module name): import it,
+    call its ``build(**params)``, take its ``DURATION`` (ms) if it has one."""
     from .ir import Network
 
     params = dict(params or {})
     path = Path(spec)
-    if path.suffix == ".npz" or (path.is_file() and path.suffix != ".py"):
-        if not path.is_file():
-            raise HubError(
-                f"MODEL: no such file {spec!r}; give a .npz written by hub.save "
-                "or a builder module (.py)"
-            )
-        if params:
-            raise HubError(
-                f"--param: {spec!r} is a saved network, not a builder module; drop --param"
-            )
-        try:
-            net = load(path)
-        except HubError:
-            raise
-        except Exception as exc:
-            raise HubError(
-                f"MODEL: cannot read {spec!r} as an snn-hub network file "
-                f"({type(exc).__name__}: {exc}); write it with hub.save"
-            ) from exc
-        duration = net.metadata.get("duration") if isinstance(net.metadata, dict) else None
-        return LoadedModel(net, duration, str(path))
     module = _import_builder(spec, path)
     build = getattr(module, "build", None)
     if not callable(build):
@@ -75,6 +48,17 @@ def load_model(spec: str, params: dict | None = None) -> LoadedModel:
             "hub.Network; return the network you built"
         )
     return LoadedModel(net, getattr(module, "DURATION", None), spec)
+
+
+#: builder modules as a model format: code, run when loaded
+BUILDER = ModelFormat(
+    "builder",
+    (".py",),
+    load_builder,
+    executes_code=True,
+    modules=True,
+    description="a Python module with build(**kwargs) -> hub.Network (runs as code)",
+)
 
 
 def builder_failed(spec: str, path: Path, stage: str, exc: Exception) -> HubError:
@@ -141,4 +125,4 @@ def default_models_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "models"
 
 
-__all__ = ["LoadedModel", "load_model", "default_models_dir"]
+__all__ = ["BUILDER", "LoadedModel", "load_builder", "builder_failed", "default_models_dir"]

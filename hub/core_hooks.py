@@ -10,9 +10,43 @@ import platform
 import time
 
 from .backend import RunRequest
+from .builders import BUILDER
 from .errors import BackendError, HubError
+from .formats import LoadedModel, ModelFormat
 from .hookspecs import hookimpl
+from .ir import io
 from .version import __version__
+
+
+def _load_npz(spec, params=None, kinds=None) -> LoadedModel:
+    """A network file written by ``hub.save``: data only, never code."""
+    if params:
+        raise HubError(f"--param: {spec!r} is a saved network, not a builder module; drop --param")
+    net = io.load(spec, kinds)
+    duration = net.metadata.get("duration") if isinstance(net.metadata, dict) else None
+    return LoadedModel(net, duration, str(spec))
+
+
+def _is_zip(path) -> bool:
+    with open(path, "rb") as f:
+        return f.read(4) == b"PK\x03\x04"
+
+
+#: the hub's own network files (``hub.save``)
+NPZ = ModelFormat(
+    "hub",
+    (".npz",),
+    _load_npz,
+    io.save,
+    sniff=_is_zip,
+    description="an snn-hub network file written by hub.save (data)",
+)
+
+
+@hookimpl
+def hub_register_formats():
+    """The hub's own formats, registered like a plugin's: network files and builder modules."""
+    return [NPZ, BUILDER]
 
 
 @hookimpl(trylast=True)

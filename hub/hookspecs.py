@@ -46,6 +46,15 @@ def hub_register_translations(backend_name: str) -> dict:
     host hands the merged dict to the backend object as ``backend.translations``."""
 
 
+@hookspec
+def hub_register_formats() -> list:
+    """Return the model formats this plugin provides, as a list of
+    :class:`hub.formats.ModelFormat` (a name, the suffixes it claims, an optional sniffer, a
+    loader and optionally a writer).  Collected once per plugin manager; ``hub.load``,
+    ``hub.save`` and every command that takes MODEL choose among them.  Two distributions
+    claiming one format name or one suffix is a :class:`hub.errors.PluginError`."""
+
+
 # --------------------------------------------------------------------------------------------
 # validation
 # --------------------------------------------------------------------------------------------

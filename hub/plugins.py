@@ -9,6 +9,7 @@ turns discovery off; ``SNN_HUB_PLUGINS=mod1,mod2`` then names modules to load ex
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import os
 import sys
@@ -20,6 +21,7 @@ import pluggy
 from . import hookspecs
 from .backend import Backend, BackendSpec
 from .errors import HubError, PluginError
+from .formats import ModelFormat
 from .ir.node import kinds_of
 
 GROUP = "snn_hub"
@@ -44,6 +46,7 @@ class HubPluginManager(pluggy.PluginManager):
         self._backends: dict[str, BackendSpec] | None = None
         self._families: dict[str, BackendSpec] = {}
         self._kinds: dict[str, type] | None = None
+        self._formats: dict[str, ModelFormat] | None = None
         self._translations: dict[str, dict] = {}
 
     def register(self, plugin, name=None):
@@ -58,6 +61,7 @@ class HubPluginManager(pluggy.PluginManager):
 
     def _forget(self) -> None:
         self._backends, self._kinds, self._translations = None, None, {}
+        self._formats = None
 
     # --- registries -------------------------------------------------------------------------
     def backend_specs(self) -> dict[str, BackendSpec]:
@@ -73,6 +77,13 @@ class HubPluginManager(pluggy.PluginManager):
         ``backend_class`` with the full name."""
         self.backend_specs()
         return dict(self._families)
+
+    def formats(self) -> dict[str, ModelFormat]:
+        """Model formats registered by plugins and the hub (``hub_register_formats``), by
+        name, each tagged with its distribution."""
+        if self._formats is None:
+            self._formats = _collect_formats(self)
+        return dict(self._formats)
 
     def kinds(self) -> dict[str, type]:
         """IR kinds registered by plugins (``hub_register_kinds``): ``{kind name: class}``."""
@@ -260,6 +271,34 @@ def _collect_backends(pm) -> tuple[dict[str, BackendSpec], dict[str, BackendSpec
             found[spec.name] = spec
     families = {name: spec for name, spec in found.items() if name.endswith(":*")}
     return {n: s for n, s in found.items() if n not in families}, families
+
+
+def _collect_formats(pm) -> dict[str, ModelFormat]:
+    """Every plugin's model formats by name; a name or a suffix claimed by two
+    distributions is a PluginError naming both."""
+    found: dict[str, ModelFormat] = {}
+    owner: dict[str, ModelFormat] = {}  # suffix -> format
+    for impl, formats in _call_each(pm, "hub_register_formats"):
+        dist = pm.distributions.get(impl.plugin_name, impl.plugin_name)
+        for fmt in formats or []:
+            if not isinstance(fmt, ModelFormat):
+                raise PluginError(
+                    f"plugin {impl.plugin_name!r} (distribution {dist!r}) returned "
+                    f"{fmt!r} from hub_register_formats; return hub.formats.ModelFormat objects"
+                )
+            fmt = dataclasses.replace(fmt, distribution=fmt.distribution or dist)
+            clash = found.get(fmt.name) or next(
+                (owner[s] for s in fmt.suffixes if s in owner), None
+            )
+            if clash is not None and clash.distribution != fmt.distribution:
+                raise PluginError(
+                    f"model format {fmt.name!r} ({', '.join(fmt.suffixes)}) of distribution "
+                    f"{fmt.distribution!r} clashes with {clash.name!r} of "
+                    f"{clash.distribution!r}; uninstall one of them"
+                )
+            found[fmt.name] = fmt
+            owner.update({s: fmt for s in fmt.suffixes})
+    return found
 
 
 def _collect_kinds(pm) -> dict[str, type]:

@@ -452,3 +452,13 @@ def test_failing_builder_is_one_line_and_exit_2(toy, tmp_path, capsys, source, s
     code, out, err = run_cli(capsys, "run", str(path), "-b", "toy", "--traceback")
     assert code == 2 and "Traceback (most recent call last)" in err
     assert err.rstrip().endswith("--traceback for the full traceback")
+
+
+def test_formats_lists_the_hubs_own_formats(capsys):
+    code, out, _ = run_cli(capsys, "formats", "--json")
+    assert code == 0
+    rows = {r["name"]: r for r in json.loads(out)}
+    assert rows["hub"]["suffixes"] == [".npz"] and rows["hub"]["writes"] and not rows["hub"]["code"]
+    assert rows["builder"]["suffixes"] == [".py"] and rows["builder"]["code"]
+    code, out, _ = run_cli(capsys, "formats")
+    assert "code (runs it)" in out and "snn-hub network file" in out

@@ -235,3 +235,73 @@ def test_options_are_converted_once_by_the_host():
         hub.HubError, match=r"x: unknown option\(s\) \['nn'\]; known: \['free', 'n'\]"
     ):
         convert_options("x", declared, {"nn": 2})
+
+
+class _TextFormat:
+    """A third-party model format: one LIF population, its size and tau_m as text
+    (``120 20.0``), suffix ``.cells``; data only."""
+
+    @staticmethod
+    def load(spec, params=None, kinds=None):
+        size, tau_m = open(spec).read().split()
+        net = hub.Network(dt=0.1, seed=1, label="cells")
+        net.add_population(int(size), hub.LIF(tau_m=float(tau_m)), label="cells")
+        return net
+
+    @staticmethod
+    def save(network, path):
+        pop = network.populations[0]
+        with open(path, "w") as f:
+            f.write(f"{pop.size} {pop.model.value('tau_m')}")
+        return str(path)
+
+    @hub.hookimpl
+    def hub_register_formats(self):
+        from hub.formats import ModelFormat
+
+        return [ModelFormat("cells", (".cells",), self.load, self.save, description="text")]
+
+
+def test_hook_hub_register_formats(host, tmp_path):
+    """A plugin's format serves hub.load, hub.save and the command line's MODEL; the hub's
+    own formats come through the same hook; a suffix claimed twice is a PluginError."""
+    pm = host(_TextFormat())
+    assert {"hub", "builder", "cells"} <= set(pm.formats())
+    assert pm.formats()["hub"].distribution == "snn-hub"
+    path = tmp_path / "model.cells"
+    path.write_text("7 12.5")
+    net = hub.load(path)
+    assert net.populations[0].size == 7 and net.populations[0].model.value("tau_m") == 12.5
+    assert hub.save(net, tmp_path / "copy.cells") == str(tmp_path / "copy.cells")
+    assert (tmp_path / "copy.cells").read_text() == "7 12.5"
+    assert hub.save(net, tmp_path / "copy.npz").endswith("copy.npz")
+    assert hub.load(tmp_path / "copy.npz") == net
+    from hub.api import load_model
+
+    loaded = load_model(str(path))
+    assert loaded.network == net and loaded.duration is None and loaded.source == str(path)
+    with pytest.raises(hub.HubError, match="no model format writes '.txt'"):
+        hub.save(net, tmp_path / "x.txt")
+
+    class Clash:
+        @hub.hookimpl
+        def hub_register_formats(self):
+            from hub.formats import ModelFormat
+
+            return [ModelFormat("other", (".cells",), _TextFormat.load)]
+
+    pm = host(_TextFormat())
+    pm.register(Clash(), name="clash")
+    pm.distributions["clash"] = "clash-dist"
+    with pytest.raises(PluginError, match="clashes with 'cells'"):
+        pm.formats()
+
+
+def test_hub_load_never_runs_a_builder_module(host, tmp_path):
+    host()
+    builder = tmp_path / "net.py"
+    builder.write_text("raise SystemExit('this must not run')\n")
+    with pytest.raises(hub.HubError, match="reads data files only"):
+        hub.load(builder)
+    with pytest.raises(hub.HubError, match="no known model format"):
+        hub.load(tmp_path / "missing.xyz")

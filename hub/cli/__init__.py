@@ -31,7 +31,7 @@ import argparse
 import traceback
 import warnings
 
-from ..builders import load_model
+from ..api import load_model
 from ..errors import HubError
 from ..textfmt import table
 from . import bench, compare, demo, info, run

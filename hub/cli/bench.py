@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from ..builders import load_model
+from ..api import load_model
 from ..errors import HubError
 from ..textfmt import table
 from .common import (

@@ -8,7 +8,7 @@ import importlib.util
 import sys
 import warnings
 
-from ..builders import LoadedModel
+from ..formats import LoadedModel
 from ..errors import HubError
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-from ..builders import load_model
+from ..api import load_model
 from ..errors import HubError
 from .common import (
     EXIT_OK,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..builders import default_models_dir, load_model
+from ..api import load_model
+from ..builders import default_models_dir
 from ..errors import HubError
 from ..stats import identical_groups
 from ..textfmt import fmt, table

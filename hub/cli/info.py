@@ -1,5 +1,5 @@
-"""``snn-hub backends``, ``snn-hub plugins`` and ``snn-hub check-backend``: what is
-installed and whether it keeps the contract."""
+"""``snn-hub backends``, ``snn-hub formats``, ``snn-hub plugins`` and ``snn-hub
+check-backend``: what is installed and whether it keeps the contract."""
 
 from __future__ import annotations
 
@@ -14,6 +14,10 @@ def add_parsers(sub, common) -> None:
     p = sub.add_parser("backends", parents=[common], help="list installed backends")
     add_json(p)
     p.set_defaults(func=cmd_backends)
+
+    p = sub.add_parser("formats", parents=[common], help="list installed model formats")
+    add_json(p)
+    p.set_defaults(func=cmd_formats)
 
     p = sub.add_parser("plugins", parents=[common], help="list loaded plugins")
     add_json(p)
@@ -73,6 +77,40 @@ def cmd_backends(args) -> int:
             else ", ".join(r["neuron_models"]) or "(none)"
         )
         print(f"  {r['name']} neuron models: {what}")
+    return EXIT_OK
+
+
+def cmd_formats(args) -> int:
+    rows = [
+        {
+            "name": fmt.name,
+            "suffixes": list(fmt.suffixes),
+            "code": fmt.executes_code,
+            "writes": fmt.save is not None,
+            "distribution": fmt.distribution,
+            "description": fmt.description,
+        }
+        for fmt in sorted(args.ctx.plugin_manager().formats().values(), key=lambda f: f.name)
+    ]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    print(
+        table(
+            ["format", "suffixes", "reads", "writes", "distribution", "description"],
+            [
+                [
+                    r["name"],
+                    " ".join(r["suffixes"]),
+                    "code (runs it)" if r["code"] else "data",
+                    "yes" if r["writes"] else "no",
+                    r["distribution"],
+                    r["description"],
+                ]
+                for r in rows
+            ],
+        )
+    )
     return EXIT_OK
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from ..builders import LoadedModel, load_model
+from ..api import load_model
+from ..formats import LoadedModel
 from ..errors import ValidationError
 from ..textfmt import fmt, table
 from .common import (
