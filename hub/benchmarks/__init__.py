@@ -20,10 +20,10 @@ class Benchmark:
     description: str = ""
 
     def build(self, **params):
-        from ..builders import default_models_dir, load_model
+        from ..builders import default_models_dir, load_builder
 
         path = default_models_dir() / f"{self.model}.py"
-        return load_model(str(path), {**self.params, **params}).network
+        return load_builder(str(path), {**self.params, **params}).network
 
 
 BENCHMARKS = {

@@ -41,6 +41,7 @@ COMMON = (
     "hub/core_hooks.py",
     "hub/errors.py",
     "hub/features.py",
+    "hub/formats.py",
     "hub/hookspecs.py",
     "hub/ir/*.py",
     "hub/plugins.py",
