@@ -9,7 +9,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint test-slow bench venv clean-venv pynn-material pynn-tables pynn-failures
+.PHONY: demo test lint test-slow bench venv clean-venv pynn-material pynn-tables pynn-failures \
+        nir-fixtures
 
 demo: $(STAMP)
 	$(PY) -m hub demo
@@ -50,6 +51,23 @@ pynn-tables: $(STAMP)
 # what fails on hub.pynn, grouped by first error, from the last `make pynn-tables`
 pynn-failures: $(STAMP)
 	PYTHONPATH=tests $(PY) -m pynn_accept failures
+
+# tests/data/nir/: NIR graphs written by snnTorch, Norse and Rockpool's own exporters, with
+# their outputs (docs/nir.md).  Torch and the frameworks live in a venv of their own outside
+# the repository (python3.11: the CPU torch wheel), never in .venv; the pins are in
+# scripts/nir_fixtures_requirements.txt, reinstalled only when that file changes.
+NIR_VENV   ?= $(HOME)/.cache/snn-hub/nir-frameworks-venv
+NIR_PYTHON ?= python3.11
+NIR_STAMP  := $(NIR_VENV)/.installed
+
+nir-fixtures: $(NIR_STAMP)
+	$(NIR_VENV)/bin/python scripts/nir_fixtures.py
+
+$(NIR_STAMP): scripts/nir_fixtures_requirements.txt
+	test -x $(NIR_VENV)/bin/python || $(NIR_PYTHON) -m venv $(NIR_VENV)
+	$(NIR_VENV)/bin/python -m pip install --quiet torch==2.13.0
+	$(NIR_VENV)/bin/python -m pip install --quiet -r scripts/nir_fixtures_requirements.txt
+	@touch $@
 
 venv: $(STAMP)
 
