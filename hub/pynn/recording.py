@@ -15,7 +15,7 @@ from pyNN import recording
 
 from . import simulator
 from .errors import UnsupportedError
-from .values import initial_array
+from .values import hub_variable, initial_array
 
 
 class Recorder(recording.Recorder):
@@ -64,10 +64,9 @@ class Recorder(recording.Recorder):
         idx = self._indices(ids)
         rows = [initial_array(self.population, variable.name)[idx][np.newaxis, :]]
         results = simulator.state.results()
-        if results is not None and len(
-            results.signal(self.population.hub_label, variable.name).times
-        ):
-            sig = results.signal(self.population.hub_label, variable.name)
+        name = hub_variable(self.population.celltype, variable.name)
+        if results is not None and len(results.signal(self.population.hub_label, name).times):
+            sig = results.signal(self.population.hub_label, name)
             rows.append(sig.values[:, np.searchsorted(sig.indices, idx)])
         values = np.vstack(rows)
         if self._cleared_at > 0:
