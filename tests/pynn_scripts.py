@@ -182,3 +182,32 @@ def run_set_run(sim, t1=120.0, t2=170.0, change_after=0.0, **setup):
     weights = plastic.get("weight", format="array")
     sim.end()
     return spikes, initial, weights
+
+
+def record_late(sim, t1=50.0, late=True, **setup):
+    """Five IF_curr_exp neurons driven by a SpikeSourceArray and different i_offset; spikes
+    of the first two recorded from the start.  With ``late``, ``v`` of all and the spikes of
+    the other three are recorded from ``t1`` ms on (``record()`` after ``run(t1)``);
+    otherwise from the start.  Runs to 2 t1; returns the first segment of ``get_data()``."""
+    sim.setup(timestep=0.1, min_delay=0.3, **setup)
+    src = sim.Population(
+        3,
+        sim.SpikeSourceArray(
+            spike_times=[[3.0 + 7.5 * k + 1.5 * i for k in range(13)] for i in range(3)]
+        ),
+    )
+    cells = sim.Population(
+        5, sim.IF_curr_exp(tau_refrac=2.0, i_offset=[0.0, 0.3, 0.5, 0.7, 0.9]), label="cells"
+    )
+    sim.Projection(src, cells, sim.AllToAllConnector(), sim.StaticSynapse(weight=1.5, delay=1.0))
+    cells[:2].record("spikes")
+    if not late:
+        cells.record(["v", "spikes"])
+    sim.run(t1)
+    if late:
+        cells.record("v")
+        cells[2:].record("spikes")
+    sim.run(t1)
+    segment = cells.get_data().segments[0]
+    sim.end()
+    return segment

@@ -346,11 +346,13 @@ def test_changes_the_running_hub_cannot_take_raise_a_hub_error():
         (lambda: sim.Population(1, sim.IF_curr_exp()), "creating a Population"),
         (lambda: sim.Projection(src, cells, sim.OneToOneConnector()), "creating a Projection"),
         (lambda: cells.initialize(v=-60.0), "initialize"),
-        (lambda: cells.record("v"), "record"),
         (lambda: prj.set(weight=0.2), "set"),
     ]:
         with pytest.raises(hub.HubError, match=match):
             attempt()
+    cells[:1].record("v")  # a new recording is taken (test_record_between_runs_...)
+    with pytest.raises(hub.HubError, match=r"record\('v'\) at t = 10 ms for more neurons"):
+        cells.record("v")
     sim.reset()
     prj.set(weight=0.2)  # fine between segments
     sim.run(5.0)
@@ -849,3 +851,30 @@ def test_other_compositions_raise_a_hub_error_naming_them(make, match):
     with pytest.raises(sim.UnsupportedError, match=match) as info:
         make()
     assert "PointNeuron(" in str(info.value) and isinstance(info.value, NotImplementedError)
+
+
+# --- record() between runs ------------------------------------------------------------------
+def test_record_between_runs_reports_from_the_call_on_as_pynn_nest_from_the_start(pynn_nest):
+    """record("v") and record("spikes") after run(50): the signal starts at t = 50 ms (its
+    first sample the state at 50 ms) and every sample equals pyNN.nest's for the same network
+    recorded from the start; the added spike trains start at 50 ms and hold pyNN.nest's
+    spikes after 50 ms; trains recorded from the start are whole."""
+    reference = pynn_scripts.record_late(pynn_nest, late=False, spike_precision="on_grid")
+    ours = pynn_scripts.record_late(sim, late=True, backend="nest")
+    (v_ref,), (v,) = reference.analogsignals, ours.analogsignals
+    assert v.t_start == 50.0 * v.t_start.units and v.times[0] == v.t_start
+    assert v.t_stop == v_ref.t_stop and v.sampling_period == v_ref.sampling_period
+    assert v.shape == (501, 5)
+    assert np.array_equal(v.magnitude, v_ref.magnitude[500:])
+    assert [float(t.t_start) for t in ours.spiketrains] == [0.0, 0.0, 50.0, 50.0, 50.0]
+    for neuron, (a, b) in enumerate(zip(reference.spiketrains, ours.spiketrains, strict=True)):
+        expected = a.magnitude if neuron < 2 else a.magnitude[a.magnitude > 50.0]
+        assert len(expected) > 5
+        assert np.array_equal(np.round(b.magnitude / 0.1), np.round(expected / 0.1))
+
+
+def test_pynn_nest_refuses_record_between_runs_of_a_population_it_ran(pynn_nest):
+    """What pyNN.nest does with the same script (docs/pynn.md): its recording devices are
+    connected at the first run, and adding neurons to one afterwards fails."""
+    with pytest.raises(AssertionError):
+        pynn_scripts.record_late(pynn_nest, late=True, spike_precision="on_grid")
