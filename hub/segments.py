@@ -53,8 +53,9 @@ def start_injections(resolved: ResolvedNetwork, added_at: list[int]) -> None:
 
 def trim_late_probes(results: Results, resolved: ResolvedNetwork, added_at: list[int]) -> None:
     """Drop what probes added at stamp A > 0 (``added_at``, one per probe of ``resolved``)
-    report up to A: samples at stamps <= A, and spikes at stamps <= A of neurons no earlier
-    probe recorded."""
+    report before they were added: samples at stamps < A (the sample at A, the state at the
+    time the probe was added, stays), and spikes at stamps <= A (emitted by then) of neurons
+    no earlier probe recorded."""
     early: dict[str, list[np.ndarray]] = {}
     late: dict[str, list[tuple[np.ndarray, int]]] = {}
     for probe, first in zip(resolved.probes, added_at):
@@ -84,7 +85,7 @@ def _trim_signal(results: Results, key, first: int, dt: float) -> None:
     sig = results.signals.get(key)
     if sig is None:
         return
-    rows = np.rint(sig.times / dt).astype(np.int64) > first
+    rows = np.rint(sig.times / dt).astype(np.int64) >= first
     results.signals[key] = dataclasses.replace(sig, times=sig.times[rows], values=sig.values[rows])
 
 

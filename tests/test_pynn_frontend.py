@@ -271,7 +271,6 @@ UNSUPPORTED = [
     "IF_facets_hardware1",
     "GIF_cond_exp",
     "SpikeSourceInhGamma",
-    "PointNeuron",
     "MultiCompartmentNeuron",
     "ElectricalSynapse",
     "SimpleStochasticSynapse",
@@ -347,11 +346,13 @@ def test_changes_the_running_hub_cannot_take_raise_a_hub_error():
         (lambda: sim.Population(1, sim.IF_curr_exp()), "creating a Population"),
         (lambda: sim.Projection(src, cells, sim.OneToOneConnector()), "creating a Projection"),
         (lambda: cells.initialize(v=-60.0), "initialize"),
-        (lambda: cells.record("v"), "record"),
         (lambda: prj.set(weight=0.2), "set"),
     ]:
         with pytest.raises(hub.HubError, match=match):
             attempt()
+    cells[:1].record("v")  # a new recording is taken (test_record_between_runs_...)
+    with pytest.raises(hub.HubError, match=r"record\('v'\) at t = 10 ms for more neurons"):
+        cells.record("v")
     sim.reset()
     prj.set(weight=0.2)  # fine between segments
     sim.run(5.0)
@@ -687,3 +688,193 @@ def test_native_rng_is_a_numpy_rng_of_the_seed_given_or_the_network_seed():
     assert np.array_equal(
         network, sim.RandomDistribution("uniform", (0.0, 1.0), rng=sim.NumpyRNG(77)).next(4)
     )
+
+
+# --- PyNN's composed neurons (PointNeuron) ----------------------------------------------------
+def _monolith_and_composed(backend="nest"):
+    """IF_curr_exp and its composed form (LIF + two CurrExpPostSynapticResponse) with the
+    same parameters and the same input.  Returns the two populations' first segments."""
+    sim.setup(timestep=0.1, min_delay=1.0, backend=backend)
+    params = dict(tau_m=10.0, v_rest=-60.0, v_thresh=-55.0, tau_refrac=2.0, cm=0.5)
+    monolith = sim.Population(
+        4, sim.IF_curr_exp(tau_syn_E=1.0, tau_syn_I=2.0, **params), label="monolith"
+    )
+    composed = sim.Population(
+        4,
+        sim.PointNeuron(
+            sim.LIF(**params),
+            excitatory=sim.CurrExpPostSynapticResponse(tau_syn=1.0),
+            inhibitory=sim.CurrExpPostSynapticResponse(tau_syn=2.0),
+        ),
+        label="composed",
+    )
+    for pop in (monolith, composed):
+        pop.initialize(v=np.linspace(-60.0, -57.0, 4))
+    times = [list(np.arange(5.0 + k, 200.0, 7.5 + k)) for k in range(6)]
+    src = sim.Population(6, sim.SpikeSourceArray(spike_times=times))
+    draw = np.random.default_rng(5)
+    exc = [(i, j, draw.uniform(1.0, 3.0), 1.0) for i in range(4) for j in range(4)]
+    exc = [c for c in exc if draw.uniform() < 0.7]
+    for pop in (monolith, composed):  # the same connections onto each
+        sim.Projection(src, pop, sim.FromListConnector(exc), receptor_type="excitatory")
+        sim.Projection(
+            src[4:],
+            pop,
+            sim.AllToAllConnector(),
+            sim.StaticSynapse(weight=-0.4, delay=1.5),
+            receptor_type="inhibitory",
+        )
+    monolith.record(["spikes", "v"])
+    composed.record(["spikes", "v", "excitatory.isyn", "inhibitory.isyn"])
+    sim.run(200.0)
+    return monolith.get_data().segments[0], composed.get_data().segments[0]
+
+
+def test_composed_lif_is_if_curr_exp():
+    """The composed LIF gives exactly IF_curr_exp's spikes and v; its synaptic currents are
+    recorded under PyNN's names (the hub's isyn_exc, isyn_inh)."""
+    monolith, composed = _monolith_and_composed()
+    assert sum(len(t) for t in composed.spiketrains) > 20
+    for a, b in zip(monolith.spiketrains, composed.spiketrains, strict=True):
+        assert np.array_equal(a.magnitude, b.magnitude)
+    signals = {s.name: s for s in composed.analogsignals}
+    assert sorted(signals) == ["excitatory.isyn", "inhibitory.isyn", "v"]
+    assert np.array_equal(monolith.analogsignals[0].magnitude, signals["v"].magnitude)
+    assert str(signals["excitatory.isyn"].units.dimensionality) == "nA"
+    assert signals["excitatory.isyn"].magnitude.max() > 0.5
+    assert signals["inhibitory.isyn"].magnitude.min() < -0.3
+
+
+def test_composed_neuron_parameters_under_pynn_names():
+    sim.setup(timestep=0.1)
+    celltype = sim.PointNeuron(
+        sim.AdExp(tau_m=12.0),
+        excitatory=sim.CondAlphaPostSynapticResponse(tau_syn=2.0, e_syn=5.0),
+        inhibitory=sim.AlphaPSR(tau_syn=4.0, e_syn=-75.0),
+    )
+    cells = sim.Population(3, celltype)
+    assert cells.get("excitatory.e_syn") == 5.0 and cells.get("inhibitory.tau_syn") == 4.0
+    assert cells.native_values["e_rev_I"].tolist() == [-75.0] * 3
+    cells[1:].set(**{"excitatory.tau_syn": 3.0}, a=2.0)
+    assert cells.get("excitatory.tau_syn").tolist() == [2.0, 3.0, 3.0]
+    assert cells.native_values["tau_syn_E"].tolist() == [2.0, 3.0, 3.0]
+    cells.initialize(**{"excitatory.gsyn": 0.01}, w=0.1)
+    cells.record(["v", "w", "excitatory.gsyn"])
+    sim.run(5.0)
+    signals = {s.name: s for s in cells.get_data().segments[0].analogsignals}
+    assert signals["excitatory.gsyn"].magnitude[0, 0] == 0.01  # the initial value used
+    assert 0 < signals["excitatory.gsyn"].magnitude[-1, 0] < 0.01  # decaying
+    assert signals["w"].magnitude[0, 0] == 0.1
+
+
+@pytest.mark.parametrize(
+    "neuron, receptor, model",
+    [
+        ("LIF", "CurrExpPostSynapticResponse", "IF_curr_exp"),
+        ("LIF", "CondExpPostSynapticResponse", "IF_cond_exp"),
+        ("LIF", "CondAlphaPostSynapticResponse", "IF_cond_alpha"),
+        ("AdExp", "CondExpPostSynapticResponse", "EIF_cond_exp_isfa_ista"),
+        ("AdExp", "CondAlphaPostSynapticResponse", "EIF_cond_alpha_isfa_ista"),
+    ],
+)
+def test_each_composition_runs_as_its_hub_model(neuron, receptor, model):
+    sim.setup(timestep=0.1)
+    psr = getattr(sim, receptor)
+    celltype = sim.PointNeuron(
+        getattr(sim, neuron)(), excitatory=psr(tau_syn=3.0), inhibitory=psr(tau_syn=6.0)
+    )
+    assert celltype.hub_model == model
+    cells = sim.Population(2, celltype)
+    variable = "isyn" if receptor.startswith("Curr") else "gsyn"
+    cells.record(["v", f"inhibitory.{variable}"])
+    sim.run(2.0)
+    net = sim.simulator.state.engine.network
+    hub_model = net.population(cells.hub_label).model
+    assert hub_model.value("tau_syn_I") == 6.0 and hub_model.label == hub.model(model).label
+    assert [p.variable for p in net.probes] == ["v", f"{variable}_inh"]
+
+
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (
+            lambda: sim.PointNeuron(
+                sim.LIF(),
+                AMPA=sim.CurrExpPostSynapticResponse(),
+                NMDA=sim.CurrExpPostSynapticResponse(),
+                GABAA=sim.CurrExpPostSynapticResponse(),
+            ),
+            r"PointNeuron\(LIF, AMPA=CurrExp.*receptors \['AMPA', 'GABAA', 'NMDA'\]",
+        ),
+        (
+            lambda: sim.PointNeuron(
+                sim.AdExp(),
+                excitatory=sim.AlphaPSR(),
+                inhibitory=sim.AlphaPSR(),
+                NMDA=sim.AlphaPSR(),
+            ),
+            "exactly two receptors",
+        ),
+        (
+            lambda: sim.PointNeuron(
+                sim.LIF(), excitatory=sim.ExpPSR(), inhibitory=sim.CondAlphaPostSynapticResponse()
+            ),
+            r"inhibitory=CondAlphaPostSynapticResponse\): no hub model",
+        ),
+        (
+            lambda: sim.PointNeuron(
+                sim.AdExp(), excitatory=sim.BetaPSR(), inhibitory=sim.BetaPSR()
+            ),
+            "CondBetaPostSynapticResponse",
+        ),
+        (
+            lambda: sim.PointNeuron(
+                sim.AdExp(),
+                excitatory=sim.CurrExpPostSynapticResponse(),
+                inhibitory=sim.CurrExpPostSynapticResponse(),
+            ),
+            "no hub model",
+        ),
+        (lambda: sim.PointNeuron(sim.LIF(), excitatory=sim.ExpPSR()), "exactly two"),
+        (
+            lambda: sim.PointNeuron(
+                __import__("pyNN.standardmodels.cells").standardmodels.cells.LIF(),
+                excitatory=sim.ExpPSR(),
+                inhibitory=sim.ExpPSR(),
+            ),
+            "not a hub.pynn component",
+        ),
+    ],
+)
+def test_other_compositions_raise_a_hub_error_naming_them(make, match):
+    sim.setup()
+    with pytest.raises(sim.UnsupportedError, match=match) as info:
+        make()
+    assert "PointNeuron(" in str(info.value) and isinstance(info.value, NotImplementedError)
+
+
+# --- record() between runs ------------------------------------------------------------------
+def test_record_between_runs_reports_from_the_call_on_as_pynn_nest_from_the_start(pynn_nest):
+    """record("v") and record("spikes") after run(50): the signal starts at t = 50 ms (its
+    first sample the state at 50 ms) and every sample equals pyNN.nest's for the same network
+    recorded from the start; the added spike trains start at 50 ms and hold pyNN.nest's
+    spikes after 50 ms; trains recorded from the start are whole."""
+    reference = pynn_scripts.record_late(pynn_nest, late=False, spike_precision="on_grid")
+    ours = pynn_scripts.record_late(sim, late=True, backend="nest")
+    (v_ref,), (v,) = reference.analogsignals, ours.analogsignals
+    assert v.t_start == 50.0 * v.t_start.units and v.times[0] == v.t_start
+    assert v.t_stop == v_ref.t_stop and v.sampling_period == v_ref.sampling_period
+    assert v.shape == (501, 5)
+    assert np.array_equal(v.magnitude, v_ref.magnitude[500:])
+    assert [float(t.t_start) for t in ours.spiketrains] == [0.0, 0.0, 50.0, 50.0, 50.0]
+    for neuron, (a, b) in enumerate(zip(reference.spiketrains, ours.spiketrains, strict=True)):
+        expected = a.magnitude if neuron < 2 else a.magnitude[a.magnitude > 50.0]
+        assert len(expected) > 5
+        assert np.array_equal(np.round(b.magnitude / 0.1), np.round(expected / 0.1))
+
+
+def test_pynn_nest_refuses_record_between_runs_of_a_population_it_ran(pynn_nest):
+    """What pyNN.nest does with the same script (docs/pynn.md): its recording devices are
+    connected at the first run, and adding neurons to one afterwards fails."""
+    with pytest.raises(AssertionError):
+        pynn_scripts.record_late(pynn_nest, late=True, spike_precision="on_grid")

@@ -232,7 +232,8 @@ def test_source_changes_keep_the_past_and_agree_across_backends():
 
 def test_injections_and_recordings_added_later_act_from_then_on():
     """A DCSource(start=0) injected at 60 ms acts as DCSource(start=60) from the start; a
-    recording added at 60 ms reports the samples after 60 ms of the one long run."""
+    recording added at 60 ms reports the samples from 60 ms on (the state at 60 ms first) of
+    the one long run."""
     reference = _network(hub.LIF(tau_m=20.0))
     reference.inject("exc", hub.DCSource(amplitude=0.8, start=60.0), indices=[0, 1, 2])
     reference.record("exc", "isyn_exc")
@@ -247,5 +248,5 @@ def test_injections_and_recordings_added_later_act_from_then_on():
         assert res.spikes("exc") == long.spikes("exc")
         assert np.array_equal(res.signal("exc", "v").values, long.signal("exc", "v").values)
         late, full = res.signal("exc", "isyn_exc"), long.signal("exc", "isyn_exc")
-        assert late.times[0] == pytest.approx(60.1) and len(late.times) == 600
-        assert np.array_equal(late.values, full.values[600:])
+        assert late.times[0] == pytest.approx(60.0) and len(late.times) == 601
+        assert np.array_equal(late.values, full.values[599:])

@@ -35,6 +35,7 @@ from pyNN.recording import *  # noqa: E402, F401, F403
 from pyNN.space import Space  # noqa: E402, F401
 from pyNN.standardmodels import StandardCellType  # noqa: E402
 
+from .composed import *  # noqa: E402, F401, F403
 from .control import (  # noqa: E402, F401
     end,
     get_current_time,

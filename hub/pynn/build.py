@@ -17,7 +17,7 @@ from ..ir.neurons import model as hub_model
 from . import renewal
 from .errors import UnsupportedError
 from .seeds import segment_seed
-from .values import initial_array
+from .values import hub_variable, initial_array
 
 
 def build_network(state, until: float) -> ir.Network:
@@ -82,8 +82,11 @@ def _add_population(net, pop, until: float, state) -> None:
     else:
         model = hub_model(kind, **{name: _simple(v) for name, v in params.items()})
         states = {s.name for s in type(model).state}
+        hub_names = {name: hub_variable(pop.celltype, name) for name in pop.initial_values}
         initial = {
-            name: _simple(initial_array(pop, name)) for name in pop.initial_values if name in states
+            hub_names[name]: _simple(initial_array(pop, name))
+            for name in pop.initial_values
+            if hub_names[name] in states
         }
         net.add_population(pop.size, model, label=pop.hub_label, initial_values=initial)
 
@@ -143,4 +146,5 @@ def _add_probes(net, recorder) -> None:
             continue
         indices = np.sort(recorder.population.id_to_index(np.array(sorted(ids), dtype=int)))
         interval = None if variable.name == "spikes" else recorder.sampling_interval
-        net.record(label, variable.name, interval=interval, indices=indices)
+        name = hub_variable(recorder.population.celltype, variable.name)
+        net.record(label, name, interval=interval, indices=indices)

@@ -18,7 +18,7 @@ from . import simulator
 from .errors import UnsupportedError
 from .build import source_fields
 from .recording import Recorder
-from .values import initial_array
+from .values import hub_variable, initial_array
 
 
 def _hub_states(celltype) -> tuple[str, ...]:
@@ -189,7 +189,7 @@ class Population(common.Population):
             "the hub sets state only at t = 0: call reset() first",
         )
         states = _hub_states(self.celltype)
-        if variable in states:
+        if hub_variable(self.celltype, variable) in states:
             return
         default = self.celltype.default_initial_values.get(variable)
         if default is not None and np.all(np.asarray(initial_values.base_value) == default):

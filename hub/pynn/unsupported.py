@@ -25,10 +25,6 @@ UNSUPPORTED = {
         "the hub draws homogeneous Poisson trains only",
         "draw the trains yourself and use SpikeSourceArray",
     ),
-    "PointNeuron": (
-        "the hub has no multi-synapse point neurons (LIF/AdExp with receptor components)",
-        "use IF_cond_exp, IF_cond_alpha or EIF_cond_exp_isfa_ista",
-    ),
     "MultiCompartmentNeuron": (
         "the hub simulates point neurons only",
         "use a point-neuron model such as HH_cond_exp",
