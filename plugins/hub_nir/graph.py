@@ -215,9 +215,9 @@ def node_size(name: str, node, nir) -> int:
     elif isinstance(node, nir.Output):
         size = _shape_size(node.output_type.get("output"))
     else:
-        from .neurons import _size
+        from .neurons import node_width
 
-        size = _size(node)
+        size = node_width(node)
     if not size:
         raise HubError(f"node {name!r} ({_kind(node)}) has no shape")
     return size

@@ -133,11 +133,14 @@ def plan(source, dt: float | None = None, convention: str | None = None) -> Plan
     return Plan(conv, dt, specs, inputs, outputs, maps, phi, back, dict(meta))
 
 
-def _clock() -> ir.LIF:
-    """One neuron that spikes in every step (stamps 1, 2, ...): V = 0 + 1 >= 0.5, reset 0."""
+def _clock(dt: float) -> ir.LIF:
+    """One neuron that spikes in every step (stamps 1, 2, ...): reset to 0, then
+    V = P20 i_offset = 1 mV >= 0.5 mV in the next step (P20 = tau_m/cm (1 - exp(-dt/tau_m)))."""
+    tau = 10.0
+    p20 = tau * -np.expm1(-dt / tau)
     return ir.LIF(
-        synapse="delta", tau_m=NO_LEAK_MS, cm=1.0, v_rest=0.0, v_reset=0.0,
-        v_thresh=0.5, tau_refrac=0.0, i_offset=1.0,
+        synapse="delta", tau_m=tau, cm=1.0, v_rest=0.0, v_reset=0.0,
+        v_thresh=0.5, tau_refrac=0.0, i_offset=1.0 / p20,
     )  # fmt: skip
 
 
@@ -148,9 +151,7 @@ def build(p: Plan, input=None, input_mode: str = "auto", label: str = "") -> ir.
     net = ir.Network(dt=dt, seed=0, label=label or "nir")
     data = _input_arrays(p, input)
     if G.BIAS in [s for s, _ in p.maps]:
-        clock = _clock()
-        clock.i_offset = 1.0 / dt  # P20 = dt / cm without leak: +1 mV per step
-        net.add_population(1, clock, label=G.BIAS)
+        net.add_population(1, _clock(dt), label=G.BIAS)
     for name, size in p.inputs.items():
         x = data.get(name)
         mode = _mode(x, input_mode, name)
@@ -262,6 +263,13 @@ def _inject(net: ir.Network, p: Plan, name: str, x: np.ndarray) -> None:
         if src != name or dst not in p.specs:
             continue
         spec = p.specs[dst]
+        if np.any(np.asarray(spec.model.value("tau_m")) >= NO_LEAK_MS):
+            raise HubError(
+                f"input[{name!r}] is analog and feeds {spec.nir_type} {dst!r}, which has no "
+                "leak: the hub injects currents through the leak propagator P20 = tau_m/cm "
+                "(1 - exp(-dt/tau_m)), which is 0 without leak; give spikes (integer counts "
+                "or hub.encoders) or input_mode='spikes'"
+            )
         if spec.hub_lag:
             raise HubError(
                 f"input[{name!r}] is analog and feeds {spec.nir_type} {dst!r}, whose input "
@@ -275,9 +283,8 @@ def _inject(net: ir.Network, p: Plan, name: str, x: np.ndarray) -> None:
             m = Sparse(mat.rows[sel], mat.cols[sel], mat.vals[sel], mat.delays[sel], mat.shape)
             y[e : e + xf.shape[0]] += xf @ m.to_dense().T
         y *= spec.gain
-        params = spec.model
-        tau = np.broadcast_to(np.asarray(params.tau_m, float), (spec.size,))
-        cm = np.broadcast_to(np.asarray(params.cm, float), (spec.size,))
+        tau = np.broadcast_to(np.asarray(spec.model.value("tau_m"), float), (spec.size,))
+        cm = np.broadcast_to(np.asarray(spec.model.value("cm"), float), (spec.size,))
         p20 = tau / cm * -np.expm1(-p.dt / tau)
         start = p.offset(dst) - 1
         times = (np.arange(steps + 1) + start) * p.dt

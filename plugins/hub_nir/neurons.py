@@ -63,7 +63,8 @@ def _arr(node, name, size) -> np.ndarray:
     return np.broadcast_to(np.asarray(value, float).ravel(), (size,)).astype(float)
 
 
-def _size(node) -> int:
+def node_width(node) -> int:
+    """Number of neurons of a NIR neuron node (the size of its parameter arrays)."""
     for name in ("v_threshold", "threshold", "tau", "tau_mem", "r"):
         if hasattr(node, name):
             return int(np.asarray(getattr(node, name)).size)
@@ -128,7 +129,7 @@ def _delta_model(size, tau_ms, v_leak, theta, v_reset) -> ir.LIF:
 def from_node(name: str, node, conv: Convention, dt_ms: float) -> NeuronSpec:
     """The hub population for the NIR neuron node ``node`` (called ``name``)."""
     kind = type(node).__name__
-    n = _size(node)
+    n = node_width(node)
     where = f"node {name!r} ({kind})"
     if conv.reset_subtract and kind in ("LIF", "IF", "CubaLIF"):
         raise CapabilityError(

@@ -74,6 +74,13 @@ def run_nir(
     arrays = input if isinstance(input, dict) else {next(iter(p.inputs), ""): input}
     steps = max(np.asarray(a).shape[0] for a in arrays.values())
     producers = {s for o in p.outputs for s, d in p.maps if d == o and s in p.specs}
+    readouts = sorted(s for s in producers if not p.specs[s].spiking)
+    if backend == "chip" and readouts:
+        raise HubError(
+            f"run_nir: the chip cannot hold the membrane readouts {readouts} (v_thresh and "
+            "tau_m of 1e300 exceed its number formats; docs/nir.md): read spiking outputs "
+            "on the chip, readouts on nest or brian2"
+        )
     lag = max([p.offset(s) for s in producers] + [1])
     stamps = steps + lag - 1
     res = hub_run(net, backend=backend, duration=stamps * p.dt, **options)

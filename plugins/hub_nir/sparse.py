@@ -27,8 +27,7 @@ class Sparse:
 
     @classmethod
     def make(cls, rows, cols, vals, shape, delays=None) -> "Sparse":
-        rows = np.asarray(rows, np.int64).ravel()
-        cols = np.asarray(cols, np.int64).ravel()
+        rows, cols = (np.asarray(x, np.int64).ravel() for x in np.broadcast_arrays(rows, cols))
         vals = np.broadcast_to(np.asarray(vals, float), rows.shape).astype(float)
         d = np.zeros(rows.shape, np.int64) if delays is None else np.asarray(delays, np.int64)
         return cls(rows, cols, vals, np.broadcast_to(d, rows.shape).copy(), tuple(shape))
