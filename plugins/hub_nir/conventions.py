@@ -1,0 +1,139 @@
+"""How each source of NIR graphs means its time constants (docs/nir.md, "Conventions").
+
+NIR writes continuous-time equations (time constants in seconds); every framework that
+exports NIR trained a *discrete* network and chose ``tau``, ``r`` and ``w_in`` so that its
+own update rule comes back out.  A :class:`Convention` is that rule, per step of the
+framework's ``step_s`` seconds, for a node with time constant ``tau`` (s):
+
+    decay      a = 1 - step/tau (``euler``)   or   exp(-step/tau)
+    LIF, LI    v[t] = a v[t-1] + (1 - a) v_leak + k x[t],     k = r step/tau (euler)
+    IF, I      v[t] = v[t-1] + k x[t],                       k = r
+    Cuba*      I[t] = a_s I[t-1] + k_s x[t],   v[t] = a_m v[t-1] + (1 - a_m) v_leak + c I[t - lag]
+               k_s = w_in step/tau_syn (or w_in: ``cuba_direct``), c = r step/tau_mem
+
+``x[t]`` is the node's input in step t (a spike is 1 for one step).  The hub reproduces that
+rule exactly (hub_nir.neurons).  ``convention=None`` ("nir") is NIR read as written: the
+hub's exact integration of the ODEs at the hub's dt, a spike being a unit pulse one step
+long.  ``"hub"`` is the same reading without pipeline alignment (graphs written by
+:func:`hub_nir.to_nir`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hub.errors import HubError
+
+
+@dataclass(frozen=True)
+class Convention:
+    """One exporter's discrete reading of NIR (module docstring)."""
+
+    name: str
+    #: the framework's step in seconds; None: the hub's dt
+    step_s: float | None
+    #: decay per step 1 - step/tau (forward Euler) instead of exp(-step/tau)
+    euler: bool
+    #: time constants are counted in steps, not seconds (sinabs)
+    tau_in_steps: bool = False
+    #: Cuba nodes: the input of step t reaches v in step t + lag
+    cuba_lag: int = 0
+    #: Cuba nodes: a spike adds w_in w to I (instead of w_in w step/tau_syn)
+    cuba_direct: bool = False
+    #: input reaches a LIF/LI as r x (no step/tau factor)
+    plain_gain: bool = False
+    #: every layer of a step is computed in that step: the hub aligns the pipeline
+    align: bool = True
+    #: the exporter's spiking neurons reset by subtraction (no hub model does)
+    reset_subtract: bool = False
+    #: the hub dt (ms) used when from_nir is given none
+    default_dt_ms: float = 0.1
+    description: str = ""
+
+
+CONVENTIONS: dict[str, Convention] = {
+    "nir": Convention(
+        "nir",
+        None,
+        euler=False,
+        cuba_lag=1,
+        description="NIR as written: exact integration at the hub's dt; a spike is a unit "
+        "pulse one step long",
+    ),
+    "hub": Convention(
+        "hub",
+        None,
+        euler=False,
+        cuba_lag=1,
+        align=False,
+        description="graphs written by snn-hub (hub_nir.to_nir): the 'nir' reading, one step "
+        "of latency per edge plus Delay nodes",
+    ),
+    "snntorch": Convention(
+        "snntorch",
+        1e-4,
+        euler=True,
+        description="snnTorch export_to_nir: dt = 1e-4 s, tau = dt/(1-beta), r = tau/dt, "
+        "w_in = tau_syn/dt; Synaptic feeds the new current to v in the same step",
+    ),
+    "lava": Convention(
+        "lava",
+        1e-4,
+        euler=True,
+        description="Lava / lava-dl: dt = 1e-4 s, du = dt/tau_syn, dv = dt/tau_mem "
+        "(Loihi's CUBA neuron: v uses the new u in the same step)",
+    ),
+    "norse": Convention(
+        "norse",
+        1e-3,
+        euler=True,
+        cuba_lag=1,
+        cuba_direct=True,
+        default_dt_ms=1.0,
+        description="Norse to_nir: dt = 1e-3 s, tau = 1/tau_inv, r = 1, w_in = 1; LIFCell "
+        "integrates v with the current of the previous step and adds a spike's weight to i",
+    ),
+    "sinabs": Convention(
+        "sinabs",
+        1.0,
+        euler=False,
+        tau_in_steps=True,
+        plain_gain=True,
+        reset_subtract=True,
+        default_dt_ms=1.0,
+        description="sinabs: tau_mem counted in steps, decay exp(-1/tau), input added as is; "
+        "IAF/LIF reset by subtraction (and may emit several spikes per step)",
+    ),
+}
+
+
+def get(name: str | None) -> Convention:
+    """The convention called ``name`` (None: "nir")."""
+    key = "nir" if name is None else str(name).lower()
+    if key not in CONVENTIONS:
+        raise HubError(
+            f"convention={name!r} is unknown; use one of None, "
+            + ", ".join(repr(k) for k in CONVENTIONS if k != "nir")
+        )
+    return CONVENTIONS[key]
+
+
+def detect(metadata) -> str | None:
+    """The convention a graph's metadata names (``{"source": "snntorch"}``, snn-hub's
+    ``{"exporter": "snn-hub"}``, ...), or None.  NIR asks backends not to rely on metadata:
+    it only picks a default that ``convention=`` overrides."""
+    if not isinstance(metadata, dict):
+        return None
+    for key in ("source", "framework", "library", "origin", "exporter"):
+        value = metadata.get(key)
+        if isinstance(value, bytes):
+            value = value.decode()
+        if not isinstance(value, str):
+            continue
+        low = value.strip().lower()
+        if low in ("snn-hub", "snn_hub"):
+            return "hub"
+        for name in CONVENTIONS:
+            if low == name or low.startswith(name + " ") or low.startswith(name + "-"):
+                return name
+    return None
