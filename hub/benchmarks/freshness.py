@@ -91,6 +91,7 @@ NOT_MEASURED = {
     "hub/textfmt.py": "formats the report's tables and JSON after the measurement",
     "hub/simulation.py": "runs in segments (hub.Simulation); the suite's runs go through hub.run",
     "hub/segments.py": "resolved-network edits of hub.Simulation; not called by hub.run",
+    "hub/interop.py": "hub.from_nir/to_nir/run_nir (imports hub_nir when called); not run",
 }
 
 
