@@ -109,44 +109,57 @@ def read_request(argv=None) -> dict:
     return req
 
 
-def main(argv=None) -> int:
+def serve(work, argv=None, **status) -> int:
+    """The life of a worker process: read the request, run ``work(req, status)`` (it fills
+    ``status``, a dict starting from ``status``), report ``ok`` or the error of whatever it
+    raised (exit 0 or 1), with the peak RSS, where the request says."""
     req = read_request(argv)
-    timings: dict[str, float] = {}
-    status: dict = {"status": "error", "timings": timings, "versions": {}}
+    status = {"status": "error", **status}
     try:
-        t0 = time.perf_counter()
-        from hub.api import run
-        from hub.plugins import get_backend
-        from hub.resolved_io import load_resolved
-
-        backend = get_backend(req["backend"])
-        try:
-            status["versions"] = backend.versions()  # imports the simulator, outside build_s
-        except Exception as exc:  # versions are provenance, not a reason to fail
-            status["versions"] = {"error": f"{type(exc).__name__}: {exc}"}
-        t1 = time.perf_counter()
-        timings["import_s"] = t1 - t0 + (t0 - T_START)
-        from hub.plugins import plugin_manager
-
-        resolved = load_resolved(req["resolved"], plugin_manager().kinds())
-        t2 = time.perf_counter()
-        timings["load_s"] = t2 - t1
-        results = run(
-            resolved,
-            backend=req["backend"],
-            progress=_ProgressFile(req.get("progress")),
-            **req.get("options", {}),
-        )
-        t3 = time.perf_counter()
-        results.save(req["results"])
-        timings["save_s"] = time.perf_counter() - t3
-        timings.update({k: float(v) for k, v in results.timings.items()})
-        status.update(status="ok", versions=results.provenance.get("versions", status["versions"]))
+        work(req, status)
+        status["status"] = "ok"
         code = 0
     except BaseException as exc:  # everything the backend raises is reported, then exit 1
         status.update(status="error", **error_fields(exc))
         code = 1
     return finish(req, status, code)
+
+
+def _run(req: dict, status: dict) -> None:
+    """One ``hub.run`` of the request's resolved network; results saved where it says."""
+    timings = status["timings"]
+    t0 = time.perf_counter()
+    from hub.api import run
+    from hub.plugins import get_backend
+    from hub.resolved_io import load_resolved
+
+    backend = get_backend(req["backend"])
+    try:
+        status["versions"] = backend.versions()  # imports the simulator, outside build_s
+    except Exception as exc:  # versions are provenance, not a reason to fail
+        status["versions"] = {"error": f"{type(exc).__name__}: {exc}"}
+    t1 = time.perf_counter()
+    timings["import_s"] = t1 - t0 + (t0 - T_START)
+    from hub.plugins import plugin_manager
+
+    resolved = load_resolved(req["resolved"], plugin_manager().kinds())
+    t2 = time.perf_counter()
+    timings["load_s"] = t2 - t1
+    results = run(
+        resolved,
+        backend=req["backend"],
+        progress=_ProgressFile(req.get("progress")),
+        **req.get("options", {}),
+    )
+    t3 = time.perf_counter()
+    results.save(req["results"])
+    timings["save_s"] = time.perf_counter() - t3
+    timings.update({k: float(v) for k, v in results.timings.items()})
+    status["versions"] = results.provenance.get("versions", status["versions"])
+
+
+def main(argv=None) -> int:
+    return serve(_run, argv, timings={}, versions={})
 
 
 def finish(req: dict, status: dict, code: int) -> int:

@@ -128,18 +128,13 @@ def measure(req: dict) -> dict:
 
 
 def main(argv=None) -> int:
-    from hub.worker import error_fields, finish, read_request
+    from hub.worker import serve
 
-    req = read_request(argv)
-    status: dict = {"status": "error", "path": req["path"]}
-    try:
+    def work(req, status):
+        status["path"] = req["path"]
         status.update(measure(req))
-        status["status"] = "ok"
-        code = 0
-    except BaseException as exc:  # reported to the parent, which names the failing run
-        status.update(error_fields(exc))
-        code = 1
-    return finish(req, status, code)
+
+    return serve(work, argv)
 
 
 if __name__ == "__main__":

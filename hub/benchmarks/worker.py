@@ -81,36 +81,35 @@ def _import_simulator(req):
         import brian2  # noqa: F401
 
 
+def _measure(req: dict, status: dict) -> None:
+    """One measured run of the request's path (the hub or a native script)."""
+    from hub.worker import peak_rss_mb
+
+    timings = status["timings"]
+    status["path"] = req["path"]
+    _import_simulator(req)
+    t1 = time.perf_counter()
+    timings["import_s"] = t1 - T_START
+    from hub.resolved_io import load_resolved
+
+    r = load_resolved(req["resolved"])
+    timings["load_s"] = time.perf_counter() - t1
+    status["rss_loaded_mb"] = peak_rss_mb()
+    out = _hub_path(req, r) if req["path"] == "hub" else _native_path(req, r)
+    timings.update(
+        {k: float(out[k]) for k in ("build_s", "run_s", "results_s", "codegen_s") if k in out}
+    )
+    counts = out["counts"]
+    status["spikes"] = {label: int(c.sum()) for label, c in counts.items()}
+    status["synaptic_events"] = synaptic_events(r, counts)
+    if "chip" in out:
+        status["chip"] = out["chip"]
+
+
 def main(argv=None) -> int:
-    from hub.worker import error_fields, finish, peak_rss_mb, read_request
+    from hub.worker import serve
 
-    req = read_request(argv)
-    timings: dict[str, float] = {}
-    status: dict = {"status": "error", "timings": timings, "path": req["path"]}
-    try:
-        _import_simulator(req)
-        t1 = time.perf_counter()
-        timings["import_s"] = t1 - T_START
-        from hub.resolved_io import load_resolved
-
-        r = load_resolved(req["resolved"])
-        timings["load_s"] = time.perf_counter() - t1
-        status["rss_loaded_mb"] = peak_rss_mb()
-        out = _hub_path(req, r) if req["path"] == "hub" else _native_path(req, r)
-        timings.update(
-            {k: float(out[k]) for k in ("build_s", "run_s", "results_s", "codegen_s") if k in out}
-        )
-        counts = out["counts"]
-        status["spikes"] = {label: int(c.sum()) for label, c in counts.items()}
-        status["synaptic_events"] = synaptic_events(r, counts)
-        if "chip" in out:
-            status["chip"] = out["chip"]
-        status["status"] = "ok"
-        code = 0
-    except BaseException as exc:  # reported to the parent, which names the failing run
-        status.update(error_fields(exc))
-        code = 1
-    return finish(req, status, code)
+    return serve(_measure, argv, timings={})
 
 
 if __name__ == "__main__":
