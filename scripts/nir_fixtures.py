@@ -368,21 +368,8 @@ def make_norse(out: Path) -> dict:
             "weights": f"torch default init after torch.manual_seed({TORCH_SEED}), scaled",
             "same_step_propagation": True,
         },
-        "encoding": {
-            "kind": "given spikes",
-            "rule": "np.random.default_rng(3).random((4, 40, 16)) < 0.25",
-        },
-        "graph": describe(graph),
-        "nir_read": read_info,
-        "roundtrip": check,
     }
-    arrays = {
-        "inputs": x.numpy().astype(np.uint8),
-        "out_spikes": spk.numpy().astype(np.uint8),
-        "out_counts": spk.sum(1).numpy().astype(np.int64),
-    }
-    write(out, name, graph, meta, arrays)
-    return meta
+    return write_tiny(out, name, graph, meta, read_info, check, x, spk, np.uint8)
 
 
 # --- Rockpool ---------------------------------------------------------------------------
@@ -440,17 +427,25 @@ def make_rockpool(out: Path) -> dict:
             ],
             "weights": f"rockpool default init after torch.manual_seed({TORCH_SEED}), scaled",
         },
-        "encoding": {
+    }
+    return write_tiny(out, name, graph, meta, read_info, check, x, spk, np.int64)
+
+
+def write_tiny(out, name, graph, meta, read_info, check, x, spk, spike_dtype) -> dict:
+    """Complete a tiny fixture's metadata (its fixed input rule, the graph, the read-back
+    and round-trip checks) and write it with its input and output spikes."""
+    meta.update(
+        encoding={
             "kind": "given spikes",
             "rule": "np.random.default_rng(3).random((4, 40, 16)) < 0.25",
         },
-        "graph": describe(graph),
-        "nir_read": read_info,
-        "roundtrip": check,
-    }
+        graph=describe(graph),
+        nir_read=read_info,
+        roundtrip=check,
+    )
     arrays = {
         "inputs": x.numpy().astype(np.uint8),
-        "out_spikes": spk.numpy().astype(np.int64),
+        "out_spikes": spk.numpy().astype(spike_dtype),
         "out_counts": spk.sum(1).numpy().astype(np.int64),
     }
     write(out, name, graph, meta, arrays)
