@@ -46,6 +46,9 @@ class Convention:
     align: bool = True
     #: the exporter's spiking neurons reset by subtraction (no hub model does)
     reset_subtract: bool = False
+    #: the exporter writes ``step * tau`` instead of ``tau`` (Norse 1.1.0: ``dt / tau_inv``);
+    #: a node whose time constants are all below one step is read as ``written / step``
+    tau_times_step: bool = False
     #: the hub dt (ms) used when from_nir is given none
     default_dt_ms: float = 0.1
     description: str = ""
@@ -87,11 +90,13 @@ CONVENTIONS: dict[str, Convention] = {
         "norse",
         1e-3,
         euler=True,
-        cuba_lag=1,
+        cuba_lag=0,
         cuba_direct=True,
+        tau_times_step=True,
         default_dt_ms=1.0,
-        description="Norse to_nir: dt = 1e-3 s, tau = 1/tau_inv, r = 1, w_in = 1; LIFCell "
-        "integrates v with the current of the previous step and adds a spike's weight to i",
+        description="Norse 1.1.0 to_nir: dt = 1e-3 s, tau written as dt/tau_inv = dt * tau "
+        "(undone), r = 1, w_in = 1; LIFCell adds a spike's weight to i, then integrates v "
+        "with that new current in the same step",
     ),
     "sinabs": Convention(
         "sinabs",
