@@ -97,6 +97,8 @@ def _decay(conv: Convention, tau_s: np.ndarray, dt_ms: float, where: str):
         return np.exp(-dt_ms / tau_ms), tau_ms
     if conv.tau_in_steps:
         return np.exp(-1.0 / tau_s), tau_s * dt_ms
+    if not conv.euler:  # exact decay per framework step (rockpool)
+        return np.exp(-conv.step_s / tau_s), tau_s / conv.step_s * dt_ms
     a = 1.0 - conv.step_s / tau_s
     if np.any(a < 0):
         raise HubError(
@@ -148,7 +150,7 @@ def from_node(name: str, node, conv: Convention, dt_ms: float) -> NeuronSpec:
             [
                 f"{where}: reset by subtraction ({conv.name}: v <- v - threshold, possibly "
                 "several spikes per step); no hub neuron model resets this way (docs/nir.md, "
-                "Limitations); convention=None runs the graph as NIR defines it (reset to "
+                "Limitations); convention='nir' runs the graph as NIR defines it (reset to "
                 "v_reset)"
             ],
         )
