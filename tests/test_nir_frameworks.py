@@ -204,3 +204,21 @@ def test_batched_run_is_the_single_sample_run():
     a = fixture("snntorch_digits")
     alone = hub_nir.run_nir(path("snntorch_digits"), a["inputs"][7], convention="snntorch")
     np.testing.assert_array_equal(alone.outputs["output"], hub_spikes("snntorch_digits", "nest")[7])
+
+
+def test_models_nir_digits_builder():
+    """models/nir_digits.py (the walkthrough's model, also in `make demo`): DURATION covers
+    the output layer's offset exactly, and a NEST run gives the framework's spike counts and
+    predictions."""
+    import hub
+    from hub.api import load_model
+
+    builder = Path(__file__).parent.parent / "models" / "nir_digits.py"
+    model = load_model(str(builder), {"samples": 5})
+    a = fixture("snntorch_digits")
+    res = hub.run(model.network, backend="nest", duration=model.duration)
+    counts = np.array(
+        [[np.sum(res.spikes(f"copy{i}.3").indices == j) for j in range(10)] for i in range(5)]
+    )
+    np.testing.assert_array_equal(counts, a["out_counts"][:5])
+    assert model.duration == pytest.approx((25 + 3 - 1) * 0.1)
