@@ -160,28 +160,37 @@ def test_chip_refuses_membrane_readouts():
         run(g, np.ones((5, 2), np.int64), "chip")
 
 
-# --- Norse LIFCell (CubaLIF, lag 1) with a recurrent subgraph -----------------------------------
+# --- Norse LIFCell (CubaLIF, lag 0 as Norse 1.1.0) in a nested subgraph -------------------------
+def norse_cuba(ts, tm, thr, dt=1e-3, bug=True):
+    """A LIFCell as Norse 1.1.0's to_nir writes it: tau = dt / tau_inv = dt * tau (``bug``)."""
+    f = dt if bug else 1.0
+    n = len(ts)
+    return nir.CubaLIF(
+        tau_syn=ts * f, tau_mem=tm * f, r=np.ones(n), v_leak=np.zeros(n),
+        v_threshold=np.full(n, thr), w_in=np.ones(n),
+    )  # fmt: skip
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_norse_recurrent_cuba_subgraph(backend):
+@pytest.mark.parametrize("bug", [True, False], ids=["dt*tau", "tau"])
+def test_norse_cuba_subgraph(backend, bug):
+    """Norse 1.1.0's LIFCell: ``i += I[t]``, then v integrates the new i (lag 0); the written
+    ``dt * tau`` is undone (and a true tau, as a fixed exporter would write it, is kept)."""
     rng = RNG(3)
     n = 6
-    W, V = rng.normal(0.8, 0.5, (n, 4)), rng.normal(0.0, 0.6, (n, n))
+    W = rng.normal(0.8, 0.5, (n, 4))
     tm, ts, dt = rng.uniform(0.005, 0.02, n), rng.uniform(0.002, 0.01, n), 1e-3
-    cuba = nir.CubaLIF(
-        tau_syn=ts, tau_mem=tm, r=np.ones(n), v_leak=np.zeros(n), v_threshold=np.full(n, 0.3),
-        w_in=np.ones(n),
-    )  # fmt: skip
     sub = graph(
-        {"input": inp(n), "lif": cuba, "rec": nir.Linear(weight=V), "output": out(n)},
-        [("input", "lif"), ("lif", "rec"), ("rec", "lif"), ("lif", "output")],
+        {"input": inp(n), "lif": norse_cuba(ts, tm, 0.3, bug=bug), "output": out(n)},
+        [("input", "lif"), ("lif", "output")],
     )
     g = graph(
         {"input": inp(4), "fc": nir.Linear(weight=W), "rnn": sub, "output": out(n)},
         [("input", "fc"), ("fc", "rnn"), ("rnn", "output")],
     )
     ref = Reference().add(
-        "Cuba", W, rec=V, a_s=1 - dt / ts, k_s=1.0, a_m=1 - dt / tm, c=dt / tm, theta=0.3,
-        v_reset=0.0, lag=1,
+        "Cuba", W, a_s=1 - dt / ts, k_s=1.0, a_m=1 - dt / tm, c=dt / tm, theta=0.3,
+        v_reset=0.0, lag=0,
     )  # fmt: skip
     x = spikes_in(150, 4, 0.4, seed=4)
     expected = ref.run(x)[0]
@@ -190,19 +199,26 @@ def test_norse_recurrent_cuba_subgraph(backend):
     np.testing.assert_array_equal(y, expected)
 
 
-def test_snntorch_recurrent_synaptic_warns_about_latency():
+@pytest.mark.parametrize("convention", ["snntorch", "norse"])
+def test_recurrent_synaptic_warns_about_latency(convention):
+    """snnTorch's RSynaptic and Norse 1.1.0's recurrent LIFCell: a spike reaches v in the next
+    step through the synaptic current, which takes the hub two steps."""
     n = 3
+    cuba = {
+        "snntorch": snntorch_cuba(np.full(n, 0.8), np.full(n, 0.9), np.ones(n)),
+        "norse": norse_cuba(np.full(n, 5e-3), np.full(n, 1e-2), 1.0),
+    }[convention]
     sub = graph(
         {
             "input": inp(n),
-            "lif": snntorch_cuba(np.full(n, 0.8), np.full(n, 0.9), np.ones(n)),
+            "lif": cuba,
             "rec": nir.Linear(weight=np.eye(n)),
             "output": out(n),
         },
         [("input", "lif"), ("lif", "rec"), ("rec", "lif"), ("lif", "output")],
     )
     with pytest.warns(NIRTimingWarning, match="more latency"):
-        net = hub_nir.from_nir(sub, convention="snntorch")
+        net = hub_nir.from_nir(sub, convention=convention)
     assert {p.label for p in net.projections} >= {"lif->lif"}
 
 

@@ -6,22 +6,24 @@ the ``.nir`` model format (``hub_register_formats``), so ``hub.load("m.nir")``,
 
 * :func:`from_nir` (graph or path -> :class:`hub.Network`),
 * :func:`to_nir` (network -> ``nir.NIRGraph``),
-* :func:`run_nir` (graph + input array -> output counts / membrane traces).
+* :func:`run_nir` (graph + input array -> output counts / membrane traces),
+* :func:`batch` (n copies of a graph side by side: a batch of samples in one run).
 
 Modules, one job each: ``conventions`` (each exporter's discrete reading of NIR),
 ``sparse`` (linear maps with delays), ``unroll`` (convolution and pooling as sparse maps),
 ``graph`` (flattening, composing, scheduling), ``neurons`` (node <-> hub model),
-``importer``, ``exporter``, ``run``, ``fileformat``.  Only this package imports ``nir``.
+``importer``, ``exporter``, ``run``, ``batch``, ``fileformat``.  Only this package imports ``nir``.
 """
 
 from __future__ import annotations
 
 from hub.hookspecs import hookimpl
 
+from .batch import batch, batch_input, unbatch
 from .conventions import CONVENTIONS, Convention
 from .exporter import NIRExportError, to_nir
 from .fileformat import NIR_FORMAT
-from .importer import NIRTimingWarning, Plan, build, plan
+from .importer import NIRConventionWarning, NIRTimingWarning, Plan, build, plan
 from .run import NIRRun, run_nir
 
 
@@ -38,7 +40,8 @@ def from_nir(
     hub step).  ``input``: None (inputs stay silent ``SpikeTimes``), an array ``(steps,
     size)`` for the graph's one Input node, or ``{name: array}``; integer counts are spikes,
     floats analog currents (``input_mode`` forces either).  ``convention``: "snntorch",
-    "norse", "sinabs", "lava", "hub" or None (the graph's metadata, else NIR as written).
+    "norse", "rockpool", "sinabs", "lava", "hub", "nir" (NIR as written) or None (the
+    graph's metadata, else its exporter's signature with a NIRConventionWarning, else "nir").
     Outputs are recorded (spikes, or ``v`` of LI readouts)."""
     return build(plan(graph, dt=dt, convention=convention), input, input_mode=input_mode)
 
@@ -52,6 +55,9 @@ __all__ = [
     "from_nir",
     "to_nir",
     "run_nir",
+    "batch",
+    "batch_input",
+    "unbatch",
     "plan",
     "build",
     "Plan",
@@ -60,5 +66,6 @@ __all__ = [
     "CONVENTIONS",
     "NIRExportError",
     "NIRTimingWarning",
+    "NIRConventionWarning",
     "hub_register_formats",
 ]

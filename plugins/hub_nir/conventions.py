@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from hub.errors import HubError
 
 
@@ -46,6 +48,9 @@ class Convention:
     align: bool = True
     #: the exporter's spiking neurons reset by subtraction (no hub model does)
     reset_subtract: bool = False
+    #: the exporter writes ``step * tau`` instead of ``tau`` (Norse 1.1.0: ``dt / tau_inv``);
+    #: a node whose time constants are all below one step is read as ``written / step``
+    tau_times_step: bool = False
     #: the hub dt (ms) used when from_nir is given none
     default_dt_ms: float = 0.1
     description: str = ""
@@ -87,11 +92,23 @@ CONVENTIONS: dict[str, Convention] = {
         "norse",
         1e-3,
         euler=True,
-        cuba_lag=1,
+        cuba_lag=0,
         cuba_direct=True,
+        tau_times_step=True,
         default_dt_ms=1.0,
-        description="Norse to_nir: dt = 1e-3 s, tau = 1/tau_inv, r = 1, w_in = 1; LIFCell "
-        "integrates v with the current of the previous step and adds a spike's weight to i",
+        description="Norse 1.1.0 to_nir: dt = 1e-3 s, tau written as dt/tau_inv = dt * tau "
+        "(undone), r = 1, w_in = 1; LIFCell adds a spike's weight to i, then integrates v "
+        "with that new current in the same step",
+    ),
+    "rockpool": Convention(
+        "rockpool",
+        1e-3,
+        euler=False,
+        reset_subtract=True,
+        default_dt_ms=1.0,
+        description="Rockpool 3.1.0 to_nir: dt not written (1e-3 s by default), exact "
+        "decays exp(-dt/tau), r = tau exp(-dt/tau_mem)/dt; LIFTorch resets by subtraction "
+        "and may emit several spikes per step (no hub model does)",
     ),
     "sinabs": Convention(
         "sinabs",
@@ -116,6 +133,62 @@ def get(name: str | None) -> Convention:
             + ", ".join(repr(k) for k in CONVENTIONS if k != "nir")
         )
     return CONVENTIONS[key]
+
+
+def _all_nodes(graph) -> tuple[list[str], list]:
+    """Names and nodes of a graph and of the graphs nested in it."""
+    names, nodes = [], []
+    for key, node in graph.nodes.items():
+        if hasattr(node, "nodes") and hasattr(node, "edges"):  # a nested NIRGraph
+            inner_names, inner_nodes = _all_nodes(node)
+            names += inner_names
+            nodes += inner_nodes
+        else:
+            names.append(str(key))
+            nodes.append(node)
+    return names, nodes
+
+
+def fingerprint(graph) -> tuple[str, str] | None:
+    """(convention, reason) when a graph without metadata carries its exporter's signature,
+    else None.  None of snnTorch 1.0.0, Norse 1.1.0 and Rockpool 3.1.0 writes metadata
+    (tests/data/nir/), but each leaves a mark:
+
+    * Rockpool: node names ``<index>_<Module>Torch`` (``1_LIFTorch``);
+    * snnTorch (and Lava, same rule): every LIF/LI has ``r dt / tau == 1`` and every
+      CubaLIF/CubaLI ``r dt / tau_mem == w_in dt / tau_syn == 1`` at ``dt = 1e-4`` s (float32
+      rounding allowed), the unit gain of forward Euler at snnTorch's fixed step;
+    * Norse 1.1.0: every time constant below 1 ms (its ``dt * tau``) and ``r == 1``.
+    """
+    import re
+
+    names, nodes = _all_nodes(graph)
+    if any(re.fullmatch(r"\d+_\w+Torch", k) for k in names):
+        return "rockpool", "node names like '1_LIFTorch' (Rockpool's to_nir)"
+    neurons = [n for n in nodes if type(n).__name__ in ("LIF", "LI", "CubaLIF", "CubaLI")]
+    if not neurons:
+        return None
+
+    def unit(x) -> bool:
+        return bool(np.allclose(np.asarray(x, float), 1.0, rtol=0, atol=1e-5))
+
+    def taus(n) -> list:
+        return [
+            np.asarray(getattr(n, k), float) for k in ("tau", "tau_mem", "tau_syn") if hasattr(n, k)
+        ]
+
+    def euler_unit(n) -> bool:
+        if hasattr(n, "tau"):
+            return unit(np.asarray(n.r, float) * 1e-4 / np.asarray(n.tau, float))
+        return unit(np.asarray(n.r, float) * 1e-4 / np.asarray(n.tau_mem, float)) and unit(
+            np.asarray(n.w_in, float) * 1e-4 / np.asarray(n.tau_syn, float)
+        )
+
+    if all(euler_unit(n) for n in neurons):
+        return "snntorch", "every neuron has r dt / tau = 1 at dt = 1e-4 s (snnTorch's export)"
+    if all(unit(n.r) and all(np.all(t < 1e-3) for t in taus(n)) for n in neurons):
+        return "norse", "every time constant is below 1 ms and r = 1 (Norse's dt * tau)"
+    return None
 
 
 def detect(metadata) -> str | None:

@@ -36,6 +36,12 @@ class NIRTimingWarning(UserWarning):
     """A recurrent edge runs with more latency in the hub than in the source framework."""
 
 
+class NIRConventionWarning(UserWarning):
+    """The importer assumed what the graph does not state: its convention (no metadata names
+    the exporter; read off the exporter's signature, conventions.fingerprint), or that a
+    file failing NIR's type check (Rockpool's batched types) is fine to read."""
+
+
 @dataclass
 class Plan:
     """Everything the importer worked out about a graph (module docstring)."""
@@ -82,7 +88,20 @@ def read(source, nir):
         try:
             return nir.read(str(source))
         except Exception as exc:
-            raise HubError(f"cannot read NIR file {str(source)!r}: {type(exc).__name__}: {exc}")
+            first = exc
+        try:  # Rockpool 3.1.0 writes batched Input/Output types: NIR's type check fails
+            graph = nir.read(str(source), type_check=False)
+        except Exception:
+            graph = None
+        if graph is None:
+            raise HubError(f"cannot read NIR file {str(source)!r}: {type(first).__name__}: {first}")
+        warnings.warn(
+            f"{str(source)!r} fails NIR's type check ({first}); read without it (the importer "
+            "checks every map's size itself)",
+            NIRConventionWarning,
+            stacklevel=3,
+        )
+        return graph
     if not isinstance(source, nir.NIRGraph):
         raise HubError(f"from_nir: {type(source).__name__} is neither a NIRGraph nor a path")
     return source
@@ -95,7 +114,18 @@ def plan(source, dt: float | None = None, convention: str | None = None) -> Plan
 
     graph = read(source, nir)
     meta = graph.metadata if isinstance(graph.metadata, dict) else {}
-    conv = conventions.get(convention or conventions.detect(meta))
+    name = convention or conventions.detect(meta)
+    if name is None:
+        found = conventions.fingerprint(graph)
+        if found is not None:
+            name = found[0]
+            warnings.warn(
+                f"the NIR graph's metadata names no exporter; {found[1]}: read under "
+                f"convention={name!r} (pass convention= to choose; 'nir' reads NIR as written)",
+                NIRConventionWarning,
+                stacklevel=2,
+            )
+    conv = conventions.get(name)
     if dt is None:
         dt = float(meta["dt"]) * 1000.0 if conv.name == "hub" and "dt" in meta else None
     dt = float(dt if dt is not None else conv.default_dt_ms)
@@ -298,4 +328,4 @@ def delays_in_steps(delay_ms, dt: float) -> np.ndarray:
     return np.asarray(hub_delay_steps(delay_ms, dt))
 
 
-__all__ = ["Plan", "plan", "build", "read", "NIRTimingWarning", "NEVER"]
+__all__ = ["Plan", "plan", "build", "read", "NIRTimingWarning", "NIRConventionWarning", "NEVER"]

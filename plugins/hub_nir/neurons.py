@@ -76,6 +76,17 @@ def strict_threshold(theta: np.ndarray) -> np.ndarray:
     return np.nextafter(theta, np.inf)
 
 
+def true_tau(conv: Convention, tau_s: np.ndarray) -> np.ndarray:
+    """The time constants (s) an exporter meant.  Norse 1.1.0 writes ``dt / tau_inv`` =
+    ``step * tau`` (10 ms at 1 ms steps is written 1e-5): under a convention with
+    ``tau_times_step``, values that are all below one step (no forward-Euler time constant
+    is) are divided by the step; values of a step or more are taken as written (an exporter
+    without the bug)."""
+    if conv.tau_times_step and conv.step_s is not None and np.all(tau_s < conv.step_s):
+        return tau_s / conv.step_s
+    return tau_s
+
+
 def _decay(conv: Convention, tau_s: np.ndarray, dt_ms: float, where: str):
     """(a, tau_m in ms) of a leaky node: the per-step decay and the hub time constant with
     ``exp(-dt/tau_m) == a``."""
@@ -86,6 +97,8 @@ def _decay(conv: Convention, tau_s: np.ndarray, dt_ms: float, where: str):
         return np.exp(-dt_ms / tau_ms), tau_ms
     if conv.tau_in_steps:
         return np.exp(-1.0 / tau_s), tau_s * dt_ms
+    if not conv.euler:  # exact decay per framework step (rockpool)
+        return np.exp(-conv.step_s / tau_s), tau_s / conv.step_s * dt_ms
     a = 1.0 - conv.step_s / tau_s
     if np.any(a < 0):
         raise HubError(
@@ -137,13 +150,13 @@ def from_node(name: str, node, conv: Convention, dt_ms: float) -> NeuronSpec:
             [
                 f"{where}: reset by subtraction ({conv.name}: v <- v - threshold, possibly "
                 "several spikes per step); no hub neuron model resets this way (docs/nir.md, "
-                "Limitations); convention=None runs the graph as NIR defines it (reset to "
+                "Limitations); convention='nir' runs the graph as NIR defines it (reset to "
                 "v_reset)"
             ],
         )
     zeros = np.zeros(n)
     if kind in ("LIF", "LI"):
-        tau = _arr(node, "tau", n)
+        tau = true_tau(conv, _arr(node, "tau", n))
         a, tau_ms = _decay(conv, tau, dt_ms, where)
         r, v_leak = _arr(node, "r", n), _arr(node, "v_leak", n)
         gain = _leak_gain(conv, r, tau, tau_ms, dt_ms)
@@ -171,7 +184,8 @@ def from_node(name: str, node, conv: Convention, dt_ms: float) -> NeuronSpec:
 
 def _cuba(name, node, conv: Convention, dt_ms, n, where) -> NeuronSpec:
     kind = type(node).__name__
-    tau_m_s, tau_s_s = _arr(node, "tau_mem", n), _arr(node, "tau_syn", n)
+    tau_m_s = true_tau(conv, _arr(node, "tau_mem", n))
+    tau_s_s = true_tau(conv, _arr(node, "tau_syn", n))
     r, v_leak, w_in = _arr(node, "r", n), _arr(node, "v_leak", n), _arr(node, "w_in", n)
     a_m, tau_m = _decay(conv, tau_m_s, dt_ms, where + ".tau_mem")
     a_s, tau_s = _decay(conv, tau_s_s, dt_ms, where + ".tau_syn")
