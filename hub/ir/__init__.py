@@ -20,6 +20,7 @@ from .neurons import (
     Izhikevich,
     LIF,
     LIFCond,
+    LIFSubtract,
     NeuronModel,
     Param,
     State,

@@ -98,6 +98,40 @@ class LIF(NeuronModel):
     )
 
 
+class LIFSubtract(NeuronModel):
+    """Leaky integrate-and-fire neuron, current-based synapses, reset by subtraction (the
+    reset of snnTorch's default ``Leaky``, Sinabs and Rockpool).  Between spikes exactly
+    :class:`LIF`:
+
+        cm dV/dt = cm (v_rest - V) / tau_m + I_E + I_I + i_offset
+
+    ``synapse="exp"``:  dI_X/dt = -I_X / tau_syn_X, a spike adds w (nA) to I_X.
+    ``synapse="alpha"``: I_X = w e/tau_syn t exp(-t/tau_syn) per spike (peak w at t=tau_syn).
+    ``synapse="delta"``: a spike adds w (mV) to V directly.
+    At the end of each step, when V >= v_thresh: one spike, and
+
+        V <- V - (v_thresh - v_reset)
+
+    so a neuron that reaches v_thresh exactly lands on v_reset (as :class:`LIF`) and one
+    above it keeps the excess.  At most one spike per neuron and step (V may stay above
+    v_thresh and spike again in the next step); no refractory period.
+    Units: V mV, t ms, c_m nF, I nA.  Inhibitory weights are <= 0.
+    """
+
+    kind = "LIFSubtract"
+    parameters = (
+        Param("cm", "nF", 1.0, "membrane capacitance", "positive"),
+        Param("tau_m", "ms", 20.0, "membrane time constant", "positive"),
+        Param("v_rest", "mV", -65.0, "resting potential"),
+        Param("v_reset", "mV", -65.0, "V after a spike from exactly v_thresh"),
+        Param("v_thresh", "mV", -50.0, "spike threshold (V >= v_thresh)"),
+        Param("i_offset", "nA", 0.0, "constant injected current"),
+    ) + _SYN_TAUS
+    options = {"synapse": ("exp", "alpha", "delta")}
+    input_kind = {"exp": "current", "alpha": "current", "delta": "voltage"}
+    state = LIF.state
+
+
 class LIFCond(NeuronModel):
     """Leaky integrate-and-fire neuron with conductance-based synapses (PyNN ``IF_cond_*``).
 
@@ -283,7 +317,7 @@ class ChipLIF(NeuronModel):
 
 
 NEURON_MODELS: dict[str, type[NeuronModel]] = register(
-    LIF, LIFCond, Izhikevich, AdEx, HodgkinHuxley, ChipLIF
+    LIF, LIFSubtract, LIFCond, Izhikevich, AdEx, HodgkinHuxley, ChipLIF
 )
 
 

@@ -28,6 +28,7 @@ Registration is by import: ``@needs`` adds each check to the one registry
 :data:`CHECKS` (``hub.testing.checks.CHECKS``, ``{name: function}`` in declaration order).
 The kit is the checks of the modules in :data:`CHECK_MODULES`, imported below:
 ``checks`` (the contract, the reference engine, the chip's compartment, the encoders),
+``subtract_checks`` (``LIFSubtract``: closed form and reference engine),
 ``plasticity_checks`` (one check per learning rule) and ``ode_checks`` (the conductance-based
 and Hodgkin-Huxley models against an accurate ODE solution) and ``change_checks`` (runs in
 segments with parameter changes, :class:`hub.Simulation`).  What each declared tier is
@@ -38,7 +39,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import change_checks, checks, ode_checks, plasticity_checks
+from . import change_checks, checks, ode_checks, plasticity_checks, subtract_checks
 from .checks import CHECKS, missing_features, needs  # noqa: F401
 from .expectations import (  # noqa: F401  (public: hub.testing.CheckFailed, ...)
     CheckFailed,
@@ -50,7 +51,7 @@ from .expectations import (  # noqa: F401  (public: hub.testing.CheckFailed, ...
 )
 
 #: the modules whose ``@needs`` functions make up the kit; importing them fills CHECKS
-CHECK_MODULES = (checks, plasticity_checks, ode_checks, change_checks)
+CHECK_MODULES = (checks, subtract_checks, plasticity_checks, ode_checks, change_checks)
 
 
 @dataclass

@@ -445,6 +445,15 @@ _HETERO = {
         ("i_offset", 0.0, 0.3),
         ("cm", 0.5, 1.5),
     ],
+    "LIFSubtract": [
+        ("tau_m", 10.0, 30.0),
+        ("v_thresh", -55.0, -48.0),
+        ("v_reset", -70.0, -60.0),
+        ("tau_syn_E", 1.0, 8.0),
+        ("tau_syn_I", 2.0, 10.0),
+        ("i_offset", 0.0, 0.3),
+        ("cm", 0.5, 1.5),
+    ],
     "Izhikevich": [
         ("a", 0.01, 0.1),
         ("b", 0.15, 0.25),
@@ -475,7 +484,7 @@ def recorded_variables(backend, model) -> list[str]:
     return [v for v in model.recordable_names() if F.record(model.label, v) in feats]
 
 
-def _reference_check(model_factory, name, heterogeneous=False):
+def reference_check(model_factory, name, heterogeneous=False):
     model = model_factory()
     label = model.label
 
@@ -507,7 +516,7 @@ def _reference_check(model_factory, name, heterogeneous=False):
     return needs(F.neuron(label), F.SPIKE_SOURCE, F.SYNAPSE_STATIC, F.RECEPTOR_INHIBITORY)(check)
 
 
-def _feedforward_check(model_factory, name):
+def feedforward_check(model_factory, name):
     model = model_factory()
     label = model.label
 
@@ -535,16 +544,16 @@ def _feedforward_check(model_factory, name):
 
 
 for _syn in LIF_KINDS:
-    _reference_check(
+    reference_check(
         lambda s=_syn: ir.LIF(synapse=s, tau_refrac=2.0), f"check_reference_network_lif_{_syn}"
     )
-    _reference_check(
+    reference_check(
         lambda s=_syn: ir.LIF(synapse=s), f"check_heterogeneous_lif_{_syn}", heterogeneous=True
     )
-    _feedforward_check(lambda s=_syn: ir.LIF(synapse=s), f"check_feedforward_lif_{_syn}")
-_reference_check(lambda: ir.Izhikevich(d=8.0, i_offset=0.004), "check_reference_network_izhikevich")
-_reference_check(lambda: ir.Izhikevich(), "check_heterogeneous_izhikevich", heterogeneous=True)
-_feedforward_check(lambda: ir.Izhikevich(), "check_feedforward_izhikevich")
+    feedforward_check(lambda s=_syn: ir.LIF(synapse=s), f"check_feedforward_lif_{_syn}")
+reference_check(lambda: ir.Izhikevich(d=8.0, i_offset=0.004), "check_reference_network_izhikevich")
+reference_check(lambda: ir.Izhikevich(), "check_heterogeneous_izhikevich", heterogeneous=True)
+feedforward_check(lambda: ir.Izhikevich(), "check_feedforward_izhikevich")
 
 
 # --- the chip's native compartment -------------------------------------------------------------

@@ -5,8 +5,9 @@ numpy over neurons.  The linear models are integrated with matrix exponentials o
 ODE systems (``scipy.linalg.expm``), written from the equations, not from any simulator's
 propagator code, so agreement with a backend is evidence rather than a copy.
 
-Supported: ``LIF`` (exp, alpha, delta synapses) and ``Izhikevich`` (NEST's forward-Euler
-definition), static synapses, spike sources, current injections, spike and state probes.
+Supported: ``LIF`` and ``LIFSubtract`` (exp, alpha, delta synapses) and ``Izhikevich``
+(NEST's forward-Euler definition), static synapses, spike sources, current injections, spike
+and state probes.
 
 LIF, per neuron, y = V - v_rest, c = i_offset + injected current (nA), C in nF:
 
@@ -14,6 +15,10 @@ LIF, per neuron, y = V - v_rest, c = i_offset + injected current (nA), C in nF:
     exp:    dI_X/dt = -I_X/tau_X                        (input w adds w to I_X)
     alpha:  dx_X/dt = -x_X/tau_X, dI_X/dt = x_X - I_X/tau_X   (input adds w e/tau_X to x_X)
     delta:  input w (mV) adds to y directly
+
+after the step, y >= theta = v_thresh - v_rest spikes; then ``LIF``: y = v_reset - v_rest
+(refractory steps as NEST counts them); ``LIFSubtract``: y = y - (v_thresh - v_reset), no
+refractory period.
 
 Izhikevich (NEST izhikevich, consistent_integration=True), I = 1000 * c (mV/ms):
 
@@ -30,7 +35,14 @@ import numpy as np
 from ..resolve import ResolvedNetwork, draw_native, stream
 from ..results import Results, Signal, assemble_spikes
 
-SUPPORTED = ("LIF[synapse=exp]", "LIF[synapse=alpha]", "LIF[synapse=delta]", "Izhikevich")
+SUPPORTED = (
+    *(
+        f"{kind}[synapse={syn}]"
+        for kind in ("LIF", "LIFSubtract")
+        for syn in ("exp", "alpha", "delta")
+    ),
+    "Izhikevich",
+)
 
 
 def refractory_steps(tau_refrac_ms: np.ndarray, dt: float) -> np.ndarray:
@@ -168,9 +180,14 @@ def _init(p, dt) -> dict:
         s.update(v=p.initial["v"].copy(), u=p.initial["u"].copy())
         return s
     s["y"] = p.initial["v"] - p.params["v_rest"]
-    s["R"] = refractory_steps(p.params["tau_refrac"], dt)
     s["theta"] = p.params["v_thresh"] - p.params["v_rest"]
-    s["reset"] = p.params["v_reset"] - p.params["v_rest"]
+    s["synapse"] = p.synapse
+    if p.kind == "LIFSubtract":
+        s["R"] = np.zeros(p.size, np.int64)
+        s["subtract"] = p.params["v_thresh"] - p.params["v_reset"]
+    else:
+        s["R"] = refractory_steps(p.params["tau_refrac"], dt)
+        s["reset"] = p.params["v_reset"] - p.params["v_rest"]
     if p.synapse == "delta":
         s["p22"] = np.exp(-dt / p.params["tau_m"])
         s["p20"] = p.params["tau_m"] / p.params["cm"] * (1 - s["p22"])
@@ -197,7 +214,7 @@ def _step(s, arriving, current, dt) -> np.ndarray:
         return np.nonzero(fired)[0]
     active = s["r"] == 0
     s["r"][~active] -= 1
-    if s["kind"] == "LIF[synapse=delta]":
+    if s["synapse"] == "delta":
         y_new = s["p22"] * s["y"] + s["p20"] * c + arriving.sum(0)
         s["y"] = np.where(active, y_new, s["y"])
     else:
@@ -205,13 +222,16 @@ def _step(s, arriving, current, dt) -> np.ndarray:
         nxt = np.einsum("nij,nj->ni", s["P"], full)
         s["y"] = np.where(active, nxt[:, 0], s["y"])
         s["syn"] = nxt[:, 1:-1]
-        if s["kind"] == "LIF[synapse=exp]":
+        if s["synapse"] == "exp":
             s["syn"] += arriving.T
         else:
             tau = np.stack([par["tau_syn_E"], par["tau_syn_I"]], axis=1)
             s["syn"][:, [0, 2]] += math.e / tau * arriving.T
     fired = s["y"] >= s["theta"]
-    s["y"][fired] = s["reset"][fired]
+    if "subtract" in s:
+        s["y"][fired] -= s["subtract"][fired]
+    else:
+        s["y"][fired] = s["reset"][fired]
     s["r"][fired] = s["R"][fired]
     return np.nonzero(fired)[0]
 
@@ -222,9 +242,7 @@ def _read(s, variable):
     if variable == "v":
         return s["y"] + s["params"]["v_rest"]
     col = (
-        {"isyn_exc": 0, "isyn_inh": 1}
-        if s["kind"] == "LIF[synapse=exp]"
-        else {"isyn_exc": 1, "isyn_inh": 3}
+        {"isyn_exc": 0, "isyn_inh": 1} if s["synapse"] == "exp" else {"isyn_exc": 1, "isyn_inh": 3}
     )
     return s["syn"][:, col[variable]]
 

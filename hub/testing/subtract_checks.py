@@ -1,0 +1,109 @@
+"""Checks of ``LIFSubtract``, the LIF that resets by subtraction (docs/models.md).
+
+The membrane between spikes is :class:`hub.ir.LIF`'s; what these checks pin is the reset.
+Under a constant current I (nA) and no input, the exact solution over n steps from V0 is
+
+    V = v_inf + (V0 - v_inf) exp(-n dt / tau_m),      v_inf = v_rest + tau_m I / cm  (mV)
+
+and at the end of a step with V >= v_thresh the neuron spikes once and V <- V - (v_thresh -
+v_reset): the excess above threshold is kept, and a neuron driven hard enough spikes in every
+step with V above threshold (a reset to ``v_reset`` would give other spikes and another V).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import features as F
+from .. import ir
+from ..api import run
+from . import tiers
+from .checks import feedforward_check, reference_check, needs
+from .expectations import expect, expect_close, expect_equal
+
+SYNAPSES = ("exp", "alpha", "delta")
+#: (tau_m ms, i_offset nA, v_reset mV) per neuron; cm = 1 nF, v_rest = -65, v_thresh = -50 mV
+DC_CELLS = ((20.0, 0.8, -65.0), (10.0, 2.0, -70.0), (15.0, 30.0, -52.0))
+V_REST, V_THRESH, DT, STEPS = -65.0, -50.0, 0.1, 600
+
+
+def closed_form(tau: float, i_off: float, v_reset: float, steps: int = STEPS, dt: float = DT):
+    """(spike stamps, V after each step) of one DC-driven ``LIFSubtract`` neuron (cm = 1 nF),
+    from the exact solution between spikes, restarted from each post-spike V."""
+    v_inf = V_REST + tau * i_off
+    stamps, trace = [], []
+    v0, n0 = V_REST, 0
+    for k in range(steps):
+        v = v_inf + (v0 - v_inf) * math.exp(-(k + 1 - n0) * dt / tau)
+        if v >= V_THRESH:
+            stamps.append(k + 1)
+            v -= V_THRESH - v_reset
+            v0, n0 = v, k + 1
+        trace.append(v)
+    return stamps, np.asarray(trace)
+
+
+def _dc_check(synapse: str):
+    label = ir.LIFSubtract(synapse=synapse).label
+
+    def check(backend):
+        net = ir.Network(dt=DT, seed=1)
+        taus, currents, resets = (list(x) for x in zip(*DC_CELLS))
+        cells = net.add_population(
+            len(DC_CELLS),
+            ir.LIFSubtract(
+                synapse=synapse,
+                tau_m=taus,
+                cm=1.0,
+                i_offset=currents,
+                v_rest=V_REST,
+                v_reset=resets,
+                v_thresh=V_THRESH,
+            ),
+            label="cells",
+        )
+        net.record(cells, "spikes", "v")
+        tol = tiers.declared(backend, label)
+        res = run(net, backend=backend, duration=STEPS * DT)
+        v = res.signal("cells", "v").values
+        expect_equal(v.shape, (STEPS, len(DC_CELLS)), "V samples (steps, neurons)")
+        sp = res.spikes("cells")
+        for j, cell in enumerate(DC_CELLS):
+            stamps, trace = closed_form(*cell)
+            got = [int(s) for s in sp.stamps[sp.indices == j]]
+            expect_equal(got, stamps, f"neuron {j}: spike stamps")
+            expect_close(
+                v[:, j],
+                trace,
+                tiers.state_bound(tol),
+                f"neuron {j}: V against the closed form (mV, tier {tol.tier})",
+                strict=True,
+                axes=[("t", np.round(np.arange(1, STEPS + 1) * DT, 6))],
+            )
+        # the driven neuron ends above threshold, spiking in every step: the reset kept the
+        # excess (a reset to v_reset would put it at -52 mV after each spike)
+        last = [int(s) for s in sp.stamps[sp.indices == 2]][-50:]
+        expect(last == list(range(STEPS - 49, STEPS + 1)), "neuron 2 spikes in every step")
+        expect(v[-1, 2] > V_THRESH, f"neuron 2 ends above threshold (V = {v[-1, 2]:.3f} mV)")
+
+    check.__name__ = f"check_lif_subtract_dc_closed_form_{synapse}"
+    check.__doc__ = (
+        f"{label} under constant currents against the closed form (module docstring): "
+        "identical spike stamps and V within the tier's bound; one neuron driven above "
+        "threshold spikes in every step and keeps the excess."
+    )
+    return needs(F.neuron(label), F.record(label, "v"))(check)
+
+
+for _syn in SYNAPSES:
+    _dc_check(_syn)
+    reference_check(
+        lambda s=_syn: ir.LIFSubtract(synapse=s),
+        f"check_reference_network_lif_subtract_{_syn}",
+        heterogeneous=True,
+    )
+    feedforward_check(
+        lambda s=_syn: ir.LIFSubtract(synapse=s), f"check_feedforward_lif_subtract_{_syn}"
+    )
