@@ -21,6 +21,9 @@ Fixtures:
   delay) trained with BPTT on scikit-learn's 8x8 digits, split as models/_digits.py splits
   them (seeded permutation of the 1797 images, train first, test after); Bernoulli (rate)
   input, one draw per time step with p = pixel / 16.  ``N_FIXTURE`` held-out samples.
+- ``snntorch_digits_subtract``: the same classifier, trained the same way, with snnTorch's
+  default reset (``snn.Leaky(beta)``: ``reset_mechanism="subtract"``, ``reset_delay=True``),
+  which the NIR export does not record: its own import resets to zero.
 - ``norse_tiny``: 16 -> 8 ``LIFCell`` (NIR CubaLIF) -> 4 ``LIFBoxCell`` (NIR LIF),
   seeded random weights, a few seeded Bernoulli inputs.
 - ``rockpool_tiny``: 16 -> 8 ``LIFTorch`` (NIR CubaLIF) -> 4 ``LIFTorch``, seeded random
@@ -29,7 +32,8 @@ Fixtures:
 Each graph is also read back from the file and imported into the same framework with its
 own NIR import; the JSON records whether that reproduces the framework's output spikes.
 
-    python scripts/nir_fixtures.py [--out tests/data/nir] [--only snntorch,norse,rockpool]
+    python scripts/nir_fixtures.py [--out tests/data/nir]
+        [--only snntorch,snntorch_subtract,norse,rockpool]
 """
 
 from __future__ import annotations
@@ -132,22 +136,37 @@ def compare(ref_spikes, ref_v, spikes, v) -> dict:
 # --- snnTorch ---------------------------------------------------------------------------
 
 
-def snntorch_net(hidden: int = HIDDEN):
+#: snnTorch's reset settings per fixture: reset to zero without delay (what NIR's LIF and
+#: snnTorch's own import mean), and the Leaky defaults (subtract the threshold, one step late)
+RESETS = {
+    "zero": {"reset_mechanism": "zero", "reset_delay": False},
+    "subtract": {"reset_mechanism": "subtract", "reset_delay": True},
+}
+#: the per-step rule of each, as the JSON states it
+UPDATES = {
+    "zero": "U[t] = beta * U[t-1] + W x[t] + b; U[t] = 0 where S[t]",
+    "subtract": "U[t] = beta * U[t-1] + W x[t] + b - threshold * S[t-1]",
+}
+
+
+def snntorch_net(hidden: int = HIDDEN, reset: str = "zero"):
     """64 -> hidden LIF -> 10 LIF, per-neuron beta/threshold (the exporter needs array
-    parameters to infer the graph's types), reset to zero without delay (what NIR's LIF and
-    snnTorch's own import mean)."""
+    parameters to infer the graph's types), with the reset ``RESETS[reset]``; "subtract"
+    passes nothing, so the Leaky defaults are what is checked to be those settings."""
     import snntorch as snn
     import torch
 
     def leaky(n, beta, output=False):
-        return snn.Leaky(
+        kw = RESETS[reset] if reset == "zero" else {}
+        lif = snn.Leaky(
             beta=torch.full((n,), beta),
             threshold=torch.ones(n),
-            reset_mechanism="zero",
-            reset_delay=False,
             init_hidden=True,
             output=output,
+            **kw,
         )
+        assert (lif.reset_mechanism, lif.reset_delay) == tuple(RESETS[reset].values())
+        return lif
 
     return torch.nn.Sequential(
         torch.nn.Linear(64, hidden),
@@ -177,8 +196,9 @@ def snntorch_run(net, x, out_layer=None):
     return torch.stack(spikes, 1), torch.stack(mems, 1)
 
 
-def make_snntorch(out: Path) -> dict:
-    """Train, evaluate, export, re-import; the fixture ``snntorch_digits``."""
+def make_snntorch(out: Path, reset: str = "zero") -> dict:
+    """Train, evaluate, export, re-import; the fixture ``snntorch_digits`` (reset to zero) or
+    ``snntorch_digits_subtract`` (snnTorch's default reset)."""
     import nir
     import torch
     from snntorch.export_nir import export_to_nir
@@ -187,7 +207,7 @@ def make_snntorch(out: Path) -> dict:
     torch.manual_seed(TORCH_SEED)
     torch.set_num_threads(2)
     (xtr, ytr, _), (xte, yte, ite) = digits()
-    net = snntorch_net()
+    net = snntorch_net(reset=reset)
     opt = torch.optim.Adam(net.parameters(), lr=LR)
     gen = torch.Generator().manual_seed(TORCH_SEED)
     ytr_t = torch.as_tensor(ytr)
@@ -215,7 +235,7 @@ def make_snntorch(out: Path) -> dict:
     print(f"snntorch test accuracy {acc:.3f} on {len(yte)} held-out digits", flush=True)
 
     graph = export_to_nir(net, torch.zeros(64), model_name="snntorch_digits")
-    name = "snntorch_digits"
+    name = "snntorch_digits" + ("" if reset == "zero" else "_" + reset)
     nir.write(str(out / f"{name}.nir"), graph)  # written now so the check reads the file
     n = N_FIXTURE
     fx = x_test[:n]
@@ -226,6 +246,8 @@ def make_snntorch(out: Path) -> dict:
         spk2, mem2 = snntorch_run(imported, fx, out_layer=layers[-1])
     check = compare(spk[:n], mem[:n], spk2, mem2)
     check["method"] = "snntorch.import_from_nir(nir.read(file)), stepped on the same inputs"
+    if reset != "zero":
+        check["note"] = "import_from_nir builds Leaky(reset_mechanism='zero'): not this network"
 
     meta = {
         "fixture": name,
@@ -236,10 +258,9 @@ def make_snntorch(out: Path) -> dict:
         "network": {
             "layers": ["Linear(64, 32)", "Leaky(beta=0.9)", "Linear(32, 10)", "Leaky(beta=0.8)"],
             "threshold": 1.0,
-            "reset_mechanism": "zero",
-            "reset_delay": False,
+            **RESETS[reset],
             "spike": "S[t] = (U[t] > threshold)",
-            "update": "U[t] = beta * U[t-1] + W x[t] + b; U[t] = 0 where S[t]",
+            "update": UPDATES[reset],
             "same_step_propagation": True,
         },
         "data": {
@@ -452,7 +473,17 @@ def write_tiny(out, name, graph, meta, read_info, check, x, spk, spike_dtype) ->
     return meta
 
 
-MAKERS = {"snntorch": make_snntorch, "norse": make_norse, "rockpool": make_rockpool}
+def make_snntorch_subtract(out: Path) -> dict:
+    """The fixture ``snntorch_digits_subtract``: snnTorch's default reset by subtraction."""
+    return make_snntorch(out, reset="subtract")
+
+
+MAKERS = {
+    "snntorch": make_snntorch,
+    "snntorch_subtract": make_snntorch_subtract,
+    "norse": make_norse,
+    "rockpool": make_rockpool,
+}
 
 
 def main(argv=None) -> int:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 DATA = Path(__file__).parent / "data" / "nir"
-FIXTURES = ["snntorch_digits", "norse_tiny", "rockpool_tiny"]
+FIXTURES = ["snntorch_digits", "snntorch_digits_subtract", "norse_tiny", "rockpool_tiny"]
 KEYS = {"fixture", "framework", "versions", "export", "exporter_dt", "network", "encoding"}
 KEYS |= {"graph", "nir_read", "roundtrip", "arrays"}
 
@@ -48,10 +48,11 @@ def test_arrays_match_their_metadata(name):
     assert a["out_counts"].sum() > 0  # the outputs say something
 
 
-def test_snntorch_digits_is_the_repository_split():
+@pytest.mark.parametrize("name", ["snntorch_digits", "snntorch_digits_subtract"])
+def test_snntorch_digits_is_the_repository_split(name):
     """The held-out samples are test images of models/_digits.py's split (seed 0), their
     labels right, and the stored readout is the recorded accuracy's."""
-    m, a = meta("snntorch_digits"), arrays("snntorch_digits")
+    m, a = meta(name), arrays(name)
     assert m["accuracy"]["test"] >= 0.9
     assert a["inputs"].shape == (50, m["encoding"]["steps"], 64)
     assert a["out_v"].shape == a["out_spikes"].shape == (50, m["encoding"]["steps"], 10)

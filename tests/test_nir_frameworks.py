@@ -6,7 +6,9 @@ Measured (docs/nir.md, "Agreement with the frameworks"): snnTorch's digits class
 (50 held-out digits, 25 steps) and Norse's LIFCell/LIFBoxCell network give the framework's
 output spikes in every step of every sample on NEST and Brian2, although snnTorch and Norse
 compute in float32 and the hub in float64; the chip (8-bit weights) keeps the classification.
-Rockpool's LIFTorch resets by subtraction: a CapabilityError.  All samples of a fixture run
+snnTorch's default reset by subtraction (the retrained classifier) is exact on Brian2
+(LIFSubtract) and a CapabilityError on NEST.  Rockpool's LIFTorch resets by subtraction with
+several spikes per step: a CapabilityError.  All samples of a fixture run
 as one batched network (hub_nir.batch), about 10 s for everything.
 """
 
@@ -57,9 +59,9 @@ def hub_spikes(name: str, backend: str, convention: str | None = None) -> np.nda
     return hub_nir.unbatch(out.outputs)
 
 
-def agreement(name: str, backend: str) -> dict:
+def agreement(name: str, backend: str, convention: str | None = None) -> dict:
     """How the hub's output spikes compare with the framework's stored ones."""
-    a, y = fixture(name), hub_spikes(name, backend)
+    a, y = fixture(name), hub_spikes(name, backend, convention)
     counts, ref = y.sum(1), a["out_counts"]
     return {
         "identical_steps": float(
@@ -167,6 +169,42 @@ def test_snntorch_digits_on_the_chip():
     assert accuracy(m["counts"], a["labels"]) >= 0.98
 
 
+# --- snnTorch: the digits classifier with its default reset by subtraction ----------------------
+SUBTRACT = "snntorch_digits_subtract"
+
+
+def test_snntorch_subtract_digits_identical_on_brian2():
+    """snnTorch's default Leaky (subtract the threshold, one step late) under the
+    "snntorch-subtract" convention (LIFSubtract): all 1751 output spikes of the 50 digits in
+    their steps, so the same counts (0.96 by first-maximum argmax; snnTorch's stored
+    predictions break ties by membrane: 0.98).  The file itself says reset to zero: read as
+    written (as snnTorch's own import_from_nir reads it) 1634 cells differ, the same number
+    the fixture's round trip through snnTorch's import recorded."""
+    a = fixture(SUBTRACT)
+    assert a["meta"]["network"]["reset_mechanism"] == "subtract"
+    assert a["meta"]["network"]["reset_delay"] is True
+    m = agreement(SUBTRACT, "brian2", "snntorch-subtract")
+    assert m["identical_steps"] == 1.0 and m["max_count_diff"] == 0
+    assert m["spikes"] == m["framework_spikes"] == 1751
+    np.testing.assert_array_equal(
+        hub_spikes(SUBTRACT, "brian2", "snntorch-subtract"), a["out_spikes"]
+    )
+    assert accuracy(m["counts"], a["labels"]) == 0.96
+    as_written = hub_spikes(SUBTRACT, "brian2", "snntorch")
+    mismatches = int(np.sum(as_written != a["out_spikes"]))
+    assert mismatches == a["meta"]["roundtrip"]["spike_mismatches"] == 1634
+
+
+def test_snntorch_subtract_digits_refused_by_nest():
+    """NEST has no built-in model that resets by subtraction: the hub's CapabilityError
+    names the feature and the backend that has it."""
+    with pytest.raises(CapabilityError) as err:
+        hub_spikes(SUBTRACT, "nest", "snntorch-subtract")
+    text = str(err.value)
+    assert "'nest' does not support: neuron:LIFSubtract[synapse=delta]" in text
+    assert "supported by: brian2" in text
+
+
 # --- Norse: LIFCell (CubaLIF) -> LIFBoxCell (LIF) ------------------------------------------------
 @pytest.mark.parametrize("backend", EXACT)
 def test_norse_identical_on_nest_and_brian2(backend):
@@ -189,13 +227,15 @@ def test_norse_on_the_chip():
 # --- Rockpool: subtractive reset -----------------------------------------------------------------
 def test_rockpool_reset_by_subtraction_is_a_capability_error():
     """LIFTorch subtracts the threshold and may spike several times per step (the fixture
-    has steps with 2 spikes); no hub neuron does that, so the "rockpool" convention (detected
-    from the node names) refuses the spiking nodes, naming the node and the way out."""
+    has steps with 2 spikes); the hub's LIFSubtract emits at most one, so the "rockpool"
+    convention (detected from the node names) refuses the spiking nodes, naming the node and
+    the way out."""
     assert fixture("rockpool_tiny")["out_spikes"].max() == 2
     with pytest.warns(NIRConventionWarning), pytest.raises(CapabilityError) as err:
         hub_nir.run_nir(path("rockpool_tiny"), fixture("rockpool_tiny")["inputs"][0])
     text = str(err.value)
     assert "'1_LIFTorch' (CubaLIF)" in text and "reset by subtraction" in text
+    assert "several spikes per step" in text
     assert "convention='nir'" in text
 
 

@@ -11,8 +11,13 @@ framework's ``step_s`` seconds, for a node with time constant ``tau`` (s):
     Cuba*      I[t] = a_s I[t-1] + k_s x[t],   v[t] = a_m v[t-1] + (1 - a_m) v_leak + c I[t - lag]
                k_s = w_in step/tau_syn (or w_in: ``cuba_direct``), c = r step/tau_mem
 
-``x[t]`` is the node's input in step t (a spike is 1 for one step).  The hub reproduces that
-rule exactly (hub_nir.neurons).  ``convention=None`` ("nir") is NIR read as written: the
+``x[t]`` is the node's input in step t (a spike is 1 for one step).  Spiking nodes fire on
+``v > threshold`` and then reset to ``v_reset`` (``reset="value"``) or subtract the threshold
+(``reset="subtract"``: ``v <- v - threshold``; with ``reset_late``, snnTorch's default
+``reset_delay=True``, the subtraction enters the next step's sum instead,
+``v[t+1] = a v[t] + k x[t+1] - threshold``).  The hub reproduces that rule exactly
+(hub_nir.neurons); a rule that may emit several spikes per step (``multi_spike``) has no hub
+model.  ``convention=None`` ("nir") is NIR read as written: the
 hub's exact integration of the ODEs at the hub's dt, a spike being a unit pulse one step
 long.  ``"hub"`` is the same reading without pipeline alignment (graphs written by
 :func:`hub_nir.to_nir`).
@@ -46,8 +51,13 @@ class Convention:
     plain_gain: bool = False
     #: every layer of a step is computed in that step: the hub aligns the pipeline
     align: bool = True
-    #: the exporter's spiking neurons reset by subtraction (no hub model does)
-    reset_subtract: bool = False
+    #: how spiking nodes reset: "value" (v <- v_reset) or "subtract" (v <- v - threshold)
+    reset: str = "value"
+    #: "subtract" only: the threshold is subtracted in the step after the spike (snnTorch's
+    #: reset_delay=True), after the decay: v[t+1] = a v[t] + k x[t+1] - threshold
+    reset_late: bool = False
+    #: the exporter's neurons may emit several spikes in one step (no hub model does)
+    multi_spike: bool = False
     #: the exporter writes ``step * tau`` instead of ``tau`` (Norse 1.1.0: ``dt / tau_inv``);
     #: a node whose time constants are all below one step is read as ``written / step``
     tau_times_step: bool = False
@@ -81,6 +91,18 @@ CONVENTIONS: dict[str, Convention] = {
         description="snnTorch export_to_nir: dt = 1e-4 s, tau = dt/(1-beta), r = tau/dt, "
         "w_in = tau_syn/dt; Synaptic feeds the new current to v in the same step",
     ),
+    "snntorch-subtract": Convention(
+        "snntorch-subtract",
+        1e-4,
+        euler=True,
+        reset="subtract",
+        reset_late=True,
+        description="snnTorch with its default reset: Leaky/Synaptic(reset_mechanism="
+        "'subtract', reset_delay=True), which export_to_nir does not record (it writes "
+        "v_reset = 0): U[t] = beta U[t-1] + I[t] - S[t-1] thr; otherwise as 'snntorch'. "
+        "(reset_delay=False is not this rule: snnTorch then subtracts the threshold again "
+        "before the spike test while the stored membrane stays above it)",
+    ),
     "lava": Convention(
         "lava",
         1e-4,
@@ -104,7 +126,8 @@ CONVENTIONS: dict[str, Convention] = {
         "rockpool",
         1e-3,
         euler=False,
-        reset_subtract=True,
+        reset="subtract",
+        multi_spike=True,
         default_dt_ms=1.0,
         description="Rockpool 3.1.0 to_nir: dt not written (1e-3 s by default), exact "
         "decays exp(-dt/tau), r = tau exp(-dt/tau_mem)/dt; LIFTorch resets by subtraction "
@@ -116,7 +139,8 @@ CONVENTIONS: dict[str, Convention] = {
         euler=False,
         tau_in_steps=True,
         plain_gain=True,
-        reset_subtract=True,
+        reset="subtract",
+        multi_spike=True,
         default_dt_ms=1.0,
         description="sinabs: tau_mem counted in steps, decay exp(-1/tau), input added as is; "
         "IAF/LIF reset by subtraction (and may emit several spikes per step)",
@@ -193,20 +217,33 @@ def fingerprint(graph) -> tuple[str, str] | None:
 
 def detect(metadata) -> str | None:
     """The convention a graph's metadata names (``{"source": "snntorch"}``, snn-hub's
-    ``{"exporter": "snn-hub"}``, ...), or None.  NIR asks backends not to rely on metadata:
-    it only picks a default that ``convention=`` overrides."""
+    ``{"exporter": "snn-hub"}``, ...), or None.  ``{"reset_mechanism": "subtract"}`` (or
+    ``"reset": "subtract"``) beside a framework with a subtracting variant picks that variant
+    (``snntorch-subtract``; not with ``"reset_delay": False``, another rule).  NIR asks
+    backends not to rely on metadata: it only picks a default that ``convention=`` overrides."""
     if not isinstance(metadata, dict):
         return None
+    text = {k: v.decode() if isinstance(v, bytes) else v for k, v in metadata.items()}
     for key in ("source", "framework", "library", "origin", "exporter"):
-        value = metadata.get(key)
-        if isinstance(value, bytes):
-            value = value.decode()
+        value = text.get(key)
         if not isinstance(value, str):
             continue
         low = value.strip().lower()
         if low in ("snn-hub", "snn_hub"):
             return "hub"
-        for name in CONVENTIONS:
+        names = sorted(CONVENTIONS, key=len, reverse=True)  # the longest name that fits
+        for name in names:
             if low == name or low.startswith(name + " ") or low.startswith(name + "-"):
-                return name
+                return _with_reset(name, text)
     return None
+
+
+def _with_reset(name: str, metadata: dict) -> str:
+    """``name``, or its subtracting variant when the metadata says the neurons subtract."""
+    reset = str(metadata.get("reset_mechanism", metadata.get("reset", ""))).strip().lower()
+    if reset != "subtract" or CONVENTIONS[name].reset == "subtract":
+        return name
+    if metadata.get("reset_delay", True) not in (True, 1, "true", "True"):
+        return name
+    variant = f"{name}-subtract"
+    return variant if variant in CONVENTIONS else name

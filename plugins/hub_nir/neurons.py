@@ -1,7 +1,7 @@
 """NIR neuron nodes as hub neuron models, and back (docs/nir.md, the node table).
 
-Every NIR neuron node becomes a hub ``LIF`` whose per-step update is the convention's
-(hub_nir.conventions) exactly:
+Every NIR neuron node becomes a hub ``LIF`` (``LIFSubtract`` under a subtracting convention)
+whose per-step update is the convention's (hub_nir.conventions) exactly:
 
 * ``LIF``, ``IF``, ``LI``, ``I``, ``Threshold`` -> ``LIF[synapse=delta]`` (NEST
   ``iaf_psc_delta``): ``V[s] = v_rest + P22 (V[s-1] - v_rest) + sum of arriving weights``,
@@ -15,6 +15,11 @@ Every NIR neuron node becomes a hub ``LIF`` whose per-step update is the convent
 * NIR's threshold test is ``v > v_threshold``; the hub's is ``V >= v_thresh``, so
   ``v_thresh = nextafter(v_threshold, +inf)``: the same test on every float.
 * No refractory period (``tau_refrac = 0``); non-spiking nodes get ``v_thresh = 1e300``.
+* Reset by subtraction (conventions with ``reset="subtract"``: snnTorch's default ``Leaky``):
+  the spiking nodes become ``LIFSubtract`` (same synapse, same propagators), whose spike
+  subtracts ``v_thresh - v_reset``; the hub sets ``v_reset = v_thresh - d`` with ``d`` the
+  threshold, or ``threshold / a`` (a: the membrane decay per step) when the convention
+  subtracts in the next step (``reset_late``: ``a (v - threshold/a) = a v - threshold``).
 
 Units: hub V in mV equals NIR's v; hub times in ms; NIR times in s (or steps: sinabs).
 """
@@ -50,7 +55,7 @@ class NeuronSpec:
 
     nir_type: str
     size: int
-    model: ir.LIF
+    model: ir.NeuronModel
     gain: np.ndarray
     hub_lag: int
     node_lag: int
@@ -124,19 +129,37 @@ def _integrator_gain(conv: Convention, r, dt_ms) -> np.ndarray:
     return r * (dt_ms / 1000.0) if conv.step_s is None else r.copy()
 
 
-def _delta_model(size, tau_ms, v_leak, theta, v_reset) -> ir.LIF:
-    thresh = np.full(size, NEVER) if theta is None else strict_threshold(theta)
-    reset = v_leak if v_reset is None else v_reset
+def subtracted(conv: Convention, theta: np.ndarray, decay: np.ndarray) -> np.ndarray | None:
+    """What a spike subtracts from V (mV) under ``conv``, or None when it resets to a value:
+    the threshold, or ``threshold / decay`` when the subtraction waits for the next step
+    (snnTorch's ``reset_delay=True``: the next step's ``a v - threshold``)."""
+    if conv.reset != "subtract":
+        return None
+    return theta / decay if conv.reset_late else theta.copy()
+
+
+def _membrane(synapse, theta, v_reset, subtract, **params) -> ir.NeuronModel:
+    """A hub LIF (``subtract`` None) or LIFSubtract with ``v_thresh = nextafter(theta)``
+    (``NEVER`` for theta None) and no refractory period."""
+    thresh = np.full(params["tau_m"].shape, NEVER) if theta is None else strict_threshold(theta)
+    if subtract is not None:
+        return ir.LIFSubtract(
+            synapse=synapse, v_thresh=thresh, v_reset=thresh - subtract, i_offset=0.0, **params
+        )
     return ir.LIF(
-        synapse="delta",
-        tau_m=tau_ms,
-        cm=1.0,
-        v_rest=v_leak,
-        v_reset=reset,
+        synapse=synapse,
         v_thresh=thresh,
+        v_reset=v_reset,
         tau_refrac=0.0,
         i_offset=0.0,
+        **params,
     )
+
+
+def _delta_model(size, tau_ms, v_leak, theta, v_reset, subtract=None) -> ir.NeuronModel:
+    reset = v_leak if v_reset is None else v_reset
+    tau_ms = np.broadcast_to(np.asarray(tau_ms, float), (size,))
+    return _membrane("delta", theta, reset, subtract, tau_m=tau_ms, cm=1.0, v_rest=v_leak)
 
 
 def from_node(name: str, node, conv: Convention, dt_ms: float) -> NeuronSpec:
@@ -144,12 +167,13 @@ def from_node(name: str, node, conv: Convention, dt_ms: float) -> NeuronSpec:
     kind = type(node).__name__
     n = node_width(node)
     where = f"node {name!r} ({kind})"
-    if conv.reset_subtract and kind in ("LIF", "IF", "CubaLIF"):
+    if conv.multi_spike and kind in ("LIF", "IF", "CubaLIF"):
         raise CapabilityError(
             "snn-hub",
             [
-                f"{where}: reset by subtraction ({conv.name}: v <- v - threshold, possibly "
-                "several spikes per step); no hub neuron model resets this way (docs/nir.md, "
+                f"{where}: reset by subtraction with several spikes per step ({conv.name}: "
+                "spikes = floor(v / threshold), then v <- v - spikes * threshold); the hub's "
+                "LIFSubtract subtracts but emits at most one spike per step (docs/nir.md, "
                 "Limitations); convention='nir' runs the graph as NIR defines it (reset to "
                 "v_reset)"
             ],
@@ -163,7 +187,8 @@ def from_node(name: str, node, conv: Convention, dt_ms: float) -> NeuronSpec:
         spiking = kind == "LIF"
         theta = _arr(node, "v_threshold", n) if spiking else None
         reset = _arr(node, "v_reset", n) if spiking else None
-        model = _delta_model(n, tau_ms, v_leak, theta, reset)
+        sub = subtracted(conv, theta, a) if spiking else None
+        model = _delta_model(n, tau_ms, v_leak, theta, reset, sub)
         return NeuronSpec(kind, n, model, gain, 0, 0, spiking, {"r": r})
     if kind in ("IF", "I"):
         r = _arr(node, "r", n)
@@ -171,7 +196,8 @@ def from_node(name: str, node, conv: Convention, dt_ms: float) -> NeuronSpec:
         spiking = kind == "IF"
         theta = _arr(node, "v_threshold", n) if spiking else None
         reset = _arr(node, "v_reset", n) if spiking else None
-        model = _delta_model(n, np.full(n, NO_LEAK_MS), zeros, theta, reset)
+        sub = subtracted(conv, theta, np.ones(n)) if spiking else None
+        model = _delta_model(n, np.full(n, NO_LEAK_MS), zeros, theta, reset, sub)
         return NeuronSpec(kind, n, model, gain, 0, 0, spiking, {"r": r})
     if kind == "Threshold":
         theta = _arr(node, "threshold", n)
@@ -210,17 +236,16 @@ def _cuba(name, node, conv: Convention, dt_ms, n, where) -> NeuronSpec:
     spiking = kind == "CubaLIF"
     theta = _arr(node, "v_threshold", n) if spiking else None
     reset = _arr(node, "v_reset", n) if spiking else v_leak
-    model = ir.LIF(
-        synapse="exp",
+    model = _membrane(
+        "exp",
+        theta,
+        reset,
+        subtracted(conv, theta, a_m) if spiking else None,
         tau_m=tau_m,
         tau_syn_E=tau_s,
         tau_syn_I=tau_s,
         cm=cm,
         v_rest=v_leak,
-        v_reset=reset,
-        v_thresh=np.full(n, NEVER) if theta is None else strict_threshold(theta),
-        tau_refrac=0.0,
-        i_offset=0.0,
     )
     info = {"r": r, "w_in": w_in}
     return NeuronSpec(kind, n, model, gain, 1, conv.cuba_lag, spiking, info)
