@@ -10,7 +10,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
 .PHONY: demo test lint test-slow bench venv clean-venv pynn-material pynn-tables pynn-failures \
-        nir-fixtures
+        nir-fixtures nir-roundtrip
 
 demo: $(STAMP)
 	$(PY) -m hub demo
@@ -62,6 +62,14 @@ NIR_STAMP  := $(NIR_VENV)/.installed
 
 nir-fixtures: $(NIR_STAMP)
 	$(NIR_VENV)/bin/python scripts/nir_fixtures.py
+
+# hub -> NIR -> snnTorch: .venv exports a small hub network (hub.to_nir), snnTorch imports and
+# runs it in the frameworks venv (import_from_nir), .venv runs it on nest and brian2 and
+# compares per step; writes tests/data/nir/hub_roundtrip.{nir,npz,json} (docs/nir.md)
+nir-roundtrip: $(NIR_STAMP) $(STAMP)
+	$(PY) scripts/nir_roundtrip.py export
+	$(NIR_VENV)/bin/python scripts/nir_roundtrip_snntorch.py
+	$(PY) scripts/nir_roundtrip.py compare
 
 $(NIR_STAMP): scripts/nir_fixtures_requirements.txt
 	test -x $(NIR_VENV)/bin/python || $(NIR_PYTHON) -m venv $(NIR_VENV)
