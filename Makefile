@@ -63,7 +63,7 @@ NIR_STAMP  := $(NIR_VENV)/.installed
 nir-fixtures: $(NIR_STAMP)
 	$(NIR_VENV)/bin/python scripts/nir_fixtures.py
 
-# hub -> NIR -> snnTorch: .venv exports a small hub network (hub.to_nir), snnTorch imports and
+# hub -> NIR -> snnTorch: .venv exports a small hub network (hub.to_nir, "snntorch"), snnTorch imports and
 # runs it in the frameworks venv (import_from_nir), .venv runs it on nest and brian2 and
 # compares per step; writes tests/data/nir/hub_roundtrip.{nir,npz,json} (docs/nir.md)
 nir-roundtrip: $(NIR_STAMP) $(STAMP)

@@ -29,9 +29,10 @@ def from_nir(graph, dt=None, input=None, convention=None, input_mode="auto"):
     )
 
 
-def to_nir(network, dt=None):
-    """``hub_nir.to_nir``: a network as a ``nir.NIRGraph``."""
-    return _nir_plugin().to_nir(network, dt=dt)
+def to_nir(network, dt=None, convention=None):
+    """``hub_nir.to_nir``: a network as a ``nir.NIRGraph`` (``convention="snntorch"``: read
+    back exactly by snnTorch's ``import_from_nir``)."""
+    return _nir_plugin().to_nir(network, dt=dt, convention=convention)
 
 
 def run_nir(graph, input, backend="nest", dt=None, convention=None, **options):

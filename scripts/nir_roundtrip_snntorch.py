@@ -1,7 +1,8 @@
 """snnTorch's half of ``make nir-roundtrip`` (scripts/nir_roundtrip.py): read the graph
 snn-hub wrote (``hub_roundtrip.nir``), import it with snnTorch's own ``import_from_nir`` and
-step it over the stored inputs from rest; write the output spikes
-(``hub_roundtrip_snntorch.npz``).  Runs in the frameworks venv; imports nothing of snn-hub.
+step it over the stored inputs from rest; write the output spikes and every layer's float32
+membrane after each step (``hub_roundtrip_snntorch.npz``).  Runs in the frameworks venv;
+imports nothing of snn-hub.
 
     python scripts/nir_roundtrip_snntorch.py [--out tests/data/nir]
 """
@@ -35,21 +36,26 @@ def main(argv=None) -> int:
     net = import_from_nir(graph)
     leaky = [m for m in net.modules() if type(m).__name__ == "Leaky"]
     snntorch.utils.reset(net)
-    spikes = []
+    spikes, mems = [], []
     with torch.no_grad():
         for t in range(x.shape[0]):
             out = net(x[t])
             while isinstance(out, tuple):  # nirtorch's executor returns (output, state)
                 out = out[0]
             spikes.append(out.numpy().copy())
+            mems.append([m.mem.numpy().copy() for m in leaky])  # after the reset
     spk = np.asarray(spikes)
+    mem = {f"mem{k}": np.asarray([row[k] for row in mems]) for k in range(len(leaky))}
     meta = {
         "versions": {n: md.version(n) for n in ("snntorch", "nir", "nirtorch", "torch")},
         "import": "snntorch.import_nir.import_from_nir(nir.read(file))",
         "layers": [
             {
                 "beta": np.unique(m.beta.numpy()).tolist(),
+                "beta_dtype": str(m.beta.dtype),
                 "threshold": float(np.unique(m.threshold.numpy())[0]),
+                "threshold_dtype": str(m.threshold.dtype),
+                "mem_dtype": str(m.mem.dtype),
                 "reset_mechanism": m.reset_mechanism,
                 "reset_delay": m.reset_delay,
             }
@@ -57,7 +63,10 @@ def main(argv=None) -> int:
         ],
     }
     np.savez_compressed(
-        args.out / f"{NAME}_snntorch.npz", out_spikes=spk.astype(np.uint8), meta=json.dumps(meta)
+        args.out / f"{NAME}_snntorch.npz",
+        out_spikes=spk.astype(np.uint8),
+        meta=json.dumps(meta),
+        **mem,
     )
     print(f"snntorch: {int(spk.sum())} output spikes; layers {meta['layers']}")
     return 0

@@ -13,7 +13,9 @@ The parameters are the importer's inverse (hub_nir.neurons): the NIR node is bui
 then every weight is the hub weight divided by the gain the importer would give that node,
 so ``from_nir(to_nir(net))`` resolves to ``net``'s arrays.  A network that came from
 ``from_nir`` (``net.metadata["nir"]``) is written back in its original convention, node
-types, ``r`` and ``w_in``; any other in the "hub" convention at the network's dt.
+types, ``r`` and ``w_in``; any other in the "hub" convention at the network's dt, or, with
+``convention="snntorch"``, as snnTorch's ``import_from_nir`` reads back exactly
+(:func:`_snntorch_plan`).
 """
 
 from __future__ import annotations
@@ -82,8 +84,31 @@ def _invert_tau(conv, tau_ms: np.ndarray, dt: float) -> np.ndarray:
     if conv.tau_in_steps:
         return tau_ms / dt
     a = np.exp(-dt / tau_ms)
+    if conv.euler:
+        return euler_tau(a, conv.step_s)
     with np.errstate(divide="ignore"):
         return np.where(tau_ms >= NO_LEAK_MS, np.inf, conv.step_s / (1.0 - a))
+
+
+def euler_tau(a: np.ndarray, step_s: float) -> np.ndarray:
+    """The float64 ``tau`` (s) for which forward Euler's decay is ``a`` to the last bit:
+
+        1 - step_s / tau == a        (in float64, as snnTorch's import computes beta)
+
+    ``tau = step_s / (1 - a)`` is exact in real numbers but may miss ``a`` by one ulp after
+    two roundings; ``1 - step_s / tau`` rises with tau in steps finer than an ulp of ``a``
+    (for ``a`` in [0.5, 1)), so a bisection over the neighbouring doubles finds the smallest
+    tau that hits ``a``.  ``a >= 1`` (no leak) gives inf, ``a <= 0`` gives ``step_s``."""
+    a = np.asarray(a, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        guess = step_s / (1.0 - a)
+        lo, hi = guess * (1 - 1e-12), guess * (1 + 1e-12)
+        for _ in range(80):
+            mid = 0.5 * (lo + hi)
+            below = (1.0 - step_s / mid) < a
+            lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
+        tau = np.where((1.0 - step_s / hi) == a, hi, guess)
+    return np.where(a >= 1.0, np.inf, np.where(a <= 0.0, step_s, tau))
 
 
 def _node(nir, conv, kind: str, params: dict, dt: float, info: dict):
@@ -133,28 +158,124 @@ def _default_kind(params: dict, synapse: str) -> str:
     return "IF" if leakless else "LIF"
 
 
-def to_nir(network, dt: float | None = None):
-    """The NIR graph of ``network`` (a :class:`hub.Network`); module docstring."""
+def _snntorch_plan(net, resolved) -> tuple[list[str], dict[str, int]]:
+    """(problems, phi) of the ``convention="snntorch"`` export of a hub-made network.
+
+    snnTorch 1.0.0's ``import_from_nir`` turns a NIR ``LIF`` into ``snn.Leaky`` with a fixed
+    step ``dt = 1e-4`` s (it reads no metadata)::
+
+        beta = 1 - dt / tau,     threshold = v_threshold / (r dt / tau)   (if not ~1)
+        U[t] = beta U[t-1] + (W x)[t];   S[t] = U[t] > threshold;   U[t] = 0 where S[t]
+
+    (``reset_mechanism="zero"``, ``reset_delay=False``; it asserts ``v_leak`` ~ 0 and one
+    threshold per node; ``IF`` becomes a ``Leaky`` with beta 0.9, Delay nodes are not
+    read).  A hub ``LIF[synapse=delta]`` runs ``V[s] = P22 V[s-1] + (1 - P22) v_rest + J[s]``
+    with ``P22 = exp(-dt_hub/tau_m)``, spikes at ``V >= v_thresh`` and sets ``V = v_reset``.
+    The two are the same map when ``beta == P22``, ``r dt / tau == 1`` (W = the hub's
+    weights in mV), ``v_rest + i_offset tau_m / cm == 0`` and ``v_reset == 0``; the hub's
+    step is then one snnTorch step whatever its dt.  snnTorch computes every layer within
+    its step: a population at depth ``phi`` (inputs: 1, the input of step t being a hub
+    spike stamped t + 1) must receive every projection one step after its source's depth,
+    so the hub's stamp ``t + phi(p)`` is snnTorch's step t of ``p``.  Everything else is a
+    problem naming its population or projection."""
+    problems: list[str] = []
+    phi: dict[str, int] = {}
+    incoming: dict[str, list] = {}
+    for proj in resolved.projections:
+        incoming.setdefault(proj.post, []).append(proj)
+    for pop in net.populations:
+        loc = f"population {pop.label!r}"
+        if pop.is_source:
+            phi[pop.label] = 1
+            continue
+        m = pop.model
+        if not isinstance(m, ir.LIF) or m.synapse != "delta":
+            label = f"{m.kind}[synapse={m.synapse}]" if m.synapse else m.kind
+            problems.append(
+                f"{loc}: {label} (the snntorch export writes LIF[synapse=delta] as snn.Leaky only)"
+            )
+            continue
+        p = resolved.populations[pop.label].params
+        leak = p["v_rest"] + p["i_offset"] * p["tau_m"] / p["cm"]
+        if np.any(leak != 0):
+            problems.append(
+                f"{loc}: v_rest + i_offset tau_m/cm != 0 (snnTorch's Leaky has no leak)"
+            )
+        if np.any(p["v_reset"] != 0):
+            problems.append(f"{loc}: v_reset != 0 (snnTorch's import resets to zero)")
+        if np.unique(p["v_thresh"]).size != 1 or not np.all(p["v_thresh"] > 0):
+            problems.append(f"{loc}: v_thresh must be one positive value per population")
+        if np.any(p["tau_m"] >= NO_LEAK_MS):
+            problems.append(f"{loc}: no leak (snnTorch's import reads IF as beta = 0.9)")
+    pending = {p.label for p in net.populations if not p.is_source}
+    while pending:  # depth in a feed-forward graph; recurrence has no exact form here
+        ready = [q for q in sorted(pending) if all(pr.pre in phi for pr in incoming.get(q, []))]
+        if not ready:
+            problems.append(
+                "populations " + ", ".join(repr(q) for q in sorted(pending)) + ": a recurrent "
+                "loop (the snntorch export writes feed-forward graphs only)"
+            )
+            break
+        for q in ready:
+            depths = {phi[pr.pre] + 1 for pr in incoming.get(q, [])}
+            for pr in incoming.get(q, []):
+                if np.any(pr.delay_steps != 1):
+                    problems.append(
+                        f"projection {pr.label!r}: delay != one step (snnTorch passes a spike "
+                        "through every layer within its step and reads no Delay nodes)"
+                    )
+            if len(depths) > 1:
+                problems.append(
+                    f"population {q!r}: inputs from different depths {sorted(depths)} (a skip "
+                    "connection would need a Delay node, which snnTorch does not read)"
+                )
+            phi[q] = max(depths, default=1)
+            pending.discard(q)
+    return list(dict.fromkeys(problems)), phi
+
+
+def to_nir(network, dt: float | None = None, convention: str | None = None):
+    """The NIR graph of ``network`` (a :class:`hub.Network`); module docstring.
+
+    ``convention=None`` writes a network imported from NIR in its original convention and
+    any other in the "hub" one.  ``convention="snntorch"`` writes a hub-made network so that
+    snnTorch 1.0.0's ``import_from_nir`` reads back the hub's dynamics exactly
+    (:func:`_snntorch_plan`): per LIF population ``a = exp(-dt/tau_m)``,
+
+        tau = euler_tau(a, 1e-4)   (1 - 1e-4/tau == a in float64),   r = tau / 1e-4,
+        v_leak = 0,   v_threshold = nextafter(v_thresh, -inf),   v_reset = 0,
+
+    weights as the hub's (mV), no Delay nodes, metadata ``{"source": "snntorch"}``; a
+    network outside that rule is a :class:`NIRExportError` listing every offending
+    population and projection."""
     import nir
 
     if not isinstance(network, ir.Network):
         raise HubError(f"to_nir: {type(network).__name__} is not a hub.Network")
+    if convention not in (None, "snntorch"):
+        raise HubError(f"to_nir: convention={convention!r}; use None or 'snntorch'")
     dt = float(network.dt if dt is None else dt)
     resolved = resolve(network, dt)
     problems = _check(network, resolved)
-    if problems:
-        raise NIRExportError(problems)
     record = network.metadata.get("nir") if isinstance(network.metadata, dict) else None
     record = record if isinstance(record, dict) else {}
-    conv = conventions.get(record.get("convention", "hub"))
-    infos = record.get("nodes", {})
-    phi = record.get("phi", {})
+    imported = bool(record)
+    infos: dict = record.get("nodes", {})
+    phi: dict = record.get("phi", {})
     back = {tuple(e) for e in record.get("back", [])}
+    if convention == "snntorch":
+        more, phi = _snntorch_plan(network, resolved)
+        problems += more
+        record, imported, back = {"convention": "snntorch"}, False, set()
+        infos = {pop.label: {"type": "LIF"} for pop in network.populations}
+    if problems:
+        raise NIRExportError(problems)
+    conv = conventions.get(record.get("convention", "hub"))
     nodes: dict = {}
     gains: dict[str, np.ndarray] = {}
     lags: dict[str, tuple[int, int]] = {}
     for pop in network.populations:
-        if pop.label == BIAS and record:
+        if pop.label == BIAS and imported:
             continue
         if pop.is_source:
             nodes[pop.label] = nir.Input(input_type={"input": np.array([pop.size])})
@@ -165,6 +286,8 @@ def to_nir(network, dt: float | None = None):
         node = _node(nir, conv, kind, params, dt, info)
         spec = from_node(pop.label, node, conv, dt)
         nodes[pop.label], gains[pop.label] = node, spec.gain
+        if convention == "snntorch":  # snnTorch adds W x unscaled (it reads r dt/tau ~ 1 as 1)
+            gains[pop.label] = np.ones(pop.size)
         lags[pop.label] = (spec.node_lag, spec.hub_lag)
     edges: list[tuple[str, str]] = []
     groups: dict[tuple[str, str, int], np.ndarray] = {}
@@ -172,7 +295,7 @@ def to_nir(network, dt: float | None = None):
     for proj in resolved.projections:
         post_n = resolved.size_of(proj.post)
         w = proj.weight / gains[proj.post][proj.post_idx]
-        if proj.pre == BIAS and record:
+        if proj.pre == BIAS and imported:
             b = biases.setdefault(proj.post, np.zeros(post_n))
             np.add.at(b, proj.post_idx, w)
             continue

@@ -23,13 +23,14 @@ def load(spec, params=None, kinds=None) -> LoadedModel:
     return LoadedModel(net, None, str(spec))
 
 
-def save(network, path) -> str:
-    """Write ``network`` as a NIR graph (hub_nir.exporter)."""
+def save(network, path, convention: str | None = None) -> str:
+    """Write ``network`` as a NIR graph (hub_nir.exporter.to_nir; ``hub.save`` passes no
+    options: call this with ``convention="snntorch"`` for snnTorch's importer)."""
     import nir
 
     from .exporter import to_nir
 
-    nir.write(str(path), to_nir(network))
+    nir.write(str(path), to_nir(network, convention=convention))
     return str(path)
 
 
