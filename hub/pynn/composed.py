@@ -28,9 +28,10 @@ and initial values ``excitatory.isyn`` (nA), ``inhibitory.gsyn`` (uS) are the hu
 
 from __future__ import annotations
 
-from pyNN.standardmodels import StandardModelType, build_translations, cells, receptors
+from pyNN.standardmodels import StandardModelType, cells, receptors
 
 from .errors import unsupported
+from .standardmodels import identity_type
 
 #: (neuron component, receptor kind) -> the PyNN monolithic name of the hub model
 COMPOSITIONS = {
@@ -46,46 +47,22 @@ RECEPTORS = {"excitatory": ("E", "exc"), "inhibitory": ("I", "inh")}
 RECEPTOR_PARAMETERS = {"tau_syn": "tau_syn", "e_syn": "e_rev"}
 
 
-def _identity(component) -> dict:
-    return build_translations(*((name, name) for name in component.default_parameters))
-
-
 # --- components ----------------------------------------------------------------------------
-class LIF(cells.LIF):
-    __doc__ = cells.LIF.__doc__
-    translations = _identity(cells.LIF)
-
-
-class AdExp(cells.AdExp):
-    __doc__ = cells.AdExp.__doc__
-    translations = _identity(cells.AdExp)
-
-
-class CurrExpPostSynapticResponse(receptors.CurrExpPostSynapticResponse):
-    __doc__ = receptors.CurrExpPostSynapticResponse.__doc__
-    translations = _identity(receptors.CurrExpPostSynapticResponse)
-    recordable = ["isyn"]
-
-
-class CondExpPostSynapticResponse(receptors.CondExpPostSynapticResponse):
-    __doc__ = receptors.CondExpPostSynapticResponse.__doc__
-    translations = _identity(receptors.CondExpPostSynapticResponse)
-    recordable = ["gsyn"]
-
-
-class CondAlphaPostSynapticResponse(receptors.CondAlphaPostSynapticResponse):
-    __doc__ = receptors.CondAlphaPostSynapticResponse.__doc__
-    translations = _identity(receptors.CondAlphaPostSynapticResponse)
-    recordable = ["gsyn"]
-
-
-class CondBetaPostSynapticResponse(receptors.CondBetaPostSynapticResponse):
-    """Accepted as a component so that the PointNeuron using it can say why it cannot run."""
-
-    __doc__ = receptors.CondBetaPostSynapticResponse.__doc__
-    translations = _identity(receptors.CondBetaPostSynapticResponse)
-    recordable = ["gsyn"]
-
+LIF = identity_type(cells.LIF, __name__)
+AdExp = identity_type(cells.AdExp, __name__)
+CurrExpPostSynapticResponse = identity_type(
+    receptors.CurrExpPostSynapticResponse, __name__, recordable=["isyn"]
+)
+CondExpPostSynapticResponse = identity_type(
+    receptors.CondExpPostSynapticResponse, __name__, recordable=["gsyn"]
+)
+CondAlphaPostSynapticResponse = identity_type(
+    receptors.CondAlphaPostSynapticResponse, __name__, recordable=["gsyn"]
+)
+# accepted as a component so that the PointNeuron using it can say why it cannot run
+CondBetaPostSynapticResponse = identity_type(
+    receptors.CondBetaPostSynapticResponse, __name__, recordable=["gsyn"]
+)
 
 ExpPSR = CondExpPostSynapticResponse  # PyNN's aliases (pyNN.nest has them too)
 AlphaPSR = CondAlphaPostSynapticResponse

@@ -21,66 +21,36 @@ from .renewal import RenewalSpikeSource
 from .simulator import state
 
 
-def _identity(cell_class) -> dict:
-    """Translations of a cell type whose parameters are the hub's, name for name."""
-    return build_translations(*((name, name) for name in cell_class.default_parameters))
+def identity_translations(model_class) -> dict:
+    """Translations of a PyNN model whose parameters are the hub's, name for name."""
+    return build_translations(*((name, name) for name in model_class.default_parameters))
+
+
+def identity_type(base, module: str = __name__, **attributes) -> type:
+    """``base`` (a PyNN standard model class) for hub.pynn, defined in ``module``: its own
+    name and docstring, the identity translations, and ``attributes`` (e.g. ``hub_model``,
+    the hub model it becomes)."""
+    namespace = {"__doc__": base.__doc__, "__module__": module}
+    namespace.update(translations=identity_translations(base), **attributes)
+    return type(base.__name__, (base,), namespace)
+
+
+def _cell_type(base, **attributes) -> type:
+    """A standard cell type that becomes the hub model of the same PyNN name."""
+    return identity_type(base, hub_model=base.__name__, **attributes)
 
 
 # --- neurons ---------------------------------------------------------------------------------
-class IF_curr_exp(cells.IF_curr_exp):
-    __doc__ = cells.IF_curr_exp.__doc__
-    translations = _identity(cells.IF_curr_exp)
-    hub_model = "IF_curr_exp"  # hub.LIF(synapse="exp")
-
-
-class IF_curr_alpha(cells.IF_curr_alpha):
-    __doc__ = cells.IF_curr_alpha.__doc__
-    translations = _identity(cells.IF_curr_alpha)
-    hub_model = "IF_curr_alpha"  # hub.LIF(synapse="alpha")
-
-
-class IF_curr_delta(cells.IF_curr_delta):
-    __doc__ = cells.IF_curr_delta.__doc__
-    translations = _identity(cells.IF_curr_delta)
-    hub_model = "IF_curr_delta"  # hub.LIF(synapse="delta"); weights in mV
-
-
-class IF_cond_exp(cells.IF_cond_exp):
-    __doc__ = cells.IF_cond_exp.__doc__
-    translations = _identity(cells.IF_cond_exp)
-    hub_model = "IF_cond_exp"  # hub.LIFCond(synapse="exp")
-
-
-class IF_cond_alpha(cells.IF_cond_alpha):
-    __doc__ = cells.IF_cond_alpha.__doc__
-    translations = _identity(cells.IF_cond_alpha)
-    hub_model = "IF_cond_alpha"  # hub.LIFCond(synapse="alpha")
-
-
-class Izhikevich(cells.Izhikevich):
-    __doc__ = cells.Izhikevich.__doc__
-    translations = _identity(cells.Izhikevich)
-    hub_model = "Izhikevich"  # weights in mV; v_thresh 30 mV (NEST's V_th)
-
-
-class EIF_cond_exp_isfa_ista(cells.EIF_cond_exp_isfa_ista):
-    __doc__ = cells.EIF_cond_exp_isfa_ista.__doc__
-    translations = _identity(cells.EIF_cond_exp_isfa_ista)
-    hub_model = "EIF_cond_exp_isfa_ista"  # hub.AdEx(synapse="exp")
-
-
-class EIF_cond_alpha_isfa_ista(cells.EIF_cond_alpha_isfa_ista):
-    __doc__ = cells.EIF_cond_alpha_isfa_ista.__doc__
-    translations = _identity(cells.EIF_cond_alpha_isfa_ista)
-    hub_model = "EIF_cond_alpha_isfa_ista"  # hub.AdEx(synapse="alpha")
-
-
-class HH_cond_exp(cells.HH_cond_exp):
-    __doc__ = cells.HH_cond_exp.__doc__
-    translations = _identity(cells.HH_cond_exp)
-    hub_model = "HH_cond_exp"  # hub.HodgkinHuxley; tau_refrac 2 ms (NEST's t_ref)
-    #: gap junctions ('source_section.gap') have no hub counterpart
-    receptor_types = ("excitatory", "inhibitory")
+IF_curr_exp = _cell_type(cells.IF_curr_exp)  # hub.LIF(synapse="exp")
+IF_curr_alpha = _cell_type(cells.IF_curr_alpha)  # hub.LIF(synapse="alpha")
+IF_curr_delta = _cell_type(cells.IF_curr_delta)  # hub.LIF(synapse="delta"); weights in mV
+IF_cond_exp = _cell_type(cells.IF_cond_exp)  # hub.LIFCond(synapse="exp")
+IF_cond_alpha = _cell_type(cells.IF_cond_alpha)  # hub.LIFCond(synapse="alpha")
+Izhikevich = _cell_type(cells.Izhikevich)  # weights in mV; v_thresh 30 mV (NEST's V_th)
+EIF_cond_exp_isfa_ista = _cell_type(cells.EIF_cond_exp_isfa_ista)  # hub.AdEx(synapse="exp")
+EIF_cond_alpha_isfa_ista = _cell_type(cells.EIF_cond_alpha_isfa_ista)  # hub.AdEx(synapse="alpha")
+# hub.HodgkinHuxley; tau_refrac 2 ms (NEST's t_ref); gap junctions have no hub counterpart
+HH_cond_exp = _cell_type(cells.HH_cond_exp, receptor_types=("excitatory", "inhibitory"))
 
 
 # --- spike sources -----------------------------------------------------------------------------
