@@ -2,7 +2,7 @@
 engine that runs them.
 
 On the first ``run()`` of a segment the PyNN objects become one :class:`hub.Network`
-(:mod:`hub.pynn.build`), handed to the engine (:mod:`hub.pynn.engine`); later runs advance
+(:mod:`hub.pynn.build`), handed to its engine, a :class:`hub.Simulation`; later runs advance
 that engine.  ``reset()`` drops the engine: the next run builds the network again from the
 PyNN objects, with every parameter change kept, starting at t = 0.
 """
@@ -14,7 +14,8 @@ import time
 import numpy as np
 from pyNN import common
 
-from . import build, engine, options, renewal
+from ..simulation import Simulation
+from . import build, options, renewal
 from .errors import UnsupportedError
 
 name = "snn-hub"  # annotates recorded data, as PyNN's backends do
@@ -102,7 +103,7 @@ class State(common.control.BaseState):
             t0 = time.perf_counter()
             network = build.build_network(self, tstop)
             backend_options = options.backend_options(self.backend, self.pynn_options, self.options)
-            self.engine = engine.start(network, self.backend, backend_options)
+            self.engine = Simulation(network, backend=self.backend, **backend_options)
             self.timings["network_s"] = time.perf_counter() - t0
         elif tstop > self.t + self.dt / 2:
             self._inject_sampled(int(round(self.t / self.dt)), int(round(tstop / self.dt)))
