@@ -34,7 +34,14 @@ from .ir import units
 from .ir.network import Network, Population
 from .ir.random import Distribution
 from .ir.validation import diagnose
-from .resolve import ParameterChange, check_duration, resolve, resolve_population, to_steps
+from .resolve import (
+    ParameterChange,
+    check_duration,
+    resolve,
+    resolve_population,
+    stream,
+    to_steps,
+)
 from .segments import source_in_windows, start_injections, trim_late_probes
 
 
@@ -213,14 +220,7 @@ class Simulation:
                 f"its fields: {', '.join(sorted(fields))}"
             )
         new = dataclasses.replace(plan[-1][1], **values)
-        trial = Network(dt=self.dt)
-        trial.add_population(pop.size, new, label=label)
-        problems = [
-            Diagnostic(d.location.replace("populations[0]", "set"), d.message, d.fix)
-            for d in diagnose(trial)
-        ]
-        if problems:
-            raise ValidationError(problems)
+        self._check_model(pop, new)
         plan.append((self.step, new))
 
     def _indices(self, label, size, indices) -> np.ndarray:
@@ -239,8 +239,6 @@ class Simulation:
 
     def _draw(self, label, name, value, unit, n) -> np.ndarray:
         if isinstance(value, Distribution):
-            from .resolve import stream
-
             rng = stream(self.seed, label, "change", len(self.changes), name)
             return value.draw(rng, n).astype(float)
         try:
@@ -263,7 +261,13 @@ class Simulation:
 
     def _validate(self, pop, params: dict[str, np.ndarray]) -> None:
         """Check the parameter set as a network would be checked (ranges, relations)."""
-        model = type(pop.model)(**{**pop.model.values, **pop.model.option_values, **params})
+        self._check_model(
+            pop, type(pop.model)(**{**pop.model.values, **pop.model.option_values, **params})
+        )
+
+    def _check_model(self, pop, model) -> None:
+        """``model`` in place of ``pop``'s, checked as a network's population would be; the
+        diagnostics are located at ``set(<label>)``."""
         trial = Network(dt=self.dt)
         trial.add_population(pop.size, model, label=pop.label)
         problems = [
