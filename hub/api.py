@@ -5,6 +5,7 @@ from __future__ import annotations
 from .backend import RunRequest, convert_options, required_features
 from .errors import CapabilityError, Diagnostic, HubError, ValidationError
 from .formats import LoadedModel, choose, for_saving
+from .memory import check_run
 from .plugins import plugin_manager
 from .resolve import ResolvedNetwork, resolve
 
@@ -102,13 +103,25 @@ def model(name: str, extra_kinds=None, **values):
     return make_model(name, kinds, **values)
 
 
-def run(network, backend: str = "nest", duration: float = 1000.0, progress=None, **options):
+def run(
+    network,
+    backend: str = "nest",
+    duration: float = 1000.0,
+    progress=None,
+    memory_check: bool = True,
+    **options,
+):
     """Validate, resolve and simulate ``network`` for ``duration`` ms on ``backend``.
 
     Every problem with the input is raised as a :class:`HubError` before any simulator is
-    touched.  ``options`` go to the backend (e.g. ``threads=2`` for NEST).
+    touched, and a network whose estimated peak memory exceeds the available memory as a
+    :class:`~hub.errors.ResourceError` before anything is drawn (``memory_check=False``
+    runs it anyway; :mod:`hub.memory`).  ``options`` go to the backend (e.g. ``threads=2``
+    for NEST).
     """
     pm, implementation, options = prepare(network, backend, options)
+    if memory_check and not isinstance(network, ResolvedNetwork):
+        check_run(network, backend, duration)
     resolved = network if isinstance(network, ResolvedNetwork) else resolve(network, duration)
     return run_resolved(pm, backend, implementation, resolved, options, progress)
 

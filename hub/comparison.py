@@ -302,6 +302,7 @@ def compare(
     bin_ms: float = 5.0,
     progress=None,
     workdir=None,
+    memory_check: bool = True,
 ) -> Comparison:
     """Run ``network`` on each of ``backends`` in its own process and compare the runs.
 
@@ -314,13 +315,17 @@ def compare(
     least one step), ``tau_ms`` is the van Rossum time constant, ``bin_ms`` the bin of the
     population counts (Fano factor, rate correlation).  ``progress(backend, fraction)`` is
     called while a backend runs.  ``workdir`` keeps the exchanged files (default: a
-    temporary directory, removed afterwards).
+    temporary directory, removed afterwards).  ``memory_check=False`` skips the memory guard
+    (:func:`hub.memory.check_compare`).
 
-    Raises :class:`HubError` for an unknown backend name or bad arguments and
-    :class:`hub.ValidationError` for an invalid network, before any process starts; every
+    Raises :class:`HubError` for an unknown backend name or bad arguments,
+    :class:`hub.ValidationError` for an invalid network and :class:`hub.errors.ResourceError`
+    for one whose estimated peak memory exceeds the available memory, before any process
+    starts; every
     failure of a backend itself is reported in the :class:`Comparison`.
     """
     from .api import check_capabilities
+    from .memory import check_compare
     from .plugins import get_backend, plugin_manager
     from .resolved_io import save_resolved
 
@@ -343,6 +348,8 @@ def compare(
             )
         resolved = network
     else:
+        if memory_check:
+            check_compare(network, backends, 1000.0 if duration is None else duration)
         resolved = resolve(network, 1000.0 if duration is None else duration)
     settings = {
         "backends": backends,

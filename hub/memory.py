@@ -390,6 +390,7 @@ def check_run(network, backend: str, duration, available: float | None = None) -
     """The guard of ``hub.run``: raise :class:`ResourceError` when the estimate for
     ``backend`` exceeds the available memory; return the estimate (``None`` when
     ``duration`` is unreadable: validation reports it)."""
+    network.validate()  # first: its diagnostics name the fix, and the counts trust the IR
     ms = _duration_ms(duration)
     if ms is None:
         return None
@@ -404,6 +405,7 @@ def check_compare(
     """The guard of ``hub.compare``: the parent holds the hub's arrays while each backend
     runs in its own process, one after another; refuse when the arrays plus the largest
     backend estimate exceed the available memory."""
+    network.validate()
     ms = _duration_ms(duration)
     if ms is None:
         return None

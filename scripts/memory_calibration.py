@@ -5,9 +5,9 @@ measurement, in-sample and leave-one-out.
     PYTHONPATH=.:plugins python scripts/memory_calibration.py
 
 The model: one base shared by every backend (the interpreter, numpy and the hub), then per
-backend a cost per neuron, per source neuron and per synapse, fitted by least relative
-squares (non-negative) to the hub-path peaks of CUBA, COBA and Brunel (four scales); the cost per plastic
-synapse is what the STDP network's peak leaves over (it is the only plastic benchmark, so
+backend a cost per neuron, per source neuron and per synapse, fitted by non-negative least
+relative squares to the hub-path peaks of CUBA, COBA and Brunel (four scales); the cost per
+plastic synapse is what the STDP network's peak leaves over (it is the only plastic benchmark, so
 that estimate matches by construction).  The terms priced from first principles (the hub's
 own arrays, delay buffers, recorded samples, input spikes) are subtracted first.  Copy the
 printed costs into hub/memory.py by hand.

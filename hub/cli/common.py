@@ -151,3 +151,11 @@ def add_json(p, help=None) -> None:
 
 def add_no_progress(p) -> None:
     p.add_argument("--no-progress", action="store_true", help="never draw a progress bar")
+
+
+def add_no_memory_check(p) -> None:
+    p.add_argument(
+        "--no-memory-check",
+        action="store_true",
+        help="run even when the estimated peak memory exceeds the available memory (hub.memory)",
+    )

@@ -11,6 +11,7 @@ from .common import (
     add_duration,
     add_json,
     add_model,
+    add_no_memory_check,
     add_no_progress,
     add_option,
     add_param,
@@ -87,6 +88,7 @@ def add_parsers(sub, common) -> None:
         help="bin of the population counts for Fano factor and rate correlation (default 5 ms)",
     )
     add_no_progress(p)
+    add_no_memory_check(p)
     p.set_defaults(func=cmd_compare)
 
 
@@ -134,6 +136,7 @@ def cmd_compare(args) -> int:
             tau_ms=args.tau,
             bin_ms=args.bin,
             progress=progress,
+            memory_check=not args.no_memory_check,
         )
     finally:
         for bar in bars.values():

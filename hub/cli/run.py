@@ -14,6 +14,7 @@ from .common import (
     add_duration,
     add_json,
     add_model,
+    add_no_memory_check,
     add_no_progress,
     add_option,
     add_param,
@@ -38,19 +39,26 @@ def add_parsers(sub, common) -> None:
     add_option(p)
     add_param(p)
     add_no_progress(p)
+    add_no_memory_check(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser(
         "validate",
         parents=[common],
         help="check a model; exit 1 on problems",
-        description="Print OK or every problem in MODEL (exit code 1).",
+        description="Print OK or every problem in MODEL (exit code 1); with --backend, "
+        "also the estimated peak memory of a run on each backend (hub.memory).",
     )
     add_model(p)
     p.add_argument(
         "--backend",
         "-b",
-        help="also check the backend's capabilities and its plugins' extra validation",
+        metavar="NAME[,NAME...]",
+        help="also check each backend's capabilities, its plugins' extra validation and "
+        "whether the run's estimated peak memory fits the available memory",
+    )
+    add_duration(
+        p, "simulated time of the memory estimate in ms (default: the module's DURATION, else 1000)"
     )
     add_param(p)
     p.set_defaults(func=cmd_validate)
@@ -66,7 +74,12 @@ def cmd_run(args) -> int:
     bar = progress_bar(args, args.backend)
     try:
         results = hub.run(
-            model.network, backend=args.backend, duration=duration, progress=bar, **options
+            model.network,
+            backend=args.backend,
+            duration=duration,
+            progress=bar,
+            memory_check=not args.no_memory_check,
+            **options,
         )
     finally:
         if bar is not None:
@@ -140,11 +153,16 @@ def format_run_table(summary: dict) -> str:
 def cmd_validate(args) -> int:
     from ..ir.validation import diagnose
 
+    names = [b.strip() for b in (args.backend or "").split(",") if b.strip()]
+    found: dict = {"estimates": [], "resolved": None}
     try:
         model = load_model(args.model, parse_key_values(args.param, "--param"))
         problems = diagnose(model.network)
-        if not problems and args.backend:
-            problems = backend_problems(args, model)
+        if not problems and names:
+            duration = args.duration if args.duration is not None else model.duration
+            duration = 1000.0 if duration is None else float(duration)
+            for name in names:
+                problems += backend_problems(args, model, name, duration, found)
     except ValidationError as exc:
         problems = exc.diagnostics
         source = args.model
@@ -155,42 +173,78 @@ def cmd_validate(args) -> int:
         print(
             f"OK: {source} ({len(net.populations)} populations, {len(net.projections)} "
             f"projections, {sum(p.size for p in net.populations)} neurons"
-            + (f"; runs on {args.backend}" if args.backend else "")
+            + (f"; runs on {', '.join(names)}" if names else "")
             + ")"
         )
+        print_estimates(found["estimates"])
         return EXIT_OK
     print(f"{len(problems)} problem(s) in {source}:")
     for d in problems:
         print(f"  {d}")
+    print_estimates(found["estimates"])
     return EXIT_PROBLEMS
 
 
-def backend_problems(args, model) -> list:
+def print_estimates(estimates) -> None:
+    """One line per backend: the estimated peak memory of the run and its terms."""
+    if not estimates:
+        return
+    from ..memory import available_bytes, size_text
+
+    duration, _ = estimates[0]
+    print(
+        f"estimated peak memory of a {duration:g} ms run "
+        f"({size_text(available_bytes())} available):"
+    )
+    for _, est in estimates:
+        print(f"  {est.describe()}")
+
+
+def backend_problems(args, model, backend: str, duration: float, found: dict) -> list:
+    """Problems of running ``model`` on ``backend``: its plugins' validation, the memory
+    estimate (appended to ``found["estimates"]`` as ``(duration, Estimate)``; a network that
+    does not fit is not resolved), its capabilities (on the network resolved for one step,
+    kept in ``found["resolved"]`` for the next backend)."""
     import hub
 
     from ..errors import CapabilityError, Diagnostic
+    from ..memory import OVERRIDE, available_bytes, estimate, size_text
     from ..plugins import get_backend
 
     pm = args.ctx.plugin_manager()
-    get_backend(args.backend, pm)  # unknown name: a HubError (exit 2), not a model problem
+    get_backend(backend, pm)  # unknown name: a HubError (exit 2), not a model problem
     extra = [
         d
-        for ds in pm.hook.hub_validate_network(network=model.network, backend_name=args.backend)
+        for ds in pm.hook.hub_validate_network(network=model.network, backend_name=backend)
         for d in (ds or [])
     ]
     if extra:
         return extra
+    est = estimate(model.network, backend, duration)
+    found["estimates"].append((duration, est))
+    free = available_bytes()
+    if est.total > free:
+        return [
+            Diagnostic(
+                f"backend {backend!r}",
+                f"a {duration:g} ms run needs an estimated {size_text(est.total)} of memory, "
+                f"more than the {size_text(free)} available",
+                f"make the network smaller, or run it with {OVERRIDE}",
+            )
+        ]
     from ..ir import units
 
     net = model.network
     # one step is enough to know which features the network needs
-    resolved = hub.resolve(net, float(units.convert(net.dt, "ms")))
+    if found["resolved"] is None:
+        found["resolved"] = hub.resolve(net, float(units.convert(net.dt, "ms")))
+    resolved = found["resolved"]
     try:
-        hub.check_capabilities(args.backend, resolved, pm)
+        hub.check_capabilities(backend, resolved, pm)
     except CapabilityError as exc:
         return [
             Diagnostic(
-                f"backend {args.backend!r}",
+                f"backend {backend!r}",
                 f"does not support {m}",
                 f"use one of {exc.alternatives[m]}"
                 if exc.alternatives.get(m)
