@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -214,7 +215,8 @@ def expected_synapses(connector, n_pre: int, n_post: int, no_self: bool) -> floa
         if isinstance(connector, FixedInDegree):
             return float(max(int(connector.n), 0)) * n_post
         if isinstance(connector, FromArrays):
-            return float(np.size(connector.pre))
+            pre: Any = connector.pre
+            return float(np.size(pre))
     except (TypeError, ValueError, OverflowError):
         return 0.0
     return None
@@ -238,7 +240,7 @@ def _source_spikes(model, size: int, duration: float) -> float:
         except Exception:
             return 0.0
     if isinstance(model, SpikeTimes):
-        times = model.times
+        times: Any = model.times
         try:
             if len(times) and np.ndim(times[0]) > 0:  # one train per neuron
                 return float(sum(np.size(t) for t in times))
