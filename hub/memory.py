@@ -12,10 +12,11 @@ when the estimate exceeds :func:`available_bytes`.
 
 The backends' per-item costs are fitted to the peak resident memory measured by
 ``make bench`` (docs/benchmarks/*.json: Vogels-Abbott CUBA and COBA, Brunel at four scales,
-the STDP network); tests/test_memory_guard.py holds every estimate within 25 % of those
-measurements.  Terms the benchmarks do not exercise (ring buffers beyond 15 steps, recorded
-state) are priced from the arrays the backends allocate, not measured.  Recorded spikes are
-not counted (their number is not known before the run).
+the STDP network) and by scripts/memory_probe.py (tests/data/memory_probes.json: recorded
+state, long delays, hub-drawn Poisson input, and a mixed network held out of the fit);
+tests/test_memory_guard.py checks the estimate against every one of them.  The delay ring
+buffers are priced from the arrays the backends allocate.  Recorded spikes are not counted
+(their number is not known before the run).
 """
 
 from __future__ import annotations
@@ -87,50 +88,44 @@ class Costs:
 
 
 #: the interpreter, numpy and the hub, shared by every backend (fitted with :data:`COSTS`)
-BASE = 135.4 * MIB
+BASE = 137.8 * MIB
 
-#: per backend, bytes.  base, per_neuron, per_source and per_synapse: one fit to the hub-path
-#: peaks of docs/benchmarks/*.json (CUBA, COBA, Brunel at scales 0.1-1; one base shared by the
-#: backends; least relative squares, non-negative); per_plastic: what the STDP network's peak
-#: leaves over (scripts/memory_calibration.py refits them).  per_ring_slot, per_sample and
-#: per_input_spike: from the arrays each backend allocates (not measured by the benchmarks).
+#: per backend, bytes, on top of the hub's own arrays.  Fitted (scripts/memory_calibration.py,
+#: non-negative least relative squares, one base shared by the backends) to the hub-path peaks
+#: of docs/benchmarks/*.json (CUBA, COBA, Brunel at scales 0.1-1) and of
+#: tests/data/memory_probes.json (recorded state, 100 ms delays, hub-drawn Poisson input):
+#: per_neuron, per_source, per_synapse, per_sample, per_input_spike; per_plastic is what the
+#: STDP benchmark's peak leaves over.  per_ring_slot is priced from the backends' arrays.
 COSTS = {
     "nest": Costs(
         base=BASE,
-        per_neuron=38_900.0,
-        per_source=3_000.0,
-        per_synapse=38.4,
-        per_plastic=4_200.0,  # NEST reads the plastic weights back as one dict per synapse
-        # iaf_* models hold 3 ring buffers of float64 (excitatory, inhibitory, currents)
-        per_ring_slot=3 * 8.0,
-        # a multimeter keeps time, sender and value (float64) per sample, read back as arrays
-        per_sample=2 * 3 * 8.0,
-        # spike_generator / spike_train_injector keep their spike times (float64), copied
-        per_input_spike=2 * 8.0,
+        per_neuron=41_000.0,
+        per_source=570.0,
+        per_synapse=37.8,
+        per_plastic=4_070.0,  # NEST reads plastic weights back as one dict per synapse
+        per_ring_slot=3 * 8.0,  # iaf_* models: 3 float64 ring buffers (ex, in, currents)
+        per_sample=108.7,  # multimeter: time, sender, value, then their Python copies
+        per_input_spike=150.4,  # spike_generator times, converted to NEST's Time objects
     ),
     "brian2": Costs(
         base=BASE,
-        per_neuron=3_700.0,
-        per_source=4_900.0,
-        per_synapse=70.6,
-        per_plastic=132.0,
+        per_neuron=1_170.0,
+        per_source=4_710.0,
+        per_synapse=74.6,
+        per_plastic=105.0,
         per_ring_slot=0.0,  # Brian2 queues spikes per synapse, no per-neuron ring
-        # StateMonitor: a float64 dynamic array (grows by doubling: up to 2x)
-        per_sample=2 * 8.0,
-        # SpikeGeneratorGroup: indices int32, times float64, and its sorted copies
-        per_input_spike=2 * 12.0,
+        per_sample=16.3,  # StateMonitor: a float64 dynamic array
+        per_input_spike=38.3,  # SpikeGeneratorGroup: indices, times and sorted copies
     ),
     "chip": Costs(
         base=BASE,
         per_neuron=0.0,  # fitted 0: the chip's per-neuron arrays vanish in the fit
         per_source=0.0,
-        per_synapse=173.7,
-        per_plastic=228.0,
-        # the engine's rings of u increments, int64, positive and negative
-        per_ring_slot=2 * 8.0,
-        # int64 probe array, then the float64 signal
-        per_sample=2 * 8.0,
-        per_input_spike=2 * 8.0,
+        per_synapse=172.3,
+        per_plastic=198.0,
+        per_ring_slot=2 * 8.0,  # the engine's int64 rings of u increments, + and -
+        per_sample=17.0,  # int64 probe array, then the float64 signal
+        per_input_spike=56.0,
     ),
 }
 

@@ -1,22 +1,24 @@
-"""Refit the memory guard's per-backend costs (hub/memory.py, ``COSTS``) to the peak memory
-``make bench`` measured (docs/benchmarks/*.json), and print the estimate against every
-measurement, in-sample and leave-one-out.
+"""Refit the memory guard's per-backend costs (hub/memory.py, ``COSTS``) to measured peak
+memory, and print the estimate against every measurement, in-sample and leave-one-out.
 
     PYTHONPATH=.:plugins python scripts/memory_calibration.py
 
+The measurements: the hub-path peaks of ``make bench`` (docs/benchmarks/*.json: CUBA, COBA,
+Brunel at four scales, STDP) and of scripts/memory_probe.py (tests/data/memory_probes.json:
+recorded state, long delays, hub-drawn Poisson input; its ``mixed`` case is held out).
 The model: one base shared by every backend (the interpreter, numpy and the hub), then per
-backend a cost per neuron, per source neuron and per synapse, fitted by non-negative least
-relative squares to the hub-path peaks of CUBA, COBA and Brunel (four scales); the cost per
-plastic synapse is what the STDP network's peak leaves over (it is the only plastic benchmark, so
-that estimate matches by construction).  The terms priced from first principles (the hub's
-own arrays, delay buffers, recorded samples, input spikes) are subtracted first.  Copy the
-printed costs into hub/memory.py by hand.
+backend a cost per neuron, per source neuron, per synapse, per recorded sample and per input
+spike, fitted by non-negative least relative squares; the cost per plastic synapse is what
+the STDP network's peak leaves over (the only plastic measurement, so that estimate matches
+by construction).  The terms priced from first principles (the hub's own arrays, the delay
+buffers) are subtracted first.  Copy the printed costs into hub/memory.py by hand.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -50,72 +52,117 @@ def measured(name: str) -> dict:
     }
 
 
+def probes() -> dict:
+    """``{case: (network, duration, {backend: peak bytes}, fitted)}`` of memory_probes.json."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import memory_probe
+
+    doc = json.loads((ROOT / "tests" / "data" / "memory_probes.json").read_text())
+    out = {}
+    for case, entry in doc["cases"].items():
+        net, duration = memory_probe.build(case)
+        peaks = {
+            b: entry[b]["peak_rss_mb"] * MIB for b in BACKENDS if "peak_rss_mb" in entry.get(b, {})
+        }
+        out[case] = (net, duration, peaks, entry["fitted"])
+    return out
+
+
+def _bare(backend: str, net, duration: float) -> float:
+    """The estimate with every fitted cost set to 0: the first-principles terms."""
+    k = memory.COSTS[backend]
+    fitted = dict.fromkeys(FITTED, 0.0)
+    memory.COSTS[backend] = dataclasses.replace(k, **fitted)
+    try:
+        return memory.estimate(net, backend, duration).total
+    finally:
+        memory.COSTS[backend] = k
+
+
+#: the costs fitted here (the rest of hub.memory.Costs is priced from the arrays)
+FITTED = ("base", "per_neuron", "per_source", "per_synapse", "per_plastic", "per_sample")
+FITTED += ("per_input_spike",)
+
+
 def points():
-    """(backend, case, counts, measured bytes, first-principles bytes) for every measurement."""
+    """(backend, case, counts, measured bytes, first-principles bytes, fitted?) per
+    measurement."""
     out = []
     for name, (bench, params) in CASES.items():
         b = BENCHMARKS[bench]
         net = b.build(**params)
         c = memory.count(net, b.duration)
         for backend, peak in measured(name).items():
-            k = memory.COSTS[backend]
-            bare = dataclasses.replace(
-                k, base=0.0, per_neuron=0.0, per_source=0.0, per_synapse=0.0, per_plastic=0.0
-            )
-            memory.COSTS[backend] = bare
-            try:
-                fixed = memory.estimate(net, backend, b.duration).total
-            finally:
-                memory.COSTS[backend] = k
-            out.append((backend, name, c, peak, fixed))
+            out.append((backend, name, c, peak, _bare(backend, net, b.duration), True))
+    for case, (net, duration, peaks, fitted) in probes().items():
+        c = memory.count(net, duration)
+        for backend, peak in peaks.items():
+            out.append((backend, case, c, peak, _bare(backend, net, duration), fitted))
     return out
 
 
+#: the columns per backend: neurons, sources, synapses, samples, input spikes
+WIDTH = 5
+
+
+def _row(c) -> tuple:
+    return (c.neurons, c.sources, c.synapses, c.samples, c.input_spikes)
+
+
 def fit(pts):
-    """Non-negative least relative squares: [base, (neuron, source, synapse) per backend]."""
-    x = np.zeros((len(pts), 1 + 3 * len(BACKENDS)))
+    """Non-negative least relative squares: [base, (neuron, source, synapse, sample, input
+    spike) per backend]."""
+    x = np.zeros((len(pts), 1 + WIDTH * len(BACKENDS)))
     y = np.array([p[3] for p in pts])
     f = np.array([p[4] for p in pts])
-    for i, (backend, _, c, _, _) in enumerate(pts):
-        j = 1 + 3 * BACKENDS.index(backend)
+    for i, p in enumerate(pts):
+        j = 1 + WIDTH * BACKENDS.index(p[0])
         x[i, 0] = 1.0
-        x[i, j : j + 3] = (c.neurons, c.sources, c.synapses)
+        x[i, j : j + WIDTH] = _row(p[2])
     q, _ = nnls(x / y[:, None], (y - f) / y)
     return q, x, y, f
 
 
 def main() -> None:
     pts = points()
-    static = [p for p in pts if p[1] != "stdp"]
+    static = [p for p in pts if p[1] != "stdp" and p[5]]
     q, x, y, f = fit(static)
     print(f"base {q[0] / MIB:.1f} MiB")
     for b, backend in enumerate(BACKENDS):
-        neuron, source, synapse = q[1 + 3 * b : 4 + 3 * b]
+        k = q[1 + WIDTH * b : 1 + WIDTH * (b + 1)]
         stdp = next(p for p in pts if p[0] == backend and p[1] == "stdp")
-        c = stdp[2]
-        rest = stdp[3] - stdp[4] - q[0]
-        rest -= neuron * c.neurons + source * c.sources + synapse * c.synapses
-        plastic = rest / c.plastic
+        rest = stdp[3] - stdp[4] - q[0] - float(np.dot(k, _row(stdp[2])))
+        plastic = rest / stdp[2].plastic
         print(
-            f"{backend}: per_neuron {neuron:.0f} B, per_source {source:.0f} B, "
-            f"per_synapse {synapse:.1f} B, per_plastic {plastic:.0f} B"
+            f"{backend}: per_neuron {k[0]:.0f} B, per_source {k[1]:.0f} B, "
+            f"per_synapse {k[2]:.1f} B, per_sample {k[3]:.1f} B, per_input_spike {k[4]:.1f} B "
+            f"(fitted, on top of the hub's), per_plastic {plastic:.0f} B"
         )
     print("\ncase, backend: measured MiB, estimate (hub/memory.py) MiB, error; leave-one-out")
-    for i, (backend, name, c, peak, _) in enumerate(static):
+    for i, p in enumerate(static):
         keep = [j for j in range(len(static)) if j != i]
         q_out, *_ = fit([static[j] for j in keep])
         loo = x[i] @ q_out + f[i]
-        est = memory.estimate(BENCHMARKS[CASES[name][0]].build(**CASES[name][1]), backend, 1000.0)
-        print(
-            f"{name:12s} {backend:7s} {peak / MIB:8.1f} {est.total / MIB:8.1f} "
-            f"{100 * (est.total / peak - 1):+6.1f} %   LOO {100 * (loo / peak - 1):+6.1f} %"
-        )
-    for backend, name, _, peak, _ in (p for p in pts if p[1] == "stdp"):
-        est = memory.estimate(BENCHMARKS["stdp"].build(), backend, 1000.0)
-        print(
-            f"{name:12s} {backend:7s} {peak / MIB:8.1f} {est.total / MIB:8.1f} "
-            f"{100 * (est.total / peak - 1):+6.1f} %   (per_plastic fitted to it)"
-        )
+        _report(p, f"LOO {100 * (loo / p[3] - 1):+6.1f} %")
+    for p in pts:
+        if p[1] == "stdp":
+            _report(p, "(per_plastic fitted to it)")
+        elif not p[5]:
+            _report(p, "(held out of the fit)")
+
+
+def _report(p, note: str) -> None:
+    backend, name, _, peak, _, _ = p
+    if name in CASES:
+        bench, params = CASES[name]
+        net, duration = BENCHMARKS[bench].build(**params), BENCHMARKS[bench].duration
+    else:
+        net, duration = probes()[name][:2]
+    est = memory.estimate(net, backend, duration).total
+    print(
+        f"{name:12s} {backend:7s} {peak / MIB:8.1f} {est / MIB:8.1f} "
+        f"{100 * (est / peak - 1):+6.1f} %   {note}"
+    )
 
 
 if __name__ == "__main__":

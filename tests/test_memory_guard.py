@@ -4,6 +4,7 @@ refusal before anything is drawn, the override, and ``snn-hub validate -b`` prin
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import tracemalloc
 from pathlib import Path
@@ -153,9 +154,39 @@ def test_estimate_within_25_percent_of_the_measured_peak(report, backend, peak_m
     assert 0.75 <= ratio <= 1.25, f"{report} on {backend}: {est.describe()} vs {peak_mib:.0f} MiB"
 
 
+def _probe_module():
+    spec = importlib.util.spec_from_file_location("memory_probe", ROOT / "scripts/memory_probe.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def probe_peaks():
+    """(case, backend, peak MiB) of tests/data/memory_probes.json (scripts/memory_probe.py)."""
+    doc = json.loads((ROOT / "tests" / "data" / "memory_probes.json").read_text())
+    return [
+        (case, backend, entry[backend]["peak_rss_mb"])
+        for case, entry in doc["cases"].items()
+        for backend in memory.COSTS
+        if "peak_rss_mb" in entry.get(backend, {})
+    ]
+
+
+@pytest.mark.parametrize("case,backend,peak_mib", probe_peaks())
+def test_estimate_within_25_percent_of_the_probes(case, backend, peak_mib):
+    """Recorded state, 100 ms delays, hub-drawn Poisson input, and the ``mixed`` network,
+    which the costs were not fitted to."""
+    net, duration = _probe_module().build(case)
+    est = memory.estimate(net, backend, duration)
+    ratio = est.total / (peak_mib * MIB)
+    assert 0.75 <= ratio <= 1.25, f"{case} on {backend}: {est.describe()} vs {peak_mib:.0f} MiB"
+
+
 def test_every_benchmarked_backend_is_calibrated():
     assert {backend for _, backend, _ in measured_peaks()} == set(memory.COSTS)
     assert len(measured_peaks()) == 20  # 7 reports; COBA without the chip
+    # 4 probes on 3 backends; the chip cannot hold the 100 ms delays (at most 62 steps)
+    assert len(probe_peaks()) == 11
 
 
 # --- the refusal, before anything is drawn ----------------------------------------------------
