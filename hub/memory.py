@@ -109,13 +109,13 @@ COSTS = {
     ),
     "brian2": Costs(
         base=BASE,
-        per_neuron=1_170.0,
+        per_neuron=1_180.0,
         per_source=4_710.0,
-        per_synapse=74.6,
+        per_synapse=74.5,
         per_plastic=105.0,
         per_ring_slot=0.0,  # Brian2 queues spikes per synapse, no per-neuron ring
-        per_sample=16.3,  # StateMonitor: a float64 dynamic array
-        per_input_spike=38.3,  # SpikeGeneratorGroup: indices, times and sorted copies
+        per_sample=16.4,  # StateMonitor: a float64 dynamic array
+        per_input_spike=42.1,  # SpikeGeneratorGroup: indices, times and sorted copies
     ),
     "chip": Costs(
         base=BASE,

@@ -1,10 +1,13 @@
 """Peak memory of the runs the benchmarks do not exercise: recorded state, long delays,
-hub-drawn input spikes, and a mixed network held out of the fit.  Each (case, backend) runs
+hub-drawn input spikes, a mixed network held out of the fit, and the same network recording
+spikes only (the term the estimate leaves out).  Each (case, backend) runs
 ``hub.run`` in a fresh process and reports its peak resident memory (``ru_maxrss``);
 the results go to tests/data/memory_probes.json, which scripts/memory_calibration.py fits
 and tests/test_memory_guard.py checks the estimate against.
 
-    PYTHONPATH=.:plugins python scripts/memory_probe.py [--out tests/data/memory_probes.json]
+    PYTHONPATH=.:plugins python scripts/memory_probe.py [--only CASE ...] [--out FILE]
+
+``--only`` re-measures those cases and keeps the others of the file.
 
 Brian2 runs its numpy target (as the benchmarks do).  One process at a time; a few minutes.
 """
@@ -23,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BACKENDS = ("nest", "brian2", "chip")
-#: case -> (description, used by the fit)
+#: case -> (description, used by the fit); the recorded spikes of every run are counted too
 CASES = {
     "samples": ("2000 LIF, in-degree 20, v recorded every step, 1000 ms", True),
     "delays": ("20,000 LIF, in-degree 5, delay 100 ms (1000 steps), 200 ms", True),
@@ -31,6 +34,10 @@ CASES = {
     "mixed": (
         "4000 LIF, 2000 Poisson sources at 20 Hz (p = 0.05), in-degree 50, delay 2 ms, "
         "v of 1000 neurons every step, 2000 ms (held out of the fit)",
+        False,
+    ),
+    "spikes": (
+        "the mixed network recording spikes only (about 2.8 million; held out of the fit)",
         False,
     ),
 }
@@ -58,13 +65,14 @@ def build(case: str):
         net.connect(s, a, hub.FixedProbability(0.02), hub.Static(0.01, delay=1.0))
         net.record(a, "spikes")
         return net, 5000.0
-    if case == "mixed":
+    if case in ("mixed", "spikes"):
         s = net.add_source(hub.PoissonSource(rate=20.0), size=2000, label="s")
         a = net.add_population(4000, hub.LIF(), label="a")
         net.connect(s, a, hub.FixedProbability(0.05), hub.Static(0.5, delay=2.0))
         net.connect(a, a, hub.FixedInDegree(50), hub.Static(0.01, delay=2.0))
         net.record(a, "spikes")
-        net.record(a, "v", indices=list(range(1000)))
+        if case == "mixed":
+            net.record(a, "v", indices=list(range(1000)))
         return net, 2000.0
     raise ValueError(case)
 
@@ -77,17 +85,24 @@ def measure(case: str, backend: str) -> None:
     opts = {"codegen": "numpy"} if backend == "brian2" else {}
     t0 = time.perf_counter()
     try:
-        hub.run(net, backend=backend, duration=duration, memory_check=False, **opts)
+        res = hub.run(net, backend=backend, duration=duration, memory_check=False, **opts)
     except hub.HubError as exc:  # e.g. the chip's delay limit
         print(json.dumps({"error": str(exc).splitlines()[0]}))
         return
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    print(json.dumps({"peak_rss_mb": peak, "wall_s": time.perf_counter() - t0}))
+    spikes = sum(
+        len(res.spike_trains[p.label])
+        for p in net.populations
+        if p.label in res.spike_trains and not p.is_source
+    )
+    wall = time.perf_counter() - t0
+    print(json.dumps({"peak_rss_mb": peak, "recorded_spikes": spikes, "wall_s": wall}))
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default=str(ROOT / "tests" / "data" / "memory_probes.json"))
+    ap.add_argument("--only", nargs="+", choices=sorted(CASES), help="measure these cases")
     ap.add_argument("--child", nargs=2, metavar=("CASE", "BACKEND"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
@@ -100,7 +115,11 @@ def main(argv=None) -> int:
         "machine": {"python": platform.python_version(), "system": platform.system()},
         "cases": {},
     }
+    if args.only and Path(args.out).is_file():
+        doc["cases"] = json.loads(Path(args.out).read_text())["cases"]
     for case, (description, fitted) in CASES.items():
+        if args.only and case not in args.only:
+            continue
         entry = doc["cases"][case] = {"description": description, "fitted": fitted}
         for backend in BACKENDS:
             proc = subprocess.run(
