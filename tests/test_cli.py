@@ -259,7 +259,7 @@ def test_check_backend_runs_the_kit(toy, capsys):
     assert code == 0, out + err
     assert "check_delay_and_multiplicity" in out and "passed" in out
     assert "not applicable" in out
-    assert "WARNING: toy: only 7 of" in out  # accepted, still said (tests/test_check_backend_cli.py)
+    assert "WARNING: toy: only 7 of" in out  # accepted, and still said
 
 
 def test_check_backend_unknown_name(toy, capsys):
