@@ -15,9 +15,10 @@ Checks are plain functions ``check_x(backend_name)`` that declare the features t
 need with ``@needs(...)``, built from :mod:`hub.features` (``@needs(features.neuron(
 "LIF[synapse=exp]"), features.SPIKE_SOURCE)``; a string that does not parse fails at
 import).  A check whose features the backend does not declare is *not applicable*
-(reported as such, never as passed).  A backend lists checks it
-knowingly fails in ``Capabilities.known_gaps`` as ``{check name: reason}``; they are
-reported as expected failures.
+(reported as such, never as passed); a run in which most checks were not applicable is
+*partial* (:func:`is_partial`) and fails :func:`verdict` unless ``allow_partial``.  A
+backend lists checks it knowingly fails in ``Capabilities.known_gaps`` as ``{check name:
+reason}``; they are reported as expected failures.
 
 A check signals a wrong backend by raising :class:`CheckFailed` through the helpers of
 :mod:`hub.testing.expectations` (``expect``, ``expect_equal``, ``expect_close``,
