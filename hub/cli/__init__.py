@@ -32,7 +32,7 @@ import traceback
 import warnings
 
 from ..api import load_model
-from ..errors import HubError
+from ..errors import HubError, Terminated
 from ..textfmt import table
 from . import bench, compare, demo, info, run
 from .common import (
@@ -76,6 +76,9 @@ def main(argv=None) -> int:
         except KeyboardInterrupt:
             error("interrupted")
             return 130
+        except Terminated as exc:  # SIGTERM during compare: cleaned up, then exit 143
+            error("terminated by SIGTERM; temporary files removed")
+            return int(exc.code or 143)
         except BrokenPipeError:  # e.g. `snn-hub backends | head -1`
             return EXIT_OK
         finally:

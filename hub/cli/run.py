@@ -7,6 +7,7 @@ import json
 from ..api import load_model
 from ..formats import LoadedModel
 from ..errors import ValidationError
+from ..runner import sigterm_raises
 from ..textfmt import fmt, table
 from .common import (
     EXIT_OK,
@@ -72,7 +73,8 @@ def cmd_run(args) -> int:
         if bar is not None:
             bar.close()
     if args.out:
-        results.save(args.out)
+        with sigterm_raises():  # the temporary file of the atomic write goes too
+            results.save(args.out)
     summary = run_summary(model, results, args.backend, duration, args.out)
     if args.json:
         print(json.dumps(summary, indent=2, default=str))
