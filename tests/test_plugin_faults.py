@@ -1,4 +1,4 @@
-"""Plugins and signals (issue 13, part 6): a plugin that calls sys.exit, returns the wrong
+"""Plugins and signals: a plugin that calls sys.exit, returns the wrong
 types or whose capabilities() raises is named and the rest keeps working; `snn-hub compare`
 under SIGTERM leaves no temporary folder, no worker and no half-written report behind."""
 
