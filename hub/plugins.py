@@ -25,7 +25,7 @@ import pluggy
 
 from . import hookspecs
 from .backend import Backend, BackendSpec, Capabilities
-from .errors import HubError, PluginError, Terminated
+from .errors import Diagnostic, HubError, PluginError, Terminated
 from .formats import ModelFormat
 from .ir.node import Node, kinds_of
 
@@ -165,6 +165,19 @@ class HubPluginManager(pluggy.PluginManager):
             self._translations[backend_name] = merged
         return dict(self._translations[backend_name])
 
+    def validate_network(self, network, backend_name: str) -> list[Diagnostic]:
+        """Every plugin's extra diagnostics for ``network`` on ``backend_name``
+        (``hub_validate_network``, in pluggy's call order).  A validator that raises (or
+        calls ``sys.exit``) or returns anything but a list of :class:`Diagnostic` is a
+        :class:`PluginLoadWarning` naming its plugin and distribution; what it returned is
+        left out and the others still judge the network."""
+        hook = "hub_validate_network"
+        found: list[Diagnostic] = []
+        kwargs = {"network": network, "backend_name": backend_name}
+        for impl, ds in _call_each(self, hook, pluggy_order=True, **kwargs):
+            found += _items(self, impl, hook, ds, Diagnostic, "hub.Diagnostic objects")
+        return found
+
     def get_backend(self, name: str) -> Backend:
         """A new backend object for ``name``, handed its translation extras.  A name
         ``prefix:<argument>`` that no backend registers is served by the family
@@ -301,11 +314,13 @@ def get_backend(name: str, pm: HubPluginManager | None = None) -> Backend:
     return (pm or plugin_manager()).get_backend(name)
 
 
-def _call_each(pm, hook: str, **kwargs):
-    """Call every implementation of a registration hook on its own, so one broken plugin is
-    a warning naming it and its distribution (and a :class:`PluginFailure`), not the end of
-    the others; yield ``(impl, result)``.  ``sys.exit`` in a hook is such a failure too."""
-    for impl in getattr(pm.hook, hook).get_hookimpls():
+def _call_each(pm, hook: str, pluggy_order: bool = False, **kwargs):
+    """Call every implementation of a hook on its own (in registration order, or in the
+    order pluggy calls them), so one broken plugin is a warning naming it and its
+    distribution (and a :class:`PluginFailure`), not the end of the others; yield
+    ``(impl, result)``.  ``sys.exit`` in a hook is such a failure too."""
+    impls = getattr(pm.hook, hook).get_hookimpls()
+    for impl in reversed(impls) if pluggy_order else impls:
         try:
             args = {k: v for k, v in kwargs.items() if k in impl.argnames}
             result = impl.function(**args)

@@ -206,6 +206,37 @@ def test_an_unknown_name_mentions_plugins_that_failed(make_dist):
         pm.get_backend("other")
 
 
+def test_a_validator_that_exits_or_returns_junk_is_a_warning(toy):
+    class Exits:
+        @hub.hookimpl
+        def hub_validate_network(self, network, backend_name):
+            raise SystemExit(5)
+
+    class Junk:
+        @hub.hookimpl
+        def hub_validate_network(self, network, backend_name):
+            return "looks fine"
+
+    class Strict:
+        @hub.hookimpl
+        def hub_validate_network(self, network, backend_name):
+            return [hub.Diagnostic("label", "refused by Strict", "rename it")]
+
+    pm = hub.plugins.plugin_manager()
+    for plugin, name in ((Exits(), "exits"), (Junk(), "junk")):
+        pm.register(plugin, name=name)
+        pm.distributions[name] = f"{name}-dist"
+    with pytest.warns(PluginLoadWarning) as record:
+        res = hub.run(chain_network(), backend="toy", duration=5.0)
+    assert list(res.spikes("a").stamps) == [20, 20]  # the run went on
+    text = "\n".join(str(w.message) for w in record)
+    assert "'exits-dist' failed in hub_validate_network: SystemExit" in text
+    assert "'junk-dist' failed in hub_validate_network: returned str 'looks fine'" in text
+    pm.register(Strict(), name="strict")
+    with pytest.warns(PluginLoadWarning), pytest.raises(hub.ValidationError, match="Strict"):
+        hub.run(chain_network(), backend="toy", duration=5.0)  # a working one still judges
+
+
 # --- capabilities() that raises ----------------------------------------------------------------
 BROKEN_CAPS = """
     import sys

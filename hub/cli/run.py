@@ -175,11 +175,7 @@ def backend_problems(args, model) -> list:
 
     pm = args.ctx.plugin_manager()
     get_backend(args.backend, pm)  # unknown name: a HubError (exit 2), not a model problem
-    extra = [
-        d
-        for ds in pm.hook.hub_validate_network(network=model.network, backend_name=args.backend)
-        for d in (ds or [])
-    ]
+    extra = pm.validate_network(model.network, args.backend)
     if extra:
         return extra
     from ..ir import units
