@@ -4,6 +4,7 @@ under SIGTERM leaves no temporary folder, no worker and no half-written report b
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -346,6 +347,12 @@ def test_compare_save_and_html_are_atomic(broken_caps, tmp_path, monkeypatch):
     monkeypatch.undo()
     assert json.loads(Path(cmp.save(out)).read_text())["backends"][0]["name"] == "steady"
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".cmp")) == []
+    if importlib.util.find_spec("matplotlib") is not None:  # --plot and --html
+        cmp.plot(tmp_path / "cmp.svg")
+        cmp.to_html(tmp_path / "cmp.html")
+        assert (tmp_path / "cmp.svg").read_text().lstrip().startswith("<?xml")
+        assert "<html" in (tmp_path / "cmp.html").read_text()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp
 
 
 # --- SIGTERM ------------------------------------------------------------------------------------
