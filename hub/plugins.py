@@ -49,7 +49,7 @@ class PluginFailure:
     plugin: str
     distribution: str
     entry_point: str
-    stage: str  # "import", "hook check" or the registration hook's name
+    stage: str  # "import", "hook check" (pluggy refused its hooks) or the hook that failed
     reason: str
 
     @property

@@ -64,6 +64,7 @@ def main(argv=None) -> int:
         warnings.showwarning = ctx.showwarning
         warnings.simplefilter("error" if ctx.strict else "always", plugins.PluginLoadWarning)
         try:
+            ctx.plugin_manager()  # first, so hub.load_model and the command share it
             return int(args.func(args) or 0)
         except HubError as exc:
             if show_traceback:
