@@ -32,7 +32,7 @@ import traceback
 import warnings
 
 from ..api import load_model
-from ..errors import HubError
+from ..errors import HubError, Terminated
 from ..textfmt import table
 from . import bench, compare, demo, info, run
 from .common import (
@@ -64,6 +64,7 @@ def main(argv=None) -> int:
         warnings.showwarning = ctx.showwarning
         warnings.simplefilter("error" if ctx.strict else "always", plugins.PluginLoadWarning)
         try:
+            ctx.plugin_manager()  # first, so hub.load_model and the command share it
             return int(args.func(args) or 0)
         except HubError as exc:
             if show_traceback:
@@ -76,6 +77,9 @@ def main(argv=None) -> int:
         except KeyboardInterrupt:
             error("interrupted")
             return 130
+        except Terminated as exc:  # SIGTERM during compare: cleaned up, then exit 143
+            error("terminated by SIGTERM; temporary files removed")
+            return int(exc.code or 143)
         except BrokenPipeError:  # e.g. `snn-hub backends | head -1`
             return EXIT_OK
         finally:

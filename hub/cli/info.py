@@ -7,8 +7,9 @@ import json
 import os
 import textwrap
 
+from ..errors import HubError
 from ..textfmt import table
-from .common import EXIT_OK, EXIT_PROBLEMS, add_json
+from .common import EXIT_OK, EXIT_PROBLEMS, add_json, error
 
 
 def add_parsers(sub, common) -> None:
@@ -57,9 +58,9 @@ def cmd_backends(args) -> int:
     for name, spec in sorted(backend_specs(pm).items()):
         try:
             caps = pm.get_backend(name).capabilities()
-            models, error = caps.neuron_models, None
-        except Exception as exc:  # a broken backend must not hide the others
-            models, error = [], f"{type(exc).__name__}: {exc}"
+            models, problem = caps.neuron_models, None
+        except HubError as exc:  # a broken backend (a PluginError) must not hide the others
+            models, problem = [], str(exc)
         rows.append(
             {
                 "name": name,
@@ -68,28 +69,35 @@ def cmd_backends(args) -> int:
                 "neuron_models": models,
                 "description": spec.description,
                 "url": spec.url,
-                **({"error": error} if error else {}),
+                **({"error": problem} if problem else {}),
             }
         )
+    failed = [
+        {"name": f.entry_point, "distribution": f.distribution, "error": str(f)}
+        for f in pm.failures
+    ]
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(json.dumps(rows + [{**f, "failed": True} for f in failed], indent=2))
         return EXIT_OK
     if not rows:
         print("no backends installed; install one, e.g. pip install 'snn-hub[nest]'")
-        return EXIT_OK
-    print(
-        table(
-            ["backend", "version", "distribution", "description"],
-            [[r["name"], r["version"] or "-", r["distribution"], r["description"]] for r in rows],
+    else:
+        print(
+            table(
+                ["backend", "version", "distribution", "description"],
+                [
+                    [r["name"], r["version"] or "-", r["distribution"], r["description"]]
+                    for r in rows
+                ],
+            )
         )
-    )
     for r in rows:
-        what = (
-            f"capabilities failed: {r['error']}"
-            if "error" in r
-            else ", ".join(r["neuron_models"]) or "(none)"
-        )
-        print(f"  {r['name']} neuron models: {what}")
+        if "error" in r:
+            print(f"  {r['name']}: unusable: {r['error']}")
+        else:
+            print(f"  {r['name']} neuron models: {', '.join(r['neuron_models']) or '(none)'}")
+    for f in failed:
+        print(f"  failed: {f['error']}")
     return EXIT_OK
 
 
@@ -131,6 +139,11 @@ def cmd_plugins(args) -> int:
     from importlib import metadata
 
     pm = args.ctx.plugin_manager()
+    for registry in (pm.backend_specs, pm.formats, pm.kinds):  # runs the registration hooks
+        try:
+            registry()
+        except HubError as exc:  # a clash between two distributions
+            error(str(exc))
     rows = []
     for name, plugin in pm.list_name_plugin():
         if plugin is None:
@@ -151,7 +164,8 @@ def cmd_plugins(args) -> int:
             }
         )
     if args.json:
-        print(json.dumps({"plugins": rows, "failed": args.ctx.load_failures}, indent=2))
+        failed = [str(f) for f in pm.failures]
+        print(json.dumps({"plugins": rows, "failed": failed}, indent=2))
         return EXIT_OK
     print(
         table(
@@ -162,7 +176,7 @@ def cmd_plugins(args) -> int:
             ],
         )
     )
-    for failure in args.ctx.load_failures:
+    for failure in pm.failures:
         print(f"  failed: {failure}")
     if os.environ.get("SNN_HUB_DISABLE_PLUGIN_AUTOLOAD", "") in ("1", "true"):
         print("  (plugin discovery is off: SNN_HUB_DISABLE_PLUGIN_AUTOLOAD is set)")
@@ -178,7 +192,9 @@ def cmd_check_backend(args) -> int:
     from ..testing import check_backend, is_partial, summary, undeclared, verdict
 
     name = args.name
-    get_backend(name, args.ctx.plugin_manager())  # unknown names fail with the list
+    # an unknown name fails with the list, a plugin that failed with its reason, a
+    # capabilities() that fails with the backend and its distribution (PluginError)
+    get_backend(name, args.ctx.plugin_manager()).capabilities()
     outcomes = check_backend(name, select=args.select)
     findings = [o for o in outcomes if o.status not in ("passed", "not applicable")]
 

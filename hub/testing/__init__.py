@@ -97,15 +97,15 @@ def check_backend(backend: str, select: str | None = None) -> list[Outcome]:
     pass" (the declaration is stale), reported as a failure."""
     from ..plugins import get_backend
 
-    gaps = get_backend(backend).capabilities().known_gaps
+    caps = get_backend(backend).capabilities()
+    gaps = caps.known_gaps
     out = []
     for name, check in CHECKS.items():
         if select and select not in name:
             continue
         ok, why = applicable(backend, check)
         if not ok:
-            missing = tuple(missing_features(get_backend(backend).capabilities(), check))
-            out.append(Outcome(name, "not applicable", why, missing))
+            out.append(Outcome(name, "not applicable", why, tuple(missing_features(caps, check))))
             continue
         error = _run_one(backend, check)
         if name in gaps:
