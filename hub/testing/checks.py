@@ -347,7 +347,7 @@ def check_results_provenance(backend):
     expect_equal(p.get("seed"), 5, "provenance['seed']")
     expect_equal(p.get("dt"), 0.1, "provenance['dt']")
     expect(p.get("versions"), "no versions in provenance")
-    for key in ("build_s", "run_s"):
+    for key in ("build_s", "run_s", "collect_s"):
         expect(
             res.timings.get(key, -1) >= 0,
             f"timings[{key!r}] = {res.timings.get(key)}, expected a duration >= 0",
