@@ -300,6 +300,11 @@ class Comparison:
         runs = ", ".join(f"{n}: {r.status}" for n, r in self.runs.items())
         return f"Comparison({self.model.get('label') or 'network'}; {runs})"
 
+    def _repr_html_(self) -> str:
+        """A compact table for notebooks: per backend its status, spikes, rate, CV of ISI
+        and timings; per pair the promise, the verdict and its reason."""
+        return comparison_html_table(self)
+
 
 @contextlib.contextmanager
 def atomic_path(path):
@@ -590,6 +595,64 @@ def _provenance() -> dict:
         "cpus": os.cpu_count(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
+
+
+def comparison_html_table(cmp: Comparison) -> str:
+    """The HTML of :meth:`Comparison._repr_html_` (the numbers of :meth:`Comparison.table`)."""
+    from html import escape
+
+    def row(cells, tag="td"):
+        return "<tr>" + "".join(f"<{tag}>{escape(str(c))}</{tag}>" for c in cells) + "</tr>"
+
+    def num(x, spec):
+        return "-" if x is None or not np.isfinite(x) else format(x, spec)
+
+    m = cmp.model
+    head = (
+        f"{m.get('label') or 'network'}: {m.get('neurons')} neurons, {m.get('synapses')} "
+        f"synapses, {m.get('duration_ms', 0):g} ms at dt = {m.get('dt_ms', 0):g} ms, "
+        f"seed {m.get('seed')}"
+    )
+    keys = ("build_s", "run_s", "collect_s", "wall_s")
+    runs = [
+        row(["backend", "status", "spikes", "rate (Hz)", "CV ISI", *keys], "th"),
+        *(
+            row(
+                [
+                    r.name,
+                    r.status,
+                    r.totals()["spikes"],
+                    num(r.totals()["rate_hz"], ".2f"),
+                    num(r.totals()["cv_isi"], ".3f"),
+                    *(num(r.timings.get(k), ".3f") for k in keys),
+                ]
+            )
+            if r.ok
+            else row([r.name, r.status, r.error or "", "", "", *("" for _ in keys)])
+            for r in cmp.runs.values()
+        ),
+    ]
+    pairs = [
+        row(["pair", "promised", "identical", "verdict", "reason"], "th"),
+        *(
+            row(
+                [
+                    ag.pair,
+                    ag.expect,
+                    "yes" if ag.identical else "no",
+                    "within contract" if ag.within_contract else "OUTSIDE contract",
+                    ag.reason,
+                ]
+            )
+            for ag in cmp.agreement
+        ),
+    ]
+    return (
+        f"<div><p><b>Comparison</b> {escape(head)}</p>"
+        f"<table>{''.join(runs)}</table>"
+        + (f"<table>{''.join(pairs)}</table>" if cmp.agreement else "")
+        + "</div>"
+    )
 
 
 def _weighted(pairs) -> float | None:
