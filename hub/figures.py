@@ -133,8 +133,9 @@ def plot_results(
     path=None,
     dpi: int = 100,
 ):
-    """The figure of :meth:`hub.Results.plot` (module docstring); saved to ``path`` (any
-    format matplotlib writes) when given.  Returns the :class:`matplotlib.figure.Figure`."""
+    """The figure of :meth:`hub.Results.plot` (module docstring); saved to ``path`` (a file
+    name in any format matplotlib writes, or a binary file object: PNG) when given.
+    Returns the :class:`matplotlib.figure.Figure`."""
     Figure = _figure_class()
     kinds = _kinds(kinds, results)
     pops = _populations(populations, results)
@@ -179,7 +180,7 @@ def plot_results(
     backend = results.provenance.get("backend")
     fig.suptitle(f"{label}" + (f" on {backend}" if backend else "") + f", {duration:g} ms")
     if path is not None:
-        fig.savefig(os.fspath(path), dpi=dpi)
+        fig.savefig(path if hasattr(path, "write") else os.fspath(path), dpi=dpi)
     return fig
 
 

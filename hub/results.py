@@ -319,7 +319,7 @@ def results_html(results: Results) -> str:
         if x
     )
     recorded: dict[str, list[str]] = {}
-    for label, st in results.spike_trains.items():
+    for label in results.spike_trains:
         recorded.setdefault(label, []).append("spikes")
     for (label, var), sig in results.signals.items():
         recorded.setdefault(label, []).append(
@@ -327,7 +327,7 @@ def results_html(results: Results) -> str:
         )
     rows = []
     for label, what in recorded.items():
-        st = results.spike_trains.get(label)
+        st: SpikeTrains | None = results.spike_trains.get(label)
         size = st.size if st is not None else ""
         spikes = len(st) if st is not None else ""
         rate = f"{st.rate(dur):.2f}" if st is not None and dur else ""
