@@ -10,10 +10,11 @@ Three kinds of panel, stacked on one time axis (ms):
   bins, ``r = counts / neurons / bin`` in Hz (the binning of ``hub.stats.binned_counts``:
   the spike with stamp ``s`` falls in bin ``floor((s - 1) / B)``, ``B = round(bin_ms / dt)``).
 
-The figure is a :class:`matplotlib.figure.Figure` made without pyplot: no global state, no
-backend switched, shown by Jupyter as the value of a cell, written with ``savefig`` (PNG
-through Agg).  matplotlib is optional (``pip install 'snn-hub[plot]'``); without it,
-plotting is a :class:`hub.HubError` and nothing else changes.  This module imports only
+The figure is a :class:`matplotlib.figure.Figure`, closed in pyplot before it is returned
+(pyplot keeps no reference to it; the matplotlib backend is left as it is), shown by
+Jupyter as the value of a cell, written with ``savefig``.  matplotlib is optional
+(``pip install 'snn-hub[plot]'``); without it, plotting is a :class:`hub.HubError` and
+nothing else changes.  This module imports only
 numpy and the hub's errors so :mod:`hub.results` may import it.
 """
 
@@ -29,15 +30,21 @@ from .errors import HubError
 KINDS = ("raster", "traces", "rates")
 
 
-def _figure_class():
+def _new_figure(**kwargs):
+    """A pyplot figure, closed at once: pyplot keeps no reference (nothing piles up, nothing
+    is shown twice), and importing pyplot lets Jupyter's inline backend register its
+    display of figures, so a notebook shows the figure returned as a cell's value (a figure
+    made without pyplot shows there as text)."""
     try:
-        from matplotlib.figure import Figure
+        import matplotlib.pyplot as plt
     except ImportError as exc:  # the plot extra is optional
         raise HubError(
             "plot: matplotlib is not installed; pip install 'snn-hub[plot]' (or matplotlib), "
             "or read the arrays (Results.spikes, Results.signal) directly"
         ) from exc
-    return Figure
+    fig = plt.figure(**kwargs)
+    plt.close(fig)
+    return fig
 
 
 def _kinds(kinds, results) -> list[str]:
@@ -136,7 +143,6 @@ def plot_results(
     """The figure of :meth:`hub.Results.plot` (module docstring); saved to ``path`` (a file
     name in any format matplotlib writes, or a binary file object: PNG) when given.
     Returns the :class:`matplotlib.figure.Figure`."""
-    Figure = _figure_class()
     kinds = _kinds(kinds, results)
     pops = _populations(populations, results)
     max_neurons = _count("max_neurons", max_neurons)
@@ -157,7 +163,7 @@ def plot_results(
             f"plot: the populations {pops} have nothing of the kinds {kinds} recorded; "
             "choose other populations or kinds"
         )
-    fig = Figure(figsize=(8.0, 1.2 + 2.3 * n), layout="constrained")
+    fig = _new_figure(figsize=(8.0, 1.2 + 2.3 * n), layout="constrained")
     axes = fig.subplots(n, 1, sharex=True, squeeze=False)[:, 0]
     k = 0
     for label in rasters:

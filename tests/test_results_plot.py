@@ -168,7 +168,7 @@ def test_a_kind_without_data_says_what_to_record():
 
 
 def test_without_matplotlib_plot_is_a_hub_error(monkeypatch):
-    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     with pytest.raises(hub.HubError, match=r"matplotlib is not installed; pip install"):
         sample().plot()
 
@@ -273,3 +273,25 @@ def test_comparison_html_shows_each_backend_and_each_verdict():
         ["pair", "promised", "identical", "verdict", "reason"],
         ["nest~chip", "statistical", "no", "OUTSIDE contract", "rate differs by 5.0 %"],
     ]
+
+
+def test_a_notebook_shows_the_table_and_the_figure():
+    """In a real Jupyter kernel: a Results as a cell's value is the HTML table, r.plot() a
+    PNG (a figure made without pyplot would show as text there)."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    cells = [
+        "from hub import Results, SpikeTrains\n"
+        "r = Results({'exc': SpikeTrains(4, [0, 1, 3], [5, 9, 12], 0.1)},\n"
+        "            provenance={'duration': 2.0, 'backend': 'nest'})",
+        "r",
+        "r.plot()",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    (table,) = nb.cells[1].outputs
+    # 3 spikes / 4 neurons / 2 ms = 375 Hz
+    assert "<td>exc</td><td>4</td><td>3</td><td>375.00</td>" in table["data"]["text/html"]
+    (figure,) = nb.cells[2].outputs
+    assert "image/png" in figure["data"]
+    assert figure["data"]["text/plain"].startswith("<Figure size 800x")
