@@ -59,3 +59,11 @@ def test_collect_s_is_the_time_spent_in_session_results(monkeypatch):
     net = recorded_net(5)
     r = hub.run(net, backend="chip", duration=20.0)
     assert r.timings["collect_s"] >= 0.2 > r.timings["run_s"]
+
+
+def test_a_simulation_segment_has_the_same_timings_and_its_resolve_time():
+    sim = hub.Simulation(recorded_net(5), backend="chip")
+    sim.run(20.0)
+    r = sim.results()
+    assert set(r.timings) >= {"resolve_s", "build_s", "run_s", "collect_s"}
+    assert min(r.timings.values()) > 0
