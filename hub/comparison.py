@@ -49,8 +49,8 @@ from .textfmt import json_number, jsonable
 
 SCHEMA_ID = "snn-hub/compare"
 SCHEMA_VERSION = 1
-#: timings whose spread ``--repeat`` reports
-TIMING_KEYS = ("import_s", "build_s", "run_s", "wall_s")
+#: the timings of each backend in ``to_dataframe`` (every timing has its spread with ``repeat``)
+TIMING_KEYS = ("import_s", "build_s", "run_s", "collect_s", "wall_s")
 STATUSES = ("ok", "error", "crashed", "timeout", "unsupported")
 
 
