@@ -265,7 +265,8 @@ def draw_weights(cmp, ax, unit: str | None = None) -> bool:
 
 def comparison_figures(cmp, max_neurons: int = 400) -> dict:
     """``{title: Figure}``: 'Rasters', 'Activity' (population rate, rate and ISI
-    histograms) and 'Weights' when the network has weights."""
+    histograms) and 'Weights' when some projection has more than one weight value or a
+    backend recorded final weights (one panel per unit)."""
     plt = _pyplot()
     runs = _ran(cmp)
     figs = {}
@@ -281,7 +282,7 @@ def comparison_figures(cmp, max_neurons: int = 400) -> dict:
     draw_rate_histogram(cmp, axes[1])
     draw_isi_histogram(cmp, axes[2])
     figs["Activity"] = fig
-    panels = weight_panels(cmp)
+    panels = [u for u, p in weight_panels(cmp).items() if p["series"]]
     if panels:
         fig, axes = plt.subplots(
             1, len(panels), figsize=(7 * len(panels), 3.8), squeeze=False, layout="constrained"

@@ -157,9 +157,9 @@ def weight_lines(cmp) -> list[str]:
     for r in cmp.runs.values():
         if r.ok:
             for label, w in stats.weight_summary(r.results).items():
-                unit = f" {units[label]}" if label in units else ""
+                name = f"{label} ({units[label]})" if label in units else label
                 out.append(
-                    f"{r.name} final weights {label}{unit and ' (' + unit.strip() + ')'}: "
+                    f"{r.name} final weights {name}: "
                     f"mean {w['mean']:.4g}, std {w['std']:.4g}, range [{w['min']:.4g}, "
                     f"{w['max']:.4g}], {w['n']} synapses"
                 )
@@ -284,6 +284,7 @@ TIMING_COLUMNS = {
     "collect_s": "collect",
     "save_s": "save results",
     "wall_s": "wall",
+    "compile_s": "compile (in build)",
 }
 
 
@@ -452,6 +453,41 @@ def weight_rows(cmp) -> list[list]:
     ]
 
 
+def projection_rows(cmp) -> list[list]:
+    """One row per projection: what every backend was given (the resolved weights, in the
+    unit of the target model's input, and the delays)."""
+    r = cmp.resolved
+    if r is None:
+        return []
+    rows = []
+    for proj in r.projections:
+        post = r.populations.get(proj.post)
+        if post is None:
+            continue
+        w = np.asarray(proj.weight, float)
+        d = np.asarray(proj.delay_steps) * r.dt
+        rows.append(
+            [
+                proj.label,
+                f"{proj.pre} -> {proj.post}",
+                post.model.label,
+                proj.receptor,
+                _num(int(proj.n), ","),
+                post.model.weight_unit,
+                fmt(float(w.min()) if w.size else None, ".4g"),
+                fmt(float(w.mean()) if w.size else None, ".4g"),
+                fmt(float(w.max()) if w.size else None, ".4g"),
+                "-"
+                if not d.size
+                else f"{d.min():g}"
+                if d.min() == d.max()
+                else f"{d.min():g} - {d.max():g}",
+                "plastic" if proj.rule is not None else "static",
+            ]
+        )
+    return rows
+
+
 def chip_rows(cmp) -> list[list]:
     rows = []
     for r in cmp.runs.values():
@@ -550,7 +586,6 @@ def weights_note(cmp) -> str:
                 f"weights in {unit}: {len(e) - 1} bins of {e[1] - e[0]:.4g} {unit} from "
                 f"{e[0]:.4g} to {e[-1]:.4g} {unit}, the same edges for every backend"
             )
-        lines += [f"{x} (one value)" for x in p["single"]]
     return "; ".join(lines)
 
 
@@ -682,17 +717,6 @@ def comparison_html(cmp) -> str:
                     numeric=(1, 2, 3),
                 )
             )
-    wrows = weight_rows(cmp)
-    if wrows:
-        parts.append("<h2 id='weights'>Final weights</h2>")
-        parts.append(
-            html_table(
-                ["projection", "backend", "unit", "synapses", "mean", "std", "min", "max"],
-                wrows,
-                "the unit is that of the target model's input",
-                numeric=range(3, 8),
-            )
-        )
     crows = chip_rows(cmp)
     if crows:
         parts.append("<h2 id='chip'>Chip</h2>")
@@ -713,6 +737,7 @@ def comparison_html(cmp) -> str:
             )
         )
     figures = comparison_figures(cmp)
+    weights_fig = figures.pop("Weights", None)
     if figures:
         parts.append("<h2 id='figures'>Figures</h2>")
     for title, fig in figures.items():
@@ -720,8 +745,46 @@ def comparison_html(cmp) -> str:
             f"<h3>{esc(title)}</h3><img alt='{esc(title)}' "
             f"src='data:image/png;base64,{figure_png(fig)}'>"
         )
-        if title == "Weights":
-            parts.append(f"<p class='note'>{esc(weights_note(cmp))}</p>")
+    prows, wrows = projection_rows(cmp), weight_rows(cmp)
+    if prows or wrows:
+        parts.append("<h2 id='weights'>Weights</h2>")
+    if prows:
+        parts.append(
+            html_table(
+                [
+                    "projection",
+                    "pre -> post",
+                    "target model",
+                    "receptor",
+                    "synapses",
+                    "unit",
+                    "min",
+                    "mean",
+                    "max",
+                    "delay ms",
+                    "synapse",
+                ],
+                prows,
+                "the weights every backend was given, in the unit of the target model's "
+                "input: mV for a delta synapse, nA for a current, uS for a conductance",
+                numeric=(4, 6, 7, 8),
+            )
+        )
+    if wrows:
+        parts.append(
+            html_table(
+                ["projection", "backend", "unit", "synapses", "mean", "std", "min", "max"],
+                wrows,
+                "final weights of the plastic projections",
+                numeric=range(3, 8),
+            )
+        )
+    if weights_fig is not None:
+        parts.append(
+            "<img alt='Weights' "
+            f"src='data:image/png;base64,{figure_png(weights_fig)}'>"
+            f"<p class='note'>{esc(weights_note(cmp))}</p>"
+        )
     parts.append("<h2 id='provenance'>Provenance</h2>")
     parts.append("<p>To reproduce:</p>")
     parts.append(f"<pre><code>{esc(reproduce_command(cmp))}</code></pre>")
