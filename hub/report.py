@@ -269,7 +269,7 @@ h1{font-size:1.6em;margin-bottom:.2em}h2{margin-top:1.6em;border-bottom:1px soli
 table{border-collapse:collapse;margin:.4em 0 1em;font-size:14px}
 caption{caption-side:top;text-align:left;color:#555;padding:.2em 0}
 th,td{padding:.25em .55em;border-bottom:1px solid #e2e2e2;text-align:left;vertical-align:top}
-th{background:#f3f3f3;font-weight:600}td.num{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#f3f3f3;font-weight:600}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 pre,code{white-space:pre-wrap;overflow-wrap:anywhere}
 pre{background:#f6f6f6;padding:.8em;font-size:13px}
 img{max-width:100%;height:auto;border:1px solid #ddd;margin:.5em 0}
@@ -696,7 +696,7 @@ def comparison_html(cmp) -> str:
                 ],
                 population_agreement_rows(cmp),
                 "per population; statistics ok = rate within 5 % and CV of ISI within 0.1",
-                numeric=range(4, 12),
+                numeric=(2, *range(4, 12)),
             )
         )
         weights = [a for a in cmp.agreement if a.weights]
