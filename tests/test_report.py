@@ -216,7 +216,8 @@ def test_the_agreement_tables_hold_the_pair_and_each_population(delta_cmp):
     assert close(p["rate a Hz"], src["rate_a_hz"], 3) and close(p["rate b Hz"], src["rate_b_hz"], 3)
     assert p["statistics"] == "ok"
     (w,) = page.records("pair", "plastic projections")
-    assert number(w["max |dw|"]) == pytest.approx(a.weights["max_abs_diff"], rel=5e-3) > 0
+    assert a.weights["max_abs_diff"] > 0  # twin's final weights are 1.1 x steady's
+    assert number(w["max |dw|"]) == pytest.approx(a.weights["max_abs_diff"], rel=5e-3)
 
 
 def test_no_summary_in_preformatted_text(delta_cmp):
