@@ -7,6 +7,7 @@ import json
 from ..api import load_model
 from ..formats import LoadedModel
 from ..errors import ValidationError
+from ..runner import sigterm_raises
 from ..textfmt import fmt, table
 from .common import (
     EXIT_OK,
@@ -72,7 +73,8 @@ def cmd_run(args) -> int:
         if bar is not None:
             bar.close()
     if args.out:
-        results.save(args.out)
+        with sigterm_raises():  # the temporary file of the atomic write goes too
+            results.save(args.out)
     summary = run_summary(model, results, args.backend, duration, args.out)
     if args.json:
         print(json.dumps(summary, indent=2, default=str))
@@ -173,11 +175,7 @@ def backend_problems(args, model) -> list:
 
     pm = args.ctx.plugin_manager()
     get_backend(args.backend, pm)  # unknown name: a HubError (exit 2), not a model problem
-    extra = [
-        d
-        for ds in pm.hook.hub_validate_network(network=model.network, backend_name=args.backend)
-        for d in (ds or [])
-    ]
+    extra = pm.validate_network(model.network, args.backend)
     if extra:
         return extra
     from ..ir import units
