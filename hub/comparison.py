@@ -583,16 +583,31 @@ def _model_info(r: ResolvedNetwork) -> dict:
     }
 
 
+#: distributions whose installed versions the provenance lists (those not installed are left out)
+LIBRARIES = ("numpy", "scipy", "matplotlib", "numba", "nest-simulator", "brian2", "Cython", "neo")
+
+
 def _provenance() -> dict:
     import platform
+    from importlib import metadata
 
     from .version import __version__
 
+    libraries = {}
+    for dist in LIBRARIES:
+        try:
+            libraries[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            pass
     return {
         "snn-hub": __version__,
         "python": platform.python_version(),
         "machine": platform.machine(),
         "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "cpu": _cpu_name(),
+        "memory_gb": _memory_gb(),
+        "libraries": libraries,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
 
@@ -653,6 +668,26 @@ def comparison_html_table(cmp: Comparison) -> str:
         + (f"<table>{''.join(pairs)}</table>" if cmp.agreement else "")
         + "</div>"
     )
+
+
+def _cpu_name() -> str:
+    import platform
+
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def _memory_gb() -> float | None:
+    try:
+        return round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+    except (ValueError, OSError, AttributeError):
+        return None
 
 
 def _weighted(pairs) -> float | None:

@@ -147,6 +147,9 @@ def _compare(args) -> int:
         for bar in bars.values():
             bar.close()
     cmp.model["source"] = model.source
+    if args.param:  # as typed, for the report's command that reproduces the run
+        pairs = (kv.partition("=") for kv in args.param)
+        cmp.model["params"] = {k.strip(): v.strip() for k, _, v in pairs}
     if args.save:
         cmp.save(args.save)
     if args.plot:
