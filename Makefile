@@ -10,7 +10,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
 .PHONY: demo test lint test-slow bench venv clean-venv pynn-material pynn-tables pynn-failures \
-        nir-fixtures nir-roundtrip
+        nir-fixtures nir-roundtrip browser
 
 demo: $(STAMP)
 	$(PY) -m hub demo
@@ -29,6 +29,14 @@ lint: $(STAMP)
 # pytest exits 5 when no test is selected: not a failure here
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow || [ $$? -eq 5 ]
+
+# headless Chromium (Debian/Ubuntu package `chromium`) for the slow test that screenshots the
+# compare report (tests/test_report.py); without it that test is skipped with this hint
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update && $$SUDO apt-get install -y chromium; }
+	@chromium --version 2>/dev/null || chromium-browser --version
 
 # the whole suite (long: Brunel up to 12,500 neurons on every backend, several repeats);
 # writes docs/benchmarks.md, docs/benchmarks/*.json, docs/figures/scaling.png, then checks

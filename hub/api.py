@@ -135,11 +135,7 @@ def prepare(network, backend: str, options: dict):
     pm = plugin_manager()
     implementation = pm.get_backend(backend)  # unknown names fail before any work
     options = convert_options(backend, implementation.capabilities().options, options)
-    extra = [
-        d
-        for ds in pm.hook.hub_validate_network(network=network, backend_name=backend)
-        for d in (ds or [])
-    ]
+    extra = pm.validate_network(network, backend)
     if extra:
         raise ValidationError(extra)
     return pm, implementation, options

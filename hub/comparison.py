@@ -21,6 +21,7 @@ The JSON form (:meth:`Comparison.to_dict`) follows ``hub/compare_schema.json``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -33,16 +34,23 @@ import numpy as np
 
 from . import stats
 from .contract import compare_trains, expectation, pair_totals, statistical_check, verdict
-from .errors import CapabilityError, HubError
+from .errors import CapabilityError, HubError, PluginError
 from .resolve import ResolvedNetwork, resolve
 from .results import Results
-from .runner import backend_list, positive_int, spawn_worker, timeout_for, timing_spread
+from .runner import (
+    backend_list,
+    positive_int,
+    sigterm_raises,
+    spawn_worker,
+    timeout_for,
+    timing_spread,
+)
 from .textfmt import json_number, jsonable
 
 SCHEMA_ID = "snn-hub/compare"
 SCHEMA_VERSION = 1
-#: timings whose spread ``--repeat`` reports
-TIMING_KEYS = ("import_s", "build_s", "run_s", "wall_s")
+#: the timings of each backend in ``to_dataframe`` (every timing has its spread with ``repeat``)
+TIMING_KEYS = ("import_s", "build_s", "run_s", "collect_s", "wall_s")
 STATUSES = ("ok", "error", "crashed", "timeout", "unsupported")
 
 
@@ -230,11 +238,12 @@ class Comparison:
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 
     def save(self, path) -> str:
-        """Write the JSON document to ``path``; return the path."""
-        path = os.fspath(path)
-        with open(path, "w") as f:
-            f.write(self.to_json() + "\n")
-        return path
+        """Write the JSON document to ``path`` atomically; return the path."""
+        text = self.to_json() + "\n"
+        with atomic_path(path) as tmp:
+            with open(tmp, "w") as f:
+                f.write(text)
+        return os.fspath(path)
 
     def table(self) -> str:
         """A text report: per-backend times, memory and activity, per-population statistics,
@@ -266,25 +275,55 @@ class Comparison:
 
     def plot(self, path=None, **kwargs):
         """Rasters side by side, population rate over time, rate, ISI and weight histograms
-        in one figure (matplotlib, Agg); saved to ``path`` when given.  Returns the figure."""
+        in one figure (matplotlib, Agg); saved to ``path`` (atomically) when given.  Returns
+        the figure."""
         from .plot import plot_comparison
 
-        return plot_comparison(self, path, **kwargs)
+        if path is None:
+            return plot_comparison(self, None, **kwargs)
+        with atomic_path(path) as tmp:  # same suffix: matplotlib picks the format from it
+            return plot_comparison(self, tmp, **kwargs)
 
     def to_html(self, path=None) -> str:
         """One self-contained HTML page (figures embedded as base64 PNG); written to ``path``
-        when given.  Returns the HTML."""
+        (atomically) when given.  Returns the HTML."""
         from .report import comparison_html
 
         html = comparison_html(self)
         if path is not None:
-            with open(os.fspath(path), "w") as f:
-                f.write(html)
+            with atomic_path(path) as tmp:
+                with open(tmp, "w") as f:
+                    f.write(html)
         return html
 
     def __repr__(self):
         runs = ", ".join(f"{n}: {r.status}" for n, r in self.runs.items())
         return f"Comparison({self.model.get('label') or 'network'}; {runs})"
+
+    def _repr_html_(self) -> str:
+        """A compact table for notebooks: per backend its status, spikes, rate, CV of ISI
+        and timings; per pair the promise, the verdict and its reason."""
+        return comparison_html_table(self)
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yield a temporary path in ``path``'s folder, with its suffix; when the block completes
+    it is renamed over ``path`` (``os.replace``), otherwise (an error, Ctrl-C, SIGTERM under
+    :func:`hub.runner.sigterm_raises`) it is removed: ``path`` is the complete new file or
+    what it was before, never half-written."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{os.path.basename(path)}.", suffix=os.path.splitext(path)[1], dir=folder
+    )
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
 
 
 # =============================================================================================
@@ -315,14 +354,17 @@ def compare(
     least one step), ``tau_ms`` is the van Rossum time constant, ``bin_ms`` the bin of the
     population counts (Fano factor, rate correlation).  ``progress(backend, fraction)`` is
     called while a backend runs.  ``workdir`` keeps the exchanged files (default: a
-    temporary directory, removed afterwards).  ``memory_check=False`` skips the memory guard
+    temporary directory, removed afterwards, also on SIGTERM: :func:`hub.runner.sigterm_raises`
+    turns it into :class:`hub.errors.Terminated`, exit status 143, after the workers are
+    killed and the folder removed).  ``memory_check=False`` skips the memory guard
     (:func:`hub.memory.check_compare`).
 
     Raises :class:`HubError` for an unknown backend name or bad arguments,
     :class:`hub.ValidationError` for an invalid network and :class:`hub.errors.ResourceError`
     for one whose estimated peak memory exceeds the available memory, before any process
-    starts; every
-    failure of a backend itself is reported in the :class:`Comparison`.
+    starts; every failure of a backend itself is reported in the :class:`Comparison`, a
+    backend whose ``capabilities()`` fails (a :class:`hub.errors.PluginError`) with status
+    ``error``.
     """
     from .api import check_capabilities
     from .memory import check_compare
@@ -339,7 +381,13 @@ def compare(
             f"backends {backends}"
         )
     pm = plugin_manager()
-    caps = {name: get_backend(name, pm).capabilities() for name in backends}
+    implementations = {name: get_backend(name, pm) for name in backends}  # unknown: raise
+    caps, broken = {}, {}
+    for name, implementation in implementations.items():
+        try:
+            caps[name] = implementation.capabilities()
+        except PluginError as exc:  # a broken plugin: reported, the others still run
+            broken[name] = str(exc)
     if isinstance(network, ResolvedNetwork):
         if duration is not None and abs(duration - network.duration) > network.dt / 2:
             raise HubError(
@@ -360,34 +408,41 @@ def compare(
         "tau_ms": float(tau_ms),
         "bin_ms": float(bin_ms),
     }
-    own_dir = workdir is None
-    work = tempfile.mkdtemp(prefix="snn-hub-compare-") if own_dir else os.fspath(workdir)
-    os.makedirs(work, exist_ok=True)
-    runs: dict[str, BackendRun] = {}
-    try:
-        net_file = save_resolved(resolved, os.path.join(work, "network.npz"))
-        for name in backends:
-            opts = dict(options.get(name, {}))
-            try:
-                check_capabilities(name, resolved, pm)
-            except CapabilityError as exc:
-                runs[name] = BackendRun(name, "unsupported", str(exc).splitlines()[0], options=opts)
-                continue
-            runs[name] = _run_backend(
-                name, net_file, opts, timeout_for(timeout, name), repeat, work, progress
-            )
-        for run in runs.values():
-            if run.ok:
-                run.populations = population_stats(run.results, resolved, bin_ms)
-        agreement = [
-            agree(runs[a], runs[b], resolved, caps[a], caps[b], tolerance_ms, tau_ms, bin_ms)
-            for i, a in enumerate(backends)
-            for b in backends[i + 1 :]
-            if runs[a].ok and runs[b].ok
-        ]
-    finally:
-        if own_dir:
-            shutil.rmtree(work, ignore_errors=True)
+    with sigterm_raises():  # SIGTERM: kill the workers, remove the folder, exit 143
+        own_dir = workdir is None
+        runs: dict[str, BackendRun] = {}
+        work = None
+        try:
+            work = tempfile.mkdtemp(prefix="snn-hub-compare-") if own_dir else os.fspath(workdir)
+            os.makedirs(work, exist_ok=True)
+            net_file = save_resolved(resolved, os.path.join(work, "network.npz"))
+            for name in backends:
+                opts = dict(options.get(name, {}))
+                if name in broken:
+                    runs[name] = BackendRun(name, "error", broken[name], options=opts)
+                    continue
+                try:
+                    check_capabilities(name, resolved, pm)
+                except CapabilityError as exc:
+                    runs[name] = BackendRun(
+                        name, "unsupported", str(exc).splitlines()[0], options=opts
+                    )
+                    continue
+                runs[name] = _run_backend(
+                    name, net_file, opts, timeout_for(timeout, name), repeat, work, progress
+                )
+            for run in runs.values():
+                if run.ok:
+                    run.populations = population_stats(run.results, resolved, bin_ms)
+            agreement = [
+                agree(runs[a], runs[b], resolved, caps[a], caps[b], tolerance_ms, tau_ms, bin_ms)
+                for i, a in enumerate(backends)
+                for b in backends[i + 1 :]
+                if runs[a].ok and runs[b].ok
+            ]
+        finally:
+            if own_dir and work is not None:
+                shutil.rmtree(work, ignore_errors=True)
     return Comparison(_model_info(resolved), settings, runs, agreement, resolved, _provenance())
 
 
@@ -535,18 +590,111 @@ def _model_info(r: ResolvedNetwork) -> dict:
     }
 
 
+#: distributions whose installed versions the provenance lists (those not installed are left out)
+LIBRARIES = ("numpy", "scipy", "matplotlib", "numba", "nest-simulator", "brian2", "Cython", "neo")
+
+
 def _provenance() -> dict:
     import platform
+    from importlib import metadata
 
     from .version import __version__
 
+    libraries = {}
+    for dist in LIBRARIES:
+        try:
+            libraries[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            pass
     return {
         "snn-hub": __version__,
         "python": platform.python_version(),
         "machine": platform.machine(),
         "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "cpu": _cpu_name(),
+        "memory_gb": _memory_gb(),
+        "libraries": libraries,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
+
+
+def comparison_html_table(cmp: Comparison) -> str:
+    """The HTML of :meth:`Comparison._repr_html_` (the numbers of :meth:`Comparison.table`)."""
+    from html import escape
+
+    def row(cells, tag="td"):
+        return "<tr>" + "".join(f"<{tag}>{escape(str(c))}</{tag}>" for c in cells) + "</tr>"
+
+    def num(x, spec):
+        return "-" if x is None or not np.isfinite(x) else format(x, spec)
+
+    m = cmp.model
+    head = (
+        f"{m.get('label') or 'network'}: {m.get('neurons')} neurons, {m.get('synapses')} "
+        f"synapses, {m.get('duration_ms', 0):g} ms at dt = {m.get('dt_ms', 0):g} ms, "
+        f"seed {m.get('seed')}"
+    )
+    keys = ("build_s", "run_s", "collect_s", "wall_s")
+    runs = [
+        row(["backend", "status", "spikes", "rate (Hz)", "CV ISI", *keys], "th"),
+        *(
+            row(
+                [
+                    r.name,
+                    r.status,
+                    r.totals()["spikes"],
+                    num(r.totals()["rate_hz"], ".2f"),
+                    num(r.totals()["cv_isi"], ".3f"),
+                    *(num(r.timings.get(k), ".3f") for k in keys),
+                ]
+            )
+            if r.ok
+            else row([r.name, r.status, r.error or "", "", "", *("" for _ in keys)])
+            for r in cmp.runs.values()
+        ),
+    ]
+    pairs = [
+        row(["pair", "promised", "identical", "verdict", "reason"], "th"),
+        *(
+            row(
+                [
+                    ag.pair,
+                    ag.expect,
+                    "yes" if ag.identical else "no",
+                    "within contract" if ag.within_contract else "OUTSIDE contract",
+                    ag.reason,
+                ]
+            )
+            for ag in cmp.agreement
+        ),
+    ]
+    return (
+        f"<div><p><b>Comparison</b> {escape(head)}</p>"
+        f"<table>{''.join(runs)}</table>"
+        + (f"<table>{''.join(pairs)}</table>" if cmp.agreement else "")
+        + "</div>"
+    )
+
+
+def _cpu_name() -> str:
+    import platform
+
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def _memory_gb() -> float | None:
+    try:
+        return round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+    except (ValueError, OSError, AttributeError):
+        return None
 
 
 def _weighted(pairs) -> float | None:

@@ -64,3 +64,13 @@ class BackendError(HubError):
 
 class ResourceError(HubError):
     """The network does not fit the target (chip cores, memory estimate)."""
+
+
+class Terminated(SystemExit):
+    """SIGTERM arrived while a command that cleans up after itself was running (``compare``
+    with its temporary folder and its reports): raised from the signal handler so that
+    ``finally`` blocks run, then the process exits with status 143 (128 + SIGTERM).  Not a
+    :class:`HubError` and never swallowed by the plugin host's guards."""
+
+    def __init__(self, code: int = 143):
+        super().__init__(code)

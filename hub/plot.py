@@ -5,7 +5,8 @@
 * population rate over time (binned), per-neuron rate histogram and ISI histogram, every
   backend overlaid;
 * weight histograms: the resolved weights of each projection (what every backend was
-  given) and any recorded final weights.
+  given) and any recorded final weights, one panel per weight unit (the unit of the target
+  model's input), every histogram of a panel on the same bin edges.
 """
 
 from __future__ import annotations
@@ -161,58 +162,111 @@ def draw_isi_histogram(cmp, ax) -> None:
         ax.legend(fontsize=8)
 
 
-def draw_weights(cmp, ax) -> bool:
-    """Histogram of the resolved weights of each projection that has more than one value
-    (and of recorded final weights of each backend); projections with one weight are listed
-    as text.  False when the network has no projection onto neurons."""
+def projection_units(cmp) -> dict[str, str]:
+    """``{projection label: weight unit}``: the unit of the target model's input (mV for a
+    delta synapse, nA for a current-based synapse, uS for a conductance, 1 for the chip's
+    integer weights; ``hub.ir.neurons.NeuronModel.weight_unit``)."""
+    if cmp.resolved is None:
+        return {}
+    out = {}
+    for proj in cmp.resolved.projections:
+        post = cmp.resolved.populations.get(proj.post)
+        if post is not None:
+            out[proj.label] = post.model.weight_unit
+    return out
 
-    single, drawn = [], False
+
+def weight_panels(cmp) -> dict[str, dict]:
+    """The weight histograms, one panel per weight unit: ``{unit: {"series": [(label,
+    values, backend or None), ...], "edges": bins, "single": [text, ...]}}``.  Every series
+    of a panel is counted on the same bin edges (40 bins over the range of all of them);
+    ``backend`` is None for the resolved weights every backend was given.  Projections
+    with one weight value are listed in ``single`` instead of drawn."""
+    units = projection_units(cmp)
+    panels: dict[str, dict] = {}
+
+    def panel(unit):
+        return panels.setdefault(unit, {"series": [], "edges": None, "single": []})
+
     if cmp.resolved is not None:
         for proj in cmp.resolved.projections:
-            post = cmp.resolved.populations.get(proj.post)
-            if not proj.n or post is None:
+            unit = units.get(proj.label)
+            if not proj.n or unit is None:
                 continue
-            lo, hi = float(proj.weight.min()), float(proj.weight.max())
+            w = np.asarray(proj.weight, float)
+            lo, hi = float(w.min()), float(w.max())
             if lo == hi:
-                single.append(f"{proj.label}: {lo:g} {post.model.weight_unit} x {proj.n}")
-                continue
-            ax.hist(proj.weight, bins=40, histtype="step", label=f"{proj.label} (given)")
-            drawn = True
-    colors = _colors(list(cmp.runs))
+                panel(unit)["single"].append(f"{proj.label}: {lo:g} {unit} x {proj.n}")
+            else:
+                panel(unit)["series"].append((proj.label, w, None))
     for run in _ran(cmp):
         for label, w in stats.weights_of(run.results).items():
-            ax.hist(
-                np.ravel(w),
-                bins=40,
-                histtype="stepfilled",
-                alpha=0.3,
-                color=colors[run.name],
-                label=f"{label} on {run.name} (final)",
+            panel(units.get(label, "unit of the target"))["series"].append(
+                (label, np.ravel(w), run.name)
             )
-            drawn = True
-    if drawn:
-        ax.set_xlabel("weight (unit of the target: nA or uS)")
+    for p in panels.values():
+        if p["series"]:
+            values = np.concatenate([v for _, v, _ in p["series"]])
+            lo, hi = float(values.min()), float(values.max())
+            if lo == hi:
+                lo, hi = lo - 0.5 * (abs(lo) or 1.0), hi + 0.5 * (abs(hi) or 1.0)
+            p["edges"] = np.linspace(lo, hi, 41)
+    return panels
+
+
+def draw_weights(cmp, ax, unit: str | None = None) -> bool:
+    """Histograms of the weights of one unit (the first, when ``unit`` is None; see
+    :func:`weight_panels`): the resolved weights of each projection with more than one
+    value and the recorded final weights of each backend, all on the same bin edges;
+    projections with one weight are listed as text.  False when there is nothing to show."""
+    panels = weight_panels(cmp)
+    if not panels:
+        return False
+    unit = unit if unit is not None else next(iter(panels))
+    p = panels[unit]
+    colors = _colors(list(cmp.runs))
+    styles = _styles(list(cmp.runs))
+    for label, values, backend in p["series"]:
+        counts, _ = np.histogram(values, bins=p["edges"])
+        if backend is None:
+            ax.stairs(counts, p["edges"], label=f"{label} (given)", color="0.3", lw=1.2)
+        else:
+            ax.stairs(
+                counts,
+                p["edges"],
+                label=f"{label} on {backend} (final)",
+                color=colors[backend],
+                linestyle=styles[backend],
+                fill=False,
+                lw=1.2,
+            )
+    if p["series"]:
+        width = p["edges"][1] - p["edges"][0]
+        ax.set_xlabel(f"weight ({unit}; {len(p['edges']) - 1} bins of {width:.3g} {unit})")
         ax.set_ylabel("synapses")
         ax.legend(fontsize=7)
-    if single:
+    others = [u for u in panels if u != unit]
+    notes = p["single"] + [f"weights in {u}: another panel" for u in others]
+    if notes:
         ax.text(
             0.02,
             0.98,
-            "one weight per projection:\n" + "\n".join(single),
+            ("one weight per projection:\n" if p["single"] else "") + "\n".join(notes),
             transform=ax.transAxes,
             va="top",
             fontsize=8,
         )
-        if not drawn:
+        if not p["series"]:
             ax.set_xticks([])
             ax.set_yticks([])
-            ax.set_title("weights")
-    return drawn or bool(single)
+    ax.set_title(f"weights ({unit})")
+    return True
 
 
 def comparison_figures(cmp, max_neurons: int = 400) -> dict:
     """``{title: Figure}``: 'Rasters', 'Activity' (population rate, rate and ISI
-    histograms) and 'Weights' when the network has weights."""
+    histograms) and 'Weights' when some projection has more than one weight value or a
+    backend recorded final weights (one panel per unit)."""
     plt = _pyplot()
     runs = _ran(cmp)
     figs = {}
@@ -228,11 +282,14 @@ def comparison_figures(cmp, max_neurons: int = 400) -> dict:
     draw_rate_histogram(cmp, axes[1])
     draw_isi_histogram(cmp, axes[2])
     figs["Activity"] = fig
-    fig, ax = plt.subplots(figsize=(7, 3.8), layout="constrained")
-    if draw_weights(cmp, ax):
+    panels = [u for u, p in weight_panels(cmp).items() if p["series"]]
+    if panels:
+        fig, axes = plt.subplots(
+            1, len(panels), figsize=(7 * len(panels), 3.8), squeeze=False, layout="constrained"
+        )
+        for ax, unit in zip(axes[0], panels):
+            draw_weights(cmp, ax, unit)
         figs["Weights"] = fig
-    else:
-        plt.close(fig)
     return figs
 
 

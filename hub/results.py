@@ -60,8 +60,9 @@ class SpikeTrains:
         return np.bincount(self.indices, minlength=self.size)
 
     def rate(self, duration_ms: float) -> float:
-        """Mean firing rate in Hz."""
-        return len(self) / self.size / (duration_ms * 1e-3)
+        """Mean firing rate per neuron in Hz: ``1000 n / (N T)`` for n spikes of N neurons in
+        T ms (computed in that order, so 205 spikes of 50 neurons in 200 ms give 20.5)."""
+        return len(self) * 1000.0 / (self.size * duration_ms)
 
     def __repr__(self):
         return f"SpikeTrains({len(self)} spikes, {self.size} neurons)"
@@ -152,6 +153,14 @@ class Results:
     @property
     def backend(self) -> str:
         return self.provenance.get("backend", "")
+
+    def __repr__(self):
+        parts = [f"{k}: {len(st)} spikes" for k, st in self.spike_trains.items()]
+        parts += [f"{p}.{v} {s.values.shape}" for (p, v), s in self.signals.items()]
+        parts += [f"{p}.{v} {s.values.shape}" for (p, v), s in self.synapse_signals.items()]
+        dur = self.provenance.get("duration")
+        run = ", ".join(x for x in (self.backend, f"{dur:g} ms" if dur else "") if x)
+        return f"Results({run}; {'; '.join(parts) or 'nothing recorded'})"
 
     # --- export -------------------------------------------------------------------------
     def to_neo(self):
@@ -283,6 +292,76 @@ class Results:
             label: {"spikes": len(st), "rate_hz": st.rate(dur) if dur else 0.0}
             for label, st in self.spike_trains.items()
         }
+
+    # --- looking at a run ---------------------------------------------------------------
+    def plot(self, kinds=None, populations=None, *, path=None, **options):
+        """A figure of this run (needs matplotlib): ``kinds`` any of ``"raster"`` (one panel
+        per recorded population), ``"traces"`` (one per recorded signal) and ``"rates"``
+        (population rates in ``bin_ms`` bins), default every kind that was recorded;
+        ``populations`` limits the panels to those labels; ``path`` saves it.  Options:
+        ``max_neurons`` (raster, 500), ``max_traces`` (5), ``bin_ms`` (5.0), ``dpi``.
+        Returns the :class:`matplotlib.figure.Figure` (docs/results.md)."""
+        from .figures import plot_results
+
+        return plot_results(self, kinds, populations, path=path, **options)
+
+    def _repr_html_(self) -> str:
+        """A compact table for notebooks: per population its neurons, spikes, rate and the
+        recorded variables; then synapse recordings and timings."""
+        return results_html(self)
+
+
+def results_html(results: Results) -> str:
+    """The HTML of :meth:`Results._repr_html_` (numbers as ``summary()`` gives them)."""
+    from html import escape
+
+    prov = results.provenance
+    dur = prov.get("duration") or 0.0
+    head = ", ".join(
+        x
+        for x in (
+            f"on {escape(str(prov['backend']))}" if prov.get("backend") else "",
+            f"{dur:g} ms" if dur else "",
+            f"dt = {prov['dt']:g} ms" if prov.get("dt") else "",
+            f"seed {prov['seed']}" if prov.get("seed") is not None else "",
+        )
+        if x
+    )
+    recorded: dict[str, list[str]] = {}
+    for label in results.spike_trains:
+        recorded.setdefault(label, []).append("spikes")
+    for (label, var), sig in results.signals.items():
+        recorded.setdefault(label, []).append(
+            f"{var} [{sig.unit}]: {len(sig.indices)} neurons x {len(sig.times)} samples"
+        )
+    rows = []
+    for label, what in recorded.items():
+        st: SpikeTrains | None = results.spike_trains.get(label)
+        size = st.size if st is not None else ""
+        spikes = len(st) if st is not None else ""
+        rate = f"{st.rate(dur):.2f}" if st is not None and dur else ""
+        cells = [label, size, spikes, rate, "; ".join(what)]
+        rows.append("<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in cells) + "</tr>")
+    table = (
+        "<table><thead><tr><th>population</th><th>neurons</th><th>spikes</th>"
+        "<th>rate (Hz)</th><th>recorded</th></tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table>"
+    )
+    extra = [
+        f"{proj}.{var} [{sig.unit}]: {len(sig.indices)} synapses x {len(sig.times)} samples"
+        for (proj, var), sig in results.synapse_signals.items()
+    ] + [
+        f"final {proj}.{var}: {np.size(v)} synapses"
+        for (proj, var), v in results.synapse_state.items()
+    ]
+    timings = ", ".join(f"{k.removesuffix('_s')} {v:.3g} s" for k, v in results.timings.items())
+    parts = [f"<p><b>Results</b> {escape(head)}</p>", table]
+    if extra:
+        parts.append("<p>synapses: " + escape("; ".join(extra)) + "</p>")
+    if timings:
+        parts.append("<p>timings: " + escape(timings) + "</p>")
+    return "<div>" + "".join(parts) + "</div>"
 
 
 # --------------------------------------------------------------------------------------------

@@ -3,22 +3,51 @@
 The parent writes a request file and starts ``python -m MODULE REQUEST.json`` (by default
 :mod:`hub.worker`) in its own session, relays its progress file, kills its process group on
 timeout or interrupt, and turns a crash into a named status.  Used by :func:`hub.compare`
-and :func:`hub.bench.bench`.
+and :func:`hub.bench.bench`.  :func:`sigterm_raises` turns SIGTERM into an exception for as
+long as a caller has something to clean up.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
 
-from .errors import HubError
+from .errors import HubError, Terminated
+
+
+@contextlib.contextmanager
+def sigterm_raises():
+    """Within the block, SIGTERM raises :class:`hub.errors.Terminated` (a ``SystemExit``
+    with status 143) in the main thread, so ``finally`` blocks run: a worker is killed
+    (:func:`wait_worker`), a temporary folder removed, a half-written file deleted.  Further
+    SIGTERMs are ignored while that cleanup runs; the previous handler is restored on exit.
+    Does nothing outside the main thread or when SIGTERM already has a handler of its own
+    (an outer block, or the embedding program's)."""
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    ):
+        yield
+        return
+
+    def handler(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # one cleanup, not a second one inside it
+        raise Terminated()
+
+    signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def backend_list(backends) -> list[str]:

@@ -7,6 +7,7 @@ import signal
 import time
 
 from hub import BackendSpec, hookimpl
+from hub.testing.ode_reference import ODEReferenceBackend
 from hub.testing.reference import ReferenceBackend, _ReferenceSession
 
 
@@ -56,9 +57,15 @@ MODES = {
 }
 
 
+class ODE(ODEReferenceBackend):
+    """The ODE reference (conductance-based models) under the name ``ode``."""
+
+    name = "ode"
+
+
 @hookimpl
 def hub_register_backends():
     return [
         BackendSpec(name, _backend(name, mode), f"test backend ({mode})")
         for name, mode in MODES.items()
-    ]
+    ] + [BackendSpec("ode", ODE, "test backend: the ODE reference")]

@@ -62,6 +62,24 @@ def test_bias_spikes_at_5_and_10(engine_cls):
     assert list(v[:6]) == [128, 256, 384, 512, 0, 128]
 
 
+@pytest.mark.parametrize("engine_cls", ENGINES)
+def test_subtractive_reset_keeps_the_excess(engine_cls):
+    """With ``subtract`` a spike takes the effective threshold vth + 1 = 65 from v (bias 40 per
+    step, no decay): v = 40, 80 -> 15, 55, 95 -> 30, ..., integer arithmetic by hand."""
+    prog = one_compartment(du=0, dv=0, bias=40, vth_mant=1)
+    prog.subtract = np.array([True])
+    _, v, stamps = trace(engine_cls, prog, 40)
+    want_v, want_stamps, x = [], [], 0
+    for step in range(40):
+        x += 40
+        if x > 64:
+            x -= 65
+            want_stamps.append(step + 1)
+        want_v.append(x)
+    assert list(v) == want_v and list(stamps) == want_stamps
+    assert want_v[:5] == [40, 15, 55, 30, 5] and len(want_stamps) == 24
+
+
 def test_golden_vectors_through_hub_run():
     """The same vectors with ChipLIF populations, a spike source and hub delays."""
     net = hub.Network(dt=0.1, seed=1)

@@ -193,3 +193,33 @@ def test_decoders_validate_their_window():
         dec.spike_count(tr, 5.0, 1.0)
     with pytest.raises(hub.ValidationError, match=r"population_vector\.preferred"):
         dec.population_vector(tr, [1.0, 2.0])
+
+
+def test_decoders_take_the_window_as_a_pair_or_two_numbers():
+    tr = enc.regular([10.0, 20.0], duration=300.0, dt=0.1)  # spikes at 100, 200, 300 / 50, 100, ...
+    for window in [((0.0, 100.0),), ([0.0, 100.0],), (0.0, 100.0)]:
+        assert list(dec.spike_count(tr, *window)) == [1, 2]
+        assert list(dec.rate(tr, *window)) == [10.0, 20.0]
+        assert list(dec.first_spike_time(tr, *window)) == pytest.approx([100.0, 50.0])
+    assert list(dec.spike_count(tr, (100.0, 300.0))) == [2, 4]
+    assert dec.population_vector(tr, [1.0, 4.0], (0.0, 100.0)) == pytest.approx(3.0)
+
+
+@pytest.mark.parametrize(
+    "call, field",
+    [
+        (lambda tr: dec.rate(tr), r"rate\.t_start: the window is unbounded"),
+        (lambda tr: dec.rate(tr, (0.0, None)), r"rate\.t_stop: the window is unbounded"),
+        (lambda tr: dec.rate(tr, "0", 100.0), r"rate\.t_start: '0' is not a time in ms"),
+        (lambda tr: dec.spike_count(tr, (0.0,)), r"spike_count\.t_start: window \(0\.0,\) is not"),
+        (lambda tr: dec.spike_count(tr, (0.0, 1.0), 5.0), r"spike_count\.t_start: .*given with"),
+        (lambda tr: dec.first_spike_time(tr, float("nan")), r"first_spike_time\.t_start: is NaN"),
+        (lambda tr: dec.spike_count([1, 2]), r"spike_count\.trains: list is not a hub\.SpikeT"),
+        (lambda tr: dec.phase_value((1, 2)), r"phase_value\.trains: tuple is not"),
+        (lambda tr: dec.phase_value(tr, bits=0), r"phase_value\.bits: 0 is not an integer >= 1"),
+    ],
+)
+def test_decoder_arguments_are_validation_errors_naming_the_argument(call, field):
+    tr = enc.regular([10.0, 20.0], duration=300.0, dt=0.1)
+    with pytest.raises(hub.ValidationError, match=field):
+        call(tr)

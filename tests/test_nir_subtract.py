@@ -171,3 +171,53 @@ def test_several_spikes_per_step_stay_a_capability_error(convention):
         warnings.simplefilter("ignore", NIRConventionWarning)
         with pytest.raises(hub.CapabilityError, match="several spikes per step"):
             hub_nir.from_nir(g, convention=convention)
+
+
+# --- export: a subtracting network goes back out in its convention -------------------------------
+SUBTRACT_FIXTURE = "tests/data/nir/snntorch_digits_subtract.nir"
+
+
+def test_subtracting_import_exports_back_to_the_same_graph_and_rule():
+    """snnTorch's default-reset digits (the real export) -> hub (LIFSubtract) -> NIR: the same
+    nodes, parameters (v_reset as the file wrote it, 0) and composed weights, and metadata
+    that names the rule (``reset_mechanism="subtract"``), so reading the written graph without
+    ``convention=`` gives the same hub network again."""
+    from test_nir import canonical
+
+    g = nir.read(SUBTRACT_FIXTURE)
+    net = hub_nir.from_nir(g, convention="snntorch-subtract")
+    kinds = {p.label: type(p.model).__name__ for p in net.populations if not p.is_source}
+    assert "LIFSubtract" in kinds.values(), kinds
+    g2 = hub_nir.to_nir(net)
+    assert g2.metadata["source"] == "snntorch"
+    assert g2.metadata["reset_mechanism"] == "subtract" and g2.metadata["reset_delay"] is True
+    p1, w1 = canonical(g)
+    p2, w2 = canonical(g2)
+    assert p1.keys() == p2.keys() and w1.keys() == w2.keys()
+    for node in p1:
+        for f, value in p1[node].items():
+            np.testing.assert_allclose(p2[node][f], value, rtol=1e-9, err_msg=f"{node}.{f}")
+    for key in w1:
+        for x1, x2 in zip(w1[key], w2[key]):
+            np.testing.assert_allclose(x2, x1, rtol=1e-9, atol=1e-15, err_msg=str(key))
+    again = hub_nir.from_nir(g2)  # the convention from the written metadata
+    assert again.metadata["nir"]["convention"] == "snntorch-subtract"
+    r1, r2 = hub.resolve(net, 10.0), hub.resolve(again, 10.0)
+    for label, pop in r1.populations.items():
+        assert type(r2.populations[label].model) is type(pop.model)
+        for name, value in pop.params.items():
+            np.testing.assert_allclose(
+                r2.populations[label].params[name], value, rtol=1e-12, err_msg=f"{label}.{name}"
+            )
+
+
+def test_a_hub_made_subtracting_network_has_no_nir_form():
+    """NIR resets to v_reset: a LIFSubtract population that did not come from a subtracting
+    import is one of the export's listed problems."""
+    net = hub.Network(dt=1.0)
+    src = net.add_source(hub.SpikeTimes([1.0]), size=1, label="src")
+    cells = net.add_population(2, hub.LIFSubtract(synapse="delta"), label="cells")
+    net.connect(src, cells, hub.AllToAll(), hub.Static(weight=1.0, delay=1.0))
+    with pytest.raises(hub_nir.NIRExportError) as err:
+        hub_nir.to_nir(net)
+    assert "population 'cells': LIFSubtract (NIR resets to v_reset" in str(err.value)

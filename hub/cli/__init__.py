@@ -4,7 +4,7 @@
     snn-hub validate MODEL [--backend NAME]
     snn-hub backends [--json]
     snn-hub plugins [--json]
-    snn-hub check-backend NAME
+    snn-hub check-backend NAME [-k TEXT] [-v] [--allow-known-gaps] [--allow-partial]
     snn-hub demo [--models-dir DIR] [--duration MS] [--json]
     snn-hub compare MODEL [--backends a,b,c] [--duration MS] [--json] [--save FILE.json]
                     [--html FILE] [--plot FILE] [--repeat N] [--timeout S]
@@ -17,8 +17,8 @@ MODEL is a network file written by ``hub.save`` (``.npz``) or a Python builder m
 (a path such as ``models/vogels_abbott.py``, or a dotted module name) that defines
 ``build(**kwargs) -> hub.Network`` and optionally ``DURATION`` (ms).
 
-Exit codes: 0 success; 1 ``validate`` found problems (or ``check-backend`` failed checks, or
-a backend of ``compare`` or a run of ``bench`` did not run);
+Exit codes: 0 success; 1 ``validate`` found problems (or ``check-backend`` failed checks or
+ran a partial kit, or a backend of ``compare`` or a run of ``bench`` did not run);
 2 an error (every :class:`hub.HubError` is printed as one message on stderr, without a
 traceback; so is a usage error, and so is an exception raised by a builder module, which
 is Python and runs as code, as ``python model.py`` would).  ``--traceback`` prints the full
@@ -32,7 +32,7 @@ import traceback
 import warnings
 
 from ..api import load_model
-from ..errors import HubError
+from ..errors import HubError, Terminated
 from ..textfmt import table
 from . import bench, compare, demo, info, run
 from .common import (
@@ -64,6 +64,7 @@ def main(argv=None) -> int:
         warnings.showwarning = ctx.showwarning
         warnings.simplefilter("error" if ctx.strict else "always", plugins.PluginLoadWarning)
         try:
+            ctx.plugin_manager()  # first, so hub.load_model and the command share it
             return int(args.func(args) or 0)
         except HubError as exc:
             if show_traceback:
@@ -76,6 +77,9 @@ def main(argv=None) -> int:
         except KeyboardInterrupt:
             error("interrupted")
             return 130
+        except Terminated as exc:  # SIGTERM during compare: cleaned up, then exit 143
+            error("terminated by SIGTERM; temporary files removed")
+            return int(exc.code or 143)
         except BrokenPipeError:  # e.g. `snn-hub backends | head -1`
             return EXIT_OK
         finally:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 
 from ..api import load_model
-from ..errors import HubError
+from ..errors import HubError, PluginError
+from ..runner import sigterm_raises
 from .common import (
     EXIT_OK,
     EXIT_PROBLEMS,
@@ -93,6 +94,13 @@ def add_parsers(sub, common) -> None:
 
 
 def cmd_compare(args) -> int:
+    """SIGTERM anywhere in the command (:func:`hub.runner.sigterm_raises`) kills the workers,
+    removes the temporary folder and any report being written, and exits 143."""
+    with sigterm_raises():
+        return _compare(args)
+
+
+def _compare(args) -> int:
     import hub
 
     from ..plugins import backend_specs, get_backend
@@ -107,7 +115,7 @@ def cmd_compare(args) -> int:
     )
     if not names:
         raise HubError("--backends: no backends installed; pip install 'snn-hub[nest]'")
-    declared = {name: get_backend(name, pm).capabilities().options for name in names}
+    declared = {name: declared_options(get_backend(name, pm)) for name in names}
     options = backend_options(args.option, declared)
     bars = {}
 
@@ -142,6 +150,9 @@ def cmd_compare(args) -> int:
         for bar in bars.values():
             bar.close()
     cmp.model["source"] = model.source
+    if args.param:  # as typed, for the report's command that reproduces the run
+        pairs = (kv.partition("=") for kv in args.param)
+        cmp.model["params"] = {k.strip(): v.strip() for k, _, v in pairs}
     if args.save:
         cmp.save(args.save)
     if args.plot:
@@ -158,3 +169,12 @@ def cmd_compare(args) -> int:
             if path:
                 print(f"{flag} written to {path}")
     return EXIT_OK if cmp.ok else EXIT_PROBLEMS
+
+
+def declared_options(backend) -> dict:
+    """The options ``backend`` declares; none when its ``capabilities()`` fails (a
+    PluginError), which hub.compare then reports as that backend's error."""
+    try:
+        return backend.capabilities().options
+    except PluginError:
+        return {}

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import textwrap
 
+from ..errors import HubError
 from ..textfmt import table
-from .common import EXIT_OK, EXIT_PROBLEMS, add_json
+from .common import EXIT_OK, EXIT_PROBLEMS, add_json, error
 
 
 def add_parsers(sub, common) -> None:
@@ -32,7 +34,19 @@ def add_parsers(sub, common) -> None:
         action="store_true",
         help="exit 0 when the only failures are checks the backend declares as known gaps",
     )
+    p.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="exit 0 although most checks were not applicable (the backend declares few "
+        "features); without it such a partial run fails",
+    )
     p.add_argument("-k", dest="select", metavar="TEXT", help="run only checks whose name has TEXT")
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="print every failure's detail in full (the table cuts details to one short line)",
+    )
     p.set_defaults(func=cmd_check_backend)
 
 
@@ -44,9 +58,9 @@ def cmd_backends(args) -> int:
     for name, spec in sorted(backend_specs(pm).items()):
         try:
             caps = pm.get_backend(name).capabilities()
-            models, error = caps.neuron_models, None
-        except Exception as exc:  # a broken backend must not hide the others
-            models, error = [], f"{type(exc).__name__}: {exc}"
+            models, problem = caps.neuron_models, None
+        except HubError as exc:  # a broken backend (a PluginError) must not hide the others
+            models, problem = [], str(exc)
         rows.append(
             {
                 "name": name,
@@ -55,28 +69,35 @@ def cmd_backends(args) -> int:
                 "neuron_models": models,
                 "description": spec.description,
                 "url": spec.url,
-                **({"error": error} if error else {}),
+                **({"error": problem} if problem else {}),
             }
         )
+    failed = [
+        {"name": f.entry_point, "distribution": f.distribution, "error": str(f)}
+        for f in pm.failures
+    ]
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(json.dumps(rows + [{**f, "failed": True} for f in failed], indent=2))
         return EXIT_OK
     if not rows:
         print("no backends installed; install one, e.g. pip install 'snn-hub[nest]'")
-        return EXIT_OK
-    print(
-        table(
-            ["backend", "version", "distribution", "description"],
-            [[r["name"], r["version"] or "-", r["distribution"], r["description"]] for r in rows],
+    else:
+        print(
+            table(
+                ["backend", "version", "distribution", "description"],
+                [
+                    [r["name"], r["version"] or "-", r["distribution"], r["description"]]
+                    for r in rows
+                ],
+            )
         )
-    )
     for r in rows:
-        what = (
-            f"capabilities failed: {r['error']}"
-            if "error" in r
-            else ", ".join(r["neuron_models"]) or "(none)"
-        )
-        print(f"  {r['name']} neuron models: {what}")
+        if "error" in r:
+            print(f"  {r['name']}: unusable: {r['error']}")
+        else:
+            print(f"  {r['name']} neuron models: {', '.join(r['neuron_models']) or '(none)'}")
+    for f in failed:
+        print(f"  failed: {f['error']}")
     return EXIT_OK
 
 
@@ -118,6 +139,11 @@ def cmd_plugins(args) -> int:
     from importlib import metadata
 
     pm = args.ctx.plugin_manager()
+    for registry in (pm.backend_specs, pm.formats, pm.kinds):  # runs the registration hooks
+        try:
+            registry()
+        except HubError as exc:  # a clash between two distributions
+            error(str(exc))
     rows = []
     for name, plugin in pm.list_name_plugin():
         if plugin is None:
@@ -138,7 +164,8 @@ def cmd_plugins(args) -> int:
             }
         )
     if args.json:
-        print(json.dumps({"plugins": rows, "failed": args.ctx.load_failures}, indent=2))
+        failed = [str(f) for f in pm.failures]
+        print(json.dumps({"plugins": rows, "failed": failed}, indent=2))
         return EXIT_OK
     print(
         table(
@@ -149,7 +176,7 @@ def cmd_plugins(args) -> int:
             ],
         )
     )
-    for failure in args.ctx.load_failures:
+    for failure in pm.failures:
         print(f"  failed: {failure}")
     if os.environ.get("SNN_HUB_DISABLE_PLUGIN_AUTOLOAD", "") in ("1", "true"):
         print("  (plugin discovery is off: SNN_HUB_DISABLE_PLUGIN_AUTOLOAD is set)")
@@ -158,31 +185,78 @@ def cmd_plugins(args) -> int:
 
 def cmd_check_backend(args) -> int:
     """The kit's outcome per check, a summary with how much of the kit applied, and exit 1
-    unless the run proves the backend (:func:`hub.testing.verdict`)."""
+    unless the run proves the backend (:func:`hub.testing.verdict`).  Details are cut to one
+    line in the table; ``-v`` prints those of every failure, known gap and unexpected pass in
+    full below it."""
     from ..plugins import get_backend
-    from ..testing import check_backend, summary, verdict
+    from ..testing import check_backend, is_partial, summary, undeclared, verdict
 
-    get_backend(args.name, args.ctx.plugin_manager())  # unknown names fail with the list
-    outcomes = check_backend(args.name, select=args.select)
-    print(
-        table(
-            ["check", "status", "detail"],
-            [[o.check, o.status, one_line(o.detail)] for o in outcomes],
+    name = args.name
+    # an unknown name fails with the list, a plugin that failed with its reason, a
+    # capabilities() that fails with the backend and its distribution (PluginError)
+    get_backend(name, args.ctx.plugin_manager()).capabilities()
+    outcomes = check_backend(name, select=args.select)
+    findings = [o for o in outcomes if o.status not in ("passed", "not applicable")]
+
+    def shown(o):
+        if not args.verbose:
+            return one_line(o.detail)
+        return "(in full below)" if o in findings else one_line(o.detail, limit=None)
+
+    print(table(["check", "status", "detail"], [[o.check, o.status, shown(o)] for o in outcomes]))
+    cut = [o for o in findings if one_line(o.detail) != o.detail]
+    if args.verbose:
+        for o in findings:
+            print(f"\n{o.check} ({o.status}):")
+            print(textwrap.indent(o.detail.rstrip() or "(no detail)", "  "))
+        if findings:
+            print()
+    elif cut:
+        print(
+            f"({len(cut)} detail(s) cut to one line; `snn-hub check-backend {name} -v` "
+            "prints them in full)"
         )
-    )
     counts = summary(outcomes)
-    applied = counts.pop("applied")
-    print(
-        f"{args.name}: "
-        + ", ".join(f"{n} {status}" for status, n in counts.items())
-        + f"; {applied} of {len(outcomes)} checks applied"
+    print(coverage_line(name, outcomes, counts))
+    missing = undeclared(outcomes)
+    if missing:
+        print(f"{name}: not applicable because the backend does not declare {why_missing(missing)}")
+    ok, why = verdict(
+        outcomes, allow_known_gaps=args.allow_known_gaps, allow_partial=args.allow_partial
     )
-    ok, why = verdict(outcomes, allow_known_gaps=args.allow_known_gaps)
+    if is_partial(outcomes):
+        print(
+            f"WARNING: {name}: only {counts['applied']} of {len(outcomes)} checks applied; "
+            f"a partial run does not show that {name} keeps the contract.  Declare every "
+            "feature the backend supports (docs/plugins.md), or pass --allow-partial to "
+            "accept a partial run."
+        )
     if not ok:
-        print(f"{args.name} does not pass the kit: {why}")
+        print(f"{name} does not pass the kit: {why}")
     return EXIT_OK if ok else EXIT_PROBLEMS
 
 
-def one_line(text, limit: int = 100) -> str:
+def coverage_line(name: str, outcomes, counts: dict) -> str:
+    """``NAME: 7 of 53 checks applied (7 passed), 46 not applicable``."""
+    counts = dict(counts)
+    applied = counts.pop("applied")
+    not_applicable = counts.pop("not applicable", 0)
+    ran = ", ".join(f"{n} {status}" for status, n in counts.items())
+    return (
+        f"{name}: {applied} of {len(outcomes)} checks applied"
+        + (f" ({ran})" if ran else "")
+        + f", {not_applicable} not applicable"
+    )
+
+
+def why_missing(counts: dict, shown: int = 5) -> str:
+    """The undeclared features that kept most checks from applying, with their counts."""
+    items = [f"{feature} ({n} check{'s' if n > 1 else ''})" for feature, n in counts.items()]
+    more = len(items) - shown
+    return ", ".join(items[:shown]) + (f" and {more} more feature(s)" if more > 0 else "")
+
+
+def one_line(text, limit: int | None = 100) -> str:
+    """``text`` on one line, cut to ``limit`` characters (None: not cut)."""
     text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return text if limit is None or len(text) <= limit else text[: limit - 3] + "..."

@@ -7,6 +7,7 @@ import json
 from ..api import load_model
 from ..formats import LoadedModel
 from ..errors import ValidationError
+from ..runner import sigterm_raises
 from ..textfmt import fmt, table
 from .common import (
     EXIT_OK,
@@ -85,7 +86,8 @@ def cmd_run(args) -> int:
         if bar is not None:
             bar.close()
     if args.out:
-        results.save(args.out)
+        with sigterm_raises():  # the temporary file of the atomic write goes too
+            results.save(args.out)
     summary = run_summary(model, results, args.backend, duration, args.out)
     if args.json:
         print(json.dumps(summary, indent=2, default=str))
@@ -213,11 +215,7 @@ def backend_problems(args, model, backend: str, duration: float, found: dict) ->
 
     pm = args.ctx.plugin_manager()
     get_backend(backend, pm)  # unknown name: a HubError (exit 2), not a model problem
-    extra = [
-        d
-        for ds in pm.hook.hub_validate_network(network=model.network, backend_name=backend)
-        for d in (ds or [])
-    ]
+    extra = pm.validate_network(model.network, backend)
     if extra:
         return extra
     est = estimate(model.network, backend, duration)

@@ -15,9 +15,10 @@ Checks are plain functions ``check_x(backend_name)`` that declare the features t
 need with ``@needs(...)``, built from :mod:`hub.features` (``@needs(features.neuron(
 "LIF[synapse=exp]"), features.SPIKE_SOURCE)``; a string that does not parse fails at
 import).  A check whose features the backend does not declare is *not applicable*
-(reported as such, never as passed).  A backend lists checks it
-knowingly fails in ``Capabilities.known_gaps`` as ``{check name: reason}``; they are
-reported as expected failures.
+(reported as such, never as passed); a run in which most checks were not applicable is
+*partial* (:func:`is_partial`) and fails :func:`verdict` unless ``allow_partial``.  A
+backend lists checks it knowingly fails in ``Capabilities.known_gaps`` as ``{check name:
+reason}``; they are reported as expected failures.
 
 A check signals a wrong backend by raising :class:`CheckFailed` through the helpers of
 :mod:`hub.testing.expectations` (``expect``, ``expect_equal``, ``expect_close``,
@@ -59,6 +60,8 @@ class Outcome:
     check: str
     status: str  # passed | failed | not applicable | known gap | unexpected pass
     detail: str = ""
+    #: not applicable: the features the check needs that the backend does not declare
+    missing: tuple[str, ...] = ()
 
 
 #: statuses that make ``snn-hub check-backend`` fail; "known gap" too unless allowed
@@ -94,14 +97,15 @@ def check_backend(backend: str, select: str | None = None) -> list[Outcome]:
     pass" (the declaration is stale), reported as a failure."""
     from ..plugins import get_backend
 
-    gaps = get_backend(backend).capabilities().known_gaps
+    caps = get_backend(backend).capabilities()
+    gaps = caps.known_gaps
     out = []
     for name, check in CHECKS.items():
         if select and select not in name:
             continue
         ok, why = applicable(backend, check)
         if not ok:
-            out.append(Outcome(name, "not applicable", why))
+            out.append(Outcome(name, "not applicable", why, tuple(missing_features(caps, check))))
             continue
         error = _run_one(backend, check)
         if name in gaps:
@@ -125,9 +129,30 @@ def summary(outcomes: list[Outcome]) -> dict[str, int]:
     return counts
 
 
-def verdict(outcomes: list[Outcome], allow_known_gaps: bool = False) -> tuple[bool, str]:
+def is_partial(outcomes: list[Outcome]) -> bool:
+    """Whether most of the run's checks (the whole kit, or those a selection kept) were not
+    applicable: fewer applied than did not.  Such a run proves little about the backend."""
+    applied = sum(o.status != "not applicable" for o in outcomes)
+    return applied < len(outcomes) - applied
+
+
+def undeclared(outcomes: list[Outcome]) -> dict[str, int]:
+    """{feature: number of not-applicable checks that need it}, the features that kept the
+    most checks from applying first (a check missing two features counts for both)."""
+    counts: dict[str, int] = {}
+    for o in outcomes:
+        if o.status == "not applicable":
+            for feature in o.missing:
+                counts[feature] = counts.get(feature, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def verdict(
+    outcomes: list[Outcome], allow_known_gaps: bool = False, allow_partial: bool = False
+) -> tuple[bool, str]:
     """Whether a kit run proves the backend, and why not: any failure, any known gap
-    (unless ``allow_known_gaps``), or no check at all that ran a neuron model."""
+    (unless ``allow_known_gaps``), no check at all that ran a neuron model, or a *partial*
+    run (:func:`is_partial`: most checks not applicable) unless ``allow_partial``."""
     counts = summary(outcomes)
     reasons = []
     for status in FAILING:
@@ -137,6 +162,11 @@ def verdict(outcomes: list[Outcome], allow_known_gaps: bool = False) -> tuple[bo
         reasons.append(f"{counts['known gap']} known gap (pass --allow-known-gaps to accept)")
     if outcomes and not any(_runs_a_model(o) for o in outcomes):
         reasons.append("no check of a neuron model applied")
+    elif is_partial(outcomes) and not allow_partial:
+        reasons.append(
+            f"partial run: only {counts['applied']} of {len(outcomes)} checks applied "
+            "(pass --allow-partial to accept)"
+        )
     return (not reasons), "; ".join(reasons)
 
 

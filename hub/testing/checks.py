@@ -169,7 +169,7 @@ def check_delay_and_multiplicity(backend):
     v = run(net, backend=backend, duration=6.0).signal("cell", "v").values[:, 0]
     times = np.round(np.arange(1, 61) * 0.1, 6)
     jumps = {
-        round(t, 6): round(float(d), 9)
+        round(float(t), 6): round(float(d), 9)
         for t, d in zip(times, np.diff(v, prepend=-65.0))
         if abs(d) > 1e-6
     }
@@ -347,7 +347,7 @@ def check_results_provenance(backend):
     expect_equal(p.get("seed"), 5, "provenance['seed']")
     expect_equal(p.get("dt"), 0.1, "provenance['dt']")
     expect(p.get("versions"), "no versions in provenance")
-    for key in ("build_s", "run_s"):
+    for key in ("build_s", "run_s", "collect_s"):
         expect(
             res.timings.get(key, -1) >= 0,
             f"timings[{key!r}] = {res.timings.get(key)}, expected a duration >= 0",

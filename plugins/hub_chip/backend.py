@@ -15,7 +15,7 @@ from hub.results import Results, Signal, SpikeTrains, assemble_spikes, sampled_s
 from . import learning, quantize
 from ._numba import numba_available
 from .compile import compile_network
-from .discretize import LIF_DELTA, LIF_EXP, NATIVE
+from .discretize import FLOAT_MODELS, NATIVE
 from .energy import load_profile
 from .engine import Engine, Probe
 from .report import build_report
@@ -93,6 +93,19 @@ KNOWN_GAPS = {
     # the statistical (tier 4) promise, measured against the float reference engine: the
     # 12-bit decays and the rounding of weights and thresholds move slow threshold crossings
     # by steps and rates by percent
+    **{
+        f"check_lif_subtract_dc_closed_form_{syn}": "fixed point, as check_lif_dc_closed_form "
+        "(neuron 0 spikes at stamp 567 against the closed form's 555: tau_m 20 ms runs as "
+        "20.4 ms); the neuron driven to 385 mV keeps its excess until v saturates at the "
+        "chip's 24-bit range (the float model has no such bound)"
+        for syn in ("exp", "delta")
+    },
+    "check_feedforward_lif_subtract_exp": "tier 4 promise not kept on the kit's feedforward "
+    "networks (fluctuation-driven, see check_feedforward_lif_exp): 29.6 % of spikes within one "
+    "step of the reference's, population rate within 1 % (promised: 95 %)",
+    "check_feedforward_lif_subtract_delta": "tier 4 promise not kept on the kit's feedforward "
+    "networks (fluctuation-driven): 81.2 % of spikes within one step of the reference's "
+    "(promised: 95 %)",
     "check_reference_network_lif_exp": "tier 4 promise not kept: on the kit's recurrent "
     "network (seed 11) the population rate is +5.1 % against the reference (promised: 5 %)",
     "check_reference_network_lif_delta": "tier 4 promise not kept: on the kit's recurrent "
@@ -124,7 +137,7 @@ class ChipBackend(Backend):
                 F.CHANGE_I_OFFSET,
             ),
             learning.LABELS,
-            {NATIVE: ("u", "v"), LIF_EXP: ("v",), LIF_DELTA: ("v",)},
+            {NATIVE: ("u", "v"), **{label: ("v",) for label in FLOAT_MODELS}},
         )
         stat = (
             "statistical (tier 4): integer state, 12-bit decays, 8-bit weights; against "
@@ -134,8 +147,9 @@ class ChipBackend(Backend):
         )
         tolerances = {
             NATIVE: Tolerance(1, note="bit-exact: the integer update of docs/chip.md section 1"),
-            LIF_EXP: Tolerance(4, spike_ms=0.1, matched=0.95, note=stat),
-            LIF_DELTA: Tolerance(4, spike_ms=0.1, matched=0.95, note=stat),
+            **{
+                label: Tolerance(4, spike_ms=0.1, matched=0.95, note=stat) for label in FLOAT_MODELS
+            },
             **{
                 f"plasticity:{label}": Tolerance(
                     4,

@@ -121,6 +121,7 @@ class _Compartments:
     u0: np.ndarray  # int64[n_comp]
     v0: np.ndarray  # int64[n_neurons]
     join_parent: np.ndarray  # int64[n_aux]
+    subtract: np.ndarray  # bool[n_neurons]: a spike subtracts the threshold (LIFSubtract)
     report: dict  # population label -> quantization report
     thresholds: tuple  # (wanted, effective) threshold per float population
     biases: tuple  # (wanted, programmed) bias per float population
@@ -162,6 +163,7 @@ def compile_network(
         bias=compartments.bias,
         vth=compartments.vth,
         refractory=compartments.refractory,
+        subtract=compartments.subtract,
         u0=compartments.u0,
         v0=compartments.v0,
         join_parent=compartments.join_parent,
@@ -336,6 +338,7 @@ def _compartments(resolved, numbering: _Numbering) -> _Compartments:
             for name in ("dv", "bias", "vth", "refractory", "v0")
         },
         join_parent=np.zeros(n_aux, np.int64),
+        subtract=np.zeros(n_neurons, bool),
         report={},
         thresholds=([], []),
         biases=([], []),
@@ -348,6 +351,7 @@ def _compartments(resolved, numbering: _Numbering) -> _Compartments:
             plan.dv,
             plan.refractory,
         )
+        out.subtract[neurons] = plan.subtract
         if plan.split:
             out.du[lay.aux_offset : lay.aux_offset + plan.size] = plan.du_aux
             first = lay.aux_offset - n_neurons

@@ -24,6 +24,9 @@ NEST's although the chip's leak is DV/4096 rather than 1 - P22.
 Delta synapses (a jump of w mV in V, added in the step it arrives, with a threshold test
 in the same step) have ``DU = 4096`` (u holds only this step's input) and ``d = D - 1``.
 
+``LIFSubtract`` has the same plan (no refractory period); its compartments subtract the
+effective threshold at a spike instead of resetting v to 0 (program.py ``subtract``).
+
 Excitatory and inhibitory currents with different decays (``tau_syn_E != tau_syn_I``
 after rounding) cannot share one u: such a neuron gets a second, auxiliary compartment
 that integrates the inhibitory current and is joined to the first (multi-compartment
@@ -44,7 +47,11 @@ from .compartment import DECAY_ONE
 NATIVE = "ChipLIF"
 LIF_EXP = "LIF[synapse=exp]"
 LIF_DELTA = "LIF[synapse=delta]"
-SUPPORTED = (NATIVE, LIF_EXP, LIF_DELTA)
+#: the LIF that resets by subtraction: the same plan, and a spike subtracts the threshold
+SUBTRACT_EXP = "LIFSubtract[synapse=exp]"
+SUBTRACT_DELTA = "LIFSubtract[synapse=delta]"
+FLOAT_MODELS = (LIF_EXP, LIF_DELTA, SUBTRACT_EXP, SUBTRACT_DELTA)
+SUPPORTED = (NATIVE, *FLOAT_MODELS)
 
 
 @dataclass
@@ -70,6 +77,11 @@ class PopulationPlan:
     # --- ChipLIF only -------------------------------------------------------------------
     bias: np.ndarray | None = None  # int64[n] effective bias
     vth_mant: np.ndarray | None = None  # int64[n]
+
+    @property
+    def subtract(self) -> bool:
+        """A spike subtracts the threshold from v (LIFSubtract) instead of setting v to 0."""
+        return self.kind in (SUBTRACT_EXP, SUBTRACT_DELTA)
 
     @property
     def native(self) -> bool:
@@ -102,7 +114,7 @@ def plan_population(pop, dt: float) -> PopulationPlan:
     label = pop.model.label
     if label == NATIVE:
         return _plan_native(pop)
-    if label in (LIF_EXP, LIF_DELTA):
+    if label in FLOAT_MODELS:
         return _plan_lif(pop, dt, label)
     raise ValueError(label)  # the backend's capabilities exclude every other model
 
@@ -138,7 +150,7 @@ def _plan_lif(pop, dt: float, label: str) -> PopulationPlan:
     )
     drive = ((1 - p22) * (p["v_rest"] - p["v_reset"]) + p20 * p["i_offset"]) * r_v
     tau = {"tau_m": (tau_m, effective_tau(dv, dt))}
-    if label == LIF_DELTA:
+    if label.endswith("[synapse=delta]"):
         du = np.full(pop.size, DECAY_ONE, np.int64)
         fold_exc = fold_inh = np.ones(pop.size)  # a weight is NEST's jump, in mV
         du_aux, offset = None, 0
@@ -157,7 +169,11 @@ def _plan_lif(pop, dt: float, label: str) -> PopulationPlan:
         du=du,
         du_aux=du_aux,
         dv=dv,
-        refractory=refractory_steps(p["tau_refrac"], dt).astype(np.int64),
+        refractory=(
+            refractory_steps(p["tau_refrac"], dt).astype(np.int64)
+            if "tau_refrac" in p
+            else np.zeros(pop.size, np.int64)  # LIFSubtract: none
+        ),
         delay_offset=offset,
         span=p["v_thresh"] - p["v_reset"],
         fold_exc=fold_exc,
@@ -197,4 +213,7 @@ __all__ = [
     "NATIVE",
     "LIF_EXP",
     "LIF_DELTA",
+    "SUBTRACT_EXP",
+    "SUBTRACT_DELTA",
+    "FLOAT_MODELS",
 ]

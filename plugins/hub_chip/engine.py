@@ -8,7 +8,8 @@ Each step ``t`` (stamp ``t + 1``):
 2. u of every compartment, then v of every neuron (compartment.py), with the u of its
    auxiliary compartment (if any) joined in; v is clipped;
 3. refractory compartments are held at v = 0; spikes are ``v > vth``; a spiking
-   compartment is reset to 0 and becomes refractory;
+   compartment is reset to 0 (or, where the program says ``subtract``, loses the effective
+   threshold: ``v <- v - (vth + 1)``) and becomes refractory;
 4. the CSR rows of the neurons that spiked, and of the input axons whose source spike has
    stamp ``t + 1`` (native Poisson axons: their count drawn for this step, native.py), are
    added to ring slot ``t + 1 + d`` (one step of synaptic latency plus the programmed
@@ -86,6 +87,8 @@ class EngineState:
         self.ring = np.zeros((self.slots, c), np.int64)
         self.key = p.delay.astype(np.int64) * c + p.target
         self.ref_until = np.full(n, -1, np.int64)
+        #: what a spike subtracts from v; 0: v is reset to 0 instead
+        self.drop = np.where(p.subtracting, p.vth + 1, 0).astype(np.int64)
         self.active = np.zeros(c, np.int64)
         self.native = NativeInputs(p)
         self.t = 0
@@ -131,6 +134,8 @@ class Engine(EngineState):
         scratch, scratch_n = np.empty(c, np.int64), np.empty(n, np.int64)
         keep_u, keep_v, bias, vth = self.keep_u, self.keep_v, self.bias, p.vth
         refr, ref_until = p.refractory, self.ref_until
+        drop = self.drop
+        subtracts = bool(drop.any())
         n_aux = c - n
         # source spikes: the ones stamped t0 + k + 1 are sent in step k
         t0 = self.t
@@ -189,7 +194,11 @@ class Engine(EngineState):
                 np.putmask(vn, ref_until >= t, 0)
             fired = np.flatnonzero(vn > vth)
             if fired.size:
-                vn[fired] = 0
+                if subtracts:
+                    d = drop[fired]
+                    vn[fired] = np.where(d > 0, vn[fired] - d, 0)
+                else:
+                    vn[fired] = 0
                 until = t + refr[fired]
                 ref_until[fired] = until
                 self.last_ref = max(self.last_ref, int(until.max()))

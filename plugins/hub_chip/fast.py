@@ -34,6 +34,7 @@ def _kernel(
     bias,
     vth,
     refr,
+    drop,
     ref_until,
     aux_of,
     n,
@@ -121,7 +122,7 @@ def _kernel(
             if ref_until[i] >= t:
                 y = 0
             if y > vth[i]:
-                y = 0
+                y = y - drop[i] if drop[i] > 0 else 0
                 ref_until[i] = t + refr[i]
                 sp_step[n_sp] = t
                 sp_idx[n_sp] = i
@@ -257,6 +258,7 @@ class FastEngine(EngineState):
                 self.bias,
                 p.vth,
                 p.refractory,
+                self.drop,
                 self.ref_until,
                 self.aux_of,
                 n,

@@ -73,6 +73,15 @@ class Program:
     native_first: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     native_last: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     native_seed: int = 0
+    #: bool[n_neurons] (empty: none): a spike subtracts the effective threshold,
+    #: v <- v - (vth + 1), instead of setting v to 0 (LIFSubtract; Loihi 1 resets to 0,
+    #: Loihi 2's programmable neurons can subtract)
+    subtract: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+
+    @property
+    def subtracting(self) -> np.ndarray:
+        """``subtract`` with one entry per neuron."""
+        return self.subtract if len(self.subtract) else np.zeros(self.n_neurons, bool)
 
     @property
     def n_comp(self) -> int:
@@ -93,6 +102,7 @@ class Program:
         """Internal consistency (a compiler bug, not a user error, if this fails)."""
         n, c = self.n_neurons, self.n_comp
         assert len(self.vth) == n and len(self.refractory) == n and len(self.dv) == n
+        assert len(self.subtract) in (0, n)
         assert len(self.bias) == n and len(self.v0) == n and len(self.u0) == c
         assert len(self.join_parent) == c - n
         assert len(self.ptr) == self.n_senders + 1

@@ -5,9 +5,11 @@ their spikes are data, not part of the graph), ``LIF[synapse=delta]`` (NIR ``LIF
 type the network was imported from: LI, IF, I, Threshold) and ``LIF[synapse=exp]`` with
 ``tau_syn_E == tau_syn_I`` (``CubaLIF``/``CubaLI``), without refractory period, starting at
 rest, and static projections (one ``Linear`` per (pre, post, delay) - both receptors summed
-- followed by a ``Delay`` node for delays above the convention's latency).  ``i_offset`` is
-folded into ``v_leak`` (``v_rest + i_offset tau_m / cm``: the same dynamics).  Everything
-else is listed in one :class:`NIRExportError`.
+- followed by a ``Delay`` node for delays above the convention's latency).  ``LIFSubtract``
+only in a network imported under a subtracting convention ("snntorch-subtract"): written
+back in it, with the file's ``v_reset`` and metadata ``reset_mechanism="subtract"``.
+``i_offset`` is folded into ``v_leak`` (``v_rest + i_offset tau_m / cm``: the same
+dynamics).  Everything else is listed in one :class:`NIRExportError`.
 
 The parameters are the importer's inverse (hub_nir.neurons): the NIR node is built first,
 then every weight is the hub weight divided by the gain the importer would give that node,
@@ -43,7 +45,9 @@ class NIRExportError(HubError):
         )
 
 
-def _check(net, resolved) -> list[str]:
+def _check(net, resolved, subtracting: bool = False) -> list[str]:
+    """Every part of ``net`` NIR cannot express; ``subtracting``: the network was imported
+    under a convention whose spiking nodes subtract (LIFSubtract is then written back)."""
     out = []
     for pop in net.populations:
         loc = f"population {pop.label!r}"
@@ -52,12 +56,20 @@ def _check(net, resolved) -> list[str]:
                 out.append(f"{loc}: {pop.model.kind} has no NIR form")
             continue
         m = pop.model
-        if not isinstance(m, ir.LIF) or m.synapse not in ("delta", "exp"):
+        if isinstance(m, ir.LIFSubtract) and not subtracting:
+            out.append(
+                f"{loc}: LIFSubtract (NIR resets to v_reset; only a network imported under a "
+                "subtracting convention, e.g. 'snntorch-subtract', is written back, in it)"
+            )
+            continue
+        if not isinstance(m, (ir.LIF, ir.LIFSubtract)) or m.synapse not in ("delta", "exp"):
             label = f"{m.kind}[synapse={m.synapse}]" if m.synapse else m.kind
             out.append(f"{loc}: {label} (NIR has LIF[synapse=delta] and LIF[synapse=exp] only)")
             continue
         rp = resolved.populations[pop.label]
-        if np.any(refractory_steps(rp.params["tau_refrac"], resolved.dt) > 0):
+        if "tau_refrac" in rp.params and np.any(
+            refractory_steps(rp.params["tau_refrac"], resolved.dt) > 0
+        ):
             out.append(f"{loc}: tau_refrac > 0 (NIR neurons have no refractory period)")
         if m.synapse == "exp" and np.any(rp.params["tau_syn_E"] != rp.params["tau_syn_I"]):
             out.append(f"{loc}: tau_syn_E != tau_syn_I (a NIR CubaLIF has one synaptic current)")
@@ -116,11 +128,13 @@ def _node(nir, conv, kind: str, params: dict, dt: float, info: dict):
     n = params["v_rest"].size
     v_leak = params["v_rest"] + params["i_offset"] * params["tau_m"] / params["cm"]
     theta = np.nextafter(params["v_thresh"], -np.inf)
-    reset = params["v_reset"]
 
     def given(name, default):
         v = info.get(name)
         return np.broadcast_to(np.asarray(default if v is None else v, float), (n,)).copy()
+
+    # a subtracting node's v_reset is the file's own (the hub's is v_thresh - subtraction)
+    reset = given("v_reset", params["v_reset"])
 
     if kind == "Threshold":
         return nir.Threshold(threshold=theta)
@@ -256,9 +270,12 @@ def to_nir(network, dt: float | None = None, convention: str | None = None):
         raise HubError(f"to_nir: convention={convention!r}; use None or 'snntorch'")
     dt = float(network.dt if dt is None else dt)
     resolved = resolve(network, dt)
-    problems = _check(network, resolved)
     record = network.metadata.get("nir") if isinstance(network.metadata, dict) else None
     record = record if isinstance(record, dict) else {}
+    subtracting = convention is None and (
+        conventions.get(record.get("convention", "hub")).reset == "subtract"
+    )
+    problems = _check(network, resolved, subtracting)
     imported = bool(record)
     infos: dict = record.get("nodes", {})
     phi: dict = record.get("phi", {})
@@ -340,7 +357,10 @@ def to_nir(network, dt: float | None = None, convention: str | None = None):
     edges = list(dict.fromkeys(edges))
     meta = {"exporter": "snn-hub", "dt": dt / 1000.0}
     if conv.name != "hub":
-        meta = {"source": conv.name, "dt": dt / 1000.0, "exporter": f"snn-hub ({conv.name})"}
+        source = conv.name.removesuffix("-subtract")
+        meta = {"source": source, "dt": dt / 1000.0, "exporter": f"snn-hub ({conv.name})"}
+        if conv.reset == "subtract" and source != conv.name:  # the variant, as metadata
+            meta.update(reset_mechanism="subtract", reset_delay=conv.reset_late)
     return nir.NIRGraph(nodes=nodes, edges=edges, metadata=meta, type_check=False)
 
 

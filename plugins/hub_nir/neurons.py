@@ -189,7 +189,7 @@ def from_node(name: str, node, conv: Convention, dt_ms: float) -> NeuronSpec:
         reset = _arr(node, "v_reset", n) if spiking else None
         sub = subtracted(conv, theta, a) if spiking else None
         model = _delta_model(n, tau_ms, v_leak, theta, reset, sub)
-        return NeuronSpec(kind, n, model, gain, 0, 0, spiking, {"r": r})
+        return NeuronSpec(kind, n, model, gain, 0, 0, spiking, _info(r, reset, sub))
     if kind in ("IF", "I"):
         r = _arr(node, "r", n)
         gain = _integrator_gain(conv, r, dt_ms)
@@ -198,7 +198,7 @@ def from_node(name: str, node, conv: Convention, dt_ms: float) -> NeuronSpec:
         reset = _arr(node, "v_reset", n) if spiking else None
         sub = subtracted(conv, theta, np.ones(n)) if spiking else None
         model = _delta_model(n, np.full(n, NO_LEAK_MS), zeros, theta, reset, sub)
-        return NeuronSpec(kind, n, model, gain, 0, 0, spiking, {"r": r})
+        return NeuronSpec(kind, n, model, gain, 0, 0, spiking, _info(r, reset, sub))
     if kind == "Threshold":
         theta = _arr(node, "threshold", n)
         model = _delta_model(n, np.full(n, NO_MEMORY_MS), zeros, theta, theta - 1.0)
@@ -236,19 +236,26 @@ def _cuba(name, node, conv: Convention, dt_ms, n, where) -> NeuronSpec:
     spiking = kind == "CubaLIF"
     theta = _arr(node, "v_threshold", n) if spiking else None
     reset = _arr(node, "v_reset", n) if spiking else v_leak
+    sub = subtracted(conv, theta, a_m) if spiking else None
     model = _membrane(
         "exp",
         theta,
         reset,
-        subtracted(conv, theta, a_m) if spiking else None,
+        sub,
         tau_m=tau_m,
         tau_syn_E=tau_s,
         tau_syn_I=tau_s,
         cm=cm,
         v_rest=v_leak,
     )
-    info = {"r": r, "w_in": w_in}
+    info = {**_info(r, reset, sub), "w_in": w_in}
     return NeuronSpec(kind, n, model, gain, 1, conv.cuba_lag, spiking, info)
+
+
+def _info(r, reset, subtract) -> dict:
+    """What the exporter needs beyond the hub model: ``r``, and for a subtracting node the
+    file's own ``v_reset`` (the hub's ``v_reset`` is ``v_thresh`` minus the subtraction)."""
+    return {"r": r} if subtract is None else {"r": r, "v_reset": reset}
 
 
 # --- back: hub populations as NIR nodes ("hub" convention) ---------------------------------
