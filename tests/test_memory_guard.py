@@ -328,3 +328,12 @@ def test_run_refuses_with_exit_2_and_no_memory_check_runs(tmp_path, capsys, monk
     )
     assert code == 0, err
     assert "small.py on chip" in out
+
+
+def test_compare_cli_refuses_with_exit_2_before_any_worker(tmp_path, capsys, no_resolve):
+    path = tmp_path / "huge.py"
+    path.write_text(HUGE)
+    code, out, err = run_cli(capsys, "compare", str(path), "-b", "nest,chip", "--no-progress")
+    assert code == 2 and out == ""
+    assert err.startswith("snn-hub: error: memory: comparing network 'huge' on nest, chip needs")
+    assert "--no-memory-check" in err

@@ -1,14 +1,15 @@
 """The ``snn-hub`` command line (also ``python -m hub``).
 
     snn-hub run MODEL --backend NAME [--duration MS] [--out FILE] [--json] [--option k=v]...
-    snn-hub validate MODEL [--backend NAME]
+                [--no-memory-check]
+    snn-hub validate MODEL [--backend NAME[,NAME...]] [--duration MS]
     snn-hub backends [--json]
     snn-hub plugins [--json]
     snn-hub check-backend NAME [-k TEXT] [-v] [--allow-known-gaps] [--allow-partial]
     snn-hub demo [--models-dir DIR] [--duration MS] [--json]
     snn-hub compare MODEL [--backends a,b,c] [--duration MS] [--json] [--save FILE.json]
                     [--html FILE] [--plot FILE] [--repeat N] [--timeout S]
-                    [--option [BACKEND.]KEY=VALUE]...
+                    [--option [BACKEND.]KEY=VALUE]... [--no-memory-check]
     snn-hub bench NAME|MODEL [--backends a,b,c] [--native] [--standalone] [--repeat N]
                   [--param k=v] [--option [BACKEND.]KEY=VALUE] [--json] [--save FILE]
     snn-hub bench --list
