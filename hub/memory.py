@@ -83,6 +83,7 @@ class Costs:
     per_ring_slot: float  # per slot of a neuron's delay ring buffers
     per_sample: float  # the backend's copy of a recorded sample
     per_input_spike: float  # the backend's copy of a hub-drawn input spike
+    per_step: float = 0.0  # arrays with one value per integration step
     calibrated: bool = True
     note: str = ""
 
@@ -95,7 +96,8 @@ BASE = 137.8 * MIB
 #: of docs/benchmarks/*.json (CUBA, COBA, Brunel at scales 0.1-1) and of
 #: tests/data/memory_probes.json (recorded state, 100 ms delays, hub-drawn Poisson input):
 #: per_neuron, per_source, per_synapse, per_sample, per_input_spike; per_plastic is what the
-#: STDP benchmark's peak leaves over.  per_ring_slot is priced from the backends' arrays.
+#: STDP benchmark's peak leaves over.  per_ring_slot and per_step are priced from the
+#: backends' arrays.
 COSTS = {
     "nest": Costs(
         base=BASE,
@@ -126,11 +128,12 @@ COSTS = {
         per_ring_slot=2 * 8.0,  # the engine's int64 rings of u increments, + and -
         per_sample=17.0,  # int64 probe array, then the float64 signal
         per_input_spike=56.0,
+        per_step=2 * 8.0,  # the timing model's float64 per step (fast.py, report.py)
     ),
 }
 
 #: a backend without calibrated costs: the hub's own arrays and nothing else (a lower bound)
-UNCALIBRATED = Costs(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, False, "hub arrays only")
+UNCALIBRATED = Costs(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, False, "hub arrays only")
 
 
 @dataclass(frozen=True)
@@ -161,7 +164,9 @@ def size_text(nbytes: float) -> str:
     for unit, scale in (("TiB", GIB * 1024), ("GiB", GIB), ("MiB", MIB), ("KiB", 1024.0)):
         if nbytes >= scale:
             value = nbytes / scale
-            return f"{value:.3g} {unit}" if value < 1000 else f"{value:.0f} {unit}"
+            if value < 1000:
+                return f"{value:.3g} {unit}"
+            return f"{value:.0f} {unit}" if value < 1e6 else f"{value:.3g} {unit}"
     return f"{nbytes:.0f} B"
 
 
@@ -323,6 +328,7 @@ def estimate(network, backend: str, duration: float) -> Estimate:
         "delay buffers": k.per_ring_slot * c.ring_slots,
         "recorded samples": (HUB_PER_SAMPLE + k.per_sample) * c.samples,
         "input spikes": (HUB_PER_INPUT_SPIKE + k.per_input_spike) * c.input_spikes,
+        "per-step arrays": k.per_step * c.steps,
     }
     return Estimate(backend, terms, k.calibrated, c.unknown)
 
