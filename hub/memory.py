@@ -61,6 +61,7 @@ class Counts:
     neurons: int  # neurons of non-source populations
     sources: int  # source neurons (spike generators)
     neuron_values: int  # per-neuron parameters and initial values (neurons x (params + states))
+    spike_recorded: int  # neurons whose spikes are recorded (the union of the spike probes)
     synapses: float  # expected number of connections, every projection
     plastic: float  # of which plastic
     ring_slots: float  # sum over neurons of (largest delay into its population, steps + 2)
@@ -78,6 +79,7 @@ class Costs:
     base: float
     per_neuron: float
     per_source: float  # per source neuron
+    per_recorded: float  # per neuron whose spikes are recorded (NEST: its recorder connection)
     per_synapse: float
     per_plastic: float  # per plastic synapse, on top of per_synapse (state, read-back)
     per_ring_slot: float  # per slot of a neuron's delay ring buffers
@@ -88,52 +90,52 @@ class Costs:
     note: str = ""
 
 
-#: the interpreter, numpy and the hub, shared by every backend (fitted with :data:`COSTS`)
-BASE = 137.8 * MIB
-
 #: per backend, bytes, on top of the hub's own arrays.  Fitted (scripts/memory_calibration.py,
-#: non-negative least relative squares, one base shared by the backends) to the hub-path peaks
-#: of docs/benchmarks/*.json (CUBA, COBA, Brunel at scales 0.1-1) and of
-#: tests/data/memory_probes.json (recorded state, 100 ms delays, hub-drawn Poisson input):
-#: per_neuron, per_source, per_synapse, per_sample, per_input_spike; per_plastic is what the
-#: STDP benchmark's peak leaves over.  per_ring_slot and per_step are priced from the
-#: backends' arrays.
+#: non-negative least relative squares) to the hub-path peaks of docs/benchmarks/*.json (CUBA,
+#: COBA, Brunel at scales 0.1-1) and of tests/data/memory_probes.json (neurons with and
+#: without recorded spikes, recorded state, 100 ms delays, hub-drawn Poisson input): base,
+#: per_neuron, per_source, per_recorded, per_synapse, per_sample, per_input_spike;
+#: per_plastic is what the STDP benchmark's peak leaves over.  per_ring_slot and per_step are
+#: priced from the backends' arrays.
 COSTS = {
     "nest": Costs(
-        base=BASE,
-        per_neuron=41_000.0,
-        per_source=570.0,
-        per_synapse=37.8,
-        per_plastic=4_070.0,  # NEST reads plastic weights back as one dict per synapse
+        base=133.0 * MIB,
+        per_neuron=5_590.0,
+        per_source=3_470.0,
+        per_recorded=34_300.0,  # a neuron's connection to the spike_recorder
+        per_synapse=37.2,
+        per_plastic=4_080.0,  # NEST reads plastic weights back as one dict per synapse
         per_ring_slot=3 * 8.0,  # iaf_* models: 3 float64 ring buffers (ex, in, currents)
-        per_sample=108.7,  # multimeter: time, sender, value, then their Python copies
-        per_input_spike=150.4,  # spike_generator times, converted to NEST's Time objects
+        per_sample=112.4,  # multimeter: time, sender, value, then their Python copies
+        per_input_spike=143.7,  # spike_generator times, converted to NEST's Time objects
     ),
     "brian2": Costs(
-        base=BASE,
-        per_neuron=1_180.0,
-        per_source=4_710.0,
-        per_synapse=74.5,
-        per_plastic=105.0,
+        base=145.0 * MIB,
+        per_neuron=283.0,
+        per_source=2_070.0,
+        per_recorded=197.0,
+        per_synapse=76.5,
+        per_plastic=59.0,
         per_ring_slot=0.0,  # Brian2 queues spikes per synapse, no per-neuron ring
-        per_sample=16.4,  # StateMonitor: a float64 dynamic array
-        per_input_spike=42.1,  # SpikeGeneratorGroup: indices, times and sorted copies
+        per_sample=16.1,  # StateMonitor: a float64 dynamic array
+        per_input_spike=47.0,  # SpikeGeneratorGroup: indices, times and sorted copies
     ),
     "chip": Costs(
-        base=BASE,
-        per_neuron=0.0,  # fitted 0: the chip's per-neuron arrays vanish in the fit
+        base=132.0 * MIB,
+        per_neuron=1_760.0,
         per_source=0.0,
-        per_synapse=172.3,
-        per_plastic=198.0,
+        per_recorded=8.3,
+        per_synapse=171.7,
+        per_plastic=256.0,
         per_ring_slot=2 * 8.0,  # the engine's int64 rings of u increments, + and -
-        per_sample=17.0,  # int64 probe array, then the float64 signal
-        per_input_spike=56.0,
+        per_sample=17.1,  # int64 probe array, then the float64 signal
+        per_input_spike=58.9,
         per_step=2 * 8.0,  # the timing model's float64 per step (fast.py, report.py)
     ),
 }
 
 #: a backend without calibrated costs: the hub's own arrays and nothing else (a lower bound)
-UNCALIBRATED = Costs(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, False, "hub arrays only")
+UNCALIBRATED = Costs(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, False, "hub arrays only")
 
 
 @dataclass(frozen=True)
@@ -286,6 +288,16 @@ def count(network, duration: float) -> Counts:
         for p in network.populations
         if not p.is_source
     )
+    spike_recorded = 0
+    for pop in network.populations:
+        probes = [q for q in network.probes if q.population == pop.label and q.variable == "spikes"]
+        if pop.is_source or not probes:
+            continue
+        if any(q.indices is None for q in probes):
+            spike_recorded += sizes[pop.label]
+        else:
+            chosen = [np.asarray(q.indices).ravel() for q in probes]
+            spike_recorded += int(np.unique(np.concatenate(chosen)).size)
     samples = 0.0
     for probe in network.probes:
         if probe.variable == "spikes":
@@ -303,7 +315,17 @@ def count(network, duration: float) -> Counts:
         if p.is_source
     )
     return Counts(
-        neurons, sources, values, synapses, plastic, ring, samples, spikes, steps, tuple(unknown)
+        neurons,
+        sources,
+        values,
+        spike_recorded,
+        synapses,
+        plastic,
+        ring,
+        samples,
+        spikes,
+        steps,
+        tuple(unknown),
     )
 
 
@@ -324,6 +346,7 @@ def estimate(network, backend: str, duration: float) -> Estimate:
         "neurons": HUB_PER_NEURON_VALUE * c.neuron_values
         + k.per_neuron * c.neurons
         + k.per_source * c.sources,
+        "spike recording": k.per_recorded * c.spike_recorded,
         "synapses": (HUB_PER_SYNAPSE + k.per_synapse) * c.synapses + k.per_plastic * c.plastic,
         "delay buffers": k.per_ring_slot * c.ring_slots,
         "recorded samples": (HUB_PER_SAMPLE + k.per_sample) * c.samples,

@@ -6,12 +6,13 @@ memory, and print the estimate against every measurement, in-sample and leave-on
 The measurements: the hub-path peaks of ``make bench`` (docs/benchmarks/*.json: CUBA, COBA,
 Brunel at four scales, STDP) and of scripts/memory_probe.py (tests/data/memory_probes.json:
 recorded state, long delays, hub-drawn Poisson input; its ``mixed`` case is held out).
-The model: one base shared by every backend (the interpreter, numpy and the hub), then per
-backend a cost per neuron, per source neuron, per synapse, per recorded sample and per input
-spike, fitted by non-negative least relative squares; the cost per plastic synapse is what
-the STDP network's peak leaves over (the only plastic measurement, so that estimate matches
-by construction).  The terms priced from first principles (the hub's own arrays, the delay
-buffers) are subtracted first.  Copy the printed costs into hub/memory.py by hand.
+The model, per backend: a base (the interpreter, numpy, the hub, the simulator's libraries),
+a cost per neuron, per source neuron, per neuron whose spikes are recorded, per synapse, per
+recorded sample and per input spike, fitted by non-negative least relative squares; the cost
+per plastic synapse is what the STDP network's peak leaves over (the only plastic
+measurement, so that estimate matches by construction).  The terms priced from first
+principles (the hub's own arrays, the delay buffers, the per-step arrays) are subtracted
+first.  Copy the printed costs into hub/memory.py by hand.
 """
 
 from __future__ import annotations
@@ -80,8 +81,8 @@ def _bare(backend: str, net, duration: float) -> float:
 
 
 #: the costs fitted here (the rest of hub.memory.Costs is priced from the arrays)
-FITTED = ("base", "per_neuron", "per_source", "per_synapse", "per_plastic", "per_sample")
-FITTED += ("per_input_spike",)
+FITTED = ("base", "per_neuron", "per_source", "per_recorded", "per_synapse", "per_plastic")
+FITTED += ("per_sample", "per_input_spike")
 
 
 def points():
@@ -101,23 +102,24 @@ def points():
     return out
 
 
-#: the columns per backend: neurons, sources, synapses, samples, input spikes
-WIDTH = 5
+#: the columns per backend: base, neurons, sources, spike-recorded neurons, synapses,
+#: samples, input spikes
+COLUMNS = ("base", "per_neuron", "per_source", "per_recorded", "per_synapse", "per_sample")
+COLUMNS += ("per_input_spike",)
+WIDTH = len(COLUMNS)
 
 
 def _row(c) -> tuple:
-    return (c.neurons, c.sources, c.synapses, c.samples, c.input_spikes)
+    return (1.0, c.neurons, c.sources, c.spike_recorded, c.synapses, c.samples, c.input_spikes)
 
 
 def fit(pts):
-    """Non-negative least relative squares: [base, (neuron, source, synapse, sample, input
-    spike) per backend]."""
-    x = np.zeros((len(pts), 1 + WIDTH * len(BACKENDS)))
+    """Non-negative least relative squares: the :data:`COLUMNS` of every backend."""
+    x = np.zeros((len(pts), WIDTH * len(BACKENDS)))
     y = np.array([p[3] for p in pts])
     f = np.array([p[4] for p in pts])
     for i, p in enumerate(pts):
-        j = 1 + WIDTH * BACKENDS.index(p[0])
-        x[i, 0] = 1.0
+        j = WIDTH * BACKENDS.index(p[0])
         x[i, j : j + WIDTH] = _row(p[2])
     q, _ = nnls(x / y[:, None], (y - f) / y)
     return q, x, y, f
@@ -127,16 +129,14 @@ def main() -> None:
     pts = points()
     static = [p for p in pts if p[1] != "stdp" and p[5]]
     q, x, y, f = fit(static)
-    print(f"base {q[0] / MIB:.1f} MiB")
     for b, backend in enumerate(BACKENDS):
-        k = q[1 + WIDTH * b : 1 + WIDTH * (b + 1)]
+        k = q[WIDTH * b : WIDTH * (b + 1)]
         stdp = next(p for p in pts if p[0] == backend and p[1] == "stdp")
-        rest = stdp[3] - stdp[4] - q[0] - float(np.dot(k, _row(stdp[2])))
-        plastic = rest / stdp[2].plastic
+        plastic = (stdp[3] - stdp[4] - float(np.dot(k, _row(stdp[2])))) / stdp[2].plastic
+        costs = ", ".join(f"{name} {v:.1f}" for name, v in zip(COLUMNS[1:], k[1:]))
         print(
-            f"{backend}: per_neuron {k[0]:.0f} B, per_source {k[1]:.0f} B, "
-            f"per_synapse {k[2]:.1f} B, per_sample {k[3]:.1f} B, per_input_spike {k[4]:.1f} B "
-            f"(fitted, on top of the hub's), per_plastic {plastic:.0f} B"
+            f"{backend}: base {k[0] / MIB:.1f} MiB, {costs}, per_plastic {plastic:.0f} "
+            "(bytes, on top of the hub's)"
         )
     print("\ncase, backend: measured MiB, estimate (hub/memory.py) MiB, error; leave-one-out")
     for i, p in enumerate(static):

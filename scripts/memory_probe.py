@@ -1,4 +1,5 @@
-"""Peak memory of the runs the benchmarks do not exercise: recorded state, long delays,
+"""Peak memory of the runs the benchmarks do not exercise: neurons with and without
+recorded spikes (the benchmarks record every neuron's), recorded state, long delays,
 hub-drawn input spikes, a mixed network held out of the fit, and the same network recording
 spikes only (the term the estimate leaves out).  Each (case, backend) runs
 ``hub.run`` in a fresh process and reports its peak resident memory (``ru_maxrss``);
@@ -28,6 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BACKENDS = ("nest", "brian2", "chip")
 #: case -> (description, used by the fit); the recorded spikes of every run are counted too
 CASES = {
+    "neurons": ("20,000 LIF, nothing connected or recorded, 10 ms", True),
+    "recorders": ("20,000 LIF, nothing connected, spikes recorded, 10 ms", True),
     "samples": ("2000 LIF, in-degree 20, v recorded every step, 1000 ms", True),
     "delays": ("20,000 LIF, in-degree 5, delay 100 ms (1000 steps), 200 ms", True),
     "poisson": ("5000 hub-drawn Poisson sources at 50 Hz to 1000 LIF (p = 0.02), 5000 ms", True),
@@ -49,6 +52,11 @@ def build(case: str):
 
     net = hub.Network(dt=0.1, seed=1, label=case)
     driven = hub.LIF(v_rest=-49.0, v_thresh=-50.0, v_reset=-60.0)
+    if case in ("neurons", "recorders"):
+        a = net.add_population(20000, hub.LIF(), label="a")
+        if case == "recorders":
+            net.record(a, "spikes")
+        return net, 10.0
     if case == "samples":
         a = net.add_population(2000, driven, label="a")
         net.connect(a, a, hub.FixedInDegree(20), hub.Static(0.01, delay=1.0))

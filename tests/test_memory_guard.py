@@ -94,11 +94,15 @@ def test_counts_match_the_resolved_network():
     net.connect(b, b, hub.OneToOne(), hub.Static(0.01))
     net.record(a, "v", interval=1.0)
     net.record(b, "v", indices=[0, 1, 2])
+    net.record(a, "spikes", indices=[0, 1, 2])
+    net.record(a, "spikes", indices=[2, 3])
+    net.record(b, "spikes")
     c = memory.count(net, 100.0)
     r = hub.resolve(net, 100.0)
     drawn = sum(len(p.pre_idx) for p in r.projections)
     fixed = drawn - len(r.projections[0].pre_idx)
     assert c.neurons == 500 and c.sources == 45 and c.steps == 1000
+    assert c.spike_recorded == 4 + 200  # the union of a's spike probes, all of b
     # every connector but FixedProbability is exact; its draw is within 3 sigma of p n m
     assert c.synapses - 0.2 * 40 * 300 == fixed == 300 * 299 + 7 * 200 + 3 * 200 + 3 + 200
     assert abs(len(r.projections[0].pre_idx) - 2400) < 3 * np.sqrt(2400 * 0.8)
@@ -200,8 +204,8 @@ def test_what_the_estimate_misses_on_held_out_networks_is_the_recorded_spikes(ba
 def test_every_benchmarked_backend_is_calibrated():
     assert {backend for _, backend, _ in measured_peaks()} == set(memory.COSTS)
     assert len(measured_peaks()) == 20  # 7 reports; COBA without the chip
-    # 4 probes on 3 backends; the chip cannot hold the 100 ms delays (at most 62 steps)
-    assert len(probe_peaks()) == 11 and len(probe_peaks(spikes_only=True)) == 3
+    # 6 probes on 3 backends; the chip cannot hold the 100 ms delays (at most 62 steps)
+    assert len(probe_peaks()) == 17 and len(probe_peaks(spikes_only=True)) == 3
 
 
 # --- the refusal, before anything is drawn ----------------------------------------------------
