@@ -2,21 +2,23 @@
 drawn, and refused when it does not fit.
 
 :func:`count` reads a :class:`hub.Network` (no resolving, no arrays made) for what a run
-holds in memory: neurons and source neurons, the expected number of synapses of each
-connector, plastic synapses, the delay ring buffers, recorded state and weight samples and
-the hub-drawn input spikes.  :func:`estimate` prices them per backend (:data:`COSTS`, in
-bytes) and adds the hub's own arrays (``hub.resolve`` holds 32 bytes per synapse: pre and post
-index int64, weight float64, delay steps int64; 16 bytes per drawn input spike; 8 bytes per
-recorded sample in the results).  :func:`check` raises :class:`~hub.errors.ResourceError`
-when the estimate exceeds :func:`available_bytes`.
+holds in memory: neurons and source neurons, the neurons whose spikes are recorded, the
+expected number of synapses of each connector, plastic synapses, the delay ring buffers,
+recorded state and weight samples, the hub-drawn input spikes and the steps.
+:func:`estimate` prices them per backend (:data:`COSTS`, in bytes) and adds the hub's own
+arrays (``hub.resolve`` holds 32 bytes per synapse: pre and post index int64, weight
+float64, delay steps int64; 8 bytes per neuron parameter or initial value; 16 bytes per drawn
+input spike; 8 bytes per recorded sample in the results).  :func:`check` raises
+:class:`~hub.errors.ResourceError` when the estimate exceeds :func:`available_bytes`.
 
-The backends' per-item costs are fitted to the peak resident memory measured by
-``make bench`` (docs/benchmarks/*.json: Vogels-Abbott CUBA and COBA, Brunel at four scales,
-the STDP network) and by scripts/memory_probe.py (tests/data/memory_probes.json: recorded
-state, long delays, hub-drawn Poisson input, and a mixed network held out of the fit);
-tests/test_memory_guard.py checks the estimate against every one of them.  The delay ring
-buffers are priced from the arrays the backends allocate.  Recorded spikes are not counted
-(their number is not known before the run).
+The backends' costs are fitted (scripts/memory_calibration.py) to the peak resident memory
+measured by ``make bench`` (docs/benchmarks/*.json: Vogels-Abbott CUBA and COBA, Brunel at
+four scales, the STDP network) and by scripts/memory_probe.py (tests/data/memory_probes.json:
+neurons with and without recorded spikes, recorded state, long delays, hub-drawn Poisson
+input, and a mixed network held out of the fit); tests/test_memory_guard.py checks the
+estimate against every one of them.  The delay ring buffers and per-step arrays are priced
+from the arrays the backends allocate.  Recorded spikes are not counted (their number is not
+known before the run; on the held-out network they cost 40-150 bytes each).
 """
 
 from __future__ import annotations
