@@ -586,9 +586,14 @@ def canonical(g):
 def test_nir_to_hub_to_nir_gives_the_same_graph(two_layer, convention):
     g, _, _ = two_layer
     net = hub_nir.from_nir(g, convention=convention)
-    g2 = hub_nir.to_nir(net)
-    p1, w1 = canonical(g)
-    p2, w2 = canonical(g2)
+    assert_same_graph(hub_nir.to_nir(net), g)
+
+
+def assert_same_graph(got, expected):
+    """The same neuron nodes with parameters equal to float precision, and the same composed
+    weights and biases into each neuron (:func:`canonical`)."""
+    p1, w1 = canonical(expected)
+    p2, w2 = canonical(got)
     assert p1.keys() == p2.keys() and w1.keys() == w2.keys()
     for node in p1:
         for f, value in p1[node].items():
