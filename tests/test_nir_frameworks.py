@@ -214,7 +214,7 @@ def test_snntorch_subtract_digits_refused_by_nest():
     with pytest.raises(CapabilityError) as err:
         hub_spikes(SUBTRACT, "nest", "snntorch-subtract")
     text = str(err.value)
-    assert "'nest' does not support: neuron:LIFSubtract[synapse=delta]" in text
+    assert "'nest' does not support: neuron:LIFSubtract[spikes=one,synapse=delta]" in text
     assert "supported by: brian2, chip" in text
 
 

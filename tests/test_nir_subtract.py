@@ -120,7 +120,7 @@ def test_snntorch_subtract_without_reset_delay_is_another_rule(leaky_synaptic):
 
 
 def test_subtracting_conventions_build_lifsubtract():
-    """Leaky -> LIFSubtract[synapse=delta]: a spike subtracts threshold / beta at once, so
+    """Leaky -> LIFSubtract[spikes=one,synapse=delta]: a spike subtracts threshold / beta at once, so
     that the next step's beta (v - threshold / beta) is snnTorch's beta v - threshold."""
     g = nir.NIRGraph.from_list(
         nir.Input(input_type={"input": np.array([2])}),
@@ -133,7 +133,7 @@ def test_subtracting_conventions_build_lifsubtract():
     )  # fmt: skip
     key = next(k for k, v in g.nodes.items() if type(v).__name__ == "LIF")
     m = plan(g, convention="snntorch-subtract").specs[key].model
-    assert m.label == "LIFSubtract[synapse=delta]"
+    assert m.label == "LIFSubtract[spikes=one,synapse=delta]"
     sub = np.asarray(m.value("v_thresh")) - np.asarray(m.value("v_reset"))
     np.testing.assert_allclose(sub, 1 / 0.9, rtol=1e-15)
     assert plan(g, convention="snntorch").specs[key].model.label == "LIF[synapse=delta]"
@@ -144,7 +144,7 @@ def test_nest_refuses_subtractive_reset_naming_the_feature(leaky_synaptic):
     with pytest.raises(hub.CapabilityError) as err:
         hub_nir.run_nir(g, x, backend="nest", convention="snntorch-subtract")
     text = str(err.value)
-    assert "nest" in text and "neuron:LIFSubtract[synapse=delta]" in text
+    assert "nest" in text and "neuron:LIFSubtract[spikes=one,synapse=delta]" in text
     assert "supported by: brian2" in text
 
 

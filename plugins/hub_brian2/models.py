@@ -903,7 +903,7 @@ for _syn in ("exp", "alpha", "delta"):
     _add(
         replace(
             _lif,
-            label=f"LIFSubtract[synapse={_syn}]",
+            label=f"LIFSubtract[spikes=one,synapse={_syn}]",
             nest_model=f"none ({_lif.nest_model} update, reset by subtraction)",
             variables=_lif.variables | _floats("V_sub"),
             params=_subtracting(_lif.params),

@@ -48,8 +48,8 @@ NATIVE = "ChipLIF"
 LIF_EXP = "LIF[synapse=exp]"
 LIF_DELTA = "LIF[synapse=delta]"
 #: the LIF that resets by subtraction: the same plan, and a spike subtracts the threshold
-SUBTRACT_EXP = "LIFSubtract[synapse=exp]"
-SUBTRACT_DELTA = "LIFSubtract[synapse=delta]"
+SUBTRACT_EXP = "LIFSubtract[spikes=one,synapse=exp]"
+SUBTRACT_DELTA = "LIFSubtract[spikes=one,synapse=delta]"
 FLOAT_MODELS = (LIF_EXP, LIF_DELTA, SUBTRACT_EXP, SUBTRACT_DELTA)
 SUPPORTED = (NATIVE, *FLOAT_MODELS)
 
