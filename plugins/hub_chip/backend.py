@@ -100,6 +100,23 @@ KNOWN_GAPS = {
         "chip's 24-bit range (the float model has no such bound)"
         for syn in ("exp", "delta")
     },
+    **{
+        f"check_lif_subtract_many_dc_closed_form_{syn}": "fixed point, as "
+        "check_lif_subtract_dc_closed_form (neuron 0 spikes at stamp 567 against 555); the "
+        "several spikes per step themselves are integer-exact (tests/test_chip_golden.py)"
+        for syn in ("exp", "delta")
+    },
+    "check_reference_network_lif_subtract_many_exp": "tier 4 promise not kept on the kit's "
+    "saturating recurrent network (d = v_thresh - v_reset of 0.1 to 1.1 mV, up to 3 spikes a "
+    "step): population rate +76.6 % against the reference (seed 11)",
+    "check_reference_network_lif_subtract_many_delta": "tier 4 promise not kept on the kit's "
+    "saturating recurrent network: population rate -9.0 % against the reference (seed 11)",
+    "check_feedforward_lif_subtract_many_exp": "tier 4 promise not kept on the kit's "
+    "feedforward networks (d of 0.1 to 1.1 mV): 61.7 % of spikes within one step of the "
+    "reference's, 4852 spikes against 4407 (promised: 95 %)",
+    "check_feedforward_lif_subtract_many_delta": "tier 4 promise not kept on the kit's "
+    "feedforward networks: 93.3 % of spikes within one step of the reference's, 3119 spikes "
+    "against 3129 (promised: 95 %)",
     "check_feedforward_lif_subtract_exp": "tier 4 promise not kept on the kit's feedforward "
     "networks (fluctuation-driven, see check_feedforward_lif_exp): 29.6 % of spikes within one "
     "step of the reference's, population rate within 1 % (promised: 95 %)",

@@ -162,7 +162,7 @@ def _plan_lif(pop, dt: float, label: str) -> PopulationPlan:
     )
     drive = ((1 - p22) * (p["v_rest"] - p["v_reset"]) + p20 * p["i_offset"]) * r_v
     tau = {"tau_m": (tau_m, effective_tau(dv, dt))}
-    if label.endswith("[synapse=delta]"):
+    if label.endswith("synapse=delta]"):
         du = np.full(pop.size, DECAY_ONE, np.int64)
         fold_exc = fold_inh = np.ones(pop.size)  # a weight is NEST's jump, in mV
         du_aux, offset = None, 0
