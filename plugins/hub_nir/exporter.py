@@ -127,7 +127,13 @@ def _node(nir, conv, kind: str, params: dict, dt: float, info: dict):
     """The NIR node of one population (importer's parameters inverted)."""
     n = params["v_rest"].size
     v_leak = params["v_rest"] + params["i_offset"] * params["tau_m"] / params["cm"]
-    theta = np.nextafter(params["v_thresh"], -np.inf)
+    # NIR's v > threshold is the hub's V >= nextafter(threshold); a several-spike convention
+    # fires on v >= threshold, and the hub's v_thresh is the threshold itself
+    theta = (
+        params["v_thresh"].copy()
+        if conv.multi_spike
+        else np.nextafter(params["v_thresh"], -np.inf)
+    )
 
     def given(name, default):
         v = info.get(name)
