@@ -220,6 +220,26 @@ def test_several_spikes_per_step_refused_by_nest():
     assert "supported by: brian2, chip" in text
 
 
+def test_rockpool_import_exports_back_to_the_same_graph():
+    """Rockpool's fixture -> hub (LIFSubtract[spikes=many]) -> NIR in the "rockpool"
+    convention: the thresholds as written (the frameworks' ``>=``, no nextafter), time
+    constants (exact decays: tau = step tau_m / dt, formerly read back as Euler's and 5 %
+    off), r, w_in, and the weights within 1e-16."""
+    path = "tests/data/nir/rockpool_tiny.nir"
+    g = nir.read(path, type_check=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NIRConventionWarning)
+        net = hub_nir.from_nir(path)
+    g2 = hub_nir.to_nir(net)
+    assert g2.metadata["source"] == "rockpool"
+    for node in ("1_LIFTorch", "3_LIFTorch"):
+        for f in ("tau_mem", "tau_syn", "r", "w_in", "v_leak", "v_threshold", "v_reset"):
+            want = np.asarray(getattr(g.nodes[node], f), float).ravel()
+            np.testing.assert_array_equal(getattr(g2.nodes[node], f), want, err_msg=f)
+    for a, b in (("0_LinearTorch", "input->1_LIFTorch"), ("2_LinearTorch", "1_LIFTorch->3_LIFTorch")):
+        np.testing.assert_allclose(g2.nodes[b].weight, g.nodes[a].weight, rtol=0, atol=1e-16)
+
+
 # --- export: a subtracting network goes back out in its convention -------------------------------
 SUBTRACT_FIXTURE = "tests/data/nir/snntorch_digits_subtract.nir"
 

@@ -95,11 +95,10 @@ def _invert_tau(conv, tau_ms: np.ndarray, dt: float) -> np.ndarray:
         return tau_ms / 1000.0
     if conv.tau_in_steps:
         return tau_ms / dt
-    a = np.exp(-dt / tau_ms)
     if conv.euler:
-        return euler_tau(a, conv.step_s)
-    with np.errstate(divide="ignore"):
-        return np.where(tau_ms >= NO_LEAK_MS, np.inf, conv.step_s / (1.0 - a))
+        return euler_tau(np.exp(-dt / tau_ms), conv.step_s)
+    # exact decay per framework step (rockpool): exp(-step/tau) = exp(-dt/tau_m)
+    return np.where(tau_ms >= NO_LEAK_MS, np.inf, conv.step_s * (tau_ms / dt))
 
 
 def euler_tau(a: np.ndarray, step_s: float) -> np.ndarray:
