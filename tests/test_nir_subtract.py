@@ -121,8 +121,9 @@ def test_snntorch_subtract_without_reset_delay_is_another_rule(leaky_synaptic):
 
 
 def test_subtracting_conventions_build_lifsubtract():
-    """Leaky -> LIFSubtract[spikes=one,synapse=delta]: a spike subtracts threshold / beta at once, so
-    that the next step's beta (v - threshold / beta) is snnTorch's beta v - threshold."""
+    """Leaky -> LIFSubtract[spikes=one,synapse=delta]: a spike subtracts threshold / beta at
+    once, so that the next step's beta (v - threshold / beta) is snnTorch's beta v -
+    threshold."""
     g = nir.NIRGraph.from_list(
         nir.Input(input_type={"input": np.array([2])}),
         nir.Linear(weight=np.eye(2)),
@@ -236,7 +237,8 @@ def test_rockpool_import_exports_back_to_the_same_graph():
         for f in ("tau_mem", "tau_syn", "r", "w_in", "v_leak", "v_threshold", "v_reset"):
             want = np.asarray(getattr(g.nodes[node], f), float).ravel()
             np.testing.assert_array_equal(getattr(g2.nodes[node], f), want, err_msg=f)
-    for a, b in (("0_LinearTorch", "input->1_LIFTorch"), ("2_LinearTorch", "1_LIFTorch->3_LIFTorch")):
+    pairs = (("0_LinearTorch", "input->1_LIFTorch"), ("2_LinearTorch", "1_LIFTorch->3_LIFTorch"))
+    for a, b in pairs:
         np.testing.assert_allclose(g2.nodes[b].weight, g.nodes[a].weight, rtol=0, atol=1e-16)
 
 

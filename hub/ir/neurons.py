@@ -125,20 +125,24 @@ class LIFSubtract(NeuronModel):
 
     kind = "LIFSubtract"
     parameters = (
-        Param("cm", "nF", 1.0, "membrane capacitance", "positive"),
-        Param("tau_m", "ms", 20.0, "membrane time constant", "positive"),
-        Param("v_rest", "mV", -65.0, "resting potential"),
-        Param("v_reset", "mV", -65.0, "V after a spike from exactly v_thresh"),
-        Param("v_thresh", "mV", -50.0, "spike threshold (V >= v_thresh)"),
-        Param("i_offset", "nA", 0.0, "constant injected current"),
-    ) + _SYN_TAUS + (
-        Param(
-            "max_spikes",
-            "1",
-            65536,
-            "spikes per neuron and step at most (spikes=many; 2**16 as Rockpool)",
-            "int_positive",
-        ),
+        (
+            Param("cm", "nF", 1.0, "membrane capacitance", "positive"),
+            Param("tau_m", "ms", 20.0, "membrane time constant", "positive"),
+            Param("v_rest", "mV", -65.0, "resting potential"),
+            Param("v_reset", "mV", -65.0, "V after a spike from exactly v_thresh"),
+            Param("v_thresh", "mV", -50.0, "spike threshold (V >= v_thresh)"),
+            Param("i_offset", "nA", 0.0, "constant injected current"),
+        )
+        + _SYN_TAUS
+        + (
+            Param(
+                "max_spikes",
+                "1",
+                65536,
+                "spikes per neuron and step at most (spikes=many; 2**16 as Rockpool)",
+                "int_positive",
+            ),
+        )
     )
     options = {"spikes": ("one", "many"), "synapse": ("exp", "alpha", "delta")}
     input_kind = {"exp": "current", "alpha": "current", "delta": "voltage"}

@@ -329,8 +329,7 @@ def _check_subtraction(model, loc, out):
             Diagnostic(
                 f"{loc}.v_reset",
                 f"v_reset {_show(reset)} mV is not below v_thresh {_show(thresh)} mV",
-                "spikes='many' subtracts d = v_thresh - v_reset per spike: give "
-                "v_reset < v_thresh",
+                "spikes='many' subtracts d = v_thresh - v_reset per spike: give v_reset < v_thresh",
             )
         )
 

@@ -19,10 +19,10 @@ framework's ``step_s`` seconds, for a node with time constant ``tau`` (s):
 (hub_nir.neurons).  A rule with several spikes per step (``multi_spike``: Rockpool's
 LIFTorch, Sinabs' MultiSpike) fires on ``v >= threshold``, emits ``k = floor(v / threshold)``
 spikes (at most ``max_spikes``) and subtracts ``k threshold``: the hub's
-``LIFSubtract[spikes=many]`` with ``v_thresh = threshold``.  ``convention=None`` ("nir") is NIR read as written: the
-hub's exact integration of the ODEs at the hub's dt, a spike being a unit pulse one step
-long.  ``"hub"`` is the same reading without pipeline alignment (graphs written by
-:func:`hub_nir.to_nir`).
+``LIFSubtract[spikes=many]`` with ``v_thresh = threshold``.  ``convention=None`` ("nir")
+is NIR read as written: the hub's exact integration of the ODEs at the hub's dt, a spike
+being a unit pulse one step long.  ``"hub"`` is the same reading without pipeline alignment
+(graphs written by :func:`hub_nir.to_nir`).
 """
 
 from __future__ import annotations

@@ -129,9 +129,7 @@ def _node(nir, conv, kind: str, params: dict, dt: float, info: dict):
     # NIR's v > threshold is the hub's V >= nextafter(threshold); a several-spike convention
     # fires on v >= threshold, and the hub's v_thresh is the threshold itself
     theta = (
-        params["v_thresh"].copy()
-        if conv.multi_spike
-        else np.nextafter(params["v_thresh"], -np.inf)
+        params["v_thresh"].copy() if conv.multi_spike else np.nextafter(params["v_thresh"], -np.inf)
     )
 
     def given(name, default):
