@@ -322,9 +322,7 @@ def test_several_spikes_per_step_parameters(sentinel):
     """LIFSubtract[spikes=many]: max_spikes is a whole number >= 1, and v_reset must be below
     v_thresh (a spike subtracts d = v_thresh - v_reset); each error names field, value, fix."""
     net, *_ = base_network()
-    net.add_population(
-        3, hub.LIFSubtract(spikes="many", max_spikes=[1, 0, 2.5]), label="capped"
-    )
+    net.add_population(3, hub.LIFSubtract(spikes="many", max_spikes=[1, 0, 2.5]), label="capped")
     net.add_population(
         2, hub.LIFSubtract(spikes="many", v_thresh=-50.0, v_reset=[-60.0, -50.0]), label="flat"
     )
