@@ -8,17 +8,20 @@ import numpy as np
 
 import hub.features as F
 from hub.backend import Backend, Capabilities, Option, Session, Tolerance, convert_options
-from hub.errors import HubError
+from hub.errors import CapabilityError, HubError
 from hub.resolve import offset_changes_as_injections
 from hub.results import Results, Signal, SpikeTrains, assemble_spikes, sampled_signal
 
 from . import learning, quantize
 from ._numba import numba_available
 from .compile import compile_network
-from .discretize import FLOAT_MODELS, NATIVE
+from .discretize import FLOAT_MODELS, MANY_DELTA, MANY_EXP, NATIVE
 from .energy import load_profile
 from .engine import Engine, Probe
 from .report import build_report
+
+#: the models with several spikes per step (plastic synapses from them are refused)
+MANY = (MANY_EXP, MANY_DELTA)
 
 OPTIONS = {
     o.name: o
@@ -243,6 +246,17 @@ class ChipSession(Session):
         self, resolved, chips, profile, headroom, count_activity, engine="auto", learn=None
     ):
         t0 = time.perf_counter()
+        for proj in resolved.projections:  # the learning engine sees one event per step
+            pre = resolved.populations.get(proj.pre)
+            if proj.rule is not None and pre is not None and pre.model.label in MANY:
+                raise CapabilityError(
+                    "chip",
+                    [
+                        f"projection {proj.label!r}: plastic synapses from {pre.model.label} "
+                        "(several spikes per step reach static synapses only); use a static "
+                        "synapse or spikes='one'"
+                    ],
+                )
         self.resolved, self.profile = resolved, profile
         # i_offset changed between segments: the same current, injected
         resolved = self.resolved = offset_changes_as_injections(resolved)
