@@ -10,6 +10,7 @@ the README).
 from __future__ import annotations
 
 import inspect
+import itertools
 import sys
 from pathlib import Path
 
@@ -118,9 +119,9 @@ def capabilities_page() -> str:
         "bound, 3 close (stated spike-time bound), 4 statistical.\n",
     ]
     models = [
-        f"{cls.kind}[synapse={o}]" if cls.options else cls.kind
+        cls(**dict(zip(cls.options, combo))).label
         for cls in neurons.NEURON_MODELS.values()
-        for o in (cls.options.get("synapse") or (None,))
+        for combo in itertools.product(*cls.options.values())
     ]
     out.append("| neuron model | " + " | ".join(names) + " |")
     out.append("|---|" + "---|" * len(names))

@@ -977,3 +977,17 @@ def test_plastic_synapse_names_clashing_with_neuron_state(make, weight, v_abs):
     assert np.abs(va - vb).max() < v_abs
     assert a.spikes("n") == b.spikes("n")
     assert np.allclose(a.weights("tm"), b.weights("tm"), rtol=1e-12)
+
+
+@pytest.mark.parametrize("backend", ["brian2", "chip"])
+def test_plastic_synapses_from_several_spike_neurons_are_refused(backend):
+    """A plastic synapse sees one event per neuron and step: Brian2 and the chip refuse a
+    plastic projection whose presynaptic population emits several spikes per step."""
+    net = hub.Network(dt=0.1, seed=1)
+    a = net.add_population(2, hub.LIFSubtract(spikes="many", i_offset=5.0), label="a")
+    b = net.add_population(2, hub.LIF(), label="b")
+    net.connect(a, b, hub.AllToAll(), hub.Plastic(hub.STDP(w_max=0.5), 0.1, 1.0))
+    with pytest.raises(hub.CapabilityError) as err:
+        hub.run(net, backend=backend, duration=1.0)
+    assert "plastic synapses from LIFSubtract[spikes=many,synapse=exp]" in str(err.value)
+    assert f"backend '{backend}'" in str(err.value)

@@ -80,6 +80,57 @@ def test_subtractive_reset_keeps_the_excess(engine_cls):
     assert want_v[:5] == [40, 15, 55, 30, 5] and len(want_stamps) == 24
 
 
+@pytest.mark.parametrize("engine_cls", ENGINES)
+@pytest.mark.parametrize("cap", [2, 3])
+def test_several_spikes_per_step_send_the_row_k_times(engine_cls, cap):
+    """LIFSubtract[spikes=many] on the chip: neuron 0 (bias 150 a step, no decay, effective
+    threshold vth + 1 = 65) emits k = min(cap, v // 65) spikes and loses 65 k; its one synapse
+    (weight 448) to neuron 1 (u without memory, v without decay, never spikes) is sent k times,
+    so v1 grows by 448 k one step later.  Integer arithmetic by hand."""
+    a = lambda *x: np.array(x, np.int64)  # noqa: E731
+    prog = Program(
+        n_neurons=2,
+        du=a(0, 4096),
+        dv=a(0, 0),
+        bias=a(150, 0),
+        vth=a(64, (1 << 23) - 1),
+        refractory=a(0, 0),
+        u0=a(0, 0),
+        v0=a(0, 0),
+        join_parent=np.zeros(0, np.int64),
+        n_inputs=0,
+        ptr=a(0, 1, 1),
+        target=a(1),
+        delay=a(0),
+        weight=a(448),
+        neg=None,
+        input_index=np.zeros(0, np.int64),
+        input_stamp=np.zeros(0, np.int64),
+        subtract=np.array([True, False]),
+        max_spikes=a(cap, 1),
+    )
+    eng = engine_cls(prog, [Probe("v", np.array([0, 1]))])
+    out = eng.run(12)
+    v0, v1 = out.samples[0][:, 0], out.samples[0][:, 1]
+    want0, want1, want_stamps, x, y, sent = [], [], [], 0, 0, 0
+    for step in range(12):
+        x += 150
+        y += 448 * sent  # last step's spikes arrive
+        sent = min(cap, x // 65) if x > 64 else 0
+        x -= 65 * sent
+        want_stamps += [step + 1] * sent
+        want0.append(x)
+        want1.append(y)
+    assert list(v0) == want0 and list(v1) == want1
+    assert sorted(out.spike_steps[out.spike_neurons == 0] + 1) == want_stamps
+    assert out.synaptic_events == len(want_stamps)  # one synapse per spike
+    if cap == 2:  # 150 -> 20, 170 -> 40, ...: two spikes a step and v climbs by 20
+        assert want0[:4] == [20, 40, 60, 80] and want_stamps[:4] == [1, 1, 2, 2]
+    else:  # 210 // 65 = 3 in step 4: v falls back to 15
+        assert want0[:5] == [20, 40, 60, 15, 35] and want_stamps.count(4) == 3
+    assert want1[:3] == [0, 896, 1792]
+
+
 def test_golden_vectors_through_hub_run():
     """The same vectors with ChipLIF populations, a spike source and hub delays."""
     net = hub.Network(dt=0.1, seed=1)

@@ -455,15 +455,6 @@ def test_unknown_node_is_a_clear_error():
         hub_nir.from_nir(g)
 
 
-def test_sinabs_subtractive_reset_is_a_capability_error():
-    g = graph(
-        {"input": inp(2), "iaf": nir.IF(r=np.ones(2), v_threshold=np.ones(2)), "o": out(2)},
-        [("input", "iaf"), ("iaf", "o")],
-    )
-    with pytest.raises(hub.CapabilityError, match="reset by subtraction"):
-        hub_nir.from_nir(g, convention="sinabs")
-
-
 def test_analog_node_feeding_a_neuron_and_bad_convention_are_errors():
     g = graph(
         {

@@ -3,8 +3,9 @@
 imports as ``LIFSubtract`` and gives, on Brian2, exactly the spikes of a numpy transcription
 of snnTorch 1.0.0's own update (the reset decided from the stored membrane, as its
 ``mem_reset``); ``reset_delay=False`` is another rule (measured here: not the hub's);
-NEST has no such model and refuses with a CapabilityError naming the feature; a framework
-that may spike several times per step stays a CapabilityError."""
+NEST has no such model and refuses with a CapabilityError naming the feature; Sinabs' IAF
+(several spikes per step, convention "sinabs") imports as ``LIFSubtract[spikes=many]`` and
+gives on Brian2 exactly the counts of a numpy transcription of Sinabs' rule."""
 
 from __future__ import annotations
 
@@ -120,8 +121,9 @@ def test_snntorch_subtract_without_reset_delay_is_another_rule(leaky_synaptic):
 
 
 def test_subtracting_conventions_build_lifsubtract():
-    """Leaky -> LIFSubtract[synapse=delta]: a spike subtracts threshold / beta at once, so
-    that the next step's beta (v - threshold / beta) is snnTorch's beta v - threshold."""
+    """Leaky -> LIFSubtract[spikes=one,synapse=delta]: a spike subtracts threshold / beta at
+    once, so that the next step's beta (v - threshold / beta) is snnTorch's beta v -
+    threshold."""
     g = nir.NIRGraph.from_list(
         nir.Input(input_type={"input": np.array([2])}),
         nir.Linear(weight=np.eye(2)),
@@ -133,7 +135,7 @@ def test_subtracting_conventions_build_lifsubtract():
     )  # fmt: skip
     key = next(k for k, v in g.nodes.items() if type(v).__name__ == "LIF")
     m = plan(g, convention="snntorch-subtract").specs[key].model
-    assert m.label == "LIFSubtract[synapse=delta]"
+    assert m.label == "LIFSubtract[spikes=one,synapse=delta]"
     sub = np.asarray(m.value("v_thresh")) - np.asarray(m.value("v_reset"))
     np.testing.assert_allclose(sub, 1 / 0.9, rtol=1e-15)
     assert plan(g, convention="snntorch").specs[key].model.label == "LIF[synapse=delta]"
@@ -144,7 +146,7 @@ def test_nest_refuses_subtractive_reset_naming_the_feature(leaky_synaptic):
     with pytest.raises(hub.CapabilityError) as err:
         hub_nir.run_nir(g, x, backend="nest", convention="snntorch-subtract")
     text = str(err.value)
-    assert "nest" in text and "neuron:LIFSubtract[synapse=delta]" in text
+    assert "nest" in text and "neuron:LIFSubtract[spikes=one,synapse=delta]" in text
     assert "supported by: brian2" in text
 
 
@@ -160,8 +162,51 @@ def test_metadata_can_say_the_reset():
     assert detect({"source": "norse", "reset": "subtract"}) == "norse"  # no such variant
 
 
-@pytest.mark.parametrize("convention", ["sinabs", "rockpool"])
-def test_several_spikes_per_step_stay_a_capability_error(convention):
+def sinabs_reference(x, W, thr) -> np.ndarray:
+    """Output spike counts (steps, n) of Sinabs' IAF with its default MultiSpike and
+    MembraneSubtract, transcribed from Sinabs' rule: ``v += W x``; ``k = floor(v / thr)``
+    where ``v >= thr`` (else 0); ``v -= k thr``."""
+    v, out = np.zeros(len(thr)), []
+    for xt in x:
+        v = v + W @ xt
+        k = np.where(v >= thr, np.floor(v / thr), 0.0)
+        v = v - k * thr
+        out.append(k.astype(np.int64))
+    return np.asarray(out)
+
+
+@pytest.mark.parametrize("backend", ["brian2", "chip"])
+def test_sinabs_iaf_several_spikes_per_step(backend):
+    """Sinabs' IAF (NIR ``IF``, r = 1) under convention "sinabs": LIFSubtract[spikes=many]
+    with v_thresh = threshold gives, on Brian2, exactly the counts of the rule above (297
+    spikes, 87 of 120 cells with 2 to 8 spikes in one step); the chip (8-bit weights) stays
+    within one spike per cell (measured: 4 of 120 cells differ by one, 297 spikes)."""
+    rng = np.random.default_rng(4)
+    W = rng.uniform(0.2, 0.9, (4, 3))
+    thr = np.array([1.0, 0.75, 0.5, 1.3])
+    x = rng.integers(0, 3, (30, 3))
+    g = nir.NIRGraph.from_list(
+        nir.Input(input_type={"input": np.array([3])}),
+        nir.Linear(weight=W),
+        nir.IF(r=np.ones(4), v_threshold=thr, v_reset=np.zeros(4)),
+        nir.Output(output_type={"output": np.array([4])}),
+    )
+    want = sinabs_reference(x, W, thr)
+    assert want.max() == 8 and int(np.sum(want >= 2)) == 87 and want.sum() == 297
+    net = hub_nir.from_nir(g, convention="sinabs")
+    labels = {p.model.label for p in net.populations if not p.is_source}
+    assert labels == {"LIFSubtract[spikes=many,synapse=delta]"}
+    got = hub_nir.run_nir(g, x, backend=backend, convention="sinabs").outputs["output"]
+    if backend == "brian2":
+        np.testing.assert_array_equal(got, want)
+    else:
+        assert int(np.abs(got - want).max()) <= 1
+        assert int(np.sum(got != want)) <= 12
+
+
+def test_several_spikes_per_step_refused_by_nest():
+    """NEST has no model that subtracts: a Sinabs or Rockpool spiking node is a
+    CapabilityError naming the several-spike model and the backends that run it."""
     g = nir.NIRGraph.from_list(
         nir.Input(input_type={"input": np.array([2])}),
         nir.IF(r=np.ones(2), v_threshold=np.ones(2), v_reset=np.zeros(2)),
@@ -169,8 +214,32 @@ def test_several_spikes_per_step_stay_a_capability_error(convention):
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NIRConventionWarning)
-        with pytest.raises(hub.CapabilityError, match="several spikes per step"):
-            hub_nir.from_nir(g, convention=convention)
+        with pytest.raises(hub.CapabilityError) as err:
+            hub_nir.run_nir(g, np.ones((3, 2), np.int64), backend="nest", convention="sinabs")
+    text = str(err.value)
+    assert "neuron:LIFSubtract[spikes=many,synapse=delta]" in text
+    assert "supported by: brian2, chip" in text
+
+
+def test_rockpool_import_exports_back_to_the_same_graph():
+    """Rockpool's fixture -> hub (LIFSubtract[spikes=many]) -> NIR in the "rockpool"
+    convention: the thresholds as written (the frameworks' ``>=``, no nextafter), time
+    constants (exact decays: tau = step tau_m / dt, formerly read back as Euler's and 5 %
+    off), r, w_in, and the weights within 1e-16."""
+    path = "tests/data/nir/rockpool_tiny.nir"
+    g = nir.read(path, type_check=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NIRConventionWarning)
+        net = hub_nir.from_nir(path)
+    g2 = hub_nir.to_nir(net)
+    assert g2.metadata["source"] == "rockpool"
+    for node in ("1_LIFTorch", "3_LIFTorch"):
+        for f in ("tau_mem", "tau_syn", "r", "w_in", "v_leak", "v_threshold", "v_reset"):
+            want = np.asarray(getattr(g.nodes[node], f), float).ravel()
+            np.testing.assert_array_equal(getattr(g2.nodes[node], f), want, err_msg=f)
+    pairs = (("0_LinearTorch", "input->1_LIFTorch"), ("2_LinearTorch", "1_LIFTorch->3_LIFTorch"))
+    for a, b in pairs:
+        np.testing.assert_allclose(g2.nodes[b].weight, g.nodes[a].weight, rtol=0, atol=1e-16)
 
 
 # --- export: a subtracting network goes back out in its convention -------------------------------

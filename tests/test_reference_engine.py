@@ -16,6 +16,8 @@ CLOSED_FORM = [
     "check_record_spikes_subset",
     "check_record_source_spikes_subset",
     "check_record_state_subset_unsorted",
+    *(f"check_lif_subtract_dc_closed_form_{syn}" for syn in ("exp", "alpha", "delta")),
+    *(f"check_lif_subtract_many_dc_closed_form_{syn}" for syn in ("exp", "alpha", "delta")),
 ]
 
 
@@ -42,3 +44,41 @@ def test_closed_form_check_detects_a_wrong_engine(reference_backend, monkeypatch
     )
     with pytest.raises(AssertionError):
         CHECKS["check_lif_dc_closed_form"](reference_backend)
+
+
+def test_many_spikes_check_detects_one_spike_per_step(reference_backend, monkeypatch):
+    """spikes="many" run as "one" (the reference engine ignoring the option) fails the
+    closed form: the check can fail."""
+    from hub.testing import reference
+
+    init = reference._init
+
+    def one_only(p, dt):
+        s = init(p, dt)
+        s["max_spikes"] = None if "max_spikes" in s else s.get("max_spikes")
+        return s
+
+    monkeypatch.setattr(reference, "_init", one_only)
+    with pytest.raises(AssertionError):
+        CHECKS["check_lif_subtract_many_dc_closed_form_delta"](reference_backend)
+
+
+@pytest.mark.parametrize("syn", ["exp", "delta"])
+def test_many_spikes_networks_have_several_spikes_per_step(syn):
+    """The kit's reference and feedforward networks for spikes="many" do exercise the rule:
+    steps with 2 and more spikes of one neuron, and neurons held at their max_spikes."""
+    import numpy as np
+
+    import hub
+    from hub.testing import checks, subtract_checks
+    from hub.testing.reference import simulate
+
+    for net, duration in (
+        checks._random_network(subtract_checks._many(syn), 0, heterogeneous=True),
+        checks._feedforward_network(subtract_checks._many(syn), 0, 100),
+    ):
+        res = simulate(hub.resolve(net, duration))
+        sp = res.spikes("cells")
+        _, counts = np.unique(sp.indices * 10**7 + sp.stamps, return_counts=True)
+        assert counts.max() >= 2, counts.max()
+        assert (counts >= 2).sum() >= 10, (counts >= 2).sum()

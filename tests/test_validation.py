@@ -316,3 +316,29 @@ def test_objects_of_another_network_are_refused_by_identity():
         assert where in str(err.value)
     net.connect(mine, mine, hub.OneToOne())  # its own population, and labels, still work
     net.record("pop0", "spikes")
+
+
+def test_several_spikes_per_step_parameters(sentinel):
+    """LIFSubtract[spikes=many]: max_spikes is a whole number >= 1, and v_reset must be below
+    v_thresh (a spike subtracts d = v_thresh - v_reset); each error names field, value, fix."""
+    net, *_ = base_network()
+    net.add_population(3, hub.LIFSubtract(spikes="many", max_spikes=[1, 0, 2.5]), label="capped")
+    net.add_population(
+        2, hub.LIFSubtract(spikes="many", v_thresh=-50.0, v_reset=[-60.0, -50.0]), label="flat"
+    )
+    net.add_population(2, hub.LIFSubtract(spikes="sometimes"), label="odd")
+    net.add_population(2, hub.LIFSubtract(v_thresh=-50.0, v_reset=-50.0), label="one_ok")
+    err = run_invalid(net)
+    assert_names(
+        err,
+        "populations[2](capped).max_spikes",
+        "must be a whole number >= 1",
+        "use an integer max_spikes of at least 1",
+        "populations[3](flat).v_reset",
+        "is not below v_thresh",
+        "give v_reset < v_thresh",
+        "populations[4](odd).spikes",
+        "'sometimes' is not a LIFSubtract spikes",
+        "['one', 'many']",
+    )
+    assert "one_ok" not in str(err)  # spikes="one" keeps its former rule

@@ -21,7 +21,7 @@ class Param:
     unit: str
     default: float
     doc: str
-    check: str = "any"  # any | positive | nonneg | int_nonneg
+    check: str = "any"  # any | positive | nonneg | int_nonneg | int_positive
 
 
 @dataclass(frozen=True)

@@ -108,26 +108,43 @@ class LIFSubtract(NeuronModel):
     ``synapse="exp"``:  dI_X/dt = -I_X / tau_syn_X, a spike adds w (nA) to I_X.
     ``synapse="alpha"``: I_X = w e/tau_syn t exp(-t/tau_syn) per spike (peak w at t=tau_syn).
     ``synapse="delta"``: a spike adds w (mV) to V directly.
-    At the end of each step, when V >= v_thresh: one spike, and
+    At the end of each step, when V >= v_thresh, with d = v_thresh - v_reset:
 
-        V <- V - (v_thresh - v_reset)
+        spikes="one":   k = 1
+        spikes="many":  k = min(max_spikes, floor((V - v_thresh) / d) + 1)
+        V <- V - k d,   k spikes with the step's stamp
 
     so a neuron that reaches v_thresh exactly lands on v_reset (as :class:`LIF`) and one
-    above it keeps the excess.  At most one spike per neuron and step (V may stay above
-    v_thresh and spike again in the next step); no refractory period.
+    above it keeps the excess.  ``spikes="one"``: at most one spike per neuron and step (V
+    may stay above v_thresh and spike again in the next step).  ``spikes="many"`` (Sinabs'
+    and Rockpool's rule, ``floor(v / threshold)`` spikes for ``v_reset = 0``): k events in
+    one step, each delivering its weight (a target receives k w); the spike train holds the
+    stamp k times; ``max_spikes`` (an integer >= 1) caps k.  No refractory period.
     Units: V mV, t ms, c_m nF, I nA.  Inhibitory weights are <= 0.
     """
 
     kind = "LIFSubtract"
     parameters = (
-        Param("cm", "nF", 1.0, "membrane capacitance", "positive"),
-        Param("tau_m", "ms", 20.0, "membrane time constant", "positive"),
-        Param("v_rest", "mV", -65.0, "resting potential"),
-        Param("v_reset", "mV", -65.0, "V after a spike from exactly v_thresh"),
-        Param("v_thresh", "mV", -50.0, "spike threshold (V >= v_thresh)"),
-        Param("i_offset", "nA", 0.0, "constant injected current"),
-    ) + _SYN_TAUS
-    options = {"synapse": ("exp", "alpha", "delta")}
+        (
+            Param("cm", "nF", 1.0, "membrane capacitance", "positive"),
+            Param("tau_m", "ms", 20.0, "membrane time constant", "positive"),
+            Param("v_rest", "mV", -65.0, "resting potential"),
+            Param("v_reset", "mV", -65.0, "V after a spike from exactly v_thresh"),
+            Param("v_thresh", "mV", -50.0, "spike threshold (V >= v_thresh)"),
+            Param("i_offset", "nA", 0.0, "constant injected current"),
+        )
+        + _SYN_TAUS
+        + (
+            Param(
+                "max_spikes",
+                "1",
+                65536,
+                "spikes per neuron and step at most (spikes=many; 2**16 as Rockpool)",
+                "int_positive",
+            ),
+        )
+    )
+    options = {"spikes": ("one", "many"), "synapse": ("exp", "alpha", "delta")}
     input_kind = {"exp": "current", "alpha": "current", "delta": "voltage"}
     state = LIF.state
 

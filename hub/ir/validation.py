@@ -229,6 +229,14 @@ def _check_params(obj, values: dict, loc, out, n, distributions: bool = True):
                     where, f"{_show(arr)} {p.unit} must be >= 0", f"use a non-negative {p.name}"
                 )
             )
+        elif p.check == "int_positive" and ((arr < 1).any() or (arr != np.floor(arr)).any()):
+            out.append(
+                Diagnostic(
+                    where,
+                    f"{_show(arr)} must be a whole number >= 1",
+                    f"use an integer {p.name} of at least 1",
+                )
+            )
 
 
 # --- per kind of object: one function per class, found by type ---------------------------
@@ -272,6 +280,8 @@ def _check_neuron(model: NeuronModel, pop, loc, dt, out):
                 )
             )
     _check_params(model, model.values, loc, out, pop.size)
+    if model.kind == "LIFSubtract" and model.option_values.get("spikes") == "many":
+        _check_subtraction(model, loc, out)
     state = {s.name: s.unit for s in model.state}
     for key, val in pop.initial_values.items():
         if key not in state:
@@ -301,6 +311,27 @@ def _check_neuron(model: NeuronModel, pop, loc, dt, out):
                         f"give a value in {state[key]}",
                     )
                 )
+
+
+def _check_subtraction(model, loc, out):
+    """``spikes="many"`` divides by d = v_thresh - v_reset: it must be > 0 (given values only;
+    distributions are drawn later)."""
+    vals = [model.value(k) for k in ("v_thresh", "v_reset")]
+    if any(isinstance(v, Distribution) for v in vals):
+        return
+    try:
+        thresh, reset = (np.asarray(units.convert(v, "mV"), float) for v in vals)
+        bad = bool(np.any(~(thresh - reset > 0)))
+    except (units.UnitError, TypeError, ValueError):
+        return  # reported by _check_params
+    if bad:
+        out.append(
+            Diagnostic(
+                f"{loc}.v_reset",
+                f"v_reset {_show(reset)} mV is not below v_thresh {_show(thresh)} mV",
+                "spikes='many' subtracts d = v_thresh - v_reset per spike: give v_reset < v_thresh",
+            )
+        )
 
 
 @_check_model.register

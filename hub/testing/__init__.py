@@ -29,7 +29,8 @@ Registration is by import: ``@needs`` adds each check to the one registry
 :data:`CHECKS` (``hub.testing.checks.CHECKS``, ``{name: function}`` in declaration order).
 The kit is the checks of the modules in :data:`CHECK_MODULES`, imported below:
 ``checks`` (the contract, the reference engine, the chip's compartment, the encoders),
-``subtract_checks`` (``LIFSubtract``: closed form and reference engine),
+``subtract_checks`` (``LIFSubtract``, one and several spikes per step: closed form and
+reference engine),
 ``plasticity_checks`` (one check per learning rule) and ``ode_checks`` (the conductance-based
 and Hodgkin-Huxley models against an accurate ODE solution) and ``change_checks`` (runs in
 segments with parameter changes, :class:`hub.Simulation`).  What each declared tier is

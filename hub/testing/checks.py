@@ -364,8 +364,12 @@ def _weights(model):
 
 
 def _heterogeneous(model, rng, n):
-    for name, lo, hi in _HETERO.get(model.kind, ()):
-        model.values[name] = rng.uniform(lo, hi, n)
+    key = model.kind
+    if model.option_values.get("spikes") == "many":  # LIFSubtract with several spikes
+        key = f"{model.kind}[spikes=many]"
+    for name, lo, hi in _HETERO.get(key, ()):
+        values = rng.uniform(lo, hi, n)
+        model.values[name] = np.floor(values) if name == "max_spikes" else values
 
 
 def _random_network(model, seed, n=60, duration=300.0, heterogeneous=False, variables=None):
@@ -453,6 +457,17 @@ _HETERO = {
         ("tau_syn_I", 2.0, 10.0),
         ("i_offset", 0.0, 0.3),
         ("cm", 0.5, 1.5),
+    ],
+    # d = v_thresh - v_reset of 0.1 to 1.1 mV: a step can cross several of them
+    "LIFSubtract[spikes=many]": [
+        ("tau_m", 10.0, 30.0),
+        ("v_thresh", -50.0, -49.5),
+        ("v_reset", -50.6, -50.1),
+        ("tau_syn_E", 1.0, 8.0),
+        ("tau_syn_I", 2.0, 10.0),
+        ("i_offset", 0.0, 0.3),
+        ("cm", 0.5, 1.5),
+        ("max_spikes", 1.0, 4.0),
     ],
     "Izhikevich": [
         ("a", 0.01, 0.1),

@@ -17,7 +17,9 @@ LIF, per neuron, y = V - v_rest, c = i_offset + injected current (nA), C in nF:
     delta:  input w (mV) adds to y directly
 
 after the step, y >= theta = v_thresh - v_rest spikes; then ``LIF``: y = v_reset - v_rest
-(refractory steps as NEST counts them); ``LIFSubtract``: y = y - (v_thresh - v_reset), no
+(refractory steps as NEST counts them); ``LIFSubtract``: with d = v_thresh - v_reset,
+k = 1 (``spikes="one"``) or k = min(max_spikes, floor((y - theta) / d) + 1) (``"many"``),
+y = y - k d and k spikes (the neuron's index k times: each delivers its weight), no
 refractory period.
 
 Izhikevich (NEST izhikevich, consistent_integration=True), I = 1000 * c (mV/ms):
@@ -36,9 +38,10 @@ from ..resolve import ResolvedNetwork, draw_native, stream
 from ..results import Results, Signal, assemble_spikes
 
 SUPPORTED = (
+    *(f"LIF[synapse={syn}]" for syn in ("exp", "alpha", "delta")),
     *(
-        f"{kind}[synapse={syn}]"
-        for kind in ("LIF", "LIFSubtract")
+        f"LIFSubtract[spikes={spikes},synapse={syn}]"
+        for spikes in ("one", "many")
         for syn in ("exp", "alpha", "delta")
     ),
     "Izhikevich",
@@ -185,6 +188,9 @@ def _init(p, dt) -> dict:
     if p.kind == "LIFSubtract":
         s["R"] = np.zeros(p.size, np.int64)
         s["subtract"] = p.params["v_thresh"] - p.params["v_reset"]
+        s["max_spikes"] = (
+            p.params["max_spikes"] if p.model.option_values["spikes"] == "many" else None
+        )
     else:
         s["R"] = refractory_steps(p.params["tau_refrac"], dt)
         s["reset"] = p.params["v_reset"] - p.params["v_rest"]
@@ -229,7 +235,14 @@ def _step(s, arriving, current, dt) -> np.ndarray:
             s["syn"][:, [0, 2]] += math.e / tau * arriving.T
     fired = s["y"] >= s["theta"]
     if "subtract" in s:
-        s["y"][fired] -= s["subtract"][fired]
+        d = s["subtract"][fired]
+        if s["max_spikes"] is None:
+            k = np.ones(len(d), np.int64)
+        else:
+            over = np.floor((s["y"][fired] - s["theta"][fired]) / d) + 1.0
+            k = np.minimum(s["max_spikes"][fired], over).astype(np.int64)
+        s["y"][fired] -= k * d
+        return np.repeat(np.nonzero(fired)[0], k)
     else:
         s["y"][fired] = s["reset"][fired]
     s["r"][fired] = s["R"][fired]

@@ -6,6 +6,10 @@ index) order.  So every sender (a neuron population or a spike source) reaches i
 through one relay ``NeuronGroup``: one relay neuron per sender, firing in the same step as
 its sender, first the sources (a source neuron i with events of L distinct multiplicities
 has L relay neurons i*L + l), then the neuron populations, each in NEST's order of node ids.
+A population that emits several spikes per step (``LIFSubtract[spikes=many]``: its ``fired``
+is the step's count k) has L = bit_length(max_spikes) relay neurons per neuron, i*L + l
+firing when bit l of k is set, with the weights times 2**l: k w reach the target in one
+step, whatever the delay (a Brian2 synapse reads presynaptic variables when it delivers).
 All inputs of a post population then go through the pathways of one ``Synapses`` object
 whose source is the relay, sorted by relay index.  Where NEST's ``min_delay`` is more than
 one step and delays differ, a spike queue that sorts each step's events in NEST's order
@@ -148,30 +152,53 @@ def build_relay(ctx: BuildContext, sending: set) -> Relay:
             kinds.append(np.full(src.size * len(lanes[0]), -1))
             n += src.size * len(lanes[0])
     relay.n_sources = n
-    links = []  # (population, first relay index, size)
+    links = []  # (population, first relay index, size, bit lanes per neuron)
+    bits = []  # the bit of the count each relay neuron stands for (1: any count)
     for label in r.populations:
         if label in sending:
-            size = r.populations[label].size
+            pop = r.populations[label]
+            size, lanes = pop.size, count_lanes(ctx, label)
             relay.offsets[label] = n
-            kinds.append(np.full(size, len(links)))
-            links.append((label, n, size))
-            n += size
+            kinds.append(np.full(size * lanes, len(links)))
+            links.append((label, n, size, lanes))
+            if lanes > 1:
+                mults = 2 ** np.arange(lanes, dtype=np.int64)
+                relay.source_lanes[label] = (mults, np.ones((lanes, size), bool))
+            bits.append(np.tile(2 ** np.arange(lanes, dtype=np.int64), size))
+            n += size * lanes
     eqs = ["kind : integer (constant)", "src : 1"]
     eqs += [f"f{k} : integer (linked)" for k in range(len(links))]
-    cond = " or ".join([f"(kind == {k} and f{k} > 0)" for k in range(len(links))] + ["src > 0"])
+    tests = [
+        f"(kind == {k} and (f{k} // bit) % 2 == 1)" if lanes > 1 else f"(kind == {k} and f{k} > 0)"
+        for k, (_, _, _, lanes) in enumerate(links)
+    ]
+    if any(lanes > 1 for *_, lanes in links):
+        eqs.append("bit : integer (constant)")
+    cond = " or ".join(tests + ["src > 0"])
     group = b2.NeuronGroup(n, "\n".join(eqs), threshold=cond, clock=ctx.clock, name="hub_relay*")
     group.thresholder["spike"].when = "after_resets"
     group.kind = np.concatenate(kinds).astype(np.int32)
-    for k, (label, start, size) in enumerate(links):
+    if any(lanes > 1 for *_, lanes in links):
+        group.bit = np.concatenate([np.ones(relay.n_sources, np.int64), *bits]).astype(np.int32)
+    for k, (label, start, size, lanes) in enumerate(links):
         fired, first, _ = ctx.span[label]
         index = np.zeros(n, np.int64)
-        index[start : start + size] = first + np.arange(size)
+        index[start : start + size * lanes] = first + np.repeat(np.arange(size), lanes)
         setattr(group, f"f{k}", b2.linked_var(fired, "fired", index=index))
     relay.group = group
     relay.objects.append(group)
     if events:
         relay.objects.append(_source_schedule(ctx, group, events))
     return relay
+
+
+def count_lanes(ctx: BuildContext, label: str) -> int:
+    """Relay neurons per neuron of population ``label``: the bits of its largest spike count
+    per step (max_spikes) for a model with several spikes per step, else 1."""
+    if not ctx.model_of[label].count:
+        return 1
+    cap = int(np.max(ctx.resolved.populations[label].params["max_spikes"], initial=1))
+    return max(1, min(cap, 2**31 - 1).bit_length())
 
 
 def _source_events(src, steps: int, offset: int):
@@ -263,7 +290,7 @@ def _synapse_chunks(ctx: BuildContext, relay: Relay) -> dict:
         pre_idx = proj.pre_idx.astype(np.int32)
         delay = (proj.delay_steps - 1).astype(np.int32)
         post_idx = (proj.post_idx + post_base).astype(np.int32)
-        if proj.pre in ctx.groups:
+        if proj.pre not in relay.source_lanes:  # a neuron: one relay neuron each
             chunks = [(pre_idx + np.int32(base), post_idx, weights, delay)]
         else:  # one copy per multiplicity, for the senders that use it
             mults, used = relay.source_lanes[proj.pre]

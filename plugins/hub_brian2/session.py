@@ -29,7 +29,7 @@ import os
 import numpy as np
 
 from hub.backend import Session
-from hub.errors import BackendError, HubError
+from hub.errors import BackendError, CapabilityError, HubError
 from hub.results import Results
 import hub.propagators as P
 from hub.results import assemble_spikes, sampled_signal
@@ -94,15 +94,28 @@ class Brian2Session(Session):
         )
         natives = {k for k, s in r.sources.items() if getattr(s, "native", False)}
         sending = {proj.pre for proj in r.projections if proj.n and proj.rule is None} - natives
+        for proj in r.projections:  # a plastic synapse sees one event per neuron and step
+            pre = r.populations.get(proj.pre)
+            if proj.rule is not None and pre is not None and self.tables[pre.model.label].count:
+                raise CapabilityError(
+                    "brian2",
+                    [
+                        f"projection {proj.label!r}: plastic synapses from {pre.model.label} "
+                        "(several spikes per step reach static synapses only); use a static "
+                        "synapse or spikes='one'"
+                    ],
+                )
         rings = plastic_build.ring_layout(r, self.tables)  # delayed plastic inputs
         merged = self._merged_groups(rings)
         senders = [label for label in r.populations if label in sending]
         # the senders are the populations of one group and no source: that group is its own
         # relay (its indices are in NEST's node order)
+        # (not when a sender emits several spikes per step: the relay carries the count)
         self_relay = (
             bool(senders)
             and not (sending - set(senders))
             and any(set(senders) <= set(labels) for labels in merged)
+            and not any(self.tables[r.populations[s].model.label].count for s in senders)
         )
         self.params, self.relay = {}, None
         objects = [
@@ -159,7 +172,9 @@ class Brian2Session(Session):
         update, reset = table.update(mctx), table.reset
         if fired:
             variables["fired"] = "integer"
-            update, reset = "fired = 0\n" + update, reset + "\nfired = 1"
+            # the step's spike count (a relay delivers the weights that many times)
+            count = table.count or "1"
+            update, reset = "fired = 0\n" + update, reset + f"\nfired = {count}"
         eqs = "\n".join(
             [f"{n} : {'integer' if t == 'integer' else '1'}" for n, t in variables.items()]
             + [f"{n} : 1 (shared, constant)" for n in shared]
@@ -255,7 +270,9 @@ class Brian2Session(Session):
         spaces = []
         for g, labels in spiking.values():
             record = ([], [])
-            spaces.append((g.variables["_spikespace"].get_value(), record))
+            count = self.ctx.model_of[next(iter(labels))].count  # several spikes per step
+            counts = g.variables[count].get_value() if count else None
+            spaces.append((g.variables["_spikespace"].get_value(), record, counts))
             for label in labels:
                 _, start, stop = self.ctx.span[label]
                 self.spike_monitors[label] = (record, start, stop)
@@ -264,11 +281,14 @@ class Brian2Session(Session):
         @self.b2.network_operation(clock=self.ctx.clock, when="end", name="hub_spikes*")
         def record_spikes():
             k = step[0]
-            for space, (idx, stamps) in spaces:
+            for space, (idx, stamps), counts in spaces:
                 n = space[-1]
                 if n:
-                    idx.append(space[:n].copy())
-                    stamps.append(np.full(n, k + 1, np.int64))
+                    fired = space[:n].copy()
+                    if counts is not None:  # a neuron's k spikes of this step: k entries
+                        fired = np.repeat(fired, counts[fired])
+                    idx.append(fired)
+                    stamps.append(np.full(len(fired), k + 1, np.int64))
             step[0] = k + 1
 
         return record_spikes

@@ -122,6 +122,7 @@ class _Compartments:
     v0: np.ndarray  # int64[n_neurons]
     join_parent: np.ndarray  # int64[n_aux]
     subtract: np.ndarray  # bool[n_neurons]: a spike subtracts the threshold (LIFSubtract)
+    max_spikes: np.ndarray  # int64[n_neurons]: spikes per step at most (1 but spikes=many)
     report: dict  # population label -> quantization report
     thresholds: tuple  # (wanted, effective) threshold per float population
     biases: tuple  # (wanted, programmed) bias per float population
@@ -164,6 +165,7 @@ def compile_network(
         vth=compartments.vth,
         refractory=compartments.refractory,
         subtract=compartments.subtract,
+        max_spikes=compartments.max_spikes,
         u0=compartments.u0,
         v0=compartments.v0,
         join_parent=compartments.join_parent,
@@ -339,6 +341,7 @@ def _compartments(resolved, numbering: _Numbering) -> _Compartments:
         },
         join_parent=np.zeros(n_aux, np.int64),
         subtract=np.zeros(n_neurons, bool),
+        max_spikes=np.ones(n_neurons, np.int64),
         report={},
         thresholds=([], []),
         biases=([], []),
@@ -352,6 +355,7 @@ def _compartments(resolved, numbering: _Numbering) -> _Compartments:
             plan.refractory,
         )
         out.subtract[neurons] = plan.subtract
+        out.max_spikes[neurons] = plan.spike_cap
         if plan.split:
             out.du[lay.aux_offset : lay.aux_offset + plan.size] = plan.du_aux
             first = lay.aux_offset - n_neurons

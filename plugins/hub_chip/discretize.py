@@ -48,9 +48,13 @@ NATIVE = "ChipLIF"
 LIF_EXP = "LIF[synapse=exp]"
 LIF_DELTA = "LIF[synapse=delta]"
 #: the LIF that resets by subtraction: the same plan, and a spike subtracts the threshold
-SUBTRACT_EXP = "LIFSubtract[synapse=exp]"
-SUBTRACT_DELTA = "LIFSubtract[synapse=delta]"
-FLOAT_MODELS = (LIF_EXP, LIF_DELTA, SUBTRACT_EXP, SUBTRACT_DELTA)
+SUBTRACT_EXP = "LIFSubtract[spikes=one,synapse=exp]"
+SUBTRACT_DELTA = "LIFSubtract[spikes=one,synapse=delta]"
+#: the same with several spikes per step (k = min(max_spikes, v // (vth + 1)), v -= k (vth + 1))
+MANY_EXP = "LIFSubtract[spikes=many,synapse=exp]"
+MANY_DELTA = "LIFSubtract[spikes=many,synapse=delta]"
+SUBTRACTING = (SUBTRACT_EXP, SUBTRACT_DELTA, MANY_EXP, MANY_DELTA)
+FLOAT_MODELS = (LIF_EXP, LIF_DELTA, *SUBTRACTING)
 SUPPORTED = (NATIVE, *FLOAT_MODELS)
 
 
@@ -74,6 +78,7 @@ class PopulationPlan:
     drive_per_na: np.ndarray | None = None  # bias (mV per step) per nA of injected current
     v_reset: np.ndarray | None = None  # mV, for reading v back
     tau: dict | None = None  # requested and effective time constants (report)
+    max_spikes: np.ndarray | None = None  # int64[n] spikes per step at most (None: 1)
     # --- ChipLIF only -------------------------------------------------------------------
     bias: np.ndarray | None = None  # int64[n] effective bias
     vth_mant: np.ndarray | None = None  # int64[n]
@@ -81,7 +86,14 @@ class PopulationPlan:
     @property
     def subtract(self) -> bool:
         """A spike subtracts the threshold from v (LIFSubtract) instead of setting v to 0."""
-        return self.kind in (SUBTRACT_EXP, SUBTRACT_DELTA)
+        return self.kind in SUBTRACTING
+
+    @property
+    def spike_cap(self) -> np.ndarray:
+        """Spikes per neuron and step at most (1 unless ``LIFSubtract[spikes=many]``)."""
+        if self.max_spikes is None:
+            return np.ones(self.size, np.int64)
+        return self.max_spikes
 
     @property
     def native(self) -> bool:
@@ -150,7 +162,7 @@ def _plan_lif(pop, dt: float, label: str) -> PopulationPlan:
     )
     drive = ((1 - p22) * (p["v_rest"] - p["v_reset"]) + p20 * p["i_offset"]) * r_v
     tau = {"tau_m": (tau_m, effective_tau(dv, dt))}
-    if label.endswith("[synapse=delta]"):
+    if label.endswith("synapse=delta]"):
         du = np.full(pop.size, DECAY_ONE, np.int64)
         fold_exc = fold_inh = np.ones(pop.size)  # a weight is NEST's jump, in mV
         du_aux, offset = None, 0
@@ -182,6 +194,11 @@ def _plan_lif(pop, dt: float, label: str) -> PopulationPlan:
         drive_per_na=p20 * r_v,
         v_reset=p["v_reset"].copy(),
         tau=tau,
+        max_spikes=(
+            np.clip(p["max_spikes"], 1, 2**31 - 1).astype(np.int64)
+            if label in (MANY_EXP, MANY_DELTA)
+            else None
+        ),
     )
 
 
@@ -215,5 +232,8 @@ __all__ = [
     "LIF_DELTA",
     "SUBTRACT_EXP",
     "SUBTRACT_DELTA",
+    "MANY_EXP",
+    "MANY_DELTA",
+    "SUBTRACTING",
     "FLOAT_MODELS",
 ]

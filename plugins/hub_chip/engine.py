@@ -9,7 +9,9 @@ Each step ``t`` (stamp ``t + 1``):
    auxiliary compartment (if any) joined in; v is clipped;
 3. refractory compartments are held at v = 0; spikes are ``v > vth``; a spiking
    compartment is reset to 0 (or, where the program says ``subtract``, loses the effective
-   threshold: ``v <- v - (vth + 1)``) and becomes refractory;
+   threshold: ``v <- v - (vth + 1)``) and becomes refractory; a subtracting neuron with
+   ``max_spikes`` above 1 emits k = min(max_spikes, v // (vth + 1)) spikes and loses
+   k (vth + 1), and its CSR row is sent k times;
 4. the CSR rows of the neurons that spiked, and of the input axons whose source spike has
    stamp ``t + 1`` (native Poisson axons: their count drawn for this step, native.py), are
    added to ring slot ``t + 1 + d`` (one step of synaptic latency plus the programmed
@@ -89,6 +91,8 @@ class EngineState:
         self.ref_until = np.full(n, -1, np.int64)
         #: what a spike subtracts from v; 0: v is reset to 0 instead
         self.drop = np.where(p.subtracting, p.vth + 1, 0).astype(np.int64)
+        #: spikes per step at most (1 except LIFSubtract[spikes=many])
+        self.cap = np.where(p.subtracting, p.spike_caps, 1).astype(np.int64)
         self.active = np.zeros(c, np.int64)
         self.native = NativeInputs(p)
         self.t = 0
@@ -134,8 +138,9 @@ class Engine(EngineState):
         scratch, scratch_n = np.empty(c, np.int64), np.empty(n, np.int64)
         keep_u, keep_v, bias, vth = self.keep_u, self.keep_v, self.bias, p.vth
         refr, ref_until = p.refractory, self.ref_until
-        drop = self.drop
+        drop, cap = self.drop, self.cap
         subtracts = bool(drop.any())
+        multi = bool((cap > 1).any())
         n_aux = c - n
         # source spikes: the ones stamped t0 + k + 1 are sent in step k
         t0 = self.t
@@ -193,17 +198,25 @@ class Engine(EngineState):
             if self.last_ref >= t:
                 np.putmask(vn, ref_until >= t, 0)
             fired = np.flatnonzero(vn > vth)
+            emitted = fired
             if fired.size:
                 if subtracts:
                     d = drop[fired]
-                    vn[fired] = np.where(d > 0, vn[fired] - d, 0)
+                    vf = vn[fired]
+                    if multi:  # k = min(cap, v // d) spikes; v > vth means v >= d
+                        many = np.minimum(cap[fired], vf // np.maximum(d, 1))
+                        many = np.where(d > 0, many, 1)
+                        emitted = np.repeat(fired, many)
+                        vn[fired] = np.where(d > 0, vf - many * d, 0)
+                    else:
+                        vn[fired] = np.where(d > 0, vf - d, 0)
                 else:
                     vn[fired] = 0
                 until = t + refr[fired]
                 ref_until[fired] = until
                 self.last_ref = max(self.last_ref, int(until.max()))
-                spike_steps.append(np.full(fired.size, t, np.int64))
-                spike_neurons.append(fired)
+                spike_steps.append(np.full(emitted.size, t, np.int64))
+                spike_neurons.append(emitted)
             if self.count_activity:
                 if n_aux:
                     np.bitwise_or(u[:n], v, out=act_buf[:n])
@@ -220,7 +233,7 @@ class Engine(EngineState):
             lo, hi = bounds[k], bounds[k + 1]
             if self.learning is not None:
                 self.learning.step(fired, in_senders[lo:hi])
-            senders = fired if lo == hi else np.concatenate([fired, in_senders[lo:hi]])
+            senders = emitted if lo == hi else np.concatenate([emitted, in_senders[lo:hi]])
             if len(nat):
                 row = block[k % block_len]
                 nz = np.flatnonzero(row)

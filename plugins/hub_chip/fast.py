@@ -35,6 +35,7 @@ def _kernel(
     vth,
     refr,
     drop,
+    cap_k,
     ref_until,
     aux_of,
     n,
@@ -55,6 +56,7 @@ def _kernel(
     active,
     sp_step,
     sp_idx,
+    sp_cnt,
     b_bounds,
     b_index,
     b_value,
@@ -122,17 +124,24 @@ def _kernel(
             if ref_until[i] >= t:
                 y = 0
             if y > vth[i]:
-                y = y - drop[i] if drop[i] > 0 else 0
+                many = 1
+                if drop[i] > 0:
+                    if cap_k[i] > 1:  # k = min(max_spikes, v // (vth + 1)) spikes
+                        many = min(cap_k[i], y // drop[i])
+                    y = y - many * drop[i]
+                else:
+                    y = 0
                 ref_until[i] = t + refr[i]
                 sp_step[n_sp] = t
                 sp_idx[n_sp] = i
+                sp_cnt[n_sp] = many
                 n_sp += 1
                 for s in range(ptr[i], ptr[i + 1]):
                     f = key[s] + base
                     if f >= LC:
                         f -= LC
-                    ring.flat[f] += weight[s]
-                events += ptr[i + 1] - ptr[i]
+                    ring.flat[f] += many * weight[s]
+                events += many * (ptr[i + 1] - ptr[i])
             v[i] = y
         for e in range(in_bounds[k], in_bounds[k + 1]):
             snd = in_senders[e]
@@ -248,6 +257,7 @@ class FastEngine(EngineState):
             todo = min(chunk, steps - done)
             sp_step = np.empty(cap, np.int64)
             sp_idx = np.empty(cap, np.int64)
+            sp_cnt = np.empty(cap, np.int64)
             did, n_sp, ev, w, cl, ns = k(
                 t0 + done,
                 todo,
@@ -259,6 +269,7 @@ class FastEngine(EngineState):
                 p.vth,
                 p.refractory,
                 self.drop,
+                self.cap,
                 self.ref_until,
                 self.aux_of,
                 n,
@@ -279,6 +290,7 @@ class FastEngine(EngineState):
                 self.active,
                 sp_step,
                 sp_idx,
+                sp_cnt,
                 b_bounds[done : done + todo + 1],
                 b_index,
                 b_value,
@@ -294,8 +306,9 @@ class FastEngine(EngineState):
                 nat.totals,
             )
             nat_spikes += ns
-            steps_out.append(sp_step[:n_sp].copy())
-            neurons_out.append(sp_idx[:n_sp].copy())
+            many = sp_cnt[:n_sp]  # a neuron's k spikes of one step: k entries
+            steps_out.append(np.repeat(sp_step[:n_sp], many))
+            neurons_out.append(np.repeat(sp_idx[:n_sp], many))
             events, wraps, clips = events + ev, wraps + w, clips + cl
             done += did
             if did < todo:

@@ -77,11 +77,20 @@ class Program:
     #: v <- v - (vth + 1), instead of setting v to 0 (LIFSubtract; Loihi 1 resets to 0,
     #: Loihi 2's programmable neurons can subtract)
     subtract: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    #: int64[n_neurons] (empty: 1 each): spikes a subtracting neuron emits in one step at
+    #: most; it emits k = min(max_spikes, v // (vth + 1)) and loses k (vth + 1)
+    #: (LIFSubtract[spikes=many]); each spike sends the neuron's synapses once
+    max_spikes: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
     @property
     def subtracting(self) -> np.ndarray:
         """``subtract`` with one entry per neuron."""
         return self.subtract if len(self.subtract) else np.zeros(self.n_neurons, bool)
+
+    @property
+    def spike_caps(self) -> np.ndarray:
+        """``max_spikes`` with one entry per neuron."""
+        return self.max_spikes if len(self.max_spikes) else np.ones(self.n_neurons, np.int64)
 
     @property
     def n_comp(self) -> int:
@@ -103,6 +112,7 @@ class Program:
         n, c = self.n_neurons, self.n_comp
         assert len(self.vth) == n and len(self.refractory) == n and len(self.dv) == n
         assert len(self.subtract) in (0, n)
+        assert len(self.max_spikes) in (0, n) and (self.spike_caps >= 1).all()
         assert len(self.bias) == n and len(self.v0) == n and len(self.u0) == c
         assert len(self.join_parent) == c - n
         assert len(self.ptr) == self.n_senders + 1

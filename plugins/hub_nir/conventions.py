@@ -16,11 +16,13 @@ framework's ``step_s`` seconds, for a node with time constant ``tau`` (s):
 (``reset="subtract"``: ``v <- v - threshold``; with ``reset_late``, snnTorch's default
 ``reset_delay=True``, the subtraction enters the next step's sum instead,
 ``v[t+1] = a v[t] + k x[t+1] - threshold``).  The hub reproduces that rule exactly
-(hub_nir.neurons); a rule that may emit several spikes per step (``multi_spike``) has no hub
-model.  ``convention=None`` ("nir") is NIR read as written: the
-hub's exact integration of the ODEs at the hub's dt, a spike being a unit pulse one step
-long.  ``"hub"`` is the same reading without pipeline alignment (graphs written by
-:func:`hub_nir.to_nir`).
+(hub_nir.neurons).  A rule with several spikes per step (``multi_spike``: Rockpool's
+LIFTorch, Sinabs' MultiSpike) fires on ``v >= threshold``, emits ``k = floor(v / threshold)``
+spikes (at most ``max_spikes``) and subtracts ``k threshold``: the hub's
+``LIFSubtract[spikes=many]`` with ``v_thresh = threshold``.  ``convention=None`` ("nir")
+is NIR read as written: the hub's exact integration of the ODEs at the hub's dt, a spike
+being a unit pulse one step long.  ``"hub"`` is the same reading without pipeline alignment
+(graphs written by :func:`hub_nir.to_nir`).
 """
 
 from __future__ import annotations
@@ -56,8 +58,15 @@ class Convention:
     #: "subtract" only: the threshold is subtracted in the step after the spike (snnTorch's
     #: reset_delay=True), after the decay: v[t+1] = a v[t] + k x[t+1] - threshold
     reset_late: bool = False
-    #: the exporter's neurons may emit several spikes in one step (no hub model does)
+    #: spiking nodes emit floor(v / threshold) spikes in a step where v >= threshold (not
+    #: v > threshold), at most ``max_spikes``, and subtract that many thresholds
     multi_spike: bool = False
+    #: the cap of ``multi_spike`` (Rockpool's LIFTorch default max_spikes_per_dt = 2**16)
+    max_spikes: int = 2**16
+    #: Cuba nodes (Rockpool's LIFTorch): ``i += x; v *= a_m; i *= a_s; v += i``, so
+    #: k_s = w_in a_s and c = 1, which Rockpool writes as r = tau_mem a_m / step:
+    #: c = r step / (tau_mem a_m)
+    cuba_decayed_input: bool = False
     #: the exporter writes ``step * tau`` instead of ``tau`` (Norse 1.1.0: ``dt / tau_inv``);
     #: a node whose time constants are all below one step is read as ``written / step``
     tau_times_step: bool = False
@@ -128,10 +137,12 @@ CONVENTIONS: dict[str, Convention] = {
         euler=False,
         reset="subtract",
         multi_spike=True,
+        cuba_decayed_input=True,
         default_dt_ms=1.0,
         description="Rockpool 3.1.0 to_nir: dt not written (1e-3 s by default), exact "
-        "decays exp(-dt/tau), r = tau exp(-dt/tau_mem)/dt; LIFTorch resets by subtraction "
-        "and may emit several spikes per step (no hub model does)",
+        "decays exp(-dt/tau), r = tau exp(-dt/tau_mem)/dt; LIFTorch emits floor(v / "
+        "threshold) spikes where v >= threshold (at most max_spikes_per_dt = 2**16) and "
+        "subtracts them: LIFSubtract[spikes=many]",
     ),
     "sinabs": Convention(
         "sinabs",
@@ -143,7 +154,9 @@ CONVENTIONS: dict[str, Convention] = {
         multi_spike=True,
         default_dt_ms=1.0,
         description="sinabs: tau_mem counted in steps, decay exp(-1/tau), input added as is; "
-        "IAF/LIF reset by subtraction (and may emit several spikes per step)",
+        "IAF/LIF (MultiSpike, MembraneSubtract) emit floor(v / threshold) spikes where v >= "
+        "threshold and subtract them: LIFSubtract[spikes=many] (capped at 2**16; Sinabs "
+        "has no cap)",
     ),
 }
 

@@ -95,11 +95,10 @@ def _invert_tau(conv, tau_ms: np.ndarray, dt: float) -> np.ndarray:
         return tau_ms / 1000.0
     if conv.tau_in_steps:
         return tau_ms / dt
-    a = np.exp(-dt / tau_ms)
     if conv.euler:
-        return euler_tau(a, conv.step_s)
-    with np.errstate(divide="ignore"):
-        return np.where(tau_ms >= NO_LEAK_MS, np.inf, conv.step_s / (1.0 - a))
+        return euler_tau(np.exp(-dt / tau_ms), conv.step_s)
+    # exact decay per framework step (rockpool): exp(-step/tau) = exp(-dt/tau_m)
+    return np.where(tau_ms >= NO_LEAK_MS, np.inf, conv.step_s * (tau_ms / dt))
 
 
 def euler_tau(a: np.ndarray, step_s: float) -> np.ndarray:
@@ -127,7 +126,11 @@ def _node(nir, conv, kind: str, params: dict, dt: float, info: dict):
     """The NIR node of one population (importer's parameters inverted)."""
     n = params["v_rest"].size
     v_leak = params["v_rest"] + params["i_offset"] * params["tau_m"] / params["cm"]
-    theta = np.nextafter(params["v_thresh"], -np.inf)
+    # NIR's v > threshold is the hub's V >= nextafter(threshold); a several-spike convention
+    # fires on v >= threshold, and the hub's v_thresh is the threshold itself
+    theta = (
+        params["v_thresh"].copy() if conv.multi_spike else np.nextafter(params["v_thresh"], -np.inf)
+    )
 
     def given(name, default):
         v = info.get(name)

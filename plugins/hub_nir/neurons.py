@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import hub.ir as ir
-from hub.errors import CapabilityError, HubError
+from hub.errors import HubError
 from hub.propagators import IAFPropagator
 
 from .conventions import Convention
@@ -138,9 +138,22 @@ def subtracted(conv: Convention, theta: np.ndarray, decay: np.ndarray) -> np.nda
     return theta / decay if conv.reset_late else theta.copy()
 
 
-def _membrane(synapse, theta, v_reset, subtract, **params) -> ir.NeuronModel:
+def _membrane(synapse, theta, v_reset, subtract, many=None, **params) -> ir.NeuronModel:
     """A hub LIF (``subtract`` None) or LIFSubtract with ``v_thresh = nextafter(theta)``
-    (``NEVER`` for theta None) and no refractory period."""
+    (``NEVER`` for theta None) and no refractory period; ``many`` (an int: the cap): several
+    spikes per step, ``LIFSubtract[spikes=many]`` with ``v_thresh = theta`` (fires on
+    ``v >= theta``, k = floor((v - theta) / theta) + 1 = floor(v / theta) spikes for
+    ``v_reset = 0``)."""
+    if many is not None and theta is not None and subtract is not None:
+        return ir.LIFSubtract(
+            spikes="many",
+            max_spikes=many,
+            synapse=synapse,
+            v_thresh=theta.copy(),
+            v_reset=theta - subtract,
+            i_offset=0.0,
+            **params,
+        )
     thresh = np.full(params["tau_m"].shape, NEVER) if theta is None else strict_threshold(theta)
     if subtract is not None:
         return ir.LIFSubtract(
@@ -156,10 +169,10 @@ def _membrane(synapse, theta, v_reset, subtract, **params) -> ir.NeuronModel:
     )
 
 
-def _delta_model(size, tau_ms, v_leak, theta, v_reset, subtract=None) -> ir.NeuronModel:
+def _delta_model(size, tau_ms, v_leak, theta, v_reset, subtract=None, many=None):
     reset = v_leak if v_reset is None else v_reset
     tau_ms = np.broadcast_to(np.asarray(tau_ms, float), (size,))
-    return _membrane("delta", theta, reset, subtract, tau_m=tau_ms, cm=1.0, v_rest=v_leak)
+    return _membrane("delta", theta, reset, subtract, many, tau_m=tau_ms, cm=1.0, v_rest=v_leak)
 
 
 def from_node(name: str, node, conv: Convention, dt_ms: float) -> NeuronSpec:
@@ -167,17 +180,7 @@ def from_node(name: str, node, conv: Convention, dt_ms: float) -> NeuronSpec:
     kind = type(node).__name__
     n = node_width(node)
     where = f"node {name!r} ({kind})"
-    if conv.multi_spike and kind in ("LIF", "IF", "CubaLIF"):
-        raise CapabilityError(
-            "snn-hub",
-            [
-                f"{where}: reset by subtraction with several spikes per step ({conv.name}: "
-                "spikes = floor(v / threshold), then v <- v - spikes * threshold); the hub's "
-                "LIFSubtract subtracts but emits at most one spike per step (docs/nir.md, "
-                "Limitations); convention='nir' runs the graph as NIR defines it (reset to "
-                "v_reset)"
-            ],
-        )
+    many = conv.max_spikes if conv.multi_spike else None
     zeros = np.zeros(n)
     if kind in ("LIF", "LI"):
         tau = true_tau(conv, _arr(node, "tau", n))
@@ -188,7 +191,7 @@ def from_node(name: str, node, conv: Convention, dt_ms: float) -> NeuronSpec:
         theta = _arr(node, "v_threshold", n) if spiking else None
         reset = _arr(node, "v_reset", n) if spiking else None
         sub = subtracted(conv, theta, a) if spiking else None
-        model = _delta_model(n, tau_ms, v_leak, theta, reset, sub)
+        model = _delta_model(n, tau_ms, v_leak, theta, reset, sub, many)
         return NeuronSpec(kind, n, model, gain, 0, 0, spiking, _info(r, reset, sub))
     if kind in ("IF", "I"):
         r = _arr(node, "r", n)
@@ -197,7 +200,7 @@ def from_node(name: str, node, conv: Convention, dt_ms: float) -> NeuronSpec:
         theta = _arr(node, "v_threshold", n) if spiking else None
         reset = _arr(node, "v_reset", n) if spiking else None
         sub = subtracted(conv, theta, np.ones(n)) if spiking else None
-        model = _delta_model(n, np.full(n, NO_LEAK_MS), zeros, theta, reset, sub)
+        model = _delta_model(n, np.full(n, NO_LEAK_MS), zeros, theta, reset, sub, many)
         return NeuronSpec(kind, n, model, gain, 0, 0, spiking, _info(r, reset, sub))
     if kind == "Threshold":
         theta = _arr(node, "threshold", n)
@@ -229,6 +232,8 @@ def _cuba(name, node, conv: Convention, dt_ms, n, where) -> NeuronSpec:
         cm = np.ones(n)
         c = r if conv.plain_gain else r * conv.step_s / tau_m_s
         k_s = w_in if (conv.cuba_direct or conv.plain_gain) else w_in * conv.step_s / tau_s_s
+        if conv.cuba_decayed_input:  # Rockpool: i += x, i *= a_s, v += i
+            c, k_s = r * conv.step_s / (tau_m_s * a_m), w_in * a_s
         p21 = np.array(
             [IAFPropagator(ts, tm, 1.0).p32(dt_ms) for ts, tm in zip(tau_s, tau_m)], float
         )
@@ -242,6 +247,7 @@ def _cuba(name, node, conv: Convention, dt_ms, n, where) -> NeuronSpec:
         theta,
         reset,
         sub,
+        conv.max_spikes if conv.multi_spike else None,
         tau_m=tau_m,
         tau_syn_E=tau_s,
         tau_syn_I=tau_s,
