@@ -16,6 +16,10 @@ Three bounds, each a plain number (docs/semantics.md, "Bounds"):
   ``g / cm`` (a conductance parameter or a synaptic weight in uS over the capacitance in nF)
   must be >= 1e-3 ms (1 us), i.e. rates <= 1000 per ms: at most about 1000 solver steps
   per ms of simulated time and neuron.
+* :data:`MAX_VOLTAGE_RATE`: in the same models, the constant current (``i_offset`` plus
+  every current source injected, nA) over ``cm`` (nF) is at most 1e6 mV/ms.  NEST's solver
+  holds an absolute error of 1e-3 on V, which float64 cannot resolve once |V| passes about
+  1e12 mV, so ``i_offset=1e300`` never returns.
 
 Pure functions of the IR; a value another check already refuses (not a number, NaN,
 negative) is skipped here, so each problem is reported once.
@@ -37,6 +41,9 @@ MAX_STEPS = 2**31 - 1
 MAX_POISSON_DRAWS = 10**10
 #: the fastest time constant (ms) an ODE-integrated model may have (1 us)
 MIN_TIME_CONSTANT = 1e-3
+#: the fastest change of V (mV/ms) a constant current may drive in an ODE-integrated model:
+#: a thousand times a spike's steepest upstroke (about 1000 mV/ms)
+MAX_VOLTAGE_RATE = 1e6
 
 
 def check_steps(duration_ms: float, dt: float) -> Diagnostic | None:
@@ -110,17 +117,22 @@ def stiffness(network) -> list[Diagnostic]:
                     )
                 )
         cm = _smallest(model.value("cm"), "nF") if "cm" in _params(model) else None
+        # a conductance parameter g (its declared unit) is a rate g / cm (1/ms)
         for name in getattr(model, "ode_conductances", ()):
-            g = _largest(model.value(name), "uS")
+            unit = model.param(name).unit
+            g = _largest(model.value(name), unit)
+            g = None if g is None else g * _to_uS(unit)
             if cm and g is not None and g / cm > 1 / MIN_TIME_CONSTANT:
                 out.append(
                     Diagnostic(
                         f"{loc}.{name}",
                         f"{g:g} uS over cm={cm:g} nF is a time constant of {cm / g:.3g} ms, "
                         f"faster than the {MIN_TIME_CONSTANT:g} ms an ODE solver can follow",
-                        f"use {name} <= {cm / MIN_TIME_CONSTANT:g} uS (or a larger cm)",
+                        f"use {name} <= {cm / MIN_TIME_CONSTANT / _to_uS(unit):g} {unit} "
+                        "(or a larger cm)",
                     )
                 )
+    out.extend(_currents(network))
     for k, proj in enumerate(network.projections):
         post = pops.get(proj.post)
         model = post[1].model if post else None
@@ -145,6 +157,40 @@ def stiffness(network) -> list[Diagnostic]:
                 )
             )
     return out
+
+
+def _currents(network) -> list[Diagnostic]:
+    """ODE-integrated populations whose |i_offset| plus injected currents (nA) over cm (nF)
+    exceed :data:`MAX_VOLTAGE_RATE`."""
+    out = []
+    for k, pop in enumerate(network.populations):
+        model = pop.model
+        params = _params(model)
+        if not getattr(model, "ode_time_constants", ()) or not {"cm", "i_offset"} <= params:
+            continue
+        cm = _smallest(model.value("cm"), "nF")
+        total = _largest(model.value("i_offset"), "nA") or 0.0
+        for inj in network.injections:
+            if inj.target == pop.label:
+                src = inj.source
+                amp = getattr(src, "amplitude", getattr(src, "amplitudes", None))
+                total += _largest(amp, "nA") or 0.0
+        if cm and total / cm > MAX_VOLTAGE_RATE:
+            out.append(
+                Diagnostic(
+                    f"populations[{k}]({pop.label}).i_offset",
+                    f"{total:g} nA (i_offset and injected currents) over cm={cm:g} nF drives "
+                    f"V at {total / cm:.3g} mV/ms, more than the {MAX_VOLTAGE_RATE:g} mV/ms an "
+                    f"ODE solver can follow ({model.kind} is integrated numerically)",
+                    f"use currents up to {MAX_VOLTAGE_RATE * cm:g} nA in total",
+                )
+            )
+    return out
+
+
+def _to_uS(unit: str) -> float:  # noqa: N802 - the unit's spelling
+    """uS per ``unit`` (a conductance unit, e.g. 1e-3 for nS)."""
+    return float(units.convert(f"1 {unit}", "uS"))
 
 
 def _params(model) -> set:

@@ -232,6 +232,7 @@ class AdEx(NeuronModel):
     options = {"synapse": ("exp", "alpha")}
     input_kind = "conductance"
     ode_time_constants = ("tau_m", "tau_w", "tau_syn_E", "tau_syn_I")
+    ode_conductances = ("a",)  # a / cm bounds the V-w coupling, sqrt(a / (cm tau_w))
     aliases = {
         "EIF_cond_exp_isfa_ista": {"synapse": "exp"},
         "EIF_cond_alpha_isfa_ista": {"synapse": "alpha"},

@@ -14,6 +14,8 @@ import hub.features as F
 from hub.backend import Backend, Capabilities, Option, convert_options, cpu_bound
 from hub.errors import HubError
 
+from .stability import check_rk4
+
 from .compiled import STRICT_GCC_FLAGS
 from .models import DEFAULT_SUBSTEPS, TABLES, B2Model
 from .plasticity import LABELS as PLASTIC_LABELS
@@ -143,6 +145,7 @@ class Brian2Backend(Backend):
 
             o["jobs"] = default_jobs()
         steps = _substeps(o["substeps"])
+        check_rk4(resolved, steps, MAX_SUBSTEPS)  # before Brian2 is touched
         from .session import Brian2Session
 
         return Brian2Session(
