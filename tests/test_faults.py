@@ -27,8 +27,9 @@ from hub.results import Results, Signal, check_finite
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _child(code: str, timeout: float = 90.0) -> str:
-    """Run ``code`` in a fresh interpreter; its stdout, or a failure on timeout or crash."""
+def _child(code: str, timeout: float = 90.0, **env) -> str:
+    """Run ``code`` in a fresh interpreter (``env`` added to the environment); its stdout, or
+    a failure on timeout or crash."""
     try:
         done = subprocess.run(
             [sys.executable, "-c", textwrap.dedent(code)],
@@ -36,6 +37,7 @@ def _child(code: str, timeout: float = 90.0) -> str:
             text=True,
             timeout=timeout,
             cwd=ROOT,
+            env={**os.environ, **env},
         )
     except subprocess.TimeoutExpired:
         pytest.fail(f"did not return within {timeout} s (a hang)")
@@ -357,6 +359,8 @@ def test_brian2_compile_error_is_a_backend_error(tmp_path):
             print("ERROR", e)
         """,
         timeout=300,
+        CC="/bin/false",
+        CXX="/bin/false",
     )
     assert out.startswith("ERROR brian2: the run failed at t = 0 ms"), out
     assert "(population 'exc')" in out and "CompileError" in out
