@@ -1,4 +1,4 @@
-"""Simulator faults (issue 13, part 3): absurd but finite input never hangs or crashes a run,
+"""Simulator faults: absurd but finite input never hangs or crashes a run,
 and a simulator that fails or diverges is a BackendError naming the backend, the population
 and the simulation time.
 

@@ -1,7 +1,7 @@
 """Bounds on what a run may ask for, so that absurd but finite input ends in a
 :class:`~hub.errors.ValidationError` before anything is drawn or built, never in a hang.
 
-Three bounds, each a plain number (docs/semantics.md, "Bounds"):
+Four bounds, each a plain number (docs/semantics.md, section 10):
 
 * :data:`MAX_STEPS`: a run has at most 2**31 - 1 steps of ``dt`` (59.6 hours of simulated
   time at dt = 0.1 ms).  ``duration=1e30`` would otherwise make NEST refuse an infinite
@@ -17,9 +17,9 @@ Three bounds, each a plain number (docs/semantics.md, "Bounds"):
   must be >= 1e-3 ms (1 us), i.e. rates <= 1000 per ms: at most about 1000 solver steps
   per ms of simulated time and neuron.
 * :data:`MAX_VOLTAGE_RATE`: in the same models, the constant current (``i_offset`` plus
-  every current source injected, nA) over ``cm`` (nF) is at most 1e6 mV/ms.  NEST's solver
-  holds an absolute error of 1e-3 on V, which float64 cannot resolve once |V| passes about
-  1e12 mV, so ``i_offset=1e300`` never returns.
+  every current source injected, nA) over ``cm`` (nF) is at most 1e6 mV/ms: NEST's
+  adaptive solver shrinks its step without end on huge states (``i_offset=1e300`` on a
+  LIFCond never returned).
 
 Pure functions of the IR; a value another check already refuses (not a number, NaN,
 negative) is skipped here, so each problem is reported once.
