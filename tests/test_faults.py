@@ -380,3 +380,26 @@ def test_numba_failure_is_a_backend_error(monkeypatch):
     with pytest.raises(BackendError) as err:
         hub.run(net, backend="chip", duration=20.0, engine="numba")
     assert "'chip'" in str(err.value) and "numba: typing of the kernel failed" in str(err.value)
+
+
+def _chip_feedforward():
+    net = hub.Network(dt=1.0, seed=1)
+    e = net.add_population(20, hub.LIF(tau_syn_E=5.0), label="e")
+    i = net.add_source(hub.PoissonSource(rate=50.0), size=50, label="inp")
+    net.connect(i, e, hub.FixedProbability(0.3), hub.Static(weight=1.0, delay=1.0))
+    net.record(e, "spikes")
+    return net
+
+
+def test_chip_headroom_is_bounded_where_quantization_still_works():
+    """headroom=1e6 used to run and give no spikes at all (weights quantized to nothing); the
+    largest accepted headroom keeps the default's rate (within 5 %) on a feedforward network."""
+    from hub_chip.quantize import MAX_HEADROOM
+
+    net = _chip_feedforward()
+    default = hub.run(net, backend="chip", duration=200.0)
+    widest = hub.run(net, backend="chip", duration=200.0, headroom=MAX_HEADROOM)
+    n = len(default.spikes("e"))
+    assert n > 100 and abs(len(widest.spikes("e")) - n) <= 0.05 * n  # the chip's rate tier
+    with pytest.raises(HubError, match=r"chip: option headroom=1000000.0 .* <= 512"):
+        hub.run(net, backend="chip", duration=200.0, headroom=1e6)
