@@ -403,3 +403,19 @@ def test_chip_headroom_is_bounded_where_quantization_still_works():
     assert n > 100 and abs(len(widest.spikes("e")) - n) <= 0.05 * n  # the chip's rate tier
     with pytest.raises(HubError, match=r"chip: option headroom=1000000.0 .* <= 512"):
         hub.run(net, backend="chip", duration=200.0, headroom=1e6)
+
+
+@pytest.mark.nest
+def test_nest_build_error_names_the_population():
+    """A value NEST refuses at build time (AdEx whose Delta_T would overflow at the spike)
+    names the population and neuron of NEST's node ID.  Should validation learn this rule
+    (hub's own check, before NEST), the error becomes a ValidationError naming delta_T."""
+    net = hub.Network(dt=0.1, seed=1)
+    net.add_population(2, hub.LIF(), label="quiet")
+    net.add_population(3, hub.AdEx(delta_T=1e-3), label="adex")
+    with pytest.raises(HubError) as err:
+        hub.run(net, backend="nest", duration=5.0)
+    if isinstance(err.value, BackendError):
+        assert "building the network (population 'adex', neuron 0)" in str(err.value)
+    else:
+        assert isinstance(err.value, ValidationError) and "delta_T" in str(err.value)

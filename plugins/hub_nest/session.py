@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import re
 
 import numpy as np
 from hub.backend import Session
@@ -109,7 +110,7 @@ class NestSession(Session):
         self.changes_at: dict[int, list] = {}
         for change in resolved.changes:
             self.changes_at.setdefault(int(change.step), []).append(change)
-        with nest_errors("building the network"):
+        with nest_errors("building the network", self._build_context):
             self._reset_kernel()
             NestSession._active = self
             self._create_populations()
@@ -373,6 +374,19 @@ class NestSession(Session):
                     nest.Run((end - edges[-1]) * dt)
             finally:
                 nest.Cleanup()
+
+    def _build_context(self, exc) -> str:
+        """The population of the node a NEST build error names ("node ID 7"): populations
+        are created first, in order, from node ID 1."""
+        match = re.search(r"node ID (\d+)", str(exc))
+        if match is None:
+            return ""
+        node, first = int(match.group(1)), 1
+        for label, pop in self.resolved.populations.items():
+            if first <= node < first + pop.size:
+                return f" (population {label!r}, neuron {node - first})"
+            first += pop.size
+        return ""
 
     def _fault_context(self, exc) -> str:
         """Where a NEST error during the run happened: the simulation time NEST reached and
