@@ -97,7 +97,7 @@ def test_poisson_draws_bound_names_the_source_and_native_passes(sentinel):
         hub.run(net, backend="sentinel", duration=steps * 0.1)
     text = str(err.value)
     assert "populations[1](inp)" in text and "resolve='native'" in text
-    assert f"{size * steps:.3g}" in text
+    assert f"draw {size * steps:,} Poisson counts" in text and "10,000,000,000" in text
     # the same source drawn by the backend is not the hub's work: resolve draws nothing
     resolved = hub.resolve(_poisson_net(size=size, native=True), steps * 0.1)
     assert resolved.sources["inp"].native and len(resolved.sources["inp"].stamps) == 0

@@ -84,8 +84,8 @@ def poisson_draws(network, dt: float, steps: int) -> list[Diagnostic]:
         out.append(
             Diagnostic(
                 ", ".join(where),
-                f"the hub would draw {total:.3g} Poisson counts (neurons x steps), more "
-                f"than {MAX_POISSON_DRAWS:.0e}",
+                f"the hub would draw {total:,} Poisson counts (neurons x steps), more "
+                f"than {MAX_POISSON_DRAWS:,}",
                 "shorten the run or the sources' [start, stop], or let the backend draw "
                 "them: PoissonSource(..., resolve='native')",
             )
