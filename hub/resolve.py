@@ -337,6 +337,9 @@ def resolve(network, duration: float, seed: int | None = None) -> ResolvedNetwor
                 probe.projection, probe.variable, _interval_steps(probe.interval, dt), idx
             )
         )
+    too_fast = limits.drawn(out)  # ODE models: what distributions drew (hub/ir/limits.py)
+    if too_fast:
+        raise ValidationError(too_fast)
     return out
 
 

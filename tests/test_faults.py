@@ -54,9 +54,9 @@ def _poisson_net(rate=20.0, size=10, native=False):
     return net
 
 
-def _cond_net(model, weight=0.01, label="e", dt=0.1):
+def _cond_net(model, weight=0.01, label="e", dt=0.1, size=2):
     net = hub.Network(dt=dt, seed=1)
-    e = net.add_population(2, model, label=label)
+    e = net.add_population(size, model, label=label)
     i = net.add_source(hub.SpikeTimes([1.0, 2.0, 5.0]), size=1, label="inp")
     net.connect(i, e, hub.AllToAll(), hub.Static(weight=weight, delay=1.0))
     net.record(e, "spikes", "v")
@@ -419,3 +419,19 @@ def test_nest_build_error_names_the_population():
         assert "building the network (population 'adex', neuron 0)" in str(err.value)
     else:
         assert isinstance(err.value, ValidationError) and "delta_T" in str(err.value)
+
+
+def test_drawn_values_are_held_to_the_same_bounds(sentinel):
+    """An unclipped Normal passes the check of its parameters; what it draws is checked when
+    the network is resolved, per neuron and per synapse, before any simulator."""
+    tau = hub.Normal(0.01, 0.01)  # 18 % of draws below 0.001 ms: some of 50 neurons
+    with pytest.raises(ValidationError) as err:
+        hub.run(_cond_net(hub.LIFCond(tau_m=tau), size=50), backend="sentinel", duration=10.0)
+    assert "populations(e).tau_m: neuron" in str(err.value)
+    weights = hub.Normal(1.0, 5000.0)
+    with pytest.raises(ValidationError) as err:
+        hub.run(_cond_net(hub.LIFCond(), weight=weights), backend="sentinel", duration=10.0)
+    assert ".synapse.weight: synapse" in str(err.value) and "per ms" in str(err.value)
+    # the same distributions within the bounds pass
+    resolved = hub.resolve(_cond_net(hub.LIFCond(tau_m=hub.Normal(20.0, 1.0))), 10.0)
+    assert resolved.populations["e"].params["tau_m"].min() > 1.0

@@ -224,3 +224,73 @@ def _smallest(value, unit) -> float | None:
 def _largest(value, unit) -> float | None:
     arr = _numbers(value, unit)
     return float(np.abs(arr).max()) if arr is not None else None
+
+
+def drawn(resolved) -> list[Diagnostic]:
+    """The same bounds on a resolved network's drawn values (a distribution's draws, which
+    :func:`stiffness` can only judge by its bounds): per neuron and per synapse."""
+    out: list[Diagnostic] = []
+    for label, pop in resolved.populations.items():
+        model, params = pop.model, pop.params
+        names = getattr(model, "ode_time_constants", ())
+        if not names:
+            continue
+        for name in names:
+            tau = np.asarray(params[name], float)
+            if tau.size and tau.min() < MIN_TIME_CONSTANT:
+                i = int(tau.argmin())
+                out.append(
+                    Diagnostic(
+                        f"populations({label}).{name}",
+                        f"neuron {i} drew {tau[i]:g} ms, faster than the "
+                        f"{MIN_TIME_CONSTANT:g} ms an ODE solver can follow",
+                        f"bound the distribution to {name} >= {MIN_TIME_CONSTANT:g} ms",
+                    )
+                )
+        cm = np.asarray(params.get("cm", np.inf), float)
+        for name in getattr(model, "ode_conductances", ()):
+            rate = np.abs(np.asarray(params[name], float)) * _to_uS(model.param(name).unit) / cm
+            if rate.size and rate.max() > 1 / MIN_TIME_CONSTANT:
+                i = int(rate.argmax())
+                out.append(
+                    Diagnostic(
+                        f"populations({label}).{name}",
+                        f"neuron {i} drew {name} / cm = {rate.flat[i]:g} per ms, faster than "
+                        f"1 / {MIN_TIME_CONSTANT:g} ms",
+                        f"bound the distributions of {name} and cm",
+                    )
+                )
+        if "i_offset" in params:
+            v_rate = np.abs(np.asarray(params["i_offset"], float)) / cm
+            if v_rate.size and v_rate.max() > MAX_VOLTAGE_RATE:
+                i = int(v_rate.argmax())
+                out.append(
+                    Diagnostic(
+                        f"populations({label}).i_offset",
+                        f"neuron {i} drew i_offset / cm = {v_rate.flat[i]:g} mV/ms, more than "
+                        f"{MAX_VOLTAGE_RATE:g} mV/ms",
+                        "bound the distributions of i_offset and cm",
+                    )
+                )
+    for proj in resolved.projections:
+        post = resolved.populations.get(proj.post)
+        if post is None or not proj.n or not getattr(post.model, "ode_time_constants", ()):
+            continue
+        if post.model.input != "conductance":
+            continue
+        cm = np.asarray(post.params["cm"], float)
+        rate = (
+            np.abs(np.asarray(proj.weight, float))
+            / np.broadcast_to(cm, (post.size,))[proj.post_idx]
+        )
+        if rate.max() > 1 / MIN_TIME_CONSTANT:
+            k = int(rate.argmax())
+            out.append(
+                Diagnostic(
+                    f"projections({proj.label}).synapse.weight",
+                    f"synapse {k} drew weight / cm = {rate[k]:g} per ms, faster than "
+                    f"1 / {MIN_TIME_CONSTANT:g} ms",
+                    "bound the weight distribution (or the target's cm)",
+                )
+            )
+    return out
