@@ -52,10 +52,10 @@ class Option:
 
     The host converts what a user gives, a Python value or a command-line string, before
     ``build`` sees it: ``int``, ``float``, ``bool`` and ``str`` options are checked and
-    converted (``"2"`` -> 2, ``"true"`` -> True), then ``choices`` and ``minimum`` are
-    enforced; ``type=object`` passes the value on unchanged.  ``None`` always means "the
-    default".  A bad value is a :class:`hub.HubError` naming the backend, the option, the
-    value and what it must be.
+    converted (``"2"`` -> 2, ``"true"`` -> True), then ``choices``, ``minimum`` and
+    ``maximum`` are enforced; ``type=object`` passes the value on unchanged.  ``None``
+    always means "the default".  A bad value is a :class:`hub.HubError` naming the
+    backend, the option, the value and what it must be.
     """
 
     name: str
@@ -64,6 +64,7 @@ class Option:
     help: str = ""
     choices: tuple = ()
     minimum: float | None = None
+    maximum: float | None = None
 
     def convert(self, value, backend: str = ""):
         """``value`` as this option's type, or a HubError."""
@@ -76,6 +77,9 @@ class Option:
             raise self._error(value, f"must be one of {', '.join(map(repr, self.choices))}")
         if self.minimum is not None and not converted >= self.minimum:
             raise self._error(value, f"must be {self._describe()} >= {self.minimum:g}")
+        if self.maximum is not None and not converted <= self.maximum:
+            low = "" if self.minimum is None else f" >= {self.minimum:g} and"
+            raise self._error(value, f"must be {self._describe()}{low} <= {self.maximum:g}")
         return converted
 
     def _typed(self, value):
@@ -119,6 +123,20 @@ class Option:
 
 
 _BAD = object()
+
+
+def cpu_bound(per_cpu: int = 4, floor: int = 8) -> int:
+    """The most threads or processes an option may ask for: ``per_cpu`` per CPU this process
+    may use (``os.sched_getaffinity``, else ``os.cpu_count()``), at least ``floor``.  More
+    never runs faster, and absurd counts crash simulators (NEST segfaults at 100,000
+    threads)."""
+    import os
+
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return max(floor, per_cpu * cpus)
 
 
 def option_table(options: dict) -> dict[str, Option]:

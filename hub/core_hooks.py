@@ -17,6 +17,7 @@ from .errors import BackendError, HubError
 from .formats import LoadedModel, ModelFormat
 from .hookspecs import hookimpl
 from .ir import io
+from .results import check_finite
 from .version import __version__
 
 
@@ -83,6 +84,7 @@ def hub_run_wrapper(request: RunRequest):
         ) from exc
     finally:
         session.close()
+    check_finite(results, request.backend)  # NaN or inf state: a BackendError, not output
     results.timings.update(build_s=t1 - t0, run_s=t2 - t1, collect_s=t3 - t2)
     results.provenance.setdefault("versions", {}).update(backend.versions())
     return results

@@ -34,7 +34,7 @@ from functools import singledispatch
 import numpy as np
 
 from .errors import Diagnostic, ValidationError
-from .ir import units
+from .ir import limits, units
 from .ir.connectors import (
     AllToAll,
     FixedInDegree,
@@ -272,6 +272,9 @@ def check_duration(duration, dt: float) -> float:
                 "duration", f"{value} ms must be positive and finite", "run for a duration > 0 ms"
             )
         )
+    too_long = limits.check_steps(value, dt)
+    if too_long is not None:
+        raise ValidationError(too_long)
     if to_steps(value, dt) < 1:
         raise ValidationError(
             Diagnostic(
@@ -292,6 +295,9 @@ def resolve(network, duration: float, seed: int | None = None) -> ResolvedNetwor
     dt = float(units.convert(network.dt, "ms"))
     duration = check_duration(duration, dt)
     steps = int(to_steps(duration, dt))
+    too_many = limits.poisson_draws(network, dt, steps)
+    if too_many:
+        raise ValidationError(too_many)
     if seed is None:
         seed = network.seed
     if seed is None:
@@ -331,6 +337,9 @@ def resolve(network, duration: float, seed: int | None = None) -> ResolvedNetwor
                 probe.projection, probe.variable, _interval_steps(probe.interval, dt), idx
             )
         )
+    too_fast = limits.drawn(out)  # ODE models: what distributions drew (hub/ir/limits.py)
+    if too_fast:
+        raise ValidationError(too_fast)
     return out
 
 

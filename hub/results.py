@@ -416,6 +416,38 @@ def sampled_signal(resolved, probe, unit: str, values) -> Signal:
     return Signal(probe.variable, unit, times, np.asarray(probe.indices), values)
 
 
+def check_finite(results: "Results", backend: str) -> None:
+    """Raise a :class:`~hub.errors.BackendError` when a recorded state variable or a plastic
+    synapse's state holds NaN or an infinity: the simulation diverged.  Names the backend,
+    the population (or projection), the variable, the first neuron and the first time (ms)
+    at which a value stopped being finite.  Only recorded values are checked (one pass over
+    them): a variable that is not recorded can diverge unseen."""
+    from .errors import BackendError
+
+    kinds = (("population", results.signals), ("projection", results.synapse_signals))
+    for what, signals in kinds:
+        for (label, variable), sig in signals.items():
+            values = np.asarray(sig.values)
+            if values.size == 0 or np.isfinite(values).all():
+                continue
+            k, j = np.argwhere(~np.isfinite(values))[0]
+            index = "neuron" if what == "population" else "synapse"
+            raise BackendError(
+                f"backend {backend!r}: {what} {label!r} diverged: {variable} = "
+                f"{values[k, j]} at t = {sig.times[k]:g} ms ({index} {int(sig.indices[j])}); "
+                "the dynamics ran away for these parameters (look for weights, currents or "
+                "conductances far outside the model's usual range)"
+            )
+    for (label, variable), values in results.synapse_state.items():
+        values = np.asarray(values, dtype=float)
+        if values.size and not np.isfinite(values).all():
+            j = int(np.flatnonzero(~np.isfinite(values))[0])
+            raise BackendError(
+                f"backend {backend!r}: projection {label!r} diverged: final {variable} of "
+                f"synapse {j} is {values[j]}; the learning rule's parameters let it run away"
+            )
+
+
 #: the largest population a results file may declare (a guard against altered files)
 MAX_NEURONS = 10**9
 

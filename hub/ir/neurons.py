@@ -23,6 +23,11 @@ class NeuronModel(Declared):
     state: ClassVar[tuple[State, ...]] = ()
     #: weight unit and sign convention per synapse option ("current", "conductance", "voltage")
     input_kind: ClassVar[str | dict] = "current"
+    #: a model integrated by an ODE solver (NEST's adaptive RKF45, Brian2's RK4) names its
+    #: time constants (ms) and its conductance parameters (uS, divided by ``cm``) here;
+    #: validation refuses any faster than 1 us (:mod:`hub.ir.limits`)
+    ode_time_constants: ClassVar[tuple[str, ...]] = ()
+    ode_conductances: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def recordables(cls) -> dict[str, str]:
@@ -170,6 +175,7 @@ class LIFCond(NeuronModel):
     )
     options = {"synapse": ("exp", "alpha")}
     input_kind = "conductance"
+    ode_time_constants = ("tau_m", "tau_syn_E", "tau_syn_I")
     aliases = {
         "IF_cond_exp": {"synapse": "exp"},
         "IF_cond_alpha": {"synapse": "alpha"},
@@ -242,6 +248,8 @@ class AdEx(NeuronModel):
     ) + _SYN_TAUS
     options = {"synapse": ("exp", "alpha")}
     input_kind = "conductance"
+    ode_time_constants = ("tau_m", "tau_w", "tau_syn_E", "tau_syn_I")
+    ode_conductances = ("a",)  # a / cm bounds the V-w coupling, sqrt(a / (cm tau_w))
     aliases = {
         "EIF_cond_exp_isfa_ista": {"synapse": "exp"},
         "EIF_cond_alpha_isfa_ista": {"synapse": "alpha"},
@@ -288,6 +296,8 @@ class HodgkinHuxley(NeuronModel):
         Param("i_offset", "nA", 0.0, "constant injected current"),
     )
     input_kind = "conductance"
+    ode_time_constants = ("tau_syn_E", "tau_syn_I")
+    ode_conductances = ("gbar_Na", "gbar_K", "g_leak")
     aliases = {"HH_cond_exp": {}, "hh_cond_exp_traub": {}}
     state = (
         State("v", "mV", "e_rev_leak", "membrane potential"),

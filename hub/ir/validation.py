@@ -11,7 +11,7 @@ from functools import singledispatch
 import numpy as np
 
 from ..errors import Diagnostic, ValidationError
-from . import units
+from . import limits, units
 from .connectors import (
     Connector,
     FixedInDegree,
@@ -144,6 +144,7 @@ def diagnose(net) -> list[Diagnostic]:
                 )
         if probe.indices is not None:
             _check_indices(probe.indices, pop.size, f"{loc}.indices", out)
+    out.extend(limits.stiffness(net))  # ODE models: no time constant below 1 us
     return out
 
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 import os
 
 import hub.features as F
-from hub.backend import Backend, Capabilities, Option, convert_options
+from hub.backend import Backend, Capabilities, Option, convert_options, cpu_bound
 from hub.errors import HubError
+
+from .stability import check_rk4
 
 from .compiled import STRICT_GCC_FLAGS
 from .models import DEFAULT_SUBSTEPS, TABLES, B2Model
@@ -43,7 +45,7 @@ OPTIONS = {
             "substeps",
             object,
             None,
-            "RK4 steps per dt for conductance models: an int for all, or {kind: int} "
+            "RK4 steps per dt for conductance models (1..100): an int for all, or {kind: int} "
             "(defaults " + ", ".join(f"{k} {v}" for k, v in DEFAULT_SUBSTEPS.items()) + ")",
         ),
         Option(
@@ -68,8 +70,10 @@ OPTIONS = {
             int,
             None,
             "processes compiling missing Cython modules (default 1: Brian2's own sequential "
-            "compilation; n > 1: n forked workers, which only helps on idle cores)",
+            "compilation; n > 1: n forked workers, which only helps on idle cores; at most 4 "
+            "per CPU, at least 8)",
             minimum=1,
+            maximum=cpu_bound(),
         ),
     )
 }
@@ -141,6 +145,7 @@ class Brian2Backend(Backend):
 
             o["jobs"] = default_jobs()
         steps = _substeps(o["substeps"])
+        check_rk4(resolved, steps, MAX_SUBSTEPS)  # before Brian2 is touched
         from .session import Brian2Session
 
         return Brian2Session(
@@ -172,6 +177,10 @@ class Brian2Backend(Backend):
         return out
 
 
+#: the most RK4 substeps per dt: the generated code holds one copy of the update per substep
+MAX_SUBSTEPS = 100
+
+
 def _substeps(substeps) -> dict[str, int]:
     """RK4 substeps per model kind: the defaults, overridden by one int for all kinds (an
     int or a string of digits) or by ``{kind: int}``."""
@@ -189,6 +198,9 @@ def _substeps(substeps) -> dict[str, int]:
         else:
             steps = {k: substeps for k in steps}
     for kind, n in steps.items():
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise HubError(f"brian2: substeps={n!r} for {kind} must be an integer >= 1")
+        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_SUBSTEPS:
+            raise HubError(
+                f"brian2: substeps={n!r} for {kind} must be an integer 1 <= n <= {MAX_SUBSTEPS}"
+                " (each substep is a copy of the RK4 update in the generated code)"
+            )
     return steps

@@ -25,6 +25,7 @@ threshold and reset) plus the final state, i.e. at times iv dt, 2 iv dt, ..., du
 from __future__ import annotations
 
 import os
+import re
 
 import numpy as np
 
@@ -79,6 +80,24 @@ class Brian2Session(Session):
             raise BackendError(
                 f"brian2: building the network failed: {type(exc).__name__}: {exc}"
             ) from exc
+
+    def _where(self, exc) -> str:
+        """Where a Brian2 failure happened, for the BackendError: the simulation time reached,
+        the Brian2 object and the hub populations it belongs to, and the original error (a
+        compile error arrives wrapped in Brian2's BrianObjectException)."""
+        try:
+            t = float(np.asarray(self.ctx.clock.timestep[:]).reshape(-1)[0]) * self.dt
+            where = f" at t = {t:g} ms"
+        except Exception:  # the clock may not exist when building failed
+            where = ""
+        name = getattr(exc, "_brian_objname", None)
+        if name is not None:
+            pops = [p for p in self.resolved.populations if re.sub(r"\W", "_", p)[:40] in name]
+            owner = f" (population {', '.join(map(repr, pops))})" if pops else ""
+            where += f" in Brian2 object {name!r}{owner}"
+            exc = exc.__cause__ or exc.__context__ or exc
+        first = str(exc).strip().splitlines()[:1]
+        return f"{where}: {type(exc).__name__}: {first[0] if first else ''}"
 
     # --- build ------------------------------------------------------------------------------
     def _build(self):
@@ -388,7 +407,7 @@ class Brian2Session(Session):
                 report_period=0.5 * b2.second,
             )
         except Exception as exc:
-            raise BackendError(f"brian2: the run failed: {type(exc).__name__}: {exc}") from exc
+            raise BackendError(f"brian2: the run failed{self._where(exc)}") from exc
         done = int(np.asarray(self.ctx.clock.timestep[:]).reshape(-1)[0])
         if done != steps:
             raise BackendError(f"brian2: ran {done} steps, expected {steps}")

@@ -38,8 +38,11 @@ OPTIONS = {
             "headroom",
             float,
             quantize.DEFAULT_HEADROOM,
-            "v range kept beyond the threshold distance when scaling float models",
+            "v range kept beyond the threshold distance when scaling float models (at most "
+            "512: the threshold distance keeps 2^14 units, a weight's 8-bit mantissa above the "
+            "6-bit threshold shift; larger values quantize weights to nothing)",
             minimum=1.0,
+            maximum=float(quantize.MAX_HEADROOM),
         ),
         Option(
             "count_activity",

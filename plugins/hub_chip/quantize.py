@@ -25,6 +25,9 @@ from .spec import LOIHI, ChipSpec
 #: v range kept free below the reset (and above): the largest threshold distance maps to
 #: at most 2^23 / HEADROOM units of v
 DEFAULT_HEADROOM = 4.0
+#: the most headroom the chip backend accepts: 2^(24-1) / 512 = 2^14 units of threshold
+#: distance, 8 bits (a weight mantissa) above VTH_SHIFT = 6
+MAX_HEADROOM = 512
 #: candidates tried when searching the voltage scale
 SCALE_CANDIDATES = 64
 #: synapses per projection sampled when scoring a candidate scale
@@ -178,4 +181,5 @@ __all__ = [
     "group_exponents",
     "ACT_SHIFT",
     "DEFAULT_HEADROOM",
+    "MAX_HEADROOM",
 ]

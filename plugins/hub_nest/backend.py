@@ -9,7 +9,7 @@ backends stays fast.  Other plugins may teach this backend new models through th
 from __future__ import annotations
 
 import hub.features as F
-from hub.backend import Backend, Capabilities, Option, Tolerance, convert_options
+from hub.backend import Backend, Capabilities, Option, Tolerance, convert_options, cpu_bound
 
 from .models import TABLES, NestModel
 from .plasticity import LABELS
@@ -19,8 +19,10 @@ OPTIONS = {
         "threads",
         int,
         1,
-        "OpenMP threads per process (on a busy machine more threads can be much slower)",
+        "OpenMP threads per process (on a busy machine more threads can be much slower; "
+        "at most 4 per CPU, at least 8)",
         minimum=1,
+        maximum=cpu_bound(),
     )
 }
 

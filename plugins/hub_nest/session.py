@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import re
 
 import numpy as np
 from hub.backend import Session
@@ -53,14 +54,23 @@ def import_nest():
 
 
 @contextlib.contextmanager
-def nest_errors(stage: str):
-    """Re-raise anything NEST throws as a BackendError naming the stage."""
+def nest_errors(stage: str, context=None):
+    """Re-raise anything NEST throws as a BackendError naming the stage; ``context(exc)``, if
+    given, adds where it happened (the populations and the simulation time)."""
     try:
         yield
     except HubError:
         raise
     except Exception as exc:
-        raise BackendError(f"NEST failed while {stage}: {type(exc).__name__}: {exc}") from exc
+        where = ""
+        if context is not None:
+            try:
+                where = context(exc)
+            except Exception:  # the kernel may be unusable after the error
+                where = ""
+        raise BackendError(
+            f"NEST failed while {stage}{where}: {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 def _has_parallel(proj) -> bool:
@@ -100,7 +110,7 @@ class NestSession(Session):
         self.changes_at: dict[int, list] = {}
         for change in resolved.changes:
             self.changes_at.setdefault(int(change.step), []).append(change)
-        with nest_errors("building the network"):
+        with nest_errors("building the network", self._build_context):
             self._reset_kernel()
             NestSession._active = self
             self._create_populations()
@@ -341,7 +351,7 @@ class NestSession(Session):
             }
         )
         end = steps + (round(nest.min_delay / dt) + 1 if self.multimeters else 0)
-        with nest_errors("running"):
+        with nest_errors("running", self._fault_context):
             self._apply_changes(0)
             nest.Prepare()
             try:
@@ -364,6 +374,32 @@ class NestSession(Session):
                     nest.Run((end - edges[-1]) * dt)
             finally:
                 nest.Cleanup()
+
+    def _build_context(self, exc) -> str:
+        """The population of the node a NEST build error names ("node ID 7"): populations
+        are created first, in order, from node ID 1."""
+        match = re.search(r"node ID (\d+)", str(exc))
+        if match is None:
+            return ""
+        node, first = int(match.group(1)), 1
+        for label, pop in self.resolved.populations.items():
+            if first <= node < first + pop.size:
+                return f" (population {label!r}, neuron {node - first})"
+            first += pop.size
+        return ""
+
+    def _fault_context(self, exc) -> str:
+        """Where a NEST error during the run happened: the simulation time NEST reached and
+        the populations of the NEST model the message names (all of them when none)."""
+        t = float(self.nest.biological_time)
+        text = str(exc)
+        named = [
+            label
+            for label, pop in self.resolved.populations.items()
+            if self.tables[pop.model.label].nest_model in text
+        ]
+        pops = named or list(self.resolved.populations)
+        return f" at t = {t:g} ms (population {', '.join(map(repr, pops))})"
 
     # --- plastic synapses -------------------------------------------------------------------
     def _read_points(self) -> set[int]:
