@@ -6,6 +6,8 @@ from .backend import RunRequest, convert_options, required_features
 from .errors import CapabilityError, Diagnostic, HubError, ValidationError
 from .formats import LoadedModel, choose, for_saving
 from .plugins import plugin_manager
+from .progress import check as check_progress
+from .progress import for_run as progress_for_run
 from .resolve import ResolvedNetwork, resolve
 
 
@@ -107,7 +109,13 @@ def run(network, backend: str = "nest", duration: float = 1000.0, progress=None,
 
     Every problem with the input is raised as a :class:`HubError` before any simulator is
     touched.  ``options`` go to the backend (e.g. ``threads=2`` for NEST).
+
+    ``progress``: ``True`` shows a progress bar while the network is simulated (tqdm: on
+    stderr in a terminal, a widget in Jupyter); a callable is called as
+    ``progress(fraction)`` with increasing fractions in [0, 1], the last one 1.0 when the
+    run has finished; ``None`` or ``False`` (the default) show nothing.
     """
+    check_progress(progress)
     pm, implementation, options = prepare(network, backend, options)
     resolved = network if isinstance(network, ResolvedNetwork) else resolve(network, duration)
     return run_resolved(pm, backend, implementation, resolved, options, progress)
@@ -136,10 +144,18 @@ def run_resolved(
     pm, backend: str, implementation, resolved: ResolvedNetwork, options: dict, progress=None
 ):
     """Run an already resolved network on ``implementation`` (the backend object of the
-    backend named ``backend``) through the run hooks."""
+    backend named ``backend``) through the run hooks.  ``progress`` as in :func:`run`."""
     check_capabilities(implementation, resolved, pm)
-    request = RunRequest(resolved, backend, options, progress, implementation)
-    return pm.hook.hub_run_wrapper(request=request)
+    report = progress_for_run(progress, backend)
+    try:
+        request = RunRequest(resolved, backend, options, report, implementation)
+        results = pm.hook.hub_run_wrapper(request=request)
+        if report is not None:
+            report(1.0)  # a backend that reports coarsely (or never) still ends at 100 %
+    finally:
+        if report is not None:
+            report.close()
+    return results
 
 
 __all__ = [

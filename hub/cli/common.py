@@ -119,11 +119,13 @@ def model_duration(value, model: LoadedModel) -> float:
 
 
 def progress_bar(args, label):
+    """A tqdm bar on stderr (after 2 s when stderr is not a terminal), or None with
+    ``--no-progress``."""
     if getattr(args, "no_progress", False):
         return None
-    from ..progress import ProgressBar
+    from ..progress import cli_bar
 
-    return ProgressBar(label)
+    return cli_bar(label)
 
 
 # --- arguments several commands declare -------------------------------------------------------

@@ -107,21 +107,9 @@ def cmd_compare(args) -> int:
         raise HubError("--backends: no backends installed; pip install 'snn-hub[nest]'")
     declared = {name: get_backend(name, pm).capabilities().options for name in names}
     options = backend_options(args.option, declared)
-    bars = {}
+    from ..progress import BackendBars, cli_bar
 
-    def progress(name, fraction):
-        if args.no_progress:
-            return
-        bar = bars.get(name)
-        if bar is not None and fraction < bar.fraction:  # the next repeat: a new bar
-            bar.close()
-            bar = None
-        if bar is None:
-            from ..progress import ProgressBar
-
-            bar = bars[name] = ProgressBar(name)
-        bar(fraction)
-
+    bars = None if args.no_progress else BackendBars(cli_bar)
     try:
         cmp = hub.compare(
             model.network,
@@ -133,11 +121,11 @@ def cmd_compare(args) -> int:
             tolerance_ms=args.tolerance,
             tau_ms=args.tau,
             bin_ms=args.bin,
-            progress=progress,
+            progress=bars,
         )
     finally:
-        for bar in bars.values():
-            bar.close()
+        if bars is not None:
+            bars.close()
     cmp.model["source"] = model.source
     if args.save:
         cmp.save(args.save)
