@@ -45,24 +45,16 @@ def check(progress, where: str = "progress") -> None:
 class ProgressBar:
     """A callable ``progress(fraction)`` drawing a tqdm bar ``label: 50%|#####     |``.
 
-    ``delay`` (s): show nothing until the run has taken that long (tqdm's ``delay``);
-    ``file``: where a terminal bar goes (default: ``sys.stderr`` at the time of the call).
-    Fractions outside [0, 1] are clipped, anything that is not a number is ignored, and
-    an error of the stream (a closed pipe) never stops the run."""
+    The bar starts with the first fraction (the simulation, not the build, sets its pace
+    and its time estimate).  ``delay`` (s): show nothing until the bar has run that long
+    (tqdm's ``delay``); ``file``: where a terminal bar goes (default: ``sys.stderr`` at the
+    first fraction); other keywords go to ``tqdm``.  Fractions outside [0, 1] are clipped,
+    anything that is not a number is ignored, and an error of the stream (a closed pipe)
+    never stops the run."""
 
     def __init__(self, label: str = "", delay: float = 0.0, file=None, **tqdm_options):
-        from tqdm.auto import tqdm
-
-        self.fraction = 0.0
-        self._bar = tqdm(
-            total=STEPS,
-            desc=label or None,
-            delay=delay,
-            file=file if file is not None else sys.stderr,
-            bar_format="{l_bar}{bar}| {elapsed}<{remaining}",
-            leave=True,
-            **tqdm_options,
-        )
+        self.label, self.fraction, self._bar = label, -1.0, None
+        self._options = dict(delay=delay, file=file, **tqdm_options)
 
     def __call__(self, fraction) -> None:
         try:
@@ -73,14 +65,31 @@ class ProgressBar:
             return
         self.fraction = fraction
         try:
+            if self._bar is None:
+                self._bar = self._make()
             self._bar.update(int(round(fraction * STEPS)) - self._bar.n)
         except (OSError, ValueError):  # closed pipe: progress is never worth a crash
             pass
 
+    def _make(self):
+        from tqdm.auto import tqdm
+
+        options = dict(self._options)
+        if options.get("file") is None:
+            options["file"] = sys.stderr
+        return tqdm(
+            total=STEPS,
+            desc=self.label or None,
+            bar_format="{l_bar}{bar}| {elapsed}<{remaining}",
+            leave=True,
+            **options,
+        )
+
     def close(self) -> None:
         """Finish the bar: it stays where the run left it (100 % only for a finished run)."""
         try:
-            self._bar.close()
+            if self._bar is not None:
+                self._bar.close()
         except (OSError, ValueError):
             pass
 

@@ -234,12 +234,15 @@ def test_backend_bars_start_a_new_bar_for_the_next_repeat():
     made = []
 
     def make(name):
-        made.append(hp.ProgressBar(name, file=io.StringIO()))
-        return made[-1]
+        made.append((name, io.StringIO()))
+        return hp.ProgressBar(name, file=made[-1][1])
 
     bars = hp.BackendBars(make)
-    for f in (0.5, 1.0, 0.2, 1.0):
+    for f in (0.5, 1.0, 0.2, 0.6):
         bars("nest", f)
     bars("chip", 1.0)
     bars.close()
-    assert [b._bar.desc for b in made] == ["nest", "nest", "chip"]
+    assert [name for name, _ in made] == ["nest", "nest", "chip"]
+    texts = [stream.getvalue() for _, stream in made]
+    assert "nest: 100%" in texts[0] and "nest:  60%" in texts[1] and "100%" not in texts[1]
+    assert "chip: 100%" in texts[2]

@@ -151,5 +151,35 @@ def add_json(p, help=None) -> None:
     p.add_argument("--json", action="store_true", help=help)
 
 
+def add_backends(p, help: str) -> None:
+    """``--backends/--backend/-b A,B``: comma-separated, repeatable (``-b nest -b chip``);
+    read with :func:`backend_names`."""
+    p.add_argument(
+        "--backends",
+        "--backend",
+        "-b",
+        dest="backends",
+        action="append",
+        default=[],
+        metavar="A,B",
+        help=f"{help}; comma-separated or repeated",
+    )
+
+
+def backend_names(values) -> list[str]:
+    """``["nest,brian2", "chip"]`` -> ``["nest", "brian2", "chip"]``."""
+    return [name.strip() for value in values for name in value.split(",") if name.strip()]
+
+
+def one_backend(name: str) -> None:
+    """``run`` and ``validate`` take one backend: a comma list gets a pointer to
+    ``compare``."""
+    if "," in name:
+        raise HubError(
+            f"--backend: {name!r} names several backends; this command takes one; "
+            f"run several with `{PROG} compare MODEL -b {name}`"
+        )
+
+
 def add_no_progress(p) -> None:
     p.add_argument("--no-progress", action="store_true", help="never draw a progress bar")

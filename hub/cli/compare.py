@@ -8,12 +8,14 @@ from ..errors import HubError
 from .common import (
     EXIT_OK,
     EXIT_PROBLEMS,
+    add_backends,
     add_duration,
     add_json,
     add_model,
     add_no_progress,
     add_option,
     add_param,
+    backend_names,
     backend_options,
     model_duration,
     need_matplotlib,
@@ -32,12 +34,7 @@ def add_parsers(sub, common) -> None:
         "reported).",
     )
     add_model(p)
-    p.add_argument(
-        "--backends",
-        "-b",
-        metavar="A,B,C",
-        help="comma-separated backend names (default: every installed backend)",
-    )
+    add_backends(p, "backend names (default: every installed backend)")
     add_duration(p)
     add_json(p, "print the JSON document (schema hub/compare_schema.json) instead of the table")
     p.add_argument("--save", metavar="FILE", help="write the JSON document to FILE")
@@ -98,11 +95,7 @@ def cmd_compare(args) -> int:
     model = load_model(args.model, parse_key_values(args.param, "--param"))
     duration = model_duration(args.duration, model)
     pm = args.ctx.plugin_manager()
-    names = (
-        [b.strip() for b in args.backends.split(",") if b.strip()]
-        if args.backends
-        else sorted(backend_specs(pm))
-    )
+    names = backend_names(args.backends) or sorted(backend_specs(pm))
     if not names:
         raise HubError("--backends: no backends installed; pip install 'snn-hub[nest]'")
     declared = {name: get_backend(name, pm).capabilities().options for name in names}
