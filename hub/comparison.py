@@ -331,7 +331,7 @@ def compare(
 
     backends = backend_list(backends)
     repeat = positive_int("repeat", repeat)
-    check_progress(progress)
+    check_progress(progress, "f(backend, fraction)")
     options = dict(options or {})
     unknown_opts = sorted(set(options) - set(backends))
     if unknown_opts:

@@ -32,13 +32,14 @@ LOG_DELAY_S = 2.0
 LOG_INTERVAL_S = 1.0
 
 
-def check(progress, where: str = "progress") -> None:
-    """Raise :class:`HubError` unless ``progress`` is None, a bool or a callable."""
+def check(progress, call: str = "f(fraction)") -> None:
+    """Raise :class:`HubError` unless ``progress`` is None, a bool or a callable (named in
+    the message as it will be called, ``call``)."""
     if progress is None or isinstance(progress, bool) or callable(progress):
         return
     raise HubError(
-        f"{where}: {progress!r} is not True, False, None or a callable; use progress=True "
-        "for a progress bar, or a function called as f(fraction) with 0 <= fraction <= 1"
+        f"progress: {progress!r} is not True, False, None or a callable; use progress=True "
+        f"for a progress bar, or a function called as {call} with 0 <= fraction <= 1"
     )
 
 
