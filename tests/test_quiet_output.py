@@ -55,3 +55,26 @@ def test_a_pynn_run_prints_nothing_from_pynns_own_calls(backend, module):
     assert proc.returncode == 0, proc.stderr
     assert "'cells'" in proc.stdout
     assert not [w for w in NOISE if w in proc.stderr], proc.stderr
+
+
+def test_pynn_brian2_runs_its_spike_sources_on_the_networks_clock():
+    """pyNN.brian2 makes its SpikeGeneratorGroups on Brian2's default clock; at dt = 0.5 ms
+    their pathways ran on 0.1 ms steps and Brian2 warned (synapses_dt_mismatch)."""
+    if importlib.util.find_spec("brian2") is None:
+        pytest.skip("brian2 is not installed")
+    from brian2.utils.logger import catch_logs
+
+    import hub
+
+    net = hub.Network(dt=0.5, seed=1)
+    src = net.add_source(hub.SpikeTimes([1.0, 5.0]), size=2, label="input")
+    cells = net.add_population(3, hub.LIF(), label="cells")
+    net.connect(src, cells, hub.AllToAll(), hub.Static(weight=0.5, delay=1.0))
+    net.record(cells, "spikes")
+    with catch_logs() as logs:
+        res = hub.run(net, backend="pynn.brian2", duration=20.0)
+    assert res.provenance["backend"] == "pynn.brian2"
+    assert [m for _, name, m in logs if "dt_mismatch" in name] == []
+    import brian2
+
+    assert float(brian2.defaultclock.dt / brian2.ms) == pytest.approx(0.5)

@@ -82,6 +82,13 @@ class PyNNSession(Session):
     def _setup(self):
         r = self.resolved
         longest = max((int(p.delay_steps.max()) for p in r.projections if p.n), default=1)
+        if self.simulator.module == "pyNN.brian2":
+            # pyNN.brian2 makes its SpikeGeneratorGroups on Brian2's default clock (0.1 ms),
+            # not on the network's: at another dt their pathways ran on 0.1 ms steps, and
+            # Brian2 warned about it (synapses_dt_mismatch) on every run
+            import brian2
+
+            brian2.defaultclock.dt = r.dt * brian2.ms
         self.sim.setup(
             timestep=r.dt,
             min_delay=r.dt,
