@@ -7,6 +7,8 @@ from .errors import CapabilityError, Diagnostic, HubError, ValidationError
 from .formats import LoadedModel, choose, for_saving
 from .memory import check_run
 from .plugins import plugin_manager
+from .progress import check as check_progress
+from .progress import for_run as progress_for_run
 from .resolve import ResolvedNetwork, resolve
 
 
@@ -118,7 +120,13 @@ def run(
     :class:`~hub.errors.ResourceError` before anything is drawn (``memory_check=False``
     runs it anyway; :mod:`hub.memory`).  ``options`` go to the backend (e.g. ``threads=2``
     for NEST).
+
+    ``progress``: ``True`` shows a progress bar while the network is simulated (tqdm: on
+    stderr in a terminal, a widget in Jupyter); a callable is called as
+    ``progress(fraction)`` with increasing fractions in [0, 1], the last one 1.0 when the
+    run has finished; ``None`` or ``False`` (the default) show nothing.
     """
+    check_progress(progress)
     pm, implementation, options = prepare(network, backend, options)
     if memory_check and not isinstance(network, ResolvedNetwork):
         check_run(network, backend, duration)
@@ -145,10 +153,18 @@ def run_resolved(
     pm, backend: str, implementation, resolved: ResolvedNetwork, options: dict, progress=None
 ):
     """Run an already resolved network on ``implementation`` (the backend object of the
-    backend named ``backend``) through the run hooks."""
+    backend named ``backend``) through the run hooks.  ``progress`` as in :func:`run`."""
     check_capabilities(implementation, resolved, pm)
-    request = RunRequest(resolved, backend, options, progress, implementation)
-    return pm.hook.hub_run_wrapper(request=request)
+    report = progress_for_run(progress, backend)
+    try:
+        request = RunRequest(resolved, backend, options, report, implementation)
+        results = pm.hook.hub_run_wrapper(request=request)
+        if report is not None:
+            report(1.0)  # a backend that reports coarsely (or never) still ends at 100 %
+    finally:
+        if report is not None:
+            report.close()
+    return results
 
 
 __all__ = [

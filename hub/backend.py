@@ -213,7 +213,11 @@ class Session(abc.ABC):
 
     @abc.abstractmethod
     def run(self, progress: Callable[[float], None] | None = None) -> None:
-        """Simulate ``resolved.steps`` steps; call ``progress(fraction)`` now and then."""
+        """Simulate ``resolved.steps`` steps; call ``progress(fraction)`` now and then.
+
+        ``progress`` is None or a callable: the host turns ``progress=True`` into a bar,
+        passes on only increasing fractions and reports 1.0 itself once the run finished,
+        so a backend that cannot report along the way may ignore it."""
 
     @abc.abstractmethod
     def results(self):

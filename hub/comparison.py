@@ -35,6 +35,8 @@ import numpy as np
 from . import stats
 from .contract import compare_trains, expectation, pair_totals, statistical_check, verdict
 from .errors import CapabilityError, HubError, PluginError
+from .progress import BackendBars
+from .progress import check as check_progress
 from .resolve import ResolvedNetwork, resolve
 from .results import Results
 from .runner import (
@@ -352,8 +354,11 @@ def compare(
     ``options`` are ``{backend: {option: value}}``.  ``tolerance_ms`` pairs spikes for the
     matched fraction (default: the larger declared ``Tolerance.spike_ms`` of the pair, at
     least one step), ``tau_ms`` is the van Rossum time constant, ``bin_ms`` the bin of the
-    population counts (Fano factor, rate correlation).  ``progress(backend, fraction)`` is
-    called while a backend runs.  ``workdir`` keeps the exchanged files (default: a
+    population counts (Fano factor, rate correlation).  ``progress``: ``True`` shows a
+    progress bar per backend run (tqdm: stderr in a terminal, a widget in Jupyter); a
+    callable is called as ``progress(backend, fraction)`` while a backend runs, with
+    increasing fractions in [0, 1] per run, 1.0 when it finished; ``None`` or ``False``
+    (the default) show nothing.  ``workdir`` keeps the exchanged files (default: a
     temporary directory, removed afterwards, also on SIGTERM: :func:`hub.runner.sigterm_raises`
     turns it into :class:`hub.errors.Terminated`, exit status 143, after the workers are
     killed and the folder removed).  ``memory_check=False`` skips the memory guard
@@ -373,6 +378,7 @@ def compare(
 
     backends = backend_list(backends)
     repeat = positive_int("repeat", repeat)
+    check_progress(progress, "f(backend, fraction)")
     options = dict(options or {})
     unknown_opts = sorted(set(options) - set(backends))
     if unknown_opts:
@@ -412,6 +418,8 @@ def compare(
         own_dir = workdir is None
         runs: dict[str, BackendRun] = {}
         work = None
+        bars = BackendBars() if progress is True else None
+        progress = bars if bars is not None else (progress or None)
         try:
             work = tempfile.mkdtemp(prefix="snn-hub-compare-") if own_dir else os.fspath(workdir)
             os.makedirs(work, exist_ok=True)
@@ -441,6 +449,8 @@ def compare(
                 if runs[a].ok and runs[b].ok
             ]
         finally:
+            if bars is not None:
+                bars.close()
             if own_dir and work is not None:
                 shutil.rmtree(work, ignore_errors=True)
     return Comparison(_model_info(resolved), settings, runs, agreement, resolved, _provenance())

@@ -155,7 +155,8 @@ def wait_worker(proc, timeout, name, progress_path, progress) -> bool:
                 pass
             if progress is not None:
                 fraction = read_fraction(progress_path)
-                if fraction is not None and fraction != last:
+                # increasing only: a file read while the worker rewrites it may say "0."
+                if fraction is not None and (last is None or fraction > last):
                     last = fraction
                     progress(name, fraction)
             if deadline is not None and time.monotonic() > deadline:
@@ -164,7 +165,7 @@ def wait_worker(proc, timeout, name, progress_path, progress) -> bool:
     except BaseException:  # Ctrl-C or an error in the progress callback: no orphan worker
         kill_worker(proc)
         raise
-    if progress is not None and proc.returncode == 0:
+    if progress is not None and proc.returncode == 0 and last != 1.0:
         progress(name, 1.0)
     return False
 

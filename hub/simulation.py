@@ -34,6 +34,7 @@ from .ir import units
 from .ir.network import Network, Population
 from .ir.random import Distribution
 from .ir.validation import diagnose
+from .progress import check as check_progress
 from .resolve import (
     ParameterChange,
     check_duration,
@@ -48,12 +49,13 @@ from .segments import source_in_windows, start_injections, trim_late_probes
 class Simulation:
     """One network, one backend, run in segments (module docstring).
 
-    ``options`` go to the backend as in :func:`hub.run`; everything is checked here, before
-    any simulator is touched."""
+    ``options`` and ``progress`` (a bar or a callback for every segment's run) as in
+    :func:`hub.run`; everything is checked here, before any simulator is touched."""
 
     def __init__(self, network: Network, backend: str = "nest", progress=None, **options):
         if not isinstance(network, Network):
             raise HubError(f"network: {network!r} is not a hub.Network")
+        check_progress(progress)
         network.validate()
         self.pm, self.implementation, self.options = prepare(network, backend, options)
         self.network, self.backend, self.progress = network, backend, progress

@@ -100,6 +100,38 @@ def test_bad_options_are_hub_errors(options, message):
         b2(net, 1.0, **options)
 
 
+def test_a_run_with_spike_sources_warns_about_nothing_the_user_did_not_make():
+    """The relay group (plugins/hub_brian2/relay.py) sets a threshold without a reset on
+    purpose; Brian2's "only_threshold" warning about it must not reach the user, and the
+    same warning about any other group still must."""
+    import gc
+    import warnings
+
+    import brian2
+    from brian2.utils.logger import catch_logs
+
+    net = hub.Network(dt=DT, seed=3)
+    noise = net.add_source(hub.PoissonSource(rate=200.0), size=5, label="noise")
+    kick = net.add_source(hub.SpikeTimes([1.0, 2.0]), size=1, label="kick")
+    cells = net.add_population(3, hub.LIF(), label="cells")
+    net.connect(noise, cells, hub.AllToAll(), hub.Static(weight=1.0, delay=1.0))
+    net.connect(kick, cells, hub.AllToAll(), hub.Static(weight=1.0, delay=0.5))
+    net.connect(cells, cells, hub.AllToAll(), hub.Static(weight=0.1, delay=1.0))
+    net.record(cells, "spikes")
+    with catch_logs() as logs, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = b2(net, 20.0)
+    assert res.provenance["backend"] == "brian2" and len(res.spikes("cells")) > 0
+    # Python shows deprecation warnings raised in libraries only to their developers
+    shown = [str(w.message) for w in caught if not issubclass(w.category, DeprecationWarning)]
+    assert logs == [] and shown == []
+    with catch_logs() as logs:
+        group = brian2.NeuronGroup(1, "v : 1", threshold="v > 1", name="not_the_hubs")
+        del group
+        gc.collect()
+    assert any(name.endswith("only_threshold") and "not_the_hubs" in m for _, name, m in logs)
+
+
 def test_versions_progress_and_provenance(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # a cold default cache
     net = hub.Network(dt=DT, seed=1)

@@ -1,23 +1,20 @@
 """The snn-hub command line: run, validate, backends, plugins, check-backend, demo; exit codes
-and clean error messages; the progress bar."""
+and clean error messages (the progress bar: tests/test_progress.py)."""
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
 import sys
 import textwrap
 
-import numpy as np
 import pytest
 
 import hub
 from hub import cli, stats
 from hub.cli import main, parse_key_values
 from hub.errors import HubError
-from hub.progress import ProgressBar
 from conftest import TOY_PLUGIN
 
 BUILDER = """
@@ -330,74 +327,6 @@ def test_parse_key_values():
 def test_table_aligns_numbers_right():
     text = cli.table(["name", "n"], [["a", "1"], ["bbb", "100"]])
     assert text.splitlines() == ["name    n", "----  ---", "a       1", "bbb   100"]
-
-
-# --- progress bar ---------------------------------------------------------------------------------
-class FakeClock:
-    def __init__(self):
-        self.t = 0.0
-
-    def __call__(self):
-        return self.t
-
-
-class TTY(io.StringIO):
-    def isatty(self):
-        return True
-
-
-def test_progress_bar_is_quiet_for_short_runs_in_logs():
-    stream, clock = io.StringIO(), FakeClock()
-    bar = ProgressBar("nest", stream=stream, clock=clock)
-    for f in np.linspace(0, 1, 11):
-        bar(f)
-    bar.close()
-    assert stream.getvalue() == ""
-
-
-def test_progress_bar_appears_after_two_seconds_in_logs():
-    stream, clock = io.StringIO(), FakeClock()
-    bar = ProgressBar("nest", stream=stream, clock=clock, width=10)
-    bar(0.1)
-    clock.t = 2.5
-    for f in np.linspace(0.2, 1.0, 41):
-        bar(f)
-    bar.close()
-    lines = stream.getvalue().splitlines()
-    assert "\r" not in stream.getvalue()
-    assert 5 <= len(lines) <= 11
-    assert lines[-1] == "nest [##########] 100%  2.5 s"
-
-
-def test_progress_bar_on_a_terminal_redraws_one_line():
-    stream, clock = TTY(), FakeClock()
-    with ProgressBar("brian2", stream=stream, clock=clock, width=4) as bar:
-        bar(0.5)
-        clock.t = 0.05
-        bar(0.6)  # throttled: less than 0.1 s since the last draw
-        clock.t = 1.0
-        bar(1.0)
-    text = stream.getvalue()
-    assert text.startswith("\rbrian2 [##--]  50%  0.0 s")
-    assert "60%" not in text and text.endswith("100%  1.0 s\n")
-
-
-def test_progress_bar_ignores_junk_and_closed_streams():
-    stream = TTY()
-    bar = ProgressBar(stream=stream)
-    bar("not a number")
-    stream.close()
-    bar(0.5)
-    bar.close()
-
-
-def test_progress_bar_prints_the_end_once():
-    stream, clock = io.StringIO(), FakeClock()
-    bar = ProgressBar("x", stream=stream, clock=clock, delay=0.0)
-    bar(1.0)
-    bar(1.0)
-    bar.close()
-    assert stream.getvalue().count("100%") == 1
 
 
 def test_demo_agreement_groups_identical_backends():

@@ -6,7 +6,7 @@
     snn-hub backends [--json]
     snn-hub plugins [--json]
     snn-hub check-backend NAME [-k TEXT] [-v] [--allow-known-gaps] [--allow-partial]
-    snn-hub demo [--models-dir DIR] [--duration MS] [--json]
+    snn-hub demo [--models-dir DIR] [--backends a,b,c] [--duration MS] [--json]
     snn-hub compare MODEL [--backends a,b,c] [--duration MS] [--json] [--save FILE.json]
                     [--html FILE] [--plot FILE] [--repeat N] [--timeout S]
                     [--option [BACKEND.]KEY=VALUE]... [--no-memory-check]
@@ -16,7 +16,8 @@
 
 MODEL is a network file written by ``hub.save`` (``.npz``) or a Python builder module
 (a path such as ``models/vogels_abbott.py``, or a dotted module name) that defines
-``build(**kwargs) -> hub.Network`` and optionally ``DURATION`` (ms).
+``build(**kwargs) -> hub.Network`` and optionally ``DURATION`` (ms).  A list of backends
+(``--backends``, ``-b``) is comma-separated or the option repeated.
 
 Exit codes: 0 success; 1 ``validate`` found problems (or ``check-backend`` failed checks or
 ran a partial kit, or a backend of ``compare`` or a run of ``bench`` did not run);

@@ -10,11 +10,13 @@ from ..textfmt import table
 from .common import (
     EXIT_OK,
     EXIT_PROBLEMS,
+    add_backends,
     add_duration,
     add_json,
     add_model,
     add_option,
     add_param,
+    backend_names,
     backend_options,
     model_duration,
     parse_key_values,
@@ -34,13 +36,7 @@ def add_parsers(sub, common) -> None:
     )
     add_model(p, nargs="?", help="benchmark name (cuba, coba, brunel) or a builder module")
     p.add_argument("--list", action="store_true", help="list the benchmark networks")
-    p.add_argument(
-        "--backends",
-        "-b",
-        metavar="A,B,C",
-        default="nest",
-        help="comma-separated backend names (default: nest)",
-    )
+    add_backends(p, "backend names (default: nest)")
     p.add_argument(
         "--native",
         action="store_true",
@@ -99,7 +95,7 @@ def cmd_bench(args) -> int:
     if not args.model:
         raise HubError("MODEL: give a benchmark name (snn-hub bench --list) or a builder module")
     params = parse_key_values(args.param, "--param")
-    names = [b.strip() for b in args.backends.split(",") if b.strip()]
+    names = backend_names(args.backends) or ["nest"]
     pm = args.ctx.plugin_manager()
     declared = {name: get_backend(name, pm).capabilities().options for name in names}
     options = backend_options(args.option, declared)

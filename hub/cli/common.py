@@ -119,11 +119,13 @@ def model_duration(value, model: LoadedModel) -> float:
 
 
 def progress_bar(args, label):
+    """A tqdm bar on stderr (after 2 s when stderr is not a terminal), or None with
+    ``--no-progress``."""
     if getattr(args, "no_progress", False):
         return None
-    from ..progress import ProgressBar
+    from ..progress import cli_bar
 
-    return ProgressBar(label)
+    return cli_bar(label)
 
 
 # --- arguments several commands declare -------------------------------------------------------
@@ -147,6 +149,36 @@ def add_param(p, help="keyword argument for the builder's build() (repeatable)")
 
 def add_json(p, help=None) -> None:
     p.add_argument("--json", action="store_true", help=help)
+
+
+def add_backends(p, help: str) -> None:
+    """``--backends/--backend/-b A,B``: comma-separated, repeatable (``-b nest -b chip``);
+    read with :func:`backend_names`."""
+    p.add_argument(
+        "--backends",
+        "--backend",
+        "-b",
+        dest="backends",
+        action="append",
+        default=[],
+        metavar="A,B",
+        help=f"{help}; comma-separated or repeated",
+    )
+
+
+def backend_names(values) -> list[str]:
+    """``["nest,brian2", "chip"]`` -> ``["nest", "brian2", "chip"]``."""
+    return [name.strip() for value in values for name in value.split(",") if name.strip()]
+
+
+def one_backend(name: str) -> None:
+    """``run`` and ``validate`` take one backend: a comma list gets a pointer to
+    ``compare``."""
+    if "," in name:
+        raise HubError(
+            f"--backend: {name!r} names several backends; this command takes one; "
+            f"run several with `{PROG} compare MODEL -b {name}`"
+        )
 
 
 def add_no_progress(p) -> None:

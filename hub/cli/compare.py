@@ -9,6 +9,7 @@ from ..runner import sigterm_raises
 from .common import (
     EXIT_OK,
     EXIT_PROBLEMS,
+    add_backends,
     add_duration,
     add_json,
     add_model,
@@ -16,6 +17,7 @@ from .common import (
     add_no_progress,
     add_option,
     add_param,
+    backend_names,
     backend_options,
     model_duration,
     need_matplotlib,
@@ -34,12 +36,7 @@ def add_parsers(sub, common) -> None:
         "reported).",
     )
     add_model(p)
-    p.add_argument(
-        "--backends",
-        "-b",
-        metavar="A,B,C",
-        help="comma-separated backend names (default: every installed backend)",
-    )
+    add_backends(p, "backend names (default: every installed backend)")
     add_duration(p)
     add_json(p, "print the JSON document (schema hub/compare_schema.json) instead of the table")
     p.add_argument("--save", metavar="FILE", help="write the JSON document to FILE")
@@ -108,30 +105,14 @@ def _compare(args) -> int:
     model = load_model(args.model, parse_key_values(args.param, "--param"))
     duration = model_duration(args.duration, model)
     pm = args.ctx.plugin_manager()
-    names = (
-        [b.strip() for b in args.backends.split(",") if b.strip()]
-        if args.backends
-        else sorted(backend_specs(pm))
-    )
+    names = backend_names(args.backends) or sorted(backend_specs(pm))
     if not names:
         raise HubError("--backends: no backends installed; pip install 'snn-hub[nest]'")
     declared = {name: declared_options(get_backend(name, pm)) for name in names}
     options = backend_options(args.option, declared)
-    bars = {}
+    from ..progress import BackendBars, cli_bar
 
-    def progress(name, fraction):
-        if args.no_progress:
-            return
-        bar = bars.get(name)
-        if bar is not None and fraction < bar.fraction:  # the next repeat: a new bar
-            bar.close()
-            bar = None
-        if bar is None:
-            from ..progress import ProgressBar
-
-            bar = bars[name] = ProgressBar(name)
-        bar(fraction)
-
+    bars = None if args.no_progress else BackendBars(cli_bar)
     try:
         cmp = hub.compare(
             model.network,
@@ -143,12 +124,12 @@ def _compare(args) -> int:
             tolerance_ms=args.tolerance,
             tau_ms=args.tau,
             bin_ms=args.bin,
-            progress=progress,
+            progress=bars,
             memory_check=not args.no_memory_check,
         )
     finally:
-        for bar in bars.values():
-            bar.close()
+        if bars is not None:
+            bars.close()
     cmp.model["source"] = model.source
     if args.param:  # as typed, for the report's command that reproduces the run
         pairs = (kv.partition("=") for kv in args.param)

@@ -10,7 +10,15 @@ from ..builders import default_models_dir
 from ..errors import HubError
 from ..stats import identical_groups
 from ..textfmt import fmt, table
-from .common import EXIT_OK, add_duration, add_json, add_no_progress, progress_bar
+from .common import (
+    EXIT_OK,
+    add_backends,
+    add_duration,
+    add_json,
+    add_no_progress,
+    backend_names,
+    progress_bar,
+)
 
 
 def add_parsers(sub, common) -> None:
@@ -27,14 +35,7 @@ def add_parsers(sub, common) -> None:
         help="default: ./models, else the one next to the hub package",
     )
     add_duration(p, "override each model's DURATION")
-    p.add_argument(
-        "--backend",
-        "-b",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="only these backends (repeatable; default: all installed)",
-    )
+    add_backends(p, "only these backends (default: all installed)")
     add_json(p)
     add_no_progress(p)
     p.set_defaults(func=cmd_demo)
@@ -59,14 +60,15 @@ def cmd_demo(args) -> int:
         return EXIT_OK
     pm = args.ctx.plugin_manager()
     names = sorted(backend_specs(pm))
-    if args.backend:
-        unknown = [b for b in args.backend if b not in names]
+    wanted = backend_names(args.backends)
+    if wanted:
+        unknown = [b for b in wanted if b not in names]
         if unknown:
             raise HubError(
                 f"--backend: unknown backend(s) {unknown}; must be one of "
                 f"{', '.join(names) or '(none installed)'}"
             )
-        names = [b for b in names if b in args.backend]
+        names = [b for b in names if b in wanted]
     if not names:
         print("no backends installed; run `pip install -e '.[test]'` (or `make demo`)")
         return EXIT_OK

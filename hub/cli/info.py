@@ -57,14 +57,19 @@ def cmd_backends(args) -> int:
     rows = []
     for name, spec in sorted(backend_specs(pm).items()):
         try:
-            caps = pm.get_backend(name).capabilities()
-            models, problem = caps.neuron_models, None
+            backend = pm.get_backend(name)
+            models, problem = backend.capabilities().neuron_models, None
         except HubError as exc:  # a broken backend (a PluginError) must not hide the others
-            models, problem = [], str(exc)
+            backend, models, problem = None, [], str(exc)
+        try:  # imports the simulator
+            versions = backend.versions() if backend is not None else {}
+        except Exception as exc:
+            versions = {"error": f"{type(exc).__name__}: {exc}"}
         rows.append(
             {
                 "name": name,
                 "version": spec.version,
+                "versions": versions,
                 "distribution": spec.distribution,
                 "neuron_models": models,
                 "description": spec.description,
@@ -84,9 +89,14 @@ def cmd_backends(args) -> int:
     else:
         print(
             table(
-                ["backend", "version", "distribution", "description"],
+                ["backend", "simulator", "plugin", "description"],
                 [
-                    [r["name"], r["version"] or "-", r["distribution"], r["description"]]
+                    [
+                        r["name"],
+                        simulator_versions(r["versions"]),
+                        f"{r['distribution']} {r['version']}".strip() or "-",
+                        r["description"],
+                    ]
                     for r in rows
                 ],
             )
@@ -99,6 +109,16 @@ def cmd_backends(args) -> int:
     for f in failed:
         print(f"  failed: {f['error']}")
     return EXIT_OK
+
+
+def simulator_versions(versions: dict) -> str:
+    """``{"nest-simulator": "3.10.0", "nest.have_mpi": "False"}`` -> ``"nest-simulator
+    3.10.0"``: the packages of ``Backend.versions()`` (keys without a dot, values that are
+    version numbers), not build facts."""
+    if "error" in versions:
+        return f"versions failed: {versions['error']}"
+    shown = [f"{k} {v}" for k, v in versions.items() if "." not in k and str(v)[:1].isdigit()]
+    return ", ".join(shown) or "-"
 
 
 def cmd_formats(args) -> int:

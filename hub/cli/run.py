@@ -20,6 +20,7 @@ from .common import (
     add_option,
     add_param,
     model_duration,
+    one_backend,
     parse_key_values,
     progress_bar,
 )
@@ -68,6 +69,7 @@ def add_parsers(sub, common) -> None:
 def cmd_run(args) -> int:
     import hub
 
+    one_backend(args.backend)
     options = parse_key_values(args.option, "--option")
     model = load_model(args.model, parse_key_values(args.param, "--param"))
     duration = model_duration(args.duration, model)
@@ -97,6 +99,10 @@ def cmd_run(args) -> int:
             f"seed {results.provenance.get('seed', model.network.seed)}"
         )
         print(format_run_table(summary))
+        if isinstance(results.extra.get("chip"), dict):  # the chip's resources and energy
+            from ..report import chip_lines
+
+            print(chip_lines(args.backend, results.extra["chip"]))
         if args.out:
             print(f"results written to {args.out}")
     return EXIT_OK

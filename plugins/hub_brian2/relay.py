@@ -19,6 +19,7 @@ one step and delays differ, a spike queue that sorts each step's events in NEST'
 from __future__ import annotations
 
 import contextlib
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -116,6 +117,29 @@ def ordered_queue_class(b2):
     return NestOrderedSpikeQueue
 
 
+#: the logger of Brian2's "threshold but neither reset nor refractory" warning
+ONLY_THRESHOLD_LOGGER = "brian2.groups.neurongroup.only_threshold"
+
+
+@contextlib.contextmanager
+def _no_only_threshold_warning():
+    """Drop Brian2's warning that the relay sets a threshold without a reset: a relay
+    neuron only repeats its sender's spike, so it has no reset by design (``reset=""``
+    would add a code object that runs every step for nothing).  The filter sits on that
+    warning's own logger for the making of the relay group only: the same warning about
+    any other group still reaches the user."""
+
+    def keep(record) -> bool:
+        return "NeuronGroup 'hub_relay" not in record.getMessage()
+
+    logger = logging.getLogger(ONLY_THRESHOLD_LOGGER)
+    logger.addFilter(keep)
+    try:
+        yield
+    finally:
+        logger.removeFilter(keep)
+
+
 @contextlib.contextmanager
 def spike_queue(b2, queue_class):
     """Synapses created inside get a ``queue_class`` spike queue (None: Brian2's own)."""
@@ -175,7 +199,10 @@ def build_relay(ctx: BuildContext, sending: set) -> Relay:
     if any(lanes > 1 for *_, lanes in links):
         eqs.append("bit : integer (constant)")
     cond = " or ".join(tests + ["src > 0"])
-    group = b2.NeuronGroup(n, "\n".join(eqs), threshold=cond, clock=ctx.clock, name="hub_relay*")
+    with _no_only_threshold_warning():
+        group = b2.NeuronGroup(
+            n, "\n".join(eqs), threshold=cond, clock=ctx.clock, name="hub_relay*"
+        )
     group.thresholder["spike"].when = "after_resets"
     group.kind = np.concatenate(kinds).astype(np.int32)
     if any(lanes > 1 for *_, lanes in links):

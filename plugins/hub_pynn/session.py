@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import warnings
 
 import numpy as np
 from hub.backend import Session
@@ -30,11 +31,21 @@ from .models import PyNNModel
 CHUNKS = 20
 
 
+#: NEST's notes that PyNN 0.13 (pyNN.nest) still calls SetStatus and GetStatus: about
+#: PyNN's code, never the user's model (NEST says each once per process, as a UserWarning)
+PYNN_INTERNAL_WARNINGS = (r"\s*SetStatus\(\) is deprecated", r"\s*GetStatus\(\) is deprecated")
+
+
 @contextlib.contextmanager
 def pynn_errors(backend: str, stage: str):
-    """Re-raise anything PyNN or its simulator throws as a BackendError naming the stage."""
+    """Re-raise anything PyNN or its simulator throws as a BackendError naming the stage;
+    keep the warnings PyNN's own calls provoke (:data:`PYNN_INTERNAL_WARNINGS`) from the
+    user."""
     try:
-        yield
+        with warnings.catch_warnings():
+            for message in PYNN_INTERNAL_WARNINGS:
+                warnings.filterwarnings("ignore", message=message, category=UserWarning)
+            yield
     except HubError:
         raise
     except Exception as exc:
@@ -71,6 +82,13 @@ class PyNNSession(Session):
     def _setup(self):
         r = self.resolved
         longest = max((int(p.delay_steps.max()) for p in r.projections if p.n), default=1)
+        if self.simulator.module == "pyNN.brian2":
+            # pyNN.brian2 makes its SpikeGeneratorGroups on Brian2's default clock (0.1 ms),
+            # not on the network's: at another dt their pathways ran on 0.1 ms steps, and
+            # Brian2 warned about it (synapses_dt_mismatch) on every run
+            import brian2
+
+            brian2.defaultclock.dt = r.dt * brian2.ms
         self.sim.setup(
             timestep=r.dt,
             min_delay=r.dt,

@@ -91,6 +91,8 @@ def import_simulator(module: str):
     (:mod:`hub_pynn.nmodl`), anything else with importlib; warnings of the import (mpi4py,
     NEST's extension build) are silenced; failures are a BackendError with the fix."""
     os.environ.setdefault("PYNEST_QUIET", "1")  # no NEST banner on stdout
+    if module == "pyNN.neuron":  # no "Warning: no DISPLAY environment variable." on stderr
+        os.environ.setdefault("NEURON_MODULE_OPTIONS", "-nogui")
     quiet = logging.getLogger("PyNN")
     if quiet.level == logging.NOTSET:  # PyNN logs a warning per unsettable NEST variable
         quiet.setLevel(logging.ERROR)
