@@ -1,4 +1,4 @@
-"""The command line as a new user meets it (issue 14, part 4): `snn-hub backends` shows the
+"""The command line as a new user meets it: `snn-hub backends` shows the
 simulators' versions, every backend list takes commas, `snn-hub run -b chip` prints the chip's
 core and energy report."""
 

@@ -1,4 +1,4 @@
-"""No internal warning reaches the user (issue 14, part 4): what a backend's libraries say
+"""No internal warning reaches the user: what a backend's libraries say
 about the hub's own code stays out of a run's output; warnings about the user's model do not
 (the Brian2 relay: tests/test_brian2_backend.py)."""
 
