@@ -311,9 +311,7 @@ def projection(draw, net, pre, post, dt, label):
     else:
         m = draw(st.integers(0, 30))
         pre_idx = np.array(draw(st.lists(st.integers(0, n_pre - 1), min_size=m, max_size=m)), int)
-        post_idx = np.array(
-            draw(st.lists(st.integers(0, n_post - 1), min_size=m, max_size=m)), int
-        )
+        post_idx = np.array(draw(st.lists(st.integers(0, n_post - 1), min_size=m, max_size=m)), int)
         conn, count = hub.FromArrays(pre_idx, post_idx), m
     receptor = draw(st.sampled_from(["excitatory", "inhibitory"]))
     weight, delay = draw(synapse_values(post.model, receptor, dt, count))
@@ -341,7 +339,9 @@ def valid_networks(draw, family: str, max_neurons: int = 50) -> Case:
         dt = draw(st.sampled_from([0.1, 0.05, 0.2]))
     duration = draw(finite(dt, 50.0 if family != "ode" else 20.0))
     dt_given = draw(st.sampled_from([dt, dt, f"{dt!r} ms"]))
-    net = hub.Network(dt=dt_given, seed=draw(st.integers(0, 2**63)), label=draw(st.text(max_size=5)))
+    net = hub.Network(
+        dt=dt_given, seed=draw(st.integers(0, 2**63)), label=draw(st.text(max_size=5))
+    )
     budget = max_neurons
     models = FAMILIES[family]
     neurons = []
@@ -374,7 +374,9 @@ def valid_networks(draw, family: str, max_neurons: int = 50) -> Case:
         if draw(st.booleans()):
             start = draw(finite(0.0, duration))
             source = hub.DCSource(
-                amplitude=draw(amp), start=start, stop=draw(st.one_of(st.just(INF), finite(start, 60)))
+                amplitude=draw(amp),
+                start=start,
+                stop=draw(st.one_of(st.just(INF), finite(start, 60))),
             )
         else:
             times = sorted(draw(st.lists(finite(0.0, duration), min_size=1, max_size=4)))
@@ -433,7 +435,18 @@ class _Opaque:
 
 
 #: values that are never a number in any unit
-NOT_NUMBERS = [None, "abc", "5 kg", "", _Opaque(), {"a": 1}, [1.0, "x"], b"12", 1j, [[1.0], [2.0, 3.0]]]
+NOT_NUMBERS = [
+    None,
+    "abc",
+    "5 kg",
+    "",
+    _Opaque(),
+    {"a": 1},
+    [1.0, "x"],
+    b"12",
+    1j,
+    [[1.0], [2.0, 3.0]],
+]
 NON_FINITE = [NAN, INF, -INF, np.float32("nan"), np.array([1.0, NAN]), "inf ms", "nan mV"]
 
 
@@ -479,8 +492,9 @@ def _bad_param_values(param):
     values = [*NOT_NUMBERS, *NON_FINITE]
     if param.check == "positive":
         values += [0.0, -1.0, -1e-300, np.array([1.0, -1.0]), f"-5 {param.unit}"]
+        values += [hub.Uniform(0.0, 1.0), hub.Normal(1.0, 0.5, low=-1.0)]
     elif param.check in ("nonneg", "int_nonneg"):
-        values += [-1.0, -1e-9, f"-2 {param.unit}"]
+        values += [-1.0, -1e-9, f"-2 {param.unit}", hub.Uniform(-1.0, 1.0)]
     wrong = {"ms": "5 mV", "mV": "5 ms", "nA": "5 mV", "nF": "1 ms", "uS": "1 nA", "Hz": "3 ms"}
     if param.unit in wrong:
         values.append(wrong[param.unit])
@@ -528,18 +542,25 @@ def broken_model(draw):
             pop.initialize(v=draw_initial)
         return net, 10.0
 
-    draw_initial = draw(st.sampled_from(["5 ms", "abc", np.zeros(9), None, _Opaque()]))
+    draw_initial = draw(
+        st.sampled_from(
+            ["5 ms", "abc", np.zeros(9), None, _Opaque(), NAN, -INF, hub.Uniform(0, NAN)]
+        )
+    )
     field_name = {"option": "synapse", "unknown": "tau_bogus", "not a model": "model"}.get(
         choice, "initial_values.v"
     )
-    return Broken(f"model {choice}", build, (f"{_pop_loc(label)}.{field_name}",), value)
+    shown = draw_initial if choice == "initial" else value
+    return Broken(f"model {choice}", build, (f"{_pop_loc(label)}.{field_name}",), shown)
 
 
 @st.composite
 def broken_size(draw):
     label = draw(st.sampled_from(sorted(POPS)))
     value = draw(
-        st.sampled_from([0, -1, -(10**12), 1e12, 2.5, 3.0, "4", None, True, np.float64(2), NAN, INF])
+        st.sampled_from(
+            [0, -1, -(10**12), 1e12, 2.5, 3.0, "4", None, True, np.float64(2), NAN, INF]
+        )
     )
 
     def build():
@@ -644,7 +665,9 @@ def broken_connector(draw):
 def broken_synapse(draw):
     choice = draw(st.sampled_from(["weight", "delay", "receptor", "not a synapse", "sign", "len"]))
     bad_w = [*NOT_NUMBERS[1:], *NON_FINITE, "1 mV", hub.Uniform(0.0, INF), hub.Normal(0.1, -1.0)]
+    bad_w += [hub.Uniform(-0.1, 0.1), hub.Normal(0.1, 0.1, low=-1.0, high=1.0), -0.1]
     bad_d = [0.0, -1.0, 0.01, *NOT_NUMBERS[1:], *NON_FINITE, "1 mV", hub.Uniform(-1.0, 1.0)]
+    bad_d += [hub.Uniform(0.05, 1.0), hub.Normal(1.0, 0.5, low=0.0), np.array([1.0, 0.0])]
     bad_r = ["bogus", None, 1, "exc", "Inhibitory"]
     value = draw(
         st.sampled_from(
@@ -688,7 +711,7 @@ def broken_source(draw):
     if choice in ("rate", "start", "stop"):
         value = draw(
             st.sampled_from(
-                [*NOT_NUMBERS[1:], NAN, -INF, -1.0, "10 ms", hub.Uniform(1.0, 2.0), np.zeros(9)]
+                [*NOT_NUMBERS, NAN, -INF, -1.0, "10 mV", hub.Uniform(1.0, 2.0), np.zeros(9)]
                 + ([INF] if choice != "stop" else [])
             )
         )
@@ -946,9 +969,7 @@ def byte_damage(draw):
 
 @st.composite
 def member_damage(draw):
-    op = draw(
-        st.sampled_from(["remove", "add", "replace", "pickle", "rename", "reshape", "dtype"])
-    )
+    op = draw(st.sampled_from(["remove", "add", "replace", "pickle", "rename", "reshape", "dtype"]))
     pick = draw(st.integers(0, 100))
     name = draw(st.sampled_from(["payload", "a0", "a7", "s9_i", "g0_v", "x.npy", "__network__"]))
     array = draw(
