@@ -27,7 +27,7 @@ from hub.errors import HubError
 from hub.plugins import make_plugin_manager, reset_plugin_manager
 from hub.testing.ode_reference import ODEReferencePlugin
 from hub.testing.reference import ReferencePlugin
-from strategies import Case, file_damage, invalid_cases, valid_networks
+from strategies import NAN, Case, file_damage, invalid_cases, valid_networks
 
 _COMMON = dict(
     deadline=None,
@@ -310,3 +310,118 @@ def test_damaged_network_file_is_a_hub_error_slow(tmp_path_factory, damage, comp
 @given(damage=file_damage(), compress=st.booleans())
 def test_damaged_results_file_is_a_hub_error_slow(tmp_path_factory, damage, compress, results):
     check_results_file(tmp_path_factory.mktemp("f"), damage, compress, results)
+
+
+# --- regressions: the failing examples hypothesis found, kept as explicit tests ---------------
+def test_regression_tiny_connection_probability_terminates():
+    """FixedProbability(5e-324): the geometric gaps saturated at 2**63 - 1 and their running
+    sum overflowed, so resolve looped forever (found by valid_networks('shared'))."""
+    net = hub.Network(dt=0.05, seed=7369031362967)
+    src = net.add_source(hub.SpikeTimes([1.0]), size=3, label="s")
+    pop = net.add_population(4, hub.LIF(), label="p")
+    for p in (5e-324, 1e-300, 1e-20):
+        net.connect(src, pop, hub.FixedProbability(p), hub.Static(0.1, 1.0))
+    net.connect(src, pop, hub.FixedProbability(0.5), hub.Static(0.1, 1.0))
+    counts = [proj.n for proj in hub.resolve(net, 5.0).projections]
+    assert counts[:3] == [0, 0, 0] and 0 < counts[3] < 12
+
+
+def test_regression_chip_records_a_probe_of_no_neurons():
+    """record(v, indices=[]) crashed the chip's engine (reshape of an empty sample array)."""
+    net = hub.Network(dt=0.5, seed=573)
+    pop = net.add_population(1, hub.LIF(i_offset=1.0), label="n1")
+    net.record(pop, "spikes", indices=[0])
+    net.record(pop, "v", interval=3.5, indices=[])
+    for backend in ("chip", "reference"):
+        sig = hub.run(net, backend=backend, duration=12.3).signal("n1", "v")
+        assert np.shape(sig.values) == (3, 0) and list(sig.times) == [3.5, 7.0, 10.5]
+
+
+REGRESSIONS = [
+    # (what, make the broken network, fragments of the message); each was a raw exception or
+    # a silent run before the fix
+    ("label not text", lambda n: setattr(n.population("izh"), "label", 5), ["(5).label"]),
+    ("empty label", lambda n: setattr(n.population("izh"), "label", ""), ["().label"]),
+    ("size a string", lambda n: setattr(n.population("exc"), "size", "4"), ["(exc).size"]),
+    ("size None", lambda n: setattr(n.population("exc"), "size", None), ["(exc).size"]),
+    (
+        "bogus synapse option",
+        lambda n: setattr(n.population("dlt"), "model", hub.LIF(synapse="bogus")),
+        ["(dlt).synapse", "'bogus' is not a LIF synapse"],
+    ),
+    ("model is a string", lambda n: setattr(n.population("exc"), "model", "LIF"), ["(exc).model"]),
+    ("bytes as a number", lambda n: setattr(n, "dt", b"0.1"), ["dt", "is bytes"]),
+    ("dt an array", lambda n: setattr(n, "dt", np.array([0.1])), ["dt", "not a number"]),
+    (
+        "DC start None",
+        lambda n: setattr(n.injections[0], "source", hub.DCSource(amplitude=0.1, start=None)),
+        ["injections[0](exc).start", "None is not a value"],
+    ),
+    (
+        "DC amplitude an array",
+        lambda n: setattr(n.injections[0], "source", hub.DCSource(amplitude=np.zeros(3))),
+        ["injections[0](exc).amplitude", "give one number"],
+    ),
+    (
+        "step times not numbers",
+        lambda n: n.inject("exc", hub.StepCurrentSource(["x"], [0.1])),
+        ["injections[2](exc).times"],
+    ),
+    (
+        "step times NaN",
+        lambda n: n.inject("exc", hub.StepCurrentSource([NAN], [0.1])),
+        ["injections[2](exc).times", "NaN"],
+    ),
+    (
+        "indices not integers",
+        lambda n: setattr(n.injections[0], "indices", ["a"]),
+        ["injections[0](exc).indices", "not a list of neuron indices"],
+    ),
+    (
+        "indices nested",
+        lambda n: n.record("exc", "v", indices=[[0]]),
+        ["probes[3](exc.v).indices", "flat list"],
+    ),
+    (
+        "from-arrays strings",
+        lambda n: n.connect("exc", "izh", hub.FromArrays(["a", "b"], [0, 1])),
+        ["projections[5](exc->izh).connector.pre"],
+    ),
+    (
+        "initial value None",
+        lambda n: n.population("exc").initialize(v=None),
+        ["(exc).initial_values.v", "None is not a value"],
+    ),
+    (
+        "initial value NaN",
+        lambda n: n.population("exc").initialize(v=NAN),
+        ["(exc).initial_values.v", "NaN"],
+    ),
+    (
+        "delay distribution below dt",
+        lambda n: setattr(n.projections[0], "synapse", hub.Static(0.1, hub.Uniform(-1.0, 1.0))),
+        ["projections[0](input->exc).synapse.delay", "below dt"],
+    ),
+    (
+        "weight distribution against the sign rule",
+        lambda n: setattr(n.projections[0], "synapse", hub.Static(hub.Uniform(-0.1, 0.1), 1.0)),
+        ["projections[0](input->exc).synapse.weight", "negative weight"],
+    ),
+    (
+        "positive parameter from a distribution reaching 0",
+        lambda n: setattr(n.population("exc"), "model", hub.LIF(tau_m=hub.Uniform(0.0, 1.0))),
+        ["(exc).tau_m", "draws values from 0"],
+    ),
+]
+
+
+@pytest.mark.parametrize("what, breaks, fragments", REGRESSIONS, ids=[r[0] for r in REGRESSIONS])
+def test_regression_invalid_network(what, breaks, fragments):
+    from strategies import Broken, base_network
+
+    def build():
+        net = base_network()
+        breaks(net)
+        return net, 10.0
+
+    check_invalid(Broken(what, build, tuple(fragments)))
