@@ -326,15 +326,21 @@ def test_regression_tiny_connection_probability_terminates():
     assert counts[:3] == [0, 0, 0] and 0 < counts[3] < 12
 
 
-def test_regression_chip_records_a_probe_of_no_neurons():
-    """record(v, indices=[]) crashed the chip's engine (reshape of an empty sample array)."""
-    net = hub.Network(dt=0.5, seed=573)
-    pop = net.add_population(1, hub.LIF(i_offset=1.0), label="n1")
-    net.record(pop, "spikes", indices=[0])
-    net.record(pop, "v", interval=3.5, indices=[])
-    for backend in ("chip", "reference"):
+@pytest.mark.parametrize("interval, times", [(3.5, [3.5, 7.0, 10.5]), (20.0, [])])
+def test_regression_a_probe_of_no_neurons(interval, times):
+    """record(v, indices=[]) crashed the chip (reshape of an empty sample array), and the
+    reference engines when the probe had no sample either (found by valid_networks)."""
+    for backend, model in [
+        ("chip", hub.LIF(i_offset=1.0)),
+        ("reference", hub.LIF(i_offset=1.0)),
+        ("ode-reference", hub.LIFCond(i_offset=1.0)),
+    ]:
+        net = hub.Network(dt=0.5, seed=573)
+        pop = net.add_population(1, model, label="n1")
+        net.record(pop, "spikes", indices=[0])
+        net.record(pop, "v", interval=interval, indices=[])
         sig = hub.run(net, backend=backend, duration=12.3).signal("n1", "v")
-        assert np.shape(sig.values) == (3, 0) and list(sig.times) == [3.5, 7.0, 10.5]
+        assert np.shape(sig.values) == (len(times), 0) and list(sig.times) == times, backend
 
 
 REGRESSIONS = [
