@@ -431,3 +431,39 @@ def test_regression_invalid_network(what, breaks, fragments):
         return net, 10.0
 
     check_invalid(Broken(what, build, tuple(fragments)))
+
+
+def _rewrite_doc(path, key, change):
+    import json
+
+    with np.load(path, allow_pickle=False) as f:
+        members = {k: f[k] for k in f.files}
+    doc = json.loads(bytes(members[key]).decode())
+    change(doc, members)
+    members[key] = np.frombuffer(json.dumps(doc).encode(), np.uint8)
+    np.savez(path, **members)
+
+
+def test_regression_network_file_with_a_list_as_label(tmp_path):
+    """A probe's population replaced by [] in the JSON: TypeError (unhashable) in validation."""
+    path = tmp_path / "m.npz"
+    hub.save(_small_network(), path)
+    _rewrite_doc(path, "__network__", lambda d, m: d["probes"][0].update(population=[]))
+    with pytest.raises(HubError, match=r"probes\[0\]\(\[\]\.spikes\)\.population"):
+        hub.load(path).validate()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda d, m: d.update(provenance=None),  # AttributeError in summary()
+        lambda d, m: m.update(s0_i=np.zeros(3, dtype=[("a", int)])),  # ValueError in load
+    ],
+    ids=["provenance None", "structured spike array"],
+)
+def test_regression_results_file(tmp_path, results, change):
+    path = tmp_path / "r.npz"
+    results.save(path)
+    _rewrite_doc(path, "__results__", change)
+    with pytest.raises(HubError, match="malformed"):
+        hub.Results.load(path)

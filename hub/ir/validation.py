@@ -77,7 +77,7 @@ def diagnose(net) -> list[Diagnostic]:
         _check_projection(proj, f"projections[{k}]({proj.pre}->{proj.post})", labels, dt, out)
     for k, inj in enumerate(net.injections):
         loc = f"injections[{k}]({inj.target})"
-        tgt = labels.get(inj.target)
+        tgt = _get(labels, inj.target)
         if tgt is None or tgt.is_source:
             out.append(
                 Diagnostic(
@@ -106,7 +106,7 @@ def diagnose(net) -> list[Diagnostic]:
         )
     for k, probe in enumerate(net.probes):
         loc = f"probes[{k}]({probe.population}.{probe.variable})"
-        pop = labels.get(probe.population)
+        pop = _get(labels, probe.population)
         if pop is None:
             out.append(
                 Diagnostic(
@@ -410,7 +410,7 @@ def _check_spike_times(src: SpikeTimes, pop, loc, dt, out):
 
 
 def _check_projection(proj, loc, labels, dt, out):
-    pre, post = labels.get(proj.pre), labels.get(proj.post)
+    pre, post = _get(labels, proj.pre), _get(labels, proj.post)
     if pre is not None and _size(pre) is None or post is not None and _size(post) is None:
         return  # the size is reported with its population
     if pre is None:
@@ -431,7 +431,7 @@ def _check_projection(proj, loc, labels, dt, out):
     modulator = (
         syn.rule.modulator if isinstance(syn, Plastic) and isinstance(syn.rule, Rule) else None
     )
-    if isinstance(syn, Plastic) and (_native(pre) or _native(labels.get(modulator or ""))):
+    if isinstance(syn, Plastic) and (_native(pre) or _native(_get(labels, modulator or ""))):
         out.append(
             Diagnostic(
                 f"{loc}.synapse",
@@ -705,6 +705,11 @@ def _check_indices(indices, size, loc, out):
                 f"use integer indices in [0, {size})",
             )
         )
+
+
+def _get(labels, label):
+    """The population named ``label`` (None for an unknown label or one that is no text)."""
+    return labels.get(label) if isinstance(label, str) else None
 
 
 def _size(pop) -> int | None:
