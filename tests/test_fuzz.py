@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 import hub
@@ -60,6 +60,7 @@ def engines():
 # --- valid networks run and give finite results ----------------------------------------------
 def run_and_check(case: Case, backend: str) -> hub.Results:
     net, duration = case.net, case.duration
+    note(repr(case))  # the whole network as JSON, for a failing example
     resolved = hub.resolve(net, duration)
     res = hub.run(resolved, backend=backend)
     steps = resolved.steps
@@ -467,3 +468,18 @@ def test_regression_results_file(tmp_path, results, change):
     _rewrite_doc(path, "__results__", change)
     with pytest.raises(HubError, match="malformed"):
         hub.Results.load(path)
+
+
+@pytest.mark.nest
+def test_regression_nest_native_poisson_after_the_run_and_probes_of_no_neurons():
+    """Two NEST build errors found by valid_networks('simulators'): a native Poisson source
+    starting after the end of the run (poisson_generator: stop >= start required) and a spike
+    or state probe of no neurons (IllegalConnection: empty NodeCollection)."""
+    net = hub.Network(dt=0.1, seed=0)
+    pop = net.add_population(1, hub.LIF(), label="n0")
+    net.add_source(hub.PoissonSource(rate=10.0, start=1.0, resolve="native"), label="s0")
+    net.connect("s0", "n0", hub.AllToAll(), hub.Static(0.5, 1.0))
+    net.record(pop, "spikes", indices=[])
+    net.record(pop, "v", indices=[])
+    res = hub.run(net, backend="nest", duration=0.5)
+    assert len(res.spikes("n0")) == 0 and np.shape(res.signal("n0", "v").values) == (5, 0)
