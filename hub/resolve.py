@@ -666,7 +666,9 @@ def bernoulli_pairs(rng, n_pre, n_post, p, exclude_diagonal=False):
         expected = total * p
         while pos < total - 1:
             k = int(expected + 6 * math.sqrt(expected) + 64)
-            gaps = rng.geometric(p, size=k).astype(np.int64)
+            # a gap past `total` ends the grid; clipping keeps a tiny p (whose gaps
+            # saturate at 2**63 - 1) from overflowing the running sum into an endless loop
+            gaps = np.minimum(rng.geometric(p, size=k).astype(np.int64), total + 1)
             cum = pos + np.cumsum(gaps)
             parts.append(cum[cum < total])
             if cum[-1] >= total:

@@ -264,6 +264,9 @@ class Results:
             "write it with Results.save(path)",
             members=r"(s\d+_[it]|[gw]\d+_[tiv]|f\d+)",
         ) as (meta, f):
+            parts = (meta["timings"], meta["provenance"], meta.get("extra", {}), meta["spikes"])
+            if not all(isinstance(part, dict) for part in parts):
+                raise TypeError("timings, provenance, extra and spikes must be mappings")
             res = cls(
                 timings=meta["timings"], provenance=meta["provenance"], extra=meta.get("extra", {})
             )

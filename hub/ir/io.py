@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 
 import numpy as np
 
-from ..errors import Diagnostic, ValidationError
+from ..errors import Diagnostic, HubError, ValidationError
 from .connectors import Connector
 from .network import FORMAT_VERSION, Injection, Network, Probe, Projection, SynapseProbe, canonical
 from .neurons import NeuronModel
@@ -95,7 +95,9 @@ def read_document(path, key: str, what: str, fix: str, members: str) -> Iterator
         arrays = _LazyArrays(npz, key, bad)
         try:
             yield doc, arrays
-        except (KeyError, TypeError, IndexError, AttributeError) as exc:
+        except HubError:
+            raise
+        except (KeyError, TypeError, IndexError, AttributeError, ValueError) as exc:
             raise bad(f"malformed ({type(exc).__name__}: {exc})") from None
 
 

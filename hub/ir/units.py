@@ -83,6 +83,8 @@ def convert(value, unit: str):
     :class:`UnitError` naming the expected unit when the dimension does not match.
     """
     dim = _UNIT_TO_DIM[unit]
+    if isinstance(value, (bytes, bytearray)):  # float(b"12") would read it as 12
+        raise UnitError(f"is bytes, not a number; give a number in {unit}")
     if hasattr(value, "dim") and hasattr(value, "dimensions"):  # Brian2 Quantity
         if not _same_brian_dim(value, dim):
             raise UnitError(f"has dimension {str(value.dim) or '1'!r}, expected {unit} ({dim})")

@@ -47,7 +47,15 @@ def diagnose(net) -> list[Diagnostic]:
     labels = {}
     for k, pop in enumerate(net.populations):
         loc = f"populations[{k}]({pop.label})"
-        if pop.label in labels:
+        if not isinstance(pop.label, str) or not pop.label:
+            out.append(
+                Diagnostic(
+                    f"{loc}.label",
+                    f"{pop.label!r} is not a text label",
+                    "give every population a unique string label",
+                )
+            )
+        elif pop.label in labels:
             out.append(
                 Diagnostic(
                     f"{loc}.label",
@@ -55,12 +63,9 @@ def diagnose(net) -> list[Diagnostic]:
                     "give every population a unique label",
                 )
             )
-        labels[pop.label] = pop
-        if (
-            not isinstance(pop.size, (int, np.integer))
-            or isinstance(pop.size, bool)
-            or pop.size < 1
-        ):
+        if isinstance(pop.label, str) and pop.label:
+            labels[pop.label] = pop
+        if _size(pop) is None:
             out.append(
                 Diagnostic(
                     f"{loc}.size", f"{pop.size!r} is not a positive integer", "use a size >= 1"
@@ -72,7 +77,7 @@ def diagnose(net) -> list[Diagnostic]:
         _check_projection(proj, f"projections[{k}]({proj.pre}->{proj.post})", labels, dt, out)
     for k, inj in enumerate(net.injections):
         loc = f"injections[{k}]({inj.target})"
-        tgt = labels.get(inj.target)
+        tgt = _get(labels, inj.target)
         if tgt is None or tgt.is_source:
             out.append(
                 Diagnostic(
@@ -91,7 +96,7 @@ def diagnose(net) -> list[Diagnostic]:
             )
             continue
         _check_params(inj.source, _fields(inj.source), loc, out, n=None, distributions=False)
-        if tgt is not None and inj.indices is not None:
+        if tgt is not None and inj.indices is not None and _size(tgt) is not None:
             _check_indices(inj.indices, tgt.size, f"{loc}.indices", out)
         _check_current(inj.source, loc, out)
     projections = {p.label: p for p in net.projections}
@@ -101,7 +106,7 @@ def diagnose(net) -> list[Diagnostic]:
         )
     for k, probe in enumerate(net.probes):
         loc = f"probes[{k}]({probe.population}.{probe.variable})"
-        pop = labels.get(probe.population)
+        pop = _get(labels, probe.population)
         if pop is None:
             out.append(
                 Diagnostic(
@@ -111,6 +116,8 @@ def diagnose(net) -> list[Diagnostic]:
                 )
             )
             continue
+        if not isinstance(pop.model, (NeuronModel, Source)) or _size(pop) is None:
+            continue  # reported with the population
         if probe.variable == "spikes" and _native(pop):
             out.append(
                 Diagnostic(
@@ -151,7 +158,10 @@ def diagnose(net) -> list[Diagnostic]:
 # --- pieces ---------------------------------------------------------------------------------
 def _scalar(value, unit, loc, out, positive=False):
     try:
-        v = float(units.convert(value, unit))
+        converted = units.convert(value, unit)
+        if np.ndim(converted) != 0:
+            raise TypeError("not a scalar")
+        v = float(converted)
     except (units.UnitError, TypeError, ValueError) as e:
         out.append(
             Diagnostic(
@@ -181,9 +191,11 @@ def _check_params(obj, values: dict, loc, out, n, distributions: bool = True):
     is accepted where ``distributions`` (neuron parameters), refused otherwise (sources)."""
     for p in obj.parameters:
         value = values.get(p.name)
-        if value is None:
-            continue
         where = f"{loc}.{p.name}"
+        if value is None:
+            if not distributions:  # a neuron model reports None itself
+                out.append(Diagnostic(where, "None is not a value", f"give a number in {p.unit}"))
+            continue
         if isinstance(value, Distribution):
             if not distributions:
                 out.append(
@@ -196,6 +208,18 @@ def _check_params(obj, values: dict, loc, out, n, distributions: bool = True):
                 )
             else:
                 check_distribution(value, where, out)
+                lowest = _support(value)[0]
+                if lowest is not None and (
+                    p.check == "positive" and lowest <= 0 or p.check != "any" and lowest < 0
+                ):
+                    out.append(
+                        Diagnostic(
+                            where,
+                            f"{value!r} draws values from {lowest:g} {p.unit}",
+                            f"bound it to {'positive' if p.check == 'positive' else 'non-negative'}"
+                            f" values (low {'>' if p.check == 'positive' else '>='} 0)",
+                        )
+                    )
             continue
         try:
             arr = np.asarray(units.convert(value, p.unit), dtype=float)
@@ -207,7 +231,12 @@ def _check_params(obj, values: dict, loc, out, n, distributions: bool = True):
                 Diagnostic(where, f"{value!r} is not a number", f"give a number in {p.unit}")
             )
             continue
-        if p.name == "times":
+        if p.name in ("times", "amplitudes"):
+            continue  # checked by the source's own rules
+        if n is None and arr.ndim > 0:
+            out.append(
+                Diagnostic(where, f"array of shape {arr.shape}", f"give one number in {p.unit}")
+            )
             continue
         if arr.ndim > 1 or (arr.ndim == 1 and n is not None and arr.size != n):
             out.append(
@@ -293,10 +322,22 @@ def _check_neuron(model: NeuronModel, pop, loc, dt, out):
                     f"use one of {sorted(state)}",
                 )
             )
-        elif not isinstance(val, Distribution):
+        elif isinstance(val, Distribution):
+            check_distribution(val, f"{loc}.initial_values.{key}", out)
+        elif val is None:
+            out.append(
+                Diagnostic(
+                    f"{loc}.initial_values.{key}",
+                    "None is not a value",
+                    f"leave {key} out for its default initial value",
+                )
+            )
+        else:
             try:
                 arr = np.asarray(units.convert(val, state[key]), float)
-                if arr.ndim == 1 and arr.size != pop.size:
+                if not _finite(arr, f"{loc}.initial_values.{key}", out):
+                    continue
+                if arr.ndim > 1 or arr.ndim == 1 and arr.size != pop.size:
                     out.append(
                         Diagnostic(
                             f"{loc}.initial_values.{key}",
@@ -401,7 +442,9 @@ def _check_spike_times(src: SpikeTimes, pop, loc, dt, out):
 
 
 def _check_projection(proj, loc, labels, dt, out):
-    pre, post = labels.get(proj.pre), labels.get(proj.post)
+    pre, post = _get(labels, proj.pre), _get(labels, proj.post)
+    if pre is not None and _size(pre) is None or post is not None and _size(post) is None:
+        return  # the size is reported with its population
     if pre is None:
         out.append(
             Diagnostic(f"{loc}.pre", f"no population {proj.pre!r}", f"use one of {sorted(labels)}")
@@ -420,7 +463,7 @@ def _check_projection(proj, loc, labels, dt, out):
     modulator = (
         syn.rule.modulator if isinstance(syn, Plastic) and isinstance(syn.rule, Rule) else None
     )
-    if isinstance(syn, Plastic) and (_native(pre) or _native(labels.get(modulator or ""))):
+    if isinstance(syn, Plastic) and (_native(pre) or _native(_get(labels, modulator or ""))):
         out.append(
             Diagnostic(
                 f"{loc}.synapse",
@@ -446,9 +489,11 @@ def _check_projection(proj, loc, labels, dt, out):
             )
         )
     weight, delay = c.synapse_values(syn) if isinstance(c, Connector) else (syn.weight, syn.delay)
-    if post is not None and isinstance(post.model, NeuronModel):
+    if post is not None and _options_ok(post.model):
         unit = post.model.weight_unit
         w = _values(weight, unit, f"{loc}.synapse.weight", out)
+        if w is None and isinstance(weight, Distribution):
+            w = np.array([b for b in _support(weight) if b is not None], float)
         if w is not None and w.size:
             if post.model.input == "conductance" and (w < 0).any():
                 out.append(
@@ -477,6 +522,16 @@ def _check_projection(proj, loc, labels, dt, out):
                     )
         if isinstance(syn, Plastic):
             check_rule(syn.rule, w, unit, f"{loc}.synapse.rule", labels, dt, out)
+    if isinstance(delay, Distribution) and dt:
+        lowest = _support(delay)[0]
+        if lowest is not None and lowest < dt * (1 - 1e-9):
+            out.append(
+                Diagnostic(
+                    f"{loc}.synapse.delay",
+                    f"{delay!r} draws delays from {lowest:g} ms, below dt={dt} ms",
+                    f"use a distribution of delays >= dt ({dt} ms) (low >= {dt})",
+                )
+            )
     if delay is not None and dt:
         d = _values(delay, "ms", f"{loc}.synapse.delay", out)
         if d is not None and d.size and (d < dt * (1 - 1e-9)).any():
@@ -561,9 +616,15 @@ def _check_current(source, loc, out):
 
 @_check_current.register
 def _(source: StepCurrentSource, loc, out):
-    t = np.asarray(units.convert(source.times, "ms"), float)
-    a = np.asarray(units.convert(source.amplitudes, "nA"), float)
-    if t.shape != a.shape:
+    t = _values(source.times, "ms", f"{loc}.times", out, distributions=False)
+    a = _values(source.amplitudes, "nA", f"{loc}.amplitudes", out, distributions=False)
+    if t is None or a is None:
+        return
+    if np.ndim(source.times) > 1 or np.ndim(source.amplitudes) > 1:
+        out.append(
+            Diagnostic(f"{loc}.times", "times and amplitudes must be flat lists", "give lists")
+        )
+    elif t.shape != a.shape:
         out.append(
             Diagnostic(
                 f"{loc}.amplitudes",
@@ -573,8 +634,8 @@ def _(source: StepCurrentSource, loc, out):
         )
 
 
-def _values(value, unit, loc, out):
-    if isinstance(value, Distribution):
+def _values(value, unit, loc, out, distributions=True):
+    if isinstance(value, Distribution) and distributions:
         check_distribution(value, loc, out)
         return None
     try:
@@ -656,8 +717,19 @@ def _finite(arr, loc, out, allow_inf: bool = False) -> bool:
 
 
 def _check_indices(indices, size, loc, out):
-    idx = np.asarray(indices)
-    if idx.size and (idx.dtype.kind not in "iu" or idx.min() < 0 or idx.max() >= size):
+    try:
+        idx = np.asarray(indices)
+    except (TypeError, ValueError):  # ragged
+        idx = np.asarray(None)
+    if idx.ndim != 1 or idx.size and idx.dtype.kind not in "iu":
+        out.append(
+            Diagnostic(
+                loc,
+                f"{indices!r} is not a list of neuron indices",
+                f"give a flat list of integers in [0, {size})",
+            )
+        )
+    elif idx.size and (idx.min() < 0 or idx.max() >= size):
         out.append(
             Diagnostic(
                 loc,
@@ -665,6 +737,37 @@ def _check_indices(indices, size, loc, out):
                 f"use integer indices in [0, {size})",
             )
         )
+
+
+def _get(labels, label):
+    """The population named ``label`` (None for an unknown label or one that is no text)."""
+    return labels.get(label) if isinstance(label, str) else None
+
+
+def _size(pop) -> int | None:
+    """The population's size when it is a valid count (else None: reported once)."""
+    size = pop.size
+    if isinstance(size, (int, np.integer)) and not isinstance(size, bool) and size >= 1:
+        return int(size)
+    return None
+
+
+def _options_ok(model) -> bool:
+    """A neuron model whose options are valid (they choose its weight unit)."""
+    return isinstance(model, NeuronModel) and all(
+        isinstance(model.option_values[o], str) and model.option_values[o] in choices
+        for o, choices in model.options.items()
+    )
+
+
+def _support(d) -> tuple[float | None, float | None]:
+    """The bounds of the values a distribution draws (None: unbounded or not a number)."""
+    lo, hi = (d.low, d.high) if isinstance(d, (Uniform, Normal)) else (None, None)
+    lo, hi = _number(lo), _number(hi)
+    return (
+        lo if lo is not None and math.isfinite(lo) else None,
+        hi if hi is not None and math.isfinite(hi) else None,
+    )
 
 
 def _native(pop) -> bool:

@@ -457,7 +457,7 @@ def simulate(resolved: ResolvedNetwork) -> Results:
         times = np.arange(pr.interval_steps, steps + 1, pr.interval_steps) * dt
         unit = resolved.populations[pr.population].model.recordable_names()[pr.variable]
         res.signals[(pr.population, pr.variable)] = Signal(
-            pr.variable, unit, times, pr.indices, vals.reshape(len(times), -1)
+            pr.variable, unit, times, pr.indices, vals.reshape(len(times), len(pr.indices))
         )
     return res
 

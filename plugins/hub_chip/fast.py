@@ -320,7 +320,9 @@ class FastEngine(EngineState):
         self.t = t0 + steps
         samples, off = [], 0
         for pr, size in zip(self.probes, sizes):
-            samples.append(flat[off : off + size].reshape(-1, len(pr.compartments)))
+            # rows from the step count: a probe of no neurons has samples of width 0
+            rows = steps // pr.interval
+            samples.append(flat[off : off + size].reshape(rows, len(pr.compartments)))
             off += size
         return EngineOutput(
             np.concatenate(steps_out),

@@ -43,7 +43,8 @@ def _generators(nest, src, dt, shift: int = 0):
     """One poisson_generator per distinct rate; returns (node ids, index per neuron)."""
     rates, inverse = np.unique(np.asarray(src.rate, float), return_inverse=True)
     start = max(0, src.first_step - 2 - shift) * dt
-    stop = max(0, src.last_step - 1 - shift) * dt
+    # a source starting after the run has no window (NEST requires stop >= start)
+    stop = max(0, src.last_step - 1 - shift, src.first_step - 2 - shift) * dt
     gens = nest.Create("poisson_generator", len(rates), params={"start": start, "stop": stop})
     gens.set([{"rate": float(r)} for r in rates])
     first = gens[0].global_id

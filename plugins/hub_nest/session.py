@@ -313,14 +313,16 @@ class NestSession(Session):
                 "multimeter",
                 params={"interval": probe.interval_steps * r.dt, "record_from": [rule.dst]},
             )
-            self.nest.Connect(mm, self._subset(probe.population, uniq))
+            if uniq.size:  # a probe of no neurons: samples of width 0
+                self.nest.Connect(mm, self._subset(probe.population, uniq))
             self.multimeters.append((probe, mm, rule, uniq))
         for label, idx in spike_idx.items():
             if label in r.sources:
                 continue
             uniq = np.unique(np.concatenate(idx))
             rec = self.nest.Create("spike_recorder")
-            self.nest.Connect(self._subset(label, uniq), rec)
+            if uniq.size:  # a probe of no neurons records nothing (NEST refuses to connect none)
+                self.nest.Connect(self._subset(label, uniq), rec)
             self.spike_recorders[label] = (rec, uniq)
 
     # --- run --------------------------------------------------------------------------------
