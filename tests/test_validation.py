@@ -342,3 +342,25 @@ def test_several_spikes_per_step_parameters(sentinel):
         "['one', 'many']",
     )
     assert "one_ok" not in str(err)  # spikes="one" keeps its former rule
+
+
+# --- fixed degrees onto the own population without self-connections ----------------------------
+@pytest.mark.parametrize("connector", ["FixedInDegree", "FixedOutDegree"])
+def test_fixed_degree_without_self_counts_one_partner_fewer(connector):
+    """Found by fuzzing: a one-neuron population connected to itself with n = 1 and no self
+    connections looped forever in resolve (every redraw was the neuron itself, with or without
+    replacement); n equal to the population size without replacement silently connected a
+    neuron to itself.  Both are ValidationErrors naming ``n``; one fewer is drawn correctly."""
+    make = getattr(hub, connector)
+    for size, n, replacement in ((1, 1, True), (1, 1, False), (3, 3, False)):
+        net = hub.Network(dt=0.1, seed=1)
+        pop = net.add_population(size, hub.LIF(), label="p")
+        net.connect(pop, pop, make(n, allow_self_connections=False, with_replacement=replacement))
+        with pytest.raises(hub.ValidationError) as err:
+            hub.resolve(net, 1.0)
+        assert "projections[0](p->p).connector.n" in str(err.value)
+    net = hub.Network(dt=0.1, seed=1)
+    pop = net.add_population(3, hub.LIF(), label="p")
+    net.connect(pop, pop, make(2, allow_self_connections=False))
+    proj = hub.resolve(net, 1.0).projections[0]
+    assert proj.n == 6 and not np.any(proj.pre_idx == proj.post_idx)

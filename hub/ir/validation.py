@@ -571,14 +571,28 @@ def _(c: FixedInDegree, pre, post, loc, out):
         out.append(
             Diagnostic(f"{loc}.n", f"{c.n!r} is not a count >= 0", "use a non-negative integer")
         )
-    elif other is not None and not c.with_replacement and c.n > other.size:
-        out.append(
-            Diagnostic(
-                f"{loc}.n",
-                f"{c.n} exceeds the {other.size} neurons of {other.label!r} without replacement",
-                "lower n or set with_replacement=True",
+    elif other is not None:
+        # onto its own population without self-connections, a neuron has one partner fewer
+        no_self = pre is post and not c.allow_self_connections
+        partners = other.size - (1 if no_self else 0)
+        what = f"the {partners} other neurons" if no_self else f"the {other.size} neurons"
+        if c.n > 0 and partners == 0:
+            out.append(
+                Diagnostic(
+                    f"{loc}.n",
+                    f"{c.n} partner(s), but {other.label!r} has no neuron other than itself",
+                    "set allow_self_connections=True or use a larger population",
+                )
             )
-        )
+        elif not c.with_replacement and c.n > partners:
+            out.append(
+                Diagnostic(
+                    f"{loc}.n",
+                    f"{c.n} exceeds {what} of {other.label!r} without replacement",
+                    "lower n or set with_replacement=True"
+                    + (" (or allow_self_connections=True)" if no_self else ""),
+                )
+            )
 
 
 @_check_connector.register
