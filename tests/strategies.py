@@ -302,12 +302,11 @@ def projection(draw, net, pre, post, dt, label, max_delay=5.0):
     elif which in ("in", "out"):
         other = n_pre if which == "in" else n_post
         repl = draw(st.booleans())
-        top = min(other - (1 if no_self else 0), 10)
-        n = draw(st.integers(0, max(0, top) if not repl else 10))
+        partners = other - (1 if no_self else 0)  # none but itself: only n = 0 is valid
+        top = min(partners, 10) if not repl or partners == 0 else 10
+        n = draw(st.integers(0, max(0, top)))
         cls = hub.FixedInDegree if which == "in" else hub.FixedOutDegree
         conn = cls(n, allow_self_connections=not no_self, with_replacement=repl)
-        if not repl and no_self and top < 0:
-            conn = hub.FixedInDegree(0)
     else:
         m = draw(st.integers(0, 30))
         pre_idx = np.array(draw(st.lists(st.integers(0, n_pre - 1), min_size=m, max_size=m)), int)
