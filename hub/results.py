@@ -473,6 +473,15 @@ def _check_trains(path, label: str, trains: SpikeTrains) -> None:
     """A results file's spikes must name neurons of their population and stamps >= 1."""
     from .errors import Diagnostic, ValidationError
 
+    dt = trains.dt
+    if isinstance(dt, bool) or not isinstance(dt, (int, float)) or not 0 < dt < float("inf"):
+        raise ValidationError(
+            Diagnostic(
+                f"{path}: spikes of {label!r}.dt",
+                f"{dt!r} is not a time step in ms",
+                "the file was altered; write it again with Results.save",
+            )
+        )
     if len(trains) and (
         trains.indices.min() < 0 or trains.indices.max() >= trains.size or trains.stamps.min() < 1
     ):

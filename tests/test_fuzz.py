@@ -470,6 +470,49 @@ def test_regression_results_file(tmp_path, results, change):
         hub.Results.load(path)
 
 
+def test_regression_network_file_with_a_list_as_projection_label(tmp_path):
+    """(make test-slow) A projection's label replaced by [] in the JSON: TypeError
+    (unhashable) in validation."""
+    path = tmp_path / "m.npz"
+    hub.save(_small_network(), path)
+    _rewrite_doc(path, "__network__", lambda d, m: d["projections"][0].update(label=[]))
+    with pytest.raises(HubError, match=r"projections\[0\]\(.*\)\.label: \[\] is not a text"):
+        hub.load(path).validate()
+
+
+@pytest.mark.parametrize("dt", [None, "0.1", 0.0, -1.0])
+def test_regression_results_file_with_a_broken_dt(tmp_path, results, dt):
+    """(make test-slow) A spike train's dt replaced by None: TypeError computing its times."""
+    path = tmp_path / "r.npz"
+    results.save(path)
+    label = next(iter(results.spike_trains))
+    _rewrite_doc(path, "__results__", lambda d, m: d["spikes"][label].update(dt=dt))
+    with pytest.raises(HubError, match=r"\.dt: .* is not a time step"):
+        hub.Results.load(path)
+
+
+@pytest.mark.nest
+def test_regression_nest_injection_into_no_neurons():
+    """(make test-slow) A current injection with indices=[]: IndexError building NEST's
+    step_current_generator connections.  It changes nothing, on every backend."""
+    net = hub.Network(dt=0.1, seed=0)
+    pop = net.add_population(1, hub.LIF(), label="n0")
+    net.inject(pop, hub.DCSource(amplitude=0.0, start=1.0, stop=float("inf")), indices=[])
+    net.inject(pop, hub.DCSource(amplitude=0.5, start=0.2), indices=[0])
+    net.record(pop, "v")
+    v = {
+        b: hub.run(net, backend=b, duration=1.0).signal("n0", "v").values for b in ("nest", "chip")
+    }
+    alone = hub.Network(dt=0.1, seed=0)
+    p2 = alone.add_population(1, hub.LIF(), label="n0")
+    alone.inject(p2, hub.DCSource(amplitude=0.5, start=0.2), indices=[0])
+    alone.record(p2, "v")
+    np.testing.assert_array_equal(
+        v["nest"], hub.run(alone, backend="nest", duration=1.0).signal("n0", "v").values
+    )
+    assert v["chip"].shape == v["nest"].shape
+
+
 @pytest.mark.nest
 def test_regression_nest_native_poisson_after_the_run_and_probes_of_no_neurons():
     """Two NEST build errors found by valid_networks('simulators'): a native Poisson source

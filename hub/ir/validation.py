@@ -74,7 +74,16 @@ def diagnose(net) -> list[Diagnostic]:
             continue
         _check_model(pop.model, pop, loc, dt, out)
     for k, proj in enumerate(net.projections):
-        _check_projection(proj, f"projections[{k}]({proj.pre}->{proj.post})", labels, dt, out)
+        loc = f"projections[{k}]({proj.pre}->{proj.post})"
+        if not isinstance(proj.label, str) or not proj.label:
+            out.append(
+                Diagnostic(
+                    f"{loc}.label",
+                    f"{proj.label!r} is not a text label",
+                    "give every projection a unique string label",
+                )
+            )
+        _check_projection(proj, loc, labels, dt, out)
     for k, inj in enumerate(net.injections):
         loc = f"injections[{k}]({inj.target})"
         tgt = _get(labels, inj.target)
@@ -99,7 +108,7 @@ def diagnose(net) -> list[Diagnostic]:
         if tgt is not None and inj.indices is not None and _size(tgt) is not None:
             _check_indices(inj.indices, tgt.size, f"{loc}.indices", out)
         _check_current(inj.source, loc, out)
-    projections = {p.label: p for p in net.projections}
+    projections = {p.label: p for p in net.projections if isinstance(p.label, str)}
     for k, probe in enumerate(net.synapse_probes):
         check_synapse_probe(
             probe, f"synapse_probes[{k}]({probe.projection}.{probe.variable})", projections, dt, out

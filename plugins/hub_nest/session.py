@@ -262,6 +262,8 @@ class NestSession(Session):
         self.plan = plan_currents(r.injections, sizes, min(delays, default=1), r.dt)
         self._set_bias(0)
         for gen in self.plan.generators:
+            if not len(gen.indices):  # an injection into no neurons changes nothing
+                continue
             dev = self.nest.Create(
                 "step_current_generator",
                 params={"amplitude_times": gen.times, "amplitude_values": gen.amplitudes},
