@@ -1,4 +1,4 @@
-"""Hypothesis strategies for hub networks and files (issue 13, part 2): valid networks an
+"""Hypothesis strategies for hub networks and files: valid networks an
 engine can run, networks with exactly one field broken, and damage done to saved files.
 
 * :func:`valid_networks` draws a small :class:`Case` (a few to ~50 neurons, at most 50 ms) of

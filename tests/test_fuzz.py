@@ -1,4 +1,4 @@
-"""Property-based tests (issue 13, part 2): generated networks and files, tests/strategies.py.
+"""Property-based tests: generated networks and files, tests/strategies.py.
 
 * every valid network runs on the engines of its family (the reference engine, the chip,
   the ODE reference; a sample on NEST and Brian2) and gives finite results of the shape its

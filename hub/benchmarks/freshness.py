@@ -92,6 +92,7 @@ NOT_MEASURED = {
     "hub/simulation.py": "runs in segments (hub.Simulation); the suite's runs go through hub.run",
     "hub/segments.py": "resolved-network edits of hub.Simulation; not called by hub.run",
     "hub/interop.py": "hub.from_nir/to_nir/run_nir (imports hub_nir when called); not run",
+    "hub/progress.py": "the progress argument and its tqdm bars; the suite runs without one",
     "hub/figures.py": "Results.plot (imported when a run is plotted); not called by a run",
     "hub/memory.py": "the memory guard of hub.run and hub.compare: it checks an unresolved "
     "hub.Network only; the suite runs resolved networks",
