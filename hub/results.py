@@ -267,6 +267,14 @@ class Results:
             parts = (meta["timings"], meta["provenance"], meta.get("extra", {}), meta["spikes"])
             if not all(isinstance(part, dict) for part in parts):
                 raise TypeError("timings, provenance, extra and spikes must be mappings")
+            for name in ("duration", "dt"):  # what rates and times are computed from
+                value = meta["provenance"].get(name)
+                if value is not None and (
+                    isinstance(value, bool)
+                    or not isinstance(value, (int, float))
+                    or not 0 <= value < float("inf")
+                ):
+                    raise TypeError(f"provenance {name} {value!r} is not a time in ms")
             res = cls(
                 timings=meta["timings"], provenance=meta["provenance"], extra=meta.get("extra", {})
             )

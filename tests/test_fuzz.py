@@ -491,6 +491,56 @@ def test_regression_results_file_with_a_broken_dt(tmp_path, results, dt):
         hub.Results.load(path)
 
 
+@pytest.mark.parametrize("seed", ["", 0.0, -1, True])
+def test_regression_connector_seed(tmp_path, seed):
+    """(make test-slow) A connector's seed replaced in the file passed validation and failed
+    in numpy's SeedSequence while resolving; it is checked like the network's seed."""
+    path = tmp_path / "m.npz"
+    net = _small_network()
+    hub.save(net, path)
+    _rewrite_doc(
+        path, "__network__", lambda d, m: d["projections"][0]["connector"].update(seed=seed)
+    )
+    with pytest.raises(HubError, match=r"projections\[0\]\(.*\)\.connector\.seed"):
+        hub.resolve(hub.load(path), 10.0)
+
+
+def test_regression_results_file_with_a_broken_duration(tmp_path, results):
+    """(make test-slow) provenance.duration replaced by a mapping: TypeError in summary()."""
+    path = tmp_path / "r.npz"
+    results.save(path)
+    _rewrite_doc(path, "__results__", lambda d, m: d["provenance"].update(duration={}))
+    with pytest.raises(HubError, match="provenance duration"):
+        hub.Results.load(path)
+
+
+def test_regression_damaged_zip_headers(tmp_path, results):
+    """(make test-slow) Bytes changed in a zip header raised NotImplementedError ('That
+    compression method is not supported') from zipfile; every way a damaged archive fails to
+    read is a HubError."""
+    path = tmp_path / "r.npz"
+    results.save(path)
+    data = bytearray(path.read_bytes())
+    central = data.index(b"PK\x01\x02", data.index(b"__results__") + 1)
+    data[central + 10 : central + 12] = (99).to_bytes(2, "little")  # compression method 99
+    path.write_bytes(bytes(data))
+    with pytest.raises(HubError, match="not a readable document .NotImplementedError"):
+        hub.Results.load(path)
+
+
+def test_regression_a_value_of_an_unexpected_type_breaking_a_check(monkeypatch):
+    """Validation itself never raises a raw exception: a check broken by a value of a type it
+    does not foresee reports it as a diagnostic."""
+    from hub.ir import validation
+
+    def broken(*args):
+        raise TypeError("unhashable type: 'dict'")
+
+    monkeypatch.setattr(validation, "_check_projection", broken)
+    with pytest.raises(hub.ValidationError, match="unexpected type .TypeError: unhashable"):
+        _small_network().validate()
+
+
 @pytest.mark.nest
 def test_regression_nest_injection_into_no_neurons():
     """(make test-slow) A current injection with indices=[]: IndexError building NEST's

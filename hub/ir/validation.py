@@ -29,7 +29,19 @@ from .synapses import RECEPTORS, Plastic, Synapse
 
 
 def check(net) -> None:
-    problems = diagnose(net)
+    try:
+        problems = diagnose(net)
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
+        # a value of a type no check foresaw (set by hand after construction): still a
+        # HubError, never a raw exception
+        problems = [
+            Diagnostic(
+                "network",
+                f"a value of an unexpected type ({type(exc).__name__}: {exc})",
+                "build the network with the hub's API (hub.Network, add_population, connect) "
+                "and give each field the type docs/models.md lists",
+            )
+        ]
     if problems:
         raise ValidationError(problems)
 
@@ -38,12 +50,7 @@ def diagnose(net) -> list[Diagnostic]:
     """Return every diagnostic for ``net`` (empty when valid)."""
     out: list[Diagnostic] = []
     dt = _scalar(net.dt, "ms", "dt", out, positive=True)
-    if net.seed is not None and (
-        not isinstance(net.seed, (int, np.integer)) or isinstance(net.seed, bool)
-    ):
-        out.append(Diagnostic("seed", f"{net.seed!r} is not an integer", "use an int or None"))
-    elif net.seed is not None and net.seed < 0:
-        out.append(Diagnostic("seed", f"{net.seed} is negative", "use an int >= 0 or None"))
+    _check_seed(net.seed, "seed", out)
     labels = {}
     for k, pop in enumerate(net.populations):
         loc = f"populations[{k}]({pop.label})"
@@ -450,6 +457,14 @@ def _check_spike_times(src: SpikeTimes, pop, loc, dt, out):
         )
 
 
+def _check_seed(seed, loc, out) -> None:
+    """A seed is None or an integer >= 0 (the network's, or a connector's own)."""
+    if seed is not None and (not isinstance(seed, (int, np.integer)) or isinstance(seed, bool)):
+        out.append(Diagnostic(loc, f"{seed!r} is not an integer", "use an int or None"))
+    elif seed is not None and seed < 0:
+        out.append(Diagnostic(loc, f"{seed} is negative", "use an int >= 0 or None"))
+
+
 def _check_projection(proj, loc, labels, dt, out):
     pre, post = _get(labels, proj.pre), _get(labels, proj.post)
     if pre is not None and _size(pre) is None or post is not None and _size(post) is None:
@@ -467,6 +482,7 @@ def _check_projection(proj, loc, labels, dt, out):
         )
         post = None
     c = proj.connector
+    _check_seed(getattr(c, "seed", None), f"{loc}.connector.seed", out)
     _check_connector(c, pre, post, f"{loc}.connector", out)
     syn = proj.synapse
     modulator = (
