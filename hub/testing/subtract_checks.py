@@ -64,43 +64,54 @@ def closed_form(
     return stamps, np.asarray(trace)
 
 
+def _against_closed_form(backend, label: str, cells, spikes: str, synapse: str):
+    """Run one ``LIFSubtract`` per row of ``cells`` ((tau_m, i_offset, v_reset[, max_spikes])
+    per neuron) under DC and hold each neuron's stamps (with their multiplicity) and V to
+    :func:`closed_form`; returns (V samples, spike trains)."""
+    net = ir.Network(dt=DT, seed=1)
+    columns = [list(x) for x in zip(*cells)]
+    caps = {"max_spikes": columns[3]} if len(columns) > 3 else {}
+    pop = net.add_population(
+        len(cells),
+        ir.LIFSubtract(
+            spikes=spikes,
+            synapse=synapse,
+            tau_m=columns[0],
+            cm=1.0,
+            i_offset=columns[1],
+            v_rest=V_REST,
+            v_reset=columns[2],
+            v_thresh=V_THRESH,
+            **caps,
+        ),
+        label="cells",
+    )
+    net.record(pop, "spikes", "v")
+    tol = tiers.declared(backend, label)
+    res = run(net, backend=backend, duration=STEPS * DT)
+    v = res.signal("cells", "v").values
+    expect_equal(v.shape, (STEPS, len(cells)), "V samples (steps, neurons)")
+    sp = res.spikes("cells")
+    for j, cell in enumerate(cells):
+        stamps, trace = closed_form(*cell)
+        got = sorted(int(s) for s in sp.stamps[sp.indices == j])
+        expect_equal(got, stamps, f"neuron {j}: spike stamps (a stamp once per spike)")
+        expect_close(
+            v[:, j],
+            trace,
+            tiers.state_bound(tol),
+            f"neuron {j}: V against the closed form (mV, tier {tol.tier})",
+            strict=True,
+            axes=[("t", np.round(np.arange(1, STEPS + 1) * DT, 6))],
+        )
+    return v, sp
+
+
 def _dc_check(synapse: str):
     label = ir.LIFSubtract(synapse=synapse).label
 
     def check(backend):
-        net = ir.Network(dt=DT, seed=1)
-        taus, currents, resets = (list(x) for x in zip(*DC_CELLS))
-        cells = net.add_population(
-            len(DC_CELLS),
-            ir.LIFSubtract(
-                synapse=synapse,
-                tau_m=taus,
-                cm=1.0,
-                i_offset=currents,
-                v_rest=V_REST,
-                v_reset=resets,
-                v_thresh=V_THRESH,
-            ),
-            label="cells",
-        )
-        net.record(cells, "spikes", "v")
-        tol = tiers.declared(backend, label)
-        res = run(net, backend=backend, duration=STEPS * DT)
-        v = res.signal("cells", "v").values
-        expect_equal(v.shape, (STEPS, len(DC_CELLS)), "V samples (steps, neurons)")
-        sp = res.spikes("cells")
-        for j, cell in enumerate(DC_CELLS):
-            stamps, trace = closed_form(*cell)
-            got = [int(s) for s in sp.stamps[sp.indices == j]]
-            expect_equal(got, stamps, f"neuron {j}: spike stamps")
-            expect_close(
-                v[:, j],
-                trace,
-                tiers.state_bound(tol),
-                f"neuron {j}: V against the closed form (mV, tier {tol.tier})",
-                strict=True,
-                axes=[("t", np.round(np.arange(1, STEPS + 1) * DT, 6))],
-            )
+        v, sp = _against_closed_form(backend, label, DC_CELLS, "one", synapse)
         # the driven neuron ends above threshold, spiking in every step: the reset kept the
         # excess (a reset to v_reset would put it at -52 mV after each spike)
         last = [int(s) for s in sp.stamps[sp.indices == 2]][-50:]
@@ -120,41 +131,7 @@ def _dc_check_many(synapse: str):
     label = ir.LIFSubtract(spikes="many", synapse=synapse).label
 
     def check(backend):
-        net = ir.Network(dt=DT, seed=1)
-        taus, currents, resets, caps = (list(x) for x in zip(*DC_CELLS_MANY))
-        cells = net.add_population(
-            len(DC_CELLS_MANY),
-            ir.LIFSubtract(
-                spikes="many",
-                synapse=synapse,
-                tau_m=taus,
-                cm=1.0,
-                i_offset=currents,
-                v_rest=V_REST,
-                v_reset=resets,
-                v_thresh=V_THRESH,
-                max_spikes=caps,
-            ),
-            label="cells",
-        )
-        net.record(cells, "spikes", "v")
-        tol = tiers.declared(backend, label)
-        res = run(net, backend=backend, duration=STEPS * DT)
-        v = res.signal("cells", "v").values
-        expect_equal(v.shape, (STEPS, len(DC_CELLS_MANY)), "V samples (steps, neurons)")
-        sp = res.spikes("cells")
-        for j, cell in enumerate(DC_CELLS_MANY):
-            stamps, trace = closed_form(*cell)
-            got = sorted(int(s) for s in sp.stamps[sp.indices == j])
-            expect_equal(got, stamps, f"neuron {j}: spike stamps (a stamp once per spike)")
-            expect_close(
-                v[:, j],
-                trace,
-                tiers.state_bound(tol),
-                f"neuron {j}: V against the closed form (mV, tier {tol.tier})",
-                strict=True,
-                axes=[("t", np.round(np.arange(1, STEPS + 1) * DT, 6))],
-            )
+        v, sp = _against_closed_form(backend, label, DC_CELLS_MANY, "many", synapse)
         per_step = np.bincount(sp.stamps[sp.indices == 1], minlength=STEPS + 1)
         expect(per_step.max() >= 3, f"neuron 1 spikes 3 times in a step ({per_step.max()})")
         capped = np.bincount(sp.stamps[sp.indices == 2], minlength=STEPS + 1)
