@@ -160,7 +160,8 @@ def choose_scale(
                 ) * np.exp2(e[g])
                 nz = a != 0
                 errs.append(((got[nz] - a[nz]) / a[nz]) ** 2)
-            err = float(np.mean(np.concatenate(errs))) if errs else 0.0
+            rel = np.concatenate(errs) if errs else np.zeros(0)
+            err = float(np.mean(rel)) if rel.size else 0.0  # only zero weights: no error
             if err < best_err - 1e-15:
                 best_m, best_err = int(m), err
     theta = float((best_m << VTH_SHIFT) + 1)
