@@ -200,16 +200,13 @@ class Engine(EngineState):
             fired = np.flatnonzero(vn > vth)
             emitted = fired
             if fired.size:
-                if subtracts:
+                if subtracts:  # k = min(cap, v // d) spikes (v > vth means v >= d, so k >= 1)
                     d = drop[fired]
                     vf = vn[fired]
-                    if multi:  # k = min(cap, v // d) spikes; v > vth means v >= d
-                        many = np.minimum(cap[fired], vf // np.maximum(d, 1))
-                        many = np.where(d > 0, many, 1)
+                    many = np.where(d > 0, np.minimum(cap[fired], vf // np.maximum(d, 1)), 1)
+                    vn[fired] = np.where(d > 0, vf - many * d, 0)
+                    if multi:
                         emitted = np.repeat(fired, many)
-                        vn[fired] = np.where(d > 0, vf - many * d, 0)
-                    else:
-                        vn[fired] = np.where(d > 0, vf - d, 0)
                 else:
                     vn[fired] = 0
                 until = t + refr[fired]
