@@ -43,6 +43,14 @@ def check(progress, call: str = "f(fraction)") -> None:
     )
 
 
+def clipped(fraction) -> float | None:
+    """``fraction`` as a float clipped to [0, 1]; None for anything that is not a number."""
+    try:
+        return min(1.0, max(0.0, float(fraction)))
+    except (TypeError, ValueError):
+        return None
+
+
 class ProgressBar:
     """A callable ``progress(fraction)`` drawing a tqdm bar ``label: 50%|#####     |``.
 
@@ -58,11 +66,8 @@ class ProgressBar:
         self._options = dict(delay=delay, file=file, **tqdm_options)
 
     def __call__(self, fraction) -> None:
-        try:
-            fraction = min(1.0, max(0.0, float(fraction)))
-        except (TypeError, ValueError):
-            return
-        if fraction <= self.fraction:
+        fraction = clipped(fraction)
+        if fraction is None or fraction <= self.fraction:
             return
         self.fraction = fraction
         try:
@@ -110,11 +115,8 @@ class Increasing:
         self.callback, self.owned, self.last = callback, owned, -1.0
 
     def __call__(self, fraction) -> None:
-        try:
-            fraction = min(1.0, max(0.0, float(fraction)))
-        except (TypeError, ValueError):
-            return
-        if fraction > self.last:
+        fraction = clipped(fraction)
+        if fraction is not None and fraction > self.last:
             self.last = fraction
             self.callback(fraction)
 
