@@ -10,7 +10,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
 .PHONY: demo test lint test-slow bench venv clean-venv pynn-material pynn-tables pynn-failures \
-        nir-fixtures nir-roundtrip browser
+        nir-fixtures nir-roundtrip browser nest-mpi test-mpi
 
 demo: $(STAMP)
 	$(PY) -m hub demo
@@ -45,6 +45,18 @@ browser:
 bench: $(STAMP)
 	$(PY) -m hub.benchmarks.suite
 	$(PY) -m pytest -q -m benchmark tests/benchmarks
+
+# NEST 3.10 with MPI and OpenMP, built from its source distribution into a cached prefix
+# outside the repository (about 50 minutes the first time; docs/distributed.md), and mpi4py
+# against the same MPI.  The tests marked mpi (tests/test_mpi.py) run whenever that prefix
+# exists, in `make test` too; `make test-mpi` runs only them.
+NEST_MPI ?= $(HOME)/.cache/snn-hub/nest-3.10.0-mpi
+
+nest-mpi:
+	SNN_HUB_NEST_MPI=$(NEST_MPI) PYTHON=$(PYTHON) scripts/build-nest-mpi.sh
+
+test-mpi: $(STAMP)
+	SNN_HUB_NEST_MPI=$(NEST_MPI) $(PY) -m pytest -q -m mpi tests/test_mpi.py
 
 # PyNN 0.13.0's own scenarios and examples, downloaded once into a cache outside the
 # repository (~/.cache/snn-hub/pynn-0.13.0, or $$SNN_HUB_PYNN_MATERIAL); docs/pynn.md

@@ -5,11 +5,12 @@ from __future__ import annotations
 from .backend import RunRequest, convert_options, required_features
 from .errors import CapabilityError, Diagnostic, HubError, ValidationError
 from .formats import LoadedModel, choose, for_saving
+from . import mpi
 from .memory import check_run
 from .plugins import plugin_manager
 from .progress import check as check_progress
 from .progress import for_run as progress_for_run
-from .resolve import ResolvedNetwork, resolve
+from .resolve import ResolvedNetwork, fresh_seed, resolve
 
 
 def check_capabilities(backend, resolved: ResolvedNetwork, pm=None) -> None:
@@ -128,10 +129,39 @@ def run(
     """
     check_progress(progress)
     pm, implementation, options = prepare(network, backend, options)
-    if memory_check and not isinstance(network, ResolvedNetwork):
+    if mpi.size() > 1 and not implementation.distributed:
+        # inside an MPI job a single-process backend runs on rank 0 alone
+        return mpi.on_root(
+            lambda: _run(
+                network, pm, backend, implementation, options, duration, progress, memory_check
+            )
+        )
+    return _run(network, pm, backend, implementation, options, duration, progress, memory_check)
+
+
+def _run(network, pm, backend, implementation, options, duration, progress, memory_check):
+    if progress and not mpi.is_root():
+        # one bar per job, on rank 0; the other ranks get a silent callable, so the backend
+        # splits the run into the same calls on every rank (NEST's Run is collective)
+        progress = _silent
+    given = isinstance(network, ResolvedNetwork)
+    share = None if given else implementation.share(network, **options)
+    if memory_check and not given and share is None:
         check_run(network, backend, duration)
-    resolved = network if isinstance(network, ResolvedNetwork) else resolve(network, duration)
+    seed = None
+    if share is not None and network.seed is None:  # every rank draws from one fresh seed
+        seed = mpi.bcast(fresh_seed())
+    resolved = network if given else resolve(network, duration, seed=seed, share=share)
+    if implementation.distributed and mpi.size() > 1 and resolved.share is None:
+        raise HubError(
+            f"backend {backend!r} runs distributed over {mpi.size()} MPI processes: give it "
+            "the network, not a resolved network, so each process draws only its share"
+        )
     return run_resolved(pm, backend, implementation, resolved, options, progress)
+
+
+def _silent(fraction: float) -> None:
+    """A progress callback that shows nothing."""
 
 
 def prepare(network, backend: str, options: dict):

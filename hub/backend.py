@@ -245,3 +245,14 @@ class Backend(abc.ABC):
     def versions(self) -> dict[str, str]:
         """Versions of the simulator and its dependencies, for provenance."""
         return {}
+
+    #: True if one run spans every process of an MPI job, each process building its share of
+    #: the network (:meth:`share`); otherwise, inside an MPI job, rank 0 runs the network
+    #: alone and the other ranks receive its results
+    distributed: bool = False
+
+    def share(self, network, **options) -> dict[str, tuple[int, int]] | None:
+        """This process's share of ``network`` in a distributed run: population label ->
+        (lo, hi), the target neurons whose incoming connections it must hold
+        (``hub.resolve(..., share=)``); None for the whole network (the default)."""
+        return None

@@ -32,12 +32,12 @@ from importlib import resources
 
 import numpy as np
 
-from . import stats
+from . import mpi, stats
 from .contract import compare_trains, expectation, pair_totals, statistical_check, verdict
 from .errors import CapabilityError, HubError, PluginError
 from .progress import BackendBars
 from .progress import check as check_progress
-from .resolve import ResolvedNetwork, resolve
+from .resolve import ResolvedNetwork, fresh_seed, resolve, restrict
 from .results import Results
 from .runner import (
     backend_list,
@@ -404,7 +404,10 @@ def compare(
     else:
         if memory_check:
             check_compare(network, backends, 1000.0 if duration is None else duration)
-        resolved = resolve(network, 1000.0 if duration is None else duration)
+        seed = None
+        if mpi.size() > 1 and network.seed is None:  # one draw for every rank
+            seed = mpi.bcast(fresh_seed())
+        resolved = resolve(network, 1000.0 if duration is None else duration, seed=seed)
     settings = {
         "backends": backends,
         "duration_ms": resolved.duration,
@@ -436,24 +439,66 @@ def compare(
                         name, "unsupported", str(exc).splitlines()[0], options=opts
                     )
                     continue
-                runs[name] = _run_backend(
-                    name, net_file, opts, timeout_for(timeout, name), repeat, work, progress
-                )
-            for run in runs.values():
-                if run.ok:
-                    run.populations = population_stats(run.results, resolved, bin_ms)
-            agreement = [
-                agree(runs[a], runs[b], resolved, caps[a], caps[b], tolerance_ms, tau_ms, bin_ms)
-                for i, a in enumerate(backends)
-                for b in backends[i + 1 :]
-                if runs[a].ok and runs[b].ok
-            ]
+                if mpi.size() > 1 and implementations[name].distributed:
+                    runs[name] = _run_distributed(
+                        name, implementations[name], resolved, opts, pm, progress
+                    )
+                elif mpi.is_root():  # inside an MPI job rank 0 runs the others
+                    runs[name] = _run_backend(
+                        name, net_file, opts, timeout_for(timeout, name), repeat, work, progress
+                    )
+            agreement = []
+            if mpi.is_root():  # in an MPI job the other ranks lack the single-process runs
+                for run in runs.values():
+                    if run.ok:
+                        run.populations = population_stats(run.results, resolved, bin_ms)
+                agreement = [
+                    agree(
+                        runs[a], runs[b], resolved, caps[a], caps[b], tolerance_ms, tau_ms, bin_ms
+                    )
+                    for i, a in enumerate(backends)
+                    for b in backends[i + 1 :]
+                    if runs[a].ok and runs[b].ok
+                ]
         finally:
             if bars is not None:
                 bars.close()
             if own_dir and work is not None:
                 shutil.rmtree(work, ignore_errors=True)
+    if mpi.size() > 1:  # rank 0 holds every run: its comparison is every rank's
+        runs, agreement = mpi.bcast((runs, agreement) if mpi.is_root() else None)
     return Comparison(_model_info(resolved), settings, runs, agreement, resolved, _provenance())
+
+
+def _run_distributed(name, implementation, resolved, opts, pm, progress) -> BackendRun:
+    """Inside an MPI job, a distributed backend runs here on every rank, each with its share
+    of the connections (:func:`hub.resolve.restrict`); its results are gathered on every
+    rank.  Peak memory is the largest rank's."""
+    from .api import run_resolved
+
+    report = None
+    if progress is not None:
+        report = (lambda f: progress(name, f)) if mpi.is_root() else (lambda f: None)
+    try:
+        share = implementation.share(resolved, **opts)
+        part = resolved if share is None else restrict(resolved, share)
+        res = run_resolved(pm, name, implementation, part, opts, report)
+    except HubError as exc:
+        return BackendRun(name, "error", str(exc).splitlines()[0], options=opts)
+    backend_info = res.provenance.get(name, {})
+    per_rank = backend_info.get("peak_rss_mb_per_rank") if isinstance(backend_info, dict) else None
+    return BackendRun(
+        name,
+        "ok",
+        None,
+        opts,
+        timings=dict(res.timings),
+        peak_rss_mb=max(per_rank) if per_rank else None,
+        exit_code=0,
+        versions=implementation.versions(),
+        repeats=1,
+        results=res,
+    )
 
 
 def _run_backend(name, net_file, opts, timeout, repeat, work, progress) -> BackendRun:

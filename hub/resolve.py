@@ -26,29 +26,21 @@ docs/semantics.md):
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import math
 from dataclasses import dataclass, field
 from functools import singledispatch
 
 import numpy as np
 
+from .connectivity import draw_projection
+from .draws import stream, to_steps
+from .draws import values as _values
 from .errors import Diagnostic, ValidationError
 from .ir import limits, units
-from .ir.connectors import (
-    AllToAll,
-    FixedInDegree,
-    FixedOutDegree,
-    FixedProbability,
-    FromArrays,
-    OneToOne,
-)
 from .ir.neurons import NeuronModel
-from .ir.random import Distribution
 from .ir.rule_checks import rule_values
 from .ir.sources import DCSource, PoissonSource, SpikeTimes, StepCurrentSource
 from .ir.synapses import Plastic
-from .sorting import stable_argsort
 
 
 @dataclass
@@ -203,6 +195,9 @@ class ResolvedNetwork:
     label: str = ""
     #: parameter changes between run segments, sorted by step (:class:`hub.Simulation`)
     changes: list[ParameterChange] = field(default_factory=list)
+    #: this process's share of a distributed run: population label -> (lo, hi), the target
+    #: neurons whose incoming connections the projections hold (None: the whole network)
+    share: dict[str, tuple[int, int]] | None = None
 
     @property
     def duration(self) -> float:
@@ -249,10 +244,38 @@ def offset_changes_as_injections(resolved: ResolvedNetwork) -> ResolvedNetwork:
     return dataclasses.replace(resolved, injections=injections, changes=kept)
 
 
-def stream(seed: int, *keys) -> np.random.Generator:
-    """An independent generator for (seed, keys): stable across runs and platforms."""
-    words = [int.from_bytes(hashlib.sha256(str(k).encode()).digest()[:4], "little") for k in keys]
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, *words])))
+def restrict(resolved: ResolvedNetwork, share: dict) -> ResolvedNetwork:
+    """``resolved`` with only the connections onto the targets of ``share`` (population label
+    -> (lo, hi)): exactly what ``resolve(network, share=share)`` draws
+    (:mod:`hub.connectivity`)."""
+    if resolved.synapse_probes:
+        probe = resolved.synapse_probes[0]
+        raise ValidationError(
+            Diagnostic(
+                f"synapse probe {probe.projection}.{probe.variable}",
+                "a share of the network cannot number synapses across processes",
+                "record synapses in a single-process run",
+            )
+        )
+    projections = []
+    for p in resolved.projections:
+        lo, hi = share.get(p.post, (0, 0))
+        keep = (p.post_idx >= lo) & (p.post_idx < hi)
+        projections.append(
+            dataclasses.replace(
+                p,
+                pre_idx=p.pre_idx[keep],
+                post_idx=p.post_idx[keep],
+                weight=p.weight[keep],
+                delay_steps=p.delay_steps[keep],
+            )
+        )
+    return dataclasses.replace(resolved, projections=projections, share=dict(share))
+
+
+def fresh_seed() -> int:
+    """A seed from the operating system's entropy (for a network without one)."""
+    return int(np.random.SeedSequence().generate_state(1)[0])
 
 
 def check_duration(duration, dt: float) -> float:
@@ -286,11 +309,16 @@ def check_duration(duration, dt: float) -> float:
     return value
 
 
-def resolve(network, duration: float, seed: int | None = None) -> ResolvedNetwork:
+def resolve(
+    network, duration: float, seed: int | None = None, share: dict | None = None
+) -> ResolvedNetwork:
     """Validate ``network`` and draw everything random for a run of ``duration`` ms.
 
     ``seed`` replaces the network's seed (a network without one gets a fresh seed per call:
-    give one to repeat its draws)."""
+    give one to repeat its draws).  ``share``: population label -> (lo, hi): the projections
+    hold only the connections onto those target neurons, exactly as in the whole network
+    (:mod:`hub.connectivity`; a process of a distributed run); populations left out of it
+    get no connections."""
     network.validate()
     dt = float(units.convert(network.dt, "ms"))
     duration = check_duration(duration, dt)
@@ -301,15 +329,16 @@ def resolve(network, duration: float, seed: int | None = None) -> ResolvedNetwor
     if seed is None:
         seed = network.seed
     if seed is None:
-        seed = int(np.random.SeedSequence().generate_state(1)[0])
-    out = ResolvedNetwork(dt, int(seed), steps, label=network.label)
+        seed = fresh_seed()
+    out = ResolvedNetwork(dt, int(seed), steps, label=network.label, share=share)
     for pop in network.populations:
         if pop.is_source:
             out.sources[pop.label] = _resolve_source(pop, dt, steps, seed)
         else:
             out.populations[pop.label] = _resolve_population(pop, seed)
     for proj in network.projections:
-        out.projections.append(_resolve_projection(proj, out, dt, seed))
+        owned = None if share is None else share.get(proj.post, (0, 0))
+        out.projections.append(_resolve_projection(proj, out, dt, seed, owned))
     for k, inj in enumerate(network.injections):
         size = out.populations[inj.target].size
         idx = np.arange(size) if inj.indices is None else np.asarray(inj.indices, np.int64)
@@ -321,6 +350,17 @@ def resolve(network, duration: float, seed: int | None = None) -> ResolvedNetwor
         iv = _interval_steps(probe.interval, dt)
         out.probes.append(ResolvedProbe(probe.population, probe.variable, iv, idx))
     projections = {p.label: p for p in out.projections}
+    if share is not None and network.synapse_probes:
+        probe = network.synapse_probes[0]
+        raise ValidationError(
+            Diagnostic(
+                f"synapse probe {probe.projection}.{probe.variable}",
+                "a process of a distributed run holds only its share of the synapses, so "
+                "synapses cannot be numbered across processes",
+                "record synapses in a single-process run; final synapse state "
+                "(Results.synapse_state) is gathered from every process",
+            )
+        )
     for probe in network.synapse_probes:
         n = projections[probe.projection].n
         idx = np.arange(n) if probe.indices is None else np.asarray(probe.indices, np.int64)
@@ -372,21 +412,8 @@ def _interval_steps(interval, dt) -> int:
     return 1 if interval is None else max(1, int(round(float(units.convert(interval, "ms")) / dt)))
 
 
-def to_steps(ms, dt: float):
-    """Round a time in ms to whole steps of ``dt`` the way NEST does
-    (``ld_round(ms * STEPS_PER_MS)``): floor(ms * (1/dt) + 0.5)."""
-    return np.floor(np.asarray(ms, float) * (1.0 / dt) + 0.5)
-
-
 def _stamp(times_ms: np.ndarray, dt: float) -> np.ndarray:
     return to_steps(np.asarray(times_ms, float), dt).astype(np.int64)
-
-
-def _values(value, unit, n, rng_keys, seed) -> np.ndarray:
-    if isinstance(value, Distribution):
-        return value.draw(stream(seed, *rng_keys), n).astype(float)
-    arr = np.asarray(units.convert(value, unit), dtype=float)
-    return np.broadcast_to(arr, (n,)).copy() if arr.ndim == 0 else arr.astype(float)
 
 
 def resolve_population(pop, seed: int) -> ResolvedPopulation:
@@ -531,101 +558,23 @@ def _counts(lam, n, first, last, rng):
     return np.concatenate(all_idx), np.concatenate(all_st)
 
 
-# --- connectivity ----------------------------------------------------------------------------
-def _resolve_projection(proj, out: ResolvedNetwork, dt, seed) -> ResolvedProjection:
-    n_pre, n_post = out.size_of(proj.pre), out.size_of(proj.post)
-    c = proj.connector
-    rng = stream(seed if c.seed is None else c.seed, proj.label, "connect")
-    no_self = proj.pre == proj.post and not c.allow_self_connections
-    pre, post = connect(c, n_pre, n_post, no_self, rng)
-    # sort by (pre, post); most connectors already draw in that order, so check first
-    order = pre_post_order(pre, post, n_post)
-    if order is not None:
-        pre, post = pre[order], post[order]
-    syn = proj.synapse
+# --- connectivity (hub/connectivity.py) --------------------------------------------------------
+def _resolve_projection(proj, out: ResolvedNetwork, dt, seed, owned=None) -> ResolvedProjection:
     target = out.populations[proj.post].model
-    loc = f"projection {proj.label!r}"
-    wv, dv = c.synapse_values(syn)
-    weight = _per_synapse(
-        wv, target.weight_unit, len(pre), order, (proj.label, "weight"), seed, f"{loc}.weight"
+    drawn = draw_projection(
+        proj, out.size_of(proj.pre), out.size_of(proj.post), target.weight_unit, dt, seed, owned
     )
-    delay = _per_synapse(
-        dt if dv is None else dv, "ms", len(pre), order, (proj.label, "delay"), seed, f"{loc}.delay"
-    )
-    steps = np.maximum(1, to_steps(delay, dt)).astype(np.int64)
     return ResolvedProjection(
         proj.label,
         proj.pre,
         proj.post,
-        pre,
-        post,
-        weight,
-        steps,
-        syn.receptor,
-        _resolve_rule(syn, target, dt),
+        drawn.pre,
+        drawn.post,
+        drawn.weight,
+        np.maximum(1, to_steps(drawn.delay, dt)).astype(np.int64),
+        proj.synapse.receptor,
+        _resolve_rule(proj.synapse, target, dt),
     )
-
-
-@singledispatch
-def connect(c, n_pre: int, n_post: int, no_self: bool, rng) -> tuple[np.ndarray, np.ndarray]:
-    """(pre, post) index arrays of connector ``c`` between populations of ``n_pre`` and
-    ``n_post`` neurons (``no_self``: drop i -> i); one registered function per connector
-    class."""
-    raise TypeError(f"no resolution for connector {c!r}")  # pragma: no cover - validated
-
-
-@connect.register
-def _(c: FromArrays, n_pre, n_post, no_self, rng):
-    return np.asarray(c.pre, np.int64), np.asarray(c.post, np.int64)
-
-
-@connect.register
-def _(c: OneToOne, n_pre, n_post, no_self, rng):
-    pre = np.arange(n_pre, dtype=np.int64)
-    return pre, pre.copy()
-
-
-@connect.register
-def _(c: AllToAll, n_pre, n_post, no_self, rng):
-    pre, post = (
-        a.ravel().astype(np.int64)
-        for a in np.meshgrid(np.arange(n_pre), np.arange(n_post), indexing="ij")
-    )
-    if no_self:
-        keep = pre != post
-        pre, post = pre[keep], post[keep]
-    return pre, post
-
-
-@connect.register
-def _(c: FixedProbability, n_pre, n_post, no_self, rng):
-    return bernoulli_pairs(rng, n_pre, n_post, float(c.p), exclude_diagonal=no_self)
-
-
-@connect.register
-def _(c: FixedInDegree, n_pre, n_post, no_self, rng):
-    post, pre = fixed_degree(rng, n_post, n_pre, c.n, no_self, c.with_replacement)
-    return pre, post
-
-
-@connect.register
-def _(c: FixedOutDegree, n_pre, n_post, no_self, rng):
-    return fixed_degree(rng, n_pre, n_post, c.n, no_self, c.with_replacement)
-
-
-def pre_post_order(pre: np.ndarray, post: np.ndarray, n_post: int) -> np.ndarray | None:
-    """The stable permutation that sorts connections by (pre, post), or None if they are
-    sorted already.  Fixed in-degree draws come ordered by post: then a stable sort on
-    ``pre`` alone suffices (:func:`hub.sorting.stable_argsort`: a radix sort for 16-bit
-    keys)."""
-    if len(pre) < 2:
-        return None
-    key = pre * n_post + post
-    if (key[1:] >= key[:-1]).all():
-        return None
-    if (post[1:] >= post[:-1]).all():
-        return stable_argsort(pre)
-    return np.argsort(key, kind="stable")
 
 
 def _resolve_rule(syn, target, dt) -> ResolvedRule | None:
@@ -636,83 +585,3 @@ def _resolve_rule(syn, target, dt) -> ResolvedRule | None:
     delay = rule.modulator_delay
     delay_steps = 1 if delay is None else max(1, int(to_steps(units.convert(delay, "ms"), dt)))
     return ResolvedRule(rule, params, rule.modulator, delay_steps)
-
-
-def _per_synapse(value, unit, n, order, keys, seed, loc):
-    if isinstance(value, Distribution) or np.ndim(units.convert(value, unit)) == 0:
-        return _values(value, unit, n, keys, seed)
-    arr = np.asarray(units.convert(value, unit), float)
-    if arr.size != n:
-        raise ValidationError(
-            Diagnostic(
-                loc,
-                f"{arr.size} values for {n} connections",
-                "give a scalar, a distribution or one value per connection",
-            )
-        )
-    return arr if order is None else arr[order]
-
-
-def bernoulli_pairs(rng, n_pre, n_post, p, exclude_diagonal=False):
-    """Every pair (i, j) independently with probability p, by geometric skipping over the
-    flattened n_pre*n_post grid: O(number of synapses) time and memory."""
-    total = n_pre * n_post
-    if p <= 0 or total == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    if p >= 1:
-        flat = np.arange(total, dtype=np.int64)
-    else:
-        parts, pos = [], -1
-        expected = total * p
-        while pos < total - 1:
-            k = int(expected + 6 * math.sqrt(expected) + 64)
-            # a gap past `total` ends the grid; clipping keeps a tiny p (whose gaps
-            # saturate at 2**63 - 1) from overflowing the running sum into an endless loop
-            gaps = np.minimum(rng.geometric(p, size=k).astype(np.int64), total + 1)
-            cum = pos + np.cumsum(gaps)
-            parts.append(cum[cum < total])
-            if cum[-1] >= total:
-                break
-            pos = int(cum[-1])
-        flat = np.concatenate(parts)
-    pre, post = np.divmod(flat, n_post)
-    if exclude_diagonal:
-        keep = pre != post
-        pre, post = pre[keep], post[keep]
-    return pre, post
-
-
-def fixed_degree(rng, n_fixed, n_other, k, no_self, with_replacement):
-    """For each of ``n_fixed`` neurons, ``k`` partners among ``n_other``: returns
-    (fixed_idx, partner_idx).  Without replacement, duplicate (and self) draws are redrawn
-    until none is left, which is fast while k << n_other; dense cases use random keys."""
-    fixed = np.repeat(np.arange(n_fixed, dtype=np.int64), k)
-    if k == 0:
-        return fixed, np.zeros(0, np.int64)
-    if not with_replacement and k > n_other // 2:
-        rows = []
-        for r0 in range(0, n_fixed, max(1, int(1e7 // n_other))):
-            r1 = min(n_fixed, r0 + max(1, int(1e7 // n_other)))
-            keys = rng.random((r1 - r0, n_other))
-            if no_self:
-                own = np.arange(r0, r1)
-                inside = own < n_other
-                keys[np.nonzero(inside)[0], own[inside]] = 2.0
-            rows.append(np.argsort(keys, axis=1)[:, :k])
-        return fixed, np.concatenate(rows).ravel().astype(np.int64)
-    partner = rng.integers(0, n_other, size=(n_fixed, k), dtype=np.int64)
-    rows = np.arange(n_fixed)[:, None]
-    while True:
-        bad = (partner == rows) if no_self else np.zeros(partner.shape, bool)
-        if not with_replacement:
-            order = np.argsort(partner, axis=1, kind="stable")
-            srt = np.take_along_axis(partner, order, axis=1)
-            dup_sorted = np.zeros_like(bad)
-            dup_sorted[:, 1:] = srt[:, 1:] == srt[:, :-1]
-            dup = np.zeros_like(bad)
-            np.put_along_axis(dup, order, dup_sorted, axis=1)
-            bad |= dup
-        n_bad = int(bad.sum())
-        if n_bad == 0:
-            return fixed, partner.ravel()
-        partner[bad] = rng.integers(0, n_other, size=n_bad, dtype=np.int64)

@@ -21,6 +21,7 @@ import time
 
 import numpy as np
 
+from . import mpi
 from .errors import HubError, Terminated
 
 
@@ -98,7 +99,7 @@ def spawn_worker(
         json.dump(paths, f, default=str)
     log_path = stem + ".log"
     # the worker imports the same hub as this process, installed or not
-    env = dict(os.environ)
+    env = mpi.without_launcher(dict(os.environ))  # started from rank 0: a job of its own
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env["PYTHONPATH"] = os.pathsep.join(
         [root] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p != root]

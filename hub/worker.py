@@ -19,29 +19,13 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import sys
 import time
 import traceback
 
 T_START = time.perf_counter()
 
-
-def peak_rss_mb() -> float:
-    """Peak resident set size of this process in MiB.
-
-    On Linux ``VmHWM`` of /proc/self/status: ``getrusage().ru_maxrss`` survives ``execve``,
-    so a worker spawned by a parent holding 600 MiB reported 600 MiB however small it was
-    (measured).  Elsewhere ``ru_maxrss`` (KiB on Linux, bytes on macOS)."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024.0
-    except (OSError, ValueError, IndexError):
-        pass
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return rss / (1024.0 * 1024.0) if sys.platform == "darwin" else rss / 1024.0
+from .rss import peak_rss_mb  # noqa: E402 - after the clock starts
 
 
 class _ProgressFile:

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import hub
-from hub.resolve import bernoulli_pairs, fixed_degree, stream, to_steps
+from hub.connectivity import bernoulli_pairs, fixed_degree
+from hub.resolve import stream, to_steps
 
 
 def network(seed=42, extra_projection=False):

@@ -83,7 +83,7 @@ def _import_simulator(req):
 
 def _measure(req: dict, status: dict) -> None:
     """One measured run of the request's path (the hub or a native script)."""
-    from hub.worker import peak_rss_mb
+    from hub.rss import peak_rss_mb
 
     timings = status["timings"]
     status["path"] = req["path"]

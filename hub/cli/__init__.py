@@ -30,9 +30,12 @@ traceback of an error too.  ``--strict`` turns plugin load warnings into errors.
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 import traceback
 import warnings
 
+from .. import mpi
 from ..api import load_model
 from ..errors import HubError, Terminated
 from ..textfmt import table
@@ -66,13 +69,19 @@ def main(argv=None) -> int:
         warnings.showwarning = ctx.showwarning
         warnings.simplefilter("error" if ctx.strict else "always", plugins.PluginLoadWarning)
         try:
+            quiet_ranks()
             ctx.plugin_manager()  # first, so hub.load_model and the command share it
             return int(args.func(args) or 0)
         except HubError as exc:
             if show_traceback:
                 traceback.print_exception(exc)
-            error(str(exc))
-            return EXIT_ERROR
+            if mpi.agreed(exc):  # every rank has it: rank 0 says it, all end normally
+                if mpi.is_root():
+                    error(str(exc))
+                return EXIT_ERROR
+            error(f"(MPI rank {mpi.rank()}) {exc}")
+            mpi.abort(EXIT_ERROR)  # the other ranks would wait for this one
+            return EXIT_ERROR  # pragma: no cover - abort does not return
         except plugins.PluginLoadWarning as exc:  # only raised under --strict
             error(f"{exc} (--strict)")
             return EXIT_ERROR
@@ -86,6 +95,16 @@ def main(argv=None) -> int:
             return EXIT_OK
         finally:
             plugins.reset_plugin_manager(saved_default)
+
+
+def quiet_ranks() -> None:
+    """Inside an MPI job only rank 0 prints: the other ranks' standard output goes nowhere,
+    and an uncaught exception on any rank ends the whole job (errors still reach stderr)."""
+    if mpi.size() == 1:
+        return
+    mpi.abort_on_uncaught()
+    if not mpi.is_root():
+        sys.stdout = open(os.devnull, "w")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 
+from .. import mpi
 from ..api import load_model
 from ..errors import HubError, PluginError
 from ..runner import sigterm_raises
@@ -134,12 +135,13 @@ def _compare(args) -> int:
     if args.param:  # as typed, for the report's command that reproduces the run
         pairs = (kv.partition("=") for kv in args.param)
         cmp.model["params"] = {k.strip(): v.strip() for k, _, v in pairs}
-    if args.save:
+    writer = mpi.is_root()  # inside an MPI job rank 0 writes the files
+    if args.save and writer:
         cmp.save(args.save)
-    if args.plot:
+    if args.plot and writer:
         need_matplotlib("--plot")
         cmp.plot(args.plot)
-    if args.html:
+    if args.html and writer:
         need_matplotlib("--html")
         cmp.to_html(args.html)
     if args.json:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from .. import mpi
 from ..api import load_model
 from ..formats import LoadedModel
 from ..errors import ValidationError
@@ -87,7 +88,7 @@ def cmd_run(args) -> int:
     finally:
         if bar is not None:
             bar.close()
-    if args.out:
+    if args.out and mpi.is_root():  # one file per job, from rank 0
         with sigterm_raises():  # the temporary file of the atomic write goes too
             results.save(args.out)
     summary = run_summary(model, results, args.backend, duration, args.out)

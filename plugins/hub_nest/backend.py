@@ -11,6 +11,9 @@ from __future__ import annotations
 import hub.features as F
 from hub.backend import Backend, Capabilities, Option, Tolerance, convert_options, cpu_bound
 
+from hub import mpi
+
+from .layout import Layout, populations_of
 from .models import TABLES, NestModel
 from .plasticity import LABELS
 
@@ -97,6 +100,23 @@ class NestBackend(Backend):
                 1, note=f"NEST {table.nest_model} is the reference"
             )
         return Capabilities(features, tolerances, options=dict(OPTIONS))
+
+    #: one run spans the processes of an MPI job (NEST built with MPI: docs/distributed.md)
+    distributed = True
+
+    def share(self, network, threads: int = 1, **options):
+        """Inside an MPI job, the neurons that live on this rank (plugins/hub_nest/layout.py);
+        None in a single process (NEST is not imported then)."""
+        if mpi.launched_size() <= 1:
+            return None
+        from .distributed import check_processes
+        from .session import import_nest
+
+        nest = import_nest()
+        processes = check_processes(nest)
+        if processes == 1:
+            return None
+        return Layout(populations_of(network), processes, threads or 1).share(nest.Rank())
 
     def build(self, resolved, threads: int = 1, **options):
         """Reset the NEST kernel and build ``resolved`` in it; ``threads`` as in OPTIONS."""

@@ -25,6 +25,8 @@ from __future__ import annotations
 import numpy as np
 from hub.resolve import native_out_degree, native_sources
 
+from .distributed import smallest, summed
+
 
 def rng_seed(seed: int) -> int:
     """NEST's ``rng_seed`` (1 .. 2**31 - 1) for the network seed."""
@@ -32,9 +34,10 @@ def rng_seed(seed: int) -> int:
 
 
 def plan(resolved) -> dict[str, bool]:
-    """label -> True (fast path) / False (general path) for every native source."""
+    """label -> True (fast path) / False (general path) for every native source (out-degrees
+    summed over the ranks of a distributed run)."""
     return {
-        label: bool(native_out_degree(resolved, label).max(initial=0) <= 1)
+        label: bool(summed(native_out_degree(resolved, label)).max(initial=0) <= 1)
         for label in native_sources(resolved)
     }
 
@@ -56,7 +59,8 @@ def create_general(nest, src, resolved) -> tuple[object, int]:
     steps the session subtracts from the parrots' outgoing delays)."""
     dt = resolved.dt
     delays = [int(p.delay_steps.min()) for p in resolved.projections if p.pre == src.label and p.n]
-    shift = 1 if min(delays, default=1) >= 2 else 0
+    least = smallest(min(delays, default=None))
+    shift = 1 if (1 if least is None else least) >= 2 else 0
     gen_ids, inverse = _generators(nest, src, dt, shift=1 - shift)
     parrots = nest.Create("parrot_neuron", src.size)
     nest.Connect(

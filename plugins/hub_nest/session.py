@@ -36,9 +36,10 @@ from hub.results import Results, Signal, SpikeTrains, assemble_spikes, sampled_s
 from hub.ir.plasticity import state_unit
 from hub.translate import translate, uniform_or_array
 
-from . import native
+from . import distributed, native
 from . import plasticity as plastic
 from .inputs import generator_settings, plan_currents
+from .layout import Layout, populations_of
 
 #: Run() calls per run (progress granularity); more only where an I_e change needs one
 CHUNKS = 20
@@ -110,14 +111,25 @@ class NestSession(Session):
         self.changes_at: dict[int, list] = {}
         for change in resolved.changes:
             self.changes_at.setdefault(int(change.step), []).append(change)
-        with nest_errors("building the network", self._build_context):
+        with distributed.together(), nest_errors("building the network", self._build_context):
             self._reset_kernel()
             NestSession._active = self
+            processes = distributed.check_processes(self.nest)
+            self.layout = Layout(populations_of(resolved), processes, self.threads)
+            share = resolved.share
+            if share is not None and share != self.layout.share(self.nest.Rank()):
+                raise BackendError(
+                    "NEST runs on several MPI processes but the network was resolved for "
+                    "another share of the neurons: run it with hub.run (or resolve it with "
+                    "share=backend.share(network, threads=...))"
+                )
             self._create_populations()
             self._create_sources()
             self._connect()
             self._inject()
             self._record()
+        # reading min_delay is a collective call inside NEST: only once every rank has built
+        with distributed.together(), nest_errors("building the network", self._build_context):
             self._align_min_delay()
 
     # --- build ------------------------------------------------------------------------------
@@ -134,24 +146,40 @@ class NestSession(Session):
             nest.set(rng_seed=native.rng_seed(self.resolved.seed))
 
     def _create_populations(self):
-        for label, pop in self.resolved.populations.items():
-            table = self.tables[pop.model.label]
-            nonzero = [s for s in table.zero_state if np.any(pop.initial[s] != 0)]
-            if nonzero:
-                raise CapabilityError(
-                    "nest",
-                    [
-                        f"initial {s} != 0 for {pop.model.label} ({table.nest_model} cannot set it)"
-                        for s in nonzero
-                    ],
+        """One ``Create`` per block of adjacent populations of one model (layout.py), with
+        every parameter and initial value in node-id order."""
+        pops = self.resolved.populations
+        for block in self.layout.blocks:
+            table = self.tables[block.model]
+            params, initial = [], []
+            for label in block.labels:
+                pop = pops[label]
+                nonzero = [s for s in table.zero_state if np.any(pop.initial[s] != 0)]
+                if nonzero:
+                    raise CapabilityError(
+                        "nest",
+                        [
+                            f"initial {s} != 0 for {pop.model.label} ({table.nest_model} "
+                            "cannot set it)"
+                            for s in nonzero
+                        ],
+                    )
+                params.append(_sized(translate(table.params, pop.params), pop.size))
+                initial.append(
+                    _sized(translate(table.initial, {**pop.params, **pop.initial}), pop.size)
                 )
-            params = translate(table.params, pop.params)
-            self.base_current[label] = params["I_e"]
-            nodes = self.nest.Create(
-                table.nest_model, pop.size, params={**uniform_or_array(params), **table.fixed}
-            )
-            nodes.set(uniform_or_array(translate(table.initial, {**pop.params, **pop.initial})))
-            self.nodes[label] = nodes
+                self.base_current[label] = params[-1]["I_e"]
+            order = np.argsort(block.gid, kind="stable")  # node-id order -> block index
+            nodes = self.nest.Create(table.nest_model, block.size, params=dict(table.fixed))
+            set_values(nodes, uniform_or_array(_joined(params, order)))
+            set_values(nodes, uniform_or_array(_joined(initial, order)))
+            for label, offset in zip(block.labels, block.offsets):
+                size = pops[label].size
+                if self.layout.identity:
+                    self.nodes[label] = nodes[offset : offset + size]
+                else:
+                    gids = np.sort(self.layout.gids(label, np.arange(size)))
+                    self.nodes[label] = self.nest.NodeCollection(gids.tolist())
         for label, params in plastic.post_settings(self.resolved.projections).items():
             if label in self.nodes:
                 self.nodes[label].set(params)
@@ -175,8 +203,17 @@ class NestSession(Session):
             self.nodes[label] = gens
 
     def _gids(self, label: str, idx: np.ndarray) -> np.ndarray:
-        """NEST node ids of neurons ``idx`` of population ``label`` (one Create: contiguous)."""
+        """NEST node ids of neurons ``idx`` of population or source ``label`` (populations:
+        layout.py; a source is one Create: contiguous)."""
+        if label in self.layout.where:
+            return self.layout.gids(label, idx)
         return self._first_id(label) + np.asarray(idx, np.int64)
+
+    def _index(self, label: str, gids) -> np.ndarray:
+        """Hub indices of the nodes ``gids`` of ``label`` (inverse of :meth:`_gids`)."""
+        if label in self.layout.where:
+            return self.layout.index(label, gids)
+        return np.asarray(gids, np.int64) - self._first_id(label)
 
     def _first_id(self, label: str) -> int:
         """Node id of neuron 0 of ``label``, looked up once (each PyNEST ``global_id`` is a
@@ -188,7 +225,11 @@ class NestSession(Session):
     def _subset(self, label: str, uniq: np.ndarray):
         """The NodeCollection of neurons ``uniq`` (sorted, unique) of ``label``."""
         nodes = self.nodes[label]
-        return nodes if len(uniq) == len(nodes) else nodes[uniq.tolist()]
+        if len(uniq) == len(nodes):
+            return nodes
+        if label not in self.layout.where or self.layout.identity:
+            return nodes[uniq.tolist()]
+        return self.nest.NodeCollection(np.sort(self._gids(label, uniq)).tolist())
 
     def _connect(self):
         dt = self.resolved.dt
@@ -258,8 +299,9 @@ class NestSession(Session):
     def _inject(self):
         r = self.resolved
         delays = [int(p.delay_steps.min()) for p in r.projections if p.n]
+        least = distributed.smallest(min(delays, default=None))  # of the whole network
         sizes = {label: pop.size for label, pop in r.populations.items()}
-        self.plan = plan_currents(r.injections, sizes, min(delays, default=1), r.dt)
+        self.plan = plan_currents(r.injections, sizes, 1 if least is None else least, r.dt)
         self._set_bias(0)
         for gen in self.plan.generators:
             if not len(gen.indices):  # an injection into no neurons changes nothing
@@ -280,7 +322,8 @@ class NestSession(Session):
         """Set I_e = i_offset + the injected current in force from integration step ``step``."""
         for label, extra in self.plan.bias.get(step, {}).items():
             self.bias_now[label] = extra
-            self.nodes[label].set(uniform_or_array({"I_e": self.base_current[label] + extra}))
+            current = self.layout.in_node_order(label, self.base_current[label] + extra)
+            set_values(self.nodes[label], uniform_or_array({"I_e": current}))
 
     def _apply_changes(self, step: int):
         """The parameter changes due at integration step ``step``: every translated parameter
@@ -299,7 +342,12 @@ class NestSession(Session):
             )
             self.base_current[label] = nest_params["I_e"]
             nest_params["I_e"] = nest_params["I_e"] + self.bias_now.get(label, 0.0)
-            self.nodes[label].set(uniform_or_array(nest_params))
+            set_values(
+                self.nodes[label],
+                uniform_or_array(
+                    {k: self.layout.in_node_order(label, v) for k, v in nest_params.items()}
+                ),
+            )
 
     def _record(self):
         r = self.resolved
@@ -342,7 +390,9 @@ class NestSession(Session):
         nest, steps, dt = self.nest, self.resolved.steps, self.resolved.dt
         # Run() calls: CHUNKS of them for a progress bar, else one per segment (the per-call
         # cost is small; the STDP benchmark's simulate time did not change measurably)
-        chunk = max(1, math.ceil(steps / CHUNKS)) if progress is not None else max(1, steps)
+        # (under MPI the same Run calls on every rank, with or without a bar: Run is collective)
+        chunked = progress is not None or self.layout.processes > 1
+        chunk = max(1, math.ceil(steps / CHUNKS)) if chunked else max(1, steps)
         reads = self._read_points()
         changes = {s for s in self.changes_at if 0 < s < steps}
         edges = sorted(
@@ -355,7 +405,7 @@ class NestSession(Session):
             }
         )
         end = steps + (round(nest.min_delay / dt) + 1 if self.multimeters else 0)
-        with nest_errors("running", self._fault_context):
+        with distributed.or_abort(), nest_errors("running", self._fault_context):
             self._apply_changes(0)
             nest.Prepare()
             try:
@@ -383,13 +433,16 @@ class NestSession(Session):
         """The population of the node a NEST build error names ("node ID 7"): populations
         are created first, in order, from node ID 1."""
         match = re.search(r"node ID (\d+)", str(exc))
-        if match is None:
+        layout = getattr(self, "layout", None)
+        if match is None or layout is None:
             return ""
-        node, first = int(match.group(1)), 1
-        for label, pop in self.resolved.populations.items():
-            if first <= node < first + pop.size:
-                return f" (population {label!r}, neuron {node - first})"
-            first += pop.size
+        node = int(match.group(1))
+        for block in layout.blocks:
+            if block.first <= node < block.first + block.size:
+                for label in block.labels:
+                    index = int(layout.index(label, [node])[0])
+                    if 0 <= index < self.resolved.populations[label].size:
+                        return f" (population {label!r}, neuron {index})"
         return ""
 
     def _fault_context(self, exc) -> str:
@@ -512,7 +565,9 @@ class NestSession(Session):
     def _synapse_results(self, res: Results):
         r = self.resolved
         for label, state in self.final.items():
-            for var, values in state.items():
+            proj = self.plastic[label]["proj"]
+            whole = distributed.gather_synapses(proj.pre_idx, proj.post_idx, state)
+            for var, values in whole.items():
                 res.synapse_state[(label, var)] = values
         for pr in r.synapse_probes:
             stamps = pr.sample_stamps(r.steps)
@@ -545,9 +600,9 @@ class NestSession(Session):
         dt = self.resolved.dt
 
         def recorded(label):
-            ev = self.spike_recorders[label][0].get("events")
+            ev = distributed.events(self.spike_recorders[label][0], ("senders", "times"))
             return (
-                np.asarray(ev["senders"], np.int64) - self._first_id(label),
+                self._index(label, ev["senders"]),
                 np.rint(np.asarray(ev["times"]) / dt).astype(np.int64),
             )
 
@@ -559,12 +614,12 @@ class NestSession(Session):
         for probe, mm, rule, uniq in self.multimeters:
             iv = probe.interval_steps
             n_samples = r.steps // iv
-            ev = mm.get("events")
+            ev = distributed.events(mm, ("senders", "times", rule.dst))
             stamps = np.rint(np.asarray(ev["times"]) / dt).astype(np.int64)
             keep = stamps <= r.steps
             rows = stamps[keep] // iv - 1
             cols = np.searchsorted(
-                uniq, np.asarray(ev["senders"], np.int64)[keep] - self._first_id(probe.population)
+                uniq, self._index(probe.population, np.asarray(ev["senders"], np.int64)[keep])
             )
             if len(rows) != n_samples * len(uniq):
                 raise BackendError(
@@ -585,6 +640,8 @@ class NestSession(Session):
         }
         return {
             "threads": self.threads,
+            "processes": self.layout.processes,
+            **distributed.rank_memory(),
             "models": {label: t.nest_model for label, t in models.items()},
             "synapse_models": {
                 label: plastic.synapse_model(info["proj"].rule)
@@ -600,3 +657,29 @@ class NestSession(Session):
             with nest_errors("closing"):
                 self.nest.ResetKernel()
             NestSession._active = None
+
+
+def _sized(params: dict, n: int) -> dict[str, np.ndarray]:
+    """Every value of ``params`` as an array of length ``n``."""
+    return {k: np.broadcast_to(np.asarray(v, float), (n,)) for k, v in params.items()}
+
+
+def _joined(per_population: list[dict], order: np.ndarray) -> dict[str, np.ndarray]:
+    """The populations' arrays concatenated (hub order) and put in node-id order (``order``:
+    block index of each node, by node id)."""
+    return {k: np.concatenate([p[k] for p in per_population])[order] for k in per_population[0]}
+
+
+def set_values(nodes, values: dict) -> None:
+    """``nodes.set(values)`` where a value may be an array over the nodes (node-id order).
+    Arrays go as one dictionary per node, which NEST applies on the rank that holds the node
+    (a dictionary of arrays works only when every node is local, i.e. without MPI)."""
+    arrays = {k: np.asarray(v, float) for k, v in values.items() if np.ndim(v)}
+    if not arrays:
+        nodes.set(values)
+        return
+    # one call, scalars in every dictionary: NEST checks each call's values together
+    # (V_reset < V_th), so the values must not be split across calls
+    scalars = {k: v for k, v in values.items() if not np.ndim(v)}
+    columns = [(k, v.tolist()) for k, v in arrays.items()]
+    nodes.set([{**scalars, **{k: v[i] for k, v in columns}} for i in range(len(nodes))])
