@@ -10,7 +10,8 @@ from .memory import check_run
 from .plugins import plugin_manager
 from .progress import check as check_progress
 from .progress import for_run as progress_for_run
-from .resolve import ResolvedNetwork, fresh_seed, resolve
+from .features import CONNECT_NATIVE
+from .resolve import ResolvedNetwork, fresh_seed, materialize_native, resolve
 
 
 def check_capabilities(backend, resolved: ResolvedNetwork, pm=None) -> None:
@@ -185,6 +186,8 @@ def run_resolved(
     """Run an already resolved network on ``implementation`` (the backend object of the
     backend named ``backend``) through the run hooks.  ``progress`` as in :func:`run`."""
     check_capabilities(implementation, resolved, pm)
+    if CONNECT_NATIVE not in implementation.capabilities().features:
+        resolved = materialize_native(resolved)  # no rule of its own: the hub's draw
     report = progress_for_run(progress, backend)
     try:
         request = RunRequest(resolved, backend, options, report, implementation)

@@ -13,6 +13,9 @@ Fixed features:
 * :data:`CURRENT_STEP` ``current:step``: piecewise-constant current injection;
 * :data:`POISSON_NATIVE` ``source.poisson_native``: ``PoissonSource(resolve="native")``, the
   backend draws the Poisson trains with its own RNG;
+* :data:`CONNECT_NATIVE` ``connect.native``: random connectors with ``resolve="native"``,
+  which the backend draws with its own rule (a backend without it gets the hub's draw,
+  :func:`hub.resolve.materialize_native`);
 * :data:`SYNAPSE_STATIC` ``synapse:Static``: static synapses;
 * :data:`RECEPTOR_INHIBITORY` ``receptor:inhibitory``: inhibitory receptors;
 * :data:`RECORD_SYNAPSE` ``record:synapse``: synapse state sampled during a run;
@@ -46,6 +49,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .resolve import ResolvedNetwork
 
 __all__ = [
+    "CONNECT_NATIVE",
     "CURRENT_STEP",
     "FIXED",
     "CHANGE_I_OFFSET",
@@ -67,6 +71,7 @@ __all__ = [
 SPIKE_SOURCE = "spike_source"
 CURRENT_STEP = "current:step"
 POISSON_NATIVE = "source.poisson_native"
+CONNECT_NATIVE = "connect.native"
 SYNAPSE_STATIC = "synapse:Static"
 RECEPTOR_INHIBITORY = "receptor:inhibitory"
 RECORD_SYNAPSE = "record:synapse"
@@ -79,6 +84,7 @@ FIXED = frozenset(
         SPIKE_SOURCE,
         CURRENT_STEP,
         POISSON_NATIVE,
+        CONNECT_NATIVE,
         SYNAPSE_STATIC,
         RECEPTOR_INHIBITORY,
         RECORD_SYNAPSE,

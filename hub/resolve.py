@@ -38,9 +38,11 @@ from .draws import values as _values
 from .errors import Diagnostic, ValidationError
 from .ir import limits, units
 from .ir.neurons import NeuronModel
+from .ir.connectors import CONNECTORS
+from .ir.random import Distribution, distribution_from_dict
 from .ir.rule_checks import rule_values
 from .ir.sources import DCSource, PoissonSource, SpikeTimes, StepCurrentSource
-from .ir.synapses import Plastic
+from .ir.synapses import Plastic, Static
 
 
 @dataclass
@@ -125,6 +127,10 @@ class ResolvedProjection:
     delay_steps: np.ndarray  # int64 >= 1
     receptor: str
     rule: ResolvedRule | None = None
+    #: ``resolve="native"``: the connector (``to_dict``) and the synapse's weight and delay
+    #: (canonical units; a number or a distribution's dict) for a backend to draw; the arrays
+    #: are empty (:func:`materialize_native` draws them in the hub instead)
+    native: dict | None = None
 
     @property
     def n(self) -> int:
@@ -561,6 +567,8 @@ def _counts(lam, n, first, last, rng):
 # --- connectivity (hub/connectivity.py) --------------------------------------------------------
 def _resolve_projection(proj, out: ResolvedNetwork, dt, seed, owned=None) -> ResolvedProjection:
     target = out.populations[proj.post].model
+    if getattr(proj.connector, "native", False):
+        return _native_projection(proj, target.weight_unit, dt)
     drawn = draw_projection(
         proj, out.size_of(proj.pre), out.size_of(proj.post), target.weight_unit, dt, seed, owned
     )
@@ -575,6 +583,87 @@ def _resolve_projection(proj, out: ResolvedNetwork, dt, seed, owned=None) -> Res
         proj.synapse.receptor,
         _resolve_rule(proj.synapse, target, dt),
     )
+
+
+def _native_projection(proj, weight_unit: str, dt: float) -> ResolvedProjection:
+    """A projection the backend draws itself: no arrays, the recipe in ``native``."""
+    weight, delay = proj.connector.synapse_values(proj.synapse)
+    empty = np.zeros(0, np.int64)
+    return ResolvedProjection(
+        proj.label,
+        proj.pre,
+        proj.post,
+        empty,
+        empty.copy(),
+        np.zeros(0),
+        empty.copy(),
+        proj.synapse.receptor,
+        None,
+        native={
+            "connector": proj.connector.to_dict(),
+            "weight": _recipe(weight, weight_unit),
+            "delay": _recipe(dt if delay is None else delay, "ms"),
+        },
+    )
+
+
+def _recipe(value, unit: str):
+    """A scalar in ``unit`` as a float, a distribution as its dict (canonical units)."""
+    if isinstance(value, Distribution):
+        return value.to_dict()
+    return float(units.convert(value, unit))
+
+
+def materialize_native(resolved: ResolvedNetwork) -> ResolvedNetwork:
+    """``resolved`` with every native projection drawn by the hub (as ``resolve="hub"``
+    would draw it): for backends without connection rules of their own."""
+    if not any(p.native for p in resolved.projections):
+        return resolved
+    projections = []
+    for p in resolved.projections:
+        if p.native is None:
+            projections.append(p)
+            continue
+        spec = dict(p.native["connector"])
+        spec.pop("resolve", None)
+        connector = CONNECTORS[spec.pop("kind")](**spec)
+        weight, delay = (
+            distribution_from_dict(v) if isinstance(v, dict) else v
+            for v in (p.native["weight"], p.native["delay"])
+        )
+        recipe = _Recipe(p.label, p.pre, p.post, connector, Static(weight, delay, p.receptor))
+        target = resolved.populations[p.post].model
+        drawn = draw_projection(
+            recipe,
+            resolved.size_of(p.pre),
+            resolved.size_of(p.post),
+            target.weight_unit,
+            resolved.dt,
+            resolved.seed,
+        )
+        steps = np.maximum(1, to_steps(drawn.delay, resolved.dt)).astype(np.int64)
+        projections.append(
+            dataclasses.replace(
+                p,
+                pre_idx=drawn.pre,
+                post_idx=drawn.post,
+                weight=drawn.weight,
+                delay_steps=steps,
+                native=None,
+            )
+        )
+    return dataclasses.replace(resolved, projections=projections)
+
+
+@dataclass
+class _Recipe:
+    """The parts of a projection :func:`hub.connectivity.draw_projection` reads."""
+
+    label: str
+    pre: str
+    post: str
+    connector: object
+    synapse: object
 
 
 def _resolve_rule(syn, target, dt) -> ResolvedRule | None:

@@ -77,6 +77,7 @@ def _header(r: ResolvedNetwork, put, model_arrays: ArrayTable) -> dict:
                 "delay_steps": put(p.delay_steps),
                 "receptor": p.receptor,
                 "rule": _rule(p.rule, put, model_arrays),
+                "native": p.native,
             }
             for p in r.projections
         ],
@@ -198,6 +199,7 @@ def _resolved_from(path, doc, arrays, extra_kinds) -> ResolvedNetwork:
             get(p["weight"]),
             get(p["delay_steps"]),
             p["receptor"],
+            native=p.get("native"),  # absent in files written before native connectors
         )
         if p.get("rule") is not None:
             proj.rule = _load_rule(p["rule"], arrays, table, kinds)

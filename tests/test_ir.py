@@ -424,7 +424,7 @@ def test_public_constructors_keep_their_signatures():
     assert hub.SpikeTimes([1.0]).label == "SpikeTimes"
     assert (
         repr(hub.FixedProbability(0.1))
-        == "FixedProbability(p=0.1, allow_self_connections=True, seed=None)"
+        == "FixedProbability(p=0.1, allow_self_connections=True, seed=None, resolve='hub')"
     )
     assert hub.LIF(synapse="alpha").label == "LIF[synapse=alpha]"
     assert hub.STDP(pairing="all").label == "STDP[pairing=all,weight_dependence=additive]"

@@ -46,30 +46,50 @@ class OneToOne(Connector):
     kind = "OneToOne"
 
 
+#: accepted values of a random connector's ``resolve``
+RESOLVE = ("hub", "native")
+
+
 @dataclass(eq=False)
 class FixedProbability(Connector):
-    """Each (pre, post) pair independently with probability ``p``."""
+    """Each (pre, post) pair independently with probability ``p``.
+
+    ``resolve="native"``: the backend draws the connections with its own rule and RNG
+    (NEST's ``pairwise_bernoulli``): the same statistics, another realization; backends
+    without a rule of their own get the hub's draw."""
 
     p: float
     allow_self_connections: bool = True
     seed: int | None = None
+    resolve: str = "hub"
     kind = "FixedProbability"
+
+    @property
+    def native(self) -> bool:
+        return self.resolve == "native"
 
 
 @dataclass(eq=False)
 class FixedInDegree(Connector):
-    """Each post neuron receives from exactly ``n`` pre neurons (PyNN ``FixedNumberPre``)."""
+    """Each post neuron receives from exactly ``n`` pre neurons (PyNN ``FixedNumberPre``).
+    ``resolve="native"`` as in :class:`FixedProbability` (NEST's ``fixed_indegree``)."""
 
     n: int
     allow_self_connections: bool = True
     with_replacement: bool = False
     seed: int | None = None
+    resolve: str = "hub"
     kind = "FixedInDegree"
+
+    @property
+    def native(self) -> bool:
+        return self.resolve == "native"
 
 
 @dataclass(eq=False)
 class FixedOutDegree(FixedInDegree):
-    """Each pre neuron projects to exactly ``n`` post neurons (PyNN ``FixedNumberPost``)."""
+    """Each pre neuron projects to exactly ``n`` post neurons (PyNN ``FixedNumberPost``).
+    ``resolve="native"``: NEST's ``fixed_outdegree``."""
 
     kind = "FixedOutDegree"
 

@@ -19,6 +19,7 @@ from .connectors import (
     FixedProbability,
     FromArrays,
     OneToOne,
+    RESOLVE,
 )
 from .neurons import NeuronModel
 from .plasticity import Rule
@@ -547,6 +548,15 @@ def _check_projection(proj, loc, labels, dt, out):
                     )
         if isinstance(syn, Plastic):
             check_rule(syn.rule, w, unit, f"{loc}.synapse.rule", labels, dt, out)
+            if getattr(proj.connector, "resolve", "hub") == "native":
+                out.append(
+                    Diagnostic(
+                        f"{loc}.connector.resolve",
+                        "'native' connectivity with a plastic synapse: the hub could not "
+                        "number the synapses whose state it reports",
+                        "use resolve='hub' for plastic projections",
+                    )
+                )
     if isinstance(delay, Distribution) and dt:
         lowest = _support(delay)[0]
         if lowest is not None and lowest < dt * (1 - 1e-9):
@@ -581,8 +591,21 @@ def _(c: Connector, pre, post, loc, out):
     pass  # AllToAll: any sizes
 
 
+def _check_resolve(c, loc, out):
+    if c.resolve not in RESOLVE:
+        out.append(
+            Diagnostic(
+                f"{loc}.resolve",
+                f"{c.resolve!r} is not one of {list(RESOLVE)}",
+                "use 'hub' (drawn once, the same on every backend) or 'native' (each backend "
+                "draws with its own rule)",
+            )
+        )
+
+
 @_check_connector.register
 def _(c: FixedProbability, pre, post, loc, out):
+    _check_resolve(c, loc, out)
     if not isinstance(c.p, (int, float)) or not 0 <= c.p <= 1:
         out.append(
             Diagnostic(f"{loc}.p", f"probability {c.p!r} is outside [0, 1]", "use 0 <= p <= 1")
@@ -591,6 +614,7 @@ def _(c: FixedProbability, pre, post, loc, out):
 
 @_check_connector.register
 def _(c: FixedInDegree, pre, post, loc, out):
+    _check_resolve(c, loc, out)
     other = post if isinstance(c, FixedOutDegree) else pre
     if not isinstance(c.n, (int, np.integer)) or c.n < 0:
         out.append(

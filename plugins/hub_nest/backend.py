@@ -84,6 +84,7 @@ class NestBackend(Backend):
             (
                 F.SPIKE_SOURCE,
                 F.POISSON_NATIVE,
+                F.CONNECT_NATIVE,
                 F.CURRENT_STEP,
                 F.SYNAPSE_STATIC,
                 F.RECEPTOR_INHIBITORY,

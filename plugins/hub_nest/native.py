@@ -35,9 +35,12 @@ def rng_seed(seed: int) -> int:
 
 def plan(resolved) -> dict[str, bool]:
     """label -> True (fast path) / False (general path) for every native source (out-degrees
-    summed over the ranks of a distributed run)."""
+    summed over the ranks of a distributed run; a source with native connectivity, whose
+    degrees NEST draws, takes the general path)."""
+    drawn_by_nest = {p.pre for p in resolved.projections if p.native is not None}
     return {
-        label: bool(summed(native_out_degree(resolved, label)).max(initial=0) <= 1)
+        label: label not in drawn_by_nest
+        and bool(summed(native_out_degree(resolved, label)).max(initial=0) <= 1)
         for label in native_sources(resolved)
     }
 
@@ -95,3 +98,53 @@ def connect_direct(nest, src, resolved, gids, tables) -> int:
         )
         made += proj.n
     return made
+
+
+#: hub connector -> NEST connection rule and the name of its count
+RULES = {
+    "FixedProbability": ("pairwise_bernoulli", "p"),
+    "FixedInDegree": ("fixed_indegree", "indegree"),
+    "FixedOutDegree": ("fixed_outdegree", "outdegree"),
+}
+
+
+def connect_rule(nest, proj, pre_nodes, post_nodes, factor: float) -> None:
+    """A projection with ``resolve="native"``: NEST's own rule draws the connections, and NEST
+    draws distributed weights and delays (``nest.random``), with its per-thread RNGs.
+    ``factor`` converts the hub's weight to NEST's (unit and sign)."""
+    spec = proj.native
+    c = spec["connector"]
+    rule_name, count = RULES[c["kind"]]
+    rule = {"rule": rule_name, count: float(c["p"]) if count == "p" else int(c["n"])}
+    if count != "p":
+        rule["allow_multapses"] = bool(c["with_replacement"])
+    if proj.pre == proj.post:
+        rule["allow_autapses"] = bool(c["allow_self_connections"])
+    syn = {
+        "synapse_model": "static_synapse",
+        "weight": _parameter(nest, spec["weight"], factor),
+        "delay": _parameter(nest, spec["delay"], 1.0),
+    }
+    nest.Connect(pre_nodes, post_nodes, rule, syn)
+
+
+def _parameter(nest, value, factor: float):
+    """A number, or a NEST random parameter for a hub distribution, times ``factor``."""
+    if not isinstance(value, dict):
+        return float(value) * factor
+    if value["type"] == "Uniform":
+        a, b = sorted((value["low"] * factor, value["high"] * factor))
+        return nest.random.uniform(min=a, max=b)
+    param = nest.random.normal(mean=value["mu"] * factor, std=value["sigma"] * abs(factor))
+    low, high = sorted((value["low"] * factor, value["high"] * factor))
+    if np.isfinite(low) or np.isfinite(high):  # the hub's normal_clipped redraws too
+        param = nest.math.redraw(param, min=low, max=high)
+    return param
+
+
+def least_delay_steps(spec: dict, dt: float) -> int:
+    """The smallest delay (steps) a native projection can draw: its delay, or the lower end
+    of its distribution (validated to be >= dt)."""
+    delay = spec["delay"]
+    low = delay.get("low", dt) if isinstance(delay, dict) else delay
+    return max(1, int(np.floor(float(low) * (1.0 / dt) + 0.5))) if np.isfinite(low) else 1

@@ -243,6 +243,15 @@ class NestSession(Session):
                 continue
             table = self.tables[self.resolved.populations[proj.post].model.label]
             sign = table.inhibitory_sign if proj.receptor == "inhibitory" else 1.0
+            if proj.native is not None:  # NEST's own rule draws it
+                native.connect_rule(
+                    self.nest,
+                    proj,
+                    self.nodes[proj.pre],
+                    self.nodes[proj.post],
+                    table.weight_scale * sign,
+                )
+                continue
             model = "static_synapse" if proj.rule is None else self._plastic_model(k, proj, table)
             if not proj.n:
                 continue
@@ -299,6 +308,7 @@ class NestSession(Session):
     def _inject(self):
         r = self.resolved
         delays = [int(p.delay_steps.min()) for p in r.projections if p.n]
+        delays += [native.least_delay_steps(p.native, r.dt) for p in r.projections if p.native]
         least = distributed.smallest(min(delays, default=None))  # of the whole network
         sizes = {label: pop.size for label, pop in r.populations.items()}
         self.plan = plan_currents(r.injections, sizes, 1 if least is None else least, r.dt)

@@ -60,7 +60,19 @@ def plastic(seed=3):
     return net
 
 
-NETWORKS = {"one_block": one_block, "two_models": two_models, "plastic": plastic}
+def native(seed=3):
+    """one_block with NEST's own connection rules (resolve="native") for its recurrence."""
+    net = hub.Network(dt=0.1, seed=seed, label="native")
+    e = net.add_population(400, hub.LIF(**LIF), label="e")
+    e.initialize(v=hub.Uniform(-65.0, -50.0))
+    src = net.add_source(hub.PoissonSource(rate=800.0), size=200, label="p")
+    net.connect(src, e, hub.FixedInDegree(20, resolve="native"), hub.Static(0.9, 1.5))
+    net.connect(e, e, hub.FixedInDegree(40, resolve="native"), hub.Static(0.2, 1.5))
+    net.record(e, "spikes")
+    return net
+
+
+NETWORKS = {"one_block": one_block, "two_models": two_models, "plastic": plastic, "native": native}
 
 
 def build(network="one_block", seed=3):
