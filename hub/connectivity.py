@@ -119,16 +119,20 @@ def draw_projection(
             keep = (post >= share[0]) & (post < share[1])
             if not keep.all():
                 pre, post, w, d = pre[keep], post[keep], w[keep], d[keep]
-        parts.append((pre, post, w, d))
+        parts.append([pre, post, w, d])
     if not parts:
         empty = np.zeros(0, np.int64)
         return Drawn(empty, empty.copy(), np.zeros(0), np.zeros(0))
-    pre, post, w, d = (np.concatenate([p[k] for p in parts]) for k in range(4))
+    pre, post, w, d = _joined(parts)
     if len(parts) > 1 and not isinstance(c, FixedOutDegree):
         # blocks partition the targets in ascending order and each is sorted by (pre,
         # post): a stable sort by pre alone orders the whole by (pre, post)
         order = stable_argsort(pre)
-        pre, post, w, d = pre[order], post[order], w[order], d[order]
+        pre = pre[order]  # one array at a time: at most one copy alive besides the order
+        post = post[order]
+        w = w[order]
+        d = d[order]
+        del order
     for k, (value, unit) in enumerate(((wv, weight_unit), (dv, "ms"))):
         if placed[k]:
             arr = _per_connection(value, unit, len(pre), f"{loc}.{('weight', 'delay')[k]}")
@@ -137,6 +141,17 @@ def draw_projection(
         keep = (post >= owned[0]) & (post < owned[1])
         pre, post, w, d = pre[keep], post[keep], w[keep], d[keep]
     return Drawn(pre, post, w, d)
+
+
+def _joined(parts: list) -> list[np.ndarray]:
+    """The blocks' four arrays concatenated, each block's copy dropped as soon as it is
+    joined (peak: the whole plus one array's blocks, not twice the whole)."""
+    out = []
+    for k in range(4):
+        out.append(np.concatenate([p[k] for p in parts]) if len(parts) > 1 else parts[0][k])
+        for p in parts:
+            p[k] = None
+    return out
 
 
 def _is_array(value, unit) -> bool:

@@ -71,12 +71,16 @@ class Layout:
     def gids(self, label: str, idx) -> np.ndarray:
         """Node ids of neurons ``idx`` of population ``label``."""
         block, offset, _ = self.where[label]
+        if self.identity:  # consecutive ids: an addition, not a gather over every synapse
+            return block.first + offset + np.asarray(idx, np.int64)
         return block.gid[offset + np.asarray(idx, np.int64)]
 
     def index(self, label: str, gids) -> np.ndarray:
         """Hub indices in ``label`` of the neurons with node ids ``gids`` (inverse of
         :meth:`gids`)."""
         block, offset, _ = self.where[label]
+        if self.identity:
+            return np.asarray(gids, np.int64) - block.first - offset
         inverse = self._inverse(block)
         return inverse[np.asarray(gids, np.int64) - block.first] - offset
 
