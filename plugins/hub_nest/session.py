@@ -30,6 +30,7 @@ import os
 import re
 
 import numpy as np
+from hub import mpi
 from hub.backend import Session
 from hub.errors import BackendError, CapabilityError, HubError
 from hub.results import Results, Signal, SpikeTrains, assemble_spikes, sampled_signal
@@ -170,8 +171,14 @@ class NestSession(Session):
                 )
                 self.base_current[label] = params[-1]["I_e"]
             order = np.argsort(block.gid, kind="stable")  # node-id order -> block index
-            nodes = self.nest.Create(table.nest_model, block.size, params=dict(table.fixed))
-            set_values(nodes, uniform_or_array(_joined(params, order)))
+            values = uniform_or_array(_joined(params, order))
+            if self.layout.processes == 1:  # NEST sets uniform parameters once, at Create
+                nodes = self.nest.Create(
+                    table.nest_model, block.size, params={**values, **table.fixed}
+                )
+            else:  # (a dictionary of arrays works only when every node is local)
+                nodes = self.nest.Create(table.nest_model, block.size, params=dict(table.fixed))
+                set_values(nodes, values)
             set_values(nodes, uniform_or_array(_joined(initial, order)))
             for label, offset in zip(block.labels, block.offsets):
                 size = pops[label].size
@@ -685,8 +692,8 @@ def set_values(nodes, values: dict) -> None:
     Arrays go as one dictionary per node, which NEST applies on the rank that holds the node
     (a dictionary of arrays works only when every node is local, i.e. without MPI)."""
     arrays = {k: np.asarray(v, float) for k, v in values.items() if np.ndim(v)}
-    if not arrays:
-        nodes.set(values)
+    if not arrays or mpi.size() == 1:
+        nodes.set(values)  # scalars, or one process: PyNEST's own path
         return
     # one call, scalars in every dictionary: NEST checks each call's values together
     # (V_reset < V_th), so the values must not be split across calls
