@@ -88,6 +88,12 @@ def draw_projection(
         for v, unit in ((wv, weight_unit), (dv, "ms"))
     ]
     share = None if any(placed) else owned
+    if isinstance(c, FromArrays):  # convert a value per connection once, not per block
+        n_all = len(np.asarray(c.pre))
+        wv, dv = (
+            _per_connection(v, unit, n_all, f"{loc}.{name}") if _is_array(v, unit) else v
+            for v, unit, name in ((wv, weight_unit, "weight"), (dv, "ms", "delay"))
+        )
     cseed = seed if c.seed is None else c.seed
     no_self = proj.pre == proj.post and not c.allow_self_connections
     parts = []
@@ -101,8 +107,6 @@ def draw_projection(
             placed[0],
             (proj.label, "weight", *keys),
             seed,
-            c,
-            f"{loc}.weight",
         )
         d = _block_values(
             dv,
@@ -112,8 +116,6 @@ def draw_projection(
             placed[1],
             (proj.label, "delay", *keys),
             seed,
-            c,
-            f"{loc}.delay",
         )
         if share is not None:
             keep = (post >= share[0]) & (post < share[1])
@@ -171,15 +173,14 @@ def _per_connection(value, unit, n, loc) -> np.ndarray:
     return arr
 
 
-def _block_values(value, unit, n, take, placed, keys, seed, connector, loc) -> np.ndarray:
+def _block_values(value, unit, n, take, placed, keys, seed) -> np.ndarray:
     """The values of one block's ``n`` connections: drawn from the block's stream, the
-    scalar, the explicit array of a :class:`FromArrays` at ``take``, or a placeholder for
-    values placed once the whole projection is known."""
+    scalar, a :class:`FromArrays` connector's converted array at ``take``, or a placeholder
+    for values placed once the whole projection is known."""
     if placed:
         return np.empty(n)
-    if isinstance(connector, FromArrays) and _is_array(value, unit):
-        arr = _per_connection(value, unit, len(np.asarray(connector.pre)), loc)
-        return arr[take]
+    if take is not None and isinstance(value, np.ndarray) and value.ndim == 1:
+        return value[take]
     return values(value, unit, n, keys, seed)
 
 
