@@ -1,51 +1,47 @@
-"""The chip's learning engine: pair STDP (all-to-all, additive) and reward-modulated STDP
-(``DopamineSTDP``) on integer traces and 8-bit weight mantissas, in the event order of the
-hub's reference (docs/chip.md, section 10, has both; the dopamine part is at
-``_dopamine_state``).
+"""The chip's learning engine: every plastic projection's rule as a sum of products
+(``rule.py``, compiled from the hub's rule by ``compile_rules.py``) on integer traces and
+8-bit weight mantissas, in the event order of the hub's reference (docs/chip.md, section
+10); reward-modulated STDP (``DopamineSTDP``) keeps its own integration
+(``_dopamine_state``).
 
-Traces.  Every neuron that sends or receives a plastic synapse has a trace register of
-7 integer and 8 fractional bits (``X`` in 0 .. 127*256 + 255).  Each step it decays with a
-12-bit factor, ``X <- (X d + r) >> 12`` with ``d = round(4096 exp(-dt/tau))`` and
-``r = 2048`` (deterministic rounding, the default) or ``r`` uniform in [0, 4096) from a
-seeded generator (``rounding="stochastic"``); a spike adds the impulse ``I * 256``
-(``I`` = ``trace_impulse`` trace units per spike, 8 fractional bits), saturating at the
-top.  The learning rule reads the 7-bit value ``x = (X + 128) >> 8``, i.e. ``K ~ x / I``.
+Traces.  Every trace is a register of 7 integer and 8 fractional bits (``X`` in
+0 .. 127 * 256), one per neuron (postsynaptic side) or sender (presynaptic side) and per
+(time constant, impulse).  Each step it decays with a 12-bit factor, ``X <- (X d + r) >> 12``
+with ``d = round(4096 exp(-dt/tau))`` and ``r = 2048`` (deterministic rounding, the default)
+or ``r`` uniform in [0, 4096) from a seeded generator (``rounding="stochastic"``); a spike
+adds ``impulse * 256``, saturating at 127 * 256.  The rule reads ``x = (X + 128) >> 8``
+(0..127).
 
-Weights.  A plastic synapse keeps its 8-bit mantissa ``W`` (0 .. W_max, W_max the mantissa
-of w_max in the synapse group's exponent, which is chosen to cover w_max).  At each step,
-with T the step's stamp, in the reference's order:
+The values a product reads at the step of stamp T (a synapse of delay D, dendritic as in
+the rule book):
+``x0`` the presynaptic spikes stamped T (multiplicity counts), ``y0`` the postsynaptic
+spikes stamped T - D (they reach the synapse now), ``x1``/``x2`` the presynaptic traces at
+T and ``y1``/``y2``/``y3`` the postsynaptic traces at T - D, each before that step's own
+spikes (a ring of D_max + 1 steps), ``w`` the weight mantissa magnitude, ``t`` the tag.
 
-1. a postsynaptic spike stamped T - D reaches the synapse: ``W <- min(W_max, W +
-   rnd(A_plus W_max x_pre / I))`` with the presynaptic trace before this step's spikes;
-2. a presynaptic spike stamped T (m times for multiplicity m):
-   ``W <- max(0, W - rnd(A_minus W_max y_post(T - D) / I))`` with the postsynaptic trace
-   read at T - D before that step's spikes (kept in a ring of D_max + 1 steps);
-3. the spikes of step T add their impulses; the synapse transmits ``W << (6 + exp)``.
-
-Potentiation is applied when it happens (the transmitted weight is then the reference's);
-the weight *read out* is, as in the hub's rule book, the one after the synapse's last
-presynaptic spike.
-
-``rnd`` rounds to nearest (deterministic) or stochastically.  Epochs: with
-``learning_epoch = E > 1`` the changes of steps are summed and applied (and clipped) every
-E steps, as a learning engine that runs once per epoch; E = 1 (default) is exact ordering.
-
-Bound (tested, tests/test_chip_learning.py): each update is within ``0.5 + A W_max / (2 I)``
-mantissa steps of the reference's (rounding plus the trace's read error), so with the
-defaults (I = 32) a weight stays within 1 LSB per update of the float reference.
+Each step the products with a non-zero dependency are summed exactly per synapse, rounded
+once (nearest, or stochastically), added and clipped (``w`` to [0, W_max]); the synapse
+then transmits ``W << (6 + exp)``.  The weight *read out* is, as in the hub's rule book,
+the one after the synapse's last presynaptic spike.  Epochs: with ``learning_epoch = E > 1``
+the exact sums of E steps are rounded and applied (and clipped) every E steps, as a
+learning engine that runs once per epoch; E = 1 (default) keeps every step.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-LABEL = "STDP[pairing=all,weight_dependence=additive]"
-LABELS = (LABEL, "DopamineSTDP")
+from hub.errors import CapabilityError
+
+from .compile_rules import COMPILED, compile_rule
+from .rule import T_MAX, T_MIN, ProductRule, TraceSpec
+
+LABELS = (*COMPILED, "DopamineSTDP")
 DOPAMINE_IMPULSE = 4  # dopamine trace units per dopamine spike
 FRAC = 8  # fractional trace bits
-TRACE_MAX = (127 << FRAC) + (1 << FRAC) - 1
+TRACE_MAX = 127 << FRAC
 DEFAULT_IMPULSE = 32
 
 
@@ -66,18 +62,17 @@ class _Projection:
     w: np.ndarray  # mantissa magnitude (int64)
     wr: np.ndarray  # read-out: w after the synapse's last presynaptic spike
     w_max: np.ndarray
-    a_plus: float
-    a_minus: float
-    pre_trace: int  # trace bank index of the presynaptic side
-    post_trace: int
     by_pre: tuple  # CSR over senders: (ptr, synapse order)
     by_post: tuple  # CSR over neurons
-    dw: np.ndarray  # pending changes of this epoch (float)
+    trace: dict = field(default_factory=dict)  # x1 .. y3 -> trace bank index
+    rule: ProductRule | None = None
+    acc: dict = field(default_factory=dict)  # target -> exact pending sums (units 2^-k)
+    tag: np.ndarray | None = None
     dopa: dict | None = None  # DopamineSTDP state (see _dopamine_state)
 
 
 class Learning:
-    """Pair-STDP learning of every plastic projection of a compiled network."""
+    """The learning engine of every plastic projection of a compiled network."""
 
     def __init__(
         self,
@@ -92,15 +87,17 @@ class Learning:
         self.impulse, self.epoch = int(impulse), int(epoch)
         self.stochastic = rounding == "stochastic"
         self.rng = np.random.default_rng(seed)
-        dt, n_senders = resolved.dt, self.program.n_senders
-        self.banks: list[dict] = []  # one trace bank per (side, tau)
+        self.dt = resolved.dt
+        n_senders, n = self.program.n_senders, self.program.n_neurons
+        plastic = [p for p in resolved.projections if p.label in compiled.plastic]
+        #: ring depth: traces and spikes of the last D_max + 1 steps
+        self.depth = max([int(p.delay_steps.max(initial=1)) for p in plastic] + [1]) + 1
+        self.banks: list[dict] = []  # one trace bank per (side, tau, impulse, initial)
         self.projections: list[_Projection] = []
+        self.rules: dict[str, ProductRule] = {}
         lay, src = compiled.layout, compiled.source_offset
-        n = self.program.n_neurons
-        for proj in resolved.projections:
-            if proj.label not in compiled.plastic:
-                continue
-            pl, p = compiled.plastic[proj.label], proj.rule.params
+        for proj in plastic:
+            pl = compiled.plastic[proj.label]
             pre = (
                 (n + src[proj.pre] + proj.pre_idx)
                 if proj.pre in resolved.sources
@@ -109,35 +106,63 @@ class Learning:
             post = lay[proj.post].offset + proj.post_idx
             order_pre = np.argsort(pre, kind="stable")
             order_post = np.argsort(post, kind="stable")
-            w = np.abs(self.program.weight[pl.position]) >> (6 + pl.exponent)
-            self.projections.append(
-                _Projection(
-                    proj.label,
-                    pl.position,
-                    pre,
-                    post,
-                    proj.delay_steps.astype(np.int64),
-                    6 + pl.exponent,
-                    pl.sign,
-                    w.astype(np.int64),
-                    w.astype(np.int64),
-                    pl.w_max_mant.astype(np.int64),
-                    p["A_plus"],
-                    p["A_minus"],
-                    self._bank("pre", p["tau_plus"], dt, n_senders),
-                    self._bank("post", p["tau_minus"], dt, n, int(proj.delay_steps.max(initial=1))),
-                    (_ptr(pre[order_pre], n_senders), order_pre),
-                    (_ptr(post[order_post], n), order_post),
-                    np.zeros(proj.n),
-                    self._dopamine_state(proj, pl, w, compiled, resolved),
-                )
+            w = (np.abs(self.program.weight[pl.position]) >> (6 + pl.exponent)).astype(np.int64)
+            w_max = pl.w_max_mant.astype(np.int64)
+            pj = _Projection(
+                proj.label,
+                pl.position,
+                pre,
+                post,
+                proj.delay_steps.astype(np.int64),
+                6 + pl.exponent,
+                pl.sign,
+                w,
+                w.copy(),
+                w_max,
+                (_ptr(pre[order_pre], n_senders), order_pre),
+                (_ptr(post[order_post], n), order_post),
             )
-        self._past = [None] * (
-            max([int(pj.delay.max(initial=1)) for pj in self.projections] + [1]) + 1
-        )
+            if proj.rule.kind == "DopamineSTDP":
+                p = proj.rule.params
+                pj.trace = {
+                    "x1": self._bank("pre", TraceSpec(p["tau_plus"], self.impulse), n_senders),
+                    "y1": self._bank("post", TraceSpec(p["tau_minus"], self.impulse), n),
+                }
+                pj.dopa = self._dopamine_state(proj, pl, w, compiled, resolved)
+            else:
+                pj.rule = self._compile(proj, pl)
+                pj.trace = {
+                    name: self._bank(
+                        "pre" if name[0] == "x" else "post",
+                        spec,
+                        n_senders if name[0] == "x" else n,
+                    )
+                    for name, spec in pj.rule.traces.items()
+                }
+                pj.acc = {t: np.zeros(proj.n, np.int64) for t in ("w", "t")}
+                pj.tag = np.zeros(proj.n, np.int64)
+            self.projections.append(pj)
+        self.x0 = np.zeros(n_senders, np.int64)  # this step's presynaptic multiplicities
+        self.y0 = np.zeros((self.depth, n), np.int64)  # postsynaptic spikes, last steps
+        self._past = [None] * self.depth
         self.t = 0
         self.updates = 0  # synaptic weight updates (for the energy report)
         self.probes: list = []  # (label, interval steps, indices, rows)
+
+    def _compile(self, proj, pl) -> ProductRule:
+        w_max = np.unique(pl.w_max_mant)
+        if len(w_max) != 1:
+            raise CapabilityError(
+                "chip",
+                [
+                    f"projection {proj.label!r}: initial weights above w_max give its cores "
+                    "different weight exponents (one learning rule per projection); start "
+                    "the weights at or below w_max"
+                ],
+            )
+        rule = compile_rule(proj.rule, int(w_max[0]), float(pl.lsb.max()), self.impulse)
+        self.rules[proj.label] = rule
+        return rule
 
     def _dopamine_state(self, proj, pl, w, compiled, resolved):
         """DopamineSTDP: weights with 8 fractional learning bits (``wf = 256 W``), the
@@ -182,20 +207,22 @@ class Learning:
         self.probes.append((label, int(interval), np.asarray(indices, np.int64), rows, variable))
         return rows
 
-    def _bank(self, side, tau, dt, size, depth=0) -> int:
+    def _bank(self, side: str, spec: TraceSpec, size: int) -> int:
+        key = (side, spec.tau, spec.impulse, spec.initial)
         for k, b in enumerate(self.banks):
-            if b["side"] == side and b["tau"] == tau:
-                b["depth"] = max(b["depth"], depth)
-                b["hist"] = np.zeros((b["depth"] + 1, size), np.int64)
+            if b["key"] == key:
                 return k
+        X = np.full(size, spec.initial << FRAC, np.int64)
+        hist = np.zeros((self.depth, size), np.int64)
+        hist[0] = (X + (1 << (FRAC - 1))) >> FRAC
         self.banks.append(
             {
+                "key": key,
                 "side": side,
-                "tau": tau,
-                "d": decay_factor(tau, dt),
-                "X": np.zeros(size, np.int64),
-                "depth": depth,
-                "hist": np.zeros((depth + 1, size), np.int64),
+                "d": decay_factor(spec.tau, self.dt),
+                "impulse": spec.impulse << FRAC,
+                "X": X,
+                "hist": hist,
             }
         )
         return len(self.banks) - 1
@@ -206,48 +233,107 @@ class Learning:
             return np.floor(x + self.rng.random(x.shape)).astype(np.int64)
         return np.floor(x + 0.5).astype(np.int64)
 
+    def _round_shift(self, acc: np.ndarray, k: int) -> np.ndarray:
+        """``acc / 2^k`` rounded: half up, or stochastically (``r`` uniform in [0, 2^k))."""
+        if k == 0:
+            return acc
+        r = self.rng.integers(0, 1 << k, acc.shape) if self.stochastic else 1 << (k - 1)
+        return (acc + r) >> k
+
     def step(self, fired: np.ndarray, in_senders: np.ndarray) -> None:
         """Step ``t`` (stamp T = t + 1): ``fired`` engine neurons, ``in_senders`` the input
         axons (sender ids, repeated for multiplicity) sending this step."""
-        T = self.t + 1
+        T, L = self.t + 1, self.depth
         for b in self.banks:  # decay to T, remember the value before T's spikes
             r = self.rng.integers(0, 4096, b["X"].shape) if self.stochastic else 2048
             b["X"] = (b["X"] * b["d"] + r) >> 12
-            b["hist"][T % len(b["hist"])] = (b["X"] + (1 << (FRAC - 1))) >> FRAC
+            b["hist"][T % L] = (b["X"] + (1 << (FRAC - 1))) >> FRAC
+        fired = np.asarray(fired, np.int64)
         pre_ids, pre_mult = np.unique(
             np.concatenate([fired, in_senders]).astype(np.int64), return_counts=True
         )
-        I = self.impulse
+        self.x0[pre_ids] = pre_mult
+        self.y0[T % L] = 0
+        self.y0[T % L, fired] = 1
         for pj in self.projections:
             if pj.dopa is not None:
                 self._dopamine_step(pj, T, pre_ids, pre_mult, fired)
-                continue
-            # 1. postsynaptic spikes stamped T - D reach the synapse now
-            for syn, x in self._post_arrivals(pj, T):
-                self._change(pj, syn, pj.a_plus * pj.w_max[syn] * x / I)
-            # 2. presynaptic spikes stamped T (multiplicity m: m events)
-            syn, mult, y = self._pre_events(pj, T, pre_ids, pre_mult)
-            if syn.size:
-                for k in range(int(mult.max())):
-                    more = mult > k
-                    self._change(pj, syn[more], -pj.a_minus * pj.w_max[syn[more]] * y[more] / I)
-                pj.wr[syn] = pj.w[syn]
-            if self.epoch > 1 and T % self.epoch == 0:
-                pj.w[:] = np.clip(pj.w + self._round(pj.dw), 0, pj.w_max)
-                pj.dw[:] = 0
-                pj.wr[:] = pj.w
-                self.program.weight[pj.pos] = pj.sign * (pj.w << pj.shift)
-        # 3. impulses of this step's spikes
+            else:
+                self._rule_step(pj, T, pre_ids)
+        self.x0[pre_ids] = 0
+        # the impulses of this step's spikes
         self._remember(T, fired)
         for b in self.banks:
             ids, m = (pre_ids, pre_mult) if b["side"] == "pre" else (fired, 1)
             if len(ids):
-                b["X"][ids] = np.minimum(TRACE_MAX, b["X"][ids] + m * (I << FRAC))
+                b["X"][ids] = np.minimum(TRACE_MAX, b["X"][ids] + m * b["impulse"])
         self.t = T
         for label, iv, idx, rows, var in self.probes:
             if T % iv == 0:
                 pj = next(p for p in self.projections if p.label == label)
                 rows.append(pj.sign[idx] * (pj.dopa["cr"][idx] if var == "c" else pj.wr[idx]))
+
+    def _rule_step(self, pj, T, pre_ids) -> None:
+        """Evaluate ``pj``'s products on the synapses whose dependency is non-zero at T,
+        then (every step, or at epoch ends) round, add and clip."""
+        events = {"x0": _rows(pj.by_pre, pre_ids)}
+        arrivals = [syn for syn, _ in self._post_arrivals(pj, T)]
+        events["y0"] = np.concatenate(arrivals) if arrivals else np.zeros(0, np.int64)
+        rule = pj.rule
+        for p in rule.products:
+            if p.dependency[0] == "u" and T % (1 << int(p.dependency[1:])) == 0:
+                events[p.dependency] = np.arange(len(pj.w))
+        touched = [s for s in events.values() if len(s)]
+        if not touched:
+            return
+        for p in rule.products:
+            syn = events.get(p.dependency)
+            if syn is None or not len(syn):
+                continue
+            val = np.full(len(syn), p.mantissa, np.int64)
+            if p.dependency[0] != "u":
+                val *= self._value(pj, p.dependency, syn, T)
+            for f in p.factors:
+                val *= f.const if f.var == "C" else self._value(pj, f.var, syn, T) + f.const
+            pj.acc[p.target][syn] += val << (rule.shift(p.target) + p.exponent)
+        changed = np.unique(np.concatenate(touched)) if len(touched) > 1 else touched[0]
+        self.updates += len(changed)
+        if self.epoch == 1:
+            self._apply(pj, changed)
+            pj.wr[events["x0"]] = pj.w[events["x0"]]
+        elif T % self.epoch == 0:
+            self._apply(pj, np.arange(len(pj.w)))
+            pj.wr[:] = pj.w
+
+    def _value(self, pj, var: str, syn: np.ndarray, T: int) -> np.ndarray:
+        """The integer ``var`` (x0 y0 x1 x2 y1 y2 y3 w t) of synapses ``syn`` at T."""
+        L = self.depth
+        if var == "x0":
+            return self.x0[pj.pre[syn]]
+        if var == "y0":
+            return self.y0[(T - pj.delay[syn]) % L, pj.post[syn]]
+        if var == "w":
+            return pj.w[syn]
+        if var == "t":
+            return pj.tag[syn]
+        hist = self.banks[pj.trace[var]]["hist"]
+        if var[0] == "x":
+            return hist[T % L][pj.pre[syn]]
+        return hist[(T - pj.delay[syn]) % L, pj.post[syn]]
+
+    def _apply(self, pj, syn) -> None:
+        """Round the pending sums of ``syn``, add them and clip; transmit the new weights."""
+        rule = pj.rule
+        acc = pj.acc["w"]
+        dw = self._round_shift(acc[syn], rule.shift("w"))
+        acc[syn] = 0
+        pj.w[syn] = np.clip(pj.w[syn] + dw, 0, pj.w_max[syn])
+        self.program.weight[pj.pos[syn]] = pj.sign[syn] * (pj.w[syn] << pj.shift[syn])
+        if any(p.target == "t" for p in rule.products):
+            acc = pj.acc["t"]
+            dt = self._round_shift(acc[syn], rule.shift("t"))
+            acc[syn] = 0
+            pj.tag[syn] = np.clip(pj.tag[syn] + dt, T_MIN, T_MAX)
 
     def _post_arrivals(self, pj, T):
         """(synapses, presynaptic 7-bit trace before this step's spikes) for each delay D
@@ -259,7 +345,7 @@ class Learning:
             syn = _rows(pj.by_post, was)
             syn = syn[pj.delay[syn] == D]
             if syn.size:
-                yield syn, self.banks[pj.pre_trace]["hist"][0][pj.pre[syn]]
+                yield syn, self.banks[pj.trace["x1"]]["hist"][T % self.depth][pj.pre[syn]]
 
     def _pre_events(self, pj, T, pre_ids, pre_mult):
         """(synapses whose presynaptic neuron spikes at T, multiplicities, postsynaptic
@@ -267,11 +353,11 @@ class Learning:
         syn = _rows(pj.by_pre, pre_ids)
         if not syn.size:
             return syn, syn, syn
-        hist = self.banks[pj.post_trace]["hist"]
+        hist = self.banks[pj.trace["y1"]]["hist"]
         return (
             syn,
             pre_mult[np.searchsorted(pre_ids, pj.pre[syn])],
-            hist[(T - pj.delay[syn]) % len(hist), pj.post[syn]],
+            hist[(T - pj.delay[syn]) % self.depth, pj.post[syn]],
         )
 
     # --- DopamineSTDP ---------------------------------------------------------------------------
@@ -344,15 +430,6 @@ class Learning:
         spike."""
         pj = next(p for p in self.projections if p.label == label)
         return pj.sign * pj.dopa["cr"]
-
-    def _change(self, pj, syn, dw):
-        """One event's change of synapses ``syn`` (each at most once)."""
-        self.updates += len(syn)
-        if self.epoch > 1:
-            np.add.at(pj.dw, syn, dw)
-            return
-        pj.w[syn] = np.clip(pj.w[syn] + self._round(dw), 0, pj.w_max[syn])
-        self.program.weight[pj.pos[syn]] = pj.sign[syn] * (pj.w[syn] << pj.shift[syn])
 
     # postsynaptic spikes are needed D steps later: the last D_max + 1 steps' spikes
     def _remember(self, T, fired):
