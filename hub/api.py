@@ -21,7 +21,8 @@ def check_capabilities(backend, resolved: ResolvedNetwork, pm=None) -> None:
     if isinstance(backend, str):
         backend = pm.get_backend(backend)
     need = required_features(resolved)
-    have = backend.capabilities().features
+    caps = backend.capabilities()
+    have = caps.features
     missing = [f for f in need if f not in have]
     if not missing:
         return
@@ -36,7 +37,8 @@ def check_capabilities(backend, resolved: ResolvedNetwork, pm=None) -> None:
         for f in missing:
             if f in feats:
                 others.setdefault(f, []).append(name)
-    raise CapabilityError(backend.name, missing, others)
+    reasons = {f: caps.refusals[f] for f in missing if f in caps.refusals}
+    raise CapabilityError(backend.name, missing, others, reasons)
 
 
 def formats() -> dict:

@@ -173,6 +173,8 @@ class Capabilities:
     known_gaps: dict[str, str] = field(default_factory=dict)
     #: build options: ``{name: Option}`` (a plain help string is an untyped option)
     options: dict[str, Option | str] = field(default_factory=dict)
+    #: features the backend cannot have, with the reason (shown in CapabilityError)
+    refusals: dict[str, str] = field(default_factory=dict)
 
     @property
     def neuron_models(self) -> list[str]:

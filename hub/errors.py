@@ -42,15 +42,17 @@ class ValidationError(HubError, ValueError):
 class CapabilityError(HubError):
     """The selected backend does not support a feature the network uses."""
 
-    def __init__(self, backend: str, missing, alternatives=None):
+    def __init__(self, backend: str, missing, alternatives=None, reasons=None):
         self.backend = backend
         self.missing = list(missing)
         self.alternatives = dict(alternatives or {})
+        self.reasons = dict(reasons or {})
         parts = []
         for item in self.missing:
             alt = self.alternatives.get(item)
             hint = f" (supported by: {', '.join(alt)})" if alt else ""
-            parts.append(f"{item}{hint}")
+            why = f": {self.reasons[item]}" if item in self.reasons else ""
+            parts.append(f"{item}{why}{hint}")
         super().__init__(f"backend '{backend}' does not support: " + "; ".join(parts))
 
 

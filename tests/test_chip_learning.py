@@ -1,7 +1,7 @@
-"""The chip's learning engine (pair STDP, all-to-all, additive; reward-modulated STDP): its
-stated bound against the float reference, rounding modes, epochs, options.  The kit's
-check_plasticity_all_additive and check_plasticity_dopamine run the same proof on the chip
-through tests/test_chip_conformance.py."""
+"""The chip's learning engine (every rule it declares: pair STDP all-to-all and nearest
+symmetric, additive and multiplicative, triplet, Vogels-Sprekeler, reward-modulated STDP):
+its stated bound against the float reference, rounding modes, epochs, options.  The kit's
+check_plasticity_* run the same proof on the chip through tests/test_chip_conformance.py."""
 
 import numpy as np
 import pytest
@@ -30,12 +30,20 @@ def errors_in_lsb(net, res):
 
 #: the table of docs/chip.md section 10, read here: LSB per update, per rule, rounding, seed
 HEADER = "rule, rounding (kit network)"
-RULE_ROWS = {"all_additive": "pair STDP", "dopamine": "reward-modulated STDP"}
+RULE_ROWS = {
+    "all_additive": "pair STDP",
+    "all_multiplicative": "pair STDP multiplicative",
+    "nn_symmetric_additive": "nearest-symmetric STDP",
+    "nn_symmetric_multiplicative": "nearest-symmetric STDP multiplicative",
+    "triplet": "triplet STDP",
+    "vogels_sprekeler": "Vogels-Sprekeler",
+    "dopamine": "reward-modulated STDP",
+}
 
 
 @pytest.mark.parametrize("seed", [12, 13])
 @pytest.mark.parametrize("rounding", ["deterministic", "stochastic"])
-@pytest.mark.parametrize("rule", ["all_additive", "dopamine"])
+@pytest.mark.parametrize("rule", sorted(RULE_ROWS))
 def test_weight_error_per_update_is_the_stated_figure(rule, rounding, seed):
     """The largest (error - 0.5 LSB) / updates over the synapses of the kit's plastic
     network is at most the figure docs/chip.md states for it.  The declared bound

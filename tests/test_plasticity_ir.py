@@ -92,8 +92,8 @@ def test_synapse_probe_indices_are_checked_at_resolve():
 
 
 def test_backend_without_the_rule_raises_capability_error():
-    net, _, _ = plastic_net(hub.TripletSTDP())
-    with pytest.raises(hub.CapabilityError, match=r"plasticity:TripletSTDP"):
+    net, _, _ = plastic_net(hub.TsodyksMarkram())
+    with pytest.raises(hub.CapabilityError, match=r"plasticity:TsodyksMarkram: .*nest"):
         hub.run(net, backend="chip", duration=10.0)
 
 

@@ -15,6 +15,7 @@ from hub.results import Results, Signal, SpikeTrains, assemble_spikes, sampled_s
 from . import learning, quantize
 from ._numba import numba_available
 from .compile import compile_network
+from .compile_rules import NO_FORM
 from .discretize import FLOAT_MODELS, MANY_DELTA, MANY_EXP, NATIVE
 from .energy import load_profile
 from .engine import Engine, Probe
@@ -179,12 +180,14 @@ class ChipBackend(Backend):
                     weight_bits=8,
                     lsb_per_update=1.0,
                     note="weights within 1 LSB (weight mantissa step) per update of "
-                    "the float reference; 7-bit traces, 8-bit weights (docs/chip.md)",
+                    "the float reference; 7-bit traces, 8-bit weights, the rule as a sum "
+                    "of products (docs/chip.md section 10)",
                 )
                 for label in learning.LABELS
             },
         }
-        return Capabilities(feats, tolerances, dict(KNOWN_GAPS), dict(OPTIONS))
+        refusals = {F.plasticity(label): why for label, why in NO_FORM.items()}
+        return Capabilities(feats, tolerances, dict(KNOWN_GAPS), dict(OPTIONS), refusals)
 
     def build(
         self,
@@ -317,6 +320,10 @@ class ChipSession(Session):
                 "weight_updates": self.learning.updates,
                 "energy_J": self.learning.updates * self.profile.learning_update_J,
                 "weight_lsb": {k: pl.lsb.tolist() for k, pl in comp.plastic.items()},
+                "rules": {
+                    label: {"products": rule.text(), "dropped": list(rule.dropped)}
+                    for label, rule in self.learning.rules.items()
+                },
             }
         report["wall_time"] = {
             "engine": self.engine_name,
