@@ -49,9 +49,10 @@ EXCITATORY, INHIBITORY = 2, 3
 def network(seed=5):
     """A random network: 6 generator neurons with Bernoulli spike trains, 4 single-neuron
     groups (GROUPS), excitatory and inhibitory projections from the generators with several
-    weight exponents and delays, and neuron-to-neuron projections with delays.  Returns
-    (inputs, synapses): inputs as (generator index, time) pairs, synapses as (sender, target,
-    w, w_exp, sign mode, delay) with senders "g<i>" (generator) or "n<i>" (neuron)."""
+    weight exponents (0 to 4) and delays, and neuron-to-neuron projections with delays.
+    Returns (number of generators, inputs, synapses): inputs as (generator index, time)
+    pairs, synapses as (sender, target, w, w_exp, sign mode, delay) with senders "g<i>"
+    (generator) or "n<i>" (neuron)."""
     rng = np.random.default_rng(seed)
     n_gen = 6
     inputs = [(i, int(t)) for t in range(1, STEPS - 5) for i in range(n_gen) if rng.random() < 0.08]
