@@ -44,14 +44,14 @@ COMPILED = (
 
 #: hub rules with no sum-of-products form, and the term that has none
 NO_FORM = {
-    "STDP[pairing=all,weight_dependence=gutig]": (
-        "(1 - w/w_max)^mu_plus and (w/w_max)^mu_minus with non-integer mu are not products "
-        "of synapse variables"
-    ),
-    "STDP[pairing=nearest_symmetric,weight_dependence=gutig]": (
-        "(1 - w/w_max)^mu_plus and (w/w_max)^mu_minus with non-integer mu are not products "
-        "of synapse variables"
-    ),
+    **{
+        f"STDP[pairing={pairing},weight_dependence=gutig]": (
+            "(1 - w/w_max)^mu_plus and (w/w_max)^mu_minus are products of synapse variables "
+            "only for integer mu: use weight_dependence='multiplicative' (mu = 1) or "
+            "'additive' (mu = 0)"
+        )
+        for pairing in ("all", "nearest_symmetric")
+    },
     **{
         f"STDP[pairing=nearest_restricted,weight_dependence={wd}]": (
             "the restriction to the first postsynaptic spike after a presynaptic one needs "

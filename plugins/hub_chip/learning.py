@@ -130,17 +130,7 @@ class Learning:
                 }
                 pj.dopa = self._dopamine_state(proj, pl, w, compiled, resolved)
             else:
-                pj.rule = self._compile(proj, pl)
-                pj.trace = {
-                    name: self._bank(
-                        "pre" if name[0] == "x" else "post",
-                        spec,
-                        n_senders if name[0] == "x" else n,
-                    )
-                    for name, spec in pj.rule.traces.items()
-                }
-                pj.acc = {t: np.zeros(proj.n, np.int64) for t in ("w", "t")}
-                pj.tag = np.zeros(proj.n, np.int64)
+                self._set_rule(pj, self._compile(proj, pl))
             self.projections.append(pj)
         self.x0 = np.zeros(n_senders, np.int64)  # this step's presynaptic multiplicities
         self.y0 = np.zeros((self.depth, n), np.int64)  # postsynaptic spikes, last steps
@@ -148,6 +138,25 @@ class Learning:
         self.t = 0
         self.updates = 0  # synaptic weight updates (for the energy report)
         self.probes: list = []  # (label, interval steps, indices, rows)
+
+    def set_rule(self, label: str, rule: ProductRule) -> None:
+        """Run projection ``label`` with ``rule`` (a :class:`rule.ProductRule`, e.g. from
+        :func:`rule.parse`) instead of its compiled rule, from the current step on."""
+        pj = next(p for p in self.projections if p.label == label and p.dopa is None)
+        self._set_rule(pj, rule)
+        self.rules[label] = rule
+
+    def _set_rule(self, pj, rule: ProductRule) -> None:
+        n_senders, n = self.program.n_senders, self.program.n_neurons
+        pj.rule = rule
+        pj.trace = {
+            name: self._bank(
+                "pre" if name[0] == "x" else "post", spec, n_senders if name[0] == "x" else n
+            )
+            for name, spec in rule.traces.items()
+        }
+        pj.acc = {t: np.zeros(len(pj.w), np.int64) for t in ("w", "t")}
+        pj.tag = np.zeros(len(pj.w), np.int64)
 
     def _compile(self, proj, pl) -> ProductRule:
         w_max = np.unique(pl.w_max_mant)
@@ -277,15 +286,13 @@ class Learning:
         """Evaluate ``pj``'s products on the synapses whose dependency is non-zero at T,
         then (every step, or at epoch ends) round, add and clip."""
         events = {"x0": _rows(pj.by_pre, pre_ids)}
-        arrivals = [syn for syn, _ in self._post_arrivals(pj, T)]
+        arrivals = list(self._post_arrivals(pj, T))
         events["y0"] = np.concatenate(arrivals) if arrivals else np.zeros(0, np.int64)
         rule = pj.rule
         for p in rule.products:
             if p.dependency[0] == "u" and T % (1 << int(p.dependency[1:])) == 0:
                 events[p.dependency] = np.arange(len(pj.w))
         touched = [s for s in events.values() if len(s)]
-        if not touched:
-            return
         for p in rule.products:
             syn = events.get(p.dependency)
             if syn is None or not len(syn):
@@ -296,12 +303,13 @@ class Learning:
             for f in p.factors:
                 val *= f.const if f.var == "C" else self._value(pj, f.var, syn, T) + f.const
             pj.acc[p.target][syn] += val << (rule.shift(p.target) + p.exponent)
-        changed = np.unique(np.concatenate(touched)) if len(touched) > 1 else touched[0]
-        self.updates += len(changed)
-        if self.epoch == 1:
-            self._apply(pj, changed)
-            pj.wr[events["x0"]] = pj.w[events["x0"]]
-        elif T % self.epoch == 0:
+        if touched:
+            changed = np.unique(np.concatenate(touched)) if len(touched) > 1 else touched[0]
+            self.updates += len(changed)
+            if self.epoch == 1:
+                self._apply(pj, changed)
+                pj.wr[events["x0"]] = pj.w[events["x0"]]
+        if self.epoch > 1 and T % self.epoch == 0:  # the epoch's end, events or not
             self._apply(pj, np.arange(len(pj.w)))
             pj.wr[:] = pj.w
 
@@ -336,8 +344,8 @@ class Learning:
             pj.tag[syn] = np.clip(pj.tag[syn] + dt, T_MIN, T_MAX)
 
     def _post_arrivals(self, pj, T):
-        """(synapses, presynaptic 7-bit trace before this step's spikes) for each delay D
-        whose postsynaptic spikes stamped T - D reach their synapses now."""
+        """The synapses, for each delay D, whose postsynaptic spikes stamped T - D reach
+        them now."""
         for D in np.unique(pj.delay):
             was = self._fired_at(T - int(D))
             if was is None or not was.size:
@@ -345,7 +353,7 @@ class Learning:
             syn = _rows(pj.by_post, was)
             syn = syn[pj.delay[syn] == D]
             if syn.size:
-                yield syn, self.banks[pj.trace["x1"]]["hist"][T % self.depth][pj.pre[syn]]
+                yield syn
 
     def _pre_events(self, pj, T, pre_ids, pre_mult):
         """(synapses whose presynaptic neuron spikes at T, multiplicities, postsynaptic
@@ -406,7 +414,8 @@ class Learning:
             )
             d["td"] = T
             self.updates += len(pj.w)
-        for syn, x in self._post_arrivals(pj, T):
+        for syn in self._post_arrivals(pj, T):
+            x = self.banks[pj.trace["x1"]]["hist"][T % self.depth][pj.pre[syn]]
             self._advance(pj, syn, T)
             d["c"][syn] += self._round(256.0 * d["a_plus"][syn] * x / I)
             self.updates += len(syn)
