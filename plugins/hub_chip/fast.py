@@ -16,12 +16,216 @@ import numpy as np
 from ._numba import numba_available
 from .compartment import DECAY_ONE, DECAY_SHIFT, U_HALF, U_MASK, V_MAX
 from .engine import EngineOutput, EngineState
+from .fast_learning import FlatLearning, empty_args, fusable
 
 HAVE_NUMBA = numba_available()
 if HAVE_NUMBA:  # pragma: no cover - exercised when numba is installed
     import numba
 else:  # pragma: no cover
     numba = None
+
+
+def _value(var, s, j, T, slot, L, x0, y0, hist, trace, pre, post, delay, w, tag):
+    """The integer ``var`` (fast_learning.VAR_CODES) of synapse ``s`` at stamp T."""
+    if var == 0:
+        return x0[pre[s]]
+    if var == 7:
+        return w[s]
+    if var == 8:
+        return tag[s]
+    back = ((T - delay[s]) % L + L) % L  # the slot of stamp T - D
+    if var == 1:
+        return y0[back, post[s]]
+    if var <= 3:
+        return hist[trace[j, var - 2], slot, pre[s]]
+    return hist[trace[j, var - 2], back, post[s]]
+
+
+def _add_products(s, j, dep, T, slot, L, lrn):
+    """Add the products of projection ``j`` with dependency ``dep`` (0 x0, 1 y0, 2 u<k> due
+    at T) of synapse ``s`` to its exact sums: ``acc += m D prod(V + C) << shift``."""
+    (_, _, pre, post, delay, w, _, _, tag, acc_w, acc_t) = lrn[:11]
+    prod_lo, p_int, p_var, p_const, _, trace = lrn[20:26]
+    x0, y0, hist = lrn[29], lrn[30], lrn[28]
+    for q in range(prod_lo[j], prod_lo[j + 1]):
+        if p_int[q, 1] != dep:
+            continue
+        if dep == 2 and T % (np.int64(1) << p_int[q, 2]) != 0:
+            continue
+        val = p_int[q, 3]
+        if dep != 2:
+            val *= _value(dep, s, j, T, slot, L, x0, y0, hist, trace, pre, post, delay, w, tag)
+        for f in range(p_var.shape[1]):
+            var = p_var[q, f]
+            if var < 0:
+                break
+            if var == 9:
+                val *= p_const[q, f]
+            else:
+                val *= (
+                    _value(var, s, j, T, slot, L, x0, y0, hist, trace, pre, post, delay, w, tag)
+                    + p_const[q, f]
+                )
+        if p_int[q, 0] == 0:
+            acc_w[s] += val << p_int[q, 4]
+        else:
+            acc_t[s] += val << p_int[q, 4]
+
+
+def _apply(s, j, weight, lrn):
+    """Round the pending sums of synapse ``s`` (half up: ``(acc + 2^(k-1)) >> k``), add,
+    clip ``w`` to [0, W_max] and ``t`` to [T_MIN, T_MAX]; transmit ``sign (w << shift)``."""
+    w, w_max, tag, acc_w, acc_t, pos, shift, sign = (
+        lrn[5],
+        lrn[7],
+        lrn[8],
+        lrn[9],
+        lrn[10],
+        lrn[11],
+        lrn[12],
+        lrn[13],
+    )
+    proj_int, consts = lrn[24], lrn[39]
+    k = proj_int[j, 0]
+    dw = acc_w[s] if k == 0 else (acc_w[s] + (np.int64(1) << (k - 1))) >> k
+    acc_w[s] = 0
+    x = w[s] + dw
+    if x < 0:
+        x = 0
+    elif x > w_max[s]:
+        x = w_max[s]
+    w[s] = x
+    weight[pos[s]] = sign[s] * (x << shift[s])
+    if proj_int[j, 2]:
+        k = proj_int[j, 1]
+        dt = acc_t[s] if k == 0 else (acc_t[s] + (np.int64(1) << (k - 1))) >> k
+        acc_t[s] = 0
+        x = tag[s] + dt
+        if x < consts[0]:
+            x = consts[0]
+        elif x > consts[1]:
+            x = consts[1]
+        tag[s] = x
+
+
+def _learn_step(T, sp_idx, f_lo, f_hi, in_senders, i_lo, i_hi, weight, lrn):
+    """One step of :meth:`hub_chip.learning.Learning.step` (stamp T, deterministic
+    rounding) on the arrays of :class:`hub_chip.fast_learning.FlatLearning`: the neurons
+    ``sp_idx[f_lo:f_hi]`` fired, the input axons ``in_senders[i_lo:i_hi]`` sent.  Traces
+    decay, ``X <- (X d + 2048) >> 12``, and are read, ``x = (X + 128) >> 8``, into the
+    ring; the products whose dependency is non-zero are summed exactly per synapse; the
+    sums are rounded, added and clipped every step (or, ``learning_epoch = E > 1``, every
+    E steps); the spikes add their impulses, ``X <- min(127 * 256, X + m impulse)``."""
+    stats, syn_lo = lrn[0], lrn[1]
+    delay, w, wr = lrn[4], lrn[5], lrn[6]
+    pre_ptr, pre_order, post_ptr, post_order, delay_lo, delays, prod_lo, p_int = lrn[14:22]
+    bank_int, X, hist, x0, y0, past_n, past, mark, changed, pre_list = lrn[26:36]
+    pr_int, pr_syn, pr_out = lrn[36], lrn[37], lrn[38]
+    L, n = y0.shape[0], y0.shape[1]
+    slot = T % L
+    epoch = stats[2]
+    trace_max = np.int64(127 << 8)
+    for b in range(bank_int.shape[0]):  # decay to T, remember the value before T's spikes
+        d = bank_int[b, 0]
+        for i in range(bank_int[b, 3]):
+            x = (X[b, i] * d + 2048) >> 12
+            X[b, i] = x
+            hist[b, slot, i] = (x + 128) >> 8
+    n_pre = 0
+    for e in range(f_lo, f_hi):
+        i = sp_idx[e]
+        if x0[i] == 0:
+            pre_list[n_pre] = i
+            n_pre += 1
+        x0[i] += 1
+    for e in range(i_lo, i_hi):
+        i = in_senders[e]
+        if x0[i] == 0:
+            pre_list[n_pre] = i
+            n_pre += 1
+        x0[i] += 1
+    for i in range(n):
+        y0[slot, i] = 0
+    for e in range(f_lo, f_hi):
+        y0[slot, sp_idx[e]] = 1
+    updates = 0
+    for j in range(len(syn_lo) - 1):
+        a, z = syn_lo[j], syn_lo[j + 1]
+        n_ch = 0
+        for e in range(n_pre):  # x0: the synapses of this step's senders
+            snd = pre_list[e]
+            for r in range(pre_ptr[j, snd], pre_ptr[j, snd + 1]):
+                s = pre_order[r]
+                _add_products(s, j, 0, T, slot, L, lrn)
+                if mark[s] != T:
+                    mark[s] = T
+                    changed[n_ch] = s
+                    n_ch += 1
+        for c in range(delay_lo[j], delay_lo[j + 1]):  # y0: spikes of T - D arriving
+            D = delays[c]
+            if T - D < 1:
+                continue
+            ps = (T - D) % L
+            for e in range(past_n[ps]):
+                i = past[ps, e]
+                for r in range(post_ptr[j, i], post_ptr[j, i + 1]):
+                    s = post_order[r]
+                    if delay[s] != D:
+                        continue
+                    _add_products(s, j, 1, T, slot, L, lrn)
+                    if mark[s] != T:
+                        mark[s] = T
+                        changed[n_ch] = s
+                        n_ch += 1
+        due = False
+        for q in range(prod_lo[j], prod_lo[j + 1]):
+            if p_int[q, 1] == 2 and T % (np.int64(1) << p_int[q, 2]) == 0:
+                due = True
+        if due:
+            for s in range(a, z):
+                _add_products(s, j, 2, T, slot, L, lrn)
+                if mark[s] != T:
+                    mark[s] = T
+                    changed[n_ch] = s
+                    n_ch += 1
+        if n_ch == 0:
+            continue
+        updates += n_ch
+        if epoch == 1:
+            for e in range(n_ch):
+                _apply(changed[e], j, weight, lrn)
+            for e in range(n_pre):
+                snd = pre_list[e]
+                for r in range(pre_ptr[j, snd], pre_ptr[j, snd + 1]):
+                    s = pre_order[r]
+                    wr[s] = w[s]
+        elif T % epoch == 0:
+            for s in range(a, z):
+                _apply(s, j, weight, lrn)
+                wr[s] = w[s]
+    for b in range(bank_int.shape[0]):  # the impulses of this step's spikes
+        imp = bank_int[b, 1]
+        if bank_int[b, 2]:
+            for e in range(n_pre):
+                i = pre_list[e]
+                X[b, i] = min(trace_max, X[b, i] + x0[i] * imp)
+        else:
+            for e in range(f_lo, f_hi):
+                i = sp_idx[e]
+                X[b, i] = min(trace_max, X[b, i] + imp)
+    for e in range(n_pre):
+        x0[pre_list[e]] = 0
+    past_n[slot] = f_hi - f_lo
+    for e in range(f_lo, f_hi):
+        past[slot, e - f_lo] = sp_idx[e]
+    for e in range(pr_int.shape[0]):
+        iv = pr_int[e, 0]
+        if T % iv == 0:
+            base = pr_int[e, 1] + (T // iv) * (pr_int[e, 3] - pr_int[e, 2])
+            for c in range(pr_int[e, 2], pr_int[e, 3]):
+                pr_out[base + c - pr_int[e, 2]] = wr[pr_syn[c]]
+    stats[0] = T
+    stats[1] += updates
 
 
 def _kernel(
@@ -70,6 +274,8 @@ def _kernel(
     nat_first,
     nat_last,
     nat_totals,
+    learn,
+    lrn,
 ):
     """Run ``steps`` steps from ``t0``; returns (steps done, spikes written, events, u
     wraps, v clips, native input spikes).  Stops early when the spike buffer could
@@ -107,6 +313,7 @@ def _kernel(
             u[i] = x
         base = ((t + 1) % L) * C
         LC = L * C
+        f_lo = n_sp
         for i in range(n):
             y = v[i] * keep_v[i]
             if y < 0:
@@ -136,13 +343,19 @@ def _kernel(
                 sp_idx[n_sp] = i
                 sp_cnt[n_sp] = many
                 n_sp += 1
-                for s in range(ptr[i], ptr[i + 1]):
-                    f = key[s] + base
-                    if f >= LC:
-                        f -= LC
-                    ring.flat[f] += many * weight[s]
-                events += many * (ptr[i + 1] - ptr[i])
             v[i] = y
+        if learn:  # the weights after this step's updates are sent
+            _learn_step(
+                t + 1, sp_idx, f_lo, n_sp, in_senders, in_bounds[k], in_bounds[k + 1], weight, lrn
+            )
+        for e in range(f_lo, n_sp):
+            i, many = sp_idx[e], sp_cnt[e]
+            for s in range(ptr[i], ptr[i + 1]):
+                f = key[s] + base
+                if f >= LC:
+                    f -= LC
+                ring.flat[f] += many * weight[s]
+            events += many * (ptr[i + 1] - ptr[i])
         for e in range(in_bounds[k], in_bounds[k + 1]):
             snd = in_senders[e]
             for s in range(ptr[snd], ptr[snd + 1]):
@@ -197,8 +410,13 @@ _compiled = None
 
 
 def kernel():
-    global _compiled
+    global _compiled, _value, _add_products, _apply, _learn_step
     if _compiled is None:
+        # the learning step is compiled into the kernel (one source file: numba's cache of
+        # the kernel is invalidated when this file changes)
+        jit = numba.njit(nogil=True)
+        _value, _add_products, _apply = jit(_value), jit(_add_products), jit(_apply)
+        _learn_step = jit(_learn_step)
         _compiled = numba.njit(cache=True, nogil=True)(_kernel)
     return _compiled
 
@@ -209,12 +427,17 @@ class FastEngine(EngineState):
     #: spikes buffered per kernel call before the kernel returns to grow the buffer
     min_spike_buffer = 1 << 20
 
-    def __init__(self, program, probes=(), count_activity: bool = True):
+    def __init__(self, program, probes=(), count_activity: bool = True, learning=None):
         if not HAVE_NUMBA:  # pragma: no cover
             raise ImportError("numba is not installed")
         if program.neg is not None and program.neg.n_aux:
             raise ValueError("negative weight exponents: use the numpy engine")
+        if learning is not None and fusable(learning) is not None:
+            raise ValueError(f"{fusable(learning)}: use the numpy engine")
         super().__init__(program, probes, count_activity)
+        #: learning.Learning (fast_learning.fusable): its state is copied into flat arrays
+        #: for each run and back after it
+        self.learning = learning
         n = program.n_neurons
         self.aux_of = np.full(n, -1, np.int64)  # auxiliary compartment of each neuron
         self.aux_of[program.join_parent] = n + np.arange(program.n_comp - n)
@@ -253,6 +476,12 @@ class FastEngine(EngineState):
         chunk = max(1, steps // 50) if progress is not None else max(steps, 1)
         nat = self.native
         nat_before, nat_spikes = nat.totals.copy(), 0
+        flat_learning = None
+        if self.learning is not None:
+            flat_learning = FlatLearning(self.learning, t0, steps)
+            lrn = flat_learning.args()
+        else:
+            lrn = empty_args()
         while True:
             todo = min(chunk, steps - done)
             sp_step = np.empty(cap, np.int64)
@@ -304,6 +533,8 @@ class FastEngine(EngineState):
                 nat.first,
                 nat.last,
                 nat.totals,
+                flat_learning is not None,
+                lrn,
             )
             nat_spikes += ns
             many = sp_cnt[:n_sp]  # a neuron's k spikes of one step: k entries
@@ -318,6 +549,8 @@ class FastEngine(EngineState):
             if done >= steps:
                 break
         self.t = t0 + steps
+        if flat_learning is not None:
+            flat_learning.write_back()
         samples, off = [], 0
         for pr, size in zip(self.probes, sizes):
             # rows from the step count: a probe of no neurons has samples of width 0
