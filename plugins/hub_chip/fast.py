@@ -19,93 +19,82 @@ from .engine import EngineOutput, EngineState
 from .fast_learning import FlatLearning, empty_args, fusable
 
 HAVE_NUMBA = numba_available()
+
+#: the fields of a plastic synapse's record (a row of FlatLearning.S), kept together so
+#: that a synapse's update reads and writes one or two cache lines
+S_PRE, S_POST, S_DELAY, S_W, S_WR, S_W_MAX, S_TAG, S_ACC_W, S_ACC_T = range(9)
+S_POS, S_SHIFT, S_SIGN, S_MARK = range(9, 13)
+S_FIELDS = 16
 if HAVE_NUMBA:  # pragma: no cover - exercised when numba is installed
     import numba
 else:  # pragma: no cover
     numba = None
 
 
-def _value(var, s, j, T, slot, L, x0, y0, hist, trace, pre, post, delay, w, tag):
-    """The integer ``var`` (fast_learning.VAR_CODES) of synapse ``s`` at stamp T."""
+def _value(var, bank, S, s, slot, back, x0, y0, hist):
+    """The integer ``var`` (fast_learning.VAR_CODES; trace ``bank``) of synapse ``s``
+    (record ``S[s]``) at the step whose ring slot is ``slot``; ``back`` is the slot of
+    stamp T - D (its delay).  A constant alone (9) reads 0."""
     if var == 0:
-        return x0[pre[s]]
-    if var == 7:
-        return w[s]
-    if var == 8:
-        return tag[s]
-    back = ((T - delay[s]) % L + L) % L  # the slot of stamp T - D
+        return x0[S[s, S_PRE]]
     if var == 1:
-        return y0[back, post[s]]
+        return y0[back, S[s, S_POST]]
+    if var == 7:
+        return S[s, S_W]
+    if var == 8:
+        return S[s, S_TAG]
+    if var == 9:
+        return np.int64(0)
     if var <= 3:
-        return hist[trace[j, var - 2], slot, pre[s]]
-    return hist[trace[j, var - 2], back, post[s]]
+        return hist[bank, slot, S[s, S_PRE]]
+    return hist[bank, back, S[s, S_POST]]
 
 
-def _add_products(s, j, dep, T, slot, L, lrn):
-    """Add the products of projection ``j`` with dependency ``dep`` (0 x0, 1 y0, 2 u<k> due
-    at T) of synapse ``s`` to its exact sums: ``acc += m D prod(V + C) << shift``."""
-    (_, _, pre, post, delay, w, _, _, tag, acc_w, acc_t) = lrn[:11]
-    prod_lo, p_int, p_var, p_const, _, trace = lrn[20:26]
-    x0, y0, hist = lrn[29], lrn[30], lrn[28]
-    for q in range(prod_lo[j], prod_lo[j + 1]):
-        if p_int[q, 1] != dep:
-            continue
-        if dep == 2 and T % (np.int64(1) << p_int[q, 2]) != 0:
-            continue
-        val = p_int[q, 3]
+def _products(q, lo, hi, ev_s, ev_back, S, slot, x0, y0, hist, p_int, p_var, p_const, p_bank):
+    """Add product ``q`` (dependency 0 x0, 1 y0, 2 u<k>) of the synapses ``ev_s[lo:hi]``
+    (``ev_back``: the slot of stamp T - D of each) to their exact sums:
+    ``acc += m D prod(V + C) << shift``."""
+    dep, m, shift = p_int[q, 1], p_int[q, 3], p_int[q, 4]
+    col = S_ACC_W if p_int[q, 0] == 0 else S_ACC_T
+    nf = 0
+    while nf < p_var.shape[1] and p_var[q, nf] >= 0:
+        nf += 1
+    for e in range(lo, hi):
+        s, back = ev_s[e], ev_back[e]
+        val = m
         if dep != 2:
-            val *= _value(dep, s, j, T, slot, L, x0, y0, hist, trace, pre, post, delay, w, tag)
-        for f in range(p_var.shape[1]):
-            var = p_var[q, f]
-            if var < 0:
-                break
-            if var == 9:
-                val *= p_const[q, f]
-            else:
-                val *= (
-                    _value(var, s, j, T, slot, L, x0, y0, hist, trace, pre, post, delay, w, tag)
-                    + p_const[q, f]
-                )
-        if p_int[q, 0] == 0:
-            acc_w[s] += val << p_int[q, 4]
-        else:
-            acc_t[s] += val << p_int[q, 4]
+            val *= _value(dep, -1, S, s, slot, back, x0, y0, hist)
+        for f in range(nf):
+            val *= _value(p_var[q, f], p_bank[q, f], S, s, slot, back, x0, y0, hist) + p_const[q, f]
+        S[s, col] += val << shift
 
 
-def _apply(s, j, weight, lrn):
+def _visit(S, s, T, changed, n_ch):
+    """Mark synapse ``s`` changed at T (once); returns the new count of changed synapses."""
+    if S[s, S_MARK] != T:
+        S[s, S_MARK] = T
+        changed[n_ch] = s
+        n_ch += 1
+    return n_ch
+
+
+def _apply(S, s, k_w, k_t, has_t, t_min, t_max):
     """Round the pending sums of synapse ``s`` (half up: ``(acc + 2^(k-1)) >> k``), add,
-    clip ``w`` to [0, W_max] and ``t`` to [T_MIN, T_MAX]; transmit ``sign (w << shift)``."""
-    w, w_max, tag, acc_w, acc_t, pos, shift, sign = (
-        lrn[5],
-        lrn[7],
-        lrn[8],
-        lrn[9],
-        lrn[10],
-        lrn[11],
-        lrn[12],
-        lrn[13],
-    )
-    proj_int, consts = lrn[24], lrn[39]
-    k = proj_int[j, 0]
-    dw = acc_w[s] if k == 0 else (acc_w[s] + (np.int64(1) << (k - 1))) >> k
-    acc_w[s] = 0
-    x = w[s] + dw
-    if x < 0:
-        x = 0
-    elif x > w_max[s]:
-        x = w_max[s]
-    w[s] = x
-    weight[pos[s]] = sign[s] * (x << shift[s])
-    if proj_int[j, 2]:
-        k = proj_int[j, 1]
-        dt = acc_t[s] if k == 0 else (acc_t[s] + (np.int64(1) << (k - 1))) >> k
-        acc_t[s] = 0
-        x = tag[s] + dt
-        if x < consts[0]:
-            x = consts[0]
-        elif x > consts[1]:
-            x = consts[1]
-        tag[s] = x
+    clip ``w`` to [0, W_max] and ``t`` to [T_MIN, T_MAX]."""
+    acc = S[s, S_ACC_W]
+    S[s, S_ACC_W] = 0
+    x = S[s, S_W] + (acc if k_w == 0 else (acc + (np.int64(1) << (k_w - 1))) >> k_w)
+    S[s, S_W] = min(max(x, 0), S[s, S_W_MAX])
+    if has_t:
+        acc = S[s, S_ACC_T]
+        S[s, S_ACC_T] = 0
+        x = S[s, S_TAG] + (acc if k_t == 0 else (acc + (np.int64(1) << (k_t - 1))) >> k_t)
+        S[s, S_TAG] = min(max(x, t_min), t_max)
+
+
+def _transmit(S, s, weight):
+    """The synapse's weight as the delivery reads it: ``sign (w << shift)``."""
+    weight[S[s, S_POS]] = S[s, S_SIGN] * (S[s, S_W] << S[s, S_SHIFT])
 
 
 def _learn_step(T, sp_idx, f_lo, f_hi, in_senders, i_lo, i_hi, weight, lrn):
@@ -115,15 +104,19 @@ def _learn_step(T, sp_idx, f_lo, f_hi, in_senders, i_lo, i_hi, weight, lrn):
     decay, ``X <- (X d + 2048) >> 12``, and are read, ``x = (X + 128) >> 8``, into the
     ring; the products whose dependency is non-zero are summed exactly per synapse; the
     sums are rounded, added and clipped every step (or, ``learning_epoch = E > 1``, every
-    E steps); the spikes add their impulses, ``X <- min(127 * 256, X + m impulse)``."""
-    stats, syn_lo = lrn[0], lrn[1]
-    delay, w, wr = lrn[4], lrn[5], lrn[6]
-    pre_ptr, pre_order, post_ptr, post_order, delay_lo, delays, prod_lo, p_int = lrn[14:22]
-    bank_int, X, hist, x0, y0, past_n, past, mark, changed, pre_list = lrn[26:36]
-    pr_int, pr_syn, pr_out = lrn[36], lrn[37], lrn[38]
+    E steps); the spikes add their impulses, ``X <- min(127 * 256, X + m impulse)``.
+
+    The weights the delivery reads (``weight``) are written for the synapses of this
+    step's senders (the only ones delivered now; ``eager``: every changed synapse, for
+    senders the learning engine does not see) and by :func:`_sync_weights` after a run."""
+    stats, syn_lo, S, pre_ptr, pre_order, post_ptr, post_order = lrn[:7]
+    delay_lo, delays, prods, p_int, p_var, p_const, proj_int, trace = lrn[7:15]
+    bank_int, X, hist, x0, y0, past_n, past, changed, pre_list = lrn[15:24]
+    pr_int, pr_syn, pr_out, consts, p_bank, ev_s, ev_back = lrn[24:31]
+    t_min, t_max = consts[0], consts[1]
     L, n = y0.shape[0], y0.shape[1]
     slot = T % L
-    epoch = stats[2]
+    epoch, eager = stats[2], stats[3]
     trace_max = np.int64(127 << 8)
     for b in range(bank_int.shape[0]):  # decay to T, remember the value before T's spikes
         d = bank_int[b, 0]
@@ -151,16 +144,15 @@ def _learn_step(T, sp_idx, f_lo, f_hi, in_senders, i_lo, i_hi, weight, lrn):
     updates = 0
     for j in range(len(syn_lo) - 1):
         a, z = syn_lo[j], syn_lo[j + 1]
-        n_ch = 0
+        nx = 0
         for e in range(n_pre):  # x0: the synapses of this step's senders
             snd = pre_list[e]
             for r in range(pre_ptr[j, snd], pre_ptr[j, snd + 1]):
                 s = pre_order[r]
-                _add_products(s, j, 0, T, slot, L, lrn)
-                if mark[s] != T:
-                    mark[s] = T
-                    changed[n_ch] = s
-                    n_ch += 1
+                back = (T - S[s, S_DELAY]) % L
+                ev_s[nx], ev_back[nx] = s, back + L if back < 0 else back
+                nx += 1
+        ny = nx
         for c in range(delay_lo[j], delay_lo[j + 1]):  # y0: spikes of T - D arriving
             D = delays[c]
             if T - D < 1:
@@ -170,39 +162,61 @@ def _learn_step(T, sp_idx, f_lo, f_hi, in_senders, i_lo, i_hi, weight, lrn):
                 i = past[ps, e]
                 for r in range(post_ptr[j, i], post_ptr[j, i + 1]):
                     s = post_order[r]
-                    if delay[s] != D:
-                        continue
-                    _add_products(s, j, 1, T, slot, L, lrn)
-                    if mark[s] != T:
-                        mark[s] = T
-                        changed[n_ch] = s
-                        n_ch += 1
+                    if S[s, S_DELAY] == D:
+                        ev_s[ny], ev_back[ny] = s, ps
+                        ny += 1
+        nu = ny
         due = False
-        for q in range(prod_lo[j], prod_lo[j + 1]):
-            if p_int[q, 1] == 2 and T % (np.int64(1) << p_int[q, 2]) == 0:
+        for q in range(prods[j, 2], prods[j, 3]):
+            if T % (np.int64(1) << p_int[q, 2]) == 0:
                 due = True
-        if due:
+        if due:  # u<k>: every synapse
             for s in range(a, z):
-                _add_products(s, j, 2, T, slot, L, lrn)
-                if mark[s] != T:
-                    mark[s] = T
-                    changed[n_ch] = s
-                    n_ch += 1
+                back = (T - S[s, S_DELAY]) % L
+                ev_s[nu], ev_back[nu] = s, back + L if back < 0 else back
+                nu += 1
+        for d, lo, hi in ((0, 0, nx), (1, nx, ny), (2, ny, nu)):
+            if hi > lo:
+                for q in range(prods[j, d], prods[j, d + 1]):
+                    if d < 2 or T % (np.int64(1) << p_int[q, 2]) == 0:
+                        _products(
+                            q,
+                            lo,
+                            hi,
+                            ev_s,
+                            ev_back,
+                            S,
+                            slot,
+                            x0,
+                            y0,
+                            hist,
+                            p_int,
+                            p_var,
+                            p_const,
+                            p_bank,
+                        )
+        n_ch = 0
+        for e in range(nu):
+            n_ch = _visit(S, ev_s[e], T, changed, n_ch)
         if n_ch == 0:
             continue
         updates += n_ch
+        k_w, k_t, has_t = proj_int[j, 0], proj_int[j, 1], proj_int[j, 2]
         if epoch == 1:
             for e in range(n_ch):
-                _apply(changed[e], j, weight, lrn)
-            for e in range(n_pre):
-                snd = pre_list[e]
-                for r in range(pre_ptr[j, snd], pre_ptr[j, snd + 1]):
-                    s = pre_order[r]
-                    wr[s] = w[s]
+                s = changed[e]
+                _apply(S, s, k_w, k_t, has_t, t_min, t_max)
+                if eager:
+                    _transmit(S, s, weight)
+            for e in range(nx):  # read-out and transmission of the senders' synapses
+                s = ev_s[e]
+                S[s, S_WR] = S[s, S_W]
+                _transmit(S, s, weight)
         elif T % epoch == 0:
             for s in range(a, z):
-                _apply(s, j, weight, lrn)
-                wr[s] = w[s]
+                _apply(S, s, k_w, k_t, has_t, t_min, t_max)
+                S[s, S_WR] = S[s, S_W]
+                _transmit(S, s, weight)
     for b in range(bank_int.shape[0]):  # the impulses of this step's spikes
         imp = bank_int[b, 1]
         if bank_int[b, 2]:
@@ -223,9 +237,15 @@ def _learn_step(T, sp_idx, f_lo, f_hi, in_senders, i_lo, i_hi, weight, lrn):
         if T % iv == 0:
             base = pr_int[e, 1] + (T // iv) * (pr_int[e, 3] - pr_int[e, 2])
             for c in range(pr_int[e, 2], pr_int[e, 3]):
-                pr_out[base + c - pr_int[e, 2]] = wr[pr_syn[c]]
+                pr_out[base + c - pr_int[e, 2]] = S[pr_syn[c], S_WR]
     stats[0] = T
     stats[1] += updates
+
+
+def _sync_weights(S, weight):
+    """Every plastic synapse's transmitted weight from its mantissa."""
+    for s in range(S.shape[0]):
+        _transmit(S, s, weight)
 
 
 def _kernel(
@@ -410,13 +430,15 @@ _compiled = None
 
 
 def kernel():
-    global _compiled, _value, _add_products, _apply, _learn_step
+    global _compiled, _value, _products, _visit, _apply, _transmit, _learn_step
+    global _sync_weights
     if _compiled is None:
         # the learning step is compiled into the kernel (one source file: numba's cache of
         # the kernel is invalidated when this file changes)
         jit = numba.njit(nogil=True)
-        _value, _add_products, _apply = jit(_value), jit(_add_products), jit(_apply)
-        _learn_step = jit(_learn_step)
+        _value, _products, _visit = jit(_value), jit(_products), jit(_visit)
+        _apply, _transmit, _learn_step = jit(_apply), jit(_transmit), jit(_learn_step)
+        _sync_weights = numba.njit(cache=True, nogil=True)(_sync_weights)
         _compiled = numba.njit(cache=True, nogil=True)(_kernel)
     return _compiled
 
@@ -550,6 +572,7 @@ class FastEngine(EngineState):
                 break
         self.t = t0 + steps
         if flat_learning is not None:
+            _sync_weights(flat_learning.S, p.weight)
             flat_learning.write_back()
         samples, off = [], 0
         for pr, size in zip(self.probes, sizes):

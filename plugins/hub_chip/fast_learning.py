@@ -7,8 +7,9 @@ in place, and writes them back after a run, so that ``Learning``'s read-outs
 (``mantissas``, probe rows, ``updates``) are the same as after the numpy engine.
 
 Layout.  The synapses of all projections are concatenated (projection ``j`` owns
-``[syn_lo[j], syn_lo[j+1])``); the products of all rules likewise (``prod_lo``).  A product
-is ``(target, dependency, k, mantissa, shift)`` with target 0 = ``w``, 1 = ``t``;
+``[syn_lo[j], syn_lo[j+1])``); the products of all rules likewise, projection ``j``'s
+products of dependency ``d`` at ``[prods[j, d], prods[j, d+1])``.  A product is
+``(target, dependency, k, mantissa, shift)`` with target 0 = ``w``, 1 = ``t``;
 dependency 0 = ``x0``, 1 = ``y0``, 2 = ``u<k>``; ``shift = rule.shift(target) + exponent``
 (the sum is kept in units of 2^-rule.shift(target), so a product adds
 ``m D prod(V + C) << shift``); and up to ``MAX_FACTORS`` factors ``(var, const)`` with the
@@ -52,53 +53,71 @@ class FlatLearning:
     """The arrays of one run of the compiled learning step (see the module docstring)."""
 
     def __init__(self, learning, t0: int, steps: int):
+        from . import fast as f  # the record layout lives with the kernel
+
         lr = self.learning = learning
         prog = lr.program
         n, n_senders = prog.n_neurons, prog.n_senders
         self.n_proj = P = len(lr.projections)
         pjs = lr.projections
         sizes = [len(pj.w) for pj in pjs]
-        self.syn_lo = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-        lo = self.syn_lo
-        self.pre = _cat([pj.pre for pj in pjs])
-        self.post = _cat([pj.post for pj in pjs])
-        self.delay = _cat([pj.delay for pj in pjs])
-        self.w = _cat([pj.w for pj in pjs])
-        self.wr = _cat([pj.wr for pj in pjs])
-        self.w_max = _cat([pj.w_max for pj in pjs])
-        self.tag = _cat([pj.tag for pj in pjs])
-        self.acc_w = _cat([pj.acc["w"] for pj in pjs])
-        self.acc_t = _cat([pj.acc["t"] for pj in pjs])
-        self.pos = _cat([pj.pos for pj in pjs])
-        self.shift = _cat([pj.shift for pj in pjs])
-        self.sign = _cat([pj.sign for pj in pjs])
-        # CSR by sender and by neuron, synapse ids made global
+        self.syn_lo = lo = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        # internal order: each projection's synapses sorted by postsynaptic neuron (its
+        # postsynaptic arrivals read contiguous records); perm[internal] = hub index
+        self.perm = perm = _cat([pj.by_post[1] + lo[j] for j, pj in enumerate(pjs)])
+        inv = np.empty_like(perm)
+        inv[perm] = np.arange(len(perm))
+        self.S = S = np.zeros((len(perm), f.S_FIELDS), np.int64)
+        for col, name in (
+            (f.S_PRE, "pre"),
+            (f.S_POST, "post"),
+            (f.S_DELAY, "delay"),
+            (f.S_W, "w"),
+            (f.S_WR, "wr"),
+            (f.S_W_MAX, "w_max"),
+            (f.S_TAG, "tag"),
+            (f.S_POS, "pos"),
+            (f.S_SHIFT, "shift"),
+            (f.S_SIGN, "sign"),
+        ):
+            S[:, col] = _cat([getattr(pj, name) for pj in pjs])[perm]
+        S[:, f.S_ACC_W] = _cat([pj.acc["w"] for pj in pjs])[perm]
+        S[:, f.S_ACC_T] = _cat([pj.acc["t"] for pj in pjs])[perm]
+        S[:, f.S_MARK] = -1  # the last stamp the synapse changed
+        self.fields = f
+        # CSR by sender and by neuron over internal indices
         self.pre_ptr = np.zeros((P, n_senders + 1), np.int64)
         self.post_ptr = np.zeros((P, n + 1), np.int64)
         for j, pj in enumerate(pjs):  # entries of projection j start at lo[j] in the orders
             self.pre_ptr[j] = pj.by_pre[0] + lo[j]
             self.post_ptr[j] = pj.by_post[0] + lo[j]
-        self.pre_order = _cat([pj.by_pre[1] + lo[j] for j, pj in enumerate(pjs)])
-        self.post_order = _cat([pj.by_post[1] + lo[j] for j, pj in enumerate(pjs)])
+        self.pre_order = inv[_cat([pj.by_pre[1] + lo[j] for j, pj in enumerate(pjs)])]
+        self.post_order = np.arange(len(perm), dtype=np.int64)
         delays = [np.unique(pj.delay) for pj in pjs]
         self.delay_lo = np.concatenate([[0], np.cumsum([len(d) for d in delays])]).astype(np.int64)
         self.delays = _cat(delays)
-        # products
-        prods = [(j, p, pj.rule) for j, pj in enumerate(pjs) for p in pj.rule.products]
-        counts = [len(pj.rule.products) for pj in pjs]
-        self.prod_lo = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        # products, grouped by projection and dependency: x0, y0, u<k>
+        dep = lambda p: DEP_CODES.get(p.dependency, 2)  # noqa: E731
+        prods, self.prods = [], np.zeros((P, 4), np.int64)
+        for j, pj in enumerate(pjs):
+            group = sorted(pj.rule.products, key=dep)
+            self.prods[j, 0] = len(prods)
+            for d in range(3):
+                self.prods[j, d + 1] = self.prods[j, d] + sum(dep(p) == d for p in group)
+            prods += [(j, p, pj.rule) for p in group]
         m = len(prods)
         self.p_int = np.zeros((m, 5), np.int64)  # target, dependency, k, mantissa, shift
         self.p_var = np.full((m, MAX_FACTORS), -1, np.int64)
         self.p_const = np.zeros((m, MAX_FACTORS), np.int64)
-        for i, (_, p, rule) in enumerate(prods):
-            dep = DEP_CODES.get(p.dependency, 2)
-            k = int(p.dependency[1:]) if dep == 2 else 0
+        self.p_bank = np.full((m, MAX_FACTORS), -1, np.int64)  # trace bank of a factor
+        for i, (j, p, rule) in enumerate(prods):
+            k = int(p.dependency[1:]) if dep(p) == 2 else 0
             tgt = 0 if p.target == "w" else 1
-            self.p_int[i] = (tgt, dep, k, p.mantissa, rule.shift(p.target) + p.exponent)
-            for f_i, f in enumerate(p.factors):
-                self.p_var[i, f_i] = VAR_CODES[f.var]
-                self.p_const[i, f_i] = f.const
+            self.p_int[i] = (tgt, dep(p), k, p.mantissa, rule.shift(p.target) + p.exponent)
+            for f_i, fac in enumerate(p.factors):
+                self.p_var[i, f_i] = VAR_CODES[fac.var]
+                self.p_const[i, f_i] = fac.const
+                self.p_bank[i, f_i] = pjs[j].trace.get(fac.var, -1)
         # per projection: k_w, k_t, has tag products
         self.proj_int = np.array(
             [
@@ -128,14 +147,16 @@ class FlatLearning:
         self.y0 = lr.y0.copy()
         self.past_n = np.zeros(L, np.int64)
         self.past = np.zeros((L, n), np.int64)
-        for s, ids in enumerate(lr._past):
+        for slot, ids in enumerate(lr._past):
             if ids is not None:
-                self.past_n[s] = len(ids)
-                self.past[s, : len(ids)] = ids
-        self.mark = np.full(len(self.w), -1, np.int64)  # last stamp a synapse changed
-        self.changed = np.zeros(len(self.w), np.int64)  # the synapses changed in a step
+                self.past_n[slot] = len(ids)
+                self.past[slot, : len(ids)] = ids
+        self.changed = np.zeros(len(perm), np.int64)  # the synapses changed in a step
         self.pre_list = np.zeros(n_senders, np.int64)  # this step's presynaptic ids
-        # weight probes: global synapse ids; row r of probe e at flat[base[e] + r * m_e]
+        # a step's events: synapse and slot of its stamp T - D (x0, then y0, then u<k>)
+        self.ev_s = np.zeros(3 * len(perm), np.int64)
+        self.ev_back = np.zeros(3 * len(perm), np.int64)
+        # weight probes: internal synapse ids; row r of probe e at flat[base[e] + r * m_e]
         self.probes = [
             (next(j for j, pj in enumerate(pjs) if pj.label == label), iv, idx, rows)
             for label, iv, idx, rows, _ in lr.probes
@@ -148,12 +169,16 @@ class FlatLearning:
         for e, ((j, iv, idx, _), r) in enumerate(zip(self.probes, self.rows)):
             m, first = len(idx), sum(len(i) for i in ids)
             self.pr_int[e] = (iv, off - (t0 // iv + 1) * m, first, first + m)
-            ids.append(idx + lo[j])
+            ids.append(inv[np.asarray(idx, np.int64) + lo[j]])
             self.off.append(off)
             off += r * m
         self.pr_syn = _cat(ids)
         self.pr_out = np.zeros(off, np.int64)
-        self.stats = np.array([lr.t, lr.updates, lr.epoch], np.int64)  # t, updates, epoch
+        # a plastic synapse from a native Poisson axon (whose spikes the learning engine
+        # does not see) is delivered without an x0 event: write its weight at every change
+        native = n + np.asarray(prog.native_input, np.int64)
+        eager = bool(len(native)) and bool(np.isin(S[:, f.S_PRE], native).any())
+        self.stats = np.array([lr.t, lr.updates, lr.epoch, eager], np.int64)
         self.consts = np.array([T_MIN, T_MAX], np.int64)
 
     def args(self) -> tuple:
@@ -161,25 +186,14 @@ class FlatLearning:
         return (
             self.stats,
             self.syn_lo,
-            self.pre,
-            self.post,
-            self.delay,
-            self.w,
-            self.wr,
-            self.w_max,
-            self.tag,
-            self.acc_w,
-            self.acc_t,
-            self.pos,
-            self.shift,
-            self.sign,
+            self.S,
             self.pre_ptr,
             self.pre_order,
             self.post_ptr,
             self.post_order,
             self.delay_lo,
             self.delays,
-            self.prod_lo,
+            self.prods,
             self.p_int,
             self.p_var,
             self.p_const,
@@ -192,35 +206,38 @@ class FlatLearning:
             self.y0,
             self.past_n,
             self.past,
-            self.mark,
             self.changed,
             self.pre_list,
             self.pr_int,
             self.pr_syn,
             self.pr_out,
             self.consts,
+            self.p_bank,
+            self.ev_s,
+            self.ev_back,
         )
 
     def write_back(self) -> None:
         """Copy the state into the ``Learning`` object and append the probe rows."""
-        lr, lo = self.learning, self.syn_lo
+        lr, lo, f = self.learning, self.syn_lo, self.fields
+        hub = np.empty_like(self.S)
+        hub[self.perm] = self.S
         for j, pj in enumerate(lr.projections):
             a, b = lo[j], lo[j + 1]
-            pj.w[:] = self.w[a:b]
-            pj.wr[:] = self.wr[a:b]
-            pj.tag[:] = self.tag[a:b]
-            pj.acc["w"][:] = self.acc_w[a:b]
-            pj.acc["t"][:] = self.acc_t[a:b]
+            pj.w[:] = hub[a:b, f.S_W]
+            pj.wr[:] = hub[a:b, f.S_WR]
+            pj.tag[:] = hub[a:b, f.S_TAG]
+            pj.acc["w"][:] = hub[a:b, f.S_ACC_W]
+            pj.acc["t"][:] = hub[a:b, f.S_ACC_T]
         for b, bank in enumerate(lr.banks):
             size = len(bank["X"])
             bank["X"] = self.X[b, :size].copy()
             bank["hist"][:] = self.hist[b, :, :size]
         lr.x0[:] = self.x0
         lr.y0[:] = self.y0
-        T = int(self.stats[0])
-        for s in range(lr.depth):  # never written: empty (as None, no spikes)
-            lr._past[s] = self.past[s, : self.past_n[s]].copy()
-        lr.t, lr.updates = T, int(self.stats[1])
+        for slot in range(lr.depth):  # never written: empty (as None, no spikes)
+            lr._past[slot] = self.past[slot, : self.past_n[slot]].copy()
+        lr.t, lr.updates = int(self.stats[0]), int(self.stats[1])
         for (j, _, idx, rows), r, off in zip(self.probes, self.rows, self.off):
             pj, m = lr.projections[j], len(idx)
             for row in self.pr_out[off : off + r * m].reshape(r, m):
@@ -230,35 +247,37 @@ class FlatLearning:
 def empty_args() -> tuple:
     """Learning arguments of the right types for a network without learning."""
     z1, z2, z3 = np.zeros(0, np.int64), np.zeros((0, 0), np.int64), np.zeros((0, 0, 0), np.int64)
-    s = np.zeros(3, np.int64)
+    one = np.zeros(1, np.int64)
     return (
-        s,
-        np.zeros(1, np.int64),
-        *(z1,) * 12,
-        z2,
+        np.zeros(4, np.int64),  # stats
+        one,  # syn_lo
+        z2,  # S
+        z2,  # pre_ptr
         z1,
-        z2,
+        z2,  # post_ptr
         z1,
-        np.zeros(1, np.int64),
+        one,  # delay_lo
         z1,
-        np.zeros(1, np.int64),
+        z2,  # prods
         z2,
         z2,
         z2,
+        z2,  # proj_int
         z2,
+        z2,  # bank_int
         z2,
-        z2,
-        z2,
-        z3,
+        z3,  # hist
+        z1,  # x0
+        z2,  # y0
         z1,
-        z2,
-        z1,
-        z2,
+        z2,  # past
         z1,
         z1,
-        z1,
-        z2,
+        z2,  # pr_int
         z1,
         z1,
         np.zeros(2, np.int64),
+        z2,  # p_bank
+        z1,
+        z1,
     )
