@@ -31,29 +31,13 @@ else:  # pragma: no cover
     numba = None
 
 
-def _value(var, bank, S, s, slot, back, x0, y0, hist):
-    """The integer ``var`` (fast_learning.VAR_CODES; trace ``bank``) of synapse ``s``
-    (record ``S[s]``) at the step whose ring slot is ``slot``; ``back`` is the slot of
-    stamp T - D (its delay).  A constant alone (9) reads 0."""
-    if var == 0:
-        return x0[S[s, S_PRE]]
-    if var == 1:
-        return y0[back, S[s, S_POST]]
-    if var == 7:
-        return S[s, S_W]
-    if var == 8:
-        return S[s, S_TAG]
-    if var == 9:
-        return np.int64(0)
-    if var <= 3:
-        return hist[bank, slot, S[s, S_PRE]]
-    return hist[bank, back, S[s, S_POST]]
-
-
 def _products(q, lo, hi, ev_s, ev_back, S, slot, x0, y0, hist, p_int, p_var, p_const, p_bank):
     """Add product ``q`` (dependency 0 x0, 1 y0, 2 u<k>) of the synapses ``ev_s[lo:hi]``
     (``ev_back``: the slot of stamp T - D of each) to their exact sums:
-    ``acc += m D prod(V + C) << shift``."""
+    ``acc += m D prod(V + C) << shift``.  V (fast_learning.VAR_CODES): x0, y0 and the
+    postsynaptic traces at the slot of T - D, the presynaptic traces at ``slot``, w, t; a
+    constant alone reads V = 0.  (Written without helper calls: a call per synapse costs
+    more than the product.)"""
     dep, m, shift = p_int[q, 1], p_int[q, 3], p_int[q, 4]
     col = S_ACC_W if p_int[q, 0] == 0 else S_ACC_T
     nf = 0
@@ -62,39 +46,47 @@ def _products(q, lo, hi, ev_s, ev_back, S, slot, x0, y0, hist, p_int, p_var, p_c
     for e in range(lo, hi):
         s, back = ev_s[e], ev_back[e]
         val = m
-        if dep != 2:
-            val *= _value(dep, -1, S, s, slot, back, x0, y0, hist)
+        if dep == 0:
+            val *= x0[S[s, S_PRE]]
+        elif dep == 1:
+            val *= y0[back, S[s, S_POST]]
         for f in range(nf):
-            val *= _value(p_var[q, f], p_bank[q, f], S, s, slot, back, x0, y0, hist) + p_const[q, f]
+            var = p_var[q, f]
+            if var == 0:
+                x = x0[S[s, S_PRE]]
+            elif var == 1:
+                x = y0[back, S[s, S_POST]]
+            elif var == 7:
+                x = S[s, S_W]
+            elif var == 8:
+                x = S[s, S_TAG]
+            elif var == 9:
+                x = 0
+            elif var <= 3:
+                x = hist[p_bank[q, f], slot, S[s, S_PRE]]
+            else:
+                x = hist[p_bank[q, f], back, S[s, S_POST]]
+            val *= x + p_const[q, f]
         S[s, col] += val << shift
 
 
-def _visit(S, s, T, changed, n_ch):
-    """Mark synapse ``s`` changed at T (once); returns the new count of changed synapses."""
-    if S[s, S_MARK] != T:
-        S[s, S_MARK] = T
-        changed[n_ch] = s
-        n_ch += 1
-    return n_ch
-
-
-def _apply(S, s, k_w, k_t, has_t, t_min, t_max):
-    """Round the pending sums of synapse ``s`` (half up: ``(acc + 2^(k-1)) >> k``), add,
-    clip ``w`` to [0, W_max] and ``t`` to [T_MIN, T_MAX]."""
-    acc = S[s, S_ACC_W]
-    S[s, S_ACC_W] = 0
-    x = S[s, S_W] + (acc if k_w == 0 else (acc + (np.int64(1) << (k_w - 1))) >> k_w)
-    S[s, S_W] = min(max(x, 0), S[s, S_W_MAX])
-    if has_t:
-        acc = S[s, S_ACC_T]
-        S[s, S_ACC_T] = 0
-        x = S[s, S_TAG] + (acc if k_t == 0 else (acc + (np.int64(1) << (k_t - 1))) >> k_t)
-        S[s, S_TAG] = min(max(x, t_min), t_max)
-
-
-def _transmit(S, s, weight):
-    """The synapse's weight as the delivery reads it: ``sign (w << shift)``."""
-    weight[S[s, S_POS]] = S[s, S_SIGN] * (S[s, S_W] << S[s, S_SHIFT])
+def _apply(S, syn, lo, hi, k_w, k_t, has_t, t_min, t_max, weight, transmit):
+    """Round the pending sums of synapses ``syn[lo:hi]`` (half up:
+    ``(acc + 2^(k-1)) >> k``), add, clip ``w`` to [0, W_max] and ``t`` to [T_MIN, T_MAX];
+    ``transmit``: write ``weight`` too."""
+    r_w = (np.int64(1) << (k_w - 1)) if k_w > 0 else np.int64(0)
+    r_t = (np.int64(1) << (k_t - 1)) if k_t > 0 else np.int64(0)
+    for e in range(lo, hi):
+        s = syn[e]
+        x = S[s, S_W] + ((S[s, S_ACC_W] + r_w) >> k_w)
+        S[s, S_ACC_W] = 0
+        S[s, S_W] = min(max(x, 0), S[s, S_W_MAX])
+        if has_t:
+            x = S[s, S_TAG] + ((S[s, S_ACC_T] + r_t) >> k_t)
+            S[s, S_ACC_T] = 0
+            S[s, S_TAG] = min(max(x, t_min), t_max)
+        if transmit:
+            weight[S[s, S_POS]] = S[s, S_SIGN] * (S[s, S_W] << S[s, S_SHIFT])
 
 
 def _learn_step(T, sp_idx, f_lo, f_hi, in_senders, i_lo, i_hi, weight, lrn):
@@ -112,7 +104,7 @@ def _learn_step(T, sp_idx, f_lo, f_hi, in_senders, i_lo, i_hi, weight, lrn):
     stats, syn_lo, S, pre_ptr, pre_order, post_ptr, post_order = lrn[:7]
     delay_lo, delays, prods, p_int, p_var, p_const, proj_int, trace = lrn[7:15]
     bank_int, X, hist, x0, y0, past_n, past, changed, pre_list = lrn[15:24]
-    pr_int, pr_syn, pr_out, consts, p_bank, ev_s, ev_back = lrn[24:31]
+    pr_int, pr_syn, pr_out, consts, p_bank, ev_s, ev_back, syn_all = lrn[24:32]
     t_min, t_max = consts[0], consts[1]
     L, n = y0.shape[0], y0.shape[1]
     slot = T % L
@@ -196,27 +188,26 @@ def _learn_step(T, sp_idx, f_lo, f_hi, in_senders, i_lo, i_hi, weight, lrn):
                             p_bank,
                         )
         n_ch = 0
-        for e in range(nu):
-            n_ch = _visit(S, ev_s[e], T, changed, n_ch)
+        for e in range(nu):  # the synapses changed (each once)
+            s = ev_s[e]
+            if S[s, S_MARK] != T:
+                S[s, S_MARK] = T
+                changed[n_ch] = s
+                n_ch += 1
         if n_ch == 0:
             continue
         updates += n_ch
         k_w, k_t, has_t = proj_int[j, 0], proj_int[j, 1], proj_int[j, 2]
         if epoch == 1:
-            for e in range(n_ch):
-                s = changed[e]
-                _apply(S, s, k_w, k_t, has_t, t_min, t_max)
-                if eager:
-                    _transmit(S, s, weight)
+            _apply(S, changed, 0, n_ch, k_w, k_t, has_t, t_min, t_max, weight, eager)
             for e in range(nx):  # read-out and transmission of the senders' synapses
                 s = ev_s[e]
                 S[s, S_WR] = S[s, S_W]
-                _transmit(S, s, weight)
+                weight[S[s, S_POS]] = S[s, S_SIGN] * (S[s, S_W] << S[s, S_SHIFT])
         elif T % epoch == 0:
+            _apply(S, syn_all, a, z, k_w, k_t, has_t, t_min, t_max, weight, True)
             for s in range(a, z):
-                _apply(S, s, k_w, k_t, has_t, t_min, t_max)
                 S[s, S_WR] = S[s, S_W]
-                _transmit(S, s, weight)
     for b in range(bank_int.shape[0]):  # the impulses of this step's spikes
         imp = bank_int[b, 1]
         if bank_int[b, 2]:
@@ -243,9 +234,9 @@ def _learn_step(T, sp_idx, f_lo, f_hi, in_senders, i_lo, i_hi, weight, lrn):
 
 
 def _sync_weights(S, weight):
-    """Every plastic synapse's transmitted weight from its mantissa."""
+    """Every plastic synapse's transmitted weight from its mantissa: ``sign (w << shift)``."""
     for s in range(S.shape[0]):
-        _transmit(S, s, weight)
+        weight[S[s, S_POS]] = S[s, S_SIGN] * (S[s, S_W] << S[s, S_SHIFT])
 
 
 def _kernel(
@@ -430,14 +421,13 @@ _compiled = None
 
 
 def kernel():
-    global _compiled, _value, _products, _visit, _apply, _transmit, _learn_step
+    global _compiled, _products, _apply, _learn_step
     global _sync_weights
     if _compiled is None:
         # the learning step is compiled into the kernel (one source file: numba's cache of
         # the kernel is invalidated when this file changes)
         jit = numba.njit(nogil=True)
-        _value, _products, _visit = jit(_value), jit(_products), jit(_visit)
-        _apply, _transmit, _learn_step = jit(_apply), jit(_transmit), jit(_learn_step)
+        _products, _apply, _learn_step = jit(_products), jit(_apply), jit(_learn_step)
         _sync_weights = numba.njit(cache=True, nogil=True)(_sync_weights)
         _compiled = numba.njit(cache=True, nogil=True)(_kernel)
     return _compiled

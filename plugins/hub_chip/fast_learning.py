@@ -215,6 +215,7 @@ class FlatLearning:
             self.p_bank,
             self.ev_s,
             self.ev_back,
+            np.arange(len(self.S), dtype=np.int64),
         )
 
     def write_back(self) -> None:
@@ -278,6 +279,7 @@ def empty_args() -> tuple:
         z1,
         np.zeros(2, np.int64),
         z2,  # p_bank
+        z1,
         z1,
         z1,
     )
