@@ -448,8 +448,9 @@ class FastEngine(EngineState):
             raise ValueError(f"{fusable(learning)}: use the numpy engine")
         super().__init__(program, probes, count_activity)
         #: learning.Learning (fast_learning.fusable): its state is copied into flat arrays
-        #: for each run and back after it
+        #: now, and back after every run
         self.learning = learning
+        self.flat_learning = None if learning is None else FlatLearning(learning)
         n = program.n_neurons
         self.aux_of = np.full(n, -1, np.int64)  # auxiliary compartment of each neuron
         self.aux_of[program.join_parent] = n + np.arange(program.n_comp - n)
@@ -488,12 +489,8 @@ class FastEngine(EngineState):
         chunk = max(1, steps // 50) if progress is not None else max(steps, 1)
         nat = self.native
         nat_before, nat_spikes = nat.totals.copy(), 0
-        flat_learning = None
-        if self.learning is not None:
-            flat_learning = FlatLearning(self.learning, t0, steps)
-            lrn = flat_learning.args()
-        else:
-            lrn = empty_args()
+        flat_learning = self.flat_learning
+        lrn = empty_args() if flat_learning is None else flat_learning.start(t0, steps)
         while True:
             todo = min(chunk, steps - done)
             sp_step = np.empty(cap, np.int64)

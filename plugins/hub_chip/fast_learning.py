@@ -50,9 +50,11 @@ def _cat(xs, dtype=np.int64):
 
 
 class FlatLearning:
-    """The arrays of one run of the compiled learning step (see the module docstring)."""
+    """The arrays of the compiled learning step (see the module docstring).  Built once
+    per engine: while the engine exists it owns the learning state, and copies it into the
+    ``Learning`` object after every run (:meth:`write_back`)."""
 
-    def __init__(self, learning, t0: int, steps: int):
+    def __init__(self, learning):
         from . import fast as f  # the record layout lives with the kernel
 
         lr = self.learning = learning
@@ -65,7 +67,7 @@ class FlatLearning:
         # internal order: each projection's synapses sorted by postsynaptic neuron (its
         # postsynaptic arrivals read contiguous records); perm[internal] = hub index
         self.perm = perm = _cat([pj.by_post[1] + lo[j] for j, pj in enumerate(pjs)])
-        inv = np.empty_like(perm)
+        self.inv = inv = np.empty_like(perm)
         inv[perm] = np.arange(len(perm))
         self.S = S = np.zeros((len(perm), f.S_FIELDS), np.int64)
         for col, name in (
@@ -156,6 +158,20 @@ class FlatLearning:
         # a step's events: synapse and slot of its stamp T - D (x0, then y0, then u<k>)
         self.ev_s = np.zeros(3 * len(perm), np.int64)
         self.ev_back = np.zeros(3 * len(perm), np.int64)
+        # a plastic synapse from a native Poisson axon (whose spikes the learning engine
+        # does not see) is delivered without an x0 event: write its weight at every change
+        native = n + np.asarray(prog.native_input, np.int64)
+        eager = bool(len(native)) and bool(np.isin(S[:, f.S_PRE], native).any())
+        self.stats = np.array([lr.t, lr.updates, lr.epoch, eager], np.int64)
+        self.consts = np.array([T_MIN, T_MAX], np.int64)
+        self.syn_all = np.arange(len(perm), dtype=np.int64)
+
+    def start(self, t0: int, steps: int) -> tuple:
+        """Prepare a run of ``steps`` steps from ``t0`` (the weight probes' rows); returns
+        the kernel's learning arguments (``fast._learn_step`` unpacks them)."""
+        lr, lo = self.learning, self.syn_lo
+        self.stats[0], self.stats[1] = lr.t, lr.updates
+        pjs = lr.projections
         # weight probes: internal synapse ids; row r of probe e at flat[base[e] + r * m_e]
         self.probes = [
             (next(j for j, pj in enumerate(pjs) if pj.label == label), iv, idx, rows)
@@ -169,17 +185,12 @@ class FlatLearning:
         for e, ((j, iv, idx, _), r) in enumerate(zip(self.probes, self.rows)):
             m, first = len(idx), sum(len(i) for i in ids)
             self.pr_int[e] = (iv, off - (t0 // iv + 1) * m, first, first + m)
-            ids.append(inv[np.asarray(idx, np.int64) + lo[j]])
+            ids.append(self.inv[np.asarray(idx, np.int64) + lo[j]])
             self.off.append(off)
             off += r * m
         self.pr_syn = _cat(ids)
         self.pr_out = np.zeros(off, np.int64)
-        # a plastic synapse from a native Poisson axon (whose spikes the learning engine
-        # does not see) is delivered without an x0 event: write its weight at every change
-        native = n + np.asarray(prog.native_input, np.int64)
-        eager = bool(len(native)) and bool(np.isin(S[:, f.S_PRE], native).any())
-        self.stats = np.array([lr.t, lr.updates, lr.epoch, eager], np.int64)
-        self.consts = np.array([T_MIN, T_MAX], np.int64)
+        return self.args()
 
     def args(self) -> tuple:
         """The kernel's learning arguments (``fast._learn_step`` unpacks them)."""
@@ -215,21 +226,20 @@ class FlatLearning:
             self.p_bank,
             self.ev_s,
             self.ev_back,
-            np.arange(len(self.S), dtype=np.int64),
+            self.syn_all,
         )
 
     def write_back(self) -> None:
         """Copy the state into the ``Learning`` object and append the probe rows."""
-        lr, lo, f = self.learning, self.syn_lo, self.fields
-        hub = np.empty_like(self.S)
-        hub[self.perm] = self.S
+        lr, lo, f, S = self.learning, self.syn_lo, self.fields, self.S
         for j, pj in enumerate(lr.projections):
-            a, b = lo[j], lo[j + 1]
-            pj.w[:] = hub[a:b, f.S_W]
-            pj.wr[:] = hub[a:b, f.S_WR]
-            pj.tag[:] = hub[a:b, f.S_TAG]
-            pj.acc["w"][:] = hub[a:b, f.S_ACC_W]
-            pj.acc["t"][:] = hub[a:b, f.S_ACC_T]
+            rows = self.inv[lo[j] : lo[j + 1]]  # hub order
+            pj.w[:] = S[rows, f.S_W]
+            pj.wr[:] = S[rows, f.S_WR]
+            pj.acc["w"][:] = S[rows, f.S_ACC_W]
+            if self.proj_int[j, 2]:  # tags (else they stay 0)
+                pj.tag[:] = S[rows, f.S_TAG]
+                pj.acc["t"][:] = S[rows, f.S_ACC_T]
         for b, bank in enumerate(lr.banks):
             size = len(bank["X"])
             bank["X"] = self.X[b, :size].copy()
