@@ -454,6 +454,7 @@ class FastEngine(EngineState):
         n = program.n_neurons
         self.aux_of = np.full(n, -1, np.int64)  # auxiliary compartment of each neuron
         self.aux_of[program.join_parent] = n + np.arange(program.n_comp - n)
+        self._spike_buffers = (np.zeros(0, np.int64),) * 3
         self.run(0)  # compile (or load from numba's cache) now, at build time
 
     def run(self, steps: int, progress=None) -> EngineOutput:
@@ -493,9 +494,9 @@ class FastEngine(EngineState):
         lrn = empty_args() if flat_learning is None else flat_learning.start(t0, steps)
         while True:
             todo = min(chunk, steps - done)
-            sp_step = np.empty(cap, np.int64)
-            sp_idx = np.empty(cap, np.int64)
-            sp_cnt = np.empty(cap, np.int64)
+            if len(self._spike_buffers[0]) < cap:  # kept across runs (copied out below)
+                self._spike_buffers = tuple(np.empty(cap, np.int64) for _ in range(3))
+            sp_step, sp_idx, sp_cnt = self._spike_buffers
             did, n_sp, ev, w, cl, ns = k(
                 t0 + done,
                 todo,

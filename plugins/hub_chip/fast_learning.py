@@ -153,11 +153,12 @@ class FlatLearning:
             if ids is not None:
                 self.past_n[slot] = len(ids)
                 self.past[slot, : len(ids)] = ids
-        self.changed = np.zeros(len(perm), np.int64)  # the synapses changed in a step
+        # (np.full, not np.zeros: their pages are touched now, not in the first run)
+        self.changed = np.full(len(perm), 0, np.int64)  # the synapses changed in a step
         self.pre_list = np.zeros(n_senders, np.int64)  # this step's presynaptic ids
         # a step's events: synapse and slot of its stamp T - D (x0, then y0, then u<k>)
-        self.ev_s = np.zeros(3 * len(perm), np.int64)
-        self.ev_back = np.zeros(3 * len(perm), np.int64)
+        self.ev_s = np.full(3 * len(perm), 0, np.int64)
+        self.ev_back = np.full(3 * len(perm), 0, np.int64)
         # a plastic synapse from a native Poisson axon (whose spikes the learning engine
         # does not see) is delivered without an x0 event: write its weight at every change
         native = n + np.asarray(prog.native_input, np.int64)
