@@ -20,10 +20,11 @@ from .fast_learning import FlatLearning, empty_args, fusable
 
 HAVE_NUMBA = numba_available()
 
-#: the fields of a plastic synapse's record (a row of FlatLearning.S), kept together so
-#: that a synapse's update reads and writes one or two cache lines
-S_PRE, S_POST, S_DELAY, S_W, S_WR, S_W_MAX, S_TAG, S_ACC_W, S_ACC_T = range(9)
-S_POS, S_SHIFT, S_SIGN, S_MARK = range(9, 13)
+#: the fields of a plastic synapse's record (a row of FlatLearning.S, 64-byte aligned), kept
+#: together so that a synapse's update reads one cache line (the first eight fields: all a
+#: postsynaptic arrival needs) or two
+S_DELAY, S_PRE, S_POST, S_W, S_W_MAX, S_ACC_W, S_MARK, S_WR = range(8)
+S_POS, S_SHIFT, S_SIGN, S_TAG, S_ACC_T = range(8, 13)
 S_FIELDS = 16
 if HAVE_NUMBA:  # pragma: no cover - exercised when numba is installed
     import numba
@@ -136,7 +137,7 @@ def _learn_step(T, sp_idx, f_lo, f_hi, in_senders, i_lo, i_hi, weight, lrn):
     updates = 0
     for j in range(len(syn_lo) - 1):
         a, z = syn_lo[j], syn_lo[j + 1]
-        nx = 0
+        nx = n_ch = 0  # events listed; synapses changed (each once: mark = T)
         for e in range(n_pre):  # x0: the synapses of this step's senders
             snd = pre_list[e]
             for r in range(pre_ptr[j, snd], pre_ptr[j, snd + 1]):
@@ -144,6 +145,10 @@ def _learn_step(T, sp_idx, f_lo, f_hi, in_senders, i_lo, i_hi, weight, lrn):
                 back = (T - S[s, S_DELAY]) % L
                 ev_s[nx], ev_back[nx] = s, back + L if back < 0 else back
                 nx += 1
+                if S[s, S_MARK] != T:
+                    S[s, S_MARK] = T
+                    changed[n_ch] = s
+                    n_ch += 1
         ny = nx
         for c in range(delay_lo[j], delay_lo[j + 1]):  # y0: spikes of T - D arriving
             D = delays[c]
@@ -157,6 +162,10 @@ def _learn_step(T, sp_idx, f_lo, f_hi, in_senders, i_lo, i_hi, weight, lrn):
                     if S[s, S_DELAY] == D:
                         ev_s[ny], ev_back[ny] = s, ps
                         ny += 1
+                        if S[s, S_MARK] != T:
+                            S[s, S_MARK] = T
+                            changed[n_ch] = s
+                            n_ch += 1
         nu = ny
         due = False
         for q in range(prods[j, 2], prods[j, 3]):
@@ -167,6 +176,10 @@ def _learn_step(T, sp_idx, f_lo, f_hi, in_senders, i_lo, i_hi, weight, lrn):
                 back = (T - S[s, S_DELAY]) % L
                 ev_s[nu], ev_back[nu] = s, back + L if back < 0 else back
                 nu += 1
+                if S[s, S_MARK] != T:
+                    S[s, S_MARK] = T
+                    changed[n_ch] = s
+                    n_ch += 1
         for d, lo, hi in ((0, 0, nx), (1, nx, ny), (2, ny, nu)):
             if hi > lo:
                 for q in range(prods[j, d], prods[j, d + 1]):
@@ -187,13 +200,6 @@ def _learn_step(T, sp_idx, f_lo, f_hi, in_senders, i_lo, i_hi, weight, lrn):
                             p_const,
                             p_bank,
                         )
-        n_ch = 0
-        for e in range(nu):  # the synapses changed (each once)
-            s = ev_s[e]
-            if S[s, S_MARK] != T:
-                S[s, S_MARK] = T
-                changed[n_ch] = s
-                n_ch += 1
         if n_ch == 0:
             continue
         updates += n_ch

@@ -49,6 +49,14 @@ def _cat(xs, dtype=np.int64):
     return np.concatenate(xs).astype(dtype) if xs else np.zeros(0, dtype)
 
 
+def _aligned(shape, align: int = 64) -> np.ndarray:
+    """Zeros (int64) whose first byte is ``align``-byte aligned (rows on cache lines)."""
+    size = int(np.prod(shape))
+    raw = np.zeros(size + align // 8, np.int64)
+    start = (-raw.ctypes.data % align) // 8
+    return raw[start : start + size].reshape(shape)
+
+
 class FlatLearning:
     """The arrays of the compiled learning step (see the module docstring).  Built once
     per engine: while the engine exists it owns the learning state, and copies it into the
@@ -69,7 +77,7 @@ class FlatLearning:
         self.perm = perm = _cat([pj.by_post[1] + lo[j] for j, pj in enumerate(pjs)])
         self.inv = inv = np.empty_like(perm)
         inv[perm] = np.arange(len(perm))
-        self.S = S = np.zeros((len(perm), f.S_FIELDS), np.int64)
+        self.S = S = _aligned((len(perm), f.S_FIELDS))
         for col, name in (
             (f.S_PRE, "pre"),
             (f.S_POST, "post"),
