@@ -163,3 +163,51 @@ def test_runs_in_segments_equal_one_run():
     ra, rb = (list(s.weight_rows.values())[0] for s in (a, b))
     np.testing.assert_array_equal(np.array(ra), np.array(rb))
     np.testing.assert_array_equal(a.compiled.program.weight, b.compiled.program.weight)
+
+
+@pytest.mark.parametrize("epoch", [1, 3])
+def test_tags_timers_constants_and_all_factors(monkeypatch, epoch):
+    """Products the compiled hub rules do not use (tag target and factor, u<k> timers, a
+    constant alone, x0/y0/w factors, offsets, a second trace pair) on both engines."""
+    from hub_chip import learning
+    from hub_chip.rule import Factor, Product, ProductRule
+
+    compile_rule = learning.compile_rule
+
+    def extended(rule, w_max, lsb, impulse):
+        base = compile_rule(rule, w_max, lsb, impulse)  # triplet: x1 x2 y1 y2
+        extra = (
+            Product("w", "y0", 3, -4, (Factor("x1"), Factor("t", 8))),
+            Product("w", "u2", 1, -3, (Factor("w", -40),)),
+            Product("w", "y0", 5, -6, (Factor("y0"), Factor("x0", 1), Factor("y2", -2))),
+            Product("t", "x0", 7, -2, (Factor("y1", -3),)),
+            Product("t", "y0", -1, -1, (Factor("x1"), Factor("C", 3))),
+            Product("t", "u0", -1, -3, (Factor("t"),)),
+            Product("t", "x0", 1, 0, (Factor("x2", -60), Factor("w"))),
+        )
+        return ProductRule(base.products + extra, dict(base.traces))
+
+    monkeypatch.setattr(learning, "compile_rule", extended)
+    net, _ = pc.plastic_network(pc.RULES["triplet"](), 13)
+    chip = get_backend("chip")
+    sessions = [
+        chip.build(hub.resolve(net, pc.DURATION), engine=engine, learning_epoch=epoch)
+        for engine in ("numpy", "numba")
+    ]
+    assert [s.engine_name for s in sessions] == ["numpy", "numba"]
+    for s in sessions:
+        s.engine.run(s.resolved.steps)
+    (pa,), (pb,) = (s.learning.projections for s in sessions)
+    assert np.any(pa.tag != 0) and np.ptp(pa.w) > 0  # tags and weights moved
+    for name in ("w", "wr", "tag"):
+        np.testing.assert_array_equal(getattr(pa, name), getattr(pb, name))
+    for t in "wt":
+        np.testing.assert_array_equal(pa.acc[t], pb.acc[t])
+    la, lb = (s.learning for s in sessions)
+    assert la.updates == lb.updates
+    for ba, bb in zip(la.banks, lb.banks):
+        np.testing.assert_array_equal(ba["X"], bb["X"])
+        np.testing.assert_array_equal(ba["hist"], bb["hist"])
+    np.testing.assert_array_equal(
+        sessions[0].compiled.program.weight, sessions[1].compiled.program.weight
+    )
