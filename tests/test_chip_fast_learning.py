@@ -211,3 +211,16 @@ def test_tags_timers_constants_and_all_factors(monkeypatch, epoch):
     np.testing.assert_array_equal(
         sessions[0].compiled.program.weight, sessions[1].compiled.program.weight
     )
+
+
+def test_networks_without_learning_share_the_kernel():
+    """The placeholder learning arguments have the types of real ones (one compiled
+    kernel for every network)."""
+    import numba
+
+    from hub_chip.fast_learning import empty_args
+
+    net, _ = pc.plastic_network(pc.RULES["all_additive"](), 12)
+    session = get_backend("chip").build(hub.resolve(net, 5.0), engine="numba")
+    real = session.engine.flat_learning.start(0, 10)
+    assert [numba.typeof(a) for a in empty_args()] == [numba.typeof(a) for a in real]

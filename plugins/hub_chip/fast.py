@@ -7,6 +7,16 @@ tested to give identical u, v and spikes (tests/test_chip_golden.py,
 tests/test_chip_reference.py, tests/test_chip_report.py).  On CUBA it is about ten times
 faster than the numpy engine, whose cost is dominated by ~30 array operations per step.
 Programs with negative weight exponents use the numpy engine.
+
+Plastic synapses with compiled product rules and deterministic rounding
+(:func:`hub_chip.fast_learning.fusable`) learn inside the same loop: after a step's
+neuron update, :func:`_learn_step` performs :meth:`hub_chip.learning.Learning.step`
+(traces ``X <- (X d + 2048) >> 12``, reads ``x = (X + 128) >> 8``, per synapse the exact
+sum of the products ``m 2^e D prod(V + C)`` whose dependency ``D`` is non-zero, rounded
+half up ``(acc + 2^(k-1)) >> k``, added and clipped), then the step's spikes are delivered
+with the updated weights.  It is tested to give the numpy engine's weights, read-outs,
+weight-probe rows, update counts, spikes and v bit for bit
+(tests/test_chip_fast_learning.py).
 """
 
 from __future__ import annotations
@@ -103,9 +113,9 @@ def _learn_step(T, sp_idx, f_lo, f_hi, in_senders, i_lo, i_hi, weight, lrn):
     step's senders (the only ones delivered now; ``eager``: every changed synapse, for
     senders the learning engine does not see) and by :func:`_sync_weights` after a run."""
     stats, syn_lo, S, pre_ptr, pre_order, post_ptr, post_order = lrn[:7]
-    delay_lo, delays, prods, p_int, p_var, p_const, proj_int, trace = lrn[7:15]
-    bank_int, X, hist, x0, y0, past_n, past, changed, pre_list = lrn[15:24]
-    pr_int, pr_syn, pr_out, consts, p_bank, ev_s, ev_back, syn_all = lrn[24:32]
+    delay_lo, delays, prods, p_int, p_var, p_const, proj_int = lrn[7:14]
+    bank_int, X, hist, x0, y0, past_n, past, changed, pre_list = lrn[14:23]
+    pr_int, pr_syn, pr_out, consts, p_bank, ev_s, ev_back, syn_all = lrn[23:31]
     t_min, t_max = consts[0], consts[1]
     L, n = y0.shape[0], y0.shape[1]
     slot = T % L

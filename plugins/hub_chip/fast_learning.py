@@ -6,16 +6,19 @@ numba kernel (``fast._learn_step``, called once per step inside ``fast._kernel``
 in place, and writes them back after a run, so that ``Learning``'s read-outs
 (``mantissas``, probe rows, ``updates``) are the same as after the numpy engine.
 
-Layout.  The synapses of all projections are concatenated (projection ``j`` owns
-``[syn_lo[j], syn_lo[j+1])``); the products of all rules likewise, projection ``j``'s
-products of dependency ``d`` at ``[prods[j, d], prods[j, d+1])``.  A product is
-``(target, dependency, k, mantissa, shift)`` with target 0 = ``w``, 1 = ``t``;
-dependency 0 = ``x0``, 1 = ``y0``, 2 = ``u<k>``; ``shift = rule.shift(target) + exponent``
-(the sum is kept in units of 2^-rule.shift(target), so a product adds
-``m D prod(V + C) << shift``); and up to ``MAX_FACTORS`` factors ``(var, const)`` with the
-codes of :data:`VAR_CODES` (``C`` alone: var 9; -1 pads).  Traces: ``X[b, i]`` and the
-7-bit reads ``hist[b, slot, i]`` of bank ``b`` (sized to the largest bank), and
-``trace[j, v]`` the bank of projection ``j``'s trace ``x1 x2 y1 y2 y3`` (-1: unused).
+Layout.  Each plastic synapse is a record, a row of ``S`` (int64, fields ``fast.S_*``:
+delay, pre, post, w, W_max, exact sum of ``w``, mark, read-out; position in the program's
+CSR, shift, sign, tag, exact sum of ``t``); the synapses of all projections are
+concatenated (projection ``j`` owns rows ``[syn_lo[j], syn_lo[j+1])``), each projection's
+rows in postsynaptic order (``perm[row]`` is the hub index, ``inv`` the reverse), with CSR
+indices by sender (``pre_ptr``, ``pre_order``) and by neuron (``post_ptr``, ``post_order``).
+Projection ``j``'s products of dependency ``d`` (0 ``x0``, 1 ``y0``, 2 ``u<k>``) are rows
+``[prods[j, d], prods[j, d+1])`` of ``p_int`` = ``(target, dependency, k, mantissa,
+shift)`` (target 0 ``w``, 1 ``t``; ``shift = rule.shift(target) + exponent``: the sum is
+kept in units of 2^-rule.shift(target), so a product adds ``m D prod(V + C) << shift``),
+with up to ``MAX_FACTORS`` factors ``(p_var, p_const, p_bank)`` (codes of
+:data:`VAR_CODES`, -1 pads; the trace bank of a trace factor).  Traces: ``X[b, i]`` and the
+7-bit reads ``hist[b, slot, i]`` of bank ``b`` (sized to the largest bank).
 
 Only compiled product rules with deterministic rounding run here (:func:`fusable`):
 DopamineSTDP integrates in floating point and stochastic rounding draws from numpy's
@@ -29,7 +32,6 @@ import numpy as np
 from .rule import T_MAX, T_MIN
 
 VAR_CODES = {"x0": 0, "y0": 1, "x1": 2, "x2": 3, "y1": 4, "y2": 5, "y3": 6, "w": 7, "t": 8, "C": 9}
-TRACE_SLOTS = ("x1", "x2", "y1", "y2", "y3")
 DEP_CODES = {"x0": 0, "y0": 1}
 MAX_FACTORS = 4
 
@@ -140,9 +142,6 @@ class FlatLearning:
             ],
             np.int64,
         ).reshape(P, 3)
-        self.trace = np.array(
-            [[pj.trace.get(s, -1) for s in TRACE_SLOTS] for pj in pjs], np.int64
-        ).reshape(P, 5)
         # trace banks
         B, L = len(lr.banks), lr.depth
         self.bank_int = np.array(
@@ -218,7 +217,6 @@ class FlatLearning:
             self.p_var,
             self.p_const,
             self.proj_int,
-            self.trace,
             self.bank_int,
             self.X,
             self.hist,
@@ -283,7 +281,6 @@ def empty_args() -> tuple:
         z2,
         z2,
         z2,  # proj_int
-        z2,
         z2,  # bank_int
         z2,
         z3,  # hist
