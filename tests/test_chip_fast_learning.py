@@ -147,7 +147,8 @@ def test_engine_choice():
 
 def test_runs_in_segments_equal_one_run():
     """State goes back to the Learning object between runs: a numba run in three
-    segments equals one numpy run (weights, probe rows, updates)."""
+    segments (each in several kernel calls) equals one numpy run (weights, probe rows,
+    updates)."""
     net, _ = pc.plastic_network(pc.RULES["triplet"](), 12)
     chip = get_backend("chip")
     a = chip.build(hub.resolve(net, pc.DURATION), engine="numpy")
@@ -155,8 +156,8 @@ def test_runs_in_segments_equal_one_run():
     b = chip.build(hub.resolve(net, pc.DURATION), engine="numba")
     assert b.engine_name == "numba"
     steps = b.resolved.steps
-    for part in (steps // 3, 7, steps - steps // 3 - 7):
-        b.engine.run(part)
+    for part in (steps // 3, 7, steps - steps // 3 - 7):  # with progress: kernel chunks
+        b.engine.run(part, progress=lambda fraction: None)
     la, lb = a.learning, b.learning
     np.testing.assert_array_equal(la.mantissas("plastic"), lb.mantissas("plastic"))
     assert la.updates == lb.updates and la.t == lb.t == steps
