@@ -19,6 +19,7 @@ from .compile_rules import NO_FORM
 from .discretize import FLOAT_MODELS, MANY_DELTA, MANY_EXP, NATIVE
 from .energy import load_profile
 from .engine import Engine, Probe
+from .fast_learning import fusable
 from .report import build_report
 
 #: the models with several spikes per step (plastic synapses from them are refused)
@@ -56,7 +57,7 @@ OPTIONS = {
             str,
             "auto",
             "'auto': numba if installed, else numpy; both compute the "
-            "same integers (networks with plastic synapses run on numpy)",
+            "same integers (DopamineSTDP and stochastic rounding run on numpy)",
             choices=("auto", "numpy", "numba"),
         ),
         Option(
@@ -287,19 +288,20 @@ class ChipSession(Session):
             self.probes.append(Probe(pr.variable, lay.offset + pr.indices, pr.interval_steps))
             self._probe_keys.append(pr)
         prog = self.compiled.program
-        if self.learning is not None and engine == "numba":
-            raise HubError("chip: plastic synapses run on engine='numpy' only")
+        unfused = None if self.learning is None else fusable(self.learning)
+        if unfused is not None and engine == "numba":
+            raise HubError(f"chip: {unfused} runs on engine='numpy' only")
         use_numba = engine == "numba" or (
             engine == "auto"
             and numba_available()
             and (prog.neg is None or not prog.neg.n_aux)
-            and self.learning is None
+            and unfused is None
         )
         self.engine_name = "numba" if use_numba else "numpy"
         if use_numba:
             from .fast import FastEngine
 
-            self.engine = FastEngine(prog, self.probes, count_activity)
+            self.engine = FastEngine(prog, self.probes, count_activity, self.learning)
         else:
             self.engine = Engine(prog, self.probes, count_activity, self.learning)
         self.out = None

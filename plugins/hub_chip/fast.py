@@ -7,6 +7,16 @@ tested to give identical u, v and spikes (tests/test_chip_golden.py,
 tests/test_chip_reference.py, tests/test_chip_report.py).  On CUBA it is about ten times
 faster than the numpy engine, whose cost is dominated by ~30 array operations per step.
 Programs with negative weight exponents use the numpy engine.
+
+Plastic synapses with compiled product rules and deterministic rounding
+(:func:`hub_chip.fast_learning.fusable`) learn inside the same loop: after a step's
+neuron update, :func:`_learn_step` performs :meth:`hub_chip.learning.Learning.step`
+(traces ``X <- (X d + 2048) >> 12``, reads ``x = (X + 128) >> 8``, per synapse the exact
+sum of the products ``m 2^e D prod(V + C)`` whose dependency ``D`` is non-zero, rounded
+half up ``(acc + 2^(k-1)) >> k``, added and clipped), then the step's spikes are delivered
+with the updated weights.  It is tested to give the numpy engine's weights, read-outs,
+weight-probe rows, update counts, spikes and v bit for bit
+(tests/test_chip_fast_learning.py).
 """
 
 from __future__ import annotations
@@ -16,12 +26,233 @@ import numpy as np
 from ._numba import numba_available
 from .compartment import DECAY_ONE, DECAY_SHIFT, U_HALF, U_MASK, V_MAX
 from .engine import EngineOutput, EngineState
+from .fast_learning import FlatLearning, empty_args, fusable
 
 HAVE_NUMBA = numba_available()
+
+#: the fields of a plastic synapse's record (a row of FlatLearning.S, 64-byte aligned), kept
+#: together so that a synapse's update reads one cache line (the first eight fields: all a
+#: postsynaptic arrival needs) or two
+S_DELAY, S_PRE, S_POST, S_W, S_W_MAX, S_ACC_W, S_MARK, S_WR = range(8)
+S_POS, S_SHIFT, S_SIGN, S_TAG, S_ACC_T = range(8, 13)
+S_FIELDS = 16
 if HAVE_NUMBA:  # pragma: no cover - exercised when numba is installed
     import numba
 else:  # pragma: no cover
     numba = None
+
+
+def _products(q, lo, hi, ev_s, ev_back, S, slot, x0, y0, hist, p_int, p_var, p_const, p_bank):
+    """Add product ``q`` (dependency 0 x0, 1 y0, 2 u<k>) of the synapses ``ev_s[lo:hi]``
+    (``ev_back``: the slot of stamp T - D of each) to their exact sums:
+    ``acc += m D prod(V + C) << shift``.  V (fast_learning.VAR_CODES): x0, y0 and the
+    postsynaptic traces at the slot of T - D, the presynaptic traces at ``slot``, w, t; a
+    constant alone reads V = 0.  (Written without helper calls: a call per synapse costs
+    more than the product.)"""
+    dep, m, shift = p_int[q, 1], p_int[q, 3], p_int[q, 4]
+    col = S_ACC_W if p_int[q, 0] == 0 else S_ACC_T
+    nf = 0
+    while nf < p_var.shape[1] and p_var[q, nf] >= 0:
+        nf += 1
+    for e in range(lo, hi):
+        s, back = ev_s[e], ev_back[e]
+        val = m
+        if dep == 0:
+            val *= x0[S[s, S_PRE]]
+        elif dep == 1:
+            val *= y0[back, S[s, S_POST]]
+        for f in range(nf):
+            var = p_var[q, f]
+            if var == 0:
+                x = x0[S[s, S_PRE]]
+            elif var == 1:
+                x = y0[back, S[s, S_POST]]
+            elif var == 7:
+                x = S[s, S_W]
+            elif var == 8:
+                x = S[s, S_TAG]
+            elif var == 9:
+                x = 0
+            elif var <= 3:
+                x = hist[p_bank[q, f], slot, S[s, S_PRE]]
+            else:
+                x = hist[p_bank[q, f], back, S[s, S_POST]]
+            val *= x + p_const[q, f]
+        S[s, col] += val << shift
+
+
+def _apply(S, syn, lo, hi, k_w, k_t, has_t, t_min, t_max, weight, transmit):
+    """Round the pending sums of synapses ``syn[lo:hi]`` (half up:
+    ``(acc + 2^(k-1)) >> k``), add, clip ``w`` to [0, W_max] and ``t`` to [T_MIN, T_MAX];
+    ``transmit``: write ``weight`` too."""
+    r_w = (np.int64(1) << (k_w - 1)) if k_w > 0 else np.int64(0)
+    r_t = (np.int64(1) << (k_t - 1)) if k_t > 0 else np.int64(0)
+    for e in range(lo, hi):
+        s = syn[e]
+        x = S[s, S_W] + ((S[s, S_ACC_W] + r_w) >> k_w)
+        S[s, S_ACC_W] = 0
+        S[s, S_W] = min(max(x, 0), S[s, S_W_MAX])
+        if has_t:
+            x = S[s, S_TAG] + ((S[s, S_ACC_T] + r_t) >> k_t)
+            S[s, S_ACC_T] = 0
+            S[s, S_TAG] = min(max(x, t_min), t_max)
+        if transmit:
+            weight[S[s, S_POS]] = S[s, S_SIGN] * (S[s, S_W] << S[s, S_SHIFT])
+
+
+def _learn_step(T, sp_idx, f_lo, f_hi, in_senders, i_lo, i_hi, weight, lrn):
+    """One step of :meth:`hub_chip.learning.Learning.step` (stamp T, deterministic
+    rounding) on the arrays of :class:`hub_chip.fast_learning.FlatLearning`: the neurons
+    ``sp_idx[f_lo:f_hi]`` fired, the input axons ``in_senders[i_lo:i_hi]`` sent.  Traces
+    decay, ``X <- (X d + 2048) >> 12``, and are read, ``x = (X + 128) >> 8``, into the
+    ring; the products whose dependency is non-zero are summed exactly per synapse; the
+    sums are rounded, added and clipped every step (or, ``learning_epoch = E > 1``, every
+    E steps); the spikes add their impulses, ``X <- min(127 * 256, X + m impulse)``.
+
+    The weights the delivery reads (``weight``) are written for the synapses of this
+    step's senders (the only ones delivered now; ``eager``: every changed synapse, for
+    senders the learning engine does not see) and by :func:`_sync_weights` after a run."""
+    stats, syn_lo, S, pre_ptr, pre_order, post_ptr, post_order = lrn[:7]
+    delay_lo, delays, prods, p_int, p_var, p_const, proj_int = lrn[7:14]
+    bank_int, X, hist, x0, y0, past_n, past, changed, pre_list = lrn[14:23]
+    pr_int, pr_syn, pr_out, consts, p_bank, ev_s, ev_back, syn_all = lrn[23:31]
+    t_min, t_max = consts[0], consts[1]
+    L, n = y0.shape[0], y0.shape[1]
+    slot = T % L
+    epoch, eager = stats[2], stats[3]
+    trace_max = np.int64(127 << 8)
+    for b in range(bank_int.shape[0]):  # decay to T, remember the value before T's spikes
+        d = bank_int[b, 0]
+        for i in range(bank_int[b, 3]):
+            x = (X[b, i] * d + 2048) >> 12
+            X[b, i] = x
+            hist[b, slot, i] = (x + 128) >> 8
+    n_pre = 0
+    for e in range(f_lo, f_hi):
+        i = sp_idx[e]
+        if x0[i] == 0:
+            pre_list[n_pre] = i
+            n_pre += 1
+        x0[i] += 1
+    for e in range(i_lo, i_hi):
+        i = in_senders[e]
+        if x0[i] == 0:
+            pre_list[n_pre] = i
+            n_pre += 1
+        x0[i] += 1
+    for i in range(n):
+        y0[slot, i] = 0
+    for e in range(f_lo, f_hi):
+        y0[slot, sp_idx[e]] = 1
+    updates = 0
+    for j in range(len(syn_lo) - 1):
+        a, z = syn_lo[j], syn_lo[j + 1]
+        nx = n_ch = 0  # events listed; synapses changed (each once: mark = T)
+        for e in range(n_pre):  # x0: the synapses of this step's senders
+            snd = pre_list[e]
+            for r in range(pre_ptr[j, snd], pre_ptr[j, snd + 1]):
+                s = pre_order[r]
+                back = (T - S[s, S_DELAY]) % L
+                ev_s[nx], ev_back[nx] = s, back + L if back < 0 else back
+                nx += 1
+                if S[s, S_MARK] != T:
+                    S[s, S_MARK] = T
+                    changed[n_ch] = s
+                    n_ch += 1
+        ny = nx
+        for c in range(delay_lo[j], delay_lo[j + 1]):  # y0: spikes of T - D arriving
+            D = delays[c]
+            if T - D < 1:
+                continue
+            ps = (T - D) % L
+            for e in range(past_n[ps]):
+                i = past[ps, e]
+                for r in range(post_ptr[j, i], post_ptr[j, i + 1]):
+                    s = post_order[r]
+                    if S[s, S_DELAY] == D:
+                        ev_s[ny], ev_back[ny] = s, ps
+                        ny += 1
+                        if S[s, S_MARK] != T:
+                            S[s, S_MARK] = T
+                            changed[n_ch] = s
+                            n_ch += 1
+        nu = ny
+        due = False
+        for q in range(prods[j, 2], prods[j, 3]):
+            if T % (np.int64(1) << p_int[q, 2]) == 0:
+                due = True
+        if due:  # u<k>: every synapse
+            for s in range(a, z):
+                back = (T - S[s, S_DELAY]) % L
+                ev_s[nu], ev_back[nu] = s, back + L if back < 0 else back
+                nu += 1
+                if S[s, S_MARK] != T:
+                    S[s, S_MARK] = T
+                    changed[n_ch] = s
+                    n_ch += 1
+        for d, lo, hi in ((0, 0, nx), (1, nx, ny), (2, ny, nu)):
+            if hi > lo:
+                for q in range(prods[j, d], prods[j, d + 1]):
+                    if d < 2 or T % (np.int64(1) << p_int[q, 2]) == 0:
+                        _products(
+                            q,
+                            lo,
+                            hi,
+                            ev_s,
+                            ev_back,
+                            S,
+                            slot,
+                            x0,
+                            y0,
+                            hist,
+                            p_int,
+                            p_var,
+                            p_const,
+                            p_bank,
+                        )
+        if n_ch == 0:
+            continue
+        updates += n_ch
+        k_w, k_t, has_t = proj_int[j, 0], proj_int[j, 1], proj_int[j, 2]
+        if epoch == 1:
+            _apply(S, changed, 0, n_ch, k_w, k_t, has_t, t_min, t_max, weight, eager)
+            for e in range(nx):  # read-out and transmission of the senders' synapses
+                s = ev_s[e]
+                S[s, S_WR] = S[s, S_W]
+                weight[S[s, S_POS]] = S[s, S_SIGN] * (S[s, S_W] << S[s, S_SHIFT])
+        elif T % epoch == 0:
+            _apply(S, syn_all, a, z, k_w, k_t, has_t, t_min, t_max, weight, True)
+            for s in range(a, z):
+                S[s, S_WR] = S[s, S_W]
+    for b in range(bank_int.shape[0]):  # the impulses of this step's spikes
+        imp = bank_int[b, 1]
+        if bank_int[b, 2]:
+            for e in range(n_pre):
+                i = pre_list[e]
+                X[b, i] = min(trace_max, X[b, i] + x0[i] * imp)
+        else:
+            for e in range(f_lo, f_hi):
+                i = sp_idx[e]
+                X[b, i] = min(trace_max, X[b, i] + imp)
+    for e in range(n_pre):
+        x0[pre_list[e]] = 0
+    past_n[slot] = f_hi - f_lo
+    for e in range(f_lo, f_hi):
+        past[slot, e - f_lo] = sp_idx[e]
+    for e in range(pr_int.shape[0]):
+        iv = pr_int[e, 0]
+        if T % iv == 0:
+            base = pr_int[e, 1] + (T // iv) * (pr_int[e, 3] - pr_int[e, 2])
+            for c in range(pr_int[e, 2], pr_int[e, 3]):
+                pr_out[base + c - pr_int[e, 2]] = S[pr_syn[c], S_WR]
+    stats[0] = T
+    stats[1] += updates
+
+
+def _sync_weights(S, weight):
+    """Every plastic synapse's transmitted weight from its mantissa: ``sign (w << shift)``."""
+    for s in range(S.shape[0]):
+        weight[S[s, S_POS]] = S[s, S_SIGN] * (S[s, S_W] << S[s, S_SHIFT])
 
 
 def _kernel(
@@ -70,6 +301,8 @@ def _kernel(
     nat_first,
     nat_last,
     nat_totals,
+    learn,
+    lrn,
 ):
     """Run ``steps`` steps from ``t0``; returns (steps done, spikes written, events, u
     wraps, v clips, native input spikes).  Stops early when the spike buffer could
@@ -107,6 +340,7 @@ def _kernel(
             u[i] = x
         base = ((t + 1) % L) * C
         LC = L * C
+        f_lo = n_sp
         for i in range(n):
             y = v[i] * keep_v[i]
             if y < 0:
@@ -136,13 +370,19 @@ def _kernel(
                 sp_idx[n_sp] = i
                 sp_cnt[n_sp] = many
                 n_sp += 1
-                for s in range(ptr[i], ptr[i + 1]):
-                    f = key[s] + base
-                    if f >= LC:
-                        f -= LC
-                    ring.flat[f] += many * weight[s]
-                events += many * (ptr[i + 1] - ptr[i])
             v[i] = y
+        if learn:  # the weights after this step's updates are sent
+            _learn_step(
+                t + 1, sp_idx, f_lo, n_sp, in_senders, in_bounds[k], in_bounds[k + 1], weight, lrn
+            )
+        for e in range(f_lo, n_sp):
+            i, many = sp_idx[e], sp_cnt[e]
+            for s in range(ptr[i], ptr[i + 1]):
+                f = key[s] + base
+                if f >= LC:
+                    f -= LC
+                ring.flat[f] += many * weight[s]
+            events += many * (ptr[i + 1] - ptr[i])
         for e in range(in_bounds[k], in_bounds[k + 1]):
             snd = in_senders[e]
             for s in range(ptr[snd], ptr[snd + 1]):
@@ -197,8 +437,14 @@ _compiled = None
 
 
 def kernel():
-    global _compiled
+    global _compiled, _products, _apply, _learn_step
+    global _sync_weights
     if _compiled is None:
+        # the learning step is compiled into the kernel (one source file: numba's cache of
+        # the kernel is invalidated when this file changes)
+        jit = numba.njit(nogil=True)
+        _products, _apply, _learn_step = jit(_products), jit(_apply), jit(_learn_step)
+        _sync_weights = numba.njit(cache=True, nogil=True)(_sync_weights)
         _compiled = numba.njit(cache=True, nogil=True)(_kernel)
     return _compiled
 
@@ -209,15 +455,22 @@ class FastEngine(EngineState):
     #: spikes buffered per kernel call before the kernel returns to grow the buffer
     min_spike_buffer = 1 << 20
 
-    def __init__(self, program, probes=(), count_activity: bool = True):
+    def __init__(self, program, probes=(), count_activity: bool = True, learning=None):
         if not HAVE_NUMBA:  # pragma: no cover
             raise ImportError("numba is not installed")
         if program.neg is not None and program.neg.n_aux:
             raise ValueError("negative weight exponents: use the numpy engine")
+        if learning is not None and fusable(learning) is not None:
+            raise ValueError(f"{fusable(learning)}: use the numpy engine")
         super().__init__(program, probes, count_activity)
+        #: learning.Learning (fast_learning.fusable): its state is copied into flat arrays
+        #: now, and back after every run
+        self.learning = learning
+        self.flat_learning = None if learning is None else FlatLearning(learning)
         n = program.n_neurons
         self.aux_of = np.full(n, -1, np.int64)  # auxiliary compartment of each neuron
         self.aux_of[program.join_parent] = n + np.arange(program.n_comp - n)
+        self._spike_buffers = (np.zeros(0, np.int64),) * 3
         self.run(0)  # compile (or load from numba's cache) now, at build time
 
     def run(self, steps: int, progress=None) -> EngineOutput:
@@ -253,11 +506,13 @@ class FastEngine(EngineState):
         chunk = max(1, steps // 50) if progress is not None else max(steps, 1)
         nat = self.native
         nat_before, nat_spikes = nat.totals.copy(), 0
+        flat_learning = self.flat_learning
+        lrn = empty_args() if flat_learning is None else flat_learning.start(t0, steps)
         while True:
             todo = min(chunk, steps - done)
-            sp_step = np.empty(cap, np.int64)
-            sp_idx = np.empty(cap, np.int64)
-            sp_cnt = np.empty(cap, np.int64)
+            if len(self._spike_buffers[0]) < cap:  # kept across runs (copied out below)
+                self._spike_buffers = tuple(np.empty(cap, np.int64) for _ in range(3))
+            sp_step, sp_idx, sp_cnt = self._spike_buffers
             did, n_sp, ev, w, cl, ns = k(
                 t0 + done,
                 todo,
@@ -304,6 +559,8 @@ class FastEngine(EngineState):
                 nat.first,
                 nat.last,
                 nat.totals,
+                flat_learning is not None,
+                lrn,
             )
             nat_spikes += ns
             many = sp_cnt[:n_sp]  # a neuron's k spikes of one step: k entries
@@ -318,6 +575,9 @@ class FastEngine(EngineState):
             if done >= steps:
                 break
         self.t = t0 + steps
+        if flat_learning is not None:
+            _sync_weights(flat_learning.S, p.weight)
+            flat_learning.write_back()
         samples, off = [], 0
         for pr, size in zip(self.probes, sizes):
             # rows from the step count: a probe of no neurons has samples of width 0
