@@ -101,4 +101,4 @@ def test_learning_options_are_checked():
         with pytest.raises(hub.HubError):
             hub.run(net, backend="chip", duration=5.0, **bad)
     with pytest.raises(hub.HubError, match="engine='numpy' only"):
-        hub.run(net, backend="chip", duration=5.0, engine="numba")
+        hub.run(net, backend="chip", duration=5.0, engine="numba", rounding="stochastic")

@@ -210,17 +210,15 @@ def _learn_step(T, sp_idx, f_lo, f_hi, in_senders, i_lo, i_hi, weight, lrn):
                             p_const,
                             p_bank,
                         )
-        if n_ch == 0:
-            continue
         updates += n_ch
         k_w, k_t, has_t = proj_int[j, 0], proj_int[j, 1], proj_int[j, 2]
-        if epoch == 1:
+        if epoch == 1 and n_ch > 0:
             _apply(S, changed, 0, n_ch, k_w, k_t, has_t, t_min, t_max, weight, eager)
             for e in range(nx):  # read-out and transmission of the senders' synapses
                 s = ev_s[e]
                 S[s, S_WR] = S[s, S_W]
                 weight[S[s, S_POS]] = S[s, S_SIGN] * (S[s, S_W] << S[s, S_SHIFT])
-        elif T % epoch == 0:
+        elif epoch > 1 and T % epoch == 0:  # the epoch's end, events or not
             _apply(S, syn_all, a, z, k_w, k_t, has_t, t_min, t_max, weight, True)
             for s in range(a, z):
                 S[s, S_WR] = S[s, S_W]
