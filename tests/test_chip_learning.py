@@ -100,5 +100,6 @@ def test_learning_options_are_checked():
     for bad in ({"trace_impulse": 200}, {"rounding": "up"}, {"learning_epoch": 0}):
         with pytest.raises(hub.HubError):
             hub.run(net, backend="chip", duration=5.0, **bad)
+    net, _ = pc.plastic_network(pc.RULES["dopamine"]())
     with pytest.raises(hub.HubError, match="engine='numpy' only"):
-        hub.run(net, backend="chip", duration=5.0, engine="numba", rounding="stochastic")
+        hub.run(net, backend="chip", duration=5.0, engine="numba")

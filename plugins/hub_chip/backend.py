@@ -57,7 +57,7 @@ OPTIONS = {
             str,
             "auto",
             "'auto': numba if installed, else numpy; both compute the "
-            "same integers (DopamineSTDP and stochastic rounding run on numpy)",
+            "same integers (DopamineSTDP runs on numpy)",
             choices=("auto", "numpy", "numba"),
         ),
         Option(

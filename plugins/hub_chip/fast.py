@@ -34,12 +34,36 @@ HAVE_NUMBA = numba_available()
 #: together so that a synapse's update reads one cache line (the first eight fields: all a
 #: postsynaptic arrival needs) or two
 S_DELAY, S_PRE, S_POST, S_W, S_W_MAX, S_ACC_W, S_MARK, S_WR = range(8)
-S_POS, S_SHIFT, S_SIGN, S_TAG, S_ACC_T = range(8, 13)
+S_POS, S_SHIFT, S_SIGN, S_TAG, S_ACC_T, S_ID = range(8, 14)
 S_FIELDS = 16
 if HAVE_NUMBA:  # pragma: no cover - exercised when numba is installed
     import numba
 else:  # pragma: no cover
     numba = None
+
+
+# learning.counter_draws, written for the kernel (the same numbers: tests compare engines)
+_GOLD = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+TRACE_STREAM, WEIGHT_STREAM = 1, 1 << 20
+
+
+def _draw(seed, stream, T, index, bits):
+    """``bits`` random bits: splitmix64's finaliser of ``seed G + stream M1 + T M2 + index``
+    (mod 2^64), its top bits (:func:`hub_chip.learning.counter_draws`)."""
+    z = (
+        np.uint64(seed) * _GOLD
+        + np.uint64(stream) * _MIX1
+        + np.uint64(T) * _MIX2
+        + np.uint64(index)
+    )
+    z ^= z >> np.uint64(30)
+    z *= _MIX1
+    z ^= z >> np.uint64(27)
+    z *= _MIX2
+    z ^= z >> np.uint64(31)
+    return np.int64(z >> np.uint64(64 - bits))
 
 
 def _products(q, lo, hi, ev_s, ev_back, S, slot, x0, y0, hist, p_int, p_var, p_const, p_bank):
@@ -81,18 +105,24 @@ def _products(q, lo, hi, ev_s, ev_back, S, slot, x0, y0, hist, p_int, p_var, p_c
         S[s, col] += val << shift
 
 
-def _apply(S, syn, lo, hi, k_w, k_t, has_t, t_min, t_max, weight, transmit):
+def _apply(S, syn, lo, hi, k_w, k_t, has_t, t_min, t_max, weight, transmit, rnd):
     """Round the pending sums of synapses ``syn[lo:hi]`` (half up:
-    ``(acc + 2^(k-1)) >> k``), add, clip ``w`` to [0, W_max] and ``t`` to [T_MIN, T_MAX];
-    ``transmit``: write ``weight`` too."""
+    ``(acc + 2^(k-1)) >> k``, or ``rnd = (seed, stream, T)`` non-negative: stochastically,
+    ``r`` drawn by :func:`_draw` for the synapse's hub index), add, clip ``w`` to
+    [0, W_max] and ``t`` to [T_MIN, T_MAX]; ``transmit``: write ``weight`` too."""
+    stoch = rnd[0] >= 0
     r_w = (np.int64(1) << (k_w - 1)) if k_w > 0 else np.int64(0)
     r_t = (np.int64(1) << (k_t - 1)) if k_t > 0 else np.int64(0)
     for e in range(lo, hi):
         s = syn[e]
+        if stoch and k_w > 0:
+            r_w = _draw(rnd[0], rnd[1], rnd[2], S[s, S_ID], k_w)
         x = S[s, S_W] + ((S[s, S_ACC_W] + r_w) >> k_w)
         S[s, S_ACC_W] = 0
         S[s, S_W] = min(max(x, 0), S[s, S_W_MAX])
         if has_t:
+            if stoch and k_t > 0:
+                r_t = _draw(rnd[0], rnd[1] + 1, rnd[2], S[s, S_ID], k_t)
             x = S[s, S_TAG] + ((S[s, S_ACC_T] + r_t) >> k_t)
             S[s, S_ACC_T] = 0
             S[s, S_TAG] = min(max(x, t_min), t_max)
@@ -101,10 +131,11 @@ def _apply(S, syn, lo, hi, k_w, k_t, has_t, t_min, t_max, weight, transmit):
 
 
 def _learn_step(T, sp_idx, f_lo, f_hi, in_senders, i_lo, i_hi, weight, lrn):
-    """One step of :meth:`hub_chip.learning.Learning.step` (stamp T, deterministic
-    rounding) on the arrays of :class:`hub_chip.fast_learning.FlatLearning`: the neurons
-    ``sp_idx[f_lo:f_hi]`` fired, the input axons ``in_senders[i_lo:i_hi]`` sent.  Traces
-    decay, ``X <- (X d + 2048) >> 12``, and are read, ``x = (X + 128) >> 8``, into the
+    """One step of :meth:`hub_chip.learning.Learning.step` (stamp T) on the arrays of
+    :class:`hub_chip.fast_learning.FlatLearning`: the neurons ``sp_idx[f_lo:f_hi]`` fired,
+    the input axons ``in_senders[i_lo:i_hi]`` sent.  Traces decay, ``X <- (X d + r) >> 12``
+    (r = 2048, or drawn by :func:`_draw` under stochastic rounding), and are read,
+    ``x = (X + 128) >> 8``, into the
     ring; the products whose dependency is non-zero are summed exactly per synapse; the
     sums are rounded, added and clipped every step (or, ``learning_epoch = E > 1``, every
     E steps); the spikes add their impulses, ``X <- min(127 * 256, X + m impulse)``.
@@ -119,12 +150,13 @@ def _learn_step(T, sp_idx, f_lo, f_hi, in_senders, i_lo, i_hi, weight, lrn):
     t_min, t_max = consts[0], consts[1]
     L, n = y0.shape[0], y0.shape[1]
     slot = T % L
-    epoch, eager = stats[2], stats[3]
+    epoch, eager, stoch, seed = stats[2], stats[3], stats[4], stats[5]
     trace_max = np.int64(127 << 8)
     for b in range(bank_int.shape[0]):  # decay to T, remember the value before T's spikes
         d = bank_int[b, 0]
         for i in range(bank_int[b, 3]):
-            x = (X[b, i] * d + 2048) >> 12
+            r = _draw(seed, TRACE_STREAM + b, T, i, 12) if stoch else 2048
+            x = (X[b, i] * d + r) >> 12
             X[b, i] = x
             hist[b, slot, i] = (x + 128) >> 8
     n_pre = 0
@@ -212,14 +244,15 @@ def _learn_step(T, sp_idx, f_lo, f_hi, in_senders, i_lo, i_hi, weight, lrn):
                         )
         updates += n_ch
         k_w, k_t, has_t = proj_int[j, 0], proj_int[j, 1], proj_int[j, 2]
+        rnd = (seed if stoch else np.int64(-1), np.int64(WEIGHT_STREAM + 2 * j), np.int64(T))
         if epoch == 1 and n_ch > 0:
-            _apply(S, changed, 0, n_ch, k_w, k_t, has_t, t_min, t_max, weight, eager)
+            _apply(S, changed, 0, n_ch, k_w, k_t, has_t, t_min, t_max, weight, eager, rnd)
             for e in range(nx):  # read-out and transmission of the senders' synapses
                 s = ev_s[e]
                 S[s, S_WR] = S[s, S_W]
                 weight[S[s, S_POS]] = S[s, S_SIGN] * (S[s, S_W] << S[s, S_SHIFT])
         elif epoch > 1 and T % epoch == 0:  # the epoch's end, events or not
-            _apply(S, syn_all, a, z, k_w, k_t, has_t, t_min, t_max, weight, True)
+            _apply(S, syn_all, a, z, k_w, k_t, has_t, t_min, t_max, weight, True, rnd)
             for s in range(a, z):
                 S[s, S_WR] = S[s, S_W]
     for b in range(bank_int.shape[0]):  # the impulses of this step's spikes
@@ -435,12 +468,13 @@ _compiled = None
 
 
 def kernel():
-    global _compiled, _products, _apply, _learn_step
+    global _compiled, _products, _apply, _learn_step, _draw
     global _sync_weights
     if _compiled is None:
         # the learning step is compiled into the kernel (one source file: numba's cache of
         # the kernel is invalidated when this file changes)
         jit = numba.njit(nogil=True)
+        _draw = numba.njit(nogil=True, inline="always")(_draw)
         _products, _apply, _learn_step = jit(_products), jit(_apply), jit(_learn_step)
         _sync_weights = numba.njit(cache=True, nogil=True)(_sync_weights)
         _compiled = numba.njit(cache=True, nogil=True)(_kernel)

@@ -20,9 +20,10 @@ with up to ``MAX_FACTORS`` factors ``(p_var, p_const, p_bank)`` (codes of
 :data:`VAR_CODES`, -1 pads; the trace bank of a trace factor).  Traces: ``X[b, i]`` and the
 7-bit reads ``hist[b, slot, i]`` of bank ``b`` (sized to the largest bank).
 
-Only compiled product rules with deterministic rounding run here (:func:`fusable`):
-DopamineSTDP integrates in floating point and stochastic rounding draws from numpy's
-generator in the numpy engine's order, so both stay on the numpy engine.
+Only compiled product rules run here (:func:`fusable`): DopamineSTDP integrates in floating
+point and stays on the numpy engine.  Stochastic rounding draws from
+``learning.counter_draws`` (a hash of seed, stream, step and element, ``fast._draw`` in the
+kernel), so both engines draw the same numbers.
 """
 
 from __future__ import annotations
@@ -38,8 +39,6 @@ MAX_FACTORS = 4
 
 def fusable(learning) -> str | None:
     """Why ``learning`` cannot run in the compiled engine, or None if it can."""
-    if learning.stochastic:
-        return "stochastic rounding"
     if any(pj.dopa is not None for pj in learning.projections):
         return "DopamineSTDP"
     if any(len(p.factors) > MAX_FACTORS for pj in learning.projections for p in pj.rule.products):
@@ -96,6 +95,7 @@ class FlatLearning:
         S[:, f.S_ACC_W] = _cat([pj.acc["w"] for pj in pjs])[perm]
         S[:, f.S_ACC_T] = _cat([pj.acc["t"] for pj in pjs])[perm]
         S[:, f.S_MARK] = -1  # the last stamp the synapse changed
+        S[:, f.S_ID] = perm - np.repeat(lo[:-1], sizes)  # hub index in its projection
         self.fields = f
         # CSR by sender and by neuron over internal indices
         self.pre_ptr = np.zeros((P, n_senders + 1), np.int64)
@@ -170,7 +170,7 @@ class FlatLearning:
         # does not see) is delivered without an x0 event: write its weight at every change
         native = n + np.asarray(prog.native_input, np.int64)
         eager = bool(len(native)) and bool(np.isin(S[:, f.S_PRE], native).any())
-        self.stats = np.array([lr.t, lr.updates, lr.epoch, eager], np.int64)
+        self.stats = np.array([lr.t, lr.updates, lr.epoch, eager, lr.stochastic, lr.seed], np.int64)
         self.consts = np.array([T_MIN, T_MAX], np.int64)
         self.syn_all = np.arange(len(perm), dtype=np.int64)
 

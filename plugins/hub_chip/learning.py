@@ -8,7 +8,8 @@ Traces.  Every trace is a register of 7 integer and 8 fractional bits (``X`` in
 0 .. 127 * 256), one per neuron (postsynaptic side) or sender (presynaptic side) and per
 (time constant, impulse).  Each step it decays with a 12-bit factor, ``X <- (X d + r) >> 12``
 with ``d = round(4096 exp(-dt/tau))`` and ``r = 2048`` (deterministic rounding, the default)
-or ``r`` uniform in [0, 4096) from a seeded generator (``rounding="stochastic"``); a spike
+or ``r`` uniform in [0, 4096) (``rounding="stochastic"``: :func:`counter_draws` of the network
+seed, the bank, the step and the element, so both engines draw alike); a spike
 adds ``impulse * 256``, saturating at 127 * 256.  The rule reads ``x = (X + 128) >> 8``
 (0..127).
 
@@ -43,6 +44,25 @@ DOPAMINE_IMPULSE = 4  # dopamine trace units per dopamine spike
 FRAC = 8  # fractional trace bits
 TRACE_MAX = 127 << FRAC
 DEFAULT_IMPULSE = 32
+
+
+_GOLD, _MIX1, _MIX2 = 0x9E3779B97F4A7C15, 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
+TRACE_STREAM, WEIGHT_STREAM = 1, 1 << 20  # + bank index; + 2 projection + (0 w, 1 t)
+
+
+def counter_draws(seed: int, stream: int, T: int, index: np.ndarray, bits: int) -> np.ndarray:
+    """``bits`` random bits per element of ``index`` at stamp ``T``: the top bits of
+    splitmix64's finaliser applied to ``seed G + stream M1 + T M2 + index`` (mod 2^64).  A
+    function of its arguments only (no generator state), so the numpy and the compiled
+    engine draw the same numbers whatever order they visit the elements in."""
+    base = (seed * _GOLD + stream * _MIX1 + T * _MIX2) % (1 << 64)
+    z = np.asarray(index).astype(np.uint64) + np.uint64(base)
+    z ^= z >> np.uint64(30)
+    z *= np.uint64(_MIX1)
+    z ^= z >> np.uint64(27)
+    z *= np.uint64(_MIX2)
+    z ^= z >> np.uint64(31)
+    return (z >> np.uint64(64 - bits)).astype(np.int64)
 
 
 def decay_factor(tau_ms: float, dt: float) -> int:
@@ -86,7 +106,8 @@ class Learning:
         self.program = compiled.program
         self.impulse, self.epoch = int(impulse), int(epoch)
         self.stochastic = rounding == "stochastic"
-        self.rng = np.random.default_rng(seed)
+        self.rng = np.random.default_rng(seed)  # DopamineSTDP's stochastic rounding
+        self.seed = int(seed) % (1 << 63)
         self.dt = resolved.dt
         n_senders, n = self.program.n_senders, self.program.n_neurons
         plastic = [p for p in resolved.projections if p.label in compiled.plastic]
@@ -242,19 +263,25 @@ class Learning:
             return np.floor(x + self.rng.random(x.shape)).astype(np.int64)
         return np.floor(x + 0.5).astype(np.int64)
 
-    def _round_shift(self, acc: np.ndarray, k: int) -> np.ndarray:
-        """``acc / 2^k`` rounded: half up, or stochastically (``r`` uniform in [0, 2^k))."""
+    def _round_shift(self, acc: np.ndarray, k: int, stream: int, syn, T: int) -> np.ndarray:
+        """``acc / 2^k`` rounded: half up, or stochastically (``r`` uniform in [0, 2^k), drawn
+        by :func:`counter_draws` for synapses ``syn`` of ``stream`` at stamp T)."""
         if k == 0:
             return acc
-        r = self.rng.integers(0, 1 << k, acc.shape) if self.stochastic else 1 << (k - 1)
-        return (acc + r) >> k
+        if self.stochastic:
+            return (acc + counter_draws(self.seed, stream, T, syn, k)) >> k
+        return (acc + (1 << (k - 1))) >> k
 
     def step(self, fired: np.ndarray, in_senders: np.ndarray) -> None:
         """Step ``t`` (stamp T = t + 1): ``fired`` engine neurons, ``in_senders`` the input
         axons (sender ids, repeated for multiplicity) sending this step."""
         T, L = self.t + 1, self.depth
-        for b in self.banks:  # decay to T, remember the value before T's spikes
-            r = self.rng.integers(0, 4096, b["X"].shape) if self.stochastic else 2048
+        for k, b in enumerate(self.banks):  # decay to T, remember the value before T's spikes
+            r = (
+                counter_draws(self.seed, TRACE_STREAM + k, T, np.arange(len(b["X"])), 12)
+                if self.stochastic
+                else 2048
+            )
             b["X"] = (b["X"] * b["d"] + r) >> 12
             b["hist"][T % L] = (b["X"] + (1 << (FRAC - 1))) >> FRAC
         fired = np.asarray(fired, np.int64)
@@ -307,10 +334,10 @@ class Learning:
             changed = np.unique(np.concatenate(touched)) if len(touched) > 1 else touched[0]
             self.updates += len(changed)
             if self.epoch == 1:
-                self._apply(pj, changed)
+                self._apply(pj, changed, T)
                 pj.wr[events["x0"]] = pj.w[events["x0"]]
         if self.epoch > 1 and T % self.epoch == 0:  # the epoch's end, events or not
-            self._apply(pj, np.arange(len(pj.w)))
+            self._apply(pj, np.arange(len(pj.w)), T)
             pj.wr[:] = pj.w
 
     def _value(self, pj, var: str, syn: np.ndarray, T: int) -> np.ndarray:
@@ -329,17 +356,18 @@ class Learning:
             return hist[T % L][pj.pre[syn]]
         return hist[(T - pj.delay[syn]) % L, pj.post[syn]]
 
-    def _apply(self, pj, syn) -> None:
+    def _apply(self, pj, syn, T: int) -> None:
         """Round the pending sums of ``syn``, add them and clip; transmit the new weights."""
         rule = pj.rule
         acc = pj.acc["w"]
-        dw = self._round_shift(acc[syn], rule.shift("w"))
+        stream = WEIGHT_STREAM + 2 * next(j for j, p in enumerate(self.projections) if p is pj)
+        dw = self._round_shift(acc[syn], rule.shift("w"), stream, syn, T)
         acc[syn] = 0
         pj.w[syn] = np.clip(pj.w[syn] + dw, 0, pj.w_max[syn])
         self.program.weight[pj.pos[syn]] = pj.sign[syn] * (pj.w[syn] << pj.shift[syn])
         if any(p.target == "t" for p in rule.products):
             acc = pj.acc["t"]
-            dt = self._round_shift(acc[syn], rule.shift("t"))
+            dt = self._round_shift(acc[syn], rule.shift("t"), stream + 1, syn, T)
             acc[syn] = 0
             pj.tag[syn] = np.clip(pj.tag[syn] + dt, T_MIN, T_MAX)
 
