@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import hub
-from hub_chip.compile_rules import COMPILED, NO_FORM, trace_impulse
+from hub_chip.compile_rules import COMPILED, NO_FORM, split_scale, trace_impulse
 from hub_chip.rule import Factor, Product, parse, quantize_scale
 
 
@@ -52,6 +52,19 @@ def test_parse_errors_name_the_problem(text, message):
 )
 def test_coefficients_are_quantized_to_the_nearest_4_bit_mantissa(value, expected):
     assert quantize_scale(value) == expected
+
+
+def test_a_coefficient_is_split_into_products_until_8_bits_are_right():
+    """One 4-bit mantissa loses the 5 % asymmetry of Song and Abbott's rule: A_plus W_max/I
+    and 1.05 times it both round to 9 2^-9; the split keeps 1.05 to 0.2 %."""
+    plus, minus = 0.0175, 0.0175 * 1.05
+    assert quantize_scale(plus) == quantize_scale(minus) == (9, -9)
+    assert split_scale(minus) == [(9, -9), (13, -14)]
+    value = lambda terms: sum(m * 2.0**e for m, e in terms)  # noqa: E731
+    for v in (plus, minus, 0.378125, -0.0015625, 3.0, 1e-3 / 3):
+        assert abs(value(split_scale(v)) - v) <= abs(v) * 2.0**-8
+        assert 1 <= len(split_scale(v)) <= 3
+    assert value(split_scale(minus)) / value(split_scale(plus)) == pytest.approx(1.05, rel=2e-3)
 
 
 def test_trace_impulse_keeps_the_saturating_rate():
@@ -106,35 +119,42 @@ def test_additive_pair_stdp_by_hand():
 
     Potentiation at stamp 22 (the relay's spike of 21 reaches the synapse after one step):
     x1 = 30 (8192 decayed 12 times), dW = round(11 2^-5 30) = round(10.3125) = 10 -> 120.
-    Depression at the presynaptic spike of 30: y1 at 29 = 31 (8 decays), dW =
-    round(-3 2^-3 31) = round(-11.625) = -12 -> 108."""
+    Depression at the presynaptic spike of 30: y1 at 29 = 31 (8 decays); A_minus W_max / 32
+    = 0.378125 is 3 2^-3 + 13 2^-12 = 1549 / 4096 (two products), dW = round(-1549 31 /
+    4096) = round(-11.72) = -12 -> 108."""
     res = one_synapse(hub.STDP(A_plus=0.05, A_minus=0.055, w_max=1.0))
     rules = res.extra["chip"]["learning"]["rules"]["plastic"]
-    assert rules["products"] == "dw = 11*2^-5*y0*x1 - 3*2^-3*x0*y1"
+    assert rules["products"] == "dw = 11*2^-5*y0*x1 - 3*2^-3*x0*y1 - 13*2^-12*x0*y1"
     assert mantissa(res) == 108.0
 
 
 def test_multiplicative_pair_stdp_by_hand():
-    """A_plus (1 - W/W_max) x1/I = -13 2^-13 (w - 220) x1: at stamp 22, 13 110 30 / 8192 =
-    5.24 -> 5, W = 115; A_minus W y1/I = -7 2^-12 w y1 at 30: -7 115 31 / 4096 = -6.09
-    -> -6, W = 109."""
+    """A_plus (1 - W/W_max) x1/I = -(13 2^-13 - 13 2^-19) (w - 220) x1 = -819 / 2^19 (w -
+    220) x1: at stamp 22, 819 110 30 / 2^19 = 5.16 -> 5, W = 115; A_minus W y1/I = -(7 2^-12
+    + 5 2^-19) w y1 = -901 / 2^19 w y1 at 30: -901 115 31 / 2^19 = -6.13 -> -6, W = 109."""
     res = one_synapse(
         hub.STDP(A_plus=0.05, A_minus=0.055, w_max=1.0, weight_dependence="multiplicative")
     )
     rules = res.extra["chip"]["learning"]["rules"]["plastic"]
-    assert rules["products"] == "dw = -13*2^-13*y0*x1*(w - 220) - 7*2^-12*x0*y1*w"
+    assert rules["products"] == (
+        "dw = -13*2^-13*y0*x1*(w - 220) + 13*2^-19*y0*x1*(w - 220)"
+        " - 7*2^-12*x0*y1*w - 5*2^-19*x0*y1*w"
+    )
     assert mantissa(res) == 109.0
 
 
 def test_vogels_sprekeler_by_hand():
-    """eta = 0.01 w_max = 2.2 LSB; eta x1/32 at the arrival (22): 2.2/32 = 0.06875 ->
-    9 2^-7 (0.0703): 9 30 / 128 = 2.11 -> 2, W = 112; at the presynaptic spike of 30
-    eta y1/32 - alpha eta = 9 31 / 128 - 0.44 -> 9 2^-7 y1 - 7 2^-4 (0.4375):
-    (279 - 56) / 128 = 1.742 -> 2, W = 114 (the first spike, at 10, saw y1 = 0:
-    -0.4375 -> 0)."""
+    """eta = 0.01 w_max = 2.2 LSB; eta/32 = 0.06875 -> 9 2^-7 - 13 2^-13 = 563 / 8192;
+    at the arrival (22): 563 30 / 8192 = 2.06 -> 2, W = 112; at the presynaptic spike of 30
+    eta y1/32 - alpha eta, alpha eta = 0.44 -> 7 2^-4 + 11 2^-12 = 3606 / 8192:
+    (563 31 - 3606) / 8192 = 1.69 -> 2, W = 114 (the first spike, at 10, saw y1 = 0:
+    -0.44 -> 0)."""
     res = one_synapse(hub.VogelsSprekeler(tau=20.0, eta=0.01, alpha=0.2, w_max=1.0))
     rules = res.extra["chip"]["learning"]["rules"]["plastic"]
-    assert rules["products"] == "dw = 9*2^-7*y0*x1 + 9*2^-7*x0*y1 - 7*2^-4*x0"
+    assert rules["products"] == (
+        "dw = 9*2^-7*y0*x1 - 13*2^-13*y0*x1 + 9*2^-7*x0*y1 - 13*2^-13*x0*y1"
+        " - 7*2^-4*x0 - 11*2^-12*x0"
+    )
     assert mantissa(res) == 114.0
 
 

@@ -20,8 +20,9 @@ With the hub's rule book (docs/learning.md) in mantissa units:
 * ``VogelsSprekeler``: ``y0 eta x1 / I + x0 (eta y1 / I - alpha eta)`` (eta in LSB).
 
 A rule without such a form raises :class:`CapabilityError` naming the term
-(:data:`NO_FORM`).  Coefficients are quantized by :func:`rule.quantize_scale`; a term whose
-coefficient rounds to zero is dropped and listed in the report.
+(:data:`NO_FORM`).  A coefficient becomes up to three products with 4-bit mantissas
+(:func:`split_scale`, about 8 significant bits); a term whose coefficient rounds to zero is
+dropped and listed in the report.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from hub.errors import CapabilityError
 
 from .rule import TRACE_MAX, Factor, Product, ProductRule, TraceSpec, quantize_scale
 
+MAX_TERMS = 3  # products per coefficient (split_scale)
 REFERENCE_TAU = 20.0  # ms: the time constant at which a trace gets ``trace_impulse``
 
 #: hub rule labels the engine runs through a compiled product rule
@@ -151,11 +153,25 @@ def compile_rule(rule, w_max: int, lsb: float, impulse: int) -> ProductRule:
         raise CapabilityError("chip", [f"plasticity:{label}: no learning-engine form"])
     products, dropped = [], []
     for dep, value, names, meaning in terms:
-        m, e = quantize_scale(value)
-        if m == 0:
-            if value:
-                dropped.append(f"{meaning} ({value:.3g} LSB, below 2^-24)")
-            continue
+        scales = split_scale(value)
+        if not scales and value:
+            dropped.append(f"{meaning} ({value:.3g} LSB, below 2^-24)")
         factors = tuple(Factor("w", -w_max) if n == "w-max" else Factor(n) for n in names)
-        products.append(Product("w", dep, m, e, factors, meaning))
+        products += [Product("w", dep, m, e, factors, meaning) for m, e in scales]
     return ProductRule(tuple(products), traces, tuple(dropped))
+
+
+def split_scale(value: float) -> list[tuple[int, int]]:
+    """``value`` as a sum of at most ``MAX_TERMS`` scales ``m 2^e`` (4-bit mantissas): terms
+    are added while the remainder exceeds ``2^-8 |value|``.  One 4-bit mantissa is only
+    good to about 3 %, which erases the 5 % asymmetry of A_minus / A_plus that Song, Miller
+    and Abbott's rule lives on; two or three products with the same factors keep it."""
+    out: list[tuple[int, int]] = []
+    rest = value
+    while len(out) < MAX_TERMS and rest and abs(rest) > abs(value) * 2.0**-8:
+        m, e = quantize_scale(rest)
+        if m == 0:
+            break
+        out.append((m, e))
+        rest = value - sum(mm * 2.0**ee for mm, ee in out)
+    return out
