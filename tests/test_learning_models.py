@@ -110,15 +110,15 @@ def test_digits_untrained_baseline_is_the_training_with_plasticity_off():
     "backend, seeds, every_seed, mean_gain",
     [
         ("nest", range(6), True, 0.05),
-        ("chip", range(6), False, 0.03),
+        ("chip", range(6), False, 0.05),
         ("brian2", range(1), True, 0.05),
     ],
 )
 def test_digits_stdp_beats_its_initial_network(backend, seeds, every_seed, mean_gain):
     """Trained vs the initial network (random weights, zero thresholds), same readout.
     NEST, seeds 0-5: +8.5, +12.5, +10.5, +23.5, +2.5, +6 points (mean 10.6), on every seed.
-    The chip (stochastic rounding), seeds 0-5: +0.5, +12.5, -1.5, +11.5, +7, 0 (mean 5.0):
-    on average only (its rounding stream alone moves a seed's accuracy by up to 12
+    The chip (stochastic rounding), seeds 0-5: +8.5, +22, +5.5, +15, +3.5, -3.5 (mean 8.5):
+    on average only (its rounding stream alone moves a seed's accuracy by up to 11
     points, docs/learning.md)."""
     rows = digits_results(backend, seeds)
     gaps = [r["accuracy"] - r["accuracy_initial"] for r in rows]
