@@ -13,6 +13,9 @@ falls with the number of processes.  ``FixedOutDegree`` chooses targets per *sou
 neuron: it is drawn by block of source neurons, and each process goes through every block
 and keeps the synapses onto its own targets (the time of one process, the memory of its
 share).
+``FixedTotalNumber`` draws how many of its n connections fall in each target block once, from
+a stream of the projection's own (``"connect", "counts"``), so every process knows its
+blocks' counts, and then each block's connections from the block's stream.
 
 A projection's connections are ordered by (pre, post); parallel connections (multapses)
 keep the order in which they were drawn.
@@ -34,6 +37,7 @@ from .ir.connectors import (
     FixedInDegree,
     FixedOutDegree,
     FixedProbability,
+    FixedTotalNumber,
     FromArrays,
     OneToOne,
 )
@@ -200,6 +204,18 @@ def _blocks(c, n_pre, n_post, no_self, seed, label, owned):
     if isinstance(c, FromArrays):
         yield from _explicit_blocks(c, n_post, owned)
         return
+    if isinstance(c, FixedTotalNumber):
+        rng = stream(seed, label, "connect", "counts")
+        counts = total_number_counts(rng, c.n, n_pre, n_post, no_self, c.with_replacement)
+        for b in blocks(n_post, owned):
+            lo, hi = b * BLOCK, min(n_post, (b + 1) * BLOCK)
+            rng = stream(seed, label, "connect", *block_key(b))
+            pre, post = total_number_block(
+                rng, int(counts[b]), n_pre, lo, hi, no_self, c.with_replacement
+            )
+            order = pre_post_order(pre, post, n_post)
+            yield (b, pre, post, None) if order is None else (b, pre[order], post[order], None)
+        return
     for b in blocks(n_post, owned):
         lo, hi = b * BLOCK, min(n_post, (b + 1) * BLOCK)
         rng = stream(seed, label, "connect", *block_key(b))
@@ -256,6 +272,76 @@ def _(c: FixedProbability, n_pre, lo, hi, no_self, rng):
 @connect_block.register
 def _(c: FixedInDegree, n_pre, lo, hi, no_self, rng):
     post, pre = fixed_degree(rng, hi - lo, n_pre, c.n, no_self, c.with_replacement, lo)
+    return pre, post + lo
+
+
+def block_pairs(n_pre: int, lo: int, hi: int, no_self: bool) -> int:
+    """The (pre, post) pairs onto the targets ``lo <= post < hi``: n_pre (hi - lo), minus
+    the diagonal pairs i -> i in that range when ``no_self``."""
+    diagonal = max(0, min(hi, n_pre) - lo) if no_self else 0
+    return n_pre * (hi - lo) - diagonal
+
+
+def total_number_counts(rng, n, n_pre, n_post, no_self, with_replacement) -> np.ndarray:
+    """How many of the ``n`` connections of a :class:`FixedTotalNumber` fall onto each target
+    block: with replacement a multinomial over the blocks with probabilities
+    pairs_b / pairs (each of the n draws picks a pair uniformly); without, the multivariate
+    hypergeometric of n distinct pairs out of the blocks' pairs_b (pairs_b:
+    :func:`block_pairs`)."""
+    pairs = np.array(
+        [
+            block_pairs(n_pre, b * BLOCK, min(n_post, (b + 1) * BLOCK), no_self)
+            for b in blocks(n_post)
+        ],
+        dtype=np.int64,
+    )
+    total = int(pairs.sum())
+    if n == 0 or total == 0:
+        return np.zeros(len(pairs), np.int64)
+    if len(pairs) == 1:
+        return np.array([n], np.int64)
+    if with_replacement:
+        return rng.multinomial(n, pairs / total).astype(np.int64)
+    return rng.multivariate_hypergeometric(pairs, n, method="marginals").astype(np.int64)
+
+
+def total_number_block(rng, k, n_pre, lo, hi, no_self, with_replacement):
+    """``k`` connections drawn uniformly over the pairs (pre, post) with ``lo <= post < hi``
+    (``no_self``: not i -> i), in the order drawn: with replacement k independent pairs (a
+    self pair is redrawn); without, k distinct pairs: candidates are drawn one by one and a
+    repeat (or self pair) is dropped, which leaves a uniformly random k-subset; when k is
+    more than half the pairs, a random permutation of all of them is cut at k instead."""
+    size = hi - lo
+    empty = np.zeros(0, np.int64)
+    if k == 0:
+        return empty, empty.copy()
+    total = n_pre * size
+
+    def self_pair(flat):
+        return (flat // size) == (flat % size) + lo
+
+    if not with_replacement and 2 * k > block_pairs(n_pre, lo, hi, no_self):
+        flat = rng.permutation(total).astype(np.int64)
+        if no_self:
+            flat = flat[~self_pair(flat)]
+        flat = flat[:k]
+    elif with_replacement:
+        flat = rng.integers(0, total, size=k, dtype=np.int64)
+        while no_self:
+            bad = np.nonzero(self_pair(flat))[0]
+            if len(bad) == 0:
+                break
+            flat[bad] = rng.integers(0, total, size=len(bad), dtype=np.int64)
+    else:
+        flat = empty
+        while len(flat) < k:
+            more = rng.integers(0, total, size=k - len(flat), dtype=np.int64)
+            if no_self:
+                more = more[~self_pair(more)]
+            flat = np.concatenate([flat, more])
+            _, first = np.unique(flat, return_index=True)
+            flat = flat[np.sort(first)]  # each pair at its first draw, in draw order
+    pre, post = np.divmod(flat, size)
     return pre, post + lo
 
 

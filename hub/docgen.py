@@ -70,7 +70,10 @@ def models_page(extra_kinds=None) -> str:
         "# Model reference\n",
         "Units are PyNN's canonical units: ms, mV, nA, uS, nF, Hz. Every parameter may be a "
         "scalar, a per-neuron array or a distribution (`hub.Uniform`, `hub.Normal`). "
-        "PyNN and NEST model names are accepted through `hub.model(name)`.\n",
+        "PyNN and NEST model names are accepted through `hub.model(name)`. Networks built "
+        "from them are in models/ (`snn-hub run models/NAME.py`); the Potjans-Diesmann "
+        "cortical microcircuit, its scaling and its measured rates: "
+        "[microcircuit.md](microcircuit.md).\n",
     ]
     out.append("## Neuron models\n")
     for cls in [

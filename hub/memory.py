@@ -36,6 +36,7 @@ from .ir.connectors import (
     FixedInDegree,
     FixedOutDegree,
     FixedProbability,
+    FixedTotalNumber,
     FromArrays,
     OneToOne,
 )
@@ -214,6 +215,8 @@ def expected_synapses(connector, n_pre: int, n_post: int, no_self: bool) -> floa
             return float(n_pre)
         if isinstance(connector, FixedProbability):
             return min(max(float(connector.p), 0.0), 1.0) * (n_pre * n_post - diagonal)
+        if isinstance(connector, FixedTotalNumber):
+            return float(max(int(connector.n), 0))
         if isinstance(connector, FixedOutDegree):  # before FixedInDegree: its subclass
             return float(max(int(connector.n), 0)) * n_pre
         if isinstance(connector, FixedInDegree):

@@ -286,7 +286,7 @@ def synapse_values(draw, model, receptor, dt, count=None, max_delay=5.0):
 def projection(draw, net, pre, post, dt, label, max_delay=5.0):
     n_pre, n_post = pre.size, post.size
     same = pre is post
-    options = ["all", "prob", "in", "out", "arrays"] + (["one"] if n_pre == n_post else [])
+    options = ["all", "prob", "in", "out", "total", "arrays"] + (["one"] if n_pre == n_post else [])
     which = draw(st.sampled_from(options))
     no_self = same and draw(st.booleans())
     count = None
@@ -307,6 +307,14 @@ def projection(draw, net, pre, post, dt, label, max_delay=5.0):
         n = draw(st.integers(0, max(0, top)))
         cls = hub.FixedInDegree if which == "in" else hub.FixedOutDegree
         conn = cls(n, allow_self_connections=not no_self, with_replacement=repl)
+    elif which == "total":
+        repl = draw(st.booleans())
+        pairs = n_pre * n_post - (n_pre if no_self else 0)
+        n = draw(st.integers(0, min(pairs, 40) if not repl or pairs == 0 else 40))
+        conn = hub.FixedTotalNumber(
+            n, allow_self_connections=not no_self, with_replacement=repl, seed=draw(seeds())
+        )
+        count = n
     else:
         m = draw(st.integers(0, 30))
         pre_idx = np.array(draw(st.lists(st.integers(0, n_pre - 1), min_size=m, max_size=m)), int)

@@ -18,6 +18,10 @@ CONNECTORS = {
     "in_degree": lambda: hub.FixedInDegree(7, allow_self_connections=False),
     "out_degree": lambda: hub.FixedOutDegree(5, allow_self_connections=False),
     "all_to_all": lambda: hub.AllToAll(allow_self_connections=False),
+    "total_number": lambda: hub.FixedTotalNumber(20000, allow_self_connections=False),
+    "total_number_distinct": lambda: hub.FixedTotalNumber(
+        20000, allow_self_connections=False, with_replacement=False
+    ),
     "one_to_one": lambda: hub.OneToOne(),
     "from_arrays": lambda: hub.FromArrays(
         np.random.default_rng(3).integers(0, 40, 3000),
@@ -30,7 +34,8 @@ CONNECTORS = {
 def network(connector, n_pre=N):
     net = hub.Network(dt=0.1, seed=17)
     src = net.add_population(n_pre if connector != "from_arrays" else 40, hub.LIF(), label="a")
-    dst = src if connector in ("probability", "in_degree", "out_degree", "all_to_all") else None
+    onto_itself = ("probability", "in_degree", "out_degree", "all_to_all", "total_number")
+    dst = src if connector.startswith(onto_itself) else None
     if dst is None:
         dst = net.add_population(N, hub.LIF(), label="b")
     weight = hub.Uniform(0.1, 0.5) if connector != "from_arrays" else 0.3
@@ -113,7 +118,13 @@ def test_blocks_use_streams_of_their_own():
 
 
 def test_no_self_connection_in_any_block():
-    for connector in ("probability", "in_degree", "out_degree"):
+    for connector in (
+        "probability",
+        "in_degree",
+        "out_degree",
+        "total_number",
+        "total_number_distinct",
+    ):
         pre, post, _, _ = arrays(hub.resolve(network(connector), 10.0))
         assert not (pre == post).any(), connector
 
@@ -126,6 +137,16 @@ def test_fixed_in_degree_is_exact_in_every_block():
 def test_fixed_out_degree_is_exact_for_every_source():
     pre, _, _, _ = arrays(hub.resolve(network("out_degree"), 10.0))
     assert (np.bincount(pre, minlength=N) == 5).all()
+
+
+@pytest.mark.parametrize("connector", ["total_number", "total_number_distinct"])
+def test_fixed_total_number_is_exact_over_the_blocks(connector):
+    """20000 connections spread over three target blocks, each block drawing its own count."""
+    pre, post, _, _ = arrays(hub.resolve(network(connector), 10.0))
+    assert len(pre) == 20000
+    assert len(np.unique(post // BLOCK)) == 3
+    if connector == "total_number_distinct":
+        assert len(np.unique(pre * N + post)) == 20000
 
 
 def test_bernoulli_pairs_offset_excludes_the_global_diagonal():

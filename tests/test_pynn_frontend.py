@@ -232,6 +232,43 @@ def test_projection_get_returns_what_was_given():
     assert np.array_equal(prj.get("weight", format="array"), weights, equal_nan=True)
 
 
+def _pairs(prj):
+    return np.array(prj.get("weight", format="list"))[:, :2].astype(int)
+
+
+def test_fixed_total_number_connector_draws_as_pynn_and_honours_its_flags():
+    """With its defaults the connections are PyNN 0.13's own, draw for draw; PyNN ignores
+    allow_self_connections and with_replacement, hub.pynn honours them by redrawing."""
+    from pyNN import connectors
+
+    sim.setup(timestep=0.1)
+    a = sim.Population(50, sim.IF_curr_exp(), label="a")
+    b = sim.Population(60, sim.IF_curr_exp(), label="b")
+    syn = sim.StaticSynapse(weight=0.1, delay=1.0)
+
+    def drawn(connector_class, pre, post, **flags):
+        rng = sim.NumpyRNG(seed=3)
+        return _pairs(sim.Projection(pre, post, connector_class(700, rng=rng, **flags), syn))
+
+    ours, pynn = (
+        drawn(sim.FixedTotalNumberConnector, a, b),
+        drawn(connectors.FixedTotalNumberConnector, a, b),
+    )
+    assert len(ours) == 700 and np.array_equal(ours, pynn)
+    pynn_self = drawn(connectors.FixedTotalNumberConnector, a, a, allow_self_connections=False)
+    assert (pynn_self[:, 0] == pynn_self[:, 1]).any()  # PyNN makes autapses anyway
+    assert len(np.unique(pynn_self, axis=0)) < 700  # and multapses
+    strict = dict(allow_self_connections=False, with_replacement=False)
+    ours = drawn(sim.FixedTotalNumberConnector, a, a, **strict)
+    assert len(ours) == 700 and not (ours[:, 0] == ours[:, 1]).any()
+    assert len(np.unique(ours, axis=0)) == 700
+    full = sim.Projection(a, a, sim.FixedTotalNumberConnector(2450, **strict), syn)
+    assert len(np.unique(_pairs(full), axis=0)) == 2450  # every allowed pair once
+    with pytest.raises(Exception, match="2451 connections from 2450 allowed pairs"):
+        sim.Projection(a, a, sim.FixedTotalNumberConnector(2451, **strict), syn)
+    sim.end()
+
+
 # --- the rest of the API ------------------------------------------------------------------------
 def test_write_data_and_procedural_api(tmp_path):
     import neo

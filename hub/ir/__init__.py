@@ -6,6 +6,7 @@ from .connectors import (
     FixedInDegree,
     FixedOutDegree,
     FixedProbability,
+    FixedTotalNumber,
     FromArrays,
     FromList,
     OneToOne,

@@ -95,6 +95,32 @@ class FixedOutDegree(FixedInDegree):
 
 
 @dataclass(eq=False)
+class FixedTotalNumber(Connector):
+    """Exactly ``n`` connections drawn uniformly over the pre x post pairs (PyNN
+    ``FixedTotalNumberConnector``, NEST's ``fixed_total_number``).
+
+    ``with_replacement=True``: n independent draws, each pair with probability
+    1 / n_pairs, so a pair may be drawn twice (multapses); without: a uniformly random set
+    of n distinct pairs (n <= n_pairs).  n_pairs = n_pre n_post, minus the diagonal pairs
+    i -> i (one per neuron) of a projection onto its own population with
+    ``allow_self_connections=False``.  A post neuron's in-degree is Binomial(n, 1 / n_post)
+    with replacement.  ``resolve="native"``: NEST's ``fixed_total_number`` (``N``,
+    ``allow_multapses``, ``allow_autapses``), with replacement only (NEST cannot suppress
+    its multapses)."""
+
+    n: int
+    allow_self_connections: bool = True
+    with_replacement: bool = True
+    seed: int | None = None
+    resolve: str = "hub"
+    kind = "FixedTotalNumber"
+
+    @property
+    def native(self) -> bool:
+        return self.resolve == "native"
+
+
+@dataclass(eq=False)
 class FromArrays(Connector):
     """Explicit connections: arrays ``pre`` and ``post`` of neuron indices (optionally the
     synapse's weights and delays per connection, overriding the synapse's)."""
@@ -129,5 +155,11 @@ def FromList(conn_list):  # noqa: N802 - PyNN spelling
 
 
 CONNECTORS = register(
-    AllToAll, OneToOne, FixedProbability, FixedInDegree, FixedOutDegree, FromArrays
+    AllToAll,
+    OneToOne,
+    FixedProbability,
+    FixedInDegree,
+    FixedOutDegree,
+    FixedTotalNumber,
+    FromArrays,
 )

@@ -17,6 +17,7 @@ from .connectors import (
     FixedInDegree,
     FixedOutDegree,
     FixedProbability,
+    FixedTotalNumber,
     FromArrays,
     OneToOne,
     RESOLVE,
@@ -642,6 +643,43 @@ def _(c: FixedInDegree, pre, post, loc, out):
                     + (" (or allow_self_connections=True)" if no_self else ""),
                 )
             )
+
+
+@_check_connector.register
+def _(c: FixedTotalNumber, pre, post, loc, out):
+    _check_resolve(c, loc, out)
+    if isinstance(c.n, bool) or not isinstance(c.n, (int, np.integer)) or c.n < 0:
+        out.append(
+            Diagnostic(
+                f"{loc}.n",
+                f"{c.n!r} is not a count of connections >= 0",
+                "use a non-negative integer (the total number of connections)",
+            )
+        )
+        return
+    if pre is None or post is None or c.n == 0:
+        return
+    # onto its own population without self-connections, the n diagonal pairs are out
+    no_self = pre is post and not c.allow_self_connections
+    pairs = pre.size * post.size - (pre.size if no_self else 0)
+    what = f"{pairs} pairs ({pre.size} x {post.size}" + (" minus the diagonal)" if no_self else ")")
+    if pairs == 0:
+        out.append(
+            Diagnostic(
+                f"{loc}.n",
+                f"{c.n} connection(s), but there are no {what} to draw from",
+                "set allow_self_connections=True or use larger populations",
+            )
+        )
+    elif not c.with_replacement and c.n > pairs:
+        out.append(
+            Diagnostic(
+                f"{loc}.n",
+                f"{c.n} distinct connections exceed the {what} without replacement",
+                f"lower n to at most {pairs} or set with_replacement=True"
+                + (" (or allow_self_connections=True)" if no_self else ""),
+            )
+        )
 
 
 @_check_connector.register

@@ -51,6 +51,7 @@ from .control import (  # noqa: E402, F401
     run_until,
     setup,
 )
+from .connectors import FixedTotalNumberConnector  # noqa: E402, F401
 from .electrodes import DCSource, StepCurrentSource  # noqa: E402, F401
 from .errors import UnsupportedError  # noqa: E402, F401
 from .options import SpikePrecisionWarning  # noqa: E402, F401

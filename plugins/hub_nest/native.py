@@ -23,6 +23,7 @@ to every target).  NEST's ``rng_seed`` is set from the network seed.
 from __future__ import annotations
 
 import numpy as np
+from hub.errors import CapabilityError
 from hub.resolve import native_out_degree, native_sources
 
 from .distributed import smallest, summed
@@ -105,6 +106,7 @@ RULES = {
     "FixedProbability": ("pairwise_bernoulli", "p"),
     "FixedInDegree": ("fixed_indegree", "indegree"),
     "FixedOutDegree": ("fixed_outdegree", "outdegree"),
+    "FixedTotalNumber": ("fixed_total_number", "N"),
 }
 
 
@@ -114,6 +116,16 @@ def connect_rule(nest, proj, pre_nodes, post_nodes, factor: float) -> None:
     ``factor`` converts the hub's weight to NEST's (unit and sign)."""
     spec = proj.native
     c = spec["connector"]
+    if c["kind"] == "FixedTotalNumber" and not c["with_replacement"]:
+        what = f"FixedTotalNumber(with_replacement=False, resolve='native') ({proj.label!r})"
+        raise CapabilityError(
+            "nest",
+            [what],
+            reasons={
+                what: "NEST's fixed_total_number cannot suppress multapses; use "
+                "resolve='hub' (the hub draws n distinct pairs) or with_replacement=True"
+            },
+        )
     rule_name, count = RULES[c["kind"]]
     rule = {"rule": rule_name, count: float(c["p"]) if count == "p" else int(c["n"])}
     if count != "p":
