@@ -21,6 +21,8 @@ weight-probe rows, update counts, spikes and v bit for bit
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from ._numba import numba_available
@@ -498,7 +500,9 @@ class FastEngine(EngineState):
         #: learning.Learning (fast_learning.fusable): its state is copied into flat arrays
         #: now, and back after every run
         self.learning = learning
-        self.flat_learning = None if learning is None else FlatLearning(learning)
+        self.flat_learning = (
+            None if learning is None else FlatLearning(learning, sys.modules[__name__])
+        )
         n = program.n_neurons
         self.aux_of = np.full(n, -1, np.int64)  # auxiliary compartment of each neuron
         self.aux_of[program.join_parent] = n + np.arange(program.n_comp - n)

@@ -63,8 +63,11 @@ class FlatLearning:
     per engine: while the engine exists it owns the learning state, and copies it into the
     ``Learning`` object after every run (:meth:`write_back`)."""
 
-    def __init__(self, learning):
-        from . import fast as f  # the record layout lives with the kernel
+    def __init__(self, learning, fields):
+        """``fields``: the namespace that defines the record layout (``S_*``, ``S_FIELDS``):
+        the kernel's module, where the layout lives so that numba's cache of the kernel is
+        invalidated when it changes."""
+        f = fields
 
         lr = self.learning = learning
         prog = lr.program
