@@ -81,8 +81,12 @@ def run_brian2_loihi(groups, n_gen, inputs, synapses, steps=STEPS):
     b2l = pytest.importorskip("brian2_loihi")
     import brian2
 
-    dt, target = brian2.defaultclock.dt, brian2.prefs.codegen.target
-    brian2.prefs.codegen.target = "numpy"
+    # brian2-loihi's integer arithmetic is exact with Brian2's default preferences (with
+    # loop-invariant optimisations off, as the hub's Brian2 backend sets them, its currents
+    # come out non-integer): set them for this run, restore them after
+    prefs = brian2.prefs.codegen
+    dt, target, lio = brian2.defaultclock.dt, prefs.target, prefs.loop_invariant_optimisations
+    prefs.target, prefs.loop_invariant_optimisations = "numpy", True
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -108,7 +112,8 @@ def run_brian2_loihi(groups, n_gen, inputs, synapses, steps=STEPS):
             net = b2l.LoihiNetwork(*objs, *mon_i, *mon_v, *mon_s)
             net.run(steps)
     finally:
-        brian2.defaultclock.dt, brian2.prefs.codegen.target = dt, target
+        brian2.defaultclock.dt = dt
+        prefs.target, prefs.loop_invariant_optimisations = target, lio
     current = np.stack([m.I[0] for m in mon_i], axis=1)
     voltage = np.stack([m.v[0] for m in mon_v], axis=1)
     for x in (current, voltage):

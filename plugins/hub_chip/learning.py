@@ -181,6 +181,8 @@ class Learning:
 
     def _compile(self, proj, pl) -> ProductRule:
         w_max = np.unique(pl.w_max_mant)
+        if len(w_max) == 0:  # no synapses: any rule will do
+            w_max = np.array([255])
         if len(w_max) != 1:
             raise CapabilityError(
                 "chip",
@@ -190,7 +192,8 @@ class Learning:
                     "the weights at or below w_max"
                 ],
             )
-        rule = compile_rule(proj.rule, int(w_max[0]), float(pl.lsb.max()), self.impulse)
+        lsb = float(pl.lsb.max()) if len(pl.lsb) else 1.0
+        rule = compile_rule(proj.rule, int(w_max[0]), lsb, self.impulse)
         self.rules[proj.label] = rule
         return rule
 
