@@ -44,8 +44,15 @@ def assert_statistics(chip, nest, duration, rate_rel=0.05, cv_abs=0.1):
             assert abs(cv_c - cv_n) <= cv_abs, f"{lab}: CV {cv_c:.3f} vs NEST {cv_n:.3f}"
 
 
+@pytest.mark.parametrize("mapping", ["nearest", "fitted"])
 @pytest.mark.parametrize("synapse, weight", [("exp", 1.5), ("delta", 3.0)])
-def test_one_input_reaches_v_in_the_same_step_as_nest(synapse, weight):
+def test_one_input_reaches_v_in_the_same_step_as_nest(synapse, weight, mapping):
+    """Both mappings: the input reaches v in NEST's step and the spikes are NEST's (a delta
+    jump of exactly the threshold distance fires).  "nearest" keeps the first step of the
+    PSP exact: V within 0.05 mV throughout (measured 0.005).  "fitted" trades the PSP's
+    first step for its whole shape (exp: DU 202 for 200, weight gain 1.006): V within
+    0.02 mV until the first spike (measured 0.014) and 0.06 mV over the 12 ms, where the
+    current left after the second reset drives v (measured 0.056)."""
     net = hub.Network(dt=0.1, seed=1)
     src = net.add_source(hub.SpikeTimes([1.0, 3.3]), size=1, label="src")
     cell = net.add_population(
@@ -57,12 +64,17 @@ def test_one_input_reaches_v_in_the_same_step_as_nest(synapse, weight):
     )
     net.connect(src, cell, hub.OneToOne(), hub.Static(weight=weight, delay=1.2))
     net.record(cell, "v", "spikes")
-    chip, nest = both(net, 12.0)
+    chip, nest = both(net, 12.0, mapping=mapping)
     a, b = chip.signal("cell", "v").values[:, 0], nest.signal("cell", "v").values[:, 0]
     first = lambda v: int(np.argmax(np.abs(v - v[0]) > 1e-3))  # noqa: E731
     assert first(a) == first(b)
-    assert np.max(np.abs(a - b)) < 0.05
     assert chip.spikes("cell") == nest.spikes("cell") and len(nest.spikes("cell")) >= 1
+    if mapping == "nearest" or synapse == "delta":
+        assert np.max(np.abs(a - b)) < 0.05
+    else:
+        spike = int(round(nest.spikes("cell").times[0] / 0.1))
+        assert np.max(np.abs(a - b)[:spike]) < 0.02
+        assert np.max(np.abs(a - b)) < 0.06
 
 
 def test_step_currents_switch_on_the_same_step_as_nest():
