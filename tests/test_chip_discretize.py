@@ -254,6 +254,9 @@ def test_chiplif_is_bit_identical_in_the_loihi2_mode():
         for e in ("numpy", "numba")
     ]
     assert len(runs[0].spikes("x")) > 50
+    report = runs[2].extra["chip"]
+    assert report["generation"] == "loihi2" and "Loihi 1" in report["energy_note"]
+    assert "assumption" in report["energy_note"] and "energy_note" not in runs[0].extra["chip"]
     for r in runs[1:]:
         assert r.spikes("x") == runs[0].spikes("x")
         for var in ("u", "v"):

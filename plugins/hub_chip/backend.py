@@ -360,9 +360,11 @@ class ChipSession(Session):
         report["generation"] = self.generation
         report["quantization"]["mapping"] = self.mapping
         if self.generation != "loihi1":
+            loihi1 = self.profile.name == "loihi-davies2018"
             report["energy_note"] = (
                 "no per-operation energies of Loihi 2 are published: the energy and time "
-                f"figures use the {self.profile.name!r} profile (an assumption)"
+                f"figures use the {self.profile.name!r} profile"
+                + (", Loihi 1's (an assumption)" if loihi1 else " given")
             )
         if self.learning is not None:
             report["learning"] = {
