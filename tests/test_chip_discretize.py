@@ -95,6 +95,11 @@ def test_fitted_decays_and_gains():
     dv = decay_constant(20.0, 0.1, one - 1, one)[()]
     assert dv == round(one * (1 - q))
     assert abs(effective_tau(np.array(dv), 0.1, one) - 20.0) < 20.0 * 1e-5
+    for tau_syn, tau_m in ((5.0, 20.0), (2.0, 15.0), (10.0, 20.0), (0.5, 20.0)):
+        dv = decay_constant(tau_m, 0.1, one - 1, one)
+        du, gain = fitted_current_decay(np.array([tau_syn]), np.array([tau_m]), dv, 0.1, one)
+        nearest = decay_constant(tau_syn, 0.1, one, one)
+        assert abs(du[0] - nearest) <= 3 and abs(gain[0] - 1) < 1e-5
 
 
 def test_equal_synaptic_decays_share_one_compartment():
