@@ -304,10 +304,20 @@ def _two_pole_kernel(a: float, b: float, n: np.ndarray) -> np.ndarray:
     return (a**n - b**n) / (a - b)
 
 
+def _cross(a, b, p, q):
+    """``sum_{n>=1} h_ab[n] h_pq[n]`` in closed form (a != b, p != q, all in [0, 1))."""
+
+    def s(z):
+        return z / (1.0 - z)
+
+    return (s(a * p) - s(a * q) - s(b * p) + s(b * q)) / ((a - b) * (p - q))
+
+
 def fitted_current_decay(tau_syn, tau_m, dv, dt: float, one: int = DECAY_ONE):
     """(DU, gain) per neuron: among the DU near ``one (1 - P11)``, the one whose PSP with the
     rounded DV, scaled by its least-squares gain, is closest to NEST's over its whole length
-    (relative L2 error; tail summed until both kernels are below 1e-12 of their start)."""
+    (relative L2 error).  The sums over the kernels are closed forms (geometric series);
+    near-equal poles fall back to summing the kernels until they are below 1e-12."""
 
     def fit(tau_syn: float, tau_m: float, dv: float) -> dict:
         p, q = math.exp(-dt / tau_syn), math.exp(-dt / tau_m)
@@ -317,18 +327,22 @@ def fitted_current_decay(tau_syn, tau_m, dv, dt: float, one: int = DECAY_ONE):
         if dv <= 0 or nearest <= 0 or nearest >= one or q >= 1.0:
             return {"du": nearest, "gain": 1.0}  # no second pole to trade against
         width = max(3, int(0.08 * exact)) if one <= DECAY_ONE else 3
-        slowest = max(p, q, b, 1.0 - max(1, nearest - width) / one)
-        n = np.arange(1, min(int(28.0 / (1.0 - slowest)) + 2, 4_000_000), dtype=float)
-        ref = _two_pole_kernel(p, q, n)
-        rr = float(ref @ ref)
-        best = (np.inf, nearest, 1.0)
-        for du in range(max(1, nearest - width), min(one - 1, nearest + width) + 1):
-            h = _two_pole_kernel(1.0 - du / one, b, n)
-            hh, hr = float(h @ h), float(h @ ref)
-            err = 1.0 - hr * hr / (hh * rr)  # relative residual with the best gain
-            if err < best[0] - 1e-15:
-                best = (err, du, hr / hh)
-        return {"du": best[1], "gain": best[2]}
+        du = np.arange(max(1, nearest - width), min(one - 1, nearest + width) + 1)
+        a = 1.0 - du / one
+        gap = 0.05 * (1.0 - max(b, q))  # poles closer than this: cancellation, sum instead
+        if abs(p - q) > gap and np.min(np.abs(a - b)) > gap:
+            hh, hr, rr = _cross(a, b, a, b), _cross(a, b, p, q), _cross(p, q, p, q)
+        else:  # near-equal poles: sum the kernels
+            slowest = max(p, q, b, float(a.max()))
+            n = np.arange(1, min(int(28.0 / (1.0 - slowest)) + 2, 4_000_000), dtype=float)
+            ref = _two_pole_kernel(p, q, n)
+            kernels = [_two_pole_kernel(float(x), b, n) for x in a]
+            hh = np.array([h @ h for h in kernels])
+            hr = np.array([h @ ref for h in kernels])
+            rr = float(ref @ ref)
+        err = 1.0 - hr * hr / (hh * rr)  # relative residual with the best gain
+        k = int(np.argmin(err))
+        return {"du": int(du[k]), "gain": float(hr[k] / hh[k])}
 
     out = per_neuron(fit, {"tau_syn": tau_syn, "tau_m": tau_m, "dv": dv})
     return out["du"].astype(np.int64), out["gain"]
