@@ -266,3 +266,19 @@ def test_chiplif_is_bit_identical_in_the_loihi2_mode():
         assert r.spikes("x") == runs[0].spikes("x")
         for var in ("u", "v"):
             assert np.array_equal(r.signal("x", var).values, runs[0].signal("x", var).values)
+
+
+def test_loihi2_float_models_numpy_and_numba_engines_agree():
+    """The loihi2 mode's rounded decays are the same integers on both engines."""
+    pytest.importorskip("numba")
+    net = cuba_like(tau_syn_E=5.0, tau_syn_I=10.0)
+    runs = [
+        hub.run(net, backend="chip", duration=200.0, generation="loihi2", engine=e)
+        for e in ("numpy", "numba")
+    ]
+    assert len(runs[0].spikes("cells")) > 20
+    assert runs[0].spikes("cells") == runs[1].spikes("cells")
+    assert np.array_equal(runs[0].signal("cells", "v").values, runs[1].signal("cells", "v").values)
+    # rounding to nearest is not truncation: the loihi1 run differs
+    one = hub.run(net, backend="chip", duration=200.0, engine="numpy")
+    assert not np.array_equal(one.signal("cells", "v").values, runs[0].signal("cells", "v").values)
