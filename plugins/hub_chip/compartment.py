@@ -26,16 +26,31 @@ ACT_SHIFT = 6
 VTH_SHIFT = 6
 
 
-def decay(x: np.ndarray, keep: np.ndarray, out: np.ndarray, scratch: np.ndarray) -> np.ndarray:
-    """``out = sign(x) ((|x| keep) >> 12)`` with ``keep = 4096 - D``: rounding toward zero.
+def decay(
+    x: np.ndarray,
+    keep: np.ndarray,
+    out: np.ndarray,
+    scratch: np.ndarray,
+    shift: int = DECAY_SHIFT,
+    half: np.ndarray | int = 0,
+) -> np.ndarray:
+    """``out = sign(x) ((|x| keep + half) >> shift)`` with ``keep = 2^shift - D``: rounding
+    toward zero with ``half = 0`` (Loihi 1, shift 12), to nearest (ties away from zero) with
+    ``half = 2^(shift-1)`` (the loihi2 mode, shift 24: |x| keep < 2^47 fits int64); ``half``
+    may be one value per element.
 
-    Done without abs/sign: ``p = x keep``; a negative ``p`` gets 4095 added before the
-    arithmetic shift, which turns the shift's floor into truncation toward zero."""
+    Done without abs/sign: ``p = x keep``; ``p + c`` is shifted arithmetically (a floor)
+    with c = half for p >= 0 and c = 2^shift - 1 - half for p < 0."""
     np.multiply(x, keep, out=out)
     np.right_shift(out, 63, out=scratch)  # -1 where negative, 0 elsewhere
-    np.bitwise_and(scratch, DECAY_ONE - 1, out=scratch)
-    out += scratch
-    out >>= DECAY_SHIFT
+    if np.any(half):
+        np.bitwise_and(scratch, (1 << shift) - 1 - 2 * np.asarray(half, np.int64), out=scratch)
+        out += scratch
+        out += half
+    else:
+        np.bitwise_and(scratch, (1 << shift) - 1, out=scratch)
+        out += scratch
+    out >>= shift
     return out
 
 

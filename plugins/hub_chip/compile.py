@@ -35,6 +35,9 @@ class PopulationLayout:
     aux_offset: int | None  # first auxiliary compartment (split populations)
     scale: float | None = None  # mV per unit of v (float models)
     scale_info: dict = field(default_factory=dict)
+    #: units of v per step added to the bias: the mean loss of truncating a one-signed u
+    #: toward zero each step ("fitted" mapping with truncating decays; else 0)
+    truncation: np.ndarray | float = 0.0
 
     def decode_v(self, raw: np.ndarray, idx: np.ndarray) -> np.ndarray:
         if self.scale is None:
@@ -141,12 +144,18 @@ class _Synapses:
 
 
 def compile_network(
-    resolved, chips: int = 1, headroom: float = quantize.DEFAULT_HEADROOM, spec: ChipSpec = LOIHI
+    resolved,
+    chips: int = 1,
+    headroom: float = quantize.DEFAULT_HEADROOM,
+    spec: ChipSpec = LOIHI,
+    *,
+    mapping: str = "fitted",
 ) -> Compiled:
     """Compile ``resolved`` for ``chips`` chips of ``spec``; ``headroom`` is the v range
-    kept beyond the threshold distance when scaling float models (quantize.choose_scale).
+    kept beyond the threshold distance when scaling float models (quantize.choose_scale),
+    ``mapping`` the float-model mapping (discretize.MAPPINGS).
     Raises ResourceError when the network does not fit (delays, cores, axons)."""
-    numbering = _number_compartments(resolved)
+    numbering = _number_compartments(resolved, mapping, spec.decay_bits)
     layout = numbering.layout
     delays = _programmed_delays(resolved, layout, spec)
     mapping = _place(resolved, numbering, delays, chips, spec)
@@ -180,6 +189,8 @@ def compile_network(
         bias_step=bias_step,
         bias_index=bias_index,
         bias_value=bias_value,
+        decay_shift=spec.decay_bits,
+        decay_half=_decay_rounding(numbering, spec),
         **_native_inputs(resolved, numbering.source_offset),
     )
     quantization = {
@@ -203,10 +214,13 @@ def compile_network(
 
 
 # --- numbering, programmed delays, placement --------------------------------------------------
-def _number_compartments(resolved) -> _Numbering:
+def _number_compartments(resolved, mapping: str = "fitted", decay_bits: int = 12) -> _Numbering:
     """Discretize every population (time step ``resolved.dt`` ms) and give its neurons,
     auxiliary compartments and the sources' input axons their engine indices."""
-    plans = [plan_population(pop, resolved.dt) for pop in resolved.populations.values()]
+    plans = [
+        plan_population(pop, resolved.dt, mapping, decay_bits)
+        for pop in resolved.populations.values()
+    ]
     layout, n_neurons = {}, 0
     for plan in plans:
         layout[plan.label] = PopulationLayout(plan, n_neurons, None)
@@ -312,10 +326,12 @@ def _choose_scales(
             np.add.at(same_sign_sums[row, 0], proj.post_idx, np.maximum(weights, 0))
             np.add.at(same_sign_sums[row, 1], proj.post_idx, np.minimum(weights, 0))
         u_sum = float(np.abs(same_sign_sums).max()) * (1 << ACT_SHIFT) if plan.size else 0.0
+        if plan.fitted and not spec.decay_round_nearest:
+            lay.truncation = _truncation_compensation(plan, same_sign_sums)
         drive_max = max(
             [float(np.abs(plan.drive).max())]
             + [
-                float(np.abs(plan.drive[idx] + plan.drive_per_na[idx] * current).max())
+                float(np.abs(plan.drive_with(idx, current)).max())
                 for _, idx, current in injected.get(label, [])
                 if len(idx)
             ]
@@ -323,6 +339,38 @@ def _choose_scales(
         lay.scale, _, lay.scale_info = quantize.choose_scale(
             float(plan.span.max()), drive_max, incoming, u_sum, headroom, spec
         )
+
+
+def _decay_rounding(numbering: _Numbering, spec: ChipSpec) -> np.ndarray:
+    """Per compartment, what its decay adds before the shift: 2^(bits-1) (round to nearest)
+    for float models on a chip that rounds, else 0 (truncation; ChipLIF always truncates,
+    which keeps it bit-identical in every mode)."""
+    half = np.zeros(numbering.n_neurons + numbering.n_aux, np.int64)
+    if not spec.decay_round_nearest:
+        return half
+    for lay in numbering.layout.values():
+        if lay.plan.native:
+            continue
+        half[lay.offset : lay.offset + lay.plan.size] = 1 << (spec.decay_bits - 1)
+        if lay.plan.split:
+            half[lay.aux_offset : lay.aux_offset + lay.plan.size] = 1 << (spec.decay_bits - 1)
+    return half
+
+
+def _truncation_compensation(plan: PopulationPlan, same_sign_sums: np.ndarray) -> np.ndarray:
+    """Units of v per step that offset, on average, the truncation toward zero of a u that
+    receives inputs of one sign only: each step ``(|u| (one - DU)) >> 12`` loses half a unit
+    on average, which lowers |u| by ``0.5 one/DU`` units in the steady state, and v (which
+    adds u every step) by as much per step.  A compartment fed both signs gets nothing (its
+    losses average out), and so does one that holds only this step's input (DU = one)."""
+    out = np.zeros(plan.size)
+    rows = [(0, plan.du)] + ([(1, plan.du_aux)] if plan.split else [])
+    for row, du in rows:
+        pos, neg = same_sign_sums[row, 0] > 0, same_sign_sums[row, 1] < 0
+        sign = np.where(pos & ~neg, 1.0, np.where(neg & ~pos, -1.0, 0.0))
+        decays = (du > 0) & (du < plan.decay_one)
+        out += np.where(decays, sign * 0.5 * plan.decay_one / np.maximum(du, 1), 0.0)
+    return out
 
 
 # --- compartments -----------------------------------------------------------------------------
@@ -379,19 +427,20 @@ def _float_compartments(out: _Compartments, lay: PopulationLayout, pop, neurons:
     theta = plan.span / scale
     vth_mant = quantize.threshold(theta)
     out.vth[neurons] = vth_mant << 6
-    bias_mant, bias_exp, bias_saturated = quantize.bias(plan.drive / scale)
+    wanted_bias = plan.drive / scale + lay.truncation
+    bias_mant, bias_exp, bias_saturated = quantize.bias(wanted_bias)
     out.bias[neurons] = bias_mant << bias_exp
     out.thresholds[0].append(theta)
     out.thresholds[1].append(quantize.effective_threshold(vth_mant))
-    out.biases[0].append(plan.drive / scale)
+    out.biases[0].append(wanted_bias)
     out.biases[1].append(out.bias[neurons])
     out.v0[neurons] = np.clip(np.rint((pop.initial["v"] - plan.v_reset) / scale), -V_MAX, V_MAX)
     if plan.kind.endswith("exp]"):
         isyn_exc, isyn_inh = pop.initial.get("isyn_exc", 0.0), pop.initial.get("isyn_inh", 0.0)
-        u_exc = initial_u(isyn_exc, plan.fold_exc, plan.du) / scale
-        u_inh = (
-            initial_u(isyn_inh, plan.fold_inh, plan.du if not plan.split else plan.du_aux) / scale
-        )
+        one = plan.decay_one
+        u_exc = initial_u(isyn_exc, plan.fold_exc, plan.du, one) / scale
+        du_inh = plan.du if not plan.split else plan.du_aux
+        u_inh = initial_u(isyn_inh, plan.fold_inh, du_inh, one) / scale
         if plan.split:
             out.u0[neurons] = np.rint(u_exc)
             out.u0[lay.aux_offset : lay.aux_offset + plan.size] = np.rint(u_inh)
@@ -524,9 +573,7 @@ def _bias_changes(injected: dict, layout: dict) -> tuple:
     for label, changes in injected.items():
         lay = layout[label]
         for step, idx, current in changes:
-            mant, exp, _ = quantize.bias(
-                (lay.plan.drive[idx] + lay.plan.drive_per_na[idx] * current) / lay.scale
-            )
+            mant, exp, _ = quantize.bias(lay.plan.drive_with(idx, current) / lay.scale)
             steps.append(np.full(len(idx), step))
             neurons.append(lay.offset + idx)
             values.append(mant << exp)

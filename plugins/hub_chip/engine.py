@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .compartment import ACT_SHIFT, DECAY_ONE, U_HALF, V_MAX, decay, wrap24
+from .compartment import ACT_SHIFT, U_HALF, V_MAX, decay, wrap24
 from .native import NativeInputs
 from .program import Program
 
@@ -69,7 +69,7 @@ def gather_rows(ptr: np.ndarray, rows: np.ndarray) -> np.ndarray:
 class EngineState:
     """The state both engines (this one and fast.FastEngine) start from and keep across
     :meth:`run` calls: u and v of every compartment, the per-compartment keep factors
-    ``DECAY_ONE - du`` and ``DECAY_ONE - dv``, the current bias, the delay ring of
+    ``2^decay_shift - du`` and ``2^decay_shift - dv``, the current bias, the delay ring of
     ``max_delay + 2`` slots of u increments (synapse ``s`` lands in slot column
     ``key[s] = delay[s] * n_comp + target[s]``), the step each neuron is refractory until, the
     activity counts, the native Poisson inputs and the step counter ``t``."""
@@ -82,8 +82,11 @@ class EngineState:
         c, n = p.n_comp, p.n_neurons
         self.u = p.u0.astype(np.int64).copy()
         self.v = p.v0.astype(np.int64).copy()
-        self.keep_u = (DECAY_ONE - p.du).astype(np.int64)
-        self.keep_v = (DECAY_ONE - p.dv).astype(np.int64)  # neurons only
+        one = 1 << p.decay_shift  # 4096 (Loihi 1); 2^24 in the loihi2 mode
+        self.keep_u = (one - p.du).astype(np.int64)
+        self.keep_v = (one - p.dv).astype(np.int64)  # neurons only
+        self.half_u = p.rounding
+        self.half_v = self.half_u[: p.n_neurons].copy()
         self.bias = p.bias.astype(np.int64).copy()
         self.slots = p.max_delay + 2
         self.ring = np.zeros((self.slots, c), np.int64)
@@ -168,7 +171,7 @@ class Engine(EngineState):
             if b1 > b0:  # current injections switching from this step on
                 bias[p.bias_index[b0:b1]] = p.bias_value[b0:b1]
             # --- 1-2: u --------------------------------------------------------------------
-            decay(u, keep_u, nu, scratch)
+            decay(u, keep_u, nu, scratch, p.decay_shift, self.half_u)
             nu += ring[slot]
             ring[slot] = 0
             if neg is not None:
@@ -183,7 +186,7 @@ class Engine(EngineState):
                 wrap24(nu)
             u, nu = nu, u
             # --- v -------------------------------------------------------------------------
-            decay(v, keep_v, nv, scratch_n)
+            decay(v, keep_v, nv, scratch_n, p.decay_shift, self.half_v)
             nv += u[:n] if n_aux else u
             if self.has_bias:
                 nv += bias

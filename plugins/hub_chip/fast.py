@@ -26,7 +26,7 @@ import sys
 import numpy as np
 
 from ._numba import numba_available
-from .compartment import DECAY_ONE, DECAY_SHIFT, U_HALF, U_MASK, V_MAX
+from .compartment import U_HALF, U_MASK, V_MAX
 from .engine import EngineOutput, EngineState
 from .fast_learning import FlatLearning, empty_args, fusable
 
@@ -295,6 +295,8 @@ def _kernel(
     v,
     keep_u,
     keep_v,
+    shift,
+    rounding,
     bias,
     vth,
     refr,
@@ -342,7 +344,9 @@ def _kernel(
     overflow.  Native Poisson counts: SplitMix64 of the counter and table inversion, as
     :meth:`hub_chip.native.NativeInputs.rows` computes them."""
     half, mask, vmax = np.int64(U_HALF), np.int64(U_MASK), np.int64(V_MAX)
-    toward_zero = DECAY_ONE - 1  # added to a negative product: the shift truncates
+    # added before the shift: ``rounding[i]`` to p >= 0, 2^shift - 1 - rounding[i] to
+    # p < 0 (truncation toward zero for 0, rounding to nearest for 2^(shift-1))
+    all_ones = (np.int64(1) << shift) - 1
     L, C = ring.shape
     n_sp, events, wraps, clips, nat_spikes = 0, 0, 0, 0, 0
     cap = len(sp_idx)
@@ -363,9 +367,8 @@ def _kernel(
             bias[b_index[e]] = b_value[e]
         for i in range(C):
             x = u[i] * keep_u[i]
-            if x < 0:
-                x += toward_zero
-            x = (x >> DECAY_SHIFT) + ring[slot, i]
+            x += all_ones - rounding[i] if x < 0 else rounding[i]
+            x = (x >> shift) + ring[slot, i]
             ring[slot, i] = 0
             if x >= half or x < -half:
                 wraps += 1
@@ -376,9 +379,8 @@ def _kernel(
         f_lo = n_sp
         for i in range(n):
             y = v[i] * keep_v[i]
-            if y < 0:
-                y += toward_zero
-            y = (y >> DECAY_SHIFT) + u[i] + bias[i]
+            y += all_ones - rounding[i] if y < 0 else rounding[i]
+            y = (y >> shift) + u[i] + bias[i]
             a = aux_of[i]
             if a >= 0:
                 y += u[a]
@@ -556,6 +558,8 @@ class FastEngine(EngineState):
                 self.v,
                 self.keep_u,
                 self.keep_v,
+                np.int64(p.decay_shift),
+                self.half_u,
                 self.bias,
                 p.vth,
                 p.refractory,

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .compartment import DECAY_ONE
+from .compartment import DECAY_SHIFT
 
 
 @dataclass
@@ -81,6 +81,20 @@ class Program:
     #: most; it emits k = min(max_spikes, v // (vth + 1)) and loses k (vth + 1)
     #: (LIFSubtract[spikes=many]); each spike sends the neuron's synapses once
     max_spikes: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    #: fractional bits of the decays: 12 (Loihi 1: du in 0..4096, dv in 0..4095); 24 in
+    #: the loihi2 mode (du in 0..2^24)
+    decay_shift: int = DECAY_SHIFT
+    #: int64[n_comp] (empty: 0 each), added to |x| (2^shift - d) before the shift: 0
+    #: truncates toward zero (Loihi 1, and ChipLIF in every mode); 2^(shift-1) rounds to
+    #: nearest (float models in the loihi2 mode)
+    decay_half: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    @property
+    def rounding(self) -> np.ndarray:
+        """``decay_half`` with one entry per compartment."""
+        if len(self.decay_half):
+            return self.decay_half.astype(np.int64)
+        return np.zeros(self.n_comp, np.int64)
 
     @property
     def subtracting(self) -> np.ndarray:
@@ -116,8 +130,9 @@ class Program:
         assert len(self.bias) == n and len(self.v0) == n and len(self.u0) == c
         assert len(self.join_parent) == c - n
         assert len(self.ptr) == self.n_senders + 1
-        assert ((self.du >= 0) & (self.du <= DECAY_ONE)).all()
-        assert ((self.dv >= 0) & (self.dv < DECAY_ONE)).all()
+        one = 1 << self.decay_shift
+        assert ((self.du >= 0) & (self.du <= one)).all()
+        assert ((self.dv >= 0) & (self.dv < one)).all()
         assert len(self.target) == len(self.delay) == len(self.weight) == self.ptr[-1]
         if len(self.delay):
             assert self.delay.min() >= 0 and self.delay.max() <= 62

@@ -26,7 +26,8 @@ class ChipSpec:
     mesh_height: int = 4  # tiles north-south per chip
     # --- compartment arithmetic (Lava LIF bit-accurate model) -------------------------------
     state_bits: int = 24  # u and v
-    decay_bits: int = 12  # DU in 0..4096, DV in 0..4095
+    decay_bits: int = 12  # DU in 0..4096, DV in 0..4095 (2^decay_bits in general)
+    decay_round_nearest: bool = False  # Loihi 1 truncates the decayed u, v toward zero
     act_shift: int = 6  # synaptic input << 6 into u
     vth_shift: int = 6  # threshold = vth_mant << 6
     vth_mant_bits: int = 17
@@ -64,3 +65,12 @@ class ChipSpec:
 
 
 LOIHI = ChipSpec()
+
+#: a Loihi 2-class chip for float models: the same formats but decays with 24 fractional
+#: bits, rounded to nearest, as a programmable (microcoded) neuron can compute them on its
+#: 24-bit state (an assumption of this model: the published sources give no decay width
+#: or rounding, docs/chip.md section 3)
+LOIHI2 = ChipSpec(name="loihi2", decay_bits=24, decay_round_nearest=True)
+
+#: the chip option ``generation``
+GENERATIONS = {"loihi1": LOIHI, "loihi2": LOIHI2}
