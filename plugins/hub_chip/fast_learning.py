@@ -28,6 +28,8 @@ kernel), so both engines draw the same numbers.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .rule import T_MAX, T_MIN
@@ -44,6 +46,32 @@ def fusable(learning) -> str | None:
     if any(len(p.factors) > MAX_FACTORS for pj in learning.projections for p in pj.rule.products):
         return f"products of more than {MAX_FACTORS} factors"
     return None
+
+
+@dataclass(frozen=True)
+class _Fused:
+    """Products of one rule with the same target, dependency and factors, as one: the
+    integer ``mantissa`` added ``<< shift`` (``shift = rule.shift(target) + exponent``)."""
+
+    target: str
+    dependency: str
+    factors: tuple
+    mantissa: int
+    shift: int
+
+
+def _merged(rule) -> list[_Fused]:
+    """``rule``'s products, those that differ only in their scale summed exactly:
+    ``sum m_i 2^(s_i)`` = ``(sum m_i 2^(s_i - s)) 2^s`` with s the smallest shift."""
+    groups: dict = {}
+    for p in rule.products:
+        key = (p.target, p.dependency, p.factors)
+        groups.setdefault(key, []).append((p.mantissa, rule.shift(p.target) + p.exponent))
+    out = []
+    for (target, dependency, factors), scales in groups.items():
+        s = min(sh for _, sh in scales)
+        out.append(_Fused(target, dependency, factors, sum(m << (sh - s) for m, sh in scales), s))
+    return out
 
 
 def _cat(xs, dtype=np.int64):
@@ -111,24 +139,26 @@ class FlatLearning:
         delays = [np.unique(pj.delay) for pj in pjs]
         self.delay_lo = np.concatenate([[0], np.cumsum([len(d) for d in delays])]).astype(np.int64)
         self.delays = _cat(delays)
-        # products, grouped by projection and dependency: x0, y0, u<k>
+        # products, grouped by projection and dependency: x0, y0, u<k>; products that
+        # differ only in their scale (a coefficient split into several) are evaluated as
+        # one with the exact sum of their scales (the sums are exact: the same integers)
         dep = lambda p: DEP_CODES.get(p.dependency, 2)  # noqa: E731
         prods, self.prods = [], np.zeros((P, 4), np.int64)
         for j, pj in enumerate(pjs):
-            group = sorted(pj.rule.products, key=dep)
+            group = sorted(_merged(pj.rule), key=dep)
             self.prods[j, 0] = len(prods)
             for d in range(3):
                 self.prods[j, d + 1] = self.prods[j, d] + sum(dep(p) == d for p in group)
-            prods += [(j, p, pj.rule) for p in group]
+            prods += [(j, p) for p in group]
         m = len(prods)
         self.p_int = np.zeros((m, 5), np.int64)  # target, dependency, k, mantissa, shift
         self.p_var = np.full((m, MAX_FACTORS), -1, np.int64)
         self.p_const = np.zeros((m, MAX_FACTORS), np.int64)
         self.p_bank = np.full((m, MAX_FACTORS), -1, np.int64)  # trace bank of a factor
-        for i, (j, p, rule) in enumerate(prods):
+        for i, (j, p) in enumerate(prods):
             k = int(p.dependency[1:]) if dep(p) == 2 else 0
             tgt = 0 if p.target == "w" else 1
-            self.p_int[i] = (tgt, dep(p), k, p.mantissa, rule.shift(p.target) + p.exponent)
+            self.p_int[i] = (tgt, dep(p), k, p.mantissa, p.shift)
             for f_i, fac in enumerate(p.factors):
                 self.p_var[i, f_i] = VAR_CODES[fac.var]
                 self.p_const[i, f_i] = fac.const
