@@ -17,7 +17,7 @@ def test_parse_reads_the_lava_form_and_writes_it_back():
         Product("w", "x0", -1, -2, (Factor("y1"),)),
     )
     assert parse(rule.text()).products == rule.products
-    two = parse("dw = 3*2^-4*x0*(w - 200)*y1; dt = u2*t*(-1)".replace("*(-1)", "*2^-1"))
+    two = parse("dw = 3*2^-4*x0*(w - 200)*y1; dt = u2*t*2^-1")
     assert two.products[0].factors == (Factor("w", -200), Factor("y1"))
     assert two.products[0].mantissa == 3 and two.products[0].exponent == -4
     assert two.products[1] == Product("t", "u2", 1, -1, (Factor("t"),))
@@ -179,7 +179,7 @@ def test_every_compiled_rule_is_declared():
     assert np.all([label not in NO_FORM for label in COMPILED])
 
 
-def run_with_rule(text, epoch=1):
+def run_with_rule(text, epoch=1, engine="numpy"):
     """The one-synapse network of :func:`one_synapse` with additive STDP compiled, then
     the learning engine given ``text`` instead; returns the projection's engine state and
     the initial weight mantissa."""
@@ -194,7 +194,7 @@ def run_with_rule(text, epoch=1):
         label="plastic",
     )
     session = hub.get_backend("chip").build(
-        hub.resolve(net, 5.0), engine="numpy", learning_epoch=epoch
+        hub.resolve(net, 5.0), engine=engine, learning_epoch=epoch
     )
     session.learning.set_rule("plastic", parse(text))
     pj = session.learning.projections[0]
@@ -211,13 +211,20 @@ def test_tag_and_periodic_terms_by_hand():
     T=10 t 0 -> 5;  T=16 t 5 -> 5 + round(-2.5) = 3, w += round(1.25) = 1;
     T=24 t 3 -> 2;  T=30 t -> 7 (read-out W0 + 1);  T=32 t -> 7 + round(-3.5) = 4, w +=
     round(1.75) = 2;  T=40 t -> 2;  T=48 t -> 1, w += round(0.5) = 1: W0 + 4."""
-    pj, w0 = run_with_rule("dt = 5*x0 - 2^-1*u3*t; dw = 2^-2*u4*t")
-    assert (pj.tag[0], pj.w[0] - w0, pj.wr[0] - w0) == (1, 4, 1)
+    for engine in ("numpy", "numba"):  # the compiled engine flattens the new rule too
+        pj, w0 = run_with_rule("dt = 5*x0 - 2^-1*u3*t; dw = 2^-2*u4*t", engine=engine)
+        assert (pj.tag[0], pj.w[0] - w0, pj.wr[0] - w0) == (1, 4, 1), engine
+
+
+def test_a_parsed_rule_must_define_the_traces_it_reads():
+    with pytest.raises(hub.HubError, match="traces x1 are read but not defined"):
+        run_with_rule("dw = 2^-2*x1*y0")
 
 
 def test_epochs_round_the_exact_sum_once():
     """dw = 2^-1 x0: each presynaptic spike adds half an LSB.  Every step: round(0.5) = 1
     twice, +2; one epoch of 40 steps holds both spikes: round(1.0) = 1, +1."""
     for epoch, gain in ((1, 2), (40, 1), (20, 2)):  # epochs of 20: one spike in each
-        pj, w0 = run_with_rule("dw = 2^-1*x0", epoch)
-        assert pj.w[0] - w0 == gain, epoch
+        for engine in ("numpy", "numba"):
+            pj, w0 = run_with_rule("dw = 2^-1*x0", epoch, engine)
+            assert pj.w[0] - w0 == gain, (epoch, engine)

@@ -545,6 +545,11 @@ class FastEngine(EngineState):
         nat = self.native
         nat_before, nat_spikes = nat.totals.copy(), 0
         flat_learning = self.flat_learning
+        if flat_learning is not None and flat_learning.version != flat_learning.learning.version:
+            # a rule was replaced (Learning.set_rule): flatten the learning state again
+            flat_learning = self.flat_learning = FlatLearning(
+                flat_learning.learning, sys.modules[__name__]
+            )
         lrn = empty_args() if flat_learning is None else flat_learning.start(t0, steps)
         while True:
             todo = min(chunk, steps - done)

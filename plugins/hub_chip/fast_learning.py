@@ -96,6 +96,7 @@ class FlatLearning:
         the kernel's module, where the layout lives so that numba's cache of the kernel is
         invalidated when it changes."""
         f = fields
+        self.version = learning.version  # the Learning's rules this copy was made from
 
         lr = self.learning = learning
         prog = lr.program
@@ -136,7 +137,7 @@ class FlatLearning:
             self.post_ptr[j] = pj.by_post[0] + lo[j]
         self.pre_order = inv[_cat([pj.by_pre[1] + lo[j] for j, pj in enumerate(pjs)])]
         self.post_order = np.arange(len(perm), dtype=np.int64)
-        delays = [np.unique(pj.delay) for pj in pjs]
+        delays = [pj.delays for pj in pjs]
         self.delay_lo = np.concatenate([[0], np.cumsum([len(d) for d in delays])]).astype(np.int64)
         self.delays = _cat(delays)
         # products, grouped by projection and dependency: x0, y0, u<k>; products that

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hub.errors import CapabilityError
+from hub.errors import CapabilityError, HubError
 
 from .compile_rules import COMPILED, compile_rule
 from .rule import T_MAX, T_MIN, ProductRule, TraceSpec
@@ -88,7 +88,12 @@ class _Projection:
     rule: ProductRule | None = None
     acc: dict = field(default_factory=dict)  # target -> exact pending sums (units 2^-k)
     tag: np.ndarray | None = None
+    has_tag: bool = False  # the rule has products on the tag
     dopa: dict | None = None  # DopamineSTDP state (see _dopamine_state)
+    index: int = 0  # position among the projections (its stochastic-rounding stream)
+
+    def __post_init__(self):
+        self.delays = np.unique(self.delay)  # the delays its postsynaptic spikes arrive with
 
 
 class Learning:
@@ -152,20 +157,29 @@ class Learning:
                 pj.dopa = self._dopamine_state(proj, pl, w, compiled, resolved)
             else:
                 self._set_rule(pj, self._compile(proj, pl))
+            pj.index = len(self.projections)  # its stream of stochastic rounding
             self.projections.append(pj)
         self.x0 = np.zeros(n_senders, np.int64)  # this step's presynaptic multiplicities
         self.y0 = np.zeros((self.depth, n), np.int64)  # postsynaptic spikes, last steps
         self._past = [None] * self.depth
         self.t = 0
         self.updates = 0  # synaptic weight updates (for the energy report)
+        self.version = 0  # counts rule replacements (set_rule)
         self.probes: list = []  # (label, interval steps, indices, rows)
 
     def set_rule(self, label: str, rule: ProductRule) -> None:
         """Run projection ``label`` with ``rule`` (a :class:`rule.ProductRule`, e.g. from
         :func:`rule.parse`) instead of its compiled rule, from the current step on."""
         pj = next(p for p in self.projections if p.label == label and p.dopa is None)
+        missing = sorted(rule.trace_names() - set(rule.traces))
+        if missing:
+            raise HubError(
+                f"chip learning rule for {label!r}: traces {', '.join(missing)} are read but "
+                "not defined; give each a TraceSpec(tau, impulse) in the rule's traces"
+            )
         self._set_rule(pj, rule)
         self.rules[label] = rule
+        self.version += 1  # the compiled engine flattens the rules again
 
     def _set_rule(self, pj, rule: ProductRule) -> None:
         n_senders, n = self.program.n_senders, self.program.n_neurons
@@ -178,6 +192,7 @@ class Learning:
         }
         pj.acc = {t: np.zeros(len(pj.w), np.int64) for t in ("w", "t")}
         pj.tag = np.zeros(len(pj.w), np.int64)
+        pj.has_tag = any(p.target == "t" for p in rule.products)
 
     def _compile(self, proj, pl) -> ProductRule:
         w_max = np.unique(pl.w_max_mant)
@@ -201,8 +216,6 @@ class Learning:
         """DopamineSTDP: weights with 8 fractional learning bits (``wf = 256 W``), the
         eligibility ``c`` (weight LSBs, 8 fractional bits), each synapse's last update step,
         and the projection's dopamine trace (7 + 8 bits, DOPAMINE_IMPULSE per spike)."""
-        if proj.rule.kind != "DopamineSTDP":
-            return None
         p, lsb = proj.rule.params, pl.lsb
         mod = proj.rule.modulator
         n = self.program.n_neurons
@@ -363,12 +376,12 @@ class Learning:
         """Round the pending sums of ``syn``, add them and clip; transmit the new weights."""
         rule = pj.rule
         acc = pj.acc["w"]
-        stream = WEIGHT_STREAM + 2 * next(j for j, p in enumerate(self.projections) if p is pj)
+        stream = WEIGHT_STREAM + 2 * pj.index
         dw = self._round_shift(acc[syn], rule.shift("w"), stream, syn, T)
         acc[syn] = 0
         pj.w[syn] = np.clip(pj.w[syn] + dw, 0, pj.w_max[syn])
         self.program.weight[pj.pos[syn]] = pj.sign[syn] * (pj.w[syn] << pj.shift[syn])
-        if any(p.target == "t" for p in rule.products):
+        if pj.has_tag:
             acc = pj.acc["t"]
             dt = self._round_shift(acc[syn], rule.shift("t"), stream + 1, syn, T)
             acc[syn] = 0
@@ -377,7 +390,7 @@ class Learning:
     def _post_arrivals(self, pj, T):
         """The synapses, for each delay D, whose postsynaptic spikes stamped T - D reach
         them now."""
-        for D in np.unique(pj.delay):
+        for D in pj.delays:
             was = self._fired_at(T - int(D))
             if was is None or not was.size:
                 continue

@@ -42,7 +42,6 @@ TRACE_MAX = 127
 T_MIN, T_MAX = -256, 255
 DEPENDENCIES = ("x0", "y0") + tuple(f"u{k}" for k in range(10))
 VARIABLES = ("x0", "y0", "x1", "x2", "y1", "y2", "y3", "w", "t")
-TRACES = ("x1", "x2", "y1", "y2", "y3")
 TARGETS = ("w", "t")
 
 
@@ -77,10 +76,6 @@ class Product:
         scale = f"{self.mantissa}*2^{self.exponent}"
         return "*".join([scale, self.dependency] + [f.text() for f in self.factors])
 
-    @property
-    def value(self) -> float:
-        return self.mantissa * 2.0**self.exponent
-
 
 @dataclass(frozen=True)
 class TraceSpec:
@@ -114,10 +109,12 @@ class ProductRule:
         """k: the exact sum of ``target``'s products is an integer in units of 2^-k."""
         return max([0] + [-p.exponent for p in self.products if p.target == target])
 
-    def uses(self, var: str) -> bool:
-        return any(
-            p.dependency == var or any(f.var == var for f in p.factors) for p in self.products
-        )
+    def trace_names(self) -> set[str]:
+        """The traces its products read."""
+        return {f.var for p in self.products for f in p.factors if f.var[0] in "xy"} - {
+            "x0",
+            "y0",
+        }
 
 
 def quantize_scale(value: float) -> tuple[int, int]:
