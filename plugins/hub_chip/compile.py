@@ -98,17 +98,38 @@ class _WeightTargets:
     """Per projection (resolved order), per synapse: the weight each synapse should add to
     its compartment, in units of A = u / 64 times the population's voltage scale (mV for
     float models, 1 for ChipLIF), and the core of its target neuron (its synapse group
-    within the projection)."""
+    within the projection).  Computed per projection and slice on demand (never all at
+    once: at scale they would cost 16 bytes per synapse)."""
 
-    value: list  # float array per projection
-    at_w_max: list  # plastic projections: the value of w_max, else None
-    core: list  # int64 array per projection
-    n_cores: int
+    projections: list
+    fold: list  # per projection: u per unit of weight of each target neuron, in units of A
+    mapping: Mapping
 
-    def weight_range(self, k: int) -> np.ndarray:
+    @property
+    def n_cores(self) -> int:
+        return self.mapping.n_cores
+
+    def value(self, k: int, part=slice(None)) -> np.ndarray:
+        proj = self.projections[k]
+        return proj.weight[part] * self.fold[k][proj.post_idx[part]]
+
+    def at_w_max(self, k: int, part=slice(None)) -> np.ndarray | None:
+        """The value of w_max (with the weight's sign) for a plastic projection, else None."""
+        proj = self.projections[k]
+        if proj.rule is None:
+            return None
+        sign = np.where(proj.weight[part] < 0, -1.0, 1.0)
+        return sign * proj.rule.params["w_max"] * self.fold[k][proj.post_idx[part]]
+
+    def core(self, k: int, part=slice(None)) -> np.ndarray:
+        proj = self.projections[k]
+        return self.mapping.core_of[proj.post][proj.post_idx[part]]
+
+    def weight_range(self, k: int, part=slice(None)) -> np.ndarray:
         """The values projection ``k`` can take: w_max for plastic ones (learning moves the
         weights up to it), the weights themselves for static ones."""
-        return self.value[k] if self.at_w_max[k] is None else self.at_w_max[k]
+        w_max = self.at_w_max(k, part)
+        return self.value(k, part) if w_max is None else w_max
 
 
 @dataclass
@@ -200,6 +221,7 @@ def compile_network(
         "bias": quantize.relative_errors(*map(_concat_float, compartments.biases)),
     }
     sender_core, fanout, messages = _traffic(resolved, numbering, mapping)
+    mapping.runs = []  # the traffic tables hold them now, in sender order
     return Compiled(
         program=program,
         mapping=mapping,
@@ -253,7 +275,7 @@ def _programmed_delays(resolved, layout, spec: ChipSpec) -> list:
                 f"at most {spec.max_delay} ({longest - spec.max_delay} too many); shorten "
                 f"it to <= {(spec.max_delay + 1 - offset) * resolved.dt:g} ms"
             )
-        delays.append(programmed)
+        delays.append(programmed.astype(np.uint8))  # 0..spec.max_delay (62)
     return delays
 
 
@@ -288,21 +310,15 @@ def _weight_targets(projections, layout, mapping: Mapping) -> _WeightTargets:
     ChipLIF units) times the u it adds per unit of weight (plan.fold_*, mV per nA), in
     units of A = u / 64."""
     one = 1 << ACT_SHIFT
-    value, at_w_max, core = [], [], []
+    fold = []
     for proj in projections:
         plan = layout[proj.post].plan
         if plan.native:
-            fold = np.ones(plan.size) * one
+            fold.append(np.ones(plan.size))
         else:
-            fold = plan.fold_inh if _inhibitory_current(proj, plan) else plan.fold_exc
-        value.append(proj.weight * fold[proj.post_idx] / one)
-        if proj.rule is None:
-            at_w_max.append(None)
-        else:
-            sign = np.where(proj.weight < 0, -1.0, 1.0)
-            at_w_max.append(sign * proj.rule.params["w_max"] * fold[proj.post_idx] / one)
-        core.append(mapping.core_of[proj.post][proj.post_idx])
-    return _WeightTargets(value, at_w_max, core, mapping.n_cores)
+            per_nA = plan.fold_inh if _inhibitory_current(proj, plan) else plan.fold_exc
+            fold.append(per_nA / one)
+    return _WeightTargets(list(projections), fold, mapping)
 
 
 def _choose_scales(
@@ -317,14 +333,18 @@ def _choose_scales(
             continue
         incoming = []
         same_sign_sums = np.zeros((2, 2, plan.size))  # [aux compartment?][+, -]
+        rng = np.random.default_rng(0)  # quantize.choose_scale's sample of each projection
         for k, proj in enumerate(projections):
             if proj.post != label:
                 continue
             weights = targets.weight_range(k)
-            incoming.append((weights, targets.core[k], targets.n_cores))
+            incoming.append(
+                quantize.summarize_incoming(weights, targets.core(k), targets.n_cores, rng)
+            )
             row = 1 if _into_aux(proj, plan) else 0
-            np.add.at(same_sign_sums[row, 0], proj.post_idx, np.maximum(weights, 0))
-            np.add.at(same_sign_sums[row, 1], proj.post_idx, np.minimum(weights, 0))
+            for col, part in enumerate((np.maximum(weights, 0), np.minimum(weights, 0))):
+                _add_at(same_sign_sums[row, col], proj.post_idx, part)
+            del weights
         u_sum = float(np.abs(same_sign_sums).max()) * (1 << ACT_SHIFT) if plan.size else 0.0
         if plan.fitted and not spec.decay_round_nearest:
             lay.truncation = _truncation_compensation(plan, same_sign_sums)
@@ -469,90 +489,174 @@ def _float_compartments(out: _Compartments, lay: PopulationLayout, pop, neurons:
 
 
 # --- synapses ---------------------------------------------------------------------------------
+#: synapses quantized and laid out per slice (bounds the temporaries: ~60 bytes per slot)
+SLICE = 1 << 20
+
+
 def _synapses(resolved, numbering: _Numbering, delays: list, targets: _WeightTargets) -> _Synapses:
     """Quantize every weight (8-bit mantissa, one exponent per projection x core) and lay
-    the synapses out as a CSR over senders; plastic projections keep where their synapses
-    went and what one mantissa step is worth in hub units."""
+    the synapses out as a CSR over senders, in (sender, projection, hub order) order;
+    plastic projections keep where their synapses went and what one mantissa step is worth
+    in hub units.
+
+    One pass per projection, a slice at a time, writing each synapse straight to its CSR
+    slot (a counting sort): the layout costs the program's 9 bytes per synapse (int32
+    target and weight, uint8 delay) and no sort of all synapses."""
     projections, layout = resolved.projections, numbering.layout
-    senders, target_comps, mantissas, exponents = [], [], [], []
-    wanted, got, saturated = [], [], 0
-    plastic_parts = {}
+    n_comp = numbering.n_neurons + numbering.n_aux
+    writer = _CsrWriter(
+        [(numbering.first_sender(p.pre), p.pre_idx) for p in projections], numbering.n_senders
+    )
+    nnz = writer.nnz
+    target = np.empty(nnz, _index_dtype(n_comp))
+    delay = np.empty(nnz, np.uint8)
+    # mantissa (<= 255) << (6 + exponent (<= 7)) < 2^21
+    weight = np.empty(nnz, np.int32)
+    errors, saturated, plastic = _ErrorSums(), 0, {}
     for k, proj in enumerate(projections):
         lay = layout[proj.post]
-        in_a, mant, exponent, sat, plastic_parts[k] = _quantize_projection(proj, lay, targets, k)
-        saturated += sat
-        wanted.append(in_a)
-        got.append(mant * np.exp2(exponent))
-        senders.append(numbering.first_sender(proj.pre) + proj.pre_idx)
+        scale = 1.0 if lay.plan.native else lay.scale
+        group_exp = _group_exponents(targets, k, scale)
         first_target = lay.aux_offset if _into_aux(proj, lay.plan) else lay.offset
-        target_comps.append(first_target + proj.post_idx)
-        mantissas.append(mant)
-        exponents.append(exponent)
-    sender, target, delay, mant, exponent = (
-        _concat_int(parts) for parts in (senders, target_comps, delays, mantissas, exponents)
-    )
-    order = stable_argsort(sender)
-    sender, target, delay, mant, exponent = (
-        sender[order],
-        target[order],
-        delay[order],
-        mant[order],
-        exponent[order],
-    )
-    position = np.empty(len(order), np.int64)
-    position[order] = np.arange(len(order))
-    starts = np.cumsum([0] + [proj.n for proj in projections])
-    plastic = {
-        projections[k].label: PlasticLayout(position[starts[k] : starts[k + 1]], **parts)
-        for k, parts in plastic_parts.items()
-        if parts is not None
-    }
-    errors = {
-        **quantize.relative_errors(_concat_float(wanted), _concat_float(got)),
-        "saturated": saturated,
-    }
-    # exponents are >= 0 here (quantize.weights(allow_negative=False)), so the shift
-    # distributes over each group's sum and can be applied per synapse
+        rule = proj.rule
+        parts = None
+        if rule is not None:
+            parts = {
+                name: np.empty(proj.n, dt)
+                for name, dt in (
+                    ("position", np.int64),
+                    ("exponent", np.int64),
+                    ("w_max_mant", np.int64),
+                    ("lsb", float),
+                    ("sign", np.int64),
+                )
+            }
+        for part, slots in writer.slices(k):
+            in_a = targets.value(k, part) / scale
+            exponent = group_exp[targets.core(k, part)]
+            step = np.exp2(exponent)
+            mant = np.rint(in_a / step)
+            saturated += int(np.count_nonzero(np.abs(mant) > LOIHI.weight_mant_max))
+            mant = np.clip(mant, -LOIHI.weight_mant_max, LOIHI.weight_mant_max).astype(np.int64)
+            errors.add(in_a, mant * step)
+            target[slots] = first_target + proj.post_idx[part]
+            delay[slots] = delays[k][part]
+            # exponents are >= 0 here (allow_negative=False), so the shift distributes
+            # over each group's sum and can be applied per synapse
+            weight[slots] = mant << (ACT_SHIFT + exponent)
+            if parts is not None:
+                w_max_a = targets.at_w_max(k, part) / scale
+                w_max_mant = np.clip(
+                    np.rint(w_max_a / step), -LOIHI.weight_mant_max, LOIHI.weight_mant_max
+                )
+                saturated += int(np.count_nonzero(np.abs(np.rint(w_max_a / step)) > 255))
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    lsb = (
+                        np.where(
+                            in_a != 0, proj.weight[part] / in_a, abs(rule.params["w_max"] / w_max_a)
+                        )
+                        * step
+                    )
+                parts["position"][part] = slots
+                parts["exponent"][part] = exponent
+                parts["w_max_mant"][part] = np.abs(w_max_mant)
+                parts["lsb"][part] = np.abs(lsb)
+                parts["sign"][part] = np.where(proj.weight[part] < 0, -1, 1)
+        if parts is not None:
+            plastic[proj.label] = PlasticLayout(**parts)
     return _Synapses(
-        ptr=_csr_ptr(sender, numbering.n_senders),
+        ptr=writer.ptr,
         target=target,
         delay=delay,
-        weight=mant << (ACT_SHIFT + exponent),
+        weight=weight,
         plastic=plastic,
-        errors=errors,
+        errors={**errors.result(), "saturated": saturated},
     )
 
 
-def _quantize_projection(proj, lay: PopulationLayout, targets: _WeightTargets, k: int):
-    """Weights of projection ``k`` (``proj``, into ``lay``) on the chip: (target in units of
-    A, mantissa, exponent of each synapse, saturated count, PlasticLayout fields but the
-    position for a plastic projection, else None)."""
-    scale = 1.0 if lay.plan.native else lay.scale
-    in_a = targets.value[k] / scale
-    core = targets.core[k]
-    if targets.at_w_max[k] is None:
-        mant, group_exp, sat = quantize.weights(in_a, core, targets.n_cores, allow_negative=False)
-        return in_a, mant, group_exp[core], sat, None
-    # the exponent covers w_max: learning moves the weights up to it
-    w_max_a = targets.at_w_max[k] / scale
-    mant, group_exp, sat = quantize.weights(
-        np.concatenate([in_a, w_max_a]),
-        np.concatenate([core, core]),
-        targets.n_cores,
-        allow_negative=False,
-    )
-    exponent = group_exp[core]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        lsb = np.where(
-            in_a != 0, proj.weight / in_a, abs(proj.rule.params["w_max"] / w_max_a)
-        ) * np.exp2(exponent)
-    plastic = {
-        "exponent": exponent,
-        "w_max_mant": np.abs(mant[len(in_a) :]),
-        "lsb": np.abs(lsb),
-        "sign": np.where(proj.weight < 0, -1, 1),
-    }
-    return in_a, mant[: len(in_a)], exponent, sat, plastic
+def _group_exponents(targets: _WeightTargets, k: int, scale: float) -> np.ndarray:
+    """The weight exponent of every synapse group (core) of projection ``k`` at voltage
+    ``scale``: from the largest weight of the group, or of w_max for a plastic projection
+    (learning moves the weights up to it); never negative (quantize.weights)."""
+    gmax = np.zeros(targets.n_cores)
+    n = targets.projections[k].n
+    for lo in range(0, n, SLICE):
+        part = slice(lo, min(n, lo + SLICE))
+        core = targets.core(k, part)
+        np.maximum.at(gmax, core, np.abs(targets.value(k, part) / scale))
+        w_max = targets.at_w_max(k, part)
+        if w_max is not None:
+            np.maximum.at(gmax, core, np.abs(w_max / scale))
+    return quantize.group_exponents(gmax, allow_negative=False)
+
+
+class _ErrorSums:
+    """quantize.relative_errors of everything :meth:`add` was given, added up slice by
+    slice (the same max and count; the RMS summed in another order)."""
+
+    def __init__(self):
+        self.max, self.squares, self.n = 0.0, 0.0, 0
+
+    def add(self, target: np.ndarray, got: np.ndarray) -> None:
+        nz = target != 0
+        n = int(np.count_nonzero(nz))
+        if n:
+            r = np.abs(got - target)
+            np.divide(r, np.abs(target), out=r, where=nz)
+            r[~nz] = 0.0
+            self.max = max(self.max, float(r.max()))
+            self.squares += float(np.dot(r, r))
+            self.n += n
+
+    def result(self) -> dict:
+        if not self.n:
+            return {"max_rel": 0.0, "rms_rel": 0.0, "n": 0}
+        return {"max_rel": self.max, "rms_rel": float(np.sqrt(self.squares / self.n)), "n": self.n}
+
+
+class _CsrWriter:
+    """Slots of a CSR over ``n_rows`` rows filled part by part: part ``k`` is
+    ``(first row, row offset of each entry)``; entries go to their row in part order, and
+    within a part in their own order (a stable counting sort of all entries by row)."""
+
+    def __init__(self, parts: list, n_rows: int):
+        self.parts = parts
+        counts = np.zeros(n_rows, np.int64)
+        for first, rows in parts:
+            if len(rows):
+                c = np.bincount(rows)
+                counts[first : first + len(c)] += c
+        self.ptr = np.zeros(n_rows + 1, np.int64)
+        np.cumsum(counts, out=self.ptr[1:])
+        self.cursor = self.ptr[:-1].copy()
+
+    @property
+    def nnz(self) -> int:
+        return int(self.ptr[-1])
+
+    def slices(self, k: int):
+        """``(part, slots)`` per slice of part ``k``: ``part`` indexes its entries (a slice,
+        or an index array where the rows are not sorted), ``slots`` their CSR positions."""
+        first, rows = self.parts[k]
+        n = len(rows)
+        order = None if n < 2 or bool((rows[1:] >= rows[:-1]).all()) else stable_argsort(rows)
+        for lo in range(0, n, SLICE):
+            hi = min(n, lo + SLICE)
+            part = slice(lo, hi) if order is None else order[lo:hi]
+            r = first + rows[part]  # sorted
+            new = np.ones(len(r), bool)
+            new[1:] = r[1:] != r[:-1]
+            starts = np.flatnonzero(new)
+            runs = np.diff(np.append(starts, len(r)))
+            head = r[starts]
+            slots = self.cursor[head].repeat(runs) + (np.arange(len(r)) - starts.repeat(runs))
+            self.cursor[head] += runs
+            yield part, slots
+
+
+def _index_dtype(n: int):
+    """int32 for indices below 2^31, else int64."""
+    return np.int32 if n < 2**31 else np.int64
 
 
 # --- spike sources, bias changes ---------------------------------------------------------------
@@ -643,25 +747,30 @@ def _traffic(resolved, numbering: _Numbering, mapping: Mapping) -> tuple:
     sender_core = np.full(numbering.n_senders, -1, np.int64)
     for label, lay in numbering.layout.items():
         sender_core[lay.offset : lay.offset + lay.plan.size] = mapping.core_of[label]
-    sender = _concat_int(
+    writer = _CsrWriter(
         [
-            numbering.first_sender(proj.pre) + runs.pre
+            (numbering.first_sender(proj.pre), runs.pre)
             for proj, runs in zip(resolved.projections, mapping.runs)
-        ]
+        ],
+        numbering.n_senders,
     )
-    core = _concat_int([runs.core for runs in mapping.runs])
-    count = _concat_int([runs.count for runs in mapping.runs])
-    order = stable_argsort(sender)
-    ptr = _csr_ptr(sender, numbering.n_senders)
-    return sender_core, (ptr, core[order], count[order]), (ptr, core[order])
+    core = np.empty(writer.nnz, np.int32)
+    count = np.empty(writer.nnz, np.int32)
+    for k, runs in enumerate(mapping.runs):
+        for part, slots in writer.slices(k):
+            core[slots] = runs.core[part]
+            count[slots] = runs.count[part]
+    return sender_core, (writer.ptr, core, count), (writer.ptr, core)
 
 
 # --- helpers ------------------------------------------------------------------------------------
-def _csr_ptr(rows: np.ndarray, n_rows: int) -> np.ndarray:
-    """CSR row pointers (int64[n_rows + 1]) of entries sorted by ``rows``."""
-    ptr = np.zeros(n_rows + 1, np.int64)
-    np.cumsum(np.bincount(rows, minlength=n_rows), out=ptr[1:])
-    return ptr
+def _add_at(acc: np.ndarray, index: np.ndarray, values: np.ndarray) -> None:
+    """``np.add.at(acc, index, values)``: into zeros as one bincount (which adds in array
+    order too, so the sums are the same, and is ten times faster)."""
+    if not acc.any():
+        acc += np.bincount(index, values, minlength=len(acc))
+    else:
+        np.add.at(acc, index, values)
 
 
 def _concat_int(parts) -> np.ndarray:

@@ -90,7 +90,9 @@ class EngineState:
         self.bias = p.bias.astype(np.int64).copy()
         self.slots = p.max_delay + 2
         self.ring = np.zeros((self.slots, c), np.int64)
-        self.key = p.delay.astype(np.int64) * c + p.target
+        # int32 while the ring fits (4 bytes per synapse instead of 8)
+        kdt = np.int32 if self.slots * c < 2**31 else np.int64
+        self.key = p.delay.astype(kdt) * kdt(c) + p.target.astype(kdt, copy=False)
         self.ref_until = np.full(n, -1, np.int64)
         #: what a spike subtracts from v; 0: v is reset to 0 instead
         self.drop = np.where(p.subtracting, p.vth + 1, 0).astype(np.int64)

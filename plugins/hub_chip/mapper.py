@@ -43,19 +43,29 @@ class MapProjection:
     post: str
     pre_idx: np.ndarray  # sorted by (pre, post)
     post_idx: np.ndarray
-    delay: np.ndarray  # programmed delays
+    delay: np.ndarray  # programmed delays (0..62)
     pre_is_source: bool
+
+    def max_delay_into(self, n_post: int) -> np.ndarray:
+        """Per target neuron, the longest programmed delay of its synapses (0 if none), in
+        one pass: a flag per (neuron, delay) present, then the last flag of each row."""
+        d = np.asarray(self.delay, np.int64)
+        if not len(d):
+            return np.zeros(n_post, np.int64)
+        width = int(d.max()) + 1
+        present = np.zeros((n_post, width), bool)
+        present.reshape(-1)[self.post_idx * width + d] = True
+        return (width - 1 - np.argmax(present[:, ::-1], axis=1)) * present.any(axis=1)
 
 
 @dataclass
 class AxonRuns:
     """The (presynaptic index, destination core) runs of one projection: one input axon
-    each, ``count`` synapses each; ``start`` is the first synapse of the run."""
+    each, ``count`` synapses each."""
 
     pre: np.ndarray
     core: np.ndarray
     count: np.ndarray
-    start: np.ndarray
 
 
 @dataclass
@@ -163,11 +173,13 @@ def place(
                 f"{p.compartments_per_neuron} compartments, a core has "
                 f"{spec.compartments_per_core}"
             )
+    sizes = {p.label: p.size for p in pops}
+    delay_into = [j.max_delay_into(sizes[j.post]) for j in projections]
     cap = {p.label: spec.compartments_per_core // p.compartments_per_neuron for p in pops}
     share = {p.label: True for p in pops}
     for it in range(1, max_iterations + 1):
         mapping = _assign(pops, cap, share, chips, spec)
-        _account(mapping, pops, projections, spec)
+        _account(mapping, pops, projections, delay_into, spec)
         mapping.iterations = it
         limits = {
             "compartments": spec.compartments_per_core,
@@ -240,14 +252,16 @@ def _assign(pops, cap, share, chips, spec) -> Mapping:
                 chunks.append([(p.label, a, b)])
                 cores[a:b] = len(chunks) - 1
                 free = spec.compartments_per_core - (b - a) * cpn if (b - a) < k else 0
-        core_of[p.label] = cores
+        core_of[p.label] = cores.astype(np.int32)  # indexed per synapse: 4 bytes each
     zeros = np.zeros(len(chunks), np.int64)
     return Mapping(
         spec, chips, core_of, chunks, zeros.copy(), zeros.copy(), zeros.copy(), zeros.copy()
     )
 
 
-def _account(m: Mapping, pops, projections, spec) -> None:
+def _account(m: Mapping, pops, projections, delay_into: list, spec) -> None:
+    """Fill the per-core counts of ``m`` and its runs (one pass over each projection's
+    synapses: the runs of (pre, core); everything else is per run or per neuron)."""
     nc = m.n_cores
     cpn = {p.label: p.compartments_per_neuron for p in pops}
     for p in pops:
@@ -256,27 +270,47 @@ def _account(m: Mapping, pops, projections, spec) -> None:
     # neurons of each population per core (the dense row width of a synapse group)
     per_core = {p.label: np.bincount(m.core_of[p.label], minlength=nc) for p in pops}
     m.runs = []
-    for j in projections:
-        post_core = m.core_of[j.post][j.post_idx]
-        n = len(post_core)
-        if n == 0:
-            m.runs.append(AxonRuns(*(np.zeros(0, np.int64),) * 4))
+    for k, j in enumerate(projections):
+        if len(j.pre_idx) == 0:
+            m.runs.append(AxonRuns(*(np.zeros(0, np.int32),) * 3))
             continue
-        new = np.ones(n, bool)
-        new[1:] = (j.pre_idx[1:] != j.pre_idx[:-1]) | (post_core[1:] != post_core[:-1])
-        start = np.flatnonzero(new)
-        count = np.diff(np.append(start, n))
-        pre, core = j.pre_idx[start], post_core[start]
-        m.runs.append(AxonRuns(pre, core, count, start))
+        runs = _runs(j.pre_idx, m.core_of[j.post][j.post_idx])
+        m.runs.append(runs)
+        core = runs.core
         m.in_axons += np.bincount(core, minlength=nc)
         if not j.pre_is_source:
-            m.out_axons += np.bincount(m.core_of[j.pre][pre], minlength=nc)
+            m.out_axons += np.bincount(m.core_of[j.pre][runs.pre], minlength=nc)
         dmax = np.zeros(nc, np.int64)
-        np.maximum.at(dmax, post_core, j.delay)
+        np.maximum.at(dmax, m.core_of[j.post], delay_into[k])
         dbits = delay_bits(dmax)
-        sparse = np.bincount(
-            core, weights=synapse_bits(count, 8 + dbits[core] + idx_bits[core], spec), minlength=nc
-        )
         axons = np.bincount(core, minlength=nc)
+        sparse = _sparse_bits(core, runs.count, 8 + dbits + idx_bits, spec)
         dense = axons * synapse_bits(per_core[j.post], 8 + dbits, spec)
         m.synapse_bits += np.minimum(sparse, dense).astype(np.int64)
+
+
+def _runs(pre: np.ndarray, post_core: np.ndarray) -> AxonRuns:
+    """The runs of equal (pre, core) in synapses sorted by (pre, post) (cores ascend with
+    the neuron index, so each run is one input axon)."""
+    n = len(pre)
+    new = np.ones(n, bool)
+    np.not_equal(pre[1:], pre[:-1], out=new[1:])
+    new[1:] |= post_core[1:] != post_core[:-1]
+    start = np.flatnonzero(new)
+    count = np.diff(np.append(start, n)).astype(np.int32)
+    return AxonRuns(pre[start].astype(np.int32), post_core[start], count)
+
+
+def _sparse_bits(
+    core: np.ndarray, count: np.ndarray, bits_per_weight: np.ndarray, spec
+) -> np.ndarray:
+    """Per core, the sparse-format synapse memory of runs of ``count`` weights on ``core``
+    (``bits_per_weight`` per core): the runs are counted per (core, length), and each
+    length's memory is computed once."""
+    nc = len(bits_per_weight)
+    longest = int(count.max()) + 1
+    hist = np.bincount(core.astype(np.int64) * longest + count, minlength=nc * longest)
+    hist = hist.reshape(nc, longest)
+    cores, length = np.nonzero(hist)
+    bits = synapse_bits(length, bits_per_weight[cores], spec) * hist[cores, length]
+    return np.bincount(cores, weights=bits, minlength=nc).astype(np.int64)

@@ -100,6 +100,18 @@ def relative_errors(target: np.ndarray, got: np.ndarray) -> dict:
     }
 
 
+def summarize_incoming(q: np.ndarray, group: np.ndarray, n_groups: int, rng) -> tuple:
+    """What :func:`choose_scale` needs of one projection's weights ``q`` (mV of u / 64)
+    in synapse groups ``group``: ``(largest |q|, largest |q| per group, sample of q, their
+    groups)``; the sample is ``SAMPLE`` synapses drawn by ``rng`` (all of them if fewer)."""
+    if not len(q):
+        return 0.0, np.zeros(n_groups), q, group
+    gmax = np.zeros(n_groups)
+    np.maximum.at(gmax, group, np.abs(q))
+    pick = rng.choice(len(q), SAMPLE, replace=False) if len(q) > SAMPLE else slice(None)
+    return float(gmax.max()), gmax, q[pick], group[pick]
+
+
 def choose_scale(
     span_max: float,
     drive_max: float,
@@ -107,13 +119,12 @@ def choose_scale(
     u_sums: np.ndarray | float,
     headroom: float = DEFAULT_HEADROOM,
     spec: ChipSpec = LOIHI,
-    seed: int = 0,
 ):
     """The voltage scale (mV per unit of v) of one float population.
 
-    ``incoming``: per projection into the population ``(q, group, n_groups)`` with ``q``
-    the weight in mV of u divided by 64 (so ``a = q / scale``) and ``group`` the synapse
-    group of each synapse; ``u_sums``: the largest sum of same-sign ``64 q`` into one
+    ``incoming``: per projection into the population, :func:`summarize_incoming` of its
+    weights ``q`` in mV of u divided by 64 (so ``a = q / scale``) and the synapse group of
+    each synapse; ``u_sums``: the largest sum of same-sign ``64 q`` into one
     compartment (mV of u if all its inputs of one sign fire in one step);
     ``drive_max``: the largest |bias| in mV per step.
     Returns (scale, M, bounds) where the largest threshold distance is ``64 M + 1`` units.
@@ -128,7 +139,7 @@ def choose_scale(
         bounds["u_range"] = (U_HALF - 1) * span / float(u_sums)
     if drive_max > 0:
         bounds["bias_range"] = spec.bias_mant_max * (1 << spec.bias_exp_max) * span / drive_max
-    qmax = max([float(np.abs(q).max()) for q, _, _ in incoming if len(q)] + [0.0])
+    qmax = max([qm for qm, _, q, _ in incoming if len(q)] + [0.0])
     if qmax > 0:
         bounds["weight_range"] = (spec.weight_mant_max << spec.weight_exp_max) * span / qmax
     theta_hi = min(bounds.values())
@@ -137,15 +148,7 @@ def choose_scale(
         m_hi = 1
     limiting = min(bounds, key=bounds.get)
     cands = np.unique(np.linspace(max(1, m_hi // 2), m_hi, SCALE_CANDIDATES).astype(np.int64))
-    rng = np.random.default_rng(seed)
-    samples = []
-    for q, group, n_groups in incoming:
-        if not len(q):
-            continue
-        gmax = np.zeros(n_groups)
-        np.maximum.at(gmax, group, np.abs(q))
-        pick = rng.choice(len(q), SAMPLE, replace=False) if len(q) > SAMPLE else slice(None)
-        samples.append((q[pick], group[pick], gmax))
+    samples = [(q, g, gmax) for _, gmax, q, g in incoming if len(q)]
     best_m, best_err = m_hi, np.inf
     if samples:
         for m in cands[::-1]:
@@ -179,6 +182,7 @@ __all__ = [
     "effective_threshold",
     "relative_errors",
     "choose_scale",
+    "summarize_incoming",
     "group_exponents",
     "ACT_SHIFT",
     "DEFAULT_HEADROOM",
