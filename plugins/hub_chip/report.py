@@ -19,31 +19,37 @@ from .energy import EnergyProfile
 from .engine import gather_rows
 
 
+#: messages handled per slice (bounds the temporaries: ~80 bytes per message)
+SLICE = 1 << 20
+
+
 def traffic_tables(compiled):
     """Per sender: messages per spike, within-tile messages, E-W hops, N-S hops, chip
-    crossings (summed over its destination cores)."""
+    crossings (summed over its destination cores).  Senders are taken in slices of about
+    :data:`SLICE` messages; a host input's source position is core 0's."""
     m = compiled.mapping
     ptr, core = compiled.messages
     n_senders = len(ptr) - 1
-    src = np.repeat(np.arange(n_senders), np.diff(ptr))
-    src_core = compiled.sender_core[src]
-    chip_d, tile_d, x_d, y_d = m.position(core)
-    host = src_core < 0
-    chip_s, tile_s, x_s, y_s = m.position(np.where(host, 0, src_core))
-    within = (tile_s == tile_d) & (chip_s == chip_d)
-    ew, ns = np.abs(x_s - x_d), np.abs(y_s - y_d)
-    cross = np.abs(chip_s - chip_d)
-
-    def per_sender(x):
-        return np.bincount(src, weights=x, minlength=n_senders)
-
-    return {
-        "messages": np.diff(ptr).astype(float),
-        "within_tile": per_sender(within),
-        "hops_ew": per_sender(ew),
-        "hops_ns": per_sender(ns),
-        "chip_crossings": per_sender(cross),
+    # position of every core once, then looked up per message
+    chip, tile, x, y = m.position(np.arange(m.n_cores))
+    out = {
+        name: np.zeros(n_senders)
+        for name in ("within_tile", "hops_ew", "hops_ns", "chip_crossings")
     }
+    bounds = np.unique(np.searchsorted(ptr, np.arange(0, int(ptr[-1]), SLICE), side="right") - 1)
+    for lo, hi in zip(bounds, [*bounds[1:], n_senders]):
+        src = np.repeat(np.arange(lo, hi), np.diff(ptr[lo : hi + 1]))
+        dest = core[ptr[lo] : ptr[hi]]
+        here = np.maximum(compiled.sender_core[src], 0)
+        parts = {
+            "within_tile": (tile[here] == tile[dest]) & (chip[here] == chip[dest]),
+            "hops_ew": np.abs(x[here] - x[dest]),
+            "hops_ns": np.abs(y[here] - y[dest]),
+            "chip_crossings": np.abs(chip[here] - chip[dest]),
+        }
+        for name, value in parts.items():
+            out[name][lo:hi] = np.bincount(src - lo, weights=value, minlength=hi - lo)
+    return {"messages": np.diff(ptr).astype(float), **out}
 
 
 def build_report(compiled, out, profile: EnergyProfile, duration_ms: float) -> dict:
