@@ -137,7 +137,7 @@ def test_native_poisson_with_several_targets_refused(standalone_cache):
 @pytest.mark.parametrize(
     "model",
     [
-        pytest.param(lambda n: hub.LIF(synapse="delta", i_offset=0.1), id="lif_delta"),
+        pytest.param(lambda n: hub.LIF(synapse="delta", i_offset=0.8), id="lif_delta"),
         pytest.param(lambda n: hub.LIF(synapse="alpha", i_offset=0.1), id="lif_alpha"),
     ],
 )

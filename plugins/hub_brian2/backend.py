@@ -151,12 +151,13 @@ class Brian2Backend(Backend):
             o["jobs"] = min(2, os.cpu_count() or 1) if standalone else default_jobs()
         steps = _substeps(o["substeps"])
         check_rk4(resolved, steps, MAX_SUBSTEPS)  # before Brian2 is touched
-        if standalone:
-            from .standalone import check, default_root
+        from .standalone import check, default_root
 
+        if standalone:
             check(resolved)  # what standalone mode cannot run, before Brian2 is touched
-            if o["cache_dir"] is None:
-                o["cache_dir"] = default_root()
+            root = o["cache_dir"] or default_root()
+        else:  # codegen="auto" may choose standalone: its projects beside the Cython cache
+            root = os.path.join(o["cache_dir"], "standalone") if o["cache_dir"] else None
         from .session import Brian2Session
 
         return Brian2Session(
@@ -167,6 +168,7 @@ class Brian2Backend(Backend):
             cache_dir=o["cache_dir"] or default_cache_dir(),
             nest_order=True if o["nest_order"] is None else o["nest_order"],
             jobs=o["jobs"],
+            standalone_root=root,
         )
 
     def versions(self) -> dict[str, str]:

@@ -62,6 +62,7 @@ class Brian2Session(Session):
         cache_dir=None,
         nest_order=True,
         jobs=1,
+        standalone_root=None,
     ):
         self.resolved = resolved
         self.nest_order = nest_order
@@ -71,13 +72,18 @@ class Brian2Session(Session):
         self.hot_runners, self.structure = [], []
         #: codegen="standalone": Brian2's C++ standalone device (standalone.py), active from
         #: here until the run's results are read (or the session is closed)
+        self.standalone_root = standalone_root or standalone.default_root()
+        make_jobs = jobs
+        if codegen == "auto":  # standalone must be chosen before anything is built
+            codegen = self._auto_standalone() or codegen
+            make_jobs = min(2, os.cpu_count() or 1)  # jobs is Cython's here
         self.standalone = codegen == "standalone"
         self.standalone_timings, self._done, self._device_active = {}, None, False
         self.b2 = import_brian2()
         try:
             configure(self.b2)
             if self.standalone:
-                standalone.activate(self.b2, jobs)
+                standalone.activate(self.b2, make_jobs)
                 self._device_active = True
             self._build()
             self._choose_target(codegen, cache_dir, jobs)
@@ -89,6 +95,29 @@ class Brian2Session(Session):
             raise BackendError(
                 f"brian2: building the network failed: {type(exc).__name__}: {exc}"
             ) from exc
+
+    def _auto_inputs(self):
+        r = self.resolved
+        neuron_steps = sum(p.size for p in r.populations.values()) * r.steps
+        estimate = compiled.numpy_seconds(r.steps, standalone.code_objects(r), neuron_steps)
+        plastic = any(p.rule is not None and p.n for p in r.projections)
+        return neuron_steps, estimate, plastic
+
+    def _auto_standalone(self):
+        """codegen="auto": "standalone" if ``compiled.auto_target`` picks it (before the
+        build), else None (the rest of the choice follows the build: _choose_target)."""
+        r = self.resolved
+        if not standalone.same_numbers(r):
+            return None
+        warm = os.path.isfile(standalone.marker(self.standalone_root, r))
+        neuron_steps, estimate, plastic = self._auto_inputs()
+        target, why = compiled.auto_target(
+            False, neuron_steps, estimate, "warm" if warm else "cold", plastic
+        )
+        if target != "standalone":
+            return None
+        self.auto_reason = why
+        return target
 
     def _restore_device(self):
         if self._device_active:  # given back once
@@ -401,14 +430,17 @@ class Brian2Session(Session):
         """Resolve codegen="auto" (``compiled.auto_target``) and give the hot code objects
         their class."""
         self.cache_dir, self.requested, self.jobs = cache_dir, codegen, jobs
-        if codegen == "standalone":
+        if self.standalone:  # requested, or chosen by auto (_auto_standalone)
+            self.codegen = "standalone"
+            self.cache_dir = self.standalone_root
             self.order_kept = standalone.order_kept(self.ctx)
             return
         if codegen == "auto":
             warm = os.path.isfile(self._warm_marker())
-            r = self.resolved
-            neuron_steps = sum(p.size for p in r.populations.values()) * r.steps
-            codegen, self.auto_reason = compiled.auto_target(warm, neuron_steps)
+            neuron_steps, estimate, plastic = self._auto_inputs()
+            codegen, self.auto_reason = compiled.auto_target(
+                warm, neuron_steps, estimate, None, plastic
+            )
         self.codegen = codegen
         if codegen != "cython" or not self.hot_runners:
             return
@@ -468,6 +500,7 @@ class Brian2Session(Session):
                 if done != steps:
                     raise BackendError(f"brian2: ran {done} steps, expected {steps}")
                 standalone.collect_spikes(self)
+                standalone.mark_warm(self.standalone_root, self.resolved)
             self._done = self.results()
         except HubError:
             raise

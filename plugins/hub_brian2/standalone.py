@@ -113,6 +113,74 @@ def order_kept(ctx) -> bool:
     return all(len(d) <= 1 for d in delays.values())
 
 
+# --- codegen="auto" ---------------------------------------------------------------------------
+def same_numbers(resolved) -> bool:
+    """Would standalone mode give the runtime targets' numbers here?  Nothing refused, no
+    native Poisson source (standalone draws with its own generator) and NEST's order kept
+    without a sort (groups are one per model: plasticity, which splits them, is refused)."""
+    r = resolved
+    if refusals(r) or native_sources(r):
+        return False
+    if nest_min_delay_steps(r) <= 1:
+        return True
+    delays: dict = {}
+    for proj in r.projections:
+        if proj.n and proj.post in r.populations:
+            delays.setdefault(r.populations[proj.post].model.label, set()).update(
+                np.unique(proj.delay_steps).tolist()
+            )
+    return all(len(d) <= 1 for d in delays.values())
+
+
+def code_objects(resolved) -> int:
+    """About how many code objects a numpy run calls every step: per group of one model its
+    update, inputs, threshold and reset; per target group and receptor a pathway and its
+    push; the relay and its source feed; the spike recorder and each state monitor; three
+    per plastic projection."""
+    r = resolved
+    models = {p.model.label for p in r.populations.values()}
+    targets = {
+        (r.populations[p.post].model.label, p.receptor)
+        for p in r.projections
+        if p.n and p.post in r.populations
+    }
+    plastic = sum(1 for p in r.projections if p.n and p.rule is not None)
+    return (
+        4 * len(models) + 2 * len(targets) + 2 * bool(r.sources) + 1 + len(r.probes) + 3 * plastic
+    )
+
+
+def signature(resolved) -> str:
+    """A hash of what a standalone project's code depends on, from the resolved network alone
+    (labels, models, sizes of nothing): the key of the marker a standalone run leaves."""
+    import brian2
+
+    r = resolved
+    parts = [brian2.__version__, " ".join(STRICT_GCC_FLAGS), repr(r.dt)]
+    parts += [f"pop:{k}:{p.model.label}" for k, p in r.populations.items()]
+    parts += [f"src:{k}:{type(s).__name__}" for k, s in r.sources.items()]
+    for p in r.projections:
+        homogeneous = bool(p.n) and bool((p.delay_steps == p.delay_steps[0]).all())
+        parts.append(f"proj:{p.pre}:{p.post}:{p.receptor}:{bool(p.n)}:{homogeneous}")
+    parts += [f"probe:{p.population}:{p.variable}:{p.interval_steps}" for p in r.probes]
+    parts += [f"inj:{i.target}" for i in r.injections]
+    return hashlib.sha256("\x01".join(parts).encode()).hexdigest()[:24]
+
+
+def marker(root: str, resolved) -> str:
+    return os.path.join(root, "hub-networks", signature(resolved))
+
+
+def mark_warm(root: str, resolved) -> None:
+    path = marker(root, resolved)
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(f"{resolved.label}\n")
+    except OSError:  # a read-only cache is still a cache
+        pass
+
+
 # --- the device -----------------------------------------------------------------------------
 def activate(b2, jobs: int) -> None:
     """Make a fresh ``cpp_standalone`` device the active one (the previous device is restored
