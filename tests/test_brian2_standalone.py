@@ -173,3 +173,38 @@ def test_two_structures_in_one_process(standalone_cache):
     rb = hub.run(b, backend="brian2", codegen="standalone", cache_dir=standalone_cache)
     assert_same(hub.run(a, backend="brian2", codegen="numpy"), ra, "first network")
     assert_same(hub.run(b, backend="nest"), rb, "second network (Izhikevich) / NEST")
+
+
+@pytest.mark.slow
+def test_auto_chooses_standalone_by_the_estimate(standalone_cache, monkeypatch):
+    """codegen="auto" runs standalone where its numpy estimate reaches the threshold (here
+    lowered to 0 s) and standalone keeps the numbers; the next run finds the project warm."""
+    from hub_brian2 import compiled
+
+    monkeypatch.setattr(compiled, "AUTO_STANDALONE_S", 0.0)
+    r = lif_network(n=120, duration=200.0)
+    first = hub.run(r, backend="brian2", cache_dir=standalone_cache)
+    info = first.provenance["brian2"]
+    assert info["codegen"] == "standalone" and info["requested"] == "auto"
+    assert "numpy estimated at" in info["auto"]
+    monkeypatch.setattr(compiled, "AUTO_STANDALONE_S", 1e9)
+    second = hub.run(r, backend="brian2", cache_dir=standalone_cache)
+    assert second.provenance["brian2"]["auto"].startswith("a compiled standalone project")
+    assert_same(hub.run(r, backend="brian2", codegen="numpy"), second, "auto / numpy")
+    # plastic networks never run standalone under auto
+    assert not __import__("hub_brian2.standalone").standalone.same_numbers(
+        hub.resolve(plastic_network(), 10.0)
+    )
+
+
+def plastic_network():
+    net = hub.Network(dt=0.1, seed=1)
+    src = net.add_source(hub.PoissonSource(rate=20.0), size=10, label="input")
+    cells = net.add_population(5, hub.LIF(synapse="exp"), label="cells")
+    net.connect(
+        src,
+        cells,
+        hub.AllToAll(),
+        hub.Plastic(hub.STDP(A_plus=0.01, A_minus=0.0105, w_max=1.0), 0.5, delay=1.0),
+    )
+    return net

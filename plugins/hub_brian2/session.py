@@ -73,7 +73,7 @@ class Brian2Session(Session):
         #: codegen="standalone": Brian2's C++ standalone device (standalone.py), active from
         #: here until the run's results are read (or the session is closed)
         self.standalone_root = standalone_root or standalone.default_root()
-        make_jobs = jobs
+        make_jobs, self.requested = jobs, codegen
         if codegen == "auto":  # standalone must be chosen before anything is built
             codegen = self._auto_standalone() or codegen
             make_jobs = min(2, os.cpu_count() or 1)  # jobs is Cython's here
@@ -429,7 +429,7 @@ class Brian2Session(Session):
     def _choose_target(self, codegen, cache_dir, jobs):
         """Resolve codegen="auto" (``compiled.auto_target``) and give the hot code objects
         their class."""
-        self.cache_dir, self.requested, self.jobs = cache_dir, codegen, jobs
+        self.cache_dir, self.jobs = cache_dir, jobs
         if self.standalone:  # requested, or chosen by auto (_auto_standalone)
             self.codegen = "standalone"
             self.cache_dir = self.standalone_root
