@@ -85,7 +85,7 @@ def test_registered_with_capabilities():
 @pytest.mark.parametrize(
     "options, message",
     [
-        ({"codegen": "cpp_standalone"}, "codegen='cpp_standalone'.*standalone is not offered"),
+        ({"codegen": "cpp_standalone"}, "codegen='cpp_standalone'.*'cython', 'standalone'"),
         ({"codegen": "c++"}, "codegen='c\\+\\+' must be one of 'auto', 'numpy', 'cython'"),
         ({"jobs": 0}, "jobs"),
         ({"substeps": 0}, "substeps"),

@@ -418,6 +418,11 @@ def _measure(name, path, benchmark, net_file, opts, timeout, stem, work) -> dict
             "target": "cpp_standalone",
             "directory": os.path.join(work, "brian2_standalone"),
         }
+    elif path == "native" and name == "brian2" and opts.get("codegen") == "standalone":
+        native_options = {  # the hub's standalone path against the standalone script
+            "target": "cpp_standalone",
+            "directory": os.path.join(work, "brian2_native_standalone"),
+        }
     elif path == "native" and name == "brian2":  # the script runs the hub's target
         target = opts.get("codegen", "numpy")  # ('auto' decides per run: numpy here)
         native_options = {"target": "numpy" if target == "auto" else target}

@@ -21,7 +21,7 @@ from .models import DEFAULT_SUBSTEPS, TABLES, B2Model
 from .plasticity import LABELS as PLASTIC_LABELS
 
 __all__ = ["OPTIONS", "STRICT_GCC_FLAGS", "Brian2Backend", "default_cache_dir"]
-CODEGENS = ("auto", "numpy", "cython")
+CODEGENS = ("auto", "numpy", "cython", "standalone")
 
 OPTIONS = {
     o.name: o
@@ -35,10 +35,12 @@ OPTIONS = {
             "else 'numpy'; 'numpy': nothing to compile; 'cython': the model updates and synaptic "
             "pathways compiled with " + " ".join(STRICT_GCC_FLAGS) + " (the rest stays numpy "
             "code; a cold cache adds about 8 s to CUBA, a warm one saves about 1 s per simulated "
-            "second). All three give the same numbers (strict IEEE); see docs/brian2.md. C++ "
-            "standalone is not offered: the backend feeds source spikes and currents from "
-            "network operations and sorts the spike queue in NEST's order, which standalone "
-            "mode cannot run; for speed use 'cython' (or 'auto')",
+            "second); 'standalone': the whole network as one C++ program (Brian2's "
+            "cpp_standalone device, same flags; compiles once per network structure, then "
+            "runs at compiled speed; refuses parameter changes between segments, plasticity "
+            "and native Poisson sources with several targets per neuron, and adds inputs in "
+            "Brian2's order where NEST's needs a sort: tier 2 there). All give the same "
+            "numbers (strict IEEE) where NEST's order is kept; see docs/brian2.md",
             choices=CODEGENS,
         ),
         Option(
@@ -63,7 +65,8 @@ OPTIONS = {
             None,
             "Cython cache directory (default ~/.cache/snn-hub/brian2-cython-<hash of the "
             "compiler flags>; Brian2's own cache key ignores compiler flags, so it must not be "
-            "shared with non-strict builds)",
+            "shared with non-strict builds); with codegen='standalone' the directory of the "
+            "C++ projects (default ~/.cache/snn-hub/brian2-standalone-<hash of the flags>)",
         ),
         Option(
             "jobs",
@@ -71,7 +74,7 @@ OPTIONS = {
             None,
             "processes compiling missing Cython modules (default 1: Brian2's own sequential "
             "compilation; n > 1: n forked workers, which only helps on idle cores; at most 4 "
-            "per CPU, at least 8)",
+            "per CPU, at least 8); codegen='standalone': make -j (default 2)",
             minimum=1,
             maximum=cpu_bound(),
         ),
@@ -88,7 +91,8 @@ def default_cache_dir() -> str:
 
 
 class Brian2Backend(Backend):
-    """Runs resolved networks on Brian2 (runtime mode, numpy or strict Cython)."""
+    """Runs resolved networks on Brian2 (runtime mode, numpy or strict Cython; or C++
+    standalone)."""
 
     name = "brian2"
 
@@ -140,12 +144,20 @@ class Brian2Backend(Backend):
                 **options,
             ),
         )
+        standalone = o["codegen"] == "standalone"
         if o["jobs"] is None:
             from .compiled import default_jobs
 
-            o["jobs"] = default_jobs()
+            o["jobs"] = min(2, os.cpu_count() or 1) if standalone else default_jobs()
         steps = _substeps(o["substeps"])
         check_rk4(resolved, steps, MAX_SUBSTEPS)  # before Brian2 is touched
+        from .standalone import check, default_root
+
+        if standalone:
+            check(resolved)  # what standalone mode cannot run, before Brian2 is touched
+            root = o["cache_dir"] or default_root()
+        else:  # codegen="auto" may choose standalone: its projects beside the Cython cache
+            root = os.path.join(o["cache_dir"], "standalone") if o["cache_dir"] else None
         from .session import Brian2Session
 
         return Brian2Session(
@@ -156,6 +168,7 @@ class Brian2Backend(Backend):
             cache_dir=o["cache_dir"] or default_cache_dir(),
             nest_order=True if o["nest_order"] is None else o["nest_order"],
             jobs=o["jobs"],
+            standalone_root=root,
         )
 
     def versions(self) -> dict[str, str]:

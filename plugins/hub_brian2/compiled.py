@@ -194,6 +194,24 @@ def numpy_push(b2, pathway):
 #: saves about 1 s per 4e7 neuron-steps, so it pays from about 3e8.
 AUTO_NEURON_STEPS = 3e8
 
+#: numpy's cost of calling one code object for one step (s): Brian2's Python per call, whatever
+#: the network's size (measured: docs/brian2.md, "codegen='auto'")
+NUMPY_S_PER_OBJECT_STEP = 3e-5
+#: numpy's cost per neuron-step beyond that (s; CUBA: 2.5 s for 4e7 neuron-steps)
+NUMPY_S_PER_NEURON_STEP = 4e-8
+#: codegen="auto" runs standalone when the numpy run is estimated to take at least this
+#: long (s): a cold standalone compile of a small network on this machine took 6-16 s
+AUTO_STANDALONE_S = 10.0
+#: ... and a network with plastic projections (not possible in standalone) in Cython from
+#: this estimate on: its pathways are hot code objects that Cython compiles
+AUTO_PLASTIC_CYTHON_S = 10.0
+
+
+def numpy_seconds(steps: int, objects: int, neuron_steps: float) -> float:
+    """The estimated time of a numpy run: the per-step calls of its code objects plus the
+    work per neuron-step."""
+    return steps * objects * NUMPY_S_PER_OBJECT_STEP + neuron_steps * NUMPY_S_PER_NEURON_STEP
+
 
 def compiler_available() -> bool:
     """Cython importable and a C++ compiler on the PATH (what Brian2's runtime needs)."""
@@ -208,16 +226,40 @@ def compiler_available() -> bool:
     return shutil.which(cxx) is not None or shutil.which("g++") is not None
 
 
-def auto_target(warm: bool, neuron_steps: float) -> tuple[str, str]:
-    """codegen="auto": ("cython" or "numpy", why).  Cython when the compiler cache already
-    holds this network (a warm run), or when the run is long enough for a cold compile to pay
-    off; numpy otherwise, and always when no compiler is available."""
+def auto_target(
+    warm: bool,
+    neuron_steps: float,
+    estimate: float = 0.0,
+    standalone: str | None = None,
+    plastic: bool = False,
+) -> tuple[str, str]:
+    """codegen="auto": (target, why).  ``warm``: the Cython cache holds this network;
+    ``estimate``: the numpy run's estimated seconds (:func:`numpy_seconds`); ``standalone``:
+    None when standalone mode cannot run this network with the same numbers, else "warm"
+    (a compiled project of this structure exists) or "cold".
+
+    Standalone when its project is warm, or the numpy run would take at least
+    ``AUTO_STANDALONE_S``; Cython when its cache holds this network, or the run has at least
+    ``AUTO_NEURON_STEPS`` neuron-steps, or it is plastic and the numpy estimate is at least
+    ``AUTO_PLASTIC_CYTHON_S``; numpy otherwise, and always when no compiler is available."""
     if not compiler_available():
         return "numpy", "no Cython or C++ compiler"
+    if standalone == "warm":
+        return "standalone", "a compiled standalone project of this network exists"
+    if standalone == "cold" and estimate >= AUTO_STANDALONE_S:
+        return "standalone", (
+            f"numpy estimated at {estimate:.3g} s >= {AUTO_STANDALONE_S:.3g} s (a cold "
+            "standalone compile)"
+        )
     if warm:
         return "cython", "the compiler cache holds this network"
     if neuron_steps >= AUTO_NEURON_STEPS:
         return "cython", f"{neuron_steps:.3g} neuron-steps >= {AUTO_NEURON_STEPS:.3g}"
+    if plastic and estimate >= AUTO_PLASTIC_CYTHON_S:
+        return "cython", (
+            f"plastic, numpy estimated at {estimate:.3g} s >= {AUTO_PLASTIC_CYTHON_S:.3g} s"
+        )
     return "numpy", (
         f"cold compiler cache and {neuron_steps:.3g} neuron-steps < {AUTO_NEURON_STEPS:.3g}"
+        f", numpy estimated at {estimate:.3g} s"
     )

@@ -1,5 +1,6 @@
 """Brian2 itself: importing it, the preferences of every session, and the functions the
-hub's abstract code calls (``sel``, ``fmin``, ``fcopy``) for numpy and Cython."""
+hub's abstract code calls (``sel``, ``fmin``, ``fcopy``) for numpy, Cython and C++
+(standalone)."""
 
 from __future__ import annotations
 
@@ -32,8 +33,8 @@ _FUNCTIONS = {}
 
 
 def functions(b2) -> dict:
-    """``sel(c, a, b)`` (c ? a : b), ``fmin(a, b)`` (std::min) and ``fcopy(a)`` for numpy and
-    Cython."""
+    """``sel(c, a, b)`` (c ? a : b), ``fmin(a, b)`` (std::min) and ``fcopy(a)`` for numpy,
+    Cython and C++ (C++ names prefixed ``hub_``: ``fmin`` is a libm function there)."""
     if _FUNCTIONS:
         return _FUNCTIONS
 
@@ -58,6 +59,12 @@ def functions(b2) -> dict:
         "cdef double sel(bint c, double a, double b):\n    return a if c else b\n",
         name="sel",
     )
+    f_sel.implementations.add_implementation(
+        "cpp",
+        "static inline double hub_sel(const bool c, const double a, const double b)\n"
+        "{ return c ? a : b; }\n",
+        name="hub_sel",
+    )
     f_min = b2.Function(
         fmin, arg_units=[1, 1], return_unit=1, arg_types=["float", "float"], return_type="float"
     )
@@ -66,6 +73,12 @@ def functions(b2) -> dict:
         "cython",
         "cdef double fmin(double a, double b):\n    return b if b < a else a\n",
         name="fmin",
+    )
+    f_min.implementations.add_implementation(
+        "cpp",
+        "static inline double hub_fmin(const double a, const double b)\n"
+        "{ return b < a ? b : a; }\n",
+        name="hub_fmin",
     )
 
     # fcopy(x): a copy.  Brian2's numpy target turns ``V = V + x`` into ``V += x`` in place,
@@ -79,6 +92,9 @@ def functions(b2) -> dict:
     f_copy.implementations.add_numpy_implementation(fcopy, discard_units=True)
     f_copy.implementations.add_implementation(
         "cython", "cdef double fcopy(double a):\n    return a\n", name="fcopy"
+    )
+    f_copy.implementations.add_implementation(
+        "cpp", "static inline double hub_fcopy(const double a) { return a; }\n", name="hub_fcopy"
     )
     _FUNCTIONS.update(sel=f_sel, fmin=f_min, fcopy=f_copy)
     return _FUNCTIONS

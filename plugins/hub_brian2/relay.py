@@ -214,7 +214,11 @@ def build_relay(ctx: BuildContext, sending: set) -> Relay:
         setattr(group, f"f{k}", b2.linked_var(fired, "fired", index=index))
     relay.group = group
     relay.objects.append(group)
-    if events:
+    if events and ctx.standalone:
+        from .standalone import source_feed
+
+        relay.objects += source_feed(ctx, group, events)
+    elif events:
         relay.objects.append(_source_schedule(ctx, group, events))
     return relay
 

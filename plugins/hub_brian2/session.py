@@ -35,7 +35,7 @@ from hub.results import Results
 import hub.propagators as P
 from hub.results import assemble_spikes, sampled_signal
 
-from . import compiled, native, plastic_build, relay
+from . import compiled, native, plastic_build, relay, standalone
 from .changes import ParameterSchedule
 from .context import BuildContext, b2_name, monitor_samples
 from .environment import configure, functions, import_brian2
@@ -62,6 +62,7 @@ class Brian2Session(Session):
         cache_dir=None,
         nest_order=True,
         jobs=1,
+        standalone_root=None,
     ):
         self.resolved = resolved
         self.nest_order = nest_order
@@ -69,17 +70,59 @@ class Brian2Session(Session):
         self.codegen = codegen
         self.substeps = dict(substeps or {})
         self.hot_runners, self.structure = [], []
+        #: codegen="standalone": Brian2's C++ standalone device (standalone.py), active from
+        #: here until the run's results are read (or the session is closed)
+        self.standalone_root = standalone_root or standalone.default_root()
+        make_jobs, self.requested = jobs, codegen
+        if codegen == "auto":  # standalone must be chosen before anything is built
+            codegen = self._auto_standalone() or codegen
+            make_jobs = min(2, os.cpu_count() or 1)  # jobs is Cython's here
+        self.standalone = codegen == "standalone"
+        self.standalone_timings, self._done, self._device_active = {}, None, False
         self.b2 = import_brian2()
         try:
             configure(self.b2)
+            if self.standalone:
+                standalone.activate(self.b2, make_jobs)
+                self._device_active = True
             self._build()
             self._choose_target(codegen, cache_dir, jobs)
         except HubError:
+            self._restore_device()
             raise
         except Exception as exc:
+            self._restore_device()
             raise BackendError(
                 f"brian2: building the network failed: {type(exc).__name__}: {exc}"
             ) from exc
+
+    def _auto_inputs(self):
+        r = self.resolved
+        neuron_steps = sum(p.size for p in r.populations.values()) * r.steps
+        estimate = compiled.numpy_seconds(r.steps, standalone.code_objects(r), neuron_steps)
+        plastic = any(p.rule is not None and p.n for p in r.projections)
+        return neuron_steps, estimate, plastic
+
+    def _auto_standalone(self):
+        """codegen="auto": "standalone" if ``compiled.auto_target`` picks it (before the
+        build), else None (the rest of the choice follows the build: _choose_target)."""
+        r = self.resolved
+        if not standalone.same_numbers(r):
+            return None
+        warm = os.path.isfile(standalone.marker(self.standalone_root, r))
+        neuron_steps, estimate, plastic = self._auto_inputs()
+        target, why = compiled.auto_target(
+            False, neuron_steps, estimate, "warm" if warm else "cold", plastic
+        )
+        if target != "standalone":
+            return None
+        self.auto_reason = why
+        return target
+
+    def _restore_device(self):
+        if self._device_active:  # given back once
+            self._device_active = False
+            standalone.restore(self.b2)
 
     def _where(self, exc) -> str:
         """Where a Brian2 failure happened, for the BackendError: the simulation time reached,
@@ -109,7 +152,14 @@ class Brian2Session(Session):
         self.h = P.nest_resolution(self.dt)
         clock = b2.Clock(dt=self.dt * b2.ms, name="hub_clock*")
         ctx = self.ctx = BuildContext(
-            b2, r, self.dt, self.h, clock, functions(b2), hot_code=self.hot_code
+            b2,
+            r,
+            self.dt,
+            self.h,
+            clock,
+            functions(b2),
+            hot_code=self.hot_code,
+            standalone=bool(self.standalone),
         )
         natives = {k for k, s in r.sources.items() if getattr(s, "native", False)}
         sending = {proj.pre for proj in r.projections if proj.n and proj.rule is None} - natives
@@ -151,11 +201,16 @@ class Brian2Session(Session):
             )
             objects += self.relay.objects
             # self.codegen is still the requested one here: "auto" builds as compiled
-            objects += relay.connect(ctx, self.relay, self.codegen, self.nest_order)
+            # standalone runs Brian2's C++ queue: no NEST-order sort (standalone.order_kept)
+            objects += relay.connect(
+                ctx, self.relay, self.codegen, self.nest_order and not self.standalone
+            )
         self.plastic = plastic_build.build(ctx)
         objects += self.plastic.objects
         objects += native.build(ctx)  # PoissonSource(resolve="native")
-        if r.injections:
+        if r.injections and self.standalone:
+            standalone.injections(self)  # run_regularly of the groups
+        elif r.injections:
             objects.append(self._injections())
         self.changes = ParameterSchedule(self)
         if self.changes.by_step:
@@ -278,7 +333,9 @@ class Brian2Session(Session):
                 )
                 out.append(mon)
             self.state_monitors.append((probe, var, transform, idx, mon))
-        if spiking:
+        if spiking and self.standalone:
+            out += standalone.spike_monitors(self, spiking)
+        elif spiking:
             out.append(self._spike_recorder(spiking))
         return out
 
@@ -372,12 +429,18 @@ class Brian2Session(Session):
     def _choose_target(self, codegen, cache_dir, jobs):
         """Resolve codegen="auto" (``compiled.auto_target``) and give the hot code objects
         their class."""
-        self.cache_dir, self.requested, self.jobs = cache_dir, codegen, jobs
+        self.cache_dir, self.jobs = cache_dir, jobs
+        if self.standalone:  # requested, or chosen by auto (_auto_standalone)
+            self.codegen = "standalone"
+            self.cache_dir = self.standalone_root
+            self.order_kept = standalone.order_kept(self.ctx)
+            return
         if codegen == "auto":
             warm = os.path.isfile(self._warm_marker())
-            r = self.resolved
-            neuron_steps = sum(p.size for p in r.populations.values()) * r.steps
-            codegen, self.auto_reason = compiled.auto_target(warm, neuron_steps)
+            neuron_steps, estimate, plastic = self._auto_inputs()
+            codegen, self.auto_reason = compiled.auto_target(
+                warm, neuron_steps, estimate, None, plastic
+            )
         self.codegen = codegen
         if codegen != "cython" or not self.hot_runners:
             return
@@ -389,6 +452,8 @@ class Brian2Session(Session):
 
     # --- run ------------------------------------------------------------------------------
     def run(self, progress=None):
+        if self.standalone:
+            return self._run_standalone(progress)
         b2, steps = self.b2, self.resolved.steps
 
         def report(elapsed, completed, start, total):
@@ -422,8 +487,36 @@ class Brian2Session(Session):
         if progress is not None:
             progress(1.0)
 
+    def _run_standalone(self, progress=None):
+        """Generate, compile and run the C++ project, read every result, then give the
+        device back (the results are kept: the device forgets its arrays)."""
+        b2, steps = self.b2, self.resolved.steps
+        project = None
+        try:
+            if self.net.objects:
+                self.net.run(steps * self.dt * b2.ms, namespace={})
+                self.standalone_timings, project = standalone.build_and_run(self, self.cache_dir)
+                done = int(np.asarray(self.ctx.clock.timestep[:]).reshape(-1)[0])
+                if done != steps:
+                    raise BackendError(f"brian2: ran {done} steps, expected {steps}")
+                standalone.collect_spikes(self)
+                standalone.mark_warm(self.standalone_root, self.resolved)
+            self._done = self.results()
+        except HubError:
+            raise
+        except Exception as exc:
+            raise BackendError(f"brian2: the standalone run failed{self._where(exc)}") from exc
+        finally:
+            if project is not None:
+                project.release()
+            self._restore_device()
+        if progress is not None:
+            progress(1.0)
+
     # --- results --------------------------------------------------------------------------
     def results(self) -> Results:
+        if self._done is not None:
+            return self._done
         r = self.resolved
         res = Results()
         res.spike_trains.update(assemble_spikes(r, self._population_spikes))
@@ -445,7 +538,7 @@ class Brian2Session(Session):
         # the run's own arithmetic, next to the versions the backend adds
         versions = res.provenance.setdefault("versions", {})
         versions["brian2.codegen"] = self.codegen
-        if self.codegen == "cython":
+        if self.codegen in ("cython", "standalone"):
             versions["brian2.cflags"] = " ".join(compiled.STRICT_GCC_FLAGS)
         return res
 
@@ -466,6 +559,14 @@ class Brian2Session(Session):
                 cache_dir=self.cache_dir,
                 jobs=self.jobs,
             )
+        if self.codegen == "standalone":
+            info.update(
+                cflags=" ".join(compiled.STRICT_GCC_FLAGS),
+                build_dir=getattr(self, "build_dir", None),
+                jobs=self.jobs,
+                # build_s (objects), codegen_s, compile_s, run_s (simulation), binary_s
+                timings=dict(self.standalone_timings),
+            )
         if self.requested == "auto":
             info["auto"] = self.auto_reason
         models = {
@@ -475,13 +576,15 @@ class Brian2Session(Session):
         return {
             **info,
             "schedule": SCHEDULE,
-            "nest_order": self.nest_order,
+            # standalone keeps NEST's order only where no sort is needed (standalone.py)
+            "nest_order": self.nest_order and (self.codegen != "standalone" or self.order_kept),
             "substeps": self.substeps,
             "models": models,
             "nest_h": self.h,
         }
 
     def close(self):
+        self._restore_device()
         net = getattr(self, "net", None)
         if net is not None:
             self.net = None
