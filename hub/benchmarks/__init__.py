@@ -55,6 +55,15 @@ BENCHMARKS = {
             "scale=0.1 .. 1 (12,500 neurons, 15.6 M synapses at 1)",
         ),
         Benchmark(
+            "microcircuit",
+            "microcircuit",
+            {"scale": 1.0, "poisson": "native"},
+            1000.0,
+            "Potjans & Diesmann 2014 cortical microcircuit: 77,169 LIF neurons (exp PSCs) in 8 "
+            "populations, 298.9 M synapses (fixed total number, normal weights and delays), "
+            "Poisson background drawn by each backend; --param scale=0.1 .. 1",
+        ),
+        Benchmark(
             "stdp",
             "song_abbott",
             {"n_neurons": 100, "record_every": 1000.0},

@@ -368,6 +368,8 @@ def bench(
         from ..resolved_io import save_resolved
 
         net_file = save_resolved(r, os.path.join(work, "network.npz"))
+        info = _network_info(r)
+        del r  # the workers load their own copy: at scale two copies would not fit
         for k in range(repeat):
             order = plan if k % 2 == 0 else plan[::-1]  # hub, native, native, hub, ...
             for name, path in order:
@@ -391,15 +393,6 @@ def bench(
         if own_dir:
             shutil.rmtree(work, ignore_errors=True)
     measurements = [_summarise(name, path, statuses[(name, path)]) for name, path in plan]
-    info = {
-        "label": r.label,
-        "neurons": sum(p.size for p in r.populations.values()),
-        "sources": sum(s.size for s in r.sources.values()),
-        "synapses": r.n_synapses,
-        "duration_ms": r.duration,
-        "dt_ms": r.dt,
-        "seed": r.seed,
-    }
     settings = {
         "backends": backends,
         "repeat": repeat,
@@ -408,7 +401,23 @@ def bench(
         "standalone": standalone,
         "options": options,
     }
-    return BenchReport(benchmark or r.label, info, settings, resolve_info, measurements, machine())
+    return BenchReport(
+        benchmark or info["label"], info, settings, resolve_info, measurements, machine()
+    )
+
+
+def _network_info(r: ResolvedNetwork) -> dict:
+    """What a report says about the network measured."""
+    return {
+        "label": r.label,
+        "neurons": sum(p.size for p in r.populations.values()),
+        "sources": sum(s.size for s in r.sources.values()),
+        "synapses": r.n_synapses,
+        "duration_ms": r.duration,
+        "dt_ms": r.dt,
+        "seed": r.seed,
+        "populations": {label: p.size for label, p in r.populations.items()},
+    }
 
 
 def _measure(name, path, benchmark, net_file, opts, timeout, stem, work) -> dict:

@@ -45,6 +45,8 @@ class Entry:
     standalone: bool = False
     repeat: int = 3
     options: dict = field(default_factory=dict)
+    #: measure the backends' hand-written scripts too (none exists for the microcircuit)
+    native: bool = True
 
 
 #: Brian2 in the hub / native comparisons: the numpy target on both paths (the native
@@ -53,6 +55,8 @@ class Entry:
 BRIAN2 = {"brian2": {"codegen": "numpy"}}
 #: the full Brunel network needs 33 chips' synapse memory (128 KB per core)
 CHIPS = {"chip": {"chips": 64}, **BRIAN2}
+#: chips configured for the full microcircuit (the report says how many it used)
+MICROCIRCUIT_CHIPS = 1024
 
 SUITE = [
     Entry("cuba", "cuba", ("nest", "brian2", "chip"), standalone=True, options=BRIAN2),
@@ -69,6 +73,17 @@ SUITE = [
         for s in BRUNEL_SCALES
     ),
     Entry("stdp", "stdp", ("nest", "brian2", "chip"), options=BRIAN2),
+    # the full-scale microcircuit, on the chip alone (NEST needs ~23 GiB for it here: its
+    # published figures stand beside it); once, it takes minutes
+    Entry(
+        "microcircuit-1",
+        "microcircuit",
+        ("chip",),
+        {"scale": 1.0},
+        repeat=1,
+        options={"chip": {"chips": MICROCIRCUIT_CHIPS}},
+        native=False,
+    ),
 ]
 
 
@@ -127,7 +142,7 @@ def run_entry(
     rep = bench(
         entry.benchmark,
         backends=names,
-        native=True,
+        native=entry.native,
         standalone=entry.standalone,
         repeat=repeat or entry.repeat,
         params=dict(entry.params),
@@ -386,6 +401,7 @@ def markdown(
             f"{fmt(row.get('vs_standalone'), '.2f')} | {fmt(row['chip_run_s'], '.2f')} | "
             f"{fmt(row.get('nest_run_s'), '.2f')} |"
         )
+    lines += microcircuit_lines(reports.get("microcircuit-1"))
     lines += [
         "",
         "## Brian2: first run of CUBA (code generation and compilation)",
@@ -468,6 +484,76 @@ def markdown(
             )
         lines.append("")
     return "\n".join(lines) + "\n"
+
+
+#: NEST on the full microcircuit, published: Kurth, Finnerty, Terhorst, Pronold, Senk and
+#: Diesmann, "Sub realtime simulation of a full density cortical microcircuit model on a
+#: single compute node" (Forschungszentrum Juelich, FZJ-2021-03144, 2021): NEST 2.14 on one
+#: node of two 64-core AMD EPYC Rome, faster than real time (sub-realtime), 0.26 uJ per
+#: synaptic event; on two such nodes 1.7 times faster than real time
+NEST_MICROCIRCUIT = {"cores": 128, "energy_per_event_J": 0.26e-6, "faster_than_realtime": ">1"}
+
+
+def microcircuit_rates(rep: dict) -> dict[str, tuple[float, float]]:
+    """Per population of a microcircuit report: (rate over the whole run, published rate)
+    in Hz.  The published rates are the full network's (models/microcircuit.py)."""
+    import importlib.util
+
+    from ..builders import default_models_dir
+
+    path = default_models_dir() / "microcircuit.py"
+    spec = importlib.util.spec_from_file_location("hub_models_microcircuit", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    m = _m(rep, "chip", "hub")
+    seconds = rep["network"]["duration_ms"] * 1e-3
+    sizes = rep["network"]["populations"]
+    return {
+        label: (m["spikes"][label] / (sizes[label] * seconds), float(published))
+        for label, published in zip(module.POPULATIONS, module.FULL_MEAN_RATES)
+    }
+
+
+def microcircuit_lines(rep: dict | None) -> list[str]:
+    """The page's section on the full-scale microcircuit on the chip (empty without one)."""
+    m = rep and _m(rep, "chip", "hub")
+    if not m:
+        return []
+    net, chip = rep["network"], m["chip"]
+    seconds = net["duration_ms"] * 1e-3
+    modeled = chip["time"]["total_s"]
+    lines = [
+        "",
+        "## The cortical microcircuit at full scale on the chip",
+        "",
+        f"Potjans & Diesmann (2014), `models/microcircuit.py` at scale "
+        f"{rep['settings']['params'].get('scale', 1.0):g}: {net['neurons']:,} "
+        f"neurons, {net['synapses']:,} synapses, {net['duration_ms']:g} ms, native Poisson "
+        f"background, one run (`python -m hub.benchmarks.suite --only microcircuit-1`). "
+        f"Placed on {chip['cores_used']:,} cores of {chip['chips_used']} chips "
+        f"({chip['mapping_iterations']} mapping passes). The simulation runs on one core of "
+        "this machine; the chip's own time and energy are its model's (docs/chip.md). "
+        "NEST's are published (Kurth et al. 2021, on one 128-core node; NEST needs about "
+        "23 GiB for this network here, more than the machine has free).",
+        "",
+        "| | this machine (chip engine, 1 core) | chip model | NEST, published |",
+        "|---|---|---|---|",
+        f"| wall time per simulated second | {m['timings']['run_s'] / seconds:.1f} s | "
+        f"{modeled / seconds:.3g} s | < 1 s (128 cores) |",
+        f"| synaptic events per second | {m['events_per_s']:.3g} | "
+        f"{m['synaptic_events'] / modeled:.3g} | |",
+        f"| energy per synaptic event | | "
+        f"{chip['energy_per_synaptic_op_J'] * 1e6:.3g} uJ | "
+        f"{NEST_MICROCIRCUIT['energy_per_event_J'] * 1e6:g} uJ |",
+        f"| build (resolved network to chip program) | {m['timings']['build_s']:.0f} s | | |",
+        f"| peak memory | {m['peak_rss_mb'] / 1024:.1f} GiB | | |",
+        "",
+        "| population | rate Hz (whole run) | published Hz |",
+        "|---|---|---|",
+    ]
+    for label, (got, published) in microcircuit_rates(rep).items():
+        lines.append(f"| {label} | {got:.2f} | {published:.2f} |")
+    return lines
 
 
 def pynn_cost_lines(doc: dict | None) -> list[str]:

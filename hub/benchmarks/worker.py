@@ -64,7 +64,16 @@ def _hub_path(req, r):
     out.update(build_s=build, run_s=run, results_s=total - build - run, counts=counts)
     chip = results.extra.get("chip")
     if chip:
-        out["chip"] = {k: chip[k] for k in ("counts", "energy", "time", "resources") if k in chip}
+        keep = (
+            "counts",
+            "energy_J",
+            "energy_per_synaptic_op_J",
+            "time",
+            "cores_used",
+            "chips_used",
+            "mapping_iterations",
+        )
+        out["chip"] = {k: chip[k] for k in keep if k in chip}
     return out
 
 
