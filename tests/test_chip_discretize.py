@@ -160,7 +160,7 @@ def test_chiplif_parameters_out_of_range_are_diagnosed():
 def test_unknown_option_and_bad_chips():
     net = cuba_like()
     with pytest.raises(hub.HubError, match="unknown option"):
-        hub.run(net, backend="chip", duration=1.0, threads=2)
+        hub.run(net, backend="chip", duration=1.0, treads=2)
     with pytest.raises(hub.HubError, match="chips"):
         hub.run(net, backend="chip", duration=1.0, chips=0)
 

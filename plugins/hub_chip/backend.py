@@ -73,6 +73,14 @@ OPTIONS = {
             "count active/inactive compartment updates for the energy report",
         ),
         Option(
+            "threads",
+            int,
+            1,
+            "threads of the compiled engine: the synapses split by target compartment, one "
+            "part per thread, the same integers as one thread (static synapses; numba)",
+            minimum=1,
+        ),
+        Option(
             "engine",
             str,
             "auto",
@@ -228,6 +236,7 @@ class ChipBackend(Backend):
         learning_epoch=1,
         mapping="fitted",
         generation="loihi1",
+        threads=1,
         **options,
     ):
         given = dict(
@@ -241,6 +250,7 @@ class ChipBackend(Backend):
             trace_impulse=trace_impulse,
             rounding=rounding,
             learning_epoch=learning_epoch,
+            threads=threads,
             **options,
         )
         o = {
@@ -249,6 +259,8 @@ class ChipBackend(Backend):
         }
         if o["engine"] == "numba" and not numba_available():
             raise HubError("chip: engine='numba' needs numba (pip install numba)")
+        if o["threads"] > 1:
+            _check_threads(o["threads"], o["engine"])
         if o["trace_impulse"] > 127:
             raise HubError(
                 f"chip: trace_impulse={o['trace_impulse']} must be <= 127 (7-bit traces)"
@@ -267,6 +279,7 @@ class ChipBackend(Backend):
             },
             mapping=o["mapping"],
             generation=o["generation"],
+            threads=o["threads"],
         )
 
     def versions(self) -> dict[str, str]:
@@ -277,6 +290,23 @@ class ChipBackend(Backend):
             "numpy": np.__version__,
             "chip_model": "loihi (Davies 2018; Lava bit-accurate LIF/Dense)",
         }
+
+
+def _check_threads(threads: int, engine: str) -> None:
+    """``threads`` > 1 needs the compiled engine and at most as many threads as numba runs."""
+    if engine == "numpy" or not numba_available():
+        raise HubError(
+            f"chip: threads={threads} needs the compiled engine (numba installed, "
+            f"engine='auto' or 'numba'; got engine={engine!r}); use threads=1"
+        )
+    import numba
+
+    most = numba.config.NUMBA_NUM_THREADS
+    if threads > most:
+        raise HubError(
+            f"chip: threads={threads} but numba runs at most {most} here (the cores of "
+            f"this machine, or NUMBA_NUM_THREADS); use threads<={most}"
+        )
 
 
 class ChipSession(Session):
@@ -291,6 +321,7 @@ class ChipSession(Session):
         learn=None,
         mapping="fitted",
         generation="loihi1",
+        threads=1,
     ):
         t0 = time.perf_counter()
         for proj in resolved.projections:  # the learning engine sees one event per step
@@ -333,6 +364,12 @@ class ChipSession(Session):
             self.probes.append(Probe(pr.variable, lay.offset + pr.indices, pr.interval_steps))
             self._probe_keys.append(pr)
         prog = self.compiled.program
+        if threads > 1 and self.learning is not None:
+            raise HubError(
+                f"chip: threads={threads} with plastic synapses "
+                f"({', '.join(self.compiled.plastic)}): the learning step runs on one "
+                "thread; use threads=1"
+            )
         unfused = None if self.learning is None else fusable(self.learning)
         if unfused is not None and engine == "numba":
             raise HubError(f"chip: {unfused} runs on engine='numpy' only")
@@ -346,7 +383,9 @@ class ChipSession(Session):
         if use_numba:
             from .fast import FastEngine
 
-            self.engine = FastEngine(prog, self.probes, count_activity, self.learning)
+            self.engine = FastEngine(
+                prog, self.probes, count_activity, self.learning, threads=threads
+            )
         else:
             self.engine = Engine(prog, self.probes, count_activity, self.learning)
         self.out = None

@@ -40,8 +40,10 @@ S_POS, S_SHIFT, S_SIGN, S_TAG, S_ACC_T, S_ID = range(8, 14)
 S_FIELDS = 16
 if HAVE_NUMBA:  # pragma: no cover - exercised when numba is installed
     import numba
+    from numba import prange
 else:  # pragma: no cover
     numba = None
+    prange = range
 
 
 # learning.counter_draws, written for the kernel (the same numbers: tests compare engines)
@@ -306,7 +308,7 @@ def _kernel(
     aux_of,
     n,
     ring,
-    ptr,
+    ptrs,
     key,
     weight,
     in_bounds,
@@ -336,18 +338,27 @@ def _kernel(
     nat_first,
     nat_last,
     nat_totals,
+    nat_count,
     learn,
     lrn,
 ):
     """Run ``steps`` steps from ``t0``; returns (steps done, spikes written, events, u
     wraps, v clips, native input spikes).  Stops early when the spike buffer could
     overflow.  Native Poisson counts: SplitMix64 of the counter and table inversion, as
-    :meth:`hub_chip.native.NativeInputs.rows` computes them."""
+    :meth:`hub_chip.native.NativeInputs.rows` computes them.
+
+    The synapses are split by target compartment into ``len(ptrs)`` parts, ``ptrs[p]``
+    the CSR over senders of part ``p`` (into ``key`` and ``weight``); a part's deliveries
+    write only its own compartments.  Compiled without ``parallel`` (one part: the
+    program's own CSR) the ``prange`` loops run in sequence; compiled with it, the parts,
+    the compartments' decays and the native counts run on numba's threads.  Every sum is
+    of integers, so both give the same numbers."""
     half, mask, vmax = np.int64(U_HALF), np.int64(U_MASK), np.int64(V_MAX)
     # added before the shift: ``rounding[i]`` to p >= 0, 2^shift - 1 - rounding[i] to
     # p < 0 (truncation toward zero for 0, rounding to nearest for 2^(shift-1))
     all_ones = (np.int64(1) << shift) - 1
     L, C = ring.shape
+    n_parts = ptrs.shape[0]
     n_sp, events, wraps, clips, nat_spikes = 0, 0, 0, 0, 0
     cap = len(sp_idx)
     n_nat = len(nat_senders)
@@ -365,7 +376,7 @@ def _kernel(
         slot = t % L
         for e in range(b_bounds[k], b_bounds[k + 1]):
             bias[b_index[e]] = b_value[e]
-        for i in range(C):
+        for i in prange(C):
             x = u[i] * keep_u[i]
             x += all_ones - rounding[i] if x < 0 else rounding[i]
             x = (x >> shift) + ring[slot, i]
@@ -410,55 +421,56 @@ def _kernel(
             _learn_step(
                 t + 1, sp_idx, f_lo, n_sp, in_senders, in_bounds[k], in_bounds[k + 1], weight, lrn
             )
-        for e in range(f_lo, n_sp):
-            i, many = sp_idx[e], sp_cnt[e]
-            for s in range(ptr[i], ptr[i + 1]):
-                f = key[s] + base
-                if f >= LC:
-                    f -= LC
-                ring.flat[f] += many * weight[s]
-            events += many * (ptr[i + 1] - ptr[i])
-        for e in range(in_bounds[k], in_bounds[k + 1]):
-            snd = in_senders[e]
-            for s in range(ptr[snd], ptr[snd + 1]):
-                f = key[s] + base
-                if f >= LC:
-                    f -= LC
-                ring.flat[f] += weight[s]
-            events += ptr[snd + 1] - ptr[snd]
         stamp = t + 1
-        for e in range(n_nat):  # native Poisson axons: count x weight
-            if stamp < nat_first[e] or stamp > nat_last[e]:
-                continue
-            g = nat_group[e]
-            cell = (np.uint64(t) * np.uint64(n_nat) + np.uint64(e)) * np.uint64(nat_m)
+        for e in prange(n_nat):  # native Poisson axons: this step's counts
             m = 0
-            for j in range(nat_parts[e]):
-                z = nat_key + (cell + np.uint64(j + 1)) * golden
-                z = (z ^ (z >> s30)) * mix1
-                z = (z ^ (z >> s27)) * mix2
-                z = z ^ (z >> s31)
-                x = np.float64(z >> s11) * unit
-                i = nat_guide[g, int(x * n_guide)]
-                while i < width and nat_tables[g, i] <= x:
-                    i += 1
-                m += i
-            nat_totals[e] += m
+            if nat_first[e] <= stamp <= nat_last[e]:
+                g = nat_group[e]
+                cell = (np.uint64(t) * np.uint64(n_nat) + np.uint64(e)) * np.uint64(nat_m)
+                for j in range(nat_parts[e]):
+                    z = nat_key + (cell + np.uint64(j + 1)) * golden
+                    z = (z ^ (z >> s30)) * mix1
+                    z = (z ^ (z >> s27)) * mix2
+                    z = z ^ (z >> s31)
+                    x = np.float64(z >> s11) * unit
+                    i = nat_guide[g, int(x * n_guide)]
+                    while i < width and nat_tables[g, i] <= x:
+                        i += 1
+                    m += i
+                nat_totals[e] += m
+            nat_count[e] = m
             nat_spikes += m
-            if m > 0:
-                snd = nat_senders[e]
+        for part in prange(n_parts):  # each part writes its own compartments only
+            ptr = ptrs[part]
+            for e in range(f_lo, n_sp):
+                i, many = sp_idx[e], sp_cnt[e]
+                for s in range(ptr[i], ptr[i + 1]):
+                    f = key[s] + base
+                    if f >= LC:
+                        f -= LC
+                    ring.flat[f] += many * weight[s]
+                events += many * (ptr[i + 1] - ptr[i])
+            for e in range(in_bounds[k], in_bounds[k + 1]):
+                snd = in_senders[e]
                 for s in range(ptr[snd], ptr[snd + 1]):
                     f = key[s] + base
                     if f >= LC:
                         f -= LC
-                    ring.flat[f] += m * weight[s]
-                events += m * (ptr[snd + 1] - ptr[snd])
+                    ring.flat[f] += weight[s]
+                events += ptr[snd + 1] - ptr[snd]
+            for e in range(n_nat):  # native Poisson axons: count x weight
+                m = nat_count[e]
+                if m > 0:
+                    snd = nat_senders[e]
+                    for s in range(ptr[snd], ptr[snd + 1]):
+                        f = key[s] + base
+                        if f >= LC:
+                            f -= LC
+                        ring.flat[f] += m * weight[s]
+                    events += m * (ptr[snd + 1] - ptr[snd])
         if count_activity:
-            for i in range(n):
-                if u[i] != 0 or v[i] != 0:
-                    active[i] += 1
-            for i in range(n, C):
-                if u[i] != 0:
+            for i in prange(C):
+                if u[i] != 0 or (i < n and v[i] != 0):
                     active[i] += 1
         for e in range(len(p_comp)):
             if (t + 1) % p_int[e] == 0:
@@ -469,11 +481,19 @@ def _kernel(
 
 
 _compiled = None
+_parallel = None
 
 
-def kernel():
-    global _compiled, _products, _apply, _learn_step, _draw
+def kernel(threads: int = 1):
+    """The compiled kernel: in sequence, or (``threads`` > 1) on numba's threads."""
+    global _compiled, _parallel, _products, _apply, _learn_step, _draw
     global _sync_weights
+    if threads > 1:
+        kernel()
+        if _parallel is None:
+            _parallel = numba.njit(cache=True, nogil=True, parallel=True)(_kernel)
+        numba.set_num_threads(threads)
+        return _parallel
     if _compiled is None:
         # the learning step is compiled into the kernel (one source file: numba's cache of
         # the kernel is invalidated when this file changes)
@@ -491,9 +511,13 @@ class FastEngine(EngineState):
     #: spikes buffered per kernel call before the kernel returns to grow the buffer
     min_spike_buffer = 1 << 20
 
-    def __init__(self, program, probes=(), count_activity: bool = True, learning=None):
+    def __init__(
+        self, program, probes=(), count_activity: bool = True, learning=None, threads: int = 1
+    ):
         if not HAVE_NUMBA:  # pragma: no cover
             raise ImportError("numba is not installed")
+        if threads > 1 and learning is not None:
+            raise ValueError("threads > 1 with plastic synapses: use threads=1")
         if program.neg is not None and program.neg.n_aux:
             raise ValueError("negative weight exponents: use the numpy engine")
         if learning is not None and fusable(learning) is not None:
@@ -509,10 +533,15 @@ class FastEngine(EngineState):
         self.aux_of = np.full(n, -1, np.int64)  # auxiliary compartment of each neuron
         self.aux_of[program.join_parent] = n + np.arange(program.n_comp - n)
         self._spike_buffers = (np.zeros(0, np.int64),) * 3
+        self.threads = threads
+        self.ptrs, self.part_key, self.part_weight = split_by_target(
+            program.ptr, self.key, program.weight, program.target, program.n_comp, threads
+        )
+        self.nat_count = np.zeros(len(self.native.senders), np.int64)
         self.run(0)  # compile (or load from numba's cache) now, at build time
 
     def run(self, steps: int, progress=None) -> EngineOutput:
-        p, k = self.p, kernel()
+        p, k = self.p, kernel(self.threads)
         n = p.n_neurons
         t0 = self.t
         bounds = np.searchsorted(p.input_stamp, np.arange(t0 + 1, t0 + steps + 2))
@@ -574,9 +603,9 @@ class FastEngine(EngineState):
                 self.aux_of,
                 n,
                 self.ring,
-                p.ptr,
-                self.key,
-                p.weight,
+                self.ptrs,
+                self.part_key,
+                self.part_weight,
                 bounds[done : done + todo + 1],
                 in_senders,
                 comp,
@@ -604,6 +633,7 @@ class FastEngine(EngineState):
                 nat.first,
                 nat.last,
                 nat.totals,
+                self.nat_count,
                 flat_learning is not None,
                 lrn,
             )
@@ -641,6 +671,26 @@ class FastEngine(EngineState):
             steps,
             nat.totals - nat_before,
         )
+
+
+def split_by_target(ptr, key, weight, target, n_comp: int, parts: int):
+    """The CSR over senders ``(ptr, key, weight)`` split into ``parts`` CSRs by target
+    compartment (contiguous ranges of equal size): ``(ptrs, key, weight)`` with ``ptrs[p]``
+    the row pointers of part ``p`` into the returned arrays.  One part: the arrays
+    themselves (no copy)."""
+    if parts <= 1:
+        return ptr[None, :], key, weight
+    edges = np.linspace(0, n_comp, parts + 1).astype(np.int64)[1:-1]
+    part = np.searchsorted(edges, target, side="right").astype(np.uint8)
+    order = np.argsort(part, kind="stable")  # senders stay in order within each part
+    ptrs = np.zeros((parts, len(ptr)), np.int64)
+    offset = 0
+    for q in range(parts):
+        inside = np.zeros(len(part) + 1, np.int64)
+        np.cumsum(part == q, out=inside[1:])
+        ptrs[q] = offset + inside[ptr] - inside[ptr[0]]
+        offset += int(inside[-1])
+    return ptrs, key[order], weight[order]
 
 
 def _step_times_kernel(
