@@ -379,6 +379,12 @@ class ChipSession(Session):
             and (prog.neg is None or not prog.neg.n_aux)
             and unfused is None
         )
+        if threads > 1 and not use_numba:
+            raise HubError(
+                f"chip: threads={threads} needs the compiled engine, and this program has "
+                "negative weight exponents (ChipLIF weight_exp < 0), which only the numpy "
+                "engine runs; use threads=1"
+            )
         self.engine_name = "numba" if use_numba else "numpy"
         if use_numba:
             from .fast import FastEngine
