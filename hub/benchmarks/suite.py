@@ -76,6 +76,14 @@ SUITE = [
         for s in BRUNEL_SCALES
     ),
     Entry("stdp", "stdp", ("nest", "brian2", "chip"), options=BRIAN2),
+    # every core of this machine: the chip's threads against NEST's (script and hub path)
+    Entry(
+        "brunel-1-threads2",
+        "brunel",
+        ("nest", "chip"),
+        {"scale": 1.0},
+        options={"nest": {"threads": 2}, "chip": {"chips": 64, "threads": 2}},
+    ),
     # the microcircuit's full neuron count on the chip alone (NEST needs ~23 GiB for it
     # here: its published figures stand beside it); once, it takes minutes.  In-degrees at
     # MICROCIRCUIT_K_SCALE: at 1 an L4I neuron has more distinct senders than a core has
