@@ -531,10 +531,11 @@ def _synapses(resolved, numbering: _Numbering, delays: list, targets: _WeightTar
                     ("sign", np.int64),
                 )
             }
+        group_step, group_shift = np.exp2(group_exp), ACT_SHIFT + group_exp
         for part, slots in writer.slices(k):
             in_a = targets.value(k, part) / scale
-            exponent = group_exp[targets.core(k, part)]
-            step = np.exp2(exponent)
+            core = targets.core(k, part)
+            step = group_step[core]
             mant = np.rint(in_a / step)
             saturated += int(np.count_nonzero(np.abs(mant) > LOIHI.weight_mant_max))
             mant = np.clip(mant, -LOIHI.weight_mant_max, LOIHI.weight_mant_max).astype(np.int64)
@@ -543,13 +544,15 @@ def _synapses(resolved, numbering: _Numbering, delays: list, targets: _WeightTar
             delay[slots] = delays[k][part]
             # exponents are >= 0 here (allow_negative=False), so the shift distributes
             # over each group's sum and can be applied per synapse
-            weight[slots] = mant << (ACT_SHIFT + exponent)
+            weight[slots] = mant << group_shift[core]
             if parts is not None:
                 w_max_a = targets.at_w_max(k, part) / scale
                 w_max_mant = np.clip(
                     np.rint(w_max_a / step), -LOIHI.weight_mant_max, LOIHI.weight_mant_max
                 )
-                saturated += int(np.count_nonzero(np.abs(np.rint(w_max_a / step)) > 255))
+                saturated += int(
+                    np.count_nonzero(np.abs(np.rint(w_max_a / step)) > LOIHI.weight_mant_max)
+                )
                 with np.errstate(divide="ignore", invalid="ignore"):
                     lsb = (
                         np.where(
@@ -558,7 +561,7 @@ def _synapses(resolved, numbering: _Numbering, delays: list, targets: _WeightTar
                         * step
                     )
                 parts["position"][part] = slots
-                parts["exponent"][part] = exponent
+                parts["exponent"][part] = group_exp[core]
                 parts["w_max_mant"][part] = np.abs(w_max_mant)
                 parts["lsb"][part] = np.abs(lsb)
                 parts["sign"][part] = np.where(proj.weight[part] < 0, -1, 1)
