@@ -5,8 +5,8 @@ processes: what a newcomer sees.
         [--json rows.jsonl]
 
 Cases: every builder module of ``models/`` (its ``build()`` with default parameters, for its
-``DURATION``), two extra networks (``reservoir``, ``stdp``) and three networks of the
-conformance kit (``kit-*``, from hub/testing/checks.py).  Each case runs ``hub.run`` on the
+``DURATION``), two extra networks (``reservoir``, ``stdp``) and five networks of the
+conformance kit (``kit-*``, from hub/testing).  Each case runs ``hub.run`` on the
 resolved network in its own process: NEST, then Brian2 with an empty cache directory
 (``XDG_CACHE_HOME``; "cold": nothing compiled yet), then Brian2 again with that cache
 ("warm").  Reported per run: ``build_s`` and ``run_s`` (``results.timings``) and the seconds
@@ -73,16 +73,21 @@ def stdp():
 
 
 def _kit(kind):
-    """A network of the conformance kit (hub/testing/checks.py) as its checks build it."""
+    """A network of the conformance kit (hub/testing) as its checks build it."""
 
     def build():
         import hub
-        from hub.testing import checks
+        from hub.testing import checks, ode_checks, plasticity_checks
 
-        if kind == "random-lif":  # the tier-1 reference networks: 60 cells, 300 ms, all V
-            return checks._random_network(hub.LIF(synapse="exp"), seed=11)
-        model = hub.AdEx() if kind == "ff-adex" else hub.HodgkinHuxley()
-        return checks._feedforward_network(model, seed=11, n=200)  # 200 cells, 500 ms
+        if kind == "random-lif":  # the tier-1 reference networks: 60 cells, all V, 300 ms
+            return checks._random_network(hub.LIF(synapse="exp", tau_refrac=2.0), seed=11)
+        if kind == "ff-izh":  # 200 heterogeneous Izhikevich cells, 50 sources, 500 ms
+            return checks._feedforward_network(hub.Izhikevich(), seed=11, n=200)
+        if kind.startswith("ode-"):  # 60 conductance cells, all state variables, 100 ms
+            case = {"ode-adex": "adex_exp", "ode-hh": "hodgkin_huxley"}[kind]
+            return ode_checks.feedforward_network(case), ode_checks.DURATION
+        rule = plasticity_checks.RULES["all_additive"]()  # 8 x 4 plastic synapses, 300 ms
+        return plasticity_checks.plastic_network(rule)[0], plasticity_checks.DURATION
 
     return build
 
@@ -102,7 +107,7 @@ CASES = {p.stem: _model(p.stem) for p in sorted(MODELS.glob("[!_]*.py"))}
 CASES.update(
     reservoir=reservoir,
     stdp=stdp,
-    **{f"kit-{k}": _kit(k) for k in ("random-lif", "ff-adex", "ff-hh")},
+    **{f"kit-{k}": _kit(k) for k in ("random-lif", "ff-izh", "ode-adex", "ode-hh", "stdp")},
 )
 
 
