@@ -6,6 +6,8 @@ arrays: one stable sort of all synapses by sender, the weights quantized by
 ``quantize.weights`` over each whole projection, the traffic runs counted with
 ``np.unique``.  Slices of 7 synapses make every run of a sender cross slice boundaries."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -15,6 +17,7 @@ from hub_chip import compile as chip_compile
 from hub_chip import quantize
 from hub_chip.compartment import ACT_SHIFT
 from hub_chip.compile import compile_network
+from hub_chip.spec import LOIHI
 
 
 def network():
@@ -51,9 +54,11 @@ def network():
 @pytest.fixture(scope="module")
 def compiled():
     r = resolve(network(), 50.0)
+    # 16 compartments per core, 2 cores per tile, 4 per chip: messages cross tiles and chips
+    spec = dataclasses.replace(LOIHI, compartments_per_core=16, cores_per_chip=4, cores_per_tile=2)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(chip_compile, "SLICE", 7)
-        return r, compile_network(r, chips=1)
+        return r, compile_network(r, chips=8, spec=spec)
 
 
 def test_synapses_sit_where_one_stable_sort_by_sender_puts_them(compiled):
@@ -96,23 +101,31 @@ def test_synapses_sit_where_one_stable_sort_by_sender_puts_them(compiled):
     assert np.array_equal(c.plastic[label].position, position[start : start + r.projections[k].n])
 
 
-def test_traffic_tables_count_each_senders_synapses_per_destination_core(compiled):
+def test_traffic_per_sender_counts_one_message_per_projection_and_destination_core(compiled):
+    """Messages (output axons): the distinct (projection, destination core) pairs of each
+    sender's synapses; hops and crossings from the cores' mesh positions."""
     r, c = compiled
-    p = c.program
-    comp_core = np.full(p.n_comp, -1)
-    for label, lay in c.layout.items():
-        comp_core[lay.offset : lay.offset + lay.plan.size] = c.mapping.core_of[label]
-        if lay.aux_offset is not None:
-            comp_core[lay.aux_offset : lay.aux_offset + lay.plan.size] = c.mapping.core_of[label]
-    ptr, core, count = c.fanout
-    assert np.array_equal(c.messages[0], ptr) and np.array_equal(c.messages[1], core)
-    for s in range(p.n_senders):
-        cores = comp_core[p.target[p.ptr[s] : p.ptr[s + 1]]]
-        got = {}
-        for cc, k in zip(core[ptr[s] : ptr[s + 1]], count[ptr[s] : ptr[s + 1]]):
-            got[int(cc)] = got.get(int(cc), 0) + int(k)
-        want = dict(zip(*(x.tolist() for x in np.unique(cores, return_counts=True))))
-        assert got == want, s
+    n = c.program.n_neurons
+    want = {name: np.zeros(c.program.n_senders) for name in c.traffic}
+    chip, tile, x, y = c.mapping.position(np.arange(c.mapping.n_cores))
+    for k, proj in enumerate(r.projections):
+        first = (
+            n + c.source_offset[proj.pre] if proj.pre in r.sources else c.layout[proj.pre].offset
+        )
+        pairs = np.unique(
+            np.stack([first + proj.pre_idx, c.mapping.core_of[proj.post][proj.post_idx]]), axis=1
+        )
+        for sender, dest in pairs.T:
+            here = max(int(c.sender_core[sender]), 0)
+            want["messages"][sender] += 1
+            want["within_tile"][sender] += tile[here] == tile[dest] and chip[here] == chip[dest]
+            want["hops_ew"][sender] += abs(x[here] - x[dest])
+            want["hops_ns"][sender] += abs(y[here] - y[dest])
+            want["chip_crossings"][sender] += abs(chip[here] - chip[dest])
+    assert want["messages"].sum() > len(r.projections)
+    assert want["within_tile"].sum() < want["messages"].sum() and want["chip_crossings"].any()
+    for name, values in want.items():
+        assert np.array_equal(c.traffic[name], values), name
 
 
 def test_csr_writer_orders_unsorted_parts_stably(monkeypatch):

@@ -110,9 +110,10 @@ def test_step_time_estimate_same_with_and_without_numba(monkeypatch):
     session = hub.get_backend("chip").build(r)
     session.run()
     t_neuron = np.linspace(1e-6, 2e-6, session.compiled.mapping.n_cores)
-    a = report._step_times(session.compiled, session.out, session.profile, t_neuron)
+    cores = report.compartment_cores(session.compiled)
+    a = report._step_times(session.compiled, session.out, session.profile, t_neuron, cores)
     monkeypatch.setattr(fast, "HAVE_NUMBA", False)
-    b = report._step_times(session.compiled, session.out, session.profile, t_neuron)
+    b = report._step_times(session.compiled, session.out, session.profile, t_neuron, cores)
     np.testing.assert_allclose(a, b, rtol=1e-12)
     assert (a > t_neuron.max()).any()
 

@@ -53,8 +53,9 @@ class Compiled:
     source_offset: dict  # label -> first input axon
     quantization: dict
     sender_core: np.ndarray  # core of each sender (-1: host input)
-    fanout: tuple  # CSR (ptr, core, count) of synapses per (sender, core)
-    messages: tuple  # CSR (ptr, core) of destination cores per sender
+    #: per sender, what one of its spikes costs the mesh (:func:`_traffic`): messages
+    #: (output axons), within-tile messages, E-W and N-S hops and chip crossings
+    traffic: dict
     #: plastic projections: label -> PlasticLayout (learning.py)
     plastic: dict = field(default_factory=dict)
 
@@ -180,6 +181,8 @@ def compile_network(
     layout = numbering.layout
     delays = _programmed_delays(resolved, layout, spec)
     mapping = _place(resolved, numbering, delays, chips, spec)
+    sender_core, traffic = _traffic(numbering, [p.pre for p in resolved.projections], mapping)
+    mapping.runs = []  # counted: let them go before the synapses are laid out
     targets = _weight_targets(resolved.projections, layout, mapping)
     injected = _injections(resolved, layout)
     _choose_scales(resolved.projections, layout, targets, injected, headroom, spec)
@@ -220,8 +223,9 @@ def compile_network(
         "thresholds": quantize.relative_errors(*map(_concat_float, compartments.thresholds)),
         "bias": quantize.relative_errors(*map(_concat_float, compartments.biases)),
     }
-    sender_core, fanout, messages = _traffic(resolved, numbering, mapping)
-    mapping.runs = []  # the traffic tables hold them now, in sender order
+    mapping = _place(resolved, numbering, delays, chips, spec)
+    sender_core, traffic = _traffic(numbering, [p.pre for p in resolved.projections], mapping)
+    mapping.runs = []  # counted: let them go before the synapses are laid out
     return Compiled(
         program=program,
         mapping=mapping,
@@ -229,8 +233,7 @@ def compile_network(
         source_offset=numbering.source_offset,
         quantization=quantization,
         sender_core=sender_core,
-        fanout=fanout,
-        messages=messages,
+        traffic=traffic,
         plastic=synapses.plastic,
     )
 
@@ -743,27 +746,37 @@ def _injections(resolved, layout) -> dict:
 
 
 # --- traffic tables for the report --------------------------------------------------------------
-def _traffic(resolved, numbering: _Numbering, mapping: Mapping) -> tuple:
-    """(sender_core, fanout, messages): the core of each sender (-1: an input axon fed by
-    the host), the CSR (ptr, core, count) of synapses per (sender, destination core) and the
-    CSR (ptr, core) of the destination cores of each sender."""
-    sender_core = np.full(numbering.n_senders, -1, np.int64)
+def _traffic(numbering: _Numbering, pre_labels: list, mapping: Mapping) -> tuple:
+    """(sender_core, traffic): the core of each sender (-1: an input axon fed by the host)
+    and, per sender, what one spike of it costs the mesh, summed over its output axons (one
+    per projection and destination core: mapping.runs, projection by projection, whose
+    presynaptic population is ``pre_labels[k]``): ``messages``, ``within_tile``
+    (messages that stay in the sender's tile), ``hops_ew``, ``hops_ns`` and
+    ``chip_crossings``.  A host input is placed at core 0's position.  Runs are taken a
+    slice at a time."""
+    n_senders = numbering.n_senders
+    sender_core = np.full(n_senders, -1, np.int64)
     for label, lay in numbering.layout.items():
         sender_core[lay.offset : lay.offset + lay.plan.size] = mapping.core_of[label]
-    writer = _CsrWriter(
-        [
-            (numbering.first_sender(proj.pre), runs.pre)
-            for proj, runs in zip(resolved.projections, mapping.runs)
-        ],
-        numbering.n_senders,
-    )
-    core = np.empty(writer.nnz, np.int32)
-    count = np.empty(writer.nnz, np.int32)
-    for k, runs in enumerate(mapping.runs):
-        for part, slots in writer.slices(k):
-            core[slots] = runs.core[part]
-            count[slots] = runs.count[part]
-    return sender_core, (writer.ptr, core, count), (writer.ptr, core)
+    chip, tile, x, y = mapping.position(np.arange(mapping.n_cores))
+    names = ("messages", "within_tile", "hops_ew", "hops_ns", "chip_crossings")
+    traffic = {name: np.zeros(n_senders) for name in names}
+    for label, runs in zip(pre_labels, mapping.runs):
+        first = numbering.first_sender(label)
+        for lo in range(0, len(runs.pre), SLICE):
+            sender = first + runs.pre[lo : lo + SLICE]
+            dest = runs.core[lo : lo + SLICE]
+            here = np.maximum(sender_core[sender], 0)
+            parts = {
+                "messages": None,
+                "within_tile": (tile[here] == tile[dest]) & (chip[here] == chip[dest]),
+                "hops_ew": np.abs(x[here] - x[dest]),
+                "hops_ns": np.abs(y[here] - y[dest]),
+                "chip_crossings": np.abs(chip[here] - chip[dest]),
+            }
+            for name, value in parts.items():
+                traffic[name] += np.bincount(sender, weights=value, minlength=n_senders)
+    return sender_core, traffic
 
 
 # --- helpers ------------------------------------------------------------------------------------

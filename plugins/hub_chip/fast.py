@@ -694,10 +694,11 @@ def split_by_target(ptr, key, weight, target, n_comp: int, parts: int):
 
 
 def _step_times_kernel(
-    a_step, a_sender, b_step, b_sender, fptr, fcore, fcount, steps, t_neuron, t_syn
+    a_step, a_sender, b_step, b_sender, ptr, target, comp_core, steps, t_neuron, t_syn
 ):
-    """Per step: max over cores of (synaptic ops x t_syn + t_neuron[core]); the events of
-    two step-sorted lists (neuron spikes, source spikes) are merged on the fly."""
+    """Per step: max over cores of (synaptic ops x t_syn + t_neuron[core]); a spike of
+    sender s costs one op on the core of each of its targets; the events of two
+    step-sorted lists (neuron spikes, source spikes) are merged on the fly."""
     n_cores = len(t_neuron)
     ops = np.zeros(n_cores, np.int64)
     out = np.empty(steps)
@@ -705,13 +706,13 @@ def _step_times_kernel(
     for t in range(steps):
         while i < len(a_step) and a_step[i] == t:
             s = a_sender[i]
-            for r in range(fptr[s], fptr[s + 1]):
-                ops[fcore[r]] += fcount[r]
+            for r in range(ptr[s], ptr[s + 1]):
+                ops[comp_core[target[r]]] += 1
             i += 1
         while j < len(b_step) and b_step[j] == t:
             s = b_sender[j]
-            for r in range(fptr[s], fptr[s + 1]):
-                ops[fcore[r]] += fcount[r]
+            for r in range(ptr[s], ptr[s + 1]):
+                ops[comp_core[target[r]]] += 1
             j += 1
         best = 0.0
         for c in range(n_cores):

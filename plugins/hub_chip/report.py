@@ -19,37 +19,13 @@ from .energy import EnergyProfile
 from .engine import gather_rows
 
 
-#: messages handled per slice (bounds the temporaries: ~80 bytes per message)
-SLICE = 1 << 20
-
-
-def traffic_tables(compiled):
-    """Per sender: messages per spike, within-tile messages, E-W hops, N-S hops, chip
-    crossings (summed over its destination cores).  Senders are taken in slices of about
-    :data:`SLICE` messages; a host input's source position is core 0's."""
-    m = compiled.mapping
-    ptr, core = compiled.messages
-    n_senders = len(ptr) - 1
-    # position of every core once, then looked up per message
-    chip, tile, x, y = m.position(np.arange(m.n_cores))
-    out = {
-        name: np.zeros(n_senders)
-        for name in ("within_tile", "hops_ew", "hops_ns", "chip_crossings")
-    }
-    bounds = np.unique(np.searchsorted(ptr, np.arange(0, int(ptr[-1]), SLICE), side="right") - 1)
-    for lo, hi in zip(bounds, [*bounds[1:], n_senders]):
-        src = np.repeat(np.arange(lo, hi), np.diff(ptr[lo : hi + 1]))
-        dest = core[ptr[lo] : ptr[hi]]
-        here = np.maximum(compiled.sender_core[src], 0)
-        parts = {
-            "within_tile": (tile[here] == tile[dest]) & (chip[here] == chip[dest]),
-            "hops_ew": np.abs(x[here] - x[dest]),
-            "hops_ns": np.abs(y[here] - y[dest]),
-            "chip_crossings": np.abs(chip[here] - chip[dest]),
-        }
-        for name, value in parts.items():
-            out[name][lo:hi] = np.bincount(src - lo, weights=value, minlength=hi - lo)
-    return {"messages": np.diff(ptr).astype(float), **out}
+def compartment_cores(compiled) -> np.ndarray:
+    """The core of every compartment (an auxiliary one sits with its neuron)."""
+    p = compiled.program
+    comp_core = np.empty(p.n_comp, np.int64)
+    comp_core[: p.n_neurons] = compiled.sender_core[: p.n_neurons]
+    comp_core[p.n_neurons :] = compiled.sender_core[p.join_parent]
+    return comp_core
 
 
 def build_report(compiled, out, profile: EnergyProfile, duration_ms: float) -> dict:
@@ -64,8 +40,7 @@ def build_report(compiled, out, profile: EnergyProfile, duration_ms: float) -> d
     native = getattr(out, "native_counts", None)
     if native is not None and len(native):  # native Poisson axons: drawn by the engine
         np.add.at(spikes_per_sender, n + p.native_input, native)
-    traffic = traffic_tables(compiled)
-    totals = {k: float(spikes_per_sender @ v) for k, v in traffic.items()}
+    totals = {k: float(spikes_per_sender @ v) for k, v in compiled.traffic.items()}
     active = int(out.active_updates.sum())
     updates = c * out.steps
     counts = {
@@ -85,16 +60,14 @@ def build_report(compiled, out, profile: EnergyProfile, duration_ms: float) -> d
         "v_clips": int(out.v_clips),
     }
     # --- time per step ------------------------------------------------------------------------
-    comp_core = np.empty(c, np.int64)
-    comp_core[:n] = compiled.sender_core[:n]
-    comp_core[n:] = compiled.sender_core[p.join_parent]
+    comp_core = compartment_cores(compiled)
     n_cores = m.n_cores
     act_core = np.bincount(comp_core, weights=out.active_updates, minlength=n_cores) / steps
     comps_core = np.bincount(comp_core, minlength=n_cores)
     t_neuron = (
         act_core * profile.neuron_active_s + (comps_core - act_core) * profile.neuron_inactive_s
     )
-    t_step = _step_times(compiled, out, profile, t_neuron)
+    t_step = _step_times(compiled, out, profile, t_neuron, comp_core)
     _, tiles, _, _ = m.position(np.arange(n_cores))
     chips_used = int(m.position(np.arange(n_cores))[0].max()) + 1 if n_cores else 0
     n_tiles = len(np.unique(np.stack(m.position(np.arange(n_cores))[:2]), axis=1)) if n_cores else 0
@@ -148,21 +121,22 @@ def build_report(compiled, out, profile: EnergyProfile, duration_ms: float) -> d
     }
 
 
-def _step_times(compiled, out, profile, t_neuron) -> np.ndarray:
-    """Per step: max over cores of (synaptic ops x op time + compartment updates)."""
+def _step_times(compiled, out, profile, t_neuron, comp_core) -> np.ndarray:
+    """Per step: max over cores of (synaptic ops x op time + compartment updates); a
+    spike's synaptic ops on a core are its synapses onto that core's compartments
+    (``comp_core``)."""
     from .fast import HAVE_NUMBA, step_times
 
     p = compiled.program
     steps, n_cores = out.steps, compiled.mapping.n_cores
-    fptr, fcore, fcount = compiled.fanout
     native = getattr(out, "native_counts", None)
     if native is not None and len(native) and steps:
         # native Poisson input is not kept per step: its synaptic ops are spread evenly
         # over the steps (their mean per core), added to every step's compartment time
         snd = p.n_neurons + p.native_input
-        rows = gather_rows(fptr, snd)
-        per = np.repeat(native, np.diff(fptr)[snd]) * fcount[rows]
-        ops = np.bincount(fcore[rows], weights=per, minlength=n_cores)
+        rows = gather_rows(p.ptr, snd)
+        per = np.repeat(native, np.diff(p.ptr)[snd])
+        ops = np.bincount(comp_core[p.target[rows]], weights=per, minlength=n_cores)
         t_neuron = t_neuron + ops / steps * profile.synaptic_op_s
     sel = (p.input_stamp >= 1) & (p.input_stamp <= steps)
     if HAVE_NUMBA:
@@ -171,9 +145,9 @@ def _step_times(compiled, out, profile, t_neuron) -> np.ndarray:
             out.spike_neurons,
             p.input_stamp[sel] - 1,
             p.n_neurons + p.input_index[sel],
-            fptr,
-            fcore,
-            fcount.astype(np.int64),
+            p.ptr,
+            p.target,
+            comp_core,
             steps,
             t_neuron.astype(float),
             float(profile.synaptic_op_s),
@@ -189,13 +163,13 @@ def _step_times(compiled, out, profile, t_neuron) -> np.ndarray:
         s1 = min(steps, s0 + chunk)
         lo, hi = np.searchsorted(ev_step, [s0, s1])
         rows = ev_sender[lo:hi]
-        idx = gather_rows(fptr, rows)
+        idx = gather_rows(p.ptr, rows)
         if not len(idx):
             result[s0:s1] = base
             continue
-        step_of = np.repeat(ev_step[lo:hi] - s0, np.diff(fptr)[rows])
+        step_of = np.repeat(ev_step[lo:hi] - s0, np.diff(p.ptr)[rows])
         ops = np.bincount(
-            step_of * n_cores + fcore[idx], weights=fcount[idx], minlength=(s1 - s0) * n_cores
+            step_of * n_cores + comp_core[p.target[idx]], minlength=(s1 - s0) * n_cores
         ).reshape(s1 - s0, n_cores)
         result[s0:s1] = (ops * profile.synaptic_op_s + t_neuron[None, :]).max(axis=1)
     return result
