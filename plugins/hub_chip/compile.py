@@ -223,9 +223,6 @@ def compile_network(
         "thresholds": quantize.relative_errors(*map(_concat_float, compartments.thresholds)),
         "bias": quantize.relative_errors(*map(_concat_float, compartments.biases)),
     }
-    mapping = _place(resolved, numbering, delays, chips, spec)
-    sender_core, traffic = _traffic(numbering, [p.pre for p in resolved.projections], mapping)
-    mapping.runs = []  # counted: let them go before the synapses are laid out
     return Compiled(
         program=program,
         mapping=mapping,
