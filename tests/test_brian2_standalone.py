@@ -102,17 +102,7 @@ def test_refused_before_brian2_builds_anything(standalone_cache):
     and the fix, raised before the standalone device is made active."""
     from hub.resolve import ParameterChange
 
-    net = hub.Network(dt=0.1, seed=1)
-    src = net.add_source(hub.PoissonSource(rate=20.0), size=10, label="input")
-    cells = net.add_population(5, hub.LIF(synapse="exp"), label="cells")
-    net.connect(
-        src,
-        cells,
-        hub.AllToAll(),
-        hub.Plastic(hub.STDP(A_plus=0.01, A_minus=0.0105, w_max=1.0), 0.5, delay=1.0),
-        label="plastic",
-    )
-    r = hub.resolve(net, 10.0)
+    r = hub.resolve(plastic_network(label="plastic"), 10.0)
     r.changes = [ParameterChange(5, "cells", np.arange(5), {"i_offset": np.full(5, 0.1)})]
     with pytest.raises(hub.CapabilityError) as err:
         hub.run(r, backend="brian2", codegen="standalone", cache_dir=standalone_cache)
@@ -197,7 +187,7 @@ def test_auto_chooses_standalone_by_the_estimate(standalone_cache, monkeypatch):
     )
 
 
-def plastic_network():
+def plastic_network(label=None):
     net = hub.Network(dt=0.1, seed=1)
     src = net.add_source(hub.PoissonSource(rate=20.0), size=10, label="input")
     cells = net.add_population(5, hub.LIF(synapse="exp"), label="cells")
@@ -206,5 +196,6 @@ def plastic_network():
         cells,
         hub.AllToAll(),
         hub.Plastic(hub.STDP(A_plus=0.01, A_minus=0.0105, w_max=1.0), 0.5, delay=1.0),
+        label=label,
     )
     return net

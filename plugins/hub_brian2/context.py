@@ -57,8 +57,9 @@ class BuildContext:
     model_of: dict = field(default_factory=dict)
     #: registers a runner with per-step work that grows with the network (``hot_code``)
     hot_code: Callable[..., None] = lambda runner, *code: None
-    #: built for Brian2's C++ standalone device (no network operations: standalone.py)
-    standalone: bool = False
+    #: Brian2's C++ standalone device (no network operations): the objects that feed the
+    #: source events into the relay (standalone.source_feed); None: a network operation does
+    source_feed: Callable[..., list] | None = None
     _clocks: dict = field(default_factory=dict)
 
     def sampling_clock(self, interval_steps: int):

@@ -214,10 +214,8 @@ def build_relay(ctx: BuildContext, sending: set) -> Relay:
         setattr(group, f"f{k}", b2.linked_var(fired, "fired", index=index))
     relay.group = group
     relay.objects.append(group)
-    if events and ctx.standalone:
-        from .standalone import source_feed
-
-        relay.objects += source_feed(ctx, group, events)
+    if events and ctx.source_feed is not None:
+        relay.objects += ctx.source_feed(ctx, group, events)
     elif events:
         relay.objects.append(_source_schedule(ctx, group, events))
     return relay

@@ -159,7 +159,7 @@ class Brian2Session(Session):
             clock,
             functions(b2),
             hot_code=self.hot_code,
-            standalone=bool(self.standalone),
+            source_feed=standalone.source_feed if self.standalone else None,
         )
         natives = {k for k, s in r.sources.items() if getattr(s, "native", False)}
         sending = {proj.pre for proj in r.projections if proj.n and proj.rule is None} - natives
@@ -477,13 +477,7 @@ class Brian2Session(Session):
         if done != steps:
             raise BackendError(f"brian2: ran {done} steps, expected {steps}")
         if self.codegen == "cython" and self.hot_runners:  # the cache now holds this network
-            marker = self._warm_marker()
-            try:
-                os.makedirs(os.path.dirname(marker), exist_ok=True)
-                with open(marker, "w") as f:
-                    f.write(f"{self.resolved.label}\n")
-            except OSError:  # a read-only cache is still a cache
-                pass
+            standalone.write_marker(self._warm_marker(), self.resolved.label)
         if progress is not None:
             progress(1.0)
 

@@ -172,16 +172,21 @@ def marker(root: str, resolved) -> str:
 
 
 def mark_warm(root: str, resolved) -> None:
-    path = marker(root, resolved)
+    """Leave the marker that this network's standalone project is compiled."""
+    write_marker(marker(root, resolved), resolved.label)
+
+
+def write_marker(path: str, label: str) -> None:
+    """A marker file at ``path`` naming the network ``label`` (the cache holds its compiled
+    code); a read-only cache is still a cache, so a failure to write is ignored."""
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w") as f:
-            f.write(f"{resolved.label}\n")
-    except OSError:  # a read-only cache is still a cache
+            f.write(f"{label}\n")
+    except OSError:
         pass
 
 
-# --- the device -----------------------------------------------------------------------------
 def activate(b2, jobs: int) -> None:
     """Make a fresh ``cpp_standalone`` device the active one (the previous device is restored
     by :func:`restore`), with the hub's strict compiler flags."""
