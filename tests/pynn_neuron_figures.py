@@ -49,7 +49,7 @@ def runs(backend: str):
     for label, factory in FEEDFORWARD.items():
         for n in checks.FEEDFORWARD_SIZES:
             for seed in checks.STAT_SEEDS:
-                net, duration = checks._feedforward_network(factory(), seed, n, variables=["v"])
+                net, duration = checks.feedforward_network(factory(), seed, n, variables=["v"])
                 ref = reference.simulate(resolve(net, duration))
                 yield label, figures(hub.run(net, backend=backend, duration=duration), ref)
     for label, case in ODE.items():

@@ -74,8 +74,8 @@ def test_many_spikes_networks_have_several_spikes_per_step(syn):
     from hub.testing.reference import simulate
 
     for net, duration in (
-        checks._random_network(subtract_checks._many(syn), 0, heterogeneous=True),
-        checks._feedforward_network(subtract_checks._many(syn), 0, 100),
+        checks.random_network(subtract_checks._many(syn), 0, heterogeneous=True),
+        checks.feedforward_network(subtract_checks._many(syn), 0, 100),
     ):
         res = simulate(hub.resolve(net, duration))
         sp = res.spikes("cells")

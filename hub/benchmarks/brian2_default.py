@@ -80,9 +80,9 @@ def _kit(kind):
         from hub.testing import checks, ode_checks, plasticity_checks
 
         if kind == "random-lif":  # the tier-1 reference networks: 60 cells, all V, 300 ms
-            return checks._random_network(hub.LIF(synapse="exp", tau_refrac=2.0), seed=11)
+            return checks.random_network(hub.LIF(synapse="exp", tau_refrac=2.0), seed=11)
         if kind == "ff-izh":  # 200 heterogeneous Izhikevich cells, 50 sources, 500 ms
-            return checks._feedforward_network(hub.Izhikevich(), seed=11, n=200)
+            return checks.feedforward_network(hub.Izhikevich(), seed=11, n=200)
         if kind.startswith("ode-"):  # 60 conductance cells, all state variables, 100 ms
             case = {"ode-adex": "adex_exp", "ode-hh": "hodgkin_huxley"}[kind]
             return ode_checks.feedforward_network(case), ode_checks.DURATION

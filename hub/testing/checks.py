@@ -372,7 +372,7 @@ def _heterogeneous(model, rng, n):
         model.values[name] = np.floor(values) if name == "max_spikes" else values
 
 
-def _random_network(model, seed, n=60, duration=300.0, heterogeneous=False, variables=None):
+def random_network(model, seed, n=60, duration=300.0, heterogeneous=False, variables=None):
     """A random recurrent network of ``n`` ``model`` neurons (labelled "cells") with Poisson
     input, excitatory and inhibitory recurrence; records spikes and ``variables`` (default:
     every recordable of the model)."""
@@ -408,7 +408,7 @@ def _random_network(model, seed, n=60, duration=300.0, heterogeneous=False, vari
     return net, duration
 
 
-def _feedforward_network(model, seed, n, duration=500.0, variables=()):
+def feedforward_network(model, seed, n, duration=500.0, variables=()):
     """``n`` ``model`` neurons (labelled "cells") driven only by 50 Poisson sources through
     excitatory and inhibitory synapses with random weights and delays: no recurrence, so a
     backend's rounding moves single spikes but cannot spread."""
@@ -508,7 +508,7 @@ def reference_check(model_factory, name, heterogeneous=False):
         variables = recorded_variables(backend, model_factory()) if tol.tier <= 2 else []
         seeds = STAT_SEEDS if tol.tier >= 3 else STAT_SEEDS[:2]
         for seed in seeds:
-            net, duration = _random_network(
+            net, duration = random_network(
                 model_factory(), seed, heterogeneous=heterogeneous, variables=variables
             )
             res = run(net, backend=backend, duration=duration)
@@ -541,7 +541,7 @@ def feedforward_check(model_factory, name):
         seeds = STAT_SEEDS if tol.tier >= 3 else STAT_SEEDS[:1]
         for n in FEEDFORWARD_SIZES:
             for seed in seeds:
-                net, duration = _feedforward_network(model_factory(), seed, n, variables=variables)
+                net, duration = feedforward_network(model_factory(), seed, n, variables=variables)
                 res = run(net, backend=backend, duration=duration)
                 ref = _reference((name, seed, n, tuple(variables)), net, duration)
                 tiers.expect_agreement(
