@@ -22,6 +22,7 @@ weight-probe rows, update counts, spikes and v bit for bit
 from __future__ import annotations
 
 import sys
+import types
 
 import numpy as np
 
@@ -484,6 +485,18 @@ _compiled = None
 _parallel = None
 
 
+def _renamed(func):
+    """``func`` under the name ``<name>_parallel``: numba's cache keys a compiled function
+    by its name, signature and bytecode, not by ``parallel``, so the parallel build of the
+    same function would share the serial build's cache entry (and a serial run would load
+    threaded code: NEST then crashed in ResetKernel in the same process)."""
+    copy = types.FunctionType(
+        func.__code__, func.__globals__, func.__name__ + "_parallel", func.__defaults__
+    )
+    copy.__qualname__ = func.__qualname__ + "_parallel"
+    return copy
+
+
 def kernel(threads: int = 1):
     """The compiled kernel: in sequence, or (``threads`` > 1) on numba's threads."""
     global _compiled, _parallel, _products, _apply, _learn_step, _draw
@@ -491,7 +504,11 @@ def kernel(threads: int = 1):
     if threads > 1:
         kernel()
         if _parallel is None:
-            _parallel = numba.njit(cache=True, nogil=True, parallel=True)(_kernel)
+            # numba's own thread pool, not OpenMP, beside NEST's OpenMP runtime in one
+            # process (snn-hub compare runs both)
+            if numba.config.THREADING_LAYER == "default":
+                numba.config.THREADING_LAYER = "workqueue"
+            _parallel = numba.njit(cache=True, nogil=True, parallel=True)(_renamed(_kernel))
         numba.set_num_threads(threads)
         return _parallel
     if _compiled is None:
