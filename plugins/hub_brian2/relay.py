@@ -26,7 +26,6 @@ from typing import Any
 import numpy as np
 
 import hub.propagators as P
-from hub.sorting import stable_argsort
 
 from .context import BuildContext, b2_name, source_event_counts
 
@@ -268,41 +267,33 @@ def _source_schedule(ctx: BuildContext, group, events):
 # --- the static synapses ------------------------------------------------------------------------
 def connect(ctx: BuildContext, relay: Relay, codegen: str, nest_order: bool) -> list:
     """One Synapses object per post population (per buffer with numpy code, see
-    :func:`_pathways`), from the relay, sorted by relay index (stable: parallel connections
-    keep the projection order).  A synapse carries one weight per input buffer of its
-    target, zero for the buffers NEST does not route it to: adding 0.0 leaves a sum
-    unchanged, so each buffer still sees exactly its own inputs in the same order."""
+    :func:`_pathway_buffers`), from the relay.  A synapse carries one weight per input buffer
+    of its pathway, zero for the buffers NEST does not route it to: adding 0.0 leaves a sum
+    unchanged, so each buffer still sees exactly its own inputs in the same order.
+
+    The synapses of a pathway keep the projection order (within a projection the resolved
+    order, sorted by (pre, post)); they are not sorted by sender.  Brian2's spike queue
+    delivers the events of one step in the order of the spiking relay neurons and, for each
+    of them, in synapse index order: so a target receives its inputs by relay index, and the
+    parallel connections of one sender in projection order, as NEST adds them.  Each
+    pathway's arrays are written straight from the resolved projections into arrays of the
+    dtypes Brian2 stores (int32 indices), and dropped as soon as Brian2 holds its copy."""
     out = []
-    slice_steps = nest_min_delay_steps(ctx.resolved)
-    for target, table, chunks in _synapse_chunks(ctx, relay).values():
-        i, j, d = (np.concatenate(x) for x in zip(*((c[0], c[1], c[3]) for c in chunks)))
-        w = np.concatenate([c[2] for c in chunks], axis=1)
-        chunks.clear()
-        if not len(i):
-            continue
-        if not (i[1:] >= i[:-1]).all():  # sort by sender; one array at a time
-            order = stable_argsort(i)
-            i = i[order]
-            j = j[order]
-            d = d[order]
-            w = w[:, order]
-            del order
-        ordered = slice_steps if nest_order else 0
-        for bufs, rows, sel in _pathways(table.buffers, w, codegen):
-            if sel is None:
-                out.append(_pathway(ctx, relay, target, bufs, (i, j, w, d), ordered))
-            elif sel.any():
-                out.append(
-                    _pathway(
-                        ctx, relay, target, bufs, (i[sel], j[sel], w[rows][:, sel], d[sel]), ordered
-                    )
-                )
+    slice_steps = nest_min_delay_steps(ctx.resolved) if nest_order else 0
+    for target, table, routes in _routes_by_target(ctx, relay).values():
+        for bufs in _pathway_buffers(table.buffers, codegen):
+            rows = [table.buffers.index(buf) for buf in bufs]
+            synapses = _pathway_arrays(relay, routes, rows)
+            if synapses is not None:
+                out.append(_pathway(ctx, relay, target, bufs, synapses, slice_steps))
+                del synapses  # Brian2 holds its copies now
     return out
 
 
-def _synapse_chunks(ctx: BuildContext, relay: Relay) -> dict:
-    """Target group name -> (group, model, [(relay indices, target indices, weights (buffer,
-    synapse), Brian2 delays)]) of every static projection from a relay sender."""
+def _routes_by_target(ctx: BuildContext, relay: Relay) -> dict:
+    """Target group name -> (group, model, [(model, projection, first relay index of its
+    sender, first target index, per buffer: True (every synapse), False (none) or a mask)])
+    of every static projection from a relay sender, in projection order."""
     parts = {}
     for proj in ctx.resolved.projections:
         if proj.n == 0 or proj.rule is not None:  # plastic: plastic_build
@@ -310,51 +301,107 @@ def _synapse_chunks(ctx: BuildContext, relay: Relay) -> dict:
         if proj.pre not in relay.offsets:  # native Poisson: native.py
             continue
         table = ctx.model_of[proj.post]
-        weights = table.buffer_weights(proj.weight, proj.receptor == "inhibitory")
-        base = relay.offsets[proj.pre]
         target, post_base, _ = ctx.span[proj.post]
-        # int32 indices and delays, as Brian2 stores them: half the memory of int64
-        pre_idx = proj.pre_idx.astype(np.int32)
-        delay = (proj.delay_steps - 1).astype(np.int32)
-        post_idx = (proj.post_idx + post_base).astype(np.int32)
-        if proj.pre not in relay.source_lanes:  # a neuron: one relay neuron each
-            chunks = [(pre_idx + np.int32(base), post_idx, weights, delay)]
-        else:  # one copy per multiplicity, for the senders that use it
-            mults, used = relay.source_lanes[proj.pre]
-            chunks = []
-            for lane, m in enumerate(mults):
-                sel = used[lane][pre_idx]
-                chunks.append(
-                    (
-                        (base + pre_idx[sel].astype(np.int64) * len(mults) + lane).astype(np.int32),
-                        post_idx[sel],
-                        weights[:, sel] * int(m),
-                        delay[sel],
-                    )
-                )
-        parts.setdefault(target.name, (target, table, []))[2].extend(chunks)
+        masks = []
+        for _, mask, _ in table.route(proj.weight, proj.receptor == "inhibitory"):
+            count = int(np.count_nonzero(mask))
+            masks.append(True if count == proj.n else (mask if count else False))
+        parts.setdefault(target.name, (target, table, []))[2].append(
+            (table, proj, relay.offsets[proj.pre], post_base, masks)
+        )
     return parts
 
 
-def _pathways(buffers, w, codegen: str):
-    """(buffers, rows of ``w``, synapse mask or None) of each Synapses object into one
-    target group.  Compiled code (or codegen "auto"): one object carrying a weight per
-    buffer (zero where NEST does not route a synapse: adding 0.0 changes no sum), one module
-    to compile.  numpy: one object per buffer with only its own synapses, so an event costs
-    one scatter-add, not one per buffer."""
+def _pathway_buffers(buffers, codegen: str) -> list[tuple[str, ...]]:
+    """The buffers of each Synapses object into one target group.  Compiled code (or codegen
+    "auto"): one object carrying a weight per buffer (zero where NEST does not route a
+    synapse: adding 0.0 changes no sum), one module to compile.  numpy: one object per buffer
+    with only its own synapses, so an event costs one scatter-add, not one per buffer."""
     if len(buffers) == 1 or codegen != "numpy":
-        return [(buffers, slice(None), None)]
-    return [((buf,), slice(k, k + 1), w[k] != 0) for k, buf in enumerate(buffers)]
+        return [tuple(buffers)]
+    return [(buf,) for buf in buffers]
 
 
-def _pathway(ctx: BuildContext, relay: Relay, target, bufs, synapses, slice_steps):
-    """One Synapses from the relay into ``target``: buffers ``bufs``, ``synapses`` = (relay
-    indices, target indices, weights with one row per buffer, Brian2 delays in steps); in
-    the NEST-order spike queue where delays differ and NEST's min_delay ``slice_steps`` is
-    more than one step (0: Brian2's order)."""
+def _union(masks):
+    """True (every synapse), False (none) or the mask of the synapses in any of ``masks``."""
+    if any(m is True for m in masks):
+        return True
+    arrays = [m for m in masks if m is not False]
+    if not arrays:
+        return False
+    out = arrays[0].copy()
+    for m in arrays[1:]:
+        out |= m
+    return True if out.all() else out
+
+
+def _pathway_arrays(relay: Relay, routes, rows: list[int]) -> list | None:
+    """[relay indices, target indices, weights (one row per buffer ``rows``), Brian2 delays]
+    of the synapses of ``routes`` that reach a buffer of ``rows`` (None: no synapse does).
+    Each array is allocated once, at its final size, in the dtype Brian2 keeps (int32
+    indices), and filled projection by projection: no per-projection chunks, concatenated
+    or sorted copies.  A spike source's projection appears once per multiplicity m_l its
+    senders use (relay neuron ``base + i*L + l``, weights times m_l)."""
+    pieces = []  # (model, projection, relay base, target base, masks, selection, lane)
+    for table, proj, base, post_base, masks in routes:
+        sel = _union([masks[k] for k in rows])
+        if sel is False:
+            continue
+        if proj.pre not in relay.source_lanes:  # a neuron: one relay neuron each
+            pieces.append((table, proj, base, post_base, masks, sel, None))
+            continue
+        for lane in range(len(relay.source_lanes[proj.pre][0])):
+            lane_sel = relay.source_lanes[proj.pre][1][lane][proj.pre_idx]
+            if sel is not True:
+                lane_sel &= sel
+            if lane_sel.any():
+                pieces.append((table, proj, base, post_base, masks, lane_sel, lane))
+    sizes = [p[1].n if p[5] is True else int(np.count_nonzero(p[5])) for p in pieces]
+    n = sum(sizes)
+    if n == 0:
+        return None
+    i, j, d = (np.empty(n, np.int32) for _ in range(3))
+    w = np.empty((len(rows), n))
+    start = 0
+    for (table, proj, base, post_base, masks, sel, lane), size in zip(pieces, sizes):
+        part = slice(start, start + size)
+        start += size
+
+        def pick(a, sel=sel):
+            return a if sel is True else a[sel]
+
+        if lane is None:
+            np.add(pick(proj.pre_idx), base, out=i[part], casting="unsafe")
+        else:
+            mults = relay.source_lanes[proj.pre][0]
+            i[part] = base + pick(proj.pre_idx) * len(mults) + lane
+        np.add(pick(proj.post_idx), post_base, out=j[part], casting="unsafe")
+        np.subtract(pick(proj.delay_steps), 1, out=d[part], casting="unsafe")
+        route = table.route(proj.weight, proj.receptor == "inhibitory")
+        for row, k in enumerate(rows):
+            _, mask, weight = route[k]
+            if masks[k] is True:
+                w[row, part] = pick(weight)
+            elif masks[k] is False:
+                w[row, part] = 0.0
+            else:
+                w[row, part] = np.where(pick(mask), pick(weight), 0.0)
+            if lane is not None:
+                w[row, part] *= int(relay.source_lanes[proj.pre][0][lane])
+        del route
+    return [i, j, w, d]
+
+
+def _pathway(ctx: BuildContext, relay: Relay, target, bufs, synapses: list, slice_steps):
+    """One Synapses from the relay into ``target``: buffers ``bufs``, ``synapses`` = [relay
+    indices, target indices, weights with one row per buffer, Brian2 delays in steps] (the
+    list is emptied: each array is let go once Brian2 holds its copy); in the NEST-order
+    spike queue where delays differ and NEST's min_delay ``slice_steps`` is more than one
+    step (0: Brian2's order)."""
     b2, ms = ctx.b2, ctx.b2.ms
     i, j, w, d = synapses
-    homogeneous = bool((d == d[0]).all())
+    synapses.clear()
+    homogeneous = int(d.min()) == int(d.max())
     queue_class = None
     if slice_steps > 1 and not homogeneous:
         queue_class = ordered_queue_class(b2)
@@ -372,9 +419,12 @@ def _pathway(ctx: BuildContext, relay: Relay, target, bufs, synapses, slice_step
     if queue_class is not None:
         syn.pre.queue.configure(slice_steps, d, i, i < relay.n_sources)
     syn.connect(i=i, j=j)
+    del i, j
     for k, buf in enumerate(bufs):
-        setattr(syn, f"w_{buf}", np.ascontiguousarray(w[k]))
+        setattr(syn, f"w_{buf}", w[k])
+    del w
     if not homogeneous:
         syn.delay = d * ctx.dt * ms
+    del d
     ctx.hot_code(syn.pre, target.name, syn.name, "\n".join(bufs))
     return syn
