@@ -30,7 +30,17 @@ def check_rk4(resolved, substeps: dict[str, int], max_substeps: int) -> None:
     """Raise a :class:`ValidationError` naming every population whose fastest rate exceeds
     ``RK4_LIMIT / h``, with the substeps that would do (or that none up to
     ``max_substeps`` would)."""
-    incoming = _largest_weights(resolved)
+    incoming = _largest_weights(
+        resolved,
+        {
+            label
+            for label, pop in resolved.populations.items()
+            if getattr(pop.model, "ode_time_constants", ())
+            and pop.model.kind in substeps
+            and pop.model.input == "conductance"
+            and "cm" in pop.params
+        },
+    )
     problems = []
     for label, pop in resolved.populations.items():
         names = getattr(pop.model, "ode_time_constants", ())
@@ -63,12 +73,14 @@ def check_rk4(resolved, substeps: dict[str, int], max_substeps: int) -> None:
         raise ValidationError(problems)
 
 
-def _largest_weights(resolved) -> dict[str, np.ndarray]:
-    """Per target population, the largest |weight| each neuron receives from one synapse."""
+def _largest_weights(resolved, targets: set) -> dict[str, np.ndarray]:
+    """Per target population in ``targets`` (the conductance-based ones checked: a pass
+    over the synapses of the others would be wasted), the largest |weight| each neuron
+    receives from one synapse."""
     out: dict[str, np.ndarray] = {}
     for proj in resolved.projections:
         pop = resolved.populations.get(proj.post)
-        if pop is None or not proj.n:
+        if pop is None or not proj.n or proj.post not in targets:
             continue
         top = out.setdefault(proj.post, np.zeros(pop.size))
         np.maximum.at(top, proj.post_idx, np.abs(np.asarray(proj.weight, float)))
