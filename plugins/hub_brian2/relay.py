@@ -275,18 +275,21 @@ def connect(ctx: BuildContext, relay: Relay, codegen: str, nest_order: bool) -> 
     order, sorted by (pre, post)); they are not sorted by sender.  Brian2's spike queue
     delivers the events of one step in the order of the spiking relay neurons and, for each
     of them, in synapse index order: so a target receives its inputs by relay index, and the
-    parallel connections of one sender in projection order, as NEST adds them.  Each
-    pathway's arrays are written straight from the resolved projections into arrays of the
-    dtypes Brian2 stores (int32 indices), and dropped as soon as Brian2 holds its copy."""
+    parallel connections of one sender in projection order, as NEST adds them.
+
+    Memory: a pathway's index arrays are written once, at their final size and in the dtype
+    Brian2 keeps (int32), straight from the resolved projections (no per-projection chunks,
+    concatenated or sorted copies) and let go once Brian2 holds its copy; its weights and
+    delays are made after ``connect``, when Brian2's own temporary copies are gone, one
+    array at a time."""
     out = []
     slice_steps = nest_min_delay_steps(ctx.resolved) if nest_order else 0
     for target, table, routes in _routes_by_target(ctx, relay).values():
         for bufs in _pathway_buffers(table.buffers, codegen):
             rows = [table.buffers.index(buf) for buf in bufs]
-            synapses = _pathway_arrays(relay, routes, rows)
-            if synapses is not None:
-                out.append(_pathway(ctx, relay, target, bufs, synapses, slice_steps))
-                del synapses  # Brian2 holds its copies now
+            pieces = _pieces(relay, routes, rows)
+            if pieces:
+                out.append(_pathway(ctx, relay, target, bufs, rows, pieces, slice_steps))
     return out
 
 
@@ -335,73 +338,109 @@ def _union(masks):
     return True if out.all() else out
 
 
-def _pathway_arrays(relay: Relay, routes, rows: list[int]) -> list | None:
-    """[relay indices, target indices, weights (one row per buffer ``rows``), Brian2 delays]
-    of the synapses of ``routes`` that reach a buffer of ``rows`` (None: no synapse does).
-    Each array is allocated once, at its final size, in the dtype Brian2 keeps (int32
-    indices), and filled projection by projection: no per-projection chunks, concatenated
-    or sorted copies.  A spike source's projection appears once per multiplicity m_l its
-    senders use (relay neuron ``base + i*L + l``, weights times m_l)."""
-    pieces = []  # (model, projection, relay base, target base, masks, selection, lane)
+@dataclass
+class _Piece:
+    """The synapses of one projection (of one multiplicity lane of a spike source) in a
+    pathway: ``sel`` True (all of them) or their mask, at ``part`` of the pathway."""
+
+    table: Any
+    proj: Any
+    base: int  # relay index of the sender's first neuron
+    post_base: int  # index of the target population's first neuron in its group
+    masks: list  # per buffer of the model: True, False or a mask (_routes_by_target)
+    sel: Any
+    lane: int | None  # multiplicity lane of a spike source (None: a neuron population)
+    lanes: int = 1  # the source's lanes L (relay neuron base + i*L + lane)
+    mult: int = 1  # the lane's multiplicity (the weights are times this)
+    part: slice | None = None  # set by _pieces
+
+    def pick(self, values):
+        return values if self.sel is True else values[self.sel]
+
+
+def _pieces(relay: Relay, routes, rows: list[int]) -> list[_Piece]:
+    """The pieces of the pathway to the buffers ``rows`` of the model, in projection order; a
+    spike source's projection once per multiplicity its senders use."""
+    pieces = []
+    start = 0
     for table, proj, base, post_base, masks in routes:
         sel = _union([masks[k] for k in rows])
         if sel is False:
             continue
         if proj.pre not in relay.source_lanes:  # a neuron: one relay neuron each
-            pieces.append((table, proj, base, post_base, masks, sel, None))
-            continue
-        for lane in range(len(relay.source_lanes[proj.pre][0])):
-            lane_sel = relay.source_lanes[proj.pre][1][lane][proj.pre_idx]
-            if sel is not True:
-                lane_sel &= sel
-            if lane_sel.any():
-                pieces.append((table, proj, base, post_base, masks, lane_sel, lane))
-    sizes = [p[1].n if p[5] is True else int(np.count_nonzero(p[5])) for p in pieces]
-    n = sum(sizes)
-    if n == 0:
-        return None
-    i, j, d = (np.empty(n, np.int32) for _ in range(3))
-    w = np.empty((len(rows), n))
-    start = 0
-    for (table, proj, base, post_base, masks, sel, lane), size in zip(pieces, sizes):
-        part = slice(start, start + size)
-        start += size
-
-        def pick(a, sel=sel):
-            return a if sel is True else a[sel]
-
-        if lane is None:
-            np.add(pick(proj.pre_idx), base, out=i[part], casting="unsafe")
+            found = [_Piece(table, proj, base, post_base, masks, sel, None)]
         else:
-            mults = relay.source_lanes[proj.pre][0]
-            i[part] = base + pick(proj.pre_idx) * len(mults) + lane
-        np.add(pick(proj.post_idx), post_base, out=j[part], casting="unsafe")
-        np.subtract(pick(proj.delay_steps), 1, out=d[part], casting="unsafe")
-        route = table.route(proj.weight, proj.receptor == "inhibitory")
-        for row, k in enumerate(rows):
-            _, mask, weight = route[k]
-            if masks[k] is True:
-                w[row, part] = pick(weight)
-            elif masks[k] is False:
-                w[row, part] = 0.0
-            else:
-                w[row, part] = np.where(pick(mask), pick(weight), 0.0)
-            if lane is not None:
-                w[row, part] *= int(relay.source_lanes[proj.pre][0][lane])
-        del route
-    return [i, j, w, d]
+            mults, used = relay.source_lanes[proj.pre]
+            found = []
+            for lane, m in enumerate(mults):
+                lane_sel = used[lane][proj.pre_idx]
+                if sel is not True:
+                    lane_sel &= sel
+                if lane_sel.any():
+                    found.append(
+                        _Piece(
+                            table, proj, base, post_base, masks, lane_sel, lane, len(mults), int(m)
+                        )
+                    )
+        for piece in found:
+            size = proj.n if piece.sel is True else int(np.count_nonzero(piece.sel))
+            piece.part = slice(start, start + size)
+            start += size
+            pieces.append(piece)
+    return pieces
 
 
-def _pathway(ctx: BuildContext, relay: Relay, target, bufs, synapses: list, slice_steps):
-    """One Synapses from the relay into ``target``: buffers ``bufs``, ``synapses`` = [relay
-    indices, target indices, weights with one row per buffer, Brian2 delays in steps] (the
-    list is emptied: each array is let go once Brian2 holds its copy); in the NEST-order
-    spike queue where delays differ and NEST's min_delay ``slice_steps`` is more than one
-    step (0: Brian2's order)."""
+def _indices(pieces: list[_Piece]) -> tuple[np.ndarray, np.ndarray]:
+    """(relay indices, target indices) of a pathway, int32 as Brian2 keeps them."""
+    n = pieces[-1].part.stop
+    i, j = np.empty(n, np.int32), np.empty(n, np.int32)
+    for p in pieces:
+        pre = p.pick(p.proj.pre_idx)
+        if p.lane is None:
+            np.add(pre, p.base, out=i[p.part], casting="unsafe")
+        else:
+            i[p.part] = p.base + pre * p.lanes + p.lane
+        del pre
+        np.add(p.pick(p.proj.post_idx), p.post_base, out=j[p.part], casting="unsafe")
+    return i, j
+
+
+def _delays(pieces: list[_Piece]) -> np.ndarray:
+    """The Brian2 delays (steps: NEST's delay - 1) of a pathway."""
+    d = np.empty(pieces[-1].part.stop, np.int32)
+    for p in pieces:
+        np.subtract(p.pick(p.proj.delay_steps), 1, out=d[p.part], casting="unsafe")
+    return d
+
+
+def _weights(pieces: list[_Piece], row: int) -> np.ndarray:
+    """The model weights of a pathway into buffer ``row`` of the model (0.0 for a synapse NEST
+    routes to another buffer), times the multiplicity of a source's lane."""
+    w = np.empty(pieces[-1].part.stop)
+    for p in pieces:
+        mask = p.masks[row]
+        if mask is False:
+            w[p.part] = 0.0
+            continue
+        _, _, weight = p.table.route(p.proj.weight, p.proj.receptor == "inhibitory")[row]
+        if mask is True:
+            w[p.part] = p.pick(weight)
+        else:
+            w[p.part] = np.where(p.pick(mask), p.pick(weight), 0.0)
+        del weight
+        if p.lane is not None:
+            w[p.part] *= p.mult
+    return w
+
+
+def _pathway(ctx: BuildContext, relay: Relay, target, bufs, rows, pieces, slice_steps):
+    """One Synapses from the relay into ``target``: buffers ``bufs`` (rows ``rows`` of the
+    model's buffers), the synapses of ``pieces``; in the NEST-order spike queue where delays
+    differ and NEST's min_delay ``slice_steps`` is more than one step (0: Brian2's order)."""
     b2, ms = ctx.b2, ctx.b2.ms
-    i, j, w, d = synapses
-    synapses.clear()
-    homogeneous = int(d.min()) == int(d.max())
+    d_min = min(int(p.pick(p.proj.delay_steps).min()) for p in pieces)
+    d_max = max(int(p.pick(p.proj.delay_steps).max()) for p in pieces)
+    homogeneous = d_min == d_max
     queue_class = None
     if slice_steps > 1 and not homogeneous:
         queue_class = ordered_queue_class(b2)
@@ -411,20 +450,19 @@ def _pathway(ctx: BuildContext, relay: Relay, target, bufs, synapses: list, slic
             target,
             model="\n".join(f"w_{buf} : 1" for buf in bufs),
             on_pre="\n".join(f"{buf}_post += w_{buf}" for buf in bufs),
-            delay=(int(d[0]) * ctx.dt * ms) if homogeneous else None,
+            delay=((d_min - 1) * ctx.dt * ms) if homogeneous else None,
             clock=ctx.clock,
             namespace={},
             name=b2_name("hub_syn_", target.name[4:]),
         )
+    i, j = _indices(pieces)
     if queue_class is not None:
-        syn.pre.queue.configure(slice_steps, d, i, i < relay.n_sources)
+        syn.pre.queue.configure(slice_steps, _delays(pieces), i, i < relay.n_sources)
     syn.connect(i=i, j=j)
-    del i, j
-    for k, buf in enumerate(bufs):
-        setattr(syn, f"w_{buf}", w[k])
-    del w
+    del i, j  # Brian2 holds its copies
+    for buf, row in zip(bufs, rows):
+        setattr(syn, f"w_{buf}", _weights(pieces, row))
     if not homogeneous:
-        syn.delay = d * ctx.dt * ms
-    del d
+        syn.delay = _delays(pieces) * ctx.dt * ms
     ctx.hot_code(syn.pre, target.name, syn.name, "\n".join(bufs))
     return syn
