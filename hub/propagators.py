@@ -180,7 +180,11 @@ def per_neuron(fn, columns: dict[str, np.ndarray], **fixed) -> dict[str, np.ndar
         if n
         else np.zeros((0, len(names)))
     )
-    uniq, inverse = np.unique(table, axis=0, return_inverse=True)
+    bits = table.view(np.int64)
+    if n and (bits == bits[0]).all():  # one combination, bit for bit (the common case)
+        uniq, inverse = table[:1], np.zeros(n, np.intp)
+    else:
+        uniq, inverse = np.unique(table, axis=0, return_inverse=True)
     rows = [fn(**{k: float(v) for k, v in zip(names, row)}, **fixed) for row in uniq]
     keys = list(rows[0]) if rows else []
     inverse = np.asarray(inverse).reshape(-1)

@@ -48,6 +48,20 @@ def test_import_does_not_import_brian2():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_session_clock_text_is_brian2s_and_follows_its_dt():
+    """The session's clocks cache the text Brian2 formats for every object it creates: the
+    same text as Brian2's Clock, recomputed when dt changes; dt stays settable."""
+    import brian2
+
+    from hub_brian2.context import make_clock
+
+    clock = make_clock(brian2, 0.1 * brian2.ms, "hub_test_clock*")
+    plain = brian2.Clock(dt=0.1 * brian2.ms, name="plain_test_clock*")
+    assert repr(clock) == repr(plain).replace(plain.name, clock.name) == f"{clock}"
+    clock.dt = 0.25 * brian2.ms
+    assert "250. * usecond" in repr(clock) and float(clock.dt_) == 0.25e-3
+
+
 def test_registered_with_capabilities():
     spec = hub.backend_specs()["brian2"]
     caps = spec.backend_class().capabilities()

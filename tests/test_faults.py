@@ -331,6 +331,21 @@ def test_brian2_refuses_what_its_rk4_cannot_follow():
 
 
 @pytest.mark.brian2
+def test_brian2_refuses_a_conductance_weight_its_rk4_cannot_follow():
+    """A single conductance jump w / cm faster than RK4 can follow is refused, naming the
+    weight; the same weight into a current-based population is not a conductance and
+    passes the check."""
+    from hub.plugins import make_plugin_manager
+
+    backend = make_plugin_manager().get_backend("brian2")
+    with pytest.raises(ValidationError) as err:
+        backend.build(hub.resolve(_cond_net(hub.LIFCond(), weight=500.0), 10.0))
+    text = str(err.value)
+    assert "populations(e)" in text and "weight/cm" in text
+    backend.build(hub.resolve(_cond_net(hub.LIF(), weight=500.0), 10.0)).close()
+
+
+@pytest.mark.brian2
 def test_brian2_with_the_suggested_substeps_agrees_with_nest():
     net = _cond_net(hub.LIFCond(tau_m=0.01, i_offset=2000.0))
     pytest.importorskip("nest")

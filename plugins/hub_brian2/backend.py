@@ -175,7 +175,9 @@ class Brian2Backend(Backend):
         """Brian2's and Cython's versions and the schedule.  What a run's arithmetic also
         depends on (its codegen target and compiler flags) is a property of that run: its
         results carry it (``provenance["versions"]["brian2.codegen"]``, ``["brian2"]``)."""
-        from .environment import import_brian2
+        # through the session module: the layer that builds networks is imported with Brian2
+        # (as hub_nest imports its session with NEST), not inside the first build
+        from .session import import_brian2
 
         out = {
             "brian2": import_brian2().__version__,

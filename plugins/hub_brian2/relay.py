@@ -26,7 +26,6 @@ from typing import Any
 import numpy as np
 
 import hub.propagators as P
-from hub.sorting import stable_argsort
 
 from .context import BuildContext, b2_name, source_event_counts
 
@@ -270,41 +269,36 @@ def _source_schedule(ctx: BuildContext, group, events):
 # --- the static synapses ------------------------------------------------------------------------
 def connect(ctx: BuildContext, relay: Relay, codegen: str, nest_order: bool) -> list:
     """One Synapses object per post population (per buffer with numpy code, see
-    :func:`_pathways`), from the relay, sorted by relay index (stable: parallel connections
-    keep the projection order).  A synapse carries one weight per input buffer of its
-    target, zero for the buffers NEST does not route it to: adding 0.0 leaves a sum
-    unchanged, so each buffer still sees exactly its own inputs in the same order."""
+    :func:`_pathway_buffers`), from the relay.  A synapse carries one weight per input buffer
+    of its pathway, zero for the buffers NEST does not route it to: adding 0.0 leaves a sum
+    unchanged, so each buffer still sees exactly its own inputs in the same order.
+
+    The synapses of a pathway keep the projection order (within a projection the resolved
+    order, sorted by (pre, post)); they are not sorted by sender.  Brian2's spike queue
+    delivers the events of one step in the order of the spiking relay neurons and, for each
+    of them, in synapse index order: so a target receives its inputs by relay index, and the
+    parallel connections of one sender in projection order, as NEST adds them.
+
+    Memory: a pathway's index arrays are written once, at their final size and in the dtype
+    Brian2 keeps (int32), straight from the resolved projections (no per-projection chunks,
+    concatenated or sorted copies) and let go once Brian2 holds its copy; its weights and
+    delays are made after ``connect``, when Brian2's own temporary copies are gone, one
+    array at a time."""
     out = []
-    slice_steps = nest_min_delay_steps(ctx.resolved)
-    for target, table, chunks in _synapse_chunks(ctx, relay).values():
-        i, j, d = (np.concatenate(x) for x in zip(*((c[0], c[1], c[3]) for c in chunks)))
-        w = np.concatenate([c[2] for c in chunks], axis=1)
-        chunks.clear()
-        if not len(i):
-            continue
-        if not (i[1:] >= i[:-1]).all():  # sort by sender; one array at a time
-            order = stable_argsort(i)
-            i = i[order]
-            j = j[order]
-            d = d[order]
-            w = w[:, order]
-            del order
-        ordered = slice_steps if nest_order else 0
-        for bufs, rows, sel in _pathways(table.buffers, w, codegen):
-            if sel is None:
-                out.append(_pathway(ctx, relay, target, bufs, (i, j, w, d), ordered))
-            elif sel.any():
-                out.append(
-                    _pathway(
-                        ctx, relay, target, bufs, (i[sel], j[sel], w[rows][:, sel], d[sel]), ordered
-                    )
-                )
+    slice_steps = nest_min_delay_steps(ctx.resolved) if nest_order else 0
+    for target, table, routes in _routes_by_target(ctx, relay).values():
+        for bufs in _pathway_buffers(table.buffers, codegen):
+            rows = [table.buffers.index(buf) for buf in bufs]
+            pieces = _pieces(relay, routes, rows)
+            if pieces:
+                out.append(_pathway(ctx, relay, target, bufs, rows, pieces, slice_steps))
     return out
 
 
-def _synapse_chunks(ctx: BuildContext, relay: Relay) -> dict:
-    """Target group name -> (group, model, [(relay indices, target indices, weights (buffer,
-    synapse), Brian2 delays)]) of every static projection from a relay sender."""
+def _routes_by_target(ctx: BuildContext, relay: Relay) -> dict:
+    """Target group name -> (group, model, [(model, projection, first relay index of its
+    sender, first target index, per buffer: True (every synapse), False (none) or a mask)])
+    of every static projection from a relay sender, in projection order."""
     parts = {}
     for proj in ctx.resolved.projections:
         if proj.n == 0 or proj.rule is not None:  # plastic: plastic_build
@@ -312,51 +306,143 @@ def _synapse_chunks(ctx: BuildContext, relay: Relay) -> dict:
         if proj.pre not in relay.offsets:  # native Poisson: native.py
             continue
         table = ctx.model_of[proj.post]
-        weights = table.buffer_weights(proj.weight, proj.receptor == "inhibitory")
-        base = relay.offsets[proj.pre]
         target, post_base, _ = ctx.span[proj.post]
-        # int32 indices and delays, as Brian2 stores them: half the memory of int64
-        pre_idx = proj.pre_idx.astype(np.int32)
-        delay = (proj.delay_steps - 1).astype(np.int32)
-        post_idx = (proj.post_idx + post_base).astype(np.int32)
-        if proj.pre not in relay.source_lanes:  # a neuron: one relay neuron each
-            chunks = [(pre_idx + np.int32(base), post_idx, weights, delay)]
-        else:  # one copy per multiplicity, for the senders that use it
-            mults, used = relay.source_lanes[proj.pre]
-            chunks = []
-            for lane, m in enumerate(mults):
-                sel = used[lane][pre_idx]
-                chunks.append(
-                    (
-                        (base + pre_idx[sel].astype(np.int64) * len(mults) + lane).astype(np.int32),
-                        post_idx[sel],
-                        weights[:, sel] * int(m),
-                        delay[sel],
-                    )
-                )
-        parts.setdefault(target.name, (target, table, []))[2].extend(chunks)
+        masks = []
+        for _, mask, _ in table.route(proj.weight, proj.receptor == "inhibitory"):
+            count = int(np.count_nonzero(mask))
+            masks.append(True if count == proj.n else (mask if count else False))
+        parts.setdefault(target.name, (target, table, []))[2].append(
+            (table, proj, relay.offsets[proj.pre], post_base, masks)
+        )
     return parts
 
 
-def _pathways(buffers, w, codegen: str):
-    """(buffers, rows of ``w``, synapse mask or None) of each Synapses object into one
-    target group.  Compiled code (or codegen "auto"): one object carrying a weight per
-    buffer (zero where NEST does not route a synapse: adding 0.0 changes no sum), one module
-    to compile.  numpy: one object per buffer with only its own synapses, so an event costs
-    one scatter-add, not one per buffer."""
+def _pathway_buffers(buffers, codegen: str) -> list[tuple[str, ...]]:
+    """The buffers of each Synapses object into one target group.  Compiled code (or codegen
+    "auto"): one object carrying a weight per buffer (zero where NEST does not route a
+    synapse: adding 0.0 changes no sum), one module to compile.  numpy: one object per buffer
+    with only its own synapses, so an event costs one scatter-add, not one per buffer."""
     if len(buffers) == 1 or codegen != "numpy":
-        return [(buffers, slice(None), None)]
-    return [((buf,), slice(k, k + 1), w[k] != 0) for k, buf in enumerate(buffers)]
+        return [tuple(buffers)]
+    return [(buf,) for buf in buffers]
 
 
-def _pathway(ctx: BuildContext, relay: Relay, target, bufs, synapses, slice_steps):
-    """One Synapses from the relay into ``target``: buffers ``bufs``, ``synapses`` = (relay
-    indices, target indices, weights with one row per buffer, Brian2 delays in steps); in
-    the NEST-order spike queue where delays differ and NEST's min_delay ``slice_steps`` is
-    more than one step (0: Brian2's order)."""
+def _union(masks):
+    """True (every synapse), False (none) or the mask of the synapses in any of ``masks``."""
+    if any(m is True for m in masks):
+        return True
+    arrays = [m for m in masks if m is not False]
+    if not arrays:
+        return False
+    out = arrays[0].copy()
+    for m in arrays[1:]:
+        out |= m
+    return True if out.all() else out
+
+
+@dataclass
+class _Piece:
+    """The synapses of one projection (of one multiplicity lane of a spike source) in a
+    pathway: ``sel`` True (all of them) or their mask, at ``part`` of the pathway."""
+
+    table: Any
+    proj: Any
+    base: int  # relay index of the sender's first neuron
+    post_base: int  # index of the target population's first neuron in its group
+    masks: list  # per buffer of the model: True, False or a mask (_routes_by_target)
+    sel: Any
+    lane: int | None  # multiplicity lane of a spike source (None: a neuron population)
+    lanes: int = 1  # the source's lanes L (relay neuron base + i*L + lane)
+    mult: int = 1  # the lane's multiplicity (the weights are times this)
+    part: slice | None = None  # set by _pieces
+
+    def pick(self, values):
+        return values if self.sel is True else values[self.sel]
+
+
+def _pieces(relay: Relay, routes, rows: list[int]) -> list[_Piece]:
+    """The pieces of the pathway to the buffers ``rows`` of the model, in projection order; a
+    spike source's projection once per multiplicity its senders use."""
+    pieces = []
+    start = 0
+    for table, proj, base, post_base, masks in routes:
+        sel = _union([masks[k] for k in rows])
+        if sel is False:
+            continue
+        if proj.pre not in relay.source_lanes:  # a neuron: one relay neuron each
+            found = [_Piece(table, proj, base, post_base, masks, sel, None)]
+        else:
+            mults, used = relay.source_lanes[proj.pre]
+            found = []
+            for lane, m in enumerate(mults):
+                lane_sel = used[lane][proj.pre_idx]
+                if sel is not True:
+                    lane_sel &= sel
+                if lane_sel.any():
+                    found.append(
+                        _Piece(
+                            table, proj, base, post_base, masks, lane_sel, lane, len(mults), int(m)
+                        )
+                    )
+        for piece in found:
+            size = proj.n if piece.sel is True else int(np.count_nonzero(piece.sel))
+            piece.part = slice(start, start + size)
+            start += size
+            pieces.append(piece)
+    return pieces
+
+
+def _indices(pieces: list[_Piece]) -> tuple[np.ndarray, np.ndarray]:
+    """(relay indices, target indices) of a pathway, int32 as Brian2 keeps them."""
+    n = pieces[-1].part.stop
+    i, j = np.empty(n, np.int32), np.empty(n, np.int32)
+    for p in pieces:
+        pre = p.pick(p.proj.pre_idx)
+        if p.lane is None:
+            np.add(pre, p.base, out=i[p.part], casting="unsafe")
+        else:
+            i[p.part] = p.base + pre * p.lanes + p.lane
+        del pre
+        np.add(p.pick(p.proj.post_idx), p.post_base, out=j[p.part], casting="unsafe")
+    return i, j
+
+
+def _delays(pieces: list[_Piece]) -> np.ndarray:
+    """The Brian2 delays (steps: NEST's delay - 1) of a pathway."""
+    d = np.empty(pieces[-1].part.stop, np.int32)
+    for p in pieces:
+        np.subtract(p.pick(p.proj.delay_steps), 1, out=d[p.part], casting="unsafe")
+    return d
+
+
+def _weights(pieces: list[_Piece], row: int) -> np.ndarray:
+    """The model weights of a pathway into buffer ``row`` of the model (0.0 for a synapse NEST
+    routes to another buffer), times the multiplicity of a source's lane."""
+    w = np.empty(pieces[-1].part.stop)
+    for p in pieces:
+        mask = p.masks[row]
+        if mask is False:
+            w[p.part] = 0.0
+            continue
+        _, _, weight = p.table.route(p.proj.weight, p.proj.receptor == "inhibitory")[row]
+        if mask is True:
+            w[p.part] = p.pick(weight)
+        else:
+            w[p.part] = np.where(p.pick(mask), p.pick(weight), 0.0)
+        del weight
+        if p.lane is not None:
+            w[p.part] *= p.mult
+    return w
+
+
+def _pathway(ctx: BuildContext, relay: Relay, target, bufs, rows, pieces, slice_steps):
+    """One Synapses from the relay into ``target``: buffers ``bufs`` (rows ``rows`` of the
+    model's buffers), the synapses of ``pieces``; in the NEST-order spike queue where delays
+    differ and NEST's min_delay ``slice_steps`` is more than one step (0: Brian2's order)."""
     b2, ms = ctx.b2, ctx.b2.ms
-    i, j, w, d = synapses
-    homogeneous = bool((d == d[0]).all())
+    d_min = min(int(p.pick(p.proj.delay_steps).min()) for p in pieces)
+    d_max = max(int(p.pick(p.proj.delay_steps).max()) for p in pieces)
+    homogeneous = d_min == d_max
     queue_class = None
     if slice_steps > 1 and not homogeneous:
         queue_class = ordered_queue_class(b2)
@@ -366,17 +452,19 @@ def _pathway(ctx: BuildContext, relay: Relay, target, bufs, synapses, slice_step
             target,
             model="\n".join(f"w_{buf} : 1" for buf in bufs),
             on_pre="\n".join(f"{buf}_post += w_{buf}" for buf in bufs),
-            delay=(int(d[0]) * ctx.dt * ms) if homogeneous else None,
+            delay=((d_min - 1) * ctx.dt * ms) if homogeneous else None,
             clock=ctx.clock,
             namespace={},
             name=b2_name("hub_syn_", target.name[4:]),
         )
+    i, j = _indices(pieces)
     if queue_class is not None:
-        syn.pre.queue.configure(slice_steps, d, i, i < relay.n_sources)
+        syn.pre.queue.configure(slice_steps, _delays(pieces), i, i < relay.n_sources)
     syn.connect(i=i, j=j)
-    for k, buf in enumerate(bufs):
-        setattr(syn, f"w_{buf}", np.ascontiguousarray(w[k]))
+    del i, j  # Brian2 holds its copies
+    for buf, row in zip(bufs, rows):
+        setattr(syn, f"w_{buf}", _weights(pieces, row))
     if not homogeneous:
-        syn.delay = d * ctx.dt * ms
+        syn.delay = _delays(pieces) * ctx.dt * ms
     ctx.hot_code(syn.pre, target.name, syn.name, "\n".join(bufs))
     return syn

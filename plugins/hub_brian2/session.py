@@ -37,7 +37,7 @@ from hub.results import assemble_spikes, sampled_signal
 
 from . import compiled, native, plastic_build, relay, standalone
 from .changes import ParameterSchedule
-from .context import BuildContext, b2_name, monitor_samples
+from .context import BuildContext, b2_name, make_clock, monitor_samples
 from .environment import configure, functions, import_brian2
 from .models import Context
 
@@ -150,7 +150,7 @@ class Brian2Session(Session):
         b2, r = self.b2, self.resolved
         self.dt = float(r.dt)
         self.h = P.nest_resolution(self.dt)
-        clock = b2.Clock(dt=self.dt * b2.ms, name="hub_clock*")
+        clock = make_clock(b2, self.dt * b2.ms, "hub_clock*")
         ctx = self.ctx = BuildContext(
             b2,
             r,

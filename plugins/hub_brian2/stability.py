@@ -30,7 +30,17 @@ def check_rk4(resolved, substeps: dict[str, int], max_substeps: int) -> None:
     """Raise a :class:`ValidationError` naming every population whose fastest rate exceeds
     ``RK4_LIMIT / h``, with the substeps that would do (or that none up to
     ``max_substeps`` would)."""
-    incoming = _largest_weights(resolved)
+    incoming = _fastest_weight_rates(
+        resolved,
+        {
+            label
+            for label, pop in resolved.populations.items()
+            if getattr(pop.model, "ode_time_constants", ())
+            and pop.model.kind in substeps
+            and pop.model.input == "conductance"
+            and "cm" in pop.params
+        },
+    )
     problems = []
     for label, pop in resolved.populations.items():
         names = getattr(pop.model, "ode_time_constants", ())
@@ -38,7 +48,7 @@ def check_rk4(resolved, substeps: dict[str, int], max_substeps: int) -> None:
             continue
         rates = {f"1/{n}": 1.0 / np.asarray(pop.params[n], float) for n in names}
         if label in incoming and pop.model.input == "conductance" and "cm" in pop.params:
-            rates["weight/cm"] = incoming[label] / np.asarray(pop.params["cm"], float)
+            rates["weight/cm"] = incoming[label]
         what, rate = max(((k, float(np.max(v))) for k, v in rates.items()), key=lambda x: x[1])
         n = substeps[pop.model.kind]
         h = resolved.dt / n
@@ -63,13 +73,22 @@ def check_rk4(resolved, substeps: dict[str, int], max_substeps: int) -> None:
         raise ValidationError(problems)
 
 
-def _largest_weights(resolved) -> dict[str, np.ndarray]:
-    """Per target population, the largest |weight| each neuron receives from one synapse."""
-    out: dict[str, np.ndarray] = {}
+def _fastest_weight_rates(resolved, targets: set) -> dict[str, float]:
+    """Per target population in ``targets`` (the conductance-based ones checked: a pass over
+    the synapses of the others would be wasted), the largest ``|w| / cm`` of one synapse
+    (1/ms).  Dividing by a positive cm keeps the order of correctly rounded values, so this
+    is the largest over neurons of (largest |w| the neuron receives) / its cm, without a
+    per-neuron scatter."""
+    out: dict[str, float] = {}
     for proj in resolved.projections:
         pop = resolved.populations.get(proj.post)
-        if pop is None or not proj.n:
+        if pop is None or not proj.n or proj.post not in targets:
             continue
-        top = out.setdefault(proj.post, np.zeros(pop.size))
-        np.maximum.at(top, proj.post_idx, np.abs(np.asarray(proj.weight, float)))
+        w = np.asarray(proj.weight, float)
+        cm = np.broadcast_to(np.asarray(pop.params["cm"], float), (pop.size,))
+        if cm.min() == cm.max():  # one capacitance: the largest |w| alone
+            rate = max(float(w.max()), -float(w.min())) / float(cm[0])
+        else:
+            rate = float(np.max(np.abs(w) / cm[proj.post_idx]))
+        out[proj.post] = max(out.get(proj.post, 0.0), rate)
     return out
