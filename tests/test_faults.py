@@ -385,7 +385,7 @@ def test_numba_failure_is_a_backend_error(monkeypatch):
     pytest.importorskip("numba")
     import hub_chip.fast as fast
 
-    def broken():
+    def broken(threads=1):
         raise RuntimeError("numba: typing of the kernel failed")
 
     monkeypatch.setattr(fast, "kernel", broken)
