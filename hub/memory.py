@@ -102,37 +102,37 @@ class Costs:
 #: priced from the backends' arrays.
 COSTS = {
     "nest": Costs(
-        base=133.0 * MIB,
-        per_neuron=5_590.0,
-        per_source=3_470.0,
-        per_recorded=34_300.0,  # a neuron's connection to the spike_recorder
-        per_synapse=37.2,
-        per_plastic=4_080.0,  # NEST reads plastic weights back as one dict per synapse
+        base=136.2 * MIB,
+        per_neuron=5_524.4,
+        per_source=3_076.6,
+        per_recorded=34_288.9,  # a neuron's connection to the spike_recorder
+        per_synapse=37.6,
+        per_plastic=4_067.0,  # NEST reads plastic weights back as one dict per synapse
         per_ring_slot=3 * 8.0,  # iaf_* models: 3 float64 ring buffers (ex, in, currents)
         per_sample=112.4,  # multimeter: time, sender, value, then their Python copies
-        per_input_spike=143.7,  # spike_generator times, converted to NEST's Time objects
+        per_input_spike=144.3,  # spike_generator times, converted to NEST's Time objects
     ),
     "brian2": Costs(
-        base=145.0 * MIB,
-        per_neuron=283.0,
-        per_source=2_070.0,
-        per_recorded=197.0,
-        per_synapse=76.5,
-        per_plastic=59.0,
+        base=148.0 * MIB,
+        per_neuron=152.5,
+        per_source=1_990.4,
+        per_recorded=294.3,
+        per_synapse=35.8,
+        per_plastic=87.0,
         per_ring_slot=0.0,  # Brian2 queues spikes per synapse, no per-neuron ring
-        per_sample=16.1,  # StateMonitor: a float64 dynamic array
-        per_input_spike=47.0,  # SpikeGeneratorGroup: indices, times and sorted copies
+        per_sample=16.0,  # StateMonitor: a float64 dynamic array
+        per_input_spike=47.6,  # SpikeGeneratorGroup: indices, times and sorted copies
     ),
     "chip": Costs(
-        base=132.0 * MIB,
-        per_neuron=1_760.0,
-        per_source=0.0,
-        per_recorded=8.3,
-        per_synapse=171.7,
-        per_plastic=256.0,
+        base=168.0 * MIB,
+        per_neuron=0.0,
+        per_source=2_171.2,
+        per_recorded=39.0,
+        per_synapse=16.0,
+        per_plastic=322.0,
         per_ring_slot=2 * 8.0,  # the engine's int64 rings of u increments, + and -
-        per_sample=17.1,  # int64 probe array, then the float64 signal
-        per_input_spike=58.9,
+        per_sample=15.8,  # int64 probe array, then the float64 signal
+        per_input_spike=39.5,
         per_step=2 * 8.0,  # the timing model's float64 per step (fast.py, report.py)
     ),
 }
