@@ -512,7 +512,7 @@ def _synapses(resolved, numbering: _Numbering, delays: list, targets: _WeightTar
     delay = np.empty(nnz, np.uint8)
     # mantissa (<= 255) << (6 + exponent (<= 7)) < 2^21
     weight = np.empty(nnz, np.int32)
-    errors, saturated, plastic = _ErrorSums(), 0, {}
+    errors, saturated, plastic = quantize.RelativeErrors(), 0, {}
     for k, proj in enumerate(projections):
         lay = layout[proj.post]
         scale = 1.0 if lay.plan.native else lay.scale
@@ -536,9 +536,8 @@ def _synapses(resolved, numbering: _Numbering, delays: list, targets: _WeightTar
             in_a = targets.value(k, part) / scale
             core = targets.core(k, part)
             step = group_step[core]
-            mant = np.rint(in_a / step)
-            saturated += int(np.count_nonzero(np.abs(mant) > LOIHI.weight_mant_max))
-            mant = np.clip(mant, -LOIHI.weight_mant_max, LOIHI.weight_mant_max).astype(np.int64)
+            mant, sat = quantize.mantissas(in_a, step)
+            saturated += sat
             errors.add(in_a, mant * step)
             target[slots] = first_target + proj.post_idx[part]
             delay[slots] = delays[k][part]
@@ -547,12 +546,8 @@ def _synapses(resolved, numbering: _Numbering, delays: list, targets: _WeightTar
             weight[slots] = mant << group_shift[core]
             if parts is not None:
                 w_max_a = targets.at_w_max(k, part) / scale
-                w_max_mant = np.clip(
-                    np.rint(w_max_a / step), -LOIHI.weight_mant_max, LOIHI.weight_mant_max
-                )
-                saturated += int(
-                    np.count_nonzero(np.abs(np.rint(w_max_a / step)) > LOIHI.weight_mant_max)
-                )
+                w_max_mant, sat = quantize.mantissas(w_max_a, step)
+                saturated += sat
                 with np.errstate(divide="ignore", invalid="ignore"):
                     lsb = (
                         np.where(
@@ -591,30 +586,6 @@ def _group_exponents(targets: _WeightTargets, k: int, scale: float) -> np.ndarra
         if w_max is not None:
             np.maximum.at(gmax, core, np.abs(w_max / scale))
     return quantize.group_exponents(gmax, allow_negative=False)
-
-
-class _ErrorSums:
-    """quantize.relative_errors of everything :meth:`add` was given, added up slice by
-    slice (the same max and count; the RMS summed in another order)."""
-
-    def __init__(self):
-        self.max, self.squares, self.n = 0.0, 0.0, 0
-
-    def add(self, target: np.ndarray, got: np.ndarray) -> None:
-        nz = target != 0
-        n = int(np.count_nonzero(nz))
-        if n:
-            r = np.abs(got - target)
-            np.divide(r, np.abs(target), out=r, where=nz)
-            r[~nz] = 0.0
-            self.max = max(self.max, float(r.max()))
-            self.squares += float(np.dot(r, r))
-            self.n += n
-
-    def result(self) -> dict:
-        if not self.n:
-            return {"max_rel": 0.0, "rms_rel": 0.0, "n": 0}
-        return {"max_rel": self.max, "rms_rel": float(np.sqrt(self.squares / self.n)), "n": self.n}
 
 
 class _CsrWriter:

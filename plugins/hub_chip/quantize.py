@@ -56,10 +56,17 @@ def weights(
     if len(a):
         np.maximum.at(gmax, group, np.abs(a))
     e = group_exponents(gmax, allow_negative, spec)
-    m = np.rint(a / np.exp2(e[group]))
-    sat = int(np.count_nonzero(np.abs(m) > spec.weight_mant_max))
-    m = np.clip(m, -spec.weight_mant_max, spec.weight_mant_max).astype(np.int64)
+    m, sat = mantissas(a, np.exp2(e[group]), spec)
     return m, e, sat
+
+
+def mantissas(a: np.ndarray, step: np.ndarray, spec: ChipSpec = LOIHI):
+    """Weight mantissas of targets ``a`` with mantissa steps ``step`` (``2^exponent`` of
+    each synapse's group), rounded to nearest and clipped to 8 bits: (mant, saturated
+    count)."""
+    m = np.rint(a / step)
+    sat = int(np.count_nonzero(np.abs(m) > spec.weight_mant_max))
+    return np.clip(m, -spec.weight_mant_max, spec.weight_mant_max).astype(np.int64), sat
 
 
 def bias(b: np.ndarray, spec: ChipSpec = LOIHI):
@@ -86,18 +93,36 @@ def effective_threshold(mant: np.ndarray) -> np.ndarray:
     return (np.asarray(mant, np.int64) << VTH_SHIFT) + 1
 
 
+class RelativeErrors:
+    """max and RMS of |got - target| / |target| over the nonzero targets of everything
+    :meth:`add` was given (a part at a time: the arrays need not exist at once)."""
+
+    def __init__(self):
+        self.max, self.squares, self.n = 0.0, 0.0, 0
+
+    def add(self, target: np.ndarray, got: np.ndarray) -> None:
+        target, got = np.asarray(target, float), np.asarray(got, float)
+        nz = target != 0
+        n = int(np.count_nonzero(nz))
+        if n:
+            r = np.abs(got - target)
+            np.divide(r, np.abs(target), out=r, where=nz)
+            r[~nz] = 0.0
+            self.max = max(self.max, float(r.max()))
+            self.squares += float(np.dot(r, r))
+            self.n += n
+
+    def result(self) -> dict:
+        if not self.n:
+            return {"max_rel": 0.0, "rms_rel": 0.0, "n": 0}
+        return {"max_rel": self.max, "rms_rel": float(np.sqrt(self.squares / self.n)), "n": self.n}
+
+
 def relative_errors(target: np.ndarray, got: np.ndarray) -> dict:
-    """max and RMS of |got - target| / |target| over the nonzero targets."""
-    target, got = np.asarray(target, float), np.asarray(got, float)
-    nz = target != 0
-    if not nz.any():
-        return {"max_rel": 0.0, "rms_rel": 0.0, "n": 0}
-    r = np.abs(got[nz] - target[nz]) / np.abs(target[nz])
-    return {
-        "max_rel": float(r.max()),
-        "rms_rel": float(np.sqrt(np.mean(r * r))),
-        "n": int(nz.sum()),
-    }
+    """:class:`RelativeErrors` of one pair of arrays."""
+    errors = RelativeErrors()
+    errors.add(target, got)
+    return errors.result()
 
 
 def summarize_incoming(q: np.ndarray, group: np.ndarray, n_groups: int, rng) -> tuple:
@@ -177,6 +202,8 @@ def choose_scale(
 
 __all__ = [
     "weights",
+    "mantissas",
+    "RelativeErrors",
     "bias",
     "threshold",
     "effective_threshold",
