@@ -53,6 +53,7 @@ __all__ = [
     "CURRENT_STEP",
     "FIXED",
     "CHANGE_I_OFFSET",
+    "NEURON_CUSTOM",
     "PARAMETER_CHANGE",
     "POISSON_NATIVE",
     "RECEPTOR_INHIBITORY",
@@ -77,6 +78,8 @@ RECEPTOR_INHIBITORY = "receptor:inhibitory"
 RECORD_SYNAPSE = "record:synapse"
 PARAMETER_CHANGE = "change:parameters"
 CHANGE_I_OFFSET = "change:i_offset"
+#: neuron models written as equations (hub.define_neuron; any of their state is recordable)
+NEURON_CUSTOM = "neuron:Custom"
 
 #: every feature that takes no label
 FIXED = frozenset(
@@ -90,6 +93,7 @@ FIXED = frozenset(
         RECORD_SYNAPSE,
         PARAMETER_CHANGE,
         CHANGE_I_OFFSET,
+        NEURON_CUSTOM,
     }
 )
 
@@ -216,7 +220,7 @@ def required_features(resolved: ResolvedNetwork) -> list[str]:
     and the run fails with the usual "backend does not support" message."""
     need = []
     for pop in resolved.populations.values():
-        need.append(_neuron(pop.model.label))
+        need.append(NEURON_CUSTOM if pop.model.kind == "Custom" else _neuron(pop.model.label))
     if resolved.sources:
         need.append(SPIKE_SOURCE)
     if any(getattr(s, "native", False) for s in resolved.sources.values()):
@@ -236,6 +240,6 @@ def required_features(resolved: ResolvedNetwork) -> list[str]:
         need.append(CHANGE_I_OFFSET if offsets_only else PARAMETER_CHANGE)
     for probe in resolved.probes:
         probed = resolved.populations.get(probe.population)
-        if probed is not None and probe.variable != "spikes":
+        if probed is not None and probe.variable != "spikes" and probed.model.kind != "Custom":
             need.append(_record(probed.model.label, probe.variable))
     return list(dict.fromkeys(need))

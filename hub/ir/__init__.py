@@ -11,6 +11,7 @@ from .connectors import (
     FromList,
     OneToOne,
 )
+from .custom import CustomNeuron, NeuronDefinition
 from .io import load, save
 from .network import Injection, Network, Population, Probe, Projection, SynapseProbe
 from .neurons import (

@@ -120,3 +120,28 @@ def _same_brian_dim(value, dim: str) -> bool:
         return False
     m, kg, s, a = exps
     return value.dim is make(m=m, kg=kg, s=s, A=a)
+
+
+def known_units() -> list[str]:
+    """Every unit symbol a quantity may carry (``"1"`` is dimensionless)."""
+    return [u for u in _UNIT_TO_DIM if u]
+
+
+def is_unit(name: str) -> bool:
+    return bool(name) and (name in _UNIT_TO_DIM or name in _ALIASES)
+
+
+def split_quantity(value: str) -> tuple[float, str]:
+    """``"20 ms"`` -> (20.0, "ms"); ``"0.5"`` -> (0.5, "1").  UnitError if unreadable."""
+    m = _QUANTITY.match(value)
+    if not m:
+        raise UnitError(f"cannot read {value!r} as a quantity")
+    number, sym = float(m.group(1).replace(" ", "")), _ALIASES.get(m.group(2), m.group(2))
+    if sym and sym not in _UNIT_TO_DIM:
+        raise UnitError(f"unknown unit {sym!r}; use one of {', '.join(known_units())}")
+    return number, sym or "1"
+
+
+def canonical(symbol: str) -> str:
+    """A unit symbol in the hub's spelling (``"msecond"`` -> ``"ms"``)."""
+    return _ALIASES.get(symbol, symbol)

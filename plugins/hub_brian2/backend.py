@@ -112,6 +112,7 @@ class Brian2Backend(Backend):
                 F.RECORD_SYNAPSE,
                 F.PARAMETER_CHANGE,
                 F.CHANGE_I_OFFSET,
+                F.NEURON_CUSTOM,
             ),
             PLASTIC_LABELS,
             {label: table.record for label, table in tables.items()},
@@ -160,9 +161,11 @@ class Brian2Backend(Backend):
             root = os.path.join(o["cache_dir"], "standalone") if o["cache_dir"] else None
         from .session import Brian2Session
 
+        from .custom import tables_for
+
         return Brian2Session(
             resolved,
-            self.tables(),
+            {**self.tables(), **tables_for(resolved)},
             codegen=o["codegen"] or "auto",
             substeps=steps,
             cache_dir=o["cache_dir"] or default_cache_dir(),

@@ -250,7 +250,7 @@ class Brian2Session(Session):
             count = table.count or "1"
             update, reset = "fired = 0\n" + update, reset + f"\nfired = {count}"
         eqs = "\n".join(
-            [f"{n} : {'integer' if t == 'integer' else '1'}" for n, t in variables.items()]
+            [f"{n} : {t if t in ('integer', 'boolean') else '1'}" for n, t in variables.items()]
             + [f"{n} : 1 (shared, constant)" for n in shared]
         )
         tag = "_".join(labels)

@@ -1,0 +1,97 @@
+"""Physical dimensions of the quantities in neuron equations, and the working units.
+
+A dimension is the exponents of (time, voltage, current); every unit the hub knows
+(:mod:`hub.ir.units`) is one of them times a power of ten.  The hub integrates custom models
+in NEST's units, ms, mV, pA, pF and nS, which are coherent (pA / pF = mV / ms, nS * mV = pA,
+pF / nS = ms), so a dimensionally consistent equation holds numerically without factors.
+Converting a value to its working unit multiplies by a power of ten (``x * 1000.0``) or
+divides by one (``x / 1000.0``), each exact to the last bit of IEEE arithmetic.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+from hub.ir import units
+
+Dim = tuple[Fraction, Fraction, Fraction]  # exponents of (time, voltage, current)
+
+DIMENSIONLESS: Dim = (Fraction(0), Fraction(0), Fraction(0))
+_NAMED: dict[str, tuple[int, int, int]] = {
+    "time": (1, 0, 0),
+    "voltage": (0, 1, 0),
+    "current": (0, 0, 1),
+    "conductance": (0, -1, 1),
+    "capacitance": (1, -1, 1),
+    "frequency": (-1, 0, 0),
+    "rate": (-1, 0, 0),
+    "voltage_rate": (-1, 1, 0),
+    "dimensionless": (0, 0, 0),
+}
+#: decimal exponent of each base quantity's working unit (ms, mV, pA)
+_WORKING_EXPONENT = (-3, -3, -12)
+
+
+def of_unit(unit: str) -> Dim:
+    """The dimension of a hub unit symbol (``"nA"``, ``"mV/ms"``, ``"1"``)."""
+    t, v, i = _NAMED[units.dimension_of(units.canonical(unit))]
+    return (Fraction(t), Fraction(v), Fraction(i))
+
+
+def multiply(a: Dim, b: Dim) -> Dim:
+    return (a[0] + b[0], a[1] + b[1], a[2] + b[2])
+
+
+def power(a: Dim, n) -> Dim:
+    n = Fraction(n)
+    return (a[0] * n, a[1] * n, a[2] * n)
+
+
+def inverse(a: Dim) -> Dim:
+    return power(a, -1)
+
+
+def show(d: Dim) -> str:
+    """A dimension in words, e.g. ``mV/ms`` or ``pA``: the working unit of ``d``."""
+    names = ("ms", "mV", "pA")
+    num = [f"{n}^{e}" if e != 1 else n for n, e in zip(names, d) if e > 0]
+    den = [f"{n}^{-e}" if e != -1 else n for n, e in zip(names, d) if e < 0]
+    text = "*".join(num) or "1"
+    return f"{text}/{'/'.join(den)}" if den else text
+
+
+def decimal_exponent(unit: str) -> int:
+    """log10 of the unit's SI factor (every hub unit is a power of ten of an SI unit)."""
+    return round(math.log10(units.factor(units.canonical(unit))))
+
+
+def to_working(unit: str) -> tuple[str, float]:
+    """How a value in ``unit`` becomes its working-unit value: ``("mul", 1000.0)`` (nA ->
+    pA), ``("div", 1000.0)`` or ``("mul", 1.0)``."""
+    dim = of_unit(unit)
+    working = sum(int(e * w) for e, w in zip(dim, _WORKING_EXPONENT))
+    shift = decimal_exponent(unit) - working
+    return ("mul", 10.0**shift) if shift >= 0 else ("div", 10.0 ** (-shift))
+
+
+def convert_to_working(value, unit: str):
+    """``value`` (number or array, in ``unit``) in the working unit of its dimension."""
+    how, f = to_working(unit)
+    if f == 1.0:
+        return value
+    return value * f if how == "mul" else value / f
+
+
+def convert_from_working(value, unit: str):
+    """The inverse of :func:`convert_to_working` (NEST's recorded-value rule: a value in pA
+    comes back in nA as ``value * (1 / 1000.0)``)."""
+    how, f = to_working(unit)
+    if f == 1.0:
+        return value
+    return value * (1.0 / f) if how == "mul" else value * f
+
+
+def unit_value(unit: str) -> float:
+    """The working value of one ``unit`` (``ms`` -> 1.0, ``nA`` -> 1000.0, ``Hz`` -> 0.001)."""
+    return float(convert_to_working(1.0, unit))

@@ -1,0 +1,88 @@
+"""Custom neuron models (``hub.define_neuron``) on Brian2: the hub's statements as abstract code.
+
+The table of a custom model is made from its :class:`hub.equations.NeuronProgram`: the
+``update`` statements run in the slot ``groups``, the input and threshold statements after
+the synapses, the reset statements in ``resets``; every variable (state, constants, buffers,
+temporaries) is a per-neuron variable of the NeuronGroup.  One floating-point operation per
+statement, so Brian2's code generators compute the hub's doubles (tier 1 against NEST, which
+runs the same statements compiled by NESTML).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import hub.equations as E
+from hub.backend import Tolerance
+from hub.equations import dims
+from hub.equations.program import THRESHOLD_FLAG
+
+from .models import B2Model, Context
+
+NOTE = (
+    "the hub's statements for this model (docs/custom_models.md), one operation per "
+    "statement: the same doubles as NEST running them through NESTML"
+)
+
+
+def is_custom(label: str) -> bool:
+    return label.startswith("Custom[")
+
+
+def table(model) -> B2Model:
+    """The Brian2 table of a custom neuron model (a ``CustomNeuron``)."""
+    program = E.program(model)
+
+    def params(p, init, ctx: Context):
+        return program.values(p, init, ctx.h)
+
+    def reader(var):
+        def read(values, params, idx):
+            constants = {k: np.asarray(v)[idx][None, :] for k, v in params.items()}
+            return program.recorded(var, values, constants)
+
+        return read
+
+    if program.threshold_expr is not None:
+        a, op, b = program.threshold_expr
+        threshold = f"{a} {op} {b!r}" if isinstance(b, float) else f"{a} {op} {b}"
+        checks = []
+    else:
+        threshold, checks = f"{THRESHOLD_FLAG}", program.threshold
+    buffers = set(program.buffers.values())
+    receptor = "single" if buffers == {"buf"} else "sign"
+    if receptor == "sign" and model.input == "conductance":
+        receptor = "conductance"
+    how, factor = dims.to_working(program.weight_unit)
+    return B2Model(
+        label=model.label,
+        nest_model=f"{program.name} (NESTML, the hub's statements)",
+        variables={
+            n: ("integer" if t == "integer" else "boolean" if t == "boolean" else "float")
+            for n, t in program.variables.items()
+        },
+        params=params,
+        update=lambda ctx: _code(program.update),
+        inputs=_code([*program.inputs, *checks]),
+        threshold=threshold,
+        reset=_code(program.reset),
+        receptor=receptor,
+        weight_scale=factor if how == "mul" else 1.0 / factor,
+        current_scale=1.0,
+        record={var: (var, reader(var)) for var in program.units},
+        tolerance=Tolerance(1, v_abs=1e-12, note=NOTE),
+        integrator="; ".join(f"{v}: {s}" for v, s in program.scheme.items()),
+    )
+
+
+def _code(statements) -> str:
+    return "\n".join(s.text() for s in statements) or "\n"
+
+
+def tables_for(resolved) -> dict[str, B2Model]:
+    """The tables of the custom models in ``resolved`` by label."""
+    out = {}
+    for pop in resolved.populations.values():
+        if is_custom(pop.model.label) and pop.model.label not in out:
+            out[pop.model.label] = table(pop.model)
+    return out
