@@ -34,9 +34,34 @@ _WORKING_EXPONENT = (-3, -3, -12)
 
 
 def of_unit(unit: str) -> Dim:
-    """The dimension of a hub unit symbol (``"nA"``, ``"mV/ms"``, ``"1"``)."""
+    """The dimension of a hub unit (``"nA"``, ``"mV/ms"``, ``"1"``, ``"nA/ms"``)."""
+    if units.is_compound(unit):
+        return _compound(unit)[0]
     t, v, i = _NAMED[units.dimension_of(units.canonical(unit))]
     return (Fraction(t), Fraction(v), Fraction(i))
+
+
+def _compound(unit: str) -> tuple[Dim, int]:
+    """(dimension, decimal exponent) of a product/quotient of units, read with ast."""
+    import ast
+
+    def walk(node):
+        if isinstance(node, ast.Constant) and node.value == 1:
+            return DIMENSIONLESS, 0
+        if isinstance(node, ast.Name):
+            return of_unit(node.id), decimal_exponent(node.id)
+        if isinstance(node, ast.BinOp):
+            (da, ea), (db, eb) = walk(node.left), walk(node.right)
+            if isinstance(node.op, ast.Mult):
+                return multiply(da, db), ea + eb
+            if isinstance(node.op, ast.Div):
+                return multiply(da, inverse(db)), ea - eb
+            if isinstance(node.op, ast.Pow) and isinstance(node.right, ast.Constant):
+                n = node.right.value
+                return power(da, n), ea * n
+        raise ValueError(f"cannot read the unit {unit!r}")
+
+    return walk(ast.parse(unit.replace("^", "**"), mode="eval").body)
 
 
 def multiply(a: Dim, b: Dim) -> Dim:
@@ -63,6 +88,8 @@ def show(d: Dim) -> str:
 
 def decimal_exponent(unit: str) -> int:
     """log10 of the unit's SI factor (every hub unit is a power of ten of an SI unit)."""
+    if units.is_compound(unit):
+        return _compound(unit)[1]
     return round(math.log10(units.factor(units.canonical(unit))))
 
 

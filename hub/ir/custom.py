@@ -154,7 +154,7 @@ class NeuronDefinition:
                 continue
             name, unit = m.group("var"), m.group("unit").strip()
             _check_name(name, where, out)
-            if unit not in units.known_units():
+            if unit not in units.known_units() and not units.is_compound(unit):
                 out.append(
                     Diagnostic(
                         where,

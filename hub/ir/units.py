@@ -82,6 +82,8 @@ def convert(value, unit: str):
     Accepts numbers, arrays, ``"20 ms"`` strings and Brian2 quantities.  Raises
     :class:`UnitError` naming the expected unit when the dimension does not match.
     """
+    if unit not in _UNIT_TO_DIM and is_compound(unit):
+        return _convert_compound(value, unit)
     dim = _UNIT_TO_DIM[unit]
     if isinstance(value, (bytes, bytearray)):  # float(b"12") would read it as 12
         raise UnitError(f"is bytes, not a number; give a number in {unit}")
@@ -132,7 +134,14 @@ def is_unit(name: str) -> bool:
 
 
 def split_quantity(value: str) -> tuple[float, str]:
-    """``"20 ms"`` -> (20.0, "ms"); ``"0.5"`` -> (0.5, "1").  UnitError if unreadable."""
+    """``"20 ms"`` -> (20.0, "ms"); ``"0.5"`` -> (0.5, "1"); ``"0.04 1/(mV*ms)"`` -> (0.04,
+    "1/(mV*ms)").  UnitError if unreadable."""
+    head, _, tail = value.strip().partition(" ")
+    if tail.strip() and is_compound(tail.strip()):
+        try:
+            return float(head), tail.strip()
+        except ValueError:
+            raise UnitError(f"cannot read {value!r} as a quantity") from None
     m = _QUANTITY.match(value)
     if not m:
         raise UnitError(f"cannot read {value!r} as a quantity")
@@ -145,3 +154,31 @@ def split_quantity(value: str) -> tuple[float, str]:
 def canonical(symbol: str) -> str:
     """A unit symbol in the hub's spelling (``"msecond"`` -> ``"ms"``)."""
     return _ALIASES.get(symbol, symbol)
+
+
+_COMPOUND = re.compile(r"^[A-Za-z0-9_*/() .]+$")
+_TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def is_compound(unit: str) -> bool:
+    """Whether ``unit`` is a product or quotient of known units (``"nA/ms"``,
+    ``"1/(mV*ms)"``, ``"mV**2"``): the units of custom models' variables."""
+    if not isinstance(unit, str) or not _COMPOUND.match(unit) or unit in _UNIT_TO_DIM:
+        return False
+    return all(is_unit(t) for t in _TOKEN.findall(unit))
+
+
+def _convert_compound(value, unit: str):
+    """A number (taken to be in ``unit``) or a string ``"<number> <unit>"`` with exactly that
+    unit text: compound units are not converted between scales."""
+    if isinstance(value, str):
+        text = value.strip()
+        number = text[: len(text) - len(unit)].strip() if text.endswith(unit) else text
+        try:
+            return float(number)
+        except ValueError:
+            raise UnitError(
+                f"cannot read {value!r} as a quantity in {unit}; give a number "
+                f"(in {unit}) or '<number> {unit}'"
+            ) from None
+    return value
