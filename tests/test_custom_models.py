@@ -195,11 +195,29 @@ def test_unknown_parameter_of_a_custom_model_is_refused_before_running():
         hub.run(net, "brian2", 1.0)
 
 
-def test_the_chip_refuses_a_custom_model_naming_the_feature():
-    net = networks.lif_network(True)
-    with pytest.raises(hub.CapabilityError, match="neuron:Custom") as err:
-        hub.run(net, "chip", 1.0)
-    assert "brian2" in str(err.value)
+def test_the_chip_runs_a_custom_lif_as_its_builtin_lif():
+    """A custom model of the LIF form runs on the chip as hub.LIF with the parameters its
+    equations give: the same integers, so the same spikes and v as the built-in."""
+    ref = hub.run(networks.lif_network(False, record=("v",)), "chip", 200.0)
+    got = hub.run(networks.lif_network(True, record=("v",)), "chip", 200.0)
+    assert len(ref.spike_trains["p"].stamps) > 50
+    np.testing.assert_array_equal(ref.spike_trains["p"].stamps, got.spike_trains["p"].stamps)
+    np.testing.assert_array_equal(ref.spike_trains["p"].indices, got.spike_trains["p"].indices)
+    np.testing.assert_array_equal(ref.signal("p", "v").values, got.signal("p", "v").values)
+
+
+@pytest.mark.parametrize(
+    "net, term",
+    [
+        (lambda: networks.izhikevich_network(True), "dv/dt has the term 0.04*v**2"),
+        (lambda: networks.lif_network(True, "alpha"), "dv/dt is linear but not a decay"),
+        (lambda: networks.lif_network(True), "record:Custom[digest="),
+    ],
+)
+def test_the_chip_refuses_a_model_without_fixed_point_form_naming_the_term(net, term):
+    with pytest.raises(hub.CapabilityError, match="neuron:Custom|record:Custom") as err:
+        hub.run(net(), "chip", 1.0)
+    assert term in str(err.value) and "supported by: nest, brian2" in str(err.value)
 
 
 def test_constants_are_computed_once_per_distinct_neuron():

@@ -164,6 +164,7 @@ class _Builder:
         self.types: dict[str, str] = {}
         self.shift: dict[str, str] = {}
         self.scheme: dict[str, str] = {}
+        self.structure: dict[str, dict] = {}
         self._n = 0
         self._check_reserved()
 
@@ -288,6 +289,7 @@ class _Builder:
                 )
                 new[v] = self.emit(update, "*", v, c)
                 self.scheme[v] = "exact (exponential decay)"
+                self.structure[v] = {"kind": "decay", "tau": tau}
         if matrix:
             new.update(self.matrix_exponential(matrix, forms, update))
         euler = [v for v in self.states if v not in exact]
@@ -295,6 +297,7 @@ class _Builder:
         for v in euler:
             increments[v] = self.euler_increment(odes[v].rhs, update)
             self.scheme[v] = "forward Euler"
+            self.structure[v] = {"kind": "euler", "nonlinear": self.nonlinear_terms(odes[v])}
         inputs: list[Stmt] = []
         receiving = self.receptor_targets()
         for v in self.states:
@@ -343,6 +346,10 @@ class _Builder:
             temporaries=self.temps,
             booleans={n for n, t in self.types.items() if t == "boolean"},
             param_units={k: u for k, (u, _) in p.params.items()},
+            structure=self.structure,
+            held={o.var for o in p.odes if o.held},
+            refractory_param=p.refractory,
+            refractory_ms=p.refractory_ms,
         )
 
     # -- pieces ------------------------------------------------------------------------------
@@ -402,7 +409,29 @@ class _Builder:
             d = self.constant(f"hub_drive_{v}", drive, f"constant drive of {v} over one step")
             acc = self.emit(out, "+", acc, d)
         self.scheme[v] = "exact (exponential integrator, NEST's propagators)"
+        self.structure[v] = {
+            "kind": "leaky",
+            "tau": tau,
+            "coupling": dict(form.coupling),
+            "rest": rest_terms,
+            "drives": drives,
+        }
         return acc
+
+    def nonlinear_terms(self, ode) -> list[str]:
+        """The terms of ``ode``'s right-hand side that are not linear in the state, as text."""
+        expr = sympy.expand(self.sympy_of(ode.rhs))
+        states = {self.syms[s] for s in self.states}
+        out = []
+        for term in sympy.Add.make_args(expr):
+            if not term.free_symbols & states:
+                continue
+            linear = all(
+                not (sympy.diff(term, s).free_symbols & states) for s in term.free_symbols & states
+            )
+            if not linear or term.has(sympy.Abs):
+                out.append(str(term))
+        return out or [ast.unparse(ode.rhs)]
 
     def forms_a(self, y: str) -> sympy.Expr:
         ode = next(o for o in self.p.odes if o.var == y)
@@ -469,6 +498,7 @@ class _Builder:
                 acc = term if acc is None else self.emit(out, "+", acc, term)
             new[v] = acc
             self.scheme[v] = "exact (matrix exponential, mpmath)"
+            self.structure[v] = {"kind": "matrix"}
         return new
 
     # -- Euler and folding ---------------------------------------------------------------------

@@ -94,6 +94,12 @@ class NeuronProgram:
     temporaries: list[str] = field(default_factory=list)
     booleans: set[str] = field(default_factory=set)
     param_units: dict[str, str] = field(default_factory=dict)
+    #: what the hub found per state variable: {"kind": "decay" | "leaky" | "matrix" |
+    #: "euler", ...} with sympy coefficients (tau, coupling, rest, drives; nonlinear terms)
+    structure: dict[str, dict] = field(default_factory=dict)
+    held: set[str] = field(default_factory=set)  # variables marked (unless refractory)
+    refractory_param: str | None = None  # the parameter giving the refractory period (ms)
+    refractory_ms: float | None = None  # or a fixed period
 
     @property
     def variables(self) -> dict[str, str]:

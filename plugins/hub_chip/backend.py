@@ -14,6 +14,7 @@ from hub.results import Results, Signal, SpikeTrains, assemble_spikes, sampled_s
 
 from . import learning, quantize
 from ._numba import numba_available
+from .custom import as_lif
 from .compile import compile_network
 from .compile_rules import NO_FORM
 from .discretize import FLOAT_MODELS, MANY_DELTA, MANY_EXP, MAPPINGS, NATIVE
@@ -190,6 +191,7 @@ class ChipBackend(Backend):
                 F.RECEPTOR_INHIBITORY,
                 F.RECORD_SYNAPSE,
                 F.CHANGE_I_OFFSET,
+                F.NEURON_CUSTOM,  # of the LIF form (hub_chip.custom); others are refused
             ),
             learning.LABELS,
             {NATIVE: ("u", "v"), **{label: ("v",) for label in FLOAT_MODELS}},
@@ -324,6 +326,7 @@ class ChipSession(Session):
         threads=1,
     ):
         t0 = time.perf_counter()
+        resolved, self._renamed = as_lif(resolved)  # custom models of the LIF form
         for proj in resolved.projections:  # the learning engine sees one event per step
             pre = resolved.populations.get(proj.pre)
             if proj.rule is not None and pre is not None and pre.model.label in MANY:
@@ -455,7 +458,8 @@ class ChipSession(Session):
         for pr, raw in zip(self._probe_keys, self.out.samples):
             unit = r.populations[pr.population].model.recordable_names()[pr.variable]
             values = layout[pr.population].decode_v(raw, pr.indices) if pr.variable == "v" else raw
-            signals[(pr.population, pr.variable)] = sampled_signal(r, pr, unit, values)
+            name = self._renamed.get(pr.population, "v") if pr.variable == "v" else pr.variable
+            signals[(pr.population, name)] = sampled_signal(r, pr, unit, values)
         return signals
 
     def _synapse_results(self, res):

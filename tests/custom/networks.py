@@ -80,7 +80,7 @@ DURATION = 300.0
 N = 20
 
 
-def lif_network(custom: bool, synapse: str = "exp", seed: int = 3) -> hub.Network:
+def lif_network(custom: bool, synapse: str = "exp", seed: int = 3, record=None) -> hub.Network:
     """20 LIF neurons (heterogeneous tau_m, cm, i_offset, tau_syn_E; 2 ms refractory), 50
     Poisson inputs on both receptors and recurrent excitation; records spikes, v, I_ex."""
     net = hub.Network(dt=0.1, seed=seed)
@@ -94,7 +94,8 @@ def lif_network(custom: bool, synapse: str = "exp", seed: int = 3) -> hub.Networ
     )
     definition = LIF_EXP if synapse == "exp" else LIF_ALPHA
     model = definition(**values) if custom else hub.LIF(synapse=synapse, **values)
-    return _wire(net, model, 0.3, -0.2, 0.1, ["v", "I_ex" if custom else "isyn_exc"])
+    variables = record or ["v", "I_ex" if custom else "isyn_exc"]
+    return _wire(net, model, 0.3, -0.2, 0.1, list(variables))
 
 
 def izhikevich_network(custom: bool, seed: int = 3) -> hub.Network:
