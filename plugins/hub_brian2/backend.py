@@ -17,6 +17,7 @@ from hub.errors import HubError
 from .stability import check_rk4
 
 from .compiled import STRICT_GCC_FLAGS
+from .custom import CUSTOM_TOLERANCE
 from .models import DEFAULT_SUBSTEPS, TABLES, B2Model
 from .plasticity import LABELS as PLASTIC_LABELS
 
@@ -117,9 +118,8 @@ class Brian2Backend(Backend):
             PLASTIC_LABELS,
             {label: table.record for label, table in tables.items()},
         )
-        tolerances = {}
-        for label, table in tables.items():
-            tolerances[label] = table.tolerance
+        tolerances = {label: table.tolerance for label, table in tables.items()}
+        tolerances["Custom"] = CUSTOM_TOLERANCE
         return Capabilities(features, tolerances, options=dict(OPTIONS))
 
     def build(

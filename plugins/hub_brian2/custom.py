@@ -25,6 +25,9 @@ NOTE = (
 )
 
 
+CUSTOM_TOLERANCE = Tolerance(1, v_abs=1e-12, note=NOTE)
+
+
 def is_custom(label: str) -> bool:
     return label.startswith("Custom[")
 
@@ -70,7 +73,7 @@ def table(model) -> B2Model:
         weight_scale=factor if how == "mul" else 1.0 / factor,
         current_scale=1.0,
         record={var: (var, reader(var)) for var in program.units},
-        tolerance=Tolerance(1, v_abs=1e-12, note=NOTE),
+        tolerance=CUSTOM_TOLERANCE,
         integrator="; ".join(f"{v}: {s}" for v, s in program.scheme.items()),
     )
 

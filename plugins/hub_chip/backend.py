@@ -208,7 +208,8 @@ class ChipBackend(Backend):
         tolerances = {
             NATIVE: Tolerance(1, note="bit-exact: the integer update of docs/chip.md section 1"),
             **{
-                label: Tolerance(4, spike_ms=0.1, matched=0.95, note=stat) for label in FLOAT_MODELS
+                label: Tolerance(4, spike_ms=0.1, matched=0.95, note=stat)
+                for label in (*FLOAT_MODELS, "Custom")
             },
             **{
                 f"plasticity:{label}": Tolerance(
