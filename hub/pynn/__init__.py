@@ -11,7 +11,9 @@
 Built on PyNN 0.13's own classes (``pyNN.common``, ``pyNN.standardmodels``,
 ``pyNN.connectors``, ``pyNN.recording``) the way PyNN's backends are; on the first ``run()``
 the PyNN objects become one :class:`hub.Network` (every random draw made, every parameter an
-array) that a hub backend simulates.  What differs from pyNN.nest and what is unsupported:
+array) that a hub backend simulates.  A model written as equations (:func:`hub.define_neuron`)
+is a cell type too: ``sim.custom_cell_type(definition)`` (:mod:`hub.pynn.custom_cells`).
+What differs from pyNN.nest and what is unsupported:
 docs/pynn.md.
 """
 
@@ -52,6 +54,7 @@ from .control import (  # noqa: E402, F401
     setup,
 )
 from .connectors import FixedTotalNumberConnector  # noqa: E402, F401
+from .custom_cells import custom_cell_type  # noqa: E402, F401
 from .electrodes import DCSource, StepCurrentSource  # noqa: E402, F401
 from .errors import UnsupportedError  # noqa: E402, F401
 from .options import SpikePrecisionWarning  # noqa: E402, F401

@@ -80,7 +80,9 @@ def _add_population(net, pop, until: float, state) -> None:
     elif kind == "PoissonSource":
         net.add_source(ir.PoissonSource(**source_fields(pop)), size=pop.size, label=pop.hub_label)
     else:
-        model = hub_model(kind, **{name: _simple(v) for name, v in params.items()})
+        values = {name: _simple(v) for name, v in params.items()}
+        custom = getattr(pop.celltype, "hub_neuron", None)  # a custom cell type's definition
+        model = custom(values) if custom else hub_model(kind, **values)
         states = {s.name for s in type(model).state}
         hub_names = {name: hub_variable(pop.celltype, name) for name in pop.initial_values}
         initial = {

@@ -17,6 +17,7 @@ from pyNN.random import RandomDistribution
 from . import simulator
 from .errors import UnsupportedError
 from .build import source_fields
+from .custom_cells import CustomCellType, initial_value
 from .recording import Recorder
 from .values import hub_variable, initial_array
 
@@ -25,6 +26,8 @@ def _hub_states(celltype) -> tuple[str, ...]:
     """The state variables the hub model of ``celltype`` has (none for spike sources)."""
     from ..ir.neurons import NEURON_MODELS
 
+    if isinstance(celltype, CustomCellType):
+        return tuple(s.name for s in celltype.definition.model_class().state)
     for cls in NEURON_MODELS.values():
         if celltype.hub_model in cls.aliases:
             return tuple(s.name for s in cls.state)
@@ -178,9 +181,13 @@ class Population(common.Population):
         """Initial values (mV, nA, uS, ...) of state variables, kept lazy as PyNN keeps
         them (``initial_values['v'].evaluate(simplify=True)`` is PyNN's scalar for a
         homogeneous value), except a ``RandomDistribution``: drawn once, with its RNG, at
-        this call (as in pyNN.nest), not again when the network is built or the data read."""
+        this call (as in pyNN.nest), not again when the network is built or the data read.
+        A custom cell type's default that names a parameter is that parameter's values."""
         super().initialize(
-            **{name: _frozen(value, self.size) for name, value in initial_values.items()}
+            **{
+                name: _frozen(initial_value(self, value), self.size)
+                for name, value in initial_values.items()
+            }
         )
 
     def _set_initial_value_array(self, variable, initial_values):
