@@ -7,8 +7,13 @@ import importlib
 import importlib.util
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
+
+# tests/ is a package (tests/__init__.py says why); its helper modules (doc_figures,
+# pynn_scripts, ...) are imported by their own names, as from a flat directory
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import hub
 

@@ -170,6 +170,21 @@ def _late_changes(resolved):
     return resolved
 
 
+def _custom_without_refractoriness(resolved):
+    """Models written as equations run without their refractory period (a backend that
+    ignores ``(unless refractory)``)."""
+    out = copy.copy(resolved)
+    out.populations = {
+        label: dataclasses.replace(
+            pop, params={**pop.params, "tau_refrac": 0.0 * pop.params["tau_refrac"]}
+        )
+        if pop.model.kind == "Custom" and "tau_refrac" in pop.params
+        else pop
+        for label, pop in resolved.populations.items()
+    }
+    return out
+
+
 MUTANTS: dict[str, Mutation] = {
     "empty": Mutation(
         "nest", "declares one feature; build() raises", caps=_empty_caps, build=_raise
@@ -199,6 +214,11 @@ MUTANTS: dict[str, Mutation] = {
     ),
     "late_change": Mutation(
         "nest", "parameter changes between segments one step late", network=_late_changes
+    ),
+    "custom_no_refractory": Mutation(
+        "brian2",
+        "custom models without their refractory period",
+        network=_custom_without_refractoriness,
     ),
     "flipped_rule": Mutation(
         "nest", "the sign of A_minus flipped in every pair rule", network=_flip_depression

@@ -36,6 +36,7 @@ CAUGHT_BY = {
     "shifted_window": ["check_lif_dc_closed_form", "check_step_current_timing"],
     "refrac_floor": ["check_heterogeneous_lif_exp", "check_heterogeneous_lif_delta"],
     "flipped_rule": ["check_plasticity_all_additive", "check_plasticity_nn_symmetric_additive"],
+    "custom_no_refractory": ["check_custom_lif_against_the_reference_engine"],
 }
 
 

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import change_checks, checks, ode_checks, plasticity_checks, subtract_checks
+from . import change_checks, checks, custom_checks, ode_checks, plasticity_checks, subtract_checks
 from .checks import CHECKS, missing_features, needs  # noqa: F401
 from .expectations import (  # noqa: F401  (public: hub.testing.CheckFailed, ...)
     CheckFailed,
@@ -53,7 +53,14 @@ from .expectations import (  # noqa: F401  (public: hub.testing.CheckFailed, ...
 )
 
 #: the modules whose ``@needs`` functions make up the kit; importing them fills CHECKS
-CHECK_MODULES = (checks, subtract_checks, plasticity_checks, ode_checks, change_checks)
+CHECK_MODULES = (
+    checks,
+    subtract_checks,
+    plasticity_checks,
+    ode_checks,
+    change_checks,
+    custom_checks,
+)
 
 
 @dataclass
