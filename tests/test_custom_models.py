@@ -233,3 +233,10 @@ def test_constants_are_computed_once_per_distinct_neuron():
         object.__setattr__(program.constants[1], "compute", compute)
     assert len(calls) == 2
     assert math.isfinite(program.constant_values(values, 0.1)["hub_P_v"][0])
+
+
+def test_current_injection_into_a_custom_model_is_refused_before_running():
+    net = networks.lif_network(True)
+    net.inject("p", hub.DCSource(amplitude=0.5))
+    with pytest.raises(hub.ValidationError, match="no input for injected current yet"):
+        hub.run(net, "brian2", 1.0)

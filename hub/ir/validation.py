@@ -104,6 +104,16 @@ def diagnose(net) -> list[Diagnostic]:
                     f"use one of {_neuron_labels(labels)}",
                 )
             )
+        elif getattr(tgt.model, "kind", "") == "Custom":
+            out.append(
+                Diagnostic(
+                    f"{loc}.target",
+                    f"{inj.target!r} is a model written as equations, which has no input for "
+                    "injected current yet",
+                    "give the model a drive parameter in its equations (e.g. + i_offset/cm) "
+                    "and set it",
+                )
+            )
         if not isinstance(inj.source, CurrentSource):
             out.append(
                 Diagnostic(
