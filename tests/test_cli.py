@@ -15,7 +15,7 @@ import hub
 from hub import cli, stats
 from hub.cli import main, parse_key_values
 from hub.errors import HubError
-from conftest import TOY_PLUGIN
+from tests.conftest import TOY_PLUGIN
 
 BUILDER = """
 import hub

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 import hub
-from conftest import SentinelPlugin, SentinelTouched
+from tests.conftest import SentinelPlugin, SentinelTouched
 from hub.errors import HubError
 from hub.plugins import make_plugin_manager, reset_plugin_manager
 from hub.testing.ode_reference import ODEReferencePlugin

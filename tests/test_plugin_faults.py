@@ -26,7 +26,7 @@ from hub.plugins import (
     make_plugin_manager,
     reset_plugin_manager,
 )
-from conftest import TOY_PLUGIN
+from tests.conftest import TOY_PLUGIN
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

@@ -12,7 +12,7 @@ import hub
 from hub.cli import main
 from hub.errors import HubError, PluginError
 from hub.plugins import PluginLoadWarning, backend_specs, make_plugin_manager, reset_plugin_manager
-from conftest import TOY_PLUGIN
+from tests.conftest import TOY_PLUGIN
 
 
 def chain_network():

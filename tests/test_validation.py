@@ -10,7 +10,7 @@ import pytest
 
 import hub
 from hub.errors import HubError, ValidationError
-from conftest import SentinelTouched
+from tests.conftest import SentinelTouched
 
 
 def base_network():
