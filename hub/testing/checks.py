@@ -487,7 +487,7 @@ FEEDFORWARD_SIZES = (50, 200)
 _REFERENCE_CACHE: dict = {}
 
 
-def _reference(key, net, duration):
+def reference_results(key, net, duration):
     if key not in _REFERENCE_CACHE:
         _REFERENCE_CACHE[key] = reference.simulate(resolve(net, duration))
     return _REFERENCE_CACHE[key]
@@ -512,7 +512,7 @@ def reference_check(model_factory, name, heterogeneous=False):
                 model_factory(), seed, heterogeneous=heterogeneous, variables=variables
             )
             res = run(net, backend=backend, duration=duration)
-            ref = _reference((name, seed, tuple(variables)), net, duration)
+            ref = reference_results((name, seed, tuple(variables)), net, duration)
             expect(
                 len(ref.spikes("cells")) > 20,
                 f"seed {seed}: reference network too quiet to be a test: "
@@ -543,7 +543,7 @@ def feedforward_check(model_factory, name):
             for seed in seeds:
                 net, duration = feedforward_network(model_factory(), seed, n, variables=variables)
                 res = run(net, backend=backend, duration=duration)
-                ref = _reference((name, seed, n, tuple(variables)), net, duration)
+                ref = reference_results((name, seed, n, tuple(variables)), net, duration)
                 tiers.expect_agreement(
                     res, ref, "cells", tol, variables, feedforward=True, what=f"n={n} seed {seed}: "
                 )

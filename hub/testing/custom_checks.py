@@ -17,7 +17,7 @@ from .. import ir
 from ..api import run
 from ..equations import define_neuron
 from . import tiers
-from .checks import STAT_SEEDS, _reference, needs, random_network
+from .checks import STAT_SEEDS, needs, reference_results, random_network
 from .expectations import expect
 
 _LIF_PARAMETERS = {
@@ -78,7 +78,7 @@ def check_custom_lif_against_the_reference_engine(backend):
         net, duration = random_network(definition(**values), seed, variables=variables)
         twin, _ = random_network(ir.LIF(synapse="exp", **values), seed, variables=variables)
         res = run(net, backend=backend, duration=duration)
-        ref = _reference(("custom_lif", seed, tuple(variables)), twin, duration)
+        ref = reference_results(("custom_lif", seed, tuple(variables)), twin, duration)
         expect(
             len(ref.spikes("cells")) > 20,
             f"seed {seed}: reference network too quiet to be a test: "
