@@ -102,6 +102,11 @@ class NestBackend(Backend):
             tolerances[label] = _ODE_TOLERANCES.get(label) or Tolerance(
                 1, note=f"NEST {table.nest_model} is the reference"
             )
+        tolerances["Custom"] = Tolerance(  # every custom model (neuron:Custom)
+            1,
+            note="the hub's statements for the model compiled by NESTML, one operation per "
+            "line: the same doubles as Brian2 runs (plugins/hub_nest/custom.py)",
+        )
         return Capabilities(features, tolerances, options=dict(OPTIONS))
 
     #: one run spans the processes of an MPI job (NEST built with MPI: docs/distributed.md)

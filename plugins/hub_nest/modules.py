@@ -118,6 +118,11 @@ def buildable_prefix() -> tuple[Path, str] | str:
     return prefix, version
 
 
+def nestml_installed() -> bool:
+    """Whether pynestml can be imported (it is not imported here)."""
+    return importlib.util.find_spec("pynestml") is not None
+
+
 def check(labels) -> tuple[Path, str]:
     """Raise :class:`CapabilityError` naming the fix unless modules can be built here
     (``labels``: the custom model labels that need them); returns (prefix, NEST version)."""
@@ -135,7 +140,7 @@ def check(labels) -> tuple[Path, str]:
             },
             alternatives={"neuron:Custom": ["brian2"]},
         )
-    if importlib.util.find_spec("pynestml") is None:
+    if not nestml_installed():
         raise CapabilityError(
             "nest",
             ["neuron:Custom"],
