@@ -144,11 +144,13 @@ def compared(tmp_path_factory):
         ("lif", "custom-again"),
         ("izh", "custom-nest"),
         ("izh", "custom-brian2"),
+        ("lifchange", "custom-nest"),
     ],
 )
 def test_custom_model_is_bit_identical_to_the_builtin(compared, case, run):
     """The custom model gives NEST's built-in spikes and recorded state bit for bit (on NEST
-    through NESTML, on Brian2, and on NEST again after other kernels and modules)."""
+    through NESTML, on Brian2, on NEST again after other kernels and modules, and on NEST
+    with parameter changes between run segments)."""
     items = [k.split("/", 2)[2] for k in compared if k.startswith(f"{case}/builtin/")]
     assert {"spikes/stamps", "spikes/indices", "v"} <= set(items)
     assert compared[f"{case}/builtin/spikes/stamps"].size > 100  # the neurons do fire

@@ -36,22 +36,23 @@ def is_custom(label: str) -> bool:
 
 
 class _Values:
-    """A program's per-neuron numbers from the hub's parameters, computed once per
-    parameter set (translation rules are applied one by one to the same dictionary)."""
+    """A program's per-neuron numbers from the hub's parameters, computed once per set of
+    values (translation rules are applied one by one to the same parameters; a parameter
+    change may alter a dictionary in place, so the values are compared, not the object)."""
 
     def __init__(self, program, h: float):
         self.program, self.h = program, h
-        self._seen: tuple = (None, None)
+        self._seen: tuple | None = None
 
     def constants(self, params: dict) -> dict[str, np.ndarray]:
-        if self._seen[0] is not params:
-            p = self.program
-            working = {
-                k: dims.convert_to_working(np.asarray(params[k], float), u)
-                for k, u in p.param_units.items()
-            }
-            self._seen = (params, p.constant_values(working, self.h))
-        return self._seen[1]
+        p = self.program
+        given = {k: np.array(params[k], float) for k in p.param_units}
+        seen, constants = self._seen or (None, None)
+        if seen is None or not all(np.array_equal(seen[k], v) for k, v in given.items()):
+            working = {k: dims.convert_to_working(v, p.param_units[k]) for k, v in given.items()}
+            constants = p.constant_values(working, self.h)
+            self._seen = (given, constants)
+        return constants
 
     def start(self, merged: dict) -> dict[str, np.ndarray]:
         """Every variable's start value from the parameters and initial values together."""

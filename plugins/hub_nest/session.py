@@ -654,9 +654,12 @@ class NestSession(Session):
             values = np.empty((n_samples, len(uniq)))
             stored = np.asarray(ev[rule.dst])[keep]
             if hasattr(rule, "reverse_for"):  # a custom model's: per-neuron constants
-                label = probe.population
-                params = self.params_now.get(label, r.populations[label].params)
-                values[rows, cols] = rule.reverse_for(stored, params, uniq[cols])
+                back = np.empty(len(stored))
+                for first, until, params in self._parameters_in_force(probe.population):
+                    at = (stamps[keep] >= first) & (stamps[keep] < until)
+                    if at.any():
+                        back[at] = rule.reverse_for(stored[at], params, uniq[cols][at])
+                values[rows, cols] = back
             else:
                 values[rows, cols] = rule.reverse(stored)
             unit = r.populations[probe.population].model.recordable_names()[probe.variable]
@@ -664,6 +667,23 @@ class NestSession(Session):
                 r, probe, unit, values[:, np.searchsorted(uniq, probe.indices)]
             )
         return out
+
+    def _parameters_in_force(self, label: str) -> list[tuple[int, int, dict]]:
+        """(first stamp, stamp after the last, hub parameters) of population ``label`` over
+        the run: a change at step S acts on the samples from stamp S + 1 on."""
+        params = self.resolved.populations[label].params
+        spans = [(0, params)]
+        for step in sorted(self.changes_at):
+            mine = [c for c in self.changes_at[step] if c.population == label]
+            if not mine:
+                continue
+            params = {k: np.array(v, copy=True) for k, v in params.items()}
+            for change in mine:
+                for name, values in change.values.items():
+                    params[name][change.indices] = values
+            spans.append((step + 1, params))
+        ends = [first for first, _ in spans[1:]] + [np.iinfo(np.int64).max]
+        return [(first, end, p) for (first, p), end in zip(spans, ends)]
 
     def _provenance(self) -> dict:
         models = {

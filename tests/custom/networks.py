@@ -154,6 +154,30 @@ def leak_builtin() -> hub.Network:
     return net
 
 
+class _Changed:
+    """The LIF network run in three segments with parameter changes between them (the
+    drive, then the membrane time constant: every propagator changes mid-run)."""
+
+    def __init__(self, custom: bool):
+        self.custom = custom
+
+    def run(self, backend: str):
+        sim = hub.Simulation(lif(self.custom), backend=backend)
+        sim.run(100.0)
+        sim.set("p", i_offset=1.2)
+        sim.run(100.0)
+        sim.set("p", tau_m=15.0, indices=[0, 5, 13])
+        sim.run(DURATION - 200.0)
+        return sim.results()
+
+
+def _run(build, backend):
+    made = build()
+    if isinstance(made, _Changed):
+        return made.run(backend)
+    return hub.run(made, backend, DURATION)
+
+
 #: (case, run) -> network builder and backend; "custom-again" runs after the other cases
 RUNS = [
     ("lif", "builtin", lambda: lif(False), "nest"),
@@ -163,6 +187,8 @@ RUNS = [
     ("izh", "custom-nest", lambda: izhikevich(True), "nest"),
     ("izh", "custom-brian2", lambda: izhikevich(True), "brian2"),
     ("lif", "custom-again", lambda: lif(True), "nest"),
+    ("lifchange", "builtin", lambda: _Changed(False), "nest"),
+    ("lifchange", "custom-nest", lambda: _Changed(True), "nest"),
 ]
 
 #: the built-in model's name of each recorded custom variable
@@ -172,7 +198,7 @@ BUILTIN_NAME = {"I_ex": "isyn_exc", "I_in": "isyn_inh"}
 def compare(out: str) -> None:
     arrays = {}
     for case, run, build, backend in RUNS:
-        res = hub.run(build(), backend, DURATION)
+        res = _run(build, backend)
         trains = res.spike_trains["p"]
         arrays[f"{case}/{run}/spikes/stamps"] = trains.stamps
         arrays[f"{case}/{run}/spikes/indices"] = trains.indices
