@@ -3,7 +3,8 @@
 NEST is imported only when a network is built (or versions are asked for), so listing
 backends stays fast.  Other plugins may teach this backend new models through the
 ``hub_register_translations(backend_name="nest")`` hook by returning
-``{model label: hub_nest.NestModel}``.
+``{model label: hub_nest.NestModel}``.  Custom neuron models (``hub.define_neuron``) run
+as NESTML modules compiled against the imported NEST (plugins/hub_nest/custom.py).
 """
 
 from __future__ import annotations
@@ -91,6 +92,7 @@ class NestBackend(Backend):
                 F.RECORD_SYNAPSE,
                 F.PARAMETER_CHANGE,
                 F.CHANGE_I_OFFSET,
+                F.NEURON_CUSTOM,
             ),
             LABELS,
             {label: table.record for label, table in tables.items()},
@@ -100,6 +102,11 @@ class NestBackend(Backend):
             tolerances[label] = _ODE_TOLERANCES.get(label) or Tolerance(
                 1, note=f"NEST {table.nest_model} is the reference"
             )
+        tolerances["Custom"] = Tolerance(  # every custom model (neuron:Custom)
+            1,
+            note="the hub's statements for the model compiled by NESTML, one operation per "
+            "line: the same doubles as Brian2 runs (plugins/hub_nest/custom.py)",
+        )
         return Capabilities(features, tolerances, options=dict(OPTIONS))
 
     #: one run spans the processes of an MPI job (NEST built with MPI: docs/distributed.md)
@@ -120,11 +127,17 @@ class NestBackend(Backend):
         return Layout(populations_of(network), processes, threads or 1).share(nest.Rank())
 
     def build(self, resolved, threads: int = 1, **options):
-        """Reset the NEST kernel and build ``resolved`` in it; ``threads`` as in OPTIONS."""
-        from .session import NestSession
+        """Reset the NEST kernel and build ``resolved`` in it; ``threads`` as in OPTIONS.
+        Custom neuron models are compiled (or taken from the cache) first, before NEST's
+        kernel is touched; a NEST that cannot compile them is refused then
+        (plugins/hub_nest/custom.py)."""
+        from .custom import tables_for
 
         checked = convert_options(self.name, OPTIONS, {"threads": threads, **options})
-        return NestSession(resolved, self.tables(), checked["threads"] or 1)
+        custom = tables_for(resolved)
+        from .session import NestSession
+
+        return NestSession(resolved, {**self.tables(), **custom}, checked["threads"] or 1)
 
     def versions(self) -> dict[str, str]:
         """NEST version and build facts (threads model, MPI, GSL), for provenance."""

@@ -42,7 +42,9 @@ class NestModel:
     that names and scales it in NEST (values come back through ``rule.reverse``); a hub
     weight becomes
     ``weight * weight_scale`` on the excitatory and ``weight * weight_scale * inhibitory_sign``
-    on the inhibitory receptor.
+    on the inhibitory receptor.  ``integers`` names the NEST parameters and state that take
+    integers (set as such); ``module`` is the extension module NEST must load for the model
+    (custom models: :class:`hub_nest.modules.Module`), None for NEST's own models.
     """
 
     nest_model: str
@@ -54,6 +56,8 @@ class NestModel:
     fixed: dict = field(default_factory=dict)
     zero_state: tuple[str, ...] = ()
     integrator: str = "exact propagators"
+    integers: tuple[str, ...] = ()
+    module: object = None
 
 
 def _g_leak(p):

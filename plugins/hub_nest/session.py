@@ -37,7 +37,7 @@ from hub.results import Results, Signal, SpikeTrains, assemble_spikes, sampled_s
 from hub.ir.plasticity import state_unit
 from hub.translate import translate, uniform_or_array
 
-from . import distributed, native
+from . import distributed, modules, native
 from . import plasticity as plastic
 from .inputs import generator_settings, plan_currents
 from .layout import Layout, populations_of
@@ -143,6 +143,10 @@ class NestSession(Session):
                 "with at most three decimals in ms"
             )
         nest.set(resolution=dt, local_num_threads=self.threads, print_time=False)
+        for label in dict.fromkeys(p.model.label for p in self.resolved.populations.values()):
+            module = self.tables[label].module
+            if module is not None:  # a custom model's NESTML module (a reset forgets it)
+                modules.install(nest, module)
         if self.native_plan:  # native Poisson sources draw with NEST's RNG: seed it
             nest.set(rng_seed=native.rng_seed(self.resolved.seed))
 
@@ -169,9 +173,10 @@ class NestSession(Session):
                 initial.append(
                     _sized(translate(table.initial, {**pop.params, **pop.initial}), pop.size)
                 )
-                self.base_current[label] = params[-1]["I_e"]
+                if "I_e" in params[-1]:  # (custom models have no I_e)
+                    self.base_current[label] = params[-1]["I_e"]
             order = np.argsort(block.gid, kind="stable")  # node-id order -> block index
-            values = uniform_or_array(_joined(params, order))
+            values = _typed(uniform_or_array(_joined(params, order)), table.integers)
             if self.layout.processes == 1:  # NEST sets uniform parameters once, at Create
                 nodes = self.nest.Create(
                     table.nest_model, block.size, params={**values, **table.fixed}
@@ -179,7 +184,7 @@ class NestSession(Session):
             else:  # (a dictionary of arrays works only when every node is local)
                 nodes = self.nest.Create(table.nest_model, block.size, params=dict(table.fixed))
                 set_values(nodes, values)
-            set_values(nodes, uniform_or_array(_joined(initial, order)))
+            set_values(nodes, _typed(uniform_or_array(_joined(initial, order)), table.integers))
             for label, offset in zip(block.labels, block.offsets):
                 size = pops[label].size
                 if self.layout.identity:
@@ -354,15 +359,18 @@ class NestSession(Session):
             )
             for name, values in change.values.items():
                 params[name][change.indices] = values
-            nest_params = translate(
-                self.tables[self.resolved.populations[label].model.label].params, params
-            )
-            self.base_current[label] = nest_params["I_e"]
-            nest_params["I_e"] = nest_params["I_e"] + self.bias_now.get(label, 0.0)
+            table = self.tables[self.resolved.populations[label].model.label]
+            nest_params = translate(table.params, params)
+            if "I_e" in nest_params:  # (custom models have no I_e)
+                self.base_current[label] = nest_params["I_e"]
+                nest_params["I_e"] = nest_params["I_e"] + self.bias_now.get(label, 0.0)
             set_values(
                 self.nodes[label],
-                uniform_or_array(
-                    {k: self.layout.in_node_order(label, v) for k, v in nest_params.items()}
+                _typed(
+                    uniform_or_array(
+                        {k: self.layout.in_node_order(label, v) for k, v in nest_params.items()}
+                    ),
+                    table.integers,
                 ),
             )
 
@@ -644,12 +652,38 @@ class NestSession(Session):
                     f"{len(rows)} samples, expected {n_samples * len(uniq)}"
                 )
             values = np.empty((n_samples, len(uniq)))
-            values[rows, cols] = rule.reverse(np.asarray(ev[rule.dst])[keep])
+            stored = np.asarray(ev[rule.dst])[keep]
+            if hasattr(rule, "reverse_for"):  # a custom model's: per-neuron constants
+                back = np.empty(len(stored))
+                for first, until, params in self._parameters_in_force(probe.population):
+                    at = (stamps[keep] >= first) & (stamps[keep] < until)
+                    if at.any():
+                        back[at] = rule.reverse_for(stored[at], params, uniq[cols][at])
+                values[rows, cols] = back
+            else:
+                values[rows, cols] = rule.reverse(stored)
             unit = r.populations[probe.population].model.recordable_names()[probe.variable]
             out[(probe.population, probe.variable)] = sampled_signal(
                 r, probe, unit, values[:, np.searchsorted(uniq, probe.indices)]
             )
         return out
+
+    def _parameters_in_force(self, label: str) -> list[tuple[int, int, dict]]:
+        """(first stamp, stamp after the last, hub parameters) of population ``label`` over
+        the run: a change at step S acts on the samples from stamp S + 1 on."""
+        params = self.resolved.populations[label].params
+        spans = [(0, params)]
+        for step in sorted(self.changes_at):
+            mine = [c for c in self.changes_at[step] if c.population == label]
+            if not mine:
+                continue
+            params = {k: np.array(v, copy=True) for k, v in params.items()}
+            for change in mine:
+                for name, values in change.values.items():
+                    params[name][change.indices] = values
+            spans.append((step + 1, params))
+        ends = [first for first, _ in spans[1:]] + [np.iinfo(np.int64).max]
+        return [(first, end, p) for (first, p), end in zip(spans, ends)]
 
     def _provenance(self) -> dict:
         models = {
@@ -681,17 +715,36 @@ def _sized(params: dict, n: int) -> dict[str, np.ndarray]:
     return {k: np.broadcast_to(np.asarray(v, float), (n,)) for k, v in params.items()}
 
 
+def _typed(values: dict, integers) -> dict:
+    """``values`` with the entries named in ``integers`` as integers (NEST refuses a double
+    for an integer parameter)."""
+    if not integers:
+        return values
+    out = dict(values)
+    for k in integers:
+        if k in out:
+            v = out[k]
+            out[k] = np.asarray(v).astype(np.int64) if np.ndim(v) else int(v)
+    return out
+
+
 def _joined(per_population: list[dict], order: np.ndarray) -> dict[str, np.ndarray]:
     """The populations' arrays concatenated (hub order) and put in node-id order (``order``:
     block index of each node, by node id)."""
     return {k: np.concatenate([p[k] for p in per_population])[order] for k in per_population[0]}
 
 
+def _numbers(v) -> np.ndarray:
+    """An array of doubles, or of integers if it holds integers (NEST tells them apart)."""
+    v = np.asarray(v)
+    return v if v.dtype.kind in "iu" else v.astype(float)
+
+
 def set_values(nodes, values: dict) -> None:
     """``nodes.set(values)`` where a value may be an array over the nodes (node-id order).
     Arrays go as one dictionary per node, which NEST applies on the rank that holds the node
     (a dictionary of arrays works only when every node is local, i.e. without MPI)."""
-    arrays = {k: np.asarray(v, float) for k, v in values.items() if np.ndim(v)}
+    arrays = {k: _numbers(v) for k, v in values.items() if np.ndim(v)}
     if not arrays or mpi.size() == 1:
         nodes.set(values)  # scalars, or one process: PyNEST's own path
         return

@@ -1,0 +1,161 @@
+"""Custom neuron models (``hub.define_neuron``) on NEST: the hub's statements through NESTML.
+
+The table of a custom model is made from its :class:`hub.equations.NeuronProgram`, like the
+Brian2 backend's (plugins/hub_brian2/custom.py): :mod:`hub_nest.nestml` writes the program
+as a NESTML model, :mod:`hub_nest.modules` compiles it once into a cached NEST module, and
+the :class:`NestModel` here sets every node's constants and start values as the hub
+computes them (``program.values``) and reads recorded state back through
+``program.recorded`` (a variable kept relative to a constant comes back plus that
+constant).  One floating-point operation per statement on both backends: NEST and Brian2
+compute the same doubles.
+
+Refused for now (a :class:`CapabilityError` before anything is built): current injections
+into a custom population (the NESTML model has no current port), and any custom model when
+the imported NEST cannot compile modules or NESTML is missing (:func:`modules.check` says
+how to get both).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+import hub.equations as E
+from hub.equations import dims
+from hub.errors import CapabilityError
+from hub.propagators import nest_resolution
+from hub.translate import Computed
+
+from . import modules, nestml
+from .models import NestModel
+
+
+def is_custom(label: str) -> bool:
+    return label.startswith("Custom[")
+
+
+class _Values:
+    """A program's per-neuron numbers from the hub's parameters, computed once per set of
+    values (translation rules are applied one by one to the same parameters; a parameter
+    change may alter a dictionary in place, so the values are compared, not the object)."""
+
+    def __init__(self, program, h: float):
+        self.program, self.h = program, h
+        self._seen: tuple | None = None
+
+    def constants(self, params: dict) -> dict[str, np.ndarray]:
+        p = self.program
+        given = {k: np.array(params[k], float) for k in p.param_units}
+        seen, constants = self._seen or (None, None)
+        if seen is None or not all(np.array_equal(seen[k], v) for k, v in given.items()):
+            working = {k: dims.convert_to_working(v, p.param_units[k]) for k, v in given.items()}
+            constants = p.constant_values(working, self.h)
+            self._seen = (given, constants)
+        return constants
+
+    def start(self, merged: dict) -> dict[str, np.ndarray]:
+        """Every variable's start value from the parameters and initial values together."""
+        p = self.program
+        params = {k: merged[k] for k in p.param_units}
+        initial = {k: merged[k] for k in p.units}
+        return p.values(params, initial, self.h)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """How a recorded state variable comes back: NEST records the stored value (``dst``),
+    the hub's value is ``program.recorded`` of it with the neuron's constants."""
+
+    src: str
+    dst: str
+    program: object
+    values: _Values
+
+    def reverse_for(self, stored: np.ndarray, params: dict, idx: np.ndarray) -> np.ndarray:
+        """The hub's values of ``stored`` (one per sample) of neurons ``idx`` of a population
+        with parameters ``params`` (hub units, per neuron)."""
+        constants = self.values.constants(params)
+        n = len(next(iter(params.values()))) if params else 1
+        at = {k: np.broadcast_to(v, (n,))[idx] for k, v in constants.items()}
+        return self.program.recorded(self.src, np.asarray(stored, float), at)
+
+    def reverse(self, value):  # pragma: no cover - the session calls reverse_for
+        raise TypeError("a custom model's recorded values need the neurons' constants")
+
+
+def table(model, dt: float, module=None) -> NestModel:
+    """The NEST table of a custom neuron model (a ``CustomNeuron``) for resolution ``dt``,
+    run by ``module`` (a :class:`modules.Module`)."""
+    program = E.program(model)
+    values = _Values(program, nest_resolution(dt))
+    constants = [c.name for c in program.constants]
+    params = tuple(
+        Computed(nestml.nest_name(name), _pick(values.constants, name), "the hub's constant")
+        for name in constants
+    )
+    initial = tuple(
+        Computed(nestml.nest_name(var), _pick(values.start, var), "the hub's start value")
+        for var in program.state
+    )
+    how, factor = dims.to_working(program.weight_unit)
+    integers = tuple(
+        nestml.nest_name(n) for n in [*constants, *program.state] if n in program.integers
+    )
+    return NestModel(
+        nestml.model_name(program),
+        params,
+        initial,
+        {var: Recorded(var, nestml.nest_name(var), program, values) for var in program.units},
+        weight_scale=factor if how == "mul" else 1.0 / factor,
+        inhibitory_sign=-1.0 if model.input == "conductance" else 1.0,
+        integrator="; ".join(f"{v}: {s}" for v, s in program.scheme.items())
+        + " (the hub's statements, NESTML)",
+        integers=integers,
+        module=module,
+    )
+
+
+def _pick(compute, name):
+    return lambda p: compute(p)[name]
+
+
+def tables_for(resolved) -> dict[str, NestModel]:
+    """The tables of the custom models in ``resolved`` by label, their modules compiled (or
+    found in the cache); raises :class:`CapabilityError` when they cannot run here."""
+    models = {}
+    for pop in resolved.populations.values():
+        if is_custom(pop.model.label):
+            models.setdefault(pop.model.label, pop.model)
+    if not models:
+        return {}
+    prefix, version = modules.check(sorted(models))
+    injected = sorted(
+        {
+            inj.target
+            for inj in resolved.injections
+            if inj.target in resolved.populations
+            and is_custom(resolved.populations[inj.target].model.label)
+        }
+    )
+    if injected:
+        raise CapabilityError(
+            "nest",
+            ["current injection into a custom model"],
+            reasons={
+                "current injection into a custom model": (
+                    f"population(s) {', '.join(map(repr, injected))}: the NESTML model of a "
+                    "custom neuron has no current input on NEST yet (give the model a "
+                    "current parameter and change it, or run it on brian2)"
+                )
+            },
+            alternatives={"current injection into a custom model": ["brian2"]},
+        )
+    return {
+        label: table(
+            model,
+            resolved.dt,
+            modules.module_for(E.program(model), model.input, prefix, version),
+        )
+        for label, model in models.items()
+    }

@@ -1,0 +1,243 @@
+"""NESTML modules of custom neuron models: where NEST can load them from, built once.
+
+A custom model runs on NEST as an extension module that NESTML generates and compiles
+against NEST's C++ headers (:mod:`hub_nest.nestml` writes the model).  That needs
+
+* a NEST installed with its headers and a working ``nest-config`` in the prefix the
+  imported ``nest`` package belongs to (a NEST built from source: ``make nest-mpi``,
+  docs/distributed.md).  The pip wheel's ``nest-config`` names the directory the wheel was
+  built in, so it cannot compile modules: :func:`check` says so before anything is built;
+* pynestml (``pip install nestml==9.0.0``, or snn-hub[nestml]).
+
+Modules are cached per definition and build:
+
+    $SNN_HUB_NESTML_CACHE, else ($SNN_HUB_CACHE or $XDG_CACHE_HOME/snn-hub or
+    ~/.cache/snn-hub)/nestml
+        /<definition digest>/<key>/<module>.so   (+ the .nestml, the C++, build.json)
+
+``key`` hashes the NESTML text, NESTML's version and the NEST prefix and version, so a
+change of any of them builds anew.  A lock file serialises processes that want the same
+entry (MPI ranks, parallel test runs); the build happens in a scratch directory renamed into
+place when complete, so a half-built entry is never used.  :data:`BUILDS` counts the
+compilations this process ran.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from hub.errors import BackendError, CapabilityError
+
+from . import nestml
+
+NESTML_VERSION = "9.0.0"
+#: how to make a NEST that compiles modules (the message of every refusal says it)
+SOURCE_BUILD_HINT = (
+    "build NEST from source with `make nest-mpi` (scripts/build-nest-mpi.sh) and put its "
+    "site-packages first on PYTHONPATH (docs/distributed.md); the pip wheel of NEST ships "
+    "no usable nest-config to compile modules against"
+)
+NESTML_HINT = f"`pip install nestml=={NESTML_VERSION}` (or snn-hub[nestml])"
+
+#: compilations run by this process (a cache hit does not count)
+BUILDS = 0
+
+
+@dataclass(frozen=True)
+class Module:
+    """A compiled module: its name, the NEST model it registers and the library."""
+
+    name: str
+    model: str
+    library: Path
+    built: bool  # compiled by this call (False: taken from the cache)
+
+
+def cache_root() -> Path:
+    """Where modules are cached (module docstring)."""
+    if os.environ.get("SNN_HUB_NESTML_CACHE"):
+        return Path(os.environ["SNN_HUB_NESTML_CACHE"]).expanduser()
+    if os.environ.get("SNN_HUB_CACHE"):
+        return Path(os.environ["SNN_HUB_CACHE"]).expanduser() / "nestml"
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "snn-hub" / "nestml"
+
+
+def nest_prefix() -> Path | None:
+    """The install prefix of the ``nest`` package Python would import (found without
+    importing it), or None when there is none."""
+    spec = importlib.util.find_spec("nest")
+    if spec is None or spec.origin is None:
+        return None
+    # <prefix>/lib/python3.X/site-packages/nest/__init__.py
+    return Path(spec.origin).resolve().parents[4]
+
+
+@functools.lru_cache(maxsize=None)
+def _nest_config(prefix: Path) -> tuple[str, str] | None:
+    """(prefix, version) as ``prefix/bin/nest-config`` reports them, or None."""
+    tool = prefix / "bin" / "nest-config"
+    if not tool.is_file():
+        return None
+    try:
+        said = [
+            subprocess.run(
+                [str(tool), flag], capture_output=True, text=True, timeout=30, check=True
+            ).stdout.strip()
+            for flag in ("--prefix", "--version")
+        ]
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return said[0], said[1]
+
+
+def buildable_prefix() -> tuple[Path, str] | str:
+    """(prefix, NEST version) of the imported NEST if modules can be compiled against it,
+    else the reason they cannot."""
+    prefix = nest_prefix()
+    if prefix is None:
+        return "NEST is not installed"
+    config = _nest_config(prefix)
+    if config is None:
+        return f"the NEST in {prefix} has no bin/nest-config"
+    said, version = config
+    if not Path(said).is_dir() or Path(said).resolve() != prefix:
+        return f"the NEST in {prefix} has a nest-config that names another prefix ({said})"
+    if not (prefix / "include" / "nest" / "config.h").is_file():
+        return f"the NEST in {prefix} has no C++ headers (include/nest/config.h)"
+    return prefix, version
+
+
+def nestml_installed() -> bool:
+    """Whether pynestml can be imported (it is not imported here)."""
+    return importlib.util.find_spec("pynestml") is not None
+
+
+def check(labels) -> tuple[Path, str]:
+    """Raise :class:`CapabilityError` naming the fix unless modules can be built here
+    (``labels``: the custom model labels that need them); returns (prefix, NEST version)."""
+    found = buildable_prefix()
+    if isinstance(found, str):
+        raise CapabilityError(
+            "nest",
+            ["neuron:Custom"],
+            reasons={
+                "neuron:Custom": (
+                    f"custom neuron models ({', '.join(labels)}) run on NEST as NESTML "
+                    f"modules compiled against NEST's headers, but {found}: "
+                    f"{SOURCE_BUILD_HINT}"
+                )
+            },
+            alternatives={"neuron:Custom": ["brian2"]},
+        )
+    if not nestml_installed():
+        raise CapabilityError(
+            "nest",
+            ["neuron:Custom"],
+            reasons={
+                "neuron:Custom": (
+                    f"custom neuron models ({', '.join(labels)}) run on NEST as NESTML "
+                    f"modules and NESTML is not installed: {NESTML_HINT}"
+                )
+            },
+            alternatives={"neuron:Custom": ["brian2"]},
+        )
+    return found
+
+
+def _nestml_version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("nestml")
+    except metadata.PackageNotFoundError:  # pragma: no cover
+        return "unknown"
+
+
+def module_for(program, input_kind: str, prefix: Path, version: str) -> Module:
+    """The compiled module of ``program`` for the NEST in ``prefix``: from the cache, or
+    built into it (module docstring)."""
+    global BUILDS
+    text = nestml.render(program, input_kind)
+    name, model = nestml.module_name(program), nestml.model_name(program)
+    facts = {"nestml": text, "pynestml": _nestml_version(), "nest": version, "prefix": str(prefix)}
+    key = hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()[:12]
+    home = cache_root() / program.digest
+    entry = home / key
+    library = entry / f"{name}.so"
+    if library.is_file():
+        return Module(name, model, library, False)
+    home.mkdir(parents=True, exist_ok=True)
+    import fcntl
+
+    with open(home / f"{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be building the same entry
+        if library.is_file():
+            return Module(name, model, library, False)
+        work = home / f"{key}.build-{os.getpid()}"
+        shutil.rmtree(work, ignore_errors=True)
+        try:
+            seconds, patched = _compile(text, name, model, work, prefix, version)
+            (work / "build.json").write_text(
+                json.dumps({**facts, "seconds": seconds, "patched_reads": patched}, indent=1)
+            )
+            work.rename(entry)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        BUILDS += 1
+    return Module(name, model, library, True)
+
+
+def _compile(text, name, model, work: Path, prefix: Path, version: str) -> tuple[float, int]:
+    """Generate and compile in ``work`` (a child process: pynestml keeps global state and
+    writes into its working directory); keeps the library, the model and its C++."""
+    scratch = work / "scratch"
+    scratch.mkdir(parents=True)
+    source = work / f"{model}.nestml"
+    source.write_text(text)
+    script = Path(__file__).with_name("nestml_build.py")
+    args = [str(source), name, str(scratch / "target"), str(work), str(prefix), version]
+    t0 = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, str(script), *args],
+        cwd=scratch,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    seconds = time.perf_counter() - t0
+    library = work / f"{name}.so"
+    if done.returncode != 0 or not library.is_file():
+        logs = [done.stdout, done.stderr]
+        for log in sorted((scratch / "target").glob("*_std*.txt")):
+            logs.append(log.read_text(errors="replace"))
+        tail = "\n".join("\n".join(logs).strip().splitlines()[-25:])
+        raise BackendError(
+            f"NESTML could not build the NEST module of {model} (exit {done.returncode}); "
+            f"the model is in {source}.  Output:\n{tail}"
+        )
+    generated = work / "cpp"
+    generated.mkdir()
+    for path in (scratch / "target").glob("*"):
+        if path.suffix in (".cpp", ".h"):
+            shutil.copy2(path, generated / path.name)
+    shutil.rmtree(scratch, ignore_errors=True)
+    patched = json.loads(done.stdout.strip().splitlines()[-1])["patched"]
+    return seconds, patched
+
+
+def install(nest, module: Module) -> None:
+    """Load ``module`` into NEST's kernel unless its model is there already (a kernel reset
+    forgets it; installing twice raises)."""
+    if module.model not in nest.node_models:
+        nest.Install(str(module.library))

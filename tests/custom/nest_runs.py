@@ -1,0 +1,229 @@
+"""Networks of tests/test_custom_nest.py, run in a child process whose NEST can compile
+modules (a NEST built from source first on PYTHONPATH).
+
+    python networks.py compare OUT.npz   # every case's runs, arrays saved in OUT.npz
+    python networks.py cache OUT.json    # the LEAK model once; the module cache's facts
+
+``compare`` runs each network with NEST's built-in model on NEST, with the custom model on
+NEST (through NESTML) and on Brian2; the custom LIF runs a second time on NEST at the end,
+after other kernels and modules (the module is installed again after each kernel reset).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+
+import hub
+import hub.equations as E
+
+DURATION = 300.0  # ms
+N = 20
+
+LIF = E.define_neuron(
+    "lif",
+    """
+    dv/dt = (v_rest - v)/tau_m + (I_ex + I_in + i_offset)/cm : mV (unless refractory)
+    dI_ex/dt = -I_ex/tau_syn_E : nA
+    dI_in/dt = -I_in/tau_syn_I : nA
+    """,
+    {
+        "cm": "1 nF",
+        "tau_m": "20 ms",
+        "v_rest": "-65 mV",
+        "v_reset": "-65 mV",
+        "v_thresh": "-50 mV",
+        "tau_refrac": "0.1 ms",
+        "i_offset": "0 nA",
+        "tau_syn_E": "5 ms",
+        "tau_syn_I": "5 ms",
+    },
+    initial={"v": "v_rest"},
+    threshold="v >= v_thresh",
+    reset="v = v_reset",
+    refractory="tau_refrac",
+    on_spike={"excitatory": "I_ex += w", "inhibitory": "I_in += w"},
+)
+
+IZH = E.define_neuron(
+    "izh",
+    """
+    dv/dt = 0.04/ms/mV*v*v + 5/ms*v + 140*mV/ms - u + I_e : mV
+    du/dt = a*(b*v - u) : mV/ms
+    """,
+    {
+        "a": "0.02 1/ms",
+        "b": "0.2 1/ms",
+        "c": "-65 mV",
+        "d": "2 mV/ms",
+        "I_e": "0 mV/ms",
+        "v_thresh": "30 mV",
+    },
+    initial={"v": "-70 mV", "u": "-14 mV/ms"},
+    threshold="v >= v_thresh",
+    reset="v = c\nu += d",
+    on_spike={"excitatory": "v += w", "inhibitory": "v += w"},
+)
+
+#: a small model for the cache test (its own digest: compiled once per cache directory)
+LEAK = E.define_neuron(
+    "leak",
+    "dv/dt = (v_rest - v)/tau_m + i_offset/cm : mV",
+    {
+        "cm": "1 nF",
+        "tau_m": "10 ms",
+        "v_rest": "-65 mV",
+        "v_thresh": "-55 mV",
+        "i_offset": "1.2 nA",
+    },  # fmt: skip
+    initial={"v": "v_rest"},
+    threshold="v >= v_thresh",
+    reset="v = v_rest",
+    on_spike={"excitatory": "v += w", "inhibitory": "v += w"},
+)
+
+
+def _inputs(net, p, w_ex, w_in, w_rec):
+    """Excitatory and inhibitory Poisson inputs and recurrent connections."""
+    s = net.add_source(hub.PoissonSource(rate=20.0), size=50, label="in")
+    net.connect(s, p, hub.FixedProbability(0.3), hub.Static(weight=w_ex, delay=1.0), label="e")
+    net.connect(
+        s, p, hub.FixedProbability(0.2),
+        hub.Static(weight=w_in, delay=1.5, receptor="inhibitory"), label="i",
+    )  # fmt: skip
+    net.connect(p, p, hub.FixedProbability(0.2), hub.Static(weight=w_rec, delay=1.0), label="r")
+
+
+def lif(custom: bool) -> hub.Network:
+    """LIF with exponential current synapses, heterogeneous parameters (the resting
+    potential too: the custom model keeps v relative to it), refractoriness."""
+    net = hub.Network(dt=0.1, seed=3)
+    rng = np.random.default_rng(1)
+    v_rest = rng.uniform(-70.0, -60.0, N)
+    values = dict(
+        tau_m=rng.uniform(10, 30, N),
+        cm=rng.uniform(0.5, 1.5, N),
+        i_offset=rng.uniform(0.5, 1.0, N),
+        tau_refrac=rng.uniform(1.0, 3.0, N),
+        tau_syn_E=rng.uniform(2, 6, N),
+        tau_syn_I=rng.uniform(3, 8, N),
+        v_rest=v_rest,
+        v_reset=v_rest - rng.uniform(0.0, 5.0, N),
+        v_thresh=v_rest + rng.uniform(12.0, 18.0, N),
+    )
+    model = LIF(**values) if custom else hub.LIF(**values)
+    p = net.add_population(N, model, label="p")
+    _inputs(net, p, 0.3, -0.2, 0.1)
+    net.record(p, "spikes")
+    net.record(p, "I_ex" if custom else "isyn_exc", "I_in" if custom else "isyn_inh")
+    net.record(p, "v", interval=0.5, indices=[11, 3, 7])  # v is kept relative to v_rest
+    return net
+
+
+def izhikevich(custom: bool) -> hub.Network:
+    net = hub.Network(dt=0.1, seed=3)
+    rng = np.random.default_rng(1)
+    a, b = rng.uniform(0.02, 0.1, N), rng.uniform(0.2, 0.25, N)
+    c, d = rng.uniform(-65, -50, N), rng.uniform(2, 8, N)
+    i = rng.uniform(0, 0.01, N)
+    if custom:  # the built-in's i_offset (nA) is NEST's I_e (x1000) read as mV/ms
+        model = IZH(a=a, b=b, c=c, d=d, I_e=i * 1000.0)
+    else:
+        model = hub.Izhikevich(a=a, b=b, c=c, d=d, i_offset=i)
+    p = net.add_population(N, model, label="p")
+    _inputs(net, p, 3.0, -2.0, 1.0)
+    net.record(p, "spikes")
+    net.record(p, "v", "u")
+    return net
+
+
+def leak() -> hub.Network:
+    net = hub.Network(dt=0.1, seed=5)
+    p = net.add_population(5, LEAK(tau_m=[8.0, 9.0, 10.0, 11.0, 12.0]), label="p")
+    net.record(p, "spikes", "v")
+    return net
+
+
+def leak_builtin() -> hub.Network:
+    """A built-in model's network of the same shape (no module needed)."""
+    net = hub.Network(dt=0.1, seed=5)
+    p = net.add_population(5, hub.LIF(synapse="delta", i_offset=1.2, tau_refrac=0.1), label="p")
+    net.record(p, "spikes", "v")
+    return net
+
+
+class _Changed:
+    """The LIF network run in three segments with parameter changes between them (the
+    drive, then the membrane time constant: every propagator changes mid-run)."""
+
+    def __init__(self, custom: bool):
+        self.custom = custom
+
+    def run(self, backend: str):
+        sim = hub.Simulation(lif(self.custom), backend=backend)
+        sim.run(100.0)
+        sim.set("p", i_offset=1.2)
+        sim.run(100.0)
+        sim.set("p", tau_m=15.0, indices=[0, 5, 13])
+        sim.run(DURATION - 200.0)
+        return sim.results()
+
+
+def _run(build, backend):
+    made = build()
+    if isinstance(made, _Changed):
+        return made.run(backend)
+    return hub.run(made, backend, DURATION)
+
+
+#: (case, run) -> network builder and backend; "custom-again" runs after the other cases
+RUNS = [
+    ("lif", "builtin", lambda: lif(False), "nest"),
+    ("lif", "custom-nest", lambda: lif(True), "nest"),
+    ("lif", "custom-brian2", lambda: lif(True), "brian2"),
+    ("izh", "builtin", lambda: izhikevich(False), "nest"),
+    ("izh", "custom-nest", lambda: izhikevich(True), "nest"),
+    ("izh", "custom-brian2", lambda: izhikevich(True), "brian2"),
+    ("lif", "custom-again", lambda: lif(True), "nest"),
+    ("lifchange", "builtin", lambda: _Changed(False), "nest"),
+    ("lifchange", "custom-nest", lambda: _Changed(True), "nest"),
+]
+
+#: the built-in model's name of each recorded custom variable
+BUILTIN_NAME = {"I_ex": "isyn_exc", "I_in": "isyn_inh"}
+
+
+def compare(out: str) -> None:
+    arrays = {}
+    for case, run, build, backend in RUNS:
+        res = _run(build, backend)
+        trains = res.spike_trains["p"]
+        arrays[f"{case}/{run}/spikes/stamps"] = trains.stamps
+        arrays[f"{case}/{run}/spikes/indices"] = trains.indices
+        for (label, var), signal in res.signals.items():
+            var = BUILTIN_NAME.get(var, var) if run != "builtin" else var
+            arrays[f"{case}/{run}/{var}"] = signal.values
+    np.savez(out, **arrays)
+
+
+def cache(out: str) -> None:
+    from hub_nest import modules
+
+    res = hub.run(leak(), "nest", 50.0)
+    prefix, version = modules.check(["leak"])
+    module = modules.module_for(E.program(LEAK), LEAK().input, prefix, version)
+    facts = {
+        "builds": modules.BUILDS,
+        "library": str(module.library),
+        "mtime_ns": module.library.stat().st_mtime_ns,
+        "spikes": int(len(res.spike_trains["p"].stamps)),
+        "build": json.loads((module.library.parent / "build.json").read_text()),
+    }
+    with open(out, "w") as f:
+        json.dump(facts, f)
+
+
+if __name__ == "__main__":
+    {"compare": compare, "cache": cache}[sys.argv[1]](sys.argv[2])

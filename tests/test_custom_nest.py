@@ -1,0 +1,182 @@
+"""Custom neuron models (``hub.define_neuron``) on NEST through NESTML.
+
+In this process (the pip wheel of NEST, which cannot compile modules): a network with a
+custom model is refused before NEST's kernel is touched, with the way to enable it.
+
+In a child process with the NEST that `make nest-mpi` builds first on the path (prefix
+$SNN_HUB_NEST_MPI, default ~/.cache/snn-hub/nest-3.10.0-mpi; skipped with that reason
+otherwise): a custom LIF and a custom Izhikevich give exactly the spikes and recorded state
+of NEST's built-in models and of the same custom model on Brian2 (tests/custom/nest_runs.py),
+and a module is compiled once and then loaded from the cache.  The child's modules are
+cached as usual (~/.cache/snn-hub/nestml), so only the first run compiles (~10 s a model).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import hub
+from hub.errors import CapabilityError
+
+if importlib.util.find_spec("nest") is None:  # not imported here: hub_nest imports it quietly
+    pytest.skip("NEST not installed", allow_module_level=True)
+
+from hub_nest import custom, modules  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+NETWORKS = HERE / "custom" / "nest_runs.py"
+PREFIX = Path(
+    os.environ.get("SNN_HUB_NEST_MPI", Path.home() / ".cache/snn-hub/nest-3.10.0-mpi")
+).expanduser()
+SITE = next(iter(sorted(PREFIX.glob("lib/python3*/site-packages"))), None)
+
+source_nest = pytest.mark.skipif(
+    not (PREFIX / ".snn-hub-complete").exists() or SITE is None,
+    reason=f"no NEST built from source in {PREFIX}: run `make nest-mpi` (docs/distributed.md)",
+)
+with_nestml = pytest.mark.skipif(
+    not modules.nestml_installed(), reason=f"NESTML is not installed: {modules.NESTML_HINT}"
+)
+
+sys.path.insert(0, str(NETWORKS.parent))
+import nest_runs as networks  # noqa: E402
+
+
+def _wheel_only():
+    if not isinstance(modules.buildable_prefix(), str):
+        pytest.skip("the NEST imported here can compile modules (not the pip wheel)")
+
+
+def test_wheel_refuses_custom_models_before_building():
+    """The pip wheel cannot compile modules: refused before the kernel is reset, and the
+    message tells how to get a NEST that can."""
+    _wheel_only()
+    backend = hub.get_backend("nest")
+    builtin = backend.build(hub.resolve(networks.leak_builtin(), 20.0))
+    with pytest.raises(CapabilityError) as info:
+        backend.build(hub.resolve(networks.leak(), 20.0))
+    text = str(info.value)
+    for fix in ("make nest-mpi", "site-packages first on PYTHONPATH", "docs/distributed.md"):
+        assert fix in text, text
+    assert "neuron:Custom" in info.value.missing
+    assert "brian2" in text  # the alternative
+    builtin.run()  # the first session still owns the kernel: nothing was reset
+    assert builtin.results().spike_trains["p"].stamps.size
+    builtin.close()
+
+
+def test_missing_nestml_names_the_install(monkeypatch):
+    monkeypatch.setattr(modules, "buildable_prefix", lambda: (PREFIX, "3.10.0"))
+    monkeypatch.setattr(modules, "nestml_installed", lambda: False)
+    with pytest.raises(CapabilityError, match=r"pip install nestml==9\.0\.0"):
+        custom.tables_for(hub.resolve(networks.leak(), 20.0))
+
+
+def test_current_injection_into_a_custom_model_is_refused(monkeypatch):
+    monkeypatch.setattr(modules, "check", lambda labels: (PREFIX, "3.10.0"))
+    monkeypatch.setattr(modules, "module_for", pytest.fail)  # refused before compiling
+    net = networks.leak()
+    net.inject(net.population("p"), hub.DCSource(0.5, start=5.0))
+    with pytest.raises(CapabilityError, match="no current input on NEST"):
+        custom.tables_for(hub.resolve(net, 20.0))
+
+
+def test_the_nestml_model_is_one_operation_per_line():
+    """The rendered model: no equations, no units, ports read as `port * 1 s`."""
+    from hub.equations import program
+    from hub_nest import nestml
+
+    text = nestml.render(program(networks.LIF), "current")
+    assert "equations" not in text and " mV" not in text
+    assert "excitatory spike" in text and "inhibitory spike" in text
+    assert f"buf_in = {nestml.PORT_IN} * 1 s\n" in text and "buf_in = -buf_in" in text
+    izh = nestml.render(program(networks.IZH), "voltage")
+    assert f"{nestml.PORT_SINGLE} <- spike" in izh and "inhibitory" not in izh
+
+
+def _child(*args, env=None, timeout=900.0) -> subprocess.CompletedProcess:
+    """``python tests/custom/nest_runs.py ARGS`` with the source-built NEST first on the path
+    and this checkout's hub and plugins next."""
+    import hub_nest
+
+    code = [str(Path(hub.__file__).parent.parent), str(Path(hub_nest.__file__).parent.parent)]
+    environ = dict(os.environ, **(env or {}))
+    environ["PYTHONPATH"] = os.pathsep.join(
+        [str(SITE), *dict.fromkeys(code), *filter(None, [os.environ.get("PYTHONPATH")])]
+    )
+    environ.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    environ.setdefault("OMP_NUM_THREADS", "1")
+    done = subprocess.run(
+        [sys.executable, str(NETWORKS), *args],
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory):
+    """Every run of networks.RUNS, once (arrays by "case/run/item")."""
+    out = tmp_path_factory.mktemp("custom") / "runs.npz"
+    _child("compare", str(out))
+    with np.load(out) as z:
+        return {k: z[k] for k in z.files}
+
+
+@source_nest
+@with_nestml
+@pytest.mark.parametrize(
+    "case,run",
+    [
+        ("lif", "custom-nest"),
+        ("lif", "custom-brian2"),
+        ("lif", "custom-again"),
+        ("izh", "custom-nest"),
+        ("izh", "custom-brian2"),
+        ("lifchange", "custom-nest"),
+    ],
+)
+def test_custom_model_is_bit_identical_to_the_builtin(compared, case, run):
+    """The custom model gives NEST's built-in spikes and recorded state bit for bit (on NEST
+    through NESTML, on Brian2, on NEST again after other kernels and modules, and on NEST
+    with parameter changes between run segments)."""
+    items = [k.split("/", 2)[2] for k in compared if k.startswith(f"{case}/builtin/")]
+    assert {"spikes/stamps", "spikes/indices", "v"} <= set(items)
+    assert compared[f"{case}/builtin/spikes/stamps"].size > 100  # the neurons do fire
+    for item in items:
+        want, got = compared[f"{case}/builtin/{item}"], compared[f"{case}/{run}/{item}"]
+        assert want.shape == got.shape, item
+        assert np.array_equal(want, got), (item, float(np.max(np.abs(want - got))))
+
+
+@source_nest
+@with_nestml
+def test_a_module_is_compiled_once_then_loaded_from_the_cache(tmp_path):
+    """A fresh cache: the first process compiles (one spike-port read patched), the second
+    loads the same library without compiling; no scratch directory is left behind."""
+    env = {"SNN_HUB_NESTML_CACHE": str(tmp_path / "nestml")}
+    facts = []
+    for k in range(2):
+        out = tmp_path / f"cache{k}.json"
+        _child("cache", str(out), env=env)
+        facts.append(json.loads(out.read_text()))
+    first, second = facts
+    assert first["builds"] == 1 and second["builds"] == 0
+    assert first["library"] == second["library"]
+    assert first["mtime_ns"] == second["mtime_ns"]
+    assert first["spikes"] == second["spikes"] > 0
+    assert first["build"]["patched_reads"] == 1
+    assert Path(first["library"]).is_relative_to(tmp_path / "nestml")
+    leftovers = [p.name for p in (tmp_path / "nestml").rglob("*.build-*")]
+    assert not leftovers
