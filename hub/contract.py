@@ -29,7 +29,8 @@ def expectation(resolved: ResolvedNetwork, cap_a, cap_b) -> tuple[str, object, o
 
     def weakest(caps):
         tols = [
-            caps.tolerances.get(p.model.label, Tolerance(4)) for p in resolved.populations.values()
+            caps.tolerances.get(p.model.capability_key, Tolerance(4))
+            for p in resolved.populations.values()
         ]
         return max(tols, key=lambda t: (t.tier, t.spike_ms, -t.matched)) if tols else Tolerance(1)
 

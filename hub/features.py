@@ -220,7 +220,7 @@ def required_features(resolved: ResolvedNetwork) -> list[str]:
     and the run fails with the usual "backend does not support" message."""
     need = []
     for pop in resolved.populations.values():
-        need.append(NEURON_CUSTOM if pop.model.kind == "Custom" else _neuron(pop.model.label))
+        need.append(_neuron(pop.model.capability_key))
     if resolved.sources:
         need.append(SPIKE_SOURCE)
     if any(getattr(s, "native", False) for s in resolved.sources.values()):

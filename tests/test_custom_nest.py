@@ -80,15 +80,6 @@ def test_missing_nestml_names_the_install(monkeypatch):
         custom.tables_for(hub.resolve(networks.leak(), 20.0))
 
 
-def test_current_injection_into_a_custom_model_is_refused(monkeypatch):
-    monkeypatch.setattr(modules, "check", lambda labels: (PREFIX, "3.10.0"))
-    monkeypatch.setattr(modules, "module_for", pytest.fail)  # refused before compiling
-    net = networks.leak()
-    net.inject(net.population("p"), hub.DCSource(0.5, start=5.0))
-    with pytest.raises(CapabilityError, match="no current input on NEST"):
-        custom.tables_for(hub.resolve(net, 20.0))
-
-
 def test_the_nestml_model_is_one_operation_per_line():
     """The rendered model: no equations, no units, ports read as `port * 1 s`."""
     from hub.equations import program
@@ -180,3 +171,17 @@ def test_a_module_is_compiled_once_then_loaded_from_the_cache(tmp_path):
     assert Path(first["library"]).is_relative_to(tmp_path / "nestml")
     leftovers = [p.name for p in (tmp_path / "nestml").rglob("*.build-*")]
     assert not leftovers
+
+
+@source_nest
+@with_nestml
+def test_snn_hub_compare_reports_identical_spikes_for_a_custom_model(tmp_path):
+    """`snn-hub compare models/custom_lif.py -b nest,brian2`: 500 LIF neurons written as
+    equations, 1 s, run in one process per backend: identical spike trains, and identity is
+    what the contract promises (both backends declare tier 1 for custom models)."""
+    out = tmp_path / "compare.json"
+    model = HERE.parent / "models" / "custom_lif.py"
+    _child("cli", "compare", str(model), "-b", "nest,brian2", "--no-progress", "--save", str(out))
+    [pair] = json.loads(out.read_text())["agreement"]
+    assert (pair["a"], pair["b"], pair["expect"]) == ("nest", "brian2", "identical")
+    assert pair["identical"] and pair["totals"]["spikes_a"] == pair["totals"]["spikes_b"] > 5000

@@ -44,6 +44,7 @@ COMMON = (
     "hub/formats.py",
     "hub/hookspecs.py",
     "hub/ir/*.py",
+    "hub/equations/*.py",
     "hub/plugins.py",
     "hub/propagators.py",
     "hub/resolve.py",

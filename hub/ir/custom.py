@@ -264,6 +264,10 @@ class CustomNeuron(NeuronModel):
         return f"Custom[digest={self.definition.digest},name={self.definition.name}]"
 
     @property
+    def capability_key(self) -> str:
+        return "Custom"
+
+    @property
     def input(self) -> str:
         unit = next(iter(self.weight_units.values()), "mV")
         return _INPUT_BY_UNIT.get(unit, "voltage" if unit == "mV" else "other")

@@ -45,6 +45,12 @@ class NeuronModel(Declared):
         return self.option_values.get("synapse", "")
 
     @property
+    def capability_key(self) -> str:
+        """This model's key in a backend's Capabilities: its feature ``neuron:<key>`` and its
+        Tolerance (the label; ``Custom`` for every model written as equations)."""
+        return self.label
+
+    @property
     def input(self) -> str:
         """'current' (weights in nA), 'conductance' (uS), 'voltage' (mV jumps) or 'integer'
         (dimensionless chip weights, ChipLIF)."""

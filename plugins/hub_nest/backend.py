@@ -14,6 +14,7 @@ from hub.backend import Backend, Capabilities, Option, Tolerance, convert_option
 
 from hub import mpi
 
+from . import modules
 from .layout import Layout, populations_of
 from .models import TABLES, NestModel
 from .plasticity import LABELS
@@ -92,11 +93,16 @@ class NestBackend(Backend):
                 F.RECORD_SYNAPSE,
                 F.PARAMETER_CHANGE,
                 F.CHANGE_I_OFFSET,
-                F.NEURON_CUSTOM,
             ),
             LABELS,
             {label: table.record for label, table in tables.items()},
         )
+        refusals = {}
+        why = modules.unavailable()  # custom models need a NEST that can compile modules
+        if why is None:
+            features = features | {F.NEURON_CUSTOM}
+        else:
+            refusals[F.NEURON_CUSTOM] = why
         tolerances = {}
         for label, table in tables.items():
             tolerances[label] = _ODE_TOLERANCES.get(label) or Tolerance(
@@ -107,7 +113,7 @@ class NestBackend(Backend):
             note="the hub's statements for the model compiled by NESTML, one operation per "
             "line: the same doubles as Brian2 runs (plugins/hub_nest/custom.py)",
         )
-        return Capabilities(features, tolerances, options=dict(OPTIONS))
+        return Capabilities(features, tolerances, options=dict(OPTIONS), refusals=refusals)
 
     #: one run spans the processes of an MPI job (NEST built with MPI: docs/distributed.md)
     distributed = True

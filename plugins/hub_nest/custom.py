@@ -9,10 +9,10 @@ computes them (``program.values``) and reads recorded state back through
 constant).  One floating-point operation per statement on both backends: NEST and Brian2
 compute the same doubles.
 
-Refused for now (a :class:`CapabilityError` before anything is built): current injections
-into a custom population (the NESTML model has no current port), and any custom model when
-the imported NEST cannot compile modules or NESTML is missing (:func:`modules.check` says
-how to get both).
+Refused (a :class:`CapabilityError` before anything is built): any custom model when the
+imported NEST cannot compile modules or NESTML is missing (:func:`modules.check` says how to
+get both).  Current injections into custom populations are refused for every backend by
+validation (custom models have no current input yet).
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ import numpy as np
 
 import hub.equations as E
 from hub.equations import dims
-from hub.errors import CapabilityError
 from hub.propagators import nest_resolution
 from hub.translate import Computed
 
@@ -130,27 +129,6 @@ def tables_for(resolved) -> dict[str, NestModel]:
     if not models:
         return {}
     prefix, version = modules.check(sorted(models))
-    injected = sorted(
-        {
-            inj.target
-            for inj in resolved.injections
-            if inj.target in resolved.populations
-            and is_custom(resolved.populations[inj.target].model.label)
-        }
-    )
-    if injected:
-        raise CapabilityError(
-            "nest",
-            ["current injection into a custom model"],
-            reasons={
-                "current injection into a custom model": (
-                    f"population(s) {', '.join(map(repr, injected))}: the NESTML model of a "
-                    "custom neuron has no current input on NEST yet (give the model a "
-                    "current parameter and change it, or run it on brian2)"
-                )
-            },
-            alternatives={"current injection into a custom model": ["brian2"]},
-        )
     return {
         label: table(
             model,

@@ -123,35 +123,32 @@ def nestml_installed() -> bool:
     return importlib.util.find_spec("pynestml") is not None
 
 
+def unavailable() -> str | None:
+    """Why custom models cannot run on the NEST imported here (with the fix), or None."""
+    found = buildable_prefix()
+    if isinstance(found, str):
+        return (
+            "custom neuron models run on NEST as NESTML modules compiled against NEST's "
+            f"headers, but {found}: {SOURCE_BUILD_HINT}"
+        )
+    if not nestml_installed():
+        return f"custom neuron models run on NEST as NESTML modules: {NESTML_HINT}"
+    return None
+
+
 def check(labels) -> tuple[Path, str]:
     """Raise :class:`CapabilityError` naming the fix unless modules can be built here
     (``labels``: the custom model labels that need them); returns (prefix, NEST version)."""
+    why = unavailable()
+    if why is not None:
+        raise CapabilityError(
+            "nest",
+            ["neuron:Custom"],
+            reasons={"neuron:Custom": f"{why} (models: {', '.join(labels)})"},
+            alternatives={"neuron:Custom": ["brian2"]},
+        )
     found = buildable_prefix()
-    if isinstance(found, str):
-        raise CapabilityError(
-            "nest",
-            ["neuron:Custom"],
-            reasons={
-                "neuron:Custom": (
-                    f"custom neuron models ({', '.join(labels)}) run on NEST as NESTML "
-                    f"modules compiled against NEST's headers, but {found}: "
-                    f"{SOURCE_BUILD_HINT}"
-                )
-            },
-            alternatives={"neuron:Custom": ["brian2"]},
-        )
-    if not nestml_installed():
-        raise CapabilityError(
-            "nest",
-            ["neuron:Custom"],
-            reasons={
-                "neuron:Custom": (
-                    f"custom neuron models ({', '.join(labels)}) run on NEST as NESTML "
-                    f"modules and NESTML is not installed: {NESTML_HINT}"
-                )
-            },
-            alternatives={"neuron:Custom": ["brian2"]},
-        )
+    assert not isinstance(found, str)
     return found
 
 

@@ -3,6 +3,7 @@ modules (a NEST built from source first on PYTHONPATH).
 
     python networks.py compare OUT.npz   # every case's runs, arrays saved in OUT.npz
     python networks.py cache OUT.json    # the LEAK model once; the module cache's facts
+    python networks.py cli ARGS...       # snn-hub ARGS with this NEST
 
 ``compare`` runs each network with NEST's built-in model on NEST, with the custom model on
 NEST (through NESTML) and on Brian2; the custom LIF runs a second time on NEST at the end,
@@ -225,5 +226,17 @@ def cache(out: str) -> None:
         json.dump(facts, f)
 
 
+def cli(*args: str) -> None:
+    """``snn-hub ARGS`` in this process (its NEST is the one on this path)."""
+    from hub.cli import main
+
+    code = main(list(args))
+    if code:
+        raise SystemExit(code)
+
+
 if __name__ == "__main__":
-    {"compare": compare, "cache": cache}[sys.argv[1]](sys.argv[2])
+    if sys.argv[1] == "cli":
+        cli(*sys.argv[2:])
+    else:
+        {"compare": compare, "cache": cache}[sys.argv[1]](sys.argv[2])
