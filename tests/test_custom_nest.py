@@ -136,6 +136,7 @@ def compared(tmp_path_factory):
         ("izh", "custom-nest"),
         ("izh", "custom-brian2"),
         ("lifchange", "custom-nest"),
+        ("lifchange", "custom-brian2"),
     ],
 )
 def test_custom_model_is_bit_identical_to_the_builtin(compared, case, run):

@@ -4,7 +4,8 @@ A change at stamp S applies to the integration steps from S on: a network operat
 start of step S (after the state monitors have sampled the end of step S-1) writes the
 group variables the model's table derives from the new parameters (propagators included).
 State variables keep their values; a table that keeps V relative to E_L (NEST's
-``iaf_psc_*``) moves V by ``-(E_L_new - E_L_old)``, NEST's own update when E_L changes.
+``iaf_psc_*``; a custom model's ``shifted`` variables likewise) moves V by
+``-(E_L_new - E_L_old)``, NEST's own update when E_L changes.
 
 A variable is a parameter here when the table's value for it does not depend on the
 initial state (checked by computing the table twice); the others are state.
@@ -60,7 +61,7 @@ class ParameterSchedule:
             old = s.params[label]
             group, start, stop = s.ctx.span[label]
             for name, value in new.items():
-                if name not in table.variables:
+                if name not in table.variables or name in table.state:
                     continue
                 target = group.variables[name].get_value()
                 full = np.broadcast_to(np.asarray(value), (pop.size,))
@@ -71,6 +72,9 @@ class ParameterSchedule:
                 name = v_rule[0]
                 target = group.variables[name].get_value()
                 target[start:stop] -= np.asarray(new["E_L"]) - np.asarray(old["E_L"])
+            for name, reference in table.shifted.items():
+                target = group.variables[name].get_value()
+                target[start:stop] -= np.asarray(new[reference]) - np.asarray(old[reference])
             fresh = {k: np.array(v, copy=True) for k, v in new.items()}  # new may alias params
             self.history.setdefault(label, [(0, old)]).append((step + 1, fresh))
             s.params[label] = fresh

@@ -74,6 +74,8 @@ def table(model) -> B2Model:
         current_scale=1.0,
         record={var: (var, reader(var)) for var in program.units},
         tolerance=CUSTOM_TOLERANCE,
+        state=tuple(program.state),
+        shifted=dict(program.shift),
         integrator="; ".join(f"{v}: {s}" for v, s in program.scheme.items()),
     )
 

@@ -70,6 +70,12 @@ class B2Model:
     #: the integer variable the reset sets to this step's number of spikes ("": one per
     #: spike event); a relay then delivers each synapse's weight times that count
     count: str = ""
+    #: variables a parameter change never rewrites (state whose start value is no function
+    #: of the initial values, e.g. a refractory count)
+    state: tuple[str, ...] = ()
+    #: variable -> the variable it is kept relative to: a change of that reference moves
+    #: the stored value so the absolute value stays (NEST's rule for V_m when E_L changes)
+    shifted: dict[str, str] = field(default_factory=dict)
 
     @property
     def buffers(self) -> tuple[str, ...]:

@@ -112,6 +112,7 @@ def table(model, dt: float, module=None) -> NestModel:
         + " (the hub's statements, NESTML)",
         integers=integers,
         module=module,
+        shifted={nestml.nest_name(v): nestml.nest_name(e) for v, e in program.shift.items()},
     )
 
 

@@ -58,6 +58,10 @@ class NestModel:
     integrator: str = "exact propagators"
     integers: tuple[str, ...] = ()
     module: object = None
+    #: NEST variable -> the NEST parameter it is kept relative to: a parameter change that
+    #: moves the reference moves the variable too, so its absolute value stays (custom
+    #: models; NEST's own models do this for V_m and E_L themselves)
+    shifted: dict = field(default_factory=dict)
 
 
 def _g_leak(p):

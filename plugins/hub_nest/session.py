@@ -361,6 +361,19 @@ class NestSession(Session):
                 params[name][change.indices] = values
             table = self.tables[self.resolved.populations[label].model.label]
             nest_params = translate(table.params, params)
+            if table.shifted and self.layout.processes > 1:
+                raise CapabilityError(
+                    "nest",
+                    [f"parameter changes of {label!r} (a model written as equations) under MPI"],
+                )
+            moved = {  # variables kept relative to a parameter keep their absolute value
+                var: np.asarray(self.nodes[label].get(var), float)
+                - (
+                    self.layout.in_node_order(label, nest_params[ref])
+                    - np.asarray(self.nodes[label].get(ref), float)
+                )
+                for var, ref in table.shifted.items()
+            }
             if "I_e" in nest_params:  # (custom models have no I_e)
                 self.base_current[label] = nest_params["I_e"]
                 nest_params["I_e"] = nest_params["I_e"] + self.bias_now.get(label, 0.0)
@@ -373,6 +386,8 @@ class NestSession(Session):
                     table.integers,
                 ),
             )
+            if moved:
+                set_values(self.nodes[label], moved)
 
     def _record(self):
         r = self.resolved

@@ -157,7 +157,8 @@ def leak_builtin() -> hub.Network:
 
 class _Changed:
     """The LIF network run in three segments with parameter changes between them (the
-    drive, then the membrane time constant: every propagator changes mid-run)."""
+    drive, then the membrane time constant: every propagator changes mid-run; and the
+    resting potential, which v is kept relative to: its absolute value must stay)."""
 
     def __init__(self, custom: bool):
         self.custom = custom
@@ -168,6 +169,7 @@ class _Changed:
         sim.set("p", i_offset=1.2)
         sim.run(100.0)
         sim.set("p", tau_m=15.0, indices=[0, 5, 13])
+        sim.set("p", v_rest=-60.0, v_thresh=-47.0, indices=[3, 11])  # v keeps its value
         sim.run(DURATION - 200.0)
         return sim.results()
 
@@ -190,6 +192,7 @@ RUNS = [
     ("lif", "custom-again", lambda: lif(True), "nest"),
     ("lifchange", "builtin", lambda: _Changed(False), "nest"),
     ("lifchange", "custom-nest", lambda: _Changed(True), "nest"),
+    ("lifchange", "custom-brian2", lambda: _Changed(True), "brian2"),
 ]
 
 #: the built-in model's name of each recorded custom variable
