@@ -24,7 +24,7 @@ from .hookspecs import hookimpl
 from .ir import *  # noqa: F401,F403 - the IR vocabulary is the public API
 from .ir import __all__ as _ir_all
 from .api import check_capabilities, load, model, run, save  # noqa: F401 - see the plugins' kinds
-from .equations import define_neuron
+from .equations import define_neuron, define_rule
 from .interop import from_nir, run_nir, to_nir
 from .plugins import backend_specs, get_backend, make_plugin_manager, plugin_manager
 from .resolve import ResolvedNetwork, resolve
@@ -47,6 +47,7 @@ __all__ = [
     "to_nir",
     "run_nir",
     "define_neuron",
+    "define_rule",
     "resolve",
     "check_capabilities",
     "Backend",

@@ -231,7 +231,7 @@ def required_features(resolved: ResolvedNetwork) -> list[str]:
         need.append(SYNAPSE_STATIC)
     if any(p.receptor == "inhibitory" for p in resolved.projections):
         need.append(RECEPTOR_INHIBITORY)
-    need += [_plasticity(p.rule.label) for p in resolved.projections if p.rule is not None]
+    need += [_plasticity(p.rule.capability_key) for p in resolved.projections if p.rule is not None]
     if resolved.synapse_probes:
         need.append(RECORD_SYNAPSE)
     changes = getattr(resolved, "changes", None) or []

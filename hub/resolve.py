@@ -115,6 +115,11 @@ class ResolvedRule:
     def label(self) -> str:
         return self.rule.label
 
+    @property
+    def capability_key(self) -> str:
+        """The rule's key in a backend's Capabilities (``Rule.capability_key``)."""
+        return str(getattr(self.rule, "capability_key", self.rule.label))
+
 
 @dataclass
 class ResolvedProjection:

@@ -18,7 +18,7 @@ import hub.equations as E
 import hub.propagators as P
 
 sys.path.insert(0, str(Path(__file__).parent / "custom"))
-import networks  # noqa: E402
+import custom_networks as networks  # noqa: E402
 
 
 def _run(net, backend):

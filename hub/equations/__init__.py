@@ -13,8 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from hub.ir.custom import CustomNeuron, NeuronDefinition
+from hub.ir.custom_rule import RuleDefinition
 
 from .numerics import derive
+from .rules import rule_program
 from .program import NeuronProgram, Stmt, execute
 from .syntax import parse
 
@@ -61,6 +63,41 @@ def define_neuron(
     return definition
 
 
+def define_rule(
+    name: str,
+    parameters: Mapping[str, object] | None = None,
+    *,
+    pre_traces: Mapping[str, str] | None = None,
+    post_traces: Mapping[str, str] | None = None,
+    on_pre: str = "",
+    on_post: str = "",
+) -> RuleDefinition:
+    """A learning rule from statements (the fields of
+    :class:`~hub.ir.custom_rule.RuleDefinition`; the semantics in :mod:`hub.equations.rules`).
+    Raises :class:`hub.ValidationError` listing every problem::
+
+        stdp = hub.define_rule(
+            "stdp_additive",
+            {"tau_plus": "20 ms", "tau_minus": "20 ms", "a_plus": "0.01 weight",
+             "a_minus": "0.0105 weight", "w_max": "1 weight"},
+            pre_traces={"x": "tau_plus"}, post_traces={"y": "tau_minus"},
+            on_post="w = clip(w + a_plus * x, 0*w_max, w_max)",
+            on_pre="w = clip(w - a_minus * y, 0*w_max, w_max)",
+        )
+        net.connect(a, b, hub.AllToAll(), hub.Plastic(stdp(), weight=0.5, delay=1.0))
+    """
+    definition = RuleDefinition(
+        name=name,
+        parameters=dict(parameters or {}),
+        pre_traces=dict(pre_traces or {}),
+        post_traces=dict(post_traces or {}),
+        on_pre=on_pre,
+        on_post=on_post,
+    )
+    rule_program(definition)  # checks everything now
+    return definition
+
+
 def program(definition: NeuronDefinition | CustomNeuron) -> NeuronProgram:
     """The update statements of ``definition`` (derived once per text)."""
     if isinstance(definition, CustomNeuron):
@@ -71,4 +108,12 @@ def program(definition: NeuronDefinition | CustomNeuron) -> NeuronProgram:
     return found
 
 
-__all__ = ["NeuronProgram", "Stmt", "define_neuron", "execute", "program"]
+__all__ = [
+    "NeuronProgram",
+    "Stmt",
+    "define_neuron",
+    "define_rule",
+    "execute",
+    "program",
+    "rule_program",
+]

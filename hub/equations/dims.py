@@ -15,30 +15,33 @@ from fractions import Fraction
 
 from hub.ir import units
 
-Dim = tuple[Fraction, Fraction, Fraction]  # exponents of (time, voltage, current)
+Dim = tuple[Fraction, ...]  # exponents of (time, voltage, current, weight)
 
-DIMENSIONLESS: Dim = (Fraction(0), Fraction(0), Fraction(0))
-_NAMED: dict[str, tuple[int, int, int]] = {
-    "time": (1, 0, 0),
-    "voltage": (0, 1, 0),
-    "current": (0, 0, 1),
-    "conductance": (0, -1, 1),
-    "capacitance": (1, -1, 1),
-    "frequency": (-1, 0, 0),
-    "rate": (-1, 0, 0),
-    "voltage_rate": (-1, 1, 0),
-    "dimensionless": (0, 0, 0),
+#: a learning rule's weight: the target's weight unit (nA, uS or mV), a dimension of its own
+WEIGHT = "weight"
+DIMENSIONLESS: Dim = (Fraction(0), Fraction(0), Fraction(0), Fraction(0))
+_NAMED: dict[str, tuple[int, int, int, int]] = {
+    "time": (1, 0, 0, 0),
+    "voltage": (0, 1, 0, 0),
+    "current": (0, 0, 1, 0),
+    "conductance": (0, -1, 1, 0),
+    "capacitance": (1, -1, 1, 0),
+    "frequency": (-1, 0, 0, 0),
+    "rate": (-1, 0, 0, 0),
+    "voltage_rate": (-1, 1, 0, 0),
+    "dimensionless": (0, 0, 0, 0),
 }
-#: decimal exponent of each base quantity's working unit (ms, mV, pA)
-_WORKING_EXPONENT = (-3, -3, -12)
+#: decimal exponent of each base quantity's working unit (ms, mV, pA; weights as given)
+_WORKING_EXPONENT = (-3, -3, -12, 0)
 
 
 def of_unit(unit: str) -> Dim:
     """The dimension of a hub unit (``"nA"``, ``"mV/ms"``, ``"1"``, ``"nA/ms"``)."""
+    if unit == WEIGHT:
+        return (Fraction(0), Fraction(0), Fraction(0), Fraction(1))
     if units.is_compound(unit):
         return _compound(unit)[0]
-    t, v, i = _NAMED[units.dimension_of(units.canonical(unit))]
-    return (Fraction(t), Fraction(v), Fraction(i))
+    return tuple(Fraction(e) for e in _NAMED[units.dimension_of(units.canonical(unit))])
 
 
 def _compound(unit: str) -> tuple[Dim, int]:
@@ -65,12 +68,12 @@ def _compound(unit: str) -> tuple[Dim, int]:
 
 
 def multiply(a: Dim, b: Dim) -> Dim:
-    return (a[0] + b[0], a[1] + b[1], a[2] + b[2])
+    return tuple(x + y for x, y in zip(a, b))
 
 
 def power(a: Dim, n) -> Dim:
     n = Fraction(n)
-    return (a[0] * n, a[1] * n, a[2] * n)
+    return tuple(x * n for x in a)
 
 
 def inverse(a: Dim) -> Dim:
@@ -79,7 +82,7 @@ def inverse(a: Dim) -> Dim:
 
 def show(d: Dim) -> str:
     """A dimension in words, e.g. ``mV/ms`` or ``pA``: the working unit of ``d``."""
-    names = ("ms", "mV", "pA")
+    names = ("ms", "mV", "pA", "weight")
     num = [f"{n}^{e}" if e != 1 else n for n, e in zip(names, d) if e > 0]
     den = [f"{n}^{-e}" if e != -1 else n for n, e in zip(names, d) if e < 0]
     text = "*".join(num) or "1"
@@ -88,6 +91,8 @@ def show(d: Dim) -> str:
 
 def decimal_exponent(unit: str) -> int:
     """log10 of the unit's SI factor (every hub unit is a power of ten of an SI unit)."""
+    if unit == WEIGHT:
+        return 0
     if units.is_compound(unit):
         return _compound(unit)[1]
     return round(math.log10(units.factor(units.canonical(unit))))

@@ -241,7 +241,9 @@ def parse(definition: NeuronDefinition) -> Parsed:
     )
 
 
-def _expr(text: str, where: str, out: list, condition: bool = False) -> ast.expr | None:
+def _expr(
+    text: str, where: str, out: list, condition: bool = False, clip: bool = False
+) -> ast.expr | None:
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as e:
@@ -249,7 +251,7 @@ def _expr(text: str, where: str, out: list, condition: bool = False) -> ast.expr
             Diagnostic(where, f"cannot read {text.strip()!r}: {e.msg}", "check the expression")
         )
         return None
-    bad = _forbidden(tree.body, condition)
+    bad = _forbidden(tree.body, condition, clip)
     if bad:
         out.append(Diagnostic(where, f"{bad} in {text.strip()!r}", _HELP))
         return None
@@ -262,8 +264,17 @@ _HELP = (
 )
 
 
-def _forbidden(node: ast.AST, condition: bool) -> str | None:
-    """What in ``node`` the hub cannot carry (None if nothing)."""
+def _forbidden(node: ast.AST, condition: bool, clip: bool = False) -> str | None:
+    """What in ``node`` the hub cannot carry (None if nothing); ``clip``: learning rules may
+    call ``clip(x, low, high)``."""
+    if clip and isinstance(node, ast.Call) and getattr(node.func, "id", "") == "clip":
+        if len(node.args) != 3 or node.keywords:
+            return f"clip with {len(node.args)} arguments (it takes x, low, high)"
+        for a in node.args:
+            bad = _forbidden(a, False, clip)
+            if bad:
+                return bad
+        return None
     if isinstance(node, ast.Constant):
         ok = isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
         return None if ok else f"the constant {node.value!r}"
@@ -276,19 +287,19 @@ def _forbidden(node: ast.AST, condition: bool) -> str | None:
             e = node.right
             if not (isinstance(e, ast.Constant) and isinstance(e.value, int) and e.value >= 1):
                 return "a power that is not a whole number >= 1"
-        return _forbidden(node.left, False) or _forbidden(node.right, False)
+        return _forbidden(node.left, False, clip) or _forbidden(node.right, False, clip)
     if isinstance(node, ast.UnaryOp):
         if isinstance(node.op, ast.Not) and condition:
             return _forbidden(node.operand, True)
         if isinstance(node.op, (ast.USub, ast.UAdd)):
-            return _forbidden(node.operand, False)
+            return _forbidden(node.operand, False, clip)
         return f"the operator {type(node.op).__name__}"
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
             return f"the call {ast.unparse(node)}"
         if len(node.args) != 1 or node.keywords:
             return f"{node.func.id} with {len(node.args)} arguments"
-        return _forbidden(node.args[0], False)
+        return _forbidden(node.args[0], False, clip)
     if isinstance(node, ast.Compare) and condition:
         if len(node.ops) != 1 or type(node.ops[0]) not in _COMPARE:
             return "a chained or unknown comparison"
@@ -302,7 +313,7 @@ def _forbidden(node: ast.AST, condition: bool) -> str | None:
     return f"{type(node).__name__} ({ast.unparse(node)})"
 
 
-def _assignment(text: str, state_units, where, out) -> Assignment | None:
+def _assignment(text: str, state_units, where, out, clip: bool = False) -> Assignment | None:
     try:
         tree = ast.parse(text, mode="exec")
     except SyntaxError as e:
@@ -325,7 +336,7 @@ def _assignment(text: str, state_units, where, out) -> Assignment | None:
             )
         )
         return None
-    bad = _forbidden(value, False)
+    bad = _forbidden(value, False, clip)
     if bad:
         out.append(Diagnostic(where, f"{bad} in {text!r}", _HELP))
         return None
@@ -381,6 +392,18 @@ def _dim(node, env):
                 "add quantities of one dimension (write units on numbers, e.g. 140*mV/ms)",
             )
         return a
+    if isinstance(node, ast.Call) and node.func.id == "clip":
+        dims_ = [_dim(x, env) for x in node.args]
+        for k in (1, 2):  # a bound of literal 0 fits any dimension
+            if isinstance(node.args[k], ast.Constant) and node.args[k].value == 0:
+                dims_[k] = dims_[0]
+        if len(set(dims_)) != 1:
+            raise _DimError(
+                f"{ast.unparse(node)} clips {dims.show(dims_[0])} between "
+                f"{dims.show(dims_[1])} and {dims.show(dims_[2])}",
+                "clip a quantity between bounds of its own dimension",
+            )
+        return dims_[0]
     if isinstance(node, ast.Call):
         a = _dim(node.args[0], env)
         if node.func.id == "abs":

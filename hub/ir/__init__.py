@@ -12,6 +12,7 @@ from .connectors import (
     OneToOne,
 )
 from .custom import CustomNeuron, NeuronDefinition
+from .custom_rule import CustomRule, RuleDefinition
 from .io import load, save
 from .network import Injection, Network, Population, Probe, Projection, SynapseProbe
 from .neurons import (

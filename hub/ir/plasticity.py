@@ -47,6 +47,12 @@ class Rule(Declared):
     #: delay (ms) of the modulating spikes (``DopamineSTDP``; None: one step)
     modulator_delay = None
 
+    @property
+    def capability_key(self) -> str:
+        """This rule's key in a backend's Capabilities (``plasticity:<key>``): its label;
+        ``CustomRule`` for every rule written as statements."""
+        return self.label
+
 
 class STDP(Rule):
     """Pair-based spike-timing-dependent plasticity (NEST ``stdp_synapse``,

@@ -219,7 +219,57 @@ def _dopamine(p, rule, w, pre, hist, D, dt, dopa):
     return out
 
 
+def _custom(p, rule, w, pre, hist, D, dt):
+    """A rule written as statements (:mod:`hub.equations.rules`): the event order above, with
+    every trace decayed lazily (``K <- K exp((t_last - t)/tau)``, +1 per spike) and the
+    statements evaluated left to right in doubles."""
+    from ..equations import rules as R
+
+    prog = R.rule_program(rule)
+    p = prog.working(p)
+    k_pre = {x: 0.0 for x in prog.pre_traces}
+    k_post = {y: 0.0 for y in prog.post_traces}
+    t_q = 0.0  # arrival time of the last postsynaptic spike counted in k_post
+    env = dict(p)
+    env["w"] = w
+    last, out = 0, []
+
+    def count_post(t_arrival):
+        nonlocal t_q
+        for y, tau in prog.post_traces.items():
+            k_post[y] = k_post[y] * math.exp((t_q - t_arrival) / p[tau]) + 1.0
+        t_q = t_arrival
+
+    for s in pre:
+        t_last, t = last * dt, s * dt
+        deferred = []
+        for r in hist.stamps[hist.window(last - D, s - D)]:
+            t_arr = r * dt + D * dt
+            for x, tau in prog.pre_traces.items():
+                env[x] = k_pre[x] * math.exp((t_last - t_arr) / p[tau])
+            for y, tau in prog.post_traces.items():
+                env[y] = k_post[y] * math.exp((t_q - t_arr) / p[tau])
+            R.apply(prog.on_post, env)
+            if r + D < s:
+                count_post(t_arr)
+            else:  # arriving with the presynaptic spike: counted after it (strictly before)
+                deferred.append(t_arr)
+        for x, tau in prog.pre_traces.items():
+            env[x] = k_pre[x] * math.exp((t_last - t) / p[tau])
+        for y, tau in prog.post_traces.items():
+            env[y] = k_post[y] * math.exp((t_q - t) / p[tau])
+        R.apply(prog.on_pre, env)
+        for x, tau in prog.pre_traces.items():
+            k_pre[x] = k_pre[x] * math.exp((t_last - t) / p[tau]) + 1.0
+        for t_arr in deferred:
+            count_post(t_arr)
+        last = s
+        out.append((env["w"],))
+    return out
+
+
 _RULES = {
+    "CustomRule": _custom,
     "STDP": _stdp,
     "TripletSTDP": _triplet,
     "VogelsSprekeler": _vogels_sprekeler,
@@ -228,6 +278,7 @@ _RULES = {
 }
 #: state variables in the order each rule function reports them
 VARIABLES = {
+    "CustomRule": ("weight",),
     "STDP": ("weight",),
     "TripletSTDP": ("weight",),
     "VogelsSprekeler": ("weight",),

@@ -42,7 +42,7 @@ LABELS = tuple(
         for p in STDP.options["pairing"]
         for w in STDP.options["weight_dependence"]
     ]
-    + ["TripletSTDP", "DopamineSTDP", "TsodyksMarkram", "VogelsSprekeler"]
+    + ["TripletSTDP", "DopamineSTDP", "TsodyksMarkram", "VogelsSprekeler", "CustomRule"]
 )
 
 _TS = "ts = (t_in_timesteps + 1) * h_ms\n"
@@ -253,6 +253,50 @@ def _dopamine(p, rule, w):
     )
 
 
+def _custom(p, rule, w):
+    """A rule written as statements (hub.equations.rules): per trace its value at the last
+    event of its side (``k_<trace>``; ``tp``/``tq`` the time of that event), decayed when read;
+    ``on_post`` in the pathway ``post_fac`` (the presynaptic traces as of the last presynaptic
+    spike, the postsynaptic ones before this spike), ``on_pre`` in ``pre`` (the postsynaptic
+    traces of the spikes that arrived strictly earlier), one operation per line."""
+    from hub.equations import rules as R
+
+    prog = R.rule_program(rule.rule)
+    p = {**p, **prog.working(p)}
+    rename = {"w": "w", **{x: f"k_{x}_now" for x in [*prog.pre_traces, *prog.post_traces]}}
+    rename.update({k: f"par_{k}" for k in prog.param_units})
+    shared = {f"par_{k}": p[k] for k in prog.param_units}
+
+    def read(traces, last):
+        return "".join(
+            f"k_{x}_now = k_{x} * exp(({last} - ts) / par_{tau})\n" for x, tau in traces.items()
+        )
+
+    post_fac = _TS + read(prog.pre_traces, "tp") + read(prog.post_traces, "tq")
+    post_fac += R.brian2_code(prog.on_post, rename)
+    pre = _TS + read(prog.pre_traces, "tp") + read(prog.post_traces, "tq")
+    pre += R.brian2_code(prog.on_pre, rename)
+    pre += "".join(
+        f"k_{x} = k_{x} * exp((tp - ts) / par_{tau}) + 1\n" for x, tau in prog.pre_traces.items()
+    )
+    pre += "tp = ts\nwr = w\nwtx = w\n"
+    post_trace = _TS + "".join(
+        f"k_{y} = k_{y} * exp((tq - ts) / par_{tau}) + 1\n" for y, tau in prog.post_traces.items()
+    )
+    post_trace += "tq = ts\n"
+    traces = [f"k_{x}" for x in [*prog.pre_traces, *prog.post_traces]]
+    return PlasticCode(
+        ["w", "wr", *traces, "tp", "tq"],
+        shared,
+        {"w": w, "wr": w},
+        post_fac if prog.on_post or prog.post_traces else "",
+        pre,
+        post_trace if prog.post_traces else "",
+        {"weight": "wr"},
+        extra={"weights": tuple(f"par_{k}" for k in prog.weight_params)},
+    )
+
+
 def dopamine_arrival(v: dict, k: dict, ts: float, m: float) -> None:
     """``m`` dopamine spikes arrive at synapse time ``ts`` (ms): every synapse integrates w,
     c and n up to ts (the ``advance`` of :func:`_dopamine`, in numpy, in place on the Brian2
@@ -271,6 +315,7 @@ def dopamine_arrival(v: dict, k: dict, ts: float, m: float) -> None:
 
 
 _MAKERS = {
+    "CustomRule": _custom,
     "STDP": _stdp,
     "TripletSTDP": _triplet,
     "VogelsSprekeler": _vogels_sprekeler,
@@ -296,5 +341,8 @@ def plastic_code(rule, weight: np.ndarray, scale: float, h_ms: float) -> Plastic
     for name, var in _WEIGHT_PARAMS.items():
         if name in rule.params and (name == "w_max" or var in code.extra.get("weights", ())):
             code.shared[var] = rule.params[name] * scale
+    if rule.kind == "CustomRule":  # its own weight-valued parameters
+        for var in code.extra["weights"]:
+            code.shared[var] = rule.params[var[len("par_") :]] * scale
     code.shared["h_ms"] = h_ms
     return code

@@ -1,0 +1,159 @@
+"""Learning rules written as statements (docs/custom_models.md): the definition as text.
+
+A :class:`RuleDefinition` holds what the user wrote: the parameters with units (``weight``
+is the target's weight unit), the presynaptic and postsynaptic traces (each a sum of
+exponentials ``exp(-(t - t_spike)/tau)`` over the spikes of its side, +1 per spike, with its
+time constant a parameter), and the statements run on a presynaptic spike (``on_pre``) and on
+a postsynaptic spike reaching the synapse (``on_post``), which change the weight ``w`` (a
+magnitude in the weight unit).  The timing is the one of every rule of the hub (NEST's,
+:mod:`hub.ir.plasticity`).  :mod:`hub.equations.rules` parses and checks it.
+
+``definition(**values)`` makes a rule for ``hub.Plastic``, like ``hub.STDP(**values)``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from ..errors import Diagnostic, ValidationError
+from . import units
+from .declared import Param
+from .node import register
+from .plasticity import WEIGHT, Rule
+
+
+@dataclass(frozen=True)
+class RuleDefinition:
+    """A learning rule from statements.  Fields are text, as the user wrote them:
+
+    ``name``         a word naming the rule
+    ``parameters``   name -> default with unit (``"0.01 weight"``: the target's weight unit;
+                     a bare number is dimensionless)
+    ``pre_traces``   trace name -> its time constant (a parameter name)
+    ``post_traces``  trace name -> its time constant (a parameter name)
+    ``on_pre``       statements run at each presynaptic spike, one per line
+    ``on_post``      statements run at each postsynaptic spike reaching the synapse
+    """
+
+    name: str
+    parameters: Mapping[str, object] = field(default_factory=dict)
+    pre_traces: Mapping[str, str] = field(default_factory=dict)
+    post_traces: Mapping[str, str] = field(default_factory=dict)
+    on_pre: str = ""
+    on_post: str = ""
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "parameters": dict(self.parameters),
+            "pre_traces": dict(self.pre_traces),
+            "post_traces": dict(self.post_traces),
+            "on_pre": self.on_pre,
+            "on_post": self.on_post,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> RuleDefinition:
+        known = {"name", "parameters", "pre_traces", "post_traces", "on_pre", "on_post"}
+        extra = set(d) - known
+        if extra:
+            raise ValidationError(
+                Diagnostic(
+                    "definition",
+                    f"unknown field(s) {sorted(extra)} in a rule definition",
+                    f"use the fields {sorted(known)}",
+                )
+            )
+        return cls(**{k: d[k] for k in d})
+
+    @property
+    def digest(self) -> str:
+        text = json.dumps(self.to_dict(), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+    def declared_parameters(self) -> tuple[tuple[str, str, float], ...]:
+        """(name, unit, default) per parameter; ValidationError naming what cannot be read."""
+        out, problems = [], []
+        for name, value in self.parameters.items():
+            where = f"{self.name}.parameters.{name}"
+            if isinstance(value, str) and value.strip().endswith(" weight"):
+                number, unit = value.strip()[: -len(" weight")], WEIGHT
+            elif isinstance(value, str):
+                try:
+                    number, unit = units.split_quantity(value)
+                except units.UnitError as e:
+                    problems.append(Diagnostic(where, f"{value!r}: {e}", "write e.g. '20 ms'"))
+                    continue
+            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                number, unit = value, "1"
+            else:
+                problems.append(Diagnostic(where, f"{value!r} is not a quantity", "e.g. '20 ms'"))
+                continue
+            try:
+                out.append((name, unit, float(number)))
+            except ValueError:
+                problems.append(Diagnostic(where, f"cannot read {value!r}", "e.g. '0.5 weight'"))
+        if problems:
+            raise ValidationError(problems)
+        return tuple(out)
+
+    def rule_class(self) -> type[CustomRule]:
+        cached = _CLASSES.get(self.digest)
+        if cached is None:
+            params = tuple(Param(n, u, d, "") for n, u, d in self.declared_parameters())
+            cached = _CLASSES[self.digest] = type(
+                f"CustomRule_{self.name}", (CustomRule,), {"definition": self, "parameters": params}
+            )
+        return cached
+
+    def __call__(self, **values) -> CustomRule:
+        return self.rule_class()(**values)
+
+
+_CLASSES: dict[str, type] = {}
+
+
+class CustomRule(Rule):
+    """A learning rule defined by a :class:`RuleDefinition` (one subclass per definition);
+    its label is ``CustomRule[digest=<digest>,name=<name>]``."""
+
+    kind = "CustomRule"
+    definition: ClassVar[RuleDefinition]
+
+    @property
+    def label(self) -> str:
+        return f"CustomRule[digest={self.definition.digest},name={self.definition.name}]"
+
+    @property
+    def capability_key(self) -> str:
+        return "CustomRule"
+
+    def to_dict(self, arrays=None) -> dict:
+        return {**super().to_dict(arrays), "definition": self.definition.to_dict()}
+
+    @classmethod
+    def from_dict(cls, d: Mapping, arrays=None, extra_kinds=None):
+        if "definition" not in d:
+            raise ValidationError(
+                Diagnostic(
+                    "rule.definition",
+                    "a CustomRule was saved without its definition",
+                    "the file is damaged: write it again with hub.save",
+                )
+            )
+        definition = RuleDefinition.from_dict(d["definition"])
+        rest = {k: v for k, v in d.items() if k != "definition"}
+        return super(CustomRule, definition.rule_class()).from_dict.__func__(
+            definition.rule_class(), rest, arrays, extra_kinds
+        )
+
+    def __repr__(self):
+        shown = ", ".join(f"{k}={v!r}" for k, v in self.values.items())
+        return f"{self.definition.name}({shown})"
+
+
+register(CustomRule)
