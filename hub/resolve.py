@@ -106,6 +106,7 @@ class ResolvedRule:
     params: dict[str, float]
     modulator: str | None = None  # DopamineSTDP: label of the dopamine population
     modulator_delay_steps: int = 1
+    teacher: str | None = None  # a supervised CustomRule: the label of its teacher source
 
     @property
     def kind(self) -> str:
@@ -678,4 +679,4 @@ def _resolve_rule(syn, target, dt) -> ResolvedRule | None:
     params = rule_values(rule, target.weight_unit, "rule", [])  # validated already
     delay = rule.modulator_delay
     delay_steps = 1 if delay is None else max(1, int(to_steps(units.convert(delay, "ms"), dt)))
-    return ResolvedRule(rule, params, rule.modulator, delay_steps)
+    return ResolvedRule(rule, params, rule.modulator, delay_steps, getattr(rule, "teacher", None))

@@ -141,6 +141,7 @@ def _rule(resolved_rule, put, model_arrays: ArrayTable):
         "params": params,
         "modulator": resolved_rule.modulator,
         "modulator_delay_steps": int(resolved_rule.modulator_delay_steps),
+        "teacher": resolved_rule.teacher,
     }
 
 
@@ -240,7 +241,13 @@ def _load_rule(d: dict, arrays: dict, table: ArrayTable, kinds: Mapping[str, typ
     params = {
         k: arrays[v["array"]] if isinstance(v, dict) else float(v) for k, v in d["params"].items()
     }
-    return ResolvedRule(rule, params, d.get("modulator"), int(d.get("modulator_delay_steps", 1)))
+    return ResolvedRule(
+        rule,
+        params,
+        d.get("modulator"),
+        int(d.get("modulator_delay_steps", 1)),
+        d.get("teacher"),
+    )
 
 
 __all__ = ["save_resolved", "load_resolved"]

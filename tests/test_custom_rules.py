@@ -18,6 +18,7 @@ import hub.plasticity as HP
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "models"))
 import bcm  # noqa: E402
+import resume  # noqa: E402
 
 STDP = hub.define_rule(
     "stdp_additive",
@@ -131,3 +132,36 @@ def test_nest_and_the_chip_refuse_a_rule_written_as_statements_naming_the_featur
     for backend in ("nest", "chip"):
         with pytest.raises(hub.CapabilityError, match="plasticity:CustomRule"):
             hub.run(stdp_network(True), backend, 10.0)
+
+
+def test_resume_learns_the_teachers_spikes_and_the_reference_weights():
+    """ReSuMe (models/resume.py): the teacher's spikes reach the synapses like postsynaptic
+    ones; Brian2 and the reference agree on every weight (1e-12 relative; measured 6.8e-15),
+    and the output neurons, silent at first, learn to fire about as often as the teacher asks
+    (16 spikes per period) with a third or more of the teacher's spikes within 2 ms."""
+    net = resume.build()
+    res = hub.run(net, "brian2", resume.DURATION, codegen="numpy")
+    state, _ = HP.reference_state(hub.resolve(net, resume.DURATION), res)
+    want, got = state[("in->out", "weight")], res.weights("in->out")
+    big = np.abs(want) > 1e-9
+    assert np.all(np.abs(got[~big]) < 1e-9) and _rel(want[big], got[big]) < RTOL
+    scores = resume.hits(res)
+    assert scores[0] == (0.0, 0)
+    late = scores[-5:]
+    assert all(12 <= n <= 20 for _, n in late)
+    assert np.mean([h for h, _ in late]) >= 1 / 3
+
+
+def test_a_teacher_is_required_exactly_when_the_rule_has_on_teacher():
+    net = resume.build()
+    net.projections[0].synapse.rule.teacher = None
+    with pytest.raises(hub.ValidationError, match="None is not a spike source"):
+        hub.run(net, "brian2", 10.0)
+    net = resume.build()
+    net.projections[0].synapse.rule.teacher = "out"
+    with pytest.raises(hub.ValidationError, match="'out' is not a spike source"):
+        hub.run(net, "brian2", 10.0)
+    net = stdp_network(True)
+    net.projections[0].synapse.rule.teacher = "in"
+    with pytest.raises(hub.ValidationError, match="has no on_teacher statements"):
+        hub.run(net, "brian2", 10.0)

@@ -71,6 +71,7 @@ def define_rule(
     post_traces: Mapping[str, str] | None = None,
     on_pre: str = "",
     on_post: str = "",
+    on_teacher: str = "",
 ) -> RuleDefinition:
     """A learning rule from statements (the fields of
     :class:`~hub.ir.custom_rule.RuleDefinition`; the semantics in :mod:`hub.equations.rules`).
@@ -93,6 +94,7 @@ def define_rule(
         post_traces=dict(post_traces or {}),
         on_pre=on_pre,
         on_post=on_post,
+        on_teacher=on_teacher,
     )
     rule_program(definition)  # checks everything now
     return definition

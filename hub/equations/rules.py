@@ -10,6 +10,9 @@ its parameters, and its traces, each ``sum over earlier spikes of exp(-(t - t_sp
   traces the postsynaptic spikes that reached the synapse before this one;
 * ``on_pre`` runs at each presynaptic spike, after those; the postsynaptic traces count the
   postsynaptic spikes that reached the synapse strictly before it;
+* ``on_teacher`` runs for each spike of the teacher of the postsynaptic neuron (supervised
+  rules), which reaches the synapse like a postsynaptic spike, with the same traces; at one
+  time, ``on_post`` runs before ``on_teacher``;
 * the weight then transmitted is the one after ``on_pre``; a read-out at time T is the
   weight after the last presynaptic spike up to T (NEST's convention, as every rule of the
   hub).
@@ -44,6 +47,7 @@ class RuleProgram:
     post_traces: dict[str, str]
     on_pre: list[Assignment]
     on_post: list[Assignment]
+    on_teacher: list[Assignment]
 
     def working(self, params: dict) -> dict[str, float]:
         """The parameters (resolved: declared units) in working units (ms, mV, pA, 1/ms for
@@ -98,7 +102,7 @@ def _parse(d: RuleDefinition) -> RuleProgram:
             traces[trace] = tau
             env[trace] = dims.DIMENSIONLESS
     statements = {}
-    for field in ("on_pre", "on_post"):
+    for field in ("on_pre", "on_post", "on_teacher"):
         parsed = []
         for k, line in enumerate(getattr(d, field).splitlines(), 1):
             text = line.split("#", 1)[0].strip()
@@ -133,6 +137,7 @@ def _parse(d: RuleDefinition) -> RuleProgram:
         dict(d.post_traces),
         statements["on_pre"],
         statements["on_post"],
+        statements["on_teacher"],
     )
 
 
@@ -166,6 +171,47 @@ def apply(statements: list[Assignment], env: dict) -> None:
             env[a.var] = env[a.var] + value
         else:
             env[a.var] = env[a.var] - value
+
+
+def apply_arrays(statements: list[Assignment], env: dict) -> None:
+    """Run ``statements`` on numpy arrays in ``env`` (in place), one operation at a time in
+    the order written (the same doubles as the scalar :func:`apply`)."""
+    import numpy as np
+
+    def value(node):
+        if isinstance(node, ast.Constant):
+            return float(node.value)
+        if isinstance(node, ast.Name):
+            return env[node.id] if node.id in env else dims.unit_value(node.id)
+        if isinstance(node, ast.UnaryOp):
+            inner = value(node.operand)
+            return -inner if isinstance(node.op, ast.USub) else inner
+        if isinstance(node, ast.BinOp):
+            a = value(node.left)
+            if isinstance(node.op, ast.Pow):
+                out = a
+                for _ in range(node.right.value - 1):
+                    out = out * a
+                return out
+            b = value(node.right)
+            return {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply}.get(
+                type(node.op), np.divide
+            )(a, b)
+        if node.func.id == "clip":
+            x, lo, hi = (value(a) for a in node.args)
+            return np.where(x < lo, lo, np.where(x > hi, hi, x))
+        return {"exp": np.exp, "log": np.log, "sqrt": np.sqrt, "abs": np.abs}[node.func.id](
+            value(node.args[0])
+        )
+
+    for a in statements:
+        v = value(a.value)
+        if a.op == "=":
+            env[a.var] = np.broadcast_to(v, np.shape(env[a.var])).copy()
+        elif a.op == "+=":
+            env[a.var] = env[a.var] + v
+        else:
+            env[a.var] = env[a.var] - v
 
 
 def brian2_code(statements: list[Assignment], rename: dict[str, str]) -> str:

@@ -37,6 +37,10 @@ class RuleDefinition:
     ``post_traces``  trace name -> its time constant (a parameter name)
     ``on_pre``       statements run at each presynaptic spike, one per line
     ``on_post``      statements run at each postsynaptic spike reaching the synapse
+    ``on_teacher``   statements run at each spike of the postsynaptic neuron's teacher (a
+                     spike source of the post population's size, neuron j teaching neuron j;
+                     the rule is then made with ``teacher=<source>``), which reaches the
+                     synapse like a postsynaptic spike (supervised rules: ReSuMe)
     """
 
     name: str
@@ -45,6 +49,7 @@ class RuleDefinition:
     post_traces: Mapping[str, str] = field(default_factory=dict)
     on_pre: str = ""
     on_post: str = ""
+    on_teacher: str = ""
 
     def to_dict(self) -> dict:
         return {
@@ -54,11 +59,13 @@ class RuleDefinition:
             "post_traces": dict(self.post_traces),
             "on_pre": self.on_pre,
             "on_post": self.on_post,
+            "on_teacher": self.on_teacher,
         }
 
     @classmethod
     def from_dict(cls, d: Mapping) -> RuleDefinition:
         known = {"name", "parameters", "pre_traces", "post_traces", "on_pre", "on_post"}
+        known |= {"on_teacher"}
         extra = set(d) - known
         if extra:
             raise ValidationError(
@@ -123,6 +130,13 @@ class CustomRule(Rule):
 
     kind = "CustomRule"
     definition: ClassVar[RuleDefinition]
+    arguments = ("teacher",)
+
+    def __init__(self, teacher=None, **values):
+        """``teacher``: the spike source (or its label) whose neuron j teaches postsynaptic
+        neuron j (rules with ``on_teacher``)."""
+        super().__init__(**values)
+        self.teacher = getattr(teacher, "label", teacher)
 
     @property
     def label(self) -> str:

@@ -297,6 +297,38 @@ def _check_params(obj, values: dict, loc, out, n, distributions: bool = True):
             )
 
 
+def _check_teacher(rule, post, labels, loc, out) -> None:
+    """A rule with ``on_teacher`` statements needs a teacher: a spike source as large as the
+    postsynaptic population; a rule without them takes none."""
+    definition = getattr(rule, "definition", None)
+    wants = bool(getattr(definition, "on_teacher", ""))
+    teacher = getattr(rule, "teacher", None)
+    if not wants:
+        if teacher is not None:
+            out.append(
+                Diagnostic(loc, f"{rule!r} has no on_teacher statements", "leave teacher out")
+            )
+        return
+    src = _get(labels, teacher) if isinstance(teacher, str) else None
+    if src is None or not src.is_source:
+        out.append(
+            Diagnostic(
+                loc,
+                f"{teacher!r} is not a spike source of this network",
+                "give teacher=<the spike source whose neuron j teaches postsynaptic neuron j>",
+            )
+        )
+    elif post is not None and _size(post) is not None and src.size != post.size:
+        out.append(
+            Diagnostic(
+                loc,
+                f"the teacher {teacher!r} has {src.size} neurons, the postsynaptic population "
+                f"{post.size}",
+                "give one teacher neuron per postsynaptic neuron",
+            )
+        )
+
+
 # --- per kind of object: one function per class, found by type ---------------------------
 @singledispatch
 def _check_model(model, pop, loc, dt, out):
@@ -559,6 +591,7 @@ def _check_projection(proj, loc, labels, dt, out):
                     )
         if isinstance(syn, Plastic):
             check_rule(syn.rule, w, unit, f"{loc}.synapse.rule", labels, dt, out)
+            _check_teacher(syn.rule, post, labels, f"{loc}.synapse.rule.teacher", out)
             if getattr(proj.connector, "resolve", "hub") == "native":
                 out.append(
                     Diagnostic(

@@ -88,6 +88,11 @@ def reference_state(resolved, results, transmitted: dict | None = None):
             stamps,
             sign=np.full(proj.n, -1.0 if negative else 1.0),
             transmitted=transmitted.setdefault(proj.label, []) if transmitted is not None else None,
+            teacher_spikes=(
+                _spikes_of(proj.rule.teacher, resolved, results)
+                if getattr(proj.rule, "teacher", None)
+                else None
+            ),
         )
         for var, values in final.items():
             state[(proj.label, var)] = values

@@ -219,7 +219,7 @@ def _dopamine(p, rule, w, pre, hist, D, dt, dopa):
     return out
 
 
-def _custom(p, rule, w, pre, hist, D, dt):
+def _custom(p, rule, w, pre, hist, D, dt, teacher=None):
     """A rule written as statements (:mod:`hub.equations.rules`): the event order above, with
     every trace decayed lazily (``K <- K exp((t_last - t)/tau)``, +1 per spike) and the
     statements evaluated left to right in doubles."""
@@ -240,16 +240,22 @@ def _custom(p, rule, w, pre, hist, D, dt):
             k_post[y] = k_post[y] * math.exp((t_q - t_arrival) / p[tau]) + 1.0
         t_q = t_arrival
 
+    teach = np.sort(np.asarray(teacher if teacher is not None else [], np.int64))
     for s in pre:
         t_last, t = last * dt, s * dt
         deferred = []
-        for r in hist.stamps[hist.window(last - D, s - D)]:
+        posts = [(int(r), 0) for r in hist.stamps[hist.window(last - D, s - D)]]
+        lo, hi = np.searchsorted(teach, [last - D, s - D], "right")
+        events = sorted(posts + [(int(q), 1) for q in teach[lo:hi]])  # post before teacher
+        for r, is_teacher in events:
             t_arr = r * dt + D * dt
             for x, tau in prog.pre_traces.items():
                 env[x] = k_pre[x] * math.exp((t_last - t_arr) / p[tau])
             for y, tau in prog.post_traces.items():
                 env[y] = k_post[y] * math.exp((t_q - t_arr) / p[tau])
-            R.apply(prog.on_post, env)
+            R.apply(prog.on_teacher if is_teacher else prog.on_post, env)
+            if is_teacher:
+                continue
             if r + D < s:
                 count_post(t_arr)
             else:  # arriving with the presynaptic spike: counted after it (strictly before)
@@ -316,13 +322,15 @@ def simulate_projection(
     sample_stamps=(),
     sign=None,
     transmitted=None,
+    teacher_spikes=None,
 ):
     """Reference state of every synapse of one plastic projection.
 
     ``pre_spikes`` / ``post_spikes``: (indices, stamps) of the pre and post populations
     (repeats = multiplicity); ``modulator_spikes``: stamps of the dopamine population
-    (DopamineSTDP).  ``sign`` (per synapse, default the sign of the initial weight) is the
-    sign weights carry.  Returns ``(final, samples)``: ``final[var]`` one value per synapse,
+    (DopamineSTDP); ``teacher_spikes``: (indices, stamps) of a supervised rule's teacher.
+    ``sign`` (per synapse, default the sign of the initial weight) is the sign weights carry.
+    Returns ``(final, samples)``: ``final[var]`` one value per synapse,
     ``samples[var]`` of shape (len(sample_stamps), n_synapses) — the state after the last
     presynaptic spike stamped <= each sample stamp.  If ``transmitted`` is a list, one array
     per synapse is appended to it: the (signed) weight each presynaptic spike transmitted
@@ -345,8 +353,14 @@ def simulate_projection(
     final = {v: np.empty(len(pre_idx)) for v in names}
     samples = {v: np.empty((len(sample_stamps), len(pre_idx))) for v in names}
     init_u = rule.params.get("U", 0.0)
+    teachers = None
+    if teacher_spikes is not None:
+        n_teach = max(n_post, int(np.max(teacher_spikes[0], initial=-1)) + 1)
+        teachers = _by_neuron(*teacher_spikes, n_teach)
     for k in range(len(pre_idx)):
         pre = pre_trains[pre_idx[k]]
+        if teachers is not None:
+            extra = (teachers[post_idx[k]],)
         states = fn(
             rule.params,
             rule.rule,

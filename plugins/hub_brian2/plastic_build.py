@@ -16,9 +16,9 @@ import numpy as np
 from hub.results import sampled_signal
 
 from .context import BuildContext, b2_name, monitor_samples, source_event_counts
-from .plasticity import dopamine_arrival, plastic_code, renamed
+from .plasticity import dopamine_arrival, plastic_code, renamed, teacher_arrival
 
-ORDER = {"dopa": -1, "post_fac": 0, "post_trace": 1000}
+ORDER = {"dopa": -1, "post_fac": 0, "teacher": 1, "post_trace": 1000}
 
 
 @dataclass
@@ -128,6 +128,8 @@ def build(ctx: BuildContext) -> Plastic:
         out.objects.append(syn)
         if code.dopamine:
             dopamine.append((proj, syn, code))
+        if getattr(proj.rule, "teacher", None):
+            out.objects.append(_teacher_schedule(ctx, proj, syn, code))
         out.synapses[proj.label] = PlasticSynapses(
             proj, syn, code, table.weight_scale, table.hub_sign(proj.receptor == "inhibitory")
         )
@@ -172,9 +174,9 @@ def _synapses(ctx: BuildContext, proj, code, pre_group, m_max: int, buf: str, si
         setattr(syn, name, value)
     for name, value in code.initial.items():
         setattr(syn, name, value)
-    for name in on_pre:
+    for name in on_pre:  # after post_fac (0) and the teacher (1)
         pathway = getattr(syn, name)
-        pathway.when, pathway.order = "end", int(name.split("_")[1])
+        pathway.when, pathway.order = "end", 1 + int(name.split("_")[1])
     for name in on_post:
         pathway = getattr(syn, name)
         pathway.when, pathway.order = "end", ORDER[name]
@@ -203,6 +205,39 @@ def _guarded(body: str, condition: str, variables) -> str:
         else:
             out.append(line)
     return "\n".join(out)
+
+
+def _teacher_schedule(ctx: BuildContext, proj, syn, code):
+    """A network operation in slot ``end`` between the potentiation pathway and the
+    presynaptic ones: the teacher spikes of a supervised rule reach each synapse like
+    postsynaptic spikes (stamp + the synapse's delay) and run ``on_teacher`` there
+    (``plasticity.teacher_arrival``).  The teacher is a spike source: every arrival is known
+    before the run."""
+    b2, r = ctx.b2, ctx.resolved
+    src = r.sources[proj.rule.teacher]
+    by_neuron: dict[int, np.ndarray] = {}
+    for j in np.unique(proj.post_idx):
+        by_neuron[int(j)] = src.stamps[src.indices == j]
+    arrivals: dict[int, list[int]] = {}
+    for k, (j, d) in enumerate(zip(proj.post_idx, proj.delay_steps)):
+        for q in by_neuron.get(int(j), ()):
+            arrivals.setdefault(int(q) + int(d), []).append(k)
+    names = {v: code.names.get(v, v) for v in code.variables}
+    shared = {name: float(value) for name, value in code.shared.items()}
+    shared = code.by_rule_name(shared) | shared
+    prog = code.extra["program"]
+    step = [0]
+    h_ms = shared["h_ms"]
+
+    @b2.network_operation(clock=ctx.clock, when="end", order=ORDER["teacher"], name="hub_teach*")
+    def teach():
+        step[0] += 1
+        due = arrivals.get(step[0])
+        if due:
+            values = {v: syn.variables[names[v]].get_value() for v in names}
+            teacher_arrival(values, shared, prog, np.asarray(due), step[0] * h_ms)
+
+    return teach
 
 
 def _dopamine_schedule(ctx: BuildContext, dopamine) -> list:

@@ -293,8 +293,24 @@ def _custom(p, rule, w):
         pre,
         post_trace if prog.post_traces else "",
         {"weight": "wr"},
-        extra={"weights": tuple(f"par_{k}" for k in prog.weight_params)},
+        extra={"weights": tuple(f"par_{k}" for k in prog.weight_params), "program": prog},
     )
+
+
+def teacher_arrival(v: dict, k: dict, prog, where: np.ndarray, ts: float) -> None:
+    """Teacher spikes reach the synapses ``where`` at synapse time ``ts`` (ms): the rule's
+    ``on_teacher`` statements run there, with the traces read as the pathways read them (in
+    numpy, in place on the Brian2 arrays ``v``; ``k`` the shared constants by Brian2 name)."""
+    from hub.equations import rules as R
+
+    env = {name: k[f"par_{name}"] for name in prog.param_units}
+    for x, tau in prog.pre_traces.items():
+        env[x] = v[f"k_{x}"][where] * np.exp((v["tp"][where] - ts) / k[f"par_{tau}"])
+    for y, tau in prog.post_traces.items():
+        env[y] = v[f"k_{y}"][where] * np.exp((v["tq"][where] - ts) / k[f"par_{tau}"])
+    env["w"] = v["w"][where]
+    R.apply_arrays(prog.on_teacher, env)
+    v["w"][where] = env["w"]
 
 
 def dopamine_arrival(v: dict, k: dict, ts: float, m: float) -> None:
