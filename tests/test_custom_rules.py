@@ -18,6 +18,7 @@ import hub.plasticity as HP
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "models"))
 import bcm  # noqa: E402
+import brader_fusi  # noqa: E402
 import resume  # noqa: E402
 
 STDP = hub.define_rule(
@@ -165,3 +166,20 @@ def test_a_teacher_is_required_exactly_when_the_rule_has_on_teacher():
     net.projections[0].synapse.rule.teacher = "in"
     with pytest.raises(hub.ValidationError, match="has no on_teacher statements"):
         hub.run(net, "brian2", 10.0)
+
+
+def test_brader_fusi_reads_the_postsynaptic_voltage_and_matches_the_reference():
+    """The voltage-based rule of Brader, Senn & Fusi (models/brader_fusi.py) reads the
+    postsynaptic V at each presynaptic spike (Brian2: the target's V + E_L; the reference:
+    the recorded V at that stamp) and the calcium trace: Brian2 = reference (1e-12 relative;
+    measured 1.7e-16); more of the fast inputs' synapses end above theta_x than of the slow."""
+    net = brader_fusi.build()
+    res = hub.run(net, "brian2", brader_fusi.DURATION, codegen="numpy")
+    state, _ = HP.reference_state(hub.resolve(net, brader_fusi.DURATION), res)
+    up = {}
+    for label in ("fast->out", "slow->out"):
+        want, got = state[(label, "weight")], res.weights(label)
+        big = np.abs(want) > 1e-9
+        assert np.all(np.abs(got[~big]) < 1e-9) and _rel(want[big], got[big]) < RTOL
+        up[label] = np.mean(got > 0.1)
+    assert 0 < up["slow->out"] < up["fast->out"] < 1

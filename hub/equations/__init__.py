@@ -72,6 +72,7 @@ def define_rule(
     on_pre: str = "",
     on_post: str = "",
     on_teacher: str = "",
+    post_state: Mapping[str, str] | None = None,
 ) -> RuleDefinition:
     """A learning rule from statements (the fields of
     :class:`~hub.ir.custom_rule.RuleDefinition`; the semantics in :mod:`hub.equations.rules`).
@@ -95,6 +96,7 @@ def define_rule(
         on_pre=on_pre,
         on_post=on_post,
         on_teacher=on_teacher,
+        post_state=dict(post_state or {}),
     )
     rule_program(definition)  # checks everything now
     return definition

@@ -18,7 +18,10 @@ its parameters, and its traces, each ``sum over earlier spikes of exp(-(t - t_sp
   hub).
 
 Statements assign ``w`` (``=``, ``+=``, ``-=``) and may call ``clip(x, low, high)``,
-``exp``, ``log``, ``sqrt``, ``abs``.  Dimensions are checked with ``weight`` a dimension of
+``step(x)`` (1 if x > 0, else 0), ``exp``, ``log``, ``sqrt``, ``abs``.  They may read
+``dt_pre``, the time since the synapse's previous presynaptic spike (ms), and the
+postsynaptic neuron's state variables declared in ``post_state`` as ``<name>_post``: their
+values at the event's synapse time (what a state probe samples at that stamp).  Dimensions are checked with ``weight`` a dimension of
 its own.
 """
 
@@ -34,6 +37,8 @@ from . import dims
 from .syntax import Assignment, _assignment, _dimension
 
 WEIGHT_VARIABLE = "w"
+#: the time (ms) since the synapse's previous presynaptic spike (since 0 for the first)
+SINCE_PRE = "dt_pre"
 
 
 @dataclass
@@ -48,6 +53,7 @@ class RuleProgram:
     on_pre: list[Assignment]
     on_post: list[Assignment]
     on_teacher: list[Assignment]
+    post_state: dict[str, str] = None  # type: ignore[assignment]  # variable -> unit
 
     def working(self, params: dict) -> dict[str, float]:
         """The parameters (resolved: declared units) in working units (ms, mV, pA, 1/ms for
@@ -83,6 +89,13 @@ def _parse(d: RuleDefinition) -> RuleProgram:
     params = {n: u for n, u, _ in d.declared_parameters()}
     env = {n: dims.of_unit(u) for n, u in params.items()}
     env[WEIGHT_VARIABLE] = dims.of_unit(dims.WEIGHT)
+    env[SINCE_PRE] = dims.of_unit("ms")
+    for var, unit in d.post_state.items():
+        where = f"{d.name}.post_state.{var}"
+        try:
+            env[f"{var}_post"] = dims.of_unit(unit)
+        except (KeyError, ValueError):
+            out.append(Diagnostic(where, f"unknown unit {unit!r}", "give the variable's unit"))
     traces = {}
     for side, given in (("pre_traces", d.pre_traces), ("post_traces", d.post_traces)):
         for trace, tau in given.items():
@@ -138,11 +151,14 @@ def _parse(d: RuleDefinition) -> RuleProgram:
         statements["on_pre"],
         statements["on_post"],
         statements["on_teacher"],
+        dict(d.post_state),
     )
 
 
 def evaluate(node: ast.expr, env: dict) -> float:
     """A rule expression in Python doubles (left to right, as written)."""
+    if isinstance(node, ast.Call) and node.func.id == "step":
+        return 1.0 if evaluate(node.args[0], env) > 0 else 0.0
     if isinstance(node, ast.Call) and node.func.id == "clip":
         x, lo, hi = (evaluate(a, env) for a in node.args)
         return lo if x < lo else hi if x > hi else x
@@ -200,6 +216,8 @@ def apply_arrays(statements: list[Assignment], env: dict) -> None:
         if node.func.id == "clip":
             x, lo, hi = (value(a) for a in node.args)
             return np.where(x < lo, lo, np.where(x > hi, hi, x))
+        if node.func.id == "step":
+            return np.where(value(node.args[0]) > 0, 1.0, 0.0)
         return {"exp": np.exp, "log": np.log, "sqrt": np.sqrt, "abs": np.abs}[node.func.id](
             value(node.args[0])
         )
@@ -246,6 +264,8 @@ def brian2_code(statements: list[Assignment], rename: dict[str, str]) -> str:
             op = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}[type(node.op)]
             left = code(node.left)
             return emit(f"{left} {op} {code(node.right)}")
+        if isinstance(node, ast.Call) and node.func.id == "step":
+            return emit(f"1.0 * int({code(node.args[0])} > 0)")
         if isinstance(node, ast.Call):
             args = [code(x) for x in node.args]
             return emit(f"{node.func.id}({', '.join(args)})")

@@ -267,6 +267,10 @@ _HELP = (
 def _forbidden(node: ast.AST, condition: bool, clip: bool = False) -> str | None:
     """What in ``node`` the hub cannot carry (None if nothing); ``clip``: learning rules may
     call ``clip(x, low, high)``."""
+    if clip and isinstance(node, ast.Call) and getattr(node.func, "id", "") == "step":
+        if len(node.args) != 1 or node.keywords:
+            return f"step with {len(node.args)} arguments (it takes x)"
+        return _forbidden(node.args[0], False, clip)
     if clip and isinstance(node, ast.Call) and getattr(node.func, "id", "") == "clip":
         if len(node.args) != 3 or node.keywords:
             return f"clip with {len(node.args)} arguments (it takes x, low, high)"
@@ -392,6 +396,9 @@ def _dim(node, env):
                 "add quantities of one dimension (write units on numbers, e.g. 140*mV/ms)",
             )
         return a
+    if isinstance(node, ast.Call) and node.func.id == "step":
+        _dim(node.args[0], env)
+        return dims.DIMENSIONLESS
     if isinstance(node, ast.Call) and node.func.id == "clip":
         dims_ = [_dim(x, env) for x in node.args]
         for k in (1, 2):  # a bound of literal 0 fits any dimension

@@ -37,6 +37,8 @@ class RuleDefinition:
     ``post_traces``  trace name -> its time constant (a parameter name)
     ``on_pre``       statements run at each presynaptic spike, one per line
     ``on_post``      statements run at each postsynaptic spike reaching the synapse
+    ``post_state``   state variable of the postsynaptic neuron -> its unit: the statements
+                     read it as ``<name>_post``, its value at the event's synapse time
     ``on_teacher``   statements run at each spike of the postsynaptic neuron's teacher (a
                      spike source of the post population's size, neuron j teaching neuron j;
                      the rule is then made with ``teacher=<source>``), which reaches the
@@ -50,6 +52,7 @@ class RuleDefinition:
     on_pre: str = ""
     on_post: str = ""
     on_teacher: str = ""
+    post_state: Mapping[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {
@@ -60,12 +63,13 @@ class RuleDefinition:
             "on_pre": self.on_pre,
             "on_post": self.on_post,
             "on_teacher": self.on_teacher,
+            "post_state": dict(self.post_state),
         }
 
     @classmethod
     def from_dict(cls, d: Mapping) -> RuleDefinition:
         known = {"name", "parameters", "pre_traces", "post_traces", "on_pre", "on_post"}
-        known |= {"on_teacher"}
+        known |= {"on_teacher", "post_state"}
         extra = set(d) - known
         if extra:
             raise ValidationError(

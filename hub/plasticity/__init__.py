@@ -48,6 +48,23 @@ def _spikes_of(label, resolved, results):
     return st.indices, st.stamps
 
 
+def _post_state(proj, resolved, results):
+    """The postsynaptic state a rule written as statements reads: variable -> f(stamp,
+    neuron) from the run's state probe of the post population (every step, every neuron)."""
+    names = getattr(getattr(proj.rule.rule, "definition", None), "post_state", None)
+    if not names:
+        return None
+    out = {}
+    for var in names:
+        sig = results.signal(proj.post, var)
+        stamps = np.round(np.asarray(sig.times) / resolved.dt).astype(np.int64)
+        row = {int(s): k for k, s in enumerate(stamps)}
+        col = {int(i): k for k, i in enumerate(sig.indices)}
+        values = np.asarray(sig.values)
+        out[var] = lambda stamp, j, v=values, row=row, col=col: v[row[int(stamp)], col[int(j)]]
+    return out
+
+
 def reference_state(resolved, results, transmitted: dict | None = None):
     """The reference final state and sampled state of every plastic projection of
     ``resolved``, computed from the spikes in ``results`` (every pre, post and dopamine
@@ -93,6 +110,7 @@ def reference_state(resolved, results, transmitted: dict | None = None):
                 if getattr(proj.rule, "teacher", None)
                 else None
             ),
+            post_state=_post_state(proj, resolved, results),
         )
         for var, values in final.items():
             state[(proj.label, var)] = values

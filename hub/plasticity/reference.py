@@ -219,7 +219,7 @@ def _dopamine(p, rule, w, pre, hist, D, dt, dopa):
     return out
 
 
-def _custom(p, rule, w, pre, hist, D, dt, teacher=None):
+def _custom(p, rule, w, pre, hist, D, dt, teacher=None, post_at=None):
     """A rule written as statements (:mod:`hub.equations.rules`): the event order above, with
     every trace decayed lazily (``K <- K exp((t_last - t)/tau)``, +1 per spike) and the
     statements evaluated left to right in doubles."""
@@ -249,6 +249,9 @@ def _custom(p, rule, w, pre, hist, D, dt, teacher=None):
         events = sorted(posts + [(int(q), 1) for q in teach[lo:hi]])  # post before teacher
         for r, is_teacher in events:
             t_arr = r * dt + D * dt
+            env[R.SINCE_PRE] = t_arr - t_last
+            for var in prog.post_state:
+                env[f"{var}_post"] = post_at(var, r + D)
             for x, tau in prog.pre_traces.items():
                 env[x] = k_pre[x] * math.exp((t_last - t_arr) / p[tau])
             for y, tau in prog.post_traces.items():
@@ -260,6 +263,9 @@ def _custom(p, rule, w, pre, hist, D, dt, teacher=None):
                 count_post(t_arr)
             else:  # arriving with the presynaptic spike: counted after it (strictly before)
                 deferred.append(t_arr)
+        env[R.SINCE_PRE] = t - t_last
+        for var in prog.post_state:
+            env[f"{var}_post"] = post_at(var, s)
         for x, tau in prog.pre_traces.items():
             env[x] = k_pre[x] * math.exp((t_last - t) / p[tau])
         for y, tau in prog.post_traces.items():
@@ -323,12 +329,14 @@ def simulate_projection(
     sign=None,
     transmitted=None,
     teacher_spikes=None,
+    post_state=None,
 ):
     """Reference state of every synapse of one plastic projection.
 
     ``pre_spikes`` / ``post_spikes``: (indices, stamps) of the pre and post populations
     (repeats = multiplicity); ``modulator_spikes``: stamps of the dopamine population
-    (DopamineSTDP); ``teacher_spikes``: (indices, stamps) of a supervised rule's teacher.
+    (DopamineSTDP); ``teacher_spikes``: (indices, stamps) of a supervised rule's teacher;
+    ``post_state``: variable -> ``f(stamp, neuron)``, the postsynaptic state a rule reads.
     ``sign`` (per synapse, default the sign of the initial weight) is the sign weights carry.
     Returns ``(final, samples)``: ``final[var]`` one value per synapse,
     ``samples[var]`` of shape (len(sample_stamps), n_synapses) — the state after the last
@@ -359,8 +367,12 @@ def simulate_projection(
         teachers = _by_neuron(*teacher_spikes, n_teach)
     for k in range(len(pre_idx)):
         pre = pre_trains[pre_idx[k]]
-        if teachers is not None:
-            extra = (teachers[post_idx[k]],)
+        if rule.kind == "CustomRule":
+            j = int(post_idx[k])
+            extra = (
+                teachers[j] if teachers is not None else None,
+                (lambda var, stamp, j=j: float(post_state[var](stamp, j))) if post_state else None,
+            )
         states = fn(
             rule.params,
             rule.rule,

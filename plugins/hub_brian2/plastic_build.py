@@ -16,7 +16,7 @@ import numpy as np
 from hub.results import sampled_signal
 
 from .context import BuildContext, b2_name, monitor_samples, source_event_counts
-from .plasticity import dopamine_arrival, plastic_code, renamed, teacher_arrival
+from .plasticity import dopamine_arrival, plastic_code, post_reads, renamed, teacher_arrival
 
 ORDER = {"dopa": -1, "post_fac": 0, "teacher": 1, "post_trace": 1000}
 
@@ -119,7 +119,7 @@ def build(ctx: BuildContext) -> Plastic:
     dopamine = []
     for proj in plastic:
         table = ctx.model_of[proj.post]
-        code = plastic_code(proj.rule, proj.weight, table.weight_scale, ctx.h)
+        code = post_reads(plastic_code(proj.rule, proj.weight, table.weight_scale, ctx.h), table)
         pre_group, m_max = sources.get(proj.pre) or (ctx.groups[proj.pre], 1)
         code = renamed(code, {*pre_group.variables, *ctx.groups[proj.post].variables})
         syn = _synapses(

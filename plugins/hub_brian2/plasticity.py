@@ -265,6 +265,8 @@ def _custom(p, rule, w):
     p = {**p, **prog.working(p)}
     rename = {"w": "w", **{x: f"k_{x}_now" for x in [*prog.pre_traces, *prog.post_traces]}}
     rename.update({k: f"par_{k}" for k in prog.param_units})
+    rename[R.SINCE_PRE] = "hub_since"  # ts - tp (written below; dt_pre is Brian2's)
+    rename.update({f"{v}_post": f"hubpost_{v}" for v in prog.post_state})  # plastic_code fills
     shared = {f"par_{k}": p[k] for k in prog.param_units}
 
     def read(traces, last):
@@ -272,9 +274,10 @@ def _custom(p, rule, w):
             f"k_{x}_now = k_{x} * exp(({last} - ts) / par_{tau})\n" for x, tau in traces.items()
         )
 
-    post_fac = _TS + read(prog.pre_traces, "tp") + read(prog.post_traces, "tq")
+    since = "hub_since = ts - tp\n"
+    post_fac = _TS + since + read(prog.pre_traces, "tp") + read(prog.post_traces, "tq")
     post_fac += R.brian2_code(prog.on_post, rename)
-    pre = _TS + read(prog.pre_traces, "tp") + read(prog.post_traces, "tq")
+    pre = _TS + since + read(prog.pre_traces, "tp") + read(prog.post_traces, "tq")
     pre += R.brian2_code(prog.on_pre, rename)
     pre += "".join(
         f"k_{x} = k_{x} * exp((tp - ts) / par_{tau}) + 1\n" for x, tau in prog.pre_traces.items()
@@ -304,6 +307,7 @@ def teacher_arrival(v: dict, k: dict, prog, where: np.ndarray, ts: float) -> Non
     from hub.equations import rules as R
 
     env = {name: k[f"par_{name}"] for name in prog.param_units}
+    env[R.SINCE_PRE] = ts - v["tp"][where]
     for x, tau in prog.pre_traces.items():
         env[x] = v[f"k_{x}"][where] * np.exp((v["tp"][where] - ts) / k[f"par_{tau}"])
     for y, tau in prog.post_traces.items():
@@ -348,6 +352,43 @@ _WEIGHT_PARAMS = {
     "A_minus_triplet": "am3",
     "eta": "eta",
 }
+
+
+def post_reads(code: PlasticCode, table) -> PlasticCode:
+    """A custom rule's reads of the postsynaptic state (``hubpost_<var>``) as Brian2
+    expressions of the target group's variables: the stored variable, plus the value it is
+    kept relative to (``shifted``; NEST's ``V_m = V + E_L`` for the built-in LIFs)."""
+    prog = code.extra.get("program")
+    if prog is None or not prog.post_state:
+        return code
+    from hub.errors import CapabilityError
+
+    from .models import plus_e_l
+
+    reads = {}
+    for var in prog.post_state:
+        rec = table.record.get(var)
+        if rec is None:
+            raise CapabilityError(
+                "brian2", [f"a rule reads {var!r} of {table.label}, which has none"]
+            )
+        stored, transform = rec
+        if var in table.shifted:
+            reads[var] = f"({stored}_post + {table.shifted[var]}_post)"
+        elif transform is plus_e_l:
+            reads[var] = f"({stored}_post + E_L_post)"
+        elif transform.__name__ == "_same":
+            reads[var] = f"{stored}_post"
+        else:
+            raise CapabilityError(
+                "brian2", [f"a rule reads {var!r} of {table.label}, kept in other units"]
+            )
+    pattern = re.compile(r"\bhubpost_(\w+)\b")
+
+    def sub(text):
+        return pattern.sub(lambda m: reads[m.group(1)], text)
+
+    return dataclasses.replace(code, post_fac=sub(code.post_fac), pre=sub(code.pre))
 
 
 def plastic_code(rule, weight: np.ndarray, scale: float, h_ms: float) -> PlasticCode:
