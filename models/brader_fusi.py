@@ -41,9 +41,12 @@ BRADER_FUSI = hub.define_rule(
     post_traces={"calcium": "tau_c"},
     post_state={"v": "mV"},
     on_pre="""
-    w = clip(w + step(w - theta_x) * alpha * dt_pre / ms - step(theta_x - w) * beta * dt_pre / ms, 0, w_max)
-    w = clip(w + a * step(v_post - theta_v) * step(J_c * calcium - c_up_lo) * step(c_up_hi - J_c * calcium), 0, w_max)
-    w = clip(w - b * step(theta_v - v_post) * step(J_c * calcium - c_down_lo) * step(c_down_hi - J_c * calcium), 0, w_max)
+    drift = step(w - theta_x) * alpha * dt_pre / ms - step(theta_x - w) * beta * dt_pre / ms
+    w = clip(w + drift, 0, w_max)
+    c = J_c * calcium
+    up = step(v_post - theta_v) * step(c - c_up_lo) * step(c_up_hi - c)
+    down = step(theta_v - v_post) * step(c - c_down_lo) * step(c_down_hi - c)
+    w = clip(w + a * up - b * down, 0, w_max)
     """,
 )
 

@@ -110,7 +110,7 @@ def test_a_rule_travels_with_the_saved_network(tmp_path):
     [
         ({"on_pre": "w = w - a * q"}, "'q' is not defined"),
         ({"on_pre": "w = w - tau"}, "adds weight (w) and ms (tau)"),
-        ({"on_pre": "v = w"}, "v is not a state variable"),
+        ({"on_pre": "x = w"}, "x is not a state variable"),
         ({"on_pre": "w = clip(w, 0)"}, "clip with 2 arguments"),
         ({"pre_traces": {"x": "a"}}, "the time constant 'a' is not a parameter in ms"),
         ({"on_pre": "", "on_post": ""}, "the rule changes nothing"),

@@ -17,12 +17,13 @@ its parameters, and its traces, each ``sum over earlier spikes of exp(-(t - t_sp
   weight after the last presynaptic spike up to T (NEST's convention, as every rule of the
   hub).
 
-Statements assign ``w`` (``=``, ``+=``, ``-=``) and may call ``clip(x, low, high)``,
+Statements assign ``w`` (``=``, ``+=``, ``-=``) or a new name (a local of the statements
+after it, ``=`` only) and may call ``clip(x, low, high)``,
 ``step(x)`` (1 if x > 0, else 0), ``exp``, ``log``, ``sqrt``, ``abs``.  They may read
 ``dt_pre``, the time since the synapse's previous presynaptic spike (ms), and the
 postsynaptic neuron's state variables declared in ``post_state`` as ``<name>_post``: their
-values at the event's synapse time (what a state probe samples at that stamp).  Dimensions are checked with ``weight`` a dimension of
-its own.
+values at the event's synapse time (what a state probe samples at that stamp).  Dimensions
+are checked with ``weight`` a dimension of its own.
 """
 
 from __future__ import annotations
@@ -117,15 +118,24 @@ def _parse(d: RuleDefinition) -> RuleProgram:
     statements = {}
     for field in ("on_pre", "on_post", "on_teacher"):
         parsed = []
+        local = dict(env)  # a statement's new name is a local of the statements after it
         for k, line in enumerate(getattr(d, field).splitlines(), 1):
             text = line.split("#", 1)[0].strip()
             if not text:
                 continue
             where = f"{d.name}.{field} line {k}"
+            target = text.split("=", 1)[0].strip()
+            if target.isidentifier() and target not in local and "=" in text:
+                a = _assignment(text, {target: "1"}, where, out, clip=True)
+                got = _dimension(a.value, local, where, out) if a is not None else None
+                if a is not None and got is not None:
+                    local[target] = got
+                    parsed.append(a)
+                continue
             a = _assignment(text, {WEIGHT_VARIABLE: dims.WEIGHT}, where, out, clip=True)
             if a is None:
                 continue
-            got = _dimension(a.value, env, where, out)
+            got = _dimension(a.value, local, where, out)
             if got is not None and got != env[WEIGHT_VARIABLE]:
                 out.append(
                     Diagnostic(
@@ -224,7 +234,9 @@ def apply_arrays(statements: list[Assignment], env: dict) -> None:
 
     for a in statements:
         v = value(a.value)
-        if a.op == "=":
+        if a.op == "=" and a.var not in env:  # a local
+            env[a.var] = v
+        elif a.op == "=":
             env[a.var] = np.broadcast_to(v, np.shape(env[a.var])).copy()
         elif a.op == "+=":
             env[a.var] = env[a.var] + v

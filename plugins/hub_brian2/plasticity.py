@@ -267,6 +267,9 @@ def _custom(p, rule, w):
     rename.update({k: f"par_{k}" for k in prog.param_units})
     rename[R.SINCE_PRE] = "hub_since"  # ts - tp (written below; dt_pre is Brian2's)
     rename.update({f"{v}_post": f"hubpost_{v}" for v in prog.post_state})  # plastic_code fills
+    for a in [*prog.on_pre, *prog.on_post, *prog.on_teacher]:  # locals: no Brian2 clash
+        if a.var != "w":
+            rename[a.var] = f"hub_l_{a.var}"
     shared = {f"par_{k}": p[k] for k in prog.param_units}
 
     def read(traces, last):
