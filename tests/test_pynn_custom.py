@@ -14,6 +14,7 @@ import pytest
 pytest.importorskip("pyNN", reason="PyNN is not installed (pip install 'snn-hub[pynn]')")
 
 import hub  # noqa: E402
+from hub.equations import library  # noqa: E402
 import hub.pynn as sim  # noqa: E402
 from pyNN import errors  # noqa: E402
 
@@ -22,30 +23,7 @@ pytestmark = pytest.mark.brian2
 DT, T, N, N_IN = 0.1, 150.0, 12, 30
 
 #: NEST's iaf_psc_exp as equations; the parameters are IF_curr_exp's, with its defaults
-LIF = hub.define_neuron(
-    "lif",
-    """
-    dv/dt = (v_rest - v)/tau_m + (I_ex + I_in + i_offset)/cm : mV (unless refractory)
-    dI_ex/dt = -I_ex/tau_syn_E : nA
-    dI_in/dt = -I_in/tau_syn_I : nA
-    """,
-    {
-        "cm": "1 nF",
-        "tau_m": "20 ms",
-        "v_rest": "-65 mV",
-        "v_reset": "-65 mV",
-        "v_thresh": "-50 mV",
-        "tau_refrac": "0.1 ms",
-        "i_offset": "0 nA",
-        "tau_syn_E": "5 ms",
-        "tau_syn_I": "5 ms",
-    },
-    initial={"v": "v_rest"},
-    threshold="v >= v_thresh",
-    reset="v = v_reset",
-    refractory="tau_refrac",
-    on_spike={"excitatory": "I_ex += w", "inhibitory": "I_in += w"},
-)
+LIF = library.lif_exp()
 
 
 def _parameters():
@@ -137,7 +115,7 @@ def _assert_same(a, b):
 def test_cell_type_is_built_from_the_definition():
     MyLIF = sim.custom_cell_type(LIF)
     assert MyLIF is sim.custom_cell_type(LIF)  # one class per definition
-    assert MyLIF.__name__ == "lif"
+    assert MyLIF.__name__ == "lif_exp"
     assert MyLIF.default_parameters == {
         "cm": 1.0,
         "tau_m": 20.0,

@@ -14,8 +14,6 @@ are the definition's.  It is saved with the network (the text travels in the fil
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,6 +22,7 @@ from typing import ClassVar
 from ..errors import Diagnostic, ValidationError
 from . import units
 from .declared import Param, State
+from .definition_text import TextDefinition, node_from_dict
 from .neurons import NeuronModel
 from .node import register
 
@@ -32,7 +31,7 @@ _INPUT_BY_UNIT = {"nA": "current", "pA": "current", "uS": "conductance", "nS": "
 
 
 @dataclass(frozen=True)
-class NeuronDefinition:
+class NeuronDefinition(TextDefinition):
     """A neuron model from equations.  Fields are text, as the user wrote them:
 
     ``name``         a word naming the model (used in labels and compiled-module names)
@@ -57,39 +56,7 @@ class NeuronDefinition:
     reset: str = ""
     refractory: str = ""
     on_spike: Mapping[str, str] = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        return {
-            "name": self.name,
-            "equations": self.equations,
-            "parameters": {k: _plain(v) for k, v in self.parameters.items()},
-            "initial": {k: _plain(v) for k, v in self.initial.items()},
-            "threshold": self.threshold,
-            "reset": self.reset,
-            "refractory": self.refractory,
-            "on_spike": dict(self.on_spike),
-        }
-
-    @classmethod
-    def from_dict(cls, d: Mapping) -> NeuronDefinition:
-        known = {"name", "equations", "parameters", "initial", "threshold", "reset"}
-        known |= {"refractory", "on_spike"}
-        extra = set(d) - known
-        if extra:
-            raise ValidationError(
-                Diagnostic(
-                    "definition",
-                    f"unknown field(s) {sorted(extra)} in a neuron definition",
-                    f"use the fields {sorted(known)}",
-                )
-            )
-        return cls(**{k: d[k] for k in d})
-
-    @property
-    def digest(self) -> str:
-        """A hash of the text (12 hex digits): equal definitions share compiled code."""
-        text = json.dumps(self.to_dict(), sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()[:12]
+    what = "neuron definition"
 
     def declared_parameters(self) -> tuple[tuple[str, object, str], ...]:
         """(name, default, doc) per parameter, as given."""
@@ -243,10 +210,6 @@ def _quantity_unit(value, where: str, out: list) -> tuple[str, float]:
     return unit, number
 
 
-def _plain(value):
-    return list(value) if isinstance(value, tuple) else value
-
-
 _CLASSES: dict[str, type] = {}
 
 
@@ -281,19 +244,7 @@ class CustomNeuron(NeuronModel):
 
     @classmethod
     def from_dict(cls, d: Mapping, arrays=None, extra_kinds=None):
-        if "definition" not in d:
-            raise ValidationError(
-                Diagnostic(
-                    "model.definition",
-                    "a Custom neuron model was saved without its definition",
-                    "the file is damaged: write it again with hub.save",
-                )
-            )
-        definition = NeuronDefinition.from_dict(d["definition"])
-        rest = {k: v for k, v in d.items() if k != "definition"}
-        return super(CustomNeuron, definition.model_class()).from_dict.__func__(
-            definition.model_class(), rest, arrays, extra_kinds
-        )
+        return node_from_dict(CustomNeuron, NeuronDefinition, d, arrays, extra_kinds)
 
     def __repr__(self):
         shown = ", ".join(f"{k}={v!r}" for k, v in self.values.items())

@@ -13,8 +13,6 @@ magnitude in the weight unit).  The timing is the one of every rule of the hub (
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -22,12 +20,13 @@ from typing import ClassVar
 from ..errors import Diagnostic, ValidationError
 from . import units
 from .declared import Param
+from .definition_text import TextDefinition, node_from_dict
 from .node import register
 from .plasticity import WEIGHT, Rule
 
 
 @dataclass(frozen=True)
-class RuleDefinition:
+class RuleDefinition(TextDefinition):
     """A learning rule from statements.  Fields are text, as the user wrote them:
 
     ``name``         a word naming the rule
@@ -53,38 +52,7 @@ class RuleDefinition:
     on_post: str = ""
     on_teacher: str = ""
     post_state: Mapping[str, str] = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        return {
-            "name": self.name,
-            "parameters": dict(self.parameters),
-            "pre_traces": dict(self.pre_traces),
-            "post_traces": dict(self.post_traces),
-            "on_pre": self.on_pre,
-            "on_post": self.on_post,
-            "on_teacher": self.on_teacher,
-            "post_state": dict(self.post_state),
-        }
-
-    @classmethod
-    def from_dict(cls, d: Mapping) -> RuleDefinition:
-        known = {"name", "parameters", "pre_traces", "post_traces", "on_pre", "on_post"}
-        known |= {"on_teacher", "post_state"}
-        extra = set(d) - known
-        if extra:
-            raise ValidationError(
-                Diagnostic(
-                    "definition",
-                    f"unknown field(s) {sorted(extra)} in a rule definition",
-                    f"use the fields {sorted(known)}",
-                )
-            )
-        return cls(**{k: d[k] for k in d})
-
-    @property
-    def digest(self) -> str:
-        text = json.dumps(self.to_dict(), sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()[:12]
+    what = "rule definition"
 
     def declared_parameters(self) -> tuple[tuple[str, str, float], ...]:
         """(name, unit, default) per parameter; ValidationError naming what cannot be read."""
@@ -112,7 +80,7 @@ class RuleDefinition:
             raise ValidationError(problems)
         return tuple(out)
 
-    def rule_class(self) -> type[CustomRule]:
+    def model_class(self) -> type[CustomRule]:
         cached = _CLASSES.get(self.digest)
         if cached is None:
             params = tuple(Param(n, u, d, "") for n, u, d in self.declared_parameters())
@@ -122,7 +90,7 @@ class RuleDefinition:
         return cached
 
     def __call__(self, **values) -> CustomRule:
-        return self.rule_class()(**values)
+        return self.model_class()(**values)
 
 
 _CLASSES: dict[str, type] = {}
@@ -155,19 +123,7 @@ class CustomRule(Rule):
 
     @classmethod
     def from_dict(cls, d: Mapping, arrays=None, extra_kinds=None):
-        if "definition" not in d:
-            raise ValidationError(
-                Diagnostic(
-                    "rule.definition",
-                    "a CustomRule was saved without its definition",
-                    "the file is damaged: write it again with hub.save",
-                )
-            )
-        definition = RuleDefinition.from_dict(d["definition"])
-        rest = {k: v for k, v in d.items() if k != "definition"}
-        return super(CustomRule, definition.rule_class()).from_dict.__func__(
-            definition.rule_class(), rest, arrays, extra_kinds
-        )
+        return node_from_dict(CustomRule, RuleDefinition, d, arrays, extra_kinds)
 
     def __repr__(self):
         shown = ", ".join(f"{k}={v!r}" for k, v in self.values.items())

@@ -15,40 +15,15 @@ import numpy as np
 from .. import features as F
 from .. import ir
 from ..api import run
-from ..equations import define_neuron
+from ..equations import library
 from . import tiers
 from .checks import STAT_SEEDS, needs, reference_results, random_network
 from .expectations import expect
 
-_LIF_PARAMETERS = {
-    "cm": "1 nF",
-    "tau_m": "20 ms",
-    "v_rest": "-65 mV",
-    "v_reset": "-65 mV",
-    "v_thresh": "-50 mV",
-    "tau_refrac": "0.1 ms",
-    "i_offset": "0 nA",
-    "tau_syn_E": "5 ms",
-    "tau_syn_I": "5 ms",
-}
-
 
 def custom_lif():
-    """``iaf_psc_exp`` as equations (the kit's own text)."""
-    return define_neuron(
-        "kit_lif_exp",
-        """
-        dv/dt = (v_rest - v)/tau_m + (I_ex + I_in + i_offset)/cm : mV (unless refractory)
-        dI_ex/dt = -I_ex/tau_syn_E : nA
-        dI_in/dt = -I_in/tau_syn_I : nA
-        """,
-        _LIF_PARAMETERS,
-        initial={"v": "v_rest"},
-        threshold="v >= v_thresh",
-        reset="v = v_reset",
-        refractory="tau_refrac",
-        on_spike={"excitatory": "I_ex += w", "inhibitory": "I_in += w"},
-    )
+    """``iaf_psc_exp`` as equations (:func:`hub.equations.library.lif_exp`)."""
+    return library.lif_exp()
 
 
 def _twin_values(seed: int, n: int = 60) -> dict:
