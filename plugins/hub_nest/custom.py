@@ -131,7 +131,8 @@ def _pick(compute, name):
 def rules_by_model(resolved) -> dict[str, list]:
     """The learning rules written as statements (``RuleProgram``) on the projections onto
     each custom model (by label); a :class:`CapabilityError` naming the fix if one targets a
-    NEST built-in model (nothing is built before)."""
+    NEST built-in model, or if a NEST spike-timing rule targets a model that such a rule
+    targets too (nothing is built before)."""
     out: dict[str, dict] = {}
     refused = []
     for proj in resolved.projections:
@@ -160,6 +161,22 @@ def rules_by_model(resolved) -> dict[str, list]:
             },
             alternatives={F.plasticity("CustomRule"): ["brian2"]},
         )
+    mixed = [
+        proj
+        for proj in resolved.projections
+        if proj.rule is not None
+        and proj.rule.kind not in ("CustomRule", "TsodyksMarkram")
+        and resolved.populations[proj.post].model.label in out
+    ]
+    if mixed:  # the paired neuron keeps its spike history for its own synapses only
+        features = list(dict.fromkeys(F.plasticity(p.rule.rule.capability_key) for p in mixed))
+        why = (
+            "a built-in spike-timing rule onto a model that a rule written as statements "
+            "also targets: that model's NESTML neuron keeps its spike history for its own "
+            "synapses, so NEST's synapse would never learn; write the rule with "
+            "hub.define_rule too (projections: " + ", ".join(repr(p.label) for p in mixed) + ")"
+        )
+        raise CapabilityError("nest", features, reasons={f: why for f in features})
     return {label: list(programs.values()) for label, programs in out.items()}
 
 

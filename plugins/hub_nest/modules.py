@@ -183,11 +183,9 @@ def module_for(program, input_kind: str, prefix: Path, version: str, rules=()) -
         neuron = f"{neuron}_r{together}"
     text = nestml.render(program, input_kind, name=neuron)
     name = f"{neuron}module"
-    model, synapses = neuron, {}
     sources = {neuron: text}
     options: dict = {}
     if rules:
-        model, synapses = nestml_rules.paired_names(neuron, rules)
         sources.update({nestml_rules.synapse_name(r): nestml_rules.render(r) for r in rules})
         options = nestml_rules.codegen_options(neuron, rules)
     facts = {"nestml": text, "pynestml": _nestml_version(), "nest": version, "prefix": str(prefix)}
@@ -197,39 +195,68 @@ def module_for(program, input_kind: str, prefix: Path, version: str, rules=()) -
     home = cache_root() / program.digest
     entry = home / key
     library = entry / f"{name}.so"
-    found = Module(name, model, library, False, tuple(synapses.items()))
     if library.is_file():
-        return found
+        return _module(name, neuron, library, False, rules)
     home.mkdir(parents=True, exist_ok=True)
     import fcntl
 
     with open(home / f"{key}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be building the same entry
         if library.is_file():
-            return found
+            return _module(name, neuron, library, False, rules)
         work = home / f"{key}.build-{os.getpid()}"
         shutil.rmtree(work, ignore_errors=True)
         try:
-            seconds, patched = _compile(
-                sources, name, [model, *synapses.values()], work, prefix, version, options
-            )
+            seconds, patched = _compile(sources, name, work, prefix, version, options)
+            models = _registered(work / "cpp", neuron, rules)
             (work / "build.json").write_text(
-                json.dumps({**facts, "seconds": seconds, "patched_reads": patched}, indent=1)
+                json.dumps(
+                    {**facts, "seconds": seconds, "patched_reads": patched, "models": models},
+                    indent=1,
+                )
             )
             work.rename(entry)
         finally:
             shutil.rmtree(work, ignore_errors=True)
         BUILDS += 1
-    return Module(name, model, library, True, tuple(synapses.items()))
+    return _module(name, neuron, library, True, rules)
+
+
+def _module(name: str, neuron: str, library: Path, built: bool, rules) -> Module:
+    """The Module of a cached entry (the NEST models from its build.json, else from its
+    C++)."""
+    models = json.loads((library.parent / "build.json").read_text()).get("models")
+    if models is None:
+        models = _registered(library.parent / "cpp", neuron, rules)
+    return Module(name, models["neuron"], library, built, tuple(models["synapses"].items()))
+
+
+def _registered(cpp: Path, neuron: str, rules) -> dict:
+    """The NEST models a module defines, from its generated C++: the neuron (paired with the
+    synapses NESTML names it ``<neuron>__with_<synapses>``) and each rule's synapse
+    (``<synapse>__with_<paired neuron>``; NESTML's naming differs with the number of
+    synapses, so the names are read, not predicted)."""
+    if not rules:
+        return {"neuron": neuron, "synapses": {}}
+
+    def one(prefix: str) -> str:
+        found = sorted(p.stem for p in cpp.glob(f"{prefix}__with_*.h"))
+        if len(found) != 1:
+            raise BackendError(f"NESTML generated {found or 'no'} C++ for {prefix} in {cpp}")
+        return found[0]
+
+    return {
+        "neuron": one(neuron),
+        "synapses": {r.digest: one(nestml_rules.synapse_name(r)) for r in rules},
+    }
 
 
 def _compile(
-    sources: dict[str, str], name, models, work: Path, prefix: Path, version: str, options
+    sources: dict[str, str], name, work: Path, prefix: Path, version: str, options
 ) -> tuple[float, int]:
     """Generate and compile ``sources`` (model name -> NESTML, the neuron first) in ``work``
     (a child process: pynestml keeps global state and writes into its working directory);
-    keeps the library, the models and their C++.  ``models`` are the NEST models the module
-    must define (checked against the generated C++)."""
+    keeps the library, the models and their C++ (``work/cpp``)."""
     scratch = work / "scratch"
     scratch.mkdir(parents=True)
     files = []
@@ -250,16 +277,14 @@ def _compile(
     )
     seconds = time.perf_counter() - t0
     library = work / f"{name}.so"
-    missing = [m for m in models if not (target / f"{m}.h").is_file()]
-    if done.returncode != 0 or not library.is_file() or missing:
+    if done.returncode != 0 or not library.is_file():
         logs = [done.stdout, done.stderr]
         for log in sorted(target.glob("*_std*.txt")):
             logs.append(log.read_text(errors="replace"))
         tail = "\n".join("\n".join(logs).strip().splitlines()[-25:])
-        lacking = f"; no C++ for {missing}" if missing and done.returncode == 0 else ""
         raise BackendError(
-            f"NESTML could not build the NEST module of {first} (exit {done.returncode}"
-            f"{lacking}); the models are in {work}.  Output:\n{tail}"
+            f"NESTML could not build the NEST module of {first} (exit {done.returncode}); "
+            f"the models are in {work}.  Output:\n{tail}"
         )
     generated = work / "cpp"
     generated.mkdir()

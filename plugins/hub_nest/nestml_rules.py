@@ -277,11 +277,3 @@ def codegen_options(neuron: str, programs: list[RuleProgram]) -> dict:
             n: [*state_variables(p), *parameters(p)] for n, p in zip(names, programs)
         },
     }
-
-
-def paired_names(neuron: str, programs: list[RuleProgram]) -> tuple[str, dict[str, str]]:
-    """(NEST neuron model, {rule digest: NEST synapse model}) that a module pairing the
-    synapses of ``programs`` (in this order) with ``neuron`` registers."""
-    names = [synapse_name(p) for p in programs]
-    paired = f"{neuron}__with_{'_and_'.join(names)}"
-    return paired, {p.digest: f"{n}__with_{neuron}" for p, n in zip(programs, names)}

@@ -266,30 +266,35 @@ RULE_DURATION = 2000.0  # ms
 
 
 def stdp(kind: str) -> hub.Network:
-    """tests/test_custom_rules.py's STDP network: 40 Poisson inputs onto 10 LIF neurons,
-    delays uniform in [0.5, 3] ms.  ``builtin``: NEST's stdp_synapse onto its iaf_psc_exp;
-    ``additive``/``relative``: the rule written as statements (STDP_RULE/STDP_NEST_FORM)
-    onto the LIF written as equations; ``builtin-post``: STDP_RULE onto NEST's iaf_psc_exp
-    (refused); the weights of 5 synapses are sampled every 100 ms."""
+    """tests/test_custom_rules.py's STDP network twice: 40 Poisson inputs onto two
+    populations of 10 LIF neurons, ``p`` and ``q``, delays uniform in [0.5, 3] ms.
+    ``builtin``: NEST's stdp_synapse onto its iaf_psc_exp (both); ``custom``: STDP_RULE onto
+    ``p`` and STDP_NEST_FORM onto ``q``, both LIF written as equations (one module with two
+    synapses); ``builtin-post``: STDP_RULE onto NEST's iaf_psc_exp (refused).  Projections
+    ``syn_p``, ``syn_q``; the weights of 5 synapses of each are sampled every 100 ms."""
     net = hub.Network(dt=0.1, seed=5)
     src = net.add_source(hub.PoissonSource(rate=15.0), size=40, label="in")
-    values = dict(i_offset=0.5, tau_refrac=2.0)
-    builtin_post = kind in ("builtin", "builtin-post")
-    p = net.add_population(10, (hub.LIF if builtin_post else LIF)(**values), label="p")
-    if kind == "builtin":  # NEST's stdp_synapse: the steps are relative to w_max
-        rule = hub.STDP(A_plus=A_PLUS / W_MAX, A_minus=A_MINUS / W_MAX, w_max=W_MAX)
-    elif kind in ("additive", "builtin-post"):
-        rule = STDP_RULE(w_max=W_MAX)
-    else:  # the numbers hub_nest gives stdp_synapse: lambda = A_plus, alpha = A_minus / A_plus
-        lam = A_PLUS / W_MAX
-        rule = STDP_NEST_FORM(lam=lam, alpha=(A_MINUS / W_MAX) / lam, w_max=W_MAX)
-    delay = hub.Uniform(0.5, 3.0)
-    proj = net.connect(
-        src, p, hub.FixedProbability(0.5), hub.Plastic(rule, 0.4, delay), label="syn"
-    )
-    net.record(p, "spikes")
     net.record(src, "spikes")
-    net.record(proj, "weight", interval=100.0, indices=[0, 7, 50, 120, 199])
+    values = dict(i_offset=0.5, tau_refrac=2.0)
+    model = hub.LIF if kind in ("builtin", "builtin-post") else LIF
+    lam = A_PLUS / W_MAX  # the numbers hub_nest gives stdp_synapse
+    rules = {  # NEST's stdp_synapse: lambda = A_plus, alpha = A_minus / A_plus, relative
+        "p": STDP_RULE(w_max=W_MAX),
+        "q": STDP_NEST_FORM(lam=lam, alpha=(A_MINUS / W_MAX) / lam, w_max=W_MAX),
+    }
+    if kind == "builtin":
+        builtin = hub.STDP(A_plus=A_PLUS / W_MAX, A_minus=A_MINUS / W_MAX, w_max=W_MAX)
+        rules = {"p": builtin, "q": builtin}
+    elif kind == "builtin-post":
+        del rules["q"]
+    for label, rule in rules.items():
+        pop = net.add_population(10, model(**values), label=label)
+        delay = hub.Uniform(0.5, 3.0)
+        proj = net.connect(
+            src, pop, hub.FixedProbability(0.5), hub.Plastic(rule, 0.4, delay), label=f"syn_{label}"
+        )
+        net.record(pop, "spikes")
+        net.record(proj, "weight", interval=100.0, indices=[0, 7, 50, 120, 180])
     return net
 
 
@@ -315,18 +320,21 @@ def rules(out: str) -> None:
     from hub_nest import modules
 
     arrays: dict[str, np.ndarray] = {}
-    for kind in ("builtin", "additive", "relative"):
+    for kind in ("builtin", "custom"):
         before, t0 = modules.BUILDS, time.perf_counter()
         net = stdp(kind)
         res = hub.run(net, "nest", RULE_DURATION)
-        arrays[f"stdp/{kind}/weights"] = res.weights("syn")
-        arrays[f"stdp/{kind}/samples"] = res.synapse_signals[("syn", "weight")].values
-        arrays[f"stdp/{kind}/spikes"] = res.spike_trains["p"].stamps
         arrays[f"stdp/{kind}/seconds"] = np.array([time.perf_counter() - t0])
         arrays[f"stdp/{kind}/builds"] = np.array([modules.BUILDS - before])
-        if kind != "builtin":
-            state, signals = HP.reference_state(hub.resolve(net, RULE_DURATION), res)
-            arrays[f"stdp/{kind}/reference"] = state[("syn", "weight")]
+        if kind == "custom":
+            state, _ = HP.reference_state(hub.resolve(net, RULE_DURATION), res)
+        for pop in ("p", "q"):
+            key, label = f"stdp/{kind}/{pop}", f"syn_{pop}"
+            arrays[f"{key}/weights"] = res.weights(label)
+            arrays[f"{key}/samples"] = res.synapse_signals[(label, "weight")].values
+            arrays[f"{key}/spikes"] = res.spike_trains[pop].stamps
+            if kind == "custom":
+                arrays[f"{key}/reference"] = state[(label, "weight")]
     for backend in ("nest", "brian2"):
         before, t0 = modules.BUILDS, time.perf_counter()
         net = bcm_network()
