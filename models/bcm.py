@@ -36,11 +36,14 @@ BCM = hub.define_rule(
 )
 
 
-def build(n: int = 20, seed: int = 3, eta: float = 0.002):
+def build(n: int = 20, seed: int = 3, eta: float = 0.002, neuron=None):
+    """The network; ``neuron`` replaces the LIF model of the output neurons (e.g. a LIF
+    written as equations, which NEST needs for a rule written as statements)."""
     net = hub.Network(dt=0.1, seed=seed, label="bcm")
     fast = net.add_source(hub.PoissonSource(rate=20.0), size=50, label="fast")
     slow = net.add_source(hub.PoissonSource(rate=5.0), size=50, label="slow")
-    out = net.add_population(n, hub.LIF(tau_refrac=2.0, i_offset=0.2), label="out")
+    model = neuron if neuron is not None else hub.LIF(tau_refrac=2.0, i_offset=0.2)
+    out = net.add_population(n, model, label="out")
     for src in (fast, slow):
         net.connect(
             src,

@@ -9,6 +9,13 @@ otherwise): a custom LIF and a custom Izhikevich give exactly the spikes and rec
 of NEST's built-in models and of the same custom model on Brian2 (tests/custom/nest_runs.py),
 and a module is compiled once and then loaded from the cache.  The child's modules are
 cached as usual (~/.cache/snn-hub/nestml), so only the first run compiles (~10 s a model).
+
+Learning rules written as statements (``hub.define_rule``) on NEST, in the child process:
+the rule's NESTML synapse is compiled with the LIF written as equations it targets (~20-30 s
+per module, once): the pair rule in NEST's arithmetic learns NEST's stdp_synapse weights bit
+for bit, the additive pair rule within rounding, BCM agrees with Brian2 and the hub's
+reference.  In this process: a rule onto a NEST built-in neuron is refused before anything
+is built.
 """
 
 from __future__ import annotations
@@ -186,3 +193,132 @@ def test_snn_hub_compare_reports_identical_spikes_for_a_custom_model(tmp_path):
     [pair] = json.loads(out.read_text())["agreement"]
     assert (pair["a"], pair["b"], pair["expect"]) == ("nest", "brian2", "identical")
     assert pair["identical"] and pair["totals"]["spikes_a"] == pair["totals"]["spikes_b"] > 5000
+
+
+# --- learning rules written as statements --------------------------------------------------
+def test_a_rule_onto_a_builtin_neuron_is_refused_before_building(monkeypatch):
+    """NESTML synapses need a NESTML neuron (NEST's own neurons do not keep the history they
+    read, and connecting one would end the process): refused before anything is built, with
+    the fix; the kernel of an existing session is untouched."""
+    monkeypatch.setattr(modules, "check", lambda labels: (PREFIX, "3.10.0"))
+    monkeypatch.setattr(modules, "module_for", _must_not_build)
+    with pytest.raises(CapabilityError) as info:
+        custom.tables_for(hub.resolve(networks.stdp("builtin-post"), 20.0))
+    text = str(info.value)
+    assert info.value.missing == ["plasticity:CustomRule"]
+    for fix in ("hub.define_neuron", "LIF and Izhikevich written as equations", "'syn_p'"):
+        assert fix in text, text
+    assert "brian2" in text  # the alternative
+
+
+def test_a_builtin_stdp_rule_beside_a_rule_written_as_statements_is_refused(monkeypatch):
+    """The paired NESTML neuron keeps its spike history for its own synapses: NEST's
+    stdp_synapse onto it would never learn, so the mix is refused, naming the fix."""
+    monkeypatch.setattr(modules, "check", lambda labels: (PREFIX, "3.10.0"))
+    monkeypatch.setattr(modules, "module_for", _must_not_build)
+    net = networks.stdp("custom")
+    src, p = net.populations[0], net.populations[1]
+    net.connect(src, p, hub.AllToAll(), hub.Plastic(hub.STDP(), 0.1, 1.0), label="builtin")
+    with pytest.raises(CapabilityError, match=r"never learn.*hub\.define_rule.*'builtin'"):
+        custom.tables_for(hub.resolve(net, 20.0))
+
+
+def test_the_wheel_declares_no_custom_rules_and_says_why():
+    _wheel_only()
+    caps = hub.get_backend("nest").capabilities()
+    reason = caps.refusals["plasticity:CustomRule"]
+    assert "learning rules written as statements" in reason and "make nest-mpi" in reason
+
+
+def _must_not_build(*args, **kwargs):
+    raise AssertionError("a module was built")
+
+
+def test_the_nestml_synapse_is_one_operation_per_line():
+    """The rendered synapse: no units, the traces NEST's way (the postsynaptic one with the
+    inverse time constant, from soma times), one operation per line, paired options."""
+    from hub.equations import rule_program
+    from hub_nest import nestml_rules
+
+    program = rule_program(networks.STDP_RULE)
+    text = nestml_rules.render(program)
+    assert " mV" not in text and "equations" not in text
+    assert "hub_s_r8 real = hub_s_r7 * hub_s_inv_tau_minus\n" in text
+    assert "emit_spike(hub_s_r15)" in text
+    body = [line.strip() for line in text.splitlines() if " real = " in line]
+    ops = ("+", "-", "*", "/", "?")
+    assert all(sum(line.split("=", 1)[1].count(op) for op in ops) <= 1 for line in body), body
+    options = nestml_rules.codegen_options("n", [program])
+    name = nestml_rules.synapse_name(program)
+    assert options["synapse_models"] == [name]
+    assert options["neuron_synapse_pairs"][0]["synapses"][name]["post_ports"] == ["post_spikes"]
+    defaults = {n: d for n, _, d in networks.STDP_RULE.declared_parameters()}
+    values = nestml_rules.synapse_values(program, defaults, 1000.0, -1.0)
+    assert values["w_max"] == 1000.0 and values["a_plus"] == 10.0 and values["tau_plus"] == 20.0
+    assert values["hub_s_sign"] == -1.0 and values["hub_s_inv_tau_minus"] == 1.0 / 20.0
+
+
+@pytest.fixture(scope="module")
+def learned(tmp_path_factory):
+    """networks.rules() once (arrays by name)."""
+    out = tmp_path_factory.mktemp("rules") / "rules.npz"
+    _child("rules", str(out))
+    with np.load(out) as z:
+        return {k: z[k] for k in z.files}
+
+
+def _rel(a, b):
+    return float(np.max(np.abs(a - b) / np.abs(b)))
+
+
+@source_nest
+@with_nestml
+def test_the_pair_rule_in_nests_arithmetic_learns_stdp_synapse_bit_for_bit(learned):
+    """The pair rule written with NEST's stdp_synapse arithmetic (steps relative to w_max)
+    onto the LIF written as equations learns exactly (==) the weights of NEST's built-in
+    stdp_synapse onto its iaf_psc_exp, final and sampled every 100 ms; the spikes agree."""
+    want, got = learned["stdp/builtin/q/weights"], learned["stdp/custom/q/weights"]
+    assert want.size > 150 and np.all(want != 0.4)  # every weight moved
+    np.testing.assert_array_equal(learned["stdp/builtin/q/spikes"], learned["stdp/custom/q/spikes"])
+    np.testing.assert_array_equal(want, got)
+    np.testing.assert_array_equal(
+        learned["stdp/builtin/q/samples"], learned["stdp/custom/q/samples"]
+    )
+    assert learned["stdp/custom/q/samples"].shape == (20, 5)
+    assert learned["stdp/custom/builds"][0] <= 1  # one module: the neuron and both synapses
+
+
+@source_nest
+@with_nestml
+def test_the_additive_pair_rule_learns_stdp_synapse_within_rounding(learned):
+    """The additive pair rule as tests/test_custom_rules.py writes it (``w + a_plus x``)
+    learns NEST's stdp_synapse weights to rounding, not bit for bit: NEST computes
+    ``(w/Wmax + (a_plus/w_max) x) Wmax`` (its steps are relative to Wmax), the rule
+    ``w + a_plus x``, equal in exact arithmetic only (measured 2.2e-15 relative, about one
+    weight in ten equal: 15 of 196); the traces are the same doubles (the previous test)."""
+    want, got = learned["stdp/builtin/p/weights"], learned["stdp/custom/p/weights"]
+    assert np.all(want != 0.4)
+    np.testing.assert_array_equal(learned["stdp/builtin/p/spikes"], learned["stdp/custom/p/spikes"])
+    assert _rel(got, want) < 1e-14
+    assert _rel(got, learned["stdp/custom/p/reference"]) < 1e-14
+    assert _rel(learned["stdp/custom/q/weights"], learned["stdp/custom/q/reference"]) < 1e-14
+
+
+@source_nest
+@with_nestml
+@pytest.mark.parametrize("label", ["fast->out", "slow->out", "fast-|out"])
+def test_bcm_on_nest_agrees_with_brian2_and_the_reference(learned, label):
+    """BCM (models/bcm.py) onto the LIF written as equations, excitatory and inhibitory
+    (the sign applied on transmission): NEST, Brian2 and the hub's reference agree on every
+    weight within 1e-12 relative (measured 2.3e-14), with the same spikes; the rule moved
+    the weights both ways."""
+    np.testing.assert_array_equal(learned["bcm/nest/spikes"], learned["bcm/brian2/spikes"])
+    nest_w, brian_w = learned[f"bcm/nest/{label}/weights"], learned[f"bcm/brian2/{label}/weights"]
+    reference = learned[f"bcm/nest/{label}/reference"]
+    big = np.abs(reference) > 1e-9
+    assert np.all(np.abs(nest_w[~big]) < 1e-9) and np.all(np.abs(brian_w[~big]) < 1e-9)
+    for got in (nest_w, brian_w):
+        assert _rel(got[big], reference[big]) < 1e-12
+    initial = -0.05 if label == "fast-|out" else 0.2
+    assert np.any(np.abs(nest_w) > abs(initial)) and np.any(np.abs(nest_w) < abs(initial))
+    assert np.all(np.sign(nest_w[big]) == np.sign(initial))

@@ -99,10 +99,12 @@ class NestBackend(Backend):
         )
         refusals = {}
         why = modules.unavailable()  # custom models need a NEST that can compile modules
+        custom_rule = F.plasticity("CustomRule")
         if why is None:
-            features = features | {F.NEURON_CUSTOM}
+            features = features | {F.NEURON_CUSTOM, custom_rule}
         else:
             refusals[F.NEURON_CUSTOM] = why
+            refusals[custom_rule] = modules.unavailable("learning rules written as statements")
         tolerances = {}
         for label, table in tables.items():
             tolerances[label] = _ODE_TOLERANCES.get(label) or Tolerance(

@@ -9,10 +9,16 @@ computes them (``program.values``) and reads recorded state back through
 constant).  One floating-point operation per statement on both backends: NEST and Brian2
 compute the same doubles.
 
+Learning rules written as statements (``hub.define_rule``) run as NESTML synapses
+(:mod:`hub_nest.nestml_rules`) compiled into the module of the custom model they target:
+one module per model, with the synapses of every rule onto it.
+
 Refused (a :class:`CapabilityError` before anything is built): any custom model when the
 imported NEST cannot compile modules or NESTML is missing (:func:`modules.check` says how to
-get both).  Current injections into custom populations are refused for every backend by
-validation (custom models have no current input yet).
+get both); a rule written as statements onto one of NEST's built-in models (a NESTML
+synapse needs a NESTML neuron: NEST's own neurons do not keep the spike history it reads).
+Current injections into custom populations are refused for every backend by validation
+(custom models have no current input yet).
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 
 import hub.equations as E
+import hub.features as F
+from hub.errors import CapabilityError
 from hub.equations import dims
 from hub.propagators import nest_resolution
 from hub.translate import Computed
@@ -102,7 +110,7 @@ def table(model, dt: float, module=None) -> NestModel:
         nestml.nest_name(n) for n in [*constants, *program.state] if n in program.integers
     )
     return NestModel(
-        nestml.model_name(program),
+        module.model if module is not None else nestml.model_name(program),
         params,
         initial,
         {var: Recorded(var, nestml.nest_name(var), program, values) for var in program.units},
@@ -120,9 +128,97 @@ def _pick(compute, name):
     return lambda p: compute(p)[name]
 
 
+def _not_on_nest(program) -> str:
+    """What of a rule written as statements NEST cannot run yet ("" if nothing): a teacher,
+    reads of the postsynaptic state, ``dt_pre``, ``step``, or locals."""
+    import ast
+
+    from hub.equations import rules as R
+
+    if program.on_teacher:
+        return "a teacher (on_teacher)"
+    if program.post_state:
+        return "the postsynaptic state (post_state)"
+    statements = [*program.on_pre, *program.on_post]
+    if any(a.var != R.WEIGHT_VARIABLE for a in statements):
+        return "locals"
+    for a in statements:
+        for node in ast.walk(a.value):
+            if isinstance(node, ast.Name) and node.id == R.SINCE_PRE:
+                return "dt_pre"
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "step":
+                return "step()"
+    return ""
+
+
+def rules_by_model(resolved) -> dict[str, list]:
+    """The learning rules written as statements (``RuleProgram``) on the projections onto
+    each custom model (by label); a :class:`CapabilityError` naming the fix if one targets a
+    NEST built-in model, or if a NEST spike-timing rule targets a model that such a rule
+    targets too (nothing is built before)."""
+    out: dict[str, dict] = {}
+    refused = []
+    for proj in resolved.projections:
+        if proj.rule is None or proj.rule.kind != "CustomRule":
+            continue
+        model = resolved.populations[proj.post].model
+        if not is_custom(model.label):
+            refused.append(f"{proj.label!r} onto {proj.post!r} ({model.label})")
+            continue
+        program = E.rule_program(proj.rule.rule)
+        unsupported = _not_on_nest(program)
+        if unsupported:
+            raise CapabilityError(
+                "nest",
+                [F.plasticity("CustomRule")],
+                reasons={
+                    F.plasticity("CustomRule"): f"{program.name} uses {unsupported}, which the "
+                    "NESTML synapses of the hub do not carry yet"
+                },
+                alternatives={F.plasticity("CustomRule"): ["brian2"]},
+            )
+        out.setdefault(model.label, {})[program.digest] = program
+    if refused:
+        raise CapabilityError(
+            "nest",
+            [F.plasticity("CustomRule")],
+            reasons={
+                F.plasticity("CustomRule"): (
+                    "a learning rule written as statements runs on NEST as a NESTML synapse "
+                    "compiled together with its target neuron, so the postsynaptic "
+                    "population must be a model written as equations (hub.define_neuron), "
+                    "not one of NEST's built-in models: write the target neuron with "
+                    "hub.define_neuron (LIF and Izhikevich written as equations equal NEST's "
+                    "built-ins bit for bit; docs/custom_models.md); projections: "
+                    + ", ".join(refused)
+                )
+            },
+            alternatives={F.plasticity("CustomRule"): ["brian2"]},
+        )
+    mixed = [
+        proj
+        for proj in resolved.projections
+        if proj.rule is not None
+        and proj.rule.kind not in ("CustomRule", "TsodyksMarkram")
+        and resolved.populations[proj.post].model.label in out
+    ]
+    if mixed:  # the paired neuron keeps its spike history for its own synapses only
+        features = list(dict.fromkeys(F.plasticity(p.rule.rule.capability_key) for p in mixed))
+        why = (
+            "a built-in spike-timing rule onto a model that a rule written as statements "
+            "also targets: that model's NESTML neuron keeps its spike history for its own "
+            "synapses, so NEST's synapse would never learn; write the rule with "
+            "hub.define_rule too (projections: " + ", ".join(repr(p.label) for p in mixed) + ")"
+        )
+        raise CapabilityError("nest", features, reasons={f: why for f in features})
+    return {label: list(programs.values()) for label, programs in out.items()}
+
+
 def tables_for(resolved) -> dict[str, NestModel]:
     """The tables of the custom models in ``resolved`` by label, their modules compiled (or
-    found in the cache); raises :class:`CapabilityError` when they cannot run here."""
+    found in the cache) with the synapses of the learning rules written as statements that
+    target them; raises :class:`CapabilityError` when they cannot run here."""
+    rules = rules_by_model(resolved)
     models = {}
     for pop in resolved.populations.values():
         if is_custom(pop.model.label):
@@ -134,7 +230,9 @@ def tables_for(resolved) -> dict[str, NestModel]:
         label: table(
             model,
             resolved.dt,
-            modules.module_for(E.program(model), model.input, prefix, version),
+            modules.module_for(
+                E.program(model), model.input, prefix, version, rules.get(label, ())
+            ),
         )
         for label, model in models.items()
     }

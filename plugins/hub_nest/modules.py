@@ -38,7 +38,7 @@ from pathlib import Path
 
 from hub.errors import BackendError, CapabilityError
 
-from . import nestml
+from . import nestml, nestml_rules
 
 NESTML_VERSION = "9.0.0"
 #: how to make a NEST that compiles modules (the message of every refusal says it)
@@ -61,6 +61,12 @@ class Module:
     model: str
     library: Path
     built: bool  # compiled by this call (False: taken from the cache)
+    #: (rule digest, NEST synapse model) of each learning rule paired with ``model``
+    synapses: tuple = ()
+
+    def synapse(self, digest: str) -> str:
+        """The NEST synapse model of the learning rule with ``digest``."""
+        return dict(self.synapses)[digest]
 
 
 def cache_root() -> Path:
@@ -123,16 +129,17 @@ def nestml_installed() -> bool:
     return importlib.util.find_spec("pynestml") is not None
 
 
-def unavailable() -> str | None:
-    """Why custom models cannot run on the NEST imported here (with the fix), or None."""
+def unavailable(subject: str = "custom neuron models") -> str | None:
+    """Why ``subject`` (custom neuron models, or learning rules written as statements)
+    cannot run on the NEST imported here (with the fix), or None."""
     found = buildable_prefix()
     if isinstance(found, str):
         return (
-            "custom neuron models run on NEST as NESTML modules compiled against NEST's "
+            f"{subject} run on NEST as NESTML modules compiled against NEST's "
             f"headers, but {found}: {SOURCE_BUILD_HINT}"
         )
     if not nestml_installed():
-        return f"custom neuron models run on NEST as NESTML modules: {NESTML_HINT}"
+        return f"{subject} run on NEST as NESTML modules: {NESTML_HINT}"
     return None
 
 
@@ -161,52 +168,108 @@ def _nestml_version() -> str:
         return "unknown"
 
 
-def module_for(program, input_kind: str, prefix: Path, version: str) -> Module:
+def module_for(program, input_kind: str, prefix: Path, version: str, rules=()) -> Module:
     """The compiled module of ``program`` for the NEST in ``prefix``: from the cache, or
-    built into it (module docstring)."""
+    built into it (module docstring).  ``rules`` (:class:`hub.equations.rules.RuleProgram`)
+    are the learning rules of the plastic projections onto the model: their synapses are
+    generated with the neuron, paired with it (:mod:`hub_nest.nestml_rules`), and the
+    neuron gets a name of its own in that module (two modules that register one model name
+    cannot be loaded together)."""
     global BUILDS
-    text = nestml.render(program, input_kind)
-    name, model = nestml.module_name(program), nestml.model_name(program)
+    rules = sorted({r.digest: r for r in rules}.values(), key=lambda r: r.digest)
+    neuron = nestml.model_name(program)
+    if rules:
+        together = hashlib.sha256("".join(r.digest for r in rules).encode()).hexdigest()[:8]
+        neuron = f"{neuron}_r{together}"
+    text = nestml.render(program, input_kind, name=neuron)
+    name = f"{neuron}module"
+    sources = {neuron: text}
+    options: dict = {}
+    if rules:
+        sources.update({nestml_rules.synapse_name(r): nestml_rules.render(r) for r in rules})
+        options = nestml_rules.codegen_options(neuron, rules)
     facts = {"nestml": text, "pynestml": _nestml_version(), "nest": version, "prefix": str(prefix)}
+    if rules:
+        facts["synapses"] = [sources[nestml_rules.synapse_name(r)] for r in rules]
     key = hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()[:12]
     home = cache_root() / program.digest
     entry = home / key
     library = entry / f"{name}.so"
     if library.is_file():
-        return Module(name, model, library, False)
+        return _module(name, neuron, library, False, rules)
     home.mkdir(parents=True, exist_ok=True)
     import fcntl
 
     with open(home / f"{key}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be building the same entry
         if library.is_file():
-            return Module(name, model, library, False)
+            return _module(name, neuron, library, False, rules)
         work = home / f"{key}.build-{os.getpid()}"
         shutil.rmtree(work, ignore_errors=True)
         try:
-            seconds, patched = _compile(text, name, model, work, prefix, version)
+            seconds, patched = _compile(sources, name, work, prefix, version, options)
+            models = _registered(work / "cpp", neuron, rules)
             (work / "build.json").write_text(
-                json.dumps({**facts, "seconds": seconds, "patched_reads": patched}, indent=1)
+                json.dumps(
+                    {**facts, "seconds": seconds, "patched_reads": patched, "models": models},
+                    indent=1,
+                )
             )
             work.rename(entry)
         finally:
             shutil.rmtree(work, ignore_errors=True)
         BUILDS += 1
-    return Module(name, model, library, True)
+    return _module(name, neuron, library, True, rules)
 
 
-def _compile(text, name, model, work: Path, prefix: Path, version: str) -> tuple[float, int]:
-    """Generate and compile in ``work`` (a child process: pynestml keeps global state and
-    writes into its working directory); keeps the library, the model and its C++."""
+def _module(name: str, neuron: str, library: Path, built: bool, rules) -> Module:
+    """The Module of a cached entry (the NEST models from its build.json, else from its
+    C++)."""
+    models = json.loads((library.parent / "build.json").read_text()).get("models")
+    if models is None:
+        models = _registered(library.parent / "cpp", neuron, rules)
+    return Module(name, models["neuron"], library, built, tuple(models["synapses"].items()))
+
+
+def _registered(cpp: Path, neuron: str, rules) -> dict:
+    """The NEST models a module defines, from its generated C++: the neuron (paired with the
+    synapses NESTML names it ``<neuron>__with_<synapses>``) and each rule's synapse
+    (``<synapse>__with_<paired neuron>``; NESTML's naming differs with the number of
+    synapses, so the names are read, not predicted)."""
+    if not rules:
+        return {"neuron": neuron, "synapses": {}}
+
+    def one(prefix: str) -> str:
+        found = sorted(p.stem for p in cpp.glob(f"{prefix}__with_*.h"))
+        if len(found) != 1:
+            raise BackendError(f"NESTML generated {found or 'no'} C++ for {prefix} in {cpp}")
+        return found[0]
+
+    return {
+        "neuron": one(neuron),
+        "synapses": {r.digest: one(nestml_rules.synapse_name(r)) for r in rules},
+    }
+
+
+def _compile(
+    sources: dict[str, str], name, work: Path, prefix: Path, version: str, options
+) -> tuple[float, int]:
+    """Generate and compile ``sources`` (model name -> NESTML, the neuron first) in ``work``
+    (a child process: pynestml keeps global state and writes into its working directory);
+    keeps the library, the models and their C++ (``work/cpp``)."""
     scratch = work / "scratch"
     scratch.mkdir(parents=True)
-    source = work / f"{model}.nestml"
-    source.write_text(text)
+    files = []
+    for model_name, text in sources.items():
+        files.append(work / f"{model_name}.nestml")
+        files[-1].write_text(text)
+    first = next(iter(sources))
     script = Path(__file__).with_name("nestml_build.py")
-    args = [str(source), name, str(scratch / "target"), str(work), str(prefix), version]
+    target = scratch / "target"
+    args = [name, str(target), str(work), str(prefix), version, json.dumps(options)]
     t0 = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, str(script), *args],
+        [sys.executable, str(script), *args, *map(str, files)],
         cwd=scratch,
         capture_output=True,
         text=True,
@@ -216,16 +279,16 @@ def _compile(text, name, model, work: Path, prefix: Path, version: str) -> tuple
     library = work / f"{name}.so"
     if done.returncode != 0 or not library.is_file():
         logs = [done.stdout, done.stderr]
-        for log in sorted((scratch / "target").glob("*_std*.txt")):
+        for log in sorted(target.glob("*_std*.txt")):
             logs.append(log.read_text(errors="replace"))
         tail = "\n".join("\n".join(logs).strip().splitlines()[-25:])
         raise BackendError(
-            f"NESTML could not build the NEST module of {model} (exit {done.returncode}); "
-            f"the model is in {source}.  Output:\n{tail}"
+            f"NESTML could not build the NEST module of {first} (exit {done.returncode}); "
+            f"the models are in {work}.  Output:\n{tail}"
         )
     generated = work / "cpp"
     generated.mkdir()
-    for path in (scratch / "target").glob("*"):
+    for path in target.glob("*"):
         if path.suffix in (".cpp", ".h"):
             shutil.copy2(path, generated / path.name)
     shutil.rmtree(scratch, ignore_errors=True)

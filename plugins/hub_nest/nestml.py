@@ -129,16 +129,17 @@ def negated_inhibitory(input_kind: str) -> bool:
     return input_kind != "conductance"
 
 
-def render(program: NeuronProgram, input_kind: str) -> str:
+def render(program: NeuronProgram, input_kind: str, name: str | None = None) -> str:
     """The NESTML model of ``program``; ``input_kind`` is the model's ``input``
-    (``current``, ``voltage`` or ``conductance``)."""
+    (``current``, ``voltage`` or ``conductance``); ``name`` the model's name (default
+    :func:`model_name`)."""
     types = {n: _TYPES[t] for n, t in program.variables.items()}
     constants = [c.name for c in program.constants]
     state = list(program.state)
     buffers = set(program.buffers.values())
     taken = set(state) | set(constants)
     locals_ = [n for n in types if n not in taken]
-    lines = [f"model {model_name(program)}:", "    state:"]
+    lines = [f"model {name or model_name(program)}:", "    state:"]
     lines += [f"        {nest_name(n)} {types[n]} = {_ZERO[types[n]]}" for n in state]
     if constants:
         lines.append("")

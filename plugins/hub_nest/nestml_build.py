@@ -1,11 +1,15 @@
-"""Generate and compile one NESTML model into a NEST extension module (run as a script).
+"""Generate and compile NESTML models into one NEST extension module (run as a script).
 
-    python nestml_build.py MODEL.nestml MODULE_NAME TARGET_DIR INSTALL_DIR NEST_PREFIX VERSION
+    python nestml_build.py MODULE_NAME TARGET_DIR INSTALL_DIR NEST_PREFIX VERSION OPTIONS \
+        MODEL.nestml [SYNAPSE.nestml ...]
 
-:mod:`hub_nest.modules` runs this in a child process with the working directory set to a
-scratch directory (pynestml writes a ``report/`` directory there and keeps global state);
-it imports only pynestml (not NEST: ``nest_path`` and ``nest_version`` are given) and prints
-one JSON line: the number of patched spike-port reads.
+``OPTIONS`` is a JSON object of further code-generator options (``{}`` for a neuron alone;
+the neuron-synapse pairing of :mod:`hub_nest.nestml_rules` for a neuron with the synapses of
+its learning rules).  :mod:`hub_nest.modules` runs this in a child process with the working
+directory set to a scratch directory (pynestml writes a ``report/`` directory there and
+keeps global state); ``nest_path`` and ``nest_version`` are given, but NESTML imports NEST
+when it pairs a neuron with synapses, which is one more reason for a child process.  It
+prints one JSON line: the number of patched spike-port reads.
 
 Before CMake runs, the generated C++ loses NESTML's unit factor on spike-port reads: a port
 is typed 1/s, so a read ``port * 1 s`` becomes
@@ -46,7 +50,7 @@ def patch_spike_factor(directory: str) -> int:
     return total
 
 
-def build(source, module, target, install, prefix, version) -> int:
+def build(sources, module, target, install, prefix, version, options=None) -> int:
     import pynestml.codegeneration.nest_builder as nest_builder
     from pynestml.frontend.frontend_configuration import FrontendConfiguration
     from pynestml.frontend.pynestml_frontend import generate_nest_target
@@ -61,7 +65,7 @@ def build(source, module, target, install, prefix, version) -> int:
     nest_builder.NESTBuilder.build = build_patched
     os.makedirs(target, exist_ok=True)
     generate_nest_target(
-        input_path=source,
+        input_path=sources if len(sources) > 1 else sources[0],
         target_path=target,
         install_path=install,
         module_name=module,
@@ -71,6 +75,7 @@ def build(source, module, target, install, prefix, version) -> int:
             "nest_version": f"v{version}",
             "redirect_build_output": True,
             "build_output_dir": os.path.abspath(target),
+            **(options or {}),
         },
     )
     if not patched:
@@ -79,5 +84,6 @@ def build(source, module, target, install, prefix, version) -> int:
 
 
 if __name__ == "__main__":
-    n = build(*sys.argv[1:7])
+    module, target, install, prefix, version, options, *sources = sys.argv[1:]
+    n = build(sources, module, target, install, prefix, version, json.loads(options))
     print(json.dumps({"patched": n}))

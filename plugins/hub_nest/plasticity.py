@@ -21,6 +21,11 @@ so (as in the hub's reference) synapses are updated only at presynaptic spikes.
 
 NEST keeps the postsynaptic time constants on the neuron, so all plastic projections onto
 one population must agree on them (else :class:`hub.CapabilityError`).
+
+Rules written as statements (``CustomRule``) run as NESTML synapses compiled with the custom
+neuron model they target (plugins/hub_nest/nestml_rules.py, plugins/hub_nest/custom.py);
+the synapse keeps the weight's magnitude (hub weight x ``weight_scale``) and its own
+postsynaptic traces, and transmits the weight with the receptor's sign.
 """
 
 from __future__ import annotations
@@ -161,8 +166,26 @@ def synapse_defaults(rule, scale: float) -> dict:
 
 
 def neuron_parameters(rule) -> dict[str, float]:
-    """The rule's postsynaptic time constants as NEST neuron parameters."""
+    """The rule's postsynaptic time constants as NEST neuron parameters (none for a rule
+    written as statements: its synapse keeps its postsynaptic traces)."""
+    if rule.kind == "CustomRule":
+        return {}
     return RULES[rule.kind].post(rule.params)
+
+
+def custom_synapse(rule, table, magnitude_sign: float) -> tuple[str, dict]:
+    """(NEST synapse model, ``CopyModel`` parameters) of a rule written as statements onto a
+    custom model whose table is ``table``: the NESTML synapse paired with the model in its
+    module (plugins/hub_nest/nestml_rules.py), the rule's parameters in working units with
+    the weight-valued ones in NEST's weight unit (magnitudes), and the sign the transmitted
+    weight carries (``magnitude_sign``: -1 on the inhibitory receptor)."""
+    from hub.equations import rule_program
+
+    from . import nestml_rules
+
+    program = rule_program(rule.rule)
+    values = nestml_rules.synapse_values(program, rule.params, table.weight_scale, magnitude_sign)
+    return table.module.synapse(program.digest), values
 
 
 def post_settings(projections) -> dict[str, dict[str, float]]:

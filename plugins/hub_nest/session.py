@@ -264,7 +264,12 @@ class NestSession(Session):
                     table.weight_scale * sign,
                 )
                 continue
-            model = "static_synapse" if proj.rule is None else self._plastic_model(k, proj, table)
+            factor = table.weight_scale * sign  # hub weight -> NEST weight
+            if proj.rule is not None:
+                model = self._plastic_model(k, proj, table)
+                factor = self.plastic[proj.label]["factor"]
+            else:
+                model = "static_synapse"
             if not proj.n:
                 continue
             self.nest.Connect(
@@ -273,7 +278,7 @@ class NestSession(Session):
                 "one_to_one",
                 syn_spec={
                     "synapse_model": model,
-                    "weight": proj.weight * (table.weight_scale * sign),
+                    "weight": proj.weight * factor,
                     "delay": (proj.delay_steps - self.delay_shift.get(proj.pre, 0)) * dt,
                 },
             )
@@ -284,6 +289,18 @@ class NestSession(Session):
         nest, dt = self.nest, self.resolved.dt
         sign = table.inhibitory_sign if proj.receptor == "inhibitory" else 1.0
         magnitude_sign = -1.0 if proj.receptor == "inhibitory" else 1.0
+        name = f"hub_plastic_{k}"
+        if proj.rule.kind == "CustomRule":  # a NESTML synapse of the target's module
+            base, defaults = plastic.custom_synapse(proj.rule, table, magnitude_sign)
+            nest.CopyModel(base, name, defaults)
+            self.plastic[proj.label] = {
+                "model": name,
+                "proj": proj,
+                # the synapse keeps the magnitude and transmits it with the receptor's sign
+                "factor": table.weight_scale * sign * magnitude_sign,
+                "synapse_model": base,
+            }
+            return name
         defaults = plastic.synapse_defaults(proj.rule, table.weight_scale * magnitude_sign)
         defaults["weight"] = magnitude_sign  # NEST wants the default weight's sign = Wmax's
         if proj.rule.kind == "DopamineSTDP":
@@ -296,7 +313,6 @@ class NestSession(Session):
                 syn_spec={"delay": proj.rule.modulator_delay_steps * dt},
             )
             defaults["volume_transmitter"] = vt
-        name = f"hub_plastic_{k}"
         nest.CopyModel(plastic.synapse_model(proj.rule), name, defaults)
         self.plastic[proj.label] = {
             "model": name,
@@ -710,7 +726,7 @@ class NestSession(Session):
             **distributed.rank_memory(),
             "models": {label: t.nest_model for label, t in models.items()},
             "synapse_models": {
-                label: plastic.synapse_model(info["proj"].rule)
+                label: info.get("synapse_model") or plastic.synapse_model(info["proj"].rule)
                 for label, info in self.plastic.items()
             },
             "integrators": {label: t.integrator for label, t in models.items()},

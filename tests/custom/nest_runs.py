@@ -4,6 +4,7 @@ modules (a NEST built from source first on PYTHONPATH).
     python networks.py compare OUT.npz   # every case's runs, arrays saved in OUT.npz
     python networks.py cache OUT.json    # the LEAK model once; the module cache's facts
     python networks.py cli ARGS...       # snn-hub ARGS with this NEST
+    python networks.py rules OUT.npz     # learning rules written as statements on NEST
 
 ``compare`` runs each network with NEST's built-in model on NEST, with the custom model on
 NEST (through NESTML) and on Brian2; the custom LIF runs a second time on NEST at the end,
@@ -14,11 +15,17 @@ from __future__ import annotations
 
 import json
 import sys
+import time
+from pathlib import Path
 
 import numpy as np
 
 import hub
 import hub.equations as E
+import hub.plasticity as HP
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "models"))
+import bcm  # noqa: E402
 
 DURATION = 300.0  # ms
 N = 20
@@ -229,6 +236,120 @@ def cache(out: str) -> None:
         json.dump(facts, f)
 
 
+#: the additive all-to-all pair rule written as statements (as tests/test_custom_rules.py)
+STDP_RULE = hub.define_rule(
+    "stdp_additive",
+    {
+        "tau_plus": "20 ms",
+        "tau_minus": "20 ms",
+        "a_plus": "0.01 weight",
+        "a_minus": "0.0105 weight",
+        "w_max": "1 weight",
+    },
+    pre_traces={"x": "tau_plus"},
+    post_traces={"y": "tau_minus"},
+    on_post="w = clip(w + a_plus * x, 0, w_max)",
+    on_pre="w = clip(w - a_minus * y, 0, w_max)",
+)
+#: the same rule written with NEST's stdp_synapse arithmetic: steps relative to w_max
+#: (facilitation ``w/Wmax + lambda K+``, depression ``w/Wmax - alpha lambda K-``, times Wmax)
+STDP_NEST_FORM = hub.define_rule(
+    "stdp_relative",
+    {"tau_plus": "20 ms", "tau_minus": "20 ms", "lam": 0.01, "alpha": 1.0, "w_max": "1 weight"},
+    pre_traces={"x": "tau_plus"},
+    post_traces={"y": "tau_minus"},
+    on_post="w = clip((w / w_max + lam * x) * w_max, 0, w_max)",
+    on_pre="w = clip((w / w_max - alpha * lam * y) * w_max, 0, w_max)",
+)
+A_PLUS, A_MINUS, W_MAX = 0.01, 0.0105, 0.8
+RULE_DURATION = 2000.0  # ms
+
+
+def stdp(kind: str) -> hub.Network:
+    """tests/test_custom_rules.py's STDP network twice: 40 Poisson inputs onto two
+    populations of 10 LIF neurons, ``p`` and ``q``, delays uniform in [0.5, 3] ms.
+    ``builtin``: NEST's stdp_synapse onto its iaf_psc_exp (both); ``custom``: STDP_RULE onto
+    ``p`` and STDP_NEST_FORM onto ``q``, both LIF written as equations (one module with two
+    synapses); ``builtin-post``: STDP_RULE onto NEST's iaf_psc_exp (refused).  Projections
+    ``syn_p``, ``syn_q``; the weights of 5 synapses of each are sampled every 100 ms."""
+    net = hub.Network(dt=0.1, seed=5)
+    src = net.add_source(hub.PoissonSource(rate=15.0), size=40, label="in")
+    net.record(src, "spikes")
+    values = dict(i_offset=0.5, tau_refrac=2.0)
+    model = hub.LIF if kind in ("builtin", "builtin-post") else LIF
+    lam = A_PLUS / W_MAX  # the numbers hub_nest gives stdp_synapse
+    rules = {  # NEST's stdp_synapse: lambda = A_plus, alpha = A_minus / A_plus, relative
+        "p": STDP_RULE(w_max=W_MAX),
+        "q": STDP_NEST_FORM(lam=lam, alpha=(A_MINUS / W_MAX) / lam, w_max=W_MAX),
+    }
+    if kind == "builtin":
+        builtin = hub.STDP(A_plus=A_PLUS / W_MAX, A_minus=A_MINUS / W_MAX, w_max=W_MAX)
+        rules = {"p": builtin, "q": builtin}
+    elif kind == "builtin-post":
+        del rules["q"]
+    for label, rule in rules.items():
+        pop = net.add_population(10, model(**values), label=label)
+        delay = hub.Uniform(0.5, 3.0)
+        proj = net.connect(
+            src, pop, hub.FixedProbability(0.5), hub.Plastic(rule, 0.4, delay), label=f"syn_{label}"
+        )
+        net.record(pop, "spikes")
+        net.record(proj, "weight", interval=100.0, indices=[0, 7, 50, 120, 180])
+    return net
+
+
+def bcm_network() -> hub.Network:
+    """models/bcm.py with its LIF neurons written as equations (8 neurons), excitatory and,
+    on a second projection from the slow inputs, inhibitory (the sign applied on
+    transmission)."""
+    net = bcm.build(n=8, neuron=LIF(tau_refrac=2.0, i_offset=0.2))
+    fast, out = (next(p for p in net.populations if p.label == k) for k in ("fast", "out"))
+    net.connect(
+        fast,
+        out,
+        hub.FixedProbability(0.2),
+        hub.Plastic(bcm.BCM(eta=0.001), weight=-0.05, delay=1.5, receptor="inhibitory"),
+        label="fast-|out",
+    )
+    return net
+
+
+def rules(out: str) -> None:
+    """Final weights, weight samples, spikes and reference weights of the rule networks;
+    the seconds each NEST build took (compilation included)."""
+    from hub_nest import modules
+
+    arrays: dict[str, np.ndarray] = {}
+    for kind in ("builtin", "custom"):
+        before, t0 = modules.BUILDS, time.perf_counter()
+        net = stdp(kind)
+        res = hub.run(net, "nest", RULE_DURATION)
+        arrays[f"stdp/{kind}/seconds"] = np.array([time.perf_counter() - t0])
+        arrays[f"stdp/{kind}/builds"] = np.array([modules.BUILDS - before])
+        if kind == "custom":
+            state, _ = HP.reference_state(hub.resolve(net, RULE_DURATION), res)
+        for pop in ("p", "q"):
+            key, label = f"stdp/{kind}/{pop}", f"syn_{pop}"
+            arrays[f"{key}/weights"] = res.weights(label)
+            arrays[f"{key}/samples"] = res.synapse_signals[(label, "weight")].values
+            arrays[f"{key}/spikes"] = res.spike_trains[pop].stamps
+            if kind == "custom":
+                arrays[f"{key}/reference"] = state[(label, "weight")]
+    for backend in ("nest", "brian2"):
+        before, t0 = modules.BUILDS, time.perf_counter()
+        net = bcm_network()
+        options = {"codegen": "numpy"} if backend == "brian2" else {}
+        res = hub.run(net, backend, bcm.DURATION, **options)
+        state, _ = HP.reference_state(hub.resolve(net, bcm.DURATION), res)
+        for label in ("fast->out", "slow->out", "fast-|out"):
+            arrays[f"bcm/{backend}/{label}/weights"] = res.weights(label)
+            arrays[f"bcm/{backend}/{label}/reference"] = state[(label, "weight")]
+        arrays[f"bcm/{backend}/spikes"] = res.spike_trains["out"].stamps
+        arrays[f"bcm/{backend}/seconds"] = np.array([time.perf_counter() - t0])
+        arrays[f"bcm/{backend}/builds"] = np.array([modules.BUILDS - before])
+    np.savez(out, **arrays)
+
+
 def cli(*args: str) -> None:
     """``snn-hub ARGS`` in this process (its NEST is the one on this path)."""
     from hub.cli import main
@@ -242,4 +363,4 @@ if __name__ == "__main__":
     if sys.argv[1] == "cli":
         cli(*sys.argv[2:])
     else:
-        {"compare": compare, "cache": cache}[sys.argv[1]](sys.argv[2])
+        {"compare": compare, "cache": cache, "rules": rules}[sys.argv[1]](sys.argv[2])
