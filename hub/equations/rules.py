@@ -35,7 +35,7 @@ from hub.errors import Diagnostic, ValidationError
 from hub.ir.custom_rule import CustomRule, RuleDefinition
 
 from . import dims
-from .syntax import Assignment, _assignment, _dimension
+from .syntax import Assignment, assignment, dimension
 
 WEIGHT_VARIABLE = "w"
 #: the time (ms) since the synapse's previous presynaptic spike (since 0 for the first)
@@ -126,16 +126,16 @@ def _parse(d: RuleDefinition) -> RuleProgram:
             where = f"{d.name}.{field} line {k}"
             target = text.split("=", 1)[0].strip()
             if target.isidentifier() and target not in local and "=" in text:
-                a = _assignment(text, {target: "1"}, where, out, clip=True)
-                got = _dimension(a.value, local, where, out) if a is not None else None
+                a = assignment(text, {target: "1"}, where, out, clip=True)
+                got = dimension(a.value, local, where, out) if a is not None else None
                 if a is not None and got is not None:
                     local[target] = got
                     parsed.append(a)
                 continue
-            a = _assignment(text, {WEIGHT_VARIABLE: dims.WEIGHT}, where, out, clip=True)
+            a = assignment(text, {WEIGHT_VARIABLE: dims.WEIGHT}, where, out, clip=True)
             if a is None:
                 continue
-            got = _dimension(a.value, local, where, out)
+            got = dimension(a.value, local, where, out)
             if got is not None and got != env[WEIGHT_VARIABLE]:
                 out.append(
                     Diagnostic(

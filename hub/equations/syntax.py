@@ -79,7 +79,7 @@ def parse(definition: NeuronDefinition) -> Parsed:
         if rhs is None:
             continue
         want = dims.multiply(env[m.group("var")], dims.inverse(dims.of_unit("ms")))
-        got = _dimension(rhs, env, where, out)
+        got = dimension(rhs, env, where, out)
         if got is not None and got != want:
             out.append(
                 Diagnostic(
@@ -143,27 +143,27 @@ def parse(definition: NeuronDefinition) -> Parsed:
         where = f"{name}.threshold"
         threshold = _expr(definition.threshold, where, out, condition=True)
         if threshold is not None:
-            _dimension(threshold, env, where, out)
+            dimension(threshold, env, where, out)
     reset = []
     for k, line in enumerate(definition.reset.splitlines(), 1):
         text = line.split("#", 1)[0].strip()
         if not text:
             continue
         where = f"{name}.reset line {k}"
-        assignment = _assignment(text, state_units, where, out)
-        if assignment is None:
+        statement = assignment(text, state_units, where, out)
+        if statement is None:
             continue
-        got = _dimension(assignment.value, env, where, out)
-        if got is not None and got != env[assignment.var]:
+        got = dimension(statement.value, env, where, out)
+        if got is not None and got != env[statement.var]:
             out.append(
                 Diagnostic(
                     where,
-                    f"{text!r} gives {assignment.var} ({state_units[assignment.var]}) a value "
+                    f"{text!r} gives {statement.var} ({state_units[statement.var]}) a value "
                     f"of dimension {dims.show(got)}",
-                    f"give {assignment.var} a value in {state_units[assignment.var]}",
+                    f"give {statement.var} a value in {state_units[statement.var]}",
                 )
             )
-        reset.append(assignment)
+        reset.append(statement)
     refractory, refractory_ms = None, None
     ref = definition.refractory.strip() if isinstance(definition.refractory, str) else ""
     if ref in params:
@@ -206,7 +206,7 @@ def parse(definition: NeuronDefinition) -> Parsed:
         if m.group("factor"):
             factor = _expr(m.group("factor"), where, out)
             if factor is not None:
-                _dimension(factor, env, where, out)
+                dimension(factor, env, where, out)
                 state_used = _names(factor) & set(state_units)
                 if state_used:
                     out.append(
@@ -317,7 +317,7 @@ def _forbidden(node: ast.AST, condition: bool, clip: bool = False) -> str | None
     return f"{type(node).__name__} ({ast.unparse(node)})"
 
 
-def _assignment(text: str, state_units, where, out, clip: bool = False) -> Assignment | None:
+def assignment(text: str, state_units, where, out, clip: bool = False) -> Assignment | None:
     try:
         tree = ast.parse(text, mode="exec")
     except SyntaxError as e:
@@ -351,7 +351,7 @@ def _names(node: ast.AST) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 
 
-def _dimension(node: ast.expr, env: dict, where: str, out: list):
+def dimension(node: ast.expr, env: dict, where: str, out: list):
     """The dimension of ``node`` (None after reporting a problem to ``out``)."""
     try:
         return _dim(node, env)

@@ -376,8 +376,8 @@ def post_reads(code: PlasticCode, table) -> PlasticCode:
                 "brian2", [f"a rule reads {var!r} of {table.label}, which has none"]
             )
         stored, transform = rec
-        if var in table.shifted:
-            reads[var] = f"({stored}_post + {table.shifted[var]}_post)"
+        if stored in table.shifted:
+            reads[var] = f"({stored}_post + {table.shifted[stored]}_post)"
         elif transform is plus_e_l:
             reads[var] = f"({stored}_post + E_L_post)"
         elif transform.__name__ == "_same":

@@ -84,7 +84,7 @@ _TYPES = {"float": "real", "integer": "integer", "boolean": "boolean"}
 _ZERO = {"real": "0.0", "integer": "0", "boolean": "false"}
 
 
-def _literal(x) -> str:
+def literal(x) -> str:
     if isinstance(x, bool):
         return "true" if x else "false"
     if isinstance(x, int):
@@ -97,7 +97,7 @@ def _literal(x) -> str:
 
 
 def _arg(x) -> str:
-    return nest_name(x) if isinstance(x, str) else _literal(x)
+    return nest_name(x) if isinstance(x, str) else literal(x)
 
 
 def expression(s: Stmt) -> str:

@@ -36,7 +36,7 @@ import re
 from hub.equations import dims
 from hub.equations.rules import RuleProgram
 
-from .nestml import _literal, nest_name
+from .nestml import literal, nest_name
 
 #: names of the synapse's own variables (user names never start with ``hub_s_``: see _name)
 DELAY = "hub_s_d"
@@ -120,10 +120,10 @@ class _Code:
 
     def expression(self, node) -> str:
         if isinstance(node, ast.Constant):
-            return _literal(float(node.value))
+            return literal(float(node.value))
         if isinstance(node, ast.Name):
             if _is_unit(node.id):
-                return _literal(float(dims.unit_value(node.id)))
+                return literal(float(dims.unit_value(node.id)))
             return _name(node.id)
         if isinstance(node, ast.UnaryOp):
             inner = self.expression(node.operand)

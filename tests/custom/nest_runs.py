@@ -359,8 +359,64 @@ def cli(*args: str) -> None:
         raise SystemExit(code)
 
 
+#: the exponential integrate-and-fire neuron: a nonlinear model (forward Euler) with exp
+EIF = E.define_neuron(
+    "eif",
+    """
+    dv/dt = (v_rest - v + delta_T*exp((v - v_T)/delta_T))/tau_m + (I_ex + I_in + i_offset)/cm : mV (unless refractory)
+    dI_ex/dt = -I_ex/tau_syn_E : nA
+    dI_in/dt = -I_in/tau_syn_I : nA
+    """,  # noqa: E501
+    {
+        "cm": "0.281 nF",
+        "tau_m": "9.37 ms",
+        "v_rest": "-70.6 mV",
+        "v_T": "-50.4 mV",
+        "delta_T": "2 mV",
+        "v_reset": "-70.6 mV",
+        "v_spike": "-40 mV",
+        "tau_refrac": "2 ms",
+        "i_offset": "0.3 nA",
+        "tau_syn_E": "5 ms",
+        "tau_syn_I": "5 ms",
+    },
+    initial={"v": "v_rest"},
+    threshold="v >= v_spike",
+    reset="v = v_reset",
+    refractory="tau_refrac",
+    on_spike={"excitatory": "I_ex += w", "inhibitory": "I_in += w"},
+)
+
+
+def eif_network() -> hub.Network:
+    net = hub.Network(dt=0.1, seed=3)
+    rng = np.random.default_rng(1)
+    model = EIF(tau_m=rng.uniform(8, 12, 40), i_offset=rng.uniform(0.2, 0.5, 40))
+    p = net.add_population(40, model, label="p")
+    _inputs(net, p, 0.3, -0.2, 0.1)
+    net.record(p, "spikes", "v")
+    return net
+
+
+def eif(out: str) -> None:
+    """The EIF network on NEST (NESTML: std::exp), Brian2 with Cython (libm's exp) and Brian2
+    with numpy (numpy's exp), 1 s."""
+    arrays = {}
+    for name, backend, options in (
+        ("nest", "nest", {}),
+        ("cython", "brian2", {"codegen": "cython"}),
+        ("numpy", "brian2", {"codegen": "numpy"}),
+    ):
+        res = hub.run(eif_network(), backend, 1000.0, **options)
+        arrays[f"{name}/stamps"] = res.spike_trains["p"].stamps
+        arrays[f"{name}/indices"] = res.spike_trains["p"].indices
+        arrays[f"{name}/v"] = res.signal("p", "v").values
+    np.savez(out, **arrays)
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "cli":
         cli(*sys.argv[2:])
     else:
-        {"compare": compare, "cache": cache, "rules": rules}[sys.argv[1]](sys.argv[2])
+        commands = {"compare": compare, "cache": cache, "rules": rules, "eif": eif}
+        commands[sys.argv[1]](sys.argv[2])
