@@ -240,3 +240,20 @@ def test_current_injection_into_a_custom_model_is_refused_before_running():
     net.inject("p", hub.DCSource(amplitude=0.5))
     with pytest.raises(hub.ValidationError, match="no input for injected current yet"):
         hub.run(net, "brian2", 1.0)
+
+
+@pytest.mark.parametrize(
+    "build, pairs",
+    [
+        (networks.lif_network, [("v", "v"), ("isyn_exc", "I_ex")]),
+        (networks.izhikevich_network, [("v", "v"), ("u", "u")]),
+    ],
+)
+def test_the_reference_engine_runs_the_statements_directly(build, pairs):
+    """The kit's reference engine runs a model written as equations from the hub's statements
+    on numpy arrays: NEST's built-in spikes and state, bit for bit."""
+    from hub.testing import reference
+
+    ref = _run(build(False), "nest")
+    got = reference.simulate(hub.resolve(build(True), networks.DURATION))
+    assert_identical(ref, got, pairs)

@@ -7,7 +7,8 @@ propagator code, so agreement with a backend is evidence rather than a copy.
 
 Supported: ``LIF`` and ``LIFSubtract`` (exp, alpha, delta synapses) and ``Izhikevich``
 (NEST's forward-Euler definition), static synapses, spike sources, current injections, spike
-and state probes.
+and state probes; and models written as equations (``hub.define_neuron``), whose update
+statements the hub derived (:mod:`hub.equations`) run here directly on numpy arrays.
 
 LIF, per neuron, y = V - v_rest, c = i_offset + injected current (nA), C in nF:
 
@@ -82,7 +83,9 @@ def simulate(resolved: ResolvedNetwork) -> Results:
     """Run ``resolved`` with the reference semantics; returns hub Results."""
     dt, steps = resolved.dt, resolved.steps
     pops = list(resolved.populations.values())
-    unsupported = [p.model.label for p in pops if p.model.label not in SUPPORTED]
+    unsupported = [
+        p.model.label for p in pops if p.model.label not in SUPPORTED and p.kind != "Custom"
+    ]
     if unsupported:
         raise NotImplementedError(f"reference engine has no {unsupported}")
     # one flat index space over all neuron populations
@@ -178,6 +181,8 @@ def simulate(resolved: ResolvedNetwork) -> Results:
 
 
 def _init(p, dt) -> dict:
+    if p.kind == "Custom":
+        return _init_custom(p, dt)
     s = {"kind": p.model.label, "params": p.params, "r": np.zeros(p.size, np.int64)}
     if p.kind == "Izhikevich":
         s.update(v=p.initial["v"].copy(), u=p.initial["u"].copy())
@@ -206,7 +211,45 @@ def _init(p, dt) -> dict:
     return s
 
 
+def _init_custom(p, dt) -> dict:
+    """A model written as equations: its program's statements run directly on numpy arrays
+    (:func:`hub.equations.execute`), from the start values the program gives."""
+    from ..equations import dims, execute, program
+    from ..propagators import nest_resolution
+
+    prog = program(p.model)
+    how, factor = dims.to_working(prog.weight_unit)
+    return {
+        "kind": "Custom",
+        "program": prog,
+        "execute": execute,
+        "env": prog.values(p.params, p.initial, nest_resolution(dt)),
+        "scale": factor if how == "mul" else 1.0 / factor,
+    }
+
+
+def _step_custom(s, arriving) -> np.ndarray:
+    prog, env, run = s["program"], s["env"], s["execute"]
+    run(prog.update, env)
+    for receptor, buf in prog.buffers.items():
+        env[buf] = env[buf] + arriving[1 if receptor == "inhibitory" else 0] * s["scale"]
+    run(prog.inputs, env)
+    run(prog.threshold, env)
+    if prog.threshold_expr is not None:
+        a, op, b = prog.threshold_expr
+        fired = _COMPARE[op](env[a], env[b] if isinstance(b, str) else b)
+    else:
+        fired = np.asarray(env["spike_now"], bool)
+    run(prog.reset, env, where=fired)
+    return np.nonzero(fired)[0]
+
+
+_COMPARE = {">=": np.greater_equal, ">": np.greater, "<=": np.less_equal, "<": np.less}
+
+
 def _step(s, arriving, current, dt) -> np.ndarray:
+    if s["kind"] == "Custom":
+        return _step_custom(s, arriving)
     par = s["params"]
     c = par["i_offset"] + current
     if s["kind"] == "Izhikevich":
@@ -250,6 +293,8 @@ def _step(s, arriving, current, dt) -> np.ndarray:
 
 
 def _read(s, variable):
+    if s["kind"] == "Custom":
+        return s["program"].recorded(variable, s["env"][variable], s["env"])
     if s["kind"] == "Izhikevich":
         return s[variable]
     if variable == "v":
