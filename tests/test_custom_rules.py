@@ -15,26 +15,14 @@ import pytest
 
 import hub
 import hub.plasticity as HP
+from hub.equations import library
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "models"))
 import bcm  # noqa: E402
 import brader_fusi  # noqa: E402
 import resume  # noqa: E402
 
-STDP = hub.define_rule(
-    "stdp_additive",
-    {
-        "tau_plus": "20 ms",
-        "tau_minus": "20 ms",
-        "a_plus": "0.01 weight",
-        "a_minus": "0.0105 weight",
-        "w_max": "1 weight",
-    },
-    pre_traces={"x": "tau_plus"},
-    post_traces={"y": "tau_minus"},
-    on_post="w = clip(w + a_plus * x, 0, w_max)",
-    on_pre="w = clip(w - a_minus * y, 0, w_max)",
-)
+STDP = library.stdp_additive()
 RTOL = 1e-12  # the tier-2 bound every rule of the hub is held to (docs/learning.md)
 
 

@@ -1,15 +1,17 @@
-"""The hub's built-in neuron models written as equations: starting points for your own, and
-the honest test of the hub's numerics (each gives its built-in twin's doubles on every
-backend; tests/test_custom_models.py).  Parameter names, units and defaults are the
-built-ins' (PyNN's)."""
+"""The hub's built-in neuron models written as equations, and the pair rule written as
+statements: starting points for your own, and the honest test of the hub's numerics (each
+gives its built-in twin's doubles on every backend; tests/test_custom_models.py,
+tests/test_custom_rules.py).  Parameter names, units and defaults are the built-ins'
+(PyNN's)."""
 
 from __future__ import annotations
 
 from functools import cache
 
 from hub.ir.custom import NeuronDefinition
+from hub.ir.custom_rule import RuleDefinition
 
-from . import define_neuron
+from . import define_neuron, define_rule
 
 #: PyNN's IF_curr_* parameters with their defaults
 LIF_PARAMETERS = {
@@ -85,4 +87,25 @@ def izhikevich() -> NeuronDefinition:
         threshold="v >= v_thresh",
         reset="v = c\nu += d",
         on_spike={"excitatory": "v += w", "inhibitory": "v += w"},
+    )
+
+
+@cache
+def stdp_additive() -> RuleDefinition:
+    """Additive all-to-all pair STDP: ``hub.STDP(pairing="all", weight_dependence="additive")``
+    with ``A_plus = a_plus / w_max`` and ``A_minus = a_minus / w_max`` (NEST's
+    ``stdp_synapse``, whose steps are relative to w_max: equal in exact arithmetic)."""
+    return define_rule(
+        "stdp_additive",
+        {
+            "tau_plus": "20 ms",
+            "tau_minus": "20 ms",
+            "a_plus": "0.01 weight",
+            "a_minus": "0.0105 weight",
+            "w_max": "1 weight",
+        },
+        pre_traces={"x": "tau_plus"},
+        post_traces={"y": "tau_minus"},
+        on_post="w = clip(w + a_plus * x, 0, w_max)",
+        on_pre="w = clip(w - a_minus * y, 0, w_max)",
     )

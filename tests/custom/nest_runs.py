@@ -22,6 +22,7 @@ import numpy as np
 
 import hub
 import hub.equations as E
+from hub.equations import library
 import hub.plasticity as HP
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "models"))
@@ -30,50 +31,9 @@ import bcm  # noqa: E402
 DURATION = 300.0  # ms
 N = 20
 
-LIF = E.define_neuron(
-    "lif",
-    """
-    dv/dt = (v_rest - v)/tau_m + (I_ex + I_in + i_offset)/cm : mV (unless refractory)
-    dI_ex/dt = -I_ex/tau_syn_E : nA
-    dI_in/dt = -I_in/tau_syn_I : nA
-    """,
-    {
-        "cm": "1 nF",
-        "tau_m": "20 ms",
-        "v_rest": "-65 mV",
-        "v_reset": "-65 mV",
-        "v_thresh": "-50 mV",
-        "tau_refrac": "0.1 ms",
-        "i_offset": "0 nA",
-        "tau_syn_E": "5 ms",
-        "tau_syn_I": "5 ms",
-    },
-    initial={"v": "v_rest"},
-    threshold="v >= v_thresh",
-    reset="v = v_reset",
-    refractory="tau_refrac",
-    on_spike={"excitatory": "I_ex += w", "inhibitory": "I_in += w"},
-)
-
-IZH = E.define_neuron(
-    "izh",
-    """
-    dv/dt = 0.04/ms/mV*v*v + 5/ms*v + 140*mV/ms - u + I_e : mV
-    du/dt = a*(b*v - u) : mV/ms
-    """,
-    {
-        "a": "0.02 1/ms",
-        "b": "0.2 1/ms",
-        "c": "-65 mV",
-        "d": "2 mV/ms",
-        "I_e": "0 mV/ms",
-        "v_thresh": "30 mV",
-    },
-    initial={"v": "-70 mV", "u": "-14 mV/ms"},
-    threshold="v >= v_thresh",
-    reset="v = c\nu += d",
-    on_spike={"excitatory": "v += w", "inhibitory": "v += w"},
-)
+#: the built-ins written as equations (hub.equations.library)
+LIF = library.lif_exp()
+IZH = library.izhikevich()
 
 #: a small model for the cache test (its own digest: compiled once per cache directory)
 LEAK = E.define_neuron(
@@ -236,21 +196,8 @@ def cache(out: str) -> None:
         json.dump(facts, f)
 
 
-#: the additive all-to-all pair rule written as statements (as tests/test_custom_rules.py)
-STDP_RULE = hub.define_rule(
-    "stdp_additive",
-    {
-        "tau_plus": "20 ms",
-        "tau_minus": "20 ms",
-        "a_plus": "0.01 weight",
-        "a_minus": "0.0105 weight",
-        "w_max": "1 weight",
-    },
-    pre_traces={"x": "tau_plus"},
-    post_traces={"y": "tau_minus"},
-    on_post="w = clip(w + a_plus * x, 0, w_max)",
-    on_pre="w = clip(w - a_minus * y, 0, w_max)",
-)
+#: the additive all-to-all pair rule written as statements (hub.equations.library)
+STDP_RULE = library.stdp_additive()
 #: the same rule written with NEST's stdp_synapse arithmetic: steps relative to w_max
 #: (facilitation ``w/Wmax + lambda K+``, depression ``w/Wmax - alpha lambda K-``, times Wmax)
 STDP_NEST_FORM = hub.define_rule(
