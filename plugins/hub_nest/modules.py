@@ -113,14 +113,14 @@ def buildable_prefix() -> tuple[Path, str] | str:
     prefix = nest_prefix()
     if prefix is None:
         return "NEST is not installed"
+    if not (prefix / "include" / "nest" / "config.h").is_file():  # first: no subprocess
+        return f"the NEST in {prefix} has no C++ headers (include/nest/config.h)"
     config = _nest_config(prefix)
     if config is None:
         return f"the NEST in {prefix} has no bin/nest-config"
     said, version = config
     if not Path(said).is_dir() or Path(said).resolve() != prefix:
         return f"the NEST in {prefix} has a nest-config that names another prefix ({said})"
-    if not (prefix / "include" / "nest" / "config.h").is_file():
-        return f"the NEST in {prefix} has no C++ headers (include/nest/config.h)"
     return prefix, version
 
 
