@@ -24,7 +24,6 @@ from .hookspecs import hookimpl
 from .ir import *  # noqa: F401,F403 - the IR vocabulary is the public API
 from .ir import __all__ as _ir_all
 from .api import check_capabilities, load, model, run, save  # noqa: F401 - see the plugins' kinds
-from .equations import define_neuron, define_rule
 from .interop import from_nir, run_nir, to_nir
 from .plugins import backend_specs, get_backend, make_plugin_manager, plugin_manager
 from .resolve import ResolvedNetwork, resolve
@@ -37,6 +36,23 @@ from .version import __version__  # noqa: F401
 # alias keeps ``from hub.compare import schema`` (the old module path) working without
 # letting an ``import hub.compare`` rebind ``hub.compare`` to a module.
 sys.modules.setdefault(__name__ + ".compare", _comparison)
+
+
+def define_neuron(*args, **kwargs):
+    """A neuron model written as equations: :func:`hub.equations.define_neuron` (imported
+    when first used: ``import hub`` stays light)."""
+    from .equations import define_neuron as define
+
+    return define(*args, **kwargs)
+
+
+def define_rule(*args, **kwargs):
+    """A learning rule written as statements: :func:`hub.equations.define_rule`."""
+    from .equations import define_rule as define
+
+    return define(*args, **kwargs)
+
+
 __all__ = [
     *_ir_all,
     "run",

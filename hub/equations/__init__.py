@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from hub.ir.custom import CustomNeuron, NeuronDefinition
 from hub.ir.custom_rule import RuleDefinition
 
-from .numerics import derive
 from .rules import rule_program
 from .program import NeuronProgram, Stmt, execute
 from .syntax import parse
@@ -108,6 +107,8 @@ def program(definition: NeuronDefinition | CustomNeuron) -> NeuronProgram:
         definition = definition.definition
     found = _PROGRAMS.get(definition.digest)
     if found is None:
+        from .numerics import derive  # sympy and mpmath: imported when a model is derived
+
         found = _PROGRAMS[definition.digest] = derive(parse(definition))
     return found
 

@@ -4,7 +4,6 @@ of a definition that carries it into the network file."""
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 from collections.abc import Mapping
 
@@ -43,6 +42,8 @@ class TextDefinition:
     @property
     def digest(self) -> str:
         """A hash of the text (12 hex digits): equal definitions share compiled code."""
+        import hashlib  # (3 ms to import: only when a definition is used)
+
         text = json.dumps(self.to_dict(), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 

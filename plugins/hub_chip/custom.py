@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 
 import hub.equations as E
-from hub.equations.forms import NoForm, lif_form, lif_parameters
 from hub.errors import CapabilityError
 from hub.ir.neurons import LIF
 
@@ -23,6 +22,8 @@ def as_lif(resolved):
     custom = {k: p for k, p in resolved.populations.items() if p.model.kind == "Custom"}
     if not custom:
         return resolved, {}
+    from hub.equations.forms import NoForm, lif_form, lif_parameters  # sympy, when needed
+
     pops, renamed, missing = dict(resolved.populations), {}, []
     for label, pop in custom.items():
         program = E.program(pop.model)
