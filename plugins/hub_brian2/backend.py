@@ -17,8 +17,7 @@ from hub.errors import HubError
 from .stability import check_rk4
 
 from .compiled import STRICT_GCC_FLAGS
-from .custom import CUSTOM_TOLERANCE
-from .models import DEFAULT_SUBSTEPS, TABLES, B2Model
+from .models import CUSTOM_TOLERANCE, DEFAULT_SUBSTEPS, TABLES, B2Model
 from .plasticity import LABELS as PLASTIC_LABELS
 
 __all__ = ["OPTIONS", "STRICT_GCC_FLAGS", "Brian2Backend", "default_cache_dir"]
@@ -161,11 +160,14 @@ class Brian2Backend(Backend):
             root = os.path.join(o["cache_dir"], "standalone") if o["cache_dir"] else None
         from .session import Brian2Session
 
-        from .custom import tables_for
+        custom = {}
+        if any(p.model.kind == "Custom" for p in resolved.populations.values()):
+            from .custom import tables_for  # (hub.equations: only for custom models)
 
+            custom = tables_for(resolved)
         return Brian2Session(
             resolved,
-            {**self.tables(), **tables_for(resolved)},
+            {**self.tables(), **custom},
             codegen=o["codegen"] or "auto",
             substeps=steps,
             cache_dir=o["cache_dir"] or default_cache_dir(),

@@ -15,19 +15,10 @@ from dataclasses import replace
 import numpy as np
 
 import hub.equations as E
-from hub.backend import Tolerance
 from hub.equations import dims
 from hub.equations.program import FREE, REFRACTORY_COUNT, REFRACTORY_STEPS, THRESHOLD_FLAG
 
-from .models import B2Model, Context
-
-NOTE = (
-    "the hub's statements for this model (docs/custom_models.md), one operation per "
-    "statement: the same doubles as NEST running them through NESTML"
-)
-
-
-CUSTOM_TOLERANCE = Tolerance(1, v_abs=1e-12, note=NOTE)
+from .models import CUSTOM_TOLERANCE, B2Model, Context
 
 
 def is_custom(label: str) -> bool:

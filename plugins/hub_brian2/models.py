@@ -718,6 +718,14 @@ _HH_TOL = _tier3(
 
 TABLES: dict[str, B2Model] = {}
 
+#: every model written as equations (plugins/hub_brian2/custom.py)
+CUSTOM_TOLERANCE = Tolerance(
+    1,
+    v_abs=1e-12,
+    note="the hub's statements for this model (docs/custom_models.md), one operation per "
+    "statement: the same doubles as NEST running them through NESTML",
+)
+
 
 def _add(m: B2Model):
     TABLES[m.label] = m

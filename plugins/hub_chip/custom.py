@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import hub.equations as E
 from hub.errors import CapabilityError
 from hub.ir.neurons import LIF
 
@@ -22,7 +21,8 @@ def as_lif(resolved):
     custom = {k: p for k, p in resolved.populations.items() if p.model.kind == "Custom"}
     if not custom:
         return resolved, {}
-    from hub.equations.forms import NoForm, lif_form, lif_parameters  # sympy, when needed
+    import hub.equations as E  # (and sympy: only for networks with custom models)
+    from hub.equations.forms import NoForm, lif_form, lif_parameters
 
     pops, renamed, missing = dict(resolved.populations), {}, []
     for label, pop in custom.items():

@@ -139,10 +139,12 @@ class NestBackend(Backend):
         Custom neuron models are compiled (or taken from the cache) first, before NEST's
         kernel is touched; a NEST that cannot compile them is refused then
         (plugins/hub_nest/custom.py)."""
-        from .custom import tables_for
-
         checked = convert_options(self.name, OPTIONS, {"threads": threads, **options})
-        custom = tables_for(resolved)
+        custom = {}
+        if _writes_equations(resolved):
+            from .custom import tables_for
+
+            custom = tables_for(resolved)
         from .session import NestSession
 
         return NestSession(resolved, {**self.tables(), **custom}, checked["threads"] or 1)
@@ -159,3 +161,11 @@ class NestBackend(Backend):
             "nest.have_mpi": str(info.get("have_mpi", "")),
             "nest.have_gsl": str(info.get("have_gsl", "")),
         }
+
+
+def _writes_equations(resolved) -> bool:
+    """Whether a network has models or rules written as equations (only then is the machinery
+    that compiles them imported)."""
+    return any(p.model.kind == "Custom" for p in resolved.populations.values()) or any(
+        p.rule is not None and p.rule.kind == "CustomRule" for p in resolved.projections
+    )

@@ -38,7 +38,6 @@ from pathlib import Path
 
 from hub.errors import BackendError, CapabilityError
 
-from . import nestml, nestml_rules
 
 NESTML_VERSION = "9.0.0"
 #: how to make a NEST that compiles modules (the message of every refusal says it)
@@ -175,6 +174,8 @@ def module_for(program, input_kind: str, prefix: Path, version: str, rules=()) -
     generated with the neuron, paired with it (:mod:`hub_nest.nestml_rules`), and the
     neuron gets a name of its own in that module (two modules that register one model name
     cannot be loaded together)."""
+    from . import nestml, nestml_rules  # (they import hub.equations: only when compiling)
+
     global BUILDS
     rules = sorted({r.digest: r for r in rules}.values(), key=lambda r: r.digest)
     neuron = nestml.model_name(program)
@@ -232,6 +233,8 @@ def _module(name: str, neuron: str, library: Path, built: bool, rules) -> Module
 
 
 def _registered(cpp: Path, neuron: str, rules) -> dict:
+    from . import nestml_rules
+
     """The NEST models a module defines, from its generated C++: the neuron (paired with the
     synapses NESTML names it ``<neuron>__with_<synapses>``) and each rule's synapse
     (``<synapse>__with_<paired neuron>``; NESTML's naming differs with the number of
