@@ -165,6 +165,7 @@ class _Builder:
         self.shift: dict[str, str] = {}
         self.scheme: dict[str, str] = {}
         self.structure: dict[str, dict] = {}
+        self.forms: dict = {}  # state -> its linear form (None if not linear), set by build()
         self._n = 0
         self._check_reserved()
 
@@ -256,6 +257,7 @@ class _Builder:
         p = self.p
         odes = {o.var: o for o in p.odes}
         forms = {v: self.linear_form(o) for v, o in odes.items()}
+        self.forms = forms
         exact = {v for v, f in forms.items() if f is not None}
         while True:  # exact variables read only exact variables
             drop = {v for v in exact if set(forms[v].coupling) - exact}
@@ -376,7 +378,7 @@ class _Builder:
         )
         acc = self.emit(out, "*", v, p_vv)
         for y, c in form.coupling.items():
-            tau_y = self.tau(self.forms_a(y))
+            tau_y = self.tau(self.forms[y].a)
             num, den = sympy.fraction(sympy.simplify(c))
 
             def coupling(env, h, t=tau, ty=tau_y, num=num, den=den):
@@ -432,10 +434,6 @@ class _Builder:
             if not linear or term.has(sympy.Abs):
                 out.append(str(term))
         return out or [ast.unparse(ode.rhs)]
-
-    def forms_a(self, y: str) -> sympy.Expr:
-        ode = next(o for o in self.p.odes if o.var == y)
-        return self.linear_form(ode).a
 
     def split_rest(self, form: _Linear, tau) -> tuple[list, list]:
         """The resting value's terms (the leak rate times a parameter) and the drive terms,
