@@ -196,19 +196,53 @@ def test_snn_hub_compare_reports_identical_spikes_for_a_custom_model(tmp_path):
 
 
 # --- learning rules written as statements --------------------------------------------------
-def test_a_rule_onto_a_builtin_neuron_is_refused_before_building(monkeypatch):
-    """NESTML synapses need a NESTML neuron (NEST's own neurons do not keep the history they
-    read, and connecting one would end the process): refused before anything is built, with
-    the fix; the kernel of an existing session is untouched."""
+def test_a_rule_onto_a_builtin_lif_or_izhikevich_runs_on_its_twin():
+    """NEST's iaf_psc_exp and izhikevich under a rule written as statements: the population
+    becomes the twin written as equations with the same numbers (Izhikevich's i_offset is
+    the twin's I_e in mV/ms, times 1000); other populations are left as they are."""
+    net = networks.stdp("builtin-post")
+    src = net.populations[0]
+    izh = net.add_population(4, hub.Izhikevich(i_offset=0.01, a=0.03), label="izh")
+    net.connect(src, izh, hub.AllToAll(), hub.Plastic(networks.STDP_RULE(), 1.0, 1.0))
+    net.add_population(3, hub.LIF(), label="plain")
+    resolved = hub.resolve(net, 20.0)
+    twinned = custom.with_twins(resolved)
+    p, i = twinned.populations["p"], twinned.populations["izh"]
+    assert p.model.label.startswith("Custom[") and "name=lif_exp" in p.model.label
+    for name, values in resolved.populations["p"].params.items():
+        np.testing.assert_array_equal(p.params[name], values)
+    assert set(p.initial) == {"v", "I_ex", "I_in"}
+    assert "name=izhikevich" in i.model.label and np.all(i.params["I_e"] == 10.0)
+    assert np.all(i.params["a"] == 0.03) and "i_offset" not in i.params
+    assert twinned.populations["plain"] is resolved.populations["plain"]
+    assert resolved.populations["p"].model.kind == "LIF"  # the input is not changed
+
+
+def test_a_rule_onto_a_builtin_neuron_without_a_twin_is_refused_before_building(monkeypatch):
+    """A built-in population that needs to stay one (a current injected into it) or has no
+    twin (alpha synapses): refused before anything is built, with the fix; the kernel of an
+    existing session is untouched."""
     monkeypatch.setattr(modules, "check", lambda labels: (PREFIX, "3.10.0"))
     monkeypatch.setattr(modules, "module_for", _must_not_build)
-    with pytest.raises(CapabilityError) as info:
-        custom.tables_for(hub.resolve(networks.stdp("builtin-post"), 20.0))
-    text = str(info.value)
-    assert info.value.missing == ["plasticity:CustomRule"]
-    for fix in ("hub.define_neuron", "LIF and Izhikevich written as equations", "'syn_p'"):
-        assert fix in text, text
-    assert "brian2" in text  # the alternative
+    injected = networks.stdp("builtin-post")
+    injected.inject(injected.populations[1], hub.DCSource(amplitude=0.1))
+    alpha = networks.stdp("builtin-post")
+    alpha.add_population(3, hub.LIF(synapse="alpha"), label="a")
+    alpha.connect(
+        alpha.populations[0],
+        alpha.populations[-1],
+        hub.AllToAll(),
+        hub.Plastic(networks.STDP_RULE(), 0.1, 1.0),
+        label="syn_a",
+    )
+    for net, where in ((injected, "'syn_p'"), (alpha, "'syn_a'")):
+        with pytest.raises(CapabilityError) as info:
+            custom.tables_for(custom.with_twins(hub.resolve(net, 20.0)))
+        text = str(info.value)
+        assert info.value.missing == ["plasticity:CustomRule"]
+        for fix in ("hub.define_neuron", "twins written as equations", "injected", where):
+            assert fix in text, text
+        assert "brian2" in text  # the alternative
 
 
 def test_a_builtin_stdp_rule_beside_a_rule_written_as_statements_is_refused(monkeypatch):
@@ -248,7 +282,7 @@ def test_the_nestml_synapse_is_one_operation_per_line():
     body = [line.strip() for line in text.splitlines() if " real = " in line]
     ops = ("+", "-", "*", "/", "?")
     assert all(sum(line.split("=", 1)[1].count(op) for op in ops) <= 1 for line in body), body
-    options = nestml_rules.codegen_options("n", [program])
+    options = nestml_rules.codegen_options("n", [program], {})
     name = nestml_rules.synapse_name(program)
     assert options["synapse_models"] == [name]
     assert options["neuron_synapse_pairs"][0]["synapses"][name]["post_ports"] == ["post_spikes"]
@@ -256,6 +290,82 @@ def test_the_nestml_synapse_is_one_operation_per_line():
     values = nestml_rules.synapse_values(program, defaults, 1000.0, -1.0)
     assert values["w_max"] == 1000.0 and values["a_plus"] == 10.0 and values["tau_plus"] == 20.0
     assert values["hub_s_sign"] == -1.0 and values["hub_s_inv_tau_minus"] == 1.0 / 20.0
+
+
+def test_steps_locals_dt_pre_and_postsynaptic_reads_render_one_operation_per_line():
+    """Brader-Fusi's statements in NESTML: ``step(x)`` a comparison then a selection,
+    locals declared where first assigned, ``dt_pre`` from the previous presynaptic spike, a
+    parameter named like a unit (``A``, ampere) read as the parameter, ``v_post`` from a
+    continuous port paired with the neuron's variable holding V (``v`` is kept relative to
+    the resting value, so the neuron adds it back every step)."""
+    import brader_fusi
+
+    from hub.equations import program as neuron_program
+    from hub.equations import rule_program
+    from hub_nest import nestml, nestml_rules
+
+    rule = rule_program(brader_fusi.BRADER_FUSI)
+    text = nestml_rules.render(rule)
+    assert "hub_s_post_v real <- continuous" in text
+    assert "hub_s_r2 real = hub_s_r1 - hub_s_tlast\n" in text  # dt_pre
+    assert "drift real = " in text and "up real = " in text and "\n        c real = " in text
+    steps = [line.strip() for line in text.splitlines() if "? 1.0 : 0.0" in line]
+    assert len(steps) == 8 and all(" boolean = " not in line for line in steps)
+    assert text.count(" boolean = ") >= 8 and "> 0.0" in text
+    assert "hub_s_post_v - theta_v" in text
+    body = [line.strip() for line in text.splitlines() if " real = " in line]
+    ops = ("+", "-", "*", "/", "?")
+    assert all(sum(line.split("=", 1)[1].count(op) for op in ops) <= 1 for line in body), body
+    lif = neuron_program(networks.LIF)
+    exported = nestml.exports(lif, {"v"})
+    assert exported == {"v": "hub_read_v"}
+    neuron = nestml.render(lif, "current", read={"v"})
+    assert neuron.rstrip().endswith(f"hub_read_v = v + {lif.shift['v']}")
+    options = nestml_rules.codegen_options("n", [rule], exported)
+    name = nestml_rules.synapse_name(rule)
+    ports = options["neuron_synapse_pairs"][0]["synapses"][name]["post_ports"]
+    assert ports == ["post_spikes", ["hub_s_post_v", "hub_read_v"]]
+    resume = rule_program(RESUME_LIKE)
+    assert "hub_s_r7 real = A * x\n" in nestml_rules.render(resume)  # not 1.0 * x
+
+
+#: ReSuMe's depression alone (no teacher): a parameter called A, as ReSuMe's
+RESUME_LIKE = hub.define_rule(
+    "resume_like",
+    {"A": "0.02 weight", "tau": "15 ms", "w_max": "1 weight"},
+    pre_traces={"x": "tau"},
+    on_post="w = clip(w - A * x, 0, w_max)",
+)
+
+
+@pytest.fixture(scope="module")
+def voltage(tmp_path_factory):
+    """networks.voltage() once (arrays by name)."""
+    out = tmp_path_factory.mktemp("voltage") / "voltage.npz"
+    _child("voltage", str(out))
+    with np.load(out) as z:
+        return {k: z[k] for k in z.files}
+
+
+@source_nest
+@with_nestml
+@pytest.mark.parametrize("label", networks.VOLTAGE_LABELS)
+def test_rules_reading_the_postsynaptic_state_agree_with_brian2_and_the_reference(voltage, label):
+    """Brader-Senn-Fusi (models/brader_fusi.py: v_post at presynaptic spikes, step(),
+    locals, dt_pre, a postsynaptic calcium trace) and a rule reading v_post at postsynaptic
+    spikes, onto hub.LIF, which NEST runs as its twin written as equations: NEST, Brian2 and
+    the hub's reference agree on every weight within 1e-14 (measured 8e-17 absolute on
+    weights of 0.1, NEST's time doubles in dt_pre), with the same spikes; the weights moved.
+    A NEST that read V at delivery with a min_delay of 10 steps was off by 0.085."""
+    np.testing.assert_array_equal(voltage["nest/spikes"], voltage["brian2/spikes"])
+    assert voltage["nest/spikes"].size > 50
+    assert str(voltage["nest/model"][0]).startswith("hub_lif_exp_")
+    reference = voltage[f"nest/{label}/reference"]
+    for backend in ("nest", "brian2"):
+        got = voltage[f"{backend}/{label}/weights"]
+        assert np.max(np.abs(got - reference)) < 1e-14
+    assert np.sum(voltage[f"nest/{label}/weights"] != 0.1) > 0.9 * reference.size
+    np.testing.assert_array_equal(reference, voltage[f"brian2/{label}/reference"])
 
 
 @pytest.fixture(scope="module")

@@ -137,13 +137,15 @@ class NestBackend(Backend):
     def build(self, resolved, threads: int = 1, **options):
         """Reset the NEST kernel and build ``resolved`` in it; ``threads`` as in OPTIONS.
         Custom neuron models are compiled (or taken from the cache) first, before NEST's
-        kernel is touched; a NEST that cannot compile them is refused then
-        (plugins/hub_nest/custom.py)."""
+        kernel is touched; a NEST that cannot compile them is refused then; a built-in
+        population that a rule written as statements targets runs as its twin written as
+        equations (plugins/hub_nest/custom.py)."""
         checked = convert_options(self.name, OPTIONS, {"threads": threads, **options})
         custom = {}
         if _writes_equations(resolved):
-            from .custom import tables_for
+            from .custom import tables_for, with_twins
 
+            resolved = with_twins(resolved)
             custom = tables_for(resolved)
         from .session import NestSession
 

@@ -13,10 +13,17 @@ Learning rules written as statements (``hub.define_rule``) run as NESTML synapse
 (:mod:`hub_nest.nestml_rules`) compiled into the module of the custom model they target:
 one module per model, with the synapses of every rule onto it.
 
+A NESTML synapse needs a NESTML neuron (NEST's own neurons do not keep the spike history it
+reads): a population of ``hub.LIF`` (exponential synapses) or ``hub.Izhikevich`` that such
+a rule targets runs as its twin written as equations (:mod:`hub.equations.library`, the
+built-in's doubles bit for bit), :func:`with_twins`.
+
 Refused (a :class:`CapabilityError` before anything is built): any custom model when the
 imported NEST cannot compile modules or NESTML is missing (:func:`modules.check` says how to
-get both); a rule written as statements onto one of NEST's built-in models (a NESTML
-synapse needs a NESTML neuron: NEST's own neurons do not keep the spike history it reads).
+get both); a rule written as statements onto any other built-in model, or onto a built-in
+whose population needs the built-in (current injected, parameters changed between segments,
+a probe of a variable the twin names otherwise); a teacher (``on_teacher``); a rule that
+reads a postsynaptic variable the neuron keeps in other units than declared.
 Current injections into custom populations are refused for every backend by validation
 (custom models have no current input yet).
 """
@@ -129,26 +136,86 @@ def _pick(compute, name):
 
 
 def _not_on_nest(program) -> str:
-    """What of a rule written as statements NEST cannot run yet ("" if nothing): a teacher,
-    reads of the postsynaptic state, ``dt_pre``, ``step``, or locals."""
-    import ast
-
-    from hub.equations import rules as R
-
+    """What of a rule written as statements NEST cannot run yet ("" if nothing)."""
     if program.on_teacher:
         return "a teacher (on_teacher)"
-    if program.post_state:
-        return "the postsynaptic state (post_state)"
-    statements = [*program.on_pre, *program.on_post]
-    if any(a.var != R.WEIGHT_VARIABLE for a in statements):
-        return "locals"
-    for a in statements:
-        for node in ast.walk(a.value):
-            if isinstance(node, ast.Name) and node.id == R.SINCE_PRE:
-                return "dt_pre"
-            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "step":
-                return "step()"
     return ""
+
+
+def _unreadable(program, neuron) -> list[str]:
+    """The postsynaptic variables ``program`` reads that the NESTML neuron of ``neuron``
+    (a NeuronProgram) cannot hand its synapses as the hub reads them."""
+    out = []
+    for var in program.post_state or {}:
+        if var not in neuron.units:
+            out.append(f"{var!r} (no such state variable)")
+        elif float(dims.convert_from_working(1.0, neuron.units[var])) != 1.0:
+            out.append(f"{var!r} (kept in other units than declared)")
+    return out
+
+
+def _twins() -> dict:
+    """NEST's built-in models whose twin written as equations (:mod:`hub.equations.library`)
+    computes the same doubles (tests/test_custom_nest.py): (kind, synapse, input) ->
+    (definition, parameter -> (twin's name, factor), start value -> twin's name)."""
+    from hub.equations import library
+
+    return {
+        ("LIF", "exp", "current"): (
+            library.lif_exp(),
+            {},
+            {"isyn_exc": "I_ex", "isyn_inh": "I_in"},
+        ),
+        ("Izhikevich", "", "voltage"): (library.izhikevich(), {"i_offset": ("I_e", 1000.0)}, {}),
+    }
+
+
+def with_twins(resolved):
+    """``resolved`` with every population of a NEST built-in model that a rule written as
+    statements targets run as the model's twin written as equations, when it has one and
+    nothing about the population needs the built-in: no current injected, no parameter
+    changed between segments, no probe of a variable the twin names otherwise.  A NESTML
+    synapse needs a NESTML neuron (its spike history); the twin gives NEST's built-in's
+    doubles, so the network's numbers do not change.  Anything else is left for
+    :func:`rules_by_model` to refuse."""
+    import dataclasses
+
+    from hub.resolve import ResolvedPopulation
+
+    targets = {
+        p.post for p in resolved.projections if p.rule is not None and p.rule.kind == "CustomRule"
+    }
+    twins = _twins()
+    pops = dict(resolved.populations)
+    changed = False
+    for label in sorted(targets):
+        pop = pops[label]
+        twin = twins.get((pop.model.kind, pop.model.synapse, pop.model.input))
+        if twin is None or _needs_builtin(resolved, label, twin[0]):
+            continue
+        definition, renamed, started = twin
+        params = {}
+        for name, values in pop.params.items():
+            new, factor = renamed.get(name, (name, 1.0))
+            params[new] = values * factor if factor != 1.0 else values.copy()
+        initial = {started.get(k, k): v.copy() for k, v in pop.initial.items()}
+        pops[label] = ResolvedPopulation(label, pop.size, definition(), params, initial)
+        changed = True
+    if not changed:
+        return resolved
+    return dataclasses.replace(resolved, populations=pops)
+
+
+def _needs_builtin(resolved, label: str, definition) -> bool:
+    twin_state = set(E.program(definition).units)
+    return (
+        any(i.target == label for i in resolved.injections)
+        or any(c.population == label for c in resolved.changes)
+        or any(
+            p.population == label and p.variable not in twin_state | {"spikes"}
+            for p in resolved.probes
+        )
+    )
 
 
 def rules_by_model(resolved) -> dict[str, list]:
@@ -167,6 +234,9 @@ def rules_by_model(resolved) -> dict[str, list]:
             continue
         program = E.rule_program(proj.rule.rule)
         unsupported = _not_on_nest(program)
+        unreadable = _unreadable(program, E.program(model))
+        if unreadable:
+            unsupported = "the postsynaptic " + ", ".join(unreadable)
         if unsupported:
             raise CapabilityError(
                 "nest",
@@ -187,10 +257,12 @@ def rules_by_model(resolved) -> dict[str, list]:
                     "a learning rule written as statements runs on NEST as a NESTML synapse "
                     "compiled together with its target neuron, so the postsynaptic "
                     "population must be a model written as equations (hub.define_neuron), "
-                    "not one of NEST's built-in models: write the target neuron with "
-                    "hub.define_neuron (LIF and Izhikevich written as equations equal NEST's "
-                    "built-ins bit for bit; docs/custom_models.md); projections: "
-                    + ", ".join(refused)
+                    "not one of NEST's built-in models; hub.LIF (exponential synapses) and "
+                    "hub.Izhikevich run as their twins written as equations (bit for bit "
+                    "the same), unless a current is injected into them, a parameter changes "
+                    "between segments or a probe records a variable the twin names "
+                    "otherwise: write the target neuron with hub.define_neuron "
+                    "(docs/custom_models.md); projections: " + ", ".join(refused)
                 )
             },
             alternatives={F.plasticity("CustomRule"): ["brian2"]},

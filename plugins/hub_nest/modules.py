@@ -182,13 +182,14 @@ def module_for(program, input_kind: str, prefix: Path, version: str, rules=()) -
     if rules:
         together = hashlib.sha256("".join(r.digest for r in rules).encode()).hexdigest()[:8]
         neuron = f"{neuron}_r{together}"
-    text = nestml.render(program, input_kind, name=neuron)
+    read = {v for r in rules for v in r.post_state or {}}
+    text = nestml.render(program, input_kind, name=neuron, read=read)
     name = f"{neuron}module"
     sources = {neuron: text}
     options: dict = {}
     if rules:
         sources.update({nestml_rules.synapse_name(r): nestml_rules.render(r) for r in rules})
-        options = nestml_rules.codegen_options(neuron, rules)
+        options = nestml_rules.codegen_options(neuron, rules, nestml.exports(program, read))
     facts = {"nestml": text, "pynestml": _nestml_version(), "nest": version, "prefix": str(prefix)}
     if rules:
         facts["synapses"] = [sources[nestml_rules.synapse_name(r)] for r in rules]

@@ -64,7 +64,7 @@ _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 def nest_name(name: str) -> str:
     """The model's name for a program variable (itself unless NESTML or C++ reserve it)."""
-    if name in RESERVED or not _NAME.match(name) or name.startswith("hub_port"):
+    if name in RESERVED or not _NAME.match(name) or name.startswith(("hub_port", "hub_read")):
         return f"hub_n_{name}"
     return name
 
@@ -129,10 +129,19 @@ def negated_inhibitory(input_kind: str) -> bool:
     return input_kind != "conductance"
 
 
-def render(program: NeuronProgram, input_kind: str, name: str | None = None) -> str:
+def exports(program: NeuronProgram, variables) -> dict[str, str]:
+    """The model's variable that holds each of ``variables`` (state variables) as a state
+    probe reads it, for the synapses that read it: the state itself, or for a variable kept
+    relative to a constant ``E`` the state ``hub_read_<var>`` set to ``X + E`` at the end of
+    every step (the same addition the recorded values get)."""
+    return {v: f"hub_read_{v}" if v in program.shift else nest_name(v) for v in sorted(variables)}
+
+
+def render(program: NeuronProgram, input_kind: str, name: str | None = None, read=()) -> str:
     """The NESTML model of ``program``; ``input_kind`` is the model's ``input``
     (``current``, ``voltage`` or ``conductance``); ``name`` the model's name (default
-    :func:`model_name`)."""
+    :func:`model_name`); ``read``: state variables synapses read (:func:`exports`)."""
+    exported = {v: n for v, n in exports(program, read).items() if v in program.shift}
     types = {n: _TYPES[t] for n, t in program.variables.items()}
     constants = [c.name for c in program.constants]
     state = list(program.state)
@@ -141,6 +150,7 @@ def render(program: NeuronProgram, input_kind: str, name: str | None = None) -> 
     locals_ = [n for n in types if n not in taken]
     lines = [f"model {name or model_name(program)}:", "    state:"]
     lines += [f"        {nest_name(n)} {types[n]} = {_ZERO[types[n]]}" for n in state]
+    lines += [f"        {n} real = 0.0" for n in exported.values()]
     if constants:
         lines.append("")
         lines.append("    parameters:")
@@ -166,6 +176,7 @@ def render(program: NeuronProgram, input_kind: str, name: str | None = None) -> 
         condition = nest_name(THRESHOLD_FLAG)
     body.append(f"if {condition}:")
     body += [f"    {line}" for line in reset]
+    body += [f"{n} = {nest_name(v)} + {nest_name(program.shift[v])}" for v, n in exported.items()]
     lines += [f"        {line}" for line in body]
     return "\n".join(lines) + "\n"
 

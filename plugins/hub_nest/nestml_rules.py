@@ -34,7 +34,8 @@ import ast
 import re
 
 from hub.equations import dims
-from hub.equations.rules import RuleProgram
+from hub.equations.rules import SINCE_PRE, RuleProgram
+from hub.equations.rules import WEIGHT_VARIABLE as WEIGHT
 
 from .nestml import literal, nest_name
 
@@ -108,9 +109,19 @@ def synapse_values(program: RuleProgram, params: dict, weight_scale: float, sign
 class _Code:
     """Straight-line NESTML, one operation per line (temporaries declared where assigned)."""
 
-    def __init__(self, lines: list[str]):
+    def __init__(self, lines: list[str], program: RuleProgram, since: str = ""):
         self.lines = lines
         self.k = 0
+        #: the rule's own names (read before units: a parameter may be called ``A``)
+        self.names = {
+            "w",
+            *program.param_units,
+            *program.pre_traces,
+            *program.post_traces,
+        }
+        self.reads = {f"{v}_post": post_port(v) for v in program.post_state or {}}
+        self.since = since  # the name holding dt_pre in this block
+        self.declared: set[str] = set()
 
     def emit(self, text: str, kind: str = "real") -> str:
         self.k += 1
@@ -122,7 +133,11 @@ class _Code:
         if isinstance(node, ast.Constant):
             return literal(float(node.value))
         if isinstance(node, ast.Name):
-            if _is_unit(node.id):
+            if node.id in self.reads:
+                return self.reads[node.id]
+            if node.id == SINCE_PRE:
+                return self.since
+            if node.id not in self.names and node.id not in self.declared and _is_unit(node.id):
                 return literal(float(dims.unit_value(node.id)))
             return _name(node.id)
         if isinstance(node, ast.UnaryOp):
@@ -144,6 +159,9 @@ class _Code:
             upper = self.emit(f"{above} ? {hi} : {x}")
             below = self.emit(f"{x} < {lo}", "boolean")
             return self.emit(f"{below} ? {lo} : {upper}")
+        if isinstance(node, ast.Call) and node.func.id == "step":
+            positive = self.emit(f"{self.expression(node.args[0])} > 0.0", "boolean")
+            return self.emit(f"{positive} ? 1.0 : 0.0")
         if isinstance(node, ast.Call):
             fn = {"log": "ln"}.get(node.func.id, node.func.id)
             return self.emit(f"{fn}({self.expression(node.args[0])})")
@@ -153,7 +171,10 @@ class _Code:
         for a in statements:
             value = self.expression(a.value)
             target = _name(a.var)
-            if a.op == "=":
+            if a.op == "=" and a.var != WEIGHT and a.var not in self.declared:
+                self.declared.add(a.var)  # a local: declared where first assigned
+                self.lines.append(f"{target} real = {value}")
+            elif a.op == "=":
                 self.lines.append(f"{target} = {value}")
             else:
                 op = "+" if a.op == "+=" else "-"
@@ -174,15 +195,32 @@ def _decay(code: _Code, trace: str, stored: str, since: str, now: str, tau: str,
     code.lines.append(f"{_name(trace)} real = {stored} * {factor}")
 
 
+def reads(statements, name: str) -> bool:
+    """Whether ``statements`` read the name ``name``."""
+    return any(
+        isinstance(node, ast.Name) and node.id == name
+        for a in statements
+        for node in ast.walk(a.value)
+    )
+
+
+def post_port(var: str) -> str:
+    """The synapse's continuous port that reads the postsynaptic neuron's ``var``."""
+    return f"hub_s_post_{var}"
+
+
 def _on_post(program: RuleProgram) -> list[str]:
     lines: list[str] = []
-    code = _Code(lines)
+    code = _Code(lines, program)
     ts = code.emit("t / 1 ms")
-    if program.pre_traces:
+    since = reads(program.on_post, SINCE_PRE)
+    if program.pre_traces or since:
         dd = code.emit(f"{DELAY} / 1 ms")
         arrival = code.emit(f"{ts} + {dd}")
         for x, tau in program.pre_traces.items():
             _decay(code, x, f"hub_s_k_{x}", "hub_s_tlast", arrival, tau, False)
+        if since:
+            code.since = code.emit(f"{arrival} - hub_s_tlast")
     for y, tau in program.post_traces.items():
         _decay(code, y, f"hub_s_k_{y}", "hub_s_tp", ts, tau, True)
     code.statements(program.on_post)
@@ -195,8 +233,10 @@ def _on_post(program: RuleProgram) -> list[str]:
 
 def _on_pre(program: RuleProgram) -> list[str]:
     lines: list[str] = []
-    code = _Code(lines)
+    code = _Code(lines, program)
     ts = code.emit("t / 1 ms")
+    if reads(program.on_pre, SINCE_PRE):
+        code.since = code.emit(f"{ts} - hub_s_tlast")
     for x, tau in program.pre_traces.items():
         _decay(code, x, f"hub_s_k_{x}", "hub_s_tlast", ts, tau, False)
     if program.post_traces:
@@ -247,6 +287,7 @@ def render(program: RuleProgram) -> str:
         "    input:",
         f"        {PRE_PORT} <- spike",
         f"        {POST_PORT} <- spike",
+        *(f"        {post_port(v)} real <- continuous" for v in program.post_state or {}),
         "",
         "    output:",
         "        spike",
@@ -259,16 +300,23 @@ def render(program: RuleProgram) -> str:
     return "\n".join(lines) + "\n"
 
 
-def codegen_options(neuron: str, programs: list[RuleProgram]) -> dict:
+def codegen_options(neuron: str, programs: list[RuleProgram], exports: dict) -> dict:
     """NESTML's code-generator options that pair the synapses of ``programs`` with the
-    neuron model ``neuron`` (one module)."""
+    neuron model ``neuron`` (one module); ``exports``: the neuron's variable holding each
+    state variable a rule reads (:func:`hub_nest.nestml.exports`)."""
     names = [synapse_name(p) for p in programs]
+
+    def ports(p: RuleProgram) -> list:
+        return [POST_PORT, *([post_port(v), exports[v]] for v in p.post_state or {})]
+
     return {
         "synapse_models": names,  # (else NESTML takes only names ending in "synapse")
         "neuron_synapse_pairs": [
             {
                 "neuron": neuron,
-                "synapses": {n: {"post_ports": [POST_PORT], "vt_ports": []} for n in names},
+                "synapses": {
+                    n: {"post_ports": ports(p), "vt_ports": []} for n, p in zip(names, programs)
+                },
             }
         ],
         "delay_variable": {n: DELAY for n in names},

@@ -323,13 +323,15 @@ class NestSession(Session):
 
     def _align_min_delay(self):
         """Make min_delay one step if a plastic read-out time is not a multiple of it (module
-        docstring): one extra connection between two silent parrot neurons."""
+        docstring), or if a rule reads the postsynaptic state (its synapse reads the neuron
+        when the spike is delivered, which is at the spike's own step only then): one extra
+        connection between two silent parrot neurons."""
         r = self.resolved
         if not self.plastic:
             return
         md = int(round(self.nest.min_delay / r.dt))
         reads = [r.steps] + [int(pr.interval_steps) for pr in r.synapse_probes]
-        if md > 1 and any(t % md for t in reads):
+        if md > 1 and (any(t % md for t in reads) or _reads_post_state(r)):
             parrots = self.nest.Create("parrot_neuron", 2)
             self.nest.Connect(parrots[0], parrots[1], syn_spec={"delay": r.dt})
 
@@ -784,3 +786,12 @@ def set_values(nodes, values: dict) -> None:
     scalars = {k: v for k, v in values.items() if not np.ndim(v)}
     columns = [(k, v.tolist()) for k, v in arrays.items()]
     nodes.set([{**scalars, **{k: v[i] for k, v in columns}} for i in range(len(nodes))])
+
+
+def _reads_post_state(resolved) -> bool:
+    """Whether a rule written as statements reads the postsynaptic state (``post_state``)."""
+    return any(
+        getattr(getattr(p.rule.rule, "definition", None), "post_state", None)
+        for p in resolved.projections
+        if p.rule is not None and p.rule.kind == "CustomRule"
+    )

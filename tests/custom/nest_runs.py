@@ -5,6 +5,7 @@ modules (a NEST built from source first on PYTHONPATH).
     python networks.py cache OUT.json    # the LEAK model once; the module cache's facts
     python networks.py cli ARGS...       # snn-hub ARGS with this NEST
     python networks.py rules OUT.npz     # learning rules written as statements on NEST
+    python networks.py voltage OUT.npz   # rules that read the postsynaptic state, on NEST
 
 ``compare`` runs each network with NEST's built-in model on NEST, with the custom model on
 NEST (through NESTML) and on Brian2; the custom LIF runs a second time on NEST at the end,
@@ -27,6 +28,7 @@ import hub.plasticity as HP
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "models"))
 import bcm  # noqa: E402
+import brader_fusi  # noqa: E402
 
 DURATION = 300.0  # ms
 N = 20
@@ -297,6 +299,47 @@ def rules(out: str) -> None:
     np.savez(out, **arrays)
 
 
+#: a rule that reads the postsynaptic membrane potential when a postsynaptic spike reaches
+#: the synapse (t_post + delay), with the presynaptic trace, and drifts with dt_pre
+VOLTAGE_RULE = E.define_rule(
+    "v_at_post",
+    {"a": "0.0001 weight", "theta_v": "-60 mV", "w_max": "0.3 weight", "tau": "20 ms"},
+    pre_traces={"x": "tau"},
+    post_state={"v": "mV"},
+    on_post="w = clip(w + a * x * (v_post - theta_v) / mV, 0, w_max)",
+    on_pre="w = clip(w - a * dt_pre / ms * 0.01, 0, w_max)",
+)
+VOLTAGE_DURATION = 1000.0  # ms
+VOLTAGE_LABELS = ("fast->out", "slow->out", "late->out")
+
+
+def voltage_network() -> hub.Network:
+    """models/brader_fusi.py (its LIF neurons are NEST built-ins: NEST runs their twin
+    written as equations) with 6 neurons, and a projection with VOLTAGE_RULE (delay 1.3 ms,
+    refractory period 2 ms: some postsynaptic reads fall after the refractory period)."""
+    net = brader_fusi.build(n=6)
+    out = next(p for p in net.populations if p.label == "out")
+    late = net.add_source(hub.PoissonSource(rate=40.0), size=20, label="late")
+    net.connect(late, out, hub.AllToAll(), hub.Plastic(VOLTAGE_RULE(), 0.1, 1.3), label="late->out")
+    return net
+
+
+def voltage(out: str) -> None:
+    """Weights, reference weights and spikes of voltage_network() on NEST and Brian2."""
+    arrays: dict[str, np.ndarray] = {}
+    for backend in ("nest", "brian2"):
+        net = voltage_network()
+        res = hub.run(net, backend, VOLTAGE_DURATION)
+        state, _ = HP.reference_state(hub.resolve(net, VOLTAGE_DURATION), res)
+        for label in VOLTAGE_LABELS:
+            arrays[f"{backend}/{label}/weights"] = res.weights(label)
+            arrays[f"{backend}/{label}/reference"] = state[(label, "weight")]
+        arrays[f"{backend}/spikes"] = res.spike_trains["out"].stamps
+        models = res.provenance.get(backend, {}).get("models", {})
+        arrays[f"{backend}/model"] = np.array([str(models.get("out", ""))])
+    np.savez(out, **arrays)
+
+
 def cli(*args: str) -> None:
     """``snn-hub ARGS`` in this process (its NEST is the one on this path)."""
     from hub.cli import main
@@ -365,5 +408,11 @@ if __name__ == "__main__":
     if sys.argv[1] == "cli":
         cli(*sys.argv[2:])
     else:
-        commands = {"compare": compare, "cache": cache, "rules": rules, "eif": eif}
+        commands = {
+            "compare": compare,
+            "cache": cache,
+            "rules": rules,
+            "eif": eif,
+            "voltage": voltage,
+        }
         commands[sys.argv[1]](sys.argv[2])
