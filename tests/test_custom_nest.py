@@ -338,6 +338,20 @@ RESUME_LIKE = hub.define_rule(
 )
 
 
+@source_nest
+@with_nestml
+def test_nest_passes_the_kits_checks_of_models_and_rules_written_as_equations(tmp_path):
+    """With a NEST that compiles NESTML, NEST declares neuron:Custom and
+    plasticity:CustomRule, so the kit's checks of both apply: the LIF written as equations
+    against the reference engine, and the pair rule written as statements through the
+    plasticity proof (relays written as equations, weights within 1e-12 relative, the
+    transmitted weights too)."""
+    out = tmp_path / "kit.json"
+    _child("kit", str(out))
+    outcome = json.loads(out.read_text())
+    assert outcome == {name: "passed" for name in networks.KIT_CHECKS}, outcome
+
+
 @pytest.fixture(scope="module")
 def voltage(tmp_path_factory):
     """networks.voltage() once (arrays by name)."""

@@ -241,9 +241,13 @@ def _custom(p, rule, w, pre, hist, D, dt, teacher=None, post_at=None):
         t_q = t_arrival
 
     teach = np.sort(np.asarray(teacher if teacher is not None else [], np.int64))
+    deferred: list[float] = []  # arrivals with the previous presynaptic spike's stamp
     for s in pre:
         t_last, t = last * dt, s * dt
-        deferred = []
+        if s > last:  # (a second spike of the same stamp still reads them as not yet there)
+            for t_arr in deferred:
+                count_post(t_arr)
+            deferred = []
         posts = [(int(r), 0) for r in hist.stamps[hist.window(last - D, s - D)]]
         lo, hi = np.searchsorted(teach, [last - D, s - D], "right")
         events = sorted(posts + [(int(q), 1) for q in teach[lo:hi]])  # post before teacher
@@ -273,8 +277,6 @@ def _custom(p, rule, w, pre, hist, D, dt, teacher=None, post_at=None):
         R.apply(prog.on_pre, env)
         for x, tau in prog.pre_traces.items():
             k_pre[x] = k_pre[x] * math.exp((t_last - t) / p[tau]) + 1.0
-        for t_arr in deferred:
-            count_post(t_arr)
         last = s
         out.append((env["w"],))
     return out

@@ -110,7 +110,14 @@ RULES = {
     ),
     "tsodyks_markram": lambda: ir.TsodyksMarkram(U=0.3, tau_rec=50.0, tau_fac=20.0),
     "vogels_sprekeler": lambda: ir.VogelsSprekeler(tau=20.0, eta=0.01, alpha=0.2, w_max=W_MAX),
+    "custom_pair": lambda: _library().stdp_additive()(a_plus=0.05, a_minus=0.055, w_max=W_MAX),
 }
+
+
+def _library():
+    from ..equations import library
+
+    return library
 
 
 def designed_trains(seed: int = 12):
@@ -146,13 +153,7 @@ def plastic_network(rule, seed: int = 12):
         ir.SpikeTimes([[s * DT for s in d] for d in drive]), size=N_POST, label="drive"
     )
     net.add_source(ir.SpikeTimes([s * DT for s in dopamine]), size=1, label="dopamine")
-    relay = net.add_population(
-        N_POST,
-        ir.LIF(
-            synapse="delta", tau_m=1e12, tau_refrac=0.0, v_rest=-65.0, v_reset=-65.0, v_thresh=-50.0
-        ),
-        label="post",
-    )
+    relay = net.add_population(N_POST, _relay(rule), label="post")
     pi, qi = (a.ravel() for a in np.meshgrid(np.arange(N_PRE), np.arange(N_POST), indexing="ij"))
     w0 = np.random.default_rng(seed + 1).uniform(0.2, 0.8, pi.size) * W_MAX
     proj = net.connect(
@@ -218,7 +219,7 @@ def check_rule(backend, rule) -> dict[str, float]:
         )
     sent: dict = {}
     state, signals = reference_state(resolved, res, sent)
-    quantized = _quantized(backend, rule.label)
+    quantized = _quantized(backend, _key(rule))
     bounds = {"final": None, "sampled": None}
     if quantized is not None:
         reported = res.final_state("plastic", "weight_lsb") if _has_lsb(res) else None
@@ -285,6 +286,34 @@ def _increments(res, resolved, sent):
     return observed[mask], expected[1:][mask]
 
 
+RELAY = dict(tau_m=1e12, tau_refrac=0.0, v_rest=-65.0, v_reset=-65.0, v_thresh=-50.0)
+
+
+def _relay(rule):
+    """The relays: LIF with delta synapses and no leak; for a rule written as statements
+    the same written as equations (a backend may need the target of such a rule to be a
+    model written as equations: NEST compiles the rule's synapse with it)."""
+    if _key(rule) != "CustomRule":
+        return ir.LIF(synapse="delta", **RELAY)
+    from ..equations import define_neuron
+
+    definition = define_neuron(
+        "kit_relay",
+        "dv/dt = (v_rest - v)/tau_m : mV",
+        {"tau_m": "20 ms", "v_rest": "-65 mV", "v_reset": "-65 mV", "v_thresh": "-50 mV"},
+        initial={"v": "v_rest"},
+        threshold="v >= v_thresh",
+        reset="v = v_reset",
+        on_spike={"excitatory": "v += w", "inhibitory": "v += w"},
+    )
+    return definition(**{k: v for k, v in RELAY.items() if k != "tau_refrac"})
+
+
+def _key(rule) -> str:
+    """The rule's key in Capabilities (``CustomRule`` for every rule written as statements)."""
+    return str(getattr(rule, "capability_key", rule.label))
+
+
 def _rule_check(name, factory):
     rule = factory()
 
@@ -297,14 +326,15 @@ def _rule_check(name, factory):
         "multiplicity and several delays; final and sampled synapse state and the "
         "transmitted weights equal the reference implementation."
     )
-    relay = ir.LIF(synapse="delta").label
+    relay = _relay(rule)
+    recorded = [] if relay.kind == "Custom" else [F.record(relay.label, "v")]
     return needs(
-        F.plasticity(rule.label),
+        F.plasticity(_key(rule)),
         F.RECORD_SYNAPSE,
         F.SPIKE_SOURCE,
         F.SYNAPSE_STATIC,
-        F.neuron(relay),
-        F.record(relay, "v"),
+        F.neuron(relay.capability_key),
+        *recorded,
     )(check)
 
 

@@ -14,7 +14,7 @@ from hub.results import Results, Signal, SpikeTrains, assemble_spikes, sampled_s
 
 from . import learning, quantize
 from ._numba import numba_available
-from .custom import as_lif
+from .custom import as_lif, with_rule_bounds
 from .compile import compile_network
 from .compile_rules import NO_FORM
 from .discretize import FLOAT_MODELS, MANY_DELTA, MANY_EXP, MAPPINGS, NATIVE
@@ -328,6 +328,7 @@ class ChipSession(Session):
     ):
         t0 = time.perf_counter()
         resolved, self._renamed = as_lif(resolved)  # custom models of the LIF form
+        resolved = with_rule_bounds(resolved)  # rules written as statements: their w_max
         for proj in resolved.projections:  # the learning engine sees one event per step
             pre = resolved.populations.get(proj.pre)
             if proj.rule is not None and pre is not None and pre.model.label in MANY:

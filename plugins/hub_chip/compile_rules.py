@@ -17,7 +17,10 @@ With the hub's rule book (docs/learning.md) in mantissa units:
 * ``TripletSTDP``: ``y0 x1 (a2+ + a3+ y2 / I) / I - x0 y1 (a2- + a3- x2 / I) / I`` with the
   ``a`` in LSB (the postsynaptic ``y2`` and presynaptic ``x2`` are read before the step's
   own spikes, Pfister and Gerstner's ``t-``);
-* ``VogelsSprekeler``: ``y0 eta x1 / I + x0 (eta y1 / I - alpha eta)`` (eta in LSB).
+* ``VogelsSprekeler``: ``y0 eta x1 / I + x0 (eta y1 / I - alpha eta)`` (eta in LSB);
+* ``CustomRule`` (a rule written as statements) of the product form
+  (:mod:`hub.equations.rule_forms`: one ``w = clip(w + polynomial, 0, w_max)`` per event):
+  each term ``c w^k prod K^p`` as ``c lsb^(k-1) W^k prod (x/I)^p``.
 
 A rule without such a form raises :class:`CapabilityError` naming the term
 (:data:`NO_FORM`).  A coefficient becomes up to three products with 4-bit mantissas
@@ -149,6 +152,8 @@ def compile_rule(rule, w_max: int, lsb: float, impulse: int) -> ProductRule:
             ("x0", eta / I, ("y1",), "eta x_post at a presynaptic spike"),
             ("x0", -p["alpha"] * eta, (), "alpha eta at a presynaptic spike"),
         ]
+    elif rule.kind == "CustomRule":
+        traces, terms = _custom_terms(rule, lsb, impulse)
     else:
         raise CapabilityError("chip", [f"plasticity:{label}: no learning-engine form"])
     products, dropped = [], []
@@ -159,6 +164,50 @@ def compile_rule(rule, w_max: int, lsb: float, impulse: int) -> ProductRule:
         factors = tuple(Factor("w", -w_max) if n == "w-max" else Factor(n) for n in names)
         products += [Product("w", dep, m, e, factors, meaning) for m, e in scales]
     return ProductRule(tuple(products), traces, tuple(dropped))
+
+
+def custom_form(rule):
+    """The product form (:func:`hub.equations.rule_forms.product_form`) of a rule written as
+    statements, or a :class:`CapabilityError` naming what has none."""
+    from hub.equations import rule_program
+    from hub.equations.rule_forms import NoForm, product_form
+
+    program = rule_program(rule.rule)
+    try:
+        return program, product_form(program)
+    except NoForm as e:
+        raise CapabilityError("chip", [f"plasticity:CustomRule ({program.name}: {e})"]) from None
+
+
+def _custom_terms(rule, lsb: float, impulse: int):
+    """A rule written as statements: its pre traces in x1, x2, its post traces in y1..y3,
+    each term ``c w^k prod K^p`` as ``c lsb^(k-1) / prod I^p`` times ``W^k prod x^p`` (W the
+    mantissa, x = I K the registers), at ``x0`` (on_pre) or ``y0`` (on_post)."""
+    program, form = custom_form(rule)
+    working = program.working(rule.params)
+    taus = {**program.pre_traces, **program.post_traces}
+    registers = {x: f"x{k}" for k, x in enumerate(form.pre_traces, 1)}
+    registers.update({y: f"y{k}" for k, y in enumerate(form.post_traces, 1)})
+    traces = {
+        registers[t]: TraceSpec(working[taus[t]], trace_impulse(impulse, working[taus[t]]))
+        for t in registers
+    }
+    terms = []
+    for term in form.terms:
+        value = term.value(working)
+        names: tuple[str, ...] = ()
+        for var, power in term.powers:
+            if var == "w":
+                value *= lsb ** (power - 1)
+                names += ("w",) * power
+            else:
+                value /= traces[registers[var]].impulse ** power
+                names += (registers[var],) * power
+        if not any(v == "w" for v, _ in term.powers):
+            value /= lsb
+        dep = "x0" if term.event == "pre" else "y0"
+        terms.append((dep, value, names, f"{term.text()} at a {term.event}synaptic spike"))
+    return traces, terms
 
 
 def split_scale(value: float) -> list[tuple[int, int]]:

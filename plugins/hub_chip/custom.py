@@ -56,3 +56,31 @@ def as_lif(resolved):
             {m: "no fixed-point form on the chip's LIF compartment" for m in missing},
         )
     return dataclasses.replace(resolved, populations=pops, probes=probes), renamed
+
+
+def with_rule_bounds(resolved):
+    """``resolved`` with each learning rule written as statements given the ``w_max`` the
+    learning engine clips to: the weight parameter its statements clip ``w`` to
+    (``w = clip(..., 0, P)``); a rule with no sum-of-products form is refused naming the
+    term (plugins/hub_chip/compile_rules.py)."""
+    custom = [p for p in resolved.projections if p.rule is not None and p.rule.kind == "CustomRule"]
+    if not custom:
+        return resolved
+    from .compile_rules import custom_form
+
+    projections = []
+    for proj in resolved.projections:
+        if proj.rule is not None and proj.rule.kind == "CustomRule":
+            program, form = custom_form(proj.rule)
+            if form.bound != "w_max" and "w_max" in proj.rule.params:
+                raise CapabilityError(
+                    "chip",
+                    [
+                        f"plasticity:CustomRule ({program.name}: w is clipped to {form.bound} "
+                        "but the rule also has a parameter w_max: name the bound w_max)"
+                    ],
+                )
+            params = {**proj.rule.params, "w_max": proj.rule.params[form.bound]}
+            proj = dataclasses.replace(proj, rule=dataclasses.replace(proj.rule, params=params))
+        projections.append(proj)
+    return dataclasses.replace(resolved, projections=projections)

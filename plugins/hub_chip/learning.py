@@ -39,7 +39,7 @@ from hub.errors import CapabilityError, HubError
 from .compile_rules import COMPILED, compile_rule
 from .rule import T_MAX, T_MIN, ProductRule, TraceSpec
 
-LABELS = (*COMPILED, "DopamineSTDP")
+LABELS = (*COMPILED, "DopamineSTDP", "CustomRule")  # CustomRule: of the product form
 DOPAMINE_IMPULSE = 4  # dopamine trace units per dopamine spike
 FRAC = 8  # fractional trace bits
 TRACE_MAX = 127 << FRAC
@@ -209,6 +209,17 @@ class Learning:
             )
         lsb = float(pl.lsb.max()) if len(pl.lsb) else 1.0
         rule = compile_rule(proj.rule, int(w_max[0]), lsb, self.impulse)
+        for name, spec in rule.traces.items():
+            if decay_factor(spec.tau, self.dt) >= 4096:
+                raise CapabilityError(
+                    "chip",
+                    [
+                        f"projection {proj.label!r}: the trace {name} of tau = {spec.tau:g} ms "
+                        f"does not decay in the chip's 12-bit decay at dt = {self.dt:g} ms "
+                        f"(round(4096 exp(-dt/tau)) = 4096: tau must stay below about "
+                        f"{self.dt * 8191:g} ms)"
+                    ],
+                )
         self.rules[proj.label] = rule
         return rule
 

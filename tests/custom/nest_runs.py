@@ -6,6 +6,7 @@ modules (a NEST built from source first on PYTHONPATH).
     python networks.py cli ARGS...       # snn-hub ARGS with this NEST
     python networks.py rules OUT.npz     # learning rules written as statements on NEST
     python networks.py voltage OUT.npz   # rules that read the postsynaptic state, on NEST
+    python networks.py kit OUT.json      # the kit's checks of models and rules as equations
 
 ``compare`` runs each network with NEST's built-in model on NEST, with the custom model on
 NEST (through NESTML) and on Brian2; the custom LIF runs a second time on NEST at the end,
@@ -340,6 +341,29 @@ def voltage(out: str) -> None:
     np.savez(out, **arrays)
 
 
+#: the kit's checks that need a NEST which compiles models and rules written as equations
+KIT_CHECKS = ("check_custom_lif_against_the_reference_engine", "check_plasticity_custom_pair")
+
+
+def kit(out: str) -> None:
+    """Run KIT_CHECKS on NEST; the outcome of each ("passed" or the failure) in OUT.json."""
+    from hub.testing import CHECKS
+    from hub.testing import applicable
+
+    outcome = {}
+    for name in KIT_CHECKS:
+        ok, why = applicable("nest", CHECKS[name])
+        if not ok:
+            outcome[name] = f"not applicable: {why}"
+            continue
+        try:
+            CHECKS[name]("nest")
+            outcome[name] = "passed"
+        except Exception as e:  # noqa: BLE001 - reported to the test
+            outcome[name] = f"{type(e).__name__}: {e}"
+    Path(out).write_text(json.dumps(outcome))
+
+
 def cli(*args: str) -> None:
     """``snn-hub ARGS`` in this process (its NEST is the one on this path)."""
     from hub.cli import main
@@ -414,5 +438,6 @@ if __name__ == "__main__":
             "rules": rules,
             "eif": eif,
             "voltage": voltage,
+            "kit": kit,
         }
         commands[sys.argv[1]](sys.argv[2])
