@@ -13,8 +13,11 @@ one arrives, exactly, since drift never crosses theta_x.
 Network: 10 LIF neurons driven by 60 Poisson inputs, 30 at 30 Hz and 30 at 5 Hz, every
 weight starting at theta_x; 3 s.  Measured on Brian2: the neurons fire at about 26 Hz, and
 60 % of the synapses from the 30 Hz inputs end above theta_x against 47 % of the 5 Hz ones.
+NEST (built from source, with NESTML: the LIF neurons run as their twin written as equations)
+learns the same weights:
 
     snn-hub run models/brader_fusi.py -b brian2
+    snn-hub compare models/brader_fusi.py -b nest,brian2
 """
 
 import hub

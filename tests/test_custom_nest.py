@@ -123,13 +123,18 @@ def _child(*args, env=None, timeout=900.0) -> subprocess.CompletedProcess:
     return done
 
 
+def _child_arrays(tmp_path_factory, command: str) -> dict:
+    """The arrays (by name) a child's ``command`` saves."""
+    out = tmp_path_factory.mktemp(command) / f"{command}.npz"
+    _child(command, str(out))
+    with np.load(out) as z:
+        return {k: z[k] for k in z.files}
+
+
 @pytest.fixture(scope="module")
 def compared(tmp_path_factory):
     """Every run of networks.RUNS, once (arrays by "case/run/item")."""
-    out = tmp_path_factory.mktemp("custom") / "runs.npz"
-    _child("compare", str(out))
-    with np.load(out) as z:
-        return {k: z[k] for k in z.files}
+    return _child_arrays(tmp_path_factory, "compare")
 
 
 @source_nest
@@ -355,10 +360,7 @@ def test_nest_passes_the_kits_checks_of_models_and_rules_written_as_equations(tm
 @pytest.fixture(scope="module")
 def voltage(tmp_path_factory):
     """networks.voltage() once (arrays by name)."""
-    out = tmp_path_factory.mktemp("voltage") / "voltage.npz"
-    _child("voltage", str(out))
-    with np.load(out) as z:
-        return {k: z[k] for k in z.files}
+    return _child_arrays(tmp_path_factory, "voltage")
 
 
 @source_nest
@@ -385,10 +387,7 @@ def test_rules_reading_the_postsynaptic_state_agree_with_brian2_and_the_referenc
 @pytest.fixture(scope="module")
 def learned(tmp_path_factory):
     """networks.rules() once (arrays by name)."""
-    out = tmp_path_factory.mktemp("rules") / "rules.npz"
-    _child("rules", str(out))
-    with np.load(out) as z:
-        return {k: z[k] for k in z.files}
+    return _child_arrays(tmp_path_factory, "rules")
 
 
 def _rel(a, b):

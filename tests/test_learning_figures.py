@@ -32,7 +32,10 @@ RULES = {
     "dopamine": "dopamine",
     "Tsodyks-Markram": "tsodyks_markram",
     "Vogels-Sprekeler": "vogels_sprekeler",
+    "pair rule written as statements": "custom_pair",
 }
+#: rules NEST runs only when built from source (tests/test_custom_nest.py runs them there)
+SOURCE_NEST_ONLY = {"pair rule written as statements"}
 SEEDS = (12, 13)
 HEADER = "rule (kit network, seeds 12 and 13)"
 
@@ -90,6 +93,7 @@ def measure(backend, name, seed):
         pytest.param(b, r, marks=() if r == "STDP all, additive" else pytest.mark.slow)
         for b in ("nest", "brian2")
         for r in RULES
+        if not (b == "nest" and r in SOURCE_NEST_ONLY)
     ],
 )
 def test_learning_rule_figures(backend, rule):
