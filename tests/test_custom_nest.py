@@ -464,3 +464,110 @@ def test_a_nonlinear_model_with_exp_is_identical_where_exp_is_libms(tmp_path):
     for item in ("stamps", "indices"):
         assert np.array_equal(runs[f"nest/{item}"], runs[f"numpy/{item}"]), item
     assert np.abs(runs["nest/v"] - runs["numpy/v"]).max() < 1e-12
+
+
+# --- rules with a teacher (ReSuMe) ---------------------------------------------------------
+def test_a_rule_with_a_teacher_gets_a_volume_transmitter_port():
+    """The teacher's spikes reach the NESTML synapse through a volume-transmitter port
+    (``vt_ports``; NESTML 9 wants the key on every synapse of the pair), read like a
+    postsynaptic spike one operation per line; the synapse's delay to its volume
+    transmitter is a parameter.  The C++ patch fails loudly when NESTML's output is not the
+    text it replaces."""
+    from hub.equations import rule_program
+    from hub_nest import nestml_build, nestml_rules
+
+    program = rule_program(networks.TEACHER_TRACES)
+    text = nestml_rules.render(program)
+    assert "        teacher_spikes <- spike\n" in text and "onReceive(teacher_spikes):" in text
+    teach = text.split("onReceive(teacher_spikes):")[1]
+    assert "hub_s_r3 real = hub_s_r1 + hub_s_r2\n" in teach  # arrival = stamp + delay
+    assert "hub_s_r7 real = hub_s_r3 - hub_s_tlast\n" in teach  # dt_pre
+    assert "hub_s_r8 real = hub_s_r1 - hub_s_tp\n" in teach and "if hub_s_r8 > hub_s_eps:" in teach
+    assert f"{nestml_rules.VT_DELAY} real = 0.0" in text
+    body = [line.strip() for line in text.splitlines() if " real = " in line]
+    ops = ("+", "-", "*", "/", "?")
+    assert all(sum(line.split("=", 1)[1].count(op) for op in ops) <= 1 for line in body), body
+    plain = rule_program(networks.STDP_RULE)
+    options = nestml_rules.codegen_options("n", [program, plain], {})
+    pair = options["neuron_synapse_pairs"][0]["synapses"]
+    assert pair[nestml_rules.synapse_name(program)]["vt_ports"] == ["teacher_spikes"]
+    assert pair[nestml_rules.synapse_name(plain)]["vt_ports"] == []
+    assert nestml_build._teachers(options) == {nestml_rules.synapse_name(program): "teacher_spikes"}
+    assert nestml_rules.VT_DELAY not in nestml_rules.render(plain)
+
+
+def test_the_teacher_patch_refuses_c_plus_plus_it_does_not_know(tmp_path):
+    from hub_nest import nestml_build
+
+    (tmp_path / "syn__with_n.h").write_text("++vt_spikes_idx_;\n")
+    with pytest.raises(RuntimeError, match="occurs 1 times, not 2.*NESTML's output changed"):
+        nestml_build.patch_teacher(str(tmp_path), {"syn": "teacher_spikes"})
+    with pytest.raises(RuntimeError, match="no C\\+\\+ header for other"):
+        nestml_build.patch_teacher(str(tmp_path), {"other": "teacher_spikes"})
+
+
+def test_what_nest_cannot_do_with_a_teacher_is_refused_before_building(monkeypatch):
+    """A teacher whose spikes NEST draws (native Poisson), ``on_teacher`` reading the
+    postsynaptic state, more teacher neurons than NEST has synapse models for: refused,
+    naming why, before anything is built."""
+    monkeypatch.setattr(modules, "check", lambda labels: (PREFIX, "3.10.0"))
+    monkeypatch.setattr(modules, "module_for", _must_not_build)
+
+    def refused(net, match):
+        with pytest.raises(CapabilityError, match=match):
+            custom.tables_for(custom.with_twins(hub.resolve(net, 20.0)))
+
+    net = networks.teacher_network()
+    net.add_source(hub.PoissonSource(rate=10.0, resolve="native"), size=4, label="nat")
+    net.projections[-1].synapse.rule.teacher = "nat"
+    refused(net, r"teach_traces uses a teacher whose spikes NEST draws")
+    reading = hub.define_rule(
+        "teach_v",
+        {"a": "0.01 weight", "theta": "-60 mV"},
+        post_state={"v": "mV"},
+        on_post="w = w - a",
+        on_teacher="w = w + a * step(v_post - theta)",
+    )
+    net = networks.teacher_network()
+    net.connect("grid", "out", hub.AllToAll(), hub.Plastic(reading(teacher="ties"), 0.1, 1.0))
+    refused(net, r"teach_v uses the postsynaptic state in on_teacher")
+    monkeypatch.setattr(custom, "TEACHER_MODELS", 11)
+    refused(networks.teacher_network(), r"reach 12 postsynaptic neurons.*at most 511")
+
+
+@pytest.fixture(scope="module")
+def taught(tmp_path_factory):
+    """networks.teacher() once (arrays by name)."""
+    out = tmp_path_factory.mktemp("teacher") / "teacher.npz"
+    _child("teacher", str(out))
+    with np.load(out) as z:
+        return {k: z[k] for k in z.files}
+
+
+@source_nest
+@with_nestml
+@pytest.mark.parametrize("label", networks.TEACHER_LABELS)
+def test_rules_with_a_teacher_agree_with_brian2_and_the_reference(taught, label):
+    """ReSuMe (models/resume.py, onto hub.LIF: its twin written as equations on NEST) and,
+    on a network made for equal times (teacher spikes arriving with presynaptic spikes and
+    stamped with postsynaptic ones, weights clipped at 0), ReSuMe again and a rule whose
+    on_teacher reads the postsynaptic trace, dt_pre and a local: NEST, Brian2 and the hub's
+    reference agree on every weight within 1e-14 absolute (measured 4.8e-16 for NEST on
+    weights up to 0.6: each backend times events in its own doubles, NEST as the sum of
+    NEST's spike time and the delay), with the same spikes.  NESTML's own handling of the
+    teacher's volume transmitter (teacher before postsynaptic spikes at one time, deliveries
+    every min_delay that run events after the last presynaptic spike) was 0.19 off on such a
+    network (/tmp probe; plugins/hub_nest/nestml_build.py patches it)."""
+    for item in ("stamps", "indices"):
+        np.testing.assert_array_equal(taught[f"nest/{item}"], taught[f"brian2/{item}"])
+    assert taught["nest/stamps"].size > 1000
+    assert str(taught["nest/model"][0]).startswith("hub_lif_exp_")
+    reference = taught[f"nest/{label}/reference"]
+    np.testing.assert_array_equal(reference, taught[f"brian2/{label}/reference"])
+    for backend in ("nest", "brian2"):
+        assert np.max(np.abs(taught[f"{backend}/{label}/weights"] - reference)) < 1e-14
+    assert np.sum(reference != reference[0]) > 0.5 * reference.size  # the weights moved
+    if label != "in->out":  # the network made for equal times
+        at_pre, at_post = taught[f"nest/{label}/equal"]
+        assert at_pre >= 40 and at_post >= 1000
+        assert np.sum(reference == 0.0) > 0.5 * reference.size  # clipped: order matters

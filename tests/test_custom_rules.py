@@ -275,6 +275,36 @@ def test_a_teacher_is_required_exactly_when_the_rule_has_on_teacher():
         hub.run(net, "brian2", 10.0)
 
 
+def test_a_teacher_spike_reads_the_postsynaptic_trace_of_the_spikes_strictly_before_it():
+    """By hand: a teacher spike reaches the synapse like a postsynaptic spike and reads the
+    same traces, so a postsynaptic spike arriving at the same time is not in its trace (it
+    runs first, but counts only for later events; Brian2 does the same), whether or not a
+    presynaptic spike arrives then too.  Delay 1 ms; postsynaptic spikes at 10, 30 (reaching
+    the synapse with the presynaptic spike at 31) and 40 ms; teacher spikes at 10, 15, 30,
+    40 ms; on_teacher ``w += B y``."""
+    from hub.plasticity import reference as R
+    from hub.resolve import ResolvedRule
+
+    rule = hub.define_rule(
+        "teach_y",
+        {"B": "1 weight", "tau_y": "20 ms"},
+        post_traces={"y": "tau_y"},
+        on_pre="w = w + 0 * B * y",
+        on_teacher="w = w + B * y",
+    )
+    resolved = ResolvedRule(rule(teacher="t"), {"B": 1.0, "tau_y": 20.0}, teacher="t")
+    one = lambda *stamps: (np.zeros(len(stamps), np.int64), np.array(stamps, np.int64))  # noqa: E731
+    final, _ = R.simulate_projection(
+        resolved, [0], [0], [10], [0.5], 0.1,
+        one(5, 310, 500), one(100, 300, 400), teacher_spikes=one(100, 150, 300, 400),
+    )  # fmt: skip
+    e = np.exp
+    # 10 ms: y = 0; 15 ms: the spike at 10; 30 ms: the one at 10 (30 arrives with the
+    # presynaptic spike); 40 ms: those at 10 and 30, not 40
+    want = 0.5 + 0.0 + e(-0.25) + e(-1.0) + (e(-1.0) + 1.0) * e(-0.5)
+    assert abs(final["weight"][0] - want) < 1e-15
+
+
 def test_brader_fusi_reads_the_postsynaptic_voltage_and_matches_the_reference():
     """The voltage-based rule of Brader, Senn & Fusi (models/brader_fusi.py) reads the
     postsynaptic V at each presynaptic spike (Brian2: the target's V + E_L; the reference:

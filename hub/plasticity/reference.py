@@ -248,11 +248,14 @@ def _custom(p, rule, w, pre, hist, D, dt, teacher=None, post_at=None):
             for t_arr in deferred:
                 count_post(t_arr)
             deferred = []
+        waiting = []  # (stamp, arrival): counted once the events of its time have run
         posts = [(int(r), 0) for r in hist.stamps[hist.window(last - D, s - D)]]
         lo, hi = np.searchsorted(teach, [last - D, s - D], "right")
         events = sorted(posts + [(int(q), 1) for q in teach[lo:hi]])  # post before teacher
         for r, is_teacher in events:
             t_arr = r * dt + D * dt
+            while waiting and waiting[0][0] < r:  # a teacher spike at its time reads without it
+                count_post(waiting.pop(0)[1])
             env[R.SINCE_PRE] = t_arr - t_last
             for var in prog.post_state:
                 env[f"{var}_post"] = post_at(var, r + D)
@@ -264,9 +267,11 @@ def _custom(p, rule, w, pre, hist, D, dt, teacher=None, post_at=None):
             if is_teacher:
                 continue
             if r + D < s:
-                count_post(t_arr)
+                waiting.append((r, t_arr))
             else:  # arriving with the presynaptic spike: counted after it (strictly before)
                 deferred.append(t_arr)
+        for _, t_arr in waiting:
+            count_post(t_arr)
         env[R.SINCE_PRE] = t - t_last
         for var in prog.post_state:
             env[f"{var}_post"] = post_at(var, s)

@@ -22,8 +22,11 @@ Refused (a :class:`CapabilityError` before anything is built): any custom model 
 imported NEST cannot compile modules or NESTML is missing (:func:`modules.check` says how to
 get both); a rule written as statements onto any other built-in model, or onto a built-in
 whose population needs the built-in (current injected, parameters changed between segments,
-a probe of a variable the twin names otherwise); a teacher (``on_teacher``); a rule that
-reads a postsynaptic variable the neuron keeps in other units than declared.
+a probe of a variable the twin names otherwise); a rule that reads a postsynaptic variable
+the neuron keeps in other units than declared; a teacher whose spikes NEST draws (a native
+Poisson source), ``on_teacher`` statements that read the postsynaptic state, and more
+teacher neurons than NEST has room for synapse models (a rule with a teacher needs one copy
+of its synapse model per postsynaptic neuron: :data:`TEACHER_MODELS`).
 Current injections into custom populations are refused for every backend by validation
 (custom models have no current input yet).
 """
@@ -135,10 +138,21 @@ def _pick(compute, name):
     return lambda p: compute(p)[name]
 
 
-def _not_on_nest(program) -> str:
+#: copies of synapse models a network may make for rules with a teacher (one per
+#: postsynaptic neuron): NEST holds 511 synapse models (CopyModel fails beyond), 77 of them
+#: its own (3.10), and a module adds three per NESTML synapse; the rest stays for the other
+#: plastic projections (one copy each)
+TEACHER_MODELS = 300
+
+
+def _not_on_nest(program, proj, resolved) -> str:
     """What of a rule written as statements NEST cannot run yet ("" if nothing)."""
-    if program.on_teacher:
-        return "a teacher (on_teacher)"
+    from . import nestml_rules
+
+    if any(nestml_rules.reads(program.on_teacher, f"{v}_post") for v in program.post_state or {}):
+        return "the postsynaptic state in on_teacher"
+    if proj.rule.teacher and resolved.sources[proj.rule.teacher].native:
+        return "a teacher whose spikes NEST draws (a PoissonSource with resolve='native')"
     return ""
 
 
@@ -233,7 +247,7 @@ def rules_by_model(resolved) -> dict[str, list]:
             refused.append(f"{proj.label!r} onto {proj.post!r} ({model.label})")
             continue
         program = E.rule_program(proj.rule.rule)
-        unsupported = _not_on_nest(program)
+        unsupported = _not_on_nest(program, proj, resolved)
         unreadable = _unreadable(program, E.program(model))
         if unreadable:
             unsupported = "the postsynaptic " + ", ".join(unreadable)
@@ -248,6 +262,20 @@ def rules_by_model(resolved) -> dict[str, list]:
                 alternatives={F.plasticity("CustomRule"): ["brian2"]},
             )
         out.setdefault(model.label, {})[program.digest] = program
+    taught = sum(len(np.unique(p.post_idx)) for p in resolved.projections if _taught(p))
+    if taught > TEACHER_MODELS:
+        raise CapabilityError(
+            "nest",
+            [F.plasticity("CustomRule")],
+            reasons={
+                F.plasticity("CustomRule"): (
+                    f"rules with a teacher reach {taught} postsynaptic neurons; on NEST each "
+                    "needs a synapse model of its own (its volume transmitter), and NEST "
+                    f"holds at most 511 synapse models: {TEACHER_MODELS} such neurons at most"
+                )
+            },
+            alternatives={F.plasticity("CustomRule"): ["brian2"]},
+        )
     if refused:
         raise CapabilityError(
             "nest",
@@ -284,6 +312,10 @@ def rules_by_model(resolved) -> dict[str, list]:
         )
         raise CapabilityError("nest", features, reasons={f: why for f in features})
     return {label: list(programs.values()) for label, programs in out.items()}
+
+
+def _taught(proj) -> bool:
+    return proj.rule is not None and bool(getattr(proj.rule, "teacher", None))
 
 
 def tables_for(resolved) -> dict[str, NestModel]:

@@ -174,7 +174,7 @@ def module_for(program, input_kind: str, prefix: Path, version: str, rules=()) -
     generated with the neuron, paired with it (:mod:`hub_nest.nestml_rules`), and the
     neuron gets a name of its own in that module (two modules that register one model name
     cannot be loaded together)."""
-    from . import nestml, nestml_rules  # (they import hub.equations: only when compiling)
+    from . import nestml, nestml_build, nestml_rules  # (hub.equations: only when compiling)
 
     global BUILDS
     rules = sorted({r.digest: r for r in rules}.values(), key=lambda r: r.digest)
@@ -193,6 +193,9 @@ def module_for(program, input_kind: str, prefix: Path, version: str, rules=()) -
     facts = {"nestml": text, "pynestml": _nestml_version(), "nest": version, "prefix": str(prefix)}
     if rules:
         facts["synapses"] = [sources[nestml_rules.synapse_name(r)] for r in rules]
+    if any(r.on_teacher for r in rules):  # the C++ patch of a teacher's port, as it is now
+        edits = nestml_build._teacher_edits(nestml_rules.TEACHER_PORT)
+        facts["teacher_patch"] = hashlib.sha256(repr(edits).encode()).hexdigest()[:12]
     key = hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()[:12]
     home = cache_root() / program.digest
     entry = home / key

@@ -19,6 +19,17 @@ spike's time at the soma; the whole delay ``d`` is dendritic), then the presynap
   postsynaptic spike strictly before ``t - d`` (by more than NEST's ``stdp_eps``, 1e-6 ms,
   as ``get_K_value``), else 0; ``on_pre`` runs; the weight is transmitted with its sign
   (``w`` is a magnitude); ``K_x <- x + 1``, ``t_last <- t``.
+* ``onReceive(teacher_spikes)`` (rules with ``on_teacher``): a volume-transmitter port, fed
+  by the teacher neuron of the postsynaptic neuron (one volume transmitter and one copy of
+  the synapse model per postsynaptic neuron, set up by the session); ``t`` there is the
+  teacher spike's stamp time ``t_q``, so the spike reaches the synapse at ``t_q + d`` like a
+  postsynaptic spike: ``x`` is read as in ``onReceive(post_spikes)``, ``y`` from the newest
+  kept postsynaptic spike strictly before ``t_q`` (at one time ``on_post`` runs first and
+  does not count itself); ``on_teacher`` runs.  NESTML 9's handling of such a port is
+  patched in the generated C++ (:func:`hub_nest.nestml_build.patch_teacher`): teacher
+  spikes run in time order between the postsynaptic ones (after those at the same time),
+  up to and including the presynaptic spike's time, and never at a volume transmitter's
+  delivery.
 
 Every line is one floating-point operation (temporaries ``hub_s_r<k>``); ``clip(x, lo, hi)``
 is ``lo if x < lo else (hi if x > hi else x)`` as the hub evaluates it, ``x**n`` repeated
@@ -37,6 +48,7 @@ from hub.equations import dims
 from hub.equations.rules import SINCE_PRE, RuleProgram
 from hub.equations.rules import WEIGHT_VARIABLE as WEIGHT
 
+from . import nestml_build
 from .nestml import literal, nest_name
 
 #: names of the synapse's own variables (user names never start with ``hub_s_``: see _name)
@@ -47,6 +59,10 @@ EPS = "hub_s_eps"
 STDP_EPS = 1.0e-6
 PRE_PORT = "pre_spikes"
 POST_PORT = "post_spikes"
+#: the volume-transmitter port of a rule with a teacher, and the delay (ms) of the teacher's
+#: connection to its volume transmitter (the synapse takes it off the spike's time)
+TEACHER_PORT = "teacher_spikes"
+VT_DELAY = nestml_build.VT_DELAY
 
 
 def synapse_name(program: RuleProgram) -> str:
@@ -87,6 +103,7 @@ def parameters(program: RuleProgram) -> list[str]:
         SIGN,
         EPS,
         *(_inverse(t) for t in post_taus(program)),
+        *([VT_DELAY] if program.on_teacher else []),
     ]
 
 
@@ -262,6 +279,33 @@ def _on_pre(program: RuleProgram) -> list[str]:
     return lines
 
 
+def _on_teacher(program: RuleProgram) -> list[str]:
+    lines: list[str] = []
+    code = _Code(lines, program)
+    ts = code.emit("t / 1 ms")  # the teacher spike's stamp time (nestml_build.patch_teacher)
+    since = reads(program.on_teacher, SINCE_PRE)
+    if program.pre_traces or since:
+        dd = code.emit(f"{DELAY} / 1 ms")
+        arrival = code.emit(f"{ts} + {dd}")
+        for x, tau in program.pre_traces.items():
+            _decay(code, x, f"hub_s_k_{x}", "hub_s_tlast", arrival, tau, False)
+        if since:
+            code.since = code.emit(f"{arrival} - hub_s_tlast")
+    if program.post_traces:  # the postsynaptic spikes that arrived strictly before
+        gap1 = code.emit(f"{ts} - hub_s_tp")
+        gap0 = code.emit(f"{ts} - hub_s_tp0")
+        for y in program.post_traces:
+            lines.append(f"{_name(y)} real = 0.0")
+        lines.append(f"if {gap1} > {EPS}:")
+        for y, tau in program.post_traces.items():
+            lines += [f"    {line}" for line in _read_post(y, tau, "", ts)]
+        lines.append(f"elif {gap0} > {EPS}:")
+        for y, tau in program.post_traces.items():
+            lines += [f"    {line}" for line in _read_post(y, tau, "0", ts)]
+    code.statements(program.on_teacher)
+    return lines
+
+
 def _read_post(y: str, tau: str, which: str, tq: str) -> list[str]:
     """``y = K_y * exp((t_y - tq) * (1/tau))`` from the newest (``which`` "") or the
     previous ("0") kept postsynaptic spike (names local to the branch)."""
@@ -287,6 +331,7 @@ def render(program: RuleProgram) -> str:
         "    input:",
         f"        {PRE_PORT} <- spike",
         f"        {POST_PORT} <- spike",
+        *([f"        {TEACHER_PORT} <- spike"] if program.on_teacher else []),
         *(f"        {post_port(v)} real <- continuous" for v in program.post_state or {}),
         "",
         "    output:",
@@ -297,6 +342,9 @@ def render(program: RuleProgram) -> str:
     lines += [f"        {line}" for line in _on_post(program)]
     lines += ["", f"    onReceive({PRE_PORT}):"]
     lines += [f"        {line}" for line in _on_pre(program)]
+    if program.on_teacher:
+        lines += ["", f"    onReceive({TEACHER_PORT}):"]
+        lines += [f"        {line}" for line in _on_teacher(program)]
     return "\n".join(lines) + "\n"
 
 
@@ -314,8 +362,9 @@ def codegen_options(neuron: str, programs: list[RuleProgram], exports: dict) -> 
         "neuron_synapse_pairs": [
             {
                 "neuron": neuron,
-                "synapses": {
-                    n: {"post_ports": ports(p), "vt_ports": []} for n, p in zip(names, programs)
+                "synapses": {  # (NESTML 9 wants both keys for every synapse of a pair)
+                    n: {"post_ports": ports(p), "vt_ports": [TEACHER_PORT] if p.on_teacher else []}
+                    for n, p in zip(names, programs)
                 },
             }
         ],

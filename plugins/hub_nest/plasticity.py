@@ -188,6 +188,15 @@ def custom_synapse(rule, table, magnitude_sign: float) -> tuple[str, dict]:
     return table.module.synapse(program.digest), values
 
 
+def teacher_settings(volume_transmitter, delay_ms: float) -> dict:
+    """``CopyModel`` parameters of a rule with a teacher (written as statements) for the
+    postsynaptic neuron whose teacher feeds ``volume_transmitter`` with delay ``delay_ms``
+    (plugins/hub_nest/nestml_rules.py)."""
+    from . import nestml_rules
+
+    return {"volume_transmitter": volume_transmitter, nestml_rules.VT_DELAY: float(delay_ms)}
+
+
 def post_settings(projections) -> dict[str, dict[str, float]]:
     """Neuron parameters per postsynaptic population; a conflict is a CapabilityError."""
     out: dict[str, dict[str, float]] = {}

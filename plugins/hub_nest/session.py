@@ -200,7 +200,11 @@ class NestSession(Session):
         r = self.resolved
         # a spike_generator can feed neither a plastic synapse nor a volume transmitter
         injected = {p.pre for p in r.projections if p.rule is not None} | {
-            p.rule.modulator for p in r.projections if p.rule is not None and p.rule.modulator
+            source
+            for p in r.projections
+            if p.rule is not None
+            for source in (p.rule.modulator, p.rule.teacher)
+            if source
         }
         for label, src in r.sources.items():
             if label in self.native_plan:  # fast path: connected in _connect
@@ -272,16 +276,27 @@ class NestSession(Session):
                 model = "static_synapse"
             if not proj.n:
                 continue
-            self.nest.Connect(
-                self._gids(proj.pre, proj.pre_idx),
-                self._gids(proj.post, proj.post_idx),
-                "one_to_one",
-                syn_spec={
-                    "synapse_model": model,
-                    "weight": proj.weight * factor,
-                    "delay": (proj.delay_steps - self.delay_shift.get(proj.pre, 0)) * dt,
-                },
+            by_post = self.plastic.get(proj.label, {}).get("by_post")
+            order = np.argsort(proj.post_idx, kind="stable") if by_post else slice(None)
+            parts = (  # a rule with a teacher: one synapse model per postsynaptic neuron
+                zip(
+                    by_post.values(),
+                    np.split(order, np.searchsorted(proj.post_idx[order], list(by_post))[1:]),
+                )
+                if by_post
+                else [(model, order)]
             )
+            for name, which in parts:
+                self.nest.Connect(
+                    self._gids(proj.pre, proj.pre_idx[which]),
+                    self._gids(proj.post, proj.post_idx[which]),
+                    "one_to_one",
+                    syn_spec={
+                        "synapse_model": name,
+                        "weight": proj.weight[which] * factor,
+                        "delay": (proj.delay_steps[which] - self.delay_shift.get(proj.pre, 0)) * dt,
+                    },
+                )
 
     def _plastic_model(self, k, proj, table) -> str:
         """A copy of the rule's NEST synapse model with the projection's parameters (and, for
@@ -292,7 +307,6 @@ class NestSession(Session):
         name = f"hub_plastic_{k}"
         if proj.rule.kind == "CustomRule":  # a NESTML synapse of the target's module
             base, defaults = plastic.custom_synapse(proj.rule, table, magnitude_sign)
-            nest.CopyModel(base, name, defaults)
             self.plastic[proj.label] = {
                 "model": name,
                 "proj": proj,
@@ -300,6 +314,12 @@ class NestSession(Session):
                 "factor": table.weight_scale * sign * magnitude_sign,
                 "synapse_model": base,
             }
+            if proj.rule.teacher:
+                self.plastic[proj.label]["by_post"] = self._teacher_models(
+                    name, base, defaults, proj
+                )
+            else:
+                nest.CopyModel(base, name, defaults)
             return name
         defaults = plastic.synapse_defaults(proj.rule, table.weight_scale * magnitude_sign)
         defaults["weight"] = magnitude_sign  # NEST wants the default weight's sign = Wmax's
@@ -320,6 +340,30 @@ class NestSession(Session):
             "factor": table.weight_scale * sign,
         }
         return name
+
+    def _teacher_models(self, name: str, base: str, defaults: dict, proj) -> dict[int, str]:
+        """The synapse models of a projection whose rule has a teacher, by postsynaptic
+        neuron j (sorted): a copy of ``base`` whose volume transmitter receives the spikes
+        of teacher neuron j (nestml_rules: the synapse's teacher port).  The connection to
+        the volume transmitter has the projection's least delay (no delay of the network
+        gets shorter), which the synapse takes off the spike's time; the volume
+        transmitter's deliver_interval (in min_delays) exceeds the run, so it never
+        delivers (the synapse would refuse: hub_nest.nestml_build.patch_teacher)."""
+        nest, r = self.nest, self.resolved
+        vt_steps = int(proj.delay_steps.min()) if proj.n else 1
+        out = {}
+        for j in np.unique(proj.post_idx).tolist():
+            vt = nest.Create("volume_transmitter", params={"deliver_interval": r.steps + 3})
+            nest.Connect(
+                self._gids(proj.rule.teacher, np.array([j])),
+                vt,
+                syn_spec={"delay": vt_steps * r.dt},
+            )
+            out[j] = f"{name}_t{j}"
+            nest.CopyModel(
+                base, out[j], {**defaults, **plastic.teacher_settings(vt, vt_steps * r.dt)}
+            )
+        return out
 
     def _align_min_delay(self):
         """Make min_delay one step if a plastic read-out time is not a multiple of it (module
@@ -547,9 +591,14 @@ class NestSession(Session):
         100,000 synapses took 21-35 ms here: not worth paying inside the run when only the
         final state is read)."""
         if "conns" not in info:
-            info["conns"] = (
-                self.nest.GetConnections(synapse_model=info["model"]) if info["proj"].n else None
-            )
+            if not info["proj"].n:
+                info["conns"] = None
+            elif "by_post" in info:
+                info["conns"] = _Joined(
+                    [self.nest.GetConnections(synapse_model=m) for m in info["by_post"].values()]
+                )
+            else:
+                info["conns"] = self.nest.GetConnections(synapse_model=info["model"])
         return info["conns"]
 
     def _set_order(self, info, got, with_weight: bool):
@@ -786,6 +835,18 @@ def set_values(nodes, values: dict) -> None:
     scalars = {k: v for k, v in values.items() if not np.ndim(v)}
     columns = [(k, v.tolist()) for k, v in arrays.items()]
     nodes.set([{**scalars, **{k: v[i] for k, v in columns}} for i in range(len(nodes))])
+
+
+class _Joined:
+    """The SynapseCollections of one projection's several synapse models, read as one
+    (``get`` of a list of keys: the values of each, concatenated in order)."""
+
+    def __init__(self, parts):
+        self.parts = parts
+
+    def get(self, keys):
+        got = [part.get(keys) for part in self.parts]
+        return {k: np.concatenate([np.atleast_1d(g[k]) for g in got]) for k in keys}
 
 
 def _reads_post_state(resolved) -> bool:

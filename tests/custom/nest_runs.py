@@ -7,6 +7,7 @@ modules (a NEST built from source first on PYTHONPATH).
     python networks.py rules OUT.npz     # learning rules written as statements on NEST
     python networks.py voltage OUT.npz   # rules that read the postsynaptic state, on NEST
     python networks.py kit OUT.json      # the kit's checks of models and rules as equations
+    python networks.py teacher OUT.npz   # rules with a teacher (ReSuMe), on NEST
 
 ``compare`` runs each network with NEST's built-in model on NEST, with the custom model on
 NEST (through NESTML) and on Brian2; the custom LIF runs a second time on NEST at the end,
@@ -30,6 +31,7 @@ import hub.plasticity as HP
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "models"))
 import bcm  # noqa: E402
 import brader_fusi  # noqa: E402
+import resume  # noqa: E402
 
 DURATION = 300.0  # ms
 N = 20
@@ -364,6 +366,103 @@ def kit(out: str) -> None:
     Path(out).write_text(json.dumps(outcome))
 
 
+#: a rule with a teacher that reads every kind of trace: the presynaptic one, the
+#: postsynaptic one (of the spikes that arrived strictly before the teacher's), dt_pre, a local
+TEACHER_TRACES = E.define_rule(
+    "teach_traces",
+    {
+        "A": "0.004 weight",
+        "B": "0.006 weight",
+        "tau": "10 ms",
+        "tau_y": "20 ms",
+        "w_max": "0.03 weight",
+    },
+    pre_traces={"x": "tau"},
+    post_traces={"y": "tau_y"},
+    on_pre="w = clip(w - B * y, 0, w_max)",
+    on_post="w = clip(w + A * x, 0, w_max)",
+    on_teacher="g = exp(-dt_pre / tau)\nw = clip(w - A * x * g + B * y, 0, w_max)",
+)
+TEACHER_DURATION = 2000.0  # ms
+TEACHER_LABELS = ("in->out", "grid->out", "traces")
+
+
+def teacher_network() -> hub.Network:
+    """models/resume.py with 4 output neurons (NEST built-ins: NEST runs their twin written
+    as equations) and 60 inputs, plus a second teacher made for equal times: its spikes on
+    a 1 ms grid, each followed 1.1 ms later by another, and it drives the output neurons
+    (200 nA, 1 ms), which then fire 1.1 ms after its first spike, with its second; 20
+    inputs on a 0.5 ms grid with delays of 0.5 to 3 ms reach them with ReSuMe
+    (``grid->out``, clipped at 0 often) and with TEACHER_TRACES (``traces``), so teacher
+    spikes arrive with postsynaptic and with presynaptic spikes."""
+    net = resume.build(n_out=4, n_in=60)
+    out = next(p for p in net.populations if p.label == "out")
+    rng = np.random.default_rng(11)
+    times = []
+    for _ in range(4):
+        q = rng.choice(np.arange(5.0, TEACHER_DURATION - 5.0, 1.0), 40, replace=False)
+        times.append(np.unique(np.round(np.concatenate([q, q + 1.1]), 1)))
+    teacher = net.add_source(hub.SpikeTimes(times), size=4, label="ties")
+    net.connect(teacher, out, hub.OneToOne(), hub.Static(weight=200.0, delay=1.0), label="drive")
+    grid = [
+        np.round(np.sort(rng.choice(np.arange(1.0, TEACHER_DURATION, 0.5), 60, replace=False)), 1)
+        for _ in range(20)
+    ]
+    src = net.add_source(hub.SpikeTimes(grid), size=20, label="grid")
+    delays = rng.choice([0.5, 1.0, 1.5, 2.0, 3.0], 80)
+    rule = resume.RESUME(a=0.002, A=0.004, w_max=0.01, teacher=teacher)
+    net.connect(src, out, hub.AllToAll(), hub.Plastic(rule, 0.005, delays), label="grid->out")
+    rule = TEACHER_TRACES(teacher=teacher)
+    net.connect(src, out, hub.AllToAll(), hub.Plastic(rule, 0.015, delays[::-1]), label="traces")
+    for pop in (out, teacher, src):
+        net.record(pop, "spikes")
+    net.record(next(p for p in net.populations if p.label == "in"), "spikes")
+    return net
+
+
+def _equal_times(resolved, res, label: str) -> np.ndarray:
+    """(teacher spikes arriving with a presynaptic spike, teacher spikes stamped with a
+    postsynaptic spike), summed over the synapses of projection ``label``."""
+    proj = next(p for p in resolved.projections if p.label == label)
+    pre, post = res.spike_trains[proj.pre], res.spike_trains[proj.post]
+    teach = res.spike_trains[proj.rule.teacher]
+    out = np.zeros(2, np.int64)
+    for i, j, d in zip(proj.pre_idx, proj.post_idx, proj.delay_steps):
+        q = teach.stamps[teach.indices == j]
+        out += [
+            len(np.intersect1d(q + d, pre.stamps[pre.indices == i])),
+            len(np.intersect1d(q, post.stamps[post.indices == j])),
+        ]
+    return out
+
+
+def teacher(out: str) -> None:
+    """Weights, reference weights, spikes and equal times of teacher_network() on NEST and
+    Brian2 (numpy); NEST's seconds (compilation included) and model."""
+    from hub_nest import modules
+
+    arrays: dict[str, np.ndarray] = {}
+    for backend in ("nest", "brian2"):
+        net, t0 = teacher_network(), time.perf_counter()
+        before = modules.BUILDS
+        res = hub.run(
+            net, backend, TEACHER_DURATION, **({"codegen": "numpy"} if backend == "brian2" else {})
+        )
+        arrays[f"{backend}/seconds"] = np.array([time.perf_counter() - t0])
+        arrays[f"{backend}/builds"] = np.array([modules.BUILDS - before])
+        resolved = hub.resolve(net, TEACHER_DURATION)
+        state, _ = HP.reference_state(resolved, res)
+        for label in TEACHER_LABELS:
+            arrays[f"{backend}/{label}/weights"] = res.weights(label)
+            arrays[f"{backend}/{label}/reference"] = state[(label, "weight")]
+            arrays[f"{backend}/{label}/equal"] = _equal_times(resolved, res, label)
+        arrays[f"{backend}/stamps"] = res.spike_trains["out"].stamps
+        arrays[f"{backend}/indices"] = res.spike_trains["out"].indices
+        models = res.provenance.get(backend, {}).get("models", {})
+        arrays[f"{backend}/model"] = np.array([str(models.get("out", ""))])
+    np.savez(out, **arrays)
+
+
 def cli(*args: str) -> None:
     """``snn-hub ARGS`` in this process (its NEST is the one on this path)."""
     from hub.cli import main
@@ -439,5 +538,6 @@ if __name__ == "__main__":
             "eif": eif,
             "voltage": voltage,
             "kit": kit,
+            "teacher": teacher,
         }
         commands[sys.argv[1]](sys.argv[2])
