@@ -260,6 +260,24 @@ def test_resume_learns_the_teachers_spikes_and_the_reference_weights():
     assert np.mean([h for h, _ in late]) >= 1 / 3
 
 
+def test_a_teacher_spike_of_multiplicity_two_runs_on_teacher_twice_on_brian2():
+    """Two teacher spikes at one time (a spike source's repeated time) each run on_teacher,
+    as in the reference: with a = 0.05 every synapse gains 0.1 at once, and Brian2 = the
+    reference on every weight."""
+    net = hub.Network(dt=0.1, seed=2)
+    inp = net.add_source(hub.SpikeTimes([[5.0, 30.0]] * 3), size=3, label="in")
+    teacher = net.add_source(hub.SpikeTimes([[10.0, 10.0, 20.0]]), size=1, label="teacher")
+    out = net.add_population(1, hub.LIF(), label="out")
+    rule = resume.RESUME(a=0.05, A=0.0, teacher=teacher)
+    net.connect(inp, out, hub.AllToAll(), hub.Plastic(rule, 0.2, 1.0), label="in->out")
+    net.record(out, "spikes")
+    res = hub.run(net, "brian2", 40.0, codegen="numpy")
+    state, _ = HP.reference_state(hub.resolve(net, 40.0), res)
+    assert len(res.spikes("out")) == 0
+    np.testing.assert_allclose(res.weights("in->out"), 0.2 + 3 * 0.05, rtol=1e-14)
+    np.testing.assert_allclose(state[("in->out", "weight")], 0.2 + 3 * 0.05, rtol=1e-14)
+
+
 def test_a_teacher_is_required_exactly_when_the_rule_has_on_teacher():
     net = resume.build()
     net.projections[0].synapse.rule.teacher = None

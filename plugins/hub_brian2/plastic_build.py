@@ -235,7 +235,11 @@ def _teacher_schedule(ctx: BuildContext, proj, syn, code):
         due = arrivals.get(step[0])
         if due:
             values = {v: syn.variables[names[v]].get_value() for v in names}
-            teacher_arrival(values, shared, prog, np.asarray(due), step[0] * h_ms)
+            rest = np.asarray(due)
+            while rest.size:  # a teacher spike of multiplicity m runs on_teacher m times
+                once, first = np.unique(rest, return_index=True)
+                teacher_arrival(values, shared, prog, once, step[0] * h_ms)
+                rest = np.delete(rest, first)
 
     return teach
 
