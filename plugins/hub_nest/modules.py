@@ -15,7 +15,8 @@ Modules are cached per definition and build:
     ~/.cache/snn-hub)/nestml
         /<definition digest>/<key>/<module>.so   (+ the .nestml, the C++, build.json)
 
-``key`` hashes the NESTML text, NESTML's version and the NEST prefix and version, so a
+``key`` hashes the NESTML text (the neuron's and its synapses'), NESTML's version, the NEST
+prefix and version and the generator script with its C++ patches (nestml_build.py), so a
 change of any of them builds anew.  A lock file serialises processes that want the same
 entry (MPI ranks, parallel test runs); the build happens in a scratch directory renamed into
 place when complete, so a half-built entry is never used.  :data:`BUILDS` counts the
@@ -193,9 +194,8 @@ def module_for(program, input_kind: str, prefix: Path, version: str, rules=()) -
     facts = {"nestml": text, "pynestml": _nestml_version(), "nest": version, "prefix": str(prefix)}
     if rules:
         facts["synapses"] = [sources[nestml_rules.synapse_name(r)] for r in rules]
-    if any(r.on_teacher for r in rules):  # the C++ patch of a teacher's port, as it is now
-        edits = nestml_build._teacher_edits(nestml_rules.TEACHER_PORT)
-        facts["teacher_patch"] = hashlib.sha256(repr(edits).encode()).hexdigest()[:12]
+    # the generator and its patches of the C++ as they are now (a changed patch rebuilds)
+    facts["builder"] = hashlib.sha256(Path(nestml_build.__file__).read_bytes()).hexdigest()[:12]
     key = hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()[:12]
     home = cache_root() / program.digest
     entry = home / key
