@@ -56,3 +56,59 @@ def test_the_pynn_script_on_both_hub_pynn_paths(tmp_path):
     assert nest["connections"] == brian2["connections"]
     assert nest["spikes"] == brian2["spikes"]
     assert nest["spikes_digest"] == brian2["spikes_digest"]
+
+
+def _doc(per_repeat: dict, same: dict) -> dict:
+    """A PyNN-cost report of full-scale paths with these spike counts per repeat."""
+    paths = {
+        path: {
+            "status": "ok",
+            "scale": 1.0,
+            "spikes": counts[0],
+            "spikes_per_repeat": counts,
+            "same_spikes_every_repeat": same[path],
+        }
+        for path, counts in per_repeat.items()
+    }
+    return {"settings": {"duration_ms": 1000.0}, "paths": paths}
+
+
+def test_a_dead_repeat_and_repeats_that_differ_are_activity_problems():
+    alive, dead = {"exc": 48051, "inh": 11834}, {"exc": 1028, "inh": 286}
+    doc = _doc(
+        {"hub.pynn[brian2]": [alive] * 3, "pyNN.brian2": [alive, dead, alive]},
+        {"hub.pynn[brian2]": True, "pyNN.brian2": False},
+    )
+    problems = pynn_cost.activity_problems(doc)
+    assert any("pyNN.brian2: different spikes" in p for p in problems)
+    # 1028 spikes of 3200 neurons in 1 s: 0.32 Hz; 286 of 800: 0.36 Hz
+    assert any("pyNN.brian2: repeat 2, exc fired at 0.32 Hz" in p for p in problems)
+    assert any("pyNN.brian2: repeat 2, inh fired at 0.36 Hz" in p for p in problems)
+    assert not any(p.startswith("hub.pynn") for p in problems)
+    assert len(problems) == 3
+
+
+def test_a_report_of_seeded_lively_paths_has_no_activity_problem():
+    alive = {"exc": 47295, "inh": 11771}
+    doc = _doc(
+        {"hub.pynn[nest]": [alive] * 3, "pyNN.brian2": [alive] * 3},
+        dict.fromkeys(("hub.pynn[nest]", "pyNN.brian2"), True),
+    )
+    assert pynn_cost.activity_problems(doc) == []
+
+
+def test_pynn_brian2_gives_the_same_spikes_in_every_process(tmp_path):
+    """pyNN.brian2's SpikeSourcePoisson fires on Brian2's rand(), numpy's global generator on
+    the numpy target, which pyNN.brian2 does not seed: the worker seeds it with the
+    benchmark's seed (unseeded, every process drew another kick, and 2 kicks of 100 left the
+    full-scale network silent)."""
+    pytest.importorskip("brian2")
+    settings = {**pynn_cost.DEFAULTS, "duration_ms": 100.0}
+    runs = []
+    for k in range(2):
+        status = pynn_cost._run_once("pyNN.brian2", settings, 0.05, str(tmp_path / str(k)), 600.0)
+        assert status["status"] == "ok", status.get("detail")
+        assert sum(status["spikes"].values()) > 0
+        runs.append(status)
+    assert runs[0]["spikes"] == runs[1]["spikes"]
+    assert runs[0]["spikes_digest"] == runs[1]["spikes_digest"]

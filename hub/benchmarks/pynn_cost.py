@@ -33,6 +33,9 @@ PAIRS = {"nest": ("hub.pynn[nest]", "pyNN.nest"), "brian2": ("hub.pynn[brian2]",
 #: Brian2 build at least 20x faster
 TARGETS = {"nest": {"build_s": 1 / 4, "run_s": 1.05}, "brian2": {"build_s": 1 / 20}}
 RATIO_KEYS = ("build_s", "run_s", "peak_rss_mb")
+#: a plausible mean rate (Hz) of each population in every repeat: below it the kick did not
+#: start the network's self-sustained activity (a dead run), above it the network ran away
+PLAUSIBLE_HZ = (2.0, 60.0)
 #: the benchmark's settings (scale per backend pair: both paths of a pair run one scale)
 DEFAULTS = {
     "variant": "coba",
@@ -71,18 +74,44 @@ def summarise(path: str, scale: float, statuses: list[dict]) -> dict:
         "spread": spread,
         "peak_rss_mb": float(statistics.median(s["peak_rss_mb"] for s in ok)),
         "spikes": ok[0]["spikes"],
+        "spikes_per_repeat": [s["spikes"] for s in ok],
         "spikes_digest": ok[0]["spikes_digest"],
         "same_spikes_every_repeat": len({s["spikes_digest"] for s in ok}) == 1,
         "connections": ok[0]["connections"],
     }
 
 
-def rates(m: dict, duration_ms: float) -> dict:
-    """Mean firing rate (Hz) per population of a path's summary."""
+def rates(m: dict, duration_ms: float, spikes: dict | None = None) -> dict:
+    """Mean firing rate (Hz) per population of a path's summary (of its first repeat, or of
+    ``spikes``, one repeat's counts)."""
     from .pynn_va import N_EXC, N_INH
 
+    spikes = m["spikes"] if spikes is None else spikes
     sizes = {"exc": int(N_EXC * m["scale"]), "inh": int(N_INH * m["scale"])}
-    return {k: m["spikes"][k] / (sizes[k] * duration_ms / 1000.0) for k in sizes}
+    return {k: spikes[k] / (sizes[k] * duration_ms / 1000.0) for k in sizes}
+
+
+def activity_problems(doc: dict) -> list[str]:
+    """What is wrong with the activity a report measured, one line each: a path whose repeats
+    gave different spikes (every path is seeded: the same script must give the same spikes),
+    or a repeat whose rate is outside :data:`PLAUSIBLE_HZ` (a dead or runaway network)."""
+    out = []
+    duration = doc["settings"]["duration_ms"]
+    low, high = PLAUSIBLE_HZ
+    for path, m in doc["paths"].items():
+        if m.get("status") != "ok":
+            continue
+        if not m["same_spikes_every_repeat"]:
+            counts = m.get("spikes_per_repeat", [m["spikes"]])
+            out.append(f"{path}: different spikes in its repeats ({counts})")
+        for k, spikes in enumerate(m.get("spikes_per_repeat", [m["spikes"]])):
+            for pop, rate in rates(m, duration, spikes).items():
+                if not low < rate < high:
+                    out.append(
+                        f"{path}: repeat {k + 1}, {pop} fired at {rate:.2f} Hz "
+                        f"({spikes[pop]} spikes; plausible {low:g}-{high:g} Hz)"
+                    )
+    return out
 
 
 def _value(m: dict, key: str) -> float:
@@ -157,6 +186,8 @@ def main(argv=None) -> int:
     }
     doc = measure(settings, args.repeat)
     print(json.dumps({"paths": doc["paths"], "ratios": doc["ratios"]}, indent=1, default=str))
+    for line in activity_problems(doc):
+        print(f"WARNING: {line}", file=sys.stderr)
     if args.out:
         save(doc, args.out)
     return 0

@@ -203,7 +203,7 @@ PYNN_COST = "pynn-cost"
 
 
 def run_pynn_cost(out_dir: Path, repeat: int | None = None) -> dict:
-    from .pynn_cost import DEFAULTS, measure, save
+    from .pynn_cost import DEFAULTS, activity_problems, measure, save
 
     def progress(text):
         print(f"  [{PYNN_COST}] {text}", flush=True)
@@ -213,6 +213,8 @@ def run_pynn_cost(out_dir: Path, repeat: int | None = None) -> dict:
     doc["fingerprint"] = current
     out_dir.mkdir(parents=True, exist_ok=True)
     save(doc, out_dir / f"{PYNN_COST}.json")
+    for line in activity_problems(doc):
+        print(f"  [{PYNN_COST}] WARNING: {line}", flush=True)
     return doc
 
 
@@ -578,7 +580,7 @@ def pynn_cost_lines(doc: dict | None) -> list[str]:
     """The page's section on the PyNN path (empty without a report)."""
     if not doc:
         return []
-    from .pynn_cost import PAIRS, TARGETS, rates
+    from .pynn_cost import PAIRS, TARGETS, activity_problems, rates
 
     st = doc["settings"]
     lines = [
@@ -634,6 +636,10 @@ def pynn_cost_lines(doc: dict | None) -> list[str]:
         f"hub.pynn on NEST and on Brian2: {'identical' if same else 'different'} spikes "
         "(equal digests are identical (neuron, step) pairs).",
     ]
+    problems = activity_problems(doc)
+    if problems:
+        lines += ["", "**Activity problems in this measurement** (the target tests fail):", ""]
+        lines += [f"- {line}" for line in problems]
     return lines
 
 

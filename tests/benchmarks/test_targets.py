@@ -19,7 +19,7 @@ import pytest
 
 from hub.bench import TARGETS
 from hub.benchmarks.freshness import KnownMiss, Miss, judge
-from hub.benchmarks.pynn_cost import PAIRS, rates
+from hub.benchmarks.pynn_cost import PAIRS, activity_problems, rates
 from hub.benchmarks.pynn_cost import TARGETS as PYNN_TARGETS
 from hub.benchmarks.suite import (
     CHIP_VS_NEST,
@@ -238,9 +238,10 @@ def test_hub_pynn_against_pynn_own_backend(backend, key):
 
 def test_the_pynn_paths_simulate_the_same_network_with_sane_activity():
     """PyNN's connectors draw the same connections on every path of one scale; every path
-    fires at a plausible rate; pyNN.nest fires at hub.pynn[nest]'s rate (its Poisson kick
-    is drawn by NEST, not the hub); hub.pynn gives the same spikes in every repeat, on NEST
-    and on Brian2."""
+    fires at a plausible rate in every repeat and gives the same spikes in every repeat (each
+    path's Poisson kick is seeded: hub.pynn's by setup(rng_seed), pyNN.nest's by NEST,
+    pyNN.brian2's by the worker); pyNN.nest fires at hub.pynn[nest]'s rate (its kick is drawn
+    by NEST, not the hub); hub.pynn gives the same spikes on NEST and on Brian2."""
     doc = pynn_cost()
     paths, duration = doc["paths"], doc["settings"]["duration_ms"]
     for m in paths.values():
@@ -248,14 +249,11 @@ def test_the_pynn_paths_simulate_the_same_network_with_sane_activity():
         assert m["connections"] == paths["hub.pynn[nest]"]["connections"] or not same_scale
     for backend, (hub_path, pynn_path) in PAIRS.items():
         assert paths[hub_path]["connections"] == paths[pynn_path]["connections"], backend
-    for path, m in paths.items():
-        for pop, rate in rates(m, duration).items():
-            assert 2.0 < rate < 60.0, (path, pop, rate)
+    problems = activity_problems(doc)
+    assert not problems, problems
     hub_rate = rates(paths["hub.pynn[nest]"], duration)
     nest_rate = rates(paths["pyNN.nest"], duration)
     for pop in hub_rate:
         assert abs(nest_rate[pop] / hub_rate[pop] - 1.0) < 0.1, (pop, hub_rate, nest_rate)
-    assert paths["hub.pynn[nest]"]["same_spikes_every_repeat"]
-    assert paths["hub.pynn[brian2]"]["same_spikes_every_repeat"]
     if paths["hub.pynn[nest]"]["scale"] == paths["hub.pynn[brian2]"]["scale"]:
         assert doc["identical_spikes_nest_brian2"]  # the same spikes on NEST and Brian2
