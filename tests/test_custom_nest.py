@@ -519,7 +519,7 @@ def test_what_nest_cannot_do_with_a_teacher_is_refused_before_building(monkeypat
 
     net = networks.teacher_network()
     net.add_source(hub.PoissonSource(rate=10.0, resolve="native"), size=4, label="nat")
-    net.projections[-1].synapse.rule.teacher = "nat"
+    next(p for p in net.projections if p.label == "traces").synapse.rule.teacher = "nat"
     refused(net, r"teach_traces uses a teacher whose spikes NEST draws")
     reading = hub.define_rule(
         "teach_v",
@@ -532,16 +532,28 @@ def test_what_nest_cannot_do_with_a_teacher_is_refused_before_building(monkeypat
     net.connect("grid", "out", hub.AllToAll(), hub.Plastic(reading(teacher="ties"), 0.1, 1.0))
     refused(net, r"teach_v uses the postsynaptic state in on_teacher")
     monkeypatch.setattr(custom, "TEACHER_MODELS", 11)
-    refused(networks.teacher_network(), r"reach 12 postsynaptic neurons.*at most 511")
+    refused(networks.teacher_network(), r"reach 13 postsynaptic neurons.*at most 511")
+
+
+@source_nest
+@with_nestml
+def test_a_modulator_reaches_every_synapse_on_nest_as_on_brian2(taught):
+    """A three-factor rule whose third factor is a modulator (a spike source of one neuron:
+    its spikes reach every synapse of the projection, through one volume transmitter on
+    NEST), potentiating by the product of the pre- and postsynaptic traces: NEST, Brian2 and
+    the reference agree on every weight within 1e-14 absolute; the weights moved both ways."""
+    label = networks.MODULATED_LABEL
+    reference = taught[f"nest/{label}/reference"]
+    np.testing.assert_array_equal(reference, taught[f"brian2/{label}/reference"])
+    for backend in ("nest", "brian2"):
+        assert np.max(np.abs(taught[f"{backend}/{label}/weights"] - reference)) < 1e-14
+    assert np.any(reference > 0.01) and np.any(reference < 0.01)
 
 
 @pytest.fixture(scope="module")
 def taught(tmp_path_factory):
     """networks.teacher() once (arrays by name)."""
-    out = tmp_path_factory.mktemp("teacher") / "teacher.npz"
-    _child("teacher", str(out))
-    with np.load(out) as z:
-        return {k: z[k] for k in z.files}
+    return _child_arrays(tmp_path_factory, "teacher")
 
 
 @source_nest

@@ -278,6 +278,29 @@ def test_a_teacher_spike_of_multiplicity_two_runs_on_teacher_twice_on_brian2():
     np.testing.assert_allclose(state[("in->out", "weight")], 0.2 + 3 * 0.05, rtol=1e-14)
 
 
+def test_a_modulator_of_one_neuron_reaches_every_synapse():
+    """A teacher of one neuron is a modulator: each of its spikes runs on_teacher at every
+    synapse of the projection (3 postsynaptic neurons, 2 modulator spikes: +2a everywhere on
+    Brian2 and in the reference); a teacher of another size than 1 or the postsynaptic
+    population's is refused naming both fixes."""
+    net = hub.Network(dt=0.1, seed=2)
+    inp = net.add_source(hub.SpikeTimes([[5.0, 30.0]] * 2), size=2, label="in")
+    reward = net.add_source(hub.SpikeTimes([[10.0, 20.0]]), size=1, label="reward")
+    out = net.add_population(3, hub.LIF(), label="out")
+    rule = resume.RESUME(a=0.05, A=0.0, teacher=reward)
+    net.connect(inp, out, hub.AllToAll(), hub.Plastic(rule, 0.2, 1.0), label="in->out")
+    net.record(out, "spikes")
+    res = hub.run(net, "brian2", 40.0, codegen="numpy")
+    state, _ = HP.reference_state(hub.resolve(net, 40.0), res)
+    np.testing.assert_allclose(res.weights("in->out"), np.full(6, 0.3), rtol=1e-14)
+    np.testing.assert_allclose(state[("in->out", "weight")], np.full(6, 0.3), rtol=1e-14)
+    two = net.add_source(hub.SpikeTimes([[10.0], [20.0]]), size=2, label="two")
+    net.projections[0].synapse.rule.teacher = "two"
+    with pytest.raises(hub.ValidationError, match="or a source of one neuron"):
+        hub.resolve(net, 40.0)
+    assert two.size == 2
+
+
 def test_a_teacher_is_required_exactly_when_the_rule_has_on_teacher():
     net = resume.build()
     net.projections[0].synapse.rule.teacher = None

@@ -11,8 +11,9 @@ its parameters, and its traces, each ``sum over earlier spikes of exp(-(t - t_sp
 * ``on_pre`` runs at each presynaptic spike, after those; the postsynaptic traces count the
   postsynaptic spikes that reached the synapse strictly before it;
 * ``on_teacher`` runs for each spike of the teacher of the postsynaptic neuron (supervised
-  rules), which reaches the synapse like a postsynaptic spike, with the same traces; at one
-  time, ``on_post`` runs before ``on_teacher``;
+  rules; a teacher of one neuron is a modulator whose spikes reach every synapse:
+  three-factor rules), which reaches the synapse like a postsynaptic spike, with the same
+  traces; at one time, ``on_post`` runs before ``on_teacher``;
 * the weight then transmitted is the one after ``on_pre``; a read-out at time T is the
   weight after the last presynaptic spike up to T (NEST's convention, as every rule of the
   hub).

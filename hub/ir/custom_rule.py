@@ -38,10 +38,12 @@ class RuleDefinition(TextDefinition):
     ``on_post``      statements run at each postsynaptic spike reaching the synapse
     ``post_state``   state variable of the postsynaptic neuron -> its unit: the statements
                      read it as ``<name>_post``, its value at the event's synapse time
-    ``on_teacher``   statements run at each spike of the postsynaptic neuron's teacher (a
-                     spike source of the post population's size, neuron j teaching neuron j;
-                     the rule is then made with ``teacher=<source>``), which reaches the
-                     synapse like a postsynaptic spike (supervised rules: ReSuMe)
+    ``on_teacher``   statements run at each spike of the rule's third factor, made with
+                     ``teacher=<source>``: a teacher (a spike source of the post
+                     population's size, neuron j teaching neuron j: supervised rules,
+                     ReSuMe) or a modulator (a source of one neuron whose spikes reach
+                     every synapse: three-factor rules); it reaches the synapse like a
+                     postsynaptic spike
     """
 
     name: str
@@ -106,7 +108,8 @@ class CustomRule(Rule):
 
     def __init__(self, teacher=None, **values):
         """``teacher``: the spike source (or its label) whose neuron j teaches postsynaptic
-        neuron j (rules with ``on_teacher``)."""
+        neuron j, or of one neuron whose spikes reach every synapse (a modulator), for rules
+        with ``on_teacher``."""
         super().__init__(**values)
         self.teacher = getattr(teacher, "label", teacher)
 

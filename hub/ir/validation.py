@@ -299,7 +299,8 @@ def _check_params(obj, values: dict, loc, out, n, distributions: bool = True):
 
 def _check_teacher(rule, post, labels, loc, out) -> None:
     """A rule with ``on_teacher`` statements needs a teacher: a spike source as large as the
-    postsynaptic population; a rule without them takes none."""
+    postsynaptic population, or of one neuron (a modulator: its spikes reach every synapse);
+    a rule without them takes none."""
     definition = getattr(rule, "definition", None)
     wants = bool(getattr(definition, "on_teacher", ""))
     teacher = getattr(rule, "teacher", None)
@@ -318,13 +319,14 @@ def _check_teacher(rule, post, labels, loc, out) -> None:
                 "give teacher=<the spike source whose neuron j teaches postsynaptic neuron j>",
             )
         )
-    elif post is not None and _size(post) is not None and src.size != post.size:
+    elif post is not None and _size(post) is not None and src.size not in (1, post.size):
         out.append(
             Diagnostic(
                 loc,
                 f"the teacher {teacher!r} has {src.size} neurons, the postsynaptic population "
                 f"{post.size}",
-                "give one teacher neuron per postsynaptic neuron",
+                "give one teacher neuron per postsynaptic neuron, or a source of one neuron "
+                "(a modulator, whose spikes reach every synapse)",
             )
         )
 

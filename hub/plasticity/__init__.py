@@ -48,6 +48,17 @@ def _spikes_of(label, resolved, results):
     return st.indices, st.stamps
 
 
+def teacher_trains(proj, resolved, spikes):
+    """(indices, stamps) of the teacher spikes per postsynaptic neuron of ``proj``: the
+    teacher's own, or, for a teacher of one neuron (a modulator), its spikes for every
+    postsynaptic neuron."""
+    indices, stamps = spikes
+    if resolved.sources[proj.rule.teacher].size != 1:
+        return indices, stamps
+    n = resolved.populations[proj.post].size
+    return np.repeat(np.arange(n), len(stamps)), np.tile(np.asarray(stamps), n)
+
+
 def _post_state(proj, resolved, results):
     """The postsynaptic state a rule written as statements reads: variable -> f(stamp,
     neuron) from the run's state probe of the post population (every step, every neuron)."""
@@ -106,7 +117,7 @@ def reference_state(resolved, results, transmitted: dict | None = None):
             sign=np.full(proj.n, -1.0 if negative else 1.0),
             transmitted=transmitted.setdefault(proj.label, []) if transmitted is not None else None,
             teacher_spikes=(
-                _spikes_of(proj.rule.teacher, resolved, results)
+                teacher_trains(proj, resolved, _spikes_of(proj.rule.teacher, resolved, results))
                 if getattr(proj.rule, "teacher", None)
                 else None
             ),

@@ -216,8 +216,8 @@ def _teacher_schedule(ctx: BuildContext, proj, syn, code):
     b2, r = ctx.b2, ctx.resolved
     src = r.sources[proj.rule.teacher]
     by_neuron: dict[int, np.ndarray] = {}
-    for j in np.unique(proj.post_idx):
-        by_neuron[int(j)] = src.stamps[src.indices == j]
+    for j in np.unique(proj.post_idx):  # a teacher of one neuron is a modulator: every j
+        by_neuron[int(j)] = src.stamps[src.indices == (0 if src.size == 1 else j)]
     arrivals: dict[int, list[int]] = {}
     for k, (j, d) in enumerate(zip(proj.post_idx, proj.delay_steps)):
         for q in by_neuron.get(int(j), ()):

@@ -262,7 +262,11 @@ def rules_by_model(resolved) -> dict[str, list]:
                 alternatives={F.plasticity("CustomRule"): ["brian2"]},
             )
         out.setdefault(model.label, {})[program.digest] = program
-    taught = sum(len(np.unique(p.post_idx)) for p in resolved.projections if _taught(p))
+    taught = sum(  # a modulator (a teacher of one neuron) needs one model
+        1 if resolved.sources[p.rule.teacher].size == 1 else len(np.unique(p.post_idx))
+        for p in resolved.projections
+        if _taught(p)
+    )
     if taught > TEACHER_MODELS:
         raise CapabilityError(
             "nest",

@@ -351,11 +351,15 @@ class NestSession(Session):
         delivers (the synapse would refuse: hub_nest.nestml_build.patch_teacher)."""
         nest, r = self.nest, self.resolved
         vt_steps = int(proj.delay_steps.min()) if proj.n else 1
+        modulator = r.sources[proj.rule.teacher].size == 1  # one model for every j
         out = {}
         for j in np.unique(proj.post_idx).tolist():
+            if modulator and out:
+                out[j] = next(iter(out.values()))
+                continue
             vt = nest.Create("volume_transmitter", params={"deliver_interval": r.steps + 3})
             nest.Connect(
-                self._gids(proj.rule.teacher, np.array([j])),
+                self._gids(proj.rule.teacher, np.array([0 if modulator else j])),
                 vt,
                 syn_spec={"delay": vt_steps * r.dt},
             )
@@ -594,9 +598,8 @@ class NestSession(Session):
             if not info["proj"].n:
                 info["conns"] = None
             elif "by_post" in info:
-                info["conns"] = _Joined(
-                    [self.nest.GetConnections(synapse_model=m) for m in info["by_post"].values()]
-                )
+                models = dict.fromkeys(info["by_post"].values())  # a modulator's: one model
+                info["conns"] = _Joined([self.nest.GetConnections(synapse_model=m) for m in models])
             else:
                 info["conns"] = self.nest.GetConnections(synapse_model=info["model"])
         return info["conns"]

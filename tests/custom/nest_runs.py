@@ -383,8 +383,19 @@ TEACHER_TRACES = E.define_rule(
     on_post="w = clip(w + A * x, 0, w_max)",
     on_teacher="g = exp(-dt_pre / tau)\nw = clip(w - A * x * g + B * y, 0, w_max)",
 )
+#: a three-factor rule: a modulator (a spike source of one neuron, whose spikes reach every
+#: synapse) turns the coincidence of the pre- and postsynaptic traces into potentiation
+MODULATED = E.define_rule(
+    "modulated",
+    {"eta": "0.003 weight", "tau": "20 ms", "tau_y": "20 ms", "w_max": "0.03 weight"},
+    pre_traces={"x": "tau"},
+    post_traces={"y": "tau_y"},
+    on_pre="w = clip(w - 0.5 * eta * y, 0, w_max)",
+    on_teacher="w = clip(w + eta * x * y, 0, w_max)",
+)
 TEACHER_DURATION = 2000.0  # ms
 TEACHER_LABELS = ("in->out", "grid->out", "traces")
+MODULATED_LABEL = "modulated"
 
 
 def teacher_network() -> hub.Network:
@@ -414,7 +425,11 @@ def teacher_network() -> hub.Network:
     net.connect(src, out, hub.AllToAll(), hub.Plastic(rule, 0.005, delays), label="grid->out")
     rule = TEACHER_TRACES(teacher=teacher)
     net.connect(src, out, hub.AllToAll(), hub.Plastic(rule, 0.015, delays[::-1]), label="traces")
-    for pop in (out, teacher, src):
+    reward = np.sort(rng.choice(np.arange(2.0, TEACHER_DURATION, 0.1), 100, replace=False))
+    modulator = net.add_source(hub.SpikeTimes([np.round(reward, 1)]), size=1, label="reward")
+    rule = MODULATED(teacher=modulator)
+    net.connect("in", out, hub.AllToAll(), hub.Plastic(rule, 0.01, 1.0), label=MODULATED_LABEL)
+    for pop in (out, teacher, src, modulator):
         net.record(pop, "spikes")
     net.record(next(p for p in net.populations if p.label == "in"), "spikes")
     return net
@@ -452,9 +467,10 @@ def teacher(out: str) -> None:
         arrays[f"{backend}/builds"] = np.array([modules.BUILDS - before])
         resolved = hub.resolve(net, TEACHER_DURATION)
         state, _ = HP.reference_state(resolved, res)
-        for label in TEACHER_LABELS:
+        for label in (*TEACHER_LABELS, MODULATED_LABEL):
             arrays[f"{backend}/{label}/weights"] = res.weights(label)
             arrays[f"{backend}/{label}/reference"] = state[(label, "weight")]
+        for label in TEACHER_LABELS:
             arrays[f"{backend}/{label}/equal"] = _equal_times(resolved, res, label)
         arrays[f"{backend}/stamps"] = res.spike_trains["out"].stamps
         arrays[f"{backend}/indices"] = res.spike_trains["out"].indices
