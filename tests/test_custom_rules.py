@@ -264,18 +264,26 @@ def test_a_teacher_spike_of_multiplicity_two_runs_on_teacher_twice_on_brian2():
     """Two teacher spikes at one time (a spike source's repeated time) each run on_teacher,
     as in the reference: with a = 0.05 every synapse gains 0.1 at once, and Brian2 = the
     reference on every weight."""
+    net, res, reference = _taught(3, [[10.0, 10.0, 20.0]], 1)
+    assert len(res.spikes("out")) == 0
+    np.testing.assert_allclose(res.weights("in->out"), 0.2 + 3 * 0.05, rtol=1e-14)
+    np.testing.assert_allclose(reference, 0.2 + 3 * 0.05, rtol=1e-14)
+
+
+def _taught(n_in: int, teacher_times, n_out: int):
+    """``n_in`` inputs (spikes at 5 and 30 ms) onto ``n_out`` silent LIF neurons with ReSuMe's
+    constant term alone (a = 0.05) and the teacher ``teacher_times`` (one train per teacher
+    neuron), 40 ms on Brian2: (network, results, the reference's final weights)."""
     net = hub.Network(dt=0.1, seed=2)
-    inp = net.add_source(hub.SpikeTimes([[5.0, 30.0]] * 3), size=3, label="in")
-    teacher = net.add_source(hub.SpikeTimes([[10.0, 10.0, 20.0]]), size=1, label="teacher")
-    out = net.add_population(1, hub.LIF(), label="out")
+    inp = net.add_source(hub.SpikeTimes([[5.0, 30.0]] * n_in), size=n_in, label="in")
+    teacher = net.add_source(hub.SpikeTimes(teacher_times), size=len(teacher_times), label="t")
+    out = net.add_population(n_out, hub.LIF(), label="out")
     rule = resume.RESUME(a=0.05, A=0.0, teacher=teacher)
     net.connect(inp, out, hub.AllToAll(), hub.Plastic(rule, 0.2, 1.0), label="in->out")
     net.record(out, "spikes")
     res = hub.run(net, "brian2", 40.0, codegen="numpy")
     state, _ = HP.reference_state(hub.resolve(net, 40.0), res)
-    assert len(res.spikes("out")) == 0
-    np.testing.assert_allclose(res.weights("in->out"), 0.2 + 3 * 0.05, rtol=1e-14)
-    np.testing.assert_allclose(state[("in->out", "weight")], 0.2 + 3 * 0.05, rtol=1e-14)
+    return net, res, state[("in->out", "weight")]
 
 
 def test_a_modulator_of_one_neuron_reaches_every_synapse():
@@ -283,17 +291,9 @@ def test_a_modulator_of_one_neuron_reaches_every_synapse():
     synapse of the projection (3 postsynaptic neurons, 2 modulator spikes: +2a everywhere on
     Brian2 and in the reference); a teacher of another size than 1 or the postsynaptic
     population's is refused naming both fixes."""
-    net = hub.Network(dt=0.1, seed=2)
-    inp = net.add_source(hub.SpikeTimes([[5.0, 30.0]] * 2), size=2, label="in")
-    reward = net.add_source(hub.SpikeTimes([[10.0, 20.0]]), size=1, label="reward")
-    out = net.add_population(3, hub.LIF(), label="out")
-    rule = resume.RESUME(a=0.05, A=0.0, teacher=reward)
-    net.connect(inp, out, hub.AllToAll(), hub.Plastic(rule, 0.2, 1.0), label="in->out")
-    net.record(out, "spikes")
-    res = hub.run(net, "brian2", 40.0, codegen="numpy")
-    state, _ = HP.reference_state(hub.resolve(net, 40.0), res)
+    net, res, reference = _taught(2, [[10.0, 20.0]], 3)
     np.testing.assert_allclose(res.weights("in->out"), np.full(6, 0.3), rtol=1e-14)
-    np.testing.assert_allclose(state[("in->out", "weight")], np.full(6, 0.3), rtol=1e-14)
+    np.testing.assert_allclose(reference, np.full(6, 0.3), rtol=1e-14)
     two = net.add_source(hub.SpikeTimes([[10.0], [20.0]]), size=2, label="two")
     net.projections[0].synapse.rule.teacher = "two"
     with pytest.raises(hub.ValidationError, match="or a source of one neuron"):

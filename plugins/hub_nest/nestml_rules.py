@@ -230,14 +230,7 @@ def _on_post(program: RuleProgram) -> list[str]:
     lines: list[str] = []
     code = _Code(lines, program)
     ts = code.emit("t / 1 ms")
-    since = reads(program.on_post, SINCE_PRE)
-    if program.pre_traces or since:
-        dd = code.emit(f"{DELAY} / 1 ms")
-        arrival = code.emit(f"{ts} + {dd}")
-        for x, tau in program.pre_traces.items():
-            _decay(code, x, f"hub_s_k_{x}", "hub_s_tlast", arrival, tau, False)
-        if since:
-            code.since = code.emit(f"{arrival} - hub_s_tlast")
+    _at_arrival(code, program, program.on_post, ts)
     for y, tau in program.post_traces.items():
         _decay(code, y, f"hub_s_k_{y}", "hub_s_tp", ts, tau, True)
     code.statements(program.on_post)
@@ -258,18 +251,7 @@ def _on_pre(program: RuleProgram) -> list[str]:
         _decay(code, x, f"hub_s_k_{x}", "hub_s_tlast", ts, tau, False)
     if program.post_traces:
         dd = code.emit(f"{DELAY} / 1 ms")
-        tq = code.emit(f"{ts} - {dd}")
-        gap1 = code.emit(f"{tq} - hub_s_tp")
-        gap0 = code.emit(f"{tq} - hub_s_tp0")
-        for y in program.post_traces:
-            lines.append(f"{_name(y)} real = 0.0")
-        # get_K_value: the newest postsynaptic spike earlier than t - d by more than eps
-        lines.append(f"if {gap1} > {EPS}:")
-        for y, tau in program.post_traces.items():
-            lines += [f"    {line}" for line in _read_post(y, tau, "", tq)]
-        lines.append(f"elif {gap0} > {EPS}:")
-        for y, tau in program.post_traces.items():
-            lines += [f"    {line}" for line in _read_post(y, tau, "0", tq)]
+        _posts_before(code, program, code.emit(f"{ts} - {dd}"))
     code.statements(program.on_pre)
     sent = code.emit(f"w * {SIGN}")
     lines.append(f"emit_spike({sent})")
@@ -283,7 +265,17 @@ def _on_teacher(program: RuleProgram) -> list[str]:
     lines: list[str] = []
     code = _Code(lines, program)
     ts = code.emit("t / 1 ms")  # the teacher spike's stamp time (nestml_build.patch_teacher)
-    since = reads(program.on_teacher, SINCE_PRE)
+    _at_arrival(code, program, program.on_teacher, ts)
+    if program.post_traces:  # the postsynaptic spikes that arrived strictly before
+        _posts_before(code, program, ts)
+    code.statements(program.on_teacher)
+    return lines
+
+
+def _at_arrival(code: _Code, program: RuleProgram, statements, ts: str) -> None:
+    """An event stamped ``ts`` that reaches the synapse at ``ts + d`` (a postsynaptic or a
+    teacher spike): the presynaptic traces decayed to then, and ``dt_pre`` if read."""
+    since = reads(statements, SINCE_PRE)
     if program.pre_traces or since:
         dd = code.emit(f"{DELAY} / 1 ms")
         arrival = code.emit(f"{ts} + {dd}")
@@ -291,19 +283,22 @@ def _on_teacher(program: RuleProgram) -> list[str]:
             _decay(code, x, f"hub_s_k_{x}", "hub_s_tlast", arrival, tau, False)
         if since:
             code.since = code.emit(f"{arrival} - hub_s_tlast")
-    if program.post_traces:  # the postsynaptic spikes that arrived strictly before
-        gap1 = code.emit(f"{ts} - hub_s_tp")
-        gap0 = code.emit(f"{ts} - hub_s_tp0")
-        for y in program.post_traces:
-            lines.append(f"{_name(y)} real = 0.0")
-        lines.append(f"if {gap1} > {EPS}:")
-        for y, tau in program.post_traces.items():
-            lines += [f"    {line}" for line in _read_post(y, tau, "", ts)]
-        lines.append(f"elif {gap0} > {EPS}:")
-        for y, tau in program.post_traces.items():
-            lines += [f"    {line}" for line in _read_post(y, tau, "0", ts)]
-    code.statements(program.on_teacher)
-    return lines
+
+
+def _posts_before(code: _Code, program: RuleProgram, tq: str) -> None:
+    """The postsynaptic traces at soma time ``tq`` of the spikes earlier than it by more
+    than NEST's eps (``get_K_value``: the newest kept spike, else the one before, else 0)."""
+    lines = code.lines
+    gap1 = code.emit(f"{tq} - hub_s_tp")
+    gap0 = code.emit(f"{tq} - hub_s_tp0")
+    for y in program.post_traces:
+        lines.append(f"{_name(y)} real = 0.0")
+    lines.append(f"if {gap1} > {EPS}:")
+    for y, tau in program.post_traces.items():
+        lines += [f"    {line}" for line in _read_post(y, tau, "", tq)]
+    lines.append(f"elif {gap0} > {EPS}:")
+    for y, tau in program.post_traces.items():
+        lines += [f"    {line}" for line in _read_post(y, tau, "0", tq)]
 
 
 def _read_post(y: str, tau: str, which: str, tq: str) -> list[str]:
